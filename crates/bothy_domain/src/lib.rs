@@ -1,0 +1,14 @@
+//! Bothy's domain: typed ids, values validated on construction, roles and
+//! permissions, the audit chain's hashing rule, and crisis contacts.
+//!
+//! This crate does no I/O, is not async, contains no SQL or HTTP, and never
+//! reads the clock: the current time is always a parameter.
+
+pub mod audit;
+pub mod crisis;
+pub mod ids;
+pub mod person;
+pub mod role;
+pub mod time;
+
+pub use ids::{ApiClientId, PatientId, ServiceId, StaffId};
