@@ -125,43 +125,61 @@ pub enum ChainBreak {
     UnknownChain { seq: i64, chain: i64 },
 }
 
-/// Checks one chain walked in `chain_seq` order, ending at the recorded head.
-/// Reports the first broken link.
+/// Checks one chain event by event, in `chain_seq` order, so that a chain of
+/// any length is verified in constant memory.
+pub struct ChainVerifier {
+    chain: i64,
+    prev: String,
+    next_seq: i64,
+}
+
+impl ChainVerifier {
+    pub fn new(chain: i64) -> Self {
+        Self { chain, prev: GENESIS.to_string(), next_seq: 1 }
+    }
+
+    pub fn push(&mut self, e: &StoredAuditEvent) -> Result<(), ChainBreak> {
+        let chain = self.chain;
+        if e.chain != chain {
+            return Err(ChainBreak::UnknownChain { seq: e.seq, chain: e.chain });
+        }
+        if e.chain_seq != self.next_seq {
+            return Err(ChainBreak::Gap { chain, expected: self.next_seq, found: e.chain_seq });
+        }
+        if e.prev_hash != self.prev {
+            return Err(ChainBreak::Unlinked { seq: e.seq, chain, chain_seq: e.chain_seq });
+        }
+        if event_hash(&e.prev_hash, e.chain, e.chain_seq, &e.record) != e.hash {
+            return Err(ChainBreak::Altered { seq: e.seq, chain, chain_seq: e.chain_seq });
+        }
+        self.prev.clone_from(&e.hash);
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Checks that the walk ended exactly at the recorded head (so that
+    /// removing the newest events is detected too); returns the event count.
+    pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
+        let last_seq = self.next_seq - 1;
+        if last_seq != head_seq || self.prev != head_hash {
+            return Err(ChainBreak::HeadMismatch { chain: self.chain, head_seq, head_hash: head_hash.to_string(), last_seq });
+        }
+        Ok(last_seq as u64)
+    }
+}
+
+/// Checks a whole chain held in memory; see [`ChainVerifier`].
 pub fn verify_chain<'a>(
     chain: i64,
     events: impl IntoIterator<Item = &'a StoredAuditEvent>,
     head_seq: i64,
     head_hash: &str,
 ) -> Result<u64, ChainBreak> {
-    let mut prev = GENESIS.to_string();
-    let mut expected = 1;
-    let mut count = 0;
+    let mut v = ChainVerifier::new(chain);
     for e in events {
-        if e.chain != chain {
-            return Err(ChainBreak::UnknownChain { seq: e.seq, chain: e.chain });
-        }
-        if e.chain_seq != expected {
-            return Err(ChainBreak::Gap { chain, expected, found: e.chain_seq });
-        }
-        if e.prev_hash != prev {
-            return Err(ChainBreak::Unlinked { seq: e.seq, chain, chain_seq: e.chain_seq });
-        }
-        if event_hash(&e.prev_hash, e.chain, e.chain_seq, &e.record) != e.hash {
-            return Err(ChainBreak::Altered { seq: e.seq, chain, chain_seq: e.chain_seq });
-        }
-        prev = e.hash.clone();
-        expected += 1;
-        count += 1;
+        v.push(e)?;
     }
-    if expected - 1 != head_seq || prev != head_hash {
-        return Err(ChainBreak::HeadMismatch {
-            chain,
-            head_seq,
-            head_hash: head_hash.to_string(),
-            last_seq: expected - 1,
-        });
-    }
-    Ok(count)
+    v.finish(head_seq, head_hash)
 }
 
 #[cfg(test)]

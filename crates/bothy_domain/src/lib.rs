@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod crisis;
 pub mod ids;
+pub mod model;
 pub mod person;
 pub mod role;
 pub mod time;

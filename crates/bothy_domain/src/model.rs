@@ -1,0 +1,96 @@
+//! The records Bothy keeps, in domain terms. The store maps rows to these.
+
+use crate::ids::{ApiClientId, PatientId, ServiceId, StaffId};
+use crate::person::{DateOfBirth, Email, PersonName, PhoneNumber};
+use crate::role::{ApiPermission, Role};
+use crate::time::Timestamp;
+
+/// A service hosted by this deployment, e.g. "Lothian digital CBT".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: ServiceId,
+    /// Short stable name used in commands and URLs, e.g. `lothian`.
+    pub slug: ServiceSlug,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// A service's short name: lower-case letters, digits and dashes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServiceSlug(String);
+
+impl ServiceSlug {
+    pub fn parse(s: &str) -> Result<Self, crate::person::Invalid> {
+        let ok = (2..=40).contains(&s.len())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(crate::person::Invalid(
+                "Service short name must be 2 to 40 lower-case letters, numbers or dashes",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ServiceSlug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A member of staff. Credentials are optional until enrolment completes.
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    pub id: StaffId,
+    pub email: Email,
+    pub name: PersonName,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// One role a staff member holds in one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleGrant {
+    pub service_id: ServiceId,
+    pub role: Role,
+}
+
+/// A person receiving care from one service.
+#[derive(Debug, Clone)]
+pub struct Patient {
+    pub id: PatientId,
+    pub service_id: ServiceId,
+    pub given_name: PersonName,
+    pub family_name: PersonName,
+    pub date_of_birth: DateOfBirth,
+    pub email: Option<Email>,
+    pub phone: Option<PhoneNumber>,
+    /// The supporter or therapist whose caseload this person is on.
+    pub supporter_id: Option<StaffId>,
+    pub created_at: Timestamp,
+}
+
+impl Patient {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// Another system calling the JSON and FHIR APIs.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    pub id: ApiClientId,
+    pub service_id: ServiceId,
+    pub name: String,
+    pub permissions: Vec<ApiPermission>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

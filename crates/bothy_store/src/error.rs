@@ -1,0 +1,45 @@
+use std::fmt;
+
+/// Errors from the store, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique or foreign-key constraint refused the change; the name says which.
+    #[error("constraint {0} refused the change")]
+    Constraint(String),
+    /// The database could not be reached or gave up (pool timeout, I/O).
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Stored data could not be read back into a domain value.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+    #[error("database error")]
+    Db(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    pub fn is_constraint(&self, name_part: &str) -> bool {
+        matches!(self, StoreError::Constraint(n) if n.contains(name_part))
+    }
+
+    pub(crate) fn corrupt(what: impl fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+                // PostgreSQL names the constraint; SQLite names the columns in its message.
+                let name = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+                StoreError::Constraint(name)
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e),
+            _ => StoreError::Db(e),
+        }
+    }
+}

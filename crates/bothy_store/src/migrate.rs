@@ -1,0 +1,53 @@
+//! Migrations, one tree per backend with the same numbers. Applied
+//! migrations are never edited: add a new one (add before remove, so that
+//! servers of the old and new version can run side by side during a deploy).
+
+use crate::{Backend, StoreError};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
+use std::borrow::Cow;
+
+/// (version, description, SQLite SQL, PostgreSQL SQL).
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+fn migrator(backend: Backend) -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|(version, name, sqlite, postgres)| {
+                let sql = match backend {
+                    Backend::Sqlite => *sqlite,
+                    Backend::Postgres => *postgres,
+                };
+                Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect(),
+    )
+}
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    migrator(backend).run(pool).await.map_err(|e| StoreError::Migrate(e.to_string()))
+}
+
+/// Every (table, column) of the migrated schema, sorted, for comparing the
+/// two backends. Bookkeeping tables of SQLite and sqlx are left out.
+pub async fn schema_columns(store: &crate::Store) -> Result<Vec<(String, String)>, StoreError> {
+    let sql = match store.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
+        }
+    };
+    let mut cols: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&store.pool).await?;
+    cols.sort();
+    Ok(cols)
+}

@@ -1,0 +1,14 @@
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import http from 'node:http';
+const srv = http.createServer((q, r) => { r.setHeader('content-type','text/html'); r.end('<!doctype html><html lang="en"><head><title>x</title></head><body><main><h1>Hi</h1><a href="#">x</a><img src="a.png"></main></body></html>'); }).listen(0, '127.0.0.1');
+await new Promise(r => srv.on('listening', r));
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
+console.log('version', b.version());
+const ctx = await b.newContext({ javaScriptEnabled: false });
+const p = await ctx.newPage();
+await p.goto(`http://127.0.0.1:${srv.address().port}/`);
+console.log('eval', await p.evaluate(() => document.documentElement.scrollWidth));
+const r = await new AxeBuilder({ page: p }).withTags(['wcag2a']).analyze();
+console.log(r.violations.map(v => v.id));
+await b.close(); srv.close();
