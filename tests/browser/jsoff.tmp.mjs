@@ -5,10 +5,10 @@ const srv = http.createServer((q, r) => { r.setHeader('content-type','text/html'
 await new Promise(r => srv.on('listening', r));
 const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
 console.log('version', b.version());
-const ctx = await b.newContext({ javaScriptEnabled: false });
+const ctx = await b.newContext({ javaScriptEnabled: process.env.JS === "1" });
 const p = await ctx.newPage();
 await p.goto(`http://127.0.0.1:${srv.address().port}/`);
 console.log('eval', await p.evaluate(() => document.documentElement.scrollWidth));
-const r = await new AxeBuilder({ page: p }).withTags(['wcag2a']).analyze();
+const r = await new AxeBuilder({ page: p }).withTags(['wcag2a']).setLegacyMode(process.env.LEGACY === '1').analyze();
 console.log(r.violations.map(v => v.id));
 await b.close(); srv.close();

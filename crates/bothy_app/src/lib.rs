@@ -1,1 +1,148 @@
+//! Bothy's use cases. Each public method on [`App`] is one thing a person or
+//! system can do: it checks authorization, changes the store in one
+//! transaction together with its audit event, and returns domain values.
+//! No HTTP, HTML or SQL here.
 
+pub mod admin;
+pub mod clock;
+pub mod credentials;
+pub mod demo;
+pub mod error;
+pub mod policy;
+pub mod records;
+pub mod signin;
+mod throttle;
+
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use error::{AppError, FieldError};
+pub use policy::{Access, Actor, Permission};
+
+use bothy_domain::audit::{ActorKind, AuditRecord};
+use bothy_domain::crisis::CrisisContacts;
+use bothy_domain::time::to_millis;
+use bothy_store::{Store, Tx};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings the use cases need, from the loaded configuration.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// The address people use to reach this deployment, for links in messages.
+    pub public_url: String,
+    pub staff_idle_timeout: Duration,
+    pub staff_absolute_timeout: Duration,
+    pub patient_idle_timeout: Duration,
+    pub enrolment_link_lifetime: Duration,
+    /// Sign-in attempts allowed per account per 15 minutes (burst), and per IP address.
+    pub sign_in_attempts_per_account: u32,
+    pub sign_in_attempts_per_ip: u32,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            staff_idle_timeout: Duration::from_secs(15 * 60),
+            staff_absolute_timeout: Duration::from_secs(12 * 3600),
+            patient_idle_timeout: Duration::from_secs(30 * 60),
+            enrolment_link_lifetime: Duration::from_secs(72 * 3600),
+            sign_in_attempts_per_account: 5,
+            sign_in_attempts_per_ip: 30,
+        }
+    }
+}
+
+/// Where a request came from, recorded in audit events.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub request_id: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+/// The application: the store, the clock and the settings, passed explicitly.
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub settings: AppSettings,
+    pub crisis: CrisisContacts,
+    throttle: throttle::SignInThrottle,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AppSettings, crisis: CrisisContacts) -> Self {
+        let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
+        Self { store, clock, settings, crisis, throttle }
+    }
+
+    /// Writes an audit event for `actor` into `tx`.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        ctx: &RequestContext,
+        event: AuditEvent<'_>,
+    ) -> Result<(), AppError> {
+        let (kind, id, role, service) = match actor {
+            Actor::Anonymous => (ActorKind::Anonymous, None, None, None),
+            Actor::System => (ActorKind::System, None, None, None),
+            Actor::StaffPending { id } => (ActorKind::Staff, Some(id.to_string()), None, None),
+            Actor::Staff(s) => (
+                ActorKind::Staff,
+                Some(s.id.to_string()),
+                s.main_role().map(|r| r.as_str().to_string()),
+                Some(s.service_id.to_string()),
+            ),
+            Actor::Patient(p) => (ActorKind::Patient, Some(p.id.to_string()), None, Some(p.service_id.to_string())),
+            Actor::Api(a) => (ActorKind::ApiClient, Some(a.id.to_string()), None, Some(a.service_id.to_string())),
+        };
+        let record = AuditRecord {
+            at_ms: to_millis(self.clock.now()),
+            actor_kind: kind.as_str().to_string(),
+            actor_id: event.actor_id.map(str::to_string).or(id),
+            role,
+            service_id: event.service_id.map(|s| s.to_string()).or(service),
+            patient_id: event.patient_id.map(|p| p.to_string()),
+            action: event.action.to_string(),
+            purpose: event.purpose.to_string(),
+            request_id: ctx.request_id.clone(),
+            detail: event.detail,
+        };
+        tx.audit(&record).await?;
+        Ok(())
+    }
+}
+
+/// What an audit event says beyond who and when.
+pub(crate) struct AuditEvent<'a> {
+    pub action: &'a str,
+    /// Why the data was accessed: `direct_care`, `administration`, `security`.
+    pub purpose: &'a str,
+    pub patient_id: Option<bothy_domain::PatientId>,
+    pub service_id: Option<bothy_domain::ServiceId>,
+    /// Overrides the actor id (e.g. the account a failed sign-in named).
+    pub actor_id: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+impl<'a> AuditEvent<'a> {
+    pub fn new(action: &'a str, purpose: &'a str) -> Self {
+        Self { action, purpose, patient_id: None, service_id: None, actor_id: None, detail: None }
+    }
+    pub fn patient(mut self, id: bothy_domain::PatientId) -> Self {
+        self.patient_id = Some(id);
+        self
+    }
+    pub fn service(mut self, id: bothy_domain::ServiceId) -> Self {
+        self.service_id = Some(id);
+        self
+    }
+    pub fn detail(mut self, d: impl Into<String>) -> Self {
+        self.detail = Some(d.into());
+        self
+    }
+}
+
+/// Runs CPU-heavy work (password hashing) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+}

@@ -1,0 +1,163 @@
+//! The demo service: staff of every role and synthetic patients, created
+//! once and reused. Demo accounts have fixed, published passwords and
+//! second-factor secrets; they exist only in a deployment started with
+//! `bothy demo`, which refuses to run against a database that holds any
+//! other service.
+
+use crate::credentials::hash_password;
+use crate::{App, AppError, AuditEvent, RequestContext, blocking};
+use bothy_domain::model::{Patient, RoleGrant, Service, ServiceSlug, StaffMember};
+use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
+use bothy_domain::role::Role;
+use bothy_domain::time::Date;
+use bothy_domain::{PatientId, ServiceId, StaffId};
+
+pub const DEMO_SLUG: &str = "demo";
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoStaff {
+    pub email: String,
+    pub password: String,
+    pub totp_secret: String,
+    pub role: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoPatient {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoAccounts {
+    pub base_url: String,
+    pub service: String,
+    pub staff: Vec<DemoStaff>,
+    pub patients: Vec<DemoPatient>,
+}
+
+const STAFF: [(Role, &str); 6] = [
+    (Role::Admin, "Alex Admin"),
+    (Role::TriageClinician, "Tariq Triage"),
+    (Role::Supporter, "Sam Supporter"),
+    (Role::ClinicalLead, "Lee Lead"),
+    (Role::Moderator, "Morgan Moderator"),
+    (Role::Analyst, "Ana Analyst"),
+];
+
+const GIVEN: [&str; 12] = ["Aileen", "Bashir", "Catriona", "Dylan", "Eilidh", "Fraser", "Grace", "Hamish", "Isla", "Jamal", "Kirsty", "Lewis"];
+const FAMILY: [&str; 12] = ["Anderson", "Begum", "Campbell", "Docherty", "Evans", "Fraser", "Gillies", "Hussain", "Ireland", "Jones", "Kowalski", "MacLeod"];
+
+/// Demo-only second-factor secret for a role: public, fixed, and useless
+/// anywhere but the demo (base32 of a readable 20-byte string).
+fn demo_totp_secret(role: Role) -> String {
+    let mut seed = format!("bothy-demo-{}", role.as_str()).into_bytes();
+    seed.resize(20, b'!');
+    totp_rs::Secret::Raw(seed).to_encoded().to_string()
+}
+
+fn demo_password(who: &str) -> String {
+    format!("demo-only-{who}-password")
+}
+
+impl App {
+    /// Creates the demo service if it does not exist, and returns its accounts.
+    pub async fn ensure_demo(&self, ctx: &RequestContext) -> Result<DemoAccounts, AppError> {
+        let mut tx = self.store.read().await?;
+        let existing = tx.service_by_slug(DEMO_SLUG).await?;
+        let others = tx.list_services().await?.into_iter().filter(|s| s.slug.as_str() != DEMO_SLUG).count();
+        tx.rollback().await?;
+        if others > 0 {
+            return Err(AppError::Conflict(
+                "this database holds real services; run the demo with its own --data-dir or database".into(),
+            ));
+        }
+        if existing.is_none() {
+            self.create_demo().await?;
+            let mut tx = self.store.begin().await?;
+            self.audit(&mut tx, &crate::Actor::System, ctx, AuditEvent::new("demo.created", "administration")).await?;
+            tx.commit().await?;
+        }
+        let mut tx = self.store.read().await?;
+        let service = tx.service_by_slug(DEMO_SLUG).await?.ok_or(AppError::NotFound)?;
+        let patients = tx.patients_of_service(service.id, 1000).await?;
+        tx.rollback().await?;
+        Ok(DemoAccounts {
+            base_url: self.settings.public_url.clone(),
+            service: service.name,
+            staff: STAFF
+                .iter()
+                .map(|(role, name)| DemoStaff {
+                    email: format!("{}@demo.bothy.test", role.as_str().replace('_', ".")),
+                    password: demo_password(role.as_str()),
+                    totp_secret: demo_totp_secret(*role),
+                    role: role.as_str().to_string(),
+                    name: name.to_string(),
+                })
+                .collect(),
+            patients: patients
+                .iter()
+                .filter_map(|p| {
+                    let email = p.email.as_ref()?.to_string();
+                    Some(DemoPatient { password: demo_password("patient"), email, name: p.full_name(), id: p.id.to_string() })
+                })
+                .collect(),
+        })
+    }
+
+    async fn create_demo(&self) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let today = bothy_domain::time::uk_date(now);
+        let service = Service {
+            id: ServiceId::random(),
+            slug: ServiceSlug::parse(DEMO_SLUG).map_err(AppError::internal)?,
+            name: "Demo digital CBT service".into(),
+            created_at: now,
+        };
+        let patient_hash = blocking(|| hash_password(&demo_password("patient"))).await?;
+        let mut tx = self.store.begin().await?;
+        tx.insert_service(&service).await?;
+        let mut supporter = None;
+        for (role, name) in STAFF {
+            let pw = demo_password(role.as_str());
+            let hash = blocking(move || hash_password(&pw)).await?;
+            let email = format!("{}@demo.bothy.test", role.as_str().replace('_', "."));
+            let member = StaffMember {
+                id: StaffId::random(),
+                email: Email::parse(&email).map_err(AppError::internal)?,
+                name: PersonName::parse(name).map_err(AppError::internal)?,
+                password_hash: Some(hash),
+                totp_secret: Some(demo_totp_secret(role)),
+                created_at: now,
+                disabled_at: None,
+            };
+            tx.insert_staff(&member).await?;
+            tx.grant_role(member.id, RoleGrant { service_id: service.id, role }).await?;
+            if role == Role::Supporter {
+                supporter = Some(member.id);
+            }
+        }
+        for (i, (given, family)) in GIVEN.iter().zip(FAMILY.iter().cycle().skip(5)).enumerate() {
+            let year = 1960 + (i as i16 * 7) % 45;
+            let dob = Date::new(year, (i % 12 + 1) as i8, (i % 27 + 1) as i8).map_err(AppError::internal)?;
+            let p = Patient {
+                id: PatientId::random(),
+                service_id: service.id,
+                given_name: PersonName::parse(given).map_err(AppError::internal)?,
+                family_name: PersonName::parse(family).map_err(AppError::internal)?,
+                date_of_birth: DateOfBirth::new(dob, today).map_err(AppError::internal)?,
+                email: Some(Email::parse(&format!("{}.{}@demo.bothy.test", given.to_lowercase(), family.to_lowercase())).map_err(AppError::internal)?),
+                phone: Some(PhoneNumber::parse(&format!("07700 900{:03}", 100 + i)).map_err(AppError::internal)?),
+                // The supporter has every other person on their caseload.
+                supporter_id: if i % 2 == 0 { supporter } else { None },
+                created_at: now,
+            };
+            tx.insert_patient(&p, Some(&patient_hash)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,88 @@
+//! Error policy: use cases return [`AppError`], the one error type the web
+//! edge renders (as an HTML page, JSON, or a FHIR OperationOutcome). The store's
+//! errors become `Unavailable` or `Internal`; the cause is logged, never shown.
+//! `anyhow` is used only outside requests (the CLI, start-up).
+
+use bothy_store::StoreError;
+
+/// A problem with one field of a submitted form, shown next to that field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Not found, or not visible to this person: the two answer the same so
+    /// that nobody can learn whether a record exists.
+    #[error("not found")]
+    NotFound,
+    /// Signed in, but this role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// Not signed in (or the session has ended).
+    #[error("sign-in required")]
+    Unauthenticated,
+    /// Sign-in refused. One message whatever the reason, so that nobody can
+    /// learn which accounts exist.
+    #[error("Email, password or code not recognised")]
+    SignInRefused,
+    #[error("too many attempts")]
+    TooManyRequests,
+    /// The input was understood but is not valid; each field says why.
+    #[error("check the form")]
+    Invalid(Vec<FieldError>),
+    /// A link that was valid once but is used up or expired.
+    #[error("this link has expired or has already been used")]
+    Gone,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError { field, message: message.into() }])
+    }
+
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Box::new(e))
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => AppError::Unavailable(e),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// Collects field errors from several validations, so a form shows every problem at once.
+#[derive(Default)]
+pub struct Validation(Vec<FieldError>);
+
+impl Validation {
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &'static str, r: Result<T, E>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(FieldError { field, message: e.to_string() });
+                None
+            }
+        }
+    }
+
+    pub fn fail(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError { field, message: message.into() });
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
+    }
+}

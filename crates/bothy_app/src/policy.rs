@@ -1,0 +1,154 @@
+//! Authorization, decided in one place from who is asking (role, service,
+//! relationship to the patient). Routes declare an [`Access`]; the web layer
+//! asks [`allows`] before the handler runs, and use cases ask
+//! [`can_view_patient`] for the record itself.
+
+use bothy_domain::model::{Patient, RoleGrant};
+use bothy_domain::role::{ApiPermission, Role};
+use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
+
+/// Who is making a request.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Anonymous,
+    /// The deployment itself: `bothy admin`, the worker. Never a web request.
+    System,
+    /// Staff who gave a correct password but have not yet given their second
+    /// factor (or not yet set one up): they may do nothing but that.
+    StaffPending { id: StaffId },
+    Staff(StaffActor),
+    Patient(PatientActor),
+    Api(ApiActor),
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffActor {
+    pub id: StaffId,
+    pub name: String,
+    pub grants: Vec<RoleGrant>,
+    /// The service this session is working in.
+    pub service_id: ServiceId,
+}
+
+impl StaffActor {
+    pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
+        self.grants.iter().filter(|g| g.service_id == self.service_id).map(|g| g.role)
+    }
+    pub fn has(&self, p: Permission) -> bool {
+        self.roles().any(|r| role_grants(r, p))
+    }
+    /// The first role held in the current service, recorded in audit events.
+    pub fn main_role(&self) -> Option<Role> {
+        self.roles().next()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PatientActor {
+    pub id: PatientId,
+    pub service_id: ServiceId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiActor {
+    pub id: ApiClientId,
+    pub service_id: ServiceId,
+    pub name: String,
+    pub permissions: Vec<ApiPermission>,
+}
+
+/// What a staff role may do within its service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See the staff home page.
+    Workspace,
+    /// Open any patient record in the service.
+    AllPatients,
+    /// Open records of patients on one's own caseload.
+    OwnCaseload,
+    /// Manage staff and API clients.
+    ManageStaff,
+    /// See aggregate figures (never individuals).
+    Reports,
+}
+
+/// The role table. Least privilege: an administrator runs the service but
+/// does not read clinical records; an analyst sees only aggregates.
+pub fn role_grants(role: Role, p: Permission) -> bool {
+    use Permission::*;
+    match role {
+        Role::Admin => matches!(p, Workspace | ManageStaff | Reports),
+        Role::TriageClinician => matches!(p, Workspace | AllPatients),
+        Role::Supporter => matches!(p, Workspace | OwnCaseload),
+        Role::ClinicalLead => matches!(p, Workspace | AllPatients | Reports),
+        Role::Moderator => matches!(p, Workspace),
+        Role::Analyst => matches!(p, Workspace | Reports),
+    }
+}
+
+/// What a route requires, declared where the route is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Staff part-way through sign-in (password given, second factor not).
+    StaffPending,
+    /// Any signed-in person: staff (with second factor) or patient.
+    SignedIn,
+    /// Staff holding this permission in their current service.
+    Staff(Permission),
+    /// Staff who may open patient records (all, or their own caseload); the
+    /// record itself is checked by [`can_view_patient`].
+    StaffPatients,
+    /// A signed-in patient, acting for themself.
+    Patient,
+    /// An API client holding this permission.
+    Api(ApiPermission),
+}
+
+/// Whether `actor` may call a route that requires `access`.
+pub fn allows(actor: &Actor, access: Access) -> bool {
+    match (access, actor) {
+        (Access::Public, _) => true,
+        (Access::StaffPending, Actor::StaffPending { .. }) => true,
+        (Access::SignedIn, Actor::Staff(_) | Actor::Patient(_)) => true,
+        (Access::Staff(p), Actor::Staff(s)) => s.has(p),
+        (Access::StaffPatients, Actor::Staff(s)) => s.has(Permission::AllPatients) || s.has(Permission::OwnCaseload),
+        (Access::Patient, Actor::Patient(_)) => true,
+        (Access::Api(p), Actor::Api(a)) => a.permissions.contains(&p),
+        _ => false,
+    }
+}
+
+/// Whether `actor` may see this patient's record.
+pub fn can_view_patient(actor: &Actor, patient: &Patient) -> bool {
+    match actor {
+        Actor::Staff(s) => {
+            let in_service = |p: Permission| {
+                s.grants.iter().any(|g| g.service_id == patient.service_id && g.service_id == s.service_id && role_grants(g.role, p))
+            };
+            in_service(Permission::AllPatients)
+                || (in_service(Permission::OwnCaseload) && patient.supporter_id == Some(s.id))
+        }
+        Actor::Patient(p) => p.id == patient.id,
+        Actor::Api(a) => a.service_id == patient.service_id && a.permissions.contains(&ApiPermission::PatientRead),
+        Actor::Anonymous | Actor::System | Actor::StaffPending { .. } => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_analyst_admin_and_lead_see_reports_and_only_clinicians_see_records() {
+        for role in Role::ALL {
+            let clinical = matches!(role, Role::TriageClinician | Role::ClinicalLead | Role::Supporter);
+            assert_eq!(role_grants(role, Permission::AllPatients) || role_grants(role, Permission::OwnCaseload), clinical, "{role}");
+            assert!(role_grants(role, Permission::Workspace));
+        }
+        assert!(!role_grants(Role::Analyst, Permission::AllPatients));
+        assert!(!role_grants(Role::Moderator, Permission::Reports));
+    }
+}
