@@ -1,1 +1,49 @@
+//! Bothy's HTTP edge: the axum router, server-rendered pages (askama), the
+//! JSON API and FHIR endpoints, sessions, CSRF and the one error renderer.
+//! No SQL here: everything goes through `bothy_app`.
 
+mod api;
+mod auth;
+mod csrf;
+mod error;
+mod layout;
+mod metrics;
+mod pages;
+mod routes;
+mod security;
+mod session_store;
+
+pub use error::WebError;
+pub use routes::{RouteSpec, route_specs};
+
+use bothy_app::App;
+use std::sync::Arc;
+
+/// Settings of the HTTP edge, from the loaded configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Served over TLS (the public URL is https): secure `__Host-` cookies and HSTS.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self { secure_cookies: false, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub settings: Arc<WebSettings>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The whole web application, ready to serve.
+pub fn router(app: Arc<App>, settings: WebSettings) -> axum::Router {
+    let state = AppState { app, settings: Arc::new(settings), metrics: Arc::new(metrics::Metrics::default()) };
+    routes::build(state)
+}

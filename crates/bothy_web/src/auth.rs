@@ -1,0 +1,141 @@
+//! Who is asking: the actor is resolved once per request from the session
+//! cookie or a bearer token, with time-outs checked on the application clock.
+
+use crate::AppState;
+use crate::error::WebError;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use bothy_app::{Actor, AppError, RequestContext};
+use bothy_domain::time::{Timestamp, to_millis};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::session::Expiry;
+
+pub const AUTH_KEY: &str = "auth";
+
+/// Who a session belongs to, stored in the session.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SessionAuth {
+    pub kind: SessionKind,
+    pub id: String,
+    pub service: Option<String>,
+    pub signed_in_at_ms: i64,
+    pub last_seen_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    StaffPending,
+    Staff,
+    Patient,
+}
+
+/// Everything a handler needs about the request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub request: RequestContext,
+    pub session: Option<Session>,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, WebError> {
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| WebError::from(AppError::Unauthenticated))
+    }
+}
+
+fn request_context(req: &Request) -> RequestContext {
+    RequestContext {
+        request_id: req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string),
+        ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
+    }
+}
+
+/// Only write the session's last-seen time this often, so that reading a
+/// page does not cost a session write every time.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Resolves the actor and stores a [`Ctx`] in the request.
+pub async fn resolve_actor(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, WebError> {
+    let request = request_context(&req);
+    let session = req.extensions().get::<Session>().cloned();
+    let bearer = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let actor = match (&bearer, &session) {
+        (Some(token), _) => state.app.api_actor(token.trim()).await?.unwrap_or(Actor::Anonymous),
+        (None, Some(s)) => session_actor(&state, s).await?,
+        (None, None) => Actor::Anonymous,
+    };
+    req.extensions_mut().insert(Ctx { actor, request, session: if bearer.is_some() { None } else { session } });
+    Ok(next.run(req).await)
+}
+
+async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, WebError> {
+    let app = &state.app;
+    let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await.map_err(WebError::internal)? else {
+        return Ok(Actor::Anonymous);
+    };
+    let now = to_millis(app.clock.now());
+    let s = &app.settings;
+    let (idle, absolute) = match auth.kind {
+        SessionKind::Staff | SessionKind::StaffPending => (s.staff_idle_timeout, s.staff_absolute_timeout),
+        SessionKind::Patient => (s.patient_idle_timeout, s.staff_absolute_timeout),
+    };
+    let expired = now - auth.last_seen_ms > idle.as_millis() as i64 || now - auth.signed_in_at_ms > absolute.as_millis() as i64;
+    let actor = if expired {
+        None
+    } else {
+        match auth.kind {
+            SessionKind::StaffPending => auth.id.parse().ok().map(|id| Actor::StaffPending { id }),
+            SessionKind::Staff => match auth.id.parse() {
+                Ok(id) => app.staff_actor(id, auth.service.as_deref().and_then(|s| s.parse().ok())).await?,
+                Err(_) => None,
+            },
+            SessionKind::Patient => match auth.id.parse() {
+                Ok(id) => app.patient_actor_by_id(id).await?,
+                Err(_) => None,
+            },
+        }
+    };
+    match actor {
+        None => {
+            // Ended: remove it server-side so the cookie is worthless.
+            session.flush().await.map_err(WebError::internal)?;
+            Ok(Actor::Anonymous)
+        }
+        Some(actor) => {
+            if now - auth.last_seen_ms > TOUCH_EVERY_MS {
+                auth.last_seen_ms = now;
+                session.insert(AUTH_KEY, &auth).await.map_err(WebError::internal)?;
+            }
+            Ok(actor)
+        }
+    }
+}
+
+/// Starts a signed-in (or half signed-in) session under a new id, so that a
+/// session id seen before sign-in is useless afterwards (session fixation).
+pub async fn begin_session(
+    session: &Session,
+    kind: SessionKind,
+    id: String,
+    service: Option<String>,
+    now: Timestamp,
+    idle: std::time::Duration,
+) -> Result<(), WebError> {
+    session.cycle_id().await.map_err(WebError::internal)?;
+    let ms = to_millis(now);
+    let auth = SessionAuth { kind, id, service, signed_in_at_ms: ms, last_seen_ms: ms };
+    session.insert(AUTH_KEY, &auth).await.map_err(WebError::internal)?;
+    session.set_expiry(Some(Expiry::OnInactivity(CookieDuration::seconds(idle.as_secs() as i64))));
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The signed-in person's own pages: patient home and account settings.
+
+use super::field_errors;
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::WebError;
+use crate::layout::{Chrome, html, page};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use bothy_app::{Actor, AppError, FieldError};
+use bothy_domain::model::Patient;
+
+#[derive(Template)]
+#[template(path = "patient_home.html")]
+struct PatientHome {
+    chrome: Chrome,
+    patient: Patient,
+}
+
+pub async fn patient_home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let Actor::Patient(p) = &ctx.actor else { return Err(AppError::Forbidden.into()) };
+    let patient = state.app.view_patient(&ctx.actor, p.id, &ctx.request).await?;
+    Ok(page(&PatientHome { chrome: Chrome::for_ctx(&state, &ctx, "Home").await?, patient }))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    csrf: String,
+    changed: bool,
+    errors: Vec<FieldError>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct AccountQuery {
+    #[serde(default)]
+    changed: Option<String>,
+}
+
+async fn account_page(state: &AppState, ctx: &Ctx, changed: bool, errors: Vec<FieldError>) -> Result<Response, WebError> {
+    let chrome = Chrome::for_ctx(state, ctx, "Your account").await?;
+    let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(html(status, &AccountPage { chrome, csrf, changed, errors }))
+}
+
+pub async fn account(State(state): State<AppState>, ctx: Ctx, Query(q): Query<AccountQuery>) -> Result<Response, WebError> {
+    account_page(&state, &ctx, q.changed.is_some(), Vec::new()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(State(state): State<AppState>, ctx: Ctx, Form(f): Form<PasswordForm>) -> Result<Response, WebError> {
+    let r = state.app.change_password(&ctx.actor, &f.current_password, &f.new_password, &f.confirm, &ctx.request).await;
+    match field_errors(r)? {
+        Ok(()) => Ok(Redirect::to("/account?changed=1").into_response()),
+        Err(errors) => account_page(&state, &ctx, false, errors).await,
+    }
+}

@@ -1,0 +1,19 @@
+//! Server-rendered pages, one module per area.
+
+pub mod account;
+pub mod public;
+pub mod signin;
+pub mod staff;
+
+use crate::error::WebError;
+use bothy_app::{AppError, FieldError};
+
+/// Splits a use case's result into field errors to show on the form, or a
+/// failure to render as an error page.
+pub fn field_errors<T>(r: Result<T, AppError>) -> Result<Result<T, Vec<FieldError>>, WebError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(AppError::Invalid(fields)) => Ok(Err(fields)),
+        Err(e) => Err(e.into()),
+    }
+}

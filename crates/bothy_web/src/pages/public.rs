@@ -1,0 +1,53 @@
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::WebError;
+use crate::layout::{Chrome, page};
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bothy_app::AppError;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    chrome: Chrome,
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    Ok(page(&Home { chrome: Chrome::for_ctx(&state, &ctx, "Welcome").await? }))
+}
+
+pub async fn stylesheet() -> Response {
+    let mut res = include_str!("../../static/app.css").into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res
+}
+
+/// Liveness: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers too.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.app.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut res = state.metrics.render(&state.app.store).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res
+}
+
+pub async fn not_found() -> WebError {
+    AppError::NotFound.into()
+}
