@@ -1,1 +1,39 @@
-fn main() {}
+//! `bothy`: one binary for serving, the worker and administration.
+
+mod cmd;
+
+use bothy::Config;
+use bothy::cli::{Cli, Command, ConfigCommand};
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Printing the defaults must work even when the configuration in place is broken.
+    if let Command::Config(ConfigCommand::PrintDefault) = cli.command {
+        print!("{}", bothy::config::DEFAULT_TOML);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    bothy::logging::init(&config.log)?;
+    match cli.command {
+        Command::Serve(_) => cmd::serve::serve(config, cmd::serve::Mode::Serve).await,
+        Command::Demo(_) => cmd::serve::serve(config, cmd::serve::Mode::Demo).await,
+        Command::Worker => cmd::serve::worker(config).await,
+        Command::Migrate => cmd::migrate(&config).await,
+        Command::Admin(command) => cmd::admin::run(&config, command).await,
+        Command::Audit(command) => cmd::audit(&config, command).await,
+        Command::Config(command) => cmd::config(&config, command),
+    }
+}

@@ -15,6 +15,7 @@ mod dialect;
 mod error;
 mod migrate;
 mod patients;
+mod scratch;
 mod services;
 mod sessions;
 mod staff;
@@ -22,6 +23,7 @@ mod staff;
 pub use audit::{AuditHead, VerifyReport};
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, schema_columns};
+pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use sessions::SessionRow;
 pub use staff::Enrolment;
 

@@ -1,0 +1,170 @@
+//! The command line.
+
+use crate::config::Overrides;
+use bothy_domain::ApiClientId;
+use bothy_domain::role::{ApiPermission, Role};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "bothy", version, about = "Bothy: a digital mental health service, from referral to outcome.")]
+pub struct Cli {
+    /// Configuration file [default: bothy.toml in the working directory, if present]
+    #[arg(long, global = true, env = "BOTHY_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and demo files (server.data_dir)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (database.url). Prefer the DATABASE_URL environment
+    /// variable for a URL with a password: command lines are visible to other users.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application, with the background worker in the same process.
+    Serve(ServeArgs),
+    /// Run only the background worker, until stopped.
+    Worker,
+    /// Apply database migrations, then exit.
+    Migrate,
+    /// Serve a demo service with sample staff and patients (DEMO ONLY: published passwords).
+    Demo(ServeArgs),
+    /// Set up services, staff and API clients.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Show configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (server.listen)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a service: one organisation's deployment of Bothy.
+    CreateService {
+        /// Short name used in addresses, e.g. "lothian-dcbt"
+        #[arg(long)]
+        slug: String,
+        /// Full name shown to people
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a staff member and print their single-use enrolment link.
+    CreateStaff {
+        /// The service's short name
+        #[arg(long, value_name = "SLUG")]
+        service: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// A role in the service; repeat or separate with commas for several
+        #[arg(long = "role", value_name = "ROLE", required = true, value_delimiter = ',', value_parser = role_parser())]
+        roles: Vec<Role>,
+    },
+    /// Register another system as an API client and print its token (shown once).
+    CreateApiClient {
+        /// The service's short name
+        #[arg(long, value_name = "SLUG")]
+        service: String,
+        /// Name of the client system
+        #[arg(long)]
+        name: String,
+        /// A permission; repeat or separate with commas for several
+        #[arg(long = "permission", value_name = "PERMISSION", required = true, value_delimiter = ',', value_parser = permission_parser())]
+        permissions: Vec<ApiPermission>,
+    },
+    /// Revoke an API client's token.
+    RevokeApiClient {
+        /// The client's id, as printed by create-api-client
+        id: ApiClientId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every audit chain and report the first broken link (exit code 1).
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented configuration file holding the defaults.
+    PrintDefault,
+    /// Print the configuration in effect, with derived values filled in and passwords hidden.
+    Show,
+}
+
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::ALL.map(Role::as_str)).try_map(|s| s.parse::<Role>())
+}
+
+fn permission_parser() -> impl TypedValueParser<Value = ApiPermission> {
+    PossibleValuesParser::new(ApiPermission::ALL.map(ApiPermission::as_str)).try_map(|s| s.parse::<ApiPermission>())
+}
+
+impl Cli {
+    /// The settings given as flags, the strongest configuration layer.
+    pub fn overrides(&self) -> Overrides {
+        let listen = match &self.command {
+            Command::Serve(a) | Command::Demo(a) => a.listen,
+            _ => None,
+        };
+        Overrides { listen, data_dir: self.data_dir.clone(), database_url: self.database_url.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_admin_commands() {
+        let cli = Cli::try_parse_from([
+            "bothy", "admin", "create-staff", "--service", "demo", "--email", "a@b.test", "--name", "A B", "--role",
+            "supporter,clinical_lead", "--role", "admin", "--data-dir", "/tmp/x",
+        ])
+        .unwrap();
+        let Command::Admin(AdminCommand::CreateStaff { roles, .. }) = &cli.command else { panic!("{cli:?}") };
+        assert_eq!(roles, &[Role::Supporter, Role::ClinicalLead, Role::Admin]);
+        assert_eq!(cli.overrides().data_dir, Some(PathBuf::from("/tmp/x")));
+
+        assert!(Cli::try_parse_from(["bothy", "admin", "create-staff", "--service", "s", "--email", "e", "--name", "n"]).is_err());
+        assert!(Cli::try_parse_from(["bothy", "admin", "create-staff", "--service", "s", "--email", "e", "--name", "n", "--role", "boss"]).is_err());
+        let cli = Cli::try_parse_from(["bothy", "admin", "create-api-client", "--service", "s", "--name", "GP system", "--permission", "patient.read"]).unwrap();
+        let Command::Admin(AdminCommand::CreateApiClient { permissions, .. }) = &cli.command else { panic!("{cli:?}") };
+        assert_eq!(permissions, &[ApiPermission::PatientRead]);
+        assert!(Cli::try_parse_from(["bothy", "admin", "revoke-api-client", "not-an-id"]).is_err());
+    }
+
+    #[test]
+    fn serve_flags_become_overrides() {
+        let cli = Cli::try_parse_from(["bothy", "serve", "--listen", "0.0.0.0:9000", "--database-url", "sqlite:x.db"]).unwrap();
+        let o = cli.overrides();
+        assert_eq!(o.listen, Some("0.0.0.0:9000".parse().unwrap()));
+        assert_eq!(o.database_url.as_deref(), Some("sqlite:x.db"));
+        assert!(Cli::try_parse_from(["bothy", "serve", "--listen", "localhost"]).is_err());
+        assert!(Cli::try_parse_from(["bothy", "migrate", "--listen", "127.0.0.1:1"]).is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! `TestApp`: a whole Bothy on a fresh database, and a cookie-keeping client.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use bothy_app::demo::DemoAccounts;
+use bothy_app::{App, AppSettings, FakeClock, RequestContext};
+use bothy_domain::crisis::CrisisContacts;
+use bothy_domain::time::Timestamp;
+use bothy_store::{PoolSettings, Store};
+use bothy_web::WebSettings;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+pub const CRISIS: &str = include_str!("../../../../content/crisis-contacts.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_dbs {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::new($crate::helpers::Db::Sqlite).await.expect("SQLite is always available");
+                super::$name(app.clone()).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::helpers::TestApp::new($crate::helpers::Db::Postgres).await else { return };
+                super::$name(app.clone()).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
+#[derive(Clone)]
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub router: Router,
+    pub clock: FakeClock,
+    pub demo: DemoAccounts,
+    pub db: Db,
+    scratch: Option<(String, String)>,
+    dir: Option<std::path::PathBuf>,
+}
+
+/// 10:00 on a Tuesday, UK time: a fixed, unremarkable moment.
+pub fn start_time() -> Timestamp {
+    "2026-11-17T10:00:00Z".parse().unwrap()
+}
+
+impl TestApp {
+    /// A fresh app with the demo service loaded; None when PostgreSQL is
+    /// asked for but not configured (and CI is not running).
+    pub async fn new(db: Db) -> Option<Self> {
+        Self::with_settings(db, AppSettings::default()).await
+    }
+
+    pub async fn with_settings(db: Db, settings: AppSettings) -> Option<Self> {
+        let (url, scratch, dir) = match db {
+            Db::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("bothy-test-{}", uuid_like()));
+                std::fs::create_dir_all(&dir).unwrap();
+                (format!("sqlite://{}/bothy.db", dir.display()), None, Some(dir))
+            }
+            Db::Postgres => {
+                let Ok(admin) = std::env::var("BOTHY_TEST_DATABASE_URL") else {
+                    assert!(std::env::var_os("CI").is_none(), "CI must set BOTHY_TEST_DATABASE_URL so PostgreSQL is tested");
+                    eprintln!("BOTHY_TEST_DATABASE_URL not set: PostgreSQL variant not run");
+                    return None;
+                };
+                let url = bothy_store::create_scratch_database(&admin, "bothy_test").await.unwrap();
+                (url.clone(), Some((admin, url)), None)
+            }
+        };
+        let store = Store::connect(&url, &PoolSettings { max_connections: 4, ..Default::default() }).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = FakeClock::at(start_time());
+        let app = Arc::new(App::new(store, Arc::new(clock.clone()), settings, CrisisContacts::parse(CRISIS).unwrap()));
+        let demo = app.ensure_demo(&RequestContext::default()).await.unwrap();
+        let router = bothy_web::router(app.clone(), WebSettings::default());
+        Some(Self { app, router, clock, demo, db, scratch, dir })
+    }
+
+    pub async fn finish(&self) {
+        self.app.store.close().await;
+        if let Some((admin, url)) = &self.scratch {
+            bothy_store::drop_scratch_database(admin, url).await.unwrap();
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client { router: self.router.clone(), cookies: Arc::new(Mutex::new(BTreeMap::new())), csrf: Arc::new(Mutex::new(None)) }
+    }
+
+    pub fn staff(&self, role: &str) -> &bothy_app::demo::DemoStaff {
+        self.demo.staff.iter().find(|s| s.role == role).unwrap()
+    }
+
+    /// The current TOTP code for a demo staff member, on the fake clock.
+    pub fn code(&self, role: &str) -> String {
+        let secs = self.clock_secs();
+        bothy_app::credentials::totp_code(&self.staff(role).totp_secret, secs).unwrap()
+    }
+
+    pub fn clock_secs(&self) -> u64 {
+        use bothy_app::Clock;
+        self.clock.now().as_second() as u64
+    }
+
+    /// A client signed in as staff of `role` (password and code).
+    pub async fn staff_client(&self, role: &str) -> Client {
+        let c = self.client();
+        let s = self.staff(role).clone();
+        c.get("/sign-in").await.ok();
+        c.post_form("/sign-in", &[("email", &s.email), ("password", &s.password)]).await.redirects_to("/sign-in/code");
+        c.get("/sign-in/code").await.ok();
+        // Each code works once: move to a fresh 30-second step first.
+        self.clock.advance(std::time::Duration::from_secs(30));
+        c.post_form("/sign-in/code", &[("code", &self.code(role))]).await.redirects_to("/staff");
+        c
+    }
+
+    /// A client signed in as the `n`th demo patient.
+    pub async fn patient_client(&self, n: usize) -> Client {
+        let c = self.client();
+        let p = self.demo.patients[n].clone();
+        c.get("/sign-in").await.ok();
+        c.post_form("/sign-in", &[("email", &p.email), ("password", &p.password)]).await.redirects_to("/home");
+        c
+    }
+}
+
+fn uuid_like() -> String {
+    bothy_domain::PatientId::random().to_string()
+}
+
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    cookies: Arc<Mutex<BTreeMap<String, String>>>,
+    csrf: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.status, StatusCode::OK, "body: {}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn status(self, s: u16) -> Self {
+        assert_eq!(self.status.as_u16(), s, "body: {}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn redirects_to(self, to: &str) -> Self {
+        assert!(self.status.is_redirection(), "expected a redirect to {to}, got {}: {}", self.status, self.body);
+        assert_eq!(self.headers.get(header::LOCATION).unwrap(), to);
+        self
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    #[track_caller]
+    pub fn has_crisis_panel(self) -> Self {
+        assert!(self.body.contains("id=\"crisis\"") && self.body.contains("tel:999") && self.body.contains("tel:116123"), "no crisis panel: {}", self.body);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl Client {
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let mut req = req;
+        let cookie = self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        if !cookie.is_empty() {
+            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for sc in headers.get_all(header::SET_COOKIE) {
+            let sc = sc.to_str().unwrap();
+            let (pair, attrs) = sc.split_once(';').unwrap_or((sc, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            let expired = attrs.to_ascii_lowercase().contains("max-age=0");
+            let mut jar = self.cookies.lock().unwrap();
+            if expired || v.is_empty() {
+                jar.remove(k);
+            } else {
+                jar.insert(k.to_string(), v.to_string());
+            }
+        }
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8_lossy(&bytes).to_string();
+        if let Some(i) = body.find("name=\"csrf_token\" value=\"") {
+            let rest = &body[i + 25..];
+            *self.csrf.lock().unwrap() = rest.split('"').next().map(str::to_string);
+        }
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut b = Request::get(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    /// The CSRF token from the last page that had one.
+    pub fn csrf(&self) -> String {
+        self.csrf.lock().unwrap().clone().unwrap_or_default()
+    }
+
+    /// Posts a form, adding the CSRF token as a browser would.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let csrf = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, "application/x-www-form-urlencoded", serde_urlencoded::to_string(&all).unwrap().into_bytes()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        self.send(Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap())
+            .await
+    }
+
+    pub fn forget_cookies(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+
+    pub fn cookies(&self) -> BTreeMap<String, String> {
+        self.cookies.lock().unwrap().clone()
+    }
+
+    pub fn set_cookies(&self, c: BTreeMap<String, String>) {
+        *self.cookies.lock().unwrap() = c;
+    }
+}

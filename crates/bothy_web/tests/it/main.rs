@@ -1,0 +1,14 @@
+//! The one integration-test binary: the whole application in-process on a
+//! fresh database (SQLite always; PostgreSQL too when
+//! `BOTHY_TEST_DATABASE_URL` is set), with a fake clock.
+
+mod helpers;
+
+mod api_clients;
+mod audit;
+mod authz_matrix;
+mod bad_input;
+mod enrolment;
+mod pages;
+mod schema;
+mod sign_in;
