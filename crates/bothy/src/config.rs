@@ -204,10 +204,10 @@ impl Config {
                 return Err(invalid("server.public_url", format!("{url:?} must start with http:// or https://")));
             }
         }
-        if let Some(url) = &self.database.url {
-            if !["sqlite:", "postgres:", "postgresql:"].iter().any(|p| url.starts_with(p)) {
-                return Err(invalid("database.url", "must start with sqlite:, postgres: or postgresql:"));
-            }
+        if let Some(url) = &self.database.url
+            && !["sqlite:", "postgres:", "postgresql:"].iter().any(|p| url.starts_with(p))
+        {
+            return Err(invalid("database.url", "must start with sqlite:, postgres: or postgresql:"));
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));

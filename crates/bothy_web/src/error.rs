@@ -135,7 +135,16 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     if ours.is_none() && !plain {
         return res; // A page the handler drew itself, such as a form with its errors.
     }
-    let err = ours.map(|e| (*e).clone()).unwrap_or_else(|| WebError::status(status));
+    let err = match ours {
+        Some(e) => (*e).clone(),
+        // A failure below our handlers (the session store, say): if the
+        // database is down, say so honestly rather than "something went wrong".
+        None if status == StatusCode::INTERNAL_SERVER_ERROR && state.app.store.ping().await.is_err() => {
+            WebError::status(StatusCode::SERVICE_UNAVAILABLE)
+        }
+        None => WebError::status(status),
+    };
+    let status = err.status;
     if status.is_server_error() {
         tracing::warn!(status = status.as_u16(), request_id, "request failed");
     }

@@ -1,6 +1,7 @@
 //! One module per command; each loads what it needs and prints its result.
 
 pub mod admin;
+pub mod demo;
 pub mod serve;
 
 use anyhow::Context;
