@@ -9,7 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "bothy", version, about = "Bothy: a digital mental health service, from referral to outcome.")]
+#[command(
+    name = "bothy",
+    version,
+    about = "Bothy: a digital mental health service, from referral to outcome."
+)]
 pub struct Cli {
     /// Configuration file [default: bothy.toml in the working directory, if present]
     #[arg(long, global = true, env = "BOTHY_CONFIG", value_name = "PATH")]
@@ -115,7 +119,8 @@ fn role_parser() -> impl TypedValueParser<Value = Role> {
 }
 
 fn permission_parser() -> impl TypedValueParser<Value = ApiPermission> {
-    PossibleValuesParser::new(ApiPermission::ALL.map(ApiPermission::as_str)).try_map(|s| s.parse::<ApiPermission>())
+    PossibleValuesParser::new(ApiPermission::ALL.map(ApiPermission::as_str))
+        .try_map(|s| s.parse::<ApiPermission>())
 }
 
 impl Cli {
@@ -125,7 +130,11 @@ impl Cli {
             Command::Serve(a) | Command::Demo(a) => a.listen,
             _ => None,
         };
-        Overrides { listen, data_dir: self.data_dir.clone(), database_url: self.database_url.clone() }
+        Overrides {
+            listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+        }
     }
 }
 
@@ -142,25 +151,89 @@ mod tests {
     #[test]
     fn parses_admin_commands() {
         let cli = Cli::try_parse_from([
-            "bothy", "admin", "create-staff", "--service", "demo", "--email", "a@b.test", "--name", "A B", "--role",
-            "supporter,clinical_lead", "--role", "admin", "--data-dir", "/tmp/x",
+            "bothy",
+            "admin",
+            "create-staff",
+            "--service",
+            "demo",
+            "--email",
+            "a@b.test",
+            "--name",
+            "A B",
+            "--role",
+            "supporter,clinical_lead",
+            "--role",
+            "admin",
+            "--data-dir",
+            "/tmp/x",
         ])
         .unwrap();
-        let Command::Admin(AdminCommand::CreateStaff { roles, .. }) = &cli.command else { panic!("{cli:?}") };
+        let Command::Admin(AdminCommand::CreateStaff { roles, .. }) = &cli.command else {
+            panic!("{cli:?}")
+        };
         assert_eq!(roles, &[Role::Supporter, Role::ClinicalLead, Role::Admin]);
         assert_eq!(cli.overrides().data_dir, Some(PathBuf::from("/tmp/x")));
 
-        assert!(Cli::try_parse_from(["bothy", "admin", "create-staff", "--service", "s", "--email", "e", "--name", "n"]).is_err());
-        assert!(Cli::try_parse_from(["bothy", "admin", "create-staff", "--service", "s", "--email", "e", "--name", "n", "--role", "boss"]).is_err());
-        let cli = Cli::try_parse_from(["bothy", "admin", "create-api-client", "--service", "s", "--name", "GP system", "--permission", "patient.read"]).unwrap();
-        let Command::Admin(AdminCommand::CreateApiClient { permissions, .. }) = &cli.command else { panic!("{cli:?}") };
+        assert!(
+            Cli::try_parse_from([
+                "bothy",
+                "admin",
+                "create-staff",
+                "--service",
+                "s",
+                "--email",
+                "e",
+                "--name",
+                "n"
+            ])
+            .is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "bothy",
+                "admin",
+                "create-staff",
+                "--service",
+                "s",
+                "--email",
+                "e",
+                "--name",
+                "n",
+                "--role",
+                "boss"
+            ])
+            .is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "bothy",
+            "admin",
+            "create-api-client",
+            "--service",
+            "s",
+            "--name",
+            "GP system",
+            "--permission",
+            "patient.read",
+        ])
+        .unwrap();
+        let Command::Admin(AdminCommand::CreateApiClient { permissions, .. }) = &cli.command else {
+            panic!("{cli:?}")
+        };
         assert_eq!(permissions, &[ApiPermission::PatientRead]);
         assert!(Cli::try_parse_from(["bothy", "admin", "revoke-api-client", "not-an-id"]).is_err());
     }
 
     #[test]
     fn serve_flags_become_overrides() {
-        let cli = Cli::try_parse_from(["bothy", "serve", "--listen", "0.0.0.0:9000", "--database-url", "sqlite:x.db"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "bothy",
+            "serve",
+            "--listen",
+            "0.0.0.0:9000",
+            "--database-url",
+            "sqlite:x.db",
+        ])
+        .unwrap();
         let o = cli.overrides();
         assert_eq!(o.listen, Some("0.0.0.0:9000".parse().unwrap()));
         assert_eq!(o.database_url.as_deref(), Some("sqlite:x.db"));

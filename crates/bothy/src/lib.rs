@@ -17,20 +17,34 @@ use std::sync::Arc;
 pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
     if config.uses_default_database() {
         let dir = &config.server.data_dir;
-        std::fs::create_dir_all(dir).with_context(|| format!("server.data_dir: cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("server.data_dir: cannot create {}", dir.display()))?;
     }
     let url = config.database_url();
     Store::connect(&url, &config.pool_settings())
         .await
-        .with_context(|| format!("cannot connect to the database at {}", config::redact_url(&url)))
+        .with_context(|| {
+            format!(
+                "cannot connect to the database at {}",
+                config::redact_url(&url)
+            )
+        })
 }
 
 /// Connects, migrates, loads the crisis contacts and builds the application.
 pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let crisis = config.crisis_contacts()?;
     let store = connect_store(config).await?;
-    store.migrate().await.context("cannot migrate the database")?;
-    Ok(Arc::new(App::new(store, clock, config.app_settings(), crisis)))
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(Arc::new(App::new(
+        store,
+        clock,
+        config.app_settings(),
+        crisis,
+    )))
 }
 
 #[cfg(test)]
@@ -44,19 +58,30 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bothy-build-app-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let data_dir = dir.join("nested dir?#");
-        let overrides = Overrides { data_dir: Some(data_dir.clone()), ..Overrides::default() };
+        let overrides = Overrides {
+            data_dir: Some(data_dir.clone()),
+            ..Overrides::default()
+        };
         let mut config = Config::from_figment(Config::figment(None, &overrides).unwrap()).unwrap();
         config.database.url = None; // In case DATABASE_URL is set where the tests run.
         let clock = FakeClock::at("2026-03-02T10:00:00Z".parse().unwrap());
         let app = build_app(&config, Arc::new(clock)).await.unwrap();
         assert!(data_dir.join("bothy.db").is_file());
-        let service = app.create_service("pilot", "Pilot service", &RequestContext::default()).await.unwrap();
+        let service = app
+            .create_service("pilot", "Pilot service", &RequestContext::default())
+            .await
+            .unwrap();
         assert_eq!(app.service_by_slug("pilot").await.unwrap().id, service.id);
         let report = app.store.verify_audit().await.unwrap();
         assert_eq!((report.events, report.first_break), (1, None));
         app.store.close().await;
         // A second start on the same database migrates nothing and still works.
-        let app = build_app(&config, Arc::new(FakeClock::at("2026-03-02T10:00:00Z".parse().unwrap()))).await.unwrap();
+        let app = build_app(
+            &config,
+            Arc::new(FakeClock::at("2026-03-02T10:00:00Z".parse().unwrap())),
+        )
+        .await
+        .unwrap();
         assert!(app.service_by_slug("pilot").await.is_ok());
         app.store.close().await;
         let _ = std::fs::remove_dir_all(&dir);

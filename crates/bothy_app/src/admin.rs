@@ -29,13 +29,26 @@ fn system() -> Actor {
 }
 
 impl App {
-    pub async fn create_service(&self, slug: &str, name: &str, ctx: &RequestContext) -> Result<Service, AppError> {
+    pub async fn create_service(
+        &self,
+        slug: &str,
+        name: &str,
+        ctx: &RequestContext,
+    ) -> Result<Service, AppError> {
         let slug = ServiceSlug::parse(slug).map_err(|e| AppError::field("slug", e.to_string()))?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 120 {
-            return Err(AppError::field("name", "Service name must be 1 to 120 characters"));
+            return Err(AppError::field(
+                "name",
+                "Service name must be 1 to 120 characters",
+            ));
         }
-        let service = Service { id: ServiceId::random(), slug, name: name.to_string(), created_at: self.clock.now() };
+        let service = Service {
+            id: ServiceId::random(),
+            slug,
+            name: name.to_string(),
+            created_at: self.clock.now(),
+        };
         let mut tx = self.store.begin().await?;
         tx.insert_service(&service).await.map_err(|e| {
             if e.is_constraint("slug") {
@@ -74,11 +87,16 @@ impl App {
             v.fail("roles", "Choose at least one role");
         }
         v.finish()?;
-        let (Some(email), Some(name)) = (email, name) else { return Err(AppError::field("email", "Enter an email address")) };
+        let (Some(email), Some(name)) = (email, name) else {
+            return Err(AppError::field("email", "Enter an email address"));
+        };
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if tx.staff_by_email(&email).await?.is_some() {
-            return Err(AppError::field("email", "A staff member with this email address already exists"));
+            return Err(AppError::field(
+                "email",
+                "A staff member with this email address already exists",
+            ));
         }
         let member = StaffMember {
             id: StaffId::random(),
@@ -91,22 +109,53 @@ impl App {
         };
         tx.insert_staff(&member).await?;
         for role in roles {
-            tx.grant_role(member.id, RoleGrant { service_id: service, role: *role }).await?;
+            tx.grant_role(
+                member.id,
+                RoleGrant {
+                    service_id: service,
+                    role: *role,
+                },
+            )
+            .await?;
         }
         let (token, hash) = new_token("");
-        let expires_at = now.checked_add(self.settings.enrolment_link_lifetime).map_err(AppError::internal)?;
-        tx.insert_enrolment(&hash, &Enrolment { staff_id: member.id, totp_secret: new_totp_secret(), expires_at, used_at: None }, now)
-            .await?;
+        let expires_at = now
+            .checked_add(self.settings.enrolment_link_lifetime)
+            .map_err(AppError::internal)?;
+        tx.insert_enrolment(
+            &hash,
+            &Enrolment {
+                staff_id: member.id,
+                totp_secret: new_totp_secret(),
+                expires_at,
+                used_at: None,
+            },
+            now,
+        )
+        .await?;
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        let event = AuditEvent::new("staff.created", "administration").service(service).detail(format!("staff {} roles {}", member.id, roles.join(" ")));
+        let event = AuditEvent::new("staff.created", "administration")
+            .service(service)
+            .detail(format!("staff {} roles {}", member.id, roles.join(" ")));
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
-        Ok(NewStaff { id: member.id, enrolment_link: format!("{}/enrol/{token}", self.settings.public_url.trim_end_matches('/')) })
+        Ok(NewStaff {
+            id: member.id,
+            enrolment_link: format!(
+                "{}/enrol/{token}",
+                self.settings.public_url.trim_end_matches('/')
+            ),
+        })
     }
 
     /// Staff of the administrator's service, for the staff page.
-    pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<(StaffMember, Vec<Role>)>, AppError> {
-        let Actor::Staff(s) = actor else { return Err(AppError::Forbidden) };
+    pub async fn list_staff(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(StaffMember, Vec<Role>)>, AppError> {
+        let Actor::Staff(s) = actor else {
+            return Err(AppError::Forbidden);
+        };
         if !s.has(Permission::ManageStaff) {
             return Err(AppError::Forbidden);
         }
@@ -125,10 +174,16 @@ impl App {
     ) -> Result<NewApiClient, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 120 {
-            return Err(AppError::field("name", "Client name must be 1 to 120 characters"));
+            return Err(AppError::field(
+                "name",
+                "Client name must be 1 to 120 characters",
+            ));
         }
         if permissions.is_empty() {
-            return Err(AppError::field("permissions", "Grant at least one permission"));
+            return Err(AppError::field(
+                "permissions",
+                "Grant at least one permission",
+            ));
         }
         let (token, hash) = new_token("bothy_");
         let client = ApiClient {
@@ -141,18 +196,28 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_api_client(&client, &hash).await?;
-        let event = AuditEvent::new("api_client.created", "administration").service(service).detail(format!("client {}", client.id));
+        let event = AuditEvent::new("api_client.created", "administration")
+            .service(service)
+            .detail(format!("client {}", client.id));
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
-        Ok(NewApiClient { id: client.id, token })
+        Ok(NewApiClient {
+            id: client.id,
+            token,
+        })
     }
 
-    pub async fn revoke_api_client(&self, id: ApiClientId, ctx: &RequestContext) -> Result<(), AppError> {
+    pub async fn revoke_api_client(
+        &self,
+        id: ApiClientId,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
         if !tx.revoke_api_client(id, self.clock.now()).await? {
             return Err(AppError::NotFound);
         }
-        let event = AuditEvent::new("api_client.revoked", "administration").detail(format!("client {id}"));
+        let event =
+            AuditEvent::new("api_client.revoked", "administration").detail(format!("client {id}"));
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(())

@@ -8,7 +8,11 @@ use totp_rs::{Secret, TOTP};
 
 /// Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).unwrap_or_default())
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).unwrap_or_default(),
+    )
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -19,7 +23,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// Hashes a password. CPU-heavy by design: call from a blocking thread.
 pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::encode_b64(&random_bytes::<16>()).expect("16 bytes is a valid salt length");
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()).expect("16 bytes is a valid salt length");
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 with valid parameters cannot fail")
@@ -36,8 +41,13 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
-    let Ok(parsed) = PasswordHash::new(hash) else { return false };
-    argon2().verify_password(password.as_bytes(), &parsed).is_ok() && real
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+        && real
 }
 
 /// A new random token for a link or an API client, and the SHA-256 hash
@@ -55,12 +65,23 @@ pub fn token_hash(token: &str) -> String {
 
 /// A new TOTP secret, base32 as authenticator apps expect (160 bits, RFC 4226's recommendation).
 pub fn new_totp_secret() -> String {
-    Secret::Raw(random_bytes::<20>().to_vec()).to_encoded().to_string()
+    Secret::Raw(random_bytes::<20>().to_vec())
+        .to_encoded()
+        .to_string()
 }
 
 fn totp(secret_b32: &str, account: &str) -> Option<TOTP> {
     let bytes = Secret::Encoded(secret_b32.to_string()).to_bytes().ok()?;
-    TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, Some("Bothy".to_string()), account.to_string()).ok()
+    TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        Some("Bothy".to_string()),
+        account.to_string(),
+    )
+    .ok()
 }
 
 /// The `otpauth://` URI an authenticator app reads.
@@ -83,10 +104,12 @@ pub fn totp_matching_step(secret_b32: &str, code: &str, unix_secs: u64) -> Optio
         return None;
     }
     let step = unix_secs / 30;
-    [step.saturating_sub(1), step, step + 1].into_iter().find_map(|s| {
-        let expected = t.generate(s * 30);
-        bool::from(expected.as_bytes().ct_eq(code.as_bytes())).then_some(s as i64)
-    })
+    [step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find_map(|s| {
+            let expected = t.generate(s * 30);
+            bool::from(expected.as_bytes().ct_eq(code.as_bytes())).then_some(s as i64)
+        })
 }
 
 #[cfg(test)]
@@ -108,11 +131,18 @@ mod tests {
         let secret = new_totp_secret();
         let now = 1_800_000_000;
         let code = totp_code(&secret, now).unwrap();
-        assert_eq!(totp_matching_step(&secret, &code, now), Some((now / 30) as i64));
+        assert_eq!(
+            totp_matching_step(&secret, &code, now),
+            Some((now / 30) as i64)
+        );
         assert!(totp_matching_step(&secret, &code, now + 30).is_some());
         assert!(totp_matching_step(&secret, &code, now + 95).is_none());
         assert!(totp_matching_step(&secret, "12345", now).is_none());
-        assert!(totp_uri(&secret, "ann@example.org").unwrap().starts_with("otpauth://totp/"));
+        assert!(
+            totp_uri(&secret, "ann@example.org")
+                .unwrap()
+                .starts_with("otpauth://totp/")
+        );
     }
 
     #[test]

@@ -48,8 +48,14 @@ const STAFF: [(Role, &str); 6] = [
     (Role::Analyst, "Ana Analyst"),
 ];
 
-const GIVEN: [&str; 12] = ["Aileen", "Bashir", "Catriona", "Dylan", "Eilidh", "Fraser", "Grace", "Hamish", "Isla", "Jamal", "Kirsty", "Lewis"];
-const FAMILY: [&str; 12] = ["Anderson", "Begum", "Campbell", "Docherty", "Evans", "Fraser", "Gillies", "Hussain", "Ireland", "Jones", "Kowalski", "MacLeod"];
+const GIVEN: [&str; 12] = [
+    "Aileen", "Bashir", "Catriona", "Dylan", "Eilidh", "Fraser", "Grace", "Hamish", "Isla",
+    "Jamal", "Kirsty", "Lewis",
+];
+const FAMILY: [&str; 12] = [
+    "Anderson", "Begum", "Campbell", "Docherty", "Evans", "Fraser", "Gillies", "Hussain",
+    "Ireland", "Jones", "Kowalski", "MacLeod",
+];
 
 /// Demo-only second-factor secret for a role: public, fixed, and useless
 /// anywhere but the demo (base32 of a readable 20-byte string).
@@ -68,7 +74,12 @@ impl App {
     pub async fn ensure_demo(&self, ctx: &RequestContext) -> Result<DemoAccounts, AppError> {
         let mut tx = self.store.read().await?;
         let existing = tx.service_by_slug(DEMO_SLUG).await?;
-        let others = tx.list_services().await?.into_iter().filter(|s| s.slug.as_str() != DEMO_SLUG).count();
+        let others = tx
+            .list_services()
+            .await?
+            .into_iter()
+            .filter(|s| s.slug.as_str() != DEMO_SLUG)
+            .count();
         tx.rollback().await?;
         if others > 0 {
             return Err(AppError::Conflict(
@@ -78,11 +89,20 @@ impl App {
         if existing.is_none() {
             self.create_demo().await?;
             let mut tx = self.store.begin().await?;
-            self.audit(&mut tx, &crate::Actor::System, ctx, AuditEvent::new("demo.created", "administration")).await?;
+            self.audit(
+                &mut tx,
+                &crate::Actor::System,
+                ctx,
+                AuditEvent::new("demo.created", "administration"),
+            )
+            .await?;
             tx.commit().await?;
         }
         let mut tx = self.store.read().await?;
-        let service = tx.service_by_slug(DEMO_SLUG).await?.ok_or(AppError::NotFound)?;
+        let service = tx
+            .service_by_slug(DEMO_SLUG)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let patients = tx.patients_of_service(service.id, 1000).await?;
         tx.rollback().await?;
         Ok(DemoAccounts {
@@ -102,7 +122,12 @@ impl App {
                 .iter()
                 .filter_map(|p| {
                     let email = p.email.as_ref()?.to_string();
-                    Some(DemoPatient { password: demo_password("patient"), email, name: p.full_name(), id: p.id.to_string() })
+                    Some(DemoPatient {
+                        password: demo_password("patient"),
+                        email,
+                        name: p.full_name(),
+                        id: p.id.to_string(),
+                    })
                 })
                 .collect(),
         })
@@ -135,22 +160,40 @@ impl App {
                 disabled_at: None,
             };
             tx.insert_staff(&member).await?;
-            tx.grant_role(member.id, RoleGrant { service_id: service.id, role }).await?;
+            tx.grant_role(
+                member.id,
+                RoleGrant {
+                    service_id: service.id,
+                    role,
+                },
+            )
+            .await?;
             if role == Role::Supporter {
                 supporter = Some(member.id);
             }
         }
         for (i, (given, family)) in GIVEN.iter().zip(FAMILY.iter().cycle().skip(5)).enumerate() {
             let year = 1960 + (i as i16 * 7) % 45;
-            let dob = Date::new(year, (i % 12 + 1) as i8, (i % 27 + 1) as i8).map_err(AppError::internal)?;
+            let dob = Date::new(year, (i % 12 + 1) as i8, (i % 27 + 1) as i8)
+                .map_err(AppError::internal)?;
             let p = Patient {
                 id: PatientId::random(),
                 service_id: service.id,
                 given_name: PersonName::parse(given).map_err(AppError::internal)?,
                 family_name: PersonName::parse(family).map_err(AppError::internal)?,
                 date_of_birth: DateOfBirth::new(dob, today).map_err(AppError::internal)?,
-                email: Some(Email::parse(&format!("{}.{}@demo.bothy.test", given.to_lowercase(), family.to_lowercase())).map_err(AppError::internal)?),
-                phone: Some(PhoneNumber::parse(&format!("07700 900{:03}", 100 + i)).map_err(AppError::internal)?),
+                email: Some(
+                    Email::parse(&format!(
+                        "{}.{}@demo.bothy.test",
+                        given.to_lowercase(),
+                        family.to_lowercase()
+                    ))
+                    .map_err(AppError::internal)?,
+                ),
+                phone: Some(
+                    PhoneNumber::parse(&format!("07700 900{:03}", 100 + i))
+                        .map_err(AppError::internal)?,
+                ),
                 // The supporter has every other person on their caseload.
                 supporter_id: if i % 2 == 0 { supporter } else { None },
                 created_at: now,

@@ -46,7 +46,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn field(field: &'static str, message: impl Into<String>) -> Self {
-        AppError::Invalid(vec![FieldError { field, message: message.into() }])
+        AppError::Invalid(vec![FieldError {
+            field,
+            message: message.into(),
+        }])
     }
 
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -68,21 +71,35 @@ impl From<StoreError> for AppError {
 pub struct Validation(Vec<FieldError>);
 
 impl Validation {
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &'static str, r: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        r: Result<T, E>,
+    ) -> Option<T> {
         match r {
             Ok(v) => Some(v),
             Err(e) => {
-                self.0.push(FieldError { field, message: e.to_string() });
+                self.0.push(FieldError {
+                    field,
+                    message: e.to_string(),
+                });
                 None
             }
         }
     }
 
     pub fn fail(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push(FieldError { field, message: message.into() });
+        self.0.push(FieldError {
+            field,
+            message: message.into(),
+        });
     }
 
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
     }
 }

@@ -69,9 +69,20 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AppSettings, crisis: CrisisContacts) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        settings: AppSettings,
+        crisis: CrisisContacts,
+    ) -> Self {
         let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
-        Self { store, clock, settings, crisis, throttle }
+        Self {
+            store,
+            clock,
+            settings,
+            crisis,
+            throttle,
+        }
     }
 
     /// Writes an audit event for `actor` into `tx`.
@@ -92,8 +103,18 @@ impl App {
                 s.main_role().map(|r| r.as_str().to_string()),
                 Some(s.service_id.to_string()),
             ),
-            Actor::Patient(p) => (ActorKind::Patient, Some(p.id.to_string()), None, Some(p.service_id.to_string())),
-            Actor::Api(a) => (ActorKind::ApiClient, Some(a.id.to_string()), None, Some(a.service_id.to_string())),
+            Actor::Patient(p) => (
+                ActorKind::Patient,
+                Some(p.id.to_string()),
+                None,
+                Some(p.service_id.to_string()),
+            ),
+            Actor::Api(a) => (
+                ActorKind::ApiClient,
+                Some(a.id.to_string()),
+                None,
+                Some(a.service_id.to_string()),
+            ),
         };
         let record = AuditRecord {
             at_ms: to_millis(self.clock.now()),
@@ -126,7 +147,14 @@ pub(crate) struct AuditEvent<'a> {
 
 impl<'a> AuditEvent<'a> {
     pub fn new(action: &'a str, purpose: &'a str) -> Self {
-        Self { action, purpose, patient_id: None, service_id: None, actor_id: None, detail: None }
+        Self {
+            action,
+            purpose,
+            patient_id: None,
+            service_id: None,
+            actor_id: None,
+            detail: None,
+        }
     }
     pub fn patient(mut self, id: bothy_domain::PatientId) -> Self {
         self.patient_id = Some(id);
@@ -143,6 +171,10 @@ impl<'a> AuditEvent<'a> {
 }
 
 /// Runs CPU-heavy work (password hashing) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(AppError::internal)
 }

@@ -15,7 +15,9 @@ pub enum Actor {
     System,
     /// Staff who gave a correct password but have not yet given their second
     /// factor (or not yet set one up): they may do nothing but that.
-    StaffPending { id: StaffId },
+    StaffPending {
+        id: StaffId,
+    },
     Staff(StaffActor),
     Patient(PatientActor),
     Api(ApiActor),
@@ -32,7 +34,10 @@ pub struct StaffActor {
 
 impl StaffActor {
     pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
-        self.grants.iter().filter(|g| g.service_id == self.service_id).map(|g| g.role)
+        self.grants
+            .iter()
+            .filter(|g| g.service_id == self.service_id)
+            .map(|g| g.role)
     }
     pub fn has(&self, p: Permission) -> bool {
         self.roles().any(|r| role_grants(r, p))
@@ -114,7 +119,9 @@ pub fn allows(actor: &Actor, access: Access) -> bool {
         (Access::StaffPending, Actor::StaffPending { .. }) => true,
         (Access::SignedIn, Actor::Staff(_) | Actor::Patient(_)) => true,
         (Access::Staff(p), Actor::Staff(s)) => s.has(p),
-        (Access::StaffPatients, Actor::Staff(s)) => s.has(Permission::AllPatients) || s.has(Permission::OwnCaseload),
+        (Access::StaffPatients, Actor::Staff(s)) => {
+            s.has(Permission::AllPatients) || s.has(Permission::OwnCaseload)
+        }
         (Access::Patient, Actor::Patient(_)) => true,
         (Access::Api(p), Actor::Api(a)) => a.permissions.contains(&p),
         _ => false,
@@ -126,13 +133,20 @@ pub fn can_view_patient(actor: &Actor, patient: &Patient) -> bool {
     match actor {
         Actor::Staff(s) => {
             let in_service = |p: Permission| {
-                s.grants.iter().any(|g| g.service_id == patient.service_id && g.service_id == s.service_id && role_grants(g.role, p))
+                s.grants.iter().any(|g| {
+                    g.service_id == patient.service_id
+                        && g.service_id == s.service_id
+                        && role_grants(g.role, p)
+                })
             };
             in_service(Permission::AllPatients)
                 || (in_service(Permission::OwnCaseload) && patient.supporter_id == Some(s.id))
         }
         Actor::Patient(p) => p.id == patient.id,
-        Actor::Api(a) => a.service_id == patient.service_id && a.permissions.contains(&ApiPermission::PatientRead),
+        Actor::Api(a) => {
+            a.service_id == patient.service_id
+                && a.permissions.contains(&ApiPermission::PatientRead)
+        }
         Actor::Anonymous | Actor::System | Actor::StaffPending { .. } => false,
     }
 }
@@ -144,8 +158,16 @@ mod tests {
     #[test]
     fn only_analyst_admin_and_lead_see_reports_and_only_clinicians_see_records() {
         for role in Role::ALL {
-            let clinical = matches!(role, Role::TriageClinician | Role::ClinicalLead | Role::Supporter);
-            assert_eq!(role_grants(role, Permission::AllPatients) || role_grants(role, Permission::OwnCaseload), clinical, "{role}");
+            let clinical = matches!(
+                role,
+                Role::TriageClinician | Role::ClinicalLead | Role::Supporter
+            );
+            assert_eq!(
+                role_grants(role, Permission::AllPatients)
+                    || role_grants(role, Permission::OwnCaseload),
+                clinical,
+                "{role}"
+            );
             assert!(role_grants(role, Permission::Workspace));
         }
         assert!(!role_grants(Role::Analyst, Permission::AllPatients));

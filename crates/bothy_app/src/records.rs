@@ -30,29 +30,58 @@ pub struct ServiceFigures {
 impl App {
     /// One patient's record, if `actor` may see it. Anything else is
     /// `NotFound`, exactly as for a record that does not exist.
-    pub async fn view_patient(&self, actor: &Actor, id: PatientId, ctx: &RequestContext) -> Result<Patient, AppError> {
+    pub async fn view_patient(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<Patient, AppError> {
         let mut tx = self.store.begin().await?;
-        let patient = tx.patient(id).await?.filter(|p| can_view_patient(actor, p)).ok_or(AppError::NotFound)?;
-        self.audit(&mut tx, actor, ctx, AuditEvent::new("patient.read", "direct_care").patient(id).service(patient.service_id))
-            .await?;
+        let patient = tx
+            .patient(id)
+            .await?
+            .filter(|p| can_view_patient(actor, p))
+            .ok_or(AppError::NotFound)?;
+        self.audit(
+            &mut tx,
+            actor,
+            ctx,
+            AuditEvent::new("patient.read", "direct_care")
+                .patient(id)
+                .service(patient.service_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(patient)
     }
 
     /// The staff home: caseload or service list. Audited as one list event.
-    pub async fn staff_home(&self, actor: &Actor, ctx: &RequestContext) -> Result<StaffHome, AppError> {
-        let Actor::Staff(s) = actor else { return Err(AppError::Forbidden) };
+    pub async fn staff_home(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+    ) -> Result<StaffHome, AppError> {
+        let Actor::Staff(s) = actor else {
+            return Err(AppError::Forbidden);
+        };
         let mut tx = self.store.begin().await?;
-        let service = tx.service_by_id(s.service_id).await?.ok_or(AppError::NotFound)?;
+        let service = tx
+            .service_by_id(s.service_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let (patients, own) = if s.has(Permission::AllPatients) {
-            (tx.patients_of_service(s.service_id, LIST_LIMIT).await?, false)
+            (
+                tx.patients_of_service(s.service_id, LIST_LIMIT).await?,
+                false,
+            )
         } else if s.has(Permission::OwnCaseload) {
             (tx.caseload(s.service_id, s.id, LIST_LIMIT).await?, true)
         } else {
             (Vec::new(), false)
         };
         if !patients.is_empty() {
-            let event = AuditEvent::new("patient.list", "direct_care").detail(format!("{} patients", patients.len()));
+            let event = AuditEvent::new("patient.list", "direct_care")
+                .detail(format!("{} patients", patients.len()));
             self.audit(&mut tx, actor, ctx, event).await?;
         }
         tx.commit().await?;
@@ -68,11 +97,19 @@ impl App {
     pub async fn service_figures(&self, actor: &Actor) -> Result<ServiceFigures, AppError> {
         let service_id = match actor {
             Actor::Staff(s) if s.has(Permission::Reports) => s.service_id,
-            Actor::Api(a) if a.permissions.contains(&bothy_domain::role::ApiPermission::ReportsRead) => a.service_id,
+            Actor::Api(a)
+                if a.permissions
+                    .contains(&bothy_domain::role::ApiPermission::ReportsRead) =>
+            {
+                a.service_id
+            }
             _ => return Err(AppError::Forbidden),
         };
         let mut tx = self.store.read().await?;
-        let service = tx.service_by_id(service_id).await?.ok_or(AppError::NotFound)?;
+        let service = tx
+            .service_by_id(service_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let patients = tx.count_patients(service_id).await?;
         tx.rollback().await?;
         Ok(ServiceFigures { service, patients })

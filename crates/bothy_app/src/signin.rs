@@ -1,7 +1,9 @@
 //! Signing in and out, second factors, enrolment, and resolving who a
 //! session or bearer token belongs to.
 
-use crate::credentials::{hash_password, token_hash, totp_matching_step, totp_uri, verify_password};
+use crate::credentials::{
+    hash_password, token_hash, totp_matching_step, totp_uri, verify_password,
+};
 use crate::policy::{ApiActor, PatientActor, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
 use bothy_domain::person::{Email, NewPassword};
@@ -27,7 +29,12 @@ pub struct EnrolmentPage {
 impl App {
     /// Checks an email and password. Throttled per account and per IP; the
     /// same error and a similar time whether or not the account exists.
-    pub async fn sign_in(&self, email: &str, password: &str, ctx: &RequestContext) -> Result<SignedIn, AppError> {
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &RequestContext,
+    ) -> Result<SignedIn, AppError> {
         if !self.throttle.allow(email, ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
@@ -39,9 +46,10 @@ impl App {
         };
         tx.rollback().await?;
         let (stored_hash, who) = match (staff, patient) {
-            (Some(s), _) if s.disabled_at.is_none() && s.totp_secret.is_some() => {
-                (s.password_hash.clone(), Some(SignedIn::StaffNeedsCode(s.id)))
-            }
+            (Some(s), _) if s.disabled_at.is_none() && s.totp_secret.is_some() => (
+                s.password_hash.clone(),
+                Some(SignedIn::StaffNeedsCode(s.id)),
+            ),
             (None, Some((p, hash))) => (hash, Some(SignedIn::Patient(p.id))),
             _ => (None, None),
         };
@@ -54,37 +62,67 @@ impl App {
         };
         let actor = match result {
             Ok(SignedIn::StaffNeedsCode(id)) => Actor::StaffPending { id },
-            Ok(SignedIn::Patient(id)) => self.patient_actor(&mut tx, id).await?.unwrap_or(Actor::Anonymous),
+            Ok(SignedIn::Patient(id)) => self
+                .patient_actor(&mut tx, id)
+                .await?
+                .unwrap_or(Actor::Anonymous),
             Err(_) => Actor::Anonymous,
         };
-        self.audit(&mut tx, &actor, ctx, AuditEvent::new(action, "security")).await?;
+        self.audit(&mut tx, &actor, ctx, AuditEvent::new(action, "security"))
+            .await?;
         tx.commit().await?;
         result
     }
 
     /// Checks a staff member's one-time code; each code works once.
-    pub async fn verify_second_factor(&self, staff: StaffId, code: &str, ctx: &RequestContext) -> Result<(), AppError> {
+    pub async fn verify_second_factor(
+        &self,
+        staff: StaffId,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
         if !self.throttle.allow(&format!("totp:{staff}"), ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
         let mut tx = self.store.begin().await?;
-        let member = tx.staff_by_id(staff).await?.ok_or(AppError::SignInRefused)?;
+        let member = tx
+            .staff_by_id(staff)
+            .await?
+            .ok_or(AppError::SignInRefused)?;
         let secs = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
-        let step = member.totp_secret.as_deref().and_then(|s| totp_matching_step(s, code, secs));
+        let step = member
+            .totp_secret
+            .as_deref()
+            .and_then(|s| totp_matching_step(s, code, secs));
         let accepted = match step {
             Some(step) => tx.use_totp_step(staff, step).await?,
             None => false,
         };
-        let action = if accepted { "sign_in.complete" } else { "sign_in.code_refused" };
-        self.audit(&mut tx, &Actor::StaffPending { id: staff }, ctx, AuditEvent::new(action, "security")).await?;
+        let action = if accepted {
+            "sign_in.complete"
+        } else {
+            "sign_in.code_refused"
+        };
+        self.audit(
+            &mut tx,
+            &Actor::StaffPending { id: staff },
+            ctx,
+            AuditEvent::new(action, "security"),
+        )
+        .await?;
         tx.commit().await?;
-        if accepted { Ok(()) } else { Err(AppError::SignInRefused) }
+        if accepted {
+            Ok(())
+        } else {
+            Err(AppError::SignInRefused)
+        }
     }
 
     /// Records a sign-out (the web layer deletes the session itself).
     pub async fn signed_out(&self, actor: &Actor, ctx: &RequestContext) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
-        self.audit(&mut tx, actor, ctx, AuditEvent::new("sign_out", "security")).await?;
+        self.audit(&mut tx, actor, ctx, AuditEvent::new("sign_out", "security"))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -92,9 +130,15 @@ impl App {
     /// The staff actor for a signed-in session, in `service` if they still
     /// hold a role there, else their first service. None if the account is
     /// gone, disabled or holds no role any more.
-    pub async fn staff_actor(&self, id: StaffId, service: Option<ServiceId>) -> Result<Option<Actor>, AppError> {
+    pub async fn staff_actor(
+        &self,
+        id: StaffId,
+        service: Option<ServiceId>,
+    ) -> Result<Option<Actor>, AppError> {
         let mut tx = self.store.read().await?;
-        let Some(member) = tx.staff_by_id(id).await? else { return Ok(None) };
+        let Some(member) = tx.staff_by_id(id).await? else {
+            return Ok(None);
+        };
         let grants = tx.roles_of(id).await?;
         tx.rollback().await?;
         if member.disabled_at.is_some() {
@@ -107,7 +151,12 @@ impl App {
                 None => return Ok(None),
             },
         };
-        Ok(Some(Actor::Staff(StaffActor { id, name: member.name.to_string(), grants, service_id })))
+        Ok(Some(Actor::Staff(StaffActor {
+            id,
+            name: member.name.to_string(),
+            grants,
+            service_id,
+        })))
     }
 
     pub async fn patient_actor_by_id(&self, id: PatientId) -> Result<Option<Actor>, AppError> {
@@ -117,9 +166,17 @@ impl App {
         Ok(actor)
     }
 
-    async fn patient_actor(&self, tx: &mut bothy_store::Tx, id: PatientId) -> Result<Option<Actor>, AppError> {
+    async fn patient_actor(
+        &self,
+        tx: &mut bothy_store::Tx,
+        id: PatientId,
+    ) -> Result<Option<Actor>, AppError> {
         Ok(tx.patient(id).await?.map(|p| {
-            Actor::Patient(PatientActor { id: p.id, service_id: p.service_id, name: p.given_name.to_string() })
+            Actor::Patient(PatientActor {
+                id: p.id,
+                service_id: p.service_id,
+                name: p.given_name.to_string(),
+            })
         }))
     }
 
@@ -129,18 +186,29 @@ impl App {
         let client = tx.api_client_by_token_hash(&token_hash(bearer)).await?;
         tx.rollback().await?;
         Ok(client.filter(|c| c.revoked_at.is_none()).map(|c| {
-            Actor::Api(ApiActor { id: c.id, service_id: c.service_id, name: c.name, permissions: c.permissions })
+            Actor::Api(ApiActor {
+                id: c.id,
+                service_id: c.service_id,
+                name: c.name,
+                permissions: c.permissions,
+            })
         }))
     }
 
     /// What the enrolment page shows for a link; `Gone` if used or expired.
     pub async fn enrolment_page(&self, token: &str) -> Result<EnrolmentPage, AppError> {
         let mut tx = self.store.read().await?;
-        let e = tx.enrolment(&token_hash(token)).await?.ok_or(AppError::NotFound)?;
+        let e = tx
+            .enrolment(&token_hash(token))
+            .await?
+            .ok_or(AppError::NotFound)?;
         if e.used_at.is_some() || e.expires_at <= self.clock.now() {
             return Err(AppError::Gone);
         }
-        let member = tx.staff_by_id(e.staff_id).await?.ok_or(AppError::NotFound)?;
+        let member = tx
+            .staff_by_id(e.staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         tx.rollback().await?;
         Ok(EnrolmentPage {
             staff_name: member.name.to_string(),
@@ -169,10 +237,15 @@ impl App {
         let secs = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
         let step = totp_matching_step(&page.totp_secret, code, secs);
         if step.is_none() {
-            v.fail("code", "Enter the 6-digit code your authenticator app shows now");
+            v.fail(
+                "code",
+                "Enter the 6-digit code your authenticator app shows now",
+            );
         }
         v.finish()?;
-        let (Some(new), Some(step)) = (new, step) else { return Err(AppError::Gone) };
+        let (Some(new), Some(step)) = (new, step) else {
+            return Err(AppError::Gone);
+        };
         let pw = new.expose().to_string();
         let hash = blocking(move || hash_password(&pw)).await?;
         let mut tx = self.store.begin().await?;
@@ -181,9 +254,16 @@ impl App {
         if !tx.use_enrolment(&th, self.clock.now()).await? {
             return Err(AppError::Gone);
         }
-        tx.set_staff_credentials(e.staff_id, &hash, &e.totp_secret).await?;
+        tx.set_staff_credentials(e.staff_id, &hash, &e.totp_secret)
+            .await?;
         tx.use_totp_step(e.staff_id, step).await?;
-        self.audit(&mut tx, &Actor::StaffPending { id: e.staff_id }, ctx, AuditEvent::new("staff.enrolled", "security")).await?;
+        self.audit(
+            &mut tx,
+            &Actor::StaffPending { id: e.staff_id },
+            ctx,
+            AuditEvent::new("staff.enrolled", "security"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(e.staff_id)
     }
@@ -214,7 +294,9 @@ impl App {
             v.fail("current_password", "Your current password is not right");
         }
         v.finish()?;
-        let Some(parsed) = parsed else { return Err(AppError::field("new_password", "Enter a new password")) };
+        let Some(parsed) = parsed else {
+            return Err(AppError::field("new_password", "Enter a new password"));
+        };
         let pw = parsed.expose().to_string();
         let hash = blocking(move || hash_password(&pw)).await?;
         let mut tx = self.store.begin().await?;
@@ -223,7 +305,13 @@ impl App {
             Actor::Patient(p) => tx.set_patient_password(p.id, &hash).await?,
             _ => return Err(AppError::Unauthenticated),
         }
-        self.audit(&mut tx, actor, ctx, AuditEvent::new("password.changed", "security")).await?;
+        self.audit(
+            &mut tx,
+            actor,
+            ctx,
+            AuditEvent::new("password.changed", "security"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -12,7 +12,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-type Limiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, GovernorClock, NoOpMiddleware<Duration>>;
+type Limiter<K> =
+    RateLimiter<K, DefaultKeyedStateStore<K>, GovernorClock, NoOpMiddleware<Duration>>;
 
 pub(crate) struct SignInThrottle {
     per_account: Limiter<String>,
@@ -22,15 +23,25 @@ pub(crate) struct SignInThrottle {
 fn quota(burst: u32) -> Quota {
     let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
     // `burst` attempts at once, refilled evenly over 15 minutes.
-    Quota::with_period(Duration::from_secs(15 * 60) / burst.get()).unwrap_or_else(|| Quota::per_minute(burst)).allow_burst(burst)
+    Quota::with_period(Duration::from_secs(15 * 60) / burst.get())
+        .unwrap_or_else(|| Quota::per_minute(burst))
+        .allow_burst(burst)
 }
 
 impl SignInThrottle {
     pub fn new(s: &AppSettings, clock: Arc<dyn Clock>) -> Self {
         let c = GovernorClock(clock);
         Self {
-            per_account: RateLimiter::new(quota(s.sign_in_attempts_per_account), DefaultKeyedStateStore::default(), c.clone()),
-            per_ip: RateLimiter::new(quota(s.sign_in_attempts_per_ip), DefaultKeyedStateStore::default(), c),
+            per_account: RateLimiter::new(
+                quota(s.sign_in_attempts_per_account),
+                DefaultKeyedStateStore::default(),
+                c.clone(),
+            ),
+            per_ip: RateLimiter::new(
+                quota(s.sign_in_attempts_per_ip),
+                DefaultKeyedStateStore::default(),
+                c,
+            ),
         }
     }
 
@@ -39,7 +50,10 @@ impl SignInThrottle {
     /// throttled exactly like real ones.
     pub fn allow(&self, account: &str, ip: Option<IpAddr>) -> bool {
         let ip_ok = ip.is_none_or(|ip| self.per_ip.check_key(&ip).is_ok());
-        let account_ok = self.per_account.check_key(&account.trim().to_lowercase()).is_ok();
+        let account_ok = self
+            .per_account
+            .check_key(&account.trim().to_lowercase())
+            .is_ok();
         ip_ok && account_ok
     }
 }

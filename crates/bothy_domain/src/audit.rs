@@ -113,14 +113,37 @@ fn opt_field(field: &mut impl FnMut(&[u8]), v: &Option<String>) {
 /// The first problem found in the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
-    #[error("event {seq} (chain {chain}, position {chain_seq}): its contents do not match its hash")]
-    Altered { seq: i64, chain: i64, chain_seq: i64 },
-    #[error("event {seq} (chain {chain}, position {chain_seq}): it does not link to the event before it")]
-    Unlinked { seq: i64, chain: i64, chain_seq: i64 },
+    #[error(
+        "event {seq} (chain {chain}, position {chain_seq}): its contents do not match its hash"
+    )]
+    Altered {
+        seq: i64,
+        chain: i64,
+        chain_seq: i64,
+    },
+    #[error(
+        "event {seq} (chain {chain}, position {chain_seq}): it does not link to the event before it"
+    )]
+    Unlinked {
+        seq: i64,
+        chain: i64,
+        chain_seq: i64,
+    },
     #[error("chain {chain}: position {expected} is missing or out of order (found {found})")]
-    Gap { chain: i64, expected: i64, found: i64 },
-    #[error("chain {chain}: the chain head says {head_seq} events ending in {head_hash}, but the events end at {last_seq}")]
-    HeadMismatch { chain: i64, head_seq: i64, head_hash: String, last_seq: i64 },
+    Gap {
+        chain: i64,
+        expected: i64,
+        found: i64,
+    },
+    #[error(
+        "chain {chain}: the chain head says {head_seq} events ending in {head_hash}, but the events end at {last_seq}"
+    )]
+    HeadMismatch {
+        chain: i64,
+        head_seq: i64,
+        head_hash: String,
+        last_seq: i64,
+    },
     #[error("event {seq}: chain {chain} does not exist")]
     UnknownChain { seq: i64, chain: i64 },
 }
@@ -135,22 +158,41 @@ pub struct ChainVerifier {
 
 impl ChainVerifier {
     pub fn new(chain: i64) -> Self {
-        Self { chain, prev: GENESIS.to_string(), next_seq: 1 }
+        Self {
+            chain,
+            prev: GENESIS.to_string(),
+            next_seq: 1,
+        }
     }
 
     pub fn push(&mut self, e: &StoredAuditEvent) -> Result<(), ChainBreak> {
         let chain = self.chain;
         if e.chain != chain {
-            return Err(ChainBreak::UnknownChain { seq: e.seq, chain: e.chain });
+            return Err(ChainBreak::UnknownChain {
+                seq: e.seq,
+                chain: e.chain,
+            });
         }
         if e.chain_seq != self.next_seq {
-            return Err(ChainBreak::Gap { chain, expected: self.next_seq, found: e.chain_seq });
+            return Err(ChainBreak::Gap {
+                chain,
+                expected: self.next_seq,
+                found: e.chain_seq,
+            });
         }
         if e.prev_hash != self.prev {
-            return Err(ChainBreak::Unlinked { seq: e.seq, chain, chain_seq: e.chain_seq });
+            return Err(ChainBreak::Unlinked {
+                seq: e.seq,
+                chain,
+                chain_seq: e.chain_seq,
+            });
         }
         if event_hash(&e.prev_hash, e.chain, e.chain_seq, &e.record) != e.hash {
-            return Err(ChainBreak::Altered { seq: e.seq, chain, chain_seq: e.chain_seq });
+            return Err(ChainBreak::Altered {
+                seq: e.seq,
+                chain,
+                chain_seq: e.chain_seq,
+            });
         }
         self.prev.clone_from(&e.hash);
         self.next_seq += 1;
@@ -162,7 +204,12 @@ impl ChainVerifier {
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
         let last_seq = self.next_seq - 1;
         if last_seq != head_seq || self.prev != head_hash {
-            return Err(ChainBreak::HeadMismatch { chain: self.chain, head_seq, head_hash: head_hash.to_string(), last_seq });
+            return Err(ChainBreak::HeadMismatch {
+                chain: self.chain,
+                head_seq,
+                head_hash: head_hash.to_string(),
+                last_seq,
+            });
         }
         Ok(last_seq as u64)
     }
@@ -207,7 +254,14 @@ mod tests {
             .map(|i| {
                 let r = record(&format!("a{i}"));
                 let hash = event_hash(&prev, 3, i, &r);
-                let e = StoredAuditEvent { seq: i * 10, chain: 3, chain_seq: i, record: r, prev_hash: prev.clone(), hash };
+                let e = StoredAuditEvent {
+                    seq: i * 10,
+                    chain: 3,
+                    chain_seq: i,
+                    record: r,
+                    prev_hash: prev.clone(),
+                    hash,
+                };
                 prev = e.hash.clone();
                 e
             })
@@ -221,10 +275,16 @@ mod tests {
         assert_eq!(verify_chain(3, &events, 4, &head), Ok(4));
         let mut altered = events.clone();
         altered[1].record.detail = Some(String::new());
-        assert!(matches!(verify_chain(3, &altered, 4, &head), Err(ChainBreak::Altered { chain_seq: 2, .. })));
+        assert!(matches!(
+            verify_chain(3, &altered, 4, &head),
+            Err(ChainBreak::Altered { chain_seq: 2, .. })
+        ));
         let mut truncated = events.clone();
         truncated.pop();
-        assert!(matches!(verify_chain(3, &truncated, 4, &head), Err(ChainBreak::HeadMismatch { .. })));
+        assert!(matches!(
+            verify_chain(3, &truncated, 4, &head),
+            Err(ChainBreak::HeadMismatch { .. })
+        ));
     }
 
     #[test]

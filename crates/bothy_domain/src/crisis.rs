@@ -37,20 +37,33 @@ impl CrisisContacts {
     /// a phone cannot dial, would fail someone at the worst moment, so both
     /// are refused rather than shown.
     pub fn parse(toml_text: &str) -> Result<Self, CrisisContactsError> {
-        let c: CrisisContacts = toml::from_str(toml_text).map_err(|e| CrisisContactsError::Syntax(e.to_string()))?;
+        let c: CrisisContacts =
+            toml::from_str(toml_text).map_err(|e| CrisisContactsError::Syntax(e.to_string()))?;
         if c.contacts.is_empty() {
-            return Err(CrisisContactsError::Content("at least one contact is required".into()));
+            return Err(CrisisContactsError::Content(
+                "at least one contact is required".into(),
+            ));
         }
         for (i, k) in c.contacts.iter().enumerate() {
             let n = i + 1;
             if k.name.trim().is_empty() || k.how.trim().is_empty() {
-                return Err(CrisisContactsError::Content(format!("contact {n} needs a name and how to reach them")));
+                return Err(CrisisContactsError::Content(format!(
+                    "contact {n} needs a name and how to reach them"
+                )));
             }
-            let Some(number) = k.link.strip_prefix("tel:").or_else(|| k.link.strip_prefix("sms:")) else {
-                return Err(CrisisContactsError::Content(format!("contact {n}: link must start with tel: or sms:")));
+            let Some(number) = k
+                .link
+                .strip_prefix("tel:")
+                .or_else(|| k.link.strip_prefix("sms:"))
+            else {
+                return Err(CrisisContactsError::Content(format!(
+                    "contact {n}: link must start with tel: or sms:"
+                )));
             };
             if number.is_empty() || !number.chars().all(|ch| ch.is_ascii_digit() || ch == '+') {
-                return Err(CrisisContactsError::Content(format!("contact {n}: link must be digits only after tel: or sms:")));
+                return Err(CrisisContactsError::Content(format!(
+                    "contact {n}: link must be digits only after tel: or sms:"
+                )));
             }
         }
         Ok(c)
@@ -63,7 +76,12 @@ mod tests {
 
     #[test]
     fn refuses_empty_and_undiallable() {
-        assert!(CrisisContacts::parse("version='1'\nreviewed='x'\nreviewed_by='y'\nheading='h'\ncontacts=[]").is_err());
+        assert!(
+            CrisisContacts::parse(
+                "version='1'\nreviewed='x'\nreviewed_by='y'\nheading='h'\ncontacts=[]"
+            )
+            .is_err()
+        );
         let bad = "version='1'\nreviewed='x'\nreviewed_by='y'\nheading='h'\n[[contacts]]\nname='A'\nhow='Call'\nlink='http://x'\nwhen='w'";
         assert!(CrisisContacts::parse(bad).is_err());
         assert!(CrisisContacts::parse("not toml [").is_err());

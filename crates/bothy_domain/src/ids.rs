@@ -13,7 +13,18 @@ pub struct InvalidId {
 macro_rules! typed_id {
     ($name:ident, $kind:literal) => {
         #[doc = concat!("The id of a ", $kind, ".")]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(uuid::Uuid);
 

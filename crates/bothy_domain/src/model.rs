@@ -22,7 +22,8 @@ pub struct ServiceSlug(String);
 impl ServiceSlug {
     pub fn parse(s: &str) -> Result<Self, crate::person::Invalid> {
         let ok = (2..=40).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {

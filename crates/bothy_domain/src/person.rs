@@ -35,7 +35,9 @@ impl PersonName {
             return Err(Invalid("Name must be 100 characters or fewer"));
         }
         if has_control(s) {
-            return Err(Invalid("Name must not contain line breaks or control characters"));
+            return Err(Invalid(
+                "Name must not contain line breaks or control characters",
+            ));
         }
         if !s.chars().any(char::is_alphabetic) {
             return Err(Invalid("Name must contain at least one letter"));
@@ -76,9 +78,9 @@ impl DateOfBirth {
         if s.is_empty() {
             return Err(Invalid("Enter a date of birth"));
         }
-        let date: Date = s
-            .parse()
-            .map_err(|_| Invalid("Enter a date of birth as year-month-day, for example 1990-03-27"))?;
+        let date: Date = s.parse().map_err(|_| {
+            Invalid("Enter a date of birth as year-month-day, for example 1990-03-27")
+        })?;
         Self::new(date, today)
     }
 
@@ -86,7 +88,9 @@ impl DateOfBirth {
     pub fn from_parts(day: &str, month: &str, year: &str, today: Date) -> Result<Self, Invalid> {
         let num = |s: &str| s.trim().parse::<i16>().ok();
         let (Some(d), Some(m), Some(y)) = (num(day), num(month), num(year)) else {
-            return Err(Invalid("Enter a date of birth with a day, month and year in numbers"));
+            return Err(Invalid(
+                "Enter a date of birth with a day, month and year in numbers",
+            ));
         };
         if !(1000..=9999).contains(&y) {
             return Err(Invalid("Year must have 4 numbers, for example 1990"));
@@ -151,7 +155,9 @@ impl Email {
             return Err(Invalid("Email address must be 254 characters or fewer"));
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
-            return Err(Invalid("Enter an email address in the correct format, like name@example.com"));
+            return Err(Invalid(
+                "Enter an email address in the correct format, like name@example.com",
+            ));
         };
         let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c);
         if local.is_empty()
@@ -163,9 +169,13 @@ impl Email {
             || domain.starts_with('.')
             || domain.ends_with('.')
             || domain.contains("..")
-            || domain.chars().any(|c| !(c.is_alphanumeric() || c == '-' || c == '.'))
+            || domain
+                .chars()
+                .any(|c| !(c.is_alphanumeric() || c == '-' || c == '.'))
         {
-            return Err(Invalid("Enter an email address in the correct format, like name@example.com"));
+            return Err(Invalid(
+                "Enter an email address in the correct format, like name@example.com",
+            ));
         }
         Ok(Self(s.to_lowercase()))
     }
@@ -206,8 +216,12 @@ impl PhoneNumber {
         if s.is_empty() {
             return Err(Invalid("Enter a phone number"));
         }
-        if s.chars().any(|c| !(c.is_ascii_digit() || " +-()".contains(c))) {
-            return Err(Invalid("Phone number must contain only numbers, spaces, brackets, dashes and a leading +"));
+        if s.chars()
+            .any(|c| !(c.is_ascii_digit() || " +-()".contains(c)))
+        {
+            return Err(Invalid(
+                "Phone number must contain only numbers, spaces, brackets, dashes and a leading +",
+            ));
         }
         if s.chars().skip(1).any(|c| c == '+') {
             return Err(Invalid("Phone number can only have a + at the start"));
@@ -219,19 +233,27 @@ impl PhoneNumber {
             rest.to_string()
         } else if let Some(national) = digits.strip_prefix('0') {
             if national.len() != 10 {
-                return Err(Invalid("UK phone numbers have 11 numbers, like 07700 900123"));
+                return Err(Invalid(
+                    "UK phone numbers have 11 numbers, like 07700 900123",
+                ));
             }
             format!("44{national}")
         } else {
-            return Err(Invalid("Enter a UK number starting with 0, or an international number starting with +"));
+            return Err(Invalid(
+                "Enter a UK number starting with 0, or an international number starting with +",
+            ));
         };
         if let Some(national) = e164.strip_prefix("44") {
             if national.len() != 10 || national.starts_with('0') {
-                return Err(Invalid("UK phone numbers have 11 numbers, like 07700 900123"));
+                return Err(Invalid(
+                    "UK phone numbers have 11 numbers, like 07700 900123",
+                ));
             }
         }
         if !(8..=15).contains(&e164.len()) || e164.starts_with('0') {
-            return Err(Invalid("Enter a phone number with its country code, like +44 7700 900123"));
+            return Err(Invalid(
+                "Enter a phone number with its country code, like +44 7700 900123",
+            ));
         }
         Ok(Self(format!("+{e164}")))
     }
@@ -281,10 +303,18 @@ impl NewPassword {
             return Err(Invalid("Password must be 128 characters or fewer"));
         }
         const COMMON: [&str; 8] = [
-            "password123", "password1234", "1234567890", "qwertyuiop", "iloveyou12", "passw0rd12",
-            "letmein123", "welcome123",
+            "password123",
+            "password1234",
+            "1234567890",
+            "qwertyuiop",
+            "iloveyou12",
+            "passw0rd12",
+            "letmein123",
+            "welcome123",
         ];
-        if COMMON.contains(&input.to_lowercase().as_str()) || input.chars().all(|c| Some(c) == input.chars().next()) {
+        if COMMON.contains(&input.to_lowercase().as_str())
+            || input.chars().all(|c| Some(c) == input.chars().next())
+        {
             return Err(Invalid("Choose a password that is harder to guess"));
         }
         Ok(Self(input.to_string()))

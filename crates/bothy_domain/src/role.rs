@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 /// A staff role, held per service: one person may be a supporter in one
 /// service and a clinical lead in another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the service: staff, settings. Sees every patient of the service.
@@ -73,11 +75,14 @@ pub struct UnknownName {
 impl FromStr for Role {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, UnknownName> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| UnknownName {
-            kind: "role",
-            value: s.to_string(),
-            expected: Role::ALL.map(Role::as_str).join(", "),
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                kind: "role",
+                value: s.to_string(),
+                expected: Role::ALL.map(Role::as_str).join(", "),
+            })
     }
 }
 
@@ -104,11 +109,14 @@ impl ApiPermission {
 impl FromStr for ApiPermission {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, UnknownName> {
-        ApiPermission::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| UnknownName {
-            kind: "API permission",
-            value: s.to_string(),
-            expected: ApiPermission::ALL.map(ApiPermission::as_str).join(", "),
-        })
+        ApiPermission::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                kind: "API permission",
+                value: s.to_string(),
+                expected: ApiPermission::ALL.map(ApiPermission::as_str).join(", "),
+            })
     }
 }
 

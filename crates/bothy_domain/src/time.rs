@@ -11,7 +11,11 @@ pub fn to_millis(t: Timestamp) -> i64 {
 /// The inverse of [`to_millis`]. Out-of-range values (which only a corrupted
 /// database could hold) clamp to the representable range rather than panic.
 pub fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX })
+    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 /// Today's date in the UK, where every service Bothy hosts runs. Dates of

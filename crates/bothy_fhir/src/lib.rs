@@ -78,6 +78,9 @@ mod tests {
         let o = operation_outcome(422, "check", &[("a", "x"), ("b", "y")]);
         assert_eq!(o["issue"].as_array().unwrap().len(), 3);
         assert_eq!(o["issue"][2]["expression"][0], "b");
-        assert_eq!(operation_outcome(404, "m", &[])["issue"][0]["code"], "not-found");
+        assert_eq!(
+            operation_outcome(404, "m", &[])["issue"][0]["code"],
+            "not-found"
+        );
     }
 }

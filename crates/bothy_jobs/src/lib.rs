@@ -69,15 +69,29 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}/bothy.db", dir.display());
-        let store = Store::connect(&url, &PoolSettings::default()).await.expect("connect");
+        let store = Store::connect(&url, &PoolSettings::default())
+            .await
+            .expect("connect");
         store.migrate().await.expect("migrate");
         let crisis = CrisisContacts::parse(CRISIS).expect("crisis contacts");
-        (Arc::new(App::new(store, Arc::new(clock), AppSettings::default(), crisis)), dir)
+        (
+            Arc::new(App::new(
+                store,
+                Arc::new(clock),
+                AppSettings::default(),
+                crisis,
+            )),
+            dir,
+        )
     }
 
     async fn session(app: &App, id: &str, expires: Timestamp) {
         let mut tx = app.store.begin().await.expect("begin");
-        let row = SessionRow { id: id.into(), data: "{}".into(), expires_at_ms: to_millis(expires) };
+        let row = SessionRow {
+            id: id.into(),
+            data: "{}".into(),
+            expires_at_ms: to_millis(expires),
+        };
         assert!(tx.create_session(&row).await.expect("insert"));
         tx.commit().await.expect("commit");
     }
@@ -87,13 +101,28 @@ mod tests {
         let start: Timestamp = "2026-01-05T09:00:00Z".parse().expect("timestamp");
         let clock = FakeClock::at(start);
         let (app, dir) = app(clock.clone()).await;
-        session(&app, "old", start.checked_sub(Duration::from_secs(1)).expect("time")).await;
-        session(&app, "live", start.checked_add(Duration::from_secs(600)).expect("time")).await;
+        session(
+            &app,
+            "old",
+            start.checked_sub(Duration::from_secs(1)).expect("time"),
+        )
+        .await;
+        session(
+            &app,
+            "live",
+            start.checked_add(Duration::from_secs(600)).expect("time"),
+        )
+        .await;
 
         assert_eq!(run_once(&app).await.expect("run"), 1);
         assert_eq!(run_once(&app).await.expect("run"), 0);
         let mut tx = app.store.read().await.expect("read");
-        assert!(tx.load_session("live", start).await.expect("load").is_some());
+        assert!(
+            tx.load_session("live", start)
+                .await
+                .expect("load")
+                .is_some()
+        );
         tx.rollback().await.expect("rollback");
 
         clock.advance(Duration::from_secs(601));
@@ -105,15 +134,26 @@ mod tests {
         for _ in 0..200 {
             tokio::time::sleep(Duration::from_millis(10)).await;
             let mut tx = app.store.read().await.expect("read");
-            let gone = tx.load_session("live", start).await.expect("load").is_none();
+            let gone = tx
+                .load_session("live", start)
+                .await
+                .expect("load")
+                .is_none();
             tx.rollback().await.expect("rollback");
             if gone {
                 break;
             }
         }
-        assert_eq!(run_once(&app).await.expect("run"), 0, "the worker already deleted it");
+        assert_eq!(
+            run_once(&app).await.expect("run"),
+            0,
+            "the worker already deleted it"
+        );
         stop.send(()).expect("worker listening");
-        tokio::time::timeout(Duration::from_secs(5), worker).await.expect("worker stops").expect("no panic");
+        tokio::time::timeout(Duration::from_secs(5), worker)
+            .await
+            .expect("worker stops")
+            .expect("no panic");
         app.store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -18,12 +18,18 @@ fn client(row: &AnyRow) -> Result<ApiClient, StoreError> {
             .map(|p| parse(p, "API permission"))
             .collect::<Result<_, _>>()?,
         created_at: from_millis(row.try_get("created_at")?),
-        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(from_millis),
     })
 }
 
 impl Tx {
-    pub async fn insert_api_client(&mut self, c: &ApiClient, token_hash: &str) -> Result<(), StoreError> {
+    pub async fn insert_api_client(
+        &mut self,
+        c: &ApiClient,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
         let permissions: Vec<&str> = c.permissions.iter().map(|p| p.as_str()).collect();
         sqlx::query(
             "INSERT INTO api_clients (id, service_id, name, token_hash, permissions, created_at) \
@@ -41,7 +47,10 @@ impl Tx {
     }
 
     /// The client holding this token, whether or not it has been revoked.
-    pub async fn api_client_by_token_hash(&mut self, token_hash: &str) -> Result<Option<ApiClient>, StoreError> {
+    pub async fn api_client_by_token_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<ApiClient>, StoreError> {
         let row = sqlx::query(
             "SELECT id, service_id, name, permissions, created_at, revoked_at FROM api_clients WHERE token_hash = $1",
         )
@@ -51,7 +60,10 @@ impl Tx {
         row.as_ref().map(client).transpose()
     }
 
-    pub async fn api_clients_of_service(&mut self, service: ServiceId) -> Result<Vec<ApiClient>, StoreError> {
+    pub async fn api_clients_of_service(
+        &mut self,
+        service: ServiceId,
+    ) -> Result<Vec<ApiClient>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, service_id, name, permissions, created_at, revoked_at FROM api_clients \
              WHERE service_id = $1 ORDER BY name, id",
@@ -63,12 +75,18 @@ impl Tx {
     }
 
     /// Revokes a client; false if there is no such client or it was already revoked.
-    pub async fn revoke_api_client(&mut self, id: ApiClientId, now: Timestamp) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id.to_string())
-            .bind(to_millis(now))
-            .execute(self.conn())
-            .await?;
+    pub async fn revoke_api_client(
+        &mut self,
+        id: ApiClientId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(to_millis(now))
+        .execute(self.conn())
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -1,7 +1,9 @@
 //! The audit trail: append inside the caller's transaction, verify on demand.
 
 use crate::{Store, StoreError, Tx};
-use bothy_domain::audit::{AuditRecord, ChainBreak, ChainVerifier, StoredAuditEvent, chain_for, event_hash};
+use bothy_domain::audit::{
+    AuditRecord, ChainBreak, ChainVerifier, StoredAuditEvent, chain_for, event_hash,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -52,7 +54,11 @@ impl Tx {
     /// UPDATE ... RETURNING, which takes the chain's row lock until commit,
     /// so concurrent writers to one chain queue and never fork it.
     pub async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
-        let key = record.patient_id.as_deref().or(record.actor_id.as_deref()).unwrap_or(&record.action);
+        let key = record
+            .patient_id
+            .as_deref()
+            .or(record.actor_id.as_deref())
+            .unwrap_or(&record.action);
         let chain = chain_for(key);
         let row = sqlx::query(
             "UPDATE audit_chains SET last_seq = last_seq + 1 WHERE chain = $1 RETURNING last_seq, last_hash",
@@ -93,17 +99,30 @@ impl Tx {
     }
 
     /// Events about one patient, newest first, at most `limit`.
-    pub async fn audit_events_for_patient(&mut self, patient_id: &str, limit: i64) -> Result<Vec<StoredAuditEvent>, StoreError> {
+    pub async fn audit_events_for_patient(
+        &mut self,
+        patient_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredAuditEvent>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS} FROM audit_events WHERE patient_id = $1 ORDER BY seq DESC LIMIT $2"
         ));
-        let rows = sqlx::query(sql).bind(patient_id).bind(limit).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(sql)
+            .bind(patient_id)
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(event).collect()
     }
 
     /// The most recent events, newest first.
-    pub async fn recent_audit_events(&mut self, limit: i64) -> Result<Vec<StoredAuditEvent>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT $1"));
+    pub async fn recent_audit_events(
+        &mut self,
+        limit: i64,
+    ) -> Result<Vec<StoredAuditEvent>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT $1"
+        ));
         let rows = sqlx::query(sql).bind(limit).fetch_all(self.conn()).await?;
         rows.iter().map(event).collect()
     }
@@ -114,19 +133,33 @@ impl Store {
     /// reports the first broken link. Reads in pages so memory stays flat.
     pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
         let mut tx = self.read().await?;
-        let heads: Vec<AuditHead> = sqlx::query("SELECT chain, last_seq, last_hash FROM audit_chains ORDER BY chain")
-            .fetch_all(tx.conn())
-            .await?
-            .iter()
-            .map(|r| Ok(AuditHead { chain: r.try_get("chain")?, last_seq: r.try_get("last_seq")?, last_hash: r.try_get("last_hash")? }))
-            .collect::<Result<_, StoreError>>()?;
-        let mut report = VerifyReport { events: 0, chains: heads.len(), first_break: None };
+        let heads: Vec<AuditHead> =
+            sqlx::query("SELECT chain, last_seq, last_hash FROM audit_chains ORDER BY chain")
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(AuditHead {
+                        chain: r.try_get("chain")?,
+                        last_seq: r.try_get("last_seq")?,
+                        last_hash: r.try_get("last_hash")?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+        let mut report = VerifyReport {
+            events: 0,
+            chains: heads.len(),
+            first_break: None,
+        };
         // Events whose chain has no head would escape a per-chain walk.
         let orphan = sqlx::query("SELECT seq, chain FROM audit_events WHERE chain NOT IN (SELECT chain FROM audit_chains) ORDER BY seq LIMIT 1")
             .fetch_optional(tx.conn())
             .await?;
         if let Some(r) = orphan {
-            report.first_break = Some(ChainBreak::UnknownChain { seq: r.try_get("seq")?, chain: r.try_get("chain")? });
+            report.first_break = Some(ChainBreak::UnknownChain {
+                seq: r.try_get("seq")?,
+                chain: r.try_get("chain")?,
+            });
             return Ok(report);
         }
         let sql = format!(

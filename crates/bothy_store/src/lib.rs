@@ -49,7 +49,10 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -71,7 +74,9 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(StoreError::Config("the database URL must start with sqlite: or postgres:".into()));
+            return Err(StoreError::Config(
+                "the database URL must start with sqlite: or postgres:".into(),
+            ));
         };
         let dialect = Dialect::for_backend(backend);
         let url = match backend {
@@ -117,12 +122,18 @@ impl Store {
     /// lock at once (`BEGIN IMMEDIATE`) so that two writers queue instead of
     /// failing when one upgrades a read lock.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx { tx: self.pool.begin_with(self.dialect.begin_write).await?, dialect: self.dialect })
+        Ok(Tx {
+            tx: self.pool.begin_with(self.dialect.begin_write).await?,
+            dialect: self.dialect,
+        })
     }
 
     /// Starts a read-only transaction: a consistent snapshot, no write lock.
     pub async fn read(&self) -> Result<Tx, StoreError> {
-        Ok(Tx { tx: self.pool.begin().await?, dialect: self.dialect })
+        Ok(Tx {
+            tx: self.pool.begin().await?,
+            dialect: self.dialect,
+        })
     }
 
     /// Checks that the database answers.

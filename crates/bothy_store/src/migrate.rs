@@ -24,14 +24,23 @@ fn migrator(backend: Backend) -> Migrator {
                     Backend::Sqlite => *sqlite,
                     Backend::Postgres => *postgres,
                 };
-                Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
             })
             .collect(),
     )
 }
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
-    migrator(backend).run(pool).await.map_err(|e| StoreError::Migrate(e.to_string()))
+    migrator(backend)
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Migrate(e.to_string()))
 }
 
 /// Every (table, column) of the migrated schema, sorted, for comparing the
@@ -47,7 +56,9 @@ pub async fn schema_columns(store: &crate::Store) -> Result<Vec<(String, String)
              WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
         }
     };
-    let mut cols: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&store.pool).await?;
+    let mut cols: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_all(&store.pool)
+        .await?;
     cols.sort();
     Ok(cols)
 }

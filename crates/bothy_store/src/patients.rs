@@ -7,8 +7,7 @@ use bothy_domain::{PatientId, ServiceId, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-const PATIENT_COLUMNS: &str =
-    "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at";
+const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at";
 
 fn patient(row: &AnyRow) -> Result<Patient, StoreError> {
     let corrupt = StoreError::corrupt;
@@ -16,17 +15,34 @@ fn patient(row: &AnyRow) -> Result<Patient, StoreError> {
         id: parse(&row.try_get::<String, _>("id")?, "patient id")?,
         service_id: parse(&row.try_get::<String, _>("service_id")?, "service id")?,
         given_name: PersonName::parse(&row.try_get::<String, _>("given_name")?).map_err(corrupt)?,
-        family_name: PersonName::parse(&row.try_get::<String, _>("family_name")?).map_err(corrupt)?,
-        date_of_birth: DateOfBirth::from_stored(parse(&row.try_get::<String, _>("date_of_birth")?, "date of birth")?),
-        email: row.try_get::<Option<String>, _>("email")?.map(|e| Email::parse(&e).map_err(corrupt)).transpose()?,
-        phone: row.try_get::<Option<String>, _>("phone")?.map(|p| PhoneNumber::parse(&p).map_err(corrupt)).transpose()?,
-        supporter_id: row.try_get::<Option<String>, _>("supporter_id")?.map(|s| parse(&s, "staff id")).transpose()?,
+        family_name: PersonName::parse(&row.try_get::<String, _>("family_name")?)
+            .map_err(corrupt)?,
+        date_of_birth: DateOfBirth::from_stored(parse(
+            &row.try_get::<String, _>("date_of_birth")?,
+            "date of birth",
+        )?),
+        email: row
+            .try_get::<Option<String>, _>("email")?
+            .map(|e| Email::parse(&e).map_err(corrupt))
+            .transpose()?,
+        phone: row
+            .try_get::<Option<String>, _>("phone")?
+            .map(|p| PhoneNumber::parse(&p).map_err(corrupt))
+            .transpose()?,
+        supporter_id: row
+            .try_get::<Option<String>, _>("supporter_id")?
+            .map(|s| parse(&s, "staff id"))
+            .transpose()?,
         created_at: from_millis(row.try_get("created_at")?),
     })
 }
 
 impl Tx {
-    pub async fn insert_patient(&mut self, p: &Patient, password_hash: Option<&str>) -> Result<(), StoreError> {
+    pub async fn insert_patient(
+        &mut self,
+        p: &Patient,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO patients (id, service_id, given_name, family_name, date_of_birth, email, phone, \
              password_hash, supporter_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -47,27 +63,51 @@ impl Tx {
     }
 
     pub async fn patient(&mut self, id: PatientId) -> Result<Option<Patient>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1"));
-        let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(self.conn()).await?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(patient).transpose()
     }
 
     /// The patient with this sign-in email and their password hash, if any.
-    pub async fn patient_login(&mut self, email: &Email) -> Result<Option<(Patient, Option<String>)>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS}, password_hash FROM patients WHERE email = $1"));
-        let row = sqlx::query(sql).bind(email.as_str()).fetch_optional(self.conn()).await?;
-        row.map(|r| Ok((patient(&r)?, r.try_get("password_hash")?))).transpose()
+    pub async fn patient_login(
+        &mut self,
+        email: &Email,
+    ) -> Result<Option<(Patient, Option<String>)>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS}, password_hash FROM patients WHERE email = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(email.as_str())
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|r| Ok((patient(&r)?, r.try_get("password_hash")?)))
+            .transpose()
     }
 
-    pub async fn patient_password_hash(&mut self, id: PatientId) -> Result<Option<String>, StoreError> {
+    pub async fn patient_password_hash(
+        &mut self,
+        id: PatientId,
+    ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT password_hash FROM patients WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(self.conn())
             .await?;
-        Ok(row.map(|r| r.try_get::<Option<String>, _>("password_hash")).transpose()?.flatten())
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("password_hash"))
+            .transpose()?
+            .flatten())
     }
 
-    pub async fn set_patient_password(&mut self, id: PatientId, password_hash: &str) -> Result<(), StoreError> {
+    pub async fn set_patient_password(
+        &mut self,
+        id: PatientId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE patients SET password_hash = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(password_hash)
@@ -77,16 +117,29 @@ impl Tx {
     }
 
     /// Patients of a service, by name, at most `limit`.
-    pub async fn patients_of_service(&mut self, service: ServiceId, limit: i64) -> Result<Vec<Patient>, StoreError> {
+    pub async fn patients_of_service(
+        &mut self,
+        service: ServiceId,
+        limit: i64,
+    ) -> Result<Vec<Patient>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE service_id = $1 ORDER BY family_name, given_name, id LIMIT $2"
         ));
-        let rows = sqlx::query(sql).bind(service.to_string()).bind(limit).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(sql)
+            .bind(service.to_string())
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(patient).collect()
     }
 
     /// A supporter's caseload in one service, by name, at most `limit`.
-    pub async fn caseload(&mut self, service: ServiceId, supporter: StaffId, limit: i64) -> Result<Vec<Patient>, StoreError> {
+    pub async fn caseload(
+        &mut self,
+        service: ServiceId,
+        supporter: StaffId,
+        limit: i64,
+    ) -> Result<Vec<Patient>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE supporter_id = $1 AND service_id = $2 \
              ORDER BY family_name, given_name, id LIMIT $3"

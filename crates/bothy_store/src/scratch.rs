@@ -5,22 +5,37 @@ use crate::StoreError;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 /// Creates an empty database next to the one `admin_url` names and returns its URL.
-pub async fn create_scratch_database(admin_url: &str, name_prefix: &str) -> Result<String, StoreError> {
+pub async fn create_scratch_database(
+    admin_url: &str,
+    name_prefix: &str,
+) -> Result<String, StoreError> {
     let name = format!("{name_prefix}_{}", uuid::Uuid::new_v4().simple());
     let mut conn = PgConnection::connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await?;
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
     Ok(replace_database(admin_url, &name))
 }
 
 /// Drops a scratch database made by [`create_scratch_database`].
 pub async fn drop_scratch_database(admin_url: &str, url: &str) -> Result<(), StoreError> {
-    let name = url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default();
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default();
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(StoreError::Config("not a scratch database name".into()));
     }
     let mut conn = PgConnection::connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).execute(&mut conn).await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await?;
     conn.close().await?;
     Ok(())
 }
@@ -46,8 +61,17 @@ fn replace_database(url: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn replaces_the_database_name() {
-        assert_eq!(super::replace_database("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
-        assert_eq!(super::replace_database("postgres://u@h/postgres?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
-        assert_eq!(super::replace_database("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(
+            super::replace_database("postgres://u@h:5432/postgres", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h/postgres?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
     }
 }

@@ -6,13 +6,15 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 pub(crate) fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
+    s.parse()
+        .map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
 }
 
 fn service(row: &AnyRow) -> Result<Service, StoreError> {
     Ok(Service {
         id: parse(&row.try_get::<String, _>("id")?, "service id")?,
-        slug: ServiceSlug::parse(&row.try_get::<String, _>("slug")?).map_err(StoreError::corrupt)?,
+        slug: ServiceSlug::parse(&row.try_get::<String, _>("slug")?)
+            .map_err(StoreError::corrupt)?,
         name: row.try_get("name")?,
         created_at: from_millis(row.try_get("created_at")?),
     })

@@ -36,18 +36,33 @@ impl Tx {
     }
 
     /// A session that has not expired at `now`.
-    pub async fn load_session(&mut self, id: &str, now: Timestamp) -> Result<Option<SessionRow>, StoreError> {
-        let row = sqlx::query("SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id)
-            .bind(to_millis(now))
-            .fetch_optional(self.conn())
-            .await?;
-        row.map(|r| Ok(SessionRow { id: r.try_get("id")?, data: r.try_get("data")?, expires_at_ms: r.try_get("expires_at")? }))
-            .transpose()
+    pub async fn load_session(
+        &mut self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(to_millis(now))
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                id: r.try_get("id")?,
+                data: r.try_get("data")?,
+                expires_at_ms: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn delete_session(&mut self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 

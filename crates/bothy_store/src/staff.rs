@@ -8,17 +8,21 @@ use bothy_domain::{ServiceId, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-const STAFF_COLUMNS: &str = "id, email, display_name, password_hash, totp_secret, created_at, disabled_at";
+const STAFF_COLUMNS: &str =
+    "id, email, display_name, password_hash, totp_secret, created_at, disabled_at";
 
 fn staff(row: &AnyRow) -> Result<StaffMember, StoreError> {
     Ok(StaffMember {
         id: parse(&row.try_get::<String, _>("id")?, "staff id")?,
         email: Email::parse(&row.try_get::<String, _>("email")?).map_err(StoreError::corrupt)?,
-        name: PersonName::parse(&row.try_get::<String, _>("display_name")?).map_err(StoreError::corrupt)?,
+        name: PersonName::parse(&row.try_get::<String, _>("display_name")?)
+            .map_err(StoreError::corrupt)?,
         password_hash: row.try_get("password_hash")?,
         totp_secret: row.try_get("totp_secret")?,
         created_at: from_millis(row.try_get("created_at")?),
-        disabled_at: row.try_get::<Option<i64>, _>("disabled_at")?.map(from_millis),
+        disabled_at: row
+            .try_get::<Option<i64>, _>("disabled_at")?
+            .map(from_millis),
     })
 }
 
@@ -48,25 +52,42 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn staff_by_email(&mut self, email: &Email) -> Result<Option<StaffMember>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1"));
-        let row = sqlx::query(sql).bind(email.as_str()).fetch_optional(self.conn()).await?;
+    pub async fn staff_by_email(
+        &mut self,
+        email: &Email,
+    ) -> Result<Option<StaffMember>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(email.as_str())
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(staff).transpose()
     }
 
     pub async fn staff_by_id(&mut self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1"));
-        let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(sql)
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(staff).transpose()
     }
 
     /// Staff holding any role in `service`, with their roles there.
-    pub async fn staff_of_service(&mut self, service: ServiceId) -> Result<Vec<(StaffMember, Vec<Role>)>, StoreError> {
+    pub async fn staff_of_service(
+        &mut self,
+        service: ServiceId,
+    ) -> Result<Vec<(StaffMember, Vec<Role>)>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {STAFF_COLUMNS}, r.role FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
              WHERE r.service_id = $1 ORDER BY s.display_name, s.id, r.role"
         ));
-        let rows = sqlx::query(sql).bind(service.to_string()).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(sql)
+            .bind(service.to_string())
+            .fetch_all(self.conn())
+            .await?;
         let mut out: Vec<(StaffMember, Vec<Role>)> = Vec::new();
         for row in &rows {
             let member = staff(row)?;
@@ -106,7 +127,11 @@ impl Tx {
             .collect()
     }
 
-    pub async fn set_staff_password(&mut self, id: StaffId, password_hash: &str) -> Result<(), StoreError> {
+    pub async fn set_staff_password(
+        &mut self,
+        id: StaffId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE staff SET password_hash = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(password_hash)
@@ -115,7 +140,12 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_staff_credentials(&mut self, id: StaffId, password_hash: &str, totp_secret: &str) -> Result<(), StoreError> {
+    pub async fn set_staff_credentials(
+        &mut self,
+        id: StaffId,
+        password_hash: &str,
+        totp_secret: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE staff SET password_hash = $2, totp_secret = $3, totp_last_step = NULL WHERE id = $1")
             .bind(id.to_string())
             .bind(password_hash)
@@ -138,7 +168,12 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn insert_enrolment(&mut self, token_hash: &str, e: &Enrolment, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn insert_enrolment(
+        &mut self,
+        token_hash: &str,
+        e: &Enrolment,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO staff_enrolments (token_hash, staff_id, totp_secret, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -171,7 +206,11 @@ impl Tx {
 
     /// Marks an enrolment used if it is still unused and unexpired; false otherwise.
     /// The condition is in the UPDATE so that two simultaneous uses cannot both win.
-    pub async fn use_enrolment(&mut self, token_hash: &str, now: Timestamp) -> Result<bool, StoreError> {
+    pub async fn use_enrolment(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE staff_enrolments SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )

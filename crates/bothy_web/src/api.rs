@@ -11,12 +11,22 @@ use axum::response::{IntoResponse, Response};
 
 fn fhir(v: serde_json::Value) -> Response {
     let mut res = v.to_string().into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json"),
+    );
     res
 }
 
-pub async fn patient_json(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
-    let p = state.app.view_patient(&ctx.actor, patient_id(&id)?, &ctx.request).await?;
+pub async fn patient_json(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let p = state
+        .app
+        .view_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .await?;
     Ok(Json(serde_json::json!({
         "id": p.id,
         "service_id": p.service_id,
@@ -29,17 +39,33 @@ pub async fn patient_json(State(state): State<AppState>, ctx: Ctx, Path(id): Pat
     .into_response())
 }
 
-pub async fn reports_summary(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+pub async fn reports_summary(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> Result<Response, WebError> {
     let f = state.app.service_figures(&ctx.actor).await?;
-    Ok(Json(serde_json::json!({ "service": f.service.name, "patients": f.patients })).into_response())
+    Ok(
+        Json(serde_json::json!({ "service": f.service.name, "patients": f.patients }))
+            .into_response(),
+    )
 }
 
-pub async fn fhir_patient(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
-    let p = state.app.view_patient(&ctx.actor, patient_id(&id)?, &ctx.request).await?;
+pub async fn fhir_patient(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let p = state
+        .app
+        .view_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .await?;
     Ok(fhir(bothy_fhir::patient(&p)))
 }
 
 pub async fn fhir_metadata(State(state): State<AppState>) -> Response {
     let date = state.app.clock.now().strftime("%Y-%m-%d").to_string();
-    fhir(bothy_fhir::capability_statement(&state.app.settings.public_url, &date))
+    fhir(bothy_fhir::capability_statement(
+        &state.app.settings.public_url,
+        &date,
+    ))
 }

@@ -45,14 +45,25 @@ pub struct Ctx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, WebError> {
-        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| WebError::from(AppError::Unauthenticated))
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| WebError::from(AppError::Unauthenticated))
     }
 }
 
 fn request_context(req: &Request) -> RequestContext {
     RequestContext {
-        request_id: req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string),
-        ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
+        request_id: req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        ip: req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
     }
 }
 
@@ -61,7 +72,11 @@ fn request_context(req: &Request) -> RequestContext {
 const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// Resolves the actor and stores a [`Ctx`] in the request.
-pub async fn resolve_actor(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, WebError> {
+pub async fn resolve_actor(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, WebError> {
     let request = request_context(&req);
     let session = req.extensions().get::<Session>().cloned();
     let bearer = req
@@ -71,33 +86,51 @@ pub async fn resolve_actor(State(state): State<AppState>, mut req: Request, next
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
     let actor = match (&bearer, &session) {
-        (Some(token), _) => state.app.api_actor(token.trim()).await?.unwrap_or(Actor::Anonymous),
+        (Some(token), _) => state
+            .app
+            .api_actor(token.trim())
+            .await?
+            .unwrap_or(Actor::Anonymous),
         (None, Some(s)) => session_actor(&state, s).await?,
         (None, None) => Actor::Anonymous,
     };
-    req.extensions_mut().insert(Ctx { actor, request, session: if bearer.is_some() { None } else { session } });
+    req.extensions_mut().insert(Ctx {
+        actor,
+        request,
+        session: if bearer.is_some() { None } else { session },
+    });
     Ok(next.run(req).await)
 }
 
 async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, WebError> {
     let app = &state.app;
-    let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await.map_err(WebError::internal)? else {
+    let Some(mut auth) = session
+        .get::<SessionAuth>(AUTH_KEY)
+        .await
+        .map_err(WebError::internal)?
+    else {
         return Ok(Actor::Anonymous);
     };
     let now = to_millis(app.clock.now());
     let s = &app.settings;
     let (idle, absolute) = match auth.kind {
-        SessionKind::Staff | SessionKind::StaffPending => (s.staff_idle_timeout, s.staff_absolute_timeout),
+        SessionKind::Staff | SessionKind::StaffPending => {
+            (s.staff_idle_timeout, s.staff_absolute_timeout)
+        }
         SessionKind::Patient => (s.patient_idle_timeout, s.staff_absolute_timeout),
     };
-    let expired = now - auth.last_seen_ms > idle.as_millis() as i64 || now - auth.signed_in_at_ms > absolute.as_millis() as i64;
+    let expired = now - auth.last_seen_ms > idle.as_millis() as i64
+        || now - auth.signed_in_at_ms > absolute.as_millis() as i64;
     let actor = if expired {
         None
     } else {
         match auth.kind {
             SessionKind::StaffPending => auth.id.parse().ok().map(|id| Actor::StaffPending { id }),
             SessionKind::Staff => match auth.id.parse() {
-                Ok(id) => app.staff_actor(id, auth.service.as_deref().and_then(|s| s.parse().ok())).await?,
+                Ok(id) => {
+                    app.staff_actor(id, auth.service.as_deref().and_then(|s| s.parse().ok()))
+                        .await?
+                }
                 Err(_) => None,
             },
             SessionKind::Patient => match auth.id.parse() {
@@ -115,7 +148,10 @@ async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, Web
         Some(actor) => {
             if now - auth.last_seen_ms > TOUCH_EVERY_MS {
                 auth.last_seen_ms = now;
-                session.insert(AUTH_KEY, &auth).await.map_err(WebError::internal)?;
+                session
+                    .insert(AUTH_KEY, &auth)
+                    .await
+                    .map_err(WebError::internal)?;
             }
             Ok(actor)
         }
@@ -134,8 +170,19 @@ pub async fn begin_session(
 ) -> Result<(), WebError> {
     session.cycle_id().await.map_err(WebError::internal)?;
     let ms = to_millis(now);
-    let auth = SessionAuth { kind, id, service, signed_in_at_ms: ms, last_seen_ms: ms };
-    session.insert(AUTH_KEY, &auth).await.map_err(WebError::internal)?;
-    session.set_expiry(Some(Expiry::OnInactivity(CookieDuration::seconds(idle.as_secs() as i64))));
+    let auth = SessionAuth {
+        kind,
+        id,
+        service,
+        signed_in_at_ms: ms,
+        last_seen_ms: ms,
+    };
+    session
+        .insert(AUTH_KEY, &auth)
+        .await
+        .map_err(WebError::internal)?;
+    session.set_expiry(Some(Expiry::OnInactivity(CookieDuration::seconds(
+        idle.as_secs() as i64,
+    ))));
     Ok(())
 }

@@ -21,13 +21,21 @@ pub const CSRF_FIELD: &str = "csrf_token";
 
 /// The session's CSRF token, created on first use.
 pub async fn token(session: &Session) -> Result<String, WebError> {
-    if let Some(t) = session.get::<String>(CSRF_KEY).await.map_err(WebError::internal)? {
+    if let Some(t) = session
+        .get::<String>(CSRF_KEY)
+        .await
+        .map_err(WebError::internal)?
+    {
         return Ok(t);
     }
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::internal(std::io::Error::other(e.to_string())))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| WebError::internal(std::io::Error::other(e.to_string())))?;
     let t = hex_encode(&bytes);
-    session.insert(CSRF_KEY, &t).await.map_err(WebError::internal)?;
+    session
+        .insert(CSRF_KEY, &t)
+        .await
+        .map_err(WebError::internal)?;
     Ok(t)
 }
 
@@ -36,26 +44,42 @@ fn hex_encode(b: &[u8]) -> String {
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
-    url_decode_pairs(body).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    url_decode_pairs(body)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
-pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, WebError> {
+pub async fn check(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, WebError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.run(req).await);
     }
-    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else { return Ok(next.run(req).await) };
+    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+        return Ok(next.run(req).await);
+    };
     let Some(session) = ctx.session else {
         // Bearer-token requests: no cookie, so nothing for another site to ride on.
         return Ok(next.run(req).await);
     };
-    if req.headers().get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
+    if req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v == "cross-site")
+    {
         return Err(AppError::Forbidden.into());
     }
-    let expected = session.get::<String>(CSRF_KEY).await.map_err(WebError::internal)?;
+    let expected = session
+        .get::<String>(CSRF_KEY)
+        .await
+        .map_err(WebError::internal)?;
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, state.settings.max_body_bytes)
         .await
@@ -73,5 +97,7 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
     if !ok {
         return Err(WebError::csrf());
     }
-    Ok(next.run(Request::from_parts(parts, Body::from(bytes))).await)
+    Ok(next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await)
 }

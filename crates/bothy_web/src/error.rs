@@ -25,7 +25,12 @@ pub struct WebError {
 
 impl WebError {
     pub fn status(status: StatusCode) -> Self {
-        Self { status, message: default_message(status).to_string(), fields: Vec::new(), www_authenticate: false }
+        Self {
+            status,
+            message: default_message(status).to_string(),
+            fields: Vec::new(),
+            www_authenticate: false,
+        }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
@@ -54,7 +59,9 @@ fn default_message(status: StatusCode) -> &'static str {
         422 => "Some answers need checking.",
         429 => "Too many attempts. Wait 15 minutes and try again.",
         503 => "Sorry, the service is unavailable right now. Please try again later.",
-        _ if status.is_client_error() => "The request could not be completed. Go back and try again.",
+        _ if status.is_client_error() => {
+            "The request could not be completed. Go back and try again."
+        }
         _ => "Sorry, something went wrong on our side. Please try again later.",
     }
 }
@@ -65,12 +72,24 @@ impl From<AppError> for WebError {
         match e {
             AppError::NotFound => s(StatusCode::NOT_FOUND),
             AppError::Forbidden => s(StatusCode::FORBIDDEN),
-            AppError::Unauthenticated => WebError { www_authenticate: true, ..s(StatusCode::UNAUTHORIZED) },
-            AppError::SignInRefused => WebError { message: e.to_string(), ..s(StatusCode::UNAUTHORIZED) },
+            AppError::Unauthenticated => WebError {
+                www_authenticate: true,
+                ..s(StatusCode::UNAUTHORIZED)
+            },
+            AppError::SignInRefused => WebError {
+                message: e.to_string(),
+                ..s(StatusCode::UNAUTHORIZED)
+            },
             AppError::TooManyRequests => s(StatusCode::TOO_MANY_REQUESTS),
-            AppError::Invalid(fields) => WebError { fields, ..s(StatusCode::UNPROCESSABLE_ENTITY) },
+            AppError::Invalid(fields) => WebError {
+                fields,
+                ..s(StatusCode::UNPROCESSABLE_ENTITY)
+            },
             AppError::Gone => s(StatusCode::GONE),
-            AppError::Conflict(m) => WebError { message: m, ..s(StatusCode::CONFLICT) },
+            AppError::Conflict(m) => WebError {
+                message: m,
+                ..s(StatusCode::CONFLICT)
+            },
             AppError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
                 s(StatusCode::SERVICE_UNAVAILABLE)
@@ -121,7 +140,12 @@ fn heading(status: StatusCode) -> &'static str {
 /// (unknown route, wrong method, unreadable or oversized body).
 pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -139,7 +163,9 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         Some(e) => (*e).clone(),
         // A failure below our handlers (the session store, say): if the
         // database is down, say so honestly rather than "something went wrong".
-        None if status == StatusCode::INTERNAL_SERVER_ERROR && state.app.store.ping().await.is_err() => {
+        None if status == StatusCode::INTERNAL_SERVER_ERROR
+            && state.app.store.ping().await.is_err() =>
+        {
             WebError::status(StatusCode::SERVICE_UNAVAILABLE)
         }
         None => WebError::status(status),
@@ -163,9 +189,12 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         crate::layout::html(status, &page)
     };
     if err.www_authenticate && (path.starts_with("/api") || path.starts_with("/fhir")) {
-        out.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        out.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    if status == StatusCode::UNAUTHORIZED && !(path.starts_with("/api") || path.starts_with("/fhir")) {
+    if status == StatusCode::UNAUTHORIZED
+        && !(path.starts_with("/api") || path.starts_with("/fhir"))
+    {
         // A page that needs sign-in sends people to the sign-in form.
         if err.www_authenticate {
             return axum::response::Redirect::to("/sign-in").into_response();
@@ -182,8 +211,18 @@ fn json_error(e: &WebError) -> Response {
 }
 
 fn fhir_outcome(e: &WebError) -> Response {
-    let body = bothy_fhir::operation_outcome(e.status.as_u16(), &e.message, &e.fields.iter().map(|f| (f.field, f.message.as_str())).collect::<Vec<_>>());
+    let body = bothy_fhir::operation_outcome(
+        e.status.as_u16(),
+        &e.message,
+        &e.fields
+            .iter()
+            .map(|f| (f.field, f.message.as_str()))
+            .collect::<Vec<_>>(),
+    );
     let mut res = (e.status, body.to_string()).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json"),
+    );
     res
 }

@@ -28,32 +28,59 @@ pub struct Chrome {
 impl Chrome {
     /// A frame without navigation or forms, for error pages.
     pub fn bare(state: &AppState, title: &str) -> Self {
-        Self { title: title.to_string(), crisis: Arc::new(state.app.crisis.clone()), nav: Vec::new(), csrf: None, who: None }
+        Self {
+            title: title.to_string(),
+            crisis: Arc::new(state.app.crisis.clone()),
+            nav: Vec::new(),
+            csrf: None,
+            who: None,
+        }
     }
 
     /// The frame for `ctx`'s actor, with their navigation.
     pub async fn for_ctx(state: &AppState, ctx: &Ctx, title: &str) -> Result<Self, WebError> {
         let mut c = Self::bare(state, title);
-        let signed_in = matches!(ctx.actor, Actor::Staff(_) | Actor::Patient(_) | Actor::StaffPending { .. });
+        let signed_in = matches!(
+            ctx.actor,
+            Actor::Staff(_) | Actor::Patient(_) | Actor::StaffPending { .. }
+        );
         if let (true, Some(session)) = (signed_in, &ctx.session) {
             c.csrf = Some(crate::csrf::token(session).await?);
         }
         match &ctx.actor {
             Actor::Staff(s) => {
                 c.who = Some(s.name.clone());
-                c.nav.push(NavLink { href: "/staff", label: "Home" });
+                c.nav.push(NavLink {
+                    href: "/staff",
+                    label: "Home",
+                });
                 if s.has(Permission::ManageStaff) {
-                    c.nav.push(NavLink { href: "/staff/admin/staff", label: "Staff" });
+                    c.nav.push(NavLink {
+                        href: "/staff/admin/staff",
+                        label: "Staff",
+                    });
                 }
                 if s.has(Permission::Reports) {
-                    c.nav.push(NavLink { href: "/staff/reports", label: "Reports" });
+                    c.nav.push(NavLink {
+                        href: "/staff/reports",
+                        label: "Reports",
+                    });
                 }
-                c.nav.push(NavLink { href: "/account", label: "Your account" });
+                c.nav.push(NavLink {
+                    href: "/account",
+                    label: "Your account",
+                });
             }
             Actor::Patient(p) => {
                 c.who = Some(p.name.clone());
-                c.nav.push(NavLink { href: "/home", label: "Home" });
-                c.nav.push(NavLink { href: "/account", label: "Your account" });
+                c.nav.push(NavLink {
+                    href: "/home",
+                    label: "Home",
+                });
+                c.nav.push(NavLink {
+                    href: "/account",
+                    label: "Your account",
+                });
             }
             _ => {}
         }
@@ -66,13 +93,19 @@ pub fn html(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => {
             let mut res = (status, body).into_response();
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
             res
         }
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             let mut res = (StatusCode::INTERNAL_SERVER_ERROR, FALLBACK_PAGE).into_response();
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
             res
         }
     }

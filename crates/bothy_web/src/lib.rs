@@ -30,7 +30,10 @@ pub struct WebSettings {
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self { secure_cookies: false, max_body_bytes: 1024 * 1024 }
+        Self {
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -44,6 +47,10 @@ pub struct AppState {
 
 /// The whole web application, ready to serve.
 pub fn router(app: Arc<App>, settings: WebSettings) -> axum::Router {
-    let state = AppState { app, settings: Arc::new(settings), metrics: Arc::new(metrics::Metrics::default()) };
+    let state = AppState {
+        app,
+        settings: Arc::new(settings),
+        metrics: Arc::new(metrics::Metrics::default()),
+    };
     routes::build(state)
 }

@@ -31,32 +31,106 @@ type Handler = MethodRouter<AppState>;
 
 fn table() -> Vec<(RouteSpec, Handler)> {
     use Access::*;
-    let r = |method: Method, path: &'static str, access: Access, h: Handler| (RouteSpec { method, path, access }, h);
+    let r = |method: Method, path: &'static str, access: Access, h: Handler| {
+        (
+            RouteSpec {
+                method,
+                path,
+                access,
+            },
+            h,
+        )
+    };
     vec![
         r(Method::GET, "/", Public, get(public::home)),
-        r(Method::GET, "/static/app.css", Public, get(public::stylesheet)),
+        r(
+            Method::GET,
+            "/static/app.css",
+            Public,
+            get(public::stylesheet),
+        ),
         r(Method::GET, "/healthz", Public, get(public::healthz)),
         r(Method::GET, "/readyz", Public, get(public::readyz)),
         r(Method::GET, "/metrics", Public, get(public::metrics)),
         r(Method::GET, "/sign-in", Public, get(signin::sign_in_form)),
         r(Method::POST, "/sign-in", Public, post(signin::sign_in)),
-        r(Method::GET, "/sign-in/code", StaffPending, get(signin::code_form)),
-        r(Method::POST, "/sign-in/code", StaffPending, post(signin::code)),
+        r(
+            Method::GET,
+            "/sign-in/code",
+            StaffPending,
+            get(signin::code_form),
+        ),
+        r(
+            Method::POST,
+            "/sign-in/code",
+            StaffPending,
+            post(signin::code),
+        ),
         r(Method::POST, "/sign-out", Public, post(signin::sign_out)),
         r(Method::GET, "/signed-out", Public, get(signin::signed_out)),
-        r(Method::GET, "/enrol/{token}", Public, get(signin::enrol_form)),
+        r(
+            Method::GET,
+            "/enrol/{token}",
+            Public,
+            get(signin::enrol_form),
+        ),
         r(Method::POST, "/enrol/{token}", Public, post(signin::enrol)),
         r(Method::GET, "/account", SignedIn, get(account::account)),
-        r(Method::POST, "/account/password", SignedIn, post(account::change_password)),
+        r(
+            Method::POST,
+            "/account/password",
+            SignedIn,
+            post(account::change_password),
+        ),
         r(Method::GET, "/home", Patient, get(account::patient_home)),
-        r(Method::GET, "/staff", Staff(Permission::Workspace), get(staff::home)),
-        r(Method::GET, "/staff/patients/{id}", StaffPatients, get(staff::patient)),
-        r(Method::GET, "/staff/admin/staff", Staff(Permission::ManageStaff), get(staff::staff_list)),
-        r(Method::GET, "/staff/reports", Staff(Permission::Reports), get(staff::reports)),
-        r(Method::GET, "/api/v1/patients/{id}", Api(ApiPermission::PatientRead), get(api::patient_json)),
-        r(Method::GET, "/api/v1/reports/summary", Api(ApiPermission::ReportsRead), get(api::reports_summary)),
-        r(Method::GET, "/fhir/metadata", Public, get(api::fhir_metadata)),
-        r(Method::GET, "/fhir/Patient/{id}", Api(ApiPermission::PatientRead), get(api::fhir_patient)),
+        r(
+            Method::GET,
+            "/staff",
+            Staff(Permission::Workspace),
+            get(staff::home),
+        ),
+        r(
+            Method::GET,
+            "/staff/patients/{id}",
+            StaffPatients,
+            get(staff::patient),
+        ),
+        r(
+            Method::GET,
+            "/staff/admin/staff",
+            Staff(Permission::ManageStaff),
+            get(staff::staff_list),
+        ),
+        r(
+            Method::GET,
+            "/staff/reports",
+            Staff(Permission::Reports),
+            get(staff::reports),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/patients/{id}",
+            Api(ApiPermission::PatientRead),
+            get(api::patient_json),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/reports/summary",
+            Api(ApiPermission::ReportsRead),
+            get(api::reports_summary),
+        ),
+        r(
+            Method::GET,
+            "/fhir/metadata",
+            Public,
+            get(api::fhir_metadata),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Patient/{id}",
+            Api(ApiPermission::PatientRead),
+            get(api::fhir_patient),
+        ),
     ]
 }
 
@@ -67,14 +141,19 @@ pub fn route_specs() -> Vec<RouteSpec> {
 
 /// Refuses a request the route's access rule does not allow, before the handler runs.
 async fn enforce(access: Access, req: Request, next: Next) -> Result<Response, WebError> {
-    let actor = req.extensions().get::<Ctx>().map(|c| c.actor.clone()).unwrap_or(Actor::Anonymous);
+    let actor = req
+        .extensions()
+        .get::<Ctx>()
+        .map(|c| c.actor.clone())
+        .unwrap_or(Actor::Anonymous);
     if allows(&actor, access) {
         return Ok(next.run(req).await);
     }
     match (actor, access) {
-        (Actor::StaffPending { .. }, Access::Staff(_) | Access::StaffPatients | Access::SignedIn) => {
-            Ok(Redirect::to("/sign-in/code").into_response())
-        }
+        (
+            Actor::StaffPending { .. },
+            Access::Staff(_) | Access::StaffPatients | Access::SignedIn,
+        ) => Ok(Redirect::to("/sign-in/code").into_response()),
         (Actor::Anonymous, _) => Err(AppError::Unauthenticated.into()),
         _ => Err(AppError::Forbidden.into()),
     }
@@ -84,16 +163,28 @@ pub fn build(state: AppState) -> Router {
     let mut router: Router<AppState> = Router::new();
     for (spec, handler) in table() {
         let access = spec.access;
-        router = router.route(spec.path, handler.route_layer(from_fn(move |req, next| enforce(access, req, next))));
+        router = router.route(
+            spec.path,
+            handler.route_layer(from_fn(move |req, next| enforce(access, req, next))),
+        );
     }
     let app = &state.app;
-    let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore::new(app.store.clone(), app.clock.clone()))
-        .with_name(if state.settings.secure_cookies { "__Host-bothy_session" } else { "bothy_session" })
-        .with_secure(state.settings.secure_cookies)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(30)));
+    let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore::new(
+        app.store.clone(),
+        app.clock.clone(),
+    ))
+    .with_name(if state.settings.secure_cookies {
+        "__Host-bothy_session"
+    } else {
+        "bothy_session"
+    })
+    .with_secure(state.settings.secure_cookies)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(
+        tower_sessions::cookie::time::Duration::minutes(30),
+    ));
     // Layers run outside-in from the bottom of this list.
     router
         .fallback(public::not_found)

@@ -69,9 +69,13 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let mut tx = self.store.read().await.map_err(backend)?;
-        let row = tx.load_session(&id.to_string(), self.clock.now()).await.map_err(backend)?;
+        let row = tx
+            .load_session(&id.to_string(), self.clock.now())
+            .await
+            .map_err(backend)?;
         tx.rollback().await.map_err(backend)?;
-        row.map(|r| serde_json::from_str(&r.data).map_err(|e| Error::Decode(e.to_string()))).transpose()
+        row.map(|r| serde_json::from_str(&r.data).map_err(|e| Error::Decode(e.to_string())))
+            .transpose()
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {

@@ -47,7 +47,10 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
 fn explain(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(fields) => {
-            let lines: Vec<String> = fields.iter().map(|f| format!("  {}: {}", flag(f.field), f.message)).collect();
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| format!("  {}: {}", flag(f.field), f.message))
+                .collect();
             anyhow!("the command was not accepted:\n{}", lines.join("\n"))
         }
         AppError::NotFound => anyhow!("not found: check the id"),

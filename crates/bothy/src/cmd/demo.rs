@@ -8,15 +8,20 @@ use bothy_app::{App, AppError, RequestContext};
 /// Creates the demo service if needed, writes its accounts to
 /// `{data_dir}/demo-accounts.json` and prints how to sign in.
 pub async fn prepare(app: &App, config: &Config) -> anyhow::Result<()> {
-    let accounts = app.ensure_demo(&RequestContext::default()).await.map_err(|e| match e {
-        AppError::Conflict(why) => anyhow!("cannot start the demo: {why}"),
-        other => anyhow::Error::new(other).context("cannot create the demo service"),
-    })?;
+    let accounts = app
+        .ensure_demo(&RequestContext::default())
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict(why) => anyhow!("cannot start the demo: {why}"),
+            other => anyhow::Error::new(other).context("cannot create the demo service"),
+        })?;
     let dir = &config.server.data_dir;
-    std::fs::create_dir_all(dir).with_context(|| format!("server.data_dir: cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("server.data_dir: cannot create {}", dir.display()))?;
     let path = dir.join("demo-accounts.json");
     let json = serde_json::to_string_pretty(&accounts).context("cannot write the demo accounts")?;
-    std::fs::write(&path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, json + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
     print!("{}", describe(&accounts, &path.display().to_string()));
     Ok(())
 }
@@ -36,7 +41,11 @@ fn describe(a: &DemoAccounts, file: &str) -> String {
         out += &format!("  {:<18} secret    {}\n\n", "", s.totp_secret);
     }
     if let Some(first) = a.patients.first() {
-        out += &format!("Patients ({}), all with the password {}:\n\n", a.patients.len(), first.password);
+        out += &format!(
+            "Patients ({}), all with the password {}:\n\n",
+            a.patients.len(),
+            first.password
+        );
         for p in &a.patients {
             out += &format!("  {:<40} {}\n", p.email, p.name);
         }
@@ -71,7 +80,16 @@ mod tests {
             }],
         };
         let text = describe(&accounts, "data/demo-accounts.json");
-        for part in ["DEMO ONLY", "http://127.0.0.1:8080", "admin@demo.bothy.test", "pw-admin", "SECRET", "pw-patient", "aileen@demo.bothy.test", "data/demo-accounts.json"] {
+        for part in [
+            "DEMO ONLY",
+            "http://127.0.0.1:8080",
+            "admin@demo.bothy.test",
+            "pw-admin",
+            "SECRET",
+            "pw-patient",
+            "aileen@demo.bothy.test",
+            "data/demo-accounts.json",
+        ] {
             assert!(text.contains(part), "{part} missing from:\n{text}");
         }
     }

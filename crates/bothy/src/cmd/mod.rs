@@ -19,8 +19,15 @@ fn backend_name(b: Backend) -> &'static str {
 
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     let store = bothy::connect_store(config).await?;
-    store.migrate().await.context("cannot migrate the database")?;
-    println!("Migrations applied ({} at {}).", backend_name(store.backend()), bothy::config::redact_url(&config.database_url()));
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    println!(
+        "Migrations applied ({} at {}).",
+        backend_name(store.backend()),
+        bothy::config::redact_url(&config.database_url())
+    );
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -28,16 +35,25 @@ pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
 pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify = command;
     let store = bothy::connect_store(config).await?;
-    let report = store.verify_audit().await.context("cannot read the audit trail")?;
+    let report = store
+        .verify_audit()
+        .await
+        .context("cannot read the audit trail")?;
     store.close().await;
     match report.first_break {
         None => {
-            println!("Audit trail intact: {} events in {} chains checked.", report.events, report.chains);
+            println!(
+                "Audit trail intact: {} events in {} chains checked.",
+                report.events, report.chains
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(broken) => {
             println!("AUDIT TRAIL BROKEN: {broken}");
-            println!("Checked {} events in intact chains before the break ({} chains in all).", report.events, report.chains);
+            println!(
+                "Checked {} events in intact chains before the break ({} chains in all).",
+                report.events, report.chains
+            );
             Ok(ExitCode::FAILURE)
         }
     }
@@ -47,7 +63,8 @@ pub fn config(config: &Config, command: ConfigCommand) -> anyhow::Result<ExitCod
     match command {
         ConfigCommand::PrintDefault => print!("{}", bothy::config::DEFAULT_TOML),
         ConfigCommand::Show => {
-            let text = toml::to_string_pretty(&config.resolved_for_display()).context("cannot show the configuration")?;
+            let text = toml::to_string_pretty(&config.resolved_for_display())
+                .context("cannot show the configuration")?;
             print!("{text}");
         }
     }

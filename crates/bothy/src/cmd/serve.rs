@@ -25,8 +25,12 @@ pub enum Mode {
 
 pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     let addr = config.server.listen;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("server.listen: cannot listen on {addr}"))?;
-    let local = listener.local_addr().context("cannot read the listening address")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {addr}"))?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
     if config.server.public_url.is_none() {
         // Links must name the port actually bound (it differs when listen asks for port 0).
         config.server.public_url = Some(format!("http://{local}"));
@@ -40,7 +44,10 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     }
     let shutdown = Shutdown::on_signal();
     let worker = tokio::spawn(bothy_jobs::run(app.clone(), shutdown.wait()));
-    let settings = WebSettings { secure_cookies: config.secure_cookies(), max_body_bytes: config.security.max_body_bytes };
+    let settings = WebSettings {
+        secure_cookies: config.secure_cookies(),
+        max_body_bytes: config.security.max_body_bytes,
+    };
     let router = bothy_web::router(app.clone(), settings);
     tracing::info!(
         listen = %local,
@@ -49,9 +56,12 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         version = env!("CARGO_PKG_VERSION"),
         "Bothy is serving"
     );
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.wait())
-        .into_future();
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.wait())
+    .into_future();
     let deadline = {
         let stop = shutdown.wait();
         async move {
@@ -63,7 +73,10 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         served = server => served.context("the server stopped with an error")?,
         () = deadline => tracing::warn!(grace_secs = GRACE.as_secs(), "requests still running after the grace period; stopping anyway"),
     }
-    if tokio::time::timeout(Duration::from_secs(5), worker).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .is_err()
+    {
         tracing::warn!("the worker did not stop in time");
     }
     app.store.close().await;
@@ -89,7 +102,7 @@ impl Shutdown {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
             signal().await;
-            tracing::info!("stop signal received; finishing requests in progress");
+            tracing::info!("stop signal received; finishing work in progress");
             let _ = tx.send(true);
         });
         Self(rx)

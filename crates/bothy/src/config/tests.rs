@@ -1,20 +1,30 @@
 use super::*;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use std::path::Path;
+use std::time::Duration;
 
 fn from_toml(text: &str) -> Result<Config, ConfigError> {
-    Config::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)))
+    Config::from_figment(
+        Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)),
+    )
 }
 
 #[test]
 fn printed_default_file_is_exactly_the_defaults() {
     // Parsed on its own, with no defaults underneath: every setting must be in the file.
-    let parsed: Config = Figment::from(Toml::string(DEFAULT_TOML)).extract().expect("default file parses");
+    let parsed: Config = Figment::from(Toml::string(DEFAULT_TOML))
+        .extract()
+        .expect("default file parses");
     assert_eq!(parsed, Config::default());
     Config::default().validate().expect("defaults are valid");
 }
 
 #[test]
 fn built_in_crisis_contacts_parse() {
-    let contacts = Config::default().crisis_contacts().expect("built-in contacts");
+    let contacts = Config::default()
+        .crisis_contacts()
+        .expect("built-in contacts");
     assert!(!contacts.contacts.is_empty());
 }
 
@@ -38,7 +48,10 @@ fn file_overrides_defaults_and_flags_override_file() {
     let path = std::env::temp_dir().join(format!("bothy-config-test-{}.toml", std::process::id()));
     std::fs::write(&path, "[server]\nlisten='0.0.0.0:80'\ndata_dir='/x'\n[log]\nformat='json'\n[database]\nmax_connections=2\n")
         .unwrap();
-    let overrides = Overrides { listen: Some("127.0.0.1:9999".parse().unwrap()), ..Overrides::default() };
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:9999".parse().unwrap()),
+        ..Overrides::default()
+    };
     let loaded = Config::load(Some(&path), &overrides);
     let _ = std::fs::remove_file(&path);
     let c = loaded.unwrap();
@@ -64,7 +77,11 @@ fn command_line_flags_win() {
 
 #[test]
 fn a_missing_explicit_file_is_an_error() {
-    let err = Config::load(Some(Path::new("/no/such/bothy.toml")), &Overrides::default()).unwrap_err();
+    let err = Config::load(
+        Some(Path::new("/no/such/bothy.toml")),
+        &Overrides::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("--config"), "{err}");
 }
 
@@ -72,16 +89,28 @@ fn a_missing_explicit_file_is_an_error() {
 fn errors_name_the_field() {
     let cases = [
         ("[server]\nlisten='localhost'", "listen"),
-        ("[server]\npublic_url='bothy.example.org'", "server.public_url"),
+        (
+            "[server]\npublic_url='bothy.example.org'",
+            "server.public_url",
+        ),
         ("[server]\npublic_url='https://'", "server.public_url"),
         ("[server]\ndata_dir=''", "server.data_dir"),
         ("[database]\nurl='mysql://x'", "database.url"),
         ("[database]\nmax_connections=0", "database.max_connections"),
         ("[log]\nformat='xml'", "format"),
         ("[log]\nlevel='info,=='", "log.level"),
-        ("[security]\nstaff_idle_minutes=0", "security.staff_idle_minutes"),
-        ("[security]\nenrolment_link_hours=100000", "security.enrolment_link_hours"),
-        ("[security]\nsign_in_attempts_per_ip=0", "security.sign_in_attempts_per_ip"),
+        (
+            "[security]\nstaff_idle_minutes=0",
+            "security.staff_idle_minutes",
+        ),
+        (
+            "[security]\nenrolment_link_hours=100000",
+            "security.enrolment_link_hours",
+        ),
+        (
+            "[security]\nsign_in_attempts_per_ip=0",
+            "security.sign_in_attempts_per_ip",
+        ),
         ("[security]\nmax_body_bytes=10", "security.max_body_bytes"),
         ("[security]\nstaff_idle_minute=5", "staff_idle_minute"),
     ];
@@ -95,38 +124,69 @@ fn errors_name_the_field() {
 fn a_bad_crisis_contacts_file_is_named() {
     let c = from_toml("[content]\ncrisis_contacts='/no/such/contacts.toml'").unwrap();
     let err = c.crisis_contacts().unwrap_err().to_string();
-    assert!(err.contains("content.crisis_contacts") && err.contains("/no/such/contacts.toml"), "{err}");
+    assert!(
+        err.contains("content.crisis_contacts") && err.contains("/no/such/contacts.toml"),
+        "{err}"
+    );
 }
 
 #[test]
 fn settings_convert() {
-    let c = from_toml("[security]\nstaff_idle_minutes=20\nenrolment_link_hours=1\n[database]\nmax_connections=3").unwrap();
+    let c = from_toml(
+        "[security]\nstaff_idle_minutes=20\nenrolment_link_hours=1\n[database]\nmax_connections=3",
+    )
+    .unwrap();
     let app = c.app_settings();
     assert_eq!(app.staff_idle_timeout, Duration::from_secs(20 * 60));
     assert_eq!(app.staff_absolute_timeout, Duration::from_secs(12 * 3600));
     assert_eq!(app.patient_idle_timeout, Duration::from_secs(30 * 60));
     assert_eq!(app.enrolment_link_lifetime, Duration::from_secs(3600));
     assert_eq!(app.public_url, "http://127.0.0.1:8080");
-    assert_eq!((app.sign_in_attempts_per_account, app.sign_in_attempts_per_ip), (5, 30));
+    assert_eq!(
+        (
+            app.sign_in_attempts_per_account,
+            app.sign_in_attempts_per_ip
+        ),
+        (5, 30)
+    );
     assert_eq!(c.pool_settings().max_connections, 3);
 }
 
 #[test]
 fn passwords_are_never_printed() {
     let cases = [
-        ("postgres://bothy:s3cret@db:5432/bothy", "postgres://bothy:***@db:5432/bothy"),
-        ("postgres://bothy:s3@c/r?t@db/bothy?sslmode=require", "postgres://bothy:***@db/bothy?sslmode=require"),
-        ("postgresql://db/bothy?user=b&password=s3cret", "postgresql://db/bothy?user=b&password=***"),
+        (
+            "postgres://bothy:s3cret@db:5432/bothy",
+            "postgres://bothy:***@db:5432/bothy",
+        ),
+        (
+            "postgres://bothy:s3@c/r?t@db/bothy?sslmode=require",
+            "postgres://bothy:***@db/bothy?sslmode=require",
+        ),
+        (
+            "postgresql://db/bothy?user=b&password=s3cret",
+            "postgresql://db/bothy?user=b&password=***",
+        ),
         ("postgres://bothy@db/bothy", "postgres://bothy@db/bothy"),
         ("sqlite:./data/bothy.db", "sqlite:./data/bothy.db"),
     ];
     for (url, shown) in cases {
         assert_eq!(redact_url(url), shown);
     }
-    let c = from_toml("[database]\nurl='postgres://bothy:s3cret@db/bothy?password=s3cret'").unwrap();
+    let c =
+        from_toml("[database]\nurl='postgres://bothy:s3cret@db/bothy?password=s3cret'").unwrap();
     for text in [format!("{c:?}"), format!("{:?}", c.resolved_for_display())] {
         assert!(!text.contains("s3cret"), "{text}");
         assert!(text.contains("postgres://bothy:***@db/bothy"), "{text}");
     }
-    assert_eq!(c.database_url(), "postgres://bothy:s3cret@db/bothy?password=s3cret");
+    let err = from_toml("[database]\nurl = postgres://bothy:s3cret@db/bothy\n").unwrap_err();
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+    assert!(
+        err.to_string().contains("postgres://bothy:***@db/bothy"),
+        "{err}"
+    );
+    assert_eq!(
+        c.database_url(),
+        "postgres://bothy:s3cret@db/bothy?password=s3cret"
+    );
 }

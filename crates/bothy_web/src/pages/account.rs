@@ -21,9 +21,17 @@ struct PatientHome {
 }
 
 pub async fn patient_home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let Actor::Patient(p) = &ctx.actor else { return Err(AppError::Forbidden.into()) };
-    let patient = state.app.view_patient(&ctx.actor, p.id, &ctx.request).await?;
-    Ok(page(&PatientHome { chrome: Chrome::for_ctx(&state, &ctx, "Home").await?, patient }))
+    let Actor::Patient(p) = &ctx.actor else {
+        return Err(AppError::Forbidden.into());
+    };
+    let patient = state
+        .app
+        .view_patient(&ctx.actor, p.id, &ctx.request)
+        .await?;
+    Ok(page(&PatientHome {
+        chrome: Chrome::for_ctx(&state, &ctx, "Home").await?,
+        patient,
+    }))
 }
 
 #[derive(Template)]
@@ -41,14 +49,35 @@ pub struct AccountQuery {
     changed: Option<String>,
 }
 
-async fn account_page(state: &AppState, ctx: &Ctx, changed: bool, errors: Vec<FieldError>) -> Result<Response, WebError> {
+async fn account_page(
+    state: &AppState,
+    ctx: &Ctx,
+    changed: bool,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::for_ctx(state, ctx, "Your account").await?;
     let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok(html(status, &AccountPage { chrome, csrf, changed, errors }))
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(html(
+        status,
+        &AccountPage {
+            chrome,
+            csrf,
+            changed,
+            errors,
+        },
+    ))
 }
 
-pub async fn account(State(state): State<AppState>, ctx: Ctx, Query(q): Query<AccountQuery>) -> Result<Response, WebError> {
+pub async fn account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, WebError> {
     account_page(&state, &ctx, q.changed.is_some(), Vec::new()).await
 }
 
@@ -62,8 +91,21 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(State(state): State<AppState>, ctx: Ctx, Form(f): Form<PasswordForm>) -> Result<Response, WebError> {
-    let r = state.app.change_password(&ctx.actor, &f.current_password, &f.new_password, &f.confirm, &ctx.request).await;
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let r = state
+        .app
+        .change_password(
+            &ctx.actor,
+            &f.current_password,
+            &f.new_password,
+            &f.confirm,
+            &ctx.request,
+        )
+        .await;
     match field_errors(r)? {
         Ok(()) => Ok(Redirect::to("/account?changed=1").into_response()),
         Err(errors) => account_page(&state, &ctx, false, errors).await,

@@ -15,14 +15,22 @@ struct Home {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    Ok(page(&Home { chrome: Chrome::for_ctx(&state, &ctx, "Welcome").await? }))
+    Ok(page(&Home {
+        chrome: Chrome::for_ctx(&state, &ctx, "Welcome").await?,
+    }))
 }
 
 pub async fn stylesheet() -> Response {
     let mut res = include_str!("../../static/app.css").into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     res
 }
 
@@ -44,7 +52,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut res = state.metrics.render(&state.app.store).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     res
 }
 

@@ -15,7 +15,9 @@ use bothy_app::{Actor, AppError, FieldError};
 use tower_sessions::Session;
 
 fn session(ctx: &Ctx) -> Result<&Session, WebError> {
-    ctx.session.as_ref().ok_or_else(|| WebError::status(StatusCode::BAD_REQUEST))
+    ctx.session
+        .as_ref()
+        .ok_or_else(|| WebError::status(StatusCode::BAD_REQUEST))
 }
 
 #[derive(Template)]
@@ -27,11 +29,37 @@ struct SignInPage {
     errors: Vec<FieldError>,
 }
 
-async fn sign_in_page(state: &AppState, ctx: &Ctx, email: String, errors: Vec<FieldError>) -> Result<Response, WebError> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
+async fn sign_in_page(
+    state: &AppState,
+    ctx: &Ctx,
+    email: String,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
     let csrf = crate::csrf::token(session(ctx)?).await?;
-    let chrome = Chrome::for_ctx(state, ctx, if errors.is_empty() { "Sign in" } else { "Error: Sign in" }).await?;
-    Ok(html(status, &SignInPage { chrome, csrf, email, errors }))
+    let chrome = Chrome::for_ctx(
+        state,
+        ctx,
+        if errors.is_empty() {
+            "Sign in"
+        } else {
+            "Error: Sign in"
+        },
+    )
+    .await?;
+    Ok(html(
+        status,
+        &SignInPage {
+            chrome,
+            csrf,
+            email,
+            errors,
+        },
+    ))
 }
 
 pub async fn sign_in_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
@@ -51,7 +79,11 @@ pub struct SignInForm {
     password: String,
 }
 
-pub async fn sign_in(State(state): State<AppState>, ctx: Ctx, Form(form): Form<SignInForm>) -> Result<Response, WebError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, WebError> {
     let app = &state.app;
     match app.sign_in(&form.email, &form.password, &ctx.request).await {
         Ok(who) => {
@@ -59,17 +91,36 @@ pub async fn sign_in(State(state): State<AppState>, ctx: Ctx, Form(form): Form<S
             let now = app.clock.now();
             match who {
                 SignedIn::StaffNeedsCode(id) => {
-                    begin_session(s, SessionKind::StaffPending, id.to_string(), None, now, app.settings.staff_idle_timeout).await?;
+                    begin_session(
+                        s,
+                        SessionKind::StaffPending,
+                        id.to_string(),
+                        None,
+                        now,
+                        app.settings.staff_idle_timeout,
+                    )
+                    .await?;
                     Ok(Redirect::to("/sign-in/code").into_response())
                 }
                 SignedIn::Patient(id) => {
-                    begin_session(s, SessionKind::Patient, id.to_string(), None, now, app.settings.patient_idle_timeout).await?;
+                    begin_session(
+                        s,
+                        SessionKind::Patient,
+                        id.to_string(),
+                        None,
+                        now,
+                        app.settings.patient_idle_timeout,
+                    )
+                    .await?;
                     Ok(Redirect::to("/home").into_response())
                 }
             }
         }
         Err(AppError::SignInRefused) => {
-            let errors = vec![FieldError { field: "email", message: AppError::SignInRefused.to_string() }];
+            let errors = vec![FieldError {
+                field: "email",
+                message: AppError::SignInRefused.to_string(),
+            }];
             sign_in_page(&state, &ctx, form.email.chars().take(254).collect(), errors).await
         }
         Err(e) => Err(e.into()),
@@ -84,11 +135,26 @@ struct CodePage {
     errors: Vec<FieldError>,
 }
 
-async fn code_page(state: &AppState, ctx: &Ctx, errors: Vec<FieldError>) -> Result<Response, WebError> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
+async fn code_page(
+    state: &AppState,
+    ctx: &Ctx,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
     let csrf = crate::csrf::token(session(ctx)?).await?;
     let chrome = Chrome::for_ctx(state, ctx, "Enter your code").await?;
-    Ok(html(status, &CodePage { chrome, csrf, errors }))
+    Ok(html(
+        status,
+        &CodePage {
+            chrome,
+            csrf,
+            errors,
+        },
+    ))
 }
 
 pub async fn code_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
@@ -101,17 +167,39 @@ pub struct CodeForm {
     code: String,
 }
 
-pub async fn code(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CodeForm>) -> Result<Response, WebError> {
-    let Actor::StaffPending { id } = ctx.actor else { return Err(AppError::Unauthenticated.into()) };
+pub async fn code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    let Actor::StaffPending { id } = ctx.actor else {
+        return Err(AppError::Unauthenticated.into());
+    };
     let app = &state.app;
     match app.verify_second_factor(id, &form.code, &ctx.request).await {
         Ok(()) => {
             let s = session(&ctx)?;
-            begin_session(s, SessionKind::Staff, id.to_string(), None, app.clock.now(), app.settings.staff_idle_timeout).await?;
+            begin_session(
+                s,
+                SessionKind::Staff,
+                id.to_string(),
+                None,
+                app.clock.now(),
+                app.settings.staff_idle_timeout,
+            )
+            .await?;
             Ok(Redirect::to("/staff").into_response())
         }
         Err(AppError::SignInRefused) => {
-            code_page(&state, &ctx, vec![FieldError { field: "code", message: AppError::SignInRefused.to_string() }]).await
+            code_page(
+                &state,
+                &ctx,
+                vec![FieldError {
+                    field: "code",
+                    message: AppError::SignInRefused.to_string(),
+                }],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -135,7 +223,9 @@ pub async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> Result<Respons
 }
 
 pub async fn signed_out(State(state): State<AppState>) -> Response {
-    page(&SignedOutPage { chrome: Chrome::bare(&state, "You have signed out") })
+    page(&SignedOutPage {
+        chrome: Chrome::bare(&state, "You have signed out"),
+    })
 }
 
 #[derive(Template)]
@@ -148,20 +238,46 @@ struct EnrolPage {
     errors: Vec<FieldError>,
 }
 
-async fn enrol_page(state: &AppState, ctx: &Ctx, token: String, errors: Vec<FieldError>) -> Result<Response, WebError> {
+async fn enrol_page(
+    state: &AppState,
+    ctx: &Ctx,
+    token: String,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
     let page = state.app.enrolment_page(&token).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let csrf = crate::csrf::token(session(ctx)?).await?;
     let chrome = Chrome::for_ctx(state, ctx, "Set up your account").await?;
-    Ok(html(status, &EnrolPage { chrome, csrf, token, page, errors }))
+    Ok(html(
+        status,
+        &EnrolPage {
+            chrome,
+            csrf,
+            token,
+            page,
+            errors,
+        },
+    ))
 }
 
 /// Tokens are 64 hex characters; anything else is simply not found.
 fn valid_token(token: &str) -> Result<(), WebError> {
-    if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) { Ok(()) } else { Err(AppError::NotFound.into()) }
+    if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound.into())
+    }
 }
 
-pub async fn enrol_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> Result<Response, WebError> {
+pub async fn enrol_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
     valid_token(&token)?;
     enrol_page(&state, &ctx, token, Vec::new()).await
 }
@@ -183,7 +299,16 @@ pub async fn enrol(
     Form(form): Form<EnrolForm>,
 ) -> Result<Response, WebError> {
     valid_token(&token)?;
-    let result = state.app.complete_enrolment(&token, &form.password, &form.confirm, &form.code, &ctx.request).await;
+    let result = state
+        .app
+        .complete_enrolment(
+            &token,
+            &form.password,
+            &form.confirm,
+            &form.code,
+            &ctx.request,
+        )
+        .await;
     match field_errors(result)? {
         Ok(_) => Ok(Redirect::to("/sign-in").into_response()),
         Err(errors) => enrol_page(&state, &ctx, token, errors).await,

@@ -22,7 +22,10 @@ struct HomePage {
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let home = state.app.staff_home(&ctx.actor, &ctx.request).await?;
-    Ok(page(&HomePage { chrome: Chrome::for_ctx(&state, &ctx, "Home").await?, home }))
+    Ok(page(&HomePage {
+        chrome: Chrome::for_ctx(&state, &ctx, "Home").await?,
+        home,
+    }))
 }
 
 #[derive(Template)]
@@ -37,8 +40,15 @@ pub fn patient_id(raw: &str) -> Result<PatientId, WebError> {
     raw.parse().map_err(|_| AppError::NotFound.into())
 }
 
-pub async fn patient(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
-    let patient = state.app.view_patient(&ctx.actor, patient_id(&id)?, &ctx.request).await?;
+pub async fn patient(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let patient = state
+        .app
+        .view_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &patient.full_name()).await?;
     Ok(page(&PatientPage { chrome, patient }))
 }
@@ -52,7 +62,10 @@ struct StaffListPage {
 
 pub async fn staff_list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let staff = state.app.list_staff(&ctx.actor).await?;
-    Ok(page(&StaffListPage { chrome: Chrome::for_ctx(&state, &ctx, "Staff").await?, staff }))
+    Ok(page(&StaffListPage {
+        chrome: Chrome::for_ctx(&state, &ctx, "Staff").await?,
+        staff,
+    }))
 }
 
 #[derive(Template)]
@@ -64,5 +77,8 @@ struct ReportsPage {
 
 pub async fn reports(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let figures = state.app.service_figures(&ctx.actor).await?;
-    Ok(page(&ReportsPage { chrome: Chrome::for_ctx(&state, &ctx, "Reports").await?, figures }))
+    Ok(page(&ReportsPage {
+        chrome: Chrome::for_ctx(&state, &ctx, "Reports").await?,
+        figures,
+    }))
 }

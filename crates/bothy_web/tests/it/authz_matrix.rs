@@ -1,1 +1,518 @@
+//! The authorization matrix: every route of `bothy_web::route_specs()`,
+//! requested by every kind of caller, checked against one explicit table of
+//! who may do what. A route without a row in the table fails the test, so no
+//! route can be added without deciding who may call it.
+
 use crate::both_dbs;
+use crate::helpers::{Client, Resp, TestApp};
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use bothy_app::policy::Access;
+use bothy_app::{AppError, RequestContext};
+use bothy_domain::model::Patient;
+use bothy_domain::role::{ApiPermission, Role};
+use bothy_domain::{PatientId, ServiceId};
+use bothy_web::RouteSpec;
+use std::time::Duration;
+
+both_dbs!(every_route_answers_every_caller_as_the_table_says);
+
+/// Everyone who can knock on the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    /// Staff (holding every role) who gave their password but not yet their code.
+    HalfSignedIn,
+    Admin,
+    TriageClinician,
+    /// The supporter, asking for a patient on their caseload.
+    SupporterOwn,
+    /// The supporter, asking for a patient who is not on their caseload.
+    SupporterOther,
+    ClinicalLead,
+    Moderator,
+    Analyst,
+    /// A patient; where the path names a patient, it is themself.
+    Patient,
+    /// A patient; where the path names a patient, it is someone else.
+    OtherPatient,
+    /// Administrator and clinical lead of another service, asking about this service's patient.
+    OtherServiceStaff,
+    ApiPatientRead,
+    ApiReportsRead,
+    /// An API client, once holding both permissions, whose token was revoked.
+    ApiRevoked,
+    /// An API client of another service holding both permissions.
+    ApiOtherService,
+}
+
+use Caller::*;
+
+/// The columns of [`EXPECTED`], in order.
+const CALLERS: [Caller; 16] = [
+    Anonymous,
+    HalfSignedIn,
+    Admin,
+    TriageClinician,
+    SupporterOwn,
+    SupporterOther,
+    ClinicalLead,
+    Moderator,
+    Analyst,
+    Patient,
+    OtherPatient,
+    OtherServiceStaff,
+    ApiPatientRead,
+    ApiReportsRead,
+    ApiRevoked,
+    ApiOtherService,
+];
+
+/// Who may call each route: `Y` allowed, `.` refused, `b` 400 Bad Request
+/// (see below); spaces and `|` are only for reading. Columns, in the order
+/// of [`CALLERS`]:
+///
+/// - `an` anonymous, `hs` staff half signed in (password, no code yet);
+/// - demo service staff: `ad` admin, `tc` triage clinician, `s+` supporter
+///   (patient on their caseload), `s-` supporter (patient not on it), `cl`
+///   clinical lead, `mo` moderator, `ay` analyst;
+/// - `pa` patient (their own record), `po` patient (someone else's record);
+/// - `os` admin and clinical lead of another service (this service's patient);
+/// - API clients: `ap` patient.read, `ar` reports.read only, `ax` revoked,
+///   `ao` another service's client.
+///
+/// Routes without a patient in the path act on the caller's own service, so
+/// staff and API clients of another service may use them for their own.
+///
+/// `b`: the sign-in and enrolment pages keep their CSRF token in the cookie
+/// session, and a request carrying a bearer token is given no session, so
+/// those public pages answer 400 to API clients (even though the access
+/// rule lets them through, and `POST /sign-in` still checks the password).
+#[rustfmt::skip]
+const EXPECTED: &[(&str, &str, &str)] = &[
+    //                                  an hs   ad tc s+ s- cl mo ay   pa po   os   ap ar ax ao
+    ("GET",  "/",                      "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/static/app.css",        "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/healthz",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/readyz",                "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/metrics",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/sign-in",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | b  b  b  b"),
+    ("POST", "/sign-in",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | b  b  b  b"),
+    ("GET",  "/sign-in/code",          ".  Y  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/sign-in/code",          ".  Y  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/sign-out",              "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/signed-out",            "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/enrol/{token}",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | b  b  b  b"),
+    ("POST", "/enrol/{token}",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/account",               ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
+    ("POST", "/account/password",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
+    ("GET",  "/home",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/staff",                 ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/patients/{id}",   ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/api/v1/patients/{id}",  ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/api/v1/reports/summary",".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  Y  .  Y"),
+    ("GET",  "/fhir/metadata",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/fhir/Patient/{id}",     ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+];
+
+/// Routes that change whom the session belongs to when they succeed: each
+/// is requested on a session of its own, so the caller's main session keeps
+/// its identity for the other routes.
+const REPLACES_SESSION: [(&str, &str); 2] = [("POST", "/sign-in"), ("POST", "/sign-in/code")];
+
+/// Ends the session: requested last, on the main session.
+const ENDS_SESSION: (&str, &str) = ("POST", "/sign-out");
+
+fn is(spec: &RouteSpec, (method, path): (&str, &str)) -> bool {
+    spec.method.as_str() == method && spec.path == path
+}
+
+/// The expected row of every route, in route order. Fails if a route has no
+/// row, a row names no route, or a row has the wrong number of cells.
+fn expected_rows(routes: &[RouteSpec]) -> Vec<Vec<Seen>> {
+    for (method, path, _) in EXPECTED {
+        assert!(routes.iter().any(|r| is(r, (method, path))), "EXPECTED has a row for {method} {path}, which is not a route");
+    }
+    routes
+        .iter()
+        .map(|spec| {
+            let Some((_, _, cells)) = EXPECTED.iter().find(|(m, p, _)| is(spec, (m, p))) else {
+                panic!("{} {} has no row in EXPECTED: decide who may call it and add one", spec.method, spec.path)
+            };
+            let row: Vec<Seen> = cells
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '|')
+                .map(|c| match c {
+                    'Y' => Seen::Allowed,
+                    '.' => Seen::Refused,
+                    'b' => Seen::BadRequest,
+                    _ => panic!("{} {}: cell {c:?} is not Y, . or b", spec.method, spec.path),
+                })
+                .collect();
+            assert_eq!(row.len(), CALLERS.len(), "{} {}: wrong number of cells", spec.method, spec.path);
+            row
+        })
+        .collect()
+}
+
+/// What a response says about authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Allowed,
+    Refused,
+    /// 400: let through by the access rule, yet not served.
+    BadRequest,
+    /// Anything else (422, 5xx ...): always wrong here.
+    Unclear,
+}
+
+fn seen(r: &Resp) -> Seen {
+    match r.status.as_u16() {
+        200..=299 => Seen::Allowed,
+        300..=399 => match r.location() {
+            Some("/sign-in" | "/sign-in/code") => Seen::Refused,
+            _ => Seen::Allowed,
+        },
+        400 => Seen::BadRequest,
+        401 | 403 | 404 => Seen::Refused,
+        _ => Seen::Unclear,
+    }
+}
+
+/// The body with this response's request id blanked, for comparing two answers.
+fn without_request_id(r: &Resp) -> String {
+    let id = r.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if id.is_empty() { r.body.clone() } else { r.body.replace(id, "") }
+}
+
+/// A staff member of another service, enrolled through the web.
+struct Elsewhere {
+    email: String,
+    password: String,
+    totp_secret: String,
+}
+
+/// Everything the callers need, set up once.
+struct World {
+    t: TestApp,
+    demo_service: ServiceId,
+    demo_patients: Vec<Patient>,
+    /// A patient on the supporter's caseload, and one who is not.
+    on_caseload: String,
+    off_caseload: String,
+    half: Elsewhere,
+    elsewhere: Elsewhere,
+    token_patient_read: String,
+    token_reports_read: String,
+    token_revoked: String,
+    token_other_service: String,
+}
+
+const NEW_PASSWORD: &str = "a fresh and long password";
+
+fn ctx() -> RequestContext {
+    RequestContext::default()
+}
+
+fn enrolment_token(link: &str) -> String {
+    link.rsplit('/').next().unwrap().to_string()
+}
+
+impl World {
+    async fn new(t: TestApp) -> Self {
+        let app = t.app.clone();
+        let mut tx = app.store.read().await.unwrap();
+        let demo_service = tx.service_by_slug(bothy_app::demo::DEMO_SLUG).await.unwrap().unwrap().id;
+        let demo_patients = tx.patients_of_service(demo_service, 1000).await.unwrap();
+        tx.rollback().await.unwrap();
+        let supporter = demo_patients.iter().find_map(|p| p.supporter_id).expect("the demo supporter has a caseload");
+        let on_caseload = demo_patients.iter().find(|p| p.supporter_id == Some(supporter)).unwrap().id.to_string();
+        let off_caseload = demo_patients.iter().find(|p| p.supporter_id.is_none()).unwrap().id.to_string();
+
+        // Staff of this service holding every role, enrolled directly: signs in with a password only.
+        let new = app.create_staff(demo_service, "harper.half@bothy.test", "Harper Half", &Role::ALL, &ctx()).await.unwrap();
+        let token = enrolment_token(&new.enrolment_link);
+        let totp_secret = app.enrolment_page(&token).await.unwrap().totp_secret;
+        let code = bothy_app::credentials::totp_code(&totp_secret, t.clock_secs()).unwrap();
+        app.complete_enrolment(&token, NEW_PASSWORD, NEW_PASSWORD, &code, &ctx()).await.unwrap();
+        let half = Elsewhere { email: "harper.half@bothy.test".into(), password: NEW_PASSWORD.into(), totp_secret };
+
+        // Another service, with an administrator and clinical lead who enrols through the web.
+        let other = app.create_service("elsewhere", "Elsewhere wellbeing service", &ctx()).await.unwrap();
+        let email = "olive.other@elsewhere.test";
+        let new = app.create_staff(other.id, email, "Olive Other", &[Role::Admin, Role::ClinicalLead], &ctx()).await.unwrap();
+        let token = enrolment_token(&new.enrolment_link);
+        let c = t.client();
+        c.get(&format!("/enrol/{token}")).await.ok();
+        let totp_secret = app.enrolment_page(&token).await.unwrap().totp_secret;
+        let code = bothy_app::credentials::totp_code(&totp_secret, t.clock_secs()).unwrap();
+        let password = "olive's own long password";
+        c.post_form(&format!("/enrol/{token}"), &[("password", password), ("confirm", password), ("code", &code)])
+            .await
+            .redirects_to("/sign-in");
+        let elsewhere = Elsewhere { email: email.into(), password: password.into(), totp_secret };
+
+        let api = |service, name: &'static str, permissions: &'static [ApiPermission]| {
+            let app = app.clone();
+            async move { app.register_api_client(service, name, permissions, &ctx()).await.unwrap() }
+        };
+        let token_patient_read = api(demo_service, "Records feed", &[ApiPermission::PatientRead]).await.token;
+        let token_reports_read = api(demo_service, "Reports feed", &[ApiPermission::ReportsRead]).await.token;
+        let revoked = api(demo_service, "Old feed", &ApiPermission::ALL).await;
+        app.revoke_api_client(revoked.id, &ctx()).await.unwrap();
+        let token_other_service = api(other.id, "Elsewhere feed", &ApiPermission::ALL).await.token;
+
+        Self {
+            t,
+            demo_service,
+            demo_patients,
+            on_caseload,
+            off_caseload,
+            half,
+            elsewhere,
+            token_patient_read,
+            token_reports_read,
+            token_revoked: revoked.token,
+            token_other_service,
+        }
+    }
+
+    /// A new session for `caller` (a bare client for anonymous and API callers).
+    async fn session(&self, caller: Caller) -> Client {
+        let t = &self.t;
+        let role = match caller {
+            Admin => "admin",
+            TriageClinician => "triage_clinician",
+            SupporterOwn | SupporterOther => "supporter",
+            ClinicalLead => "clinical_lead",
+            Moderator => "moderator",
+            Analyst => "analyst",
+            Patient => return t.patient_client(0).await,
+            OtherPatient => return t.patient_client(1).await,
+            HalfSignedIn | OtherServiceStaff => {
+                let who = if caller == HalfSignedIn { &self.half } else { &self.elsewhere };
+                let c = t.client();
+                c.get("/sign-in").await.ok();
+                c.post_form("/sign-in", &[("email", &who.email), ("password", &who.password)]).await.redirects_to("/sign-in/code");
+                if caller == OtherServiceStaff {
+                    c.get("/sign-in/code").await.ok();
+                    t.clock.advance(Duration::from_secs(30));
+                    let code = bothy_app::credentials::totp_code(&who.totp_secret, t.clock_secs()).unwrap();
+                    c.post_form("/sign-in/code", &[("code", &code)]).await.redirects_to("/staff");
+                }
+                return c;
+            }
+            Anonymous | ApiPatientRead | ApiReportsRead | ApiRevoked | ApiOtherService => return t.client(),
+        };
+        t.staff_client(role).await
+    }
+
+    fn bearer(&self, caller: Caller) -> Option<String> {
+        let token = match caller {
+            ApiPatientRead => &self.token_patient_read,
+            ApiReportsRead => &self.token_reports_read,
+            ApiRevoked => &self.token_revoked,
+            ApiOtherService => &self.token_other_service,
+            _ => return None,
+        };
+        Some(format!("Bearer {token}"))
+    }
+
+    /// The patient whose id goes into `{id}` for `caller`.
+    fn target(&self, caller: Caller) -> String {
+        match caller {
+            SupporterOwn => self.on_caseload.clone(),
+            SupporterOther => self.off_caseload.clone(),
+            // The patient signed in as demo patient 0; the other patient is demo patient 1.
+            _ => self.t.demo.patients[0].id.clone(),
+        }
+    }
+
+    fn patient(&self, id: &str) -> &Patient {
+        self.demo_patients.iter().find(|p| p.id.to_string() == id).unwrap()
+    }
+
+    /// The caller's password now (for changing it).
+    fn password(&self, caller: Caller) -> String {
+        match caller {
+            HalfSignedIn => self.half.password.clone(),
+            OtherServiceStaff => self.elsewhere.password.clone(),
+            Patient | OtherPatient => self.t.demo.patients[0].password.clone(),
+            Admin => self.t.staff("admin").password.clone(),
+            TriageClinician => self.t.staff("triage_clinician").password.clone(),
+            SupporterOwn | SupporterOther => self.t.staff("supporter").password.clone(),
+            ClinicalLead => self.t.staff("clinical_lead").password.clone(),
+            Moderator => self.t.staff("moderator").password.clone(),
+            Analyst => self.t.staff("analyst").password.clone(),
+            Anonymous | ApiPatientRead | ApiReportsRead | ApiRevoked | ApiOtherService => "not a password of anyone".into(),
+        }
+    }
+
+    /// A fresh single-use enrolment link's token, for a new staff member.
+    async fn enrolment_token(&self, n: usize) -> String {
+        let email = format!("new.starter.{n}@bothy.test");
+        let new = self.t.app.create_staff(self.demo_service, &email, "Nia Newstart", &[Role::Moderator], &ctx()).await.unwrap();
+        enrolment_token(&new.enrolment_link)
+    }
+
+    /// Plausible, valid fields for a form route: the point is authorization, not validation.
+    async fn form_fields(&self, caller: Caller, col: usize, spec: &RouteSpec, token: &str) -> Vec<(String, String)> {
+        let t = &self.t;
+        let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        match spec.path {
+            "/sign-in" => {
+                // A different demo patient per caller, so the per-account throttle never interferes.
+                let p = &t.demo.patients[2 + col % (t.demo.patients.len() - 2)];
+                f(&[("email", &p.email), ("password", &p.password)])
+            }
+            "/sign-in/code" => {
+                // Each code works once: move to a fresh 30-second step first.
+                t.clock.advance(Duration::from_secs(30));
+                let code = bothy_app::credentials::totp_code(&self.half.totp_secret, t.clock_secs()).unwrap();
+                f(&[("code", &code)])
+            }
+            "/enrol/{token}" => {
+                let secret = t.app.enrolment_page(token).await.map(|p| p.totp_secret).unwrap_or_default();
+                let code = bothy_app::credentials::totp_code(&secret, t.clock_secs()).unwrap_or_default();
+                f(&[("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD), ("code", &code)])
+            }
+            "/account/password" => {
+                // The same password again: a valid change that keeps later sign-ins working.
+                let current = self.password(caller);
+                f(&[("current_password", &current), ("new_password", &current), ("confirm", &current)])
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Requests `spec` as `caller`. Forms carry a valid CSRF token, from a
+    /// page loaded just before, as a browser's would.
+    async fn call(&self, caller: Caller, col: usize, c: &Client, spec: &RouteSpec, token: &str) -> Resp {
+        let path = spec.path.replace("{id}", &self.target(caller)).replace("{token}", token);
+        let bearer = self.bearer(caller);
+        if spec.method == Method::GET {
+            let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
+            return c.get_with(&path, &headers).await;
+        }
+        let mut fields = self.form_fields(caller, col, spec, token).await;
+        let mut req = Request::builder().method(spec.method.clone()).uri(&path);
+        match &bearer {
+            Some(b) => req = req.header(header::AUTHORIZATION, b),
+            None => {
+                let form_page = match caller {
+                    Anonymous => "/sign-in",
+                    HalfSignedIn => "/sign-in/code",
+                    _ => "/account",
+                };
+                c.get(form_page).await.ok();
+                fields.insert(0, ("csrf_token".into(), c.csrf()));
+            }
+        }
+        let body = serde_urlencoded::to_string(&fields).unwrap();
+        c.send(req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body)).unwrap()).await
+    }
+
+    /// What the response means. An enrolment that succeeds sends the new
+    /// person to /sign-in, so for it "allowed" means the link was used up.
+    async fn judge(&self, spec: &RouteSpec, r: &Resp, token: &str) -> Seen {
+        if is(spec, ("POST", "/enrol/{token}")) && r.status.is_redirection() && r.location() == Some("/sign-in") {
+            let used = matches!(self.t.app.enrolment_page(token).await, Err(AppError::Gone));
+            return if used { Seen::Allowed } else { Seen::Refused };
+        }
+        seen(r)
+    }
+
+    /// Text that must never reach a caller outside the demo service.
+    fn demo_secrets(&self) -> Vec<String> {
+        let mut s: Vec<String> = self.demo_patients.iter().map(|p| p.full_name()).collect();
+        s.extend(self.t.demo.staff.iter().map(|m| m.email.clone()));
+        s.push(self.t.demo.service.clone());
+        s
+    }
+}
+
+async fn every_route_answers_every_caller_as_the_table_says(t: TestApp) {
+    let routes = bothy_web::route_specs();
+    let expected = expected_rows(&routes);
+    let w = World::new(t).await;
+    let mut wrong = Vec::new();
+
+    for (col, &caller) in CALLERS.iter().enumerate() {
+        // Let the sign-in throttle (a few attempts per account per 15 minutes) refill.
+        w.t.clock.advance(Duration::from_secs(15 * 60));
+        let main = w.session(caller).await;
+        let mut spares = Vec::new();
+        for _ in REPLACES_SESSION {
+            spares.push(w.session(caller).await);
+        }
+        let token = w.enrolment_token(col).await;
+        let target = w.patient(&w.target(caller)).clone();
+        let mut last = None;
+
+        for (spec, row) in routes.iter().zip(&expected) {
+            if is(spec, ENDS_SESSION) {
+                last = Some((spec, row[col]));
+                continue;
+            }
+            let client = if REPLACES_SESSION.iter().any(|r| is(spec, *r)) { spares.pop().unwrap() } else { main.clone() };
+            let r = w.call(caller, col, &client, spec, &token).await;
+            let got = w.judge(spec, &r, &token).await;
+            let want = row[col];
+            let cell = format!("{caller:?} {} {}", spec.method, spec.path);
+            if got != want {
+                wrong.push(format!("{cell}: expected {want:?}, got {got:?} ({} {:?})", r.status, r.location()));
+            }
+            if spec.path.contains("{id}") {
+                let named = r.body.contains(target.given_name.as_str());
+                if got == Seen::Allowed && !named {
+                    wrong.push(format!("{cell}: allowed, but the answer is not about the patient asked for"));
+                }
+                if got == Seen::Refused && named {
+                    wrong.push(format!("{cell}: refused, yet the answer names the patient"));
+                }
+            }
+            if matches!(caller, OtherServiceStaff | ApiOtherService) {
+                if let Some(leak) = w.demo_secrets().into_iter().find(|s| r.body.contains(s)) {
+                    wrong.push(format!("{cell}: shows {leak:?} of another service"));
+                }
+            }
+        }
+
+        // A refusal never tells whether the record exists: a real patient the
+        // caller may not see answers exactly like an id that names nobody.
+        for (spec, row) in routes.iter().zip(&expected) {
+            if !spec.path.contains("{id}") || row[col] != Seen::Refused {
+                continue;
+            }
+            let cell = format!("{caller:?} {} {}", spec.method, spec.path);
+            let missing = PatientId::random().to_string();
+            let bearer = w.bearer(caller);
+            let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
+            let real = main.get_with(&spec.path.replace("{id}", &w.target(caller)), &headers).await;
+            let none = main.get_with(&spec.path.replace("{id}", &missing), &headers).await;
+            if (real.status, real.location(), without_request_id(&real)) != (none.status, none.location(), without_request_id(&none)) {
+                wrong.push(format!("{cell}: a real record answers {} but a missing one {}", real.status, none.status));
+            }
+            // Those who may open some records but not this one: plainly not found.
+            let may_open_some = match spec.access {
+                Access::StaffPatients => matches!(caller, SupporterOther | OtherServiceStaff),
+                Access::Api(_) => caller == ApiOtherService,
+                _ => false,
+            };
+            if may_open_some && (real.status.as_u16(), none.status.as_u16()) != (404, 404) {
+                wrong.push(format!("{cell}: expected 404 for both a hidden and a missing record, got {} and {}", real.status, none.status));
+            }
+        }
+
+        if let Some((spec, want)) = last {
+            let r = w.call(caller, col, &main, spec, &token).await;
+            let got = w.judge(spec, &r, &token).await;
+            if got != want {
+                wrong.push(format!("{caller:?} {} {}: expected {want:?}, got {got:?} ({})", spec.method, spec.path, r.status));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} cells of the authorization matrix are wrong:\n{}", wrong.len(), wrong.join("\n"));
+}

@@ -49,6 +49,8 @@ pub struct TestApp {
     pub clock: FakeClock,
     pub demo: DemoAccounts,
     pub db: Db,
+    /// The database URL, for tests that must reach the database directly.
+    pub url: String,
     scratch: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
 }
@@ -70,31 +72,64 @@ impl TestApp {
             Db::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("bothy-test-{}", uuid_like()));
                 std::fs::create_dir_all(&dir).unwrap();
-                (format!("sqlite://{}/bothy.db", dir.display()), None, Some(dir))
+                (
+                    format!("sqlite://{}/bothy.db", dir.display()),
+                    None,
+                    Some(dir),
+                )
             }
             Db::Postgres => {
                 let Ok(admin) = std::env::var("BOTHY_TEST_DATABASE_URL") else {
-                    assert!(std::env::var_os("CI").is_none(), "CI must set BOTHY_TEST_DATABASE_URL so PostgreSQL is tested");
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "CI must set BOTHY_TEST_DATABASE_URL so PostgreSQL is tested"
+                    );
                     eprintln!("BOTHY_TEST_DATABASE_URL not set: PostgreSQL variant not run");
                     return None;
                 };
-                let url = bothy_store::create_scratch_database(&admin, "bothy_test").await.unwrap();
+                let url = bothy_store::create_scratch_database(&admin, "bothy_test")
+                    .await
+                    .unwrap();
                 (url.clone(), Some((admin, url)), None)
             }
         };
-        let store = Store::connect(&url, &PoolSettings { max_connections: 4, ..Default::default() }).await.unwrap();
+        let store = Store::connect(
+            &url,
+            &PoolSettings {
+                max_connections: 4,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         store.migrate().await.unwrap();
         let clock = FakeClock::at(start_time());
-        let app = Arc::new(App::new(store, Arc::new(clock.clone()), settings, CrisisContacts::parse(CRISIS).unwrap()));
+        let app = Arc::new(App::new(
+            store,
+            Arc::new(clock.clone()),
+            settings,
+            CrisisContacts::parse(CRISIS).unwrap(),
+        ));
         let demo = app.ensure_demo(&RequestContext::default()).await.unwrap();
         let router = bothy_web::router(app.clone(), WebSettings::default());
-        Some(Self { app, router, clock, demo, db, scratch, dir })
+        Some(Self {
+            app,
+            router,
+            clock,
+            demo,
+            db,
+            url,
+            scratch,
+            dir,
+        })
     }
 
     pub async fn finish(&self) {
         self.app.store.close().await;
         if let Some((admin, url)) = &self.scratch {
-            bothy_store::drop_scratch_database(admin, url).await.unwrap();
+            bothy_store::drop_scratch_database(admin, url)
+                .await
+                .unwrap();
         }
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
@@ -102,7 +137,11 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookies: Arc::new(Mutex::new(BTreeMap::new())), csrf: Arc::new(Mutex::new(None)) }
+        Client {
+            router: self.router.clone(),
+            cookies: Arc::new(Mutex::new(BTreeMap::new())),
+            csrf: Arc::new(Mutex::new(None)),
+        }
     }
 
     pub fn staff(&self, role: &str) -> &bothy_app::demo::DemoStaff {
@@ -125,11 +164,18 @@ impl TestApp {
         let c = self.client();
         let s = self.staff(role).clone();
         c.get("/sign-in").await.ok();
-        c.post_form("/sign-in", &[("email", &s.email), ("password", &s.password)]).await.redirects_to("/sign-in/code");
+        c.post_form(
+            "/sign-in",
+            &[("email", &s.email), ("password", &s.password)],
+        )
+        .await
+        .redirects_to("/sign-in/code");
         c.get("/sign-in/code").await.ok();
         // Each code works once: move to a fresh 30-second step first.
         self.clock.advance(std::time::Duration::from_secs(30));
-        c.post_form("/sign-in/code", &[("code", &self.code(role))]).await.redirects_to("/staff");
+        c.post_form("/sign-in/code", &[("code", &self.code(role))])
+            .await
+            .redirects_to("/staff");
         c
     }
 
@@ -138,7 +184,12 @@ impl TestApp {
         let c = self.client();
         let p = self.demo.patients[n].clone();
         c.get("/sign-in").await.ok();
-        c.post_form("/sign-in", &[("email", &p.email), ("password", &p.password)]).await.redirects_to("/home");
+        c.post_form(
+            "/sign-in",
+            &[("email", &p.email), ("password", &p.password)],
+        )
+        .await
+        .redirects_to("/home");
         c
     }
 }
@@ -176,18 +227,31 @@ impl Resp {
 
     #[track_caller]
     pub fn redirects_to(self, to: &str) -> Self {
-        assert!(self.status.is_redirection(), "expected a redirect to {to}, got {}: {}", self.status, self.body);
+        assert!(
+            self.status.is_redirection(),
+            "expected a redirect to {to}, got {}: {}",
+            self.status,
+            self.body
+        );
         assert_eq!(self.headers.get(header::LOCATION).unwrap(), to);
         self
     }
 
     pub fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
     }
 
     #[track_caller]
     pub fn has_crisis_panel(self) -> Self {
-        assert!(self.body.contains("id=\"crisis\"") && self.body.contains("tel:999") && self.body.contains("tel:116123"), "no crisis panel: {}", self.body);
+        assert!(
+            self.body.contains("id=\"crisis\"")
+                && self.body.contains("tel:999")
+                && self.body.contains("tel:116123"),
+            "no crisis panel: {}",
+            self.body
+        );
         self
     }
 
@@ -199,9 +263,17 @@ impl Resp {
 impl Client {
     pub async fn send(&self, req: Request<Body>) -> Resp {
         let mut req = req;
-        let cookie = self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let cookie = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         if !cookie.is_empty() {
-            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+            req.headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
         }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -218,17 +290,24 @@ impl Client {
                 jar.insert(k.to_string(), v.to_string());
             }
         }
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let body = String::from_utf8_lossy(&bytes).to_string();
         if let Some(i) = body.find("name=\"csrf_token\" value=\"") {
             let rest = &body[i + 25..];
             *self.csrf.lock().unwrap() = rest.split('"').next().map(str::to_string);
         }
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
@@ -249,12 +328,24 @@ impl Client {
         let csrf = self.csrf();
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
         all.extend_from_slice(fields);
-        self.post_raw(path, "application/x-www-form-urlencoded", serde_urlencoded::to_string(&all).unwrap().into_bytes()).await
+        self.post_raw(
+            path,
+            "application/x-www-form-urlencoded",
+            serde_urlencoded::to_string(&all).unwrap().into_bytes(),
+        )
+        .await
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
-        self.send(Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap())
-            .await
+        self.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
     }
 
     pub fn forget_cookies(&self) {

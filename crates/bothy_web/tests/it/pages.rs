@@ -12,19 +12,44 @@ both_dbs!(
 
 async fn crisis_panel_and_headers_on_every_kind_of_page(t: TestApp) {
     let c = t.client();
-    for (path, status) in [("/", 200), ("/sign-in", 200), ("/no-such-page", 404), ("/enrol/not-a-token", 404), ("/signed-out", 200)] {
+    for (path, status) in [
+        ("/", 200),
+        ("/sign-in", 200),
+        ("/no-such-page", 404),
+        ("/enrol/not-a-token", 404),
+        ("/signed-out", 200),
+    ] {
         let r = c.get(path).await.status(status).has_crisis_panel();
-        let csp = r.headers.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        let csp = r
+            .headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
-        assert!(r.headers.get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+        assert!(
+            r.headers.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
         assert!(r.headers.contains_key("x-request-id"));
         assert!(!r.body.contains("<script"), "pages need no script");
     }
     // The error page carries the request id so people can quote it.
     let r = c.get("/no-such-page").await;
-    let id = r.headers.get("x-request-id").unwrap().to_str().unwrap().to_string();
+    let id = r
+        .headers
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(r.body.contains(&id));
     // The wrong method gets a page too, not a bare status.
     c.get("/sign-out").await.status(405).has_crisis_panel();
@@ -36,7 +61,10 @@ async fn staff_and_patient_pages_render(t: TestApp) {
     assert!(home.body.contains("People in this service"));
     let first = &t.demo.patients[0];
     assert!(home.body.contains(&first.name));
-    lead.get(&format!("/staff/patients/{}", first.id)).await.ok().has_crisis_panel();
+    lead.get(&format!("/staff/patients/{}", first.id))
+        .await
+        .ok()
+        .has_crisis_panel();
     lead.get("/staff/reports").await.ok();
     lead.get("/account").await.ok().has_crisis_panel();
     let admin = t.staff_client("admin").await;
@@ -69,10 +97,22 @@ async fn operations_endpoints(t: TestApp) {
     assert_eq!(c.get("/readyz").await.ok().body, "ready");
     c.get("/sign-in").await.ok();
     let m = c.get("/metrics").await.ok();
-    assert!(m.body.contains("bothy_http_requests_total{method=\"GET\",route=\"/sign-in\",status=\"2xx\"}"), "{}", m.body);
+    assert!(
+        m.body.contains(
+            "bothy_http_requests_total{method=\"GET\",route=\"/sign-in\",status=\"2xx\"}"
+        ),
+        "{}",
+        m.body
+    );
     assert!(m.body.contains("bothy_http_request_duration_seconds_count"));
     let meta = c.get("/fhir/metadata").await.ok();
-    assert_eq!(meta.headers.get("content-type").unwrap(), "application/fhir+json");
+    assert_eq!(
+        meta.headers.get("content-type").unwrap(),
+        "application/fhir+json"
+    );
     assert_eq!(meta.json()["fhirVersion"], "4.0.1");
-    assert_eq!(meta.json()["date"], start_time().strftime("%Y-%m-%d").to_string());
+    assert_eq!(
+        meta.json()["date"],
+        start_time().strftime("%Y-%m-%d").to_string()
+    );
 }
