@@ -243,12 +243,12 @@ impl PhoneNumber {
                 "Enter a UK number starting with 0, or an international number starting with +",
             ));
         };
-        if let Some(national) = e164.strip_prefix("44") {
-            if national.len() != 10 || national.starts_with('0') {
-                return Err(Invalid(
-                    "UK phone numbers have 11 numbers, like 07700 900123",
-                ));
-            }
+        if let Some(national) = e164.strip_prefix("44")
+            && (national.len() != 10 || national.starts_with('0'))
+        {
+            return Err(Invalid(
+                "UK phone numbers have 11 numbers, like 07700 900123",
+            ));
         }
         if !(8..=15).contains(&e164.len()) || e164.starts_with('0') {
             return Err(Invalid(
@@ -313,7 +313,7 @@ impl NewPassword {
             "welcome123",
         ];
         if COMMON.contains(&input.to_lowercase().as_str())
-            || input.chars().all(|c| Some(c) == input.chars().next())
+            || input.chars().all(|c| input.starts_with(c))
         {
             return Err(Invalid("Choose a password that is harder to guess"));
         }
