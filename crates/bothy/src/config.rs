@@ -110,7 +110,7 @@ impl Default for Config {
                 patient_idle_minutes: 30,
                 enrolment_link_hours: 72,
                 sign_in_attempts_per_account: 5,
-                sign_in_attempts_per_ip: 30,
+                sign_in_attempts_per_ip: 100,
                 max_body_bytes: 1024 * 1024,
             },
             content: ContentConfig {

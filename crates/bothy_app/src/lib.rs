@@ -47,7 +47,7 @@ impl Default for AppSettings {
             patient_idle_timeout: Duration::from_secs(30 * 60),
             enrolment_link_lifetime: Duration::from_secs(72 * 3600),
             sign_in_attempts_per_account: 5,
-            sign_in_attempts_per_ip: 30,
+            sign_in_attempts_per_ip: 100,
         }
     }
 }

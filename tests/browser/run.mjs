@@ -1,0 +1,844 @@
+// End-to-end browser tests for Bothy.
+//
+// Starts `$BOTHY_BIN demo` on a free port with a throw-away data directory, drives Debian's
+// Chromium through playwright-core, and checks every page it visits with axe-core (WCAG 2.2 AA)
+// and for the crisis panel. Prints a final line `N passed, N failed` and exits non-zero on any
+// failure.
+//
+// Environment:
+//   BOTHY_BIN            path to the bothy binary (default: <repo>/target/debug/bothy)
+//   BOTHY_CHROMIUM       path to the Chromium binary (default: /usr/bin/chromium)
+//   BOTHY_BROWSER_GREP   only run tests whose name matches this regular expression
+//                        (also: `node run.mjs --grep REGEX`)
+//   BOTHY_BROWSER_VERBOSE  list every page checked (also: `node run.mjs --verbose`)
+//   BOTHY_BROWSER_ARTIFACTS  where screenshots and HTML of failing pages go
+//                        (default: <repo>/test-results/browser)
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import AxeBuilder from '@axe-core/playwright';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+
+const BOTHY_BIN = path.resolve(process.env.BOTHY_BIN || path.join(REPO, 'target', 'debug', 'bothy'));
+const CHROMIUM = process.env.BOTHY_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(
+  process.env.BOTHY_BROWSER_ARTIFACTS || path.join(REPO, 'test-results', 'browser'),
+);
+const GREP = (() => {
+  const i = process.argv.indexOf('--grep');
+  const pattern = i >= 0 ? process.argv[i + 1] : process.env.BOTHY_BROWSER_GREP;
+  return pattern ? new RegExp(pattern, 'i') : null;
+})();
+
+const VERBOSE = process.argv.includes('--verbose') || !!process.env.BOTHY_BROWSER_VERBOSE;
+
+const READY_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 180_000;
+const ACTION_TIMEOUT_MS = 15_000;
+const NAVIGATION_TIMEOUT_MS = 30_000;
+
+const STAFF_ROLES = [
+  'admin',
+  'triage_clinician',
+  'supporter',
+  'clinical_lead',
+  'moderator',
+  'analyst',
+];
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const TEXT = {
+  crisis: 'If you need help now',
+  signedOut: 'You have signed out',
+  badCredentials: 'Email, password or code not recognised',
+  skipLink: 'Skip to main content',
+};
+
+// ---------------------------------------------------------------------------------------------
+// TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 second step; secret in RFC 4648 base32)
+
+export function base32Decode(input) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = input.toUpperCase().replace(/[\s=-]/g, '');
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const idx = alphabet.indexOf(ch);
+    if (idx < 0) throw new Error(`invalid base32 character ${JSON.stringify(ch)}`);
+    value = (value << 5) | idx;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+export function hotp(key, counter, digits = 6) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', key).update(msg).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(binary % 10 ** digits).padStart(digits, '0');
+}
+
+export function totp(secret, timeMs = Date.now(), { step = 30, digits = 6 } = {}) {
+  return hotp(base32Decode(secret), Math.floor(timeMs / 1000 / step), digits);
+}
+
+// A server following RFC 6238 section 5.2 refuses a code that has already been used, so never
+// submit two codes from the same time step for the same secret, and avoid the last seconds of a
+// step so the code is still current when it arrives.
+const lastTotpStep = new Map();
+async function freshTotp(secret) {
+  for (;;) {
+    const now = Date.now();
+    const step = Math.floor(now / 30_000);
+    const remaining = 30_000 - (now % 30_000);
+    if (lastTotpStep.get(secret) !== step && remaining > 4_000) {
+      lastTotpStep.set(secret, step);
+      return totp(secret, now);
+    }
+    await sleep(remaining + 250);
+  }
+}
+
+function selfTestTotp() {
+  // RFC 6238 appendix B (SHA1 secret "12345678901234567890"), truncated to 6 digits.
+  const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+  const vectors = [
+    [59, '287082'],
+    [1111111109, '081804'],
+    [1111111111, '050471'],
+    [1234567890, '005924'],
+    [2000000000, '279037'],
+  ];
+  for (const [t, want] of vectors) {
+    const got = totp(secret, t * 1000);
+    if (got !== want) throw new Error(`TOTP self-test failed at t=${t}: got ${got}, want ${want}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Keeps the last `max` lines written to a stream. */
+class Tail {
+  constructor(max = 60) {
+    this.max = max;
+    this.lines = [];
+    this.partial = '';
+  }
+  push(chunk) {
+    const parts = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = parts.pop();
+    this.lines.push(...parts);
+    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+  }
+  text() {
+    return [...this.lines, this.partial].filter((l) => l !== '').join('\n');
+  }
+}
+
+function indent(text, prefix = '    ') {
+  return String(text)
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
+}
+
+function normalise(text) {
+  return (text || '').replace(/\s+/g, ' ').trim();
+}
+
+function pathOf(page) {
+  try {
+    return new URL(page.url()).pathname;
+  } catch {
+    return page.url();
+  }
+}
+
+function slug(text) {
+  return text.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+
+const server = {
+  child: null,
+  dataDir: null,
+  baseUrl: null,
+  accounts: null,
+  exit: null,
+  stdout: new Tail(),
+  stderr: new Tail(),
+};
+
+async function startServer() {
+  if (!existsSync(BOTHY_BIN)) {
+    throw new Error(`BOTHY_BIN ${BOTHY_BIN} does not exist (run \`cargo build -p bothy\` first)`);
+  }
+  server.dataDir = mkdtempSync(path.join(os.tmpdir(), 'bothy-browser-'));
+  const port = await freePort();
+  const listen = `127.0.0.1:${port}`;
+  server.baseUrl = `http://${listen}`;
+  const args = ['demo', '--listen', listen, '--data-dir', server.dataDir];
+  console.log(`starting: ${BOTHY_BIN} ${args.join(' ')}`);
+  // Own process group, so the server and anything it starts can be stopped together.
+  server.child = spawn(BOTHY_BIN, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  server.child.stdout.on('data', (d) => server.stdout.push(d));
+  server.child.stderr.on('data', (d) => server.stderr.push(d));
+  server.child.on('exit', (code, signal) => {
+    server.exit = { code, signal };
+  });
+  server.child.on('error', (err) => {
+    server.exit = { code: null, signal: null, error: err };
+  });
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    if (server.exit) {
+      throw new Error(`bothy demo exited before it was ready (${describeExit()})`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `bothy demo did not answer GET /readyz with 200 within ${READY_TIMEOUT_MS / 1000} s ` +
+          `(last: ${lastProblem})`,
+      );
+    }
+    try {
+      const res = await fetch(`${server.baseUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      lastProblem = `status ${res.status}`;
+    } catch (err) {
+      lastProblem = err.cause?.code || err.message;
+    }
+    await sleep(250);
+  }
+
+  // The accounts file is written by `demo`; give it until the same deadline to appear whole.
+  const file = path.join(server.dataDir, 'demo-accounts.json');
+  for (;;) {
+    try {
+      server.accounts = JSON.parse(readFileSync(file, 'utf8'));
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || server.exit) {
+        throw new Error(`could not read ${file}: ${err.message}`);
+      }
+      await sleep(250);
+    }
+  }
+  if (server.accounts.base_url && server.accounts.base_url.replace(/\/$/, '') !== server.baseUrl) {
+    console.log(
+      `note: demo-accounts.json base_url is ${server.accounts.base_url}; using it instead of ${server.baseUrl}`,
+    );
+  }
+  server.baseUrl = (server.accounts.base_url || server.baseUrl).replace(/\/$/, '');
+  console.log(
+    `ready at ${server.baseUrl}: ${server.accounts.staff?.length ?? 0} staff, ` +
+      `${server.accounts.patients?.length ?? 0} patients`,
+  );
+}
+
+function describeExit() {
+  const e = server.exit;
+  if (!e) return server.child ? 'still running' : 'not started';
+  if (e.error) return `failed to start: ${e.error.message}`;
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}
+
+function signalServer(signal) {
+  const child = server.child;
+  if (!child || server.exit || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function stopServer() {
+  if (server.child && !server.exit) {
+    signalServer('SIGTERM');
+    const deadline = Date.now() + 5_000;
+    while (!server.exit && Date.now() < deadline) await sleep(50);
+    if (!server.exit) signalServer('SIGKILL');
+  }
+  removeDataDir();
+}
+
+function removeDataDir() {
+  if (server.dataDir) {
+    try {
+      rmSync(server.dataDir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+    server.dataDir = null;
+  }
+}
+
+// Last resort: however the runner ends, do not leave the server running or the data behind.
+process.on('exit', () => {
+  signalServer('SIGKILL');
+  removeDataDir();
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`\nreceived ${sig}; stopping`);
+    process.exit(130);
+  });
+}
+
+function serverDiagnostics() {
+  const parts = [`server: ${describeExit()}`];
+  const err = server.stderr.text();
+  const out = server.stdout.text();
+  parts.push(err ? `server stderr (tail):\n${indent(err)}` : 'server stderr: (empty)');
+  if (out) parts.push(`server stdout (tail):\n${indent(out)}`);
+  return parts.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page checks
+
+const url = (p) => new URL(p, server.baseUrl + '/').toString();
+
+function axeReport(violations) {
+  return violations
+    .map((v) => {
+      const targets = v.nodes
+        .slice(0, 8)
+        .map((n) => `      - ${n.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(' | ')}`)
+        .join('\n');
+      const more = v.nodes.length > 8 ? `\n      ... and ${v.nodes.length - 8} more` : '';
+      return `  ${v.id} (${v.impact ?? 'n/a'}): ${v.help}\n    ${v.helpUrl}\n${targets}${more}`;
+    })
+    .join('\n');
+}
+
+/** Runs axe-core with the WCAG 2.2 AA tag set; throws listing every violation. */
+async function checkA11y(page, name) {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  if (results.violations.length > 0) {
+    throw new Error(
+      `accessibility violations on ${name} (${page.url()}):\n${axeReport(results.violations)}`,
+    );
+  }
+}
+
+/**
+ * axe-core cannot run in a context with JavaScript disabled, so serve the HTML that the no-JS
+ * page received, without its scripts, to a page in a JavaScript-enabled context at the same URL
+ * (so styles load as they would) and check that.
+ */
+async function checkA11yNoScript(page, name) {
+  const html = await page.content();
+  const stripped = html
+    .replace(/<script\b[\s\S]*?<\/script\s*>/gi, '')
+    .replace(/<\/?noscript\b[^>]*>/gi, '');
+  const ctx = await page.context().browser().newContext();
+  try {
+    const shadow = await ctx.newPage();
+    const target = page.url();
+    await shadow.route(
+      (u) => u.toString() === target,
+      (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: stripped }),
+    );
+    await shadow.goto(target);
+    await checkA11y(shadow, `${name} (no JavaScript)`);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The crisis panel: `aside#crisis`, with the heading text and a 999 link, on every page. */
+async function checkCrisisPanel(page, name) {
+  const panel = page.locator('aside#crisis');
+  const count = await panel.count();
+  if (count !== 1) {
+    throw new Error(`crisis panel: expected one aside#crisis on ${name} (${page.url()}), found ${count}`);
+  }
+  if (!(await panel.isVisible())) {
+    throw new Error(`crisis panel: aside#crisis is not visible on ${name} (${page.url()})`);
+  }
+  const text = normalise(await panel.textContent());
+  if (!text.includes(TEXT.crisis)) {
+    throw new Error(
+      `crisis panel on ${name} (${page.url()}) does not contain "${TEXT.crisis}"; it reads: ${text.slice(0, 200)}`,
+    );
+  }
+  if ((await panel.locator('a[href="tel:999"]').count()) < 1) {
+    throw new Error(`crisis panel on ${name} (${page.url()}) has no link to tel:999`);
+  }
+}
+
+let pagesChecked = 0;
+async function checkPage(page, name, { javaScript = true } = {}) {
+  pagesChecked += 1;
+  if (VERBOSE) console.log(`      checking ${name} at ${pathOf(page)}${javaScript ? '' : ' (no JavaScript)'}`);
+  await checkCrisisPanel(page, name);
+  if (javaScript) await checkA11y(page, name);
+  else await checkA11yNoScript(page, name);
+}
+
+/** Navigates, checks the final status, then runs the page checks. */
+async function visit(page, target, { status = 'ok', name = target, javaScript = true } = {}) {
+  const res = await page.goto(url(target));
+  const got = res ? res.status() : 200;
+  const allowed =
+    status === 'ok' ? got >= 200 && got < 400 : Array.isArray(status) ? status.includes(got) : got === status;
+  if (!allowed) {
+    const heading = normalise(await page.locator('h1').first().textContent({ timeout: 1_000 }).catch(() => ''));
+    throw new Error(
+      `GET ${target}: status ${got}, expected ${status === 'ok' ? '2xx/3xx' : status} ` +
+        `(now at ${page.url()}${heading ? `, h1 "${heading}"` : ''})`,
+    );
+  }
+  await checkPage(page, name, { javaScript });
+  return got;
+}
+
+async function waitForPath(page, wanted, what) {
+  const matches = (u) => (typeof wanted === 'string' ? u.pathname === wanted : wanted.test(u.pathname));
+  try {
+    await page.waitForURL(matches, { timeout: ACTION_TIMEOUT_MS });
+  } catch {
+    const heading = normalise(await page.locator('h1').first().textContent({ timeout: 1_000 }).catch(() => ''));
+    const alert = normalise(
+      await page
+        .locator('[role=alert], .error-summary, .govuk-error-summary')
+        .first()
+        .textContent({ timeout: 1_000 })
+        .catch(() => ''),
+    );
+    throw new Error(
+      `${what}: expected to be at ${wanted}, but at ${page.url()}` +
+        (heading ? `; h1 "${heading}"` : '') +
+        (alert ? `; alert "${alert}"` : ''),
+    );
+  }
+}
+
+/** Signs in through /sign-in (and /sign-in/code when the account has a TOTP secret). */
+async function signIn(page, account, { expectPath, javaScript = true } = {}) {
+  await visit(page, '/sign-in', { javaScript });
+  await page.getByLabel('Email address', { exact: true }).fill(account.email);
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  if (account.totp_secret) {
+    await waitForPath(page, '/sign-in/code', `sign-in as ${account.email}`);
+    await checkPage(page, '/sign-in/code', { javaScript });
+    await page.getByLabel('6-digit code', { exact: true }).fill(await freshTotp(account.totp_secret));
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  }
+  await waitForPath(page, expectPath, `sign-in as ${account.email}`);
+  await checkPage(page, expectPath, { javaScript });
+}
+
+/** Clicks "Sign out", expects the signed-out page, and that `protectedPath` now asks to sign in. */
+async function signOut(page, protectedPath, { javaScript = true } = {}) {
+  await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
+  await page.getByText(TEXT.signedOut).first().waitFor({ timeout: ACTION_TIMEOUT_MS });
+  await checkPage(page, 'signed-out page', { javaScript });
+  await page.goto(url(protectedPath));
+  await waitForPath(page, '/sign-in', `${protectedPath} after signing out`);
+}
+
+/** Same-origin hrefs of the links matching `selector`, resolved and without fragments. */
+async function linkPaths(page, selector) {
+  const hrefs = await page.locator(selector).evaluateAll((as) => as.map((a) => a.href));
+  const origin = new URL(server.baseUrl).origin;
+  const out = [];
+  for (const href of hrefs) {
+    let u;
+    try {
+      u = new URL(href);
+    } catch {
+      continue;
+    }
+    if (u.origin !== origin) continue;
+    if (/sign-?out|log-?out/i.test(u.pathname)) continue;
+    const p = u.pathname + u.search;
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test harness
+
+let browser;
+const tests = [];
+function test(name, fn) {
+  tests.push({ name, fn });
+}
+
+/** Per-test browser contexts, closed after the test; their pages are dumped on failure. */
+class Scope {
+  constructor() {
+    this.contexts = [];
+  }
+  async context(options = {}) {
+    const ctx = await browser.newContext({ baseURL: server.baseUrl, ...options });
+    ctx.setDefaultTimeout(ACTION_TIMEOUT_MS);
+    ctx.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
+    this.contexts.push(ctx);
+    return ctx;
+  }
+  async page(options = {}) {
+    return (await this.context(options)).newPage();
+  }
+  async diagnostics(testName) {
+    const lines = [];
+    let n = 0;
+    for (const ctx of this.contexts) {
+      for (const page of ctx.pages()) {
+        n += 1;
+        lines.push(`page ${n}: ${page.url()}`);
+        try {
+          mkdirSync(ARTIFACTS, { recursive: true });
+          const base = path.join(ARTIFACTS, `${slug(testName)}-${n}`);
+          writeFileSync(`${base}.html`, await page.content());
+          await page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5_000 });
+          const rel = path.relative(process.cwd(), base);
+          lines.push(`  saved ${rel.startsWith('..') ? base : rel}.{html,png}`);
+        } catch (err) {
+          lines.push(`  (could not save page: ${err.message.split('\n')[0]})`);
+        }
+      }
+    }
+    return lines.join('\n');
+  }
+  async close() {
+    await Promise.allSettled(this.contexts.map((c) => c.close()));
+  }
+}
+
+/** The error message, and where in this file it was raised (not the whole stack). */
+function describeError(err) {
+  if (!(err instanceof Error)) return String(err);
+  const here = (err.stack || '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l) && l.includes(path.basename(fileURLToPath(import.meta.url))))
+    .slice(0, 3)
+    .map((l) => l.trim());
+  return [err.message, ...here].join('\n');
+}
+
+async function runTests() {
+  let passed = 0;
+  let failed = 0;
+  const failures = [];
+  for (const t of tests) {
+    if (GREP && !GREP.test(t.name)) continue;
+    const scope = new Scope();
+    const started = Date.now();
+    const checkedBefore = pagesChecked;
+    const stats = () => `${((Date.now() - started) / 1000).toFixed(1)} s, ${pagesChecked - checkedBefore} page${pagesChecked - checkedBefore === 1 ? '' : 's'} checked`;
+    let timer;
+    try {
+      await Promise.race([
+        t.fn(scope),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`timed out after ${TEST_TIMEOUT_MS / 1000} s`)),
+            TEST_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      passed += 1;
+      console.log(`ok    ${t.name} (${stats()})`);
+    } catch (err) {
+      failed += 1;
+      failures.push(t.name);
+      console.log(`FAIL  ${t.name} (${stats()})`);
+      console.log(indent(describeError(err)));
+      console.log(indent(await scope.diagnostics(t.name)));
+      console.log(indent(serverDiagnostics()));
+    } finally {
+      clearTimeout(timer);
+      await scope.close();
+    }
+  }
+  return { passed, failed, failures };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+function staffByRole(role) {
+  return server.accounts.staff.find((s) => s.role === role);
+}
+function firstPatient() {
+  return patient(0);
+}
+/** The n-th demo patient, or the first if there are fewer (spreads sign-ins across accounts,
+ * which the per-account sign-in throttle counts). */
+function patient(n) {
+  const list = server.accounts.patients || [];
+  const p = list[n] || list[0];
+  if (!p) throw new Error('demo-accounts.json lists no patients');
+  return p;
+}
+
+test('demo accounts: every staff role has an account', async () => {
+  const staff = server.accounts.staff || [];
+  const missing = STAFF_ROLES.filter((r) => !staff.some((s) => s.role === r));
+  if (missing.length) throw new Error(`no demo account for role(s): ${missing.join(', ')}`);
+  for (const s of staff) {
+    for (const k of ['email', 'password', 'totp_secret', 'role', 'name']) {
+      if (!s[k]) throw new Error(`staff account ${s.email ?? '?'} lacks ${k}`);
+    }
+    base32Decode(s.totp_secret);
+  }
+  const patients = server.accounts.patients || [];
+  if (!patients.length) throw new Error('no demo patients');
+  for (const p of patients) {
+    for (const k of ['email', 'password', 'name', 'id']) {
+      if (!p[k]) throw new Error(`patient account ${p.email ?? '?'} lacks ${k}`);
+    }
+  }
+});
+
+test('public pages', async (scope) => {
+  const page = await scope.page();
+  await visit(page, '/');
+  await visit(page, '/sign-in');
+  await visit(page, '/no-such-page', { status: 404 });
+  await visit(page, '/enrol/not-a-real-token', { status: [404, 410] });
+});
+
+// One test per role present in the file, so a missing page for one role does not hide the rest.
+const registerStaffTests = () => {
+  const roles = [...new Set((server.accounts.staff || []).map((s) => s.role))];
+  for (const role of roles) {
+    test(`staff sign-in and pages: ${role}`, async (scope) => {
+      const account = staffByRole(role);
+      const page = await scope.page();
+      await signIn(page, account, { expectPath: '/staff' });
+
+      const visited = new Set(['/staff']);
+      const patientLinks = await linkPaths(page, 'main a[href]');
+      const navLinks = await linkPaths(page, 'nav a[href]');
+      if (navLinks.length === 0) throw new Error(`no links inside <nav> on /staff for ${role}`);
+      for (const link of navLinks) {
+        if (visited.has(link)) continue;
+        visited.add(link);
+        await visit(page, link, { name: `${link} (as ${role})` });
+        for (const l of await linkPaths(page, 'main a[href]')) {
+          if (!patientLinks.includes(l)) patientLinks.push(l);
+        }
+      }
+      const patientPages = patientLinks
+        .filter((l) => l.startsWith('/staff/patients/') && !visited.has(l))
+        .slice(0, 3);
+      for (const link of patientPages) {
+        visited.add(link);
+        await visit(page, link, { name: `${link} (as ${role})` });
+      }
+      if (!visited.has('/account')) await visit(page, '/account', { name: `/account (as ${role})` });
+      await signOut(page, '/staff');
+    });
+  }
+};
+
+const registerOtherTests = () => {
+  test('patient sign-in, account and sign-out', async (scope) => {
+    const page = await scope.page();
+    await signIn(page, firstPatient(), { expectPath: '/home' });
+    await visit(page, '/account', { name: '/account (as patient)' });
+    await signOut(page, '/home');
+  });
+
+  test('without JavaScript: staff and patient sign-in', async (scope) => {
+    const staffPage = await scope.page({ javaScriptEnabled: false });
+    await signIn(staffPage, staffByRole('admin'), { expectPath: '/staff', javaScript: false });
+    await visit(staffPage, '/account', { name: '/account (admin, no JavaScript)', javaScript: false });
+    await signOut(staffPage, '/staff', { javaScript: false });
+
+    const patientPage = await scope.page({ javaScriptEnabled: false });
+    await signIn(patientPage, patient(1), { expectPath: '/home', javaScript: false });
+    await signOut(patientPage, '/home', { javaScript: false });
+  });
+
+  test('320 px wide screen: no horizontal scrolling', async (scope) => {
+    const viewport = { width: 320, height: 640 };
+    const noHorizontalScroll = async (page, name) => {
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > viewport.width) {
+        const wide = await page.evaluate((limit) => {
+          const out = [];
+          for (const el of document.querySelectorAll('body *')) {
+            const r = el.getBoundingClientRect();
+            if (r.right > limit + 1 && out.length < 5) {
+              const id = el.id ? `#${el.id}` : '';
+              const cls = el.classList.length ? `.${[...el.classList].join('.')}` : '';
+              out.push(`${el.tagName.toLowerCase()}${id}${cls} (right edge ${Math.round(r.right)})`);
+            }
+          }
+          return out;
+        }, viewport.width);
+        throw new Error(
+          `${name}: page is ${width} px wide at a ${viewport.width} px viewport; ` +
+            `widest elements: ${wide.join(', ') || 'unknown'}`,
+        );
+      }
+    };
+
+    const anon = await scope.page({ viewport });
+    await visit(anon, '/sign-in');
+    await noHorizontalScroll(anon, '/sign-in');
+
+    const staff = await scope.page({ viewport });
+    await signIn(staff, staffByRole('supporter'), { expectPath: '/staff' });
+    await noHorizontalScroll(staff, '/staff (supporter)');
+
+    const patientPage = await scope.page({ viewport });
+    await signIn(patientPage, patient(2), { expectPath: '/home' });
+    await noHorizontalScroll(patientPage, '/home');
+  });
+
+  test('keyboard: skip link first, then reach the email field', async (scope) => {
+    const page = await scope.page();
+    await visit(page, '/sign-in');
+    const email = page.getByLabel('Email address', { exact: true });
+    const isFocused = (loc) => loc.evaluate((el) => el === document.activeElement);
+
+    const seen = [];
+    let reached = false;
+    for (let i = 0; i < 20; i += 1) {
+      await page.keyboard.press('Tab');
+      const info = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        return {
+          tag: el.tagName.toLowerCase(),
+          text: (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim(),
+          href: el.getAttribute('href'),
+        };
+      });
+      seen.push(info ? `${info.tag} "${info.text}"` : '(body)');
+      if (i === 0) {
+        if (!info || info.tag !== 'a' || info.text !== TEXT.skipLink) {
+          throw new Error(`first Tab stop is ${seen[0]}, expected the link "${TEXT.skipLink}"`);
+        }
+        const target = (info.href || '').startsWith('#') ? info.href.slice(1) : null;
+        if (!target || !(await page.evaluate((id) => !!document.getElementById(id), target))) {
+          throw new Error(`skip link href ${JSON.stringify(info.href)} does not point to an element on the page`);
+        }
+      }
+      if (await isFocused(email)) {
+        reached = true;
+        break;
+      }
+    }
+    if (!reached) {
+      throw new Error(`email field not reached in 20 Tab presses; focus went: ${seen.join(' -> ')}`);
+    }
+  });
+
+  test('wrong password is refused with a generic message', async (scope) => {
+    const page = await scope.page();
+    const account = staffByRole('admin') || server.accounts.staff[0];
+    await visit(page, '/sign-in');
+    await page.getByLabel('Email address', { exact: true }).fill(account.email);
+    await page.getByLabel('Password', { exact: true }).fill(`${account.password}-wrong`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText(TEXT.badCredentials).first().waitFor({ timeout: ACTION_TIMEOUT_MS });
+    if (pathOf(page) !== '/sign-in') {
+      throw new Error(`after a wrong password, expected to stay on /sign-in but at ${page.url()}`);
+    }
+    await checkPage(page, '/sign-in with an error');
+  });
+};
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  selfTestTotp();
+  let result = { passed: 0, failed: 0, failures: [] };
+  try {
+    try {
+      await startServer();
+    } catch (err) {
+      console.log(`FAIL  start server\n${indent(err.message)}\n${indent(serverDiagnostics())}`);
+      result.failed += 1;
+      result.failures.push('start server');
+      return result;
+    }
+    try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    } catch (err) {
+      console.log(`FAIL  launch ${CHROMIUM}\n${indent(err.message)}`);
+      result.failed += 1;
+      result.failures.push('launch browser');
+      return result;
+    }
+    console.log(`browser: Chromium ${browser.version()}`);
+    registerStaffTests();
+    registerOtherTests();
+    result = await runTests();
+    return result;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await stopServer();
+  }
+}
+
+const { passed, failed, failures } = await main();
+if (failures.length) console.log(`\nfailed: ${failures.join('; ')}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
