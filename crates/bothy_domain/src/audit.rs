@@ -144,6 +144,10 @@ pub enum ChainBreak {
         head_hash: String,
         last_seq: i64,
     },
+    #[error(
+        "{stray} stored events are outside every chain's walk (before its start or in no chain)"
+    )]
+    Stray { stray: i64 },
     #[error("event {seq}: chain {chain} does not exist")]
     UnknownChain { seq: i64, chain: i64 },
 }

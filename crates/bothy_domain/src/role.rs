@@ -10,7 +10,7 @@ use std::str::FromStr;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Runs the service: staff, settings. Sees every patient of the service.
+    /// Runs the service: staff, settings, aggregate reports. Reads no clinical records.
     Admin,
     /// Decides on referrals. Sees every patient of the service.
     TriageClinician,

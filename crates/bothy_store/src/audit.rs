@@ -191,6 +191,20 @@ impl Store {
                 }
             }
         }
+        if report.first_break.is_none() {
+            // Every stored event must have been walked: this catches events
+            // filed before a chain's first position, where no walk looks.
+            let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events")
+                .fetch_one(tx.conn())
+                .await?;
+            let stored: i64 = row.try_get("n")?;
+            let walked = i64::try_from(report.events).unwrap_or(i64::MAX);
+            if stored != walked {
+                report.first_break = Some(ChainBreak::Stray {
+                    stray: stored - walked,
+                });
+            }
+        }
         tx.rollback().await?;
         Ok(report)
     }

@@ -8,6 +8,8 @@ pub(crate) struct Dialect {
     pub on_connect: &'static [&'static str],
     /// Starts a transaction that will write.
     pub begin_write: &'static str,
+    /// Starts a read-only transaction that sees one consistent snapshot.
+    pub begin_read: &'static str,
 }
 
 static SQLITE: Dialect = Dialect {
@@ -20,12 +22,17 @@ static SQLITE: Dialect = Dialect {
         "PRAGMA busy_timeout = 5000",
     ],
     begin_write: "BEGIN IMMEDIATE",
+    // A deferred transaction in WAL mode reads one snapshot from its first read.
+    begin_read: "BEGIN",
 };
 
 static POSTGRES: Dialect = Dialect {
     backend: Backend::Postgres,
     on_connect: &["SET TIME ZONE 'UTC'"],
     begin_write: "BEGIN",
+    // READ COMMITTED would let a multi-statement read (audit verification)
+    // see rows committed between its statements.
+    begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 };
 
 impl Dialect {

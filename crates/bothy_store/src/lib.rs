@@ -131,7 +131,7 @@ impl Store {
     /// Starts a read-only transaction: a consistent snapshot, no write lock.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(Tx {
-            tx: self.pool.begin().await?,
+            tx: self.pool.begin_with(self.dialect.begin_read).await?,
             dialect: self.dialect,
         })
     }

@@ -79,11 +79,15 @@ pub async fn resolve_actor(
 ) -> Result<Response, WebError> {
     let request = request_context(&req);
     let session = req.extensions().get::<Session>().cloned();
+    // Bearer tokens authenticate only the JSON and FHIR APIs; on pages the
+    // cookie session (and so CSRF protection) always applies.
+    let api_path = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/fhir/");
     let bearer = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|_| api_path)
         .map(str::to_string);
     let actor = match (&bearer, &session) {
         (Some(token), _) => state

@@ -147,7 +147,7 @@ fn settings_convert() {
             app.sign_in_attempts_per_account,
             app.sign_in_attempts_per_ip
         ),
-        (5, 30)
+        (5, 100)
     );
     assert_eq!(c.pool_settings().max_connections, 3);
 }

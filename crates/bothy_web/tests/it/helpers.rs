@@ -348,10 +348,6 @@ impl Client {
         .await
     }
 
-    pub fn forget_cookies(&self) {
-        self.cookies.lock().unwrap().clear();
-    }
-
     pub fn cookies(&self) -> BTreeMap<String, String> {
         self.cookies.lock().unwrap().clone()
     }
