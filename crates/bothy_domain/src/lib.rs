@@ -7,7 +7,9 @@
 pub mod audit;
 pub mod crisis;
 pub mod ids;
+pub mod instruments;
 pub mod model;
+pub mod outcomes;
 pub mod person;
 pub mod role;
 pub mod time;

@@ -1,0 +1,1 @@
+//! NHS Talking Therapies outcome classification of an episode of care.
