@@ -48,6 +48,22 @@ pub enum Command {
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check content files (instruments).
+    #[command(subcommand)]
+    Content(ContentCommand),
+    /// Classify episodes by NHS Talking Therapies outcome definitions:
+    /// reads a JSON array of episodes, prints a JSON array of results.
+    Outcomes {
+        /// File to read (default: standard input)
+        #[arg(value_name = "FILE")]
+        input: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContentCommand {
+    /// Load and validate every instrument file; report every problem.
+    Check,
 }
 
 #[derive(Debug, Args)]

@@ -35,5 +35,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(command) => cmd::admin::run(&config, command).await,
         Command::Audit(command) => cmd::audit(&config, command).await,
         Command::Config(command) => cmd::config(&config, command),
+        Command::Content(command) => cmd::content::run(&config, command),
+        Command::Outcomes { input } => cmd::outcomes::run(&config, input.as_deref()),
     }
 }

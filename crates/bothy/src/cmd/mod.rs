@@ -1,7 +1,9 @@
 //! One module per command; each loads what it needs and prints its result.
 
 pub mod admin;
+pub mod content;
 pub mod demo;
+pub mod outcomes;
 pub mod serve;
 
 use anyhow::Context;

@@ -205,7 +205,7 @@ pub struct Instrument {
 
 impl Instrument {
     /// The options that apply to item `n` (1-based).
-    pub fn options_for(&self, item: &Item) -> &[AnswerOption] {
+    pub fn options_for<'a>(&'a self, item: &'a Item) -> &'a [AnswerOption] {
         item.options.as_deref().unwrap_or(&self.options)
     }
 }
