@@ -18,6 +18,8 @@ pub struct StaffHome {
     /// Whether `patients` is the person's own caseload (rather than the whole service).
     pub own_caseload: bool,
     pub may_see_patients: bool,
+    /// Every service this person holds a role in, for switching between them.
+    pub services: Vec<Service>,
 }
 
 /// Aggregate figures for a service: counts only, never individuals.
@@ -28,6 +30,25 @@ pub struct ServiceFigures {
 }
 
 impl App {
+    /// The service `slug` names, if the staff member holds a role there;
+    /// the session then works in that service.
+    pub async fn choose_service(
+        &self,
+        actor: &Actor,
+        slug: &str,
+    ) -> Result<bothy_domain::ServiceId, AppError> {
+        let Actor::Staff(s) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let mut tx = self.store.read().await?;
+        let service = tx.service_by_slug(slug).await?;
+        tx.rollback().await?;
+        service
+            .filter(|svc| s.grants.iter().any(|g| g.service_id == svc.id))
+            .map(|svc| svc.id)
+            .ok_or_else(|| AppError::field("service", "Choose one of your services"))
+    }
+
     /// One patient's record, if `actor` may see it. Anything else is
     /// `NotFound`, exactly as for a record that does not exist.
     pub async fn view_patient(
@@ -84,8 +105,17 @@ impl App {
                 .detail(format!("{} patients", patients.len()));
             self.audit(&mut tx, actor, ctx, event).await?;
         }
+        let mut services = Vec::new();
+        for g in &s.grants {
+            if !services.iter().any(|x: &Service| x.id == g.service_id)
+                && let Some(svc) = tx.service_by_id(g.service_id).await?
+            {
+                services.push(svc);
+            }
+        }
         tx.commit().await?;
         Ok(StaffHome {
+            services,
             service,
             patients,
             own_caseload: own,

@@ -190,3 +190,20 @@ pub async fn begin_session(
     ))));
     Ok(())
 }
+
+/// Records which service a staff session works in.
+pub async fn set_service(
+    session: &Session,
+    service: bothy_domain::ServiceId,
+) -> Result<(), WebError> {
+    let mut auth = session
+        .get::<SessionAuth>(AUTH_KEY)
+        .await
+        .map_err(WebError::internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    auth.service = Some(service.to_string());
+    session
+        .insert(AUTH_KEY, &auth)
+        .await
+        .map_err(WebError::internal)
+}

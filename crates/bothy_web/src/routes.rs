@@ -90,6 +90,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             get(staff::home),
         ),
         r(
+            Method::POST,
+            "/staff/service",
+            Staff(Permission::Workspace),
+            post(staff::choose_service),
+        ),
+        r(
             Method::GET,
             "/staff/patients/{id}",
             StaffPatients,

@@ -17,15 +17,15 @@ use bothy_domain::role::Role;
 #[template(path = "staff_home.html")]
 struct HomePage {
     chrome: Chrome,
+    csrf: String,
     home: StaffHome,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let home = state.app.staff_home(&ctx.actor, &ctx.request).await?;
-    Ok(page(&HomePage {
-        chrome: Chrome::for_ctx(&state, &ctx, "Home").await?,
-        home,
-    }))
+    let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
+    let csrf = chrome.csrf.clone().unwrap_or_default();
+    Ok(page(&HomePage { chrome, csrf, home }))
 }
 
 #[derive(Template)]
@@ -81,4 +81,24 @@ pub async fn reports(State(state): State<AppState>, ctx: Ctx) -> Result<Response
         chrome: Chrome::for_ctx(&state, &ctx, "Reports").await?,
         figures,
     }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ServiceForm {
+    #[serde(default)]
+    service: String,
+}
+
+/// Switches the session to another service the person works in.
+pub async fn choose_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(form): axum::Form<ServiceForm>,
+) -> Result<Response, WebError> {
+    let id = state.app.choose_service(&ctx.actor, &form.service).await?;
+    let session = ctx.session.as_ref().ok_or(AppError::Unauthenticated)?;
+    crate::auth::set_service(session, id).await?;
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Redirect::to("/staff"),
+    ))
 }

@@ -106,6 +106,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/account/password",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("GET",  "/home",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/staff",                 ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
+    ("POST", "/staff/service",         ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/patients/{id}",   ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
@@ -488,6 +489,14 @@ impl World {
                 .collect()
         };
         match spec.path {
+            "/staff/service" => {
+                let slug = if caller == Caller::OtherServiceStaff {
+                    "elsewhere"
+                } else {
+                    "demo"
+                };
+                f(&[("service", slug)])
+            }
             "/sign-in" => {
                 // A different demo patient per caller, so the per-account throttle never interferes.
                 let p = &t.demo.patients[2 + col % (t.demo.patients.len() - 2)];

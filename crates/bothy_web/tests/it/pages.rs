@@ -4,6 +4,7 @@ use crate::both_dbs;
 use crate::helpers::{TestApp, start_time};
 
 both_dbs!(
+    staff_in_two_services_switch_between_them,
     crisis_panel_and_headers_on_every_kind_of_page,
     staff_and_patient_pages_render,
     database_down_still_shows_crisis_contacts,
@@ -115,4 +116,54 @@ async fn operations_endpoints(t: TestApp) {
         meta.json()["date"],
         start_time().strftime("%Y-%m-%d").to_string()
     );
+}
+
+async fn staff_in_two_services_switch_between_them(t: TestApp) {
+    use bothy_app::RequestContext;
+    use bothy_domain::model::RoleGrant;
+    use bothy_domain::role::Role;
+    let ctx = RequestContext::default();
+    let other = t
+        .app
+        .create_service("borders", "Borders wellbeing", &ctx)
+        .await
+        .unwrap();
+    // The demo triage clinician also becomes a clinical lead in Borders.
+    let mut tx = t.app.store.begin().await.unwrap();
+    let email = bothy_domain::person::Email::parse(&t.staff("triage_clinician").email).unwrap();
+    let me = tx.staff_by_email(&email).await.unwrap().unwrap();
+    tx.grant_role(
+        me.id,
+        RoleGrant {
+            service_id: other.id,
+            role: Role::ClinicalLead,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let c = t.staff_client("triage_clinician").await;
+    let home = c.get("/staff").await.ok();
+    assert!(home.body.contains("Demo digital CBT service") && home.body.contains("Switch service"));
+    c.post_form("/staff/service", &[("service", "borders")])
+        .await
+        .redirects_to("/staff");
+    let home = c.get("/staff").await.ok();
+    assert!(
+        home.body.contains("<h1>Borders wellbeing</h1>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Nobody is on this list yet"));
+    // Borders has reports for a clinical lead; demo patients are not visible from Borders.
+    c.get("/staff/reports").await.ok();
+    c.get(&format!("/staff/patients/{}", t.demo.patients[0].id))
+        .await
+        .status(404);
+    // A service the person holds no role in is refused.
+    let r = c
+        .post_form("/staff/service", &[("service", "nowhere")])
+        .await
+        .status(422);
+    assert!(r.body.contains("Choose one of your services"));
 }
