@@ -86,6 +86,9 @@ pub struct SecurityConfig {
 pub struct ContentConfig {
     /// A crisis contacts file replacing the built-in one.
     pub crisis_contacts: Option<PathBuf>,
+    /// A directory of instrument files: each replaces the built-in file with
+    /// the same id, or adds an instrument.
+    pub instruments_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -115,6 +118,7 @@ impl Default for Config {
             },
             content: ContentConfig {
                 crisis_contacts: None,
+                instruments_dir: None,
             },
         }
     }

@@ -8,7 +8,8 @@ use bothy_store::StoreError;
 /// A problem with one field of a submitted form, shown next to that field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// The form field's name (and id), e.g. `email` or `item-9`.
+    pub field: String,
     pub message: String,
 }
 
@@ -45,9 +46,9 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         }])
     }
@@ -80,7 +81,7 @@ impl Validation {
             Ok(v) => Some(v),
             Err(e) => {
                 self.0.push(FieldError {
-                    field,
+                    field: field.to_string(),
                     message: e.to_string(),
                 });
                 None
@@ -90,7 +91,7 @@ impl Validation {
 
     pub fn fail(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push(FieldError {
-            field,
+            field: field.to_string(),
             message: message.into(),
         });
     }

@@ -5,9 +5,11 @@
 
 pub mod admin;
 pub mod clock;
+pub mod content;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod measures;
 pub mod policy;
 pub mod records;
 pub mod signin;
@@ -36,6 +38,11 @@ pub struct AppSettings {
     /// Sign-in attempts allowed per account per 15 minutes (burst), and per IP address.
     pub sign_in_attempts_per_account: u32,
     pub sign_in_attempts_per_ip: u32,
+    /// Measures every patient is asked to complete routinely (instrument ids),
+    /// and how often. NHS Talking Therapies asks for PHQ-9 and GAD-7 at every
+    /// contact; between contacts every two weeks is the common default.
+    pub routine_measures: Vec<String>,
+    pub measure_interval: Duration,
 }
 
 impl Default for AppSettings {
@@ -48,6 +55,8 @@ impl Default for AppSettings {
             enrolment_link_lifetime: Duration::from_secs(72 * 3600),
             sign_in_attempts_per_account: 5,
             sign_in_attempts_per_ip: 100,
+            routine_measures: vec!["phq9".into(), "gad7".into()],
+            measure_interval: Duration::from_secs(14 * 24 * 3600),
         }
     }
 }
@@ -65,6 +74,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub settings: AppSettings,
     pub crisis: CrisisContacts,
+    /// The instruments in use: the shipped defaults with any deployment overrides.
+    pub catalogue: bothy_domain::instruments::load::Catalogue,
     throttle: throttle::SignInThrottle,
 }
 
@@ -81,6 +92,7 @@ impl App {
             clock,
             settings,
             crisis,
+            catalogue: content::default_catalogue(),
             throttle,
         }
     }

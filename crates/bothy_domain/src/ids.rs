@@ -66,6 +66,8 @@ typed_id!(ServiceId, "service");
 typed_id!(StaffId, "staff member");
 typed_id!(PatientId, "patient");
 typed_id!(ApiClientId, "API client");
+typed_id!(ResponseId, "measure response");
+typed_id!(RiskFlagId, "risk flag");
 
 #[cfg(test)]
 mod tests {

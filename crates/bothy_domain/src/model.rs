@@ -95,3 +95,69 @@ pub struct ApiClient {
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
+
+/// Where a measure response came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseSource {
+    /// The patient's own form on the web.
+    Web,
+    /// A FHIR QuestionnaireResponse from another system.
+    Fhir,
+}
+
+impl ResponseSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseSource::Web => "web",
+            ResponseSource::Fhir => "fhir",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "web" => Some(ResponseSource::Web),
+            "fhir" => Some(ResponseSource::Fhir),
+            _ => None,
+        }
+    }
+}
+
+/// A completed, scored measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureResponse {
+    pub id: crate::ids::ResponseId,
+    pub patient_id: PatientId,
+    pub service_id: ServiceId,
+    pub instrument_id: String,
+    pub instrument_version: String,
+    /// The option score chosen for each item, in order; None where unanswered.
+    pub answers: Vec<Option<i32>>,
+    /// The reported score (after reverse scoring, prorating and conversion).
+    pub total: f64,
+    pub raw_total: Option<i32>,
+    pub band: Option<String>,
+    pub at_caseness: Option<bool>,
+    pub prorated: bool,
+    /// Items whose answer signalled risk.
+    pub risk_items: Vec<u16>,
+    pub source: ResponseSource,
+    pub idempotency_key: String,
+    pub submitted_at: Timestamp,
+    /// Who submitted it: "patient", "staff" or "api_client", and their id.
+    pub submitted_by_kind: String,
+    pub submitted_by_id: Option<String>,
+}
+
+/// A risk signal waiting for a person to act on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskFlag {
+    pub id: crate::ids::RiskFlagId,
+    pub patient_id: PatientId,
+    pub service_id: ServiceId,
+    /// What raised it: "measure_response" and that response's id.
+    pub source_kind: String,
+    pub source_id: String,
+    /// Plain words for the clinician, e.g. "PHQ-9 item 9 answered 1 (Several days)".
+    pub reason: String,
+    pub raised_at: Timestamp,
+}

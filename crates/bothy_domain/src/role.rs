@@ -93,15 +93,22 @@ pub enum ApiPermission {
     PatientRead,
     /// Read aggregate figures for the client's service.
     ReportsRead,
+    /// Submit completed measures (FHIR QuestionnaireResponse) for the service's patients.
+    MeasuresWrite,
 }
 
 impl ApiPermission {
-    pub const ALL: [ApiPermission; 2] = [ApiPermission::PatientRead, ApiPermission::ReportsRead];
+    pub const ALL: [ApiPermission; 3] = [
+        ApiPermission::PatientRead,
+        ApiPermission::ReportsRead,
+        ApiPermission::MeasuresWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ApiPermission::PatientRead => "patient.read",
             ApiPermission::ReportsRead => "reports.read",
+            ApiPermission::MeasuresWrite => "measures.write",
         }
     }
 }

@@ -1,10 +1,51 @@
 //! Pure mapping between Bothy's domain and FHIR R4 (4.0.1) JSON. No I/O.
+//!
+//! - `Patient`, `OperationOutcome` and the `CapabilityStatement` (here);
+//! - instruments as `Questionnaire`s ([`questionnaire`]);
+//! - `QuestionnaireResponse`s read in and written out ([`response`]);
+//! - a response's total score as an `Observation` ([`observation`]);
+//! - search results as `Bundle`s ([`bundle`]) and date search values ([`search`]).
+//!
+//! Functions that build URLs take `base`, the FHIR base URL
+//! (`{public_url}/fhir`, see [`base_url`]).
+
+pub mod bundle;
+pub mod observation;
+pub mod questionnaire;
+pub mod response;
+pub mod search;
 
 use bothy_domain::model::Patient;
+use bothy_domain::time::Timestamp;
 use serde_json::{Value, json};
 
 /// The FHIR version every resource here conforms to.
 pub const FHIR_VERSION: &str = "4.0.1";
+
+/// LOINC's code system.
+pub const LOINC: &str = "http://loinc.org";
+
+/// The extension carrying an answer's score (R4 core: contexts Coding and
+/// Questionnaire.item.answerOption).
+pub const ORDINAL_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
+/// The FHIR base URL of a deployment reached at `public_url`.
+pub fn base_url(public_url: &str) -> String {
+    format!("{}/fhir", public_url.trim_end_matches('/'))
+}
+
+/// A problem with one element of a resource sent to us: a FHIRPath
+/// expression naming the element, and what is wrong in plain words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub expression: String,
+    pub message: String,
+}
+
+/// A FHIR `instant` (and `dateTime`): RFC 3339 in UTC, milliseconds when there are any.
+pub fn instant(t: Timestamp) -> String {
+    t.round(jiff::Unit::Millisecond).unwrap_or(t).to_string()
+}
 
 /// An OperationOutcome for a failed request: one issue for the failure, and
 /// one per invalid field (with the field in `expression`).
@@ -64,7 +105,24 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
         "rest": [{
             "mode": "server",
             "security": { "description": "Bearer token issued per client by a service administrator" },
-            "resource": [{ "type": "Patient", "interaction": [{ "code": "read" }] }]
+            "resource": [
+                { "type": "Patient", "interaction": [{ "code": "read" }] },
+                {
+                    "type": "Questionnaire",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": [{ "name": "url", "type": "uri" }]
+                },
+                {
+                    "type": "QuestionnaireResponse",
+                    "interaction": [{ "code": "read" }, { "code": "create" }, { "code": "search-type" }],
+                    "searchParam": [
+                        { "name": "subject", "type": "reference" },
+                        { "name": "patient", "type": "reference" },
+                        { "name": "authored", "type": "date" }
+                    ]
+                },
+                { "type": "Observation", "interaction": [{ "code": "read" }] }
+            ]
         }]
     })
 }
@@ -72,6 +130,221 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bothy_domain::instruments::Catalogue;
+    use response::parse_response;
+
+    const BASE: &str = "https://bothy.example/fhir";
+
+    /// The shipped instruments (tests may read files; the crate does not).
+    pub(crate) fn catalogue() -> Catalogue {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/instruments");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                files.push((name, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        Catalogue::from_sources(&files).unwrap()
+    }
+
+    fn qr(questionnaire: &str, items: Value) -> Value {
+        json!({
+            "resourceType": "QuestionnaireResponse",
+            "status": "completed",
+            "identifier": { "value": "key-1" },
+            "subject": { "reference": "Patient/2f0c7bde-3a43-4a8a-9d5b-8d3b9b1c2e11" },
+            "questionnaire": questionnaire,
+            "item": items,
+        })
+    }
+
+    fn loinc(link: &str, code: &str) -> Value {
+        json!({ "linkId": link, "answer": [{ "valueCoding": { "system": LOINC, "code": code } }] })
+    }
+
+    #[test]
+    fn every_questionnaire_links_each_item_once_and_scores_each_option() {
+        let cat = catalogue();
+        assert!(cat.len() >= 19);
+        for inst in cat.iter() {
+            let q = questionnaire::questionnaire(BASE, inst);
+            let items = q["item"].as_array().unwrap();
+            let choices: Vec<&Value> = items.iter().filter(|i| i["type"] == "choice").collect();
+            assert_eq!(choices.len(), inst.items.len(), "{}", inst.id);
+            let mut links: Vec<&str> = items
+                .iter()
+                .map(|i| i["linkId"].as_str().unwrap())
+                .collect();
+            links.sort_unstable();
+            links.dedup();
+            assert_eq!(links.len(), items.len(), "{}: linkIds are unique", inst.id);
+            for (c, item) in choices.iter().zip(&inst.items) {
+                let scores: Vec<f64> = c["answerOption"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["extension"][0]["valueDecimal"].as_f64().unwrap())
+                    .collect();
+                let want: Vec<f64> = inst
+                    .options_for(item)
+                    .iter()
+                    .map(|o| f64::from(o.score))
+                    .collect();
+                assert_eq!(scores, want, "{} item {}", inst.id, item.n);
+            }
+        }
+    }
+
+    #[test]
+    fn loinc_panels_use_loinc_link_ids_and_answer_codes_item_by_item() {
+        let cat = catalogue();
+        let phq9 = questionnaire::questionnaire(BASE, cat.get("phq9").unwrap());
+        assert_eq!(phq9["code"][0]["code"], "44249-1");
+        assert_eq!(phq9["url"], format!("{BASE}/Questionnaire/phq9"));
+        let q9 = phq9["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["linkId"] == "44260-8")
+            .unwrap();
+        assert_eq!(q9["answerOption"][1]["valueCoding"]["code"], "LA6569-3");
+        let gad7 = questionnaire::questionnaire(BASE, cat.get("gad7").unwrap());
+        assert_eq!(gad7["code"][0]["code"], "69737-5");
+        let item = |link: &str| {
+            gad7["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["linkId"] == link)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            item("68509-9")["answerOption"][2]["valueCoding"]["code"],
+            "LA18938-3"
+        );
+        assert_eq!(
+            item("69725-0")["answerOption"][2]["valueCoding"]["code"],
+            "LA6570-1"
+        );
+        // Without LOINC answer codes: Bothy's code system, the code being the score.
+        let wsas = questionnaire::questionnaire(BASE, cat.get("wsas").unwrap());
+        let first = &wsas["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["type"] == "choice")
+            .unwrap()["answerOption"][0];
+        assert_eq!(
+            first["valueCoding"]["system"],
+            format!("{BASE}/CodeSystem/wsas-answers")
+        );
+        assert_eq!(first["valueCoding"]["code"], "0");
+    }
+
+    #[test]
+    fn answers_are_scored_within_their_own_item() {
+        let cat = catalogue();
+        let url = format!("{BASE}/Questionnaire/gad7");
+        let mut items = vec![
+            loinc("69725-0", "LA6570-1"),
+            loinc("/68509-9", "LA18938-3"),
+            json!({ "linkId": "69733-4", "answer": [{ "valueCoding": {
+                "extension": [{ "url": ORDINAL_VALUE, "valueDecimal": 3 }] } }] }),
+            json!({ "linkId": "69734-2", "answer": [{ "valueInteger": 1 }] }),
+        ];
+        for link in ["69735-9", "69689-8", "69736-7"] {
+            items.push(loinc(link, "LA6568-5"));
+        }
+        let p = parse_response(&qr(&url, Value::Array(items.clone())), BASE, &cat).unwrap();
+        assert_eq!(p.answers, [2, 2, 3, 1, 0, 0, 0].map(Some).to_vec());
+        assert_eq!(p.identifier, "key-1");
+        assert_eq!(p.version, None);
+
+        // Item 2's code for "More than half the days" is not item 1's.
+        items[0] = loinc("69725-0", "LA18938-3");
+        items[1] = loinc("68509-9", "LA6570-1");
+        let issues = parse_response(&qr(&url, Value::Array(items)), BASE, &cat).unwrap_err();
+        let at: Vec<&str> = issues.iter().map(|i| i.expression.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "QuestionnaireResponse.item[0].answer[0].valueCoding",
+                "QuestionnaireResponse.item[1].answer[0].valueCoding"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let cat = catalogue();
+        let inst = cat.get("phq9").unwrap();
+        let mut v = qr(
+            &format!("{BASE}/Questionnaire/phq9|0.1"),
+            json!([
+                loinc("44250-9", "LA6568-5"),
+                loinc("44255-8", "LA9999-9"),
+                { "linkId": "44259-0", "answer": [{ "valueInteger": 7 }] },
+                loinc("12345-6", "LA6568-5"),
+                loinc("44250-9", "LA6568-5"),
+            ]),
+        );
+        v["status"] = json!("in-progress");
+        v.as_object_mut().unwrap().remove("identifier");
+        v["subject"] = json!({ "reference": "Group/1" });
+        let issues = parse_response(&v, BASE, &cat).unwrap_err();
+        let at: Vec<&str> = issues.iter().map(|i| i.expression.as_str()).collect();
+        let mut want = vec![
+            "QuestionnaireResponse.status".to_string(),
+            "QuestionnaireResponse.identifier".into(),
+            "QuestionnaireResponse.subject.reference".into(),
+            "QuestionnaireResponse.questionnaire".into(),
+            "QuestionnaireResponse.item[1].answer[0].valueCoding".into(),
+            "QuestionnaireResponse.item[2].answer[0].valueInteger".into(),
+            "QuestionnaireResponse.item[3].linkId".into(),
+            "QuestionnaireResponse.item[4].linkId".into(),
+        ];
+        // Items 4 to 9 were never sent.
+        for item in &inst.items[3..] {
+            want.push(format!(
+                "QuestionnaireResponse.item.where(linkId='{}')",
+                item.loinc.as_ref().unwrap()
+            ));
+        }
+        assert_eq!(at, want);
+        assert!(
+            issues[3].message.contains("\"0.1\""),
+            "{}",
+            issues[3].message
+        );
+    }
+
+    #[test]
+    fn an_unknown_questionnaire_is_named() {
+        let cat = catalogue();
+        let issues = parse_response(
+            &qr("https://elsewhere.example/Questionnaire/phq9", json!([])),
+            BASE,
+            &cat,
+        )
+        .unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("elsewhere.example"));
+        let issues =
+            parse_response(&json!({ "resourceType": "Observation" }), BASE, &cat).unwrap_err();
+        assert_eq!(issues[0].expression, "QuestionnaireResponse");
+    }
+
+    #[test]
+    fn instants_are_utc_with_milliseconds_only_when_present() {
+        let t: Timestamp = "2026-11-17T10:00:00Z".parse().unwrap();
+        assert_eq!(instant(t), "2026-11-17T10:00:00Z");
+        let t: Timestamp = "2026-11-17T10:00:00.120Z".parse().unwrap();
+        assert_eq!(instant(t), "2026-11-17T10:00:00.12Z");
+    }
 
     #[test]
     fn outcome_lists_every_field() {

@@ -13,6 +13,7 @@ mod api_clients;
 mod audit;
 mod dialect;
 mod error;
+mod measures;
 mod migrate;
 mod patients;
 mod scratch;

@@ -8,12 +8,20 @@ use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
 use std::borrow::Cow;
 
 /// (version, description, SQLite SQL, PostgreSQL SQL).
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "measures",
+        include_str!("../migrations/sqlite/0002_measures.sql"),
+        include_str!("../migrations/postgres/0002_measures.sql"),
+    ),
+];
 
 fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(

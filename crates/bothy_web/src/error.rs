@@ -216,7 +216,7 @@ fn fhir_outcome(e: &WebError) -> Response {
         &e.message,
         &e.fields
             .iter()
-            .map(|f| (f.field, f.message.as_str()))
+            .map(|f| (f.field.as_str(), f.message.as_str()))
             .collect::<Vec<_>>(),
     );
     let mut res = (e.status, body.to_string()).into_response();

@@ -4,8 +4,10 @@
 
 mod api;
 mod auth;
+mod chart;
 mod csrf;
 mod error;
+mod fhir;
 mod layout;
 mod metrics;
 mod pages;

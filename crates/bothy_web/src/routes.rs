@@ -4,7 +4,7 @@
 
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::{AppState, api, auth, csrf, error, metrics, pages, security};
+use crate::{AppState, api, auth, csrf, error, fhir, metrics, pages, security};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
@@ -14,7 +14,7 @@ use axum::routing::{MethodRouter, get, post};
 use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
-use pages::{account, public, signin, staff};
+use pages::{account, measures, public, signin, staff};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -85,6 +85,24 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(Method::GET, "/home", Patient, get(account::patient_home)),
         r(
             Method::GET,
+            "/measures/{instrument}",
+            Patient,
+            get(measures::form),
+        ),
+        r(
+            Method::POST,
+            "/measures/{instrument}",
+            Patient,
+            post(measures::submit),
+        ),
+        r(
+            Method::GET,
+            "/measures/responses/{response}",
+            Patient,
+            get(measures::result),
+        ),
+        r(
+            Method::GET,
             "/staff",
             Staff(Permission::Workspace),
             get(staff::home),
@@ -136,6 +154,43 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/fhir/Patient/{id}",
             Api(ApiPermission::PatientRead),
             get(api::fhir_patient),
+        ),
+        // Measures in FHIR (fhir.rs): instruments are public, responses are not.
+        r(
+            Method::GET,
+            "/fhir/Questionnaire",
+            Public,
+            get(fhir::questionnaire_search),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Questionnaire/{instrument}",
+            Public,
+            get(fhir::questionnaire_read),
+        ),
+        r(
+            Method::POST,
+            "/fhir/QuestionnaireResponse",
+            Api(ApiPermission::MeasuresWrite),
+            post(fhir::response_create),
+        ),
+        r(
+            Method::GET,
+            "/fhir/QuestionnaireResponse",
+            Api(ApiPermission::PatientRead),
+            get(fhir::response_search),
+        ),
+        r(
+            Method::GET,
+            "/fhir/QuestionnaireResponse/{response}",
+            Api(ApiPermission::PatientRead),
+            get(fhir::response_read),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Observation/{observation}",
+            Api(ApiPermission::PatientRead),
+            get(fhir::observation_read),
         ),
     ]
 }

@@ -49,7 +49,7 @@ fn explain(e: AppError) -> anyhow::Error {
         AppError::Invalid(fields) => {
             let lines: Vec<String> = fields
                 .iter()
-                .map(|f| format!("  {}: {}", flag(f.field), f.message))
+                .map(|f| format!("  {}: {}", flag(&f.field), f.message))
                 .collect();
             anyhow!("the command was not accepted:\n{}", lines.join("\n"))
         }

@@ -1,11 +1,108 @@
-//! `bothy content check`.
+//! `bothy content check`: loads the built-in instrument files and the
+//! deployment's own (`content.instruments_dir`), prints one line per
+//! instrument in effect and every problem found; exit code 1 on any problem.
 
 use bothy::Config;
 use bothy::cli::ContentCommand;
+use bothy_app::content::check_catalogue;
+use bothy_domain::instruments::Instrument;
+use bothy_domain::instruments::model::Verification;
 use std::process::ExitCode;
 
-pub fn run(_config: &Config, command: ContentCommand) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, command: ContentCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ContentCommand::Check => anyhow::bail!("content check is not available in this build"),
+        ContentCommand::Check => Ok(check(config)),
     }
+}
+
+fn check(config: &Config) -> ExitCode {
+    let dir = config.content.instruments_dir.as_deref();
+    let report = check_catalogue(dir);
+    match dir {
+        Some(d) => println!(
+            "Instruments: built in, with this deployment's files from {}",
+            d.display()
+        ),
+        None => println!("Instruments: built in (no content.instruments_dir is set)"),
+    }
+    for inst in report.catalogue.iter() {
+        let origin = if report.catalogue.is_overridden(&inst.id) {
+            format!("  [replaced by {}]", file_of(&report, &inst.id))
+        } else if dir.is_some() && is_from_deployment(&report, &inst.id) {
+            format!("  [added by {}]", file_of(&report, &inst.id))
+        } else {
+            String::new()
+        };
+        println!("{}{origin}", line(inst));
+    }
+    println!();
+    if report.errors.is_empty() {
+        println!(
+            "{} instruments checked: no problems found.",
+            report.catalogue.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        let n = report.errors.len();
+        println!(
+            "{n} problem{} found; Bothy will not start until {} fixed:",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it is" } else { "they are" }
+        );
+        for e in &report.errors {
+            println!("error: {e}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
+fn file_of<'a>(report: &'a bothy_app::content::CatalogueReport, id: &str) -> &'a str {
+    report.catalogue.file_of(id).unwrap_or("?")
+}
+
+fn is_from_deployment(report: &bothy_app::content::CatalogueReport, id: &str) -> bool {
+    !bothy_app::content::DEFAULT_INSTRUMENTS
+        .iter()
+        .any(|(name, _)| Some(*name) == report.catalogue.file_of(id))
+}
+
+/// `phq9  PHQ-9, Patient Health Questionnaire-9  version 2026.11.1  9 items
+/// official wording  2 defaults to check (2 secondary source)`
+fn line(inst: &Instrument) -> String {
+    let unverified = inst.unverified_rules();
+    let secondary = unverified
+        .iter()
+        .filter(|(_, v)| *v == Verification::SecondarySource)
+        .count();
+    let recall = unverified.len() - secondary;
+    let defaults = match unverified.len() {
+        0 => "all rules verified".to_string(),
+        n => {
+            let mut parts = Vec::new();
+            if secondary > 0 {
+                parts.push(format!("{secondary} secondary source"));
+            }
+            if recall > 0 {
+                parts.push(format!("{recall} unverified"));
+            }
+            format!(
+                "{n} default{} to check ({})",
+                if n == 1 { "" } else { "s" },
+                parts.join(", ")
+            )
+        }
+    };
+    format!(
+        "{:<9} {:<66} version {:<10} {:>2} item{}  {:<18} {defaults}",
+        inst.id,
+        format!("{}, {}", inst.short_name, inst.name),
+        inst.version,
+        inst.items.len(),
+        if inst.items.len() == 1 { " " } else { "s" },
+        if inst.licence.official_wording {
+            "official wording"
+        } else {
+            "paraphrased"
+        },
+    )
 }

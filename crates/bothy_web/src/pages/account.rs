@@ -18,9 +18,21 @@ use bothy_domain::model::Patient;
 struct PatientHome {
     chrome: Chrome,
     patient: Patient,
+    due: Vec<bothy_app::measures::DueMeasure>,
+    saved: bool,
 }
 
-pub async fn patient_home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+#[derive(serde::Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub async fn patient_home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HomeQuery>,
+) -> Result<Response, WebError> {
     let Actor::Patient(p) = &ctx.actor else {
         return Err(AppError::Forbidden.into());
     };
@@ -28,9 +40,13 @@ pub async fn patient_home(State(state): State<AppState>, ctx: Ctx) -> Result<Res
         .app
         .view_patient(&ctx.actor, p.id, &ctx.request)
         .await?;
+    let due = state.app.due_measures(&ctx.actor).await?;
+    let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     Ok(page(&PatientHome {
-        chrome: Chrome::for_ctx(&state, &ctx, "Home").await?,
+        chrome,
         patient,
+        due,
+        saved: q.saved.is_some(),
     }))
 }
 

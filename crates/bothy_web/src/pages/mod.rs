@@ -1,6 +1,7 @@
 //! Server-rendered pages, one module per area.
 
 pub mod account;
+pub mod measures;
 pub mod public;
 pub mod signin;
 pub mod staff;

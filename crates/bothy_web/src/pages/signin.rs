@@ -118,7 +118,7 @@ pub async fn sign_in(
         }
         Err(AppError::SignInRefused) => {
             let errors = vec![FieldError {
-                field: "email",
+                field: "email".into(),
                 message: AppError::SignInRefused.to_string(),
             }];
             sign_in_page(&state, &ctx, form.email.chars().take(254).collect(), errors).await
@@ -195,7 +195,7 @@ pub async fn code(
                 &state,
                 &ctx,
                 vec![FieldError {
-                    field: "code",
+                    field: "code".into(),
                     message: AppError::SignInRefused.to_string(),
                 }],
             )

@@ -8,9 +8,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use bothy_app::AppError;
+use bothy_app::measures::{History, PatientMeasures};
 use bothy_app::records::{ServiceFigures, StaffHome};
 use bothy_domain::PatientId;
-use bothy_domain::model::{Patient, StaffMember};
+use bothy_domain::model::StaffMember;
 use bothy_domain::role::Role;
 
 #[derive(Template)]
@@ -32,7 +33,86 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
 #[template(path = "staff_patient.html")]
 struct PatientPage {
     chrome: Chrome,
-    patient: Patient,
+    m: PatientMeasures,
+    flags: Vec<(String, String)>,
+    charts: Vec<ChartView>,
+}
+
+struct RowView {
+    date: String,
+    score: String,
+    band: String,
+    prorated: bool,
+    /// The answer to each risk item, and whether it signalled risk.
+    risk_answers: Vec<(String, bool)>,
+    answers: String,
+}
+
+struct ChartView {
+    id: String,
+    history: History,
+    svg: String,
+    risk_columns: Vec<u16>,
+    rows: Vec<RowView>,
+}
+
+/// A time as people in the UK read it, e.g. "2026-11-17 10:00".
+fn uk_time(t: bothy_domain::time::Timestamp) -> String {
+    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn chart_view(history: History) -> ChartView {
+    let inst = &history.instrument;
+    let id = format!("chart-{}", inst.id);
+    let risk_columns: Vec<u16> = inst.risk_items.iter().map(|r| r.item).collect();
+    let rows = history
+        .responses
+        .iter()
+        .rev()
+        .map(|r| RowView {
+            date: uk_time(r.submitted_at),
+            score: crate::pages::measures::score_text(r.total),
+            band: r.band.clone().unwrap_or_default(),
+            prorated: r.prorated,
+            risk_answers: risk_columns
+                .iter()
+                .map(|n| {
+                    let a = r
+                        .answers
+                        .get(usize::from(*n).saturating_sub(1))
+                        .copied()
+                        .flatten();
+                    (
+                        a.map(|v| v.to_string())
+                            .unwrap_or_else(|| "not answered".into()),
+                        r.risk_items.contains(n),
+                    )
+                })
+                .collect(),
+            answers: r
+                .answers
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    format!(
+                        "{}: {}",
+                        i + 1,
+                        a.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let svg = crate::chart::measure_chart(inst, &history.responses, &id);
+    ChartView {
+        id,
+        history,
+        svg,
+        risk_columns,
+        rows,
+    }
 }
 
 /// A malformed id answers exactly like a missing record.
@@ -45,12 +125,23 @@ pub async fn patient(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let patient = state
+    let m = state
         .app
-        .view_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .patient_measures(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
-    let chrome = Chrome::for_ctx(&state, &ctx, &patient.full_name()).await?;
-    Ok(page(&PatientPage { chrome, patient }))
+    let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
+    let flags = m
+        .open_risk_flags
+        .iter()
+        .map(|f| (f.reason.clone(), uk_time(f.raised_at)))
+        .collect();
+    let charts = m.histories.clone().into_iter().map(chart_view).collect();
+    Ok(page(&PatientPage {
+        chrome,
+        m,
+        flags,
+        charts,
+    }))
 }
 
 #[derive(Template)]

@@ -7,12 +7,16 @@ use crate::both_dbs;
 use crate::helpers::{Client, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, header};
-use bothy_app::policy::Access;
+use bothy_app::measures::Submission;
+use bothy_app::policy::{Access, Actor, PatientActor};
 use bothy_app::{AppError, RequestContext};
-use bothy_domain::model::Patient;
+use bothy_domain::ids::ResponseId;
+use bothy_domain::model::{Patient, ResponseSource};
 use bothy_domain::role::{ApiPermission, Role};
 use bothy_domain::{PatientId, ServiceId};
 use bothy_web::RouteSpec;
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 both_dbs!(every_route_answers_every_caller_as_the_table_says);
@@ -38,6 +42,7 @@ enum Caller {
     OtherPatient,
     /// Administrator and clinical lead of another service, asking about this service's patient.
     OtherServiceStaff,
+    /// An API client holding patient.read and measures.write.
     ApiPatientRead,
     ApiReportsRead,
     /// An API client, once holding both permissions, whose token was revoked.
@@ -78,8 +83,8 @@ const CALLERS: [Caller; 16] = [
 ///   clinical lead, `mo` moderator, `ay` analyst;
 /// - `pa` patient (their own record), `po` patient (someone else's record);
 /// - `os` admin and clinical lead of another service (this service's patient);
-/// - API clients: `ap` patient.read, `ar` reports.read only, `ax` revoked,
-///   `ao` another service's client.
+/// - API clients: `ap` patient.read and measures.write, `ar` reports.read
+///   only, `ax` revoked, `ao` another service's client.
 ///
 /// Routes without a patient in the path act on the caller's own service, so
 /// staff and API clients of another service may use them for their own.
@@ -105,6 +110,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/account",               ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("POST", "/account/password",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("GET",  "/home",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/measures/responses/{response}", ".  .  | .  .  .  .  .  .  .  | Y  .  | .  | .  .  .  ."),
     ("GET",  "/staff",                 ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("POST", "/staff/service",         ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/patients/{id}",   ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
@@ -114,6 +122,17 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/api/v1/reports/summary",".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  Y  .  Y"),
     ("GET",  "/fhir/metadata",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("GET",  "/fhir/Patient/{id}",     ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/Questionnaire",    "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/fhir/Questionnaire/{instrument}",
+                                       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("POST", "/fhir/QuestionnaireResponse",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/QuestionnaireResponse",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/QuestionnaireResponse/{response}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/Observation/{observation}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
 ];
 
 /// Routes that change whom the session belongs to when they succeed: each
@@ -126,6 +145,34 @@ const ENDS_SESSION: (&str, &str) = ("POST", "/sign-out");
 
 fn is(spec: &RouteSpec, (method, path): (&str, &str)) -> bool {
     spec.method.as_str() == method && spec.path == path
+}
+
+/// FHIR routes about one patient's measures: the caller's target patient
+/// (named in the body, the query or through a response of theirs).
+const FHIR_MEASURES: [(&str, &str); 4] = [
+    ("POST", "/fhir/QuestionnaireResponse"),
+    ("GET", "/fhir/QuestionnaireResponse"),
+    ("GET", "/fhir/QuestionnaireResponse/{response}"),
+    ("GET", "/fhir/Observation/{observation}"),
+];
+
+fn is_fhir_measures(spec: &RouteSpec) -> bool {
+    FHIR_MEASURES.iter().any(|r| is(spec, *r))
+}
+
+/// Whether the route's answer is about the caller's target patient.
+fn about_patient(spec: &RouteSpec) -> bool {
+    spec.path.contains("{id}") || is_fhir_measures(spec)
+}
+
+/// Whether `body` names `patient`: FHIR resources reference the patient by
+/// id; pages show their name.
+fn names(spec: &RouteSpec, body: &str, patient: &Patient) -> bool {
+    if is_fhir_measures(spec) {
+        body.contains(&format!("Patient/{}", patient.id))
+    } else {
+        body.contains(patient.given_name.as_str())
+    }
 }
 
 /// The expected row of every route, in route order. Fails if a route has no
@@ -241,6 +288,8 @@ struct World {
     token_reports_read: String,
     token_revoked: String,
     token_other_service: String,
+    /// A PHQ-9 response of each patient a caller may target, by patient id.
+    responses: BTreeMap<String, String>,
 }
 
 const NEW_PASSWORD: &str = "a fresh and long password";
@@ -351,9 +400,13 @@ impl World {
                     .unwrap()
             }
         };
-        let token_patient_read = api(demo_service, "Records feed", &[ApiPermission::PatientRead])
-            .await
-            .token;
+        let token_patient_read = api(
+            demo_service,
+            "Records feed",
+            &[ApiPermission::PatientRead, ApiPermission::MeasuresWrite],
+        )
+        .await
+        .token;
         let token_reports_read = api(demo_service, "Reports feed", &[ApiPermission::ReportsRead])
             .await
             .token;
@@ -362,6 +415,32 @@ impl World {
         let token_other_service = api(other.id, "Elsewhere feed", &ApiPermission::ALL)
             .await
             .token;
+
+        // A response of each patient a caller may target, for the FHIR reads.
+        let mut responses = BTreeMap::new();
+        for id in [&t.demo.patients[0].id, &on_caseload, &off_caseload] {
+            let p = demo_patients
+                .iter()
+                .find(|p| &p.id.to_string() == id)
+                .unwrap();
+            let actor = Actor::Patient(PatientActor {
+                id: p.id,
+                service_id: p.service_id,
+                name: p.full_name(),
+            });
+            let submission = Submission {
+                instrument_id: "phq9".into(),
+                version: None,
+                answers: vec![Some(0); 9],
+                idempotency_key: "matrix-seed".into(),
+                source: ResponseSource::Web,
+            };
+            let done = app
+                .submit_measure(&actor, p.id, submission, &ctx())
+                .await
+                .unwrap();
+            responses.insert(id.clone(), done.response.id.to_string());
+        }
 
         Self {
             t,
@@ -375,6 +454,7 @@ impl World {
             token_reports_read,
             token_revoked: revoked.token,
             token_other_service,
+            responses,
         }
     }
 
@@ -489,6 +569,8 @@ impl World {
                 .collect()
         };
         match spec.path {
+            // Saving unfinished answers: the one measure post that needs no answers.
+            "/measures/{instrument}" => f(&[("action", "save")]),
             "/staff/service" => {
                 let slug = if caller == Caller::OtherServiceStaff {
                     "elsewhere"
@@ -548,10 +630,7 @@ impl World {
         spec: &RouteSpec,
         token: &str,
     ) -> Resp {
-        let path = spec
-            .path
-            .replace("{id}", &self.target(caller))
-            .replace("{token}", token);
+        let path = self.path(spec, &self.target(caller), token);
         let bearer = self.bearer(caller);
         if spec.method == Method::GET {
             let headers: Vec<(&str, &str)> = bearer
@@ -559,6 +638,32 @@ impl World {
                 .map(|b| ("authorization", b.as_str()))
                 .collect();
             return c.get_with(&path, &headers).await;
+        }
+        if let (Some(b), true) = (&bearer, is(spec, ("POST", "/fhir/QuestionnaireResponse"))) {
+            // A valid PHQ-9 for the target, as a FHIR client would send it.
+            let inst = self.t.app.instrument("phq9").unwrap();
+            let items: Vec<serde_json::Value> = inst
+                .items
+                .iter()
+                .map(|i| json!({ "linkId": i.loinc, "answer": [{ "valueInteger": 0 }] }))
+                .collect();
+            let body = json!({
+                "resourceType": "QuestionnaireResponse",
+                "status": "completed",
+                "identifier": { "value": format!("matrix-{col}") },
+                "subject": { "reference": format!("Patient/{}", self.target(caller)) },
+                "questionnaire": format!("{}/fhir/Questionnaire/phq9", self.t.app.settings.public_url),
+                "item": items,
+            });
+            return c
+                .send(
+                    Request::post(&path)
+                        .header(header::AUTHORIZATION, b)
+                        .header(header::CONTENT_TYPE, "application/fhir+json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await;
         }
         let mut fields = self.form_fields(caller, col, spec, token).await;
         let mut req = Request::builder().method(spec.method.clone()).uri(&path);
@@ -581,6 +686,27 @@ impl World {
                 .unwrap(),
         )
         .await
+    }
+
+    /// The path of `spec` about `patient`: their id, a response of theirs
+    /// (a random id for anyone else), or a search for them.
+    fn path(&self, spec: &RouteSpec, patient: &str, token: &str) -> String {
+        let response = self
+            .responses
+            .get(patient)
+            .cloned()
+            .unwrap_or_else(|| ResponseId::random().to_string());
+        let mut path = spec
+            .path
+            .replace("{id}", patient)
+            .replace("{token}", token)
+            .replace("{instrument}", "phq9")
+            .replace("{response}", &response)
+            .replace("{observation}", &response);
+        if is(spec, ("GET", "/fhir/QuestionnaireResponse")) {
+            path.push_str(&format!("?subject=Patient/{patient}"));
+        }
+        path
     }
 
     /// What the response means. An enrolment that succeeds sends the new
@@ -644,8 +770,8 @@ async fn every_route_answers_every_caller_as_the_table_says(t: TestApp) {
                     r.location()
                 ));
             }
-            if spec.path.contains("{id}") {
-                let named = r.body.contains(target.given_name.as_str());
+            if about_patient(spec) {
+                let named = names(spec, &r.body, &target);
                 if got == Seen::Allowed && !named {
                     wrong.push(format!(
                         "{cell}: allowed, but the answer is not about the patient asked for"
@@ -668,7 +794,7 @@ async fn every_route_answers_every_caller_as_the_table_says(t: TestApp) {
         // A refusal never tells whether the record exists: a real patient the
         // caller may not see answers exactly like an id that names nobody.
         for (spec, row) in routes.iter().zip(&expected) {
-            if !spec.path.contains("{id}") || row[col] != Seen::Refused {
+            if !about_patient(spec) || spec.method != Method::GET || row[col] != Seen::Refused {
                 continue;
             }
             let cell = format!("{caller:?} {} {}", spec.method, spec.path);
@@ -679,10 +805,10 @@ async fn every_route_answers_every_caller_as_the_table_says(t: TestApp) {
                 .map(|b| ("authorization", b.as_str()))
                 .collect();
             let real = main
-                .get_with(&spec.path.replace("{id}", &w.target(caller)), &headers)
+                .get_with(&w.path(spec, &w.target(caller), &token), &headers)
                 .await;
             let none = main
-                .get_with(&spec.path.replace("{id}", &missing), &headers)
+                .get_with(&w.path(spec, &missing, &token), &headers)
                 .await;
             if (real.status, real.location(), without_request_id(&real))
                 != (none.status, none.location(), without_request_id(&none))

@@ -9,6 +9,8 @@ mod audit;
 mod authz_matrix;
 mod bad_input;
 mod enrolment;
+mod fhir_measures;
+mod measures;
 mod pages;
 mod schema;
 mod sign_in;

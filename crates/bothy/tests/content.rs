@@ -1,0 +1,126 @@
+//! `bothy content check` end to end: the built-in instruments, and a
+//! deployment's directory with a good and a broken file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PHQ9: &str = include_str!("../../../content/instruments/phq9.toml");
+const GAD7: &str = include_str!("../../../content/instruments/gad7.toml");
+
+fn bothy(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bothy"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("BOTHY_CONFIG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BOTHY__") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("run bothy")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn content_check_passes_on_the_built_in_instruments() {
+    let dir = fresh_dir("content-builtin");
+    let out = bothy(&dir, &["content", "check"], &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{out:?}");
+    for id in [
+        "phq9", "gad7", "phq2", "gad2", "wsas", "phq15", "isi", "pdss", "ocir", "spin", "minispin",
+        "iesr", "pcl5", "epds", "core10", "swemwbs", "mi", "shai", "mood",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "no line for {id} in\n{text}"
+        );
+    }
+    let phq9 = text.lines().find(|l| l.starts_with("phq9 ")).unwrap();
+    assert!(
+        phq9.contains("version 2026.11.1")
+            && phq9.contains(" 9 items")
+            && phq9.contains("official wording")
+            && phq9.contains("2 defaults to check"),
+        "{phq9}"
+    );
+    let spin = text.lines().find(|l| l.starts_with("spin ")).unwrap();
+    assert!(spin.contains("paraphrased"), "{spin}");
+    assert!(
+        text.contains("19 instruments checked: no problems found."),
+        "{text}"
+    );
+}
+
+#[test]
+fn content_check_reports_a_broken_deployment_file_by_name_and_field() {
+    let dir = fresh_dir("content-deployment");
+    let instruments = dir.join("local-instruments");
+    std::fs::create_dir_all(&instruments).unwrap();
+    // A valid replacement applies...
+    std::fs::write(
+        instruments.join("phq9.toml"),
+        PHQ9.replace("version = \"2026.11.1\"", "version = \"local-2\""),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bothy.toml"),
+        "[content]\ninstruments_dir = 'local-instruments'\n",
+    )
+    .unwrap();
+    let out = bothy(&dir, &["content", "check"], &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{out:?}");
+    let phq9 = text.lines().find(|l| l.starts_with("phq9 ")).unwrap();
+    assert!(
+        phq9.contains("version local-2")
+            && phq9.contains("replaced by")
+            && phq9.contains("phq9.toml"),
+        "{phq9}"
+    );
+
+    // ...and a broken one is named with its field, failing the check.
+    std::fs::write(
+        instruments.join("gad7.toml"),
+        GAD7.replace("value = 8", "value = 22"),
+    )
+    .unwrap();
+    let out = bothy(&dir, &["content", "check"], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let error = text
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in\n{text}"));
+    assert!(
+        error.contains("gad7.toml: caseness.value: 22 is outside the total range 0 to 21"),
+        "{error}"
+    );
+    assert!(text.contains("1 problem found"), "{text}");
+
+    // The directory can also come from the environment.
+    let out = bothy(
+        &dir,
+        &["content", "check"],
+        &[("BOTHY__CONTENT__INSTRUMENTS_DIR", "/no/such/instruments")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stdout(&out).contains("content.instruments_dir"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,417 @@
+//! Completing and reading validated measures. A submission is scored, stored,
+//! audited and, if an item signals risk, flagged, all in one transaction.
+
+use crate::policy::{Permission, can_view_patient};
+use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
+use bothy_domain::PatientId;
+use bothy_domain::ids::{ResponseId, RiskFlagId};
+use bothy_domain::instruments::Instrument;
+use bothy_domain::instruments::score::{ScoreError, score};
+use bothy_domain::model::{MeasureResponse, Patient, ResponseSource, RiskFlag};
+use bothy_domain::role::ApiPermission;
+use bothy_domain::time::Timestamp;
+
+/// A completed form or QuestionnaireResponse, before scoring.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub instrument_id: String,
+    /// The instrument version the person saw, if the sender says; a version
+    /// that no longer exists is refused rather than scored by today's rules.
+    pub version: Option<String>,
+    pub answers: Vec<Option<i32>>,
+    pub idempotency_key: String,
+    pub source: ResponseSource,
+}
+
+/// A stored response; `duplicate` when the same submission arrived before.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub response: MeasureResponse,
+    pub duplicate: bool,
+}
+
+/// Which of a patient's responses a search wants: submitted in [from, to),
+/// in time order (or newest first), at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseWindow {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub newest_first: bool,
+    pub limit: i64,
+}
+
+/// A measure the patient is asked to complete now.
+#[derive(Debug, Clone)]
+pub struct DueMeasure {
+    pub instrument_id: String,
+    pub short_name: String,
+    pub name: String,
+    pub last_completed: Option<Timestamp>,
+    pub has_draft: bool,
+}
+
+/// One instrument's history for one patient, oldest first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub instrument: Instrument,
+    pub responses: Vec<MeasureResponse>,
+}
+
+/// Everything the staff patient page shows about measures.
+#[derive(Debug, Clone)]
+pub struct PatientMeasures {
+    pub patient: Patient,
+    pub histories: Vec<History>,
+    pub open_risk_flags: Vec<RiskFlag>,
+}
+
+/// Turns a scoring error into messages next to the right question.
+fn score_errors(inst: &Instrument, e: ScoreError) -> AppError {
+    match e {
+        ScoreError::WrongNumberOfAnswers { expected, got } => AppError::field(
+            "answers",
+            format!(
+                "{} has {expected} questions but {got} answers were sent",
+                inst.short_name
+            ),
+        ),
+        ScoreError::NotAnOption { item, value, .. } => AppError::field(
+            format!("item-{item}"),
+            format!("Question {item}: {value} is not one of its answers"),
+        ),
+        ScoreError::Incomplete { missing, .. } => AppError::Invalid(
+            missing
+                .iter()
+                .map(|n| FieldError {
+                    field: format!("item-{n}"),
+                    message: format!("Answer question {n}"),
+                })
+                .collect(),
+        ),
+        ScoreError::NoConversion { .. } => AppError::internal(e),
+    }
+}
+
+impl App {
+    pub fn instrument(&self, id: &str) -> Result<&Instrument, AppError> {
+        self.catalogue.get(id).ok_or(AppError::NotFound)
+    }
+
+    /// Whether `actor` may record answers for `patient`: the patient themself,
+    /// their clinicians, or an API client allowed to write measures.
+    fn may_submit_for(actor: &Actor, patient: &Patient) -> bool {
+        match actor {
+            Actor::Patient(p) => p.id == patient.id,
+            Actor::Staff(_) => can_view_patient(actor, patient),
+            Actor::Api(a) => {
+                a.service_id == patient.service_id
+                    && a.permissions.contains(&ApiPermission::MeasuresWrite)
+            }
+            _ => false,
+        }
+    }
+
+    pub async fn submit_measure(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        sub: Submission,
+        ctx: &RequestContext,
+    ) -> Result<Submitted, AppError> {
+        let inst = self.catalogue.get(&sub.instrument_id).ok_or_else(|| {
+            AppError::field(
+                "instrument",
+                format!("There is no measure called {:?}", sub.instrument_id),
+            )
+        })?;
+        if let Some(v) = &sub.version
+            && v != &inst.version
+        {
+            return Err(AppError::field(
+                "version",
+                format!(
+                    "{} version {v:?} no longer exists; the current version is {}",
+                    inst.short_name, inst.version
+                ),
+            ));
+        }
+        let key = sub.idempotency_key.trim();
+        if key.is_empty() || key.len() > 100 {
+            return Err(AppError::field(
+                "idempotency_key",
+                "Each submission needs a key of 1 to 100 characters",
+            ));
+        }
+        let scored = score(inst, &sub.answers).map_err(|e| score_errors(inst, e))?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let patient = tx
+            .patient(patient_id)
+            .await?
+            .filter(|p| Self::may_submit_for(actor, p))
+            .ok_or(AppError::NotFound)?;
+        if let Some(existing) = tx.measure_response_by_key(patient_id, key).await? {
+            tx.rollback().await?;
+            return Ok(Submitted {
+                response: existing,
+                duplicate: true,
+            });
+        }
+        let (kind, by) = match actor {
+            Actor::Patient(p) => ("patient", Some(p.id.to_string())),
+            Actor::Staff(s) => ("staff", Some(s.id.to_string())),
+            Actor::Api(a) => ("api_client", Some(a.id.to_string())),
+            _ => ("system", None),
+        };
+        let response = MeasureResponse {
+            id: ResponseId::random(),
+            patient_id,
+            service_id: patient.service_id,
+            instrument_id: inst.id.clone(),
+            instrument_version: inst.version.clone(),
+            answers: sub.answers.clone(),
+            total: scored.total,
+            raw_total: scored.raw_total,
+            band: scored.band.clone(),
+            at_caseness: scored.at_caseness,
+            prorated: scored.prorated,
+            risk_items: scored.risk_items.clone(),
+            source: sub.source,
+            idempotency_key: key.to_string(),
+            submitted_at: now,
+            submitted_by_kind: kind.to_string(),
+            submitted_by_id: by,
+        };
+        tx.insert_measure_response(&response).await?;
+        let event = AuditEvent::new("measure.submitted", "direct_care")
+            .patient(patient_id)
+            .service(patient.service_id)
+            .detail(format!("{} response {}", inst.id, response.id));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        // Risk answers are flagged in the same transaction as the answers:
+        // there is never a stored risk answer without its flag.
+        for item in &scored.risk_items {
+            let answer = sub
+                .answers
+                .get(usize::from(*item).saturating_sub(1))
+                .copied()
+                .flatten();
+            let label = inst
+                .items
+                .get(usize::from(*item).saturating_sub(1))
+                .and_then(|it| {
+                    inst.options_for(it)
+                        .iter()
+                        .find(|o| Some(o.score) == answer)
+                })
+                .map(|o| o.label.clone())
+                .unwrap_or_default();
+            let flag = RiskFlag {
+                id: RiskFlagId::random(),
+                patient_id,
+                service_id: patient.service_id,
+                source_kind: "measure_response".into(),
+                source_id: response.id.to_string(),
+                reason: format!(
+                    "{} question {item} answered {} ({label})",
+                    inst.short_name,
+                    answer.unwrap_or_default()
+                ),
+                raised_at: now,
+            };
+            tx.insert_risk_flag(&flag).await?;
+            let event = AuditEvent::new("risk_flag.raised", "direct_care")
+                .patient(patient_id)
+                .service(patient.service_id)
+                .detail(format!("flag {} from response {}", flag.id, response.id));
+            self.audit(&mut tx, actor, ctx, event).await?;
+        }
+        tx.delete_draft(patient_id, &inst.id).await?;
+        tx.commit().await?;
+        Ok(Submitted {
+            response,
+            duplicate: false,
+        })
+    }
+
+    /// Keeps a patient's unfinished answers so they can come back to them.
+    pub async fn save_measure_draft(
+        &self,
+        actor: &Actor,
+        instrument_id: &str,
+        answers: &[Option<i32>],
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let Actor::Patient(p) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let inst = self.instrument(instrument_id)?;
+        if answers.len() != inst.items.len() {
+            return Err(AppError::field(
+                "answers",
+                "The form does not match this measure",
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.save_draft(p.id, &inst.id, answers, self.clock.now())
+            .await?;
+        let event = AuditEvent::new("measure.draft_saved", "direct_care")
+            .patient(p.id)
+            .detail(inst.id.clone());
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The signed-in patient's saved answers for an instrument, if any.
+    pub async fn measure_draft(
+        &self,
+        actor: &Actor,
+        instrument_id: &str,
+    ) -> Result<Option<Vec<Option<i32>>>, AppError> {
+        let Actor::Patient(p) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let mut tx = self.store.read().await?;
+        let draft = tx.draft(p.id, instrument_id).await?;
+        tx.rollback().await?;
+        Ok(draft)
+    }
+
+    /// Routine measures the patient has not completed within the interval.
+    pub async fn due_measures(&self, actor: &Actor) -> Result<Vec<DueMeasure>, AppError> {
+        let Actor::Patient(p) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let last = tx.last_completed(p.id).await?;
+        let mut due = Vec::new();
+        for id in &self.settings.routine_measures {
+            let Some(inst) = self.catalogue.get(id) else {
+                continue;
+            };
+            let last_completed = last.iter().find(|(i, _)| i == id).map(|(_, t)| *t);
+            let is_due = last_completed.is_none_or(|t| {
+                now.duration_since(t).as_secs() >= self.settings.measure_interval.as_secs() as i64
+            });
+            if is_due {
+                let has_draft = tx.draft(p.id, id).await?.is_some();
+                due.push(DueMeasure {
+                    instrument_id: inst.id.clone(),
+                    short_name: inst.short_name.clone(),
+                    name: inst.name.clone(),
+                    last_completed,
+                    has_draft,
+                });
+            }
+        }
+        tx.rollback().await?;
+        Ok(due)
+    }
+
+    /// One response and its instrument, for whoever may see the patient. Audited.
+    pub async fn view_response(
+        &self,
+        actor: &Actor,
+        id: ResponseId,
+        ctx: &RequestContext,
+    ) -> Result<(MeasureResponse, &Instrument), AppError> {
+        let mut tx = self.store.begin().await?;
+        let response = tx.measure_response(id).await?.ok_or(AppError::NotFound)?;
+        let patient = tx
+            .patient(response.patient_id)
+            .await?
+            .filter(|p| can_view_patient(actor, p))
+            .ok_or(AppError::NotFound)?;
+        let event = AuditEvent::new("measure.read", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id);
+        self.audit(&mut tx, actor, ctx, event.detail(format!("response {id}")))
+            .await?;
+        tx.commit().await?;
+        let inst = self.instrument(&response.instrument_id)?;
+        Ok((response, inst))
+    }
+
+    /// A patient's responses in a time window, for FHIR search. Audited.
+    pub async fn search_responses(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        window: ResponseWindow,
+        ctx: &RequestContext,
+    ) -> Result<Vec<MeasureResponse>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let patient = tx
+            .patient(patient_id)
+            .await?
+            .filter(|p| can_view_patient(actor, p))
+            .ok_or(AppError::NotFound)?;
+        let responses = tx
+            .measure_responses(
+                patient_id,
+                window.from,
+                window.to,
+                window.newest_first,
+                window.limit,
+            )
+            .await?;
+        let event = AuditEvent::new("measure.search", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id);
+        self.audit(
+            &mut tx,
+            actor,
+            ctx,
+            event.detail(format!("{} responses", responses.len())),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(responses)
+    }
+
+    /// Every measure a patient has completed, by instrument, with open risk
+    /// flags: what the staff patient page shows. Audited.
+    pub async fn patient_measures(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<PatientMeasures, AppError> {
+        let patient = self.view_patient(actor, patient_id, ctx).await?;
+        let mut tx = self.store.read().await?;
+        let responses = tx
+            .measure_responses(patient_id, None, None, false, 10_000)
+            .await?;
+        let open_risk_flags = tx.open_risk_flags(patient_id).await?;
+        tx.rollback().await?;
+        let mut histories: Vec<History> = Vec::new();
+        for r in responses {
+            match histories
+                .iter_mut()
+                .find(|h| h.instrument.id == r.instrument_id)
+            {
+                Some(h) => h.responses.push(r),
+                None => {
+                    if let Some(inst) = self.catalogue.get(&r.instrument_id) {
+                        histories.push(History {
+                            instrument: inst.clone(),
+                            responses: vec![r],
+                        });
+                    }
+                }
+            }
+        }
+        Ok(PatientMeasures {
+            patient,
+            histories,
+            open_risk_flags,
+        })
+    }
+
+    /// Whether a staff actor may see measures at all (for navigation).
+    pub fn sees_measures(actor: &Actor) -> bool {
+        matches!(actor, Actor::Staff(s) if s.has(Permission::AllPatients) || s.has(Permission::OwnCaseload))
+    }
+}

@@ -1,0 +1,245 @@
+//! Measure responses, drafts and risk flags.
+
+use crate::services::parse;
+use crate::{StoreError, Tx};
+use bothy_domain::PatientId;
+use bothy_domain::ids::ResponseId;
+use bothy_domain::model::{MeasureResponse, ResponseSource, RiskFlag};
+use bothy_domain::time::{Timestamp, from_millis, to_millis};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const RESPONSE_COLUMNS: &str = "id, patient_id, service_id, instrument_id, instrument_version, answers, total, \
+     raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
+     submitted_by_kind, submitted_by_id";
+
+fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
+}
+
+fn response(r: &AnyRow) -> Result<MeasureResponse, StoreError> {
+    let source: String = r.try_get("source")?;
+    Ok(MeasureResponse {
+        id: parse(&r.try_get::<String, _>("id")?, "response id")?,
+        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        instrument_id: r.try_get("instrument_id")?,
+        instrument_version: r.try_get("instrument_version")?,
+        answers: json(&r.try_get::<String, _>("answers")?, "answers")?,
+        total: r.try_get("total")?,
+        raw_total: r.try_get::<Option<i64>, _>("raw_total")?.map(|v| v as i32),
+        band: r.try_get("band")?,
+        at_caseness: r.try_get::<Option<i64>, _>("at_caseness")?.map(|v| v != 0),
+        prorated: r.try_get::<i64, _>("prorated")? != 0,
+        risk_items: json(&r.try_get::<String, _>("risk_items")?, "risk items")?,
+        source: ResponseSource::parse(&source)
+            .ok_or_else(|| StoreError::corrupt(format!("source {source:?}")))?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        submitted_at: from_millis(r.try_get("submitted_at")?),
+        submitted_by_kind: r.try_get("submitted_by_kind")?,
+        submitted_by_id: r.try_get("submitted_by_id")?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+impl Tx {
+    /// Stores a scored response. A second response with the same
+    /// idempotency key for the same patient is refused by constraint
+    /// (`measure_responses` unique), which callers treat as a duplicate.
+    pub async fn insert_measure_response(&mut self, m: &MeasureResponse) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO measure_responses (id, patient_id, service_id, instrument_id, instrument_version, answers, \
+             total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
+             submitted_by_kind, submitted_by_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(m.id.to_string())
+        .bind(m.patient_id.to_string())
+        .bind(m.service_id.to_string())
+        .bind(&m.instrument_id)
+        .bind(&m.instrument_version)
+        .bind(to_json(&m.answers))
+        .bind(m.total)
+        .bind(m.raw_total.map(i64::from))
+        .bind(m.band.clone())
+        .bind(m.at_caseness.map(i64::from))
+        .bind(i64::from(m.prorated))
+        .bind(to_json(&m.risk_items))
+        .bind(m.source.as_str())
+        .bind(&m.idempotency_key)
+        .bind(to_millis(m.submitted_at))
+        .bind(&m.submitted_by_kind)
+        .bind(m.submitted_by_id.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn measure_response(
+        &mut self,
+        id: ResponseId,
+    ) -> Result<Option<MeasureResponse>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE id = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(response).transpose()
+    }
+
+    pub async fn measure_response_by_key(
+        &mut self,
+        patient: PatientId,
+        key: &str,
+    ) -> Result<Option<MeasureResponse>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 AND idempotency_key = $2"
+        ));
+        let row = sqlx::query(sql)
+            .bind(patient.to_string())
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(response).transpose()
+    }
+
+    /// A patient's responses, oldest first, optionally within [from, to).
+    pub async fn measure_responses(
+        &mut self,
+        patient: PatientId,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        newest_first: bool,
+        limit: i64,
+    ) -> Result<Vec<MeasureResponse>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 \
+             AND submitted_at >= $2 AND submitted_at < $3 ORDER BY submitted_at {}, id LIMIT $4",
+            if newest_first { "DESC" } else { "ASC" }
+        ));
+        let rows = sqlx::query(sql)
+            .bind(patient.to_string())
+            .bind(from.map(to_millis).unwrap_or(i64::MIN))
+            .bind(to.map(to_millis).unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(response).collect()
+    }
+
+    /// When each instrument was last completed by a patient.
+    pub async fn last_completed(
+        &mut self,
+        patient: PatientId,
+    ) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT instrument_id, MAX(submitted_at) AS at FROM measure_responses WHERE patient_id = $1 \
+             GROUP BY instrument_id",
+        )
+        .bind(patient.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("instrument_id")?, from_millis(r.try_get("at")?))))
+            .collect()
+    }
+
+    pub async fn save_draft(
+        &mut self,
+        patient: PatientId,
+        instrument: &str,
+        answers: &[Option<i32>],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO measure_drafts (patient_id, instrument_id, answers, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (patient_id, instrument_id) DO UPDATE SET answers = excluded.answers, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(patient.to_string())
+        .bind(instrument)
+        .bind(to_json(&answers))
+        .bind(to_millis(now))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn draft(
+        &mut self,
+        patient: PatientId,
+        instrument: &str,
+    ) -> Result<Option<Vec<Option<i32>>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT answers FROM measure_drafts WHERE patient_id = $1 AND instrument_id = $2",
+        )
+        .bind(patient.to_string())
+        .bind(instrument)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| json(&r.try_get::<String, _>("answers")?, "draft answers"))
+            .transpose()
+    }
+
+    pub async fn delete_draft(
+        &mut self,
+        patient: PatientId,
+        instrument: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM measure_drafts WHERE patient_id = $1 AND instrument_id = $2")
+            .bind(patient.to_string())
+            .bind(instrument)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_risk_flag(&mut self, f: &RiskFlag) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO risk_flags (id, patient_id, service_id, source_kind, source_id, reason, raised_at, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
+        )
+        .bind(f.id.to_string())
+        .bind(f.patient_id.to_string())
+        .bind(f.service_id.to_string())
+        .bind(&f.source_kind)
+        .bind(&f.source_id)
+        .bind(&f.reason)
+        .bind(to_millis(f.raised_at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Open risk flags about a patient, newest first.
+    pub async fn open_risk_flags(
+        &mut self,
+        patient: PatientId,
+    ) -> Result<Vec<RiskFlag>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, patient_id, service_id, source_kind, source_id, reason, raised_at FROM risk_flags \
+             WHERE patient_id = $1 AND status = 'open' ORDER BY raised_at DESC, id",
+        )
+        .bind(patient.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RiskFlag {
+                    id: parse(&r.try_get::<String, _>("id")?, "risk flag id")?,
+                    patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+                    service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+                    source_kind: r.try_get("source_kind")?,
+                    source_id: r.try_get("source_id")?,
+                    reason: r.try_get("reason")?,
+                    raised_at: from_millis(r.try_get("raised_at")?),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,168 @@
+//! Server-rendered, accessible SVG charts of a measure over time: no script,
+//! presentation attributes only (the CSP forbids inline styles), a text
+//! summary for screen readers, and the table beside it holds every number.
+
+use bothy_domain::instruments::Instrument;
+use bothy_domain::model::MeasureResponse;
+use std::fmt::Write;
+
+const W: f64 = 640.0;
+const H: f64 = 240.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 36.0;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn fmt_score(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The chart for one instrument's responses (oldest first), with the
+/// caseness line and the reliable-change band around the first score.
+pub fn measure_chart(inst: &Instrument, responses: &[MeasureResponse], id: &str) -> String {
+    let (lo, hi) = (inst.total_min, inst.total_max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let plot_w = W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let y = |v: f64| TOP + plot_h * (1.0 - (v.clamp(lo, hi) - lo) / span);
+    let n = responses.len();
+    let x = |i: usize| {
+        if n <= 1 {
+            LEFT + plot_w / 2.0
+        } else {
+            LEFT + plot_w * i as f64 / (n - 1) as f64
+        }
+    };
+    let mut svg = String::new();
+    let desc = describe(inst, responses);
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-title {id}-desc" focusable="false"><title id="{id}-title">{} scores over time</title><desc id="{id}-desc">{}</desc>"#,
+        esc(&inst.short_name),
+        esc(&desc)
+    );
+    // Reliable-change band around the first score: changes inside it are not reliable.
+    if let (Some(rc), Some(first)) = (&inst.reliable_change, responses.first()) {
+        let top = y(first.total + rc.value);
+        let bottom = y(first.total - rc.value);
+        let _ = write!(
+            svg,
+            r##"<rect x="{LEFT}" y="{top:.1}" width="{plot_w}" height="{:.1}" fill="#e8f0f8"/>"##,
+            (bottom - top).max(0.0)
+        );
+    }
+    // Axes and gridlines at the range ends and middle.
+    for v in [lo, lo + span / 2.0, hi] {
+        let yy = y(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#b1b4b6" stroke-width="1"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#0b0c0c">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            yy + 4.0,
+            fmt_score(v)
+        );
+    }
+    if let Some(c) = &inst.caseness {
+        let yy = y(c.value);
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#b10e1e" stroke-width="2" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#b10e1e">clinical cut-off {}</text>"##,
+            W - RIGHT,
+            W - RIGHT,
+            yy - 4.0,
+            fmt_score(c.value)
+        );
+    }
+    let points: Vec<String> = responses
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("{:.1},{:.1}", x(i), y(r.total)))
+        .collect();
+    if n > 1 {
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#1d4f91" stroke-width="3"/>"##,
+            points.join(" ")
+        );
+    }
+    for (i, r) in responses.iter().enumerate() {
+        let risk = !r.risk_items.is_empty();
+        let _ = write!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{}" stroke="#0b0c0c" stroke-width="1"/>"##,
+            x(i),
+            y(r.total),
+            if risk { 7 } else { 5 },
+            if risk { "#b10e1e" } else { "#1d4f91" }
+        );
+    }
+    if let (Some(first), Some(last)) = (responses.first(), responses.last()) {
+        let date = |r: &MeasureResponse| bothy_domain::time::uk_date(r.submitted_at).to_string();
+        let _ = write!(
+            svg,
+            r##"<text x="{LEFT}" y="{:.1}" font-size="12" fill="#0b0c0c">{}</text>"##,
+            H - 10.0,
+            date(first)
+        );
+        if n > 1 {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#0b0c0c">{}</text>"##,
+                W - RIGHT,
+                H - 10.0,
+                date(last)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A sentence for screen readers: first and latest score and what changed.
+fn describe(inst: &Instrument, responses: &[MeasureResponse]) -> String {
+    let (Some(first), Some(last)) = (responses.first(), responses.last()) else {
+        return "No scores yet.".into();
+    };
+    let mut s = format!(
+        "{} scores, range {} to {}. First {}, latest {} from {} responses.",
+        inst.short_name,
+        fmt_score(inst.total_min),
+        fmt_score(inst.total_max),
+        fmt_score(first.total),
+        fmt_score(last.total),
+        responses.len()
+    );
+    if let Some(c) = &inst.caseness {
+        let _ = write!(s, " Clinical cut-off {}.", fmt_score(c.value));
+    }
+    if let Some(rc) = &inst.reliable_change {
+        let _ = write!(
+            s,
+            " A change of {} or more is reliable.",
+            fmt_score(rc.value)
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_and_formats() {
+        assert_eq!(super::esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+        assert_eq!(super::fmt_score(12.0), "12");
+        assert_eq!(super::fmt_score(2.3333), "2.33");
+    }
+}

@@ -1,0 +1,525 @@
+//! FHIR R4 endpoints for measures.
+//!
+//! - `GET /fhir/Questionnaire[?url=]` and `GET /fhir/Questionnaire/{id}`:
+//!   every instrument in the catalogue, public (they hold no patient data).
+//! - `POST /fhir/QuestionnaireResponse`: a completed response, scored and
+//!   stored by `App::submit_measure` (which flags risk answers in the same
+//!   transaction), for API clients holding `measures.write`.
+//! - `GET /fhir/QuestionnaireResponse/{id}`, `GET /fhir/Observation/{id}`
+//!   and `GET /fhir/QuestionnaireResponse?subject=`: for clients holding
+//!   `patient.read`. A patient the client may not see answers exactly like a
+//!   missing one: 404.
+//!
+//! Duplicates: `identifier.value` is the idempotency key, unique per patient.
+//! The same identifier with the same questionnaire and answers answers 200
+//! with the response already stored (so a client may safely retry); with
+//! different content it is refused with 409, since silently keeping either
+//! version would lose answers without anyone knowing.
+//!
+//! The Observation of a response's total is derived from the stored response
+//! when read and shares its id (see `bothy_fhir::observation`).
+//!
+//! What a sender gives that is not kept: `identifier.system` (the key is the
+//! value alone) and `authored` (a stored response is authored when Bothy
+//! received it, the time every measure is recorded and charted by).
+
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::WebError;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bothy_app::measures::Submission;
+use bothy_app::{AppError, FieldError};
+use bothy_domain::ids::ResponseId;
+use bothy_domain::instruments::Instrument;
+use bothy_domain::model::{MeasureResponse, ResponseSource};
+use bothy_fhir::questionnaire::{canonical_url, link_id};
+use bothy_fhir::response::{parse_response, questionnaire_response};
+use bothy_fhir::{Issue, bundle, observation, questionnaire, search};
+use serde_json::Value;
+
+/// Results per page when the client does not say, and at most.
+const DEFAULT_COUNT: usize = 50;
+const MAX_COUNT: usize = 100;
+/// Responses of one patient considered by a search (years of weekly measures).
+const SEARCH_LIMIT: i64 = 10_000;
+
+fn base(state: &AppState) -> String {
+    bothy_fhir::base_url(&state.app.settings.public_url)
+}
+
+fn fhir(status: StatusCode, v: &Value) -> Response {
+    let mut res = (status, v.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json"),
+    );
+    res
+}
+
+fn error(status: StatusCode, message: impl Into<String>, fields: Vec<FieldError>) -> WebError {
+    WebError {
+        message: message.into(),
+        fields,
+        ..WebError::status(status)
+    }
+}
+
+fn field(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn issues_to_fields(issues: Vec<Issue>) -> Vec<FieldError> {
+    issues
+        .into_iter()
+        .map(|i| field(i.expression, i.message))
+        .collect()
+}
+
+/// The query string as name-value pairs; a malformed one is a 400.
+fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, WebError> {
+    serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "The search parameters could not be read",
+            Vec::new(),
+        )
+    })
+}
+
+/// Refuses parameters this search does not support, rather than ignoring
+/// them and answering a wider search than the client asked for.
+fn only_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), WebError> {
+    let unknown: Vec<FieldError> = pairs
+        .iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .map(|(k, _)| {
+            field(
+                k.clone(),
+                format!(
+                    "{k} is not a supported search parameter here; supported: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::BAD_REQUEST,
+            "Unsupported search parameters",
+            unknown,
+        ))
+    }
+}
+
+fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
+    if pairs.is_empty() {
+        url.to_string()
+    } else {
+        format!(
+            "{url}?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    }
+}
+
+pub async fn questionnaire_read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let inst = state
+        .app
+        .instrument(&id)
+        .map_err(or_not_found("Questionnaire"))?;
+    Ok(fhir(
+        StatusCode::OK,
+        &questionnaire::questionnaire(&base(&state), inst),
+    ))
+}
+
+/// `GET /fhir/Questionnaire`: all instruments, or those whose canonical URL
+/// is `url` (optionally `url|version`, or with `version`).
+pub async fn questionnaire_search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = query_pairs(raw.as_deref())?;
+    only_known(&pairs, &["url", "version", "_format"])?;
+    let base = base(&state);
+    let values = |name: &'static str| {
+        pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let matches = |inst: &Instrument| {
+        let url = canonical_url(&base, inst);
+        values("url").all(|u| match u.split_once('|') {
+            Some((u, v)) => u == url && v == inst.version,
+            None => u == url,
+        }) && values("version").all(|v| v == inst.version)
+    };
+    let entries: Vec<(String, Value)> = state
+        .app
+        .catalogue
+        .iter()
+        .filter(|inst| matches(inst))
+        .map(|inst| {
+            (
+                canonical_url(&base, inst),
+                questionnaire::questionnaire(&base, inst),
+            )
+        })
+        .collect();
+    let understood: Vec<(&str, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "_format")
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let self_url = with_query(&format!("{base}/Questionnaire"), &understood);
+    Ok(fhir(
+        StatusCode::OK,
+        &bundle::searchset(&self_url, entries.len(), entries, None),
+    ))
+}
+
+/// Where a problem `submit_measure` found belongs in the resource.
+fn expression(inst: &Instrument, app_field: &str) -> String {
+    const R: &str = "QuestionnaireResponse";
+    match app_field {
+        "instrument" | "version" => format!("{R}.questionnaire"),
+        "idempotency_key" => format!("{R}.identifier.value"),
+        "answers" => format!("{R}.item"),
+        f => match f
+            .strip_prefix("item-")
+            .and_then(|n| n.parse::<u16>().ok())
+            .and_then(|n| inst.items.iter().find(|i| i.n == n))
+        {
+            Some(item) => format!("{R}.item.where(linkId='{}')", link_id(item)),
+            None => f.to_string(),
+        },
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/fhir+json")
+        || essence.eq_ignore_ascii_case("application/json")
+}
+
+/// `POST /fhir/QuestionnaireResponse`.
+pub async fn response_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    if !is_json(&headers) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the QuestionnaireResponse as JSON, with Content-Type: application/fhir+json",
+            Vec::new(),
+        ));
+    }
+    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not valid JSON ({e}); nothing was stored"),
+            Vec::new(),
+        )
+    })?;
+    let base = base(&state);
+    let app = &state.app;
+    let parsed = parse_response(&json, &base, &app.catalogue).map_err(|issues| {
+        let n = issues.len();
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "The QuestionnaireResponse has {n} problem{}; nothing was stored",
+                if n == 1 { "" } else { "s" }
+            ),
+            issues_to_fields(issues),
+        )
+    })?;
+    let inst = app.instrument(&parsed.instrument_id)?;
+    let submission = Submission {
+        instrument_id: parsed.instrument_id.clone(),
+        version: parsed.version.clone(),
+        answers: parsed.answers.clone(),
+        idempotency_key: parsed.identifier.clone(),
+        source: ResponseSource::Fhir,
+    };
+    let submitted = match app
+        .submit_measure(&ctx.actor, parsed.patient_id, submission, &ctx.request)
+        .await
+    {
+        Ok(s) => s,
+        // The subject is missing or not this client's: the same answer for both.
+        Err(AppError::NotFound) => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "The subject is not a patient this client may record measures for; nothing was stored",
+                vec![field(
+                    "QuestionnaireResponse.subject.reference",
+                    "No patient this client may record measures for has this id",
+                )],
+            ));
+        }
+        Err(AppError::Invalid(fields)) => {
+            let fields = fields
+                .into_iter()
+                .map(|f| field(expression(inst, &f.field), f.message))
+                .collect();
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The QuestionnaireResponse could not be scored; nothing was stored",
+                fields,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let r = &submitted.response;
+    if submitted.duplicate {
+        if r.instrument_id != parsed.instrument_id || r.answers != parsed.answers {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "This identifier was already used for a different response for this patient; nothing was stored",
+                vec![field(
+                    "QuestionnaireResponse.identifier.value",
+                    "Already used for a response with other answers: give each response its own identifier",
+                )],
+            ));
+        }
+        let mut res = fhir(StatusCode::OK, &questionnaire_response(&base, inst, r));
+        set_location(&mut res, header::CONTENT_LOCATION, &base, r);
+        return Ok(res);
+    }
+    let mut res = fhir(StatusCode::CREATED, &questionnaire_response(&base, inst, r));
+    set_location(&mut res, header::LOCATION, &base, r);
+    Ok(res)
+}
+
+fn set_location(res: &mut Response, name: header::HeaderName, base: &str, r: &MeasureResponse) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{base}/QuestionnaireResponse/{}", r.id)) {
+        res.headers_mut().insert(name, v);
+    }
+}
+
+/// Missing, or not visible to this client: the same answer for both.
+fn not_found(resource: &str) -> WebError {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No {resource} with this id is available to this client"),
+        Vec::new(),
+    )
+}
+
+fn or_not_found(resource: &'static str) -> impl Fn(AppError) -> WebError {
+    move |e| match e {
+        AppError::NotFound => not_found(resource),
+        e => e.into(),
+    }
+}
+
+/// A response id from the path; one that cannot exist is simply not found.
+fn response_id(raw: &str, resource: &str) -> Result<ResponseId, WebError> {
+    raw.parse().map_err(|_| not_found(resource))
+}
+
+pub async fn response_read(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = response_id(&id, "QuestionnaireResponse")?;
+    let (r, inst) = state
+        .app
+        .view_response(&ctx.actor, id, &ctx.request)
+        .await
+        .map_err(or_not_found("QuestionnaireResponse"))?;
+    Ok(fhir(
+        StatusCode::OK,
+        &questionnaire_response(&base(&state), inst, &r),
+    ))
+}
+
+pub async fn observation_read(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = response_id(&id, "Observation")?;
+    let (r, inst) = state
+        .app
+        .view_response(&ctx.actor, id, &ctx.request)
+        .await
+        .map_err(or_not_found("Observation"))?;
+    Ok(fhir(
+        StatusCode::OK,
+        &observation::total_observation(inst, &r),
+    ))
+}
+
+/// `GET /fhir/QuestionnaireResponse?subject=Patient/{id}` with optional
+/// `authored` (repeatable, with prefixes), `_sort` (`authored` or
+/// `-authored`, the default), `_count` and `_offset` (for the `next` link).
+pub async fn response_search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = query_pairs(raw.as_deref())?;
+    only_known(
+        &pairs,
+        &[
+            "subject", "patient", "authored", "_sort", "_count", "_offset", "_format",
+        ],
+    )?;
+    let values = |name: &str| -> Vec<&str> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let bad = |name: &str, message: String| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "The search parameters need checking",
+            vec![field(name, message)],
+        )
+    };
+    let base = base(&state);
+    let subjects: Vec<&str> = values("subject")
+        .into_iter()
+        .chain(values("patient"))
+        .collect();
+    let [subject] = subjects.as_slice() else {
+        return Err(bad(
+            "subject",
+            "Give exactly one subject, as subject=Patient/{id}".into(),
+        ));
+    };
+    let relative = subject
+        .strip_prefix(base.as_str())
+        .and_then(|s| s.strip_prefix('/'))
+        .unwrap_or(subject);
+    let id = match relative.split_once('/') {
+        Some(("Patient", id)) => id,
+        None => relative,
+        Some(_) => {
+            return Err(bad(
+                "subject",
+                "Only patients have responses here: subject=Patient/{id}".into(),
+            ));
+        }
+    };
+    // An id that cannot exist names nobody: not found, like a patient the
+    // client may not see.
+    let patient_id = id.parse().map_err(|_| not_found("Patient"))?;
+    let range = search::date_params(&values("authored")).map_err(|m| bad("authored", m))?;
+    let newest_first = match values("_sort").as_slice() {
+        [] | ["-authored"] => true,
+        ["authored"] => false,
+        _ => {
+            return Err(bad(
+                "_sort",
+                "Sort by authored or -authored (newest first, the default)".into(),
+            ));
+        }
+    };
+    let number = |name: &str, default: usize, max: usize| -> Result<usize, WebError> {
+        match values(name).as_slice() {
+            [] => Ok(default),
+            [v] => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| {
+                    bad(
+                        name,
+                        format!("{name} must be a whole number from 0 to {max}"),
+                    )
+                }),
+            _ => Err(bad(name, format!("Give {name} once"))),
+        }
+    };
+    let count = number("_count", DEFAULT_COUNT, MAX_COUNT)?;
+    let offset = number("_offset", 0, SEARCH_LIMIT as usize)?;
+
+    let app = &state.app;
+    let found = app
+        .search_responses(
+            &ctx.actor,
+            patient_id,
+            bothy_app::measures::ResponseWindow {
+                from: range.from,
+                to: range.to,
+                newest_first,
+                limit: SEARCH_LIMIT,
+            },
+            &ctx.request,
+        )
+        .await
+        .map_err(or_not_found("Patient"))?;
+    let found: Vec<(MeasureResponse, &Instrument)> = found
+        .into_iter()
+        .filter_map(|r| {
+            let inst = app.catalogue.get(&r.instrument_id)?;
+            Some((r, inst))
+        })
+        .collect();
+    let total = found.len();
+    let entries: Vec<(String, Value)> = found
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|(r, inst)| {
+            (
+                format!("{base}/QuestionnaireResponse/{}", r.id),
+                questionnaire_response(&base, inst, r),
+            )
+        })
+        .collect();
+
+    let link = |offset: usize| {
+        let mut q: Vec<(&str, String)> = vec![("subject", format!("Patient/{patient_id}"))];
+        q.extend(
+            values("authored")
+                .into_iter()
+                .map(|v| ("authored", v.to_string())),
+        );
+        q.push((
+            "_sort",
+            if newest_first {
+                "-authored"
+            } else {
+                "authored"
+            }
+            .into(),
+        ));
+        q.push(("_count", count.to_string()));
+        if offset > 0 {
+            q.push(("_offset", offset.to_string()));
+        }
+        with_query(&format!("{base}/QuestionnaireResponse"), &q)
+    };
+    let next = (count > 0 && offset + count < total).then(|| link(offset + count));
+    Ok(fhir(
+        StatusCode::OK,
+        &bundle::searchset(&link(offset), total, entries, next.as_deref()),
+    ))
+}
