@@ -702,6 +702,44 @@ const registerOtherTests = () => {
     await signOut(page, '/home');
   });
 
+  test('measures: PHQ-9 and GAD-7 without JavaScript at 320 px, a risk answer, staff see the chart', async (scope) => {
+    const p = patient(3);
+    const viewport = { width: 320, height: 640 };
+    const page = await scope.page({ javaScriptEnabled: false, viewport });
+    await signIn(page, p, { expectPath: '/home', javaScript: false });
+    const complete = async (id, answers, { risk }) => {
+      await page.getByRole('link', { name: new RegExp(`\\(${id === 'phq9' ? 'PHQ-9' : 'GAD-7'}\\)`) }).click();
+      await waitForPath(page, `/measures/${id}`, `open ${id}`);
+      await checkPage(page, `/measures/${id}`, { javaScript: false });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > viewport.width) throw new Error(`/measures/${id} is ${width} px wide at 320 px`);
+      // Sending it empty explains every missing answer.
+      await page.getByRole('button', { name: 'Send my answers', exact: true }).click();
+      await page.locator('.error-summary').waitFor();
+      await checkPage(page, `/measures/${id} with errors`, { javaScript: false });
+      for (const [i, v] of answers.entries()) {
+        await page.locator(`input[name="item-${i + 1}"][value="${v}"]`).check();
+      }
+      await page.getByRole('button', { name: 'Send my answers', exact: true }).click();
+      await waitForPath(page, /^\/measures\/responses\//, `send ${id}`);
+      await checkPage(page, `${id} result`, { javaScript: false });
+      const urgent = await page.locator('.urgent').count();
+      if (risk !== (urgent > 0)) throw new Error(`${id} result: urgent crisis panel ${urgent ? 'shown' : 'missing'}`);
+      await page.goto(url('/home'));
+    };
+    // Item 9 "Several days": the crisis contacts come first on the very next page.
+    await complete('phq9', [2, 1, 2, 1, 1, 2, 1, 1, 1], { risk: true });
+    await complete('gad7', [1, 1, 1, 1, 1, 1, 1], { risk: false });
+    await signOut(page, '/home', { javaScript: false });
+
+    const staff = await scope.page();
+    await signIn(staff, staffByRole('triage_clinician'), { expectPath: '/staff' });
+    await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page with measures' });
+    const charts = await staff.locator('svg.chart').count();
+    if (charts < 2) throw new Error(`expected a chart for PHQ-9 and GAD-7, found ${charts}`);
+    await staff.getByText('Open risk flags').waitFor();
+  });
+
   test('without JavaScript: staff and patient sign-in', async (scope) => {
     const staffPage = await scope.page({ javaScriptEnabled: false });
     await signIn(staffPage, staffByRole('admin'), { expectPath: '/staff', javaScript: false });
