@@ -16,7 +16,7 @@ use bothy_domain::{PatientId, ServiceId};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 both_dbs!(
@@ -38,6 +38,16 @@ fn base() -> String {
 struct Emitted {
     dir: PathBuf,
     n: AtomicUsize,
+    /// Set when the validator finds invalid resources: they are kept to look at.
+    keep_files: AtomicBool,
+}
+
+impl Drop for Emitted {
+    fn drop(&mut self) {
+        if !self.keep_files.load(Ordering::SeqCst) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 impl Emitted {
@@ -47,6 +57,7 @@ impl Emitted {
         Self {
             dir,
             n: AtomicUsize::new(0),
+            keep_files: AtomicBool::new(false),
         }
     }
 
@@ -94,7 +105,6 @@ impl Emitted {
                 "note: FHIR validation skipped ({python}: {why}); run scripts/test, or set \
                  BOTHY_FHIR_PYTHON to a Python with fhir.resources 6.1.0"
             );
-            let _ = std::fs::remove_dir_all(&self.dir);
             return;
         }
         let out = Command::new(&python)
@@ -103,6 +113,8 @@ impl Emitted {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
+        self.keep_files
+            .store(!out.status.success(), Ordering::SeqCst);
         assert!(
             out.status.success(),
             "FHIR validation failed (resources kept in {}):\n{stdout}{}",
@@ -113,7 +125,6 @@ impl Emitted {
             stdout.contains(&format!("{kept} valid, 0 invalid")),
             "{stdout}"
         );
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
