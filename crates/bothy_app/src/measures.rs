@@ -6,7 +6,7 @@ use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::ids::{ResponseId, RiskFlagId};
 use bothy_domain::instruments::Instrument;
-use bothy_domain::instruments::score::{ScoreError, score};
+use bothy_domain::instruments::score::{ScoreError, risk_flags, score};
 use bothy_domain::model::{MeasureResponse, Patient, ResponseSource, RiskFlag};
 use bothy_domain::role::ApiPermission;
 use bothy_domain::time::Timestamp;
@@ -142,7 +142,18 @@ impl App {
                 "Each submission needs a key of 1 to 100 characters",
             ));
         }
-        let scored = score(inst, &sub.answers).map_err(|e| score_errors(inst, e))?;
+        let scored = match score(inst, &sub.answers) {
+            Ok(scored) => scored,
+            Err(e) => {
+                // A risk answer acts even when the rest cannot be scored: the
+                // flag is recorded before the form comes back with its errors.
+                if !risk_flags(inst, &sub.answers).is_empty() {
+                    self.flag_unsent_risk(actor, patient_id, inst, &sub.answers, key, ctx)
+                        .await?;
+                }
+                return Err(score_errors(inst, e));
+            }
+        };
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let patient = tx
@@ -190,15 +201,34 @@ impl App {
         self.audit(&mut tx, actor, ctx, event).await?;
         // Risk answers are flagged in the same transaction as the answers:
         // there is never a stored risk answer without its flag.
-        for item in &scored.risk_items {
-            let answer = sub
-                .answers
-                .get(usize::from(*item).saturating_sub(1))
-                .copied()
-                .flatten();
+        let source = ("measure_response", response.id.to_string());
+        self.raise_risk_flags(&mut tx, actor, &patient, (inst, &sub.answers), source, ctx)
+            .await?;
+        tx.delete_draft(patient_id, &inst.id).await?;
+        tx.commit().await?;
+        Ok(Submitted {
+            response,
+            duplicate: false,
+        })
+    }
+
+    /// One risk flag per endorsed risk item, unless the same answer from the
+    /// same source is already flagged (a form sent twice raises one flag).
+    async fn raise_risk_flags(
+        &self,
+        tx: &mut bothy_store::Tx,
+        actor: &Actor,
+        patient: &Patient,
+        (inst, answers): (&Instrument, &[Option<i32>]),
+        (source_kind, source_id): (&str, String),
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        for item in &risk_flags(inst, answers) {
+            let ix = usize::from(*item).saturating_sub(1);
+            let answer = answers.get(ix).copied().flatten();
             let label = inst
                 .items
-                .get(usize::from(*item).saturating_sub(1))
+                .get(ix)
                 .and_then(|it| {
                     inst.options_for(it)
                         .iter()
@@ -206,32 +236,57 @@ impl App {
                 })
                 .map(|o| o.label.clone())
                 .unwrap_or_default();
+            let reason = format!(
+                "{} question {item} answered {} ({label})",
+                inst.short_name,
+                answer.unwrap_or_default()
+            );
+            if tx.risk_flag_exists(patient.id, &source_id, &reason).await? {
+                continue;
+            }
             let flag = RiskFlag {
                 id: RiskFlagId::random(),
-                patient_id,
+                patient_id: patient.id,
                 service_id: patient.service_id,
-                source_kind: "measure_response".into(),
-                source_id: response.id.to_string(),
-                reason: format!(
-                    "{} question {item} answered {} ({label})",
-                    inst.short_name,
-                    answer.unwrap_or_default()
-                ),
-                raised_at: now,
+                source_kind: source_kind.to_string(),
+                source_id: source_id.clone(),
+                reason,
+                raised_at: self.clock.now(),
             };
             tx.insert_risk_flag(&flag).await?;
             let event = AuditEvent::new("risk_flag.raised", "direct_care")
-                .patient(patient_id)
+                .patient(patient.id)
                 .service(patient.service_id)
-                .detail(format!("flag {} from response {}", flag.id, response.id));
-            self.audit(&mut tx, actor, ctx, event).await?;
+                .detail(format!("flag {} from {source_kind} {source_id}", flag.id));
+            self.audit(tx, actor, ctx, event).await?;
         }
-        tx.delete_draft(patient_id, &inst.id).await?;
+        Ok(())
+    }
+
+    /// Flags the risk answers of a submission that could not be stored
+    /// (incomplete, or with another invalid answer), keyed by its idempotency key.
+    async fn flag_unsent_risk(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        inst: &Instrument,
+        answers: &[Option<i32>],
+        key: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(patient) = tx
+            .patient(patient_id)
+            .await?
+            .filter(|p| Self::may_submit_for(actor, p))
+        else {
+            return Err(AppError::NotFound);
+        };
+        let source = ("unsent_answers", key.to_string());
+        self.raise_risk_flags(&mut tx, actor, &patient, (inst, answers), source, ctx)
+            .await?;
         tx.commit().await?;
-        Ok(Submitted {
-            response,
-            duplicate: false,
-        })
+        Ok(())
     }
 
     /// Keeps a patient's unfinished answers so they can come back to them.

@@ -216,6 +216,24 @@ impl Tx {
         Ok(())
     }
 
+    /// Whether this answer from this source is already flagged.
+    pub async fn risk_flag_exists(
+        &mut self,
+        patient: PatientId,
+        source_id: &str,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM risk_flags WHERE patient_id = $1 AND source_id = $2 AND reason = $3",
+        )
+        .bind(patient.to_string())
+        .bind(source_id)
+        .bind(reason)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
     /// Open risk flags about a patient, newest first.
     pub async fn open_risk_flags(
         &mut self,

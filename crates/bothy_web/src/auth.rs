@@ -89,6 +89,9 @@ pub async fn resolve_actor(
         .and_then(|v| v.strip_prefix("Bearer "))
         .filter(|_| api_path)
         .map(str::to_string);
+    // The APIs never use the cookie session: no ambient credential to ride
+    // on, so no CSRF check, and a missing token is a plain 401.
+    let session = if api_path { None } else { session };
     let actor = match (&bearer, &session) {
         (Some(token), _) => state
             .app

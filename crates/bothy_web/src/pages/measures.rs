@@ -40,6 +40,8 @@ struct FormPage {
     items: Vec<ItemView>,
     key: String,
     errors: Vec<FieldError>,
+    /// An answer already given signals risk: the crisis contacts come first.
+    risk: bool,
 }
 
 fn item_views(inst: &Instrument, answers: &[Option<i32>], errors: &[FieldError]) -> Vec<ItemView> {
@@ -103,6 +105,7 @@ async fn form_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let items = item_views(inst, answers, &errors);
+    let risk = !bothy_domain::instruments::score::risk_flags(inst, answers).is_empty();
     Ok(html(
         status,
         &FormPage {
@@ -112,6 +115,7 @@ async fn form_page(
             items,
             key,
             errors,
+            risk,
         },
     ))
 }

@@ -593,9 +593,10 @@ async fn responses_are_scored_stored_flagged_and_read_back(t: TestApp) {
     .status(401);
     assert_eq!(anon.headers.get("www-authenticate").unwrap(), "Bearer");
     out.keep("outcome-unauthenticated", &anon);
-    // Without any token the request is a cookie session's, which CSRF refuses.
+    // Without any token: a plain 401 with the Bearer challenge (the APIs never use cookies).
     let no_token = post(&t.client(), "", "application/fhir+json", sent.to_string()).await;
-    assert_eq!(no_token.status.as_u16(), 403, "{}", no_token.body);
+    assert_eq!(no_token.status.as_u16(), 401, "{}", no_token.body);
+    assert_eq!(no_token.headers.get("www-authenticate").unwrap(), "Bearer");
     out.keep("outcome-no-token", &no_token);
     get(
         &c,

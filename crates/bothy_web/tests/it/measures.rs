@@ -4,6 +4,7 @@ use crate::both_dbs;
 use crate::helpers::{Client, TestApp};
 
 both_dbs!(
+    a_risk_answer_in_an_unfinished_form_still_shows_help_and_is_flagged,
     patient_completes_phq9_and_sees_the_result,
     a_risk_answer_shows_crisis_contacts_and_flags_it_in_the_same_transaction,
     incomplete_and_invalid_answers_are_explained_and_nothing_is_stored,
@@ -258,4 +259,43 @@ async fn staff_see_charts_tables_and_the_risk_item(t: TestApp) {
             "missing {score}"
         );
     }
+}
+
+async fn a_risk_answer_in_an_unfinished_form_still_shows_help_and_is_flagged(t: TestApp) {
+    let c = t.patient_client(0).await;
+    let form = c.get("/measures/phq9").await.ok();
+    let key = form
+        .body
+        .split("name=\"key\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    // Only item 9 answered ("More than half the days"), then sent twice.
+    for _ in 0..2 {
+        let r = c
+            .post_form(
+                "/measures/phq9",
+                &[("item-9", "2"), ("key", &key), ("action", "submit")],
+            )
+            .await
+            .status(422);
+        assert!(
+            r.body.contains("class=\"urgent\"") && r.body.contains("Answer question 1"),
+            "{}",
+            r.body
+        );
+    }
+    let id = t.demo.patients[0].id.parse().unwrap();
+    let mut tx = t.app.store.read().await.unwrap();
+    let flags = tx.open_risk_flags(id).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(flags.len(), 1, "one flag however often the form comes back");
+    assert!(flags[0].reason.contains("question 9 answered 2"));
+    assert!(
+        stored(&t, 0).await.is_empty(),
+        "the unfinished answers are not a response"
+    );
 }
