@@ -8,6 +8,7 @@ pub mod logging;
 pub use config::Config;
 
 use anyhow::Context;
+use bothy_app::notify::FileOutbox;
 use bothy_app::{App, Clock};
 use bothy_store::Store;
 use std::sync::Arc;
@@ -31,7 +32,13 @@ pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
         })
 }
 
-/// Connects, migrates, loads the crisis contacts and builds the application.
+/// Where messages are written until email and SMS delivery are configured.
+pub fn outbox_dir(config: &Config) -> std::path::PathBuf {
+    config.server.data_dir.join("outbox")
+}
+
+/// Connects, migrates, loads the crisis contacts and builds the application,
+/// sending messages to the file outbox in the data directory.
 pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let crisis = config.crisis_contacts()?;
     let store = connect_store(config).await?;
@@ -39,12 +46,10 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         .migrate()
         .await
         .context("cannot migrate the database")?;
-    Ok(Arc::new(App::new(
-        store,
-        clock,
-        config.app_settings(),
-        crisis,
-    )))
+    let outbox = FileOutbox::new(outbox_dir(config));
+    Ok(Arc::new(
+        App::new(store, clock, config.app_settings(), crisis).with_notifier(Arc::new(outbox)),
+    ))
 }
 
 #[cfg(test)]
@@ -83,6 +88,32 @@ mod tests {
         .await
         .unwrap();
         assert!(app.service_by_slug("pilot").await.is_ok());
+        app.store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn messages_go_to_the_outbox_in_the_data_dir() {
+        use bothy_app::jobs::{IdempotencyKey, Job, MessageTemplate, Notification, Recipient};
+        let dir = std::env::temp_dir().join(format!("bothy-outbox-app-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let overrides = Overrides {
+            data_dir: Some(dir.clone()),
+            ..Overrides::default()
+        };
+        let mut config = Config::from_figment(Config::figment(None, &overrides).unwrap()).unwrap();
+        config.database.url = None;
+        let clock = FakeClock::at("2026-03-02T10:00:00Z".parse().unwrap());
+        let app = build_app(&config, Arc::new(clock)).await.unwrap();
+        let job = Job::Notify(Notification {
+            to: Recipient::Email(bothy_domain::person::Email::parse("a@example.org").unwrap()),
+            template: MessageTemplate::ReferralReceived,
+            link: None,
+        });
+        let key = IdempotencyKey::new("received.1").unwrap();
+        app.perform(&key, &job).await.unwrap();
+        assert_eq!(outbox_dir(&config), dir.join("outbox"));
+        assert!(dir.join("outbox/received.1.json").is_file());
         app.store.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -9,11 +9,18 @@ pub mod content;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod fhir_referrals;
+pub mod jobs;
 pub mod measures;
+pub mod notify;
 pub mod policy;
 pub mod records;
+pub mod refer_lookup;
+mod referral_notify;
+pub mod referrals;
 pub mod signin;
 mod throttle;
+pub mod triage;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{AppError, FieldError};
@@ -76,7 +83,10 @@ pub struct App {
     pub crisis: CrisisContacts,
     /// The instruments in use: the shipped defaults with any deployment overrides.
     pub catalogue: bothy_domain::instruments::load::Catalogue,
+    /// Delivers messages: an in-memory outbox unless [`App::with_notifier`] says otherwise.
+    pub notifier: Arc<dyn notify::Notifier>,
     throttle: throttle::SignInThrottle,
+    referral_throttle: throttle::ReferralThrottle,
 }
 
 impl App {
@@ -87,13 +97,16 @@ impl App {
         crisis: CrisisContacts,
     ) -> Self {
         let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
+        let referral_throttle = throttle::ReferralThrottle::new(clock.clone());
         Self {
             store,
             clock,
             settings,
             crisis,
             catalogue: content::default_catalogue(),
+            notifier: Arc::new(notify::MemoryOutbox::new()),
             throttle,
+            referral_throttle,
         }
     }
 

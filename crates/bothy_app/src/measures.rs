@@ -204,6 +204,8 @@ impl App {
         let source = ("measure_response", response.id.to_string());
         self.raise_risk_flags(&mut tx, actor, &patient, (inst, &sub.answers), source, ctx)
             .await?;
+        self.check_waiting_deterioration(&mut tx, actor, &patient, &response, ctx)
+            .await?;
         tx.delete_draft(patient_id, &inst.id).await?;
         tx.commit().await?;
         Ok(Submitted {

@@ -76,6 +76,10 @@ pub enum Permission {
     ManageStaff,
     /// See aggregate figures (never individuals).
     Reports,
+    /// Work the triage queue and the waiting list: decide on referrals.
+    Triage,
+    /// Enter a referral for a GP or other professional.
+    Refer,
 }
 
 /// The role table. Least privilege: an administrator runs the service but
@@ -83,10 +87,10 @@ pub enum Permission {
 pub fn role_grants(role: Role, p: Permission) -> bool {
     use Permission::*;
     match role {
-        Role::Admin => matches!(p, Workspace | ManageStaff | Reports),
-        Role::TriageClinician => matches!(p, Workspace | AllPatients),
+        Role::Admin => matches!(p, Workspace | ManageStaff | Reports | Refer),
+        Role::TriageClinician => matches!(p, Workspace | AllPatients | Triage | Refer),
         Role::Supporter => matches!(p, Workspace | OwnCaseload),
-        Role::ClinicalLead => matches!(p, Workspace | AllPatients | Reports),
+        Role::ClinicalLead => matches!(p, Workspace | AllPatients | Reports | Triage | Refer),
         Role::Moderator => matches!(p, Workspace),
         Role::Analyst => matches!(p, Workspace | Reports),
     }
@@ -110,6 +114,8 @@ pub enum Access {
     Patient,
     /// An API client holding this permission.
     Api(ApiPermission),
+    /// An API client holding any of these permissions.
+    ApiAny(&'static [ApiPermission]),
 }
 
 /// Whether `actor` may call a route that requires `access`.
@@ -124,6 +130,7 @@ pub fn allows(actor: &Actor, access: Access) -> bool {
         }
         (Access::Patient, Actor::Patient(_)) => true,
         (Access::Api(p), Actor::Api(a)) => a.permissions.contains(&p),
+        (Access::ApiAny(ps), Actor::Api(a)) => ps.iter().any(|p| a.permissions.contains(p)),
         _ => false,
     }
 }

@@ -57,3 +57,57 @@ impl SignInThrottle {
         ip_ok && account_ok
     }
 }
+
+/// Abuse protection for the public referral form, without tracking: a few
+/// drafts per IP address an hour, and a few sent referrals per contact
+/// detail a day, so one person cannot flood triage (a clinic's shared
+/// address still has room for many people).
+pub(crate) struct ReferralThrottle {
+    start_per_ip: Limiter<IpAddr>,
+    send_per_ip: Limiter<IpAddr>,
+    send_per_contact: Limiter<String>,
+}
+
+fn per_period(burst: u32, period: Duration) -> Quota {
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period / burst.get())
+        .unwrap_or_else(|| Quota::per_hour(burst))
+        .allow_burst(burst)
+}
+
+impl ReferralThrottle {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let c = GovernorClock(clock);
+        let hour = Duration::from_secs(3600);
+        Self {
+            start_per_ip: RateLimiter::new(
+                per_period(30, hour),
+                DefaultKeyedStateStore::default(),
+                c.clone(),
+            ),
+            send_per_ip: RateLimiter::new(
+                per_period(20, hour),
+                DefaultKeyedStateStore::default(),
+                c.clone(),
+            ),
+            send_per_contact: RateLimiter::new(
+                per_period(3, 24 * hour),
+                DefaultKeyedStateStore::default(),
+                c,
+            ),
+        }
+    }
+
+    pub fn allow_start(&self, ip: Option<IpAddr>) -> bool {
+        ip.is_none_or(|ip| self.start_per_ip.check_key(&ip).is_ok())
+    }
+
+    pub fn allow_send(&self, contact: &str, ip: Option<IpAddr>) -> bool {
+        let ip_ok = ip.is_none_or(|ip| self.send_per_ip.check_key(&ip).is_ok());
+        let contact_ok = self
+            .send_per_contact
+            .check_key(&contact.trim().to_lowercase())
+            .is_ok();
+        ip_ok && contact_ok
+    }
+}

@@ -68,6 +68,8 @@ typed_id!(PatientId, "patient");
 typed_id!(ApiClientId, "API client");
 typed_id!(ResponseId, "measure response");
 typed_id!(RiskFlagId, "risk flag");
+typed_id!(ReferralId, "referral");
+typed_id!(EpisodeId, "episode");
 
 #[cfg(test)]
 mod tests {

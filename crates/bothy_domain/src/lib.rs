@@ -6,11 +6,14 @@
 
 pub mod audit;
 pub mod crisis;
+pub mod identifiers;
 pub mod ids;
 pub mod instruments;
+pub mod matching;
 pub mod model;
 pub mod outcomes;
 pub mod person;
+pub mod referral;
 pub mod role;
 pub mod time;
 

@@ -95,13 +95,16 @@ pub enum ApiPermission {
     ReportsRead,
     /// Submit completed measures (FHIR QuestionnaireResponse) for the service's patients.
     MeasuresWrite,
+    /// Send referrals (FHIR ServiceRequest) to the service.
+    ReferralCreate,
 }
 
 impl ApiPermission {
-    pub const ALL: [ApiPermission; 3] = [
+    pub const ALL: [ApiPermission; 4] = [
         ApiPermission::PatientRead,
         ApiPermission::ReportsRead,
         ApiPermission::MeasuresWrite,
+        ApiPermission::ReferralCreate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +112,7 @@ impl ApiPermission {
             ApiPermission::PatientRead => "patient.read",
             ApiPermission::ReportsRead => "reports.read",
             ApiPermission::MeasuresWrite => "measures.write",
+            ApiPermission::ReferralCreate => "referral.create",
         }
     }
 }

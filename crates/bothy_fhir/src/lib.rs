@@ -4,7 +4,8 @@
 //! - instruments as `Questionnaire`s ([`questionnaire`]);
 //! - `QuestionnaireResponse`s read in and written out ([`response`]);
 //! - a response's total score as an `Observation` ([`observation`]);
-//! - search results as `Bundle`s ([`bundle`]) and date search values ([`search`]).
+//! - search results as `Bundle`s ([`bundle`]) and date search values ([`search`]);
+//! - referrals as `ServiceRequest`s, read in and written out ([`service_request`]).
 //!
 //! Functions that build URLs take `base`, the FHIR base URL
 //! (`{public_url}/fhir`, see [`base_url`]).
@@ -14,6 +15,7 @@ pub mod observation;
 pub mod questionnaire;
 pub mod response;
 pub mod search;
+pub mod service_request;
 
 use bothy_domain::model::Patient;
 use bothy_domain::time::Timestamp;
@@ -121,7 +123,8 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
                         { "name": "authored", "type": "date" }
                     ]
                 },
-                { "type": "Observation", "interaction": [{ "code": "read" }] }
+                { "type": "Observation", "interaction": [{ "code": "read" }] },
+                { "type": "ServiceRequest", "interaction": [{ "code": "read" }, { "code": "create" }] }
             ]
         }]
     })

@@ -90,21 +90,7 @@ pub fn parse_response(
         }
     }
 
-    match obj.get("status") {
-        Some(Value::String(s)) if s == "completed" => {}
-        Some(Value::String(s)) => issues.push(
-            format!("{R}.status"),
-            format!("status must be \"completed\": a response that is {s:?} cannot be scored"),
-        ),
-        Some(_) => issues.push(
-            format!("{R}.status"),
-            "status must be the string \"completed\"",
-        ),
-        None => issues.push(
-            format!("{R}.status"),
-            "status is missing: it must be \"completed\"",
-        ),
-    }
+    read_status(obj, &mut issues);
 
     let identifier = read_identifier(obj, &mut issues);
     let patient_id = read_subject(obj, base, &mut issues);
@@ -137,6 +123,48 @@ pub fn parse_response(
             })
         }
         _ => Err(issues.0),
+    }
+}
+
+/// Reads a QuestionnaireResponse carried inside another resource, such as
+/// the screening answers contained in a referral: as [`parse_response`],
+/// but without `identifier` and `subject`, which the containing resource
+/// gives. Expressions start at `QuestionnaireResponse`; the caller puts
+/// them in place.
+pub fn parse_contained_answers<'c>(
+    v: &Value,
+    base: &str,
+    catalogue: &'c Catalogue,
+) -> Result<(&'c Instrument, Vec<Option<i32>>), Vec<Issue>> {
+    let mut issues = Issues(Vec::new());
+    let Some(obj) = v.as_object() else {
+        issues.push(R, "Each contained resource must be a JSON object");
+        return Err(issues.0);
+    };
+    read_status(obj, &mut issues);
+    let (instrument, _) = read_questionnaire(obj, base, catalogue, &mut issues);
+    let answers = instrument.and_then(|inst| read_items(obj, base, inst, &mut issues));
+    match (issues.0.is_empty(), instrument, answers) {
+        (true, Some(inst), Some(answers)) => Ok((inst, answers)),
+        _ => Err(issues.0),
+    }
+}
+
+fn read_status(obj: &Map<String, Value>, issues: &mut Issues) {
+    match obj.get("status") {
+        Some(Value::String(s)) if s == "completed" => {}
+        Some(Value::String(s)) => issues.push(
+            format!("{R}.status"),
+            format!("status must be \"completed\": a response that is {s:?} cannot be scored"),
+        ),
+        Some(_) => issues.push(
+            format!("{R}.status"),
+            "status must be the string \"completed\"",
+        ),
+        None => issues.push(
+            format!("{R}.status"),
+            "status is missing: it must be \"completed\"",
+        ),
     }
 }
 
@@ -592,10 +620,29 @@ fn read_answer(
 
 /// A stored response as a QuestionnaireResponse.
 pub fn questionnaire_response(base: &str, inst: &Instrument, r: &MeasureResponse) -> Value {
-    let items: Vec<Value> = inst
-        .items
+    let items = answer_items(base, inst, &r.answers);
+    let mut v = json!({
+        "resourceType": R,
+        "id": r.id.to_string(),
+        "meta": { "lastUpdated": instant(r.submitted_at) },
+        "identifier": { "value": r.idempotency_key },
+        "questionnaire": format!("{}|{}", canonical_url(base, inst), r.instrument_version),
+        "status": "completed",
+        "subject": { "reference": format!("Patient/{}", r.patient_id) },
+        "authored": instant(r.submitted_at),
+    });
+    if !items.is_empty() {
+        v["item"] = Value::Array(items);
+    }
+    v
+}
+
+/// The answered items of a response, each answer as its option's coding
+/// (with the score in `ordinalValue`), in the instrument's order.
+pub fn answer_items(base: &str, inst: &Instrument, answers: &[Option<i32>]) -> Vec<Value> {
+    inst.items
         .iter()
-        .zip(&r.answers)
+        .zip(answers)
         .filter_map(|(item, answer)| {
             let answer = (*answer)?;
             let value = match inst.options_for(item).iter().find(|o| o.score == answer) {
@@ -613,19 +660,5 @@ pub fn questionnaire_response(base: &str, inst: &Instrument, r: &MeasureResponse
             };
             Some(json!({ "linkId": link_id(item), "text": item.text, "answer": [value] }))
         })
-        .collect();
-    let mut v = json!({
-        "resourceType": R,
-        "id": r.id.to_string(),
-        "meta": { "lastUpdated": instant(r.submitted_at) },
-        "identifier": { "value": r.idempotency_key },
-        "questionnaire": format!("{}|{}", canonical_url(base, inst), r.instrument_version),
-        "status": "completed",
-        "subject": { "reference": format!("Patient/{}", r.patient_id) },
-        "authored": instant(r.submitted_at),
-    });
-    if !items.is_empty() {
-        v["item"] = Value::Array(items);
-    }
-    v
+        .collect()
 }

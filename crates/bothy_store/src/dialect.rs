@@ -1,4 +1,5 @@
-//! The only statements that differ between the backends, chosen once at start-up.
+//! The only statements that differ between the backends, chosen once at start-up:
+//! connection settings, how a write transaction starts, and how jobs are claimed.
 
 use crate::Backend;
 
@@ -10,6 +11,20 @@ pub(crate) struct Dialect {
     pub begin_write: &'static str,
     /// Starts a read-only transaction that sees one consistent snapshot.
     pub begin_read: &'static str,
+    /// Claims due jobs: `$1` lease holder, `$2` lease end, `$3` now, `$4` how
+    /// many. Returns `id, kind, payload, idempotency_key, attempts, max_attempts`.
+    pub claim_jobs: &'static str,
+}
+
+/// The jobs a claim may take: queued and due, or running on a lease that ran
+/// out (its worker died) with attempts left. The same text in both dialects.
+macro_rules! claimable_jobs {
+    () => {
+        "SELECT id FROM jobs \
+         WHERE (state = 'queued' AND run_at <= $3) \
+            OR (state = 'running' AND locked_until <= $3 AND attempts < max_attempts) \
+         ORDER BY run_at, id LIMIT $4"
+    };
 }
 
 static SQLITE: Dialect = Dialect {
@@ -24,6 +39,14 @@ static SQLITE: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
+    // The claim runs in a write transaction (BEGIN IMMEDIATE), which already
+    // serialises claims: no two workers can select the same job.
+    claim_jobs: concat!(
+        "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id IN (",
+        claimable_jobs!(),
+        ") RETURNING id, kind, payload, idempotency_key, attempts, max_attempts"
+    ),
 };
 
 static POSTGRES: Dialect = Dialect {
@@ -33,6 +56,19 @@ static POSTGRES: Dialect = Dialect {
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    // Workers in several processes claim at once: each locks the rows it
+    // takes and skips rows another claim has locked, so none waits and no
+    // job is taken twice. A row changed by a claim that committed meanwhile
+    // is checked against the WHERE clause again before it is locked.
+    // MATERIALIZED keeps the locking SELECT a separate step that runs once.
+    claim_jobs: concat!(
+        "WITH next AS MATERIALIZED (",
+        claimable_jobs!(),
+        " FOR UPDATE SKIP LOCKED) \
+         UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = jobs.attempts + 1 \
+         FROM next WHERE jobs.id = next.id \
+         RETURNING jobs.id, jobs.kind, jobs.payload, jobs.idempotency_key, jobs.attempts, jobs.max_attempts"
+    ),
 };
 
 impl Dialect {

@@ -21,6 +21,18 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_measures.sql"),
         include_str!("../migrations/postgres/0002_measures.sql"),
     ),
+    (
+        4,
+        "referrals",
+        include_str!("../migrations/sqlite/0004_referrals.sql"),
+        include_str!("../migrations/postgres/0004_referrals.sql"),
+    ),
+    (
+        3,
+        "jobs",
+        include_str!("../migrations/sqlite/0003_jobs.sql"),
+        include_str!("../migrations/postgres/0003_jobs.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

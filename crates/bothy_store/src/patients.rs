@@ -116,6 +116,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets the email a patient signs in with and their password (activation).
+    pub async fn set_patient_login(
+        &mut self,
+        id: PatientId,
+        email: &Email,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE patients SET email = $2, password_hash = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(email.as_str())
+            .bind(password_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Patients of a service, by name, at most `limit`.
     pub async fn patients_of_service(
         &mut self,

@@ -46,11 +46,11 @@ const MAX_COUNT: usize = 100;
 /// Responses of one patient considered by a search (years of weekly measures).
 const SEARCH_LIMIT: i64 = 10_000;
 
-fn base(state: &AppState) -> String {
+pub(crate) fn base(state: &AppState) -> String {
     bothy_fhir::base_url(&state.app.settings.public_url)
 }
 
-fn fhir(status: StatusCode, v: &Value) -> Response {
+pub(crate) fn fhir(status: StatusCode, v: &Value) -> Response {
     let mut res = (status, v.to_string()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -59,7 +59,11 @@ fn fhir(status: StatusCode, v: &Value) -> Response {
     res
 }
 
-fn error(status: StatusCode, message: impl Into<String>, fields: Vec<FieldError>) -> WebError {
+pub(crate) fn error(
+    status: StatusCode,
+    message: impl Into<String>,
+    fields: Vec<FieldError>,
+) -> WebError {
     WebError {
         message: message.into(),
         fields,
@@ -67,14 +71,14 @@ fn error(status: StatusCode, message: impl Into<String>, fields: Vec<FieldError>
     }
 }
 
-fn field(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.into(),
         message: message.into(),
     }
 }
 
-fn issues_to_fields(issues: Vec<Issue>) -> Vec<FieldError> {
+pub(crate) fn issues_to_fields(issues: Vec<Issue>) -> Vec<FieldError> {
     issues
         .into_iter()
         .map(|i| field(i.expression, i.message))
@@ -208,7 +212,7 @@ fn expression(inst: &Instrument, app_field: &str) -> String {
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -319,7 +323,7 @@ fn set_location(res: &mut Response, name: header::HeaderName, base: &str, r: &Me
 }
 
 /// Missing, or not visible to this client: the same answer for both.
-fn not_found(resource: &str) -> WebError {
+pub(crate) fn not_found(resource: &str) -> WebError {
     error(
         StatusCode::NOT_FOUND,
         format!("No {resource} with this id is available to this client"),

@@ -60,6 +60,22 @@ impl Chrome {
                         label: "Staff",
                     });
                 }
+                if s.has(Permission::Triage) {
+                    c.nav.push(NavLink {
+                        href: "/staff/triage",
+                        label: "Triage",
+                    });
+                    c.nav.push(NavLink {
+                        href: "/staff/waiting",
+                        label: "Waiting list",
+                    });
+                }
+                if s.has(Permission::Refer) {
+                    c.nav.push(NavLink {
+                        href: "/staff/referrals/new",
+                        label: "Refer someone",
+                    });
+                }
                 if s.has(Permission::Reports) {
                     c.nav.push(NavLink {
                         href: "/staff/reports",

@@ -8,6 +8,7 @@ mod chart;
 mod csrf;
 mod error;
 mod fhir;
+mod fhir_referral;
 mod layout;
 mod metrics;
 mod pages;

@@ -4,7 +4,7 @@
 
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::{AppState, api, auth, csrf, error, fhir, metrics, pages, security};
+use crate::{AppState, api, auth, csrf, error, fhir, fhir_referral, metrics, pages, security};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
@@ -14,7 +14,7 @@ use axum::routing::{MethodRouter, get, post};
 use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
-use pages::{account, measures, public, signin, staff};
+use pages::{account, activate, measures, public, refer, signin, staff, triage};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -131,6 +131,88 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Staff(Permission::Reports),
             get(staff::reports),
         ),
+        // The front door (pages/refer.rs, triage.rs, activate.rs).
+        r(Method::GET, "/refer", Public, get(refer::start_form)),
+        r(Method::POST, "/refer", Public, post(refer::start)),
+        r(Method::GET, "/refer/sent", Public, get(refer::sent)),
+        r(
+            Method::GET,
+            "/refer/{token}/{step}",
+            Public,
+            get(refer::step_form),
+        ),
+        r(
+            Method::POST,
+            "/refer/{token}/{step}",
+            Public,
+            post(refer::step_save),
+        ),
+        r(
+            Method::GET,
+            "/activate/{token}",
+            Public,
+            get(activate::form),
+        ),
+        r(
+            Method::POST,
+            "/activate/{token}",
+            Public,
+            post(activate::activate),
+        ),
+        r(
+            Method::GET,
+            "/staff/triage",
+            Staff(Permission::Triage),
+            get(triage::queue),
+        ),
+        r(
+            Method::GET,
+            "/staff/referrals/new",
+            Staff(Permission::Refer),
+            get(refer::professional_form),
+        ),
+        r(
+            Method::POST,
+            "/staff/referrals/new",
+            Staff(Permission::Refer),
+            post(refer::professional_submit),
+        ),
+        r(
+            Method::GET,
+            "/staff/referrals/{referral}",
+            Staff(Permission::Triage),
+            get(triage::referral),
+        ),
+        r(
+            Method::POST,
+            "/staff/referrals/{referral}/match",
+            Staff(Permission::Triage),
+            post(triage::record_match),
+        ),
+        r(
+            Method::POST,
+            "/staff/referrals/{referral}/decision",
+            Staff(Permission::Triage),
+            post(triage::decide),
+        ),
+        r(
+            Method::GET,
+            "/staff/waiting",
+            Staff(Permission::Triage),
+            get(triage::waiting),
+        ),
+        r(
+            Method::POST,
+            "/staff/episodes/{episode}/contact",
+            Staff(Permission::Triage),
+            post(triage::treatment_contact),
+        ),
+        r(
+            Method::POST,
+            "/staff/episodes/{episode}/discharge",
+            Staff(Permission::Triage),
+            post(triage::discharge),
+        ),
         r(
             Method::GET,
             "/api/v1/patients/{id}",
@@ -191,6 +273,19 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/fhir/Observation/{observation}",
             Api(ApiPermission::PatientRead),
             get(fhir::observation_read),
+        ),
+        // Referrals in FHIR (fhir_referral.rs).
+        r(
+            Method::POST,
+            "/fhir/ServiceRequest",
+            Api(ApiPermission::ReferralCreate),
+            post(fhir_referral::service_request_create),
+        ),
+        r(
+            Method::GET,
+            "/fhir/ServiceRequest/{referral}",
+            ApiAny(&[ApiPermission::PatientRead, ApiPermission::ReferralCreate]),
+            get(fhir_referral::service_request_read),
         ),
     ]
 }

@@ -53,6 +53,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         listen = %local,
         public_url = %config.public_url(),
         database = ?app.store.backend(),
+        outbox = %bothy::outbox_dir(&config).display(),
         version = env!("CARGO_PKG_VERSION"),
         "Bothy is serving"
     );
@@ -86,6 +87,12 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
 
 pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
     let app = bothy::build_app(&config, Arc::new(SystemClock)).await?;
+    tracing::info!(
+        database = ?app.store.backend(),
+        outbox = %bothy::outbox_dir(&config).display(),
+        version = env!("CARGO_PKG_VERSION"),
+        "Bothy worker is running"
+    );
     let shutdown = Shutdown::on_signal();
     bothy_jobs::run(app.clone(), shutdown.wait()).await;
     app.store.close().await;

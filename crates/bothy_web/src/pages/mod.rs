@@ -1,10 +1,13 @@
 //! Server-rendered pages, one module per area.
 
 pub mod account;
+pub mod activate;
 pub mod measures;
 pub mod public;
+pub mod refer;
 pub mod signin;
 pub mod staff;
+pub mod triage;
 
 use crate::error::WebError;
 use bothy_app::{AppError, FieldError};

@@ -12,11 +12,13 @@ use bothy_app::policy::{Access, Actor, PatientActor};
 use bothy_app::{AppError, RequestContext};
 use bothy_domain::ids::ResponseId;
 use bothy_domain::model::{Patient, ResponseSource};
+use bothy_domain::referral::{Decision, Details, Source, Step};
 use bothy_domain::role::{ApiPermission, Role};
 use bothy_domain::{PatientId, ServiceId};
 use bothy_web::RouteSpec;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 both_dbs!(every_route_answers_every_caller_as_the_table_says);
@@ -118,6 +120,32 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/staff/patients/{id}",   ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    // The front door. Self-referral and activation are public: the resume
+    // or activation link is the credential. Bearer clients are anonymous
+    // cookie sessions on pages, so their posts lack a CSRF token.
+    ("GET",  "/refer",                 "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("POST", "/refer",                 "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
+    ("GET",  "/refer/sent",            "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/refer/{token}/{step}",  "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("POST", "/refer/{token}/{step}",  "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
+    ("GET",  "/activate/{token}",      "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("POST", "/activate/{token}",      "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
+    // Triage works on this service's referrals only: the other service's
+    // staff see their own (empty) queue and lists, never this one's referrals.
+    ("GET",  "/staff/triage",          ".  .  | .  Y  .  .  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/referrals/new",   ".  .  | Y  Y  .  .  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("POST", "/staff/referrals/new",   ".  .  | Y  Y  .  .  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/referrals/{referral}",
+                                       ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/referrals/{referral}/match",
+                                       ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/referrals/{referral}/decision",
+                                       ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/staff/waiting",         ".  .  | .  Y  .  .  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("POST", "/staff/episodes/{episode}/contact",
+                                       ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/episodes/{episode}/discharge",
+                                       ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/api/v1/patients/{id}",  ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     ("GET",  "/api/v1/reports/summary",".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  Y  .  Y"),
     ("GET",  "/fhir/metadata",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
@@ -132,6 +160,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/fhir/QuestionnaireResponse/{response}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     ("GET",  "/fhir/Observation/{observation}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    // Referrals from other systems: `ap` lacks referral.create, so only the
+    // other service's client (holding it) may send one, to its own service;
+    // reading back needs patient.read or referral.create in the referral's service.
+    ("POST", "/fhir/ServiceRequest",   ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  Y"),
+    ("GET",  "/fhir/ServiceRequest/{referral}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
 ];
 
@@ -290,6 +324,21 @@ struct World {
     token_other_service: String,
     /// A PHQ-9 response of each patient a caller may target, by patient id.
     responses: BTreeMap<String, String>,
+    /// Fresh front-door fixtures for the caller being tried.
+    front: Mutex<FrontDoor>,
+}
+
+/// What the front door's routes act on, new for each caller: decisions,
+/// activation and discharge each work once.
+#[derive(Default, Clone)]
+struct FrontDoor {
+    /// A self-referral draft's resume token.
+    draft: String,
+    /// A referral waiting for triage.
+    referral: String,
+    /// An accepted referral's episode, and its activation token.
+    episode: String,
+    activation: String,
 }
 
 const NEW_PASSWORD: &str = "a fresh and long password";
@@ -455,7 +504,95 @@ impl World {
             token_revoked: revoked.token,
             token_other_service,
             responses,
+            front: Mutex::new(FrontDoor::default()),
         }
+    }
+
+    /// A triage clinician of the demo service, as the app sees them.
+    async fn staff_actor(&self, role: &str) -> Actor {
+        let email = bothy_domain::person::Email::parse(&self.t.staff(role).email).unwrap();
+        let mut tx = self.t.app.store.read().await.unwrap();
+        let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
+        tx.rollback().await.unwrap();
+        self.t.app.staff_actor(id, None).await.unwrap().unwrap()
+    }
+
+    /// New front-door fixtures for column `col`.
+    async fn new_front_door(&self, col: usize) {
+        let app = &self.t.app;
+        let triage = self.staff_actor("triage_clinician").await;
+        let Actor::Staff(supporter) = self.staff_actor("supporter").await else {
+            unreachable!()
+        };
+        let draft = app
+            .start_self_referral(bothy_app::demo::DEMO_SLUG, &ctx())
+            .await
+            .unwrap()
+            .resume_token;
+        let refer = |n: &'static str| {
+            let email = format!("matrix.{n}.{col}@example.org");
+            let details = Details {
+                given_name: Some("Morven".into()),
+                family_name: Some(format!("Matrix{n}")),
+                date_of_birth: Some("1970-05-05".parse().unwrap()),
+                email: Some(email.clone()),
+                preferred_channel: Some(bothy_domain::referral::Channel::Email),
+                problems: vec![bothy_domain::referral::Problem::Worry],
+                ..Details::default()
+            };
+            let triage = triage.clone();
+            async move {
+                let (r, _) = app
+                    .submit_referral(
+                        &triage,
+                        details,
+                        Source::Professional,
+                        &format!("matrix-{n}-{col}"),
+                        &ctx(),
+                    )
+                    .await
+                    .unwrap();
+                (r, email)
+            }
+        };
+        let (waiting, _) = refer("waiting").await;
+        let (accepted, email) = refer("accepted").await;
+        let decision = Decision::Accept {
+            step: Step::Therapist,
+            practitioner: supporter.id,
+        };
+        let accepted = app
+            .decide(&triage, accepted.id, decision, &ctx())
+            .await
+            .unwrap();
+        let mut tx = app.store.read().await.unwrap();
+        let episode = tx
+            .open_episode(accepted.patient_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        tx.rollback().await.unwrap();
+        self.t.drain_jobs().await;
+        let link = format!("{}/activate/", app.settings.public_url);
+        let activation = self
+            .t
+            .outbox
+            .sent()
+            .into_iter()
+            .filter(|m| m.to == email)
+            .find_map(|m| {
+                m.body
+                    .split(&link)
+                    .nth(1)
+                    .map(|rest| rest[..64].to_string())
+            })
+            .expect("an activation message");
+        *self.front.lock().unwrap() = FrontDoor {
+            draft,
+            referral: waiting.id.to_string(),
+            episode: episode.id.to_string(),
+            activation,
+        };
     }
 
     /// A new session for `caller` (a bare client for anonymous and API callers).
@@ -607,6 +744,53 @@ impl World {
                     ("code", &code),
                 ])
             }
+            "/refer" => f(&[("service", bothy_app::demo::DEMO_SLUG)]),
+            "/refer/{token}/{step}" => {
+                let email = format!("caller.{col}@example.org");
+                f(&[
+                    ("given_name", "Callum"),
+                    ("family_name", "Caller"),
+                    ("dob_day", "3"),
+                    ("dob_month", "4"),
+                    ("dob_year", "1985"),
+                    ("email", &email),
+                    ("preferred_channel", "email"),
+                ])
+            }
+            "/activate/{token}" => {
+                let email = format!("activated.{col}@example.org");
+                f(&[
+                    ("email", &email),
+                    ("password", NEW_PASSWORD),
+                    ("confirm", NEW_PASSWORD),
+                ])
+            }
+            "/staff/referrals/new" => {
+                let email = format!("referred.{col}@example.org");
+                let key = format!("matrix-form-{col}");
+                f(&[
+                    ("given_name", "Rhona"),
+                    ("family_name", "Referred"),
+                    ("dob_day", "9"),
+                    ("dob_month", "9"),
+                    ("dob_year", "1979"),
+                    ("email", &email),
+                    ("preferred_channel", "email"),
+                    ("gp_practice", "Leith Walk Surgery"),
+                    ("problem_text", "Low mood"),
+                    ("referrer_name", "Dr Ross"),
+                    ("referrer_organisation", "Leith Walk Surgery"),
+                    ("key", &key),
+                ])
+            }
+            "/staff/referrals/{referral}/match" => {
+                let patient = self.t.demo.patients[0].id.clone();
+                f(&[("patient_id", &patient), ("verdict", "reject")])
+            }
+            "/staff/referrals/{referral}/decision" => {
+                f(&[("decision", "decline"), ("reason", "Not the right service")])
+            }
+            "/staff/episodes/{episode}/discharge" => f(&[("reason", "Moved away")]),
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
                 let current = self.password(caller);
@@ -665,6 +849,36 @@ impl World {
                 )
                 .await;
         }
+        if let (Some(b), true) = (&bearer, is(spec, ("POST", "/fhir/ServiceRequest"))) {
+            // A valid referral of someone new, as another system would send it.
+            let body = json!({
+                "resourceType": "ServiceRequest",
+                "identifier": [{ "value": format!("matrix-sr-{col}") }],
+                "status": "active",
+                "intent": "order",
+                "subject": { "reference": "#p" },
+                "requester": { "reference": "#gp" },
+                "reasonCode": [{ "text": "Low mood" }],
+                "contained": [
+                    {
+                        "resourceType": "Patient", "id": "p",
+                        "name": [{ "family": "Fhirmatrix", "given": ["Morven"] }],
+                        "birthDate": "1970-05-05",
+                        "telecom": [{ "system": "email", "value": format!("matrix.sr.{col}@example.org") }],
+                    },
+                    { "resourceType": "Practitioner", "id": "gp", "name": [{ "text": "Dr Ross" }] },
+                ],
+            });
+            return c
+                .send(
+                    Request::post(&path)
+                        .header(header::AUTHORIZATION, b)
+                        .header(header::CONTENT_TYPE, "application/fhir+json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await;
+        }
         let mut fields = self.form_fields(caller, col, spec, token).await;
         let mut req = Request::builder().method(spec.method.clone()).uri(&path);
         match &bearer {
@@ -696,10 +910,21 @@ impl World {
             .get(patient)
             .cloned()
             .unwrap_or_else(|| ResponseId::random().to_string());
+        let front = self.front.lock().unwrap().clone();
+        let token = if spec.path.starts_with("/refer/") {
+            front.draft.as_str()
+        } else if spec.path.starts_with("/activate/") {
+            front.activation.as_str()
+        } else {
+            token
+        };
         let mut path = spec
             .path
             .replace("{id}", patient)
             .replace("{token}", token)
+            .replace("{step}", "about")
+            .replace("{referral}", &front.referral)
+            .replace("{episode}", &front.episode)
             .replace("{instrument}", "phq9")
             .replace("{response}", &response)
             .replace("{observation}", &response);
@@ -746,6 +971,7 @@ async fn every_route_answers_every_caller_as_the_table_says(t: TestApp) {
             spares.push(w.session(caller).await);
         }
         let token = w.enrolment_token(col).await;
+        w.new_front_door(col).await;
         let target = w.patient(&w.target(caller)).clone();
         let mut last = None;
 
@@ -785,6 +1011,8 @@ async fn every_route_answers_every_caller_as_the_table_says(t: TestApp) {
             if let Some(leak) = w
                 .demo_secrets()
                 .into_iter()
+                // A service's name is public: people choose it to refer themselves.
+                .filter(|s| !(spec.access == Access::Public && *s == w.t.demo.service))
                 .find(|s| outsider && r.body.contains(s))
             {
                 wrong.push(format!("{cell}: shows {leak:?} of another service"));

@@ -4,6 +4,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use bothy_app::demo::DemoAccounts;
+use bothy_app::notify::MemoryOutbox;
 use bothy_app::{App, AppSettings, FakeClock, RequestContext};
 use bothy_domain::crisis::CrisisContacts;
 use bothy_domain::time::Timestamp;
@@ -51,6 +52,8 @@ pub struct TestApp {
     pub db: Db,
     /// The database URL, for tests that must reach the database directly.
     pub url: String,
+    /// Every message the app has sent (the worker sends them: see `drain_jobs`).
+    pub outbox: MemoryOutbox,
     scratch: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
 }
@@ -104,12 +107,16 @@ impl TestApp {
         .unwrap();
         store.migrate().await.unwrap();
         let clock = FakeClock::at(start_time());
-        let app = Arc::new(App::new(
-            store,
-            Arc::new(clock.clone()),
-            settings,
-            CrisisContacts::parse(CRISIS).unwrap(),
-        ));
+        let outbox = MemoryOutbox::new();
+        let app = Arc::new(
+            App::new(
+                store,
+                Arc::new(clock.clone()),
+                settings,
+                CrisisContacts::parse(CRISIS).unwrap(),
+            )
+            .with_notifier(Arc::new(outbox.clone())),
+        );
         let demo = app.ensure_demo(&RequestContext::default()).await.unwrap();
         let router = bothy_web::router(app.clone(), WebSettings::default());
         Some(Self {
@@ -119,9 +126,42 @@ impl TestApp {
             demo,
             db,
             url,
+            outbox,
             scratch,
             dir,
         })
+    }
+
+    /// Runs the worker until no job is due, then asserts that none is left
+    /// queued or running (a job waiting to retry later fails this: advance
+    /// the clock, or look at it with `job`). Returns what the passes did.
+    pub async fn drain_jobs(&self) -> bothy_jobs::Report {
+        let mut total = bothy_jobs::Report::default();
+        for _ in 0..20 {
+            total += bothy_jobs::run_once(&self.app).await.unwrap();
+            let mut tx = self.app.store.read().await.unwrap();
+            let due = tx
+                .has_due_jobs(bothy_app::Clock::now(&self.clock))
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+            if !due {
+                break;
+            }
+        }
+        let mut tx = self.app.store.read().await.unwrap();
+        let left = tx.unfinished_jobs(10).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(left.is_empty(), "jobs left in the queue: {left:#?}");
+        total
+    }
+
+    /// The stored job with this idempotency key.
+    pub async fn job(&self, key: &str) -> Option<bothy_store::JobRecord> {
+        let mut tx = self.app.store.read().await.unwrap();
+        let job = tx.job_by_key(key).await.unwrap();
+        tx.rollback().await.unwrap();
+        job
     }
 
     pub async fn finish(&self) {

@@ -1,0 +1,130 @@
+//! What the FHIR referral endpoints need beyond [`App::submit_referral`]:
+//! the existing patient a ServiceRequest names as its subject, and a stored
+//! referral read back by an API client. Both are audited reads, committed
+//! before anything is returned.
+
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::PatientId;
+use bothy_domain::ids::ReferralId;
+use bothy_domain::model::Patient;
+use bothy_domain::referral::{Channel, Details, Referral, Source, Status};
+use bothy_domain::role::ApiPermission;
+
+/// An existing patient named as a referral's subject, with the identifiers
+/// triage matching compares.
+#[derive(Debug, Clone)]
+pub struct ReferralSubject {
+    pub patient: Patient,
+    pub nhs_number: Option<String>,
+    pub chi: Option<String>,
+    pub postcode: Option<String>,
+}
+
+impl ReferralSubject {
+    /// Writes the person's details into a referral's. The referral stays a
+    /// new one: triage sees this record as a matching candidate (same
+    /// identifiers, name and date of birth) and a clinician confirms it;
+    /// nothing is merged automatically.
+    pub fn fill(&self, d: &mut Details) {
+        let p = &self.patient;
+        d.given_name = Some(p.given_name.to_string());
+        d.family_name = Some(p.family_name.to_string());
+        d.date_of_birth = Some(p.date_of_birth.date());
+        d.email = p.email.as_ref().map(ToString::to_string);
+        d.phone = p.phone.as_ref().map(ToString::to_string);
+        let mobile = p.phone.as_ref().is_some_and(|n| n.is_uk_mobile());
+        d.preferred_channel = match (&p.email, mobile) {
+            (Some(_), _) => Some(Channel::Email),
+            (None, true) => Some(Channel::Sms),
+            (None, false) => None,
+        };
+        d.nhs_number = self.nhs_number.clone();
+        d.chi = self.chi.clone();
+        d.postcode = self.postcode.clone();
+    }
+}
+
+fn api_client(actor: &Actor) -> Result<&crate::policy::ApiActor, AppError> {
+    match actor {
+        Actor::Api(a) => Ok(a),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+impl App {
+    /// The patient `id`, for an API client referring them by reference.
+    /// The client needs `referral.create` and `patient.read` (referring a
+    /// record means reading it) for the patient's service; a patient of
+    /// another service answers exactly like a missing one: `NotFound`.
+    pub async fn referral_subject(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<ReferralSubject, AppError> {
+        let a = api_client(actor)?;
+        if !a.permissions.contains(&ApiPermission::ReferralCreate) {
+            return Err(AppError::Forbidden);
+        }
+        if !a.permissions.contains(&ApiPermission::PatientRead) {
+            return Err(AppError::NotFound);
+        }
+        let mut tx = self.store.begin().await?;
+        let patient = tx
+            .patient(id)
+            .await?
+            .filter(|p| p.service_id == a.service_id)
+            .ok_or(AppError::NotFound)?;
+        let dob = patient.date_of_birth.to_string();
+        let identity = tx
+            .match_candidates(a.service_id, None, None, Some(&dob))
+            .await?
+            .into_iter()
+            .find(|c| c.id == id);
+        let event = AuditEvent::new("patient.read", "direct_care")
+            .patient(id)
+            .service(a.service_id)
+            .detail("subject of a referral");
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(ReferralSubject {
+            patient,
+            nhs_number: identity.as_ref().and_then(|i| i.nhs_number.clone()),
+            chi: identity.as_ref().and_then(|i| i.chi.clone()),
+            postcode: identity.and_then(|i| i.postcode),
+        })
+    }
+
+    /// A referral of the client's service, read back as a ServiceRequest.
+    /// With `patient.read` any sent referral; with only `referral.create`,
+    /// referrals sent by other systems (`Source::Fhir`), not the service's
+    /// self-referrals. Drafts are never shown. Anything else is `NotFound`.
+    pub async fn referral_for_client(
+        &self,
+        actor: &Actor,
+        id: ReferralId,
+        ctx: &RequestContext,
+    ) -> Result<Referral, AppError> {
+        let a = api_client(actor)?;
+        let reads_patients = a.permissions.contains(&ApiPermission::PatientRead);
+        let refers = a.permissions.contains(&ApiPermission::ReferralCreate);
+        if !(reads_patients || refers) {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.store.begin().await?;
+        let referral = tx
+            .referral(id)
+            .await?
+            .filter(|r| r.service_id == a.service_id && r.status != Status::Draft)
+            .filter(|r| reads_patients || r.source == Source::Fhir)
+            .ok_or(AppError::NotFound)?;
+        let mut event = AuditEvent::new("referral.read", "direct_care").service(a.service_id);
+        if let Some(p) = referral.patient_id {
+            event = event.patient(p);
+        }
+        self.audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
+            .await?;
+        tx.commit().await?;
+        Ok(referral)
+    }
+}

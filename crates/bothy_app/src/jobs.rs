@@ -1,0 +1,316 @@
+//! Background jobs: what a change leaves to be done after it commits.
+//!
+//! A use case enqueues a [`Job`] in its own transaction, so the job exists
+//! exactly when the change that causes it commits; the worker (`bothy_jobs`)
+//! claims it afterwards and calls [`App::perform`]. Every job has an
+//! [`IdempotencyKey`] naming the event that caused it: enqueuing the same key
+//! again is ignored, and the key travels to the notifier so that a job run
+//! again after its worker died sends nothing twice.
+//!
+//! In a use case (the example is not compiled):
+//!
+//! ```text
+//! let mut tx = app.store.begin().await?;
+//! // ... the change and its audit event ...
+//! let key = IdempotencyKey::from_parts(&["referral", &id, "decision", "person"])?;
+//! let Some(to) = Recipient::preferred(channel, email.as_ref(), phone.as_ref()) else { ... };
+//! let n = Notification { to, template: MessageTemplate::ReferralDecision, link: Some(link) };
+//! app.enqueue_notification(&mut tx, &key, n).await?;
+//! tx.commit().await?;
+//! ```
+
+pub use crate::notify::{Channel, MessageTemplate, Notification, Recipient};
+use crate::notify::{Delivery, OutgoingMessage, SendError};
+use crate::{App, AppError};
+use bothy_domain::time::Timestamp;
+use bothy_store::{NewJob, Tx};
+use std::time::Duration;
+
+/// Attempts before a job is given up: with [`retry_delay`] about a day and a half.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The longest link a notification may carry.
+pub const MAX_LINK_CHARS: usize = 200;
+
+/// How long to wait before the next attempt after `attempts` failed ones:
+/// 1 minute, 5 minutes, 30 minutes, 2 hours, 6 hours, then every 12 hours.
+pub fn retry_delay(attempts: u32) -> Duration {
+    const MINUTES: [u64; 6] = [1, 5, 30, 2 * 60, 6 * 60, 12 * 60];
+    let i = usize::try_from(attempts.saturating_sub(1))
+        .unwrap_or(usize::MAX)
+        .min(MINUTES.len() - 1);
+    Duration::from_secs(MINUTES[i] * 60)
+}
+
+/// Names the event a job comes from, e.g. `referral-decision.{referral id}.person`.
+/// Unique among all jobs kept: a second job with the same key is not queued.
+/// Made of ids, never of personal data (it appears in logs and file names):
+/// ASCII letters, digits, `-`, `_` and `.`, starting with a letter or digit,
+/// at most 150 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+/// A string that cannot be an [`IdempotencyKey`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an idempotency key is 1 to 150 of A-Z a-z 0-9 - _ . starting with a letter or digit")]
+pub struct InvalidKey;
+
+impl IdempotencyKey {
+    pub fn new(key: impl Into<String>) -> Result<Self, InvalidKey> {
+        let key = key.into();
+        let ok = (1..=150).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok { Ok(Self(key)) } else { Err(InvalidKey) }
+    }
+
+    /// The parts joined with `.`: `from_parts(&["activation", &id])`.
+    pub fn from_parts(parts: &[&str]) -> Result<Self, InvalidKey> {
+        Self::new(parts.join("."))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = InvalidKey;
+    fn try_from(s: String) -> Result<Self, InvalidKey> {
+        Self::new(s)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(k: IdempotencyKey) -> String {
+        k.0
+    }
+}
+
+impl std::fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<InvalidKey> for AppError {
+    fn from(e: InvalidKey) -> Self {
+        AppError::internal(e)
+    }
+}
+
+/// Every kind of job. Closed: the worker matches exhaustively, so a new kind
+/// cannot be queued without saying how it runs. Stored as `kind` plus a JSON
+/// `payload`; a stored job is decoded again before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum Job {
+    /// Send one message.
+    Notify(Notification),
+}
+
+/// A job that cannot be queued (a programming mistake, never the user's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job refused: {0}")]
+pub struct InvalidJob(pub &'static str);
+
+/// Why an attempt at a job did not succeed. The text is an error class or an
+/// adapter's message, stored in `last_error` and logged: never patient data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Try again later.
+    #[error("{0}")]
+    Retry(String),
+    /// Trying again will not help: give the job up now.
+    #[error("{0}")]
+    GiveUp(String),
+}
+
+impl Job {
+    /// The stored kind, e.g. `notify`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::Notify(_) => "notify",
+        }
+    }
+
+    /// The stored form: (kind, payload JSON).
+    pub fn encode(&self) -> Result<(String, String), AppError> {
+        let mut tagged = serde_json::to_value(self).map_err(AppError::internal)?;
+        let kind = tagged["kind"].as_str().unwrap_or(self.kind()).to_string();
+        let payload = tagged
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or(serde_json::Value::Null);
+        Ok((kind, payload.to_string()))
+    }
+
+    /// The job from its stored form. An unknown kind is an error: it may
+    /// come from a newer version running alongside, so the worker retries it
+    /// later (by when a newer worker may have run it).
+    pub fn decode(kind: &str, payload: &str) -> Result<Job, JobError> {
+        let payload: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|_| JobError::Retry(format!("the {kind} job's payload is not JSON")))?;
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload }))
+            .map_err(|_| JobError::Retry(format!("this version cannot read a {kind} job")))
+    }
+}
+
+impl App {
+    /// Queues `job` in `tx` to run now; see [`App::enqueue_job_at`].
+    pub async fn enqueue_job(
+        &self,
+        tx: &mut Tx,
+        key: &IdempotencyKey,
+        job: &Job,
+    ) -> Result<bool, AppError> {
+        self.enqueue_job_at(tx, key, job, self.clock.now()).await
+    }
+
+    /// Queues `job` in `tx`, the caller's transaction, to run from `run_at`:
+    /// it exists only if that transaction commits. Returns false (and queues
+    /// nothing) when a job with `key` exists already.
+    pub async fn enqueue_job_at(
+        &self,
+        tx: &mut Tx,
+        key: &IdempotencyKey,
+        job: &Job,
+        run_at: Timestamp,
+    ) -> Result<bool, AppError> {
+        self.check_job(job).map_err(AppError::internal)?;
+        let (kind, payload) = job.encode()?;
+        let queued = tx
+            .enqueue_job(
+                &NewJob {
+                    kind: &kind,
+                    payload: &payload,
+                    idempotency_key: key.as_str(),
+                    run_at,
+                    max_attempts: MAX_ATTEMPTS,
+                },
+                self.clock.now(),
+            )
+            .await?;
+        if !queued {
+            tracing::debug!(key = %key, kind, "job already queued; not queued again");
+        }
+        Ok(queued)
+    }
+
+    /// Queues a message in `tx`, the caller's transaction; see [`App::enqueue_job_at`].
+    pub async fn enqueue_notification(
+        &self,
+        tx: &mut Tx,
+        key: &IdempotencyKey,
+        notification: Notification,
+    ) -> Result<bool, AppError> {
+        self.enqueue_job(tx, key, &Job::Notify(notification)).await
+    }
+
+    /// Refuses jobs that could not run well: a message that needs its link
+    /// and has none, or a link that does not point into this deployment.
+    fn check_job(&self, job: &Job) -> Result<(), InvalidJob> {
+        match job {
+            Job::Notify(n) => {
+                if n.template.needs_link() && n.link.is_none() {
+                    return Err(InvalidJob("this message needs a link"));
+                }
+                if let Some(link) = &n.link {
+                    let base = self.settings.public_url.trim_end_matches('/');
+                    let inside = link
+                        .strip_prefix(base)
+                        .is_some_and(|rest| rest.starts_with('/'));
+                    if !inside {
+                        return Err(InvalidJob("a link must point into this deployment"));
+                    }
+                    if link.chars().count() > MAX_LINK_CHARS
+                        || link.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        return Err(InvalidJob("a link must be short and without spaces"));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs one attempt at a job. Called by the worker with the job's key.
+    pub async fn perform(&self, key: &IdempotencyKey, job: &Job) -> Result<(), JobError> {
+        match job {
+            Job::Notify(notification) => {
+                let message = OutgoingMessage::new(key.clone(), notification, self.clock.now());
+                match self.notifier.send(&message).await {
+                    Ok(Delivery::Sent) => Ok(()),
+                    Ok(Delivery::AlreadySent) => {
+                        tracing::info!(key = %key, "message was sent before; not sent again");
+                        Ok(())
+                    }
+                    Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
+                    Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bothy_domain::person::Email;
+
+    #[test]
+    fn retries_back_off_then_level_out() {
+        let minutes = |n| retry_delay(n).as_secs() / 60;
+        let seen: Vec<u64> = (1..=MAX_ATTEMPTS).map(minutes).collect();
+        assert_eq!(seen, [1, 5, 30, 120, 360, 720, 720, 720]);
+        assert_eq!(minutes(0), 1);
+        assert_eq!(minutes(u32::MAX), 720);
+    }
+
+    #[test]
+    fn keys_are_plain_file_names() {
+        for good in ["activation.6f1c", "referral-decision.abc.person", "A_1"] {
+            assert!(IdempotencyKey::new(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            ".hidden",
+            "../etc/passwd",
+            "a/b",
+            "a b",
+            "name@example.org",
+            "ä",
+            &"x".repeat(151),
+        ] {
+            assert!(IdempotencyKey::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            IdempotencyKey::from_parts(&["a", "b"]).unwrap().as_str(),
+            "a.b"
+        );
+    }
+
+    #[test]
+    fn jobs_round_trip_through_their_stored_form() {
+        let job = Job::Notify(Notification {
+            to: Recipient::Email(Email::parse("someone@example.org").unwrap()),
+            template: MessageTemplate::MeasureDue,
+            link: None,
+        });
+        let (kind, payload) = job.encode().unwrap();
+        assert_eq!(kind, "notify");
+        assert!(!payload.contains("\"kind\""));
+        assert_eq!(Job::decode(&kind, &payload), Ok(job));
+        assert!(matches!(
+            Job::decode("teleport", &payload),
+            Err(JobError::Retry(_))
+        ));
+        assert!(matches!(
+            Job::decode("notify", "{"),
+            Err(JobError::Retry(_))
+        ));
+    }
+}

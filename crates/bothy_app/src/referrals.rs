@@ -1,0 +1,552 @@
+//! The front door: self-referral (a draft kept from the first step, reached
+//! by a resume link), professional referral, and what the confirmation page
+//! says about waiting times.
+
+use crate::credentials::{new_token, token_hash};
+use crate::error::Validation;
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::ServiceId;
+use bothy_domain::ids::ReferralId;
+use bothy_domain::instruments::score::risk_flags;
+use bothy_domain::model::Service;
+use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
+use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status, rtt};
+use bothy_domain::time::{Timestamp, uk_date};
+
+/// How long a resume link keeps a draft reachable.
+pub const DRAFT_LIFETIME_DAYS: i64 = 30;
+
+/// A person cannot read and fill in every step in less than this; a faster
+/// "person" is a script. The referral is kept (with any risk answer, which
+/// still reaches triage) but not sent.
+pub const MIN_FILL_SECONDS: i64 = 20;
+
+/// The "about you" step, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct AboutYou {
+    pub given_name: String,
+    pub family_name: String,
+    pub dob_day: String,
+    pub dob_month: String,
+    pub dob_year: String,
+    pub email: String,
+    pub phone: String,
+    pub preferred_channel: String,
+    pub language: String,
+    pub accessibility_needs: String,
+    pub nhs_number: String,
+    pub chi: String,
+    pub postcode: String,
+}
+
+/// One step of the self-referral form, as typed.
+#[derive(Debug, Clone)]
+pub enum StepInput {
+    About(Box<AboutYou>),
+    Gp {
+        practice: String,
+    },
+    Help {
+        text: String,
+        problems: Vec<String>,
+    },
+    Questions {
+        phq9: Vec<Option<i32>>,
+        gad7: Vec<Option<i32>>,
+    },
+    Consent(Consents),
+}
+
+/// A new draft and the link that resumes it (shown once; only its hash is kept).
+#[derive(Debug, Clone)]
+pub struct NewDraft {
+    pub referral: Referral,
+    pub resume_token: String,
+}
+
+/// What the confirmation page says about how long it usually takes.
+#[derive(Debug, Clone)]
+pub struct WaitingFigures {
+    /// Median days from referral to first treatment over the last year, if any waits finished.
+    pub median_days: Option<i64>,
+    pub within_18_weeks: Option<f64>,
+}
+
+fn optional(s: &str) -> Option<&str> {
+    let t = s.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+fn bounded(
+    v: &mut Validation,
+    field: &'static str,
+    s: &str,
+    max: usize,
+    what: &str,
+) -> Option<String> {
+    let t = optional(s)?;
+    if t.chars().count() > max {
+        v.fail(field, format!("{what} must be {max} characters or fewer"));
+        return None;
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        v.fail(field, format!("{what} must not contain control characters"));
+        return None;
+    }
+    Some(t.to_string())
+}
+
+impl App {
+    /// Services people can refer themselves to, by name.
+    pub async fn services(&self) -> Result<Vec<Service>, AppError> {
+        let mut tx = self.store.read().await?;
+        let s = tx.list_services().await?;
+        tx.rollback().await?;
+        Ok(s)
+    }
+
+    /// Starts a self-referral to `service` and returns its resume link token.
+    pub async fn start_self_referral(
+        &self,
+        service_slug: &str,
+        ctx: &RequestContext,
+    ) -> Result<NewDraft, AppError> {
+        if !self.referral_throttle.allow_start(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        let service = self.service_by_slug(service_slug).await?;
+        let now = self.clock.now();
+        let referral = Referral {
+            id: ReferralId::random(),
+            service_id: service.id,
+            status: Status::Draft,
+            source: Source::SelfReferral,
+            details: Details::default(),
+            received_at: None,
+            created_at: now,
+            updated_at: now,
+            risk: false,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            patient_id: None,
+        };
+        let (token, hash) = new_token("");
+        let mut tx = self.store.begin().await?;
+        tx.insert_referral(&referral, Some(&hash), None).await?;
+        let event = AuditEvent::new("referral.started", "direct_care").service(service.id);
+        self.audit(
+            &mut tx,
+            &Actor::Anonymous,
+            ctx,
+            event.detail(format!("referral {}", referral.id)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NewDraft {
+            referral,
+            resume_token: token,
+        })
+    }
+
+    /// The draft a resume link leads to. An unknown, sent or expired link is not found.
+    pub async fn self_referral_draft(&self, token: &str) -> Result<Referral, AppError> {
+        let mut tx = self.store.read().await?;
+        let r = tx.referral_draft_by_token(&token_hash(token)).await?;
+        tx.rollback().await?;
+        let r = r.ok_or(AppError::NotFound)?;
+        if self.clock.now().as_second() - r.created_at.as_second() > DRAFT_LIFETIME_DAYS * 86_400 {
+            return Err(AppError::Gone);
+        }
+        Ok(r)
+    }
+
+    /// Checks one step's answers and keeps them in the draft. A risk answer
+    /// marks the referral urgent at once, sent or not, so it reaches triage.
+    pub async fn save_self_referral_step(
+        &self,
+        token: &str,
+        input: StepInput,
+        ctx: &RequestContext,
+    ) -> Result<Referral, AppError> {
+        let mut referral = self.self_referral_draft(token).await?;
+        let screening = matches!(input, StepInput::Questions { .. });
+        let result = apply_step(
+            &mut referral.details,
+            input,
+            uk_date(self.clock.now()),
+            &self.catalogue,
+        );
+        // Screening answers are kept even when some are missing: a risk
+        // answer must never be lost because the rest of the page was not finished.
+        if result.is_err() && !screening {
+            return result.map(|_| referral);
+        }
+        let became_risky = !referral.risk && self.referral_has_risk(&referral.details);
+        referral.risk |= became_risky;
+        referral.updated_at = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.save_referral(&referral).await?;
+        let mut event =
+            AuditEvent::new("referral.step_saved", "direct_care").service(referral.service_id);
+        if became_risky {
+            event = AuditEvent::new("referral.risk_flagged", "direct_care")
+                .service(referral.service_id);
+        }
+        self.audit(
+            &mut tx,
+            &Actor::Anonymous,
+            ctx,
+            event.detail(format!("referral {}", referral.id)),
+        )
+        .await?;
+        tx.commit().await?;
+        result.map(|_| referral)
+    }
+
+    /// Whether the screening answers so far include a risk answer.
+    pub fn referral_has_risk(&self, d: &Details) -> bool {
+        let risky = |id: &str, answers: &Option<Vec<Option<i32>>>| match (
+            self.catalogue.get(id),
+            answers,
+        ) {
+            (Some(inst), Some(a)) => !risk_flags(inst, a).is_empty(),
+            _ => false,
+        };
+        risky("phq9", &d.phq9) || risky("gad7", &d.gad7)
+    }
+
+    /// Sends a completed self-referral. `honeypot` is the hidden field only
+    /// scripts fill in; with it (or when sent faster than a person could),
+    /// the referral is kept but not sent, and the answer looks the same.
+    pub async fn send_self_referral(
+        &self,
+        token: &str,
+        honeypot: &str,
+        ctx: &RequestContext,
+    ) -> Result<Referral, AppError> {
+        let mut referral = self.self_referral_draft(token).await?;
+        let missing = referral.details.missing_for_sending();
+        if !missing.is_empty() {
+            return Err(AppError::Invalid(
+                missing
+                    .into_iter()
+                    .map(|(step, message)| crate::FieldError {
+                        field: step.to_string(),
+                        message: message.to_string(),
+                    })
+                    .collect(),
+            ));
+        }
+        let now = self.clock.now();
+        let too_fast = now.as_second() - referral.created_at.as_second() < MIN_FILL_SECONDS;
+        if !honeypot.trim().is_empty() || too_fast {
+            tracing::info!(referral = %referral.id, "self-referral held back as automated");
+            return Ok(referral);
+        }
+        let contact = referral
+            .details
+            .email
+            .clone()
+            .or_else(|| referral.details.phone.clone())
+            .unwrap_or_default();
+        if !self.referral_throttle.allow_send(&contact, ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
+        referral.status = Status::Received;
+        referral.received_at = Some(now);
+        referral.updated_at = now;
+        let mut tx = self.store.begin().await?;
+        tx.save_referral(&referral).await?;
+        tx.clear_resume_token(referral.id).await?;
+        let event =
+            AuditEvent::new("referral.received", "direct_care").service(referral.service_id);
+        self.audit(
+            &mut tx,
+            &Actor::Anonymous,
+            ctx,
+            event.detail(format!("referral {}", referral.id)),
+        )
+        .await?;
+        self.notify_referral_person(
+            &mut tx,
+            &referral,
+            crate::jobs::MessageTemplate::ReferralReceived,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(referral)
+    }
+
+    /// A referral from a professional: entered by staff (`Source::Professional`)
+    /// or sent by another system as a FHIR ServiceRequest (`Source::Fhir`).
+    /// The details must already be validated by the caller's form or mapping
+    /// (use [`apply_step`] for each part). `submission_key` makes a resent
+    /// form or request return the first referral instead of a second one.
+    pub async fn submit_referral(
+        &self,
+        actor: &Actor,
+        details: Details,
+        source: Source,
+        submission_key: &str,
+        ctx: &RequestContext,
+    ) -> Result<(Referral, bool), AppError> {
+        let service_id = match actor {
+            Actor::Staff(s) if s.has(crate::Permission::Refer) => s.service_id,
+            Actor::Api(a)
+                if a.permissions
+                    .contains(&bothy_domain::role::ApiPermission::ReferralCreate) =>
+            {
+                a.service_id
+            }
+            _ => return Err(AppError::Forbidden),
+        };
+        let key = submission_key.trim();
+        if key.is_empty() || key.len() > 200 {
+            return Err(AppError::field(
+                "submission_key",
+                "Each referral needs a key of 1 to 200 characters",
+            ));
+        }
+        let scoped_key = format!("{service_id}:{key}");
+        let mut v = Validation::default();
+        if details.given_name.is_none() || details.family_name.is_none() {
+            v.fail("given_name", "Enter the person's name");
+        }
+        if details.date_of_birth.is_none() {
+            v.fail("dob_day", "Enter the person's date of birth");
+        }
+        if details.email.is_none() && details.phone.is_none() {
+            v.fail(
+                "email",
+                "Enter an email address or a mobile number for the person",
+            );
+        }
+        if details.problem_text.is_none() && details.problems.is_empty() {
+            v.fail("problem_text", "Give the reason for referral");
+        }
+        v.finish()?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if let Some(existing) = tx.referral_by_submission_key(&scoped_key).await? {
+            tx.rollback().await?;
+            return Ok((existing, true));
+        }
+        let risk = self.referral_has_risk(&details);
+        let referral = Referral {
+            id: ReferralId::random(),
+            service_id,
+            status: Status::Received,
+            source,
+            details,
+            received_at: Some(now),
+            created_at: now,
+            updated_at: now,
+            risk,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            patient_id: None,
+        };
+        tx.insert_referral(&referral, None, Some(&scoped_key))
+            .await?;
+        let event = AuditEvent::new("referral.received", "direct_care").service(service_id);
+        self.audit(
+            &mut tx,
+            actor,
+            ctx,
+            event.detail(format!("referral {} {}", referral.id, source.as_str())),
+        )
+        .await?;
+        self.notify_referral_person(
+            &mut tx,
+            &referral,
+            crate::jobs::MessageTemplate::ReferralReceived,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((referral, false))
+    }
+
+    /// Waiting figures for the confirmation page: real completed waits of
+    /// the last year, or none yet.
+    pub async fn waiting_figures(&self, service: ServiceId) -> Result<WaitingFigures, AppError> {
+        let since = Timestamp::from_second(self.clock.now().as_second() - 365 * 86_400)
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut tx = self.store.read().await?;
+        let waits = tx.completed_waits(service, since).await?;
+        tx.rollback().await?;
+        Ok(WaitingFigures {
+            median_days: rtt::median_wait_days(&waits),
+            within_18_weeks: rtt::share_within(&waits, rtt::SCOTLAND_18_WEEKS),
+        })
+    }
+}
+
+/// Validates one step and writes it into the details; every problem at once.
+pub fn apply_step(
+    d: &mut Details,
+    input: StepInput,
+    today: bothy_domain::time::Date,
+    catalogue: &bothy_domain::instruments::load::Catalogue,
+) -> Result<(), AppError> {
+    let mut v = Validation::default();
+    match input {
+        StepInput::About(a) => {
+            let a = *a;
+            let given = v.check("given_name", PersonName::parse(&a.given_name));
+            let family = v.check("family_name", PersonName::parse(&a.family_name));
+            let dob = v.check(
+                "dob_day",
+                DateOfBirth::from_parts(&a.dob_day, &a.dob_month, &a.dob_year, today),
+            );
+            let email = optional(&a.email).and_then(|e| v.check("email", Email::parse(e)));
+            let phone = optional(&a.phone).and_then(|p| v.check("phone", PhoneNumber::parse(p)));
+            let channel = match Channel::parse(a.preferred_channel.trim()) {
+                Some(Channel::Email) if optional(&a.email).is_none() => {
+                    v.fail(
+                        "email",
+                        "Enter an email address, or choose to be contacted by text message",
+                    );
+                    None
+                }
+                Some(Channel::Sms) if optional(&a.phone).is_none() => {
+                    v.fail(
+                        "phone",
+                        "Enter a mobile number, or choose to be contacted by email",
+                    );
+                    None
+                }
+                Some(Channel::Sms) if phone.as_ref().is_some_and(|p| !p.is_uk_mobile()) => {
+                    v.fail("phone", "Text messages need a UK mobile number starting 07");
+                    None
+                }
+                Some(c) => Some(c),
+                None => {
+                    v.fail(
+                        "preferred_channel",
+                        "Choose how you would like us to contact you",
+                    );
+                    None
+                }
+            };
+            let language = bounded(&mut v, "language", &a.language, 60, "Language");
+            let access = bounded(
+                &mut v,
+                "accessibility_needs",
+                &a.accessibility_needs,
+                1000,
+                "Accessibility needs",
+            );
+            let nhs = optional(&a.nhs_number).and_then(|n| {
+                v.check("nhs_number", bothy_domain::identifiers::NhsNumber::parse(n))
+            });
+            let chi = optional(&a.chi)
+                .and_then(|n| v.check("chi", bothy_domain::identifiers::Chi::parse(n, today)));
+            if let (Some(chi), Some(dob)) = (&chi, &dob)
+                && !chi.matches_date_of_birth(dob.date())
+            {
+                v.fail("chi", "The first 6 numbers of a CHI number are the date of birth (DDMMYY), and these do not match the date of birth you gave");
+            }
+            let postcode = optional(&a.postcode)
+                .and_then(|p| v.check("postcode", bothy_domain::identifiers::UkPostcode::parse(p)));
+            v.finish()?;
+            d.given_name = given.map(|n| n.to_string());
+            d.family_name = family.map(|n| n.to_string());
+            d.date_of_birth = dob.map(|x| x.date());
+            d.email = email.map(|e| e.to_string());
+            d.phone = phone.map(|p| p.to_string());
+            d.preferred_channel = channel;
+            d.language = language;
+            d.accessibility_needs = access;
+            d.nhs_number = nhs.map(|n| n.as_str().to_string());
+            d.chi = chi.map(|c| c.as_str().to_string());
+            d.postcode = postcode.map(|p| p.to_string());
+        }
+        StepInput::Gp { practice } => {
+            let p = bounded(&mut v, "gp_practice", &practice, 200, "GP practice");
+            if p.is_none() && v_is_empty(&v) {
+                v.fail(
+                    "gp_practice",
+                    "Enter the name of your GP practice, or \"I do not have a GP\"",
+                );
+            }
+            v.finish()?;
+            d.gp_practice = p;
+        }
+        StepInput::Help { text, problems } => {
+            let t = bounded(
+                &mut v,
+                "problem_text",
+                &text,
+                4000,
+                "What you would like help with",
+            );
+            let mut picked = Vec::new();
+            for p in &problems {
+                match Problem::parse(p) {
+                    Some(p) if !picked.contains(&p) => picked.push(p),
+                    Some(_) => {}
+                    None => v.fail("problems", "Choose from the list"),
+                }
+            }
+            if t.is_none() && picked.is_empty() && v_is_empty(&v) {
+                v.fail(
+                    "problem_text",
+                    "Tell us in your own words, or choose at least one thing from the list",
+                );
+            }
+            v.finish()?;
+            d.problem_text = t;
+            d.problems = picked;
+        }
+        StepInput::Questions { phq9, gad7 } => {
+            for (id, answers) in [("phq9", &phq9), ("gad7", &gad7)] {
+                let Some(inst) = catalogue.get(id) else {
+                    continue;
+                };
+                if let Err(e) = bothy_domain::instruments::score::score(inst, answers) {
+                    match e {
+                        bothy_domain::instruments::score::ScoreError::Incomplete {
+                            missing,
+                            ..
+                        } => {
+                            for n in missing {
+                                v.fail_owned(
+                                    format!("{id}-{n}"),
+                                    format!("{}: answer question {n}", inst.short_name),
+                                );
+                            }
+                        }
+                        other => {
+                            v.fail_owned(format!("{id}-1"), format!("{}: {other}", inst.short_name))
+                        }
+                    }
+                }
+            }
+            // Risk answers are kept even when other answers are missing.
+            d.phq9 = Some(phq9);
+            d.gad7 = Some(gad7);
+            v.finish()?;
+        }
+        StepInput::Consent(c) => {
+            if !c.treatment {
+                v.fail(
+                    "treatment",
+                    "To send a referral, agree to us using your details to offer you treatment",
+                );
+            }
+            d.consents = c;
+            v.finish()?;
+        }
+    }
+    Ok(())
+}
+
+fn v_is_empty(v: &Validation) -> bool {
+    v.is_empty()
+}

@@ -1,0 +1,766 @@
+//! Triage, the waiting list, activation and discharge. Every decision is a
+//! person's, audited, and tells the person (and any referrer) through their
+//! chosen channel that there is news, never what it is.
+
+use crate::credentials::{hash_password, new_token, token_hash};
+use crate::policy::{Permission, StaffActor};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
+use bothy_domain::ids::{EpisodeId, ReferralId, RiskFlagId};
+use bothy_domain::instruments::score::{Scored, score};
+use bothy_domain::model::{Patient, RiskFlag};
+use bothy_domain::person::{DateOfBirth, Email, NewPassword, PersonName, PhoneNumber};
+use bothy_domain::referral::{Decision, Problem, Referral, rtt};
+use bothy_domain::role::Role;
+use bothy_domain::time::Timestamp;
+use bothy_domain::{PatientId, StaffId};
+use bothy_store::{EpisodeRow, MatchVerdict, PatientIdentity, Tx};
+
+/// How long an activation link works.
+pub const ACTIVATION_DAYS: i64 = 7;
+
+/// A referral in the triage queue, with its screening scored.
+#[derive(Debug, Clone)]
+pub struct QueueEntry {
+    pub referral: Referral,
+    pub phq9: Option<Scored>,
+    pub gad7: Option<Scored>,
+    /// Days since received (or since started, for an unsent draft).
+    pub days_waiting: i64,
+}
+
+/// A possible existing record of the person referred.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub patient: PatientIdentity,
+    pub score: f64,
+    pub reason: String,
+    /// "confirmed" or "rejected" once a clinician has said.
+    pub verdict: Option<String>,
+}
+
+/// Everything the triage page shows for one referral.
+#[derive(Debug, Clone)]
+pub struct TriageView {
+    pub entry: QueueEntry,
+    pub candidates: Vec<Candidate>,
+    /// Supporters and therapists an accepted person can be allocated to.
+    pub practitioners: Vec<(StaffId, String)>,
+}
+
+/// One person on the waiting list.
+#[derive(Debug, Clone)]
+pub struct WaitingEntry {
+    pub episode: EpisodeRow,
+    pub patient: Patient,
+    pub weeks_waited: i64,
+    pub over_6_weeks: bool,
+    pub over_18_weeks: bool,
+    pub open_flags: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct WaitingList {
+    pub entries: Vec<WaitingEntry>,
+    /// Shares of completed waits in the last year within each standard.
+    pub within_6_weeks: Option<f64>,
+    pub within_18_weeks: Option<f64>,
+    pub completed_waits: usize,
+}
+
+fn triage_staff(actor: &Actor) -> Result<&StaffActor, AppError> {
+    match actor {
+        Actor::Staff(s) if s.has(Permission::Triage) => Ok(s),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// The NHS Talking Therapies problem descriptor an episode starts with,
+/// from what the person chose; a clinician refines it later.
+fn problem_descriptor(problems: &[Problem]) -> &'static str {
+    match problems.first() {
+        Some(Problem::LowMood) => "depression",
+        Some(Problem::Worry | Problem::Stress) => "generalised_anxiety",
+        Some(Problem::Panic) => "panic",
+        Some(Problem::SocialAnxiety) => "social_anxiety",
+        Some(Problem::Trauma) => "ptsd",
+        Some(Problem::Obsessions) => "ocd",
+        Some(Problem::HealthWorries) => "health_anxiety",
+        Some(Problem::Sleep) => "insomnia",
+        Some(Problem::Other) | None => "other",
+    }
+}
+
+impl App {
+    fn scored(&self, id: &str, answers: &Option<Vec<Option<i32>>>) -> Option<Scored> {
+        let inst = self.catalogue.get(id)?;
+        score(inst, answers.as_ref()?).ok()
+    }
+
+    fn queue_entry(&self, referral: Referral) -> QueueEntry {
+        let start = referral.received_at.unwrap_or(referral.created_at);
+        QueueEntry {
+            phq9: self.scored("phq9", &referral.details.phq9),
+            gad7: self.scored("gad7", &referral.details.gad7),
+            days_waiting: (self.clock.now().as_second() - start.as_second()).max(0) / 86_400,
+            referral,
+        }
+    }
+
+    /// Referrals waiting for a decision, risk first, then longest waiting. Audited.
+    pub async fn triage_queue(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+    ) -> Result<Vec<QueueEntry>, AppError> {
+        let s = triage_staff(actor)?;
+        let mut tx = self.store.begin().await?;
+        let referrals = tx.triage_queue(s.service_id, 200).await?;
+        let event = AuditEvent::new("referral.list", "direct_care")
+            .detail(format!("{} referrals", referrals.len()));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(referrals.into_iter().map(|r| self.queue_entry(r)).collect())
+    }
+
+    async fn referral_in_service(
+        &self,
+        tx: &mut Tx,
+        s: &StaffActor,
+        id: ReferralId,
+    ) -> Result<Referral, AppError> {
+        tx.referral(id)
+            .await?
+            .filter(|r| r.service_id == s.service_id)
+            .ok_or(AppError::NotFound)
+    }
+
+    /// One referral with its scores, matching candidates and practitioners. Audited.
+    pub async fn triage_view(
+        &self,
+        actor: &Actor,
+        id: ReferralId,
+        ctx: &RequestContext,
+    ) -> Result<TriageView, AppError> {
+        let s = triage_staff(actor)?;
+        let mut tx = self.store.begin().await?;
+        let referral = self.referral_in_service(&mut tx, s, id).await?;
+        let d = &referral.details;
+        let identities = tx
+            .match_candidates(
+                s.service_id,
+                d.nhs_number.as_deref(),
+                d.chi.as_deref(),
+                d.date_of_birth.map(|x| x.to_string()).as_deref(),
+            )
+            .await?;
+        let verdicts = tx.match_verdicts(id).await?;
+        let staff = tx.staff_of_service(s.service_id).await?;
+        let event = AuditEvent::new("referral.read", "direct_care").service(s.service_id);
+        self.audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
+            .await?;
+        tx.commit().await?;
+        let today = bothy_domain::time::uk_date(self.clock.now());
+        let existing: Vec<(usize, bothy_domain::matching::PersonDetails)> = identities
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, identity_details(p, today)?)))
+            .collect();
+        let candidates = match referral_details(d, today) {
+            Some(me) => {
+                bothy_domain::matching::find_candidates(&me, existing.iter().map(|(i, p)| (*i, p)))
+                    .into_iter()
+                    .map(|m| {
+                        let patient = identities[m.patient].clone();
+                        let verdict = verdicts
+                            .iter()
+                            .find(|v| v.patient_id == patient.id)
+                            .map(|v| v.verdict.clone());
+                        Candidate {
+                            patient,
+                            score: m.score,
+                            reason: m.reason,
+                            verdict,
+                        }
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let practitioners = staff
+            .into_iter()
+            .filter(|(m, roles)| m.disabled_at.is_none() && roles.contains(&Role::Supporter))
+            .map(|(m, _)| (m.id, m.name.to_string()))
+            .collect();
+        Ok(TriageView {
+            entry: self.queue_entry(referral),
+            candidates,
+            practitioners,
+        })
+    }
+
+    /// Records a clinician's verdict on a candidate match. Never merges anything.
+    pub async fn record_match(
+        &self,
+        actor: &Actor,
+        id: ReferralId,
+        patient: PatientId,
+        confirmed: bool,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let s = triage_staff(actor)?;
+        let mut tx = self.store.begin().await?;
+        self.referral_in_service(&mut tx, s, id).await?;
+        let p = tx
+            .patient(patient)
+            .await?
+            .filter(|p| p.service_id == s.service_id)
+            .ok_or(AppError::NotFound)?;
+        let verdict = MatchVerdict {
+            patient_id: p.id,
+            verdict: if confirmed { "confirmed" } else { "rejected" }.into(),
+        };
+        tx.record_match_verdict(id, &verdict, s.id, self.clock.now())
+            .await?;
+        let event = AuditEvent::new("referral.match_verdict", "direct_care")
+            .patient(p.id)
+            .service(s.service_id);
+        self.audit(
+            &mut tx,
+            actor,
+            ctx,
+            event.detail(format!("referral {id} {}", verdict.verdict)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A triage decision. Accepting opens an episode (with the confirmed
+    /// existing record, or a new one) and sends a single-use activation link.
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        id: ReferralId,
+        decision: Decision,
+        ctx: &RequestContext,
+    ) -> Result<Referral, AppError> {
+        let s = triage_staff(actor)?.clone();
+        let text_ok = |t: &str| !t.trim().is_empty() && t.chars().count() <= 1000;
+        match &decision {
+            Decision::Signpost { place } if !text_ok(place) => {
+                return Err(AppError::field(
+                    "place",
+                    "Name the service or place you are signposting to",
+                ));
+            }
+            Decision::Decline { reason } if !text_ok(reason) => {
+                return Err(AppError::field("reason", "Give the reason for declining"));
+            }
+            Decision::RequestInfo { question } if !text_ok(question) => {
+                return Err(AppError::field("question", "Say what information you need"));
+            }
+            _ => {}
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut referral = self.referral_in_service(&mut tx, &s, id).await?;
+        if !referral.status.in_triage() {
+            return Err(AppError::Conflict(
+                "This referral has already been decided, or has not been sent".into(),
+            ));
+        }
+        referral.status = decision.status();
+        referral.decided_by = Some(s.id);
+        referral.decided_at = Some(now);
+        referral.updated_at = now;
+        let mut activation = None;
+        match &decision {
+            Decision::Accept { step, practitioner } => {
+                let staff = tx.staff_of_service(s.service_id).await?;
+                if !staff
+                    .iter()
+                    .any(|(m, roles)| m.id == *practitioner && roles.contains(&Role::Supporter))
+                {
+                    return Err(AppError::field(
+                        "practitioner",
+                        "Choose a supporter or therapist of this service",
+                    ));
+                }
+                let patient = self.patient_for(&mut tx, &referral).await?;
+                referral.patient_id = Some(patient);
+                referral.decision_note = Some(step.label().to_string());
+                let episode = EpisodeRow {
+                    id: EpisodeId::random(),
+                    patient_id: patient,
+                    service_id: s.service_id,
+                    referral_id: referral.id,
+                    step: step.as_str().to_string(),
+                    practitioner_id: *practitioner,
+                    problem_descriptor: problem_descriptor(&referral.details.problems).to_string(),
+                    referred_at: referral.received_at.unwrap_or(referral.created_at),
+                    opened_at: now,
+                    first_treatment_at: None,
+                    treatment_appointments: 0,
+                    discharged_at: None,
+                    discharge_reason: None,
+                    outcome: None,
+                };
+                tx.insert_episode(&episode).await?;
+                let (token, hash) = new_token("");
+                let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
+                    .map_err(AppError::internal)?;
+                tx.insert_activation(&hash, patient, now, expires).await?;
+                activation = Some(format!(
+                    "{}/activate/{token}",
+                    self.settings.public_url.trim_end_matches('/')
+                ));
+            }
+            Decision::Signpost { place } => referral.decision_note = Some(place.trim().to_string()),
+            Decision::Decline { reason } => {
+                referral.decision_note = Some(reason.trim().to_string())
+            }
+            Decision::RequestInfo { question } => {
+                referral.decision_note = Some(question.trim().to_string())
+            }
+        }
+        tx.save_referral(&referral).await?;
+        let mut event = AuditEvent::new("referral.decided", "direct_care").service(s.service_id);
+        if let Some(p) = referral.patient_id {
+            event = event.patient(p);
+        }
+        self.audit(
+            &mut tx,
+            actor,
+            ctx,
+            event.detail(format!("referral {id} {}", referral.status)),
+        )
+        .await?;
+        let template = match (&decision, &activation) {
+            (Decision::Accept { .. }, Some(_)) => crate::jobs::MessageTemplate::Activation,
+            (Decision::RequestInfo { .. }, _) => crate::jobs::MessageTemplate::InformationRequested,
+            _ => crate::jobs::MessageTemplate::ReferralDecision,
+        };
+        self.notify_referral_person(&mut tx, &referral, template, activation)
+            .await?;
+        self.notify_referrer(&mut tx, &referral).await?;
+        tx.commit().await?;
+        Ok(referral)
+    }
+
+    /// The confirmed existing record, or a new patient made from the referral.
+    async fn patient_for(&self, tx: &mut Tx, referral: &Referral) -> Result<PatientId, AppError> {
+        let d = &referral.details;
+        let confirmed = tx
+            .match_verdicts(referral.id)
+            .await?
+            .into_iter()
+            .find(|v| v.verdict == "confirmed");
+        let id = match confirmed {
+            Some(v) => v.patient_id,
+            None => {
+                let (Some(given), Some(family), Some(dob)) =
+                    (&d.given_name, &d.family_name, d.date_of_birth)
+                else {
+                    return Err(AppError::field(
+                        "referral",
+                        "A referral needs a name and date of birth before it can be accepted",
+                    ));
+                };
+                let invalid =
+                    |_| AppError::field("referral", "The referral's details are not valid");
+                let email = d
+                    .email
+                    .as_deref()
+                    .map(Email::parse)
+                    .transpose()
+                    .map_err(invalid)?;
+                // One sign-in email belongs to one person: an email already
+                // in use is left off the new record rather than shared.
+                let email = match email {
+                    Some(e) if tx.patient_login(&e).await?.is_none() => Some(e),
+                    _ => None,
+                };
+                let p = Patient {
+                    id: PatientId::random(),
+                    service_id: referral.service_id,
+                    given_name: PersonName::parse(given).map_err(invalid)?,
+                    family_name: PersonName::parse(family).map_err(invalid)?,
+                    date_of_birth: DateOfBirth::from_stored(dob),
+                    email,
+                    phone: d
+                        .phone
+                        .as_deref()
+                        .map(PhoneNumber::parse)
+                        .transpose()
+                        .map_err(invalid)?,
+                    supporter_id: None,
+                    created_at: self.clock.now(),
+                };
+                tx.insert_patient(&p, None).await?;
+                p.id
+            }
+        };
+        tx.set_patient_identifiers(
+            id,
+            d.nhs_number.as_deref(),
+            d.chi.as_deref(),
+            d.postcode.as_deref(),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// The waiting list: open episodes not yet in treatment, people with open
+    /// risk flags first, then longest waiting. Audited.
+    pub async fn waiting_list(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+    ) -> Result<WaitingList, AppError> {
+        let s = triage_staff(actor)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let episodes = tx.waiting_episodes(s.service_id, 500).await?;
+        let mut entries = Vec::with_capacity(episodes.len());
+        for e in episodes {
+            let Some(patient) = tx.patient(e.patient_id).await? else {
+                continue;
+            };
+            let open_flags = tx.open_risk_flags(e.patient_id).await?.len();
+            entries.push(WaitingEntry {
+                weeks_waited: rtt::weeks_waited(e.referred_at, now),
+                over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),
+                over_18_weeks: rtt::breaches(e.referred_at, now, rtt::SCOTLAND_18_WEEKS),
+                episode: e,
+                patient,
+                open_flags,
+            });
+        }
+        let since =
+            Timestamp::from_second(now.as_second() - 365 * 86_400).unwrap_or(Timestamp::UNIX_EPOCH);
+        let waits = tx.completed_waits(s.service_id, since).await?;
+        let event = AuditEvent::new("waiting_list.read", "direct_care")
+            .detail(format!("{} people", entries.len()));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        entries.sort_by(|a, b| {
+            (b.open_flags > 0)
+                .cmp(&(a.open_flags > 0))
+                .then(a.episode.referred_at.cmp(&b.episode.referred_at))
+        });
+        Ok(WaitingList {
+            entries,
+            within_6_weeks: rtt::share_within(&waits, rtt::ENGLAND_6_WEEKS),
+            within_18_weeks: rtt::share_within(&waits, rtt::SCOTLAND_18_WEEKS),
+            completed_waits: waits.len(),
+        })
+    }
+
+    /// Records a treatment contact in an episode; the first stops the RTT clock.
+    pub async fn record_treatment_contact(
+        &self,
+        actor: &Actor,
+        id: EpisodeId,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        let (episode, patient) = self.episode_for_staff(&mut tx, actor, id).await?;
+        if !tx
+            .record_treatment_contact(episode.id, self.clock.now())
+            .await?
+        {
+            return Err(AppError::Conflict("This episode has ended".into()));
+        }
+        let event = AuditEvent::new("episode.treatment_contact", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id);
+        self.audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn episode_for_staff(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: EpisodeId,
+    ) -> Result<(EpisodeRow, Patient), AppError> {
+        let episode = tx.episode(id).await?.ok_or(AppError::NotFound)?;
+        let patient = tx
+            .patient(episode.patient_id)
+            .await?
+            .filter(|p| crate::policy::can_view_patient(actor, p))
+            .ok_or(AppError::NotFound)?;
+        Ok((episode, patient))
+    }
+
+    /// Discharges an episode with a reason and computes its NHS Talking
+    /// Therapies outcome from the measures taken during it.
+    pub async fn discharge(
+        &self,
+        actor: &Actor,
+        id: EpisodeId,
+        reason: &str,
+        ctx: &RequestContext,
+    ) -> Result<bothy_domain::outcomes::Outcome, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::field(
+                "reason",
+                "Give the reason for discharge (up to 500 characters)",
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let (episode, patient) = self.episode_for_staff(&mut tx, actor, id).await?;
+        if episode.discharged_at.is_some() {
+            return Err(AppError::Conflict("This episode has already ended".into()));
+        }
+        let responses = tx
+            .measure_responses(
+                patient.id,
+                Some(episode.referred_at),
+                Some(now),
+                false,
+                10_000,
+            )
+            .await?;
+        let outcome = self.episode_outcome(&episode, &responses);
+        let json = serde_json::to_string(&outcome).map_err(AppError::internal)?;
+        tx.discharge_episode(id, now, reason, &json).await?;
+        let event = AuditEvent::new("episode.discharged", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id);
+        self.audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
+            .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The classification input for an episode: one measurement per response date.
+    fn episode_outcome(
+        &self,
+        episode: &EpisodeRow,
+        responses: &[bothy_domain::model::MeasureResponse],
+    ) -> bothy_domain::outcomes::Outcome {
+        use bothy_domain::outcomes::{Appointment, Episode, Measurement, ProblemDescriptor, Score};
+        let mut measurements: Vec<Measurement> = Vec::new();
+        for r in responses {
+            let date = bothy_domain::time::uk_date(r.submitted_at);
+            let appointment = if episode
+                .first_treatment_at
+                .is_some_and(|t| r.submitted_at >= t)
+            {
+                Appointment::Treatment
+            } else {
+                Appointment::Assessment
+            };
+            match measurements
+                .iter_mut()
+                .find(|m| m.date == date && !m.scores.contains_key(&r.instrument_id))
+            {
+                Some(m) => {
+                    m.scores
+                        .insert(r.instrument_id.clone(), Score::Valid(r.total));
+                }
+                None => measurements.push(Measurement {
+                    date,
+                    appointment,
+                    scores: [(r.instrument_id.clone(), Score::Valid(r.total))]
+                        .into_iter()
+                        .collect(),
+                }),
+            }
+        }
+        let input = Episode {
+            id: episode.id.to_string(),
+            problem_descriptor: ProblemDescriptor::parse(&episode.problem_descriptor)
+                .unwrap_or(ProblemDescriptor::Other),
+            referral_ended: true,
+            treatment_appointments_attended: u32::try_from(episode.treatment_appointments)
+                .unwrap_or(0),
+            measurements,
+        };
+        bothy_domain::outcomes::classify(&input, &self.catalogue, &Default::default())
+    }
+
+    /// Whether an activation link can be used, and for whom (its first name).
+    pub async fn activation_page(&self, token: &str) -> Result<String, AppError> {
+        let mut tx = self.store.read().await?;
+        let (patient, expires, used) = tx
+            .activation(&token_hash(token))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let p = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
+        tx.rollback().await?;
+        if used.is_some() || expires <= self.clock.now() {
+            return Err(AppError::Gone);
+        }
+        Ok(p.given_name.to_string())
+    }
+
+    /// Uses an activation link: sets the person's password and sign-in email,
+    /// and for a digital programme stops the referral-to-treatment clock.
+    pub async fn activate(
+        &self,
+        token: &str,
+        email: &str,
+        password: &str,
+        confirm: &str,
+        ctx: &RequestContext,
+    ) -> Result<PatientId, AppError> {
+        self.activation_page(token).await?;
+        let mut v = crate::error::Validation::default();
+        let email = v.check("email", Email::parse(email));
+        let new = v.check("password", NewPassword::parse(password));
+        if new.is_some() && password != confirm {
+            v.fail("confirm", "The passwords do not match");
+        }
+        v.finish()?;
+        let (Some(email), Some(new)) = (email, new) else {
+            return Err(AppError::Gone);
+        };
+        let pw = new.expose().to_string();
+        let hash = blocking(move || hash_password(&pw)).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let th = token_hash(token);
+        let (patient, _, _) = tx.activation(&th).await?.ok_or(AppError::NotFound)?;
+        if !tx.use_activation(&th, now).await? {
+            return Err(AppError::Gone);
+        }
+        if let Some((other, _)) = tx.patient_login(&email).await?
+            && other.id != patient
+        {
+            return Err(AppError::field(
+                "email",
+                "This email address is already used by another account: use a different one",
+            ));
+        }
+        tx.set_patient_login(patient, &email, &hash).await?;
+        if let Some(e) = tx.open_episode(patient).await?
+            && e.step == bothy_domain::referral::Step::Programme.as_str()
+        {
+            // For digital CBT, activating the programme is the first treatment contact.
+            tx.start_treatment(e.id, now).await?;
+        }
+        let event = AuditEvent::new("patient.activated", "direct_care").patient(patient);
+        self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
+        tx.commit().await?;
+        Ok(patient)
+    }
+
+    /// After a measure is stored for someone still waiting: a reliable
+    /// deterioration against their first score since referral raises a risk
+    /// flag, which moves them up the waiting list. Called inside the
+    /// submission's transaction.
+    pub(crate) async fn check_waiting_deterioration(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        response: &bothy_domain::model::MeasureResponse,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let Some(episode) = tx.open_episode(patient.id).await? else {
+            return Ok(());
+        };
+        if episode.first_treatment_at.is_some() {
+            return Ok(());
+        }
+        let Some(inst) = self.catalogue.get(&response.instrument_id) else {
+            return Ok(());
+        };
+        let earlier = tx
+            .measure_responses(patient.id, Some(episode.referred_at), None, false, 1)
+            .await?;
+        let referral = tx.referral(episode.referral_id).await?;
+        let referral_score = referral.and_then(|r| match inst.id.as_str() {
+            "phq9" => self.scored("phq9", &r.details.phq9),
+            "gad7" => self.scored("gad7", &r.details.gad7),
+            _ => None,
+        });
+        let baseline = referral_score.map(|s| s.total).or_else(|| {
+            earlier
+                .iter()
+                .find(|r| r.instrument_id == inst.id && r.id != response.id)
+                .map(|r| r.total)
+        });
+        let Some(baseline) = baseline else {
+            return Ok(());
+        };
+        if bothy_domain::instruments::score::reliable_change(inst, baseline, response.total)
+            != Some(bothy_domain::instruments::score::Change::Deteriorated)
+        {
+            return Ok(());
+        }
+        let flag = RiskFlag {
+            id: RiskFlagId::random(),
+            patient_id: patient.id,
+            service_id: patient.service_id,
+            source_kind: "measure_response".into(),
+            source_id: response.id.to_string(),
+            reason: format!(
+                "Reliable deterioration on {} while waiting ({} to {})",
+                inst.short_name, baseline, response.total
+            ),
+            raised_at: self.clock.now(),
+        };
+        tx.insert_risk_flag(&flag).await?;
+        let event = AuditEvent::new("risk_flag.raised", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id);
+        self.audit(
+            tx,
+            actor,
+            ctx,
+            event.detail(format!("flag {} deterioration while waiting", flag.id)),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The referral's person as matching sees them; None without name and date of birth.
+fn referral_details(
+    d: &bothy_domain::referral::Details,
+    today: bothy_domain::time::Date,
+) -> Option<bothy_domain::matching::PersonDetails> {
+    use bothy_domain::identifiers::{Chi, NhsNumber, UkPostcode};
+    Some(bothy_domain::matching::PersonDetails {
+        given_name: d.given_name.clone()?,
+        family_name: d.family_name.clone()?,
+        date_of_birth: d.date_of_birth?,
+        nhs_number: d
+            .nhs_number
+            .as_deref()
+            .and_then(|n| NhsNumber::parse(n).ok()),
+        chi: d.chi.as_deref().and_then(|c| Chi::parse(c, today).ok()),
+        postcode: d
+            .postcode
+            .as_deref()
+            .and_then(|p| UkPostcode::parse(p).ok()),
+    })
+}
+
+fn identity_details(
+    p: &PatientIdentity,
+    today: bothy_domain::time::Date,
+) -> Option<bothy_domain::matching::PersonDetails> {
+    use bothy_domain::identifiers::{Chi, NhsNumber, UkPostcode};
+    Some(bothy_domain::matching::PersonDetails {
+        given_name: p.given_name.clone(),
+        family_name: p.family_name.clone(),
+        date_of_birth: p.date_of_birth.parse().ok()?,
+        nhs_number: p
+            .nhs_number
+            .as_deref()
+            .and_then(|n| NhsNumber::parse(n).ok()),
+        chi: p.chi.as_deref().and_then(|c| Chi::parse(c, today).ok()),
+        postcode: p
+            .postcode
+            .as_deref()
+            .and_then(|x| UkPostcode::parse(x).ok()),
+    })
+}

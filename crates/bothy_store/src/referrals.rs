@@ -1,0 +1,621 @@
+//! Referrals, match verdicts, episodes and patient activation links.
+
+use crate::services::parse;
+use crate::{StoreError, Tx};
+use bothy_domain::ids::{EpisodeId, ReferralId};
+use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status};
+use bothy_domain::time::{Timestamp, from_millis, to_millis};
+use bothy_domain::{PatientId, ServiceId, StaffId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
+     preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
+     phq9, gad7, consents, referrer_name, referrer_organisation, referrer_email, risk, received_at, created_at, \
+     updated_at, decision_note, decided_by, decided_at, patient_id";
+
+fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
+}
+
+fn referral(r: &AnyRow) -> Result<Referral, StoreError> {
+    let status: String = r.try_get("status")?;
+    let source: String = r.try_get("source")?;
+    let problems: Vec<String> = json(&r.try_get::<String, _>("problems")?, "problems")?;
+    let answers = |col: &str| -> Result<Option<Vec<Option<i32>>>, StoreError> {
+        r.try_get::<Option<String>, _>(col)?
+            .map(|s| json(&s, col))
+            .transpose()
+    };
+    Ok(Referral {
+        id: parse(&r.try_get::<String, _>("id")?, "referral id")?,
+        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("status {status:?}")))?,
+        source: Source::parse(&source)
+            .ok_or_else(|| StoreError::corrupt(format!("source {source:?}")))?,
+        details: Details {
+            given_name: r.try_get("given_name")?,
+            family_name: r.try_get("family_name")?,
+            date_of_birth: r
+                .try_get::<Option<String>, _>("date_of_birth")?
+                .map(|d| parse(&d, "date of birth"))
+                .transpose()?,
+            email: r.try_get("email")?,
+            phone: r.try_get("phone")?,
+            preferred_channel: r
+                .try_get::<Option<String>, _>("preferred_channel")?
+                .and_then(|c| Channel::parse(&c)),
+            language: r.try_get("language")?,
+            accessibility_needs: r.try_get("accessibility_needs")?,
+            nhs_number: r.try_get("nhs_number")?,
+            chi: r.try_get("chi")?,
+            postcode: r.try_get("postcode")?,
+            gp_practice: r.try_get("gp_practice")?,
+            problem_text: r.try_get("problem_text")?,
+            problems: problems.iter().filter_map(|p| Problem::parse(p)).collect(),
+            phq9: answers("phq9")?,
+            gad7: answers("gad7")?,
+            consents: json::<Consents>(&r.try_get::<String, _>("consents")?, "consents")?,
+            referrer_name: r.try_get("referrer_name")?,
+            referrer_organisation: r.try_get("referrer_organisation")?,
+            referrer_email: r.try_get("referrer_email")?,
+        },
+        risk: r.try_get::<i64, _>("risk")? != 0,
+        received_at: r.try_get::<Option<i64>, _>("received_at")?.map(from_millis),
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+        decision_note: r.try_get("decision_note")?,
+        decided_by: r
+            .try_get::<Option<String>, _>("decided_by")?
+            .map(|s| parse(&s, "staff id"))
+            .transpose()?,
+        decided_at: r.try_get::<Option<i64>, _>("decided_at")?.map(from_millis),
+        patient_id: r
+            .try_get::<Option<String>, _>("patient_id")?
+            .map(|s| parse(&s, "patient id"))
+            .transpose()?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// What matching needs to know about an existing patient.
+#[derive(Debug, Clone)]
+pub struct PatientIdentity {
+    pub id: PatientId,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub nhs_number: Option<String>,
+    pub chi: Option<String>,
+    pub postcode: Option<String>,
+}
+
+/// A clinician's verdict on a candidate match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchVerdict {
+    pub patient_id: PatientId,
+    /// "confirmed" or "rejected".
+    pub verdict: String,
+}
+
+/// An episode of care, opened when a referral is accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpisodeRow {
+    pub id: EpisodeId,
+    pub patient_id: PatientId,
+    pub service_id: ServiceId,
+    pub referral_id: ReferralId,
+    pub step: String,
+    pub practitioner_id: StaffId,
+    pub problem_descriptor: String,
+    pub referred_at: Timestamp,
+    pub opened_at: Timestamp,
+    pub first_treatment_at: Option<Timestamp>,
+    pub treatment_appointments: i64,
+    pub discharged_at: Option<Timestamp>,
+    pub discharge_reason: Option<String>,
+    /// The NHS Talking Therapies outcome computed at discharge, as JSON.
+    pub outcome: Option<String>,
+}
+
+const EPISODE_COLUMNS: &str = "id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
+     referred_at, opened_at, first_treatment_at, treatment_appointments, discharged_at, discharge_reason, outcome";
+
+fn episode(r: &AnyRow) -> Result<EpisodeRow, StoreError> {
+    Ok(EpisodeRow {
+        id: parse(&r.try_get::<String, _>("id")?, "episode id")?,
+        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        referral_id: parse(&r.try_get::<String, _>("referral_id")?, "referral id")?,
+        step: r.try_get("step")?,
+        practitioner_id: parse(&r.try_get::<String, _>("practitioner_id")?, "staff id")?,
+        problem_descriptor: r.try_get("problem_descriptor")?,
+        referred_at: from_millis(r.try_get("referred_at")?),
+        opened_at: from_millis(r.try_get("opened_at")?),
+        first_treatment_at: r
+            .try_get::<Option<i64>, _>("first_treatment_at")?
+            .map(from_millis),
+        treatment_appointments: r.try_get("treatment_appointments")?,
+        discharged_at: r
+            .try_get::<Option<i64>, _>("discharged_at")?
+            .map(from_millis),
+        discharge_reason: r.try_get("discharge_reason")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
+
+impl Tx {
+    /// Inserts a referral with its details. `resume_token_hash` is set for a
+    /// self-referral draft; `submission_key` makes a resent form or API call
+    /// create nothing new (its unique constraint refuses the second).
+    pub async fn insert_referral(
+        &mut self,
+        r: &Referral,
+        resume_token_hash: Option<&str>,
+        submission_key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
+             submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(r.id.to_string())
+        .bind(r.service_id.to_string())
+        .bind(r.status.as_str())
+        .bind(r.source.as_str())
+        .bind(resume_token_hash.map(str::to_string))
+        .bind(to_millis(r.created_at))
+        .bind(to_millis(r.updated_at))
+        .bind(submission_key.map(str::to_string))
+        .execute(self.conn())
+        .await?;
+        self.save_referral(r).await
+    }
+
+    /// Writes a referral's details, status, risk and times.
+    pub async fn save_referral(&mut self, r: &Referral) -> Result<(), StoreError> {
+        let d = &r.details;
+        let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
+        sqlx::query(
+            "UPDATE referrals SET status = $2, given_name = $3, family_name = $4, date_of_birth = $5, email = $6, \
+             phone = $7, preferred_channel = $8, language = $9, accessibility_needs = $10, nhs_number = $11, \
+             chi = $12, postcode = $13, gp_practice = $14, problem_text = $15, problems = $16, phq9 = $17, \
+             gad7 = $18, consents = $19, referrer_name = $20, referrer_organisation = $21, referrer_email = $22, \
+             risk = $23, received_at = $24, updated_at = $25, decision_note = $26, decided_by = $27, \
+             decided_at = $28, patient_id = $29 WHERE id = $1",
+        )
+        .bind(r.id.to_string())
+        .bind(r.status.as_str())
+        .bind(d.given_name.clone())
+        .bind(d.family_name.clone())
+        .bind(d.date_of_birth.map(|x| x.to_string()))
+        .bind(d.email.clone())
+        .bind(d.phone.clone())
+        .bind(d.preferred_channel.map(|c| c.as_str().to_string()))
+        .bind(d.language.clone())
+        .bind(d.accessibility_needs.clone())
+        .bind(d.nhs_number.clone())
+        .bind(d.chi.clone())
+        .bind(d.postcode.clone())
+        .bind(d.gp_practice.clone())
+        .bind(d.problem_text.clone())
+        .bind(to_json(&problems))
+        .bind(d.phq9.as_ref().map(to_json))
+        .bind(d.gad7.as_ref().map(to_json))
+        .bind(to_json(&d.consents))
+        .bind(d.referrer_name.clone())
+        .bind(d.referrer_organisation.clone())
+        .bind(d.referrer_email.clone())
+        .bind(i64::from(r.risk))
+        .bind(r.received_at.map(to_millis))
+        .bind(to_millis(r.updated_at))
+        .bind(r.decision_note.clone())
+        .bind(r.decided_by.map(|s| s.to_string()))
+        .bind(r.decided_at.map(to_millis))
+        .bind(r.patient_id.map(|p| p.to_string()))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Makes a draft's resume link useless once the referral is sent.
+    pub async fn clear_resume_token(&mut self, id: ReferralId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE referrals SET resume_token_hash = NULL WHERE id = $1")
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn referral(&mut self, id: ReferralId) -> Result<Option<Referral>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(referral).transpose()
+    }
+
+    /// The draft a resume link leads to (drafts only: a sent referral is not
+    /// reachable by its old link).
+    pub async fn referral_draft_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<Referral>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE resume_token_hash = $1 AND status = 'draft'"
+        ));
+        let row = sqlx::query(sql)
+            .bind(token_hash)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(referral).transpose()
+    }
+
+    pub async fn referral_by_submission_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<Referral>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE submission_key = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(referral).transpose()
+    }
+
+    /// Referrals waiting for triage: risk first, then longest waiting. An
+    /// unfinished self-referral with a risk answer is included: nobody may
+    /// be left unseen because they did not press "send".
+    pub async fn triage_queue(
+        &mut self,
+        service: ServiceId,
+        limit: i64,
+    ) -> Result<Vec<Referral>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE service_id = $1 AND (status IN ('received', 'info_requested') \
+             OR (status = 'draft' AND risk = 1)) ORDER BY risk DESC, COALESCE(received_at, created_at) ASC, id LIMIT $2"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(service.to_string())
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(referral).collect()
+    }
+
+    /// Patients of a service who might be the person referred: the same NHS
+    /// number or CHI, or the same date of birth.
+    pub async fn match_candidates(
+        &mut self,
+        service: ServiceId,
+        nhs_number: Option<&str>,
+        chi: Option<&str>,
+        date_of_birth: Option<&str>,
+    ) -> Result<Vec<PatientIdentity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, given_name, family_name, date_of_birth, nhs_number, chi, postcode FROM patients \
+             WHERE service_id = $1 AND (nhs_number = $2 OR chi = $3 OR date_of_birth = $4) ORDER BY id LIMIT 200",
+        )
+        .bind(service.to_string())
+        .bind(nhs_number.map(str::to_string))
+        .bind(chi.map(str::to_string))
+        .bind(date_of_birth.map(str::to_string))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PatientIdentity {
+                    id: parse(&r.try_get::<String, _>("id")?, "patient id")?,
+                    given_name: r.try_get("given_name")?,
+                    family_name: r.try_get("family_name")?,
+                    date_of_birth: r.try_get("date_of_birth")?,
+                    nhs_number: r.try_get("nhs_number")?,
+                    chi: r.try_get("chi")?,
+                    postcode: r.try_get("postcode")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn set_patient_identifiers(
+        &mut self,
+        patient: PatientId,
+        nhs_number: Option<&str>,
+        chi: Option<&str>,
+        postcode: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE patients SET nhs_number = COALESCE($2, nhs_number), chi = COALESCE($3, chi), \
+             postcode = COALESCE($4, postcode) WHERE id = $1",
+        )
+        .bind(patient.to_string())
+        .bind(nhs_number.map(str::to_string))
+        .bind(chi.map(str::to_string))
+        .bind(postcode.map(str::to_string))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_match_verdict(
+        &mut self,
+        referral: ReferralId,
+        verdict: &MatchVerdict,
+        by: StaffId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO referral_matches (referral_id, patient_id, verdict, decided_by, decided_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_id, patient_id) DO UPDATE SET \
+             verdict = excluded.verdict, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+        )
+        .bind(referral.to_string())
+        .bind(verdict.patient_id.to_string())
+        .bind(&verdict.verdict)
+        .bind(by.to_string())
+        .bind(to_millis(at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn match_verdicts(
+        &mut self,
+        referral: ReferralId,
+    ) -> Result<Vec<MatchVerdict>, StoreError> {
+        let rows = sqlx::query("SELECT patient_id, verdict FROM referral_matches WHERE referral_id = $1 ORDER BY patient_id")
+            .bind(referral.to_string())
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MatchVerdict {
+                    patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+                    verdict: r.try_get("verdict")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_episode(&mut self, e: &EpisodeRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO episodes (id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
+             referred_at, opened_at, first_treatment_at, treatment_appointments) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(e.id.to_string())
+        .bind(e.patient_id.to_string())
+        .bind(e.service_id.to_string())
+        .bind(e.referral_id.to_string())
+        .bind(&e.step)
+        .bind(e.practitioner_id.to_string())
+        .bind(&e.problem_descriptor)
+        .bind(to_millis(e.referred_at))
+        .bind(to_millis(e.opened_at))
+        .bind(e.first_treatment_at.map(to_millis))
+        .bind(e.treatment_appointments)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn episode(&mut self, id: EpisodeId) -> Result<Option<EpisodeRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes WHERE id = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(episode).transpose()
+    }
+
+    /// The patient's open (not discharged) episode, if any.
+    pub async fn open_episode(
+        &mut self,
+        patient: PatientId,
+    ) -> Result<Option<EpisodeRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes WHERE patient_id = $1 AND discharged_at IS NULL \
+             ORDER BY opened_at DESC LIMIT 1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(patient.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(episode).transpose()
+    }
+
+    /// Open episodes whose treatment has not started: the waiting list, longest first.
+    pub async fn waiting_episodes(
+        &mut self,
+        service: ServiceId,
+        limit: i64,
+    ) -> Result<Vec<EpisodeRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes WHERE service_id = $1 AND first_treatment_at IS NULL \
+             AND discharged_at IS NULL ORDER BY referred_at ASC, id LIMIT $2"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(service.to_string())
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(episode).collect()
+    }
+
+    /// Completed waits (referred, first treatment) that stopped on or after `since`.
+    pub async fn completed_waits(
+        &mut self,
+        service: ServiceId,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT referred_at, first_treatment_at FROM episodes WHERE service_id = $1 \
+             AND first_treatment_at IS NOT NULL AND first_treatment_at >= $2",
+        )
+        .bind(service.to_string())
+        .bind(to_millis(since))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    from_millis(r.try_get("referred_at")?),
+                    from_millis(r.try_get("first_treatment_at")?),
+                ))
+            })
+            .collect()
+    }
+
+    /// Records a treatment contact; the first one stops the RTT clock.
+    pub async fn record_treatment_contact(
+        &mut self,
+        id: EpisodeId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE episodes SET treatment_appointments = treatment_appointments + 1, \
+             first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1 AND discharged_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(to_millis(at))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stops the RTT clock without counting an appointment (a digital
+    /// programme's activation is its first treatment contact).
+    pub async fn start_treatment(
+        &mut self,
+        id: EpisodeId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE episodes SET first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1")
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn discharge_episode(
+        &mut self,
+        id: EpisodeId,
+        at: Timestamp,
+        reason: &str,
+        outcome_json: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4 \
+             WHERE id = $1 AND discharged_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(to_millis(at))
+        .bind(reason)
+        .bind(outcome_json)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn insert_activation(
+        &mut self,
+        token_hash: &str,
+        patient: PatientId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO patient_activations (token_hash, patient_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(patient.to_string())
+        .bind(to_millis(now))
+        .bind(to_millis(expires_at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The patient a still-usable activation link belongs to, and whether it is used or expired.
+    pub async fn activation(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<(PatientId, Timestamp, Option<Timestamp>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT patient_id, expires_at, used_at FROM patient_activations WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            Ok((
+                parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+                from_millis(r.try_get("expires_at")?),
+                r.try_get::<Option<i64>, _>("used_at")?.map(from_millis),
+            ))
+        })
+        .transpose()
+    }
+
+    /// Uses an activation link once; false if used, expired or unknown.
+    pub async fn use_activation(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE patient_activations SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(to_millis(now))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Services covering a postcode's outward code (e.g. "EH1"), or its area ("EH").
+    pub async fn services_for_area(
+        &mut self,
+        outward: &str,
+        area: &str,
+    ) -> Result<Vec<ServiceId>, StoreError> {
+        let rows = sqlx::query("SELECT id, areas FROM services ORDER BY name")
+            .fetch_all(self.conn())
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let areas: String = r.try_get("areas")?;
+            if areas
+                .split_whitespace()
+                .any(|a| a.eq_ignore_ascii_case(outward) || a.eq_ignore_ascii_case(area))
+            {
+                out.push(parse(&r.try_get::<String, _>("id")?, "service id")?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_service_areas(
+        &mut self,
+        service: ServiceId,
+        areas: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE services SET areas = $2 WHERE id = $1")
+            .bind(service.to_string())
+            .bind(areas)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
