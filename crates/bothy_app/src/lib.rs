@@ -18,6 +18,7 @@ pub mod records;
 pub mod refer_lookup;
 mod referral_notify;
 pub mod referrals;
+mod reminders;
 pub mod signin;
 mod throttle;
 pub mod triage;

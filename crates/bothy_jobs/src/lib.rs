@@ -49,6 +49,8 @@ const FINISH_GRACE: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
     pub sessions_deleted: u64,
+    /// "Measures are due" messages queued for people on the waiting list.
+    pub reminders_queued: u32,
     pub jobs_deleted: u64,
     pub jobs_done: u32,
     pub jobs_retried: u32,
@@ -69,6 +71,7 @@ impl std::ops::AddAssign for Report {
         self.jobs_failed += o.jobs_failed;
         self.jobs_released += o.jobs_released;
         self.leases_lost += o.leases_lost;
+        self.reminders_queued += o.reminders_queued;
     }
 }
 
@@ -154,7 +157,8 @@ async fn pass(app: &App, housekeeping: bool, stopping: &AtomicBool) -> Result<Re
     Ok(report)
 }
 
-/// Deletes expired sessions and jobs finished more than [`KEEP_FINISHED`] ago.
+/// Deletes expired sessions and jobs finished more than [`KEEP_FINISHED`] ago,
+/// and queues measure reminders for people on the waiting list.
 pub async fn housekeep(app: &App) -> Result<Report, AppError> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -162,9 +166,11 @@ pub async fn housekeep(app: &App) -> Result<Report, AppError> {
     let before = now.checked_sub(KEEP_FINISHED).unwrap_or(now);
     let jobs_deleted = tx.delete_finished_jobs(before).await?;
     tx.commit().await?;
+    let reminders_queued = app.queue_waiting_reminders().await?;
     Ok(Report {
         sessions_deleted,
         jobs_deleted,
+        reminders_queued,
         ..Report::default()
     })
 }

@@ -452,6 +452,24 @@ impl Tx {
         rows.iter().map(episode).collect()
     }
 
+    /// Waiting episodes in every service, oldest referral first, after `after_id` (for paging).
+    pub async fn all_waiting_episodes(
+        &mut self,
+        after_id: &str,
+        limit: i64,
+    ) -> Result<Vec<EpisodeRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes WHERE first_treatment_at IS NULL AND discharged_at IS NULL \
+             AND id > $1 ORDER BY id LIMIT $2"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(episode).collect()
+    }
+
     /// Completed waits (referred, first treatment) that stopped on or after `since`.
     pub async fn completed_waits(
         &mut self,

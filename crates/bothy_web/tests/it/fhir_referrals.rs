@@ -471,8 +471,21 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     assert_eq!(hidden.json()["issue"], missing.json()["issue"]);
     seen.keep("forbidden", &get(&c, &path, &cl.reports).await.status(403));
 
-    // Accepted by triage: completed, and about the patient record now.
+    // A referral that did not come from another system is read back only
+    // with patient.read, not by a client that may only send referrals.
     let triage = staff_actor(&t, "triage_clinician").await;
+    let mut details = stored.details.clone();
+    details.email = Some("entered.by.staff@example.org".into());
+    let (by_staff, _) = t
+        .app
+        .submit_referral(&triage, details, Source::Professional, "form-1", &ctx())
+        .await
+        .unwrap();
+    let staff_path = format!("/fhir/ServiceRequest/{}", by_staff.id);
+    get(&c, &staff_path, &cl.referrer).await.status(404);
+    seen.keep("professional", &get(&c, &staff_path, &cl.reader).await.ok());
+
+    // Accepted by triage: completed, and about the patient record now.
     let Actor::Staff(supporter) = staff_actor(&t, "supporter").await else {
         unreachable!()
     };

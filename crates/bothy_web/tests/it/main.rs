@@ -17,3 +17,4 @@ mod measures;
 mod pages;
 mod schema;
 mod sign_in;
+mod waiting_reminders;
