@@ -84,6 +84,15 @@ pub enum AdminCommand {
         #[arg(long)]
         name: String,
     },
+    /// Set the postcode areas a service covers, so people can find it by postcode.
+    SetServiceAreas {
+        /// The service's short name
+        #[arg(long, value_name = "SLUG")]
+        service: String,
+        /// Postcode areas or districts, e.g. "EH TD KY1"
+        #[arg(long, value_name = "AREAS")]
+        areas: String,
+    },
     /// Create a staff member and print their single-use enrolment link.
     CreateStaff {
         /// The service's short name

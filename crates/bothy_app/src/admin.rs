@@ -63,6 +63,42 @@ impl App {
         Ok(service)
     }
 
+    /// Sets the postcode areas (e.g. "EH") or districts (e.g. "EH1") a
+    /// service covers; returns them normalised.
+    pub async fn set_service_areas(
+        &self,
+        service: ServiceId,
+        areas: &str,
+        ctx: &RequestContext,
+    ) -> Result<Vec<String>, AppError> {
+        let mut list: Vec<String> = Vec::new();
+        for a in areas
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|a| !a.is_empty())
+        {
+            let a = a.to_ascii_uppercase();
+            let valid = (1..=4).contains(&a.len())
+                && a.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && a.chars().all(|c| c.is_ascii_alphanumeric());
+            if !valid {
+                return Err(AppError::field(
+                    "areas",
+                    format!("{a:?} is not a postcode area or district, like EH or EH1"),
+                ));
+            }
+            if !list.contains(&a) {
+                list.push(a);
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        tx.set_service_areas(service, &list.join(" ")).await?;
+        let event = AuditEvent::new("service.areas_set", "administration").service(service);
+        self.audit(&mut tx, &system(), ctx, event.detail(list.join(" ")))
+            .await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
     pub async fn service_by_slug(&self, slug: &str) -> Result<Service, AppError> {
         let mut tx = self.store.read().await?;
         let s = tx.service_by_slug(slug).await?;

@@ -145,6 +145,8 @@ impl App {
         let patient_hash = blocking(|| hash_password(&demo_password("patient"))).await?;
         let mut tx = self.store.begin().await?;
         tx.insert_service(&service).await?;
+        // The demo covers Edinburgh and the Lothians, so finding it by postcode works.
+        tx.set_service_areas(service.id, "EH").await?;
         let mut supporter = None;
         for (role, name) in STAFF {
             let pw = demo_password(role.as_str());

@@ -63,6 +63,8 @@ pub struct PatientMeasures {
     pub patient: Patient,
     pub histories: Vec<History>,
     pub open_risk_flags: Vec<RiskFlag>,
+    /// The open episode of care, if any.
+    pub episode: Option<bothy_store::EpisodeRow>,
 }
 
 /// Turns a scoring error into messages next to the right question.
@@ -442,6 +444,7 @@ impl App {
             .measure_responses(patient_id, None, None, false, 10_000)
             .await?;
         let open_risk_flags = tx.open_risk_flags(patient_id).await?;
+        let episode = tx.open_episode(patient_id).await?;
         tx.rollback().await?;
         let mut histories: Vec<History> = Vec::new();
         for r in responses {
@@ -464,6 +467,7 @@ impl App {
             patient,
             histories,
             open_risk_flags,
+            episode,
         })
     }
 

@@ -228,7 +228,21 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
         let mut referral = self.self_referral_draft(token).await?;
-        let missing = referral.details.missing_for_sending();
+        let mut missing = referral.details.missing_for_sending();
+        // Unfinished screening answers are kept (for their risk answers) but
+        // a referral is only sent with every question answered.
+        let complete = |id: &str, a: &Option<Vec<Option<i32>>>| match (self.catalogue.get(id), a) {
+            (Some(inst), Some(a)) => bothy_domain::instruments::score::score(inst, a).is_ok(),
+            _ => true,
+        };
+        if (!complete("phq9", &referral.details.phq9) || !complete("gad7", &referral.details.gad7))
+            && !missing.iter().any(|(step, _)| *step == "questions")
+        {
+            missing.push((
+                "questions",
+                "Answer every question about how you have been feeling",
+            ));
+        }
         if !missing.is_empty() {
             return Err(AppError::Invalid(
                 missing

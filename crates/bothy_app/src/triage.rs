@@ -264,7 +264,7 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut referral = self.referral_in_service(&mut tx, &s, id).await?;
-        if !referral.status.in_triage() {
+        if !referral.awaiting_decision() {
             return Err(AppError::Conflict(
                 "This referral has already been decided, or has not been sent".into(),
             ));
@@ -287,6 +287,8 @@ impl App {
                     ));
                 }
                 let patient = self.patient_for(&mut tx, &referral).await?;
+                // The named practitioner sees the person on their caseload.
+                tx.set_patient_supporter(patient, *practitioner).await?;
                 referral.patient_id = Some(patient);
                 referral.decision_note = Some(step.label().to_string());
                 let episode = EpisodeRow {

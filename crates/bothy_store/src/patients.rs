@@ -132,6 +132,19 @@ impl Tx {
         Ok(())
     }
 
+    pub async fn set_patient_supporter(
+        &mut self,
+        id: PatientId,
+        supporter: StaffId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE patients SET supporter_id = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(supporter.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Patients of a service, by name, at most `limit`.
     pub async fn patients_of_service(
         &mut self,

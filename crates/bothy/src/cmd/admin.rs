@@ -15,6 +15,12 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
             println!("Created service {:?} with short name {}.", s.name, s.slug.as_str());
             println!("Service id: {}", s.id);
         }),
+        AdminCommand::SetServiceAreas { service, areas } => match app.service_by_slug(&service).await {
+            Ok(service) => app.set_service_areas(service.id, &areas, &ctx).await.map(|areas| {
+                println!("{} now covers: {}", service.slug.as_str(), areas.join(" "));
+            }),
+            Err(e) => Err(e),
+        },
         AdminCommand::CreateStaff { service, email, name, roles } => match app.service_by_slug(&service).await {
             Ok(service) => app.create_staff(service.id, &email, &name, &roles, &ctx).await.map(|staff| {
                 let hours = config.security.enrolment_link_hours;

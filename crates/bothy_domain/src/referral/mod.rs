@@ -347,6 +347,15 @@ impl Details {
     }
 }
 
+impl Referral {
+    /// Waiting for a clinician's decision: sent and not yet decided, or an
+    /// unsent self-referral with a risk answer (which a clinician must close,
+    /// by contacting the person and deciding, even though it was never sent).
+    pub fn awaiting_decision(&self) -> bool {
+        self.status.in_triage() || (self.status == Status::Draft && self.risk)
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

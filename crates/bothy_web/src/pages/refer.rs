@@ -1131,8 +1131,13 @@ pub struct SentQuery {
 /// completed waits when there are any.
 pub fn how_long(median_days: Option<i64>) -> String {
     match median_days {
-        Some(n) if n <= 1 => "Most people are contacted within a day.".into(),
-        Some(n) => format!("Most people are contacted within {n} days."),
+        // The median of the last year's completed waits from referral to first treatment.
+        Some(n) if n <= 1 => {
+            "Over the last year, half of the people referred started treatment within a day.".into()
+        }
+        Some(n) => format!(
+            "Over the last year, half of the people referred started treatment within {n} days."
+        ),
         None => {
             "We will contact you to tell you what happens next and how long it is likely to take."
                 .into()

@@ -36,6 +36,55 @@ struct PatientPage {
     m: PatientMeasures,
     flags: Vec<(String, String)>,
     charts: Vec<ChartView>,
+    episode: Option<EpisodeView>,
+    csrf: String,
+    contact_recorded: bool,
+}
+
+/// The open episode of care, as the patient page shows it.
+struct EpisodeView {
+    id: String,
+    step: String,
+    referred: String,
+    waiting: String,
+    appointments: i64,
+    /// Whether this person may record contacts and discharge (triage clinicians and leads).
+    may_manage: bool,
+}
+
+fn episode_view(
+    e: &bothy_store::EpisodeRow,
+    now: bothy_domain::time::Timestamp,
+    may_manage: bool,
+) -> EpisodeView {
+    use bothy_domain::referral::{Step, rtt};
+    let waiting = match e.first_treatment_at {
+        Some(t) => format!(
+            "Treatment started {} ({} weeks after referral)",
+            uk_time(t),
+            rtt::weeks_waited(e.referred_at, t)
+        ),
+        None => format!(
+            "Waiting {} weeks for treatment",
+            rtt::weeks_waited(e.referred_at, now)
+        ),
+    };
+    EpisodeView {
+        id: e.id.to_string(),
+        step: Step::parse(&e.step)
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|| e.step.clone()),
+        referred: uk_time(e.referred_at),
+        waiting,
+        appointments: e.treatment_appointments,
+        may_manage,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PatientQuery {
+    #[serde(default)]
+    contact: Option<String>,
 }
 
 struct RowView {
@@ -124,6 +173,7 @@ pub async fn patient(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PatientQuery>,
 ) -> Result<Response, WebError> {
     let m = state
         .app
@@ -136,11 +186,21 @@ pub async fn patient(
         .map(|f| (f.reason.clone(), uk_time(f.raised_at)))
         .collect();
     let charts = m.histories.clone().into_iter().map(chart_view).collect();
+    let may_manage =
+        matches!(&ctx.actor, bothy_app::Actor::Staff(s) if s.has(bothy_app::Permission::Triage));
+    let episode = m
+        .episode
+        .as_ref()
+        .map(|e| episode_view(e, state.app.clock.now(), may_manage));
+    let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientPage {
         chrome,
         m,
         flags,
         charts,
+        episode,
+        csrf,
+        contact_recorded: q.contact.is_some(),
     }))
 }
 

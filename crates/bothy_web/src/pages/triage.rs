@@ -430,7 +430,7 @@ async fn referral_page(
             name: title,
             risk: r.risk,
             unsent: r.status == Status::Draft,
-            in_triage: r.status.in_triage(),
+            in_triage: r.awaiting_decision(),
             status: r.status.label(),
             decision_note: r.decision_note.clone(),
             decided,
@@ -691,12 +691,23 @@ pub async fn treatment_contact(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     state
         .app
         .record_treatment_contact(&ctx.actor, episode_id(&id)?, &ctx.request)
         .await?;
-    Ok(Redirect::to("/staff/waiting?contact=1").into_response())
+    // Back to the patient's page when recorded there (only a patient page
+    // address is accepted, so this cannot send anyone elsewhere).
+    let back = Fields(fields).get("back");
+    let to_patient = back
+        .strip_prefix("/staff/patients/")
+        .and_then(|p| p.parse::<bothy_domain::PatientId>().ok());
+    Ok(match to_patient {
+        Some(p) => Redirect::to(&format!("/staff/patients/{p}?contact=1")),
+        None => Redirect::to("/staff/waiting?contact=1"),
+    }
+    .into_response())
 }
 
 pub struct OutcomeRow {

@@ -23,6 +23,10 @@ both_dbs!(
     matching_candidates_are_shown_and_verdicts_recorded_never_merged,
     the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up,
     discharge_records_the_outcome,
+    an_unsent_risky_referral_can_be_closed_by_a_clinician,
+    unfinished_screening_cannot_be_sent,
+    the_named_practitioner_sees_the_person_and_contacts_are_recorded_from_the_record,
+    a_service_is_found_by_postcode,
 );
 
 const PHQ9_LOW: [i32; 9] = [1, 1, 1, 1, 1, 0, 0, 0, 0];
@@ -425,7 +429,7 @@ async fn a_complete_self_referral_step_by_step(t: TestApp) {
     let page = t.client().get("/refer/sent?service=demo").await.ok();
     assert!(
         page.body
-            .contains("Most people are contacted within 9 days"),
+            .contains("half of the people referred started treatment within 9 days"),
         "{}",
         page.body
     );
@@ -723,8 +727,8 @@ async fn a_risk_answer_shows_crisis_contacts_at_once_and_reaches_triage_unsent(t
     assert!(view.body.contains("has not sent this referral"));
     assert!(view.body.contains("class=\"risk-answer\""));
     assert!(
-        !view.body.contains("name=\"decision\""),
-        "an unsent referral cannot be decided"
+        view.body.contains("name=\"decision\""),
+        "an unsent referral with a risk answer must be closed by a clinician's decision"
     );
 }
 
@@ -1460,4 +1464,154 @@ async fn discharge_records_the_outcome(t: TestApp) {
     )
     .await
     .status(404);
+}
+
+async fn an_unsent_risky_referral_can_be_closed_by_a_clinician(t: TestApp) {
+    let c = t.client();
+    let token = begin(&c).await;
+    let p = person("Casey", "Contacted", "casey.contacted@example.org");
+    step(&c, &token, "about", &about(&p)).await;
+    step(&c, &token, "questions", &owned(&[("phq9-9", "1")]))
+        .await
+        .status(422);
+    let draft = queued(&t, &p.email).await.remove(0);
+    assert_eq!(draft.status, Status::Draft);
+    let staff = t.staff_client("triage_clinician").await;
+    let page = staff
+        .get(&format!("/staff/referrals/{}", draft.id))
+        .await
+        .ok();
+    assert!(
+        page.body.contains("value=\"decline\""),
+        "the decision forms are offered"
+    );
+    post(
+        &staff,
+        &format!("/staff/referrals/{}/decision", draft.id),
+        &owned(&[
+            ("decision", "signpost"),
+            ("place", "Phoned: now supported by the crisis team"),
+        ]),
+    )
+    .await
+    .redirects_to(&format!("/staff/referrals/{}?decided=1", draft.id));
+    assert!(
+        queued(&t, &p.email).await.is_empty(),
+        "closed: it leaves the queue"
+    );
+    assert_eq!(referral(&t, draft.id).await.status, Status::Signposted);
+    // The resume link no longer opens it.
+    c.get(&format!("/refer/{token}/about")).await.status(404);
+}
+
+async fn unfinished_screening_cannot_be_sent(t: TestApp) {
+    let c = t.client();
+    let token = begin(&c).await;
+    let p = person("Una", "Finished", "una.finished@example.org");
+    fill(&c, &token, &p, &PHQ9_LOW, &GAD7_LOW).await;
+    // Go back and leave most questions blank (keeping the risk question answered).
+    step(&c, &token, "questions", &owned(&[("phq9-9", "0")]))
+        .await
+        .status(422);
+    t.clock.advance(Duration::from_secs(60));
+    let r = step(
+        &c,
+        &token,
+        "check",
+        &owned(&[("service", "demo"), ("website", "")]),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 422, "{:?}", r.location());
+    assert!(
+        r.body
+            .contains("Answer every question about how you have been feeling"),
+        "{}",
+        r.body
+    );
+    assert!(queued(&t, &p.email).await.is_empty());
+}
+
+async fn the_named_practitioner_sees_the_person_and_contacts_are_recorded_from_the_record(
+    t: TestApp,
+) {
+    let p = person("Pat", "Practitioner", "pat.practitioner@example.org");
+    self_refer(&t, &p, &PHQ9_LOW, &GAD7_LOW).await;
+    let r = queued(&t, &p.email).await.remove(0);
+    let triage = t.staff_client("triage_clinician").await;
+    accept(&t, &triage, &r, "therapist").await;
+    let patient = referral(&t, r.id).await.patient_id.unwrap();
+    // Sam Supporter was named: Pat is on Sam's caseload now.
+    let sam = t.staff_client("supporter").await;
+    assert!(
+        sam.get("/staff")
+            .await
+            .ok()
+            .body
+            .contains(&format!("/staff/patients/{patient}"))
+    );
+    sam.get(&format!("/staff/patients/{patient}")).await.ok();
+    // A triage clinician records appointments from the record itself.
+    let record = triage.get(&format!("/staff/patients/{patient}")).await.ok();
+    assert!(
+        record.body.contains("Waiting 0 weeks for treatment"),
+        "{}",
+        record.body
+    );
+    let episode = record
+        .body
+        .split("/staff/episodes/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    for _ in 0..2 {
+        post(
+            &triage,
+            &format!("/staff/episodes/{episode}/contact"),
+            &owned(&[("back", &format!("/staff/patients/{patient}"))]),
+        )
+        .await
+        .redirects_to(&format!("/staff/patients/{patient}?contact=1"));
+    }
+    let record = triage
+        .get(&format!("/staff/patients/{patient}?contact=1"))
+        .await
+        .ok();
+    assert!(
+        record.body.contains("Treatment contact recorded") && record.body.contains("<dd>2</dd>")
+    );
+    assert!(record.body.contains("Treatment started"));
+    // Only a patient page is accepted as the way back.
+    post(
+        &triage,
+        &format!("/staff/episodes/{episode}/contact"),
+        &owned(&[("back", "https://elsewhere.example")]),
+    )
+    .await
+    .redirects_to("/staff/waiting?contact=1");
+}
+
+async fn a_service_is_found_by_postcode(t: TestApp) {
+    let c = t.client();
+    let found = c.get("/refer?postcode=eh1+1aa").await.ok();
+    assert!(
+        found.body.contains("Demo digital CBT service"),
+        "{}",
+        found.body
+    );
+    let demo = demo_service(&t).await;
+    let areas = t
+        .app
+        .set_service_areas(demo, "td, KY1 td", &bothy_app::RequestContext::default())
+        .await
+        .unwrap();
+    assert_eq!(areas, vec!["TD".to_string(), "KY1".to_string()]);
+    assert!(
+        t.app
+            .set_service_areas(demo, "E-H", &bothy_app::RequestContext::default())
+            .await
+            .is_err()
+    );
 }
