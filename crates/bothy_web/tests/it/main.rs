@@ -11,6 +11,7 @@ mod bad_input;
 mod enrolment;
 mod fhir_measures;
 mod fhir_referrals;
+mod fhir_support;
 mod front_door;
 mod jobs;
 mod measures;
