@@ -4,8 +4,10 @@
 //! This crate does no I/O, is not async, contains no SQL or HTTP, and never
 //! reads the clock: the current time is always a parameter.
 
+pub mod alerts;
 pub mod audit;
 pub mod crisis;
+pub mod detectors;
 pub mod identifiers;
 pub mod ids;
 pub mod instruments;
