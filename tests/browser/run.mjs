@@ -738,6 +738,16 @@ const registerOtherTests = () => {
     // Item 9 "Several days": the crisis contacts come first on the very next page.
     await complete('phq9', [2, 1, 2, 1, 1, 2, 1, 1, 1], { risk: true });
     await complete('gad7', [1, 1, 1, 1, 1, 1, 1], { risk: false });
+    // A check-in from the home page without JavaScript: one tap on a mood saves it.
+    await checkPage(page, '/home with the mood buttons', { javaScript: false });
+    const homeWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (homeWidth > viewport.width) throw new Error(`/home is ${homeWidth} px wide at 320 px`);
+    await page.getByRole('button', { name: '4', exact: true }).click();
+    await waitForPath(page, '/check-ins', 'check in from /home');
+    await page.getByText('Your check-in is saved').waitFor();
+    await checkPage(page, '/check-ins', { javaScript: false });
+    if ((await page.locator('svg.chart').count()) !== 1) throw new Error('/check-ins: no mood chart');
+    await visit(page, '/check-in', { javaScript: false });
     await signOut(page, '/home', { javaScript: false });
 
     const staff = await scope.page();
@@ -746,6 +756,7 @@ const registerOtherTests = () => {
     const charts = await staff.locator('svg.chart').count();
     if (charts < 2) throw new Error(`expected a chart for PHQ-9 and GAD-7, found ${charts}`);
     await staff.getByText('Open risk flags').waitFor();
+    await staff.getByRole('heading', { name: 'Mood check-ins' }).waitFor();
   });
 
   test('front door without JavaScript at 320 px: self-referral with a risk answer, triage accepts, the person activates and signs in', async (scope) => {

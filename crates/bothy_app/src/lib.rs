@@ -4,6 +4,7 @@
 //! No HTTP, HTML or SQL here.
 
 pub mod admin;
+pub mod check_ins;
 pub mod clock;
 pub mod content;
 pub mod credentials;

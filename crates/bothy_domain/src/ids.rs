@@ -70,6 +70,7 @@ typed_id!(ResponseId, "measure response");
 typed_id!(RiskFlagId, "risk flag");
 typed_id!(ReferralId, "referral");
 typed_id!(EpisodeId, "episode");
+typed_id!(CheckInId, "check-in");
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@
 
 mod api_clients;
 mod audit;
+mod check_ins;
 mod dialect;
 mod error;
 mod jobs;

@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_jobs.sql"),
         include_str!("../migrations/postgres/0003_jobs.sql"),
     ),
+    (
+        5,
+        "check_ins",
+        include_str!("../migrations/sqlite/0005_check_ins.sql"),
+        include_str!("../migrations/postgres/0005_check_ins.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

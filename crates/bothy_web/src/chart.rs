@@ -2,6 +2,7 @@
 //! presentation attributes only (the CSP forbids inline styles), a text
 //! summary for screen readers, and the table beside it holds every number.
 
+use bothy_domain::check_in::CheckIn;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::model::MeasureResponse;
 use std::fmt::Write;
@@ -110,6 +111,92 @@ pub fn measure_chart(inst: &Instrument, responses: &[MeasureResponse], id: &str)
     }
     if let (Some(first), Some(last)) = (responses.first(), responses.last()) {
         let date = |r: &MeasureResponse| bothy_domain::time::uk_date(r.submitted_at).to_string();
+        let _ = write!(
+            svg,
+            r##"<text x="{LEFT}" y="{:.1}" font-size="12" fill="#0b0c0c">{}</text>"##,
+            H - 10.0,
+            date(first)
+        );
+        if n > 1 {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#0b0c0c">{}</text>"##,
+                W - RIGHT,
+                H - 10.0,
+                date(last)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The chart of a person's mood check-ins (oldest first), 0 to 10.
+pub fn mood_chart(check_ins: &[CheckIn], id: &str) -> String {
+    let (lo, hi) = (0.0, 10.0);
+    let plot_w = W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let y = |v: f64| TOP + plot_h * (1.0 - (v.clamp(lo, hi) - lo) / (hi - lo));
+    let n = check_ins.len();
+    let x = |i: usize| {
+        if n <= 1 {
+            LEFT + plot_w / 2.0
+        } else {
+            LEFT + plot_w * i as f64 / (n - 1) as f64
+        }
+    };
+    let desc = match (check_ins.first(), check_ins.last()) {
+        (Some(first), Some(last)) => {
+            let lowest = check_ins.iter().map(|c| c.mood).min().unwrap_or(0);
+            let highest = check_ins.iter().map(|c| c.mood).max().unwrap_or(0);
+            format!(
+                "Mood from 0 (very low) to 10 (very good). First {}, latest {} from {} check-ins; lowest {lowest}, highest {highest}.",
+                first.mood,
+                last.mood,
+                check_ins.len()
+            )
+        }
+        _ => "No check-ins yet.".into(),
+    };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-title {id}-desc" focusable="false"><title id="{id}-title">Mood over time</title><desc id="{id}-desc">{}</desc>"#,
+        esc(&desc)
+    );
+    for v in [lo, 5.0, hi] {
+        let yy = y(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#b1b4b6" stroke-width="1"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#0b0c0c">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            yy + 4.0,
+            fmt_score(v)
+        );
+    }
+    if n > 1 {
+        let points: Vec<String> = check_ins
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:.1},{:.1}", x(i), y(f64::from(c.mood))))
+            .collect();
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#1d4f91" stroke-width="3"/>"##,
+            points.join(" ")
+        );
+    }
+    for (i, c) in check_ins.iter().enumerate() {
+        let _ = write!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="5" fill="#1d4f91" stroke="#0b0c0c" stroke-width="1"/>"##,
+            x(i),
+            y(f64::from(c.mood))
+        );
+    }
+    if let (Some(first), Some(last)) = (check_ins.first(), check_ins.last()) {
+        let date = |c: &CheckIn| bothy_domain::time::uk_date(c.checked_in_at).to_string();
         let _ = write!(
             svg,
             r##"<text x="{LEFT}" y="{:.1}" font-size="12" fill="#0b0c0c">{}</text>"##,

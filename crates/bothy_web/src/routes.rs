@@ -14,7 +14,7 @@ use axum::routing::{MethodRouter, get, post};
 use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
-use pages::{account, activate, measures, public, refer, signin, staff, triage};
+use pages::{account, activate, check_ins, measures, public, refer, signin, staff, triage};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -83,6 +83,9 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             post(account::change_password),
         ),
         r(Method::GET, "/home", Patient, get(account::patient_home)),
+        r(Method::GET, "/check-in", Patient, get(check_ins::form)),
+        r(Method::POST, "/check-in", Patient, post(check_ins::submit)),
+        r(Method::GET, "/check-ins", Patient, get(check_ins::timeline)),
         r(
             Method::GET,
             "/measures/{instrument}",

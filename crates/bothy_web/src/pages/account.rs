@@ -20,6 +20,9 @@ struct PatientHome {
     patient: Patient,
     due: Vec<bothy_app::measures::DueMeasure>,
     saved: bool,
+    csrf: String,
+    /// The idempotency key for the mood buttons, so a double tap stores one check-in.
+    check_in_key: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -42,11 +45,14 @@ pub async fn patient_home(
         .await?;
     let due = state.app.due_measures(&ctx.actor).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
+    let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientHome {
         chrome,
         patient,
         due,
         saved: q.saved.is_some(),
+        csrf,
+        check_in_key: super::check_ins::new_key(),
     }))
 }
 

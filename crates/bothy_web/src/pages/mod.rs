@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activate;
+pub mod check_ins;
 pub mod measures;
 pub mod public;
 pub mod refer;

@@ -39,6 +39,8 @@ struct PatientPage {
     episode: Option<EpisodeView>,
     csrf: String,
     contact_recorded: bool,
+    mood_svg: String,
+    rows: Vec<super::check_ins::CheckInRow>,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -192,9 +194,15 @@ pub async fn patient(
         .episode
         .as_ref()
         .map(|e| episode_view(e, state.app.clock.now(), may_manage));
+    let check_ins = state
+        .app
+        .check_ins(&ctx.actor, m.patient.id, 100, &ctx.request)
+        .await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientPage {
         chrome,
+        mood_svg: super::check_ins::chart(&check_ins, "chart-mood"),
+        rows: super::check_ins::rows(&check_ins),
         m,
         flags,
         charts,

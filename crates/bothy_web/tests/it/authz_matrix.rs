@@ -112,6 +112,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/account",               ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("POST", "/account/password",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("GET",  "/home",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/check-ins",             ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/measures/responses/{response}", ".  .  | .  .  .  .  .  .  .  | Y  .  | .  | .  .  .  ."),
@@ -708,6 +711,10 @@ impl World {
         match spec.path {
             // Saving unfinished answers: the one measure post that needs no answers.
             "/measures/{instrument}" => f(&[("action", "save")]),
+            "/check-in" => {
+                let key = format!("matrix-check-in-{col}");
+                f(&[("mood", "5"), ("key", &key)])
+            }
             "/staff/service" => {
                 let slug = if caller == Caller::OtherServiceStaff {
                     "elsewhere"

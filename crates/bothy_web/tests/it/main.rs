@@ -8,6 +8,7 @@ mod api_clients;
 mod audit;
 mod authz_matrix;
 mod bad_input;
+mod check_ins;
 mod enrolment;
 mod fhir_measures;
 mod fhir_referrals;

@@ -1,0 +1,137 @@
+//! Check-ins: a patient records their mood, with optional sleep, activity
+//! and a note. The use case knows nothing of the channel: the web form calls
+//! it now, and text-message check-ins call it with the same patient actor.
+
+use crate::policy::can_view_patient;
+use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
+use bothy_domain::PatientId;
+use bothy_domain::check_in::{CheckIn, NewCheckIn};
+use bothy_domain::ids::CheckInId;
+use bothy_domain::time::Timestamp;
+
+/// A check-in as given, before validation. Values are the text the person
+/// typed or chose, whatever the channel.
+#[derive(Debug, Clone, Default)]
+pub struct CheckInInput {
+    pub mood: String,
+    pub sleep: String,
+    pub activity: String,
+    pub note: String,
+    /// When the person says it was; `None` means now.
+    pub at: Option<Timestamp>,
+    /// Makes a resent form or message store one check-in.
+    pub idempotency_key: String,
+}
+
+/// A stored check-in; `duplicate` when the same one arrived before.
+#[derive(Debug, Clone)]
+pub struct CheckedIn {
+    pub check_in: CheckIn,
+    pub duplicate: bool,
+}
+
+impl App {
+    /// Records a check-in for the signed-in patient, with its audit event,
+    /// in one transaction. Sending the same key again returns the first.
+    pub async fn check_in(
+        &self,
+        actor: &Actor,
+        input: CheckInInput,
+        ctx: &RequestContext,
+    ) -> Result<CheckedIn, AppError> {
+        let Actor::Patient(p) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let key = input.idempotency_key.trim();
+        if key.is_empty() || key.len() > 100 {
+            return Err(AppError::field(
+                "key",
+                "Each check-in needs a key of 1 to 100 characters",
+            ));
+        }
+        let now = self.clock.now();
+        let valid = NewCheckIn::parse(
+            &input.mood,
+            &input.sleep,
+            &input.activity,
+            &input.note,
+            input.at,
+            now,
+        )
+        .map_err(|errors| {
+            AppError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|(field, message)| FieldError {
+                        field: field.to_string(),
+                        message,
+                    })
+                    .collect(),
+            )
+        })?;
+        let mut tx = self.store.begin().await?;
+        let patient = tx
+            .patient(p.id)
+            .await?
+            .filter(|pt| can_view_patient(actor, pt))
+            .ok_or(AppError::NotFound)?;
+        if let Some(existing) = tx.check_in_by_key(patient.id, key).await? {
+            tx.rollback().await?;
+            return Ok(CheckedIn {
+                check_in: existing,
+                duplicate: true,
+            });
+        }
+        let check_in = CheckIn {
+            id: CheckInId::random(),
+            patient_id: patient.id,
+            service_id: patient.service_id,
+            mood: valid.mood,
+            sleep_hours: valid.sleep_hours,
+            activity: valid.activity,
+            note: valid.note,
+            checked_in_at: valid.checked_in_at,
+            recorded_at: now,
+            idempotency_key: Some(key.to_string()),
+        };
+        tx.insert_check_in(&check_in).await?;
+        let event = AuditEvent::new("check_in.recorded", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("check-in {}", check_in.id));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(CheckedIn {
+            check_in,
+            duplicate: false,
+        })
+    }
+
+    /// A patient's most recent check-ins, newest first, for the patient
+    /// themself or staff who may see them. Audited before returning.
+    pub async fn check_ins(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        limit: i64,
+        ctx: &RequestContext,
+    ) -> Result<Vec<CheckIn>, AppError> {
+        if !matches!(actor, Actor::Patient(_) | Actor::Staff(_)) {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.store.begin().await?;
+        let patient = tx
+            .patient(patient_id)
+            .await?
+            .filter(|p| can_view_patient(actor, p))
+            .ok_or(AppError::NotFound)?;
+        let check_ins = tx.check_ins(patient_id, limit.clamp(1, 1000)).await?;
+        let event = AuditEvent::new("check_in.read", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("{} check-ins", check_ins.len()));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(check_ins)
+    }
+}
