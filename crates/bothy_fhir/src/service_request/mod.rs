@@ -1,0 +1,210 @@
+//! `ServiceRequest`: a referral sent by another system, read into a
+//! referral's [`Details`], and a stored [`Referral`] written back out.
+//!
+//! Reading collects every problem rather than stopping at the first, each
+//! with a FHIRPath expression naming the element at fault
+//! (`ServiceRequest.contained[0].identifier[1].value`).
+//!
+//! ## What is read
+//!
+//! - `identifier[0].value` (required): the submission key, so that a request
+//!   sent twice creates one referral. Its `system` is not part of the key.
+//! - `status` must be `active` and `intent` `order` (or `original-order`).
+//!   `priority` may be absent or `routine`: referrals wait for triage in the
+//!   order of their risk answers and time waiting, and an urgent referral
+//!   sent this way would wait like any other, so `urgent`, `asap` and `stat`
+//!   are refused with an explanation rather than quietly queued.
+//!   `doNotPerform: true` and any `modifierExtension` are refused: both
+//!   change the meaning of the request in ways this server does not act on.
+//! - `subject`: a contained Patient (`"#p1"`), or `Patient/{id}` of an
+//!   existing patient of the client's service (the caller resolves that; see
+//!   [`UNKNOWN_PATIENT`]). From a contained Patient: the `official` name (or
+//!   the first), `birthDate` (a full date), `telecom` email and phone/sms
+//!   (the lowest `rank` sets the preferred channel; a landline cannot carry
+//!   our messages, so an email or a UK mobile is required), identifiers
+//!   with the NHS number system [`NhsNumber::FHIR_SYSTEM`] or a CHI system
+//!   ([`CHI_SYSTEMS`]), each checked (check digit, repeated digits, a CHI's
+//!   date against `birthDate`), the first `address.postalCode`, the
+//!   preferred (or first) `communication.language`, and the first
+//!   `generalPractitioner` (a contained Organization's name, or a display).
+//!   Identifiers of other systems (a hospital number, say) are not kept.
+//! - `requester` (required): a contained Practitioner, PractitionerRole (with
+//!   its practitioner and organization, contained or by display) or
+//!   Organization, giving the referrer's name, organisation and email
+//!   (where the decision is announced); or just a `display`.
+//! - The reason (required): `reasonCode` text and codes, and `note` texts.
+//!   Codes are accepted from two systems only: Bothy's picklist
+//!   ([`problem_system`], the codes of [`Problem`]) and a small SNOMED CT
+//!   table ([`SNOMED_REASONS`]) mapped onto that picklist. Any other code or
+//!   system is refused, naming it, since a code we cannot read would
+//!   otherwise be lost; the sender can always give the reason as text.
+//! - `supportingInfo`: contained QuestionnaireResponses of PHQ-9 and GAD-7,
+//!   read exactly as `POST /fhir/QuestionnaireResponse` reads them
+//!   ([`crate::response::parse_contained_answers`]); a risk answer makes
+//!   the referral urgent when it is stored.
+//! - Every contained resource must be referenced (FHIR rule dom-3), so that
+//!   nothing sent is silently ignored.
+//!
+//! ## What is written
+//!
+//! [`service_request`]: `status` `active` while the referral waits for
+//! triage (including when more information was asked for), `completed` once
+//! accepted, `revoked` when signposted elsewhere or declined; `intent`
+//! `order`; the subject as `Patient/{id}` once the referral belongs to a
+//! patient record, else a contained Patient; the requester (the person
+//! themself for a self-referral); `reasonCode` in Bothy's picklist and the
+//! referral's own words as a `note`; the screening answers as contained
+//! QuestionnaireResponses; `authoredOn` when the referral was received.
+//! What the sender gave that is not kept is not written back: the
+//! identifier, the original codes (a SNOMED CT reason comes back as its
+//! picklist code, with the display kept in the note), and other identifiers.
+
+use crate::questionnaire::canonical_url;
+use crate::response::{answer_items, parse_contained_answers};
+use crate::{Issue, instant};
+use bothy_domain::PatientId;
+use bothy_domain::identifiers::{Chi, NhsNumber, UkPostcode};
+use bothy_domain::instruments::Catalogue;
+use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
+use bothy_domain::referral::{Channel, Details, Problem, Referral, Source, Status};
+use bothy_domain::time::Date;
+use serde_json::{Map, Value, json};
+
+mod patient;
+mod read;
+mod reason;
+mod requester;
+#[cfg(test)]
+mod tests;
+mod write;
+
+use read::{Reader, has_control, human_name, relative, str_of};
+pub use write::service_request;
+
+const SR: &str = "ServiceRequest";
+
+/// The OID NHS Scotland's CHI number is registered under in the HL7 UK OID
+/// root (2.16.840.1.113883.2.1.3.2), as used by UK implementation guides;
+/// the system CHI numbers are written with.
+pub const CHI_OID: &str = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53";
+
+/// The URL form the UK Core Access guide names for CHI numbers.
+pub const CHI_URL: &str = "https://fhir.nhs.uk/Id/chi-number";
+
+/// The identifier systems read as CHI numbers.
+pub const CHI_SYSTEMS: [&str; 2] = [CHI_OID, CHI_URL];
+
+/// SNOMED CT.
+pub const SNOMED: &str = "http://snomed.info/sct";
+
+/// The SNOMED CT reasons this service reads, and the picklist entry each
+/// becomes. Deliberately short: only concepts whose meaning maps onto one
+/// picklist entry without guessing. Anything else is refused by name.
+pub const SNOMED_REASONS: [(&str, &str, Problem); 6] = [
+    ("35489007", "Depressive disorder", Problem::LowMood),
+    ("21897009", "Generalized anxiety disorder", Problem::Worry),
+    ("371631005", "Panic disorder", Problem::Panic),
+    ("47505003", "Posttraumatic stress disorder", Problem::Trauma),
+    (
+        "191736004",
+        "Obsessive-compulsive disorder",
+        Problem::Obsessions,
+    ),
+    ("193462001", "Insomnia", Problem::Sleep),
+];
+
+/// The longest submission key accepted (as `submit_referral` allows).
+pub const MAX_IDENTIFIER_LEN: usize = 200;
+/// The longest reason text kept, all texts together (as the forms allow).
+pub const MAX_REASON_CHARS: usize = 4000;
+
+/// What is said about a `Patient/{id}` subject that is missing, belongs to
+/// another service or may not be referred by this client: the same words
+/// for each, so that nobody learns whether a record exists.
+pub const UNKNOWN_PATIENT: &str = "No patient this client may refer has this id. An existing \
+     patient can be referred by reference by a client holding patient.read for the patient's \
+     service; otherwise send the person's details as a contained Patient (subject \"#id\")";
+
+/// Bothy's code system for the "what would you like help with" picklist.
+pub fn problem_system(base: &str) -> String {
+    format!("{base}/CodeSystem/referral-problem")
+}
+
+/// Who the referral is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A contained Patient, already read into the details.
+    Contained,
+    /// An existing patient: the caller checks the client may refer them and
+    /// fills the person's details from the record.
+    Patient(PatientId),
+}
+
+/// A ServiceRequest as read: whatever could be read, and every problem.
+/// Usable only when `issues` is empty.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceRequestReading {
+    /// `identifier[0].value`: the submission key.
+    pub identifier: Option<String>,
+    pub subject: Option<Subject>,
+    pub details: Details,
+    pub issues: Vec<Issue>,
+}
+
+/// The issue for a subject reference the caller could not resolve.
+pub fn unknown_patient_issue() -> Issue {
+    Issue {
+        expression: format!("{SR}.subject.reference"),
+        message: UNKNOWN_PATIENT.to_string(),
+    }
+}
+
+/// Reads a ServiceRequest sent for creation. `base` is the FHIR base URL
+/// (`.../fhir`); `today` the UK date, for dates of birth and CHI numbers.
+pub fn read_service_request(
+    v: &Value,
+    base: &str,
+    catalogue: &Catalogue,
+    today: Date,
+) -> ServiceRequestReading {
+    let mut out = ServiceRequestReading::default();
+    let mut r = Reader {
+        base,
+        today,
+        issues: Vec::new(),
+        contained: Vec::new(),
+    };
+    let Some(obj) = v.as_object() else {
+        r.push(SR, "The body must be a JSON object: a FHIR ServiceRequest");
+        out.issues = r.issues;
+        return out;
+    };
+    match obj.get("resourceType").and_then(Value::as_str) {
+        Some(SR) => {}
+        Some(other) => {
+            r.push(
+                SR,
+                format!("resourceType must be ServiceRequest, not {other:?}"),
+            );
+            out.issues = r.issues;
+            return out;
+        }
+        None => {
+            r.push(SR, "resourceType is missing: it must be ServiceRequest");
+            out.issues = r.issues;
+            return out;
+        }
+    }
+    r.index_contained(obj);
+    r.modifier_extension(obj, SR);
+    out.identifier = r.identifier(obj);
+    r.status_and_intent(obj);
+    let (subject, subject_ref) = r.subject(obj, &mut out.details);
+    out.subject = subject;
+    r.requester(obj, &mut out.details);
+    r.reason(obj, &mut out.details);
+    r.supporting_info(obj, catalogue, subject_ref.as_deref(), &mut out.details);
+    r.unreferenced();
+    out.issues = r.issues;
+    out
+}

@@ -1,0 +1,256 @@
+//! The steps of a self-referral: what each page shows around its form,
+//! the consents asked for, and the screening questions.
+
+use super::*;
+
+/// What every step page shows around its form.
+pub struct StepFrame {
+    pub token: String,
+    pub step: &'static str,
+    pub heading: &'static str,
+    pub number: usize,
+    pub total: usize,
+    pub service_name: String,
+    pub service_slug: String,
+    /// "Save this link to come back to your referral: ..."
+    pub resume_url: String,
+    /// A risk answer has been given: the crisis contacts open the page.
+    pub urgent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "refer_about.html")]
+pub(super) struct AboutPage {
+    pub(super) chrome: Chrome,
+    pub(super) csrf: String,
+    pub(super) f: StepFrame,
+    pub(super) a: AboutYou,
+    pub(super) errors: Vec<FieldError>,
+    pub(super) errs: Errs,
+}
+
+#[derive(Template)]
+#[template(path = "refer_gp.html")]
+pub(super) struct GpPage {
+    pub(super) chrome: Chrome,
+    pub(super) csrf: String,
+    pub(super) f: StepFrame,
+    pub(super) practice: String,
+    pub(super) errors: Vec<FieldError>,
+    pub(super) errs: Errs,
+}
+
+#[derive(Template)]
+#[template(path = "refer_help.html")]
+pub(super) struct HelpPage {
+    pub(super) chrome: Chrome,
+    pub(super) csrf: String,
+    pub(super) f: StepFrame,
+    pub(super) text: String,
+    pub(super) problems: Vec<Choice>,
+    pub(super) errors: Vec<FieldError>,
+    pub(super) errs: Errs,
+}
+
+pub struct InstrumentView {
+    pub id: String,
+    pub name: String,
+    pub short_name: String,
+    pub preamble: Option<String>,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "refer_questions.html")]
+pub(super) struct QuestionsPage {
+    pub(super) chrome: Chrome,
+    pub(super) csrf: String,
+    pub(super) f: StepFrame,
+    pub(super) instruments: Vec<InstrumentView>,
+    pub(super) errors: Vec<FieldError>,
+}
+
+pub struct ConsentView {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub checked: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "refer_consent.html")]
+pub(super) struct ConsentPage {
+    pub(super) chrome: Chrome,
+    pub(super) csrf: String,
+    pub(super) f: StepFrame,
+    pub(super) consents: Vec<ConsentView>,
+    pub(super) errors: Vec<FieldError>,
+}
+
+/// One answer on the check page.
+pub struct Row {
+    pub label: String,
+    pub value: String,
+}
+
+/// One section of the check page, with its change link.
+pub struct Section {
+    pub step: &'static str,
+    pub heading: &'static str,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "refer_check.html")]
+pub(super) struct CheckPage {
+    pub(super) chrome: Chrome,
+    pub(super) csrf: String,
+    pub(super) f: StepFrame,
+    pub(super) sections: Vec<Section>,
+    pub(super) errors: Vec<FieldError>,
+}
+
+pub(super) const CONSENTS: [(&str, &str, &str); 5] = [
+    (
+        "treatment",
+        "I agree to you using my details to offer me treatment (needed to send a referral)",
+        "We use what you tell us to decide how we can help, to contact you about your referral and to offer you treatment. You can change your mind at any time.",
+    ),
+    (
+        "contact_sms",
+        "You may contact me by text message",
+        "Our texts only say that there is something waiting for you, with a link. They never say anything about your health.",
+    ),
+    (
+        "contact_email",
+        "You may contact me by email",
+        "Our emails only say that there is something waiting for you, with a link. They never say anything about your health.",
+    ),
+    (
+        "share_with_gp",
+        "You may tell my GP practice about my referral and treatment",
+        "This helps your GP care for you. If you do not agree, your GP will not hear from us about this referral.",
+    ),
+    (
+        "evaluation",
+        "You may use my answers, without my name or contact details, to check how well the service works",
+        "We count things like how many people feel better after treatment. Nobody can tell from this that you used the service. Saying no does not change your care.",
+    ),
+];
+
+pub(super) fn consent_of(c: &Consents, field: &str) -> bool {
+    match field {
+        "treatment" => c.treatment,
+        "contact_sms" => c.contact_sms,
+        "contact_email" => c.contact_email,
+        "share_with_gp" => c.share_with_gp,
+        "evaluation" => c.evaluation,
+        _ => false,
+    }
+}
+
+pub(super) fn step_index(step: &str) -> Result<usize, WebError> {
+    STEPS
+        .iter()
+        .position(|(s, _)| *s == step)
+        .ok_or_else(|| AppError::NotFound.into())
+}
+
+/// The draft behind a resume link, and its service.
+pub(super) async fn draft(state: &AppState, token: &str) -> Result<(Referral, Service), WebError> {
+    hex_token(token)?;
+    let referral = state.app.self_referral_draft(token).await?;
+    let service = state
+        .app
+        .services()
+        .await?
+        .into_iter()
+        .find(|s| s.id == referral.service_id)
+        .ok_or(AppError::NotFound)?;
+    Ok((referral, service))
+}
+
+pub(super) fn frame(
+    state: &AppState,
+    token: &str,
+    step: usize,
+    service: &Service,
+    urgent: bool,
+) -> StepFrame {
+    let (s, heading) = STEPS[step];
+    StepFrame {
+        token: token.to_string(),
+        step: s,
+        heading,
+        number: step + 1,
+        total: STEPS.len(),
+        service_name: service.name.clone(),
+        service_slug: service.slug.as_str().to_string(),
+        resume_url: format!(
+            "{}/refer/{token}/about",
+            state.app.settings.public_url.trim_end_matches('/')
+        ),
+        urgent,
+    }
+}
+
+/// The answers of one instrument: one fieldset per item, named `{id}-{n}`.
+pub(super) fn instrument_view(
+    inst: &Instrument,
+    answers: &[Option<i32>],
+    errs: &Errs,
+) -> InstrumentView {
+    let items = inst
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let field = format!("{}-{}", inst.id, item.n);
+            let chosen = answers.get(i).copied().flatten();
+            ItemView {
+                n: item.n,
+                text: item.text.clone(),
+                options: inst
+                    .options_for(item)
+                    .iter()
+                    .enumerate()
+                    .map(|(j, o)| OptionView {
+                        id: if j == 0 {
+                            field.clone()
+                        } else {
+                            format!("{field}-{j}")
+                        },
+                        score: o.score,
+                        label: o.label.clone(),
+                        checked: chosen == Some(o.score),
+                    })
+                    .collect(),
+                error: errs.get(&field),
+                field,
+            }
+        })
+        .collect();
+    InstrumentView {
+        id: inst.id.clone(),
+        name: inst.name.clone(),
+        short_name: inst.short_name.clone(),
+        preamble: inst.preamble.clone(),
+        items,
+    }
+}
+
+/// The screening instruments the form asks, in order.
+pub(super) const SCREENING: [&str; 2] = ["phq9", "gad7"];
+
+/// Whether any of these answers signals risk (PHQ-9 item 9 above 0, and the like).
+pub(super) fn any_risk(state: &AppState, phq9: &[Option<i32>], gad7: &[Option<i32>]) -> bool {
+    let risky = |id: &str, a: &[Option<i32>]| {
+        state
+            .app
+            .catalogue
+            .get(id)
+            .is_some_and(|inst| !risk_flags(inst, a).is_empty())
+    };
+    risky("phq9", phq9) || risky("gad7", gad7)
+}

@@ -1,0 +1,286 @@
+//! Making each request as each caller, and judging the answer.
+
+use super::callers::{
+    Caller::{self, *},
+    NEW_PASSWORD, World,
+};
+use super::expected::*;
+use crate::helpers::{Client, Resp};
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use bothy_app::AppError;
+use bothy_domain::ids::ResponseId;
+use bothy_web::RouteSpec;
+use serde_json::json;
+use std::time::Duration;
+
+impl World {
+    /// Plausible, valid fields for a form route: the point is authorization, not validation.
+    pub(super) async fn form_fields(
+        &self,
+        caller: Caller,
+        col: usize,
+        spec: &RouteSpec,
+        token: &str,
+    ) -> Vec<(String, String)> {
+        let t = &self.t;
+        let f = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        match spec.path {
+            // Saving unfinished answers: the one measure post that needs no answers.
+            "/measures/{instrument}" => f(&[("action", "save")]),
+            "/check-in" => {
+                let key = format!("matrix-check-in-{col}");
+                f(&[("mood", "5"), ("key", &key)])
+            }
+            "/staff/service" => {
+                let slug = if caller == Caller::OtherServiceStaff {
+                    "elsewhere"
+                } else {
+                    "demo"
+                };
+                f(&[("service", slug)])
+            }
+            "/sign-in" => {
+                // A different demo patient per caller, so the per-account throttle never interferes.
+                let p = &t.demo.patients[2 + col % (t.demo.patients.len() - 2)];
+                f(&[("email", &p.email), ("password", &p.password)])
+            }
+            "/sign-in/code" => {
+                // Each code works once: move to a fresh 30-second step first.
+                t.clock.advance(Duration::from_secs(30));
+                let code =
+                    bothy_app::credentials::totp_code(&self.half.totp_secret, t.clock_secs())
+                        .unwrap();
+                f(&[("code", &code)])
+            }
+            "/enrol/{token}" => {
+                let secret = t
+                    .app
+                    .enrolment_page(token)
+                    .await
+                    .map(|p| p.totp_secret)
+                    .unwrap_or_default();
+                let code =
+                    bothy_app::credentials::totp_code(&secret, t.clock_secs()).unwrap_or_default();
+                f(&[
+                    ("password", NEW_PASSWORD),
+                    ("confirm", NEW_PASSWORD),
+                    ("code", &code),
+                ])
+            }
+            "/refer" => f(&[("service", bothy_app::demo::DEMO_SLUG)]),
+            "/refer/{token}/{step}" => {
+                let email = format!("caller.{col}@example.org");
+                f(&[
+                    ("given_name", "Callum"),
+                    ("family_name", "Caller"),
+                    ("dob_day", "3"),
+                    ("dob_month", "4"),
+                    ("dob_year", "1985"),
+                    ("email", &email),
+                    ("preferred_channel", "email"),
+                ])
+            }
+            "/activate/{token}" => {
+                let email = format!("activated.{col}@example.org");
+                f(&[
+                    ("email", &email),
+                    ("password", NEW_PASSWORD),
+                    ("confirm", NEW_PASSWORD),
+                ])
+            }
+            "/staff/referrals/new" => {
+                let email = format!("referred.{col}@example.org");
+                let key = format!("matrix-form-{col}");
+                f(&[
+                    ("given_name", "Rhona"),
+                    ("family_name", "Referred"),
+                    ("dob_day", "9"),
+                    ("dob_month", "9"),
+                    ("dob_year", "1979"),
+                    ("email", &email),
+                    ("preferred_channel", "email"),
+                    ("gp_practice", "Leith Walk Surgery"),
+                    ("problem_text", "Low mood"),
+                    ("referrer_name", "Dr Ross"),
+                    ("referrer_organisation", "Leith Walk Surgery"),
+                    ("key", &key),
+                ])
+            }
+            "/staff/referrals/{referral}/match" => {
+                let patient = self.t.demo.patients[0].id.clone();
+                f(&[("patient_id", &patient), ("verdict", "reject")])
+            }
+            "/staff/referrals/{referral}/decision" => {
+                f(&[("decision", "decline"), ("reason", "Not the right service")])
+            }
+            "/staff/episodes/{episode}/discharge" => f(&[("reason", "Moved away")]),
+            "/account/password" => {
+                // The same password again: a valid change that keeps later sign-ins working.
+                let current = self.password(caller);
+                f(&[
+                    ("current_password", &current),
+                    ("new_password", &current),
+                    ("confirm", &current),
+                ])
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Requests `spec` as `caller`. Forms carry a valid CSRF token, from a
+    /// page loaded just before, as a browser's would.
+    pub(super) async fn call(
+        &self,
+        caller: Caller,
+        col: usize,
+        c: &Client,
+        spec: &RouteSpec,
+        token: &str,
+    ) -> Resp {
+        let path = self.path(spec, &self.target(caller), token);
+        let bearer = self.bearer(caller);
+        if spec.method == Method::GET {
+            let headers: Vec<(&str, &str)> = bearer
+                .iter()
+                .map(|b| ("authorization", b.as_str()))
+                .collect();
+            return c.get_with(&path, &headers).await;
+        }
+        if let (Some(b), true) = (&bearer, is(spec, ("POST", "/fhir/QuestionnaireResponse"))) {
+            // A valid PHQ-9 for the target, as a FHIR client would send it.
+            let inst = self.t.app.instrument("phq9").unwrap();
+            let items: Vec<serde_json::Value> = inst
+                .items
+                .iter()
+                .map(|i| json!({ "linkId": i.loinc, "answer": [{ "valueInteger": 0 }] }))
+                .collect();
+            let body = json!({
+                "resourceType": "QuestionnaireResponse",
+                "status": "completed",
+                "identifier": { "value": format!("matrix-{col}") },
+                "subject": { "reference": format!("Patient/{}", self.target(caller)) },
+                "questionnaire": format!("{}/fhir/Questionnaire/phq9", self.t.app.settings.public_url),
+                "item": items,
+            });
+            return c
+                .send(
+                    Request::post(&path)
+                        .header(header::AUTHORIZATION, b)
+                        .header(header::CONTENT_TYPE, "application/fhir+json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await;
+        }
+        if let (Some(b), true) = (&bearer, is(spec, ("POST", "/fhir/ServiceRequest"))) {
+            // A valid referral of someone new, as another system would send it.
+            let body = json!({
+                "resourceType": "ServiceRequest",
+                "identifier": [{ "value": format!("matrix-sr-{col}") }],
+                "status": "active",
+                "intent": "order",
+                "subject": { "reference": "#p" },
+                "requester": { "reference": "#gp" },
+                "reasonCode": [{ "text": "Low mood" }],
+                "contained": [
+                    {
+                        "resourceType": "Patient", "id": "p",
+                        "name": [{ "family": "Fhirmatrix", "given": ["Morven"] }],
+                        "birthDate": "1970-05-05",
+                        "telecom": [{ "system": "email", "value": format!("matrix.sr.{col}@example.org") }],
+                    },
+                    { "resourceType": "Practitioner", "id": "gp", "name": [{ "text": "Dr Ross" }] },
+                ],
+            });
+            return c
+                .send(
+                    Request::post(&path)
+                        .header(header::AUTHORIZATION, b)
+                        .header(header::CONTENT_TYPE, "application/fhir+json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await;
+        }
+        let mut fields = self.form_fields(caller, col, spec, token).await;
+        let mut req = Request::builder().method(spec.method.clone()).uri(&path);
+        match &bearer {
+            Some(b) => req = req.header(header::AUTHORIZATION, b),
+            None => {
+                let form_page = match caller {
+                    Anonymous => "/sign-in",
+                    HalfSignedIn => "/sign-in/code",
+                    _ => "/account",
+                };
+                c.get(form_page).await.ok();
+                fields.insert(0, ("csrf_token".into(), c.csrf()));
+            }
+        }
+        let body = serde_urlencoded::to_string(&fields).unwrap();
+        c.send(
+            req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The path of `spec` about `patient`: their id, a response of theirs
+    /// (a random id for anyone else), or a search for them.
+    pub(super) fn path(&self, spec: &RouteSpec, patient: &str, token: &str) -> String {
+        let response = self
+            .responses
+            .get(patient)
+            .cloned()
+            .unwrap_or_else(|| ResponseId::random().to_string());
+        let front = self.front.lock().unwrap().clone();
+        let token = if spec.path.starts_with("/refer/") {
+            front.draft.as_str()
+        } else if spec.path.starts_with("/activate/") {
+            front.activation.as_str()
+        } else {
+            token
+        };
+        let mut path = spec
+            .path
+            .replace("{id}", patient)
+            .replace("{token}", token)
+            .replace("{step}", "about")
+            .replace("{referral}", &front.referral)
+            .replace("{episode}", &front.episode)
+            .replace("{instrument}", "phq9")
+            .replace("{response}", &response)
+            .replace("{observation}", &response);
+        if is(spec, ("GET", "/fhir/QuestionnaireResponse")) {
+            path.push_str(&format!("?subject=Patient/{patient}"));
+        }
+        path
+    }
+
+    /// What the response means. An enrolment that succeeds sends the new
+    /// person to /sign-in, so for it "allowed" means the link was used up.
+    pub(super) async fn judge(&self, spec: &RouteSpec, r: &Resp, token: &str) -> Seen {
+        if is(spec, ("POST", "/enrol/{token}"))
+            && r.status.is_redirection()
+            && r.location() == Some("/sign-in")
+        {
+            let used = matches!(self.t.app.enrolment_page(token).await, Err(AppError::Gone));
+            return if used { Seen::Allowed } else { Seen::Refused };
+        }
+        seen(r)
+    }
+
+    /// Text that must never reach a caller outside the demo service.
+    pub(super) fn demo_secrets(&self) -> Vec<String> {
+        let mut s: Vec<String> = self.demo_patients.iter().map(|p| p.full_name()).collect();
+        s.extend(self.t.demo.staff.iter().map(|m| m.email.clone()));
+        s.push(self.t.demo.service.clone());
+        s
+    }
+}

@@ -1,0 +1,11 @@
+//! The front door through the real router: self-referral step by step,
+//! abuse protection, professional referral, triage decisions, matching,
+//! activation, the waiting list and discharge.
+
+mod abuse;
+mod matching;
+mod professional;
+mod self_referral;
+mod support;
+mod triage;
+mod waiting;
