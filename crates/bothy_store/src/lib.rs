@@ -162,7 +162,6 @@ impl Store {
 /// it causes go through one `Tx` and commit together.
 pub struct Tx {
     tx: Transaction<'static, Any>,
-    #[allow(dead_code)]
     dialect: &'static Dialect,
 }
 

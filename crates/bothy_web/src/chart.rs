@@ -21,7 +21,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn fmt_score(v: f64) -> String {
+/// A score as people read it: whole numbers plain, decimals (a mean, a
+/// converted score) to two places.
+pub fn fmt_score(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
     } else {

@@ -225,14 +225,6 @@ struct ResultPage {
     max: String,
 }
 
-pub fn score_text(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 pub async fn result(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -247,8 +239,8 @@ pub async fn result(
     let chrome = Chrome::for_ctx(&state, &ctx, &format!("Your {} result", inst.short_name)).await?;
     Ok(page(&ResultPage {
         chrome,
-        score: score_text(response.total),
-        max: score_text(inst.total_max),
+        score: crate::chart::fmt_score(response.total),
+        max: crate::chart::fmt_score(inst.total_max),
         instrument: inst,
         response,
     }))

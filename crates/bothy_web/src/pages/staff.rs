@@ -123,7 +123,7 @@ fn chart_view(history: History) -> ChartView {
         .rev()
         .map(|r| RowView {
             date: uk_time(r.submitted_at),
-            score: crate::pages::measures::score_text(r.total),
+            score: crate::chart::fmt_score(r.total),
             band: r.band.clone().unwrap_or_default(),
             prorated: r.prorated,
             risk_answers: risk_columns

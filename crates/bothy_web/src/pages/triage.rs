@@ -32,7 +32,7 @@ fn uk_time(t: Timestamp) -> String {
 fn score_text(s: &Option<Scored>) -> String {
     match s {
         Some(s) => {
-            let total = super::measures::score_text(s.total);
+            let total = crate::chart::fmt_score(s.total);
             match &s.band {
                 Some(b) => format!("{total}, {b}"),
                 None => total,
