@@ -895,6 +895,54 @@ const registerOtherTests = () => {
     await visit(page, activation.path, { status: 410, name: 'used activation link', javaScript: false });
   });
 
+  test('safety plan without JavaScript at 320 px: write, fix an error, edit, staff read it, a low check-in', async (scope) => {
+    const p = patient(4);
+    const viewport = { width: 320, height: 640 };
+    const noJs = { javaScript: false };
+    const page = await scope.page({ javaScriptEnabled: false, viewport });
+    const fitsWidth = async (name) => {
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > viewport.width) throw new Error(`${name} is ${width} px wide at 320 px`);
+    };
+    const save = () => page.getByRole('button', { name: 'Save my safety plan', exact: true }).click();
+    await signIn(page, p, { expectPath: '/home', javaScript: false });
+    await page.getByRole('link', { name: 'Your safety plan', exact: true }).click();
+    await waitForPath(page, '/safety-plan', 'open the safety plan from /home');
+    await checkPage(page, '/safety-plan (none yet)', noJs);
+    await visit(page, '/safety-plan/edit', noJs);
+    await fitsWidth('/safety-plan/edit');
+    // Nothing written: the problem is listed and linked to the first field.
+    await save();
+    await page.locator('.error-summary a[href="#warning_signs"]').waitFor();
+    await checkPage(page, '/safety-plan/edit with errors', noJs);
+    await page.getByLabel('My warning signs', { exact: true }).fill('Not sleeping\nStaying in bed');
+    await page.getByLabel('Things I can do to cope', { exact: true }).fill('Walk by the sea');
+    await save();
+    await waitForPath(page, '/safety-plan', 'save the safety plan');
+    await page.getByText('Your safety plan is saved').waitFor();
+    await checkPage(page, '/safety-plan', noJs);
+    await fitsWidth('/safety-plan');
+    await page.getByRole('link', { name: 'Edit your safety plan', exact: true }).click();
+    await waitForPath(page, '/safety-plan/edit', 'edit the safety plan');
+    await page.getByLabel('People and places that help', { exact: true }).fill('Call my sister');
+    await save();
+    await waitForPath(page, '/safety-plan', 'save the edit');
+    await page.getByText('Call my sister').waitFor();
+    // A low check-in offers what has helped before.
+    await page.goto(url('/home'));
+    await page.getByRole('button', { name: '2', exact: true }).click();
+    await waitForPath(page, '/check-ins', 'a low check-in');
+    await page.getByRole('heading', { name: 'Things that have helped you before' }).waitFor();
+    await checkPage(page, '/check-ins after a low check-in', noJs);
+    await signOut(page, '/check-ins', noJs);
+
+    const staff = await scope.page();
+    await signIn(staff, staffByRole('triage_clinician'), { expectPath: '/staff' });
+    await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page with a safety plan' });
+    await staff.getByRole('heading', { name: 'Safety plan', exact: true }).waitFor();
+    await staff.getByText('Walk by the sea').waitFor();
+  });
+
   test('without JavaScript: staff and patient sign-in', async (scope) => {
     const staffPage = await scope.page({ javaScriptEnabled: false });
     await signIn(staffPage, staffByRole('admin'), { expectPath: '/staff', javaScript: false });

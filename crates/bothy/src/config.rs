@@ -89,6 +89,10 @@ pub struct ContentConfig {
     /// A directory of instrument files: each replaces the built-in file with
     /// the same id, or adds an instrument.
     pub instruments_dir: Option<PathBuf>,
+    /// A directory of monitoring settings: `default.toml` for every service
+    /// and `{service short name}.toml` for one (opening hours, alert
+    /// deadlines, detectors, escalation contacts).
+    pub monitoring_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -119,6 +123,7 @@ impl Default for Config {
             content: ContentConfig {
                 crisis_contacts: None,
                 instruments_dir: None,
+                monitoring_dir: None,
             },
         }
     }

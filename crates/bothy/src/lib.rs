@@ -41,6 +41,7 @@ pub fn outbox_dir(config: &Config) -> std::path::PathBuf {
 /// sending messages to the file outbox in the data directory.
 pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let crisis = config.crisis_contacts()?;
+    let (catalogue, monitoring) = load_content(config)?;
     let store = connect_store(config).await?;
     store
         .migrate()
@@ -48,8 +49,35 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         .context("cannot migrate the database")?;
     let outbox = FileOutbox::new(outbox_dir(config));
     Ok(Arc::new(
-        App::new(store, clock, config.app_settings(), crisis).with_notifier(Arc::new(outbox)),
+        App::new(store, clock, config.app_settings(), crisis)
+            .with_catalogue(catalogue)
+            .with_monitoring(monitoring)
+            .with_notifier(Arc::new(outbox)),
     ))
+}
+
+/// The instruments and monitoring settings in effect: the built-in ones with
+/// the deployment's files. Any problem stops start-up, listing every one
+/// with its file and field.
+pub fn load_content(
+    config: &Config,
+) -> anyhow::Result<(
+    bothy_domain::instruments::Catalogue,
+    bothy_app::monitoring::MonitoringSettings,
+)> {
+    let listed = |errors: Vec<bothy_domain::instruments::ContentError>| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        lines.join("\n")
+    };
+    let catalogue =
+        bothy_app::content::load_catalogue(config.content.instruments_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("the instrument files have problems:\n{}", listed(e)))?;
+    let monitoring = bothy_app::monitoring::load_monitoring(
+        config.content.monitoring_dir.as_deref(),
+        &catalogue,
+    )
+    .map_err(|e| anyhow::anyhow!("the monitoring settings have problems:\n{}", listed(e)))?;
+    Ok((catalogue, monitoring))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Check-ins: a patient records their mood, with optional sleep, activity
-//! and a note. The use case knows nothing of the channel: the web form calls
+//! and a note; its detectors (mood drop, risk words in the note) run in the
+//! same transaction. The use case knows nothing of the channel: the web form calls
 //! it now, and text-message check-ins call it with the same patient actor.
 
 use crate::policy::can_view_patient;
@@ -28,6 +29,10 @@ pub struct CheckInInput {
 pub struct CheckedIn {
     pub check_in: CheckIn,
     pub duplicate: bool,
+    /// Whether its note has risk words: the person is shown the crisis
+    /// contacts and their safety plan at once. Read from the note itself, so
+    /// a resent form shows them again.
+    pub risk: bool,
 }
 
 impl App {
@@ -78,6 +83,7 @@ impl App {
         if let Some(existing) = tx.check_in_by_key(patient.id, key).await? {
             tx.rollback().await?;
             return Ok(CheckedIn {
+                risk: self.note_has_risk(existing.note.as_deref()),
                 check_in: existing,
                 duplicate: true,
             });
@@ -100,11 +106,21 @@ impl App {
             .service(patient.service_id)
             .detail(format!("check-in {}", check_in.id));
         self.audit(&mut tx, actor, ctx, event).await?;
+        self.detect_on_check_in(&mut tx, actor, &patient, &check_in, ctx)
+            .await?;
         tx.commit().await?;
         Ok(CheckedIn {
+            risk: self.note_has_risk(check_in.note.as_deref()),
             check_in,
             duplicate: false,
         })
+    }
+
+    /// Whether a note matches the risk lexicon at all (any severity): the
+    /// person then sees the crisis contacts; whether it raises an alert is
+    /// the service's risky-text setting.
+    pub fn note_has_risk(&self, note: Option<&str>) -> bool {
+        note.is_some_and(|text| !self.monitoring.lexicon.scan(text).is_empty())
     }
 
     /// A patient's most recent check-ins, newest first, for the patient

@@ -99,21 +99,24 @@ pub fn default_catalogue() -> Catalogue {
 }
 
 /// Reads every `.toml` file in `dir` (not its subdirectories), in name order,
-/// as `(path, text)` pairs. A file that cannot be read is an error naming it.
-pub fn read_instrument_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<ContentError>> {
+/// as `(path, text)` pairs. A file that cannot be read is an error naming it;
+/// a directory that cannot be read names the `setting` that points to it.
+pub fn read_toml_dir(
+    dir: &Path,
+    setting: &str,
+) -> Result<Vec<(String, String)>, Vec<ContentError>> {
     let dir_error = |message: String| {
         vec![ContentError {
             file: dir.display().to_string(),
-            field: "content.instruments_dir".to_string(),
+            field: setting.to_string(),
             message,
         }]
     };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| dir_error(format!("cannot read the instruments directory: {e}")))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| dir_error(format!("cannot read the directory: {e}")))?;
     let mut paths = Vec::new();
     for entry in entries {
-        let entry =
-            entry.map_err(|e| dir_error(format!("cannot list the instruments directory: {e}")))?;
+        let entry = entry.map_err(|e| dir_error(format!("cannot list the directory: {e}")))?;
         let path = entry.path();
         if path.extension().is_some_and(|x| x == "toml") && path.is_file() {
             paths.push(path);
@@ -169,7 +172,7 @@ pub fn check_catalogue(dir: Option<&Path>) -> CatalogueReport {
             errors,
         };
     };
-    let files = match read_instrument_dir(dir) {
+    let files = match read_toml_dir(dir, "content.instruments_dir") {
         Ok(files) => files,
         Err(mut e) => {
             errors.append(&mut e);

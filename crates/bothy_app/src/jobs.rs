@@ -110,6 +110,12 @@ impl From<InvalidKey> for AppError {
 pub enum Job {
     /// Send one message.
     Notify(Notification),
+    /// Run a submission's history detectors again, after they failed while
+    /// it was stored (the submission and its risk alerts were kept).
+    Reevaluate {
+        patient_id: String,
+        submission: crate::detection::Submission,
+    },
 }
 
 /// A job that cannot be queued (a programming mistake, never the user's).
@@ -134,6 +140,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Notify(_) => "notify",
+            Job::Reevaluate { .. } => "reevaluate",
         }
     }
 
@@ -234,6 +241,7 @@ impl App {
                 }
                 Ok(())
             }
+            Job::Reevaluate { .. } => Ok(()),
         }
     }
 
@@ -251,6 +259,17 @@ impl App {
                     Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
                     Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
                 }
+            }
+            Job::Reevaluate {
+                patient_id,
+                submission,
+            } => {
+                let id = patient_id
+                    .parse()
+                    .map_err(|_| JobError::GiveUp("the job's patient id is not valid".into()))?;
+                self.reevaluate(id, submission)
+                    .await
+                    .map_err(|e| JobError::Retry(e.to_string()))
             }
         }
     }

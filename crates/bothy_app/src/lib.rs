@@ -4,15 +4,19 @@
 //! No HTTP, HTML or SQL here.
 
 pub mod admin;
+pub mod alerts;
 pub mod check_ins;
 pub mod clock;
 pub mod content;
 pub mod credentials;
 pub mod demo;
+mod detection;
 pub mod error;
+pub mod evaluation;
 pub mod fhir_referrals;
 pub mod jobs;
 pub mod measures;
+pub mod monitoring;
 pub mod notify;
 pub mod policy;
 pub mod records;
@@ -20,6 +24,7 @@ pub mod refer_lookup;
 mod referral_notify;
 pub mod referrals;
 mod reminders;
+pub mod safety_plans;
 pub mod signin;
 mod throttle;
 pub mod triage;
@@ -87,6 +92,8 @@ pub struct App {
     pub catalogue: bothy_domain::instruments::load::Catalogue,
     /// Delivers messages: an in-memory outbox unless [`App::with_notifier`] says otherwise.
     pub notifier: Arc<dyn notify::Notifier>,
+    /// Each service's opening hours, deadlines and detectors, and the lexicon.
+    pub monitoring: monitoring::MonitoringSettings,
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
 }
@@ -107,9 +114,22 @@ impl App {
             crisis,
             catalogue: content::default_catalogue(),
             notifier: Arc::new(notify::MemoryOutbox::new()),
+            monitoring: monitoring::MonitoringSettings::default(),
             throttle,
             referral_throttle,
         }
+    }
+
+    /// Uses a deployment's instruments (checked with `content::load_catalogue`).
+    pub fn with_catalogue(mut self, catalogue: bothy_domain::instruments::load::Catalogue) -> Self {
+        self.catalogue = catalogue;
+        self
+    }
+
+    /// Uses a deployment's monitoring settings (`monitoring::load_monitoring`).
+    pub fn with_monitoring(mut self, monitoring: monitoring::MonitoringSettings) -> Self {
+        self.monitoring = monitoring;
+        self
     }
 
     /// Writes an audit event for `actor` into `tx`.

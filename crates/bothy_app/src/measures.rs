@@ -4,10 +4,11 @@
 use crate::policy::{Permission, can_view_patient};
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
-use bothy_domain::ids::{ResponseId, RiskFlagId};
+use bothy_domain::detectors::risk_item;
+use bothy_domain::ids::ResponseId;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::instruments::score::{ScoreError, risk_flags, score};
-use bothy_domain::model::{MeasureResponse, Patient, ResponseSource, RiskFlag};
+use bothy_domain::model::{Alert, MeasureResponse, Patient, ResponseSource};
 use bothy_domain::role::ApiPermission;
 use bothy_domain::time::Timestamp;
 
@@ -62,7 +63,8 @@ pub struct History {
 pub struct PatientMeasures {
     pub patient: Patient,
     pub histories: Vec<History>,
-    pub open_risk_flags: Vec<RiskFlag>,
+    /// The patient's alerts, open ones first.
+    pub alerts: Vec<Alert>,
     /// The open episode of care, if any.
     pub episode: Option<bothy_store::EpisodeRow>,
 }
@@ -201,12 +203,9 @@ impl App {
             .service(patient.service_id)
             .detail(format!("{} response {}", inst.id, response.id));
         self.audit(&mut tx, actor, ctx, event).await?;
-        // Risk answers are flagged in the same transaction as the answers:
-        // there is never a stored risk answer without its flag.
-        let source = ("measure_response", response.id.to_string());
-        self.raise_risk_flags(&mut tx, actor, &patient, (inst, &sub.answers), source, ctx)
-            .await?;
-        self.check_waiting_deterioration(&mut tx, actor, &patient, &response, ctx)
+        // Alerts are raised in the same transaction as the answers: there is
+        // never a stored risk answer without its alert.
+        self.detect_on_response(&mut tx, actor, &patient, (inst, &response), ctx)
             .await?;
         tx.delete_draft(patient_id, &inst.id).await?;
         tx.commit().await?;
@@ -216,59 +215,9 @@ impl App {
         })
     }
 
-    /// One risk flag per endorsed risk item, unless the same answer from the
-    /// same source is already flagged (a form sent twice raises one flag).
-    async fn raise_risk_flags(
-        &self,
-        tx: &mut bothy_store::Tx,
-        actor: &Actor,
-        patient: &Patient,
-        (inst, answers): (&Instrument, &[Option<i32>]),
-        (source_kind, source_id): (&str, String),
-        ctx: &RequestContext,
-    ) -> Result<(), AppError> {
-        for item in &risk_flags(inst, answers) {
-            let ix = usize::from(*item).saturating_sub(1);
-            let answer = answers.get(ix).copied().flatten();
-            let label = inst
-                .items
-                .get(ix)
-                .and_then(|it| {
-                    inst.options_for(it)
-                        .iter()
-                        .find(|o| Some(o.score) == answer)
-                })
-                .map(|o| o.label.clone())
-                .unwrap_or_default();
-            let reason = format!(
-                "{} question {item} answered {} ({label})",
-                inst.short_name,
-                answer.unwrap_or_default()
-            );
-            if tx.risk_flag_exists(patient.id, &source_id, &reason).await? {
-                continue;
-            }
-            let flag = RiskFlag {
-                id: RiskFlagId::random(),
-                patient_id: patient.id,
-                service_id: patient.service_id,
-                source_kind: source_kind.to_string(),
-                source_id: source_id.clone(),
-                reason,
-                raised_at: self.clock.now(),
-            };
-            tx.insert_risk_flag(&flag).await?;
-            let event = AuditEvent::new("risk_flag.raised", "direct_care")
-                .patient(patient.id)
-                .service(patient.service_id)
-                .detail(format!("flag {} from {source_kind} {source_id}", flag.id));
-            self.audit(tx, actor, ctx, event).await?;
-        }
-        Ok(())
-    }
-
-    /// Flags the risk answers of a submission that could not be stored
-    /// (incomplete, or with another invalid answer), keyed by its idempotency key.
+    /// Raises alerts for the risk answers of a submission that could not be
+    /// stored (incomplete, or with another invalid answer), with its key as
+    /// the source.
     async fn flag_unsent_risk(
         &self,
         actor: &Actor,
@@ -286,9 +235,17 @@ impl App {
         else {
             return Err(AppError::NotFound);
         };
-        let source = ("unsent_answers", key.to_string());
-        self.raise_risk_flags(&mut tx, actor, &patient, (inst, answers), source, ctx)
-            .await?;
+        let monitoring = self.monitoring_in(&mut tx, patient.service_id).await?;
+        let signals = risk_item::detect(inst, answers, &monitoring.detectors.risk_item);
+        self.raise_signals(
+            &mut tx,
+            actor,
+            &patient,
+            &signals,
+            ("unsent_answers", key),
+            ctx,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -443,7 +400,7 @@ impl App {
         let responses = tx
             .measure_responses(patient_id, None, None, false, 10_000)
             .await?;
-        let open_risk_flags = tx.open_risk_flags(patient_id).await?;
+        let alerts = self.patient_alerts_in(&mut tx, &patient).await?;
         let episode = tx.open_episode(patient_id).await?;
         tx.rollback().await?;
         let mut histories: Vec<History> = Vec::new();
@@ -466,7 +423,7 @@ impl App {
         Ok(PatientMeasures {
             patient,
             histories,
-            open_risk_flags,
+            alerts,
             episode,
         })
     }

@@ -97,6 +97,8 @@ pub enum MessageTemplate {
     MeasureDue,
     /// Triage asks for more information about a referral.
     InformationRequested,
+    /// To a clinical lead or the duty contact: an alert is past its deadline.
+    AlertOverdue,
 }
 
 /// The longest link an SMS can carry within one 160-character message; every
@@ -107,18 +109,19 @@ pub const SMS_LINK_BUDGET: usize = 85;
 pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 5] = [
+    pub const ALL: [MessageTemplate; 6] = [
         MessageTemplate::ReferralReceived,
         MessageTemplate::ReferralDecision,
         MessageTemplate::Activation,
         MessageTemplate::MeasureDue,
         MessageTemplate::InformationRequested,
+        MessageTemplate::AlertOverdue,
     ];
 
     /// Whether the message is useless without its link.
     pub fn needs_link(self) -> bool {
         match self {
-            MessageTemplate::Activation => true,
+            MessageTemplate::Activation | MessageTemplate::AlertOverdue => true,
             MessageTemplate::ReferralReceived
             | MessageTemplate::ReferralDecision
             | MessageTemplate::MeasureDue
@@ -134,6 +137,7 @@ impl MessageTemplate {
             MessageTemplate::Activation => "Set up your account",
             MessageTemplate::MeasureDue => "A questionnaire is waiting for you",
             MessageTemplate::InformationRequested => "We need more information",
+            MessageTemplate::AlertOverdue => "An alert is past its deadline",
         }
     }
 
@@ -164,6 +168,9 @@ impl MessageTemplate {
             }
             (MessageTemplate::InformationRequested, false) => {
                 "We need a little more information about your referral. Please sign in."
+            }
+            (MessageTemplate::AlertOverdue, _) => {
+                "An alert in your service is past its deadline and not closed. See it here:"
             }
         }
     }

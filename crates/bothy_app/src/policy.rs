@@ -80,6 +80,8 @@ pub enum Permission {
     Triage,
     /// Enter a referral for a GP or other professional.
     Refer,
+    /// Work the service's alert queue: see, acknowledge and close any alert.
+    DutyQueue,
 }
 
 /// The role table. Least privilege: an administrator runs the service but
@@ -88,9 +90,14 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
     use Permission::*;
     match role {
         Role::Admin => matches!(p, Workspace | ManageStaff | Reports | Refer),
-        Role::TriageClinician => matches!(p, Workspace | AllPatients | Triage | Refer),
+        Role::TriageClinician => {
+            matches!(p, Workspace | AllPatients | Triage | Refer | DutyQueue)
+        }
         Role::Supporter => matches!(p, Workspace | OwnCaseload),
-        Role::ClinicalLead => matches!(p, Workspace | AllPatients | Reports | Triage | Refer),
+        Role::ClinicalLead => matches!(
+            p,
+            Workspace | AllPatients | Reports | Triage | Refer | DutyQueue
+        ),
         Role::Moderator => matches!(p, Workspace),
         Role::Analyst => matches!(p, Workspace | Reports),
     }

@@ -206,8 +206,27 @@ impl App {
         result.map(|_| referral)
     }
 
-    /// Whether the screening answers so far include a risk answer.
+    /// Whether the screening answers so far include a risk answer, or the
+    /// person's own words match the risk lexicon at moderate severity or
+    /// above (the level of "hurt myself", as near as words get to PHQ-9
+    /// item 9). Either makes the referral urgent in the triage queue, where
+    /// a clinician reads it; the lexicon decides nothing else. Read with the
+    /// deployment's default risky-text settings: a referral is not yet in a
+    /// service's care.
     pub fn referral_has_risk(&self, d: &Details) -> bool {
+        let words = d.problem_text.as_deref().is_some_and(|text| {
+            let text = bothy_domain::detectors::Text {
+                source: bothy_domain::detectors::TextSource::SelfReferral,
+                text,
+            };
+            bothy_domain::detectors::risky_text::detect(
+                &self.monitoring.lexicon,
+                &text,
+                &self.monitoring.default_settings().detectors.risky_text,
+            )
+            .iter()
+            .any(|s| s.severity >= bothy_domain::alerts::Severity::Moderate)
+        });
         let risky = |id: &str, answers: &Option<Vec<Option<i32>>>| match (
             self.catalogue.get(id),
             answers,
@@ -215,7 +234,7 @@ impl App {
             (Some(inst), Some(a)) => !risk_flags(inst, a).is_empty(),
             _ => false,
         };
-        risky("phq9", &d.phq9) || risky("gad7", &d.gad7)
+        words || risky("phq9", &d.phq9) || risky("gad7", &d.gad7)
     }
 
     /// Sends a completed self-referral. `honeypot` is the hidden field only

@@ -5,9 +5,9 @@
 use crate::credentials::{hash_password, new_token, token_hash};
 use crate::policy::{Permission, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
-use bothy_domain::ids::{EpisodeId, ReferralId, RiskFlagId};
+use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
-use bothy_domain::model::{Patient, RiskFlag};
+use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, Email, NewPassword, PersonName, PhoneNumber};
 use bothy_domain::referral::{Decision, Problem, Referral, rtt};
 use bothy_domain::role::Role;
@@ -428,7 +428,7 @@ impl App {
             let Some(patient) = tx.patient(e.patient_id).await? else {
                 continue;
             };
-            let open_flags = tx.open_risk_flags(e.patient_id).await?.len();
+            let open_flags = usize::try_from(tx.open_alert_count(e.patient_id).await?).unwrap_or(0);
             entries.push(WaitingEntry {
                 weeks_waited: rtt::weeks_waited(e.referred_at, now),
                 over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),
@@ -651,76 +651,6 @@ impl App {
         self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
         tx.commit().await?;
         Ok(patient)
-    }
-
-    /// After a measure is stored for someone still waiting: a reliable
-    /// deterioration against their first score since referral raises a risk
-    /// flag, which moves them up the waiting list. Called inside the
-    /// submission's transaction.
-    pub(crate) async fn check_waiting_deterioration(
-        &self,
-        tx: &mut Tx,
-        actor: &Actor,
-        patient: &Patient,
-        response: &bothy_domain::model::MeasureResponse,
-        ctx: &RequestContext,
-    ) -> Result<(), AppError> {
-        let Some(episode) = tx.open_episode(patient.id).await? else {
-            return Ok(());
-        };
-        if episode.first_treatment_at.is_some() {
-            return Ok(());
-        }
-        let Some(inst) = self.catalogue.get(&response.instrument_id) else {
-            return Ok(());
-        };
-        let earlier = tx
-            .measure_responses(patient.id, Some(episode.referred_at), None, false, 1)
-            .await?;
-        let referral = tx.referral(episode.referral_id).await?;
-        let referral_score = referral.and_then(|r| match inst.id.as_str() {
-            "phq9" => self.scored("phq9", &r.details.phq9),
-            "gad7" => self.scored("gad7", &r.details.gad7),
-            _ => None,
-        });
-        let baseline = referral_score.map(|s| s.total).or_else(|| {
-            earlier
-                .iter()
-                .find(|r| r.instrument_id == inst.id && r.id != response.id)
-                .map(|r| r.total)
-        });
-        let Some(baseline) = baseline else {
-            return Ok(());
-        };
-        if bothy_domain::instruments::score::reliable_change(inst, baseline, response.total)
-            != Some(bothy_domain::instruments::score::Change::Deteriorated)
-        {
-            return Ok(());
-        }
-        let flag = RiskFlag {
-            id: RiskFlagId::random(),
-            patient_id: patient.id,
-            service_id: patient.service_id,
-            source_kind: "measure_response".into(),
-            source_id: response.id.to_string(),
-            reason: format!(
-                "Reliable deterioration on {} while waiting ({} to {})",
-                inst.short_name, baseline, response.total
-            ),
-            raised_at: self.clock.now(),
-        };
-        tx.insert_risk_flag(&flag).await?;
-        let event = AuditEvent::new("risk_flag.raised", "direct_care")
-            .patient(patient.id)
-            .service(patient.service_id);
-        self.audit(
-            tx,
-            actor,
-            ctx,
-            event.detail(format!("flag {} deterioration while waiting", flag.id)),
-        )
-        .await?;
-        Ok(())
     }
 }
 

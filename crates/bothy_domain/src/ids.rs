@@ -67,10 +67,10 @@ typed_id!(StaffId, "staff member");
 typed_id!(PatientId, "patient");
 typed_id!(ApiClientId, "API client");
 typed_id!(ResponseId, "measure response");
-typed_id!(RiskFlagId, "risk flag");
 typed_id!(ReferralId, "referral");
 typed_id!(EpisodeId, "episode");
 typed_id!(CheckInId, "check-in");
+typed_id!(AlertId, "alert");
 
 #[cfg(test)]
 mod tests {

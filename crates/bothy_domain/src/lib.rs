@@ -14,10 +14,12 @@ pub mod ids;
 pub mod instruments;
 pub mod matching;
 pub mod model;
+pub mod monitoring;
 pub mod outcomes;
 pub mod person;
 pub mod referral;
 pub mod role;
+pub mod safety_plan;
 pub mod time;
 
 pub use ids::{ApiClientId, PatientId, ServiceId, StaffId};

@@ -148,16 +148,32 @@ pub struct MeasureResponse {
     pub submitted_by_id: Option<String>,
 }
 
-/// A risk signal waiting for a person to act on it.
+/// An alert: a detector's signal that a person must look at and close with
+/// an outcome. One open alert per patient and `dedupe_key`; a repeated
+/// signal updates it (`signal_count`, and a higher severity with an earlier
+/// deadline) rather than adding another.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RiskFlag {
-    pub id: crate::ids::RiskFlagId,
+pub struct Alert {
+    pub id: crate::ids::AlertId,
     pub patient_id: PatientId,
     pub service_id: ServiceId,
-    /// What raised it: "measure_response" and that response's id.
+    pub cause: crate::detectors::Cause,
+    pub dedupe_key: String,
+    pub severity: crate::alerts::Severity,
+    /// Plain words for the clinician; never the person's own free text.
+    pub summary: String,
+    /// What raised it: `measure_response`, `check_in`, `evaluation`, ... and its id.
     pub source_kind: String,
     pub source_id: String,
-    /// Plain words for the clinician, e.g. "PHQ-9 item 9 answered 1 (Several days)".
-    pub reason: String,
+    /// The patient's practitioner when it was raised, if they had one.
+    pub assigned_to: Option<crate::StaffId>,
     pub raised_at: Timestamp,
+    pub deadline: Timestamp,
+    pub signal_count: u32,
+    pub last_signal_at: Timestamp,
+    pub state: crate::alerts::AlertState,
+    /// Who acknowledged it and when, kept after it is closed (the state of a
+    /// closed alert records only the closing).
+    pub acknowledged: Option<(crate::StaffId, Timestamp)>,
+    pub escalated_at: Option<Timestamp>,
 }

@@ -5,7 +5,9 @@
 //! runs each ([`App::perform`]) and records the outcome: done, queued again
 //! after a back-off ([`bothy_app::jobs::retry_delay`]), or failed once no
 //! attempts are left. Every [`HOUSEKEEPING`] it deletes expired sessions and
-//! long-finished jobs.
+//! long-finished jobs, queues measure reminders and escalates overdue
+//! alerts; every [`SWEEP`] it runs the time-based detectors (disengagement)
+//! and refreshes expected trajectories. All of it is safe to run again.
 //!
 //! Several workers may run at once against one database. A claim takes a
 //! lease on each job ([`LEASE`]); no other worker can claim the job while the
@@ -30,6 +32,8 @@ use tokio::time::MissedTickBehavior;
 pub const POLL: Duration = Duration::from_secs(5);
 /// How often the worker deletes expired sessions and old finished jobs.
 pub const HOUSEKEEPING: Duration = Duration::from_secs(60);
+/// How often the time-based detectors run over everyone in an open episode.
+pub const SWEEP: Duration = Duration::from_secs(3600);
 /// Jobs claimed at once.
 pub const BATCH: u32 = 10;
 /// How long a claim holds a job. Longer than a whole batch can take
@@ -60,6 +64,9 @@ pub struct Report {
     /// Jobs whose lease ran out before their outcome was recorded: another
     /// worker has them now.
     pub leases_lost: u32,
+    pub alerts_escalated: u32,
+    pub disengagement_signals: u32,
+    pub trajectories_computed: u32,
 }
 
 impl std::ops::AddAssign for Report {
@@ -72,6 +79,9 @@ impl std::ops::AddAssign for Report {
         self.jobs_released += o.jobs_released;
         self.leases_lost += o.leases_lost;
         self.reminders_queued += o.reminders_queued;
+        self.alerts_escalated += o.alerts_escalated;
+        self.disengagement_signals += o.disengagement_signals;
+        self.trajectories_computed += o.trajectories_computed;
     }
 }
 
@@ -96,6 +106,7 @@ pub async fn run_every(app: Arc<App>, period: Duration, shutdown: impl Future<Ou
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let housekeeping_every = (HOUSEKEEPING.as_millis() / period.as_millis().max(1)).max(1);
+    let sweep_every = (SWEEP.as_millis() / period.as_millis().max(1)).max(1);
     let stopping = AtomicBool::new(false);
     tokio::pin!(shutdown);
     tracing::info!(period_ms = period.as_millis(), "worker started");
@@ -106,8 +117,9 @@ pub async fn run_every(app: Arc<App>, period: Duration, shutdown: impl Future<Ou
             _ = ticks.tick() => {}
         }
         let housekeeping = tick.is_multiple_of(housekeeping_every);
+        let sweep = tick.is_multiple_of(sweep_every);
         tick = tick.wrapping_add(1);
-        let pass = pass(&app, housekeeping, &stopping);
+        let pass = pass(&app, housekeeping, sweep, &stopping);
         tokio::pin!(pass);
         tokio::select! {
             result = &mut pass => log(result),
@@ -135,6 +147,9 @@ fn log(result: Result<Report, AppError>) {
             jobs_failed = r.jobs_failed,
             jobs_released = r.jobs_released,
             leases_lost = r.leases_lost,
+            alerts_escalated = r.alerts_escalated,
+            disengagement_signals = r.disengagement_signals,
+            trajectories_computed = r.trajectories_computed,
             "worker: pass finished"
         ),
         Err(e) => {
@@ -143,22 +158,33 @@ fn log(result: Result<Report, AppError>) {
     }
 }
 
-/// Runs everything once: housekeeping, then every due job until none is due.
+/// Runs everything once: housekeeping, the sweep, then every due job until
+/// none is due.
 pub async fn run_once(app: &App) -> Result<Report, AppError> {
-    pass(app, true, &AtomicBool::new(false)).await
+    pass(app, true, true, &AtomicBool::new(false)).await
 }
 
-async fn pass(app: &App, housekeeping: bool, stopping: &AtomicBool) -> Result<Report, AppError> {
+async fn pass(
+    app: &App,
+    housekeeping: bool,
+    sweep: bool,
+    stopping: &AtomicBool,
+) -> Result<Report, AppError> {
     let mut report = Report::default();
     if housekeeping {
         report += housekeep(app).await?;
+    }
+    if sweep {
+        report.disengagement_signals += app.sweep_disengagement().await?;
+        report.trajectories_computed += app.refresh_expected_trajectories().await?;
     }
     report += run_due_jobs(app, stopping).await?;
     Ok(report)
 }
 
 /// Deletes expired sessions and jobs finished more than [`KEEP_FINISHED`] ago,
-/// and queues measure reminders for people on the waiting list.
+/// queues measure reminders for people on the waiting list, and escalates
+/// overdue alerts.
 pub async fn housekeep(app: &App) -> Result<Report, AppError> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -167,10 +193,12 @@ pub async fn housekeep(app: &App) -> Result<Report, AppError> {
     let jobs_deleted = tx.delete_finished_jobs(before).await?;
     tx.commit().await?;
     let reminders_queued = app.queue_waiting_reminders().await?;
+    let alerts_escalated = app.escalate_overdue_alerts().await?;
     Ok(Report {
         sessions_deleted,
         jobs_deleted,
         reminders_queued,
+        alerts_escalated,
         ..Report::default()
     })
 }

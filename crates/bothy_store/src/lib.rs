@@ -9,6 +9,7 @@
 //! Error policy: this crate returns [`StoreError`]; constraint violations are
 //! surfaced by name so that callers can turn them into 4xx answers.
 
+mod alerts;
 mod api_clients;
 mod audit;
 mod check_ins;
@@ -17,17 +18,21 @@ mod error;
 mod jobs;
 mod measures;
 mod migrate;
+mod monitoring;
 mod patients;
 mod referrals;
+mod safety_plans;
 mod scratch;
 mod services;
 mod sessions;
 mod staff;
 
+pub use alerts::NewAlert;
 pub use audit::{AuditHead, VerifyReport};
 pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
+pub use monitoring::{EngagementRow, FinishedEpisode};
 pub use referrals::{EpisodeRow, MatchVerdict, PatientIdentity};
 pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use sessions::SessionRow;
@@ -178,5 +183,31 @@ impl Tx {
 
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+
+    /// Marks a point to roll back to without losing the work before it
+    /// (`SAVEPOINT`, the same on both databases). `name` is a fixed word.
+    pub async fn savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        self.savepoint_sql(format!("SAVEPOINT {name}")).await
+    }
+
+    /// Keeps the work since the savepoint.
+    pub async fn release_savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        self.savepoint_sql(format!("RELEASE SAVEPOINT {name}"))
+            .await
+    }
+
+    /// Undoes the work since the savepoint (after an error, which on
+    /// PostgreSQL would otherwise abort the whole transaction).
+    pub async fn rollback_to_savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        self.savepoint_sql(format!("ROLLBACK TO SAVEPOINT {name}"))
+            .await
+    }
+
+    async fn savepoint_sql(&mut self, sql: String) -> Result<(), StoreError> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
 use bothy_domain::ids::ResponseId;
-use bothy_domain::model::{MeasureResponse, ResponseSource, RiskFlag};
+use bothy_domain::model::{MeasureResponse, ResponseSource};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -197,67 +197,5 @@ impl Tx {
             .execute(self.conn())
             .await?;
         Ok(())
-    }
-
-    pub async fn insert_risk_flag(&mut self, f: &RiskFlag) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO risk_flags (id, patient_id, service_id, source_kind, source_id, reason, raised_at, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
-        )
-        .bind(f.id.to_string())
-        .bind(f.patient_id.to_string())
-        .bind(f.service_id.to_string())
-        .bind(&f.source_kind)
-        .bind(&f.source_id)
-        .bind(&f.reason)
-        .bind(to_millis(f.raised_at))
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    /// Whether this answer from this source is already flagged.
-    pub async fn risk_flag_exists(
-        &mut self,
-        patient: PatientId,
-        source_id: &str,
-        reason: &str,
-    ) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM risk_flags WHERE patient_id = $1 AND source_id = $2 AND reason = $3",
-        )
-        .bind(patient.to_string())
-        .bind(source_id)
-        .bind(reason)
-        .fetch_one(self.conn())
-        .await?;
-        Ok(row.try_get::<i64, _>("n")? > 0)
-    }
-
-    /// Open risk flags about a patient, newest first.
-    pub async fn open_risk_flags(
-        &mut self,
-        patient: PatientId,
-    ) -> Result<Vec<RiskFlag>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, patient_id, service_id, source_kind, source_id, reason, raised_at FROM risk_flags \
-             WHERE patient_id = $1 AND status = 'open' ORDER BY raised_at DESC, id",
-        )
-        .bind(patient.to_string())
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RiskFlag {
-                    id: parse(&r.try_get::<String, _>("id")?, "risk flag id")?,
-                    patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-                    service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
-                    source_kind: r.try_get("source_kind")?,
-                    source_id: r.try_get("source_id")?,
-                    reason: r.try_get("reason")?,
-                    raised_at: from_millis(r.try_get("raised_at")?),
-                })
-            })
-            .collect()
     }
 }

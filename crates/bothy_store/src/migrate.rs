@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_check_ins.sql"),
         include_str!("../migrations/postgres/0005_check_ins.sql"),
     ),
+    (
+        6,
+        "alerts",
+        include_str!("../migrations/sqlite/0006_alerts.sql"),
+        include_str!("../migrations/postgres/0006_alerts.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -60,6 +60,12 @@ impl Chrome {
                         label: "Staff",
                     });
                 }
+                if s.has(Permission::DutyQueue) {
+                    c.nav.push(NavLink {
+                        href: "/alerts",
+                        label: "Alerts",
+                    });
+                }
                 if s.has(Permission::Triage) {
                     c.nav.push(NavLink {
                         href: "/staff/triage",
@@ -80,6 +86,10 @@ impl Chrome {
                     c.nav.push(NavLink {
                         href: "/staff/reports",
                         label: "Reports",
+                    });
+                    c.nav.push(NavLink {
+                        href: "/alerts/load",
+                        label: "Alert load",
                     });
                 }
                 c.nav.push(NavLink {

@@ -14,7 +14,10 @@ use axum::routing::{MethodRouter, get, post};
 use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
-use pages::{account, activate, check_ins, measures, public, refer, signin, staff, triage};
+use pages::{
+    account, activate, alerts, check_ins, measures, public, refer, safety_plan, signin, staff,
+    triage,
+};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -86,6 +89,19 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(Method::GET, "/check-in", Patient, get(check_ins::form)),
         r(Method::POST, "/check-in", Patient, post(check_ins::submit)),
         r(Method::GET, "/check-ins", Patient, get(check_ins::timeline)),
+        r(Method::GET, "/safety-plan", Patient, get(safety_plan::view)),
+        r(
+            Method::GET,
+            "/safety-plan/edit",
+            Patient,
+            get(safety_plan::edit_form),
+        ),
+        r(
+            Method::POST,
+            "/safety-plan/edit",
+            Patient,
+            post(safety_plan::edit),
+        ),
         r(
             Method::GET,
             "/measures/{instrument}",
@@ -109,6 +125,36 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff",
             Staff(Permission::Workspace),
             get(staff::home),
+        ),
+        r(
+            Method::GET,
+            "/alerts",
+            Staff(Permission::DutyQueue),
+            get(alerts::queue),
+        ),
+        r(
+            Method::GET,
+            "/alerts/load",
+            Staff(Permission::Reports),
+            get(alerts::load),
+        ),
+        r(
+            Method::GET,
+            "/alerts/{alert}",
+            StaffPatients,
+            get(alerts::show),
+        ),
+        r(
+            Method::POST,
+            "/alerts/{alert}/acknowledge",
+            StaffPatients,
+            post(alerts::acknowledge),
+        ),
+        r(
+            Method::POST,
+            "/alerts/{alert}/close",
+            StaffPatients,
+            post(alerts::close),
         ),
         r(
             Method::POST,

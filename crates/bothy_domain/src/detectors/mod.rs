@@ -77,6 +77,23 @@ impl Cause {
         }
     }
 
+    /// The cause with this [`Cause::key`].
+    pub fn from_key(key: &str) -> Option<Cause> {
+        Cause::all().into_iter().find(|c| c.key() == key)
+    }
+
+    /// Plain English for people reading the queue.
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::RiskItem => "Risk answer",
+            Cause::ReliableDeterioration => "Reliable deterioration",
+            Cause::NotOnTrack => "Not on track",
+            Cause::Disengagement => "Disengagement",
+            Cause::MoodDrop => "Sharp drop in mood",
+            Cause::RiskyText => "Risk words in text",
+        }
+    }
+
     pub fn all() -> [Cause; 6] {
         [
             Cause::RiskItem,

@@ -36,7 +36,7 @@ pub struct SessionScore {
 }
 
 /// The expected limit at one session for one baseline band.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Expected {
     /// The band label of the baseline score, as in the instrument file.
     pub band: String,
@@ -49,7 +49,7 @@ pub struct Expected {
 }
 
 /// A service's expected trajectories for one instrument.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExpectedTrajectories {
     instrument: String,
     percentile: f64,

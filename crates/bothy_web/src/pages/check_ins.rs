@@ -211,6 +211,7 @@ pub async fn submit(
     };
     match field_errors(state.app.check_in(&ctx.actor, input, &ctx.request).await)? {
         // A double tap or a resent form lands on the same confirmation.
+        Ok(done) if done.risk => Ok(Redirect::to("/check-ins?saved=1&risk=1").into_response()),
         Ok(_) => Ok(Redirect::to("/check-ins?saved=1").into_response()),
         Err(errors) => form_page(&state, &ctx, v, key, errors).await,
     }
@@ -223,12 +224,20 @@ struct TimelinePage {
     saved: bool,
     svg: String,
     rows: Vec<CheckInRow>,
+    /// After a low check-in: what has helped before.
+    coping: Option<super::safety_plan::CopingView>,
+    /// After risk words in a note: their safety plan and who is watching.
+    support: Option<super::alerts::RiskSupport>,
 }
 
 #[derive(serde::Deserialize)]
 pub struct TimelineQuery {
     #[serde(default)]
     saved: Option<String>,
+    /// Set after a check-in whose note has risk words. Anyone can add it to
+    /// the address; all it does is show the crisis contacts and their plan.
+    #[serde(default)]
+    risk: Option<String>,
 }
 
 pub async fn timeline(
@@ -243,9 +252,19 @@ pub async fn timeline(
         .app
         .check_ins(&ctx.actor, p.id, 100, &ctx.request)
         .await?;
+    let coping = match q.saved {
+        Some(_) => super::safety_plan::after_check_in(&state, &ctx, &check_ins).await?,
+        None => None,
+    };
+    let support = match q.risk {
+        Some(_) => Some(super::alerts::risk_support(&state, &ctx).await),
+        None => None,
+    };
     let chrome = Chrome::for_ctx(&state, &ctx, "Your check-ins").await?;
     Ok(page(&TimelinePage {
         chrome,
+        support,
+        coping,
         saved: q.saved.is_some(),
         svg: chart(&check_ins, "mood-chart"),
         rows: rows(&check_ins),

@@ -223,6 +223,8 @@ struct ResultPage {
     response: MeasureResponse,
     score: String,
     max: String,
+    /// After a risk answer: their safety plan and who is watching.
+    support: Option<super::alerts::RiskSupport>,
 }
 
 pub async fn result(
@@ -237,8 +239,13 @@ pub async fn result(
         .await?;
     let inst = inst.clone();
     let chrome = Chrome::for_ctx(&state, &ctx, &format!("Your {} result", inst.short_name)).await?;
+    let support = match response.risk_items.is_empty() {
+        true => None,
+        false => Some(super::alerts::risk_support(&state, &ctx).await),
+    };
     Ok(page(&ResultPage {
         chrome,
+        support,
         score: crate::chart::fmt_score(response.total),
         max: crate::chart::fmt_score(inst.total_max),
         instrument: inst,

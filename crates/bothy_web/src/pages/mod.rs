@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod activate;
+pub mod alerts;
 pub mod check_ins;
 pub mod measures;
 pub mod public;
 pub mod refer;
+pub mod safety_plan;
 pub mod signin;
 pub mod staff;
 pub mod triage;

@@ -34,13 +34,15 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
 struct PatientPage {
     chrome: Chrome,
     m: PatientMeasures,
-    flags: Vec<(String, String)>,
+    alerts: Vec<super::alerts::AlertRow>,
+    past_alerts: Vec<super::alerts::AlertRow>,
     charts: Vec<ChartView>,
     episode: Option<EpisodeView>,
     csrf: String,
     contact_recorded: bool,
     mood_svg: String,
     rows: Vec<super::check_ins::CheckInRow>,
+    safety_plan: Option<super::safety_plan::PlanView>,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -182,11 +184,8 @@ pub async fn patient(
         .patient_measures(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
-    let flags = m
-        .open_risk_flags
-        .iter()
-        .map(|f| (f.reason.clone(), uk_time(f.raised_at)))
-        .collect();
+    let (alerts, past_alerts) =
+        super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock.now());
     let charts = m.histories.clone().into_iter().map(chart_view).collect();
     let may_manage =
         matches!(&ctx.actor, bothy_app::Actor::Staff(s) if s.has(bothy_app::Permission::Triage));
@@ -198,13 +197,21 @@ pub async fn patient(
         .app
         .check_ins(&ctx.actor, m.patient.id, 100, &ctx.request)
         .await?;
+    let safety_plan = super::safety_plan::plan_view(
+        state
+            .app
+            .safety_plan(&ctx.actor, m.patient.id, &ctx.request)
+            .await?,
+    );
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientPage {
         chrome,
+        safety_plan,
         mood_svg: super::check_ins::chart(&check_ins, "chart-mood"),
         rows: super::check_ins::rows(&check_ins),
         m,
-        flags,
+        alerts,
+        past_alerts,
         charts,
         episode,
         csrf,

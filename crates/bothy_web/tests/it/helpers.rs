@@ -164,6 +164,20 @@ impl TestApp {
         job
     }
 
+    /// A patient's open alerts, newest first.
+    pub async fn open_alerts(
+        &self,
+        patient: bothy_domain::PatientId,
+    ) -> Vec<bothy_domain::model::Alert> {
+        let mut tx = self.app.store.read().await.unwrap();
+        let alerts = tx.patient_alerts(patient, 500).await.unwrap();
+        tx.rollback().await.unwrap();
+        alerts
+            .into_iter()
+            .filter(|a| !a.state.is_closed())
+            .collect()
+    }
+
     pub async fn finish(&self) {
         self.app.store.close().await;
         if let Some((admin, url)) = &self.scratch {

@@ -17,6 +17,7 @@ mod front_door;
 mod jobs;
 mod measures;
 mod pages;
+mod safety_plan;
 mod schema;
 mod sign_in;
 mod waiting_reminders;

@@ -107,14 +107,14 @@ async fn a_risk_answer_shows_crisis_contacts_and_flags_it_in_the_same_transactio
         "the crisis contacts are shown in the result itself"
     );
     let id = t.demo.patients[0].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
-    let flags = tx.open_risk_flags(id).await.unwrap();
-    tx.rollback().await.unwrap();
+    let flags = t.open_alerts(id).await;
     assert_eq!(flags.len(), 1);
     assert!(
-        flags[0].reason.contains("PHQ-9 question 9 answered 1"),
+        flags[0]
+            .summary
+            .contains("PHQ-9 item 9 answered \"Several days\""),
         "{}",
-        flags[0].reason
+        flags[0].summary
     );
     let responses = stored(&t, 0).await;
     assert_eq!(flags[0].source_id, responses[0].id.to_string());
@@ -250,7 +250,7 @@ async fn staff_see_charts_tables_and_the_risk_item(t: TestApp) {
     assert!(page.body.contains("<svg class=\"chart\""), "{}", page.body);
     assert!(page.body.contains("clinical cut-off 10"));
     assert!(page.body.contains("Question 9 (risk)"));
-    assert!(page.body.contains("Open risk flags"));
+    assert!(page.body.contains("Open alerts"));
     assert!(page.body.contains("class=\"risk-answer\">1</td>"));
     // The table lists every response with its score.
     for score in ["19", "10", "3"] {
@@ -289,11 +289,19 @@ async fn a_risk_answer_in_an_unfinished_form_still_shows_help_and_is_flagged(t: 
         );
     }
     let id = t.demo.patients[0].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
-    let flags = tx.open_risk_flags(id).await.unwrap();
-    tx.rollback().await.unwrap();
-    assert_eq!(flags.len(), 1, "one flag however often the form comes back");
-    assert!(flags[0].reason.contains("question 9 answered 2"));
+    let flags = t.open_alerts(id).await;
+    assert_eq!(
+        flags.len(),
+        1,
+        "one alert however often the form comes back"
+    );
+    assert!(
+        flags[0]
+            .summary
+            .contains("item 9 answered \"More than half the days\""),
+        "{}",
+        flags[0].summary
+    );
     assert!(
         stored(&t, 0).await.is_empty(),
         "the unfinished answers are not a response"

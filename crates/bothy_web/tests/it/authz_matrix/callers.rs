@@ -1,5 +1,6 @@
 //! Everyone who can knock on the door, and setting each of them up.
 
+use super::expected::CALLERS;
 use crate::helpers::{Client, TestApp};
 use bothy_app::RequestContext;
 use bothy_app::measures::Submission;
@@ -97,6 +98,8 @@ pub(super) struct FrontDoor {
     /// An accepted referral's episode, and its activation token.
     pub(super) episode: String,
     pub(super) activation: String,
+    /// An open alert about the caller's target patient.
+    pub(super) alert: String,
 }
 
 pub(super) const NEW_PASSWORD: &str = "a fresh and long password";
@@ -345,12 +348,40 @@ impl World {
                     .map(|rest| rest[..64].to_string())
             })
             .expect("an activation message");
+        let alert = self.new_alert(col).await;
         *self.front.lock().unwrap() = FrontDoor {
             draft,
             referral: waiting.id.to_string(),
             episode: episode.id.to_string(),
             activation,
+            alert,
         };
+    }
+
+    /// An open alert about column `col`'s target patient: a risk answer
+    /// raises one, or joins the one a caller before left open.
+    async fn new_alert(&self, col: usize) -> String {
+        let p = self.patient(&self.target(CALLERS[col])).clone();
+        let actor = Actor::Patient(PatientActor {
+            id: p.id,
+            service_id: p.service_id,
+            name: p.full_name(),
+        });
+        let mut answers = vec![Some(0); 9];
+        answers[8] = Some(1);
+        let submission = Submission {
+            instrument_id: "phq9".into(),
+            version: None,
+            answers,
+            idempotency_key: format!("matrix-alert-{col}"),
+            source: ResponseSource::Web,
+        };
+        self.t
+            .app
+            .submit_measure(&actor, p.id, submission, &ctx())
+            .await
+            .unwrap();
+        self.t.open_alerts(p.id).await[0].id.to_string()
     }
 
     /// A new session for `caller` (a bare client for anonymous and API callers).

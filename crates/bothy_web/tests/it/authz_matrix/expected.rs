@@ -65,12 +65,23 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/check-ins",             ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/safety-plan",           ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/safety-plan/edit",      ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/safety-plan/edit",      ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/measures/responses/{response}", ".  .  | .  .  .  .  .  .  .  | Y  .  | .  | .  .  .  ."),
     ("GET",  "/staff",                 ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("POST", "/staff/service",         ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/patients/{id}",   ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    // Alerts: the duty queue for duty staff (the other service's lead sees
+    // their own); one alert for duty staff and the patient's own supporter.
+    ("GET",  "/alerts",                ".  .  | .  Y  .  .  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/alerts/load",           ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/alerts/{alert}",        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/alerts/{alert}/acknowledge",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/alerts/{alert}/close",  ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     // The front door. Self-referral and activation are public: the resume

@@ -37,6 +37,7 @@ impl World {
                 let key = format!("matrix-check-in-{col}");
                 f(&[("mood", "5"), ("key", &key)])
             }
+            "/safety-plan/edit" => f(&[("coping_strategies", "Walk by the sea")]),
             "/staff/service" => {
                 let slug = if caller == Caller::OtherServiceStaff {
                     "elsewhere"
@@ -120,6 +121,7 @@ impl World {
                 f(&[("decision", "decline"), ("reason", "Not the right service")])
             }
             "/staff/episodes/{episode}/discharge" => f(&[("reason", "Moved away")]),
+            "/alerts/{alert}/close" => f(&[("outcome", "contacted_person")]),
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
                 let current = self.password(caller);
@@ -254,6 +256,7 @@ impl World {
             .replace("{step}", "about")
             .replace("{referral}", &front.referral)
             .replace("{episode}", &front.episode)
+            .replace("{alert}", &front.alert)
             .replace("{instrument}", "phq9")
             .replace("{response}", &response)
             .replace("{observation}", &response);

@@ -83,16 +83,13 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
             .is_some_and(|l| l.starts_with("/measures/responses/"))
     );
     let pid = referral(&t, r2.id).await.patient_id.unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
-    let flags = tx.open_risk_flags(pid).await.unwrap();
-    tx.rollback().await.unwrap();
-    assert_eq!(flags.len(), 1);
+    let flags = t.open_alerts(pid).await;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0].dedupe_key, "deterioration:phq9");
     assert!(
-        flags[0]
-            .reason
-            .contains("Reliable deterioration on PHQ-9 while waiting"),
+        flags[0].summary.contains("PHQ-9 has reliably deteriorated"),
         "{}",
-        flags[0].reason
+        flags[0].summary
     );
     // The flag moves Lachlan to the top.
     let page = staff.get("/staff/waiting").await.ok();

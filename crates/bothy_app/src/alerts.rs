@@ -1,0 +1,369 @@
+//! Alerts: raising them from detector signals (in the caller's transaction),
+//! the duty queue, acknowledging and closing with an outcome, and the alert
+//! load. Every read and change is audited.
+
+use crate::policy::{Permission, StaffActor, can_view_patient};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::alerts::{self, AlertLoad, AlertState, Outcome, TransitionError};
+use bothy_domain::detectors::Signal;
+use bothy_domain::ids::AlertId;
+use bothy_domain::model::{Alert, Patient};
+use bothy_domain::time::Timestamp;
+use bothy_domain::{ServiceId, StaffId};
+use bothy_store::{NewAlert, Tx};
+use std::collections::HashMap;
+
+/// One line of the duty queue.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub alert: Alert,
+    pub patient_name: String,
+    pub overdue: bool,
+    /// Who acknowledged it, by name.
+    pub acknowledged_by: Option<String>,
+}
+
+/// The service's open alerts, the earliest deadline first.
+#[derive(Debug, Clone)]
+pub struct DutyQueue {
+    pub items: Vec<QueueItem>,
+    /// Whether the service is within its opening hours now.
+    pub open_now: bool,
+    pub now: Timestamp,
+}
+
+/// One alert with what a clinician needs to act on it.
+#[derive(Debug, Clone)]
+pub struct AlertDetail {
+    pub alert: Alert,
+    pub patient: Patient,
+    pub overdue: bool,
+    pub acknowledged_by: Option<String>,
+    pub closed_by: Option<String>,
+    /// Whether this person may acknowledge and close it.
+    pub can_act: bool,
+}
+
+/// Alert load with staff names, for the load page.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    pub load: AlertLoad,
+    pub names: HashMap<StaffId, String>,
+    pub since: Timestamp,
+}
+
+fn staff_actor(actor: &Actor) -> Result<&StaffActor, AppError> {
+    match actor {
+        Actor::Staff(s) => Ok(s),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Turns a refused transition into words for the person acting.
+fn transition_error(e: TransitionError, names: &HashMap<StaffId, String>) -> AppError {
+    let name = |id: &StaffId| names.get(id).cloned().unwrap_or_else(|| "someone".into());
+    match e {
+        TransitionError::OutcomeRequired => AppError::field("outcome", "Choose what was done"),
+        TransitionError::ReasonRequired => AppError::field("reason", "Say why no action is needed"),
+        TransitionError::AlreadyAcknowledged { by, .. } => {
+            AppError::Conflict(format!("{} is already dealing with this alert", name(&by)))
+        }
+        TransitionError::AlreadyClosed { by, .. } => {
+            AppError::Conflict(format!("{} has already closed this alert", name(&by)))
+        }
+        TransitionError::NotAPerson | TransitionError::BeforeAcknowledgement => {
+            AppError::internal(e)
+        }
+    }
+}
+
+impl App {
+    /// Raises an alert for each signal (or merges it into the open alert
+    /// with the same key), in the caller's transaction, with an audit event.
+    pub(crate) async fn raise_signals(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        signals: &[Signal],
+        (source_kind, source_id): (&str, &str),
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        if signals.is_empty() {
+            return Ok(());
+        }
+        let monitoring = self.monitoring_in(tx, patient.service_id).await?;
+        let now = self.clock.now();
+        for s in signals {
+            let new = NewAlert {
+                id: AlertId::random(),
+                patient_id: patient.id,
+                service_id: patient.service_id,
+                cause: s.cause,
+                dedupe_key: &s.dedupe_key,
+                severity: s.severity,
+                summary: &s.summary,
+                source_kind,
+                source_id,
+                assigned_to: patient.supporter_id,
+                raised_at: now,
+                deadline: monitoring.deadline(s.severity, now),
+            };
+            let (id, fresh) = tx.raise_alert(&new).await?;
+            let action = if fresh {
+                "alert.raised"
+            } else {
+                "alert.repeated"
+            };
+            let event = AuditEvent::new(action, "direct_care")
+                .patient(patient.id)
+                .service(patient.service_id)
+                .detail(format!(
+                    "alert {id} {} {} from {source_kind} {source_id}",
+                    s.cause.key(),
+                    s.severity
+                ));
+            self.audit(tx, actor, ctx, event).await?;
+        }
+        Ok(())
+    }
+
+    /// Names of staff, for showing who acknowledged or closed.
+    async fn staff_names(
+        &self,
+        tx: &mut Tx,
+        service: ServiceId,
+    ) -> Result<HashMap<StaffId, String>, AppError> {
+        Ok(tx
+            .staff_of_service(service)
+            .await?
+            .into_iter()
+            .map(|(m, _)| (m.id, m.name.to_string()))
+            .collect())
+    }
+
+    /// The duty queue of the staff member's current service. Audited.
+    pub async fn duty_queue(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+    ) -> Result<DutyQueue, AppError> {
+        let s = staff_actor(actor)?;
+        if !s.has(Permission::DutyQueue) {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let monitoring = self.monitoring_in(&mut tx, s.service_id).await?;
+        let open = tx.open_alerts(s.service_id, 500).await?;
+        let names = self.staff_names(&mut tx, s.service_id).await?;
+        let mut items = Vec::with_capacity(open.len());
+        for alert in open {
+            let Some(patient) = tx.patient(alert.patient_id).await? else {
+                continue;
+            };
+            items.push(QueueItem {
+                overdue: alerts::is_overdue(alert.deadline, now, &alert.state),
+                acknowledged_by: alert
+                    .acknowledged
+                    .and_then(|(by, _)| names.get(&by).cloned()),
+                patient_name: patient.full_name(),
+                alert,
+            });
+        }
+        let event = AuditEvent::new("alert_queue.read", "direct_care")
+            .service(s.service_id)
+            .detail(format!("{} open alerts", items.len()));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(DutyQueue {
+            items,
+            open_now: monitoring.is_open(now),
+            now,
+        })
+    }
+
+    /// Reads an alert the actor may see: duty staff of its service, or
+    /// staff who may open the patient's record.
+    async fn visible_alert(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: AlertId,
+    ) -> Result<(Alert, Patient), AppError> {
+        let s = staff_actor(actor)?;
+        let alert = tx.alert(id).await?.ok_or(AppError::NotFound)?;
+        let patient = tx
+            .patient(alert.patient_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let duty = s.has(Permission::DutyQueue) && alert.service_id == s.service_id;
+        if !(duty || can_view_patient(actor, &patient)) {
+            return Err(AppError::NotFound);
+        }
+        Ok((alert, patient))
+    }
+
+    /// One alert. Audited.
+    pub async fn alert_detail(
+        &self,
+        actor: &Actor,
+        id: AlertId,
+        ctx: &RequestContext,
+    ) -> Result<AlertDetail, AppError> {
+        let mut tx = self.store.begin().await?;
+        let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
+        let names = self.staff_names(&mut tx, alert.service_id).await?;
+        let closed_by = match &alert.state {
+            AlertState::Closed { by, .. } => names.get(by).cloned(),
+            _ => None,
+        };
+        let event = AuditEvent::new("alert.read", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("alert {id}"));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        let now = self.clock.now();
+        Ok(AlertDetail {
+            overdue: alerts::is_overdue(alert.deadline, now, &alert.state),
+            acknowledged_by: alert
+                .acknowledged
+                .and_then(|(by, _)| names.get(&by).cloned()),
+            closed_by,
+            can_act: !alert.state.is_closed(),
+            alert,
+            patient,
+        })
+    }
+
+    /// Records that the staff member has seen the alert and is dealing with
+    /// it. Acknowledging again is harmless; someone else's acknowledgement
+    /// or a closed alert is a conflict that says who.
+    pub async fn acknowledge_alert(
+        &self,
+        actor: &Actor,
+        id: AlertId,
+        ctx: &RequestContext,
+    ) -> Result<Alert, AppError> {
+        let s = staff_actor(actor)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
+        let names = self.staff_names(&mut tx, alert.service_id).await?;
+        let next = alert
+            .state
+            .acknowledge(alerts::Actor::Staff(s.id), now)
+            .map_err(|e| transition_error(e, &names))?;
+        if next == alert.state {
+            tx.rollback().await?;
+            return Ok(alert);
+        }
+        if !tx.acknowledge_alert(id, s.id, now).await? {
+            // Someone acted between our read and our write.
+            let current = tx.alert(id).await?.ok_or(AppError::NotFound)?;
+            let e = current
+                .state
+                .acknowledge(alerts::Actor::Staff(s.id), now)
+                .err()
+                .map(|e| transition_error(e, &names))
+                .unwrap_or_else(|| AppError::Conflict("the alert changed; try again".into()));
+            return Err(e);
+        }
+        let event = AuditEvent::new("alert.acknowledged", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("alert {id}"));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(Alert {
+            state: next,
+            acknowledged: Some((s.id, now)),
+            ..alert
+        })
+    }
+
+    /// Closes an alert with what was done about it.
+    pub async fn close_alert(
+        &self,
+        actor: &Actor,
+        id: AlertId,
+        outcome: Option<Outcome>,
+        ctx: &RequestContext,
+    ) -> Result<Alert, AppError> {
+        let s = staff_actor(actor)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
+        let names = self.staff_names(&mut tx, alert.service_id).await?;
+        let next = alert
+            .state
+            .close(alerts::Actor::Staff(s.id), now, outcome)
+            .map_err(|e| transition_error(e, &names))?;
+        let AlertState::Closed { outcome, .. } = &next else {
+            return Err(AppError::internal(TransitionError::OutcomeRequired));
+        };
+        if !tx.close_alert(id, s.id, now, outcome).await? {
+            let by = match tx.alert(id).await?.map(|a| a.state) {
+                Some(AlertState::Closed { by, .. }) => names.get(&by).cloned(),
+                _ => None,
+            };
+            return Err(AppError::Conflict(format!(
+                "{} has already closed this alert",
+                by.unwrap_or_else(|| "someone".into())
+            )));
+        }
+        let event = AuditEvent::new("alert.closed", "direct_care")
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("alert {id} {}", outcome.as_str()));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(Alert {
+            acknowledged: alert.acknowledged.or(Some((s.id, now))),
+            state: next,
+            ..alert
+        })
+    }
+
+    /// A patient's alerts (open first), for their record. The caller has
+    /// already checked and audited access to the record in `tx`.
+    pub(crate) async fn patient_alerts_in(
+        &self,
+        tx: &mut Tx,
+        patient: &Patient,
+    ) -> Result<Vec<Alert>, AppError> {
+        Ok(tx.patient_alerts(patient.id, 50).await?)
+    }
+
+    /// Alert load of the staff member's service over the last `days` days:
+    /// per service and per clinician. Aggregates only; audited.
+    pub async fn alert_load(
+        &self,
+        actor: &Actor,
+        days: u32,
+        ctx: &RequestContext,
+    ) -> Result<LoadReport, AppError> {
+        let s = staff_actor(actor)?;
+        if !s.has(Permission::Reports) {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.clock.now();
+        let since =
+            Timestamp::from_second(now.as_second() - i64::from(days.clamp(1, 366)) * 86_400)
+                .unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut tx = self.store.begin().await?;
+        let samples = tx.alert_samples(s.service_id, since).await?;
+        let names = self.staff_names(&mut tx, s.service_id).await?;
+        let event = AuditEvent::new("alert_load.read", "administration")
+            .service(s.service_id)
+            .detail(format!("{} alerts since {since}", samples.len()));
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(LoadReport {
+            load: AlertLoad::compute(&samples, now),
+            names,
+            since,
+        })
+    }
+}

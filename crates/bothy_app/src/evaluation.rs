@@ -1,0 +1,284 @@
+//! The background evaluation: what no single submission triggers. Run by the
+//! worker on a schedule; every part is safe to run again at any time.
+//!
+//! - Escalation: an open alert past its deadline is marked escalated and
+//!   notifications are queued, in one transaction, to every clinical lead of
+//!   the service (email) and through a second channel, the service's duty
+//!   phone (text message) or else its duty email. Marking is guarded, so a
+//!   rerun or a second worker escalates nothing twice.
+//! - Disengagement: everyone in an open episode, read a page at a time; a
+//!   signal merges into the open alert with the same key.
+//! - Expected trajectories: each service's, recomputed from its finished
+//!   episodes when a day old, for the not-on-track detector.
+
+use crate::detection::Submission;
+use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::detectors::{Engagement, ExpectedTrajectories, SessionScore, disengagement};
+use bothy_domain::model::Alert;
+use bothy_domain::role::Role;
+use bothy_domain::time::Timestamp;
+use bothy_domain::{PatientId, ServiceId};
+use bothy_store::Tx;
+
+/// People read per transaction in the disengagement sweep.
+const PAGE: i64 = 500;
+/// Finished episodes read per instrument for expected trajectories.
+const TRAJECTORY_EPISODES: i64 = 5000;
+/// How old expected trajectories may be before they are computed again.
+const TRAJECTORY_AGE_SECONDS: i64 = 24 * 3600;
+
+/// What one evaluation run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvaluationReport {
+    pub escalated: u32,
+    pub disengagement_signals: u32,
+    pub trajectories_computed: u32,
+}
+
+impl App {
+    /// Escalates every alert past its deadline. Returns how many.
+    pub async fn escalate_overdue_alerts(&self) -> Result<u32, AppError> {
+        let now = self.clock.now();
+        let mut escalated = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let due = tx.alerts_to_escalate(now, 50).await?;
+            if due.is_empty() {
+                tx.rollback().await?;
+                break;
+            }
+            for alert in &due {
+                if self.escalate(&mut tx, alert, now).await? {
+                    escalated += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(escalated)
+    }
+
+    async fn escalate(&self, tx: &mut Tx, alert: &Alert, now: Timestamp) -> Result<bool, AppError> {
+        if !tx.mark_alert_escalated(alert.id, now).await? {
+            return Ok(false);
+        }
+        let monitoring = self.monitoring_in(tx, alert.service_id).await?;
+        let link = format!(
+            "{}/alerts/{}",
+            self.settings.public_url.trim_end_matches('/'),
+            alert.id
+        );
+        let mut recipients: Vec<(String, Recipient)> = tx
+            .staff_of_service(alert.service_id)
+            .await?
+            .into_iter()
+            .filter(|(m, roles)| roles.contains(&Role::ClinicalLead) && m.disabled_at.is_none())
+            .map(|(m, _)| (format!("lead.{}", m.id), Recipient::Email(m.email)))
+            .collect();
+        let second = match (
+            &monitoring.escalation.duty_phone,
+            &monitoring.escalation.duty_email,
+        ) {
+            (Some(phone), _) => Some(Recipient::Sms(phone.clone())),
+            (None, Some(email)) => Some(Recipient::Email(email.clone())),
+            (None, None) => None,
+        };
+        if let Some(to) = second {
+            recipients.push(("duty".into(), to));
+        }
+        for (who, to) in &recipients {
+            let key = IdempotencyKey::from_parts(&["alert-overdue", &alert.id.to_string(), who])?;
+            let n = Notification {
+                to: to.clone(),
+                template: MessageTemplate::AlertOverdue,
+                link: Some(link.clone()),
+            };
+            self.enqueue_notification(tx, &key, n).await?;
+        }
+        if recipients.is_empty() {
+            // Nobody to tell but the queue itself, where it shows as escalated.
+            tracing::warn!(alert = %alert.id, "overdue alert: the service has no clinical lead and no duty contact");
+        }
+        let event = AuditEvent::new("alert.escalated", "direct_care")
+            .patient(alert.patient_id)
+            .service(alert.service_id)
+            .detail(format!(
+                "alert {} overdue since {}; {} notifications",
+                alert.id,
+                alert.deadline,
+                recipients.len()
+            ));
+        self.audit(tx, &Actor::System, &RequestContext::default(), event)
+            .await?;
+        Ok(true)
+    }
+
+    /// Runs the disengagement detector for everyone in an open episode.
+    /// Returns how many signals it raised or merged.
+    pub async fn sweep_disengagement(&self) -> Result<u32, AppError> {
+        let now = self.clock.now();
+        let mut after = String::new();
+        let mut signals_raised = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let page = tx.engagement_page(&after, PAGE).await?;
+            let Some(last) = page.last() else {
+                tx.rollback().await?;
+                break;
+            };
+            after = last.patient_id.to_string();
+            for row in &page {
+                let monitoring = self.monitoring_in(&mut tx, row.service_id).await?;
+                let engagement = Engagement {
+                    since: row.since,
+                    last_activity: row.last_check_in.max(row.last_measure),
+                    last_measure: row.last_measure,
+                };
+                let signals =
+                    disengagement::detect(&engagement, now, &monitoring.detectors.disengagement);
+                if signals.is_empty() {
+                    continue;
+                }
+                let Some(patient) = tx.patient(row.patient_id).await? else {
+                    continue;
+                };
+                let day = now.strftime("%Y-%m-%d").to_string();
+                self.raise_signals(
+                    &mut tx,
+                    &Actor::System,
+                    &patient,
+                    &signals,
+                    ("evaluation", &day),
+                    &RequestContext::default(),
+                )
+                .await?;
+                signals_raised += signals.len() as u32;
+            }
+            tx.commit().await?;
+        }
+        Ok(signals_raised)
+    }
+
+    /// Recomputes expected trajectories that are missing or a day old, for
+    /// every service and routine measure. Returns how many were computed.
+    pub async fn refresh_expected_trajectories(&self) -> Result<u32, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let services = tx.list_services().await?;
+        tx.rollback().await?;
+        let mut computed = 0;
+        for service in services {
+            for instrument in &self.settings.routine_measures {
+                if self.refresh_trajectory(service.id, instrument, now).await? {
+                    computed += 1;
+                }
+            }
+        }
+        Ok(computed)
+    }
+
+    async fn refresh_trajectory(
+        &self,
+        service: ServiceId,
+        instrument: &str,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        let Some(inst) = self.catalogue.get(instrument) else {
+            return Ok(false);
+        };
+        let mut tx = self.store.begin().await?;
+        let fresh = tx
+            .expected_trajectories(service, instrument)
+            .await?
+            .is_some_and(|(_, at)| now.as_second() - at.as_second() < TRAJECTORY_AGE_SECONDS);
+        if fresh {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let monitoring = self.monitoring_in(&mut tx, service).await?;
+        let config = &monitoring.detectors.not_on_track;
+        let episodes = tx
+            .finished_episodes(service, instrument, TRAJECTORY_EPISODES)
+            .await?;
+        let trajectories: Vec<Vec<SessionScore>> = episodes
+            .iter()
+            .map(|e| {
+                let screening = e
+                    .screening_answers
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str::<Vec<Option<i32>>>(json).ok())
+                    .and_then(|answers| bothy_domain::instruments::score(inst, &answers).ok())
+                    .map(|s| s.total);
+                screening
+                    .into_iter()
+                    .chain(e.totals.iter().copied())
+                    .zip(1..)
+                    .map(|(total, session)| SessionScore { session, total })
+                    .collect()
+            })
+            .collect();
+        let slices: Vec<&[SessionScore]> = trajectories.iter().map(Vec::as_slice).collect();
+        let expected = ExpectedTrajectories::from_episodes(
+            inst,
+            &slices,
+            config.min_episodes,
+            config.percentile,
+        );
+        let json = serde_json::to_string(&expected).map_err(AppError::internal)?;
+        tx.put_expected_trajectories(service, instrument, &json, now)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs a submission's history detectors again (the re-evaluation job).
+    pub(crate) async fn reevaluate(
+        &self,
+        patient_id: PatientId,
+        submission: &Submission,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(patient) = tx.patient(patient_id).await? else {
+            tx.rollback().await?;
+            return Ok(());
+        };
+        let monitoring = self.monitoring_in(&mut tx, patient.service_id).await?;
+        let signals = match submission {
+            Submission::MeasureResponse { id } => {
+                let response = match id.parse() {
+                    Ok(id) => tx
+                        .measure_response(id)
+                        .await?
+                        .filter(|r| r.patient_id == patient_id),
+                    Err(_) => None,
+                };
+                let Some((response, inst)) = response.and_then(|r| {
+                    let inst = self.catalogue.get(&r.instrument_id)?;
+                    Some((r, inst))
+                }) else {
+                    tx.rollback().await?;
+                    return Ok(());
+                };
+                self.history_signals(&mut tx, &monitoring, &patient, inst, response.submitted_at)
+                    .await?
+            }
+            Submission::CheckIn { .. } => self.mood_signals(&mut tx, &monitoring, &patient).await?,
+        };
+        let source = (submission.kind(), submission.id());
+        let ctx = RequestContext::default();
+        self.raise_signals(&mut tx, &Actor::System, &patient, &signals, source, &ctx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Everything time-based, once: escalation, disengagement and expected
+    /// trajectories.
+    pub async fn evaluate_monitoring(&self) -> Result<EvaluationReport, AppError> {
+        Ok(EvaluationReport {
+            escalated: self.escalate_overdue_alerts().await?,
+            disengagement_signals: self.sweep_disengagement().await?,
+            trajectories_computed: self.refresh_expected_trajectories().await?,
+        })
+    }
+}

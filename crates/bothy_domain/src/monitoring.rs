@@ -1,0 +1,243 @@
+//! A service's monitoring settings: its opening hours, its deadline for each
+//! alert severity, and its detectors' configuration, read from one TOML file
+//! and validated together so that start-up can refuse a file that makes no
+//! sense, naming the file and the field.
+//!
+//! ```toml
+//! [opening_hours]
+//! time_zone = "Europe/London"
+//! weekly = [{ day = "monday", start = "09:00", end = "17:00" }]
+//! closed_dates = ["2026-12-25"]
+//!
+//! [deadlines.high]
+//! rule = "working_hours"
+//! hours = 2
+//!
+//! [detectors.disengagement]
+//! days = 21
+//!
+//! [escalation]
+//! duty_email = "duty-team@example.org"
+//! duty_phone = "07700900123"
+//! ```
+//!
+//! An overdue alert is escalated to every clinical lead of the service by
+//! email and, as the second channel, to the duty phone by text message (or,
+//! without one, to the duty email address).
+//!
+//! Every section is optional; what a file leaves out keeps its default
+//! ([`OpeningHoursConfig::default`], [`DeadlinePolicy::default`],
+//! [`DetectorConfig::default`]).
+
+use crate::alerts::{DeadlinePolicy, OpeningHours, OpeningHoursConfig, Severity, deadline};
+use crate::detectors::{DetectorConfig, Lexicon};
+use crate::instruments::ContentError;
+use crate::person::{Email, PhoneNumber};
+use crate::time::Timestamp;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MonitoringFile {
+    opening_hours: OpeningHoursConfig,
+    deadlines: DeadlinePolicy,
+    detectors: DetectorConfig,
+    escalation: EscalationFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct EscalationFile {
+    duty_email: Option<String>,
+    duty_phone: Option<String>,
+}
+
+/// Where overdue alerts go besides the clinical leads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Escalation {
+    /// A team mailbox watched in hours.
+    pub duty_email: Option<Email>,
+    /// A duty mobile, the second channel.
+    pub duty_phone: Option<PhoneNumber>,
+}
+
+/// One service's validated monitoring settings.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    pub hours: OpeningHours,
+    pub deadlines: DeadlinePolicy,
+    pub detectors: DetectorConfig,
+    pub escalation: Escalation,
+}
+
+impl Monitoring {
+    /// The project's defaults: Europe/London, Monday to Friday 09:00-17:00,
+    /// the default deadlines and detectors.
+    pub fn defaults() -> Monitoring {
+        let hours = OpeningHoursConfig::default()
+            .validate()
+            .expect("the default opening hours are valid");
+        Monitoring {
+            hours,
+            deadlines: DeadlinePolicy::default(),
+            detectors: DetectorConfig::default(),
+            escalation: Escalation::default(),
+        }
+    }
+
+    /// Parses and validates one file's text. `file` names it in errors;
+    /// `known_instruments` are the catalogue's ids. Every problem is listed.
+    pub fn parse(
+        file: &str,
+        text: &str,
+        known_instruments: &[&str],
+    ) -> Result<Monitoring, Vec<ContentError>> {
+        let error = |field: String, message: String| ContentError {
+            file: file.to_owned(),
+            field,
+            message,
+        };
+        let parsed: MonitoringFile = toml::from_str(text).map_err(|e| {
+            vec![error(
+                e.span()
+                    .map(|s| format!("at byte {}", s.start))
+                    .unwrap_or_else(|| "(file)".to_owned()),
+                e.message().to_owned(),
+            )]
+        })?;
+        let mut errors = Vec::new();
+        let hours = parsed
+            .opening_hours
+            .validate()
+            .map_err(|e| errors.push(error(format!("opening_hours.{}", e.field), e.message)))
+            .ok();
+        if let Some(hours) = &hours
+            && let Err(e) = parsed.deadlines.validate(hours)
+        {
+            errors.push(error(format!("deadlines.{}", e.field), e.message));
+        }
+        if let Err(list) = parsed.detectors.validate(known_instruments) {
+            errors.extend(
+                list.into_iter()
+                    .map(|e| error(format!("detectors.{}", e.field), e.message)),
+            );
+        }
+        let duty_email = parsed
+            .escalation
+            .duty_email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| errors.push(error("escalation.duty_email".into(), e.to_string())))
+            .ok()
+            .flatten();
+        let duty_phone = parsed
+            .escalation
+            .duty_phone
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|e| errors.push(error("escalation.duty_phone".into(), e.to_string())))
+            .ok()
+            .flatten();
+        match hours {
+            Some(hours) if errors.is_empty() => Ok(Monitoring {
+                hours,
+                deadlines: parsed.deadlines,
+                detectors: parsed.detectors,
+                escalation: Escalation {
+                    duty_email,
+                    duty_phone,
+                },
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// When an alert of `severity` raised at `raised_at` is due.
+    pub fn deadline(&self, severity: Severity, raised_at: Timestamp) -> Timestamp {
+        deadline(severity, raised_at, &self.hours, &self.deadlines)
+    }
+
+    /// Whether the service is open (someone is watching the alert queue).
+    pub fn is_open(&self, at: Timestamp) -> bool {
+        self.hours.is_open(at)
+    }
+}
+
+/// The shipped lexicon, parsed. Panics only if the shipped file is invalid,
+/// which the tests forbid.
+pub fn default_lexicon() -> Lexicon {
+    Lexicon::parse(crate::detectors::DEFAULT_LEXICON)
+        .unwrap_or_else(|e| panic!("the built-in risk lexicon is invalid: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: &[&str] = &["phq9", "gad7", "core10", "epds"];
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        let m = Monitoring::parse("x.toml", "", KNOWN).unwrap();
+        assert_eq!(m.deadlines, DeadlinePolicy::default());
+        assert_eq!(m.detectors, DetectorConfig::default());
+        assert_eq!(m.hours.config(), &OpeningHoursConfig::default());
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_section() {
+        let text = r#"
+[opening_hours]
+time_zone = "Mars/Olympus"
+[detectors.disengagement]
+days = 0
+[detectors.deterioration]
+instruments = ["nope"]
+"#;
+        let errors = Monitoring::parse("lothian.toml", text, KNOWN).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"opening_hours.time_zone"), "{fields:?}");
+        assert!(
+            fields.contains(&"detectors.disengagement.days"),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&"detectors.deterioration.instruments[0]"),
+            "{fields:?}"
+        );
+        assert!(errors.iter().all(|e| e.file == "lothian.toml"));
+    }
+
+    #[test]
+    fn a_deadline_policy_that_inverts_severities_is_refused() {
+        let text = "[deadlines.urgent]\nrule = \"working_days\"\ndays = 10\n";
+        let errors = Monitoring::parse("s.toml", text, KNOWN).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].field.starts_with("deadlines."), "{errors:?}");
+    }
+
+    #[test]
+    fn escalation_contacts_are_checked() {
+        let good =
+            "[escalation]\nduty_email = \"duty@example.org\"\nduty_phone = \"07700900123\"\n";
+        let m = Monitoring::parse("s.toml", good, KNOWN).unwrap();
+        assert!(m.escalation.duty_email.is_some() && m.escalation.duty_phone.is_some());
+        let bad = "[escalation]\nduty_email = \"nobody\"\nduty_phone = \"12\"\n";
+        let errors = Monitoring::parse("s.toml", bad, KNOWN).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["escalation.duty_email", "escalation.duty_phone"]);
+    }
+
+    #[test]
+    fn unknown_sections_and_syntax_errors_are_refused() {
+        assert!(Monitoring::parse("s.toml", "[detector]\n", KNOWN).is_err());
+        assert!(Monitoring::parse("s.toml", "opening_hours = ", KNOWN).is_err());
+    }
+
+    #[test]
+    fn the_shipped_lexicon_parses() {
+        let _ = default_lexicon();
+    }
+}

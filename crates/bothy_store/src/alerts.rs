@@ -1,0 +1,334 @@
+//! Alerts: raising (deduplicated by a partial unique index), the duty queue,
+//! acknowledging and closing with guarded updates, escalation, and the
+//! samples the alert-load statistics need.
+
+use crate::services::parse;
+use crate::{StoreError, Tx};
+use bothy_domain::alerts::{AlertSample, AlertState, Outcome, Severity};
+use bothy_domain::detectors::Cause;
+use bothy_domain::ids::AlertId;
+use bothy_domain::model::Alert;
+use bothy_domain::time::{Timestamp, from_millis, to_millis};
+use bothy_domain::{PatientId, ServiceId, StaffId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "id, patient_id, service_id, cause, dedupe_key, severity, summary, source_kind, \
+     source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at, acknowledged_at, \
+     acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at";
+
+/// An alert to raise, or to merge into the open alert with the same key.
+#[derive(Debug, Clone)]
+pub struct NewAlert<'a> {
+    pub id: AlertId,
+    pub patient_id: PatientId,
+    pub service_id: ServiceId,
+    pub cause: Cause,
+    pub dedupe_key: &'a str,
+    pub severity: Severity,
+    pub summary: &'a str,
+    pub source_kind: &'a str,
+    pub source_id: &'a str,
+    pub assigned_to: Option<StaffId>,
+    pub raised_at: Timestamp,
+    pub deadline: Timestamp,
+}
+
+/// Ranks severities in SQL, so a merge keeps the higher one.
+fn rank(s: Severity) -> i64 {
+    match s {
+        Severity::Low => 1,
+        Severity::Moderate => 2,
+        Severity::High => 3,
+        Severity::Urgent => 4,
+    }
+}
+
+fn millis(r: &AnyRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    Ok(r.try_get::<Option<i64>, _>(col)?.map(from_millis))
+}
+
+fn staff(r: &AnyRow, col: &str) -> Result<Option<StaffId>, StoreError> {
+    r.try_get::<Option<String>, _>(col)?
+        .map(|s| parse(&s, "staff id"))
+        .transpose()
+}
+
+fn outcome(kind: &str, note: Option<String>) -> Result<Outcome, StoreError> {
+    Ok(match kind {
+        "contacted_person" => Outcome::ContactedPerson,
+        "safety_plan_reviewed" => Outcome::SafetyPlanReviewed,
+        "escalated_to_crisis_team" => Outcome::EscalatedToCrisisTeam,
+        "appointment_offered" => Outcome::AppointmentOffered,
+        "no_action_needed" => Outcome::NoActionNeeded {
+            reason: note.unwrap_or_default(),
+        },
+        other => return Err(StoreError::corrupt(format!("alert outcome {other:?}"))),
+    })
+}
+
+fn alert(r: &AnyRow) -> Result<Alert, StoreError> {
+    let cause: String = r.try_get("cause")?;
+    let severity: String = r.try_get("severity")?;
+    let acknowledged = match (staff(r, "acknowledged_by")?, millis(r, "acknowledged_at")?) {
+        (Some(by), Some(at)) => Some((by, at)),
+        _ => None,
+    };
+    let closed = (
+        staff(r, "closed_by")?,
+        millis(r, "closed_at")?,
+        r.try_get::<Option<String>, _>("outcome")?,
+    );
+    let state = match (closed, acknowledged) {
+        ((Some(by), Some(at), Some(kind)), _) => AlertState::Closed {
+            by,
+            at,
+            outcome: outcome(&kind, r.try_get("outcome_note")?)?,
+        },
+        (_, Some((by, at))) => AlertState::Acknowledged { by, at },
+        _ => AlertState::Open,
+    };
+    let count: i64 = r.try_get("signal_count")?;
+    Ok(Alert {
+        id: parse(&r.try_get::<String, _>("id")?, "alert id")?,
+        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        cause: Cause::from_key(&cause)
+            .ok_or_else(|| StoreError::corrupt(format!("alert cause {cause:?}")))?,
+        dedupe_key: r.try_get("dedupe_key")?,
+        severity: severity
+            .parse()
+            .map_err(|_| StoreError::corrupt(format!("alert severity {severity:?}")))?,
+        summary: r.try_get("summary")?,
+        source_kind: r.try_get("source_kind")?,
+        source_id: r.try_get("source_id")?,
+        assigned_to: staff(r, "assigned_to")?,
+        raised_at: from_millis(r.try_get("raised_at")?),
+        deadline: from_millis(r.try_get("deadline_at")?),
+        signal_count: u32::try_from(count).unwrap_or(u32::MAX),
+        last_signal_at: from_millis(r.try_get("last_signal_at")?),
+        state,
+        acknowledged,
+        escalated_at: millis(r, "escalated_at")?,
+    })
+}
+
+impl Tx {
+    /// Raises an alert, or merges it into the patient's open alert with the
+    /// same key: one more signal, the higher severity (with its summary) and
+    /// the earlier deadline. Atomic under concurrency on both databases (an
+    /// upsert on the partial unique index of open alerts). Returns the id of
+    /// the alert it is now part of, and whether it is new.
+    pub async fn raise_alert(&mut self, a: &NewAlert<'_>) -> Result<(AlertId, bool), StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO alerts (id, patient_id, service_id, cause, dedupe_key, severity, severity_rank, \
+             summary, source_kind, source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $12) \
+             ON CONFLICT (patient_id, dedupe_key) WHERE closed_at IS NULL DO UPDATE SET \
+             signal_count = alerts.signal_count + 1, \
+             last_signal_at = excluded.last_signal_at, \
+             severity = CASE WHEN excluded.severity_rank > alerts.severity_rank \
+                 THEN excluded.severity ELSE alerts.severity END, \
+             summary = CASE WHEN excluded.severity_rank > alerts.severity_rank \
+                 THEN excluded.summary ELSE alerts.summary END, \
+             severity_rank = CASE WHEN excluded.severity_rank > alerts.severity_rank \
+                 THEN excluded.severity_rank ELSE alerts.severity_rank END, \
+             deadline_at = CASE WHEN excluded.deadline_at < alerts.deadline_at \
+                 THEN excluded.deadline_at ELSE alerts.deadline_at END \
+             RETURNING id",
+        )
+        .bind(a.id.to_string())
+        .bind(a.patient_id.to_string())
+        .bind(a.service_id.to_string())
+        .bind(a.cause.key())
+        .bind(a.dedupe_key)
+        .bind(a.severity.as_str())
+        .bind(rank(a.severity))
+        .bind(a.summary)
+        .bind(a.source_kind)
+        .bind(a.source_id)
+        .bind(a.assigned_to.map(|s| s.to_string()))
+        .bind(to_millis(a.raised_at))
+        .bind(to_millis(a.deadline))
+        .fetch_one(self.conn())
+        .await?;
+        let id: AlertId = parse(&row.try_get::<String, _>("id")?, "alert id")?;
+        let new = id == a.id;
+        Ok((id, new))
+    }
+
+    pub async fn alert(&mut self, id: AlertId) -> Result<Option<Alert>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(alert).transpose()
+    }
+
+    /// The service's duty queue: open (including acknowledged) alerts, the
+    /// earliest deadline first, then the most severe, then the oldest.
+    pub async fn open_alerts(
+        &mut self,
+        service: ServiceId,
+        limit: i64,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
+             ORDER BY deadline_at, severity_rank DESC, raised_at, id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(service.to_string())
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(alert).collect()
+    }
+
+    /// A patient's alerts, open ones first, then newest first.
+    pub async fn patient_alerts(
+        &mut self,
+        patient: PatientId,
+        limit: i64,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE patient_id = $1 \
+             ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, raised_at DESC, id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(patient.to_string())
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(alert).collect()
+    }
+
+    /// How many open alerts a patient has.
+    pub async fn open_alert_count(&mut self, patient: PatientId) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM alerts WHERE patient_id = $1 AND closed_at IS NULL",
+        )
+        .bind(patient.to_string())
+        .fetch_one(self.conn())
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Records an acknowledgement, unless someone else acknowledged or
+    /// closed the alert since it was read. Returns whether it was recorded.
+    pub async fn acknowledge_alert(
+        &mut self,
+        id: AlertId,
+        by: StaffId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3 \
+             WHERE id = $1 AND closed_at IS NULL AND acknowledged_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(by.to_string())
+        .bind(to_millis(at))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Closes an alert with its outcome (acknowledging it too, if nobody
+    /// had), unless it was closed since it was read. Returns whether it was.
+    pub async fn close_alert(
+        &mut self,
+        id: AlertId,
+        by: StaffId,
+        at: Timestamp,
+        outcome: &Outcome,
+    ) -> Result<bool, StoreError> {
+        let note = match outcome {
+            Outcome::NoActionNeeded { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        let done = sqlx::query(
+            "UPDATE alerts SET closed_by = $2, closed_at = $3, outcome = $4, outcome_note = $5, \
+             acknowledged_by = COALESCE(acknowledged_by, $2), \
+             acknowledged_at = COALESCE(acknowledged_at, $3) \
+             WHERE id = $1 AND closed_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(by.to_string())
+        .bind(to_millis(at))
+        .bind(outcome.as_str())
+        .bind(note)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Open alerts past their deadline at `now` and never escalated, the
+    /// most overdue first.
+    pub async fn alerts_to_escalate(
+        &mut self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE closed_at IS NULL AND escalated_at IS NULL \
+             AND deadline_at < $1 ORDER BY deadline_at, id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(now))
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(alert).collect()
+    }
+
+    /// Marks an alert escalated, unless it already was (another worker) or
+    /// was closed meanwhile. Returns whether this call marked it.
+    pub async fn mark_alert_escalated(
+        &mut self,
+        id: AlertId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE alerts SET escalated_at = $2 \
+             WHERE id = $1 AND escalated_at IS NULL AND closed_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(to_millis(at))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// What the load statistics need about the service's alerts raised at
+    /// or after `since`. The clinician is whoever the alert is assigned to,
+    /// else whoever acknowledged it.
+    pub async fn alert_samples(
+        &mut self,
+        service: ServiceId,
+        since: Timestamp,
+    ) -> Result<Vec<AlertSample>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT service_id, COALESCE(assigned_to, acknowledged_by) AS clinician, cause, \
+             raised_at, acknowledged_at, deadline_at, closed_at FROM alerts \
+             WHERE service_id = $1 AND raised_at >= $2",
+        )
+        .bind(service.to_string())
+        .bind(to_millis(since))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AlertSample {
+                    service: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+                    clinician: staff(r, "clinician")?,
+                    cause: r.try_get("cause")?,
+                    raised_at: from_millis(r.try_get("raised_at")?),
+                    acknowledged_at: millis(r, "acknowledged_at")?,
+                    deadline: from_millis(r.try_get("deadline_at")?),
+                    closed: r.try_get::<Option<i64>, _>("closed_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+}
