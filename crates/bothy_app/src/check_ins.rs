@@ -116,11 +116,17 @@ impl App {
         })
     }
 
-    /// Whether a note matches the risk lexicon at all (any severity): the
-    /// person then sees the crisis contacts; whether it raises an alert is
-    /// the service's risky-text setting.
+    /// Whether a note has a risk phrase that is not negated (any
+    /// severity): the person then sees the crisis contacts; whether it
+    /// raises an alert is the service's risky-text setting.
     pub fn note_has_risk(&self, note: Option<&str>) -> bool {
-        note.is_some_and(|text| !self.monitoring.lexicon.scan(text).is_empty())
+        note.is_some_and(|text| {
+            self.monitoring
+                .lexicon
+                .scan(text)
+                .iter()
+                .any(|m| !m.negated)
+        })
     }
 
     /// A patient's most recent check-ins, newest first, for the patient

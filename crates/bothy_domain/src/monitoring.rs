@@ -237,7 +237,21 @@ instruments = ["nope"]
     }
 
     #[test]
-    fn the_shipped_lexicon_parses() {
-        let _ = default_lexicon();
+    fn the_shipped_lexicon_reads_everyday_phrases_and_negations_as_nothing() {
+        let lexicon = default_lexicon();
+        for text in [
+            "This job is killing me",
+            "I would never hurt myself",
+            "Dead tired after work",
+            "Killing time before the bus",
+        ] {
+            let found: Vec<_> = lexicon
+                .scan(text)
+                .into_iter()
+                .filter(|m| !m.negated)
+                .collect();
+            assert!(found.is_empty(), "{text}: {found:?}");
+        }
+        assert!(!lexicon.scan("I want to kill myself tonight").is_empty());
     }
 }

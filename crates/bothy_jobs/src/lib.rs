@@ -409,7 +409,7 @@ mod tests {
         }
         tx.commit().await.expect("commit");
 
-        let report = pass(&app, false, &stop).await.expect("pass");
+        let report = pass(&app, false, false, &stop).await.expect("pass");
         assert_eq!((report.jobs_done, report.jobs_released), (1, 2));
         assert_eq!(outbox.sent().len(), 1);
         let mut tx = app.store.read().await.expect("read");

@@ -48,19 +48,34 @@ fn severity_label(s: Severity) -> &'static str {
     }
 }
 
-/// "in 25 minutes", "2 hours ago": how far a deadline is from now.
+/// "due in 3 hours 59 minutes", "1 day 2 hours overdue": how far a
+/// deadline is from now, in its two largest units (minutes rounded up
+/// before a deadline, so "due in 0 minutes" never shows).
 fn relative(deadline: Timestamp, now: Timestamp) -> String {
     let secs = deadline.as_second() - now.as_second();
-    let (n, unit) = match secs.unsigned_abs() {
-        s if s < 3600 => (s.div_ceil(60).max(1), "minute"),
-        s if s < 2 * 86_400 => (s / 3600, "hour"),
-        s => (s / 86_400, "day"),
-    };
-    let plural = if n == 1 { "" } else { "s" };
-    if secs >= 0 {
-        format!("due in {n} {unit}{plural}")
+    let total = secs.unsigned_abs();
+    let minutes = if secs >= 0 {
+        total.div_ceil(60)
     } else {
-        format!("{n} {unit}{plural} overdue")
+        total / 60
+    }
+    .max(1);
+    let parts = [
+        (minutes / 1440, "day"),
+        (minutes % 1440 / 60, "hour"),
+        (minutes % 60, "minute"),
+    ];
+    let text: Vec<String> = parts
+        .iter()
+        .skip_while(|(n, _)| *n == 0)
+        .take(2)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    if secs >= 0 {
+        format!("due in {}", text.join(" "))
+    } else {
+        format!("{} overdue", text.join(" "))
     }
 }
 
@@ -111,6 +126,30 @@ fn row(alert: &Alert, patient_name: String, ack_name: Option<&str>, now: Timesta
         overdue,
         escalated: alert.escalated_at.is_some(),
         status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+
+    #[test]
+    fn deadlines_read_in_two_units() {
+        let now: bothy_domain::time::Timestamp = "2026-11-17T10:00:00Z".parse().unwrap();
+        let at = |s: i64| bothy_domain::time::Timestamp::from_second(now.as_second() + s).unwrap();
+        assert_eq!(relative(at(4 * 3600), now), "due in 4 hours");
+        assert_eq!(relative(at(4 * 3600 - 30), now), "due in 4 hours");
+        assert_eq!(
+            relative(at(3 * 3600 + 59 * 60), now),
+            "due in 3 hours 59 minutes"
+        );
+        assert_eq!(relative(at(20), now), "due in 1 minute");
+        assert_eq!(relative(at(-90), now), "1 minute overdue");
+        assert_eq!(
+            relative(at(-(26 * 3600 + 60)), now),
+            "1 day 2 hours overdue"
+        );
+        assert_eq!(relative(at(2 * 86_400 + 30 * 60), now), "due in 2 days");
     }
 }
 

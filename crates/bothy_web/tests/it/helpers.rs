@@ -63,6 +63,21 @@ pub fn start_time() -> Timestamp {
     "2026-11-17T10:00:00Z".parse().unwrap()
 }
 
+/// The demo service's monitoring settings in tests: the defaults, with a
+/// duty phone (an Ofcom drama number) as the escalation's second channel.
+pub const DUTY_PHONE: &str = "07700900123";
+
+fn demo_monitoring() -> bothy_app::monitoring::MonitoringSettings {
+    let text = format!("[escalation]\nduty_phone = \"{DUTY_PHONE}\"\n");
+    let catalogue = bothy_app::content::default_catalogue();
+    let known: Vec<&str> = catalogue.iter().map(|i| i.id.as_str()).collect();
+    let demo = bothy_domain::monitoring::Monitoring::parse("demo.toml", &text, &known).unwrap();
+    bothy_app::monitoring::MonitoringSettings::new(
+        bothy_domain::monitoring::Monitoring::defaults(),
+        [(bothy_app::demo::DEMO_SLUG.to_string(), demo)].into(),
+    )
+}
+
 impl TestApp {
     /// A fresh app with the demo service loaded; None when PostgreSQL is
     /// asked for but not configured (and CI is not running).
@@ -115,7 +130,8 @@ impl TestApp {
                 settings,
                 CrisisContacts::parse(CRISIS).unwrap(),
             )
-            .with_notifier(Arc::new(outbox.clone())),
+            .with_notifier(Arc::new(outbox.clone()))
+            .with_monitoring(demo_monitoring()),
         );
         let demo = app.ensure_demo(&RequestContext::default()).await.unwrap();
         let router = bothy_web::router(app.clone(), WebSettings::default());

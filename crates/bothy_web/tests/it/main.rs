@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod alerts;
 mod api_clients;
 mod audit;
 mod authz_matrix;
