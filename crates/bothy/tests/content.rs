@@ -124,3 +124,47 @@ fn content_check_reports_a_broken_deployment_file_by_name_and_field() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn monitoring_settings_that_make_no_sense_stop_start_up_naming_file_and_field() {
+    let dir = fresh_dir("content-monitoring");
+    let monitoring = dir.join("monitoring");
+    std::fs::create_dir_all(&monitoring).unwrap();
+    std::fs::write(
+        dir.join("bothy.toml"),
+        "[content]\nmonitoring_dir = 'monitoring'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        monitoring.join("demo.toml"),
+        "[opening_hours]\ntime_zone = \"Europe/London\"\n\n[detectors.disengagement]\ndays = 21\n",
+    )
+    .unwrap();
+    let out = bothy(&dir, &["content", "check"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("Monitoring settings from"), "{out:?}");
+
+    std::fs::write(
+        monitoring.join("default.toml"),
+        "[detectors.mood_drop]\nk = -1.0\n\n[detectors.not_on_track]\ninstruments = [\"phq99\"]\n",
+    )
+    .unwrap();
+    let out = bothy(&dir, &["content", "check"], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text.contains("default.toml: detectors.mood_drop.k"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "default.toml: detectors.not_on_track.instruments[0]: unknown instrument \"phq99\""
+        ),
+        "{text}"
+    );
+    // The server refuses to start with them, saying the same.
+    let out = bothy(&dir, &["serve", "--listen", "127.0.0.1:0"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(err.contains("detectors.mood_drop.k"), "{err}");
+}

@@ -55,6 +55,7 @@ pub struct WaitingEntry {
     pub weeks_waited: i64,
     pub over_6_weeks: bool,
     pub over_18_weeks: bool,
+    /// Open alerts of moderate severity or above (risk, deterioration).
     pub open_flags: usize,
 }
 
@@ -413,7 +414,7 @@ impl App {
     }
 
     /// The waiting list: open episodes not yet in treatment, people with open
-    /// risk flags first, then longest waiting. Audited.
+    /// risk or deterioration alerts first, then longest waiting. Audited.
     pub async fn waiting_list(
         &self,
         actor: &Actor,
@@ -428,7 +429,12 @@ impl App {
             let Some(patient) = tx.patient(e.patient_id).await? else {
                 continue;
             };
-            let open_flags = usize::try_from(tx.open_alert_count(e.patient_id).await?).unwrap_or(0);
+            // Risk and deterioration move people up; a low alert (a missed
+            // check-in) does not.
+            let open_flags = tx
+                .open_alert_count(e.patient_id, bothy_domain::alerts::Severity::Moderate)
+                .await?;
+            let open_flags = usize::try_from(open_flags).unwrap_or(0);
             entries.push(WaitingEntry {
                 weeks_waited: rtt::weeks_waited(e.referred_at, now),
                 over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),

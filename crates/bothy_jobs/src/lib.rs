@@ -5,8 +5,8 @@
 //! runs each ([`App::perform`]) and records the outcome: done, queued again
 //! after a back-off ([`bothy_app::jobs::retry_delay`]), or failed once no
 //! attempts are left. Every [`HOUSEKEEPING`] it deletes expired sessions and
-//! long-finished jobs, queues measure reminders and escalates overdue
-//! alerts; every [`SWEEP`] it runs the time-based detectors (disengagement)
+//! long-finished jobs and queues measure reminders; every pass it escalates
+//! overdue alerts; every [`SWEEP`] it runs the time-based detectors (disengagement)
 //! and refreshes expected trajectories. All of it is safe to run again.
 //!
 //! Several workers may run at once against one database. A claim takes a
@@ -174,6 +174,8 @@ async fn pass(
     if housekeeping {
         report += housekeep(app).await?;
     }
+    // Every pass, not only at housekeeping: an overdue alert must not wait.
+    report.alerts_escalated += app.escalate_overdue_alerts().await?;
     if sweep {
         report.disengagement_signals += app.sweep_disengagement().await?;
         report.trajectories_computed += app.refresh_expected_trajectories().await?;
@@ -183,8 +185,7 @@ async fn pass(
 }
 
 /// Deletes expired sessions and jobs finished more than [`KEEP_FINISHED`] ago,
-/// queues measure reminders for people on the waiting list, and escalates
-/// overdue alerts.
+/// and queues measure reminders for people on the waiting list.
 pub async fn housekeep(app: &App) -> Result<Report, AppError> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -193,12 +194,10 @@ pub async fn housekeep(app: &App) -> Result<Report, AppError> {
     let jobs_deleted = tx.delete_finished_jobs(before).await?;
     tx.commit().await?;
     let reminders_queued = app.queue_waiting_reminders().await?;
-    let alerts_escalated = app.escalate_overdue_alerts().await?;
     Ok(Report {
         sessions_deleted,
         jobs_deleted,
         reminders_queued,
-        alerts_escalated,
         ..Report::default()
     })
 }

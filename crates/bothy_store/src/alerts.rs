@@ -203,12 +203,18 @@ impl Tx {
         rows.iter().map(alert).collect()
     }
 
-    /// How many open alerts a patient has.
-    pub async fn open_alert_count(&mut self, patient: PatientId) -> Result<i64, StoreError> {
+    /// How many open alerts of at least `severity` a patient has.
+    pub async fn open_alert_count(
+        &mut self,
+        patient: PatientId,
+        severity: Severity,
+    ) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM alerts WHERE patient_id = $1 AND closed_at IS NULL",
+            "SELECT COUNT(*) AS n FROM alerts WHERE patient_id = $1 AND closed_at IS NULL \
+             AND severity_rank >= $2",
         )
         .bind(patient.to_string())
+        .bind(rank(severity))
         .fetch_one(self.conn())
         .await?;
         Ok(row.try_get("n")?)

@@ -1,6 +1,8 @@
 //! `bothy content check`: loads the built-in instrument files and the
 //! deployment's own (`content.instruments_dir`), prints one line per
-//! instrument in effect and every problem found; exit code 1 on any problem.
+//! instrument in effect, checks the monitoring settings
+//! (`content.monitoring_dir`) against them, and lists every problem found;
+//! exit code 1 on any problem.
 
 use bothy::Config;
 use bothy::cli::ContentCommand;
@@ -35,21 +37,35 @@ fn check(config: &Config) -> ExitCode {
         };
         println!("{}{origin}", line(inst));
     }
+    let mut errors = report.errors.clone();
+    let monitoring_dir = config.content.monitoring_dir.as_deref();
+    match bothy_app::monitoring::load_monitoring(monitoring_dir, &report.catalogue) {
+        Ok(_) => match monitoring_dir {
+            Some(d) => println!(
+                "Monitoring settings from {}: no problems found.",
+                d.display()
+            ),
+            None => println!(
+                "Monitoring settings: built-in defaults (no content.monitoring_dir is set)"
+            ),
+        },
+        Err(mut e) => errors.append(&mut e),
+    }
     println!();
-    if report.errors.is_empty() {
+    if errors.is_empty() {
         println!(
             "{} instruments checked: no problems found.",
             report.catalogue.len()
         );
         ExitCode::SUCCESS
     } else {
-        let n = report.errors.len();
+        let n = errors.len();
         println!(
             "{n} problem{} found; Bothy will not start until {} fixed:",
             if n == 1 { "" } else { "s" },
             if n == 1 { "it is" } else { "they are" }
         );
-        for e in &report.errors {
+        for e in &errors {
             println!("error: {e}");
         }
         ExitCode::FAILURE

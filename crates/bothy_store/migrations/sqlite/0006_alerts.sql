@@ -30,6 +30,8 @@ CREATE UNIQUE INDEX alerts_one_open ON alerts (patient_id, dedupe_key) WHERE clo
 CREATE INDEX alerts_queue ON alerts (service_id, deadline_at) WHERE closed_at IS NULL;
 CREATE INDEX alerts_by_service ON alerts (service_id, raised_at);
 CREATE INDEX alerts_by_patient ON alerts (patient_id, raised_at);
+-- The worker's look for overdue alerts, every few seconds.
+CREATE INDEX alerts_to_escalate ON alerts (deadline_at) WHERE closed_at IS NULL AND escalated_at IS NULL;
 
 -- Risk flags become alerts; each keeps its own key so none is merged away.
 -- The risk_flags table stays (no longer written) until a later migration

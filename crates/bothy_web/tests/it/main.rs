@@ -17,6 +17,7 @@ mod fhir_support;
 mod front_door;
 mod jobs;
 mod measures;
+mod monitoring_sweep;
 mod pages;
 mod safety_plan;
 mod schema;

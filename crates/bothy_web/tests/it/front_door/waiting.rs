@@ -98,7 +98,7 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
         "{}",
         page.body
     );
-    assert!(page.body.contains("1 open flag"));
+    assert!(page.body.contains("1 open alert"));
 
     // A first treatment contact stops Fiona's clock: she leaves the list,
     // and her 19-week wait counts against the standards.
