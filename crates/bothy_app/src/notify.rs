@@ -98,6 +98,8 @@ pub enum MessageTemplate {
     /// Triage asks for more information about a referral.
     InformationRequested,
     /// To a clinical lead or the duty contact: an alert is past its deadline.
+    /// Worded as "a task", like every message: a phone's lock screen is not
+    /// the place to say what kind.
     AlertOverdue,
 }
 
@@ -137,7 +139,7 @@ impl MessageTemplate {
             MessageTemplate::Activation => "Set up your account",
             MessageTemplate::MeasureDue => "A questionnaire is waiting for you",
             MessageTemplate::InformationRequested => "We need more information",
-            MessageTemplate::AlertOverdue => "An alert is past its deadline",
+            MessageTemplate::AlertOverdue => "A task is past its deadline",
         }
     }
 
@@ -170,7 +172,7 @@ impl MessageTemplate {
                 "We need a little more information about your referral. Please sign in."
             }
             (MessageTemplate::AlertOverdue, _) => {
-                "An alert in your service is past its deadline and not closed. See it here:"
+                "A task in your service is past its deadline. See it here:"
             }
         }
     }
