@@ -23,24 +23,25 @@ use bothy_store::Tx;
 /// episode has measures, and more than the mood detector's window.
 const HISTORY: i64 = 400;
 
-/// What a submission is, for re-evaluation and for the alert's record.
+/// The submission that triggered the detectors, for re-evaluation and for
+/// the alert's record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Submission {
+pub enum Trigger {
     MeasureResponse { id: String },
     CheckIn { id: String },
 }
 
-impl Submission {
+impl Trigger {
     pub fn kind(&self) -> &'static str {
         match self {
-            Submission::MeasureResponse { .. } => "measure_response",
-            Submission::CheckIn { .. } => "check_in",
+            Trigger::MeasureResponse { .. } => "measure_response",
+            Trigger::CheckIn { .. } => "check_in",
         }
     }
     pub fn id(&self) -> &str {
         match self {
-            Submission::MeasureResponse { id } | Submission::CheckIn { id } => id,
+            Trigger::MeasureResponse { id } | Trigger::CheckIn { id } => id,
         }
     }
 }
@@ -57,7 +58,7 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let monitoring = self.monitoring_in(tx, patient.service_id).await?;
-        let source = Submission::MeasureResponse {
+        let source = Trigger::MeasureResponse {
             id: response.id.to_string(),
         };
         let risk =
@@ -82,7 +83,7 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let monitoring = self.monitoring_in(tx, patient.service_id).await?;
-        let source = Submission::CheckIn {
+        let source = Trigger::CheckIn {
             id: check_in.id.to_string(),
         };
         if let Some(note) = &check_in.note {
@@ -141,7 +142,7 @@ impl App {
         tx: &mut Tx,
         actor: &Actor,
         patient: &Patient,
-        source: &Submission,
+        source: &Trigger,
         ctx: &RequestContext,
         work: impl AsyncFnOnce(&App, &mut Tx) -> Result<Vec<Signal>, AppError>,
     ) -> Result<(), AppError> {

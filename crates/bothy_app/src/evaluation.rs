@@ -11,7 +11,7 @@
 //! - Expected trajectories: each service's, recomputed from its finished
 //!   episodes when a day old, for the not-on-track detector.
 
-use crate::detection::Submission;
+use crate::detection::Trigger;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::detectors::{Engagement, ExpectedTrajectories, SessionScore, disengagement};
@@ -235,7 +235,7 @@ impl App {
     pub(crate) async fn reevaluate(
         &self,
         patient_id: PatientId,
-        submission: &Submission,
+        submission: &Trigger,
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
         let Some(patient) = tx.patient(patient_id).await? else {
@@ -244,7 +244,7 @@ impl App {
         };
         let monitoring = self.monitoring_in(&mut tx, patient.service_id).await?;
         let signals = match submission {
-            Submission::MeasureResponse { id } => {
+            Trigger::MeasureResponse { id } => {
                 let response = match id.parse() {
                     Ok(id) => tx
                         .measure_response(id)
@@ -262,7 +262,7 @@ impl App {
                 self.history_signals(&mut tx, &monitoring, &patient, inst, response.submitted_at)
                     .await?
             }
-            Submission::CheckIn { .. } => self.mood_signals(&mut tx, &monitoring, &patient).await?,
+            Trigger::CheckIn { .. } => self.mood_signals(&mut tx, &monitoring, &patient).await?,
         };
         let source = (submission.kind(), submission.id());
         let ctx = RequestContext::default();

@@ -114,7 +114,7 @@ pub enum Job {
     /// it was stored (the submission and its risk alerts were kept).
     Reevaluate {
         patient_id: String,
-        submission: crate::detection::Submission,
+        submission: crate::detection::Trigger,
     },
 }
 
