@@ -13,6 +13,7 @@ both_dbs!(
     a_risk_answer_shows_crisis_contacts_at_once_and_reaches_triage_unsent,
     unfinished_screening_cannot_be_sent,
     a_service_is_found_by_postcode,
+    risk_words_in_the_persons_own_words_make_the_referral_urgent_and_everyday_ones_do_not,
 );
 
 async fn a_complete_self_referral_step_by_step(t: TestApp) {
@@ -483,4 +484,55 @@ async fn a_service_is_found_by_postcode(t: TestApp) {
             .await
             .is_err()
     );
+}
+
+async fn risk_words_in_the_persons_own_words_make_the_referral_urgent_and_everyday_ones_do_not(
+    t: TestApp,
+) {
+    for (given, email, text, risky) in [
+        (
+            "Ellis",
+            "ellis@example.org",
+            "This job is killing me and I cannot sleep.",
+            false,
+        ),
+        (
+            "Morgan",
+            "morgan@example.org",
+            "I would never hurt myself, I just feel flat.",
+            false,
+        ),
+        (
+            "Robin",
+            "robin@example.org",
+            "Most nights I want to end my life.",
+            true,
+        ),
+    ] {
+        let c = t.client();
+        let token = begin(&c).await;
+        let p = person(given, "Words", email);
+        step(&c, &token, "about", &about(&p))
+            .await
+            .redirects_to(&format!("/refer/{token}/gp"));
+        step(
+            &c,
+            &token,
+            "help",
+            &owned(&[("problem_text", text), ("problems", "low_mood")]),
+        )
+        .await
+        .redirects_to(&format!("/refer/{token}/questions"));
+        let next = c.get(&format!("/refer/{token}/questions")).await.ok();
+        assert_eq!(next.body.contains("Please get help now"), risky, "{text}");
+        let mine = queued(&t, email).await;
+        assert_eq!(
+            mine.len(),
+            usize::from(risky),
+            "{text}: an unsent draft reaches triage only with risk"
+        );
+        if risky {
+            assert!(mine[0].risk);
+        }
+    }
 }
