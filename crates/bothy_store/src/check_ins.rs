@@ -40,6 +40,10 @@ impl Tx {
              checked_in_at, recorded_at, idempotency_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
+        // Not a cached prepared statement: sqlx's `Any` driver describes a
+        // NULL `sleep_hours` as a 4-byte float, and PostgreSQL then refuses
+        // the 8-byte value of a later check-in on the same connection.
+        .persistent(false)
         .bind(c.id.to_string())
         .bind(c.patient_id.to_string())
         .bind(c.service_id.to_string())

@@ -12,6 +12,7 @@ both_dbs!(
     a_note_is_shown_escaped,
     a_double_submission_stores_one_check_in,
     staff_see_the_mood_chart_and_other_patients_do_not,
+    sleep_can_be_missing_then_given_then_missing_again,
 );
 
 fn key_from(body: &str) -> String {
@@ -251,4 +252,41 @@ async fn staff_see_the_mood_chart_and_other_patients_do_not(t: TestApp) {
         )
         .await;
     assert!(matches!(r, Err(bothy_app::AppError::NotFound)), "{r:?}");
+}
+
+/// Optional numbers change between NULL and a value on one connection: a
+/// check-in without sleep, then one with, then without again.
+async fn sleep_can_be_missing_then_given_then_missing_again(t: TestApp) {
+    let (actor, pid) = {
+        let id: bothy_domain::PatientId = t.demo.patients[0].id.parse().unwrap();
+        let mut tx = t.app.store.read().await.unwrap();
+        let p = tx.patient(id).await.unwrap().unwrap();
+        tx.rollback().await.unwrap();
+        let actor = bothy_app::Actor::Patient(bothy_app::policy::PatientActor {
+            id,
+            service_id: p.service_id,
+            name: p.full_name(),
+        });
+        (actor, id)
+    };
+    for (i, sleep) in ["", "7.5", "", "6", "6.5"].into_iter().enumerate() {
+        t.clock.advance(std::time::Duration::from_secs(3600));
+        let input = bothy_app::check_ins::CheckInInput {
+            mood: "5".into(),
+            sleep: sleep.into(),
+            idempotency_key: format!("sleep-{i}"),
+            ..Default::default()
+        };
+        t.app
+            .check_in(&actor, input, &bothy_app::RequestContext::default())
+            .await
+            .unwrap_or_else(|e| panic!("check-in {i} (sleep {sleep:?}): {e:?}"));
+    }
+    let stored = t
+        .app
+        .check_ins(&actor, pid, 10, &bothy_app::RequestContext::default())
+        .await
+        .unwrap();
+    let sleeps: Vec<Option<f64>> = stored.iter().rev().map(|c| c.sleep_hours).collect();
+    assert_eq!(sleeps, [None, Some(7.5), None, Some(6.0), Some(6.5)]);
 }
