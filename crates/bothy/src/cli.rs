@@ -58,6 +58,45 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         input: Option<std::path::PathBuf>,
     },
+    /// Generate a synthetic service (seeded, reproducible) into the database.
+    Synth(SynthArgs),
+    /// Benchmark the workloads against the configured database (see BENCHMARKS.md).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Synthetic patients to generate first if the service does not exist
+    #[arg(long, default_value_t = 10_000)]
+    pub patients: u64,
+    /// The seed for generating them
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Short name of the synthetic service to benchmark
+    #[arg(long = "service", value_name = "SLUG", default_value = "synth")]
+    pub service: String,
+    /// Seconds per measurement
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Requests a second for the open-loop reads (W3)
+    #[arg(long, default_value_t = 500.0)]
+    pub rate: f64,
+    /// A run of a few seconds that only proves everything works
+    #[arg(long)]
+    pub tiny: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// How many patients
+    #[arg(long, default_value_t = 1_000)]
+    pub patients: u64,
+    /// The seed: the same seed on the same day gives the same data
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Short name of the new service (it must not exist)
+    #[arg(long = "service", value_name = "SLUG", default_value = "synth")]
+    pub service: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,5 +303,40 @@ mod tests {
         assert_eq!(o.database_url.as_deref(), Some("sqlite:x.db"));
         assert!(Cli::try_parse_from(["bothy", "serve", "--listen", "localhost"]).is_err());
         assert!(Cli::try_parse_from(["bothy", "migrate", "--listen", "127.0.0.1:1"]).is_err());
+    }
+
+    #[test]
+    fn synth_has_defaults() {
+        let cli = Cli::try_parse_from(["bothy", "synth"]).unwrap();
+        let Command::Synth(a) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(
+            (a.patients, a.seed, a.service.as_str()),
+            (1_000, 1, "synth")
+        );
+        let cli =
+            Cli::try_parse_from(["bothy", "synth", "--patients", "5", "--service", "x"]).unwrap();
+        let Command::Synth(a) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((a.patients, a.service.as_str()), (5, "x"));
+    }
+
+    #[test]
+    fn bench_has_defaults() {
+        let cli = Cli::try_parse_from(["bothy", "bench"]).unwrap();
+        let Command::Bench(a) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(
+            (a.service.as_str(), a.duration, a.rate, a.tiny),
+            ("synth", 10.0, 500.0, false)
+        );
+        let cli = Cli::try_parse_from(["bothy", "bench", "--tiny", "--duration", "2"]).unwrap();
+        let Command::Bench(a) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert!(a.tiny && a.duration == 2.0);
     }
 }

@@ -37,5 +37,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(command) => cmd::config(&config, command),
         Command::Content(command) => cmd::content::run(&config, command),
         Command::Outcomes { input } => cmd::outcomes::run(&config, input.as_deref()),
+        Command::Synth(args) => cmd::synth::run(&config, &args).await,
+        Command::Bench(args) => {
+            let flags = cmd::bench::server_args(
+                cli.config.as_deref(),
+                cli.data_dir.as_deref(),
+                cli.database_url.as_deref(),
+            );
+            cmd::bench::run(&config, flags, &args).await
+        }
     }
 }

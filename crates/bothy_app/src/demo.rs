@@ -13,6 +13,10 @@ use bothy_domain::time::Date;
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
 pub const DEMO_SLUG: &str = "demo";
+/// The synthetic population `bothy demo` adds beside the demo service
+/// (`bothy_synth`): generated people, no accounts, so it may share the
+/// demo's database.
+pub const DEMO_SYNTH_SLUG: &str = "synth";
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DemoStaff {
@@ -78,7 +82,7 @@ impl App {
             .list_services()
             .await?
             .into_iter()
-            .filter(|s| s.slug.as_str() != DEMO_SLUG)
+            .filter(|s| ![DEMO_SLUG, DEMO_SYNTH_SLUG].contains(&s.slug.as_str()))
             .count();
         tx.rollback().await?;
         if others > 0 {

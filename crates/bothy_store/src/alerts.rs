@@ -35,7 +35,7 @@ pub struct NewAlert<'a> {
 }
 
 /// Ranks severities in SQL, so a merge keeps the higher one.
-fn rank(s: Severity) -> i64 {
+pub(crate) fn rank(s: Severity) -> i64 {
     match s {
         Severity::Low => 1,
         Severity::Moderate => 2,

@@ -14,6 +14,13 @@ pub(crate) struct Dialect {
     /// Claims due jobs: `$1` lease holder, `$2` lease end, `$3` now, `$4` how
     /// many. Returns `id, kind, payload, idempotency_key, attempts, max_attempts`.
     pub claim_jobs: &'static str,
+    /// The most bind parameters one statement may carry (bulk loading).
+    pub max_bind_params: usize,
+    /// Whether bulk statements number their parameters (`$1`) or leave them
+    /// anonymous (`?`). SQLite looks a numbered parameter up by name with a
+    /// linear scan, which makes a statement with thousands of them quadratic;
+    /// PostgreSQL only knows numbered ones.
+    pub numbered_params: bool,
 }
 
 /// The jobs a claim may take: queued and due, or running on a lease that ran
@@ -37,6 +44,9 @@ static SQLITE: Dialect = Dialect {
         "PRAGMA busy_timeout = 5000",
     ],
     begin_write: "BEGIN IMMEDIATE",
+    // SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.
+    max_bind_params: 32_766,
+    numbered_params: false,
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
     // The claim runs in a write transaction (BEGIN IMMEDIATE), which already
@@ -53,6 +63,9 @@ static POSTGRES: Dialect = Dialect {
     backend: Backend::Postgres,
     on_connect: &["SET TIME ZONE 'UTC'"],
     begin_write: "BEGIN",
+    // The wire protocol counts parameters in 16 bits.
+    max_bind_params: 65_535,
+    numbered_params: true,
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",

@@ -12,6 +12,8 @@
 mod alerts;
 mod api_clients;
 mod audit;
+mod bench;
+mod bulk;
 mod check_ins;
 mod dialect;
 mod error;
@@ -29,6 +31,8 @@ mod staff;
 
 pub use alerts::NewAlert;
 pub use audit::{AuditHead, VerifyReport};
+pub use bench::{EpisodeScores, PatientHistory, ScoreRow};
+pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};

@@ -45,6 +45,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_alerts.sql"),
         include_str!("../migrations/postgres/0006_alerts.sql"),
     ),
+    (
+        7,
+        "demographics",
+        include_str!("../migrations/sqlite/0007_demographics.sql"),
+        include_str!("../migrations/postgres/0007_demographics.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

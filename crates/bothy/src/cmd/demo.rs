@@ -15,6 +15,7 @@ pub async fn prepare(app: &App, config: &Config) -> anyhow::Result<()> {
             AppError::Conflict(why) => anyhow!("cannot start the demo: {why}"),
             other => anyhow::Error::new(other).context("cannot create the demo service"),
         })?;
+    add_synthetic_service(app).await?;
     let dir = &config.server.data_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("server.data_dir: cannot create {}", dir.display()))?;
@@ -23,6 +24,32 @@ pub async fn prepare(app: &App, config: &Config) -> anyhow::Result<()> {
     std::fs::write(&path, json + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
     print!("{}", describe(&accounts, &path.display().to_string()));
+    Ok(())
+}
+
+/// Patients in the synthetic population added beside the demo service.
+const DEMO_SYNTH_PATIENTS: u64 = 200;
+
+/// Adds a small synthetic service (its own slug, so the demo's own staff and
+/// patients, and the browser tests that use them, are untouched), once.
+async fn add_synthetic_service(app: &App) -> anyhow::Result<()> {
+    use bothy_app::demo::DEMO_SYNTH_SLUG;
+    let mut tx = app.store.read().await?;
+    let exists = tx.service_by_slug(DEMO_SYNTH_SLUG).await?.is_some();
+    tx.rollback().await?;
+    if exists {
+        return Ok(());
+    }
+    let now = super::synth::synth_now(app.clock.now());
+    let config = bothy_synth::SynthConfig::new(DEMO_SYNTH_PATIENTS, 1, DEMO_SYNTH_SLUG, now);
+    let report = bothy_synth::synthesize(&app.store, &config)
+        .await
+        .context("cannot add the synthetic service to the demo")?;
+    println!(
+        "Added a synthetic service ({DEMO_SYNTH_SLUG}) with {} patients and {} rows in all.",
+        report.counts.patients,
+        report.counts.total()
+    );
     Ok(())
 }
 

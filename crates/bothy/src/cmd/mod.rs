@@ -1,10 +1,12 @@
 //! One module per command; each loads what it needs and prints its result.
 
 pub mod admin;
+pub mod bench;
 pub mod content;
 pub mod demo;
 pub mod outcomes;
 pub mod serve;
+pub mod synth;
 
 use anyhow::Context;
 use bothy::Config;

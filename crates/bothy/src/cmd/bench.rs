@@ -1,0 +1,66 @@
+//! `bothy bench`: the workloads against this binary serving the configured
+//! database, printed as Markdown (see `BENCHMARKS.md`).
+
+use anyhow::Context;
+use bothy::Config;
+use bothy::cli::BenchArgs;
+use bothy_app::SystemClock;
+use bothy_bench::{Options, ServerCommand};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `flags` give the server this process's configuration (see [`server_args`]).
+pub async fn run(
+    config: &Config,
+    flags: Vec<String>,
+    args: &BenchArgs,
+) -> anyhow::Result<ExitCode> {
+    let app = bothy::build_app(config, Arc::new(SystemClock)).await?;
+    let mut opts = if args.tiny {
+        Options::tiny(&args.service)
+    } else {
+        Options {
+            patients: args.patients,
+            seed: args.seed,
+            service: args.service.clone(),
+            duration: Duration::from_secs_f64(args.duration),
+            clients: vec![1, 8, 32],
+            rate: args.rate,
+        }
+    };
+    if args.tiny {
+        opts.patients = opts.patients.min(args.patients);
+    }
+    let cmd = ServerCommand {
+        exe: std::env::current_exe().context("cannot find this program")?,
+        args: flags,
+        log: std::env::temp_dir().join(format!("bothy-bench-server-{}.log", std::process::id())),
+    };
+    let report = bothy_bench::run(app.clone(), &opts, &cmd).await;
+    app.store.close().await;
+    print!("{}", report?.markdown());
+    eprintln!("The server's log is in {}", cmd.log.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The flags that gave this process its configuration, for the server it
+/// starts; the environment (`DATABASE_URL`, `BOTHY__...`) is inherited.
+pub fn server_args(
+    config: Option<&Path>,
+    data_dir: Option<&Path>,
+    url: Option<&str>,
+) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(c) = config {
+        args.extend(["--config".to_string(), c.display().to_string()]);
+    }
+    if let Some(d) = data_dir {
+        args.extend(["--data-dir".to_string(), d.display().to_string()]);
+    }
+    if let Some(u) = url {
+        args.extend(["--database-url".to_string(), u.to_string()]);
+    }
+    args
+}
