@@ -195,9 +195,6 @@ impl App {
     ) -> Result<Vec<Signal>, AppError> {
         let episode = tx.open_episode(patient.id).await?;
         let since = episode.as_ref().map(|e| e.referred_at);
-        let responses = tx
-            .measure_responses(patient.id, since, None, false, HISTORY)
-            .await?;
         let mut totals: Vec<(Timestamp, f64)> = Vec::new();
         if let Some(e) = &episode
             && let Some(referral) = tx.referral(e.referral_id).await?
@@ -207,10 +204,10 @@ impl App {
             totals.push((e.referred_at, scored.total));
         }
         totals.extend(
-            responses
-                .iter()
-                .filter(|r| r.instrument_id == inst.id && r.submitted_at <= until)
-                .map(|r| (r.submitted_at, r.total)),
+            tx.instrument_totals(patient.id, &inst.id, since, HISTORY)
+                .await?
+                .into_iter()
+                .filter(|(at, _)| *at <= until),
         );
         let points: Vec<ScorePoint<'_>> = totals
             .iter()

@@ -419,8 +419,12 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
     let (actor, pid) = patient_actor(&t, 0).await;
     phq9(&t, 0, 0, "earlier").await;
     t.clock.advance(Duration::from_secs(7 * 86_400));
-    // Damage the earlier response so that reading the history fails.
-    raw_sql(&t, "UPDATE measure_responses SET answers = 'not json'").await;
+    // Take away a table the history detectors read, so that they fail.
+    raw_sql(
+        &t,
+        "ALTER TABLE expected_trajectories RENAME TO expected_trajectories_away",
+    )
+    .await;
     let mut answers = vec![Some(3); 9];
     answers[8] = Some(1);
     let sub = Submission {
@@ -444,7 +448,7 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
     // Repaired, the retry runs the history detectors.
     raw_sql(
         &t,
-        "UPDATE measure_responses SET answers = '[0,0,0,0,0,0,0,0,0]' WHERE answers = 'not json'",
+        "ALTER TABLE expected_trajectories_away RENAME TO expected_trajectories",
     )
     .await;
     t.drain_jobs().await;
