@@ -18,7 +18,6 @@ use std::collections::HashMap;
 pub struct QueueItem {
     pub alert: Alert,
     pub patient_name: String,
-    pub overdue: bool,
     /// Who acknowledged it, by name.
     pub acknowledged_by: Option<String>,
 }
@@ -37,7 +36,6 @@ pub struct DutyQueue {
 pub struct AlertDetail {
     pub alert: Alert,
     pub patient: Patient,
-    pub overdue: bool,
     pub acknowledged_by: Option<String>,
     pub closed_by: Option<String>,
     /// Whether this person may acknowledge and close it.
@@ -163,7 +161,6 @@ impl App {
                 continue;
             };
             items.push(QueueItem {
-                overdue: alerts::is_overdue(alert.deadline, now, &alert.state),
                 acknowledged_by: alert
                     .acknowledged
                     .and_then(|(by, _)| names.get(&by).cloned()),
@@ -224,9 +221,7 @@ impl App {
             .detail(format!("alert {id}"));
         self.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
-        let now = self.clock.now();
         Ok(AlertDetail {
-            overdue: alerts::is_overdue(alert.deadline, now, &alert.state),
             acknowledged_by: alert
                 .acknowledged
                 .and_then(|(by, _)| names.get(&by).cloned()),
@@ -324,16 +319,6 @@ impl App {
             state: next,
             ..alert
         })
-    }
-
-    /// A patient's alerts (open first), for their record. The caller has
-    /// already checked and audited access to the record in `tx`.
-    pub(crate) async fn patient_alerts_in(
-        &self,
-        tx: &mut Tx,
-        patient: &Patient,
-    ) -> Result<Vec<Alert>, AppError> {
-        Ok(tx.patient_alerts(patient.id, 50).await?)
     }
 
     /// Alert load of the staff member's service over the last `days` days:

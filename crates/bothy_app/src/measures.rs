@@ -400,7 +400,7 @@ impl App {
         let responses = tx
             .measure_responses(patient_id, None, None, false, 10_000)
             .await?;
-        let alerts = self.patient_alerts_in(&mut tx, &patient).await?;
+        let alerts = tx.patient_alerts(patient.id, 50).await?;
         let episode = tx.open_episode(patient_id).await?;
         tx.rollback().await?;
         let mut histories: Vec<History> = Vec::new();

@@ -1,5 +1,6 @@
 //! Latency summaries: percentiles by nearest rank over every sample kept.
 
+use bothy_domain::alerts::percentile_nearest_rank;
 use std::time::Duration;
 
 /// What one measurement recorded: a latency per successful request, the
@@ -36,9 +37,9 @@ impl Samples {
             } else {
                 0.0
             },
-            p50: nearest_rank(&sorted, 50.0),
-            p95: nearest_rank(&sorted, 95.0),
-            p99: nearest_rank(&sorted, 99.0),
+            p50: nearest_rank(&sorted, 50),
+            p95: nearest_rank(&sorted, 95),
+            p99: nearest_rank(&sorted, 99),
         }
     }
 }
@@ -54,14 +55,10 @@ pub struct Summary {
     pub p99: Duration,
 }
 
-/// The nearest-rank percentile: the smallest sample such that at least `p`
-/// percent of samples are at or below it. Zero for no samples.
-pub fn nearest_rank(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+/// The nearest-rank percentile (the alert-load statistics' rule); zero for
+/// no samples.
+pub fn nearest_rank(sorted: &[Duration], percent: u32) -> Duration {
+    percentile_nearest_rank(sorted, percent).unwrap_or(Duration::ZERO)
 }
 
 #[cfg(test)]
@@ -75,15 +72,15 @@ mod tests {
     #[test]
     fn percentiles_are_by_nearest_rank() {
         let s = ms(&[15, 20, 35, 40, 50]);
-        assert_eq!(nearest_rank(&s, 30.0), Duration::from_millis(20));
-        assert_eq!(nearest_rank(&s, 40.0), Duration::from_millis(20));
-        assert_eq!(nearest_rank(&s, 50.0), Duration::from_millis(35));
-        assert_eq!(nearest_rank(&s, 100.0), Duration::from_millis(50));
-        assert_eq!(nearest_rank(&s, 0.0), Duration::from_millis(15));
-        assert_eq!(nearest_rank(&[], 99.0), Duration::ZERO);
+        assert_eq!(nearest_rank(&s, 30), Duration::from_millis(20));
+        assert_eq!(nearest_rank(&s, 40), Duration::from_millis(20));
+        assert_eq!(nearest_rank(&s, 50), Duration::from_millis(35));
+        assert_eq!(nearest_rank(&s, 100), Duration::from_millis(50));
+        assert_eq!(nearest_rank(&s, 0), Duration::from_millis(15));
+        assert_eq!(nearest_rank(&[], 99), Duration::ZERO);
         let hundred: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(nearest_rank(&hundred, 99.0), Duration::from_millis(99));
-        assert_eq!(nearest_rank(&hundred, 95.0), Duration::from_millis(95));
+        assert_eq!(nearest_rank(&hundred, 99), Duration::from_millis(99));
+        assert_eq!(nearest_rank(&hundred, 95), Duration::from_millis(95));
     }
 
     #[test]
