@@ -2,6 +2,7 @@
 //! acknowledging and closing with guarded updates, escalation, and the
 //! samples the alert-load statistics need.
 
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::alerts::{AlertSample, AlertState, Outcome, Severity};
@@ -10,8 +11,6 @@ use bothy_domain::ids::AlertId;
 use bothy_domain::model::Alert;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, patient_id, service_id, cause, dedupe_key, severity, summary, source_kind, \
      source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at, acknowledged_at, \
@@ -44,12 +43,12 @@ pub(crate) fn rank(s: Severity) -> i64 {
     }
 }
 
-fn millis(r: &AnyRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
-    Ok(r.try_get::<Option<i64>, _>(col)?.map(from_millis))
+fn millis(r: &Row, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    Ok(r.try_get::<Option<i64>>(col)?.map(from_millis))
 }
 
-fn staff(r: &AnyRow, col: &str) -> Result<Option<StaffId>, StoreError> {
-    r.try_get::<Option<String>, _>(col)?
+fn staff(r: &Row, col: &str) -> Result<Option<StaffId>, StoreError> {
+    r.try_get::<Option<String>>(col)?
         .map(|s| parse(&s, "staff id"))
         .transpose()
 }
@@ -67,7 +66,7 @@ fn outcome(kind: &str, note: Option<String>) -> Result<Outcome, StoreError> {
     })
 }
 
-fn alert(r: &AnyRow) -> Result<Alert, StoreError> {
+fn alert(r: &Row) -> Result<Alert, StoreError> {
     let cause: String = r.try_get("cause")?;
     let severity: String = r.try_get("severity")?;
     let acknowledged = match (staff(r, "acknowledged_by")?, millis(r, "acknowledged_at")?) {
@@ -77,7 +76,7 @@ fn alert(r: &AnyRow) -> Result<Alert, StoreError> {
     let closed = (
         staff(r, "closed_by")?,
         millis(r, "closed_at")?,
-        r.try_get::<Option<String>, _>("outcome")?,
+        r.try_get::<Option<String>>("outcome")?,
     );
     let state = match (closed, acknowledged) {
         ((Some(by), Some(at), Some(kind)), _) => AlertState::Closed {
@@ -90,9 +89,9 @@ fn alert(r: &AnyRow) -> Result<Alert, StoreError> {
     };
     let count: i64 = r.try_get("signal_count")?;
     Ok(Alert {
-        id: parse(&r.try_get::<String, _>("id")?, "alert id")?,
-        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        id: parse(&r.try_get::<String>("id")?, "alert id")?,
+        patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         cause: Cause::from_key(&cause)
             .ok_or_else(|| StoreError::corrupt(format!("alert cause {cause:?}")))?,
         dedupe_key: r.try_get("dedupe_key")?,
@@ -120,7 +119,7 @@ impl Tx {
     /// upsert on the partial unique index of open alerts). Returns the id of
     /// the alert it is now part of, and whether it is new.
     pub async fn raise_alert(&mut self, a: &NewAlert<'_>) -> Result<(AlertId, bool), StoreError> {
-        let row = sqlx::query(
+        let row = self.query(
             "INSERT INTO alerts (id, patient_id, service_id, cause, dedupe_key, severity, severity_rank, \
              summary, source_kind, source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $12) \
@@ -150,18 +149,19 @@ impl Tx {
         .bind(a.assigned_to.map(|s| s.to_string()))
         .bind(to_millis(a.raised_at))
         .bind(to_millis(a.deadline))
-        .fetch_one(self.conn())
+        .fetch_one()
         .await?;
-        let id: AlertId = parse(&row.try_get::<String, _>("id")?, "alert id")?;
+        let id: AlertId = parse(&row.try_get::<String>("id")?, "alert id")?;
         let new = id == a.id;
         Ok((id, new))
     }
 
     pub async fn alert(&mut self, id: AlertId) -> Result<Option<Alert>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM alerts WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(alert).transpose()
     }
@@ -177,10 +177,11 @@ impl Tx {
             "SELECT {COLUMNS} FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
              ORDER BY deadline_at, severity_rank DESC, raised_at, id LIMIT $2"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(service.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(alert).collect()
     }
@@ -195,10 +196,11 @@ impl Tx {
             "SELECT {COLUMNS} FROM alerts WHERE patient_id = $1 \
              ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, raised_at DESC, id LIMIT $2"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(patient.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(alert).collect()
     }
@@ -209,15 +211,16 @@ impl Tx {
         patient: PatientId,
         severity: Severity,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM alerts WHERE patient_id = $1 AND closed_at IS NULL \
+        let row = self
+            .query(
+                "SELECT COUNT(*) AS n FROM alerts WHERE patient_id = $1 AND closed_at IS NULL \
              AND severity_rank >= $2",
-        )
-        .bind(patient.to_string())
-        .bind(rank(severity))
-        .fetch_one(self.conn())
-        .await?;
-        Ok(row.try_get("n")?)
+            )
+            .bind(patient.to_string())
+            .bind(rank(severity))
+            .fetch_one()
+            .await?;
+        row.try_get("n")
     }
 
     /// Records an acknowledgement, unless someone else acknowledged or
@@ -228,15 +231,16 @@ impl Tx {
         by: StaffId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3 \
+        let done = self
+            .query(
+                "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3 \
              WHERE id = $1 AND closed_at IS NULL AND acknowledged_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(by.to_string())
-        .bind(to_millis(at))
-        .execute(self.conn())
-        .await?;
+            )
+            .bind(id.to_string())
+            .bind(by.to_string())
+            .bind(to_millis(at))
+            .execute()
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -253,7 +257,7 @@ impl Tx {
             Outcome::NoActionNeeded { reason } => Some(reason.clone()),
             _ => None,
         };
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE alerts SET closed_by = $2, closed_at = $3, outcome = $4, outcome_note = $5, \
              acknowledged_by = COALESCE(acknowledged_by, $2), \
              acknowledged_at = COALESCE(acknowledged_at, $3) \
@@ -264,7 +268,7 @@ impl Tx {
         .bind(to_millis(at))
         .bind(outcome.as_str())
         .bind(note)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -280,10 +284,11 @@ impl Tx {
             "SELECT {COLUMNS} FROM alerts WHERE closed_at IS NULL AND escalated_at IS NULL \
              AND deadline_at < $1 ORDER BY deadline_at, id LIMIT $2"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(to_millis(now))
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(alert).collect()
     }
@@ -295,14 +300,15 @@ impl Tx {
         id: AlertId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE alerts SET escalated_at = $2 \
+        let done = self
+            .query(
+                "UPDATE alerts SET escalated_at = $2 \
              WHERE id = $1 AND escalated_at IS NULL AND closed_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(to_millis(at))
-        .execute(self.conn())
-        .await?;
+            )
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .execute()
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -314,25 +320,26 @@ impl Tx {
         service: ServiceId,
         since: Timestamp,
     ) -> Result<Vec<AlertSample>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT service_id, COALESCE(assigned_to, acknowledged_by) AS clinician, cause, \
+        let rows = self
+            .query(
+                "SELECT service_id, COALESCE(assigned_to, acknowledged_by) AS clinician, cause, \
              raised_at, acknowledged_at, deadline_at, closed_at FROM alerts \
              WHERE service_id = $1 AND raised_at >= $2",
-        )
-        .bind(service.to_string())
-        .bind(to_millis(since))
-        .fetch_all(self.conn())
-        .await?;
+            )
+            .bind(service.to_string())
+            .bind(to_millis(since))
+            .fetch_all()
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(AlertSample {
-                    service: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+                    service: parse(&r.try_get::<String>("service_id")?, "service id")?,
                     clinician: staff(r, "clinician")?,
                     cause: r.try_get("cause")?,
                     raised_at: from_millis(r.try_get("raised_at")?),
                     acknowledged_at: millis(r, "acknowledged_at")?,
                     deadline: from_millis(r.try_get("deadline_at")?),
-                    closed: r.try_get::<Option<i64>, _>("closed_at")?.is_some(),
+                    closed: r.try_get::<Option<i64>>("closed_at")?.is_some(),
                 })
             })
             .collect()

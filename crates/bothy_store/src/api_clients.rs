@@ -1,16 +1,15 @@
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::model::ApiClient;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ApiClientId, ServiceId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-fn client(row: &AnyRow) -> Result<ApiClient, StoreError> {
+fn client(row: &Row) -> Result<ApiClient, StoreError> {
     let permissions: String = row.try_get("permissions")?;
     Ok(ApiClient {
-        id: parse(&row.try_get::<String, _>("id")?, "API client id")?,
-        service_id: parse(&row.try_get::<String, _>("service_id")?, "service id")?,
+        id: parse(&row.try_get::<String>("id")?, "API client id")?,
+        service_id: parse(&row.try_get::<String>("service_id")?, "service id")?,
         name: row.try_get("name")?,
         permissions: permissions
             .split(' ')
@@ -18,9 +17,7 @@ fn client(row: &AnyRow) -> Result<ApiClient, StoreError> {
             .map(|p| parse(p, "API permission"))
             .collect::<Result<_, _>>()?,
         created_at: from_millis(row.try_get("created_at")?),
-        revoked_at: row
-            .try_get::<Option<i64>, _>("revoked_at")?
-            .map(from_millis),
+        revoked_at: row.try_get::<Option<i64>>("revoked_at")?.map(from_millis),
     })
 }
 
@@ -31,7 +28,7 @@ impl Tx {
         token_hash: &str,
     ) -> Result<(), StoreError> {
         let permissions: Vec<&str> = c.permissions.iter().map(|p| p.as_str()).collect();
-        sqlx::query(
+        self.query(
             "INSERT INTO api_clients (id, service_id, name, token_hash, permissions, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -41,7 +38,7 @@ impl Tx {
         .bind(token_hash)
         .bind(permissions.join(" "))
         .bind(to_millis(c.created_at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -51,11 +48,11 @@ impl Tx {
         &mut self,
         token_hash: &str,
     ) -> Result<Option<ApiClient>, StoreError> {
-        let row = sqlx::query(
+        let row = self.query(
             "SELECT id, service_id, name, permissions, created_at, revoked_at FROM api_clients WHERE token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(self.conn())
+        .fetch_optional()
         .await?;
         row.as_ref().map(client).transpose()
     }
@@ -64,13 +61,14 @@ impl Tx {
         &mut self,
         service: ServiceId,
     ) -> Result<Vec<ApiClient>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, service_id, name, permissions, created_at, revoked_at FROM api_clients \
+        let rows = self
+            .query(
+                "SELECT id, service_id, name, permissions, created_at, revoked_at FROM api_clients \
              WHERE service_id = $1 ORDER BY name, id",
-        )
-        .bind(service.to_string())
-        .fetch_all(self.conn())
-        .await?;
+            )
+            .bind(service.to_string())
+            .fetch_all()
+            .await?;
         rows.iter().map(client).collect()
     }
 
@@ -80,13 +78,12 @@ impl Tx {
         id: ApiClientId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(to_millis(now))
-        .execute(self.conn())
-        .await?;
+        let done = self
+            .query("UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id.to_string())
+            .bind(to_millis(now))
+            .execute()
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

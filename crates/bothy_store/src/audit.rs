@@ -1,11 +1,10 @@
 //! The audit trail: append inside the caller's transaction, verify on demand.
 
+use crate::db::Row;
 use crate::{Store, StoreError, Tx};
 use bothy_domain::audit::{
     AuditRecord, ChainBreak, ChainVerifier, StoredAuditEvent, chain_for, event_hash,
 };
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// The recorded end of one chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +26,7 @@ pub struct VerifyReport {
 const EVENT_COLUMNS: &str = "seq, chain, chain_seq, at, actor_kind, actor_id, role, service_id, patient_id, \
                              action, purpose, request_id, detail, prev_hash, hash";
 
-fn event(r: &AnyRow) -> Result<StoredAuditEvent, StoreError> {
+fn event(r: &Row) -> Result<StoredAuditEvent, StoreError> {
     Ok(StoredAuditEvent {
         seq: r.try_get("seq")?,
         chain: r.try_get("chain")?,
@@ -60,16 +59,16 @@ impl Tx {
             .or(record.actor_id.as_deref())
             .unwrap_or(&record.action);
         let chain = chain_for(key);
-        let row = sqlx::query(
+        let row = self.query(
             "UPDATE audit_chains SET last_seq = last_seq + 1 WHERE chain = $1 RETURNING last_seq, last_hash",
         )
         .bind(chain)
-        .fetch_one(self.conn())
+        .fetch_one()
         .await?;
         let chain_seq: i64 = row.try_get("last_seq")?;
         let prev_hash: String = row.try_get("last_hash")?;
         let hash = event_hash(&prev_hash, chain, chain_seq, record);
-        sqlx::query(
+        self.query(
             "INSERT INTO audit_events (chain, chain_seq, at, actor_kind, actor_id, role, service_id, patient_id, \
              action, purpose, request_id, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -88,12 +87,12 @@ impl Tx {
         .bind(record.detail.clone())
         .bind(&prev_hash)
         .bind(&hash)
-        .execute(self.conn())
+        .execute()
         .await?;
-        sqlx::query("UPDATE audit_chains SET last_hash = $2 WHERE chain = $1")
+        self.query("UPDATE audit_chains SET last_hash = $2 WHERE chain = $1")
             .bind(chain)
             .bind(&hash)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -107,10 +106,11 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS} FROM audit_events WHERE patient_id = $1 ORDER BY seq DESC LIMIT $2"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(patient_id)
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(event).collect()
     }
@@ -123,7 +123,7 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT $1"
         ));
-        let rows = sqlx::query(sql).bind(limit).fetch_all(self.conn()).await?;
+        let rows = self.query(sql).bind(limit).fetch_all().await?;
         rows.iter().map(event).collect()
     }
 }
@@ -133,27 +133,27 @@ impl Store {
     /// reports the first broken link. Reads in pages so memory stays flat.
     pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
         let mut tx = self.read().await?;
-        let heads: Vec<AuditHead> =
-            sqlx::query("SELECT chain, last_seq, last_hash FROM audit_chains ORDER BY chain")
-                .fetch_all(tx.conn())
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(AuditHead {
-                        chain: r.try_get("chain")?,
-                        last_seq: r.try_get("last_seq")?,
-                        last_hash: r.try_get("last_hash")?,
-                    })
+        let heads: Vec<AuditHead> = tx
+            .query("SELECT chain, last_seq, last_hash FROM audit_chains ORDER BY chain")
+            .fetch_all()
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditHead {
+                    chain: r.try_get("chain")?,
+                    last_seq: r.try_get("last_seq")?,
+                    last_hash: r.try_get("last_hash")?,
                 })
-                .collect::<Result<_, StoreError>>()?;
+            })
+            .collect::<Result<_, StoreError>>()?;
         let mut report = VerifyReport {
             events: 0,
             chains: heads.len(),
             first_break: None,
         };
         // Events whose chain has no head would escape a per-chain walk.
-        let orphan = sqlx::query("SELECT seq, chain FROM audit_events WHERE chain NOT IN (SELECT chain FROM audit_chains) ORDER BY seq LIMIT 1")
-            .fetch_optional(tx.conn())
+        let orphan = tx.query("SELECT seq, chain FROM audit_events WHERE chain NOT IN (SELECT chain FROM audit_chains) ORDER BY seq LIMIT 1")
+            .fetch_optional()
             .await?;
         if let Some(r) = orphan {
             report.first_break = Some(ChainBreak::UnknownChain {
@@ -167,12 +167,13 @@ impl Store {
         );
         'chains: for head in heads {
             let mut verifier = ChainVerifier::new(head.chain);
-            let mut after = 0;
+            let mut after: i64 = 0;
             loop {
-                let page = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                let page = tx
+                    .query(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(head.chain)
                     .bind(after)
-                    .fetch_all(tx.conn())
+                    .fetch_all()
                     .await?;
                 let Some(last) = page.last() else { break };
                 after = last.try_get("chain_seq")?;
@@ -194,8 +195,9 @@ impl Store {
         if report.first_break.is_none() {
             // Every stored event must have been walked: this catches events
             // filed before a chain's first position, where no walk looks.
-            let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events")
-                .fetch_one(tx.conn())
+            let row = tx
+                .query("SELECT COUNT(*) AS n FROM audit_events")
+                .fetch_one()
                 .await?;
             let stored: i64 = row.try_get("n")?;
             let walked = i64::try_from(report.events).unwrap_or(i64::MAX);

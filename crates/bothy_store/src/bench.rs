@@ -8,7 +8,6 @@ use crate::services::parse;
 use crate::{Store, StoreError, Tx};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId};
-use sqlx::Row;
 
 /// The baseline's scratch table. Dropped after each measurement.
 const BASELINE_TABLE: &str = "CREATE TABLE bench_baseline (\
@@ -52,14 +51,15 @@ impl Store {
     /// Creates the baseline's scratch table (dropping a leftover one).
     pub async fn baseline_create(&self) -> Result<(), StoreError> {
         self.baseline_drop().await?;
-        sqlx::query(BASELINE_TABLE).execute(&self.pool).await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.raw(BASELINE_TABLE).await?;
+        tx.commit().await
     }
 
     pub async fn baseline_drop(&self) -> Result<(), StoreError> {
-        sqlx::query("DROP TABLE IF EXISTS bench_baseline")
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.begin().await?;
+        tx.raw("DROP TABLE IF EXISTS bench_baseline").await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -73,14 +73,14 @@ impl Store {
         at: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        tx.query(
             "INSERT INTO bench_baseline (id, patient_id, payload, at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(patient)
         .bind(payload)
         .bind(at)
-        .execute(tx.conn())
+        .execute()
         .await?;
         tx.commit().await
     }
@@ -89,12 +89,12 @@ impl Store {
 impl Tx {
     /// The staff home's SELECT: 50 patients of a service, by name. Returns rows read.
     pub async fn baseline_patient_list(&mut self, service: ServiceId) -> Result<usize, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at \
              FROM patients WHERE service_id = $1 ORDER BY family_name, given_name, id LIMIT 50",
         )
         .bind(service.to_string())
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         Ok(rows.len())
     }
@@ -102,29 +102,29 @@ impl Tx {
     /// The patient page's SELECTs: the record, every response, every check-in.
     pub async fn baseline_patient_page(&mut self, patient: PatientId) -> Result<usize, StoreError> {
         let id = patient.to_string();
-        let mut n = sqlx::query(
-            "SELECT id, given_name, family_name, service_id FROM patients WHERE id = $1",
-        )
-        .bind(&id)
-        .fetch_all(self.conn())
-        .await?
-        .len();
-        n += sqlx::query(
+        let mut n = self
+            .query("SELECT id, given_name, family_name, service_id FROM patients WHERE id = $1")
+            .bind(&id)
+            .fetch_all()
+            .await?
+            .len();
+        n += self.query(
             "SELECT id, instrument_id, answers, total, band, risk_items, submitted_at FROM measure_responses \
              WHERE patient_id = $1 ORDER BY submitted_at LIMIT 500",
         )
         .bind(&id)
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?
         .len();
-        n += sqlx::query(
-            "SELECT id, mood, sleep_hours, activity, note, checked_in_at FROM check_ins \
+        n += self
+            .query(
+                "SELECT id, mood, sleep_hours, activity, note, checked_in_at FROM check_ins \
              WHERE patient_id = $1 ORDER BY checked_in_at DESC LIMIT 500",
-        )
-        .bind(&id)
-        .fetch_all(self.conn())
-        .await?
-        .len();
+            )
+            .bind(&id)
+            .fetch_all()
+            .await?
+            .len();
         Ok(n)
     }
 
@@ -134,13 +134,13 @@ impl Tx {
         patient: PatientId,
         count: i64,
     ) -> Result<usize, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT id, instrument_id, instrument_version, answers, total, submitted_at FROM measure_responses \
              WHERE patient_id = $1 ORDER BY submitted_at DESC LIMIT $2",
         )
         .bind(patient.to_string())
         .bind(count)
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         Ok(rows.len())
     }
@@ -152,7 +152,7 @@ impl Tx {
         service: ServiceId,
         min: i64,
     ) -> Result<Option<PatientId>, StoreError> {
-        let row = sqlx::query(
+        let row = self.query(
             "SELECT p.id FROM patients p WHERE p.service_id = $1 \
              AND (SELECT COUNT(*) FROM measure_responses m WHERE m.patient_id = p.id AND m.instrument_id = 'phq9') >= $2 \
              AND (SELECT COUNT(*) FROM measure_responses m WHERE m.patient_id = p.id AND m.instrument_id = 'gad7') >= $2 \
@@ -161,9 +161,9 @@ impl Tx {
         )
         .bind(service.to_string())
         .bind(min)
-        .fetch_optional(self.conn())
+        .fetch_optional()
         .await?;
-        row.map(|r| parse(&r.try_get::<String, _>("id")?, "patient id"))
+        row.map(|r| parse(&r.try_get::<String>("id")?, "patient id"))
             .transpose()
     }
 
@@ -176,7 +176,7 @@ impl Tx {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<EpisodeScores>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT episode_id, problem_descriptor, treatment_appointments, first_treatment_at, \
                     instrument_id, submitted_at, total FROM ( \
                SELECT e.id AS episode_id, e.problem_descriptor, e.treatment_appointments, e.first_treatment_at, \
@@ -193,7 +193,7 @@ impl Tx {
         .bind(service.to_string())
         .bind(to_millis(from))
         .bind(to_millis(to))
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         let mut out: Vec<EpisodeScores> = Vec::new();
         for r in &rows {
@@ -204,7 +204,7 @@ impl Tx {
                     problem_descriptor: r.try_get("problem_descriptor")?,
                     treatment_appointments: r.try_get("treatment_appointments")?,
                     first_treatment_at: r
-                        .try_get::<Option<i64>, _>("first_treatment_at")?
+                        .try_get::<Option<i64>>("first_treatment_at")?
                         .map(from_millis),
                     scores: Vec::new(),
                 });
@@ -228,18 +228,17 @@ impl Tx {
     ) -> Result<Vec<PatientHistory>, StoreError> {
         let svc = service.to_string();
         let after = after.map(|p| p.to_string()).unwrap_or_default();
-        let ids = sqlx::query(
-            "SELECT id FROM patients WHERE service_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(&svc)
-        .bind(&after)
-        .bind(limit)
-        .fetch_all(self.conn())
-        .await?;
+        let ids = self
+            .query("SELECT id FROM patients WHERE service_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+            .bind(&svc)
+            .bind(&after)
+            .bind(limit)
+            .fetch_all()
+            .await?;
         let mut out = Vec::with_capacity(ids.len());
         for r in &ids {
             out.push(PatientHistory {
-                patient_id: parse(&r.try_get::<String, _>("id")?, "patient id")?,
+                patient_id: parse(&r.try_get::<String>("id")?, "patient id")?,
                 episode: None,
                 scores: Vec::new(),
                 latest_answers: Vec::new(),
@@ -256,33 +255,33 @@ impl Tx {
             .map(|(i, p)| (p.patient_id.to_string(), i))
             .collect();
         let range = " AND patient_id >= $2 AND patient_id <= $3";
-        let episodes = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let episodes = self.query(sqlx::AssertSqlSafe(format!(
             "SELECT patient_id, referred_at, opened_at FROM episodes WHERE service_id = $1{range} \
              ORDER BY patient_id, opened_at"
         )))
         .bind(&svc)
         .bind(&first)
         .bind(&last)
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         for r in &episodes {
-            if let Some(&i) = index.get(&r.try_get::<String, _>("patient_id")?) {
+            if let Some(&i) = index.get(&r.try_get::<String>("patient_id")?) {
                 let referred = from_millis(r.try_get("referred_at")?);
                 out[i].episode = Some((referred, from_millis(r.try_get("opened_at")?)));
             }
         }
-        let responses = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let responses = self.query(sqlx::AssertSqlSafe(format!(
             "SELECT patient_id, instrument_id, submitted_at, total, answers FROM measure_responses \
              WHERE service_id = $1{range} ORDER BY patient_id, submitted_at"
         )))
         .bind(&svc)
         .bind(&first)
         .bind(&last)
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         let mut latest: Vec<(usize, String, String)> = Vec::new();
         for r in &responses {
-            let Some(&i) = index.get(&r.try_get::<String, _>("patient_id")?) else {
+            let Some(&i) = index.get(&r.try_get::<String>("patient_id")?) else {
                 continue;
             };
             let instrument: String = r.try_get("instrument_id")?;
@@ -307,17 +306,18 @@ impl Tx {
                 .map_err(|_| StoreError::corrupt(format!("answers {answers:?}")))?;
             out[i].latest_answers.push((instrument, answers));
         }
-        let check_ins = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT patient_id, checked_in_at, mood, note FROM check_ins \
+        let check_ins = self
+            .query(sqlx::AssertSqlSafe(format!(
+                "SELECT patient_id, checked_in_at, mood, note FROM check_ins \
              WHERE service_id = $1{range} ORDER BY patient_id, checked_in_at"
-        )))
-        .bind(&svc)
-        .bind(&first)
-        .bind(&last)
-        .fetch_all(self.conn())
-        .await?;
+            )))
+            .bind(&svc)
+            .bind(&first)
+            .bind(&last)
+            .fetch_all()
+            .await?;
         for r in &check_ins {
-            if let Some(&i) = index.get(&r.try_get::<String, _>("patient_id")?) {
+            if let Some(&i) = index.get(&r.try_get::<String>("patient_id")?) {
                 let mood: i64 = r.try_get("mood")?;
                 out[i].check_ins.push((
                     from_millis(r.try_get("checked_in_at")?),

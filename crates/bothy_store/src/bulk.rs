@@ -8,6 +8,7 @@
 //! JSON), so the application reads them back like its own. Nothing here
 //! audits or raises alerts: the caller supplies finished rows.
 
+use crate::db::Value;
 use crate::{StoreError, Tx};
 use bothy_domain::alerts::AlertState;
 use bothy_domain::check_in::CheckIn;
@@ -15,8 +16,6 @@ use bothy_domain::model::{Alert, MeasureResponse};
 use bothy_domain::referral::Referral;
 use bothy_domain::time::{Timestamp, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use sqlx::any::AnyArguments;
-use sqlx::{Arguments, Encode, Type};
 
 use crate::referrals::EpisodeRow;
 
@@ -79,13 +78,13 @@ impl Batch {
 const MAX_ROWS_PER_STATEMENT: usize = 2_000;
 
 /// Appends values to a statement's arguments.
-struct Args(AnyArguments);
+struct Args(crate::db::Args);
 
 impl Args {
-    fn add<'t, T: Encode<'t, sqlx::Any> + Type<sqlx::Any>>(&mut self, v: T) {
-        // Encoding into `Any` fails only for types it cannot carry, and every
-        // type used here is one it carries; the statement then reports the
-        // missing parameter if it ever happened.
+    fn add<'t, T: Value<'t>>(&mut self, v: T) {
+        // Encoding fails only for a value its type cannot represent, and no
+        // type used here has one; the statement would then report the
+        // missing parameter.
         let _ = self.0.add(v);
     }
     fn id(&mut self, v: impl std::fmt::Display) {
@@ -347,18 +346,12 @@ impl Tx {
                 chunk.len(),
                 self.dialect.numbered_params,
             );
-            let mut args = Args(AnyArguments::default());
-            args.0.reserve(chunk.len() * R::WIDTH, 0);
+            let mut args = Args(self.args());
             for row in chunk {
                 row.bind(&mut args);
             }
-            // Not kept as a prepared statement: sqlx 0.9.0's `Any` driver
-            // sends a NULL DOUBLE PRECISION as a 4-byte float, so a statement
-            // prepared when `sleep_hours` was NULL refuses a later 8-byte
-            // value in that place. Unnamed statements are typed per execution.
-            sqlx::query_with(sqlx::AssertSqlSafe(sql), args.0)
-                .persistent(false)
-                .execute(self.conn())
+            self.query_with(sqlx::AssertSqlSafe(sql), args.0)
+                .execute()
                 .await?;
         }
         Ok(())

@@ -1,26 +1,25 @@
 //! Check-ins: mood, sleep, activity and a note.
 
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
 use bothy_domain::check_in::{Activity, CheckIn};
 use bothy_domain::time::{from_millis, to_millis};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, patient_id, service_id, mood, sleep_hours, activity, note, checked_in_at, \
      recorded_at, idempotency_key";
 
-fn check_in(r: &AnyRow) -> Result<CheckIn, StoreError> {
+fn check_in(r: &Row) -> Result<CheckIn, StoreError> {
     let mood: i64 = r.try_get("mood")?;
     let activity = r
-        .try_get::<Option<String>, _>("activity")?
+        .try_get::<Option<String>>("activity")?
         .map(|a| Activity::parse(&a).ok_or_else(|| StoreError::corrupt(format!("activity {a:?}"))))
         .transpose()?;
     Ok(CheckIn {
-        id: parse(&r.try_get::<String, _>("id")?, "check-in id")?,
-        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        id: parse(&r.try_get::<String>("id")?, "check-in id")?,
+        patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         mood: u8::try_from(mood).map_err(|_| StoreError::corrupt(format!("mood {mood}")))?,
         sleep_hours: r.try_get("sleep_hours")?,
         activity,
@@ -35,15 +34,11 @@ impl Tx {
     /// Stores a check-in. A second one with the same idempotency key for the
     /// same patient is refused by constraint; callers look the key up first.
     pub async fn insert_check_in(&mut self, c: &CheckIn) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO check_ins (id, patient_id, service_id, mood, sleep_hours, activity, note, \
              checked_in_at, recorded_at, idempotency_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        // Not a cached prepared statement: sqlx's `Any` driver describes a
-        // NULL `sleep_hours` as a 4-byte float, and PostgreSQL then refuses
-        // the 8-byte value of a later check-in on the same connection.
-        .persistent(false)
         .bind(c.id.to_string())
         .bind(c.patient_id.to_string())
         .bind(c.service_id.to_string())
@@ -54,7 +49,7 @@ impl Tx {
         .bind(to_millis(c.checked_in_at))
         .bind(to_millis(c.recorded_at))
         .bind(c.idempotency_key.clone())
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -67,10 +62,11 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM check_ins WHERE patient_id = $1 AND idempotency_key = $2"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(patient.to_string())
             .bind(key)
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(check_in).transpose()
     }
@@ -85,10 +81,11 @@ impl Tx {
             "SELECT {COLUMNS} FROM check_ins WHERE patient_id = $1 \
              ORDER BY checked_in_at DESC, recorded_at DESC, id LIMIT $2"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(patient.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(check_in).collect()
     }

@@ -1,12 +1,10 @@
 //! The only statements that differ between the backends, chosen once at start-up:
-//! connection settings, how a write transaction starts, and how jobs are claimed.
+//! how a write transaction starts, and how jobs are claimed.
 
 use crate::Backend;
 
 pub(crate) struct Dialect {
     pub backend: Backend,
-    /// Run on every new connection.
-    pub on_connect: &'static [&'static str],
     /// Starts a transaction that will write.
     pub begin_write: &'static str,
     /// Starts a read-only transaction that sees one consistent snapshot.
@@ -36,13 +34,6 @@ macro_rules! claimable_jobs {
 
 static SQLITE: Dialect = Dialect {
     backend: Backend::Sqlite,
-    on_connect: &[
-        "PRAGMA journal_mode = WAL",
-        // FULL: a commit is on disk before it is acknowledged, as on PostgreSQL.
-        "PRAGMA synchronous = FULL",
-        "PRAGMA foreign_keys = ON",
-        "PRAGMA busy_timeout = 5000",
-    ],
     begin_write: "BEGIN IMMEDIATE",
     // SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.
     max_bind_params: 32_766,
@@ -61,7 +52,6 @@ static SQLITE: Dialect = Dialect {
 
 static POSTGRES: Dialect = Dialect {
     backend: Backend::Postgres,
-    on_connect: &["SET TIME ZONE 'UTC'"],
     begin_write: "BEGIN",
     // The wire protocol counts parameters in 16 bits.
     max_bind_params: 65_535,

@@ -9,10 +9,10 @@
 //! so a worker whose lease ran out (and whose job another worker took) cannot
 //! finish or reschedule it.
 
+use crate::db::Row;
 use crate::{StoreError, Tx};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 use std::time::Duration;
 
 /// Longest error text kept in `last_error`.
@@ -126,7 +126,7 @@ fn count(v: i64) -> u32 {
     u32::try_from(v.max(0)).unwrap_or(u32::MAX)
 }
 
-fn record(r: &AnyRow) -> Result<JobRecord, StoreError> {
+fn record(r: &Row) -> Result<JobRecord, StoreError> {
     let state: String = r.try_get("state")?;
     Ok(JobRecord {
         id: r.try_get("id")?,
@@ -140,11 +140,9 @@ fn record(r: &AnyRow) -> Result<JobRecord, StoreError> {
         max_attempts: count(r.try_get("max_attempts")?),
         last_error: r.try_get("last_error")?,
         locked_by: r.try_get("locked_by")?,
-        locked_until: r
-            .try_get::<Option<i64>, _>("locked_until")?
-            .map(from_millis),
+        locked_until: r.try_get::<Option<i64>>("locked_until")?.map(from_millis),
         created_at: from_millis(r.try_get("created_at")?),
-        finished_at: r.try_get::<Option<i64>, _>("finished_at")?.map(from_millis),
+        finished_at: r.try_get::<Option<i64>>("finished_at")?.map(from_millis),
     })
 }
 
@@ -166,7 +164,7 @@ impl Tx {
         job: &NewJob<'_>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "INSERT INTO jobs (id, kind, payload, idempotency_key, state, run_at, attempts, max_attempts, created_at) \
              VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7) \
              ON CONFLICT (idempotency_key) DO NOTHING",
@@ -178,7 +176,7 @@ impl Tx {
         .bind(to_millis(job.run_at))
         .bind(i64::from(job.max_attempts.max(1)))
         .bind(to_millis(now))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -186,13 +184,14 @@ impl Tx {
     /// Whether any job is due for a claim at `now`: a cheap read, so that an
     /// idle worker need not take the write lock.
     pub async fn has_due_jobs(&mut self, now: Timestamp) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT 1 FROM jobs WHERE (state = 'queued' AND run_at <= $1) \
+        let row = self
+            .query(
+                "SELECT 1 FROM jobs WHERE (state = 'queued' AND run_at <= $1) \
              OR (state = 'running' AND locked_until <= $1) LIMIT 1",
-        )
-        .bind(to_millis(now))
-        .fetch_optional(self.conn())
-        .await?;
+            )
+            .bind(to_millis(now))
+            .fetch_optional()
+            .await?;
         Ok(row.is_some())
     }
 
@@ -208,12 +207,13 @@ impl Tx {
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let token = format!("{holder}/{}", uuid::Uuid::new_v4().simple());
         let until = later(now, lease);
-        let rows = sqlx::query(self.dialect.claim_jobs)
+        let rows = self
+            .query(self.dialect.claim_jobs)
             .bind(&token)
             .bind(to_millis(until))
             .bind(to_millis(now))
             .bind(i64::from(limit))
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter()
             .map(|r| {
@@ -237,14 +237,14 @@ impl Tx {
         &mut self,
         now: Timestamp,
     ) -> Result<Vec<AbandonedJob>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "UPDATE jobs SET state = 'failed', finished_at = $1, locked_by = NULL, locked_until = NULL, \
              last_error = 'the worker stopped during the last attempt' \
              WHERE state = 'running' AND locked_until <= $1 AND attempts >= max_attempts \
              RETURNING id, kind, attempts",
         )
         .bind(to_millis(now))
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         rows.iter()
             .map(|r| {
@@ -265,14 +265,14 @@ impl Tx {
         job: &ClaimedJob,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE jobs SET state = 'done', finished_at = $1, locked_by = NULL, locked_until = NULL \
              WHERE id = $2 AND state = 'running' AND locked_by = $3",
         )
         .bind(to_millis(now))
         .bind(&job.id)
         .bind(&job.lease)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -285,7 +285,7 @@ impl Tx {
         run_at: Timestamp,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE jobs SET state = 'queued', run_at = $1, last_error = $2, locked_by = NULL, locked_until = NULL \
              WHERE id = $3 AND state = 'running' AND locked_by = $4",
         )
@@ -293,7 +293,7 @@ impl Tx {
         .bind(bounded(error))
         .bind(&job.id)
         .bind(&job.lease)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -306,7 +306,7 @@ impl Tx {
         now: Timestamp,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE jobs SET state = 'failed', finished_at = $1, last_error = $2, locked_by = NULL, locked_until = NULL \
              WHERE id = $3 AND state = 'running' AND locked_by = $4",
         )
@@ -314,7 +314,7 @@ impl Tx {
         .bind(bounded(error))
         .bind(&job.id)
         .bind(&job.lease)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -322,13 +322,13 @@ impl Tx {
     /// Returns a claimed job that was not started (the worker is stopping)
     /// to the queue, without counting the attempt.
     pub async fn release_job(&mut self, job: &ClaimedJob) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE jobs SET state = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL \
              WHERE id = $1 AND state = 'running' AND locked_by = $2",
         )
         .bind(&job.id)
         .bind(&job.lease)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -336,9 +336,10 @@ impl Tx {
     /// The job with this idempotency key.
     pub async fn job_by_key(&mut self, key: &str) -> Result<Option<JobRecord>, StoreError> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE idempotency_key = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let row = self
+            .query(AssertSqlSafe(sql))
             .bind(key)
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(record).transpose()
     }
@@ -349,22 +350,24 @@ impl Tx {
             "SELECT {RECORD_COLUMNS} FROM jobs WHERE state IN ('queued', 'running') \
              ORDER BY run_at, id LIMIT $1"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let rows = self
+            .query(AssertSqlSafe(sql))
             .bind(i64::from(limit))
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(record).collect()
     }
 
     /// How many jobs are in each state.
     pub async fn count_jobs(&mut self) -> Result<JobCounts, StoreError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
-            .fetch_all(self.conn())
+        let rows = self
+            .query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+            .fetch_all()
             .await?;
         let mut counts = JobCounts::default();
         for r in &rows {
             let state: String = r.try_get("state")?;
-            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+            let n = u64::try_from(r.try_get::<i64>("n")?).unwrap_or(0);
             match JobState::parse(&state) {
                 Some(JobState::Queued) => counts.queued = n,
                 Some(JobState::Running) => counts.running = n,
@@ -379,11 +382,11 @@ impl Tx {
     /// Removes jobs that finished (done or failed) before `before`, with
     /// their payloads; returns how many. Their idempotency keys are forgotten.
     pub async fn delete_finished_jobs(&mut self, before: Timestamp) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
-                .bind(to_millis(before))
-                .execute(self.conn())
-                .await?;
+        let done = self
+            .query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
+            .bind(to_millis(before))
+            .execute()
+            .await?;
         Ok(done.rows_affected())
     }
 }

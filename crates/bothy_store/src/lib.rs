@@ -2,9 +2,10 @@
 //!
 //! The backend is chosen once, from the database URL, in [`Store::connect`].
 //! Every query is written once in SQL that both dialects accept (`$1`
-//! placeholders, `ON CONFLICT`, `RETURNING`) and runs through sqlx's `Any`
-//! driver, so no call site knows which database it is talking to. The few
-//! statements that must differ live in [`dialect`], chosen at start-up too.
+//! placeholders, `ON CONFLICT`, `RETURNING`) and runs on the backend's native
+//! sqlx driver through one small query API ([`db`]), so no call site knows
+//! which database it is talking to. The few statements that must differ live
+//! in [`dialect`], chosen at start-up too.
 //!
 //! Error policy: this crate returns [`StoreError`]; constraint violations are
 //! surfaced by name so that callers can turn them into 4xx answers.
@@ -15,6 +16,7 @@ mod audit;
 mod bench;
 mod bulk;
 mod check_ins;
+mod db;
 mod dialect;
 mod error;
 mod jobs;
@@ -42,9 +44,13 @@ pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use sessions::SessionRow;
 pub use staff::Enrolment;
 
+use db::Conn;
 use dialect::Dialect;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -71,10 +77,24 @@ impl Default for PoolSettings {
     }
 }
 
+/// The connections of one backend.
+#[derive(Clone)]
+enum Pools {
+    /// One SQLite file has one writer at a time. Writers queue, in order, for
+    /// the single write connection in the pool's async queue, instead of
+    /// sleeping in SQLite's busy handler; reads run on their own read-only
+    /// connections and see the last commit under WAL.
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pools: Pools,
     dialect: &'static Dialect,
 }
 
@@ -83,45 +103,61 @@ impl Store {
     /// SQLite file if it does not exist. SQLite connections use WAL with
     /// `synchronous=FULL` (every commit durable) and foreign keys on.
     pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let invalid =
+            |e: sqlx::Error| StoreError::Config(format!("the database URL is not valid: {e}"));
+        // No ping before each acquire: a dead connection fails its statement,
+        // which the caller sees as unavailable, and the pool replaces it.
+        let pools = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(invalid)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit is on disk before it is acknowledged, as on PostgreSQL.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                // Only another process (an admin command) can hold the write
+                // lock while a server's writer waits for it.
+                .busy_timeout(Duration::from_secs(5))
+                .disable_statement_logging();
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(settings.acquire_timeout)
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                // A few readers is all two cores and WAL can use well.
+                .max_connections(settings.max_connections.clamp(1, 4))
+                .acquire_timeout(settings.acquire_timeout)
+                .test_before_acquire(false)
+                .connect_with(options.pragma("query_only", "ON"))
+                .await?;
+            Pools::Sqlite { write, read }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            let options = PgConnectOptions::from_str(url)
+                .map_err(invalid)?
+                .options([("timezone", "UTC")])
+                .disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .test_before_acquire(false)
+                .connect_with(options)
+                .await?;
+            Pools::Postgres(pool)
         } else {
             return Err(StoreError::Config(
                 "the database URL must start with sqlite: or postgres:".into(),
             ));
         };
-        let dialect = Dialect::for_backend(backend);
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => {
-                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-            }
-            _ => url.to_string(),
+        let backend = match pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
         };
-        let options = AnyConnectOptions::from_str(&url)
-            .map_err(|e| StoreError::Config(format!("the database URL is not valid: {e}")))?
-            .disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // One SQLite file has one writer; a few readers is all WAL can use well.
-                Backend::Sqlite => settings.max_connections.min(4),
-                Backend::Postgres => settings.max_connections,
-            })
-            .acquire_timeout(settings.acquire_timeout)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    for stmt in dialect.on_connect {
-                        sqlx::raw_sql(*stmt).execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await
-            .map_err(StoreError::from)?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pools,
+            dialect: Dialect::for_backend(backend),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -130,63 +166,106 @@ impl Store {
 
     /// Applies any migrations not yet applied, for this store's backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrate::run(&self.pool, self.dialect.backend).await
+        match &self.pools {
+            Pools::Sqlite { write, .. } => migrate::run_sqlite(write).await,
+            Pools::Postgres(pool) => migrate::run_postgres(pool).await,
+        }
     }
 
     /// Starts a transaction that may write. On SQLite this takes the write
-    /// lock at once (`BEGIN IMMEDIATE`) so that two writers queue instead of
-    /// failing when one upgrades a read lock.
+    /// lock at once (`BEGIN IMMEDIATE`) so that a writer in another process
+    /// queues instead of failing when one upgrades a read lock.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx {
-            tx: self.pool.begin_with(self.dialect.begin_write).await?,
-            dialect: self.dialect,
-        })
+        let conn = match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                Conn::SqliteTx(write.begin_with(self.dialect.begin_write).await?)
+            }
+            Pools::Postgres(pool) => Conn::PgTx(pool.begin().await?),
+        };
+        Ok(self.tx(conn))
     }
 
     /// Starts a read-only transaction: a consistent snapshot, no write lock.
     pub async fn read(&self) -> Result<Tx, StoreError> {
-        Ok(Tx {
-            tx: self.pool.begin_with(self.dialect.begin_read).await?,
+        let conn = match &self.pools {
+            Pools::Sqlite { read, .. } => {
+                Conn::SqliteTx(read.begin_with(self.dialect.begin_read).await?)
+            }
+            Pools::Postgres(pool) => Conn::PgTx(pool.begin_with(self.dialect.begin_read).await?),
+        };
+        Ok(self.tx(conn))
+    }
+
+    /// A connection for reads that need no snapshot (each statement sees the
+    /// latest commit), without the round trips of BEGIN and COMMIT.
+    pub async fn reader(&self) -> Result<Tx, StoreError> {
+        let conn = match &self.pools {
+            Pools::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Pools::Postgres(pool) => Conn::Pg(pool.acquire().await?),
+        };
+        Ok(self.tx(conn))
+    }
+
+    fn tx(&self, conn: Conn) -> Tx {
+        Tx {
+            conn,
             dialect: self.dialect,
-        })
+        }
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.reader().await?.query("SELECT 1").execute().await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pools {
+            Pools::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 
-    /// Pool statistics for `/metrics`.
+    /// Pool statistics for `/metrics`: connections open, and idle.
     pub fn pool_size(&self) -> (u32, usize) {
-        (self.pool.size(), self.pool.num_idle())
+        match &self.pools {
+            Pools::Sqlite { write, read } => (
+                write.size() + read.size(),
+                write.num_idle() + read.num_idle(),
+            ),
+            Pools::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
     }
 }
 
 /// A transaction. Every change to patient data, its audit event and any job
 /// it causes go through one `Tx` and commit together.
 pub struct Tx {
-    tx: Transaction<'static, Any>,
+    conn: Conn,
     dialect: &'static Dialect,
 }
 
 impl Tx {
+    /// Commits a transaction (a plain reader has nothing to commit).
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+        match self.conn {
+            Conn::SqliteTx(t) => t.commit().await?,
+            Conn::PgTx(t) => t.commit().await?,
+            Conn::Sqlite(_) | Conn::Pg(_) => {}
+        }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await?;
+        match self.conn {
+            Conn::SqliteTx(t) => t.rollback().await?,
+            Conn::PgTx(t) => t.rollback().await?,
+            Conn::Sqlite(_) | Conn::Pg(_) => {}
+        }
         Ok(())
-    }
-
-    fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
     }
 
     /// Marks a point to roll back to without losing the work before it
@@ -209,9 +288,6 @@ impl Tx {
     }
 
     async fn savepoint_sql(&mut self, sql: String) -> Result<(), StoreError> {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(self.conn())
-            .await?;
-        Ok(())
+        self.raw(sqlx::AssertSqlSafe(sql)).await
     }
 }

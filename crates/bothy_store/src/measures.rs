@@ -1,13 +1,12 @@
 //! Measure responses, drafts and risk flags.
 
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
 use bothy_domain::ids::ResponseId;
 use bothy_domain::model::{MeasureResponse, ResponseSource};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const RESPONSE_COLUMNS: &str = "id, patient_id, service_id, instrument_id, instrument_version, answers, total, \
      raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
@@ -17,21 +16,21 @@ fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreE
     serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
 }
 
-fn response(r: &AnyRow) -> Result<MeasureResponse, StoreError> {
+fn response(r: &Row) -> Result<MeasureResponse, StoreError> {
     let source: String = r.try_get("source")?;
     Ok(MeasureResponse {
-        id: parse(&r.try_get::<String, _>("id")?, "response id")?,
-        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        id: parse(&r.try_get::<String>("id")?, "response id")?,
+        patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         instrument_id: r.try_get("instrument_id")?,
         instrument_version: r.try_get("instrument_version")?,
-        answers: json(&r.try_get::<String, _>("answers")?, "answers")?,
+        answers: json(&r.try_get::<String>("answers")?, "answers")?,
         total: r.try_get("total")?,
-        raw_total: r.try_get::<Option<i64>, _>("raw_total")?.map(|v| v as i32),
+        raw_total: r.try_get::<Option<i64>>("raw_total")?.map(|v| v as i32),
         band: r.try_get("band")?,
-        at_caseness: r.try_get::<Option<i64>, _>("at_caseness")?.map(|v| v != 0),
-        prorated: r.try_get::<i64, _>("prorated")? != 0,
-        risk_items: json(&r.try_get::<String, _>("risk_items")?, "risk items")?,
+        at_caseness: r.try_get::<Option<i64>>("at_caseness")?.map(|v| v != 0),
+        prorated: r.try_get::<i64>("prorated")? != 0,
+        risk_items: json(&r.try_get::<String>("risk_items")?, "risk items")?,
         source: ResponseSource::parse(&source)
             .ok_or_else(|| StoreError::corrupt(format!("source {source:?}")))?,
         idempotency_key: r.try_get("idempotency_key")?,
@@ -50,7 +49,7 @@ impl Tx {
     /// idempotency key for the same patient is refused by constraint
     /// (`measure_responses` unique), which callers treat as a duplicate.
     pub async fn insert_measure_response(&mut self, m: &MeasureResponse) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO measure_responses (id, patient_id, service_id, instrument_id, instrument_version, answers, \
              total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
              submitted_by_kind, submitted_by_id) \
@@ -73,7 +72,7 @@ impl Tx {
         .bind(to_millis(m.submitted_at))
         .bind(&m.submitted_by_kind)
         .bind(m.submitted_by_id.clone())
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -85,9 +84,10 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE id = $1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(response).transpose()
     }
@@ -100,10 +100,11 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 AND idempotency_key = $2"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(patient.to_string())
             .bind(key)
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(response).transpose()
     }
@@ -122,12 +123,13 @@ impl Tx {
              AND submitted_at >= $2 AND submitted_at < $3 ORDER BY submitted_at {}, id LIMIT $4",
             if newest_first { "DESC" } else { "ASC" }
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(patient.to_string())
             .bind(from.map(to_millis).unwrap_or(i64::MIN))
             .bind(to.map(to_millis).unwrap_or(i64::MAX))
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(response).collect()
     }
@@ -143,17 +145,18 @@ impl Tx {
         from: Option<Timestamp>,
         limit: i64,
     ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT submitted_at, total FROM measure_responses WHERE patient_id = $1 \
+        let rows = self
+            .query(
+                "SELECT submitted_at, total FROM measure_responses WHERE patient_id = $1 \
              AND instrument_id = $2 AND submitted_at >= $3 \
              ORDER BY submitted_at DESC, id DESC LIMIT $4",
-        )
-        .bind(patient.to_string())
-        .bind(instrument)
-        .bind(from.map(to_millis).unwrap_or(i64::MIN))
-        .bind(limit)
-        .fetch_all(self.conn())
-        .await?;
+            )
+            .bind(patient.to_string())
+            .bind(instrument)
+            .bind(from.map(to_millis).unwrap_or(i64::MIN))
+            .bind(limit)
+            .fetch_all()
+            .await?;
         let mut totals = rows
             .iter()
             .map(|r| Ok((from_millis(r.try_get("submitted_at")?), r.try_get("total")?)))
@@ -167,12 +170,12 @@ impl Tx {
         &mut self,
         patient: PatientId,
     ) -> Result<Vec<(String, Timestamp)>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT instrument_id, MAX(submitted_at) AS at FROM measure_responses WHERE patient_id = $1 \
              GROUP BY instrument_id",
         )
         .bind(patient.to_string())
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("instrument_id")?, from_millis(r.try_get("at")?))))
@@ -186,7 +189,7 @@ impl Tx {
         answers: &[Option<i32>],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO measure_drafts (patient_id, instrument_id, answers, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (patient_id, instrument_id) DO UPDATE SET answers = excluded.answers, \
              updated_at = excluded.updated_at",
@@ -195,7 +198,7 @@ impl Tx {
         .bind(instrument)
         .bind(to_json(&answers))
         .bind(to_millis(now))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -205,14 +208,15 @@ impl Tx {
         patient: PatientId,
         instrument: &str,
     ) -> Result<Option<Vec<Option<i32>>>, StoreError> {
-        let row = sqlx::query(
-            "SELECT answers FROM measure_drafts WHERE patient_id = $1 AND instrument_id = $2",
-        )
-        .bind(patient.to_string())
-        .bind(instrument)
-        .fetch_optional(self.conn())
-        .await?;
-        row.map(|r| json(&r.try_get::<String, _>("answers")?, "draft answers"))
+        let row = self
+            .query(
+                "SELECT answers FROM measure_drafts WHERE patient_id = $1 AND instrument_id = $2",
+            )
+            .bind(patient.to_string())
+            .bind(instrument)
+            .fetch_optional()
+            .await?;
+        row.map(|r| json(&r.try_get::<String>("answers")?, "draft answers"))
             .transpose()
     }
 
@@ -221,10 +225,10 @@ impl Tx {
         patient: PatientId,
         instrument: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM measure_drafts WHERE patient_id = $1 AND instrument_id = $2")
+        self.query("DELETE FROM measure_drafts WHERE patient_id = $1 AND instrument_id = $2")
             .bind(patient.to_string())
             .bind(instrument)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use crate::{Backend, StoreError};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
+use sqlx::{PgPool, SqlSafeStr, SqlitePool};
 use std::borrow::Cow;
 
 /// (version, description, SQLite SQL, PostgreSQL SQL).
@@ -74,8 +74,15 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
-pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
-    migrator(backend)
+pub(crate) async fn run_sqlite(pool: &SqlitePool) -> Result<(), StoreError> {
+    migrator(Backend::Sqlite)
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Migrate(e.to_string()))
+}
+
+pub(crate) async fn run_postgres(pool: &PgPool) -> Result<(), StoreError> {
+    migrator(Backend::Postgres)
         .run(pool)
         .await
         .map_err(|e| StoreError::Migrate(e.to_string()))
@@ -94,9 +101,15 @@ pub async fn schema_columns(store: &crate::Store) -> Result<Vec<(String, String)
              WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
         }
     };
-    let mut cols: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_all(&store.pool)
-        .await?;
+    let mut cols = store
+        .reader()
+        .await?
+        .query(sql)
+        .fetch_all()
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get_at(0)?, r.try_get_at(1)?)))
+        .collect::<Result<Vec<(String, String)>, StoreError>>()?;
     cols.sort();
     Ok(cols)
 }

@@ -6,7 +6,6 @@ use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use sqlx::Row;
 
 /// One person in an open episode and their latest activity.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +45,7 @@ impl Tx {
         after: &str,
         limit: i64,
     ) -> Result<Vec<EngagementRow>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT e.patient_id, e.service_id, e.practitioner_id, e.opened_at, \
              (SELECT MAX(c.recorded_at) FROM check_ins c WHERE c.patient_id = e.patient_id) AS last_check_in, \
              (SELECT MAX(m.submitted_at) FROM measure_responses m WHERE m.patient_id = e.patient_id) AS last_measure \
@@ -55,24 +54,17 @@ impl Tx {
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(EngagementRow {
-                    patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-                    service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
-                    practitioner_id: parse(
-                        &r.try_get::<String, _>("practitioner_id")?,
-                        "staff id",
-                    )?,
+                    patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                    service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
+                    practitioner_id: parse(&r.try_get::<String>("practitioner_id")?, "staff id")?,
                     since: from_millis(r.try_get("opened_at")?),
-                    last_check_in: r
-                        .try_get::<Option<i64>, _>("last_check_in")?
-                        .map(from_millis),
-                    last_measure: r
-                        .try_get::<Option<i64>, _>("last_measure")?
-                        .map(from_millis),
+                    last_check_in: r.try_get::<Option<i64>>("last_check_in")?.map(from_millis),
+                    last_measure: r.try_get::<Option<i64>>("last_measure")?.map(from_millis),
                 })
             })
             .collect()
@@ -98,11 +90,12 @@ impl Tx {
                  ORDER BY discharged_at DESC LIMIT $3) \
              ORDER BY e.id, m.submitted_at"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(service.to_string())
             .bind(instrument)
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         let mut episodes: Vec<(String, FinishedEpisode)> = Vec::new();
         for r in &rows {
@@ -134,7 +127,7 @@ impl Tx {
         json: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO expected_trajectories (service_id, instrument, trajectories, computed_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (service_id, instrument) DO UPDATE SET \
              trajectories = excluded.trajectories, computed_at = excluded.computed_at",
@@ -143,7 +136,7 @@ impl Tx {
         .bind(instrument)
         .bind(json)
         .bind(to_millis(at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -155,14 +148,15 @@ impl Tx {
         service: ServiceId,
         instrument: &str,
     ) -> Result<Option<(String, Timestamp)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT trajectories, computed_at FROM expected_trajectories \
+        let row = self
+            .query(
+                "SELECT trajectories, computed_at FROM expected_trajectories \
              WHERE service_id = $1 AND instrument = $2",
-        )
-        .bind(service.to_string())
-        .bind(instrument)
-        .fetch_optional(self.conn())
-        .await?;
+            )
+            .bind(service.to_string())
+            .bind(instrument)
+            .fetch_optional()
+            .await?;
         row.map(|r| {
             Ok((
                 r.try_get("trajectories")?,

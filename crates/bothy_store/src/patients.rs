@@ -1,36 +1,34 @@
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::time::{from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at";
 
-fn patient(row: &AnyRow) -> Result<Patient, StoreError> {
+fn patient(row: &Row) -> Result<Patient, StoreError> {
     let corrupt = StoreError::corrupt;
     Ok(Patient {
-        id: parse(&row.try_get::<String, _>("id")?, "patient id")?,
-        service_id: parse(&row.try_get::<String, _>("service_id")?, "service id")?,
-        given_name: PersonName::parse(&row.try_get::<String, _>("given_name")?).map_err(corrupt)?,
-        family_name: PersonName::parse(&row.try_get::<String, _>("family_name")?)
-            .map_err(corrupt)?,
+        id: parse(&row.try_get::<String>("id")?, "patient id")?,
+        service_id: parse(&row.try_get::<String>("service_id")?, "service id")?,
+        given_name: PersonName::parse(&row.try_get::<String>("given_name")?).map_err(corrupt)?,
+        family_name: PersonName::parse(&row.try_get::<String>("family_name")?).map_err(corrupt)?,
         date_of_birth: DateOfBirth::from_stored(parse(
-            &row.try_get::<String, _>("date_of_birth")?,
+            &row.try_get::<String>("date_of_birth")?,
             "date of birth",
         )?),
         email: row
-            .try_get::<Option<String>, _>("email")?
+            .try_get::<Option<String>>("email")?
             .map(|e| Email::parse(&e).map_err(corrupt))
             .transpose()?,
         phone: row
-            .try_get::<Option<String>, _>("phone")?
+            .try_get::<Option<String>>("phone")?
             .map(|p| PhoneNumber::parse(&p).map_err(corrupt))
             .transpose()?,
         supporter_id: row
-            .try_get::<Option<String>, _>("supporter_id")?
+            .try_get::<Option<String>>("supporter_id")?
             .map(|s| parse(&s, "staff id"))
             .transpose()?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -43,7 +41,7 @@ impl Tx {
         p: &Patient,
         password_hash: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO patients (id, service_id, given_name, family_name, date_of_birth, email, phone, \
              password_hash, supporter_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
@@ -57,7 +55,7 @@ impl Tx {
         .bind(password_hash.map(str::to_string))
         .bind(p.supporter_id.map(|s| s.to_string()))
         .bind(to_millis(p.created_at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -66,9 +64,10 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(patient).transpose()
     }
@@ -81,9 +80,10 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS}, password_hash FROM patients WHERE email = $1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(email.as_str())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.map(|r| Ok((patient(&r)?, r.try_get("password_hash")?)))
             .transpose()
@@ -93,12 +93,13 @@ impl Tx {
         &mut self,
         id: PatientId,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT password_hash FROM patients WHERE id = $1")
+        let row = self
+            .query("SELECT password_hash FROM patients WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         Ok(row
-            .map(|r| r.try_get::<Option<String>, _>("password_hash"))
+            .map(|r| r.try_get::<Option<String>>("password_hash"))
             .transpose()?
             .flatten())
     }
@@ -108,10 +109,10 @@ impl Tx {
         id: PatientId,
         password_hash: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE patients SET password_hash = $2 WHERE id = $1")
+        self.query("UPDATE patients SET password_hash = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(password_hash)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -123,11 +124,11 @@ impl Tx {
         email: &Email,
         password_hash: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE patients SET email = $2, password_hash = $3 WHERE id = $1")
+        self.query("UPDATE patients SET email = $2, password_hash = $3 WHERE id = $1")
             .bind(id.to_string())
             .bind(email.as_str())
             .bind(password_hash)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -137,10 +138,10 @@ impl Tx {
         id: PatientId,
         supporter: StaffId,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE patients SET supporter_id = $2 WHERE id = $1")
+        self.query("UPDATE patients SET supporter_id = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(supporter.to_string())
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -154,10 +155,11 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE service_id = $1 ORDER BY family_name, given_name, id LIMIT $2"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(service.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(patient).collect()
     }
@@ -173,20 +175,22 @@ impl Tx {
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE supporter_id = $1 AND service_id = $2 \
              ORDER BY family_name, given_name, id LIMIT $3"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(supporter.to_string())
             .bind(service.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(patient).collect()
     }
 
     pub async fn count_patients(&mut self, service: ServiceId) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM patients WHERE service_id = $1")
+        let row = self
+            .query("SELECT COUNT(*) AS n FROM patients WHERE service_id = $1")
             .bind(service.to_string())
-            .fetch_one(self.conn())
+            .fetch_one()
             .await?;
-        Ok(row.try_get("n")?)
+        row.try_get("n")
     }
 }

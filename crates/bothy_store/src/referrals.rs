@@ -1,13 +1,12 @@
 //! Referrals, match verdicts, episodes and patient activation links.
 
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
      preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
@@ -18,18 +17,18 @@ fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreE
     serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
 }
 
-fn referral(r: &AnyRow) -> Result<Referral, StoreError> {
+fn referral(r: &Row) -> Result<Referral, StoreError> {
     let status: String = r.try_get("status")?;
     let source: String = r.try_get("source")?;
-    let problems: Vec<String> = json(&r.try_get::<String, _>("problems")?, "problems")?;
+    let problems: Vec<String> = json(&r.try_get::<String>("problems")?, "problems")?;
     let answers = |col: &str| -> Result<Option<Vec<Option<i32>>>, StoreError> {
-        r.try_get::<Option<String>, _>(col)?
+        r.try_get::<Option<String>>(col)?
             .map(|s| json(&s, col))
             .transpose()
     };
     Ok(Referral {
-        id: parse(&r.try_get::<String, _>("id")?, "referral id")?,
-        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        id: parse(&r.try_get::<String>("id")?, "referral id")?,
+        service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         status: Status::parse(&status)
             .ok_or_else(|| StoreError::corrupt(format!("status {status:?}")))?,
         source: Source::parse(&source)
@@ -38,13 +37,13 @@ fn referral(r: &AnyRow) -> Result<Referral, StoreError> {
             given_name: r.try_get("given_name")?,
             family_name: r.try_get("family_name")?,
             date_of_birth: r
-                .try_get::<Option<String>, _>("date_of_birth")?
+                .try_get::<Option<String>>("date_of_birth")?
                 .map(|d| parse(&d, "date of birth"))
                 .transpose()?,
             email: r.try_get("email")?,
             phone: r.try_get("phone")?,
             preferred_channel: r
-                .try_get::<Option<String>, _>("preferred_channel")?
+                .try_get::<Option<String>>("preferred_channel")?
                 .and_then(|c| Channel::parse(&c)),
             language: r.try_get("language")?,
             accessibility_needs: r.try_get("accessibility_needs")?,
@@ -56,23 +55,23 @@ fn referral(r: &AnyRow) -> Result<Referral, StoreError> {
             problems: problems.iter().filter_map(|p| Problem::parse(p)).collect(),
             phq9: answers("phq9")?,
             gad7: answers("gad7")?,
-            consents: json::<Consents>(&r.try_get::<String, _>("consents")?, "consents")?,
+            consents: json::<Consents>(&r.try_get::<String>("consents")?, "consents")?,
             referrer_name: r.try_get("referrer_name")?,
             referrer_organisation: r.try_get("referrer_organisation")?,
             referrer_email: r.try_get("referrer_email")?,
         },
-        risk: r.try_get::<i64, _>("risk")? != 0,
-        received_at: r.try_get::<Option<i64>, _>("received_at")?.map(from_millis),
+        risk: r.try_get::<i64>("risk")? != 0,
+        received_at: r.try_get::<Option<i64>>("received_at")?.map(from_millis),
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
         decision_note: r.try_get("decision_note")?,
         decided_by: r
-            .try_get::<Option<String>, _>("decided_by")?
+            .try_get::<Option<String>>("decided_by")?
             .map(|s| parse(&s, "staff id"))
             .transpose()?,
-        decided_at: r.try_get::<Option<i64>, _>("decided_at")?.map(from_millis),
+        decided_at: r.try_get::<Option<i64>>("decided_at")?.map(from_millis),
         patient_id: r
-            .try_get::<Option<String>, _>("patient_id")?
+            .try_get::<Option<String>>("patient_id")?
             .map(|s| parse(&s, "patient id"))
             .transpose()?,
     })
@@ -125,24 +124,22 @@ pub struct EpisodeRow {
 const EPISODE_COLUMNS: &str = "id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
      referred_at, opened_at, first_treatment_at, treatment_appointments, discharged_at, discharge_reason, outcome";
 
-fn episode(r: &AnyRow) -> Result<EpisodeRow, StoreError> {
+fn episode(r: &Row) -> Result<EpisodeRow, StoreError> {
     Ok(EpisodeRow {
-        id: parse(&r.try_get::<String, _>("id")?, "episode id")?,
-        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
-        referral_id: parse(&r.try_get::<String, _>("referral_id")?, "referral id")?,
+        id: parse(&r.try_get::<String>("id")?, "episode id")?,
+        patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
+        referral_id: parse(&r.try_get::<String>("referral_id")?, "referral id")?,
         step: r.try_get("step")?,
-        practitioner_id: parse(&r.try_get::<String, _>("practitioner_id")?, "staff id")?,
+        practitioner_id: parse(&r.try_get::<String>("practitioner_id")?, "staff id")?,
         problem_descriptor: r.try_get("problem_descriptor")?,
         referred_at: from_millis(r.try_get("referred_at")?),
         opened_at: from_millis(r.try_get("opened_at")?),
         first_treatment_at: r
-            .try_get::<Option<i64>, _>("first_treatment_at")?
+            .try_get::<Option<i64>>("first_treatment_at")?
             .map(from_millis),
         treatment_appointments: r.try_get("treatment_appointments")?,
-        discharged_at: r
-            .try_get::<Option<i64>, _>("discharged_at")?
-            .map(from_millis),
+        discharged_at: r.try_get::<Option<i64>>("discharged_at")?.map(from_millis),
         discharge_reason: r.try_get("discharge_reason")?,
         outcome: r.try_get("outcome")?,
     })
@@ -158,7 +155,7 @@ impl Tx {
         resume_token_hash: Option<&str>,
         submission_key: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
              submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -170,7 +167,7 @@ impl Tx {
         .bind(to_millis(r.created_at))
         .bind(to_millis(r.updated_at))
         .bind(submission_key.map(str::to_string))
-        .execute(self.conn())
+        .execute()
         .await?;
         self.save_referral(r).await
     }
@@ -179,7 +176,7 @@ impl Tx {
     pub async fn save_referral(&mut self, r: &Referral) -> Result<(), StoreError> {
         let d = &r.details;
         let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
-        sqlx::query(
+        self.query(
             "UPDATE referrals SET status = $2, given_name = $3, family_name = $4, date_of_birth = $5, email = $6, \
              phone = $7, preferred_channel = $8, language = $9, accessibility_needs = $10, nhs_number = $11, \
              chi = $12, postcode = $13, gp_practice = $14, problem_text = $15, problems = $16, phq9 = $17, \
@@ -216,16 +213,16 @@ impl Tx {
         .bind(r.decided_by.map(|s| s.to_string()))
         .bind(r.decided_at.map(to_millis))
         .bind(r.patient_id.map(|p| p.to_string()))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
 
     /// Makes a draft's resume link useless once the referral is sent.
     pub async fn clear_resume_token(&mut self, id: ReferralId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE referrals SET resume_token_hash = NULL WHERE id = $1")
+        self.query("UPDATE referrals SET resume_token_hash = NULL WHERE id = $1")
             .bind(id.to_string())
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -234,9 +231,10 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = $1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(referral).transpose()
     }
@@ -250,10 +248,7 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE resume_token_hash = $1 AND status = 'draft'"
         ));
-        let row = sqlx::query(sql)
-            .bind(token_hash)
-            .fetch_optional(self.conn())
-            .await?;
+        let row = self.query(sql).bind(token_hash).fetch_optional().await?;
         row.as_ref().map(referral).transpose()
     }
 
@@ -264,10 +259,7 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE submission_key = $1"
         ));
-        let row = sqlx::query(sql)
-            .bind(key)
-            .fetch_optional(self.conn())
-            .await?;
+        let row = self.query(sql).bind(key).fetch_optional().await?;
         row.as_ref().map(referral).transpose()
     }
 
@@ -283,10 +275,11 @@ impl Tx {
             "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE service_id = $1 AND (status IN ('received', 'info_requested') \
              OR (status = 'draft' AND risk = 1)) ORDER BY risk DESC, COALESCE(received_at, created_at) ASC, id LIMIT $2"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(service.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(referral).collect()
     }
@@ -300,7 +293,7 @@ impl Tx {
         chi: Option<&str>,
         date_of_birth: Option<&str>,
     ) -> Result<Vec<PatientIdentity>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT id, given_name, family_name, date_of_birth, nhs_number, chi, postcode FROM patients \
              WHERE service_id = $1 AND (nhs_number = $2 OR chi = $3 OR date_of_birth = $4) ORDER BY id LIMIT 200",
         )
@@ -308,12 +301,12 @@ impl Tx {
         .bind(nhs_number.map(str::to_string))
         .bind(chi.map(str::to_string))
         .bind(date_of_birth.map(str::to_string))
-        .fetch_all(self.conn())
+        .fetch_all()
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(PatientIdentity {
-                    id: parse(&r.try_get::<String, _>("id")?, "patient id")?,
+                    id: parse(&r.try_get::<String>("id")?, "patient id")?,
                     given_name: r.try_get("given_name")?,
                     family_name: r.try_get("family_name")?,
                     date_of_birth: r.try_get("date_of_birth")?,
@@ -332,7 +325,7 @@ impl Tx {
         chi: Option<&str>,
         postcode: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "UPDATE patients SET nhs_number = COALESCE($2, nhs_number), chi = COALESCE($3, chi), \
              postcode = COALESCE($4, postcode) WHERE id = $1",
         )
@@ -340,7 +333,7 @@ impl Tx {
         .bind(nhs_number.map(str::to_string))
         .bind(chi.map(str::to_string))
         .bind(postcode.map(str::to_string))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -352,7 +345,7 @@ impl Tx {
         by: StaffId,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO referral_matches (referral_id, patient_id, verdict, decided_by, decided_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_id, patient_id) DO UPDATE SET \
              verdict = excluded.verdict, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
@@ -362,7 +355,7 @@ impl Tx {
         .bind(&verdict.verdict)
         .bind(by.to_string())
         .bind(to_millis(at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -371,14 +364,14 @@ impl Tx {
         &mut self,
         referral: ReferralId,
     ) -> Result<Vec<MatchVerdict>, StoreError> {
-        let rows = sqlx::query("SELECT patient_id, verdict FROM referral_matches WHERE referral_id = $1 ORDER BY patient_id")
+        let rows = self.query("SELECT patient_id, verdict FROM referral_matches WHERE referral_id = $1 ORDER BY patient_id")
             .bind(referral.to_string())
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter()
             .map(|r| {
                 Ok(MatchVerdict {
-                    patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+                    patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
                     verdict: r.try_get("verdict")?,
                 })
             })
@@ -386,7 +379,7 @@ impl Tx {
     }
 
     pub async fn insert_episode(&mut self, e: &EpisodeRow) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO episodes (id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
              referred_at, opened_at, first_treatment_at, treatment_appointments) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -402,7 +395,7 @@ impl Tx {
         .bind(to_millis(e.opened_at))
         .bind(e.first_treatment_at.map(to_millis))
         .bind(e.treatment_appointments)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -411,9 +404,10 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE id = $1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(episode).transpose()
     }
@@ -427,9 +421,10 @@ impl Tx {
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE patient_id = $1 AND discharged_at IS NULL \
              ORDER BY opened_at DESC LIMIT 1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(patient.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(episode).transpose()
     }
@@ -444,10 +439,11 @@ impl Tx {
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE service_id = $1 AND first_treatment_at IS NULL \
              AND discharged_at IS NULL ORDER BY referred_at ASC, id LIMIT $2"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(service.to_string())
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(episode).collect()
     }
@@ -462,10 +458,11 @@ impl Tx {
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE first_treatment_at IS NULL AND discharged_at IS NULL \
              AND id > $1 ORDER BY id LIMIT $2"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(after_id)
             .bind(limit)
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter().map(episode).collect()
     }
@@ -476,14 +473,15 @@ impl Tx {
         service: ServiceId,
         since: Timestamp,
     ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT referred_at, first_treatment_at FROM episodes WHERE service_id = $1 \
+        let rows = self
+            .query(
+                "SELECT referred_at, first_treatment_at FROM episodes WHERE service_id = $1 \
              AND first_treatment_at IS NOT NULL AND first_treatment_at >= $2",
-        )
-        .bind(service.to_string())
-        .bind(to_millis(since))
-        .fetch_all(self.conn())
-        .await?;
+            )
+            .bind(service.to_string())
+            .bind(to_millis(since))
+            .fetch_all()
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -500,13 +498,13 @@ impl Tx {
         id: EpisodeId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE episodes SET treatment_appointments = treatment_appointments + 1, \
              first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1 AND discharged_at IS NULL",
         )
         .bind(id.to_string())
         .bind(to_millis(at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -518,10 +516,10 @@ impl Tx {
         id: EpisodeId,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE episodes SET first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1")
+        self.query("UPDATE episodes SET first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1")
             .bind(id.to_string())
             .bind(to_millis(at))
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -533,16 +531,17 @@ impl Tx {
         reason: &str,
         outcome_json: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4 \
+        let done = self
+            .query(
+                "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4 \
              WHERE id = $1 AND discharged_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(to_millis(at))
-        .bind(reason)
-        .bind(outcome_json)
-        .execute(self.conn())
-        .await?;
+            )
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .bind(reason)
+            .bind(outcome_json)
+            .execute()
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -553,14 +552,14 @@ impl Tx {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO patient_activations (token_hash, patient_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash)
         .bind(patient.to_string())
         .bind(to_millis(now))
         .bind(to_millis(expires_at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -570,17 +569,17 @@ impl Tx {
         &mut self,
         token_hash: &str,
     ) -> Result<Option<(PatientId, Timestamp, Option<Timestamp>)>, StoreError> {
-        let row = sqlx::query(
+        let row = self.query(
             "SELECT patient_id, expires_at, used_at FROM patient_activations WHERE token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(self.conn())
+        .fetch_optional()
         .await?;
         row.map(|r| {
             Ok((
-                parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
+                parse(&r.try_get::<String>("patient_id")?, "patient id")?,
                 from_millis(r.try_get("expires_at")?),
-                r.try_get::<Option<i64>, _>("used_at")?.map(from_millis),
+                r.try_get::<Option<i64>>("used_at")?.map(from_millis),
             ))
         })
         .transpose()
@@ -592,12 +591,12 @@ impl Tx {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE patient_activations SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(to_millis(now))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -608,8 +607,9 @@ impl Tx {
         outward: &str,
         area: &str,
     ) -> Result<Vec<ServiceId>, StoreError> {
-        let rows = sqlx::query("SELECT id, areas FROM services ORDER BY name")
-            .fetch_all(self.conn())
+        let rows = self
+            .query("SELECT id, areas FROM services ORDER BY name")
+            .fetch_all()
             .await?;
         let mut out = Vec::new();
         for r in &rows {
@@ -618,7 +618,7 @@ impl Tx {
                 .split_whitespace()
                 .any(|a| a.eq_ignore_ascii_case(outward) || a.eq_ignore_ascii_case(area))
             {
-                out.push(parse(&r.try_get::<String, _>("id")?, "service id")?);
+                out.push(parse(&r.try_get::<String>("id")?, "service id")?);
             }
         }
         Ok(out)
@@ -629,10 +629,10 @@ impl Tx {
         service: ServiceId,
         areas: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE services SET areas = $2 WHERE id = $1")
+        self.query("UPDATE services SET areas = $2 WHERE id = $1")
             .bind(service.to_string())
             .bind(areas)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }

@@ -1,12 +1,11 @@
 //! Safety plans: every save is a new version, never an overwrite.
 
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::safety_plan::{SafetyPlan, SafetyPlanText, StoredSafetyPlan};
 use bothy_domain::time::{from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "patient_id, version, service_id, warning_signs, coping_strategies, \
      people_and_places, professionals, safe_environment, saved_at, saved_by_kind, saved_by_id";
@@ -15,7 +14,7 @@ const COLUMNS: &str = "patient_id, version, service_id, warning_signs, coping_st
 /// number. Each retry sees the other's row, so one is enough in practice.
 const ATTEMPTS: usize = 5;
 
-fn stored(r: &AnyRow) -> Result<StoredSafetyPlan, StoreError> {
+fn stored(r: &Row) -> Result<StoredSafetyPlan, StoreError> {
     let text = SafetyPlanText {
         warning_signs: r.try_get("warning_signs")?,
         coping_strategies: r.try_get("coping_strategies")?,
@@ -24,8 +23,8 @@ fn stored(r: &AnyRow) -> Result<StoredSafetyPlan, StoreError> {
         safe_environment: r.try_get("safe_environment")?,
     };
     Ok(StoredSafetyPlan {
-        patient_id: parse(&r.try_get::<String, _>("patient_id")?, "patient id")?,
-        service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
+        patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+        service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         version: r.try_get("version")?,
         plan: SafetyPlan::from_stored(&text),
         saved_at: from_millis(r.try_get("saved_at")?),
@@ -55,7 +54,8 @@ impl Tx {
     ) -> Result<i64, StoreError> {
         let text = plan.to_text();
         for _ in 0..ATTEMPTS {
-            let version: Option<i64> = sqlx::query_scalar(
+            let version = self
+                .query(
                 "INSERT INTO safety_plan_versions (patient_id, version, service_id, warning_signs, \
                  coping_strategies, people_and_places, professionals, safe_environment, saved_at, \
                  saved_by_kind, saved_by_id) \
@@ -73,10 +73,10 @@ impl Tx {
             .bind(to_millis(saved_at))
             .bind(saved_by_kind)
             .bind(saved_by_id)
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
-            if let Some(v) = version {
-                return Ok(v);
+            if let Some(row) = version {
+                return row.try_get("version");
             }
         }
         Err(StoreError::Constraint("safety_plan_versions_pkey".into()))
@@ -91,9 +91,10 @@ impl Tx {
             "SELECT {COLUMNS} FROM safety_plan_versions WHERE patient_id = $1 \
              ORDER BY version DESC LIMIT 1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(patient.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(stored).transpose()
     }
@@ -103,11 +104,10 @@ impl Tx {
         &mut self,
         patient: PatientId,
     ) -> Result<i64, StoreError> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM safety_plan_versions WHERE patient_id = $1")
-                .bind(patient.to_string())
-                .fetch_one(self.conn())
-                .await?;
-        Ok(n)
+        self.query("SELECT COUNT(*) AS n FROM safety_plan_versions WHERE patient_id = $1")
+            .bind(patient.to_string())
+            .fetch_one()
+            .await?
+            .try_get("n")
     }
 }

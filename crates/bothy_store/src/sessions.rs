@@ -1,6 +1,5 @@
 use crate::{StoreError, Tx};
 use bothy_domain::time::{Timestamp, to_millis};
-use sqlx::Row;
 
 /// A stored web session: opaque JSON owned by the web layer.
 #[derive(Debug, Clone)]
@@ -13,24 +12,24 @@ pub struct SessionRow {
 impl Tx {
     /// Inserts a new session; false if the id is taken (the caller picks another).
     pub async fn create_session(&mut self, s: &SessionRow) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        let done = self.query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
             .bind(&s.id)
             .bind(&s.data)
             .bind(s.expires_at_ms)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn save_session(&mut self, s: &SessionRow) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
         )
         .bind(&s.id)
         .bind(&s.data)
         .bind(s.expires_at_ms)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -41,13 +40,12 @@ impl Tx {
         id: &str,
         now: Timestamp,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
-        )
-        .bind(id)
-        .bind(to_millis(now))
-        .fetch_optional(self.conn())
-        .await?;
+        let row = self
+            .query("SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id)
+            .bind(to_millis(now))
+            .fetch_optional()
+            .await?;
         row.map(|r| {
             Ok(SessionRow {
                 id: r.try_get("id")?,
@@ -59,18 +57,19 @@ impl Tx {
     }
 
     pub async fn delete_session(&mut self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
+        self.query("DELETE FROM sessions WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
 
     /// Removes expired sessions; returns how many.
     pub async fn delete_expired_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        let done = self
+            .query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(to_millis(now))
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(done.rows_affected())
     }

@@ -1,3 +1,4 @@
+use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::model::{RoleGrant, StaffMember};
@@ -5,24 +6,20 @@ use bothy_domain::person::{Email, PersonName};
 use bothy_domain::role::Role;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ServiceId, StaffId};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 const STAFF_COLUMNS: &str =
     "id, email, display_name, password_hash, totp_secret, created_at, disabled_at";
 
-fn staff(row: &AnyRow) -> Result<StaffMember, StoreError> {
+fn staff(row: &Row) -> Result<StaffMember, StoreError> {
     Ok(StaffMember {
-        id: parse(&row.try_get::<String, _>("id")?, "staff id")?,
-        email: Email::parse(&row.try_get::<String, _>("email")?).map_err(StoreError::corrupt)?,
-        name: PersonName::parse(&row.try_get::<String, _>("display_name")?)
+        id: parse(&row.try_get::<String>("id")?, "staff id")?,
+        email: Email::parse(&row.try_get::<String>("email")?).map_err(StoreError::corrupt)?,
+        name: PersonName::parse(&row.try_get::<String>("display_name")?)
             .map_err(StoreError::corrupt)?,
         password_hash: row.try_get("password_hash")?,
         totp_secret: row.try_get("totp_secret")?,
         created_at: from_millis(row.try_get("created_at")?),
-        disabled_at: row
-            .try_get::<Option<i64>, _>("disabled_at")?
-            .map(from_millis),
+        disabled_at: row.try_get::<Option<i64>>("disabled_at")?.map(from_millis),
     })
 }
 
@@ -37,7 +34,7 @@ pub struct Enrolment {
 
 impl Tx {
     pub async fn insert_staff(&mut self, s: &StaffMember) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO staff (id, email, display_name, password_hash, totp_secret, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -47,7 +44,7 @@ impl Tx {
         .bind(s.password_hash.clone())
         .bind(s.totp_secret.clone())
         .bind(to_millis(s.created_at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
@@ -59,18 +56,20 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1"
         ));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(email.as_str())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(staff).transpose()
     }
 
     pub async fn staff_by_id(&mut self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1"));
-        let row = sqlx::query(sql)
+        let row = self
+            .query(sql)
             .bind(id.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.as_ref().map(staff).transpose()
     }
@@ -84,14 +83,15 @@ impl Tx {
             "SELECT {STAFF_COLUMNS}, r.role FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
              WHERE r.service_id = $1 ORDER BY s.display_name, s.id, r.role"
         ));
-        let rows = sqlx::query(sql)
+        let rows = self
+            .query(sql)
             .bind(service.to_string())
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         let mut out: Vec<(StaffMember, Vec<Role>)> = Vec::new();
         for row in &rows {
             let member = staff(row)?;
-            let role: Role = parse(&row.try_get::<String, _>("role")?, "role")?;
+            let role: Role = parse(&row.try_get::<String>("role")?, "role")?;
             match out.last_mut() {
                 Some((last, roles)) if last.id == member.id => roles.push(role),
                 _ => out.push((member, vec![role])),
@@ -101,27 +101,27 @@ impl Tx {
     }
 
     pub async fn grant_role(&mut self, staff: StaffId, grant: RoleGrant) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO staff_roles (staff_id, service_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(staff.to_string())
         .bind(grant.service_id.to_string())
         .bind(grant.role.as_str())
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
 
     pub async fn roles_of(&mut self, staff: StaffId) -> Result<Vec<RoleGrant>, StoreError> {
-        let rows = sqlx::query("SELECT service_id, role FROM staff_roles WHERE staff_id = $1 ORDER BY service_id, role")
+        let rows = self.query("SELECT service_id, role FROM staff_roles WHERE staff_id = $1 ORDER BY service_id, role")
             .bind(staff.to_string())
-            .fetch_all(self.conn())
+            .fetch_all()
             .await?;
         rows.iter()
             .map(|r| {
                 Ok(RoleGrant {
-                    service_id: parse(&r.try_get::<String, _>("service_id")?, "service id")?,
-                    role: parse(&r.try_get::<String, _>("role")?, "role")?,
+                    service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
+                    role: parse(&r.try_get::<String>("role")?, "role")?,
                 })
             })
             .collect()
@@ -132,10 +132,10 @@ impl Tx {
         id: StaffId,
         password_hash: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff SET password_hash = $2 WHERE id = $1")
+        self.query("UPDATE staff SET password_hash = $2 WHERE id = $1")
             .bind(id.to_string())
             .bind(password_hash)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -146,11 +146,11 @@ impl Tx {
         password_hash: &str,
         totp_secret: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff SET password_hash = $2, totp_secret = $3, totp_last_step = NULL WHERE id = $1")
+        self.query("UPDATE staff SET password_hash = $2, totp_secret = $3, totp_last_step = NULL WHERE id = $1")
             .bind(id.to_string())
             .bind(password_hash)
             .bind(totp_secret)
-            .execute(self.conn())
+            .execute()
             .await?;
         Ok(())
     }
@@ -158,12 +158,12 @@ impl Tx {
     /// Records that the TOTP code for `step` was used, only if no code of
     /// this or a later step was used before. Returns false for a replay.
     pub async fn use_totp_step(&mut self, id: StaffId, step: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE staff SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
         )
         .bind(id.to_string())
         .bind(step)
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -174,7 +174,7 @@ impl Tx {
         e: &Enrolment,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO staff_enrolments (token_hash, staff_id, totp_secret, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -183,22 +183,22 @@ impl Tx {
         .bind(&e.totp_secret)
         .bind(to_millis(now))
         .bind(to_millis(e.expires_at))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(())
     }
 
     pub async fn enrolment(&mut self, token_hash: &str) -> Result<Option<Enrolment>, StoreError> {
-        let row = sqlx::query("SELECT staff_id, totp_secret, expires_at, used_at FROM staff_enrolments WHERE token_hash = $1")
+        let row = self.query("SELECT staff_id, totp_secret, expires_at, used_at FROM staff_enrolments WHERE token_hash = $1")
             .bind(token_hash)
-            .fetch_optional(self.conn())
+            .fetch_optional()
             .await?;
         row.map(|r| {
             Ok(Enrolment {
-                staff_id: parse(&r.try_get::<String, _>("staff_id")?, "staff id")?,
+                staff_id: parse(&r.try_get::<String>("staff_id")?, "staff id")?,
                 totp_secret: r.try_get("totp_secret")?,
                 expires_at: from_millis(r.try_get("expires_at")?),
-                used_at: r.try_get::<Option<i64>, _>("used_at")?.map(from_millis),
+                used_at: r.try_get::<Option<i64>>("used_at")?.map(from_millis),
             })
         })
         .transpose()
@@ -211,12 +211,12 @@ impl Tx {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE staff_enrolments SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(to_millis(now))
-        .execute(self.conn())
+        .execute()
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -1,0 +1,254 @@
+//! One query API over the two native drivers.
+//!
+//! A statement is written once, in SQL both dialects accept, and bound with
+//! values both drivers can encode ([`Value`]); [`Tx::query`] encodes the
+//! arguments straight into the native driver's buffer of the connection's
+//! backend, so nothing is decoded into dynamic cells and every statement is
+//! prepared once per connection and cached. Rows come back as [`Row`], read
+//! by column name into values both drivers can decode ([`Col`]).
+//!
+//! Why not sqlx's `Any` driver: it decodes every value into an owned dynamic
+//! cell, has no uuid, jsonb, arrays or COPY, and binds a NULL double as a
+//! 4-byte float. Why not a generic `Store<DB>`: the bounds sqlx needs for a
+//! generic executor spread to every caller, and the backend would become a
+//! type parameter of the app; an enum chosen once at start-up keeps callers
+//! unaware of the backend.
+
+use crate::{StoreError, Tx};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Arguments, Decode, Encode, Postgres, SqlSafeStr, SqlStr, Sqlite, Transaction, Type};
+
+/// A value both drivers can bind.
+pub(crate) trait Value<'t>:
+    Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>
+{
+}
+impl<'t, T> Value<'t> for T where
+    T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>
+{
+}
+
+/// A value both drivers can read back.
+pub(crate) trait Col:
+    for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+{
+}
+impl<T> Col for T where
+    T: for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+{
+}
+
+/// The connection a [`Tx`] holds: a transaction, or (for a single read) a
+/// plain pooled connection, on either backend.
+pub(crate) enum Conn {
+    SqliteTx(Transaction<'static, Sqlite>),
+    PgTx(Transaction<'static, Postgres>),
+    Sqlite(PoolConnection<Sqlite>),
+    Pg(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    fn is_sqlite(&self) -> bool {
+        matches!(self, Conn::SqliteTx(_) | Conn::Sqlite(_))
+    }
+}
+
+/// Bind arguments in the native form of one backend.
+pub(crate) enum Args {
+    Sqlite(SqliteArguments),
+    Pg(PgArguments),
+}
+
+impl Args {
+    pub(crate) fn for_conn(conn: &Conn) -> Self {
+        if conn.is_sqlite() {
+            Args::Sqlite(SqliteArguments::default())
+        } else {
+            Args::Pg(PgArguments::default())
+        }
+    }
+
+    /// Appends a value. Encoding fails only for a value its type cannot
+    /// represent (none of ours); the statement then fails with the error.
+    pub(crate) fn add<'t, T: Value<'t>>(&mut self, v: T) -> Result<(), StoreError> {
+        let r = match self {
+            Args::Sqlite(a) => a.add(v),
+            Args::Pg(a) => a.add(v),
+        };
+        r.map_err(|e| StoreError::Db(sqlx::Error::Encode(e)))
+    }
+}
+
+/// A statement being bound, on its way to one connection.
+#[must_use = "a query does nothing until it is executed"]
+pub(crate) struct Query<'c> {
+    conn: &'c mut Conn,
+    sql: SqlStr,
+    args: Args,
+    error: Option<StoreError>,
+}
+
+/// What a statement changed.
+pub(crate) struct Done {
+    rows: u64,
+}
+
+impl Done {
+    pub(crate) fn rows_affected(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// Runs `$body` with `$q` bound to the native sqlx query and `$c` to the
+/// native connection, whichever the backend.
+macro_rules! on_backend {
+    ($self:ident, |$q:ident, $c:ident| $body:expr) => {{
+        if let Some(e) = $self.error {
+            return Err(e);
+        }
+        match ($self.conn, $self.args) {
+            (Conn::SqliteTx(t), Args::Sqlite(a)) => {
+                let $q = sqlx::query_with($self.sql, a);
+                let $c = &mut **t;
+                $body
+            }
+            (Conn::Sqlite(p), Args::Sqlite(a)) => {
+                let $q = sqlx::query_with($self.sql, a);
+                let $c = &mut **p;
+                $body
+            }
+            (Conn::PgTx(t), Args::Pg(a)) => {
+                let $q = sqlx::query_with($self.sql, a);
+                let $c = &mut **t;
+                $body
+            }
+            (Conn::Pg(p), Args::Pg(a)) => {
+                let $q = sqlx::query_with($self.sql, a);
+                let $c = &mut **p;
+                $body
+            }
+            _ => unreachable!("arguments are made for the connection's backend"),
+        }
+    }};
+}
+
+impl Query<'_> {
+    pub(crate) fn bind<'t, T: Value<'t>>(mut self, v: T) -> Self {
+        if self.error.is_none()
+            && let Err(e) = self.args.add(v)
+        {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    pub(crate) async fn execute(self) -> Result<Done, StoreError> {
+        on_backend!(self, |q, c| Ok(Done {
+            rows: q.execute(c).await?.rows_affected()
+        }))
+    }
+
+    pub(crate) async fn fetch_one(self) -> Result<Row, StoreError> {
+        on_backend!(self, |q, c| Ok(Row::from(q.fetch_one(c).await?)))
+    }
+
+    pub(crate) async fn fetch_optional(self) -> Result<Option<Row>, StoreError> {
+        on_backend!(self, |q, c| Ok(q.fetch_optional(c).await?.map(Row::from)))
+    }
+
+    pub(crate) async fn fetch_all(self) -> Result<Vec<Row>, StoreError> {
+        on_backend!(self, |q, c| Ok(q
+            .fetch_all(c)
+            .await?
+            .into_iter()
+            .map(Row::from)
+            .collect()))
+    }
+}
+
+/// A row from either backend.
+pub(crate) enum Row {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+impl From<SqliteRow> for Row {
+    fn from(r: SqliteRow) -> Self {
+        Row::Sqlite(r)
+    }
+}
+
+impl From<PgRow> for Row {
+    fn from(r: PgRow) -> Self {
+        Row::Pg(r)
+    }
+}
+
+impl Row {
+    /// The value of column `name`.
+    pub(crate) fn try_get<T: Col>(&self, name: &str) -> Result<T, StoreError> {
+        use sqlx::Row as _;
+        Ok(match self {
+            Row::Sqlite(r) => r.try_get(name)?,
+            Row::Pg(r) => r.try_get(name)?,
+        })
+    }
+
+    /// The value of the column at `index` (from 0).
+    pub(crate) fn try_get_at<T: Col>(&self, index: usize) -> Result<T, StoreError> {
+        use sqlx::Row as _;
+        Ok(match self {
+            Row::Sqlite(r) => r.try_get(index)?,
+            Row::Pg(r) => r.try_get(index)?,
+        })
+    }
+}
+
+impl Tx {
+    /// A statement for this transaction's connection.
+    pub(crate) fn query(&mut self, sql: impl SqlSafeStr) -> Query<'_> {
+        let args = Args::for_conn(&self.conn);
+        Query {
+            conn: &mut self.conn,
+            sql: sql.into_sql_str(),
+            args,
+            error: None,
+        }
+    }
+
+    /// A statement with arguments built beforehand (bulk statements).
+    pub(crate) fn query_with(&mut self, sql: impl SqlSafeStr, args: Args) -> Query<'_> {
+        Query {
+            conn: &mut self.conn,
+            sql: sql.into_sql_str(),
+            args,
+            error: None,
+        }
+    }
+
+    /// Empty arguments for this transaction's backend.
+    pub(crate) fn args(&self) -> Args {
+        Args::for_conn(&self.conn)
+    }
+
+    /// Runs statements without arguments or results (savepoints, DDL), as
+    /// one simple-protocol batch that is not prepared.
+    pub(crate) async fn raw(&mut self, sql: impl SqlSafeStr) -> Result<(), StoreError> {
+        let sql = sql.into_sql_str();
+        match &mut self.conn {
+            Conn::SqliteTx(t) => sqlx::raw_sql(sql).execute(&mut **t).await?,
+            Conn::Sqlite(c) => sqlx::raw_sql(sql).execute(&mut **c).await?,
+            Conn::PgTx(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+                return Ok(());
+            }
+            Conn::Pg(c) => {
+                sqlx::raw_sql(sql).execute(&mut **c).await?;
+                return Ok(());
+            }
+        };
+        Ok(())
+    }
+}
