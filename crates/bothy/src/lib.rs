@@ -48,12 +48,23 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         .await
         .context("cannot migrate the database")?;
     let outbox = FileOutbox::new(outbox_dir(config));
-    Ok(Arc::new(
-        App::new(store, clock, config.app_settings(), crisis)
-            .with_catalogue(catalogue)
-            .with_monitoring(monitoring)
-            .with_notifier(Arc::new(outbox)),
-    ))
+    let app = App::new(store, clock, config.app_settings(), crisis)
+        .with_catalogue(catalogue)
+        .with_monitoring(monitoring)
+        .with_notifier(Arc::new(outbox));
+    if let Some(c) = app
+        .backfill_summaries()
+        .await
+        .context("cannot fill the summaries of existing records")?
+    {
+        tracing::info!(
+            score_summaries = c.score_summaries,
+            screening_baselines = c.screening_baselines,
+            mood_summaries = c.mood_summaries,
+            "summaries filled for existing records"
+        );
+    }
+    Ok(Arc::new(app))
 }
 
 /// The instruments and monitoring settings in effect: the built-in ones with

@@ -12,16 +12,12 @@
 use crate::jobs::{IdempotencyKey, Job};
 use crate::{Actor, App, AppError, RequestContext};
 use bothy_domain::check_in::CheckIn;
-use bothy_domain::detectors::{self, ExpectedTrajectories, ScorePoint, Signal, Text, TextSource};
-use bothy_domain::instruments::{Instrument, score};
+use bothy_domain::detectors::{self, ExpectedTrajectories, Signal, Text, TextSource};
+use bothy_domain::instruments::Instrument;
 use bothy_domain::model::{MeasureResponse, Patient};
 use bothy_domain::monitoring::Monitoring;
-use bothy_domain::time::Timestamp;
+use bothy_domain::summaries::ScoreSummary;
 use bothy_store::Tx;
-
-/// How many past responses and check-ins the detectors read: more than any
-/// episode has measures, and more than the mood detector's window.
-const HISTORY: i64 = 400;
 
 /// The submission that triggered the detectors, for re-evaluation and for
 /// the alert's record.
@@ -48,7 +44,8 @@ impl Trigger {
 
 impl App {
     /// The detectors for a new measure response: its risk items at once,
-    /// then deterioration and not-on-track against the episode's history.
+    /// then deterioration and not-on-track from the episode's summary for
+    /// the instrument, which the response updates first.
     pub(crate) async fn detect_on_response(
         &self,
         tx: &mut Tx,
@@ -65,15 +62,27 @@ impl App {
             detectors::risk_item::detect(inst, &response.answers, &monitoring.detectors.risk_item);
         self.raise_signals(tx, actor, patient, &risk, (source.kind(), source.id()), ctx)
             .await?;
+        let episode = tx.open_episode_id(patient.id).await?;
+        let key = episode.map(|e| e.to_string()).unwrap_or_default();
+        let summary = tx
+            .add_to_score_summary(
+                patient.id,
+                &key,
+                &inst.id,
+                response.submitted_at,
+                response.total,
+            )
+            .await?;
         self.in_savepoint(tx, actor, patient, &source, ctx, async |app, tx| {
-            app.history_signals(tx, &monitoring, patient, inst, response.submitted_at)
+            app.history_signals(tx, &monitoring, patient, inst, &summary)
                 .await
         })
         .await
     }
 
-    /// The detectors for a new check-in: a sharp drop in mood, and risk
-    /// words in its note.
+    /// The detectors for a new check-in: risk words in its note, and a
+    /// sharp drop in mood against the person's mood summary, which the
+    /// check-in updates first.
     pub(crate) async fn detect_on_check_in(
         &self,
         tx: &mut Tx,
@@ -106,32 +115,30 @@ impl App {
             )
             .await?;
         }
-        self.in_savepoint(tx, actor, patient, &source, ctx, async |app, tx| {
-            app.mood_signals(tx, &monitoring, patient).await
+        let mut moods = tx
+            .add_to_mood_summary(
+                patient.id,
+                check_in.mood,
+                check_in.checked_in_at,
+                check_in.recorded_at,
+            )
+            .await?;
+        // A check-in dated before the newest one belongs earlier in the
+        // window: rare (a late entry), so read the window again in time order.
+        if moods
+            .last_checked_in_at
+            .is_some_and(|newest| check_in.checked_in_at < newest)
+            && let Some(rebuilt) = tx.rebuild_mood_summary(patient.id).await?
+        {
+            moods = rebuilt;
+        }
+        self.in_savepoint(tx, actor, patient, &source, ctx, async |_, _| {
+            Ok(detectors::mood_drop::detect_moods(
+                &moods.moods,
+                &monitoring.detectors.mood_drop,
+            ))
         })
         .await
-    }
-
-    /// A sharp drop in mood, from the patient's recent check-ins.
-    pub(crate) async fn mood_signals(
-        &self,
-        tx: &mut Tx,
-        monitoring: &Monitoring,
-        patient: &Patient,
-    ) -> Result<Vec<Signal>, AppError> {
-        let mut history = tx.check_ins(patient.id, HISTORY).await?;
-        history.reverse();
-        let points: Vec<detectors::CheckIn> = history
-            .iter()
-            .map(|c| detectors::CheckIn {
-                at: c.checked_in_at,
-                mood: c.mood,
-            })
-            .collect();
-        Ok(detectors::mood_drop::detect(
-            &points,
-            &monitoring.detectors.mood_drop,
-        ))
     }
 
     /// Runs the history detectors (`work`) in a savepoint and raises their
@@ -180,45 +187,22 @@ impl App {
         }
     }
 
-    /// Deterioration and not-on-track for one instrument, from the open
-    /// episode's scores (all the patient's if they have no open episode).
-    /// The referral's screening score, where the form asked for this
-    /// instrument, is the episode's first point: it is the baseline a
-    /// person waiting for treatment is compared with.
+    /// Deterioration and not-on-track for one instrument, from its summary
+    /// in the open episode (or outside any episode): the baseline (the
+    /// referral's screening score where the form asked for this instrument,
+    /// else the first response) against the latest response.
     pub(crate) async fn history_signals(
         &self,
         tx: &mut Tx,
         monitoring: &Monitoring,
         patient: &Patient,
         inst: &Instrument,
-        until: Timestamp,
+        summary: &ScoreSummary,
     ) -> Result<Vec<Signal>, AppError> {
-        let episode = tx.open_episode(patient.id).await?;
-        let since = episode.as_ref().map(|e| e.referred_at);
-        let mut totals: Vec<(Timestamp, f64)> = Vec::new();
-        if let Some(e) = &episode
-            && let Some(referral) = tx.referral(e.referral_id).await?
-            && let Some(answers) = screening_answers(&referral.details, &inst.id)
-            && let Ok(scored) = score(inst, answers)
-        {
-            totals.push((e.referred_at, scored.total));
+        let points = summary.points();
+        if points.len() < 2 {
+            return Ok(Vec::new());
         }
-        totals.extend(
-            tx.instrument_totals(patient.id, &inst.id, since, HISTORY)
-                .await?
-                .into_iter()
-                .filter(|(at, _)| *at <= until),
-        );
-        let points: Vec<ScorePoint<'_>> = totals
-            .iter()
-            .zip(1..)
-            .map(|(&(at, total), session)| ScorePoint {
-                instrument: &inst.id,
-                at,
-                total,
-                session,
-            })
-            .collect();
         let expected = self.expected_for(tx, patient, &inst.id).await?;
         let config = &monitoring.detectors;
         let mut signals = detectors::deterioration::detect(inst, &points, &config.deterioration);
@@ -244,6 +228,34 @@ impl App {
             .expected_trajectories(patient.service_id, instrument)
             .await?;
         Ok(stored.and_then(|(json, _)| serde_json::from_str(&json).ok()))
+    }
+}
+
+impl App {
+    /// Records the referral's screening scores as a new episode's baselines
+    /// (the first point of deterioration and not-on-track). An answer set
+    /// that does not score (incomplete) leaves no baseline.
+    pub(crate) async fn seed_screening(
+        &self,
+        tx: &mut Tx,
+        episode: &bothy_store::EpisodeRow,
+        details: &bothy_domain::referral::Details,
+    ) -> Result<(), AppError> {
+        for inst in self.catalogue.iter() {
+            if let Some(answers) = screening_answers(details, &inst.id)
+                && let Ok(scored) = bothy_domain::instruments::score(inst, answers)
+            {
+                tx.set_screening_score(
+                    episode.patient_id,
+                    &episode.id.to_string(),
+                    &inst.id,
+                    episode.referred_at,
+                    scored.total,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }
 

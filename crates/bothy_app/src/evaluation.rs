@@ -252,17 +252,28 @@ impl App {
                         .filter(|r| r.patient_id == patient_id),
                     Err(_) => None,
                 };
-                let Some((response, inst)) = response.and_then(|r| {
-                    let inst = self.catalogue.get(&r.instrument_id)?;
-                    Some((r, inst))
-                }) else {
+                let Some(inst) = response.and_then(|r| self.catalogue.get(&r.instrument_id)) else {
                     tx.rollback().await?;
                     return Ok(());
                 };
-                self.history_signals(&mut tx, &monitoring, &patient, inst, response.submitted_at)
-                    .await?
+                let episode = tx.open_episode_id(patient.id).await?;
+                let key = episode.map(|e| e.to_string()).unwrap_or_default();
+                let summaries = tx.score_summaries(patient.id, &key).await?;
+                match summaries.iter().find(|s| s.instrument_id == inst.id) {
+                    Some(summary) => {
+                        self.history_signals(&mut tx, &monitoring, &patient, inst, summary)
+                            .await?
+                    }
+                    None => Vec::new(),
+                }
             }
-            Trigger::CheckIn { .. } => self.mood_signals(&mut tx, &monitoring, &patient).await?,
+            Trigger::CheckIn { .. } => match tx.mood_summary(patient.id).await? {
+                Some(moods) => bothy_domain::detectors::mood_drop::detect_moods(
+                    &moods.moods,
+                    &monitoring.detectors.mood_drop,
+                ),
+                None => Vec::new(),
+            },
         };
         let source = (submission.kind(), submission.id());
         let ctx = RequestContext::default();

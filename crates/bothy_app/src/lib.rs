@@ -26,6 +26,7 @@ pub mod referrals;
 mod reminders;
 pub mod safety_plans;
 pub mod signin;
+pub mod summaries;
 mod throttle;
 pub mod triage;
 

@@ -309,6 +309,8 @@ impl App {
                     outcome: None,
                 };
                 tx.insert_episode(&episode).await?;
+                self.seed_screening(&mut tx, &episode, &referral.details)
+                    .await?;
                 let (token, hash) = new_token("");
                 let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
                     .map_err(AppError::internal)?;

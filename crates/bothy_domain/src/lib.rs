@@ -20,6 +20,7 @@ pub mod person;
 pub mod referral;
 pub mod role;
 pub mod safety_plan;
+pub mod summaries;
 pub mod time;
 
 pub use ids::{ApiClientId, PatientId, ServiceId, StaffId};

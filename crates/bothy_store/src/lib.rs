@@ -30,6 +30,7 @@ mod scratch;
 mod services;
 mod sessions;
 mod staff;
+mod summaries;
 
 pub use alerts::NewAlert;
 pub use audit::{AuditHead, VerifyReport};
@@ -43,6 +44,7 @@ pub use referrals::{EpisodeRow, MatchVerdict, PatientIdentity};
 pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use sessions::SessionRow;
 pub use staff::Enrolment;
+pub use summaries::{EpisodeScreening, NO_EPISODE};
 
 use db::Conn;
 use dialect::Dialect;

@@ -134,37 +134,6 @@ impl Tx {
         rows.iter().map(response).collect()
     }
 
-    /// A patient's totals on one instrument since `from` (when each was
-    /// submitted, and the total), oldest first: the newest `limit` of them.
-    /// Only the two columns the detectors need, so a submission's history
-    /// costs one narrow indexed read.
-    pub async fn instrument_totals(
-        &mut self,
-        patient: PatientId,
-        instrument: &str,
-        from: Option<Timestamp>,
-        limit: i64,
-    ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT submitted_at, total FROM measure_responses WHERE patient_id = $1 \
-             AND instrument_id = $2 AND submitted_at >= $3 \
-             ORDER BY submitted_at DESC, id DESC LIMIT $4",
-            )
-            .bind(patient.to_string())
-            .bind(instrument)
-            .bind(from.map(to_millis).unwrap_or(i64::MIN))
-            .bind(limit)
-            .fetch_all()
-            .await?;
-        let mut totals = rows
-            .iter()
-            .map(|r| Ok((from_millis(r.try_get("submitted_at")?), r.try_get("total")?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        totals.reverse();
-        Ok(totals)
-    }
-
     /// When each instrument was last completed by a patient.
     pub async fn last_completed(
         &mut self,

@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_demographics.sql"),
         include_str!("../migrations/postgres/0007_demographics.sql"),
     ),
+    (
+        10,
+        "summaries",
+        include_str!("../migrations/sqlite/0010_summaries.sql"),
+        include_str!("../migrations/postgres/0010_summaries.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -429,6 +429,24 @@ impl Tx {
         row.as_ref().map(episode).transpose()
     }
 
+    /// The id of the patient's open episode, if any: what a submission
+    /// belongs to.
+    pub async fn open_episode_id(
+        &mut self,
+        patient: PatientId,
+    ) -> Result<Option<EpisodeId>, StoreError> {
+        let row = self
+            .query(
+                "SELECT id FROM episodes WHERE patient_id = $1 AND discharged_at IS NULL \
+                 ORDER BY opened_at DESC LIMIT 1",
+            )
+            .bind(patient.to_string())
+            .fetch_optional()
+            .await?;
+        row.map(|r| parse(&r.try_get::<String>("id")?, "episode id"))
+            .transpose()
+    }
+
     /// Open episodes whose treatment has not started: the waiting list, longest first.
     pub async fn waiting_episodes(
         &mut self,

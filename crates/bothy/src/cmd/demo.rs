@@ -45,6 +45,7 @@ async fn add_synthetic_service(app: &App) -> anyhow::Result<()> {
     let report = bothy_synth::synthesize(&app.store, &config)
         .await
         .context("cannot add the synthetic service to the demo")?;
+    app.rebuild_summaries().await?;
     println!(
         "Added a synthetic service ({DEMO_SYNTH_SLUG}) with {} patients and {} rows in all.",
         report.counts.patients,

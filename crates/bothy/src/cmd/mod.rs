@@ -22,11 +22,10 @@ fn backend_name(b: Backend) -> &'static str {
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = bothy::connect_store(config).await?;
-    store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
+    // Building the application migrates and fills anything derived from
+    // stored records that a migration added (summaries).
+    let app = bothy::build_app(config, std::sync::Arc::new(bothy_app::SystemClock)).await?;
+    let store = app.store.clone();
     println!(
         "Migrations applied ({} at {}).",
         backend_name(store.backend()),

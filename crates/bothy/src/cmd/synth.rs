@@ -1,6 +1,5 @@
 //! `bothy synth`: a synthetic service in the configured database.
 
-use anyhow::Context;
 use bothy::Config;
 use bothy::cli::SynthArgs;
 use bothy_app::{Clock, SystemClock};
@@ -16,11 +15,8 @@ pub fn synth_now(now: Timestamp) -> Timestamp {
 }
 
 pub async fn run(config: &Config, args: &SynthArgs) -> anyhow::Result<ExitCode> {
-    let store = bothy::connect_store(config).await?;
-    store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
+    let app = bothy::build_app(config, std::sync::Arc::new(SystemClock)).await?;
+    let store = app.store.clone();
     let synth = SynthConfig::new(
         args.patients,
         args.seed,
@@ -34,9 +30,19 @@ pub async fn run(config: &Config, args: &SynthArgs) -> anyhow::Result<ExitCode> 
         args.service,
         super::backend_name(store.backend())
     );
-    let report = bothy_synth::synthesize(&store, &synth).await;
+    let report = bothy_synth::synthesize(&store, &synth).await?;
+    #[allow(clippy::disallowed_methods)] // A duration to report, not a point in time.
+    let t = std::time::Instant::now();
+    let summaries = app.rebuild_summaries().await?;
+    println!(
+        "Summaries rebuilt in {:.1} s ({} score summaries, {} screening baselines, {} mood summaries).",
+        t.elapsed().as_secs_f64(),
+        summaries.score_summaries,
+        summaries.screening_baselines,
+        summaries.mood_summaries
+    );
     store.close().await;
-    print!("{}", describe(&report?));
+    print!("{}", describe(&report));
     Ok(ExitCode::SUCCESS)
 }
 

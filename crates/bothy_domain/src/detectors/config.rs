@@ -351,11 +351,20 @@ impl DetectorConfig {
                 "with k = 0 it must be above 0, or every check-in would alert",
             );
         }
-        if m.sd_window < 2 {
-            err("mood_drop.sd_window".into(), "must be at least 2");
+        // The newest check-in is compared with the ones before it, and only
+        // `summaries::MOOD_WINDOW` moods are kept per person.
+        let kept = crate::summaries::MOOD_WINDOW - 1;
+        if m.sd_window < 2 || m.sd_window > kept {
+            err(
+                "mood_drop.sd_window".into(),
+                &format!("must be from 2 to {kept}"),
+            );
         }
-        if m.min_history == 0 {
-            err("mood_drop.min_history".into(), "must be at least 1");
+        if m.min_history == 0 || m.min_history > kept {
+            err(
+                "mood_drop.min_history".into(),
+                &format!("must be from 1 to {kept}"),
+            );
         }
         if m.moderate_at_or_below > 10 {
             err(

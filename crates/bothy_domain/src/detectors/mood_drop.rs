@@ -32,10 +32,17 @@ use super::{Cause, CheckIn, Severity, Signal};
 /// Reads the last check-in of `check_ins` (oldest first) against the ones
 /// before it.
 pub fn detect(check_ins: &[CheckIn], config: &MoodDropConfig) -> Vec<Signal> {
+    let moods: Vec<u8> = check_ins.iter().map(|c| c.mood).collect();
+    detect_moods(&moods, config)
+}
+
+/// The same rule over moods alone, oldest first (a person's
+/// `summaries::MoodSummary`).
+pub fn detect_moods(moods: &[u8], config: &MoodDropConfig) -> Vec<Signal> {
     if !config.enabled {
         return Vec::new();
     }
-    let Some((latest, previous)) = check_ins.split_last() else {
+    let Some((&latest, previous)) = moods.split_last() else {
         return Vec::new();
     };
     if previous.len() < config.min_history.max(1) {
@@ -44,13 +51,13 @@ pub fn detect(check_ins: &[CheckIn], config: &MoodDropConfig) -> Vec<Signal> {
     let mean = ewma(previous, config.lambda);
     let recent = &previous[previous.len().saturating_sub(config.sd_window.max(2))..];
     let sd = std_dev(recent);
-    let latest_mood = f64::from(latest.mood.min(10));
+    let latest_mood = f64::from(latest.min(10));
     let drop = mean - latest_mood;
     let sd = sd.max(config.min_sd);
     if drop < config.min_drop || drop < config.k * sd {
         return Vec::new();
     }
-    let severity = if latest.mood.min(10) <= config.moderate_at_or_below {
+    let severity = if latest.min(10) <= config.moderate_at_or_below {
         Severity::Moderate
     } else {
         Severity::Low
@@ -62,7 +69,7 @@ pub fn detect(check_ins: &[CheckIn], config: &MoodDropConfig) -> Vec<Signal> {
         summary: format!(
             "Mood dropped sharply: the latest check-in is {} out of 10 against a recent average \
              of {} (usual day-to-day variation about {} points).",
-            latest.mood.min(10),
+            latest.min(10),
             fmt_score((mean * 10.0).round() / 10.0),
             fmt_score((sd * 10.0).round() / 10.0)
         ),
@@ -71,24 +78,24 @@ pub fn detect(check_ins: &[CheckIn], config: &MoodDropConfig) -> Vec<Signal> {
 
 /// The exponentially weighted mean of `xs` (oldest first), which must not
 /// be empty.
-fn ewma(xs: &[CheckIn], lambda: f64) -> f64 {
-    let mut mean = f64::from(xs[0].mood.min(10));
-    for c in &xs[1..] {
-        mean += lambda * (f64::from(c.mood.min(10)) - mean);
+fn ewma(xs: &[u8], lambda: f64) -> f64 {
+    let mut mean = f64::from(xs[0].min(10));
+    for &m in &xs[1..] {
+        mean += lambda * (f64::from(m.min(10)) - mean);
     }
     mean
 }
 
 /// The sample standard deviation (0 for fewer than two values).
-fn std_dev(xs: &[CheckIn]) -> f64 {
+fn std_dev(xs: &[u8]) -> f64 {
     if xs.len() < 2 {
         return 0.0;
     }
     let n = xs.len() as f64;
-    let mean = xs.iter().map(|c| f64::from(c.mood.min(10))).sum::<f64>() / n;
+    let mean = xs.iter().map(|&m| f64::from(m.min(10))).sum::<f64>() / n;
     let ss = xs
         .iter()
-        .map(|c| (f64::from(c.mood.min(10)) - mean).powi(2))
+        .map(|&m| (f64::from(m.min(10)) - mean).powi(2))
         .sum::<f64>();
     (ss / (n - 1.0)).sqrt()
 }

@@ -100,6 +100,24 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
     );
     assert!(page.body.contains("1 open alert"));
 
+    // The summary the detectors read (the referral's screening score as the
+    // baseline, then the response) is what a rebuild from the stored
+    // records gives too.
+    let summaries = |t: TestApp| async move {
+        let mut tx = t.app.store.read().await.unwrap();
+        let e = tx.open_episode(pid).await.unwrap().unwrap();
+        let s = tx.score_summaries(pid, &e.id.to_string()).await.unwrap();
+        tx.rollback().await.unwrap();
+        s
+    };
+    let live = summaries(t.clone()).await;
+    let phq9 = live.iter().find(|s| s.instrument_id == "phq9").unwrap();
+    assert_eq!(phq9.screening.map(|(_, total)| total), Some(8.0));
+    assert_eq!(phq9.latest.map(|(_, total)| total), Some(14.0));
+    let counts = t.app.rebuild_summaries().await.unwrap();
+    assert!(counts.screening_baselines >= 4, "{counts:?}");
+    assert_eq!(summaries(t.clone()).await, live);
+
     // A first treatment contact stops Fiona's clock: she leaves the list,
     // and her 19-week wait counts against the standards.
     let e1 = {

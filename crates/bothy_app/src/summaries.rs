@@ -1,0 +1,77 @@
+//! Filling the write-time summaries (`bothy_domain::summaries`) from stored
+//! records: once after the migration that added them, and after a bulk load
+//! (synthetic data), which writes records without their summaries.
+
+use crate::{App, AppError};
+use bothy_domain::instruments::score;
+
+/// The name under which the first fill is recorded as done.
+const BACKFILL: &str = "summaries";
+/// Episodes read per page when setting screening baselines.
+const PAGE: i64 = 2_000;
+
+/// What a rebuild wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SummaryCounts {
+    pub score_summaries: u64,
+    pub screening_baselines: u64,
+    pub mood_summaries: u64,
+}
+
+impl App {
+    /// Fills the summaries for records stored before they existed, once
+    /// (recorded in `backfills`). Returns whether it ran.
+    pub async fn backfill_summaries(&self) -> Result<Option<SummaryCounts>, AppError> {
+        let mut tx = self.store.reader().await?;
+        let done = tx.backfill_done(BACKFILL).await?;
+        tx.rollback().await?;
+        if done {
+            return Ok(None);
+        }
+        let counts = self.rebuild_summaries().await?;
+        let mut tx = self.store.begin().await?;
+        tx.mark_backfill_done(BACKFILL, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(Some(counts))
+    }
+
+    /// Rebuilds every summary from the stored responses, referrals and
+    /// check-ins, in one transaction.
+    pub async fn rebuild_summaries(&self) -> Result<SummaryCounts, AppError> {
+        let mut tx = self.store.begin().await?;
+        let mut counts = SummaryCounts {
+            score_summaries: tx.rebuild_score_summaries().await?,
+            mood_summaries: tx.rebuild_mood_summaries().await?,
+            ..SummaryCounts::default()
+        };
+        let mut after = String::new();
+        loop {
+            let page = tx.episode_screenings(&after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.episode_key.clone();
+            for e in &page {
+                for (instrument, json) in &e.answers {
+                    let Some(inst) = self.catalogue.get(instrument) else {
+                        continue;
+                    };
+                    let Ok(answers) = serde_json::from_str::<Vec<Option<i32>>>(json) else {
+                        continue;
+                    };
+                    if let Ok(scored) = score(inst, &answers) {
+                        tx.set_screening_score(
+                            e.patient_id,
+                            &e.episode_key,
+                            instrument,
+                            e.referred_at,
+                            scored.total,
+                        )
+                        .await?;
+                        counts.screening_baselines += 1;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+}
