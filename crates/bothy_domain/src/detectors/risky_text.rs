@@ -26,6 +26,12 @@ use super::{Cause, Severity, Signal, Text};
 use serde::Deserialize;
 use std::fmt::Write;
 
+mod eval;
+
+pub use eval::{
+    CategoryRow, EvalCase, LabelRow, Miss, Rate, Report, ThresholdRow, evaluate, parse_cases,
+};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LexiconFile {
@@ -79,6 +85,7 @@ struct Phrase {
 /// A validated lexicon, ready to scan texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lexicon {
+    version: u32,
     negation_window: usize,
     negators: Vec<String>,
     bridges: Vec<String>,
@@ -297,6 +304,7 @@ impl Lexicon {
             return Err(errors);
         }
         Ok(Lexicon {
+            version: file.version,
             negation_window: file.negation_window,
             negators,
             bridges,
@@ -305,6 +313,11 @@ impl Lexicon {
             phrases,
             everyday,
         })
+    }
+
+    /// The file's `version`.
+    pub fn version(&self) -> u32 {
+        self.version
     }
 
     /// Every lexicon phrase found in `text`, negated or not, in order.

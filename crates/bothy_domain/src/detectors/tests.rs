@@ -8,6 +8,7 @@ mod config_tests;
 mod evaluate_tests;
 mod measures_tests;
 mod mood_tests;
+mod risk_eval_tests;
 mod text_tests;
 
 fn catalogue() -> &'static Catalogue {
