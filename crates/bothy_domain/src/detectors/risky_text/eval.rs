@@ -39,7 +39,7 @@ pub fn parse_cases(category: &str, text: &str) -> Result<Vec<EvalCase>, Vec<Conf
             continue;
         }
         let field = format!("{category}:{}", i + 1);
-        let Some((label, body)) = line.split_once(" | ") else {
+        let Some((label, body)) = line.split_once('|') else {
             errors.push(ConfigError {
                 field,
                 message: "expected `label | text`".into(),
