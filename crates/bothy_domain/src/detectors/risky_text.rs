@@ -1,8 +1,9 @@
 //! Risky free text: a conservative lexicon with negation handling.
 //!
-//! The lexicon (`content/risk-lexicon.toml`, written by the project; its
-//! header explains the format and the reasoning behind each severity) lists
-//! phrases with a severity, the negators and "bridge" words that negate a
+//! The lexicon (`content/risk-lexicon.toml` and
+//! `content/risk-lexicon-phrases.toml`, read as one file, written by the
+//! project; the first's header explains the format and the reasoning behind
+//! each severity) lists phrases with a severity, the negators and "bridge" words that negate a
 //! phrase ("I would never hurt myself" is not "hurt myself"), plan words that
 //! raise a nearby phrase's severity one step ("kill myself tonight" is
 //! `Urgent`), and everyday idioms that must not fire ("this job is killing
@@ -414,6 +415,8 @@ impl Lexicon {
         // Where each phrase's last match ended: overlapping matches of the
         // same phrase ("going to end it", "to end it") count once.
         let mut last_end = vec![0usize; self.phrases.len()];
+        // Each match's words, for negation of phrases inside negated ones.
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         for i in 0..toks.len() {
             candidates.clear();
             if let Some(ks) = self.by_first_word.get(view.word(i)) {
@@ -458,6 +461,7 @@ impl Lexicon {
                         }
                     }
                 }
+                spans.push((i, end, k));
                 out.push(LexiconMatch {
                     phrase: &p.label,
                     pattern: &p.text,
@@ -465,6 +469,22 @@ impl Lexicon {
                     negated,
                     plan_word,
                 });
+            }
+        }
+        // A phrase inside a negated phrase is negated too: in "I've never
+        // tried to kill myself", "kill myself" is part of "tried to kill
+        // myself", which "never" negates.
+        let negated_spans: Vec<(usize, usize)> = spans
+            .iter()
+            .zip(&out)
+            .filter(|(_, m)| m.negated)
+            .map(|(&(s, e, _), _)| (s, e))
+            .collect();
+        for (&(i, end, k), m) in spans.iter().zip(out.iter_mut()) {
+            if !m.negated && negated_spans.iter().any(|&(s, e)| s <= i && e >= end) {
+                m.negated = true;
+                m.severity = self.phrases[k].severity;
+                m.plan_word = None;
             }
         }
         out

@@ -66,6 +66,12 @@ const TABLE: &[(&str, Option<Severity>)] = &[
     ("I'm not suicidal", None),
     ("No thoughts of suicide", None),
     ("I no longer want to die", None),
+    // A phrase inside a negated phrase is negated with it.
+    ("I've never tried to kill myself", None),
+    (
+        "I never tried to kill myself, I just want to die",
+        Some(High),
+    ),
     ("I've no plans to end my life", None),
     // Negation does not reach past other words or clause ends.
     ("I'm not ok, I want to die", Some(High)),
