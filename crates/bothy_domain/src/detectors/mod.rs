@@ -16,7 +16,7 @@
 //! | not on track against expected trajectories | [`not_on_track::detect`] | [`Cause::NotOnTrack`] |
 //! | no activity and no measures for N days | [`disengagement::detect`] | [`Cause::Disengagement`] |
 //! | sharp drop in daily mood (EWMA) | [`mood_drop::detect`] | [`Cause::MoodDrop`] |
-//! | risky free text (lexicon with negation) | [`risky_text::detect`] | [`Cause::RiskyText`] |
+//! | risky free text (lexicon with negation; measured by [`risky_text::evaluate`]) | [`risky_text::detect`] | [`Cause::RiskyText`] |
 //!
 //! [`evaluate`] runs all of them for one patient. Each is configured per
 //! service through [`DetectorConfig`], whose defaults are documented with the
@@ -46,9 +46,15 @@ use crate::instruments::Catalogue;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// The project's risk lexicon, as shipped (`content/risk-lexicon.toml`).
+/// The project's risk lexicon, as shipped: `content/risk-lexicon.toml` (the
+/// format, settings, sets and everyday idioms) followed by
+/// `content/risk-lexicon-phrases.toml` (the phrases), read as one file.
 /// Load it with [`Lexicon::parse`].
-pub const DEFAULT_LEXICON: &str = include_str!("../../../../content/risk-lexicon.toml");
+pub const DEFAULT_LEXICON: &str = concat!(
+    include_str!("../../../../content/risk-lexicon.toml"),
+    "\n",
+    include_str!("../../../../content/risk-lexicon-phrases.toml"),
+);
 
 /// Why a signal was raised. Alerts are deduplicated per patient and
 /// [`Signal::dedupe_key`], which starts with [`Cause::key`].

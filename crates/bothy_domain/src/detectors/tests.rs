@@ -6,8 +6,10 @@ use std::sync::OnceLock;
 
 mod config_tests;
 mod evaluate_tests;
+mod lexicon_format_tests;
 mod measures_tests;
 mod mood_tests;
+mod risk_eval_tests;
 mod text_tests;
 
 fn catalogue() -> &'static Catalogue {
