@@ -13,7 +13,7 @@ const WORKLOADS: &[&str] = &[
     "W3 patient page",
     "W4 FHIR search",
     "W5 outcome classification",
-    "W6 every detector",
+    "W6 the monitoring sweep",
     "start-up to first answer",
     "resident memory, idle",
     "resident memory, peak",

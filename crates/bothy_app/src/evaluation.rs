@@ -6,23 +6,21 @@
 //!   the service (email) and through a second channel, the service's duty
 //!   phone (text message) or else its duty email. Marking is guarded, so a
 //!   rerun or a second worker escalates nothing twice.
-//! - Disengagement: everyone in an open episode, read a page at a time; a
-//!   signal merges into the open alert with the same key.
+//! - The monitoring sweep (`sweep.rs`): every history detector for everyone
+//!   in an open episode, from their summaries.
 //! - Expected trajectories: each service's, recomputed from its finished
 //!   episodes when a day old, for the not-on-track detector.
 
 use crate::detection::Trigger;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
-use bothy_domain::detectors::{Engagement, ExpectedTrajectories, SessionScore, disengagement};
+use bothy_domain::detectors::{ExpectedTrajectories, SessionScore};
 use bothy_domain::model::Alert;
 use bothy_domain::role::Role;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId};
 use bothy_store::Tx;
 
-/// People read per transaction in the disengagement sweep.
-const PAGE: i64 = 500;
 /// Finished episodes read per instrument for expected trajectories.
 const TRAJECTORY_EPISODES: i64 = 5000;
 /// How old expected trajectories may be before they are computed again.
@@ -32,7 +30,8 @@ const TRAJECTORY_AGE_SECONDS: i64 = 24 * 3600;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EvaluationReport {
     pub escalated: u32,
-    pub disengagement_signals: u32,
+    /// Signals the monitoring sweep raised or merged.
+    pub signals: u32,
     pub trajectories_computed: u32,
 }
 
@@ -111,52 +110,6 @@ impl App {
         self.audit(tx, &Actor::System, &RequestContext::default(), event)
             .await?;
         Ok(true)
-    }
-
-    /// Runs the disengagement detector for everyone in an open episode.
-    /// Returns how many signals it raised or merged.
-    pub async fn sweep_disengagement(&self) -> Result<u32, AppError> {
-        let now = self.clock.now();
-        let mut after = String::new();
-        let mut signals_raised = 0;
-        loop {
-            let mut tx = self.store.begin().await?;
-            let page = tx.engagement_page(&after, PAGE).await?;
-            let Some(last) = page.last() else {
-                tx.rollback().await?;
-                break;
-            };
-            after = last.patient_id.to_string();
-            for row in &page {
-                let monitoring = self.monitoring_in(&mut tx, row.service_id).await?;
-                let engagement = Engagement {
-                    since: row.since,
-                    last_activity: row.last_check_in.max(row.last_measure),
-                    last_measure: row.last_measure,
-                };
-                let signals =
-                    disengagement::detect(&engagement, now, &monitoring.detectors.disengagement);
-                if signals.is_empty() {
-                    continue;
-                }
-                let Some(patient) = tx.patient(row.patient_id).await? else {
-                    continue;
-                };
-                let day = now.strftime("%Y-%m-%d").to_string();
-                self.raise_signals(
-                    &mut tx,
-                    &Actor::System,
-                    &patient,
-                    &signals,
-                    ("evaluation", &day),
-                    &RequestContext::default(),
-                )
-                .await?;
-                signals_raised += signals.len() as u32;
-            }
-            tx.commit().await?;
-        }
-        Ok(signals_raised)
     }
 
     /// Recomputes expected trajectories that are missing or a day old, for
@@ -288,7 +241,7 @@ impl App {
     pub async fn evaluate_monitoring(&self) -> Result<EvaluationReport, AppError> {
         Ok(EvaluationReport {
             escalated: self.escalate_overdue_alerts().await?,
-            disengagement_signals: self.sweep_disengagement().await?,
+            signals: self.sweep_monitoring().await?.signals,
             trajectories_computed: self.refresh_expected_trajectories().await?,
         })
     }

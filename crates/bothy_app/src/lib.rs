@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod measures;
 pub mod monitoring;
 pub mod notify;
+pub mod outcomes;
 pub mod policy;
 pub mod records;
 pub mod refer_lookup;
@@ -27,6 +28,7 @@ mod reminders;
 pub mod safety_plans;
 pub mod signin;
 pub mod summaries;
+pub mod sweep;
 mod throttle;
 pub mod triage;
 

@@ -27,6 +27,9 @@ pub struct StaffHome {
 pub struct ServiceFigures {
     pub service: Service,
     pub patients: i64,
+    /// NHS Talking Therapies outcomes of the episodes discharged in the
+    /// last 365 days.
+    pub outcomes: bothy_domain::outcomes::Tally,
 }
 
 impl App {
@@ -142,6 +145,15 @@ impl App {
             .ok_or(AppError::NotFound)?;
         let patients = tx.count_patients(service_id).await?;
         tx.rollback().await?;
-        Ok(ServiceFigures { service, patients })
+        let now = self.clock.now();
+        let year_ago = now
+            .checked_sub(std::time::Duration::from_secs(365 * 86_400))
+            .unwrap_or(now);
+        let outcomes = self.outcome_tally(service_id, year_ago, now).await?;
+        Ok(ServiceFigures {
+            service,
+            patients,
+            outcomes,
+        })
     }
 }

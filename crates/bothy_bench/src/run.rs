@@ -232,11 +232,11 @@ pub async fn run(app: Arc<App>, opts: &Options, cmd: &ServerCommand) -> anyhow::
         Duration::from_secs(2),
         postgres,
     ));
-    let w6 = service::detectors(&app, service.id, service.slug.as_str(), now).await?;
+    let w6 = service::detectors(&app).await?;
     report.work.push(work_row(
-        "W6 every detector, every patient",
+        "W6 the monitoring sweep, everyone in an open episode",
         w6,
-        "patients",
+        "people",
         "≤ 5 s per 1M patients",
         Duration::from_secs(5),
         true,

@@ -177,7 +177,7 @@ async fn pass(
     // Every pass, not only at housekeeping: an overdue alert must not wait.
     report.alerts_escalated += app.escalate_overdue_alerts().await?;
     if sweep {
-        report.disengagement_signals += app.sweep_disengagement().await?;
+        report.disengagement_signals += app.sweep_monitoring().await?.signals;
         report.trajectories_computed += app.refresh_expected_trajectories().await?;
     }
     report += run_due_jobs(app, stopping).await?;

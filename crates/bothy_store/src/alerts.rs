@@ -345,3 +345,27 @@ impl Tx {
             .collect()
     }
 }
+
+impl Tx {
+    /// Whether the patient has an alert with this key that is open, or that
+    /// was closed at or after `since`: a sweep that finds the same condition
+    /// on the same data has nothing new to say.
+    pub async fn alert_settled(
+        &mut self,
+        patient: PatientId,
+        dedupe_key: &str,
+        since: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .query(
+                "SELECT id FROM alerts WHERE patient_id = $1 AND dedupe_key = $2 \
+                 AND (closed_at IS NULL OR closed_at >= $3) LIMIT 1",
+            )
+            .bind(patient.to_string())
+            .bind(dedupe_key)
+            .bind(to_millis(since))
+            .fetch_optional()
+            .await?
+            .is_some())
+    }
+}

@@ -34,12 +34,11 @@ mod summaries;
 
 pub use alerts::NewAlert;
 pub use audit::{AuditHead, VerifyReport};
-pub use bench::{EpisodeScores, PatientHistory, ScoreRow};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
-pub use monitoring::{EngagementRow, FinishedEpisode};
+pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
 pub use referrals::{EpisodeRow, MatchVerdict, PatientIdentity};
 pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use sessions::SessionRow;

@@ -1,22 +1,27 @@
-//! What the monitoring detectors read beyond single records: engagement of
-//! everyone in an open episode, finished episodes' score trajectories, and
+//! What the monitoring detectors read beyond single records: the summaries
+//! of everyone in an open episode, finished episodes' score trajectories, and
 //! each service's expected trajectories.
 
 use crate::services::parse;
+use crate::summaries::{mood_summary, score_summary};
 use crate::{StoreError, Tx};
+use bothy_domain::summaries::{MoodSummary, ScoreSummary};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
-use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_domain::{PatientId, ServiceId};
 
-/// One person in an open episode and their latest activity.
+/// One person in an open episode, with what the monitoring sweep reads:
+/// their summaries (`bothy_domain::summaries`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct EngagementRow {
+pub struct SweepRow {
     pub patient_id: PatientId,
     pub service_id: ServiceId,
-    pub practitioner_id: StaffId,
     /// When the episode opened: nobody is disengaged before that.
-    pub since: Timestamp,
-    pub last_check_in: Option<Timestamp>,
+    pub opened_at: Timestamp,
+    /// The open episode's summary for each instrument.
+    pub scores: Vec<ScoreSummary>,
+    /// The newest response in the episode or outside any episode.
     pub last_measure: Option<Timestamp>,
+    pub moods: Option<MoodSummary>,
 }
 
 /// A finished episode's scores on one instrument, oldest first, and the
@@ -38,36 +43,61 @@ fn screening_column(instrument: &str) -> Option<&'static str> {
 }
 
 impl Tx {
-    /// A page of people in open episodes, by patient id after `after`, with
-    /// their last check-in and last completed measure.
-    pub async fn engagement_page(
+    /// A page of people in open episodes, by patient id after `after`,
+    /// with their summaries: one read per page, whatever their histories.
+    pub async fn sweep_page(
         &mut self,
         after: &str,
         limit: i64,
-    ) -> Result<Vec<EngagementRow>, StoreError> {
-        let rows = self.query(
-            "SELECT e.patient_id, e.service_id, e.practitioner_id, e.opened_at, \
-             (SELECT MAX(c.recorded_at) FROM check_ins c WHERE c.patient_id = e.patient_id) AS last_check_in, \
-             (SELECT MAX(m.submitted_at) FROM measure_responses m WHERE m.patient_id = e.patient_id) AS last_measure \
-             FROM episodes e WHERE e.discharged_at IS NULL AND e.patient_id > $1 \
-             ORDER BY e.patient_id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all()
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EngagementRow {
-                    patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+    ) -> Result<Vec<SweepRow>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT e.id AS episode_id, e.patient_id, e.service_id, e.opened_at, s.episode_key, \
+                 s.instrument_id, s.screening_at, s.screening_total, s.first_at, s.first_total, \
+                 s.latest_at, s.latest_total, s.responses, \
+                 m.moods, m.check_ins, m.last_recorded_at, m.last_checked_in_at \
+                 FROM (SELECT id, patient_id, service_id, opened_at FROM episodes \
+                       WHERE discharged_at IS NULL AND patient_id > $1 \
+                       ORDER BY patient_id LIMIT $2) e \
+                 LEFT JOIN measure_summaries s ON s.patient_id = e.patient_id \
+                   AND (s.episode_key = e.id OR s.episode_key = '') \
+                 LEFT JOIN mood_summaries m ON m.patient_id = e.patient_id \
+                 ORDER BY e.patient_id",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all()
+            .await?;
+        let mut page: Vec<SweepRow> = Vec::new();
+        for r in &rows {
+            let patient_id: PatientId = parse(&r.try_get::<String>("patient_id")?, "patient id")?;
+            if page.last().is_none_or(|p| p.patient_id != patient_id) {
+                let moods = match r.try_get::<Option<String>>("moods")? {
+                    Some(_) => Some(mood_summary(r)?),
+                    None => None,
+                };
+                page.push(SweepRow {
+                    patient_id,
                     service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
-                    practitioner_id: parse(&r.try_get::<String>("practitioner_id")?, "staff id")?,
-                    since: from_millis(r.try_get("opened_at")?),
-                    last_check_in: r.try_get::<Option<i64>>("last_check_in")?.map(from_millis),
-                    last_measure: r.try_get::<Option<i64>>("last_measure")?.map(from_millis),
-                })
-            })
-            .collect()
+                    opened_at: from_millis(r.try_get("opened_at")?),
+                    scores: Vec::new(),
+                    last_measure: None,
+                    moods,
+                });
+            }
+            let Some(key) = r.try_get::<Option<String>>("episode_key")? else {
+                continue;
+            };
+            let summary = score_summary(r)?;
+            let row = page.last_mut().expect("pushed above");
+            if let Some((at, _)) = summary.latest {
+                row.last_measure = row.last_measure.max(Some(at));
+            }
+            if key == r.try_get::<String>("episode_id")? {
+                row.scores.push(summary);
+            }
+        }
+        Ok(page)
     }
 
     /// The service's finished (discharged) episodes' scores on `instrument`
@@ -164,5 +194,71 @@ impl Tx {
             ))
         })
         .transpose()
+    }
+}
+
+/// A finished episode with its summaries, for outcome reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedEpisodeSummary {
+    pub episode_id: String,
+    pub problem_descriptor: String,
+    pub treatment_appointments: i64,
+    pub discharged_at: Timestamp,
+    pub scores: Vec<ScoreSummary>,
+}
+
+impl Tx {
+    /// A page of the service's episodes discharged in [from, to), in
+    /// discharge order after `after` (discharge time and episode id), each
+    /// with its summaries.
+    pub async fn finished_episode_page(
+        &mut self,
+        service: ServiceId,
+        (from, to): (Timestamp, Timestamp),
+        after: Option<(Timestamp, &str)>,
+        limit: i64,
+    ) -> Result<Vec<FinishedEpisodeSummary>, StoreError> {
+        let (after_at, after_id) = match after {
+            Some((at, id)) => (to_millis(at), id),
+            None => (to_millis(from) - 1, ""),
+        };
+        let rows = self
+            .query(
+                "SELECT e.id, e.problem_descriptor, e.treatment_appointments, e.discharged_at, \
+                 s.instrument_id, s.screening_at, s.screening_total, s.first_at, s.first_total, \
+                 s.latest_at, s.latest_total, s.responses \
+                 FROM (SELECT id, patient_id, problem_descriptor, treatment_appointments, discharged_at \
+                       FROM episodes WHERE service_id = $1 AND discharged_at >= $2 AND discharged_at < $3 \
+                       AND (discharged_at > $4 OR (discharged_at = $4 AND id > $5)) \
+                       ORDER BY discharged_at, id LIMIT $6) e \
+                 LEFT JOIN measure_summaries s ON s.patient_id = e.patient_id AND s.episode_key = e.id \
+                 ORDER BY e.discharged_at, e.id",
+            )
+            .bind(service.to_string())
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all()
+            .await?;
+        let mut page: Vec<FinishedEpisodeSummary> = Vec::new();
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            if page.last().is_none_or(|e| e.episode_id != id) {
+                page.push(FinishedEpisodeSummary {
+                    episode_id: id,
+                    problem_descriptor: r.try_get("problem_descriptor")?,
+                    treatment_appointments: r.try_get("treatment_appointments")?,
+                    discharged_at: from_millis(r.try_get("discharged_at")?),
+                    scores: Vec::new(),
+                });
+            }
+            if r.try_get::<Option<String>>("instrument_id")?.is_some() {
+                let summary = score_summary(r)?;
+                page.last_mut().expect("pushed above").scores.push(summary);
+            }
+        }
+        Ok(page)
     }
 }

@@ -12,6 +12,8 @@
 //! - `input`: the JSON shape of an episode and its checks, scoring item-level
 //!   answers into a typed `Episode`.
 //! - `classify`: the definitions (`classify`), producing an `Outcome`.
+//! - `summary`: the same input from an episode's write-time summaries, and
+//!   tallies of outcomes for reports.
 //!
 //! Pure: no I/O, no clock. Instruments (cut-offs, reliable change indices,
 //! direction, items) come from an [`InstrumentSource`], which the instrument
@@ -21,6 +23,7 @@
 
 mod classify;
 mod input;
+mod summary;
 
 #[cfg(test)]
 mod tests;
@@ -28,6 +31,7 @@ mod tests;
 pub use classify::anxiety_measure;
 pub use classify::{Options, Outcome, PtsdMeasure, classify, classify_json};
 pub use input::{Appointment, Episode, Measurement, ProblemDescriptor, Score};
+pub use summary::{Tally, episode_from_summaries};
 
 use crate::instruments::{Catalogue, Instrument};
 

@@ -1,5 +1,6 @@
-//! The worker's time-based monitoring: disengagement for everyone in an open
-//! episode, and each service's expected trajectories, both safe to rerun.
+//! The worker's time-based monitoring: the sweep of every history detector
+//! for everyone in an open episode, and each service's expected
+//! trajectories, both safe to rerun.
 
 use crate::both_dbs;
 use crate::helpers::TestApp;
@@ -14,6 +15,8 @@ use std::time::Duration;
 both_dbs!(
     nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the_waiting_list,
     expected_trajectories_are_computed_from_finished_episodes_once_a_day,
+    the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_closed,
+    the_outcome_report_agrees_with_the_outcome_recorded_at_discharge,
 );
 
 fn ctx() -> RequestContext {
@@ -151,4 +154,171 @@ async fn expected_trajectories_are_computed_from_finished_episodes_once_a_day(t:
     assert_eq!(t.drain_jobs().await.trajectories_computed, 0);
     t.clock.advance(Duration::from_secs(25 * 3600));
     assert!(t.drain_jobs().await.trajectories_computed >= 2);
+}
+
+/// A deterioration stored without its detectors (as a bulk load stores it)
+/// is found by the sweep; once a clinician closes that alert, later sweeps
+/// leave it closed until new data arrives.
+async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_closed(t: TestApp) {
+    // PHQ-9 of 8 at referral, then 20 a week later, written straight to the
+    // store with its summary and no detectors.
+    let (pid, episode) = accepted(
+        &t,
+        "Sam",
+        Some(vec![
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(0),
+        ]),
+    )
+    .await;
+    t.drain_jobs().await;
+    t.clock.advance(Duration::from_secs(7 * 86_400));
+    let mut tx = t.app.store.begin().await.unwrap();
+    let patient = tx.patient(pid).await.unwrap().unwrap();
+    tx.add_to_score_summary(pid, &episode, "phq9", t.app.clock.now(), 20.0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(t.open_alerts(pid).await.is_empty());
+
+    let swept = t.app.sweep_monitoring().await.unwrap();
+    assert!(swept.people >= 1, "{swept:?}");
+    let alerts = t.open_alerts(pid).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].dedupe_key, "deterioration:phq9");
+    assert_eq!(alerts[0].source_kind, "evaluation");
+
+    // A clinician closes it; the same data does not raise it again.
+    let triage = staff(&t, "triage_clinician").await;
+    t.app
+        .close_alert(
+            &triage,
+            alerts[0].id,
+            Some(bothy_domain::alerts::Outcome::ContactedPerson),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    t.clock.advance(Duration::from_secs(3600));
+    t.app.sweep_monitoring().await.unwrap();
+    assert!(
+        t.open_alerts(pid).await.is_empty(),
+        "a closed alert stays closed"
+    );
+
+    // A new, still worse response is new data: judged at once, alerting again.
+    let actor = Actor::Patient(bothy_app::policy::PatientActor {
+        id: pid,
+        service_id: patient.service_id,
+        name: patient.full_name(),
+    });
+    let sub = bothy_app::measures::Submission {
+        instrument_id: "phq9".into(),
+        version: None,
+        answers: vec![
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(0),
+        ],
+        idempotency_key: "sam-2".into(),
+        source: bothy_domain::model::ResponseSource::Web,
+    };
+    t.app
+        .submit_measure(&actor, pid, sub, &ctx())
+        .await
+        .unwrap();
+    let alerts = t.open_alerts(pid).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].dedupe_key, "deterioration:phq9");
+    assert_eq!(alerts[0].source_kind, "measure_response");
+}
+
+/// A finished course that recovered: the year's outcome report, read from
+/// summaries, classifies it as the discharge did from every response.
+async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: TestApp) {
+    let from = t.app.clock.now();
+    let (pid, episode) = accepted(&t, "Rory", None).await;
+    let mut tx = t.app.store.read().await.unwrap();
+    let patient = tx.patient(pid).await.unwrap().unwrap();
+    tx.rollback().await.unwrap();
+    let actor = Actor::Patient(bothy_app::policy::PatientActor {
+        id: pid,
+        service_id: patient.service_id,
+        name: patient.full_name(),
+    });
+    let triage = staff(&t, "triage_clinician").await;
+    let episode_id = episode.parse().unwrap();
+    // Three weeks of treatment: high scores at the start, low at the end,
+    // with one in between that the report does not need.
+    for (week, (phq9, gad7)) in [(3, 3), (2, 2), (0, 0)].into_iter().enumerate() {
+        if week > 0 {
+            t.clock.advance(Duration::from_secs(7 * 86_400));
+        }
+        t.app
+            .record_treatment_contact(&triage, episode_id, &ctx())
+            .await
+            .unwrap();
+        for (instrument, value, items) in [("phq9", phq9, 9), ("gad7", gad7, 7)] {
+            let sub = bothy_app::measures::Submission {
+                instrument_id: instrument.into(),
+                version: None,
+                answers: (0..items)
+                    .map(|i| Some(if i == 8 { 0 } else { value }))
+                    .collect(),
+                idempotency_key: format!("rory-{instrument}-{week}"),
+                source: bothy_domain::model::ResponseSource::Web,
+            };
+            t.app
+                .submit_measure(&actor, pid, sub, &ctx())
+                .await
+                .unwrap();
+        }
+    }
+    t.clock.advance(Duration::from_secs(3600));
+    let at_discharge = t
+        .app
+        .discharge(&triage, episode_id, "Finished treatment", &ctx())
+        .await
+        .unwrap();
+    assert_eq!(at_discharge.finished_treatment, Some(true));
+    assert_eq!(at_discharge.recovered, Some(true), "{at_discharge:?}");
+    t.clock.advance(Duration::from_secs(60));
+    let tally = t
+        .app
+        .outcome_tally(patient.service_id, from, t.app.clock.now())
+        .await
+        .unwrap();
+    let yes = |v: Option<bool>| u64::from(v == Some(true));
+    assert_eq!(
+        tally,
+        bothy_domain::outcomes::Tally {
+            episodes: 1,
+            finished: 1,
+            at_caseness: yes(at_discharge.at_caseness),
+            recovered: 1,
+            reliable_improvement: yes(at_discharge.reliable_improvement),
+            reliable_recovery: yes(at_discharge.reliable_recovery),
+            reliable_deterioration: yes(at_discharge.reliable_deterioration),
+        }
+    );
+    // Nothing discharged before the period is counted.
+    let earlier = t
+        .app
+        .outcome_tally(patient.service_id, from, from)
+        .await
+        .unwrap();
+    assert_eq!(earlier.episodes, 0);
 }

@@ -66,7 +66,13 @@ async fn staff_and_patient_pages_render(t: TestApp) {
         .await
         .ok()
         .has_crisis_panel();
-    lead.get("/staff/reports").await.ok();
+    let reports = lead.get("/staff/reports").await.ok();
+    assert!(reports.body.contains("Outcomes in the last 12 months"));
+    assert!(
+        reports.body.contains("<dt>Episodes ended</dt><dd>0</dd>"),
+        "{}",
+        reports.body
+    );
     lead.get("/account").await.ok().has_crisis_panel();
     let admin = t.staff_client("admin").await;
     let staff = admin.get("/staff/admin/staff").await.ok();
