@@ -5,7 +5,6 @@
 
 use crate::services::parse;
 use crate::{Store, StoreError, Tx};
-use bothy_domain::time::to_millis;
 use bothy_domain::{PatientId, ServiceId};
 
 /// The baseline's scratch table. Dropped after each measurement.
