@@ -38,6 +38,10 @@ pub struct SweepReport {
     pub signals: u32,
 }
 
+/// A signal, with the time of the data it rests on (none for one that rests
+/// on time passing).
+type Found = (Signal, Option<Timestamp>);
+
 /// What the sweep reads once per service, not once per person.
 #[derive(Default)]
 struct ServiceCache {
@@ -78,7 +82,7 @@ impl App {
         cache: &mut ServiceCache,
         row: &SweepRow,
         now: Timestamp,
-    ) -> Result<Vec<(Signal, Option<Timestamp>)>, AppError> {
+    ) -> Result<Vec<Found>, AppError> {
         let monitoring = match cache.monitoring.get(&row.service_id) {
             Some(m) => m.clone(),
             None => {
@@ -95,7 +99,7 @@ impl App {
             last_measure: row.last_measure,
         };
         // Disengagement rests on time passing, not on data: no settled check.
-        let mut signals: Vec<(Signal, Option<Timestamp>)> =
+        let mut signals: Vec<Found> =
             disengagement::detect(&engagement, now, &config.disengagement)
                 .into_iter()
                 .map(|s| (s, None))
@@ -143,7 +147,7 @@ impl App {
     /// or was closed since then.
     async fn raise_found(
         &self,
-        found: &[(&SweepRow, Vec<(Signal, Option<Timestamp>)>)],
+        found: &[(&SweepRow, Vec<Found>)],
         now: Timestamp,
     ) -> Result<u32, AppError> {
         if found.is_empty() {
