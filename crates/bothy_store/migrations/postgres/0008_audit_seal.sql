@@ -18,10 +18,12 @@ ALTER TABLE audit_events
     ALTER COLUMN chain_seq DROP NOT NULL,
     ALTER COLUMN prev_hash DROP NOT NULL,
     ALTER COLUMN hash DROP NOT NULL,
-    ADD COLUMN seal_pos BIGINT UNIQUE,
+    ADD COLUMN seal_pos BIGINT,
     ADD COLUMN seal_hash TEXT,
     ADD COLUMN sealed_at BIGINT;
 CREATE INDEX audit_events_unsealed ON audit_events (seq) WHERE seal_pos IS NULL;
+-- Partial, so that appending an event (with no position) does not touch it.
+CREATE UNIQUE INDEX audit_events_by_seal ON audit_events (seal_pos) WHERE seal_pos IS NOT NULL;
 
 CREATE TABLE audit_sealer (
     id BIGINT PRIMARY KEY CHECK (id = 1),

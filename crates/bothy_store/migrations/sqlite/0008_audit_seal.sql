@@ -30,7 +30,7 @@ CREATE TABLE audit_events_new (
     detail TEXT,
     prev_hash TEXT,
     hash TEXT,
-    seal_pos BIGINT UNIQUE,
+    seal_pos BIGINT,
     seal_hash TEXT,
     sealed_at BIGINT,
     UNIQUE (chain, chain_seq)
@@ -51,6 +51,8 @@ DROP TABLE audit_events;
 ALTER TABLE audit_events_new RENAME TO audit_events;
 CREATE INDEX audit_events_by_patient ON audit_events (patient_id, seq);
 CREATE INDEX audit_events_unsealed ON audit_events (seq) WHERE seal_pos IS NULL;
+-- Partial, so that appending an event (with no position) does not touch it.
+CREATE UNIQUE INDEX audit_events_by_seal ON audit_events (seal_pos) WHERE seal_pos IS NOT NULL;
 
 CREATE TABLE audit_sealer (
     id BIGINT PRIMARY KEY CHECK (id = 1),

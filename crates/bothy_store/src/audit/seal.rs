@@ -127,7 +127,7 @@ impl Store {
         pass: &mut SealPass,
     ) -> Result<(), StoreError> {
         if legacy_unchecked {
-            pass.legacy = self.check_legacy_once(token, now_ms).await?;
+            pass.legacy = self.check_legacy_once(now_ms).await?;
         }
         for _ in 0..MAX_BATCHES {
             match self.seal_batch(token, now_ms).await? {
@@ -150,20 +150,17 @@ impl Store {
     /// Checks the earlier format's chains and records the outcome as an
     /// audit event (sealed with the others, so it cannot be removed
     /// unnoticed), once: the first sealer to mark the check done records it.
-    async fn check_legacy_once(
-        &self,
-        token: &str,
-        now_ms: i64,
-    ) -> Result<Option<LegacyCheck>, StoreError> {
+    async fn check_legacy_once(&self, now_ms: i64) -> Result<Option<LegacyCheck>, StoreError> {
         let check = super::legacy::check(self).await?;
         let mut tx = self.begin().await?;
+        // Not conditional on the lease: should a long check outlast it, the
+        // first sealer to finish the check records it, and no one starts over.
         let marked = tx
             .query(
                 "UPDATE audit_sealer SET legacy_checked_at = $1 \
-                 WHERE id = 1 AND lease_holder = $2 AND legacy_checked_at IS NULL",
+                 WHERE id = 1 AND legacy_checked_at IS NULL",
             )
             .bind(now_ms)
-            .bind(token)
             .execute()
             .await?
             .rows_affected();
