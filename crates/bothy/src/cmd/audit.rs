@@ -58,11 +58,16 @@ async fn seal(config: &Config) -> anyhow::Result<ExitCode> {
     let pass = bothy_jobs::seal_audit(&app).await;
     app.store.close().await;
     let pass = pass.context("cannot seal the audit trail")?;
-    if let Some(check) = &pass.legacy {
+    if let Some(check) = pass
+        .legacy
+        .as_ref()
+        .filter(|c| c.events > 0 || !c.is_intact())
+    {
         match &check.first_break {
             None => println!(
-                "The earlier hash chains verify ({} chains, {} events).",
-                check.chains, check.events
+                "The earlier hash chains verify ({} chains, {}).",
+                check.chains,
+                events(check.events)
             ),
             Some(b) => println!(
                 "AUDIT TRAIL BROKEN BEFORE SEALING: the earlier hash chains do not verify: {b}. \
@@ -70,11 +75,19 @@ async fn seal(config: &Config) -> anyhow::Result<ExitCode> {
             ),
         }
     }
-    println!("Sealed {} events.", pass.sealed);
+    println!("Sealed {}.", events(pass.sealed));
     if pass.busy || pass.lease_lost {
         println!("Another sealer (a worker) is sealing the rest.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn events(n: u64) -> String {
+    if n == 1 {
+        "1 event".into()
+    } else {
+        format!("{n} events")
+    }
 }
 
 fn time(ms: Option<i64>) -> String {
@@ -102,27 +115,28 @@ fn describe(r: &VerifyReport, anchors: &[Anchor], now: Timestamp) -> String {
     match &r.first_break {
         None => {
             line(format!(
-                "Audit trail intact: {} sealed events checked, every field and link.",
-                r.sealed
+                "Audit trail intact: {} sealed, every field and link checked.",
+                events(r.sealed)
             ));
             for a in anchors {
                 line(format!("The chain passes through the anchor {a}."));
+            }
+            if r.head.pos > 0 {
+                line(format!(
+                    "Head: {} sealed at {} (record it elsewhere; check later with --anchor).",
+                    r.head.anchor(),
+                    time(r.head.sealed_at_ms)
+                ));
             }
         }
         Some(b) => {
             line(format!("AUDIT TRAIL BROKEN: {b}."));
             line(format!(
-                "{} sealed events checked before the break.",
-                r.sealed
+                "{} sealed checked before the break; the recorded head is {}.",
+                events(r.sealed),
+                r.head.anchor()
             ));
         }
-    }
-    if r.head.pos > 0 {
-        line(format!(
-            "Head: {} sealed at {} (record it elsewhere; check later with --anchor).",
-            r.head.anchor(),
-            time(r.head.sealed_at_ms)
-        ));
     }
     match r.oldest_unsealed_at_ms {
         None => line("Every event is sealed.".into()),
@@ -130,8 +144,8 @@ fn describe(r: &VerifyReport, anchors: &[Anchor], now: Timestamp) -> String {
             let waited = Duration::try_from(now.duration_since(from_millis(oldest)))
                 .unwrap_or(Duration::ZERO);
             line(format!(
-                "Not yet sealed: {} events, the oldest from {} ago. Nothing vouches for them until they are sealed.",
-                r.unsealed,
+                "Not yet sealed: {}, the oldest from {} ago. Nothing vouches for them until they are sealed.",
+                events(r.unsealed),
                 age(waited)
             ));
             if waited > STALE {
@@ -148,8 +162,10 @@ fn describe(r: &VerifyReport, anchors: &[Anchor], now: Timestamp) -> String {
         let when = time(Some(l.at_ms));
         match &l.check.first_break {
             None => line(format!(
-                "The earlier hash chains ({} chains, {} events) verified when they were sealed ({when}, event {}).",
-                l.check.chains, l.check.events, l.seq
+                "The earlier hash chains ({} chains, {}) verified when they were sealed ({when}, event {}).",
+                l.check.chains,
+                events(l.check.events),
+                l.seq
             )),
             Some(b) => line(format!(
                 "AUDIT TRAIL BROKEN BEFORE SEALING: when the earlier hash chains were checked ({when}, \
@@ -189,7 +205,7 @@ mod tests {
         let mut r = report();
         let text = describe(&r, &[], now);
         assert!(
-            text.starts_with("Audit trail intact: 3 sealed events"),
+            text.starts_with("Audit trail intact: 3 events sealed"),
             "{text}"
         );
         assert!(
