@@ -532,6 +532,52 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    #[tokio::test]
+    async fn the_running_worker_seals_audit_events_on_its_own_timer() {
+        let clock = FakeClock::at("2026-01-05T09:00:00Z".parse().expect("timestamp"));
+        let (app, dir) = app(clock, "seal").await;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Passes an hour apart, and the event comes after the first ticks:
+        // only the sealer's own timer can seal it in time.
+        let worker = tokio::spawn(run_every(app.clone(), HOUSEKEEPING * 60, async {
+            let _ = stopped.await;
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut tx = app.store.begin().await.expect("begin");
+        tx.audit(&bothy_domain::audit::AuditRecord {
+            at_ms: 0,
+            actor_kind: "system".into(),
+            actor_id: None,
+            role: None,
+            service_id: None,
+            patient_id: None,
+            action: "test".into(),
+            purpose: "security".into(),
+            request_id: None,
+            detail: None,
+        })
+        .await
+        .expect("append");
+        tx.commit().await.expect("commit");
+        let mut sealed = false;
+        for _ in 0..500 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let report = app.store.verify_audit(&[]).await.expect("verify");
+            if report.sealed == 1 && report.unsealed == 0 {
+                sealed = true;
+                break;
+            }
+        }
+        stop.send(()).expect("worker listening");
+        tokio::time::timeout(Duration::from_secs(5), worker)
+            .await
+            .expect("worker stops")
+            .expect("no panic");
+        assert!(sealed, "sealed within five seconds");
+        app.store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn a_batch_finishes_well_within_its_lease() {
         assert!(JOB_TIMEOUT * BATCH * 2 <= LEASE);
