@@ -2,6 +2,7 @@
 
 use crate::config::Overrides;
 use bothy_domain::ApiClientId;
+use bothy_domain::audit::Anchor;
 use bothy_domain::role::{ApiPermission, Role};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
@@ -166,8 +167,19 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk every audit chain and report the first broken link (exit code 1).
-    Verify,
+    /// Check every sealed audit event and the chain's head, and count the
+    /// events not yet sealed; exit code 1 on any break.
+    Verify {
+        /// A head recorded earlier with `bothy audit head`: the chain must
+        /// still pass through it (repeat for several)
+        #[arg(long = "anchor", value_name = "POSITION:HASH")]
+        anchors: Vec<Anchor>,
+    },
+    /// Print the newest seal as POSITION:HASH and its time, to record
+    /// outside the database as an anchor.
+    Head,
+    /// Seal committed audit events now (a running worker does this every second).
+    Seal,
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +315,29 @@ mod tests {
         assert_eq!(o.database_url.as_deref(), Some("sqlite:x.db"));
         assert!(Cli::try_parse_from(["bothy", "serve", "--listen", "localhost"]).is_err());
         assert!(Cli::try_parse_from(["bothy", "migrate", "--listen", "127.0.0.1:1"]).is_err());
+    }
+
+    #[test]
+    fn audit_verify_takes_anchors() {
+        let hash = "ab".repeat(32);
+        let cli = Cli::try_parse_from(["bothy", "audit", "verify"]).unwrap();
+        let Command::Audit(AuditCommand::Verify { anchors }) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert!(anchors.is_empty());
+        let a = format!("12:{hash}");
+        let b = format!("30:{hash}");
+        let cli = Cli::try_parse_from(["bothy", "audit", "verify", "--anchor", &a, "--anchor", &b])
+            .unwrap();
+        let Command::Audit(AuditCommand::Verify { anchors }) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(
+            anchors.iter().map(|a| a.pos).collect::<Vec<_>>(),
+            vec![12, 30]
+        );
+        assert!(Cli::try_parse_from(["bothy", "audit", "verify", "--anchor", "12"]).is_err());
+        assert!(Cli::try_parse_from(["bothy", "audit", "head"]).is_ok());
     }
 
     #[test]

@@ -116,8 +116,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(app.service_by_slug("pilot").await.unwrap().id, service.id);
-        let report = app.store.verify_audit().await.unwrap();
-        assert_eq!((report.events, report.first_break), (1, None));
+        let report = app.store.verify_audit(&[]).await.unwrap();
+        assert_eq!((report.sealed, report.unsealed), (0, 1));
+        bothy_jobs::seal_audit(&app).await.unwrap();
+        let report = app.store.verify_audit(&[]).await.unwrap();
+        assert_eq!((report.sealed, report.unsealed), (1, 0));
+        assert!(report.is_intact());
         app.store.close().await;
         // A second start on the same database migrates nothing and still works.
         let app = build_app(

@@ -33,7 +33,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker => cmd::serve::worker(config).await,
         Command::Migrate => cmd::migrate(&config).await,
         Command::Admin(command) => cmd::admin::run(&config, command).await,
-        Command::Audit(command) => cmd::audit(&config, command).await,
+        Command::Audit(command) => cmd::audit::run(&config, command).await,
         Command::Config(command) => cmd::config(&config, command),
         Command::Content(command) => cmd::content::run(&config, command),
         Command::Outcomes { input } => cmd::outcomes::run(&config, input.as_deref()),

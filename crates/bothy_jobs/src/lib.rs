@@ -9,6 +9,11 @@
 //! overdue alerts; every [`SWEEP`] it runs the time-based detectors (disengagement)
 //! and refreshes expected trajectories. All of it is safe to run again.
 //!
+//! Beside the passes, every [`SEAL`] it seals committed audit events into the
+//! hash chain ([`seal_audit`]), on its own timer so that a long pass (a slow
+//! mail server) never holds sealing back. Of several workers, one seals at a
+//! time, under the sealer's lease ([`SEAL_LEASE`]); the others find it busy.
+//!
 //! Several workers may run at once against one database. A claim takes a
 //! lease on each job ([`LEASE`]); no other worker can claim the job while the
 //! lease lasts, and only the lease holder can mark it done, so a job that is
@@ -21,11 +26,12 @@
 
 use bothy_app::jobs::{IdempotencyKey, Job, JobError, retry_delay};
 use bothy_app::{App, AppError};
-use bothy_store::ClaimedJob;
+use bothy_store::{ClaimedJob, SealPass};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
 /// How often the worker looks for due jobs.
@@ -44,6 +50,13 @@ pub const JOB_TIMEOUT: Duration = Duration::from_secs(30);
 /// Finished jobs (and their payloads, which hold contact details) are kept
 /// this long, then deleted; their idempotency keys are forgotten with them.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How often committed audit events are sealed: the longest an event waits
+/// for its seal while a worker runs, plus the pass itself.
+pub const SEAL: Duration = Duration::from_secs(1);
+/// How long a sealing pass holds the sealer's lease. A pass seals a bounded
+/// number of events and takes well under a second; a worker that dies
+/// holding the lease holds up sealing this long at most.
+pub const SEAL_LEASE: Duration = Duration::from_secs(60);
 /// Batches run in one pass at most, so one pass cannot run forever.
 const MAX_BATCHES: u32 = 100;
 /// After the stop signal, how long the job in hand may take to finish.
@@ -67,6 +80,8 @@ pub struct Report {
     pub alerts_escalated: u32,
     pub disengagement_signals: u32,
     pub trajectories_computed: u32,
+    /// Audit events sealed into the chain.
+    pub audit_sealed: u64,
 }
 
 impl std::ops::AddAssign for Report {
@@ -82,6 +97,7 @@ impl std::ops::AddAssign for Report {
         self.alerts_escalated += o.alerts_escalated;
         self.disengagement_signals += o.disengagement_signals;
         self.trajectories_computed += o.trajectories_computed;
+        self.audit_sealed += o.audit_sealed;
     }
 }
 
@@ -97,11 +113,92 @@ pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
 }
 
 /// Runs the worker every `period` (the first run, with housekeeping, is at
-/// once) until `shutdown` completes. When the signal arrives during a run,
-/// the job in hand may finish for a moment; jobs claimed but not started are
-/// given back to the queue. A run abandoned mid-job leaves that job to be
-/// claimed again when its lease runs out.
+/// once), and the sealer every `period` or [`SEAL`], whichever is shorter,
+/// until `shutdown` completes. When the signal arrives during a run, the job
+/// in hand may finish for a moment; jobs claimed but not started are given
+/// back to the queue. A run abandoned mid-job leaves that job to be claimed
+/// again when its lease runs out.
 pub async fn run_every(app: Arc<App>, period: Duration, shutdown: impl Future<Output = ()>) {
+    let (stop, stopped) = watch::channel(false);
+    let passes = async {
+        run_passes(&app, period, shutdown).await;
+        let _ = stop.send(true);
+    };
+    tokio::join!(passes, seal_every(&app, period.min(SEAL), stopped));
+    tracing::info!("worker stopped");
+}
+
+/// Seals committed audit events every `period` until `stopped` changes.
+async fn seal_every(app: &App, period: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            _ = ticks.tick() => {}
+        }
+        let sealing = seal_audit(app);
+        tokio::pin!(sealing);
+        tokio::select! {
+            result = &mut sealing => log_sealing(result),
+            _ = stopped.changed() => {
+                // A batch cut short is rolled back; its events wait for the next sealer.
+                if let Ok(result) = tokio::time::timeout(FINISH_GRACE, &mut sealing).await {
+                    log_sealing(result);
+                }
+                break;
+            }
+        }
+    }
+}
+
+fn log_sealing(result: Result<SealPass, AppError>) {
+    match result {
+        Ok(p) if p.sealed == 0 => {}
+        Ok(p) => tracing::debug!(audit_sealed = p.sealed, "worker: audit events sealed"),
+        Err(e) => {
+            tracing::warn!(error = %e, cause = ?std::error::Error::source(&e), "worker: sealing audit events failed; retrying")
+        }
+    }
+}
+
+/// Seals committed audit events until none is left, or another sealer holds
+/// the lease; returns what was done, passes added up. Logs the outcome of
+/// the one check of the earlier format's chains when this call makes it.
+pub async fn seal_audit(app: &App) -> Result<SealPass, AppError> {
+    let holder = worker_name();
+    let mut total = SealPass::default();
+    loop {
+        let pass = app
+            .store
+            .seal_audit(&holder, app.clock.now(), SEAL_LEASE)
+            .await?;
+        match &pass.legacy {
+            Some(check) if !check.is_intact() => tracing::error!(
+                chains = check.chains,
+                events = check.events,
+                first_break = check.first_break.as_deref().unwrap_or_default(),
+                "AUDIT TRAIL BROKEN before sealing: the earlier hash chains do not verify; \
+                 their events are sealed as found and `bothy audit verify` reports this"
+            ),
+            Some(check) if check.events > 0 => tracing::info!(
+                chains = check.chains,
+                events = check.events,
+                "the earlier hash chains verify; sealing their events into the one chain"
+            ),
+            _ => {}
+        }
+        total.sealed += pass.sealed;
+        total.busy |= pass.busy;
+        total.lease_lost |= pass.lease_lost;
+        total.legacy = total.legacy.or(pass.legacy);
+        if !pass.more {
+            return Ok(total);
+        }
+    }
+}
+
+async fn run_passes(app: &App, period: Duration, shutdown: impl Future<Output = ()>) {
     // A timer, not a clock read: scheduling only, never a timestamp.
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -119,7 +216,7 @@ pub async fn run_every(app: Arc<App>, period: Duration, shutdown: impl Future<Ou
         let housekeeping = tick.is_multiple_of(housekeeping_every);
         let sweep = tick.is_multiple_of(sweep_every);
         tick = tick.wrapping_add(1);
-        let pass = pass(&app, housekeeping, sweep, &stopping);
+        let pass = pass(app, housekeeping, sweep, &stopping);
         tokio::pin!(pass);
         tokio::select! {
             result = &mut pass => log(result),
@@ -133,7 +230,6 @@ pub async fn run_every(app: Arc<App>, period: Duration, shutdown: impl Future<Ou
             }
         }
     }
-    tracing::info!("worker stopped");
 }
 
 fn log(result: Result<Report, AppError>) {
@@ -150,6 +246,7 @@ fn log(result: Result<Report, AppError>) {
             alerts_escalated = r.alerts_escalated,
             disengagement_signals = r.disengagement_signals,
             trajectories_computed = r.trajectories_computed,
+            audit_sealed = r.audit_sealed,
             "worker: pass finished"
         ),
         Err(e) => {
@@ -158,10 +255,12 @@ fn log(result: Result<Report, AppError>) {
     }
 }
 
-/// Runs everything once: housekeeping, the sweep, then every due job until
-/// none is due.
+/// Runs everything once: housekeeping, the sweep, every due job until none
+/// is due, then the sealer.
 pub async fn run_once(app: &App) -> Result<Report, AppError> {
-    pass(app, true, true, &AtomicBool::new(false)).await
+    let mut report = pass(app, true, true, &AtomicBool::new(false)).await?;
+    report.audit_sealed += seal_audit(app).await?.sealed;
+    Ok(report)
 }
 
 async fn pass(
@@ -429,6 +528,52 @@ mod tests {
         // The next worker runs them at once.
         assert_eq!(run_once(&app).await.expect("run").jobs_done, 2);
         assert_eq!(outbox.sent().len(), 3);
+        app.store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn the_running_worker_seals_audit_events_on_its_own_timer() {
+        let clock = FakeClock::at("2026-01-05T09:00:00Z".parse().expect("timestamp"));
+        let (app, dir) = app(clock, "seal").await;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Passes an hour apart, and the event comes after the first ticks:
+        // only the sealer's own timer can seal it in time.
+        let worker = tokio::spawn(run_every(app.clone(), HOUSEKEEPING * 60, async {
+            let _ = stopped.await;
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut tx = app.store.begin().await.expect("begin");
+        tx.audit(&bothy_domain::audit::AuditRecord {
+            at_ms: 0,
+            actor_kind: "system".into(),
+            actor_id: None,
+            role: None,
+            service_id: None,
+            patient_id: None,
+            action: "test".into(),
+            purpose: "security".into(),
+            request_id: None,
+            detail: None,
+        })
+        .await
+        .expect("append");
+        tx.commit().await.expect("commit");
+        let mut sealed = false;
+        for _ in 0..500 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let report = app.store.verify_audit(&[]).await.expect("verify");
+            if report.sealed == 1 && report.unsealed == 0 {
+                sealed = true;
+                break;
+            }
+        }
+        stop.send(()).expect("worker listening");
+        tokio::time::timeout(Duration::from_secs(5), worker)
+            .await
+            .expect("worker stops")
+            .expect("no panic");
+        assert!(sealed, "sealed within five seconds");
         app.store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

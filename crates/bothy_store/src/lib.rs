@@ -33,7 +33,7 @@ mod staff;
 mod summaries;
 
 pub use alerts::NewAlert;
-pub use audit::{AuditHead, VerifyReport};
+pub use audit::{LegacyFinding, SealPass, VerifyReport};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
@@ -167,9 +167,15 @@ impl Store {
 
     /// Applies any migrations not yet applied, for this store's backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// Applies the migrations not yet applied up to and including `version`
+    /// only: for tests of what a migration does to data written before it.
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
         match &self.pools {
-            Pools::Sqlite { write, .. } => migrate::run_sqlite(write).await,
-            Pools::Postgres(pool) => migrate::run_postgres(pool).await,
+            Pools::Sqlite { write, .. } => migrate::run_sqlite(write, version).await,
+            Pools::Postgres(pool) => migrate::run_postgres(pool, version).await,
         }
     }
 

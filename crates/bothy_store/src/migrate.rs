@@ -52,6 +52,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_demographics.sql"),
     ),
     (
+        8,
+        "audit_seal",
+        include_str!("../migrations/sqlite/0008_audit_seal.sql"),
+        include_str!("../migrations/postgres/0008_audit_seal.sql"),
+    ),
+    (
         10,
         "summaries",
         include_str!("../migrations/sqlite/0010_summaries.sql"),
@@ -59,10 +65,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
 ];
 
-fn migrator(backend: Backend) -> Migrator {
+/// The migrations up to and including `until`.
+fn migrator(backend: Backend, until: i64) -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
             .iter()
+            .filter(|(version, ..)| *version <= until)
             .map(|(version, name, sqlite, postgres)| {
                 let sql = match backend {
                     Backend::Sqlite => *sqlite,
@@ -80,15 +88,15 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
-pub(crate) async fn run_sqlite(pool: &SqlitePool) -> Result<(), StoreError> {
-    migrator(Backend::Sqlite)
+pub(crate) async fn run_sqlite(pool: &SqlitePool, until: i64) -> Result<(), StoreError> {
+    migrator(Backend::Sqlite, until)
         .run(pool)
         .await
         .map_err(|e| StoreError::Migrate(e.to_string()))
 }
 
-pub(crate) async fn run_postgres(pool: &PgPool) -> Result<(), StoreError> {
-    migrator(Backend::Postgres)
+pub(crate) async fn run_postgres(pool: &PgPool, until: i64) -> Result<(), StoreError> {
+    migrator(Backend::Postgres, until)
         .run(pool)
         .await
         .map_err(|e| StoreError::Migrate(e.to_string()))

@@ -1,6 +1,7 @@
 //! One module per command; each loads what it needs and prints its result.
 
 pub mod admin;
+pub mod audit;
 pub mod bench;
 pub mod content;
 pub mod demo;
@@ -10,7 +11,7 @@ pub mod synth;
 
 use anyhow::Context;
 use bothy::Config;
-use bothy::cli::{AuditCommand, ConfigCommand};
+use bothy::cli::ConfigCommand;
 use bothy_store::Backend;
 use std::process::ExitCode;
 
@@ -33,33 +34,6 @@ pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify = command;
-    let store = bothy::connect_store(config).await?;
-    let report = store
-        .verify_audit()
-        .await
-        .context("cannot read the audit trail")?;
-    store.close().await;
-    match report.first_break {
-        None => {
-            println!(
-                "Audit trail intact: {} events in {} chains checked.",
-                report.events, report.chains
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(broken) => {
-            println!("AUDIT TRAIL BROKEN: {broken}");
-            println!(
-                "Checked {} events in intact chains before the break ({} chains in all).",
-                report.events, report.chains
-            );
-            Ok(ExitCode::FAILURE)
-        }
-    }
 }
 
 pub fn config(config: &Config, command: ConfigCommand) -> anyhow::Result<ExitCode> {

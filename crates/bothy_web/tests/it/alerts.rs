@@ -44,16 +44,19 @@ async fn patient_actor(t: &TestApp, n: usize) -> (Actor, bothy_domain::PatientId
 /// Runs SQL straight on the test database, as a fault would.
 async fn raw_sql(t: &TestApp, sql: &'static str) {
     use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&t.url).await.unwrap();
     if t.db == crate::helpers::Db::Sqlite {
+        let mut conn = sqlx::SqliteConnection::connect(&t.url).await.unwrap();
         sqlx::raw_sql("PRAGMA busy_timeout = 5000")
             .execute(&mut conn)
             .await
             .unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&t.url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
     }
-    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
 }
 
 /// Sends a measure form as the patient's browser would.
