@@ -13,11 +13,14 @@ use bothy_domain::ids::AlertId;
 use bothy_domain::model::ResponseSource;
 use std::time::Duration;
 
-both_dbs!(
-    acknowledging_at_once_happens_once,
-    closing_at_once_happens_once_and_the_first_outcome_stands,
-    discharging_at_once_happens_once,
-);
+both_dbs!(staff_transitions_at_once);
+
+/// One app for every scenario here (each app costs a fresh database).
+async fn staff_transitions_at_once(t: TestApp) {
+    acknowledging_at_once_happens_once(&t).await;
+    closing_at_once_happens_once_and_the_first_outcome_stands(&t).await;
+    discharging_at_once_happens_once(&t).await;
+}
 
 /// A fresh open risk alert for the `n`th demo patient (a PHQ-9 with its
 /// last item answered "several days").
@@ -53,11 +56,11 @@ async fn close(t: &TestApp, c: &Client, id: AlertId) {
 /// One clinician's double clicks land on the alert; a second clinician
 /// clicking at the same moment is told who is dealing with it (or is the
 /// one who is, and the first is told); one acknowledgement is recorded.
-async fn acknowledging_at_once_happens_once(t: TestApp) {
+async fn acknowledging_at_once_happens_once(t: &TestApp) {
     let tariq = t.staff_client("triage_clinician").await;
     let lee = t.staff_client("clinical_lead").await;
     for round in 0..ROUNDS {
-        let id = risk_alert(&t, 0, round).await;
+        let id = risk_alert(t, 0, round).await;
         let page = format!("/alerts/{id}");
         tariq.get(&page).await.ok();
         lee.get(&page).await.ok();
@@ -88,19 +91,19 @@ async fn acknowledging_at_once_happens_once(t: TestApp) {
             // One person's double clicks all succeed.
             all_redirect_to(&answers, &page);
         }
-        assert_eq!(audited(&t, "alert.acknowledged", &id.to_string()).await, 1);
-        close(&t, &tariq, id).await;
+        assert_eq!(audited(t, "alert.acknowledged", &id.to_string()).await, 1);
+        close(t, &tariq, id).await;
     }
 }
 
 /// Closing at once: the same person's repeats land on the closed alert;
 /// a different outcome from someone else is refused; the first outcome
 /// stands and one closing is recorded.
-async fn closing_at_once_happens_once_and_the_first_outcome_stands(t: TestApp) {
+async fn closing_at_once_happens_once_and_the_first_outcome_stands(t: &TestApp) {
     let tariq = t.staff_client("triage_clinician").await;
     let lee = t.staff_client("clinical_lead").await;
     for round in 0..ROUNDS {
-        let id = risk_alert(&t, 1, round).await;
+        let id = risk_alert(t, 1, round).await;
         let page = format!("/alerts/{id}");
         tariq.get(&page).await.ok();
         lee.get(&page).await.ok();
@@ -134,20 +137,20 @@ async fn closing_at_once_happens_once_and_the_first_outcome_stands(t: TestApp) {
                 s => panic!("unexpected {s}: {}", r.body),
             }
         }
-        assert_eq!(audited(&t, "alert.closed", &id.to_string()).await, 1);
+        assert_eq!(audited(t, "alert.closed", &id.to_string()).await, 1);
         t.clock.advance(Duration::from_secs(60));
     }
 }
 
 /// Discharging one episode many times at once: it ends once, with one
 /// outcome and one audit event; the repeats are told it has ended.
-async fn discharging_at_once_happens_once(t: TestApp) {
+async fn discharging_at_once_happens_once(t: &TestApp) {
     let tariq = t.staff_client("triage_clinician").await;
     tariq.get("/staff/waiting").await.ok();
     for round in 0..ROUNDS {
-        let (referral, _) = accepted(&t, 40 + round).await;
+        let (referral, _) = accepted(t, 40 + round).await;
         let episode = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
             &referral.to_string(),
         )
@@ -170,12 +173,16 @@ async fn discharging_at_once_happens_once(t: TestApp) {
         no_server_errors(&answers);
         let mut s = statuses(&answers);
         s.sort();
-        assert_eq!(s, [vec![200], vec![409; AT_ONCE - 1]].concat(), "round {round}");
+        assert_eq!(
+            s,
+            [vec![200], vec![409; AT_ONCE - 1]].concat(),
+            "round {round}"
+        );
         for r in answers.iter().filter(|r| r.status.as_u16() == 409) {
             assert!(r.body.contains("already ended"), "{}", r.body);
         }
         assert_eq!(
-            audited(&t, "episode.discharged", &format!("episode {id}")).await,
+            audited(t, "episode.discharged", &format!("episode {id}")).await,
             1
         );
     }

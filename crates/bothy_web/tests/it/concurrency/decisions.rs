@@ -8,11 +8,14 @@ use bothy_domain::ids::ReferralId;
 use bothy_domain::person::Email;
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Source};
 
-both_dbs!(
-    parallel_acceptances_make_one_patient_episode_and_link,
-    conflicting_decisions_leave_one_and_say_so,
-    parallel_match_verdicts_keep_one_each,
-);
+both_dbs!(triage_at_once);
+
+/// One app for every triage scenario (each app costs a fresh database).
+async fn triage_at_once(t: TestApp) {
+    parallel_acceptances_make_one_patient_episode_and_link(&t).await;
+    conflicting_decisions_leave_one_and_say_so(&t).await;
+    parallel_match_verdicts_keep_one_each(&t).await;
+}
 
 pub(super) async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     let email = Email::parse(&t.staff(role).email).unwrap();
@@ -22,9 +25,11 @@ pub(super) async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     t.app.staff_actor(id, None).await.unwrap().unwrap()
 }
 
-/// The family name of the `n`th person referred in a test.
+/// The family name of the `n`th person referred in a test (names take no
+/// digits): Round-Aa, Round-Ab ...
 pub(super) fn family(n: usize) -> String {
-    format!("Round-{}", ["One", "Two", "Three", "Four", "Five", "Six"][n % 6])
+    let letter = |base: u8, i: usize| char::from(base + (i % 26) as u8);
+    format!("Round-{}{}", letter(b'A', n / 26), letter(b'a', n))
 }
 
 /// A referral from a professional, waiting for triage, for someone with an
@@ -83,10 +88,10 @@ async fn clinicians(t: &TestApp) -> (Client, Client) {
 /// Double clicks and two clinicians accepting one referral at once: one
 /// patient, one episode, one activation link, one message, one decision in
 /// the audit trail; everyone lands on the decided referral.
-async fn parallel_acceptances_make_one_patient_episode_and_link(t: TestApp) {
-    let (tariq, lee) = clinicians(&t).await;
+async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
+    let (tariq, lee) = clinicians(t).await;
     for round in 0..ROUNDS {
-        let (id, email) = received(&t, round).await;
+        let (id, email) = received(t, round).await;
         let path = format!("/staff/referrals/{id}");
         let page = tariq.get(&path).await.ok();
         lee.get(&path).await.ok();
@@ -109,16 +114,21 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: TestApp) {
         let one = |what: &str, n: i64| assert_eq!(n, 1, "round {round}: {what}");
         one(
             "patients",
-            count(&t, "SELECT COUNT(*) FROM patients WHERE family_name = $1", &name).await,
+            count(
+                t,
+                "SELECT COUNT(*) FROM patients WHERE family_name = $1",
+                &name,
+            )
+            .await,
         );
         one(
             "patients with the email",
-            count(&t, "SELECT COUNT(*) FROM patients WHERE email = $1", &email).await,
+            count(t, "SELECT COUNT(*) FROM patients WHERE email = $1", &email).await,
         );
         one(
             "episodes",
             count(
-                &t,
+                t,
                 "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
                 &id.to_string(),
             )
@@ -127,7 +137,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: TestApp) {
         one(
             "activation links",
             count(
-                &t,
+                t,
                 "SELECT COUNT(*) FROM patient_activations a JOIN patients p ON p.id = a.patient_id \
                  WHERE p.family_name = $1",
                 &name,
@@ -137,7 +147,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: TestApp) {
         one(
             "messages queued",
             count(
-                &t,
+                t,
                 "SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE $1",
                 &format!("referral.{id}.accepted.%"),
             )
@@ -145,13 +155,13 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: TestApp) {
         );
         one(
             "decisions audited",
-            audited(&t, "referral.decided", &id.to_string()).await,
+            audited(t, "referral.decided", &id.to_string()).await,
         );
         // The referral names the one patient, who is on the supporter's caseload.
         one(
             "the referral's patient",
             count(
-                &t,
+                t,
                 "SELECT COUNT(*) FROM referrals r JOIN patients p ON p.id = r.patient_id \
                  WHERE p.family_name = $1 AND p.supporter_id IS NOT NULL",
                 &name,
@@ -165,10 +175,10 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: TestApp) {
 /// Accept, decline and signpost at the same moment: exactly one decision
 /// stands; those who asked for the same one see it, the others are told
 /// with a 409, and nothing of the losing decisions is kept.
-async fn conflicting_decisions_leave_one_and_say_so(t: TestApp) {
-    let (tariq, lee) = clinicians(&t).await;
+async fn conflicting_decisions_leave_one_and_say_so(t: &TestApp) {
+    let (tariq, lee) = clinicians(t).await;
     for round in 0..ROUNDS {
-        let (id, _) = received(&t, 10 + round).await;
+        let (id, _) = received(t, 10 + round).await;
         let path = format!("/staff/referrals/{id}");
         let page = tariq.get(&path).await.ok();
         lee.get(&path).await.ok();
@@ -184,13 +194,17 @@ async fn conflicting_decisions_leave_one_and_say_so(t: TestApp) {
         let requests = (0..AT_ONCE)
             .map(|i| {
                 let who = if i % 2 == 0 { &tariq } else { &lee };
-                post_owned(who.clone(), format!("{path}/decision"), kinds[i % 3].clone())
+                post_owned(
+                    who.clone(),
+                    format!("{path}/decision"),
+                    kinds[i % 3].clone(),
+                )
             })
             .collect();
         let answers = at_once(requests).await;
         no_server_errors(&answers);
         let decided = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM referrals WHERE id = $1 AND status IN ('accepted', 'declined', 'signposted')",
             &id.to_string(),
         )
@@ -215,7 +229,12 @@ async fn conflicting_decisions_leave_one_and_say_so(t: TestApp) {
                     r.body
                 );
             } else {
-                assert_eq!(r.status.as_u16(), 409, "{asked} lost to {winner}: {}", r.body);
+                assert_eq!(
+                    r.status.as_u16(),
+                    409,
+                    "{asked} lost to {winner}: {}",
+                    r.body
+                );
                 assert!(
                     r.body.contains("already been decided"),
                     "the 409 says why: {}",
@@ -224,14 +243,14 @@ async fn conflicting_decisions_leave_one_and_say_so(t: TestApp) {
             }
         }
         let episodes = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
             &id.to_string(),
         )
         .await;
         assert_eq!(episodes, i64::from(winner == "accept"));
         assert_eq!(
-            audited(&t, "referral.decided", &id.to_string()).await,
+            audited(t, "referral.decided", &id.to_string()).await,
             1,
             "one decision in the audit trail"
         );
@@ -240,11 +259,11 @@ async fn conflicting_decisions_leave_one_and_say_so(t: TestApp) {
 
 /// Two clinicians confirming and rejecting the same candidate at once: one
 /// verdict row, no server error.
-async fn parallel_match_verdicts_keep_one_each(t: TestApp) {
-    let (tariq, lee) = clinicians(&t).await;
+async fn parallel_match_verdicts_keep_one_each(t: &TestApp) {
+    let (tariq, lee) = clinicians(t).await;
     let patient = t.demo.patients[0].id.clone();
     for round in 0..ROUNDS {
-        let (id, _) = received(&t, 20 + round).await;
+        let (id, _) = received(t, 20 + round).await;
         let path = format!("/staff/referrals/{id}");
         tariq.get(&path).await.ok();
         lee.get(&path).await.ok();
@@ -262,7 +281,7 @@ async fn parallel_match_verdicts_keep_one_each(t: TestApp) {
         let answers = at_once(requests).await;
         all_redirect_to(&answers, &format!("{path}#matches"));
         let verdicts = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM referral_matches WHERE referral_id = $1",
             &id.to_string(),
         )

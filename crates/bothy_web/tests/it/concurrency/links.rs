@@ -13,12 +13,14 @@ use bothy_domain::referral::{Decision, Step};
 use bothy_domain::role::Role;
 use std::time::Duration;
 
-both_dbs_with!(
-    roomy;
-    an_activation_link_used_many_times_at_once_works_once,
-    an_enrolment_link_used_many_times_at_once_works_once,
-    a_second_factor_code_sent_from_many_sessions_works_once,
-);
+both_dbs_with!(roomy; single_use_links_and_codes_at_once);
+
+/// One app for every scenario here (each app costs a fresh database).
+async fn single_use_links_and_codes_at_once(t: TestApp) {
+    an_activation_link_used_many_times_at_once_works_once(&t).await;
+    an_enrolment_link_used_many_times_at_once_works_once(&t).await;
+    a_second_factor_code_sent_from_many_sessions_works_once(&t).await;
+}
 
 /// Enough sign-in attempts for one account to open eight sessions at once
 /// (the usual limit is five in 15 minutes).
@@ -82,13 +84,13 @@ const PASSWORD: &str = "a long and private password";
 /// the same new email address: exactly one account gets it; the other
 /// link is refused with a message about the email (and stays usable),
 /// the rest are told the link is used up.
-async fn an_activation_link_used_many_times_at_once_works_once(t: TestApp) {
+async fn an_activation_link_used_many_times_at_once_works_once(t: &TestApp) {
     for round in 0..ROUNDS {
-        let (a, a_email) = accepted(&t, 2 * round).await;
-        let (b, b_email) = accepted(&t, 2 * round + 1).await;
+        let (a, a_email) = accepted(t, 2 * round).await;
+        let (b, b_email) = accepted(t, 2 * round + 1).await;
         let tokens = [
-            activation_token(&t, &a_email).await,
-            activation_token(&t, &b_email).await,
+            activation_token(t, &a_email).await,
+            activation_token(t, &b_email).await,
         ];
         let shared = format!("shared.{round}@example.org");
         let clients = [t.client(), t.client()];
@@ -115,7 +117,10 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: TestApp) {
             .filter(|r| r.body.contains("Your account is ready"))
             .collect();
         assert_eq!(done.len(), 1, "one activation: {:?}", statuses(&answers));
-        for r in answers.iter().filter(|r| !r.body.contains("Your account is ready")) {
+        for r in answers
+            .iter()
+            .filter(|r| !r.body.contains("Your account is ready"))
+        {
             match r.status.as_u16() {
                 410 => {}
                 422 => assert!(
@@ -127,7 +132,7 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: TestApp) {
             }
         }
         assert_eq!(
-            count(&t, "SELECT COUNT(*) FROM patients WHERE email = $1", &shared).await,
+            count(t, "SELECT COUNT(*) FROM patients WHERE email = $1", &shared).await,
             1
         );
         let activated = |p: PatientId| {
@@ -141,7 +146,7 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: TestApp) {
                 .await
             }
         };
-        let (pa, pb) = (patient_of(&t, a).await, patient_of(&t, b).await);
+        let (pa, pb) = (patient_of(t, a).await, patient_of(t, b).await);
         assert_eq!(activated(pa).await + activated(pb).await, 1);
         let used_link = |p: PatientId| {
             let t = t.clone();
@@ -185,9 +190,9 @@ fn secret_from(body: &str) -> String {
 
 /// An enrolment link sent many times at once: one enrolment, the rest told
 /// the link is used up.
-async fn an_enrolment_link_used_many_times_at_once_works_once(t: TestApp) {
+async fn an_enrolment_link_used_many_times_at_once_works_once(t: &TestApp) {
     for round in 0..ROUNDS {
-        let link = new_staff_link(&t, round).await;
+        let link = new_staff_link(t, round).await;
         let c = t.client();
         let page = c.get(&link).await.ok();
         let code =
@@ -206,9 +211,13 @@ async fn an_enrolment_link_used_many_times_at_once_works_once(t: TestApp) {
         no_server_errors(&answers);
         let mut s = statuses(&answers);
         s.sort();
-        assert_eq!(s, [vec![303], vec![410; AT_ONCE - 1]].concat(), "round {round}");
+        assert_eq!(
+            s,
+            [vec![303], vec![410; AT_ONCE - 1]].concat(),
+            "round {round}"
+        );
         let enrolled = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM audit_events e JOIN staff s ON s.id = e.actor_id \
              WHERE e.action = 'staff.enrolled' AND s.email = $1",
             &format!("new.{round}@example.nhs.uk"),
@@ -220,7 +229,7 @@ async fn an_enrolment_link_used_many_times_at_once_works_once(t: TestApp) {
 
 /// One staff member half signed in on eight devices sends the same code
 /// from each at once: it works once; the others are refused.
-async fn a_second_factor_code_sent_from_many_sessions_works_once(t: TestApp) {
+async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
     let s = t.staff("triage_clinician").clone();
     for round in 0..ROUNDS {
         let mut clients = Vec::new();
@@ -240,32 +249,33 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: TestApp) {
         t.clock.advance(Duration::from_secs(30));
         let code = t.code("triage_clinician");
         let before = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM audit_events WHERE action = $1",
             "sign_in.complete",
         )
         .await;
         let requests = clients
             .iter()
-            .map(|c| {
-                post_owned(
-                    c.clone(),
-                    "/sign-in/code".into(),
-                    owned(&[("code", &code)]),
-                )
-            })
+            .map(|c| post_owned(c.clone(), "/sign-in/code".into(), owned(&[("code", &code)])))
             .collect();
         let answers = at_once(requests).await;
         no_server_errors(&answers);
         let mut s = statuses(&answers);
         s.sort();
-        assert_eq!(s, [vec![303], vec![401; AT_ONCE - 1]].concat(), "round {round}");
         assert_eq!(
-            answers.iter().filter(|r| r.location() == Some("/staff")).count(),
+            s,
+            [vec![303], vec![401; AT_ONCE - 1]].concat(),
+            "round {round}"
+        );
+        assert_eq!(
+            answers
+                .iter()
+                .filter(|r| r.location() == Some("/staff"))
+                .count(),
             1
         );
         let after = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM audit_events WHERE action = $1",
             "sign_in.complete",
         )

@@ -119,11 +119,7 @@ pub(super) async fn post_owned(c: Client, path: String, fields: Vec<(String, Str
 #[track_caller]
 pub(super) fn no_server_errors(answers: &[Resp]) {
     if let Some(bad) = answers.iter().find(|r| r.status.is_server_error()) {
-        panic!(
-            "a server error among {:?}: {}",
-            statuses(answers),
-            bad.body
-        );
+        panic!("a server error among {:?}: {}", statuses(answers), bad.body);
     }
 }
 

@@ -15,13 +15,16 @@ use bothy_domain::referral::{Consents, Referral, Status};
 use bothy_domain::role::ApiPermission;
 use std::time::Duration;
 
-both_dbs!(
-    sending_while_editing_never_reverts_a_sent_referral,
-    parallel_sends_send_once,
-    parallel_edits_of_different_steps_all_stay,
-    a_professional_referral_sent_many_times_is_one,
-    a_service_request_sent_many_times_is_one,
-);
+both_dbs!(the_front_door_at_once);
+
+/// One app for every front-door scenario (each app costs a fresh database).
+async fn the_front_door_at_once(t: TestApp) {
+    sending_while_editing_never_reverts_a_sent_referral(&t).await;
+    parallel_sends_send_once(&t).await;
+    parallel_edits_of_different_steps_all_stay(&t).await;
+    a_professional_referral_sent_many_times_is_one(&t).await;
+    a_service_request_sent_many_times_is_one(&t).await;
+}
 
 fn about(n: usize, language: &str) -> AboutYou {
     AboutYou {
@@ -123,9 +126,9 @@ const SENT: &str = "/refer/sent?service=demo";
 /// the referral ends sent, in triage, with one message queued; each edit
 /// either went in before the send or was refused with a message saying the
 /// referral has been sent.
-async fn sending_while_editing_never_reverts_a_sent_referral(t: TestApp) {
+async fn sending_while_editing_never_reverts_a_sent_referral(t: &TestApp) {
     for round in 0..ROUNDS {
-        let (token, id) = filled_draft(&t, round).await;
+        let (token, id) = filled_draft(t, round).await;
         let c = t.client();
         c.get(&format!("/refer/{token}/check")).await.ok();
         let send = owned(&[("service", "demo"), ("website", "")]);
@@ -163,12 +166,12 @@ async fn sending_while_editing_never_reverts_a_sent_referral(t: TestApp) {
                 );
             }
         }
-        let r = stored(&t, id).await;
+        let r = stored(t, id).await;
         assert_eq!(r.status, Status::Received, "round {round}");
         assert!(r.received_at.is_some());
-        assert!(in_triage(&t, id).await, "round {round}: in the triage queue");
-        assert_eq!(received_messages(&t, id).await, 1, "round {round}");
-        assert_eq!(audited(&t, "referral.received", &id.to_string()).await, 1);
+        assert!(in_triage(t, id).await, "round {round}: in the triage queue");
+        assert_eq!(received_messages(t, id).await, 1, "round {round}");
+        assert_eq!(audited(t, "referral.received", &id.to_string()).await, 1);
         // After the send, an edit is refused and changes nothing.
         let late = post_owned(
             c.clone(),
@@ -178,7 +181,7 @@ async fn sending_while_editing_never_reverts_a_sent_referral(t: TestApp) {
         .await
         .status(409);
         assert!(late.body.contains("already been sent"), "{}", late.body);
-        let after = stored(&t, id).await;
+        let after = stored(t, id).await;
         assert_eq!(after.status, Status::Received);
         assert_eq!(
             after.details.gp_practice.as_deref(),
@@ -190,9 +193,9 @@ async fn sending_while_editing_never_reverts_a_sent_referral(t: TestApp) {
 
 /// "Send" pressed many times at once: sent once, one message, and every
 /// press lands on the same confirmation.
-async fn parallel_sends_send_once(t: TestApp) {
+async fn parallel_sends_send_once(t: &TestApp) {
     for round in 0..ROUNDS {
-        let (token, id) = filled_draft(&t, 10 + round).await;
+        let (token, id) = filled_draft(t, 10 + round).await;
         let c = t.client();
         c.get(&format!("/refer/{token}/check")).await.ok();
         let answers = post_at_once(
@@ -203,18 +206,18 @@ async fn parallel_sends_send_once(t: TestApp) {
         )
         .await;
         all_redirect_to(&answers, SENT);
-        assert_eq!(stored(&t, id).await.status, Status::Received);
-        assert_eq!(received_messages(&t, id).await, 1, "round {round}");
-        assert_eq!(audited(&t, "referral.received", &id.to_string()).await, 1);
+        assert_eq!(stored(t, id).await.status, Status::Received);
+        assert_eq!(received_messages(t, id).await, 1, "round {round}");
+        assert_eq!(audited(t, "referral.received", &id.to_string()).await, 1);
     }
     t.drain_jobs().await;
 }
 
 /// Several steps of one draft saved at the same moment (two tabs): every
 /// step's answer is kept; none overwrites another's.
-async fn parallel_edits_of_different_steps_all_stay(t: TestApp) {
+async fn parallel_edits_of_different_steps_all_stay(t: &TestApp) {
     for round in 0..ROUNDS {
-        let (token, id) = filled_draft(&t, 20 + round).await;
+        let (token, id) = filled_draft(t, 20 + round).await;
         let c = t.client();
         c.get(&format!("/refer/{token}/about")).await.ok();
         let practice = format!("Harbour Surgery {round}");
@@ -256,7 +259,7 @@ async fn parallel_edits_of_different_steps_all_stay(t: TestApp) {
                 r.body
             );
         }
-        let d = stored(&t, id).await.details;
+        let d = stored(t, id).await.details;
         assert_eq!(d.language.as_deref(), Some("Gaelic"), "round {round}");
         assert_eq!(d.gp_practice.as_deref(), Some(practice.as_str()));
         assert_eq!(d.problem_text.as_deref(), Some(text.as_str()));
@@ -265,7 +268,7 @@ async fn parallel_edits_of_different_steps_all_stay(t: TestApp) {
 }
 
 /// The professional form sent many times with its key: one referral.
-async fn a_professional_referral_sent_many_times_is_one(t: TestApp) {
+async fn a_professional_referral_sent_many_times_is_one(t: &TestApp) {
     let staff = t.staff_client("triage_clinician").await;
     for round in 0..ROUNDS {
         let form = staff.get("/staff/referrals/new").await.ok();
@@ -293,7 +296,7 @@ async fn a_professional_referral_sent_many_times_is_one(t: TestApp) {
         let answers = at_once(requests).await;
         all_redirect_to(&answers, "/staff/referrals/new?sent=1");
         let n = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM referrals WHERE family_name = $1",
             &family(30 + round),
         )
@@ -305,7 +308,7 @@ async fn a_professional_referral_sent_many_times_is_one(t: TestApp) {
 
 /// A ServiceRequest sent many times with one identifier: one referral, one
 /// 201 and the rest 200 with the same resource.
-async fn a_service_request_sent_many_times_is_one(t: TestApp) {
+async fn a_service_request_sent_many_times_is_one(t: &TestApp) {
     let demo = t.app.service_by_slug("demo").await.unwrap().id;
     let client = t
         .app
@@ -322,7 +325,7 @@ async fn a_service_request_sent_many_times_is_one(t: TestApp) {
     for round in 0..ROUNDS {
         let key = format!("gp-concurrent-{round}");
         let email = format!("rhona.{round}@example.org");
-        let body = crate::fhir_referrals::referral(&t, &key, &email).to_string();
+        let body = crate::fhir_referrals::referral(t, &key, &email).to_string();
         let requests = (0..AT_ONCE)
             .map(|_| {
                 let c = c.clone();
@@ -346,15 +349,14 @@ async fn a_service_request_sent_many_times_is_one(t: TestApp) {
         no_server_errors(&answers);
         let mut s = statuses(&answers);
         s.sort();
-        assert_eq!(s, [vec![200; AT_ONCE - 1], vec![201]].concat(), "round {round}");
+        assert_eq!(
+            s,
+            [vec![200; AT_ONCE - 1], vec![201]].concat(),
+            "round {round}"
+        );
         let ids: Vec<String> = answers.iter().map(|r| r.json()["id"].to_string()).collect();
         assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
-        let n = count(
-            &t,
-            "SELECT COUNT(*) FROM referrals WHERE email = $1",
-            &email,
-        )
-        .await;
+        let n = count(t, "SELECT COUNT(*) FROM referrals WHERE email = $1", &email).await;
         assert_eq!(n, 1, "round {round}");
     }
     t.drain_jobs().await;

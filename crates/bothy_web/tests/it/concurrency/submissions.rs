@@ -10,13 +10,16 @@ use bothy_app::RequestContext;
 use bothy_domain::role::ApiPermission;
 use std::time::Duration;
 
-both_dbs!(
-    a_check_in_sent_many_times_is_stored_once,
-    a_measure_sent_many_times_is_stored_once_with_one_alert,
-    measure_drafts_saved_at_once_leave_one_draft,
-    a_questionnaire_response_sent_many_times_is_stored_once,
-    safety_plan_saves_at_once_each_make_one_version,
-);
+both_dbs!(submissions_at_once);
+
+/// One app for every submission scenario (each app costs a fresh database).
+async fn submissions_at_once(t: TestApp) {
+    a_check_in_sent_many_times_is_stored_once(&t).await;
+    a_measure_sent_many_times_is_stored_once_with_one_alert(&t).await;
+    measure_drafts_saved_at_once_leave_one_draft(&t).await;
+    a_questionnaire_response_sent_many_times_is_stored_once(&t).await;
+    safety_plan_saves_at_once_each_make_one_version(&t).await;
+}
 
 fn key_from(body: &str) -> String {
     body.split("name=\"key\" value=\"")
@@ -34,9 +37,9 @@ fn patient(t: &TestApp, n: usize) -> String {
 
 /// A double tap on a mood button, and the same form resent: one check-in,
 /// and every answer lands on the same timeline.
-async fn a_check_in_sent_many_times_is_stored_once(t: TestApp) {
+async fn a_check_in_sent_many_times_is_stored_once(t: &TestApp) {
     let c = t.patient_client(0).await;
-    let before = audited(&t, "check_in.recorded", "").await;
+    let before = audited(t, "check_in.recorded", "").await;
     for round in 0..ROUNDS {
         let key = key_from(&c.get("/check-in").await.ok().body);
         let mood = (3 + round).to_string();
@@ -49,14 +52,14 @@ async fn a_check_in_sent_many_times_is_stored_once(t: TestApp) {
         .await;
         all_redirect_to(&answers, "/check-ins?saved=1");
         let n = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM check_ins WHERE idempotency_key = $1",
             &key,
         )
         .await;
         assert_eq!(n, 1, "round {round}");
         assert_eq!(
-            audited(&t, "check_in.recorded", "").await,
+            audited(t, "check_in.recorded", "").await,
             before + round as i64 + 1
         );
         t.clock.advance(Duration::from_secs(60));
@@ -76,9 +79,9 @@ fn measure_fields(answers: &[i32], key: &str) -> Vec<(String, String)> {
 
 /// A PHQ-9 with a risk answer sent many times at once: one response, one
 /// alert raised once, and every answer leads to the same result page.
-async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: TestApp) {
+async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: &TestApp) {
     let c = t.patient_client(1).await;
-    let me = patient(&t, 1);
+    let me = patient(t, 1);
     for round in 0..ROUNDS {
         let key = key_from(&c.get("/measures/phq9").await.ok().body);
         let fields = measure_fields(&[2, 1, 2, 1, 0, 1, 1, 0, 1], &key);
@@ -91,19 +94,19 @@ async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: TestApp) {
         assert!(first.starts_with("/measures/responses/"), "{first}");
         all_redirect_to(&answers, &first);
         let n = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
             &key,
         )
         .await;
         assert_eq!(n, 1, "round {round}");
         let id = first.trim_start_matches("/measures/responses/");
-        assert_eq!(audited(&t, "measure.submitted", id).await, 1);
+        assert_eq!(audited(t, "measure.submitted", id).await, 1);
         // The risk answer raised (or repeated) an alert once, from this one
         // response: the others stored nothing and raised nothing.
         let risk = format!("risk_item%{id}");
-        let signalled = audited(&t, "alert.raised", &risk).await
-            + audited(&t, "alert.repeated", &risk).await;
+        let signalled =
+            audited(t, "alert.raised", &risk).await + audited(t, "alert.repeated", &risk).await;
         assert_eq!(signalled, 1, "round {round}");
         assert!(!t.open_alerts(me.parse().unwrap()).await.is_empty());
         t.clock.advance(Duration::from_secs(60));
@@ -111,9 +114,9 @@ async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: TestApp) {
 }
 
 /// "Save and finish later" pressed many times at once: one draft, kept.
-async fn measure_drafts_saved_at_once_leave_one_draft(t: TestApp) {
+async fn measure_drafts_saved_at_once_leave_one_draft(t: &TestApp) {
     let c = t.patient_client(0).await;
-    let me = patient(&t, 0);
+    let me = patient(t, 0);
     for round in 0..ROUNDS {
         c.get("/measures/gad7").await.ok();
         let mut fields: Vec<(String, String)> = (1..=3)
@@ -126,7 +129,7 @@ async fn measure_drafts_saved_at_once_leave_one_draft(t: TestApp) {
         let answers = at_once(requests).await;
         all_redirect_to(&answers, "/home?saved=1");
         let n = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM measure_drafts WHERE patient_id = $1",
             &me,
         )
@@ -137,7 +140,7 @@ async fn measure_drafts_saved_at_once_leave_one_draft(t: TestApp) {
 
 /// The same QuestionnaireResponse posted many times at once by a system:
 /// one stored, one 201 and the rest 200 with the same resource.
-async fn a_questionnaire_response_sent_many_times_is_stored_once(t: TestApp) {
+async fn a_questionnaire_response_sent_many_times_is_stored_once(t: &TestApp) {
     let demo = t.app.service_by_slug("demo").await.unwrap().id;
     let client = t
         .app
@@ -151,7 +154,7 @@ async fn a_questionnaire_response_sent_many_times_is_stored_once(t: TestApp) {
         .unwrap();
     let auth = format!("Bearer {}", client.token);
     let phq9 = t.app.instrument("phq9").unwrap().clone();
-    let me = patient(&t, 2);
+    let me = patient(t, 2);
     let c = t.client();
     for round in 0..ROUNDS {
         let key = format!("gp-concurrent-{round}");
@@ -180,11 +183,15 @@ async fn a_questionnaire_response_sent_many_times_is_stored_once(t: TestApp) {
         no_server_errors(&answers);
         let mut s = statuses(&answers);
         s.sort();
-        assert_eq!(s, [vec![200; AT_ONCE - 1], vec![201]].concat(), "round {round}");
+        assert_eq!(
+            s,
+            [vec![200; AT_ONCE - 1], vec![201]].concat(),
+            "round {round}"
+        );
         let ids: Vec<String> = answers.iter().map(|r| r.json()["id"].to_string()).collect();
         assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
         let n = count(
-            &t,
+            t,
             "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
             &key,
         )
@@ -196,10 +203,10 @@ async fn a_questionnaire_response_sent_many_times_is_stored_once(t: TestApp) {
 /// Saving the safety plan many times at once: every save is a version (a
 /// plan is never overwritten), so the versions run 1..N with none lost,
 /// doubled or refused.
-async fn safety_plan_saves_at_once_each_make_one_version(t: TestApp) {
+async fn safety_plan_saves_at_once_each_make_one_version(t: &TestApp) {
     let c = t.patient_client(0).await;
-    let me = patient(&t, 0);
-    let before = audited(&t, "safety_plan.saved", "").await;
+    let me = patient(t, 0);
+    let before = audited(t, "safety_plan.saved", "").await;
     c.get("/safety-plan/edit").await.ok();
     for round in 0..ROUNDS {
         let requests = (0..AT_ONCE)
@@ -217,7 +224,7 @@ async fn safety_plan_saves_at_once_each_make_one_version(t: TestApp) {
     let total = (ROUNDS * AT_ONCE) as i64;
     assert_eq!(
         count(
-            &t,
+            t,
             "SELECT COUNT(DISTINCT version) FROM safety_plan_versions WHERE patient_id = $1",
             &me,
         )
@@ -226,12 +233,12 @@ async fn safety_plan_saves_at_once_each_make_one_version(t: TestApp) {
     );
     assert_eq!(
         count(
-            &t,
+            t,
             "SELECT MAX(version) FROM safety_plan_versions WHERE patient_id = $1",
             &me,
         )
         .await,
         total
     );
-    assert_eq!(audited(&t, "safety_plan.saved", "").await, before + total);
+    assert_eq!(audited(t, "safety_plan.saved", "").await, before + total);
 }
