@@ -264,12 +264,27 @@ impl App {
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let mut referral = self.referral_in_service(&mut tx, &s, id).await?;
-        if !referral.awaiting_decision() {
-            return Err(AppError::Conflict(
-                "This referral has already been decided, or has not been sent".into(),
-            ));
+        // Locked: a decision made at the same moment (a double click, or a
+        // second clinician) waits for this one, then reads it below.
+        let mut referral = tx
+            .lock_referral(id)
+            .await?
+            .filter(|r| r.service_id == s.service_id)
+            .ok_or(AppError::NotFound)?;
+        if self.already_decided(&mut tx, &referral, &decision).await? {
+            tx.rollback().await?;
+            return Ok(referral);
         }
+        if !referral.awaiting_decision() {
+            return Err(AppError::Conflict(match referral.decided_at {
+                Some(_) => format!(
+                    "This referral has already been decided ({}). Reload the page to see the decision.",
+                    referral.status.label().to_lowercase()
+                ),
+                None => "This referral has not been sent, so it cannot be decided yet".into(),
+            }));
+        }
+        let from = referral.status;
         referral.status = decision.status();
         referral.decided_by = Some(s.id);
         referral.decided_at = Some(now);
@@ -308,7 +323,13 @@ impl App {
                     discharge_reason: None,
                     outcome: None,
                 };
-                tx.insert_episode(&episode).await?;
+                tx.insert_episode(&episode).await.map_err(|e| {
+                    if e.is_constraint("referral_id") {
+                        AppError::Conflict("This referral already has an episode of care".into())
+                    } else {
+                        e.into()
+                    }
+                })?;
                 let (token, hash) = new_token("");
                 let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
                     .map_err(AppError::internal)?;
@@ -326,7 +347,11 @@ impl App {
                 referral.decision_note = Some(question.trim().to_string())
             }
         }
-        tx.save_referral(&referral).await?;
+        if !tx.save_referral(&referral, from).await? {
+            return Err(AppError::Conflict(
+                "This referral changed at the same moment. Reload the page to see it.".into(),
+            ));
+        }
         let mut event = AuditEvent::new("referral.decided", "direct_care").service(s.service_id);
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
@@ -348,6 +373,33 @@ impl App {
         self.notify_referrer(&mut tx, &referral).await?;
         tx.commit().await?;
         Ok(referral)
+    }
+
+    /// Whether `decision` is the one already recorded for this referral (the
+    /// same outcome, note, step and practitioner): a repeat, answered as the
+    /// first was, without recording anything again.
+    async fn already_decided(
+        &self,
+        tx: &mut Tx,
+        referral: &Referral,
+        decision: &Decision,
+    ) -> Result<bool, AppError> {
+        if referral.decided_at.is_none() || referral.status != decision.status() {
+            return Ok(false);
+        }
+        let note = referral.decision_note.as_deref().unwrap_or("");
+        Ok(match decision {
+            Decision::Accept { step, practitioner } => {
+                note == step.label()
+                    && tx
+                        .episode_for_referral(referral.id)
+                        .await?
+                        .is_some_and(|e| e.practitioner_id == *practitioner)
+            }
+            Decision::Signpost { place: t }
+            | Decision::Decline { reason: t }
+            | Decision::RequestInfo { question: t } => note == t.trim(),
+        })
     }
 
     /// The confirmed existing record, or a new patient made from the referral.
@@ -399,7 +451,17 @@ impl App {
                     supporter_id: None,
                     created_at: self.clock.now(),
                 };
-                tx.insert_patient(&p, None).await?;
+                tx.insert_patient(&p, None).await.map_err(|e| {
+                    if e.is_constraint("email") {
+                        AppError::Conflict(
+                            "Another record was given this person's email address at the same \
+                             moment. Reload the page and decide again."
+                                .into(),
+                        )
+                    } else {
+                        e.into()
+                    }
+                })?;
                 p.id
             }
         };

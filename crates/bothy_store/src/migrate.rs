@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_demographics.sql"),
         include_str!("../migrations/postgres/0007_demographics.sql"),
     ),
+    (
+        9,
+        "one_episode_per_referral",
+        include_str!("../migrations/sqlite/0009_one_episode_per_referral.sql"),
+        include_str!("../migrations/postgres/0009_one_episode_per_referral.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {
