@@ -598,7 +598,10 @@ impl App {
             .await?;
         let outcome = self.episode_outcome(&episode, &responses);
         let json = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-        tx.discharge_episode(id, now, reason, &json).await?;
+        if !tx.discharge_episode(id, now, reason, &json).await? {
+            // Discharged by someone else between our read and our write.
+            return Err(AppError::Conflict("This episode has already ended".into()));
+        }
         let event = AuditEvent::new("episode.discharged", "direct_care")
             .patient(patient.id)
             .service(patient.service_id);
@@ -700,15 +703,28 @@ impl App {
         if !tx.use_activation(&th, now).await? {
             return Err(AppError::Gone);
         }
+        let taken = || {
+            AppError::field(
+                "email",
+                "This email address is already used by another account: use a different one",
+            )
+        };
         if let Some((other, _)) = tx.patient_login(&email).await?
             && other.id != patient
         {
-            return Err(AppError::field(
-                "email",
-                "This email address is already used by another account: use a different one",
-            ));
+            return Err(taken());
         }
-        tx.set_patient_login(patient, &email, &hash).await?;
+        // Another account may take the address at the same moment: the
+        // unique index refuses the second, which is told as above.
+        tx.set_patient_login(patient, &email, &hash)
+            .await
+            .map_err(|e| {
+                if e.is_constraint("email") {
+                    taken()
+                } else {
+                    e.into()
+                }
+            })?;
         if let Some(e) = tx.open_episode(patient).await?
             && e.step == bothy_domain::referral::Step::Programme.as_str()
         {
