@@ -20,6 +20,7 @@ async fn single_use_links_and_codes_at_once(t: TestApp) {
     an_activation_link_used_many_times_at_once_works_once(&t).await;
     an_enrolment_link_used_many_times_at_once_works_once(&t).await;
     a_second_factor_code_sent_from_many_sessions_works_once(&t).await;
+    an_api_client_revoked_many_times_at_once_is_revoked_once(&t).await;
 }
 
 /// Enough sign-in attempts for one account to open eight sessions at once
@@ -281,5 +282,49 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
         )
         .await;
         assert_eq!(after, before + 1);
+    }
+}
+
+/// Revoking an API client (an administrator's command, with no route) many
+/// times at once: one revocation and one audit event; the others are told
+/// there is no such client to revoke.
+async fn an_api_client_revoked_many_times_at_once_is_revoked_once(t: &TestApp) {
+    let demo = t.app.service_by_slug("demo").await.unwrap().id;
+    for round in 0..ROUNDS {
+        let client = t
+            .app
+            .register_api_client(
+                demo,
+                &format!("Feed {round}"),
+                &[bothy_domain::role::ApiPermission::PatientRead],
+                &RequestContext::default(),
+            )
+            .await
+            .unwrap();
+        let gate = std::sync::Arc::new(tokio::sync::Barrier::new(AT_ONCE));
+        let tasks: Vec<_> = (0..AT_ONCE)
+            .map(|_| {
+                let app = t.app.clone();
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    gate.wait().await;
+                    app.revoke_api_client(client.id, &RequestContext::default())
+                        .await
+                })
+            })
+            .collect();
+        let mut revoked = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => revoked += 1,
+                Err(bothy_app::AppError::NotFound) => {}
+                Err(e) => panic!("round {round}: {e:?}"),
+            }
+        }
+        assert_eq!(revoked, 1, "round {round}");
+        assert_eq!(
+            audited(t, "api_client.revoked", &client.id.to_string()).await,
+            1
+        );
     }
 }

@@ -1,13 +1,15 @@
 //! The concurrency suite: the same request (or conflicting ones) sent many
 //! times at the same moment, through the router, by people with real
-//! sessions and CSRF tokens, on both databases. Each test repeats a few
-//! rounds and then checks the end state: exactly one effect, no server
+//! sessions and CSRF tokens, on both databases. Each scenario repeats a few
+//! rounds and checks the end state: exactly one effect, no server
 //! error, and every answer either the idempotent result (the same page the
 //! first request got) or a 409 that says what happened.
 //!
 //! PostgreSQL runs these under READ COMMITTED on a pool of four connections,
 //! so requests really interleave; SQLite queues writers for its one write
-//! connection, so the same tests check that nothing there depends on luck.
+//! connection, where the same scenarios check that nothing read before the
+//! write transaction is trusted. Each file's scenarios share one app (a fresh
+//! database costs about a second on PostgreSQL).
 //!
 //! Routes covered, and what "one effect" means for each:
 //! - `POST /staff/referrals/{id}/decision`: one patient, one episode, one
@@ -16,7 +18,7 @@
 //! - `POST /staff/referrals/{id}/match`: one verdict per candidate
 //!   (`decisions.rs`).
 //! - `POST /refer/{token}/check` with `POST /refer/{token}/{step}`: sent once,
-//!   one message, in triage with its resume link; an edit never reverts it,
+//!   one message, in the triage queue; an edit never reverts it,
 //!   and edits of different steps at once all stay (`self_referral.rs`).
 //! - `POST /staff/referrals/new` and `POST /fhir/ServiceRequest`: one referral
 //!   per submission key (`self_referral.rs`).
@@ -30,6 +32,9 @@
 //! - `POST /alerts/{id}/acknowledge`, `POST /alerts/{id}/close` and
 //!   `POST /staff/episodes/{id}/discharge`: one transition, one audit event
 //!   (`alerts.rs`).
+//! - Revoking an API client has no route (it is an administrator's command);
+//!   the use case is called eight times at once instead: one revocation
+//!   (`links.rs`).
 //!
 //! Left out, and why:
 //! - `POST /refer` starts a new draft each time by design (there is nobody to
