@@ -127,12 +127,15 @@ impl App {
             return Err(AppError::field("email", "Enter an email address"));
         };
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        if tx.staff_by_email(&email).await?.is_some() {
-            return Err(AppError::field(
+        let exists = || {
+            AppError::field(
                 "email",
                 "A staff member with this email address already exists",
-            ));
+            )
+        };
+        let mut tx = self.store.begin().await?;
+        if tx.staff_by_email(&email).await?.is_some() {
+            return Err(exists());
         }
         let member = StaffMember {
             id: StaffId::random(),
@@ -143,7 +146,15 @@ impl App {
             created_at: now,
             disabled_at: None,
         };
-        tx.insert_staff(&member).await?;
+        // The same address added at the same moment: the unique index refuses
+        // the second, which is told as above.
+        tx.insert_staff(&member).await.map_err(|e| {
+            if e.is_constraint("email") {
+                exists()
+            } else {
+                e.into()
+            }
+        })?;
         for role in roles {
             tx.grant_role(
                 member.id,

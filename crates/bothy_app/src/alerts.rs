@@ -75,6 +75,27 @@ fn transition_error(e: TransitionError, names: &HashMap<StaffId, String>) -> App
     }
 }
 
+/// Whether the alert is already closed by `by` with `outcome` (its reason
+/// compared as stored, trimmed).
+fn closed_as_asked(state: &AlertState, by: StaffId, outcome: Option<&Outcome>) -> bool {
+    let AlertState::Closed {
+        by: closer,
+        outcome: done,
+        ..
+    } = state
+    else {
+        return false;
+    };
+    let same = match (done, outcome) {
+        (Outcome::NoActionNeeded { reason: a }, Some(Outcome::NoActionNeeded { reason: b })) => {
+            a == b.trim()
+        }
+        (a, Some(b)) => a == b,
+        (_, None) => false,
+    };
+    *closer == by && same
+}
+
 impl App {
     /// Raises an alert for each signal (or merges it into the open alert
     /// with the same key), in the caller's transaction, with an audit event.
@@ -255,15 +276,15 @@ impl App {
             return Ok(alert);
         }
         if !tx.acknowledge_alert(id, s.id, now).await? {
-            // Someone acted between our read and our write.
+            // Someone acted between our read and our write: if it was this
+            // person (a double click), the alert is as they wanted it.
             let current = tx.alert(id).await?.ok_or(AppError::NotFound)?;
-            let e = current
-                .state
-                .acknowledge(alerts::Actor::Staff(s.id), now)
-                .err()
-                .map(|e| transition_error(e, &names))
-                .unwrap_or_else(|| AppError::Conflict("the alert changed; try again".into()));
-            return Err(e);
+            tx.rollback().await?;
+            return match current.state.acknowledge(alerts::Actor::Staff(s.id), now) {
+                Ok(same) if same == current.state => Ok(current),
+                Ok(_) => Err(AppError::Conflict("the alert changed; try again".into())),
+                Err(e) => Err(transition_error(e, &names)),
+            };
         }
         let event = AuditEvent::new("alert.acknowledged", "direct_care")
             .patient(patient.id)
@@ -290,17 +311,27 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
+        if closed_as_asked(&alert.state, s.id, outcome.as_ref()) {
+            // A repeat of this person's own closing (a double click).
+            tx.rollback().await?;
+            return Ok(alert);
+        }
         let names = self.staff_names(&mut tx, alert.service_id).await?;
         let next = alert
             .state
-            .close(alerts::Actor::Staff(s.id), now, outcome)
+            .close(alerts::Actor::Staff(s.id), now, outcome.clone())
             .map_err(|e| transition_error(e, &names))?;
         let AlertState::Closed { outcome, .. } = &next else {
             return Err(AppError::internal(TransitionError::OutcomeRequired));
         };
         if !tx.close_alert(id, s.id, now, outcome).await? {
-            let by = match tx.alert(id).await?.map(|a| a.state) {
-                Some(AlertState::Closed { by, .. }) => names.get(&by).cloned(),
+            let current = tx.alert(id).await?.ok_or(AppError::NotFound)?;
+            tx.rollback().await?;
+            if closed_as_asked(&current.state, s.id, Some(outcome)) {
+                return Ok(current);
+            }
+            let by = match current.state {
+                AlertState::Closed { by, .. } => names.get(&by).cloned(),
                 _ => None,
             };
             return Err(AppError::Conflict(format!(

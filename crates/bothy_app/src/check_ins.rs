@@ -80,14 +80,6 @@ impl App {
             .await?
             .filter(|pt| can_view_patient(actor, pt))
             .ok_or(AppError::NotFound)?;
-        if let Some(existing) = tx.check_in_by_key(patient.id, key).await? {
-            tx.rollback().await?;
-            return Ok(CheckedIn {
-                risk: self.note_has_risk(existing.note.as_deref()),
-                check_in: existing,
-                duplicate: true,
-            });
-        }
         let check_in = CheckIn {
             id: CheckInId::random(),
             patient_id: patient.id,
@@ -100,7 +92,20 @@ impl App {
             recorded_at: now,
             idempotency_key: Some(key.to_string()),
         };
-        tx.insert_check_in(&check_in).await?;
+        if !tx.insert_check_in(&check_in).await? {
+            // The same check-in was stored first (a resent form, or the same
+            // one at the same moment): answer with that one.
+            let first = tx.check_in_by_key(patient.id, key).await?;
+            tx.rollback().await?;
+            let first = first.ok_or_else(|| {
+                AppError::internal(std::io::Error::other("a duplicate check-in went missing"))
+            })?;
+            return Ok(CheckedIn {
+                risk: self.note_has_risk(first.note.as_deref()),
+                check_in: first,
+                duplicate: true,
+            });
+        }
         let event = AuditEvent::new("check_in.recorded", "direct_care")
             .patient(patient.id)
             .service(patient.service_id)

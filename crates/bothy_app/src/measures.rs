@@ -165,13 +165,6 @@ impl App {
             .await?
             .filter(|p| Self::may_submit_for(actor, p))
             .ok_or(AppError::NotFound)?;
-        if let Some(existing) = tx.measure_response_by_key(patient_id, key).await? {
-            tx.rollback().await?;
-            return Ok(Submitted {
-                response: existing,
-                duplicate: true,
-            });
-        }
         let (kind, by) = match actor {
             Actor::Patient(p) => ("patient", Some(p.id.to_string())),
             Actor::Staff(s) => ("staff", Some(s.id.to_string())),
@@ -197,7 +190,19 @@ impl App {
             submitted_by_kind: kind.to_string(),
             submitted_by_id: by,
         };
-        tx.insert_measure_response(&response).await?;
+        if !tx.insert_measure_response(&response).await? {
+            // The same submission was stored first (a resent form, or the
+            // same one at the same moment): answer with that one.
+            let first = tx.measure_response_by_key(patient_id, key).await?;
+            tx.rollback().await?;
+            let first = first.ok_or_else(|| {
+                AppError::internal(std::io::Error::other("a duplicate response went missing"))
+            })?;
+            return Ok(Submitted {
+                response: first,
+                duplicate: true,
+            });
+        }
         let event = AuditEvent::new("measure.submitted", "direct_care")
             .patient(patient_id)
             .service(patient.service_id)

@@ -12,6 +12,7 @@ use bothy_domain::model::Service;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status, rtt};
 use bothy_domain::time::{Timestamp, uk_date};
+use bothy_store::Tx;
 
 /// How long a resume link keeps a draft reachable.
 pub const DRAFT_LIFETIME_DAYS: i64 = 30;
@@ -163,15 +164,48 @@ impl App {
         Ok(r)
     }
 
+    /// The referral a resume link leads to, whatever its status, locked in
+    /// `tx` for a change: a send and an edit of one referral never interleave.
+    async fn locked_self_referral(&self, tx: &mut Tx, token: &str) -> Result<Referral, AppError> {
+        tx.lock_referral_by_token(&token_hash(token))
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Refuses a change to a referral that is no longer a draft (`Conflict`,
+    /// so that nothing written afterwards can take it back to a draft), or
+    /// whose link has expired.
+    fn still_draft(&self, r: &Referral) -> Result<(), AppError> {
+        if r.status != Status::Draft {
+            return Err(AppError::Conflict(if r.received_at.is_some() {
+                "This referral has already been sent, so it can no longer be changed here. \
+                 If something in it needs correcting, contact the service."
+                    .into()
+            } else {
+                "The service has already acted on this referral, so it can no longer be \
+                 changed here. If something in it needs correcting, contact the service."
+                    .into()
+            }));
+        }
+        if self.clock.now().as_second() - r.created_at.as_second() > DRAFT_LIFETIME_DAYS * 86_400 {
+            return Err(AppError::Gone);
+        }
+        Ok(())
+    }
+
     /// Checks one step's answers and keeps them in the draft. A risk answer
     /// marks the referral urgent at once, sent or not, so it reaches triage.
+    /// The draft is read locked: two steps saved at once both stay, and a
+    /// step saved after sending is refused rather than reverting the send.
     pub async fn save_self_referral_step(
         &self,
         token: &str,
         input: StepInput,
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
-        let mut referral = self.self_referral_draft(token).await?;
+        let mut tx = self.store.begin().await?;
+        let mut referral = self.locked_self_referral(&mut tx, token).await?;
+        self.still_draft(&referral)?;
         let screening = matches!(input, StepInput::Questions { .. });
         let result = apply_step(
             &mut referral.details,
@@ -182,13 +216,17 @@ impl App {
         // Screening answers are kept even when some are missing: a risk
         // answer must never be lost because the rest of the page was not finished.
         if result.is_err() && !screening {
+            tx.rollback().await?;
             return result.map(|_| referral);
         }
         let became_risky = !referral.risk && self.referral_has_risk(&referral.details);
         referral.risk |= became_risky;
         referral.updated_at = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        tx.save_referral(&referral).await?;
+        if !tx.save_referral(&referral, Status::Draft).await? {
+            return Err(AppError::Conflict(
+                "This referral changed at the same moment; reload the page and try again".into(),
+            ));
+        }
         let mut event =
             AuditEvent::new("referral.step_saved", "direct_care").service(referral.service_id);
         if became_risky {
@@ -240,13 +278,22 @@ impl App {
     /// Sends a completed self-referral. `honeypot` is the hidden field only
     /// scripts fill in; with it (or when sent faster than a person could),
     /// the referral is kept but not sent, and the answer looks the same.
+    /// Sending moves a draft to received once: the referral is read locked,
+    /// and a send pressed again (or at the same moment) answers with the
+    /// referral as sent, without sending it or counting it again.
     pub async fn send_self_referral(
         &self,
         token: &str,
         honeypot: &str,
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
-        let mut referral = self.self_referral_draft(token).await?;
+        let mut tx = self.store.begin().await?;
+        let mut referral = self.locked_self_referral(&mut tx, token).await?;
+        if referral.status != Status::Draft {
+            tx.rollback().await?;
+            return Ok(referral);
+        }
+        self.still_draft(&referral)?;
         let mut missing = referral.details.missing_for_sending();
         // Unfinished screening answers are kept (for their risk answers) but
         // a referral is only sent with every question answered.
@@ -291,9 +338,11 @@ impl App {
         referral.status = Status::Received;
         referral.received_at = Some(now);
         referral.updated_at = now;
-        let mut tx = self.store.begin().await?;
-        tx.save_referral(&referral).await?;
-        tx.clear_resume_token(referral.id).await?;
+        if !tx.save_referral(&referral, Status::Draft).await? {
+            return Err(AppError::Conflict(
+                "This referral changed at the same moment; reload the page and try again".into(),
+            ));
+        }
         let event =
             AuditEvent::new("referral.received", "direct_care").service(referral.service_id);
         self.audit(
@@ -364,10 +413,6 @@ impl App {
         v.finish()?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if let Some(existing) = tx.referral_by_submission_key(&scoped_key).await? {
-            tx.rollback().await?;
-            return Ok((existing, true));
-        }
         let risk = self.referral_has_risk(&details);
         let referral = Referral {
             id: ReferralId::random(),
@@ -384,8 +429,19 @@ impl App {
             decided_at: None,
             patient_id: None,
         };
-        tx.insert_referral(&referral, None, Some(&scoped_key))
-            .await?;
+        if !tx
+            .insert_referral(&referral, None, Some(&scoped_key))
+            .await?
+        {
+            // Sent before with this key (a resent form or request, or the
+            // same one at the same moment): answer with the first.
+            let first = tx.referral_by_submission_key(&scoped_key).await?;
+            tx.rollback().await?;
+            let first = first.ok_or_else(|| {
+                AppError::internal(std::io::Error::other("a duplicate referral went missing"))
+            })?;
+            return Ok((first, true));
+        }
         let event = AuditEvent::new("referral.received", "direct_care").service(service_id);
         self.audit(
             &mut tx,

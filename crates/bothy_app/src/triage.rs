@@ -264,12 +264,27 @@ impl App {
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let mut referral = self.referral_in_service(&mut tx, &s, id).await?;
-        if !referral.awaiting_decision() {
-            return Err(AppError::Conflict(
-                "This referral has already been decided, or has not been sent".into(),
-            ));
+        // Locked: a decision made at the same moment (a double click, or a
+        // second clinician) waits for this one, then reads it below.
+        let mut referral = tx
+            .lock_referral(id)
+            .await?
+            .filter(|r| r.service_id == s.service_id)
+            .ok_or(AppError::NotFound)?;
+        if self.already_decided(&mut tx, &referral, &decision).await? {
+            tx.rollback().await?;
+            return Ok(referral);
         }
+        if !referral.awaiting_decision() {
+            return Err(AppError::Conflict(match referral.decided_at {
+                Some(_) => format!(
+                    "This referral has already been decided ({}). Reload the page to see the decision.",
+                    referral.status.label().to_lowercase()
+                ),
+                None => "This referral has not been sent, so it cannot be decided yet".into(),
+            }));
+        }
+        let from = referral.status;
         referral.status = decision.status();
         referral.decided_by = Some(s.id);
         referral.decided_at = Some(now);
@@ -308,7 +323,13 @@ impl App {
                     discharge_reason: None,
                     outcome: None,
                 };
-                tx.insert_episode(&episode).await?;
+                tx.insert_episode(&episode).await.map_err(|e| {
+                    if e.is_constraint("referral_id") {
+                        AppError::Conflict("This referral already has an episode of care".into())
+                    } else {
+                        e.into()
+                    }
+                })?;
                 self.seed_screening(&mut tx, &episode, &referral.details)
                     .await?;
                 let (token, hash) = new_token("");
@@ -328,7 +349,11 @@ impl App {
                 referral.decision_note = Some(question.trim().to_string())
             }
         }
-        tx.save_referral(&referral).await?;
+        if !tx.save_referral(&referral, from).await? {
+            return Err(AppError::Conflict(
+                "This referral changed at the same moment. Reload the page to see it.".into(),
+            ));
+        }
         let mut event = AuditEvent::new("referral.decided", "direct_care").service(s.service_id);
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
@@ -350,6 +375,33 @@ impl App {
         self.notify_referrer(&mut tx, &referral).await?;
         tx.commit().await?;
         Ok(referral)
+    }
+
+    /// Whether `decision` is the one already recorded for this referral (the
+    /// same outcome, note, step and practitioner): a repeat, answered as the
+    /// first was, without recording anything again.
+    async fn already_decided(
+        &self,
+        tx: &mut Tx,
+        referral: &Referral,
+        decision: &Decision,
+    ) -> Result<bool, AppError> {
+        if referral.decided_at.is_none() || referral.status != decision.status() {
+            return Ok(false);
+        }
+        let note = referral.decision_note.as_deref().unwrap_or("");
+        Ok(match decision {
+            Decision::Accept { step, practitioner } => {
+                note == step.label()
+                    && tx
+                        .episode_for_referral(referral.id)
+                        .await?
+                        .is_some_and(|e| e.practitioner_id == *practitioner)
+            }
+            Decision::Signpost { place: t }
+            | Decision::Decline { reason: t }
+            | Decision::RequestInfo { question: t } => note == t.trim(),
+        })
     }
 
     /// The confirmed existing record, or a new patient made from the referral.
@@ -401,7 +453,17 @@ impl App {
                     supporter_id: None,
                     created_at: self.clock.now(),
                 };
-                tx.insert_patient(&p, None).await?;
+                tx.insert_patient(&p, None).await.map_err(|e| {
+                    if e.is_constraint("email") {
+                        AppError::Conflict(
+                            "Another record was given this person's email address at the same \
+                             moment. Reload the page and decide again."
+                                .into(),
+                        )
+                    } else {
+                        e.into()
+                    }
+                })?;
                 p.id
             }
         };
@@ -538,7 +600,10 @@ impl App {
             .await?;
         let outcome = self.episode_outcome(&episode, &responses);
         let json = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-        tx.discharge_episode(id, now, reason, &json).await?;
+        if !tx.discharge_episode(id, now, reason, &json).await? {
+            // Discharged by someone else between our read and our write.
+            return Err(AppError::Conflict("This episode has already ended".into()));
+        }
         let event = AuditEvent::new("episode.discharged", "direct_care")
             .patient(patient.id)
             .service(patient.service_id);
@@ -640,15 +705,28 @@ impl App {
         if !tx.use_activation(&th, now).await? {
             return Err(AppError::Gone);
         }
+        let taken = || {
+            AppError::field(
+                "email",
+                "This email address is already used by another account: use a different one",
+            )
+        };
         if let Some((other, _)) = tx.patient_login(&email).await?
             && other.id != patient
         {
-            return Err(AppError::field(
-                "email",
-                "This email address is already used by another account: use a different one",
-            ));
+            return Err(taken());
         }
-        tx.set_patient_login(patient, &email, &hash).await?;
+        // Another account may take the address at the same moment: the
+        // unique index refuses the second, which is told as above.
+        tx.set_patient_login(patient, &email, &hash)
+            .await
+            .map_err(|e| {
+                if e.is_constraint("email") {
+                    taken()
+                } else {
+                    e.into()
+                }
+            })?;
         if let Some(e) = tx.open_episode(patient).await?
             && e.step == bothy_domain::referral::Step::Programme.as_str()
         {

@@ -31,13 +31,17 @@ fn check_in(r: &Row) -> Result<CheckIn, StoreError> {
 }
 
 impl Tx {
-    /// Stores a check-in. A second one with the same idempotency key for the
-    /// same patient is refused by constraint; callers look the key up first.
-    pub async fn insert_check_in(&mut self, c: &CheckIn) -> Result<(), StoreError> {
-        self.query(
+    /// Stores a check-in, unless the patient already has one with the same
+    /// idempotency key (or one is being stored at this moment: the insert
+    /// waits for it). Returns whether this one was stored; if not, nothing
+    /// was written and the caller answers with the first
+    /// ([`Tx::check_in_by_key`]).
+    pub async fn insert_check_in(&mut self, c: &CheckIn) -> Result<bool, StoreError> {
+        let done = self.query(
             "INSERT INTO check_ins (id, patient_id, service_id, mood, sleep_hours, activity, note, \
              checked_in_at, recorded_at, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (patient_id, idempotency_key) DO NOTHING",
         )
         .bind(c.id.to_string())
         .bind(c.patient_id.to_string())
@@ -51,7 +55,7 @@ impl Tx {
         .bind(c.idempotency_key.clone())
         .execute()
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn check_in_by_key(

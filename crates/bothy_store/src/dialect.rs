@@ -1,5 +1,5 @@
 //! The only statements that differ between the backends, chosen once at start-up:
-//! how a write transaction starts, and how jobs are claimed.
+//! how a write transaction starts, how a row is locked, and how jobs are claimed.
 
 use crate::Backend;
 
@@ -9,6 +9,11 @@ pub(crate) struct Dialect {
     pub begin_write: &'static str,
     /// Starts a read-only transaction that sees one consistent snapshot.
     pub begin_read: &'static str,
+    /// Ends a `SELECT` in a write transaction that is about to change the
+    /// rows it reads: they stay locked until the transaction ends, so a
+    /// concurrent change of the same rows waits, then reads what this one
+    /// wrote.
+    pub for_update: &'static str,
     /// Claims due jobs: `$1` lease holder, `$2` lease end, `$3` now, `$4` how
     /// many. Returns `id, kind, payload, idempotency_key, attempts, max_attempts`.
     pub claim_jobs: &'static str,
@@ -40,6 +45,9 @@ static SQLITE: Dialect = Dialect {
     numbered_params: false,
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
+    // A write transaction (BEGIN IMMEDIATE) holds the database's one write
+    // lock from its start, so every row it reads is already its own.
+    for_update: "",
     // The claim runs in a write transaction (BEGIN IMMEDIATE), which already
     // serialises claims: no two workers can select the same job.
     claim_jobs: concat!(
@@ -59,6 +67,10 @@ static POSTGRES: Dialect = Dialect {
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    // Under READ COMMITTED two transactions can read the same row and both
+    // act on what they read; a row lock makes the second wait and then read
+    // the first one's change.
+    for_update: " FOR UPDATE",
     // Workers in several processes claim at once: each locks the rows it
     // takes and skips rows another claim has locked, so none waits and no
     // job is taken twice. A row changed by a claim that committed meanwhile

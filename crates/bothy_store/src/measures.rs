@@ -45,15 +45,21 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Tx {
-    /// Stores a scored response. A second response with the same
-    /// idempotency key for the same patient is refused by constraint
-    /// (`measure_responses` unique), which callers treat as a duplicate.
-    pub async fn insert_measure_response(&mut self, m: &MeasureResponse) -> Result<(), StoreError> {
-        self.query(
+    /// Stores a scored response, unless the patient already has one with the
+    /// same idempotency key (or one is being stored at this moment: the
+    /// insert waits for it). Returns whether this one was stored; if not,
+    /// nothing was written and the caller answers with the first
+    /// ([`Tx::measure_response_by_key`]).
+    pub async fn insert_measure_response(
+        &mut self,
+        m: &MeasureResponse,
+    ) -> Result<bool, StoreError> {
+        let done = self.query(
             "INSERT INTO measure_responses (id, patient_id, service_id, instrument_id, instrument_version, answers, \
              total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
              submitted_by_kind, submitted_by_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             ON CONFLICT (patient_id, idempotency_key) DO NOTHING",
         )
         .bind(m.id.to_string())
         .bind(m.patient_id.to_string())
@@ -74,7 +80,7 @@ impl Tx {
         .bind(m.submitted_by_id.clone())
         .execute()
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn measure_response(

@@ -58,6 +58,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0008_audit_seal.sql"),
     ),
     (
+        9,
+        "one_episode_per_referral",
+        include_str!("../migrations/sqlite/0009_one_episode_per_referral.sql"),
+        include_str!("../migrations/postgres/0009_one_episode_per_referral.sql"),
+    ),
+    (
         10,
         "summaries",
         include_str!("../migrations/sqlite/0010_summaries.sql"),

@@ -147,42 +147,50 @@ fn episode(r: &Row) -> Result<EpisodeRow, StoreError> {
 
 impl Tx {
     /// Inserts a referral with its details. `resume_token_hash` is set for a
-    /// self-referral draft; `submission_key` makes a resent form or API call
-    /// create nothing new (its unique constraint refuses the second).
+    /// self-referral; `submission_key` makes a resent form or API call
+    /// create nothing new: false when a referral with the same key exists
+    /// (or is being inserted at this moment: the insert waits for it), and
+    /// then nothing is written.
     pub async fn insert_referral(
         &mut self,
         r: &Referral,
         resume_token_hash: Option<&str>,
         submission_key: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.query(
-            "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
-             submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(r.id.to_string())
-        .bind(r.service_id.to_string())
-        .bind(r.status.as_str())
-        .bind(r.source.as_str())
-        .bind(resume_token_hash.map(str::to_string))
-        .bind(to_millis(r.created_at))
-        .bind(to_millis(r.updated_at))
-        .bind(submission_key.map(str::to_string))
-        .execute()
-        .await?;
-        self.save_referral(r).await
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
+             submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (submission_key) DO NOTHING",
+            )
+            .bind(r.id.to_string())
+            .bind(r.service_id.to_string())
+            .bind(r.status.as_str())
+            .bind(r.source.as_str())
+            .bind(resume_token_hash.map(str::to_string))
+            .bind(to_millis(r.created_at))
+            .bind(to_millis(r.updated_at))
+            .bind(submission_key.map(str::to_string))
+            .execute()
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.save_referral(r, r.status).await
     }
 
-    /// Writes a referral's details, status, risk and times.
-    pub async fn save_referral(&mut self, r: &Referral) -> Result<(), StoreError> {
+    /// Writes a referral's details, status, risk and times if its status is
+    /// still `from` (a guarded write): false, and nothing written, if another
+    /// request moved it on since it was read.
+    pub async fn save_referral(&mut self, r: &Referral, from: Status) -> Result<bool, StoreError> {
         let d = &r.details;
         let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
-        self.query(
+        let done = self.query(
             "UPDATE referrals SET status = $2, given_name = $3, family_name = $4, date_of_birth = $5, email = $6, \
              phone = $7, preferred_channel = $8, language = $9, accessibility_needs = $10, nhs_number = $11, \
              chi = $12, postcode = $13, gp_practice = $14, problem_text = $15, problems = $16, phq9 = $17, \
              gad7 = $18, consents = $19, referrer_name = $20, referrer_organisation = $21, referrer_email = $22, \
              risk = $23, received_at = $24, updated_at = $25, decision_note = $26, decided_by = $27, \
-             decided_at = $28, patient_id = $29 WHERE id = $1",
+             decided_at = $28, patient_id = $29 WHERE id = $1 AND status = $30",
         )
         .bind(r.id.to_string())
         .bind(r.status.as_str())
@@ -213,18 +221,10 @@ impl Tx {
         .bind(r.decided_by.map(|s| s.to_string()))
         .bind(r.decided_at.map(to_millis))
         .bind(r.patient_id.map(|p| p.to_string()))
+        .bind(from.as_str())
         .execute()
         .await?;
-        Ok(())
-    }
-
-    /// Makes a draft's resume link useless once the referral is sent.
-    pub async fn clear_resume_token(&mut self, id: ReferralId) -> Result<(), StoreError> {
-        self.query("UPDATE referrals SET resume_token_hash = NULL WHERE id = $1")
-            .bind(id.to_string())
-            .execute()
-            .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn referral(&mut self, id: ReferralId) -> Result<Option<Referral>, StoreError> {
@@ -239,8 +239,39 @@ impl Tx {
         row.as_ref().map(referral).transpose()
     }
 
+    /// The referral `id`, locked until the transaction ends, for a change
+    /// that depends on what it reads (a triage decision): a decision made at
+    /// the same moment waits, then reads this one's.
+    pub async fn lock_referral(&mut self, id: ReferralId) -> Result<Option<Referral>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = $1{}",
+            self.dialect.for_update
+        ));
+        let row = self
+            .query(sql)
+            .bind(id.to_string())
+            .fetch_optional()
+            .await?;
+        row.as_ref().map(referral).transpose()
+    }
+
+    /// The referral a resume link leads to, whatever its status, locked
+    /// until the transaction ends, for saving a step or sending: a send and
+    /// an edit of the same referral never interleave.
+    pub async fn lock_referral_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<Referral>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE resume_token_hash = $1{}",
+            self.dialect.for_update
+        ));
+        let row = self.query(sql).bind(token_hash).fetch_optional().await?;
+        row.as_ref().map(referral).transpose()
+    }
+
     /// The draft a resume link leads to (drafts only: a sent referral is not
-    /// reachable by its old link).
+    /// shown by its old link).
     pub async fn referral_draft_by_token(
         &mut self,
         token_hash: &str,
@@ -378,6 +409,8 @@ impl Tx {
             .collect()
     }
 
+    /// Opens an episode. A second episode for the same referral is refused
+    /// by the unique index on `referral_id` (`StoreError::Constraint`).
     pub async fn insert_episode(&mut self, e: &EpisodeRow) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO episodes (id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
@@ -398,6 +431,23 @@ impl Tx {
         .execute()
         .await?;
         Ok(())
+    }
+
+    /// The episode a referral opened, if it was accepted (one at most: a
+    /// unique index on `referral_id`).
+    pub async fn episode_for_referral(
+        &mut self,
+        referral: ReferralId,
+    ) -> Result<Option<EpisodeRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes WHERE referral_id = $1 AND duplicate_of IS NULL"
+        ));
+        let row = self
+            .query(sql)
+            .bind(referral.to_string())
+            .fetch_optional()
+            .await?;
+        row.as_ref().map(episode).transpose()
     }
 
     pub async fn episode(&mut self, id: EpisodeId) -> Result<Option<EpisodeRow>, StoreError> {

@@ -11,7 +11,8 @@ const COLUMNS: &str = "patient_id, version, service_id, warning_signs, coping_st
      people_and_places, professionals, safe_environment, saved_at, saved_by_kind, saved_by_id";
 
 /// How often a save is tried again after a concurrent save took its version
-/// number. Each retry sees the other's row, so one is enough in practice.
+/// number. With the patient's row locked first this does not happen; the
+/// retry stays as a second guard.
 const ATTEMPTS: usize = 5;
 
 fn stored(r: &Row) -> Result<StoredSafetyPlan, StoreError> {
@@ -38,11 +39,13 @@ impl Tx {
     ///
     /// The number is computed by the insert itself (`MAX + 1`). On SQLite the
     /// write transaction already holds the database's one write lock, so no
-    /// two saves interleave. On PostgreSQL (READ COMMITTED) two concurrent
-    /// saves can compute the same number: `ON CONFLICT DO NOTHING` makes the
-    /// later one wait for the earlier to commit and then insert nothing
-    /// (rather than fail and abort the transaction), and the statement is run
-    /// again, now seeing the committed row.
+    /// two saves interleave. On PostgreSQL (READ COMMITTED) the patient's row
+    /// is locked first, so saves of one patient's plan follow one another:
+    /// the next waits until this one commits and then numbers after it.
+    /// Should two saves still compute the same number, `ON CONFLICT DO
+    /// NOTHING` makes the later insert nothing (rather than fail and abort
+    /// the transaction), and the statement is run again, now seeing the
+    /// committed row.
     pub async fn insert_safety_plan_version(
         &mut self,
         patient: PatientId,
@@ -53,6 +56,14 @@ impl Tx {
         saved_by_id: Option<&str>,
     ) -> Result<i64, StoreError> {
         let text = plan.to_text();
+        let lock = sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM patients WHERE id = $1{}",
+            self.dialect.for_update
+        ));
+        self.query(lock)
+            .bind(patient.to_string())
+            .fetch_optional()
+            .await?;
         for _ in 0..ATTEMPTS {
             let version = self
                 .query(

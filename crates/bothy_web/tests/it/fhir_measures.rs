@@ -107,7 +107,7 @@ fn path_of(url: &str) -> &str {
 
 /// A completed response to `inst` answering each item with the option of
 /// that score, coded as the Questionnaire codes it.
-fn response(inst: &Instrument, patient: &str, key: &str, answers: &[i32]) -> Value {
+pub(crate) fn response(inst: &Instrument, patient: &str, key: &str, answers: &[i32]) -> Value {
     let items: Vec<Value> = inst
         .items
         .iter()

@@ -174,7 +174,7 @@ fn answers(t: &TestApp, id: &str, score: i32, item9: i32) -> Vec<Value> {
 
 /// A complete referral from a GP of someone new, with screening answers
 /// (the PHQ-9's last item answered "several days": a risk answer).
-fn referral(t: &TestApp, key: &str, email: &str) -> Value {
+pub(crate) fn referral(t: &TestApp, key: &str, email: &str) -> Value {
     json!({
         "resourceType": "ServiceRequest",
         "identifier": [{ "system": "https://leithwalk.example/referrals", "value": key }],

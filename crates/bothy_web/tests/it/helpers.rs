@@ -43,6 +43,28 @@ macro_rules! both_dbs {
     )*};
 }
 
+/// Like `both_dbs!`, on an app made with the settings `$settings()` returns
+/// (a function in the calling module).
+#[macro_export]
+macro_rules! both_dbs_with {
+    ($settings:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::with_settings($crate::helpers::Db::Sqlite, super::$settings()).await.expect("SQLite is always available");
+                super::$name(app.clone()).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::helpers::TestApp::with_settings($crate::helpers::Db::Postgres, super::$settings()).await else { return };
+                super::$name(app.clone()).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
 #[derive(Clone)]
 pub struct TestApp {
     pub app: Arc<App>,

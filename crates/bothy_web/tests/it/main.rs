@@ -10,6 +10,7 @@ mod audit;
 mod authz_matrix;
 mod bad_input;
 mod check_ins;
+mod concurrency;
 mod enrolment;
 mod fhir_measures;
 mod fhir_referrals;

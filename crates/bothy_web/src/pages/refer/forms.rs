@@ -234,7 +234,6 @@ pub async fn step_save(
     if STEPS[i].0 == "check" {
         return send(&state, &ctx, &token, &f).await;
     }
-    let (referral, service) = draft(&state, &token).await?;
     let app = &state.app;
     let mut parse_errors = Vec::new();
     let (input, typed) = match STEPS[i].0 {
@@ -308,8 +307,8 @@ pub async fn step_save(
                 }
             }
             let errors = reword(errors, Who::Yourself);
-            // Read again: a risk answer may have marked the draft just now.
-            let referral = app.self_referral_draft(&token).await.unwrap_or(referral);
+            // Read after saving: a risk answer may have marked the draft just now.
+            let (referral, service) = draft(&state, &token).await?;
             step_page(&state, &ctx, &token, i, &referral, &service, typed, errors).await
         }
     }
