@@ -3,21 +3,30 @@
 //!
 //! Risk items are read first and their alerts raised without any further
 //! reading: nothing can stand between a risk answer and its alert. The other
-//! detectors read history (scores, check-ins, expected trajectories); they
-//! run inside a savepoint, so that if any of that fails the submission and
-//! its risk alerts are still kept, and a re-evaluation job is queued in the
-//! same transaction to try again. The crisis panel the person sees depends
-//! only on their answers, never on this evaluation.
+//! detectors compare the submission with the person's write-time summary
+//! (`bothy_domain::summaries`), which the submission updates in the same
+//! transaction, and with the service's expected trajectories, read before
+//! the transaction from a short-lived cache; so judging them costs no round
+//! trip. Only when they find something is a savepoint taken around raising
+//! it, so that if that fails the submission and its risk alerts are still
+//! kept, and a re-evaluation job is queued in the same transaction to try
+//! again. The crisis panel the person sees depends only on their answers,
+//! never on this evaluation.
 
 use crate::jobs::{IdempotencyKey, Job};
 use crate::{Actor, App, AppError, RequestContext};
+use bothy_domain::ServiceId;
 use bothy_domain::check_in::CheckIn;
 use bothy_domain::detectors::{self, ExpectedTrajectories, Signal, Text, TextSource};
+use bothy_domain::ids::EpisodeId;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::model::{MeasureResponse, Patient};
 use bothy_domain::monitoring::Monitoring;
 use bothy_domain::summaries::ScoreSummary;
+use bothy_domain::time::Timestamp;
 use bothy_store::Tx;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The submission that triggered the detectors, for re-evaluation and for
 /// the alert's record.
@@ -42,16 +51,76 @@ impl Trigger {
     }
 }
 
+/// How long a process keeps a service's expected trajectories before
+/// reading them again: the worker recomputes them daily.
+const EXPECTED_TTL_SECONDS: i64 = 600;
+
+/// Each service's expected trajectories per instrument, as last read.
+#[derive(Default)]
+pub(crate) struct ExpectedCache {
+    entries: Mutex<HashMap<(ServiceId, String), (Timestamp, Option<Arc<ExpectedTrajectories>>)>>,
+}
+
 impl App {
+    /// The service's stored expected trajectories for an instrument, if the
+    /// evaluation job has computed any, from the cache or one read on a
+    /// connection of its own (so a failure never touches a caller's
+    /// transaction: not-on-track then falls back to its default rule). A
+    /// stored value that no longer reads is ignored likewise.
+    pub(crate) async fn expected_trajectories(
+        &self,
+        service: ServiceId,
+        instrument: &str,
+    ) -> Option<Arc<ExpectedTrajectories>> {
+        let now = self.clock.now();
+        let key = (service, instrument.to_string());
+        if let Ok(map) = self.expected.entries.lock()
+            && let Some((at, value)) = map.get(&key)
+            && now.as_second() - at.as_second() < EXPECTED_TTL_SECONDS
+        {
+            return value.clone();
+        }
+        let read = async {
+            let mut tx = self.store.reader().await?;
+            let stored = tx.expected_trajectories(service, instrument).await?;
+            tx.rollback().await?;
+            Ok::<_, AppError>(stored)
+        };
+        let value = match read.await {
+            Ok(stored) => stored
+                .and_then(|(json, _)| serde_json::from_str(&json).ok())
+                .map(Arc::new),
+            Err(e) => {
+                tracing::warn!(error = %e, "expected trajectories unreadable; the default rule stands in");
+                return None;
+            }
+        };
+        if let Ok(mut map) = self.expected.entries.lock() {
+            map.insert(key, (now, value.clone()));
+        }
+        value
+    }
+
+    /// Forgets cached expected trajectories (after this process recomputed them).
+    pub(crate) fn forget_expected_trajectories(&self, service: ServiceId) {
+        if let Ok(mut map) = self.expected.entries.lock() {
+            map.retain(|(s, _), _| *s != service);
+        }
+    }
+
     /// The detectors for a new measure response: its risk items at once,
     /// then deterioration and not-on-track from the episode's summary for
-    /// the instrument, which the response updates first.
+    /// the instrument, which the response updates first. `episode` is the
+    /// patient's open episode; `expected`, the service's trajectories for
+    /// the instrument, read before the transaction began.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn detect_on_response(
         &self,
         tx: &mut Tx,
         actor: &Actor,
-        patient: &Patient,
+        (patient, episode): (&Patient, Option<EpisodeId>),
         (inst, response): (&Instrument, &MeasureResponse),
+        expected: Option<&ExpectedTrajectories>,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let monitoring = self.monitoring_in(tx, patient.service_id).await?;
@@ -62,7 +131,6 @@ impl App {
             detectors::risk_item::detect(inst, &response.answers, &monitoring.detectors.risk_item);
         self.raise_signals(tx, actor, patient, &risk, (source.kind(), source.id()), ctx)
             .await?;
-        let episode = tx.open_episode_id(patient.id).await?;
         let key = episode.map(|e| e.to_string()).unwrap_or_default();
         let summary = tx
             .add_to_score_summary(
@@ -73,11 +141,9 @@ impl App {
                 response.total,
             )
             .await?;
-        self.in_savepoint(tx, actor, patient, &source, ctx, async |app, tx| {
-            app.history_signals(tx, &monitoring, patient, inst, &summary)
-                .await
-        })
-        .await
+        let signals = history_signals(&monitoring, inst, &summary, expected);
+        self.raise_in_savepoint(tx, actor, patient, &source, &signals, ctx)
+            .await
     }
 
     /// The detectors for a new check-in: risk words in its note, and a
@@ -132,42 +198,38 @@ impl App {
         {
             moods = rebuilt;
         }
-        self.in_savepoint(tx, actor, patient, &source, ctx, async |_, _| {
-            Ok(detectors::mood_drop::detect_moods(
-                &moods.moods,
-                &monitoring.detectors.mood_drop,
-            ))
-        })
-        .await
+        let signals =
+            detectors::mood_drop::detect_moods(&moods.moods, &monitoring.detectors.mood_drop);
+        self.raise_in_savepoint(tx, actor, patient, &source, &signals, ctx)
+            .await
     }
 
-    /// Runs the history detectors (`work`) in a savepoint and raises their
-    /// signals; on failure undoes that part only, logs the error (never
-    /// patient data) and queues a re-evaluation in the same transaction.
-    async fn in_savepoint(
+    /// Raises the history detectors' signals, if any, in a savepoint; on
+    /// failure undoes that part only, logs the error (never patient data)
+    /// and queues a re-evaluation in the same transaction.
+    async fn raise_in_savepoint(
         &self,
         tx: &mut Tx,
         actor: &Actor,
         patient: &Patient,
         source: &Trigger,
+        signals: &[Signal],
         ctx: &RequestContext,
-        work: impl AsyncFnOnce(&App, &mut Tx) -> Result<Vec<Signal>, AppError>,
     ) -> Result<(), AppError> {
+        if signals.is_empty() {
+            return Ok(());
+        }
         tx.savepoint("detectors").await?;
-        let outcome = match work(self, tx).await {
-            Ok(signals) => {
-                self.raise_signals(
-                    tx,
-                    actor,
-                    patient,
-                    &signals,
-                    (source.kind(), source.id()),
-                    ctx,
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
+        let outcome = self
+            .raise_signals(
+                tx,
+                actor,
+                patient,
+                signals,
+                (source.kind(), source.id()),
+                ctx,
+            )
+            .await;
         match outcome {
             Ok(()) => {
                 tx.release_savepoint("detectors").await?;
@@ -186,49 +248,31 @@ impl App {
             }
         }
     }
+}
 
-    /// Deterioration and not-on-track for one instrument, from its summary
-    /// in the open episode (or outside any episode): the baseline (the
-    /// referral's screening score where the form asked for this instrument,
-    /// else the first response) against the latest response.
-    pub(crate) async fn history_signals(
-        &self,
-        tx: &mut Tx,
-        monitoring: &Monitoring,
-        patient: &Patient,
-        inst: &Instrument,
-        summary: &ScoreSummary,
-    ) -> Result<Vec<Signal>, AppError> {
-        let points = summary.points();
-        if points.len() < 2 {
-            return Ok(Vec::new());
-        }
-        let expected = self.expected_for(tx, patient, &inst.id).await?;
-        let config = &monitoring.detectors;
-        let mut signals = detectors::deterioration::detect(inst, &points, &config.deterioration);
-        signals.extend(detectors::not_on_track::detect(
-            inst,
-            &points,
-            expected.as_ref(),
-            &config.not_on_track,
-        ));
-        Ok(signals)
+/// Deterioration and not-on-track for one instrument, from its summary in
+/// the open episode (or outside any episode): the baseline (the referral's
+/// screening score where the form asked for this instrument, else the first
+/// response) against the latest response.
+pub(crate) fn history_signals(
+    monitoring: &Monitoring,
+    inst: &Instrument,
+    summary: &ScoreSummary,
+    expected: Option<&ExpectedTrajectories>,
+) -> Vec<Signal> {
+    let points = summary.points();
+    if points.len() < 2 {
+        return Vec::new();
     }
-
-    /// The service's stored expected trajectories for an instrument, if the
-    /// evaluation job has computed any. A stored value that no longer reads
-    /// is ignored (the default rule stands in) until the job replaces it.
-    async fn expected_for(
-        &self,
-        tx: &mut Tx,
-        patient: &Patient,
-        instrument: &str,
-    ) -> Result<Option<ExpectedTrajectories>, AppError> {
-        let stored = tx
-            .expected_trajectories(patient.service_id, instrument)
-            .await?;
-        Ok(stored.and_then(|(json, _)| serde_json::from_str(&json).ok()))
-    }
+    let config = &monitoring.detectors;
+    let mut signals = detectors::deterioration::detect(inst, &points, &config.deterioration);
+    signals.extend(detectors::not_on_track::detect(
+        inst,
+        &points,
+        expected,
+        &config.not_on_track,
+    ));
+    signals
 }
 
 impl App {

@@ -181,6 +181,7 @@ impl App {
         tx.put_expected_trajectories(service, instrument, &json, now)
             .await?;
         tx.commit().await?;
+        self.forget_expected_trajectories(service);
         Ok(true)
     }
 
@@ -212,11 +213,16 @@ impl App {
                 let episode = tx.open_episode_id(patient.id).await?;
                 let key = episode.map(|e| e.to_string()).unwrap_or_default();
                 let summaries = tx.score_summaries(patient.id, &key).await?;
+                let expected = self
+                    .expected_trajectories(patient.service_id, &inst.id)
+                    .await;
                 match summaries.iter().find(|s| s.instrument_id == inst.id) {
-                    Some(summary) => {
-                        self.history_signals(&mut tx, &monitoring, &patient, inst, summary)
-                            .await?
-                    }
+                    Some(summary) => crate::detection::history_signals(
+                        &monitoring,
+                        inst,
+                        summary,
+                        expected.as_deref(),
+                    ),
                     None => Vec::new(),
                 }
             }

@@ -99,6 +99,7 @@ pub struct App {
     pub monitoring: monitoring::MonitoringSettings,
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
+    expected: detection::ExpectedCache,
 }
 
 impl App {
@@ -120,6 +121,7 @@ impl App {
             monitoring: monitoring::MonitoringSettings::default(),
             throttle,
             referral_throttle,
+            expected: detection::ExpectedCache::default(),
         }
     }
 

@@ -158,13 +158,20 @@ impl App {
                 return Err(score_errors(inst, e));
             }
         };
+        // Read before the transaction, from a cache: the not-on-track rule's
+        // comparison for the actor's service (the patient's, once checked).
+        let expected = match actor.service_id() {
+            Some(service) => self.expected_trajectories(service, &inst.id).await,
+            None => None,
+        };
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let patient = tx
-            .patient(patient_id)
+        let (patient, episode) = tx
+            .patient_with_open_episode(patient_id)
             .await?
-            .filter(|p| Self::may_submit_for(actor, p))
+            .filter(|(p, _)| Self::may_submit_for(actor, p))
             .ok_or(AppError::NotFound)?;
+        let expected = expected.filter(|_| actor.service_id() == Some(patient.service_id));
         let (kind, by) = match actor {
             Actor::Patient(p) => ("patient", Some(p.id.to_string())),
             Actor::Staff(s) => ("staff", Some(s.id.to_string())),
@@ -210,8 +217,15 @@ impl App {
         self.audit(&mut tx, actor, ctx, event).await?;
         // Alerts are raised in the same transaction as the answers: there is
         // never a stored risk answer without its alert.
-        self.detect_on_response(&mut tx, actor, &patient, (inst, &response), ctx)
-            .await?;
+        self.detect_on_response(
+            &mut tx,
+            actor,
+            (&patient, episode),
+            (inst, &response),
+            expected.as_deref(),
+            ctx,
+        )
+        .await?;
         tx.delete_draft(patient_id, &inst.id).await?;
         tx.commit().await?;
         Ok(Submitted {

@@ -23,6 +23,18 @@ pub enum Actor {
     Api(ApiActor),
 }
 
+impl Actor {
+    /// The service the actor works in or belongs to, if any.
+    pub fn service_id(&self) -> Option<ServiceId> {
+        match self {
+            Actor::Staff(s) => Some(s.service_id),
+            Actor::Patient(p) => Some(p.service_id),
+            Actor::Api(a) => Some(a.service_id),
+            Actor::Anonymous | Actor::System | Actor::StaffPending { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct StaffActor {
     pub id: StaffId,

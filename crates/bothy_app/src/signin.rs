@@ -135,11 +135,10 @@ impl App {
         id: StaffId,
         service: Option<ServiceId>,
     ) -> Result<Option<Actor>, AppError> {
-        let mut tx = self.store.read().await?;
-        let Some(member) = tx.staff_by_id(id).await? else {
+        let mut tx = self.store.reader().await?;
+        let Some((member, grants)) = tx.staff_with_roles(id).await? else {
             return Ok(None);
         };
-        let grants = tx.roles_of(id).await?;
         tx.rollback().await?;
         if member.disabled_at.is_some() {
             return Ok(None);
@@ -160,7 +159,7 @@ impl App {
     }
 
     pub async fn patient_actor_by_id(&self, id: PatientId) -> Result<Option<Actor>, AppError> {
-        let mut tx = self.store.read().await?;
+        let mut tx = self.store.reader().await?;
         let actor = self.patient_actor(&mut tx, id).await?;
         tx.rollback().await?;
         Ok(actor)
@@ -182,7 +181,7 @@ impl App {
 
     /// The API client holding a bearer token, if the token is valid and not revoked.
     pub async fn api_actor(&self, bearer: &str) -> Result<Option<Actor>, AppError> {
-        let mut tx = self.store.read().await?;
+        let mut tx = self.store.reader().await?;
         let client = tx.api_client_by_token_hash(&token_hash(bearer)).await?;
         tx.rollback().await?;
         Ok(client.filter(|c| c.revoked_at.is_none()).map(|c| {

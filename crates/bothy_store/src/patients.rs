@@ -72,6 +72,32 @@ impl Tx {
         row.as_ref().map(patient).transpose()
     }
 
+    /// The patient and the id of their open episode, if any: what a
+    /// submission needs, in one read.
+    pub async fn patient_with_open_episode(
+        &mut self,
+        id: PatientId,
+    ) -> Result<Option<(Patient, Option<bothy_domain::ids::EpisodeId>)>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS}, (SELECT e.id FROM episodes e WHERE e.patient_id = patients.id \
+             AND e.discharged_at IS NULL ORDER BY e.opened_at DESC LIMIT 1) AS open_episode \
+             FROM patients WHERE id = $1"
+        ));
+        let row = self
+            .query(sql)
+            .bind(id.to_string())
+            .fetch_optional()
+            .await?;
+        row.map(|r| {
+            let episode = r
+                .try_get::<Option<String>>("open_episode")?
+                .map(|e| parse(&e, "episode id"))
+                .transpose()?;
+            Ok((patient(&r)?, episode))
+        })
+        .transpose()
+    }
+
     /// The patient with this sign-in email and their password hash, if any.
     pub async fn patient_login(
         &mut self,

@@ -74,6 +74,33 @@ impl Tx {
         row.as_ref().map(staff).transpose()
     }
 
+    /// A staff member and every role they hold, in one read (who is asking,
+    /// on every request).
+    pub async fn staff_with_roles(
+        &mut self,
+        id: StaffId,
+    ) -> Result<Option<(StaffMember, Vec<RoleGrant>)>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS}, r.service_id AS grant_service, r.role FROM staff s \
+             LEFT JOIN staff_roles r ON r.staff_id = s.id WHERE s.id = $1 ORDER BY r.service_id, r.role"
+        ));
+        let rows = self.query(sql).bind(id.to_string()).fetch_all().await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let member = staff(first)?;
+        let mut grants = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let Some(service) = r.try_get::<Option<String>>("grant_service")? {
+                grants.push(RoleGrant {
+                    service_id: parse(&service, "service id")?,
+                    role: parse(&r.try_get::<String>("role")?, "role")?,
+                });
+            }
+        }
+        Ok(Some((member, grants)))
+    }
+
     /// Staff holding any role in `service`, with their roles there.
     pub async fn staff_of_service(
         &mut self,

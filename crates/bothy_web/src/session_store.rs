@@ -68,7 +68,8 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let mut tx = self.store.read().await.map_err(backend)?;
+        // One statement: a plain connection, no transaction around it.
+        let mut tx = self.store.reader().await.map_err(backend)?;
         let row = tx
             .load_session(&id.to_string(), self.clock.now())
             .await

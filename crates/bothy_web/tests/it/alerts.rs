@@ -422,12 +422,23 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
     let (actor, pid) = patient_actor(&t, 0).await;
     phq9(&t, 0, 0, "earlier").await;
     t.clock.advance(Duration::from_secs(7 * 86_400));
-    // Take away a table the history detectors read, so that they fail.
-    raw_sql(
-        &t,
-        "ALTER TABLE expected_trajectories RENAME TO expected_trajectories_away",
-    )
-    .await;
+    // Make raising the history detectors' alerts fail, as a fault would.
+    let (break_it, repair) = match t.db {
+        crate::helpers::Db::Sqlite => (
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON alerts \
+             WHEN NEW.cause <> 'risk_item' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            "DROP TRIGGER refuse_history;",
+        ),
+        crate::helpers::Db::Postgres => (
+            "CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN IF NEW.cause <> 'risk_item' THEN RAISE EXCEPTION 'refused'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_history BEFORE INSERT ON alerts \
+             FOR EACH ROW EXECUTE FUNCTION refuse_history();",
+            "DROP TRIGGER refuse_history ON alerts; DROP FUNCTION refuse_history();",
+        ),
+    };
+    raw_sql(&t, break_it).await;
     let mut answers = vec![Some(3); 9];
     answers[8] = Some(1);
     let sub = Submission {
@@ -449,11 +460,7 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
     let key = format!("reevaluate.measure_response.{}", done.response.id);
     assert!(t.job(&key).await.is_some(), "a re-evaluation is queued");
     // Repaired, the retry runs the history detectors.
-    raw_sql(
-        &t,
-        "ALTER TABLE expected_trajectories_away RENAME TO expected_trajectories",
-    )
-    .await;
+    raw_sql(&t, repair).await;
     t.drain_jobs().await;
     let alerts = t.open_alerts(pid).await;
     assert!(
