@@ -55,10 +55,13 @@ impl Trigger {
 /// reading them again: the worker recomputes them daily.
 const EXPECTED_TTL_SECONDS: i64 = 600;
 
+/// A service's expected trajectories for an instrument, and when they were read.
+type CachedExpected = (Timestamp, Option<Arc<ExpectedTrajectories>>);
+
 /// Each service's expected trajectories per instrument, as last read.
 #[derive(Default)]
 pub(crate) struct ExpectedCache {
-    entries: Mutex<HashMap<(ServiceId, String), (Timestamp, Option<Arc<ExpectedTrajectories>>)>>,
+    entries: Mutex<HashMap<(ServiceId, String), CachedExpected>>,
 }
 
 impl App {
