@@ -172,13 +172,16 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let monitoring = self.monitoring_in(&mut tx, s.service_id).await?;
         let open = tx.open_alerts(s.service_id, 500).await?;
         let names = self.staff_names(&mut tx, s.service_id).await?;
+        let ids: Vec<bothy_domain::PatientId> = open.iter().map(|a| a.patient_id).collect();
+        let patients = tx.patients_by_ids(&ids).await?;
+        tx.rollback().await?;
         let mut items = Vec::with_capacity(open.len());
         for alert in open {
-            let Some(patient) = tx.patient(alert.patient_id).await? else {
+            let Some(patient) = patients.get(&alert.patient_id) else {
                 continue;
             };
             items.push(QueueItem {
@@ -192,8 +195,7 @@ impl App {
         let event = AuditEvent::new("alert_queue.read", "direct_care")
             .service(s.service_id)
             .detail(format!("{} open alerts", items.len()));
-        self.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
+        self.audit_read(actor, ctx, event).await?;
         Ok(DutyQueue {
             items,
             open_now: monitoring.is_open(now),

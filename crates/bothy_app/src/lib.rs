@@ -185,6 +185,23 @@ impl App {
     }
 }
 
+impl App {
+    /// Records that `actor` read something, in a short write transaction of
+    /// its own, committed before the caller returns what it read: the read
+    /// itself runs on a reader or snapshot and holds no write lock.
+    pub(crate) async fn audit_read(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+        event: AuditEvent<'_>,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        self.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// What an audit event says beyond who and when.
 pub(crate) struct AuditEvent<'a> {
     pub action: &'a str,

@@ -486,19 +486,22 @@ impl App {
     ) -> Result<WaitingList, AppError> {
         let s = triage_staff(actor)?;
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let episodes = tx.waiting_episodes(s.service_id, 500).await?;
+        let ids: Vec<PatientId> = episodes.iter().map(|e| e.patient_id).collect();
+        let mut patients = tx.patients_by_ids(&ids).await?;
+        // Risk and deterioration move people up; a low alert (a missed
+        // check-in) does not.
+        let flags = tx
+            .open_alert_counts(&ids, bothy_domain::alerts::Severity::Moderate)
+            .await?;
         let mut entries = Vec::with_capacity(episodes.len());
         for e in episodes {
-            let Some(patient) = tx.patient(e.patient_id).await? else {
+            let Some(patient) = patients.remove(&e.patient_id) else {
                 continue;
             };
-            // Risk and deterioration move people up; a low alert (a missed
-            // check-in) does not.
-            let open_flags = tx
-                .open_alert_count(e.patient_id, bothy_domain::alerts::Severity::Moderate)
-                .await?;
-            let open_flags = usize::try_from(open_flags).unwrap_or(0);
+            let open_flags =
+                usize::try_from(flags.get(&e.patient_id).copied().unwrap_or(0)).unwrap_or(0);
             entries.push(WaitingEntry {
                 weeks_waited: rtt::weeks_waited(e.referred_at, now),
                 over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),
@@ -511,10 +514,10 @@ impl App {
         let since =
             Timestamp::from_second(now.as_second() - 365 * 86_400).unwrap_or(Timestamp::UNIX_EPOCH);
         let waits = tx.completed_waits(s.service_id, since).await?;
+        tx.rollback().await?;
         let event = AuditEvent::new("waiting_list.read", "direct_care")
             .detail(format!("{} people", entries.len()));
-        self.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
+        self.audit_read(actor, ctx, event).await?;
         entries.sort_by(|a, b| {
             (b.open_flags > 0)
                 .cmp(&(a.open_flags > 0))

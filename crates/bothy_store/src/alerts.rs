@@ -205,22 +205,35 @@ impl Tx {
         rows.iter().map(alert).collect()
     }
 
-    /// How many open alerts of at least `severity` a patient has.
-    pub async fn open_alert_count(
+    /// How many open alerts of at least `severity` each of these patients
+    /// has (those with none are left out).
+    pub async fn open_alert_counts(
         &mut self,
-        patient: PatientId,
+        patients: &[PatientId],
         severity: Severity,
-    ) -> Result<i64, StoreError> {
-        let row = self
-            .query(
-                "SELECT COUNT(*) AS n FROM alerts WHERE patient_id = $1 AND closed_at IS NULL \
-             AND severity_rank >= $2",
-            )
-            .bind(patient.to_string())
-            .bind(rank(severity))
-            .fetch_one()
-            .await?;
-        row.try_get("n")
+    ) -> Result<std::collections::HashMap<PatientId, i64>, StoreError> {
+        if patients.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT patient_id, COUNT(*) AS n FROM alerts WHERE closed_at IS NULL \
+             AND severity_rank >= $1 AND patient_id IN ({}) GROUP BY patient_id",
+            crate::db::placeholders(2, patients.len())
+        ));
+        let mut q = self.query(sql).bind(rank(severity));
+        for p in patients {
+            q = q.bind(p.to_string());
+        }
+        q.fetch_all()
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
     }
 
     /// Records an acknowledgement, unless someone else acknowledged or

@@ -81,6 +81,14 @@ impl Args {
     }
 }
 
+/// `$from, $from+1, ...`: `n` numbered placeholders for an `IN` list.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A statement being bound, on its way to one connection.
 #[must_use = "a query does nothing until it is executed"]
 pub(crate) struct Query<'c> {

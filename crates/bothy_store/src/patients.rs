@@ -72,6 +72,30 @@ impl Tx {
         row.as_ref().map(patient).transpose()
     }
 
+    /// The patients with these ids (a page's worth: one statement with a
+    /// parameter each), by id. Ids not found are left out.
+    pub async fn patients_by_ids(
+        &mut self,
+        ids: &[PatientId],
+    ) -> Result<std::collections::HashMap<PatientId, Patient>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE id IN ({})",
+            crate::db::placeholders(1, ids.len())
+        ));
+        let mut q = self.query(sql);
+        for id in ids {
+            q = q.bind(id.to_string());
+        }
+        q.fetch_all()
+            .await?
+            .iter()
+            .map(|r| patient(r).map(|p| (p.id, p)))
+            .collect()
+    }
+
     /// The patient and the id of their open episode, if any: what a
     /// submission needs, in one read.
     pub async fn patient_with_open_episode(
