@@ -4,6 +4,7 @@
 use crate::credentials::{new_token, new_totp_secret};
 use crate::policy::Permission;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::audit::Action;
 use bothy_domain::model::{ApiClient, RoleGrant, Service, ServiceSlug, StaffMember};
 use bothy_domain::person::{Email, PersonName};
 use bothy_domain::role::{ApiPermission, Role};
@@ -57,7 +58,7 @@ impl App {
                 e.into()
             }
         })?;
-        let event = AuditEvent::new("service.created", "administration").service(service.id);
+        let event = AuditEvent::new(Action::ServiceCreated).service(service.id);
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(service)
@@ -92,7 +93,7 @@ impl App {
         }
         let mut tx = self.store.begin().await?;
         tx.set_service_areas(service, &list.join(" ")).await?;
-        let event = AuditEvent::new("service.areas_set", "administration").service(service);
+        let event = AuditEvent::new(Action::ServiceAreasSet).service(service);
         self.audit(&mut tx, &system(), ctx, event.detail(list.join(" ")))
             .await?;
         tx.commit().await?;
@@ -181,7 +182,7 @@ impl App {
         )
         .await?;
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        let event = AuditEvent::new("staff.created", "administration")
+        let event = AuditEvent::new(Action::StaffCreated)
             .service(service)
             .detail(format!("staff {} roles {}", member.id, roles.join(" ")));
         self.audit(&mut tx, &system(), ctx, event).await?;
@@ -243,7 +244,7 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_api_client(&client, &hash).await?;
-        let event = AuditEvent::new("api_client.created", "administration")
+        let event = AuditEvent::new(Action::ApiClientCreated)
             .service(service)
             .detail(format!("client {}", client.id));
         self.audit(&mut tx, &system(), ctx, event).await?;
@@ -263,8 +264,7 @@ impl App {
         if !tx.revoke_api_client(id, self.clock.now()).await? {
             return Err(AppError::NotFound);
         }
-        let event =
-            AuditEvent::new("api_client.revoked", "administration").detail(format!("client {id}"));
+        let event = AuditEvent::new(Action::ApiClientRevoked).detail(format!("client {id}"));
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(())

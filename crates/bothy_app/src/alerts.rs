@@ -5,6 +5,7 @@
 use crate::policy::{Permission, StaffActor, can_view_patient};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::alerts::{self, AlertLoad, AlertState, Outcome, TransitionError};
+use bothy_domain::audit::Action;
 use bothy_domain::detectors::Signal;
 use bothy_domain::ids::AlertId;
 use bothy_domain::model::{Alert, Patient};
@@ -130,11 +131,11 @@ impl App {
             };
             let (id, fresh) = tx.raise_alert(&new).await?;
             let action = if fresh {
-                "alert.raised"
+                Action::AlertRaised
             } else {
-                "alert.repeated"
+                Action::AlertRepeated
             };
-            let event = AuditEvent::new(action, "direct_care")
+            let event = AuditEvent::new(action)
                 .patient(patient.id)
                 .service(patient.service_id)
                 .detail(format!(
@@ -172,13 +173,13 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let now = self.clock.now();
-        let mut tx = self.store.read().await?;
-        let monitoring = self.monitoring_in(&mut tx, s.service_id).await?;
+        let mut work = self.look(actor, ctx).await?;
+        let tx = work.tx();
+        let monitoring = self.monitoring_in(tx, s.service_id).await?;
         let open = tx.open_alerts(s.service_id, 500).await?;
-        let names = self.staff_names(&mut tx, s.service_id).await?;
+        let names = self.staff_names(tx, s.service_id).await?;
         let ids: Vec<bothy_domain::PatientId> = open.iter().map(|a| a.patient_id).collect();
         let patients = tx.patients_by_ids(&ids).await?;
-        tx.rollback().await?;
         let mut items = Vec::with_capacity(open.len());
         for alert in open {
             let Some(patient) = patients.get(&alert.patient_id) else {
@@ -192,10 +193,11 @@ impl App {
                 alert,
             });
         }
-        let event = AuditEvent::new("alert_queue.read", "direct_care")
+        let event = AuditEvent::new(Action::AlertQueueRead)
             .service(s.service_id)
             .detail(format!("{} open alerts", items.len()));
-        self.audit_read(actor, ctx, event).await?;
+        work.audit(event).await?;
+        work.finish().await?;
         Ok(DutyQueue {
             items,
             open_now: monitoring.is_open(now),
@@ -238,7 +240,7 @@ impl App {
             AlertState::Closed { by, .. } => names.get(by).cloned(),
             _ => None,
         };
-        let event = AuditEvent::new("alert.read", "direct_care")
+        let event = AuditEvent::new(Action::AlertRead)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("alert {id}"));
@@ -288,7 +290,7 @@ impl App {
                 Err(e) => Err(transition_error(e, &names)),
             };
         }
-        let event = AuditEvent::new("alert.acknowledged", "direct_care")
+        let event = AuditEvent::new(Action::AlertAcknowledged)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("alert {id}"));
@@ -341,7 +343,7 @@ impl App {
                 by.unwrap_or_else(|| "someone".into())
             )));
         }
-        let event = AuditEvent::new("alert.closed", "direct_care")
+        let event = AuditEvent::new(Action::AlertClosed)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("alert {id} {}", outcome.as_str()));
@@ -373,7 +375,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let samples = tx.alert_samples(s.service_id, since).await?;
         let names = self.staff_names(&mut tx, s.service_id).await?;
-        let event = AuditEvent::new("alert_load.read", "administration")
+        let event = AuditEvent::new(Action::AlertLoadRead)
             .service(s.service_id)
             .detail(format!("{} alerts since {since}", samples.len()));
         self.audit(&mut tx, actor, ctx, event).await?;

@@ -3,9 +3,9 @@
 //! same transaction. The use case knows nothing of the channel: the web form calls
 //! it now, and text-message check-ins call it with the same patient actor.
 
-use crate::policy::can_view_patient;
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
+use bothy_domain::audit::Action;
 use bothy_domain::check_in::{CheckIn, NewCheckIn};
 use bothy_domain::ids::CheckInId;
 use bothy_domain::time::Timestamp;
@@ -74,12 +74,8 @@ impl App {
                     .collect(),
             )
         })?;
-        let mut tx = self.store.begin().await?;
-        let patient = tx
-            .patient(p.id)
-            .await?
-            .filter(|pt| can_view_patient(actor, pt))
-            .ok_or(AppError::NotFound)?;
+        let mut work = self.change(actor, ctx).await?;
+        let patient = work.patient(p.id).await?;
         let check_in = CheckIn {
             id: CheckInId::random(),
             patient_id: patient.id,
@@ -92,11 +88,10 @@ impl App {
             recorded_at: now,
             idempotency_key: Some(key.to_string()),
         };
-        if !tx.insert_check_in(&check_in).await? {
+        if !work.tx().insert_check_in(&check_in).await? {
             // The same check-in was stored first (a resent form, or the same
             // one at the same moment): answer with that one.
-            let first = tx.check_in_by_key(patient.id, key).await?;
-            tx.rollback().await?;
+            let first = work.tx().check_in_by_key(patient.id, key).await?;
             let first = first.ok_or_else(|| {
                 AppError::internal(std::io::Error::other("a duplicate check-in went missing"))
             })?;
@@ -106,14 +101,14 @@ impl App {
                 duplicate: true,
             });
         }
-        let event = AuditEvent::new("check_in.recorded", "direct_care")
+        let event = AuditEvent::new(Action::CheckInRecorded)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("check-in {}", check_in.id));
-        self.audit(&mut tx, actor, ctx, event).await?;
-        self.detect_on_check_in(&mut tx, actor, &patient, &check_in, ctx)
+        work.audit(event).await?;
+        self.detect_on_check_in(work.tx(), actor, &patient, &check_in, ctx)
             .await?;
-        tx.commit().await?;
+        work.finish().await?;
         Ok(CheckedIn {
             risk: self.note_has_risk(check_in.note.as_deref()),
             check_in,
@@ -146,19 +141,18 @@ impl App {
         if !matches!(actor, Actor::Patient(_) | Actor::Staff(_)) {
             return Err(AppError::Forbidden);
         }
-        let mut tx = self.store.begin().await?;
-        let patient = tx
-            .patient(patient_id)
-            .await?
-            .filter(|p| can_view_patient(actor, p))
-            .ok_or(AppError::NotFound)?;
-        let check_ins = tx.check_ins(patient_id, limit.clamp(1, 1000)).await?;
-        let event = AuditEvent::new("check_in.read", "direct_care")
+        let mut work = self.look(actor, ctx).await?;
+        let patient = work.patient(patient_id).await?;
+        let check_ins = work
+            .tx()
+            .check_ins(patient_id, limit.clamp(1, 1000))
+            .await?;
+        let event = AuditEvent::new(Action::CheckInRead)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("{} check-ins", check_ins.len()));
-        self.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
+        work.audit(event).await?;
+        work.finish().await?;
         Ok(check_ins)
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::credentials::hash_password;
 use crate::{App, AppError, AuditEvent, RequestContext, blocking};
+use bothy_domain::audit::Action;
 use bothy_domain::model::{Patient, RoleGrant, Service, ServiceSlug, StaffMember};
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::role::Role;
@@ -97,7 +98,7 @@ impl App {
                 &mut tx,
                 &crate::Actor::System,
                 ctx,
-                AuditEvent::new("demo.created", "administration"),
+                AuditEvent::new(Action::DemoCreated),
             )
             .await?;
             tx.commit().await?;

@@ -14,6 +14,7 @@
 use crate::detection::Trigger;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::audit::Action;
 use bothy_domain::detectors::{ExpectedTrajectories, SessionScore};
 use bothy_domain::model::Alert;
 use bothy_domain::role::Role;
@@ -98,7 +99,7 @@ impl App {
             // Nobody to tell but the queue itself, where it shows as escalated.
             tracing::warn!(alert = %alert.id, "overdue alert: the service has no clinical lead and no duty contact");
         }
-        let event = AuditEvent::new("alert.escalated", "direct_care")
+        let event = AuditEvent::new(Action::AlertEscalated)
             .patient(alert.patient_id)
             .service(alert.service_id)
             .detail(format!(

@@ -5,6 +5,7 @@
 
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
+use bothy_domain::audit::Action;
 use bothy_domain::ids::ReferralId;
 use bothy_domain::model::Patient;
 use bothy_domain::referral::{Channel, Details, Referral, Source, Status};
@@ -81,7 +82,7 @@ impl App {
             .await?
             .into_iter()
             .find(|c| c.id == id);
-        let event = AuditEvent::new("patient.read", "direct_care")
+        let event = AuditEvent::new(Action::PatientRead)
             .patient(id)
             .service(a.service_id)
             .detail("subject of a referral");
@@ -118,7 +119,7 @@ impl App {
             .filter(|r| r.service_id == a.service_id && r.status != Status::Draft)
             .filter(|r| reads_patients || r.source == Source::Fhir)
             .ok_or(AppError::NotFound)?;
-        let mut event = AuditEvent::new("referral.read", "direct_care").service(a.service_id);
+        let mut event = AuditEvent::new(Action::ReferralRead).service(a.service_id);
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
         }

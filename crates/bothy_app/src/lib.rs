@@ -31,12 +31,13 @@ pub mod summaries;
 pub mod sweep;
 mod throttle;
 pub mod triage;
+mod work;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{AppError, FieldError};
 pub use policy::{Access, Actor, Permission};
 
-use bothy_domain::audit::{ActorKind, AuditRecord};
+use bothy_domain::audit::{Action, ActorKind, AuditRecord};
 use bothy_domain::crisis::CrisisContacts;
 use bothy_domain::time::to_millis;
 use bothy_store::{Store, Tx};
@@ -175,8 +176,8 @@ impl App {
             role,
             service_id: event.service_id.map(|s| s.to_string()).or(service),
             patient_id: event.patient_id.map(|p| p.to_string()),
-            action: event.action.to_string(),
-            purpose: event.purpose.to_string(),
+            action: event.action.as_str().to_string(),
+            purpose: event.action.purpose().as_str().to_string(),
             request_id: ctx.request_id.clone(),
             detail: event.detail,
         };
@@ -185,28 +186,10 @@ impl App {
     }
 }
 
-impl App {
-    /// Records that `actor` read something, in a short write transaction of
-    /// its own, committed before the caller returns what it read: the read
-    /// itself runs on a reader or snapshot and holds no write lock.
-    pub(crate) async fn audit_read(
-        &self,
-        actor: &Actor,
-        ctx: &RequestContext,
-        event: AuditEvent<'_>,
-    ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
-        self.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
 /// What an audit event says beyond who and when.
 pub(crate) struct AuditEvent<'a> {
-    pub action: &'a str,
-    /// Why the data was accessed: `direct_care`, `administration`, `security`.
-    pub purpose: &'a str,
+    /// What happened; its purpose comes with it.
+    pub action: Action,
     pub patient_id: Option<bothy_domain::PatientId>,
     pub service_id: Option<bothy_domain::ServiceId>,
     /// Overrides the actor id (e.g. the account a failed sign-in named).
@@ -215,10 +198,9 @@ pub(crate) struct AuditEvent<'a> {
 }
 
 impl<'a> AuditEvent<'a> {
-    pub fn new(action: &'a str, purpose: &'a str) -> Self {
+    pub fn new(action: Action) -> Self {
         Self {
             action,
-            purpose,
             patient_id: None,
             service_id: None,
             actor_id: None,

@@ -4,6 +4,7 @@
 use crate::policy::{Permission, can_view_patient};
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
+use bothy_domain::audit::Action;
 use bothy_domain::detectors::risk_item;
 use bothy_domain::ids::ResponseId;
 use bothy_domain::instruments::Instrument;
@@ -58,15 +59,21 @@ pub struct History {
     pub responses: Vec<MeasureResponse>,
 }
 
-/// Everything the staff patient page shows about measures.
+/// Check-ins the staff patient page shows, newest first.
+const CHECK_INS_SHOWN: i64 = 100;
+
+/// Everything the staff patient page shows.
 #[derive(Debug, Clone)]
-pub struct PatientMeasures {
+pub struct PatientRecord {
     pub patient: Patient,
     pub histories: Vec<History>,
     /// The patient's alerts, open ones first.
     pub alerts: Vec<Alert>,
     /// The open episode of care, if any.
     pub episode: Option<bothy_store::EpisodeRow>,
+    /// Recent check-ins, newest first.
+    pub check_ins: Vec<bothy_domain::check_in::CheckIn>,
+    pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,
 }
 
 /// Turns a scoring error into messages next to the right question.
@@ -210,7 +217,7 @@ impl App {
                 duplicate: true,
             });
         }
-        let event = AuditEvent::new("measure.submitted", "direct_care")
+        let event = AuditEvent::new(Action::MeasureSubmitted)
             .patient(patient_id)
             .service(patient.service_id)
             .detail(format!("{} response {}", inst.id, response.id));
@@ -290,7 +297,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.save_draft(p.id, &inst.id, answers, self.clock.now())
             .await?;
-        let event = AuditEvent::new("measure.draft_saved", "direct_care")
+        let event = AuditEvent::new(Action::MeasureDraftSaved)
             .patient(p.id)
             .detail(inst.id.clone());
         self.audit(&mut tx, actor, ctx, event).await?;
@@ -359,7 +366,7 @@ impl App {
             .await?
             .filter(|p| can_view_patient(actor, p))
             .ok_or(AppError::NotFound)?;
-        let event = AuditEvent::new("measure.read", "direct_care")
+        let event = AuditEvent::new(Action::MeasureRead)
             .patient(patient.id)
             .service(patient.service_id);
         self.audit(&mut tx, actor, ctx, event.detail(format!("response {id}")))
@@ -392,7 +399,7 @@ impl App {
                 window.limit,
             )
             .await?;
-        let event = AuditEvent::new("measure.search", "direct_care")
+        let event = AuditEvent::new(Action::MeasureSearch)
             .patient(patient.id)
             .service(patient.service_id);
         self.audit(
@@ -406,22 +413,41 @@ impl App {
         Ok(responses)
     }
 
-    /// Every measure a patient has completed, by instrument, with open risk
-    /// flags: what the staff patient page shows. Audited.
-    pub async fn patient_measures(
+    /// Everything the staff patient page shows, in one snapshot and one
+    /// audit event: the record, each instrument's history, alerts, the open
+    /// episode, recent check-ins and the safety plan.
+    pub async fn patient_record(
         &self,
         actor: &Actor,
         patient_id: PatientId,
         ctx: &RequestContext,
-    ) -> Result<PatientMeasures, AppError> {
-        let patient = self.view_patient(actor, patient_id, ctx).await?;
-        let mut tx = self.store.read().await?;
+    ) -> Result<PatientRecord, AppError> {
+        let mut work = self.look(actor, ctx).await?;
+        let patient = work.patient(patient_id).await?;
+        let tx = work.tx();
         let responses = tx
             .measure_responses(patient_id, None, None, false, 10_000)
             .await?;
         let alerts = tx.patient_alerts(patient.id, 50).await?;
         let episode = tx.open_episode(patient_id).await?;
-        tx.rollback().await?;
+        let check_ins = tx.check_ins(patient_id, CHECK_INS_SHOWN).await?;
+        let safety_plan = tx.current_safety_plan(patient_id).await?;
+        work.audit(
+            AuditEvent::new(Action::PatientRead)
+                .patient(patient_id)
+                .service(patient.service_id)
+                .detail(format!(
+                    "record page: {} responses, {} check-ins, {} alerts, safety plan {}",
+                    responses.len(),
+                    check_ins.len(),
+                    alerts.len(),
+                    safety_plan
+                        .as_ref()
+                        .map_or("none".to_string(), |p| format!("version {}", p.version))
+                )),
+        )
+        .await?;
+        work.finish().await?;
         let mut histories: Vec<History> = Vec::new();
         for r in responses {
             match histories
@@ -439,11 +465,13 @@ impl App {
                 }
             }
         }
-        Ok(PatientMeasures {
+        Ok(PatientRecord {
             patient,
             histories,
             alerts,
             episode,
+            check_ins,
+            safety_plan,
         })
     }
 

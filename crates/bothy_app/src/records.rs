@@ -1,9 +1,10 @@
 //! Reading patient records. Every read writes its audit event and commits
 //! it before the data is returned, so nothing is shown that was not recorded.
 
-use crate::policy::{Permission, can_view_patient};
+use crate::policy::Permission;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
+use bothy_domain::audit::Action;
 use bothy_domain::model::{Patient, Service};
 
 /// How many patients a list page shows at most.
@@ -60,22 +61,15 @@ impl App {
         id: PatientId,
         ctx: &RequestContext,
     ) -> Result<Patient, AppError> {
-        let mut tx = self.store.begin().await?;
-        let patient = tx
-            .patient(id)
-            .await?
-            .filter(|p| can_view_patient(actor, p))
-            .ok_or(AppError::NotFound)?;
-        self.audit(
-            &mut tx,
-            actor,
-            ctx,
-            AuditEvent::new("patient.read", "direct_care")
+        let mut work = self.look(actor, ctx).await?;
+        let patient = work.patient(id).await?;
+        work.audit(
+            AuditEvent::new(Action::PatientRead)
                 .patient(id)
                 .service(patient.service_id),
         )
         .await?;
-        tx.commit().await?;
+        work.finish().await?;
         Ok(patient)
     }
 
@@ -104,8 +98,8 @@ impl App {
             (Vec::new(), false)
         };
         if !patients.is_empty() {
-            let event = AuditEvent::new("patient.list", "direct_care")
-                .detail(format!("{} patients", patients.len()));
+            let event =
+                AuditEvent::new(Action::PatientList).detail(format!("{} patients", patients.len()));
             self.audit(&mut tx, actor, ctx, event).await?;
         }
         let mut services = Vec::new();

@@ -6,6 +6,7 @@ use crate::credentials::{new_token, token_hash};
 use crate::error::Validation;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::ServiceId;
+use bothy_domain::audit::Action;
 use bothy_domain::ids::ReferralId;
 use bothy_domain::instruments::score::risk_flags;
 use bothy_domain::model::Service;
@@ -137,7 +138,7 @@ impl App {
         let (token, hash) = new_token("");
         let mut tx = self.store.begin().await?;
         tx.insert_referral(&referral, Some(&hash), None).await?;
-        let event = AuditEvent::new("referral.started", "direct_care").service(service.id);
+        let event = AuditEvent::new(Action::ReferralStarted).service(service.id);
         self.audit(
             &mut tx,
             &Actor::Anonymous,
@@ -227,11 +228,9 @@ impl App {
                 "This referral changed at the same moment; reload the page and try again".into(),
             ));
         }
-        let mut event =
-            AuditEvent::new("referral.step_saved", "direct_care").service(referral.service_id);
+        let mut event = AuditEvent::new(Action::ReferralStepSaved).service(referral.service_id);
         if became_risky {
-            event = AuditEvent::new("referral.risk_flagged", "direct_care")
-                .service(referral.service_id);
+            event = AuditEvent::new(Action::ReferralRiskFlagged).service(referral.service_id);
         }
         self.audit(
             &mut tx,
@@ -343,8 +342,7 @@ impl App {
                 "This referral changed at the same moment; reload the page and try again".into(),
             ));
         }
-        let event =
-            AuditEvent::new("referral.received", "direct_care").service(referral.service_id);
+        let event = AuditEvent::new(Action::ReferralReceived).service(referral.service_id);
         self.audit(
             &mut tx,
             &Actor::Anonymous,
@@ -442,7 +440,7 @@ impl App {
             })?;
             return Ok((first, true));
         }
-        let event = AuditEvent::new("referral.received", "direct_care").service(service_id);
+        let event = AuditEvent::new(Action::ReferralReceived).service(service_id);
         self.audit(
             &mut tx,
             actor,

@@ -1,9 +1,9 @@
 //! Safety plans: the patient writes and edits theirs; their care team reads
 //! it; after a low check-in the person is offered what has helped before.
 
-use crate::policy::can_view_patient;
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
+use bothy_domain::audit::Action;
 use bothy_domain::audit::ActorKind;
 use bothy_domain::safety_plan::{
     SafetyPlan, SafetyPlanText, StoredSafetyPlan, Suggestion, coping_suggestions,
@@ -37,14 +37,11 @@ impl App {
             )
         })?;
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let patient = tx
-            .patient(p.id)
-            .await?
-            .filter(|pt| can_view_patient(actor, pt))
-            .ok_or(AppError::NotFound)?;
+        let mut work = self.change(actor, ctx).await?;
+        let patient = work.patient(p.id).await?;
         let by = patient.id.to_string();
-        let version = tx
+        let version = work
+            .tx()
             .insert_safety_plan_version(
                 patient.id,
                 patient.service_id,
@@ -54,12 +51,12 @@ impl App {
                 Some(&by),
             )
             .await?;
-        let event = AuditEvent::new("safety_plan.saved", "direct_care")
+        let event = AuditEvent::new(Action::SafetyPlanSaved)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("version {version}"));
-        self.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
+        work.audit(event).await?;
+        work.finish().await?;
         Ok(StoredSafetyPlan {
             patient_id: patient.id,
             service_id: patient.service_id,
@@ -82,23 +79,19 @@ impl App {
         if !matches!(actor, Actor::Patient(_) | Actor::Staff(_)) {
             return Err(AppError::Forbidden);
         }
-        let mut tx = self.store.begin().await?;
-        let patient = tx
-            .patient(patient_id)
-            .await?
-            .filter(|p| can_view_patient(actor, p))
-            .ok_or(AppError::NotFound)?;
-        let plan = tx.current_safety_plan(patient.id).await?;
+        let mut work = self.look(actor, ctx).await?;
+        let patient = work.patient(patient_id).await?;
+        let plan = work.tx().current_safety_plan(patient.id).await?;
         let detail = match &plan {
             Some(s) => format!("version {}", s.version),
             None => "none".to_string(),
         };
-        let event = AuditEvent::new("safety_plan.read", "direct_care")
+        let event = AuditEvent::new(Action::SafetyPlanRead)
             .patient(patient.id)
             .service(patient.service_id)
             .detail(detail);
-        self.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
+        work.audit(event).await?;
+        work.finish().await?;
         Ok(plan)
     }
 

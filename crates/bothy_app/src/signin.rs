@@ -6,6 +6,7 @@ use crate::credentials::{
 };
 use crate::policy::{ApiActor, PatientActor, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
+use bothy_domain::audit::Action;
 use bothy_domain::person::{Email, NewPassword};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
@@ -57,8 +58,8 @@ impl App {
         let ok = blocking(move || verify_password(&password, stored_hash.as_deref())).await?;
         let mut tx = self.store.begin().await?;
         let (result, action) = match (ok, who) {
-            (true, Some(w)) => (Ok(w), "sign_in.password_ok"),
-            _ => (Err(AppError::SignInRefused), "sign_in.refused"),
+            (true, Some(w)) => (Ok(w), Action::SignInPasswordOk),
+            _ => (Err(AppError::SignInRefused), Action::SignInRefused),
         };
         let actor = match result {
             Ok(SignedIn::StaffNeedsCode(id)) => Actor::StaffPending { id },
@@ -68,7 +69,7 @@ impl App {
                 .unwrap_or(Actor::Anonymous),
             Err(_) => Actor::Anonymous,
         };
-        self.audit(&mut tx, &actor, ctx, AuditEvent::new(action, "security"))
+        self.audit(&mut tx, &actor, ctx, AuditEvent::new(action))
             .await?;
         tx.commit().await?;
         result
@@ -99,15 +100,15 @@ impl App {
             None => false,
         };
         let action = if accepted {
-            "sign_in.complete"
+            Action::SignInComplete
         } else {
-            "sign_in.code_refused"
+            Action::SignInCodeRefused
         };
         self.audit(
             &mut tx,
             &Actor::StaffPending { id: staff },
             ctx,
-            AuditEvent::new(action, "security"),
+            AuditEvent::new(action),
         )
         .await?;
         tx.commit().await?;
@@ -121,7 +122,7 @@ impl App {
     /// Records a sign-out (the web layer deletes the session itself).
     pub async fn signed_out(&self, actor: &Actor, ctx: &RequestContext) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
-        self.audit(&mut tx, actor, ctx, AuditEvent::new("sign_out", "security"))
+        self.audit(&mut tx, actor, ctx, AuditEvent::new(Action::SignOut))
             .await?;
         tx.commit().await?;
         Ok(())
@@ -260,7 +261,7 @@ impl App {
             &mut tx,
             &Actor::StaffPending { id: e.staff_id },
             ctx,
-            AuditEvent::new("staff.enrolled", "security"),
+            AuditEvent::new(Action::StaffEnrolled),
         )
         .await?;
         tx.commit().await?;
@@ -308,7 +309,7 @@ impl App {
             &mut tx,
             actor,
             ctx,
-            AuditEvent::new("password.changed", "security"),
+            AuditEvent::new(Action::PasswordChanged),
         )
         .await?;
         tx.commit().await?;

@@ -5,6 +5,7 @@
 use crate::credentials::{hash_password, new_token, token_hash};
 use crate::policy::{Permission, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
+use bothy_domain::audit::Action;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
 use bothy_domain::model::Patient;
@@ -116,8 +117,8 @@ impl App {
         let s = triage_staff(actor)?;
         let mut tx = self.store.begin().await?;
         let referrals = tx.triage_queue(s.service_id, 200).await?;
-        let event = AuditEvent::new("referral.list", "direct_care")
-            .detail(format!("{} referrals", referrals.len()));
+        let event =
+            AuditEvent::new(Action::ReferralList).detail(format!("{} referrals", referrals.len()));
         self.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(referrals.into_iter().map(|r| self.queue_entry(r)).collect())
@@ -156,7 +157,7 @@ impl App {
             .await?;
         let verdicts = tx.match_verdicts(id).await?;
         let staff = tx.staff_of_service(s.service_id).await?;
-        let event = AuditEvent::new("referral.read", "direct_care").service(s.service_id);
+        let event = AuditEvent::new(Action::ReferralRead).service(s.service_id);
         self.audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
             .await?;
         tx.commit().await?;
@@ -222,7 +223,7 @@ impl App {
         };
         tx.record_match_verdict(id, &verdict, s.id, self.clock.now())
             .await?;
-        let event = AuditEvent::new("referral.match_verdict", "direct_care")
+        let event = AuditEvent::new(Action::ReferralMatchVerdict)
             .patient(p.id)
             .service(s.service_id);
         self.audit(
@@ -354,7 +355,7 @@ impl App {
                 "This referral changed at the same moment. Reload the page to see it.".into(),
             ));
         }
-        let mut event = AuditEvent::new("referral.decided", "direct_care").service(s.service_id);
+        let mut event = AuditEvent::new(Action::ReferralDecided).service(s.service_id);
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
         }
@@ -486,7 +487,8 @@ impl App {
     ) -> Result<WaitingList, AppError> {
         let s = triage_staff(actor)?;
         let now = self.clock.now();
-        let mut tx = self.store.read().await?;
+        let mut work = self.look(actor, ctx).await?;
+        let tx = work.tx();
         let episodes = tx.waiting_episodes(s.service_id, 500).await?;
         let ids: Vec<PatientId> = episodes.iter().map(|e| e.patient_id).collect();
         let mut patients = tx.patients_by_ids(&ids).await?;
@@ -513,11 +515,11 @@ impl App {
         }
         let since =
             Timestamp::from_second(now.as_second() - 365 * 86_400).unwrap_or(Timestamp::UNIX_EPOCH);
-        let waits = tx.completed_waits(s.service_id, since).await?;
-        tx.rollback().await?;
-        let event = AuditEvent::new("waiting_list.read", "direct_care")
-            .detail(format!("{} people", entries.len()));
-        self.audit_read(actor, ctx, event).await?;
+        let waits = work.tx().completed_waits(s.service_id, since).await?;
+        let event =
+            AuditEvent::new(Action::WaitingListRead).detail(format!("{} people", entries.len()));
+        work.audit(event).await?;
+        work.finish().await?;
         entries.sort_by(|a, b| {
             (b.open_flags > 0)
                 .cmp(&(a.open_flags > 0))
@@ -546,7 +548,7 @@ impl App {
         {
             return Err(AppError::Conflict("This episode has ended".into()));
         }
-        let event = AuditEvent::new("episode.treatment_contact", "direct_care")
+        let event = AuditEvent::new(Action::EpisodeTreatmentContact)
             .patient(patient.id)
             .service(patient.service_id);
         self.audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
@@ -607,7 +609,7 @@ impl App {
             // Discharged by someone else between our read and our write.
             return Err(AppError::Conflict("This episode has already ended".into()));
         }
-        let event = AuditEvent::new("episode.discharged", "direct_care")
+        let event = AuditEvent::new(Action::EpisodeDischarged)
             .patient(patient.id)
             .service(patient.service_id);
         self.audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
@@ -736,7 +738,7 @@ impl App {
             // For digital CBT, activating the programme is the first treatment contact.
             tx.start_treatment(e.id, now).await?;
         }
-        let event = AuditEvent::new("patient.activated", "direct_care").patient(patient);
+        let event = AuditEvent::new(Action::PatientActivated).patient(patient);
         self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
         tx.commit().await?;
         Ok(patient)

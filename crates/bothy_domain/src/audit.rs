@@ -11,7 +11,10 @@
 //! the walk ends at the head. An [`Anchor`] is a head recorded outside the
 //! database: a chain rewritten from some point on no longer passes through it.
 
+mod action;
 pub mod legacy;
+
+pub use action::{Action, Purpose};
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

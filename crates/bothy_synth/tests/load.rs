@@ -73,7 +73,7 @@ async fn check(store: Store) {
     app.duty_queue(&triage, &ctx).await.unwrap();
     let mut read = 0;
     for p in &patients {
-        let m = app.patient_measures(&triage, p.id, &ctx).await.unwrap();
+        let m = app.patient_record(&triage, p.id, &ctx).await.unwrap();
         read += m.histories.iter().map(|h| h.responses.len()).sum::<usize>();
     }
     assert!(read > 50, "{read}");

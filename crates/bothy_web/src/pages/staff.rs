@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use bothy_app::AppError;
-use bothy_app::measures::{History, PatientMeasures};
+use bothy_app::measures::{History, PatientRecord};
 use bothy_app::records::{ServiceFigures, StaffHome};
 use bothy_domain::PatientId;
 use bothy_domain::model::StaffMember;
@@ -33,7 +33,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
 #[template(path = "staff_patient.html")]
 struct PatientPage {
     chrome: Chrome,
-    m: PatientMeasures,
+    m: PatientRecord,
     alerts: Vec<super::alerts::AlertRow>,
     past_alerts: Vec<super::alerts::AlertRow>,
     charts: Vec<ChartView>,
@@ -181,7 +181,7 @@ pub async fn patient(
 ) -> Result<Response, WebError> {
     let m = state
         .app
-        .patient_measures(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .patient_record(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
@@ -193,22 +193,15 @@ pub async fn patient(
         .episode
         .as_ref()
         .map(|e| episode_view(e, state.app.clock.now(), may_manage));
-    let check_ins = state
-        .app
-        .check_ins(&ctx.actor, m.patient.id, 100, &ctx.request)
-        .await?;
-    let safety_plan = super::safety_plan::plan_view(
-        state
-            .app
-            .safety_plan(&ctx.actor, m.patient.id, &ctx.request)
-            .await?,
-    );
+    let safety_plan = super::safety_plan::plan_view(m.safety_plan.clone());
+    let mood_svg = super::check_ins::chart(&m.check_ins, "chart-mood");
+    let rows = super::check_ins::rows(&m.check_ins);
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientPage {
         chrome,
         safety_plan,
-        mood_svg: super::check_ins::chart(&check_ins, "chart-mood"),
-        rows: super::check_ins::rows(&check_ins),
+        mood_svg,
+        rows,
         m,
         alerts,
         past_alerts,

@@ -71,8 +71,16 @@ async fn reading_a_record_writes_a_complete_audit_event(t: TestApp) {
         action: "patient.read".into(),
         purpose: "direct_care".into(),
         request_id: Some(request_id(&r)),
-        detail: None,
+        // What the page showed, in counts only.
+        detail: reads[0].record.detail.clone(),
     };
+    assert!(
+        by_staff
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("record page: ")),
+        "{by_staff:?}"
+    );
     assert_eq!(reads[0].record, by_staff);
     assert_eq!(reads[0].seal, None, "committed, not yet sealed");
     let seq = reads[0].seq;
@@ -120,6 +128,8 @@ async fn reading_a_record_writes_a_complete_audit_event(t: TestApp) {
         actor_id: Some(client.id.to_string()),
         role: None,
         request_id: Some(request_id(&r)),
+        // The API's read of the record itself says no more.
+        detail: None,
         ..by_staff
     };
     assert_eq!(newest, by_client);

@@ -327,11 +327,19 @@ async fn saving_and_reading_are_audited(t: TestApp) {
     assert_eq!(saved.len(), 1, "{events:#?}");
     assert_eq!(saved[0].purpose, "direct_care");
     assert_eq!(saved[0].detail.as_deref(), Some("version 1"));
-    // The form's read (prefill), the page's read; then the staff page's.
+    // The form's read (prefill), the page's read; then the staff page's,
+    // one event for the whole record page, naming the plan's version.
     assert_eq!(of("safety_plan.read", "patient").len(), 2);
-    let by_staff = of("safety_plan.read", "staff");
+    let by_staff = of("patient.read", "staff");
     assert_eq!(by_staff.len(), 1);
     assert_eq!(by_staff[0].role.as_deref(), Some("triage_clinician"));
+    assert!(
+        by_staff[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.ends_with("safety plan version 1")),
+        "{by_staff:?}"
+    );
     // Plan text never reaches the audit trail.
     assert!(events.iter().all(|e| {
         !e.record

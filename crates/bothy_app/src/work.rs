@@ -1,0 +1,117 @@
+//! An audited unit of work: who is acting, for which request, on one
+//! transaction, with the patient policy and the audit trail built in.
+//!
+//! A use case opens one with [`App::change`] (a write transaction: the
+//! change, its audit events and any job it causes commit together) or
+//! [`App::look`] (a snapshot for reading; its audit events are held and
+//! committed in a short write transaction of their own by
+//! [`Work::finish`], before the caller returns anything it read, so no
+//! patient data leaves without its durable record and no read holds the
+//! write lock). [`Work::patient`] loads a record only if the actor may see
+//! it, and answers a record that is missing and one that is not theirs
+//! alike, with `NotFound`.
+
+use crate::policy::can_view_patient;
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::PatientId;
+use bothy_domain::model::Patient;
+use bothy_store::Tx;
+
+pub(crate) struct Work<'a> {
+    app: &'a App,
+    actor: &'a Actor,
+    ctx: &'a RequestContext,
+    tx: Tx,
+    /// A read's audit events, held until `finish`; empty for a write.
+    held: Vec<AuditEvent<'a>>,
+    writes: bool,
+}
+
+impl App {
+    /// A unit of work that changes records.
+    pub(crate) async fn change<'a>(
+        &'a self,
+        actor: &'a Actor,
+        ctx: &'a RequestContext,
+    ) -> Result<Work<'a>, AppError> {
+        Ok(Work {
+            app: self,
+            actor,
+            ctx,
+            tx: self.store.begin().await?,
+            held: Vec::new(),
+            writes: true,
+        })
+    }
+
+    /// A unit of work that only reads, from one consistent snapshot.
+    pub(crate) async fn look<'a>(
+        &'a self,
+        actor: &'a Actor,
+        ctx: &'a RequestContext,
+    ) -> Result<Work<'a>, AppError> {
+        Ok(Work {
+            app: self,
+            actor,
+            ctx,
+            tx: self.store.read().await?,
+            held: Vec::new(),
+            writes: false,
+        })
+    }
+}
+
+impl<'a> Work<'a> {
+    pub(crate) fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// The patient, if the actor may see their record.
+    pub(crate) async fn patient(&mut self, id: PatientId) -> Result<Patient, AppError> {
+        self.patient_if(id, can_view_patient).await
+    }
+
+    /// The patient, if `allowed` lets the actor at them.
+    pub(crate) async fn patient_if(
+        &mut self,
+        id: PatientId,
+        allowed: impl Fn(&Actor, &Patient) -> bool,
+    ) -> Result<Patient, AppError> {
+        self.tx
+            .patient(id)
+            .await?
+            .filter(|p| allowed(self.actor, p))
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Records what was done: in the transaction for a write, held until
+    /// [`Work::finish`] for a read.
+    pub(crate) async fn audit(&mut self, event: AuditEvent<'a>) -> Result<(), AppError> {
+        if self.writes {
+            self.app
+                .audit(&mut self.tx, self.actor, self.ctx, event)
+                .await
+        } else {
+            self.held.push(event);
+            Ok(())
+        }
+    }
+
+    /// Commits a write; ends a read's snapshot and commits its audit events.
+    pub(crate) async fn finish(self) -> Result<(), AppError> {
+        if self.writes {
+            self.tx.commit().await?;
+            return Ok(());
+        }
+        self.tx.rollback().await?;
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.app.store.begin().await?;
+        for event in self.held {
+            self.app.audit(&mut tx, self.actor, self.ctx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

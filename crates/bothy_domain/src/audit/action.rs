@@ -1,0 +1,274 @@
+//! What an audit event records: the action, and the purpose it serves.
+//! Each action has one purpose, so callers name only the action and the
+//! stored strings are written in one place.
+
+/// Why data was touched, as the audit trail records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// Caring for the person: reading or changing their record.
+    DirectCare,
+    /// Running the service: accounts, services, API clients, figures.
+    Administration,
+    /// Sign-in, sessions and credentials.
+    Security,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::DirectCare => "direct_care",
+            Purpose::Administration => "administration",
+            Purpose::Security => "security",
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// A password was accepted (staff then give their second factor).
+    SignInPasswordOk,
+    /// A sign-in was refused.
+    SignInRefused,
+    /// A sign-in finished.
+    SignInComplete,
+    /// A second-factor code was refused.
+    SignInCodeRefused,
+    /// A session ended by signing out.
+    SignOut,
+    /// A password was changed.
+    PasswordChanged,
+    /// A staff member set their password and second factor.
+    StaffEnrolled,
+    /// A staff account was created.
+    StaffCreated,
+    /// A service was created.
+    ServiceCreated,
+    /// A service's postcode areas were set.
+    ServiceAreasSet,
+    /// An API client was registered.
+    ApiClientCreated,
+    /// An API client was revoked.
+    ApiClientRevoked,
+    /// The demo service was created.
+    DemoCreated,
+    /// The alert load figures were read.
+    AlertLoadRead,
+    /// A list of patients was read.
+    PatientList,
+    /// A patient's record was read.
+    PatientRead,
+    /// A patient activated their account.
+    PatientActivated,
+    /// A measure was completed.
+    MeasureSubmitted,
+    /// Unfinished answers were kept.
+    MeasureDraftSaved,
+    /// A measure response was read.
+    MeasureRead,
+    /// Measure responses were searched.
+    MeasureSearch,
+    /// A check-in was recorded.
+    CheckInRecorded,
+    /// Check-ins were read.
+    CheckInRead,
+    /// A safety plan version was saved.
+    SafetyPlanSaved,
+    /// A safety plan was read.
+    SafetyPlanRead,
+    /// A self-referral was started.
+    ReferralStarted,
+    /// A self-referral step was saved.
+    ReferralStepSaved,
+    /// A referral was received.
+    ReferralReceived,
+    /// Risk in an unsent referral was flagged.
+    ReferralRiskFlagged,
+    /// The triage queue was read.
+    ReferralList,
+    /// A referral was read.
+    ReferralRead,
+    /// A clinician decided whether a referral matches a patient.
+    ReferralMatchVerdict,
+    /// A referral was decided.
+    ReferralDecided,
+    /// The waiting list was read.
+    WaitingListRead,
+    /// A treatment contact was recorded.
+    EpisodeTreatmentContact,
+    /// An episode of care ended.
+    EpisodeDischarged,
+    /// An alert was raised.
+    AlertRaised,
+    /// A signal joined an open alert.
+    AlertRepeated,
+    /// The duty queue was read.
+    AlertQueueRead,
+    /// An alert was read.
+    AlertRead,
+    /// An alert was acknowledged.
+    AlertAcknowledged,
+    /// An alert was closed with an outcome.
+    AlertClosed,
+    /// An overdue alert was escalated.
+    AlertEscalated,
+}
+
+impl Action {
+    /// Every action, for tests and documentation.
+    pub const ALL: [Action; 43] = [
+        Action::SignInPasswordOk,
+        Action::SignInRefused,
+        Action::SignInComplete,
+        Action::SignInCodeRefused,
+        Action::SignOut,
+        Action::PasswordChanged,
+        Action::StaffEnrolled,
+        Action::StaffCreated,
+        Action::ServiceCreated,
+        Action::ServiceAreasSet,
+        Action::ApiClientCreated,
+        Action::ApiClientRevoked,
+        Action::DemoCreated,
+        Action::AlertLoadRead,
+        Action::PatientList,
+        Action::PatientRead,
+        Action::PatientActivated,
+        Action::MeasureSubmitted,
+        Action::MeasureDraftSaved,
+        Action::MeasureRead,
+        Action::MeasureSearch,
+        Action::CheckInRecorded,
+        Action::CheckInRead,
+        Action::SafetyPlanSaved,
+        Action::SafetyPlanRead,
+        Action::ReferralStarted,
+        Action::ReferralStepSaved,
+        Action::ReferralReceived,
+        Action::ReferralRiskFlagged,
+        Action::ReferralList,
+        Action::ReferralRead,
+        Action::ReferralMatchVerdict,
+        Action::ReferralDecided,
+        Action::WaitingListRead,
+        Action::EpisodeTreatmentContact,
+        Action::EpisodeDischarged,
+        Action::AlertRaised,
+        Action::AlertRepeated,
+        Action::AlertQueueRead,
+        Action::AlertRead,
+        Action::AlertAcknowledged,
+        Action::AlertClosed,
+        Action::AlertEscalated,
+    ];
+
+    /// The stored name, e.g. `patient.read`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SignInPasswordOk => "sign_in.password_ok",
+            Action::SignInRefused => "sign_in.refused",
+            Action::SignInComplete => "sign_in.complete",
+            Action::SignInCodeRefused => "sign_in.code_refused",
+            Action::SignOut => "sign_out",
+            Action::PasswordChanged => "password.changed",
+            Action::StaffEnrolled => "staff.enrolled",
+            Action::StaffCreated => "staff.created",
+            Action::ServiceCreated => "service.created",
+            Action::ServiceAreasSet => "service.areas_set",
+            Action::ApiClientCreated => "api_client.created",
+            Action::ApiClientRevoked => "api_client.revoked",
+            Action::DemoCreated => "demo.created",
+            Action::AlertLoadRead => "alert_load.read",
+            Action::PatientList => "patient.list",
+            Action::PatientRead => "patient.read",
+            Action::PatientActivated => "patient.activated",
+            Action::MeasureSubmitted => "measure.submitted",
+            Action::MeasureDraftSaved => "measure.draft_saved",
+            Action::MeasureRead => "measure.read",
+            Action::MeasureSearch => "measure.search",
+            Action::CheckInRecorded => "check_in.recorded",
+            Action::CheckInRead => "check_in.read",
+            Action::SafetyPlanSaved => "safety_plan.saved",
+            Action::SafetyPlanRead => "safety_plan.read",
+            Action::ReferralStarted => "referral.started",
+            Action::ReferralStepSaved => "referral.step_saved",
+            Action::ReferralReceived => "referral.received",
+            Action::ReferralRiskFlagged => "referral.risk_flagged",
+            Action::ReferralList => "referral.list",
+            Action::ReferralRead => "referral.read",
+            Action::ReferralMatchVerdict => "referral.match_verdict",
+            Action::ReferralDecided => "referral.decided",
+            Action::WaitingListRead => "waiting_list.read",
+            Action::EpisodeTreatmentContact => "episode.treatment_contact",
+            Action::EpisodeDischarged => "episode.discharged",
+            Action::AlertRaised => "alert.raised",
+            Action::AlertRepeated => "alert.repeated",
+            Action::AlertQueueRead => "alert_queue.read",
+            Action::AlertRead => "alert.read",
+            Action::AlertAcknowledged => "alert.acknowledged",
+            Action::AlertClosed => "alert.closed",
+            Action::AlertEscalated => "alert.escalated",
+        }
+    }
+
+    pub fn purpose(self) -> Purpose {
+        match self {
+            Action::PatientList
+            | Action::PatientRead
+            | Action::PatientActivated
+            | Action::MeasureSubmitted
+            | Action::MeasureDraftSaved
+            | Action::MeasureRead
+            | Action::MeasureSearch
+            | Action::CheckInRecorded
+            | Action::CheckInRead
+            | Action::SafetyPlanSaved
+            | Action::SafetyPlanRead
+            | Action::ReferralStarted
+            | Action::ReferralStepSaved
+            | Action::ReferralReceived
+            | Action::ReferralRiskFlagged
+            | Action::ReferralList
+            | Action::ReferralRead
+            | Action::ReferralMatchVerdict
+            | Action::ReferralDecided
+            | Action::WaitingListRead
+            | Action::EpisodeTreatmentContact
+            | Action::EpisodeDischarged
+            | Action::AlertRaised
+            | Action::AlertRepeated
+            | Action::AlertQueueRead
+            | Action::AlertRead
+            | Action::AlertAcknowledged
+            | Action::AlertClosed
+            | Action::AlertEscalated => Purpose::DirectCare,
+            Action::StaffCreated
+            | Action::ServiceCreated
+            | Action::ServiceAreasSet
+            | Action::ApiClientCreated
+            | Action::ApiClientRevoked
+            | Action::DemoCreated
+            | Action::AlertLoadRead => Purpose::Administration,
+            Action::SignInPasswordOk
+            | Action::SignInRefused
+            | Action::SignInComplete
+            | Action::SignInCodeRefused
+            | Action::SignOut
+            | Action::PasswordChanged
+            | Action::StaffEnrolled => Purpose::Security,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn stored_names_are_distinct() {
+        let mut names: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+    }
+}
