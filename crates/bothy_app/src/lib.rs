@@ -57,6 +57,9 @@ pub struct AppSettings {
     /// contact; between contacts every two weeks is the common default.
     pub routine_measures: Vec<String>,
     pub measure_interval: Duration,
+    /// Threads hashing passwords, each with its own reused 19 MiB block:
+    /// the most memory sign-ins can take, however many arrive at once.
+    pub password_hash_workers: usize,
 }
 
 impl Default for AppSettings {
@@ -71,6 +74,7 @@ impl Default for AppSettings {
             sign_in_attempts_per_ip: 100,
             routine_measures: vec!["phq9".into(), "gad7".into()],
             measure_interval: Duration::from_secs(14 * 24 * 3600),
+            password_hash_workers: 2,
         }
     }
 }
@@ -96,6 +100,7 @@ pub struct App {
     pub monitoring: monitoring::MonitoringSettings,
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
+    passwords: credentials::Passwords,
 }
 
 impl App {
@@ -107,6 +112,7 @@ impl App {
     ) -> Self {
         let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
         let referral_throttle = throttle::ReferralThrottle::new(clock.clone());
+        let passwords = credentials::Passwords::new(settings.password_hash_workers);
         Self {
             store,
             clock,
@@ -117,6 +123,7 @@ impl App {
             monitoring: monitoring::MonitoringSettings::default(),
             throttle,
             referral_throttle,
+            passwords,
         }
     }
 
@@ -215,13 +222,4 @@ impl<'a> AuditEvent<'a> {
         self.detail = Some(d.into());
         self
     }
-}
-
-/// Runs CPU-heavy work (password hashing) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(AppError::internal)
 }
