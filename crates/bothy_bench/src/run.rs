@@ -9,7 +9,7 @@ use crate::flood::{accounts_needed, sign_in_flood};
 use crate::native::Native;
 use crate::reads::staff_session;
 use crate::seed::{Fresh, FreshPatient, PASSWORD, StaffAccount};
-use crate::server::{Server, ServerCommand};
+use crate::server::{Memory, Server, ServerCommand};
 use crate::stats::Summary;
 use crate::table::{Baseline, ProcessRow, Report, RequestRow, Verdict};
 use crate::writes::Patient;
@@ -169,9 +169,13 @@ pub async fn run(
 
     progress("starting the server".into());
     let server = Server::start(cmd).await?;
-    let at_start = server.memory();
+    let mut memory = Memories {
+        at_start: server.memory(),
+        ..Memories::default()
+    };
     let addr = server.addr;
     let first_pass = server.worker_first_pass(&cmd.log, opts.worker_wait).await;
+    memory.after_pass = server.memory();
     let worker_row = ProcessRow {
         measurement: "background worker's first pass, from start-up".into(),
         value: match first_pass {
@@ -195,7 +199,8 @@ pub async fn run(
     progress("signing in".into());
     let mut sources = Sources { next: 0, varied };
     let sessions = sign_in_everyone(&app, addr, &people, &tag, &mut sources).await?;
-    let idle = server.memory();
+    memory.signed_in = server.memory();
+    memory.sign_ins = sources.next;
     server.take_peak();
 
     progress(format!("{} failed sign-ins", opts.flood));
@@ -212,8 +217,8 @@ pub async fn run(
         varied.then_some(sources.next),
     )
     .await;
-    let after_flood = server.memory();
-    let flood_peak = server.take_peak();
+    memory.after_flood = server.memory();
+    memory.flood_peak = server.take_peak();
 
     let ctx = phases::Ctx {
         app: app.clone(),
@@ -244,15 +249,7 @@ pub async fn run(
     progress("mixed load".into());
     phases::mixed(&ctx, &mut report, mixed, &clinicians, &people).await?;
 
-    process_rows(
-        &mut report,
-        &server,
-        at_start,
-        idle,
-        &flood,
-        after_flood,
-        flood_peak,
-    );
+    process_rows(&mut report, &server, &memory, &flood);
     report.process.insert(1, worker_row);
     server.stop().await;
     native.close().await;
@@ -434,18 +431,22 @@ async fn patients(
     Ok(out)
 }
 
-fn process_rows(
-    report: &mut Report,
-    server: &Server,
-    at_start: Option<crate::server::Memory>,
-    idle: Option<crate::server::Memory>,
-    flood: &crate::flood::Flood,
-    after_flood: Option<crate::server::Memory>,
+/// The server's memory at each step of the run.
+#[derive(Default)]
+struct Memories {
+    at_start: Option<Memory>,
+    after_pass: Option<Memory>,
+    signed_in: Option<Memory>,
+    /// Sessions signed in (staff and patients).
+    sign_ins: u32,
+    after_flood: Option<Memory>,
     flood_peak: u64,
-) {
+}
+
+fn process_rows(report: &mut Report, server: &Server, m: &Memories, flood: &crate::flood::Flood) {
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
     let limit = 100 * 1_048_576;
-    let rss = |m: Option<crate::server::Memory>| m.map_or_else(|| "unknown".into(), |m| mb(m.rss));
+    let rss = |m: Option<Memory>| m.map_or_else(|| "unknown".into(), |m| mb(m.rss));
     let within = |b: Option<u64>| match b {
         Some(b) if b > 0 => Verdict::of(b <= limit),
         _ => Verdict::NotApplicable("no /proc".into()),
@@ -464,13 +465,19 @@ fn process_rows(
     });
     report.process.push(ProcessRow {
         measurement: "resident memory, idle at start-up".into(),
-        value: rss(at_start),
+        value: rss(m.at_start),
         target: String::new(),
         verdict: none(),
     });
     report.process.push(ProcessRow {
-        measurement: "resident memory, idle after the worker's first pass and the sign-ins".into(),
-        value: rss(idle),
+        measurement: "resident memory, after the worker's first pass".into(),
+        value: rss(m.after_pass),
+        target: String::new(),
+        verdict: none(),
+    });
+    report.process.push(ProcessRow {
+        measurement: format!("resident memory, idle after {} sign-ins", m.sign_ins),
+        value: rss(m.signed_in),
         target: String::new(),
         verdict: none(),
     });
@@ -480,13 +487,13 @@ fn process_rows(
              ({} checked, {} throttled, {} other)",
             flood.attempts, flood.addresses, flood.refused, flood.throttled, flood.other
         ),
-        value: rss(after_flood),
+        value: rss(m.after_flood),
         target: "≤ 100 MB".into(),
-        verdict: within(after_flood.map(|m| m.rss)),
+        verdict: within(m.after_flood.map(|m| m.rss)),
     });
     report.process.push(ProcessRow {
         measurement: "resident memory, peak during the sign-in flood (sampled every 100 ms)".into(),
-        value: mb(flood_peak),
+        value: mb(m.flood_peak),
         target: String::new(),
         verdict: none(),
     });

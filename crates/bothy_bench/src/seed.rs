@@ -142,8 +142,8 @@ impl Fresh {
                     self.generated
                 );
             }
-            // About one in five generated patients is in treatment.
-            let n = ((count - out.len()) as u64 * 6).clamp(20, 2_000);
+            // About one in nine generated patients is in treatment.
+            let n = ((count - out.len()) as u64 * 10).clamp(20, 2_000);
             let batch = self.synth.batch(self.next, self.next + n);
             self.next += n;
             self.generated += n;
