@@ -7,7 +7,8 @@
 //!   chosen loopback address;
 //! - `server`: the server as a child process, its start-up, its worker's
 //!   first pass and its memory;
-//! - `seed`: this run's staff, API client and fresh patients;
+//! - `seed`: staff, API clients and fresh patients; `people`: this run's,
+//!   and their sessions;
 //! - `writes` (W1, W2), `reads` (W3, W4), `mixed` (W7) and `service` (W5,
 //!   W6): the workloads; `flood`: failed sign-ins from many addresses;
 //! - `native` and `pgbench`: the database's own figures, on this process's
@@ -24,6 +25,7 @@ pub mod flood;
 pub mod load;
 pub mod mixed;
 pub mod native;
+mod people;
 pub mod pgbench;
 mod phases;
 pub mod reads;
