@@ -6,8 +6,9 @@
 //!   QuestionnaireResponse) inserted per transaction into a scratch table.
 //!   On PostgreSQL pgbench measures it (`pgbench.rs`); the same insert
 //!   through sqlx here is the stand-in when pgbench is missing. On SQLite it
-//!   is sqlx's native SQLite driver on one connection, the writers queueing
-//!   for it in turn as the server's do.
+//!   is sqlx's native SQLite driver on one connection, one insert after
+//!   another: SQLite has one writer at a time, so that is its limit at any
+//!   number of clients (a queue in front of it only adds waiting).
 //! - The read baselines: the SELECTs behind the staff pages and the FHIR
 //!   search, on a pool of this process's own.
 
@@ -73,7 +74,7 @@ pub enum RawRead {
 #[derive(Clone)]
 pub enum Native {
     Sqlite {
-        /// The one write connection; writers queue for it in turn.
+        /// The one write connection.
         write: Arc<Mutex<SqliteConnection>>,
         read: SqlitePool,
     },
