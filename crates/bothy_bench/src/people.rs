@@ -73,7 +73,7 @@ pub async fn make(
     }
     let api_token = seed::api_client(app, service, tag).await?;
     let mut fresh = Fresh::new(app, service).await?;
-    // Everyone at once (generation makes about five for each one in
+    // Everyone at once (about one generated patient in nine is in
     // treatment), then dealt out.
     let per_count: Vec<usize> = opts
         .clients
