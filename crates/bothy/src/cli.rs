@@ -82,6 +82,9 @@ pub struct BenchArgs {
     /// Requests a second for the open-loop reads (W3)
     #[arg(long, default_value_t = 500.0)]
     pub rate: f64,
+    /// Requests a second for the mixed load (W7)
+    #[arg(long, default_value_t = 200.0)]
+    pub mixed_rate: f64,
     /// A run of a few seconds that only proves everything works
     #[arg(long)]
     pub tiny: bool,
@@ -365,8 +368,8 @@ mod tests {
             panic!("{cli:?}")
         };
         assert_eq!(
-            (a.service.as_str(), a.duration, a.rate, a.tiny),
-            ("synth", 10.0, 500.0, false)
+            (a.service.as_str(), a.duration, a.rate, a.mixed_rate, a.tiny),
+            ("synth", 10.0, 500.0, 200.0, false)
         );
         let cli = Cli::try_parse_from(["bothy", "bench", "--tiny", "--duration", "2"]).unwrap();
         let Command::Bench(a) = &cli.command else {

@@ -78,6 +78,8 @@ pub struct SecurityConfig {
     pub enrolment_link_hours: u64,
     pub sign_in_attempts_per_account: u32,
     pub sign_in_attempts_per_ip: u32,
+    /// Threads hashing passwords, each with one reused 19 MiB block.
+    pub password_hash_workers: u32,
     pub max_body_bytes: usize,
 }
 
@@ -118,6 +120,7 @@ impl Default for Config {
                 enrolment_link_hours: 72,
                 sign_in_attempts_per_account: 5,
                 sign_in_attempts_per_ip: 100,
+                password_hash_workers: 2,
                 max_body_bytes: 1024 * 1024,
             },
             content: ContentConfig {

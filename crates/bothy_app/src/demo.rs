@@ -4,8 +4,7 @@
 //! `bothy demo`, which refuses to run against a database that holds any
 //! other service.
 
-use crate::credentials::hash_password;
-use crate::{App, AppError, AuditEvent, RequestContext, blocking};
+use crate::{App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::model::{Patient, RoleGrant, Service, ServiceSlug, StaffMember};
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
@@ -147,15 +146,22 @@ impl App {
             name: "Demo digital CBT service".into(),
             created_at: now,
         };
-        let patient_hash = blocking(|| hash_password(&demo_password("patient"))).await?;
+        let patient_hash = self
+            .passwords
+            .hash(&demo_password("patient"))
+            .await
+            .map_err(AppError::internal)?;
         let mut tx = self.store.begin().await?;
         tx.insert_service(&service).await?;
         // The demo covers Edinburgh and the Lothians, so finding it by postcode works.
         tx.set_service_areas(service.id, "EH").await?;
         let mut supporter = None;
         for (role, name) in STAFF {
-            let pw = demo_password(role.as_str());
-            let hash = blocking(move || hash_password(&pw)).await?;
+            let hash = self
+                .passwords
+                .hash(&demo_password(role.as_str()))
+                .await
+                .map_err(AppError::internal)?;
             let email = format!("{}@demo.bothy.test", role.as_str().replace('_', "."));
             let member = StaffMember {
                 id: StaffId::random(),

@@ -61,6 +61,9 @@ pub struct AppSettings {
     /// contact; between contacts every two weeks is the common default.
     pub routine_measures: Vec<String>,
     pub measure_interval: Duration,
+    /// Threads hashing passwords, each with its own reused 19 MiB block:
+    /// the most memory sign-ins can take, however many arrive at once.
+    pub password_hash_workers: usize,
 }
 
 impl Default for AppSettings {
@@ -75,6 +78,7 @@ impl Default for AppSettings {
             sign_in_attempts_per_ip: 100,
             routine_measures: vec!["phq9".into(), "gad7".into()],
             measure_interval: Duration::from_secs(14 * 24 * 3600),
+            password_hash_workers: 2,
         }
     }
 }
@@ -101,6 +105,7 @@ pub struct App {
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
     expected: detection::ExpectedCache,
+    passwords: credentials::Passwords,
 }
 
 impl App {
@@ -112,6 +117,7 @@ impl App {
     ) -> Self {
         let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
         let referral_throttle = throttle::ReferralThrottle::new(clock.clone());
+        let passwords = credentials::Passwords::new(settings.password_hash_workers);
         Self {
             store,
             clock,
@@ -123,6 +129,7 @@ impl App {
             throttle,
             referral_throttle,
             expected: detection::ExpectedCache::default(),
+            passwords,
         }
     }
 
@@ -219,13 +226,4 @@ impl<'a> AuditEvent<'a> {
         self.detail = Some(d.into());
         self
     }
-}
-
-/// Runs CPU-heavy work (password hashing) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(AppError::internal)
 }

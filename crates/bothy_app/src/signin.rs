@@ -1,11 +1,9 @@
 //! Signing in and out, second factors, enrolment, and resolving who a
 //! session or bearer token belongs to.
 
-use crate::credentials::{
-    hash_password, token_hash, totp_matching_step, totp_uri, verify_password,
-};
+use crate::credentials::{token_hash, totp_matching_step, totp_uri};
 use crate::policy::{ApiActor, PatientActor, StaffActor};
-use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::person::{Email, NewPassword};
 use bothy_domain::{PatientId, ServiceId, StaffId};
@@ -54,8 +52,11 @@ impl App {
             (None, Some((p, hash))) => (hash, Some(SignedIn::Patient(p.id))),
             _ => (None, None),
         };
-        let password = password.to_string();
-        let ok = blocking(move || verify_password(&password, stored_hash.as_deref())).await?;
+        let ok = self
+            .passwords
+            .verify(password, stored_hash.as_deref())
+            .await
+            .map_err(AppError::internal)?;
         let mut tx = self.store.begin().await?;
         let (result, action) = match (ok, who) {
             (true, Some(w)) => (Ok(w), Action::SignInPasswordOk),
@@ -246,8 +247,11 @@ impl App {
         let (Some(new), Some(step)) = (new, step) else {
             return Err(AppError::Gone);
         };
-        let pw = new.expose().to_string();
-        let hash = blocking(move || hash_password(&pw)).await?;
+        let hash = self
+            .passwords
+            .hash(new.expose())
+            .await
+            .map_err(AppError::internal)?;
         let mut tx = self.store.begin().await?;
         let th = token_hash(token);
         let e = tx.enrolment(&th).await?.ok_or(AppError::NotFound)?;
@@ -289,16 +293,23 @@ impl App {
             _ => return Err(AppError::Unauthenticated),
         };
         tx.rollback().await?;
-        let cur = current.to_string();
-        if !blocking(move || verify_password(&cur, stored.as_deref())).await? {
+        let ok = self
+            .passwords
+            .verify(current, stored.as_deref())
+            .await
+            .map_err(AppError::internal)?;
+        if !ok {
             v.fail("current_password", "Your current password is not right");
         }
         v.finish()?;
         let Some(parsed) = parsed else {
             return Err(AppError::field("new_password", "Enter a new password"));
         };
-        let pw = parsed.expose().to_string();
-        let hash = blocking(move || hash_password(&pw)).await?;
+        let hash = self
+            .passwords
+            .hash(parsed.expose())
+            .await
+            .map_err(AppError::internal)?;
         let mut tx = self.store.begin().await?;
         match actor {
             Actor::Staff(s) => tx.set_staff_password(s.id, &hash).await?,

@@ -3,6 +3,7 @@
 //! (synthetic data), which writes records without their summaries.
 
 use crate::{App, AppError};
+use bothy_domain::PatientId;
 use bothy_domain::instruments::score;
 
 /// The name under which the first fill is recorded as done.
@@ -38,15 +39,28 @@ impl App {
     /// Rebuilds every summary from the stored responses, referrals and
     /// check-ins, in one transaction.
     pub async fn rebuild_summaries(&self) -> Result<SummaryCounts, AppError> {
+        self.rebuild(None).await
+    }
+
+    /// Rebuilds the summaries of these patients only (records written by a
+    /// bulk load into a service that already has others).
+    pub async fn rebuild_summaries_for(
+        &self,
+        patients: &[PatientId],
+    ) -> Result<SummaryCounts, AppError> {
+        self.rebuild(Some(patients)).await
+    }
+
+    async fn rebuild(&self, only: Option<&[PatientId]>) -> Result<SummaryCounts, AppError> {
         let mut tx = self.store.begin().await?;
         let mut counts = SummaryCounts {
-            score_summaries: tx.rebuild_score_summaries().await?,
-            mood_summaries: tx.rebuild_mood_summaries().await?,
+            score_summaries: tx.rebuild_score_summaries(only).await?,
+            mood_summaries: tx.rebuild_mood_summaries(only).await?,
             ..SummaryCounts::default()
         };
         let mut after = String::new();
         loop {
-            let page = tx.episode_screenings(&after, PAGE).await?;
+            let page = tx.episode_screenings(&after, PAGE, only).await?;
             let Some(last) = page.last() else { break };
             after = last.episode_key.clone();
             for e in &page {

@@ -2,9 +2,9 @@
 //! person's, audited, and tells the person (and any referrer) through their
 //! chosen channel that there is news, never what it is.
 
-use crate::credentials::{hash_password, new_token, token_hash};
+use crate::credentials::{new_token, token_hash};
 use crate::policy::{Permission, StaffActor};
-use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
@@ -701,8 +701,11 @@ impl App {
         let (Some(email), Some(new)) = (email, new) else {
             return Err(AppError::Gone);
         };
-        let pw = new.expose().to_string();
-        let hash = blocking(move || hash_password(&pw)).await?;
+        let hash = self
+            .passwords
+            .hash(new.expose())
+            .await
+            .map_err(AppError::internal)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let th = token_hash(token);

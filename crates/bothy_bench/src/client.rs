@@ -11,10 +11,13 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 pub struct Conn {
     addr: SocketAddr,
+    /// The local address connections come from (the server throttles
+    /// sign-ins per client address), or the system's choice.
+    source: Option<IpAddr>,
     sender: SendRequest<Full<Bytes>>,
     cookies: BTreeMap<String, String>,
     csrf: Option<String>,
@@ -37,9 +40,15 @@ impl Answer {
 
 impl Conn {
     pub async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
-        let sender = handshake(addr).await?;
+        Conn::open_from(addr, None).await
+    }
+
+    /// A connection from the local address `source` (see [`source_address`]).
+    pub async fn open_from(addr: SocketAddr, source: Option<IpAddr>) -> anyhow::Result<Conn> {
+        let sender = handshake(addr, source).await?;
         Ok(Conn {
             addr,
+            source,
             sender,
             cookies: BTreeMap::new(),
             csrf: None,
@@ -99,7 +108,7 @@ impl Conn {
     ) -> anyhow::Result<Answer> {
         if self.sender.ready().await.is_err() {
             // The server closed the connection (an error answer may do so): open another.
-            self.sender = handshake(self.addr).await?;
+            self.sender = handshake(self.addr, self.source).await?;
         }
         let mut req = Request::builder()
             .method(method)
@@ -162,10 +171,22 @@ impl Conn {
     }
 }
 
-async fn handshake(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .with_context(|| format!("cannot connect to {addr}"))?;
+async fn handshake(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = match source {
+        None => tokio::net::TcpStream::connect(addr).await,
+        Some(ip) => {
+            let socket = match ip {
+                IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+                IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+            }?;
+            socket.bind(SocketAddr::new(ip, 0))?;
+            socket.connect(addr).await
+        }
+    }
+    .with_context(|| format!("cannot connect to {addr}"))?;
     stream.set_nodelay(true).ok();
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -199,7 +220,7 @@ pub fn expect_redirect(a: &Answer, to: &str, what: &str) -> anyhow::Result<()> {
 impl Conn {
     /// Another connection carrying the same session (cookies, CSRF token, token).
     pub async fn open_like(&self) -> anyhow::Result<Conn> {
-        let mut c = Conn::open(self.addr).await?;
+        let mut c = Conn::open_from(self.addr, self.source).await?;
         c.cookies = self.cookies.clone();
         c.csrf = self.csrf.clone();
         c.bearer = self.bearer.clone();
@@ -207,8 +228,32 @@ impl Conn {
     }
 }
 
+/// The `k`th of many distinct loopback addresses (127.1.0.1 onwards), so
+/// that a server on 127.0.0.1 sees clients at different addresses. Linux
+/// routes all of 127.0.0.0/8 to the loopback interface; see [`sources_work`].
+pub fn source_address(k: u32) -> IpAddr {
+    let k = k % (250 * 250 * 250);
+    let [a, b, c] = [k / 62_500, (k / 250) % 250, k % 250].map(|x| x as u8);
+    IpAddr::V4(Ipv4Addr::new(127, 1 + a, b, 1 + c))
+}
+
+/// Whether this machine lets a connection come from [`source_address`]es
+/// (Linux does; some systems only have 127.0.0.1).
+pub fn sources_work() -> bool {
+    tokio::net::TcpSocket::new_v4()
+        .and_then(|s| s.bind(SocketAddr::new(source_address(0), 0)))
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn source_addresses_are_distinct_loopback_addresses() {
+        let all: std::collections::BTreeSet<_> = (0..70_000).map(super::source_address).collect();
+        assert_eq!(all.len(), 70_000);
+        assert!(all.iter().all(|a| a.is_loopback()));
+    }
+
     #[test]
     fn finds_the_csrf_field() {
         let page =

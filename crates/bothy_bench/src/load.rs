@@ -72,7 +72,11 @@ pub async fn open_loop<C: Client>(
             (i, s, c)
         });
     }
-    finish(set, start).await
+    let (mut samples, clients) = finish(set, start).await;
+    // The rate is over the whole duration, even when the last request due
+    // was answered before it ended.
+    samples.elapsed = samples.elapsed.max(duration);
+    (samples, clients)
 }
 
 fn record(s: &mut Samples, ok: bool, latency: Duration) {

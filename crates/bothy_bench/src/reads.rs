@@ -1,24 +1,23 @@
 //! W3 and W4, the reads: a clinician's home page and a patient page with
-//! three charts, FHIR search, and their raw baselines (the same SELECTs
-//! through the store's connection pool, with no HTTP, no audit event, no
-//! rendering).
+//! three charts, and FHIR search. (Their baselines, the same SELECTs with
+//! no HTTP, no audit event and no rendering, are in `native.rs`.)
 
 use crate::client::{Conn, expect_redirect};
 use crate::load::Client;
-use bothy_domain::{PatientId, ServiceId};
-use bothy_store::Store;
 use hyper::StatusCode;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// Signs a staff member in (password, then the code for the next 30-second
 /// step, since enrolment used the current one) on a new connection.
 pub async fn staff_session(
     addr: SocketAddr,
+    source: Option<IpAddr>,
     email: &str,
     password: &str,
     code: &str,
 ) -> anyhow::Result<Conn> {
-    let mut conn = Conn::open(addr).await?;
+    let mut conn = Conn::open_from(addr, source).await?;
     conn.get("/sign-in").await?;
     let a = conn
         .post_form("/sign-in", &[("email", email), ("password", password)])
@@ -30,41 +29,24 @@ pub async fn staff_session(
     Ok(conn)
 }
 
-/// A GET that must answer 200.
+/// A GET that must answer 200, of each path in turn.
 pub struct Get {
     pub conn: Conn,
-    pub path: String,
+    pub paths: Arc<[String]>,
 }
 
-impl Client for Get {
-    async fn call(&mut self, _seq: u64) -> bool {
-        matches!(self.conn.get(&self.path).await, Ok(a) if a.status == StatusCode::OK)
+impl Get {
+    pub fn one(conn: Conn, path: String) -> Get {
+        Get {
+            conn,
+            paths: Arc::from([path]),
+        }
     }
 }
 
-/// Which raw SELECTs a baseline client runs.
-#[derive(Debug, Clone, Copy)]
-pub enum RawRead {
-    StaffHome(ServiceId),
-    PatientPage(PatientId),
-    Search(PatientId),
-}
-
-pub struct RawSelect {
-    pub store: Store,
-    pub read: RawRead,
-}
-
-impl Client for RawSelect {
-    async fn call(&mut self, _seq: u64) -> bool {
-        let Ok(mut tx) = self.store.read().await else {
-            return false;
-        };
-        let n = match self.read {
-            RawRead::StaffHome(s) => tx.baseline_patient_list(s).await,
-            RawRead::PatientPage(p) => tx.baseline_patient_page(p).await,
-            RawRead::Search(p) => tx.baseline_response_search(p, 11).await,
-        };
-        tx.rollback().await.is_ok() && n.is_ok()
+impl Client for Get {
+    async fn call(&mut self, seq: u64) -> bool {
+        let path = &self.paths[(seq as usize) % self.paths.len().max(1)];
+        matches!(self.conn.get(path).await, Ok(a) if a.status == StatusCode::OK)
     }
 }

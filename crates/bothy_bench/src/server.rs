@@ -22,7 +22,17 @@ pub struct ServerCommand {
     pub args: Vec<String>,
     /// Where the server's log goes (its standard error).
     pub log: PathBuf,
+    /// The server's log filter: the configured one with the worker's
+    /// debug lines, so that the end of its first pass shows in the log.
+    pub log_level: String,
 }
+
+/// Lines the worker logs at the end of a pass, whatever it did.
+const PASS_ENDS: [&str; 3] = [
+    "worker: pass finished",
+    "worker: nothing to do",
+    "worker: task failed",
+];
 
 pub struct Server {
     child: Child,
@@ -50,6 +60,7 @@ impl Server {
             .args(["serve", "--listen", &addr.to_string()])
             // Links and FHIR references name the address the server really has.
             .env("BOTHY__SERVER__PUBLIC_URL", format!("http://{addr}"))
+            .env("BOTHY__LOG__LEVEL", &cmd.log_level)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -100,9 +111,33 @@ impl Server {
         memory(self.pid)
     }
 
-    /// The largest resident set sampled (every 100 ms) since start-up.
-    pub fn sampled_peak(&self) -> u64 {
-        self.peak.load(Ordering::Relaxed)
+    /// The largest resident set sampled (every 100 ms) since the last call
+    /// (or start-up), sampling once more now.
+    pub fn take_peak(&self) -> u64 {
+        let now = self.memory().map_or(0, |m| m.rss);
+        self.peak.swap(0, Ordering::Relaxed).max(now)
+    }
+
+    /// Waits until the background worker has finished its first pass
+    /// (housekeeping, the monitoring sweep, due jobs), which starts with
+    /// the server and reads every open episode: up to `limit`. Returns how
+    /// long it took after start-up, or None if it was still running.
+    pub async fn worker_first_pass(
+        &self,
+        log: &std::path::Path,
+        limit: Duration,
+    ) -> Option<Duration> {
+        let started = clock::now();
+        loop {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if PASS_ENDS.iter().any(|m| text.contains(m)) {
+                return Some(self.startup + started.elapsed());
+            }
+            if started.elapsed() > limit {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn stop(mut self) {

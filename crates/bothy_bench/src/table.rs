@@ -1,6 +1,7 @@
-//! The report: three Markdown tables (requests against the server, the
-//! service-wide work, the server process), each row with its target and
-//! whether this run met it.
+//! The report: notes on how the run went (warnings first), then three
+//! Markdown tables (requests against the server, the service-wide work,
+//! the server process), each row with its target and whether this run met
+//! it.
 
 use crate::stats::Summary;
 use std::fmt::Write;
@@ -30,13 +31,21 @@ impl Verdict {
     }
 }
 
-/// One measurement of requests, with its raw-database baseline.
+/// The database's own figure for the same work, and what measured it.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// `pgbench`, `sqlx, 1 connection`, `SELECT` ...
+    pub tool: String,
+    pub summary: Summary,
+}
+
+/// One measurement of requests, with the database's own figure.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
     pub workload: String,
     pub clients: String,
     pub summary: Summary,
-    pub baseline: Option<Summary>,
+    pub baseline: Option<Baseline>,
     /// How the ratio is taken: throughput (closed loop) or p95 (open loop).
     pub by_latency: bool,
     pub target: String,
@@ -46,7 +55,7 @@ pub struct RequestRow {
 impl RequestRow {
     /// Throughput as a share of the baseline's, or p95 as a multiple of it.
     pub fn ratio(&self) -> Option<f64> {
-        let b = self.baseline?;
+        let b = self.baseline.as_ref()?.summary;
         if self.by_latency {
             let base = b.p95.as_secs_f64();
             (base > 0.0).then(|| self.summary.p95.as_secs_f64() / base)
@@ -80,6 +89,9 @@ pub struct ProcessRow {
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub title: String,
+    /// Warnings (shown first, in bold) and notes on how the run went.
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
     pub requests: Vec<RequestRow>,
     pub work: Vec<WorkRow>,
     pub process: Vec<ProcessRow>,
@@ -97,14 +109,28 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}\n", self.title);
-        out += "| workload | clients | requests | errors | per second | p50 ms | p95 ms | p99 ms | raw baseline | ratio | target | result |\n";
+        for w in &self.warnings {
+            let _ = writeln!(out, "- **WARNING: {w}**");
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+        if !self.warnings.is_empty() || !self.notes.is_empty() {
+            out += "\n";
+        }
+        out += "| workload | clients | requests | errors | per second | p50 ms | p95 ms | p99 ms | database's own figure | ratio | target | result |\n";
         out += "|---|---|--:|--:|--:|--:|--:|--:|---|--:|---|---|\n";
         for r in &self.requests {
             let s = &r.summary;
             let baseline = match (&r.baseline, r.by_latency) {
                 (None, _) => "".to_string(),
-                (Some(b), false) => format!("{:.0}/s, p99 {} ms", b.throughput, ms(b.p99)),
-                (Some(b), true) => format!("p95 {} ms", ms(b.p95)),
+                (Some(b), false) => format!(
+                    "{}: {:.0}/s, p99 {} ms",
+                    b.tool,
+                    b.summary.throughput,
+                    ms(b.summary.p99)
+                ),
+                (Some(b), true) => format!("{}: p95 {} ms", b.tool, ms(b.summary.p95)),
             };
             let ratio = match (r.ratio(), r.by_latency) {
                 (None, _) => "".to_string(),

@@ -1,14 +1,15 @@
 //! W1 and W2, the durable writes: a PHQ-9 through the patient's form, the
-//! same through FHIR, a mood check-in, and the raw baseline: one row of
-//! about the same size per transaction, straight into a scratch table.
+//! same through FHIR, and a mood check-in. Each client takes its patients in
+//! turn, so that no one patient's history grows far past a real one's
+//! during a measurement. (Their baseline is in `native.rs`.)
 
 use crate::client::{Conn, expect_redirect};
 use crate::load::Client;
 use bothy_domain::PatientId;
 use bothy_domain::instruments::Instrument;
-use bothy_store::Store;
 use hyper::StatusCode;
 use serde_json::{Value, json};
+use std::net::{IpAddr, SocketAddr};
 
 /// A small deterministic mix of answers, so scores and bands vary.
 fn answer(seq: u64, item: u64) -> i32 {
@@ -23,13 +24,15 @@ pub struct Patient {
 }
 
 impl Patient {
+    /// Signs in from `source`: the server throttles sign-ins per address.
     pub async fn sign_in(
-        addr: std::net::SocketAddr,
+        addr: SocketAddr,
+        source: Option<IpAddr>,
         email: &str,
         password: &str,
         tag: String,
     ) -> anyhow::Result<Patient> {
-        let mut conn = Conn::open(addr).await?;
+        let mut conn = Conn::open_from(addr, source).await?;
         conn.get("/sign-in").await?;
         let a = conn
             .post_form("/sign-in", &[("email", email), ("password", password)])
@@ -39,14 +42,33 @@ impl Patient {
         conn.get("/measures/phq9").await?;
         Ok(Patient { conn, tag })
     }
+
+    /// Another connection with the same session.
+    pub async fn again(&self, tag: String) -> anyhow::Result<Patient> {
+        Ok(Patient {
+            conn: self.conn.open_like().await?,
+            tag,
+        })
+    }
+}
+
+/// A client's patients, taken in turn: request `seq` is patient `seq mod n`'s.
+pub struct Turns(pub Vec<Patient>);
+
+impl Turns {
+    fn next(&mut self, seq: u64) -> (&mut Patient, u64) {
+        let n = self.0.len().max(1) as u64;
+        (&mut self.0[(seq % n) as usize], seq / n)
+    }
 }
 
 /// W1 through the form.
-pub struct FormPhq9(pub Patient);
+pub struct FormPhq9(pub Turns);
 
 impl Client for FormPhq9 {
     async fn call(&mut self, seq: u64) -> bool {
-        let key = format!("{}-phq9-{seq}", self.0.tag);
+        let (p, seq) = self.0.next(seq);
+        let key = format!("{}-phq9-{seq}", p.tag);
         let items: Vec<(String, String)> = (1..=9)
             // Item 9 (thoughts of self-harm) stays 0: the common path, no alert.
             .map(|n| {
@@ -61,27 +83,29 @@ impl Client for FormPhq9 {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         fields.extend([("key", key.as_str()), ("action", "submit")]);
-        matches!(self.0.conn.post_form("/measures/phq9", &fields).await,
+        matches!(p.conn.post_form("/measures/phq9", &fields).await,
             Ok(a) if a.status == StatusCode::SEE_OTHER && a.location.as_deref().is_some_and(|l| l.starts_with("/measures/responses/")))
     }
 }
 
 /// W2: one tap on a mood button.
-pub struct CheckIn(pub Patient);
+pub struct CheckIn(pub Turns);
 
 impl Client for CheckIn {
     async fn call(&mut self, seq: u64) -> bool {
-        let key = format!("{}-mood-{seq}", self.0.tag);
+        let (p, seq) = self.0.next(seq);
+        let key = format!("{}-mood-{seq}", p.tag);
         let mood = (3 + seq % 5).to_string();
-        matches!(self.0.conn.post_form("/check-in", &[("mood", &mood), ("key", &key)]).await,
+        matches!(p.conn.post_form("/check-in", &[("mood", &mood), ("key", &key)]).await,
             Ok(a) if a.status == StatusCode::SEE_OTHER)
     }
 }
 
-/// W1 through `POST /fhir/QuestionnaireResponse` with an API client's token.
+/// W1 through `POST /fhir/QuestionnaireResponse` with an API client's
+/// token, for its patients in turn.
 pub struct FhirPhq9 {
     pub conn: Conn,
-    pub patient: PatientId,
+    pub patients: Vec<PatientId>,
     pub tag: String,
     pub base: String,
     pub phq9: Instrument,
@@ -89,6 +113,7 @@ pub struct FhirPhq9 {
 
 impl FhirPhq9 {
     fn body(&self, seq: u64) -> Value {
+        let patient = self.patients[(seq as usize) % self.patients.len().max(1)];
         let inst = &self.phq9;
         let items: Vec<Value> = inst
             .items
@@ -116,7 +141,7 @@ impl FhirPhq9 {
             "identifier": { "system": "urn:example:bothy-bench", "value": format!("{}-{seq}", self.tag) },
             "questionnaire": format!("{}/Questionnaire/{}|{}", self.base, inst.id, inst.version),
             "status": "completed",
-            "subject": { "reference": format!("Patient/{}", self.patient) },
+            "subject": { "reference": format!("Patient/{patient}") },
             "item": items,
         })
     }
@@ -127,31 +152,5 @@ impl Client for FhirPhq9 {
         let body = self.body(seq).to_string();
         matches!(self.conn.post_json("/fhir/QuestionnaireResponse", "application/fhir+json", body).await,
             Ok(a) if a.status == StatusCode::CREATED)
-    }
-}
-
-/// The baseline: the same durable commit with no HTTP and no logic.
-pub struct RawInsert {
-    pub store: Store,
-    pub tag: String,
-    pub patient: String,
-}
-
-/// About the size of a stored PHQ-9 response row (ids, instrument, answers,
-/// band, risk items, key, times): 300 bytes of text.
-const PAYLOAD: &str = concat!(
-    "{\"instrument\":\"phq9\",\"version\":\"1\",\"answers\":[1,2,0,3,1,2,0,1,0],\"total\":10,",
-    "\"band\":\"moderate\",\"at_caseness\":1,\"prorated\":0,\"risk_items\":[],\"source\":\"web\",",
-    "\"submitted_by_kind\":\"patient\",\"padding\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"
-);
-
-impl Client for RawInsert {
-    async fn call(&mut self, seq: u64) -> bool {
-        let id = format!("{}-{seq}", self.tag);
-        self.store
-            .baseline_insert(&id, &self.patient, PAYLOAD, seq as i64)
-            .await
-            .is_ok()
     }
 }

@@ -1,7 +1,10 @@
-//! Bulk loading for synthetic data and benchmarks: a [`Batch`] of rows
-//! written with multi-row `INSERT ... VALUES (...), (...)` statements, as
-//! many rows per statement as the backend's bind-parameter limit allows
-//! (capped, since a huge statement costs more to parse than it saves).
+//! Bulk loading for synthetic data and benchmarks: every table of a
+//! [`Batch`] written in one pass. On PostgreSQL each table is one
+//! `COPY ... FROM STDIN` in text format; on SQLite (which has no `COPY`)
+//! multi-row `INSERT ... VALUES (...), (...)` statements, as many rows per
+//! statement as the bind-parameter limit allows (capped, since a huge
+//! statement costs more to parse than it saves). Each row names its
+//! columns once ([`BulkRow::write`]) and either path takes them from there.
 //!
 //! Rows are the same records the application writes one at a time, encoded
 //! the same way (ids as text, times as BIGINT milliseconds, answers as
@@ -16,6 +19,7 @@ use bothy_domain::model::{Alert, MeasureResponse};
 use bothy_domain::referral::Referral;
 use bothy_domain::time::{Timestamp, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
+use std::fmt::Write as _;
 
 use crate::referrals::EpisodeRow;
 
@@ -77,15 +81,82 @@ impl Batch {
 /// round trips it saves.
 const MAX_ROWS_PER_STATEMENT: usize = 2_000;
 
-/// Appends values to a statement's arguments.
-struct Args(crate::db::Args);
+/// One column's value as bulk loading writes it: a bind parameter of a
+/// multi-row `INSERT`, or one field of a `COPY` row in text format.
+trait Cell {
+    /// Writes the value as a `COPY` text field (escaped; `\N` for NULL).
+    fn copy(&self, out: &mut String);
+}
 
-impl Args {
-    fn add<'t, T: Value<'t>>(&mut self, v: T) {
-        // Encoding fails only for a value its type cannot represent, and no
-        // type used here has one; the statement would then report the
-        // missing parameter.
-        let _ = self.0.add(v);
+impl Cell for &str {
+    fn copy(&self, out: &mut String) {
+        // COPY's text format: tab separates fields and newline rows, so
+        // those, carriage returns and the escape character itself are
+        // written as backslash sequences; everything else is literal UTF-8.
+        for c in self.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+    }
+}
+
+impl Cell for String {
+    fn copy(&self, out: &mut String) {
+        self.as_str().copy(out);
+    }
+}
+
+impl Cell for i64 {
+    fn copy(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Cell for f64 {
+    fn copy(&self, out: &mut String) {
+        // Rust prints the shortest text that reads back as the same double
+        // (and `NaN`, `inf`, `-inf`, which PostgreSQL also reads).
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl<T: Cell> Cell for Option<T> {
+    fn copy(&self, out: &mut String) {
+        match self {
+            Some(v) => v.copy(out),
+            None => out.push_str("\\N"),
+        }
+    }
+}
+
+/// Where a row's values go: a statement's arguments, or `COPY` text.
+enum Cells {
+    Bind(crate::db::Args),
+    Copy { text: String, row_started: bool },
+}
+
+impl Cells {
+    fn add<'t, T: Cell + Value<'t>>(&mut self, v: T) {
+        match self {
+            // Encoding fails only for a value its type cannot represent, and
+            // no type used here has one; the statement would then report the
+            // missing parameter.
+            Cells::Bind(a) => {
+                let _ = a.add(v);
+            }
+            Cells::Copy { text, row_started } => {
+                if *row_started {
+                    text.push('\t');
+                }
+                *row_started = true;
+                v.copy(text);
+            }
+        }
     }
     fn id(&mut self, v: impl std::fmt::Display) {
         self.add(v.to_string());
@@ -99,14 +170,21 @@ impl Args {
     fn opt_at(&mut self, t: Option<Timestamp>) {
         self.add(t.map(to_millis));
     }
+    /// Ends a `COPY` row (statement arguments need no separator).
+    fn end_row(&mut self) {
+        if let Cells::Copy { text, row_started } = self {
+            text.push('\n');
+            *row_started = false;
+        }
+    }
 }
 
-/// A table bulk loading writes, and how one row binds its columns in order.
+/// A table bulk loading writes, and how one row writes its columns in order.
 trait BulkRow {
     const TABLE: &'static str;
     const COLUMNS: &'static str;
     const WIDTH: usize;
-    fn bind(&self, a: &mut Args);
+    fn write(&self, a: &mut Cells);
 }
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
@@ -118,7 +196,7 @@ impl BulkRow for PatientRow {
     const COLUMNS: &'static str = "id, service_id, given_name, family_name, date_of_birth, email, phone, \
          supporter_id, postcode, created_at";
     const WIDTH: usize = 10;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         a.id(self.id);
         a.id(self.service_id);
         a.add(self.given_name.clone());
@@ -136,7 +214,7 @@ impl BulkRow for DemographicsRow {
     const TABLE: &'static str = "patient_demographics";
     const COLUMNS: &'static str = "patient_id, sex, ethnicity, postcode, imd_decile";
     const WIDTH: usize = 5;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         a.id(self.patient_id);
         a.add(self.sex.clone());
         a.add(self.ethnicity.clone());
@@ -152,7 +230,7 @@ impl BulkRow for Referral {
          referrer_organisation, risk, received_at, created_at, updated_at, decision_note, decided_by, \
          decided_at, patient_id";
     const WIDTH: usize = 25;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         let d = &self.details;
         let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
         a.id(self.id);
@@ -189,7 +267,7 @@ impl BulkRow for EpisodeRow {
          problem_descriptor, referred_at, opened_at, first_treatment_at, treatment_appointments, \
          discharged_at, discharge_reason, outcome";
     const WIDTH: usize = 14;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         a.id(self.id);
         a.id(self.patient_id);
         a.id(self.service_id);
@@ -213,7 +291,7 @@ impl BulkRow for MeasureResponse {
          total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
          submitted_by_kind, submitted_by_id";
     const WIDTH: usize = 17;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         a.id(self.id);
         a.id(self.patient_id);
         a.id(self.service_id);
@@ -239,7 +317,7 @@ impl BulkRow for CheckIn {
     const COLUMNS: &'static str = "id, patient_id, service_id, mood, sleep_hours, activity, note, \
          checked_in_at, recorded_at, idempotency_key";
     const WIDTH: usize = 10;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         a.id(self.id);
         a.id(self.patient_id);
         a.id(self.service_id);
@@ -259,7 +337,7 @@ impl BulkRow for Alert {
          summary, source_kind, source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at, \
          acknowledged_at, acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at";
     const WIDTH: usize = 22;
-    fn bind(&self, a: &mut Args) {
+    fn write(&self, a: &mut Cells) {
         let (closed, outcome) = match &self.state {
             AlertState::Closed { by, at, outcome } => (Some((*by, *at)), Some(outcome)),
             _ => (None, None),
@@ -325,18 +403,29 @@ fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: b
 impl Tx {
     /// Writes every row of the batch, table by table in foreign-key order.
     pub async fn insert_batch(&mut self, b: &Batch) -> Result<(), StoreError> {
-        self.insert_rows(&b.patients).await?;
-        self.insert_rows(&b.demographics).await?;
-        self.insert_rows(&b.referrals).await?;
-        self.insert_rows(&b.episodes).await?;
-        self.insert_rows(&b.responses).await?;
-        self.insert_rows(&b.check_ins).await?;
-        self.insert_rows(&b.alerts).await?;
+        self.write_rows(&b.patients).await?;
+        self.write_rows(&b.demographics).await?;
+        self.write_rows(&b.referrals).await?;
+        self.write_rows(&b.episodes).await?;
+        self.write_rows(&b.responses).await?;
+        self.write_rows(&b.check_ins).await?;
+        self.write_rows(&b.alerts).await?;
         Ok(())
     }
 
-    async fn insert_rows<R: BulkRow>(&mut self, rows: &[R]) -> Result<(), StoreError> {
+    /// One table's rows: `COPY` where the backend has it, else `INSERT`s.
+    async fn write_rows<R: BulkRow>(&mut self, rows: &[R]) -> Result<(), StoreError> {
         debug_assert_eq!(R::COLUMNS.split(',').count(), R::WIDTH);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self.pg_connection() {
+            Some(conn) => copy_rows(conn, rows).await,
+            None => self.insert_rows(rows).await,
+        }
+    }
+
+    async fn insert_rows<R: BulkRow>(&mut self, rows: &[R]) -> Result<(), StoreError> {
         let per = (self.dialect.max_bind_params / R::WIDTH).min(MAX_ROWS_PER_STATEMENT);
         for chunk in rows.chunks(per) {
             let sql = values_sql(
@@ -346,16 +435,53 @@ impl Tx {
                 chunk.len(),
                 self.dialect.numbered_params,
             );
-            let mut args = Args(self.args());
+            let mut cells = Cells::Bind(self.args());
             for row in chunk {
-                row.bind(&mut args);
+                row.write(&mut cells);
             }
-            self.query_with(sqlx::AssertSqlSafe(sql), args.0)
+            let Cells::Bind(args) = cells else {
+                unreachable!("made as Bind above")
+            };
+            self.query_with(sqlx::AssertSqlSafe(sql), args)
                 .execute()
                 .await?;
         }
         Ok(())
     }
+}
+
+/// `COPY` text sent to the server in pieces of about this many bytes.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Writes `rows` with one `COPY table (columns) FROM STDIN` (text format).
+/// If anything fails the `COPY` is abandoned, and with it the transaction.
+async fn copy_rows<R: BulkRow>(
+    conn: &mut sqlx::PgConnection,
+    rows: &[R],
+) -> Result<(), StoreError> {
+    let sql = format!("COPY {} ({}) FROM STDIN", R::TABLE, R::COLUMNS);
+    let mut copy = conn.copy_in_raw(&sql).await?;
+    let mut cells = Cells::Copy {
+        text: String::with_capacity(COPY_CHUNK + 64 * 1024),
+        row_started: false,
+    };
+    for row in rows {
+        row.write(&mut cells);
+        cells.end_row();
+        if let Cells::Copy { text, .. } = &mut cells
+            && text.len() >= COPY_CHUNK
+        {
+            copy.send(text.as_bytes()).await?;
+            text.clear();
+        }
+    }
+    if let Cells::Copy { text, .. } = &cells
+        && !text.is_empty()
+    {
+        copy.send(text.as_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -374,3 +500,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod round_trip;

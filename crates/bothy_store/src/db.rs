@@ -236,6 +236,16 @@ impl Tx {
         }
     }
 
+    /// The PostgreSQL connection under this transaction, for `COPY` in bulk
+    /// loading; None on SQLite, which has no `COPY`.
+    pub(crate) fn pg_connection(&mut self) -> Option<&mut sqlx::PgConnection> {
+        match &mut self.conn {
+            Conn::PgTx(t) => Some(&mut **t),
+            Conn::Pg(c) => Some(&mut **c),
+            Conn::SqliteTx(_) | Conn::Sqlite(_) => None,
+        }
+    }
+
     /// Empty arguments for this transaction's backend.
     pub(crate) fn args(&self) -> Args {
         Args::for_conn(&self.conn)

@@ -13,7 +13,6 @@
 mod alerts;
 mod api_clients;
 mod audit;
-mod bench;
 mod bulk;
 mod check_ins;
 mod db;

@@ -290,32 +290,55 @@ impl Tx {
     /// newest of the patient's episodes whose referral came before it and
     /// which had not ended by then, or to no episode. Returns the summaries
     /// written.
-    pub async fn rebuild_score_summaries(&mut self) -> Result<u64, StoreError> {
-        self.query("DELETE FROM measure_summaries")
-            .execute()
-            .await?;
-        let done = self
-            .query(
-                "INSERT INTO measure_summaries (patient_id, episode_key, instrument_id, first_at, \
-                 first_total, latest_at, latest_total, responses) \
-                 SELECT DISTINCT patient_id, episode_key, instrument_id, \
-                   FIRST_VALUE(submitted_at) OVER oldest, FIRST_VALUE(total) OVER oldest, \
-                   FIRST_VALUE(submitted_at) OVER newest, FIRST_VALUE(total) OVER newest, \
-                   COUNT(*) OVER (PARTITION BY patient_id, episode_key, instrument_id) \
-                 FROM (SELECT m.patient_id, m.instrument_id, m.submitted_at, m.total, m.id, \
-                   COALESCE((SELECT e.id FROM episodes e WHERE e.patient_id = m.patient_id \
-                     AND e.referred_at <= m.submitted_at \
-                     AND (e.discharged_at IS NULL OR m.submitted_at <= e.discharged_at) \
-                     ORDER BY e.referred_at DESC LIMIT 1), '') AS episode_key \
-                   FROM measure_responses m) attributed \
-                 WINDOW oldest AS (PARTITION BY patient_id, episode_key, instrument_id \
-                     ORDER BY submitted_at, id), \
-                   newest AS (PARTITION BY patient_id, episode_key, instrument_id \
-                     ORDER BY submitted_at DESC, id DESC)",
-            )
-            .execute()
-            .await?;
-        Ok(done.rows_affected())
+    pub async fn rebuild_score_summaries(
+        &mut self,
+        only: Option<&[PatientId]>,
+    ) -> Result<u64, StoreError> {
+        let (filter, ids) = only_patients(only, "patient_id");
+        let delete = format!("DELETE FROM measure_summaries WHERE {filter}");
+        self.bind_ids(delete, &ids).execute().await?;
+        let (filter, ids) = only_patients(only, "m.patient_id");
+        let insert = format!(
+            "INSERT INTO measure_summaries (patient_id, episode_key, instrument_id, first_at, \
+             first_total, latest_at, latest_total, responses) \
+             SELECT DISTINCT patient_id, episode_key, instrument_id, \
+               FIRST_VALUE(submitted_at) OVER oldest, FIRST_VALUE(total) OVER oldest, \
+               FIRST_VALUE(submitted_at) OVER newest, FIRST_VALUE(total) OVER newest, \
+               COUNT(*) OVER (PARTITION BY patient_id, episode_key, instrument_id) \
+             FROM (SELECT m.patient_id, m.instrument_id, m.submitted_at, m.total, m.id, \
+               COALESCE((SELECT e.id FROM episodes e WHERE e.patient_id = m.patient_id \
+                 AND e.referred_at <= m.submitted_at \
+                 AND (e.discharged_at IS NULL OR m.submitted_at <= e.discharged_at) \
+                 ORDER BY e.referred_at DESC LIMIT 1), '') AS episode_key \
+               FROM measure_responses m WHERE {filter}) attributed \
+             WINDOW oldest AS (PARTITION BY patient_id, episode_key, instrument_id \
+                 ORDER BY submitted_at, id), \
+               newest AS (PARTITION BY patient_id, episode_key, instrument_id \
+                 ORDER BY submitted_at DESC, id DESC)"
+        );
+        Ok(self.bind_ids(insert, &ids).execute().await?.rows_affected())
+    }
+
+    /// A statement with `ids` bound first, as `$1`, `$2`, ...
+    fn bind_ids(&mut self, sql: String, ids: &[String]) -> crate::db::Query<'_> {
+        let mut q = self.query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        q
+    }
+}
+
+/// A condition on `column` for the patients `only` names (all when `None`),
+/// with the ids to bind from `$1`.
+fn only_patients(only: Option<&[PatientId]>, column: &str) -> (String, Vec<String>) {
+    match only {
+        None => ("TRUE".to_string(), Vec::new()),
+        Some([]) => ("FALSE".to_string(), Vec::new()),
+        Some(ids) => (
+            format!("{column} IN ({})", crate::db::placeholders(1, ids.len())),
+            ids.iter().map(ToString::to_string).collect(),
+        ),
     }
 }
 
@@ -332,10 +355,15 @@ pub struct EpisodeScreening {
 impl Tx {
     /// Fills every person's mood summary from their check-ins, replacing
     /// what is there. Returns the summaries written.
-    pub async fn rebuild_mood_summaries(&mut self) -> Result<u64, StoreError> {
-        self.query("DELETE FROM mood_summaries").execute().await?;
+    pub async fn rebuild_mood_summaries(
+        &mut self,
+        only: Option<&[PatientId]>,
+    ) -> Result<u64, StoreError> {
+        let (filter, ids) = only_patients(only, "patient_id");
+        let delete = format!("DELETE FROM mood_summaries WHERE {filter}");
+        self.bind_ids(delete, &ids).execute().await?;
         // `string_agg` with ORDER BY: PostgreSQL, and SQLite since 3.44.
-        let sql = sqlx::AssertSqlSafe(format!(
+        let insert = format!(
             "INSERT INTO mood_summaries (patient_id, moods, check_ins, last_recorded_at, last_checked_in_at) \
              SELECT patient_id, \
                string_agg(CASE WHEN mood >= 10 THEN 'a' ELSE CAST(mood AS TEXT) END, '' \
@@ -345,10 +373,10 @@ impl Tx {
                  ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY checked_in_at DESC, recorded_at DESC) AS rn, \
                  COUNT(*) OVER (PARTITION BY patient_id) AS n, \
                  MAX(recorded_at) OVER (PARTITION BY patient_id) AS last_recorded \
-               FROM check_ins) ranked \
+               FROM check_ins WHERE {filter}) ranked \
              WHERE rn <= {MOOD_WINDOW} GROUP BY patient_id"
-        ));
-        Ok(self.query(sql).execute().await?.rows_affected())
+        );
+        Ok(self.bind_ids(insert, &ids).execute().await?.rows_affected())
     }
 
     /// A page of episodes whose referral recorded screening answers, by
@@ -357,14 +385,19 @@ impl Tx {
         &mut self,
         after: &str,
         limit: i64,
+        only: Option<&[PatientId]>,
     ) -> Result<Vec<EpisodeScreening>, StoreError> {
+        let (filter, ids) = only_patients(only, "e.patient_id");
+        let sql = format!(
+            "SELECT e.id, e.patient_id, e.referred_at, r.phq9, r.gad7 FROM episodes e \
+             JOIN referrals r ON r.id = e.referral_id \
+             WHERE {filter} AND e.id > ${after} AND (r.phq9 IS NOT NULL OR r.gad7 IS NOT NULL) \
+             ORDER BY e.id LIMIT ${limit}",
+            after = ids.len() + 1,
+            limit = ids.len() + 2
+        );
         let rows = self
-            .query(
-                "SELECT e.id, e.patient_id, e.referred_at, r.phq9, r.gad7 FROM episodes e \
-                 JOIN referrals r ON r.id = e.referral_id \
-                 WHERE e.id > $1 AND (r.phq9 IS NOT NULL OR r.gad7 IS NOT NULL) \
-                 ORDER BY e.id LIMIT $2",
-            )
+            .bind_ids(sql, &ids)
             .bind(after)
             .bind(limit)
             .fetch_all()

@@ -97,6 +97,26 @@ impl Synth {
         }
     }
 
+    /// More patients for an existing service (a benchmark's fresh
+    /// patients): the same stories, in `service` with its own `staff`
+    /// (`(id, role)`; at least a triage clinician and a supporter), numbered
+    /// as the caller chooses so that their ids and emails are new.
+    pub fn for_service(
+        config: &SynthConfig,
+        service: ServiceId,
+        staff: &[(bothy_domain::StaffId, bothy_domain::role::Role)],
+    ) -> Option<Self> {
+        let mut synth = Synth::new(config);
+        let roster = staff::Roster::of_roles(staff);
+        if roster.triage.is_empty() || roster.supporters.is_empty() || roster.duty.is_empty() {
+            return None;
+        }
+        synth.world.service = service;
+        synth.world.roster = roster;
+        synth.staff.clear();
+        Some(synth)
+    }
+
     pub fn service_id(&self) -> ServiceId {
         self.world.service
     }

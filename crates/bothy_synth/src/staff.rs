@@ -56,11 +56,13 @@ pub struct Roster {
 }
 
 impl Roster {
-    pub fn of(plan: &[StaffPlan]) -> Self {
+    /// The roster of staff given as `(id, role)`.
+    pub fn of_roles(staff: &[(StaffId, Role)]) -> Self {
         let ids = |roles: &[Role]| {
-            plan.iter()
-                .filter(|s| roles.contains(&s.role))
-                .map(|s| s.id)
+            staff
+                .iter()
+                .filter(|(_, r)| roles.contains(r))
+                .map(|(id, _)| *id)
                 .collect()
         };
         Roster {
@@ -68,5 +70,10 @@ impl Roster {
             supporters: ids(&[Role::Supporter]),
             duty: ids(&[Role::TriageClinician, Role::ClinicalLead]),
         }
+    }
+
+    pub fn of(plan: &[StaffPlan]) -> Self {
+        let staff: Vec<(StaffId, Role)> = plan.iter().map(|s| (s.id, s.role)).collect();
+        Roster::of_roles(&staff)
     }
 }

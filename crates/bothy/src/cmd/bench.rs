@@ -5,7 +5,7 @@ use anyhow::Context;
 use bothy::Config;
 use bothy::cli::BenchArgs;
 use bothy_app::SystemClock;
-use bothy_bench::{Options, ServerCommand};
+use bothy_bench::{Database, Options, ServerCommand};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,6 +28,13 @@ pub async fn run(
             duration: Duration::from_secs_f64(args.duration),
             clients: vec![1, 8, 32],
             rate: args.rate,
+            mixed_rate: args.mixed_rate,
+            patients_per_client: 4,
+            clinicians: 8,
+            patients_per_clinician: 8,
+            mixed_patients: 64,
+            flood: 1_000,
+            worker_wait: Duration::from_secs(600),
         }
     };
     if args.tiny {
@@ -37,10 +44,19 @@ pub async fn run(
         exe: std::env::current_exe().context("cannot find this program")?,
         args: flags,
         log: std::env::temp_dir().join(format!("bothy-bench-server-{}.log", std::process::id())),
+        log_level: format!("{},bothy_jobs=debug", config.log.level),
     };
-    let report = bothy_bench::run(app.clone(), &opts, &cmd).await;
+    let db = Database {
+        url: config.database_url(),
+        connections: config.database.max_connections,
+    };
+    let report = bothy_bench::run(app.clone(), &opts, &cmd, &db).await;
     app.store.close().await;
-    print!("{}", report?.markdown());
+    let report = report?;
+    print!("{}", report.markdown());
+    for w in &report.warnings {
+        eprintln!("WARNING: {w}");
+    }
     eprintln!("The server's log is in {}", cmd.log.display());
     Ok(ExitCode::SUCCESS)
 }

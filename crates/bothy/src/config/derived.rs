@@ -45,6 +45,7 @@ impl Config {
             enrolment_link_lifetime: minutes(s.enrolment_link_hours.saturating_mul(60)),
             sign_in_attempts_per_account: s.sign_in_attempts_per_account,
             sign_in_attempts_per_ip: s.sign_in_attempts_per_ip,
+            password_hash_workers: usize::try_from(s.password_hash_workers).unwrap_or(1),
             ..AppSettings::default()
         }
     }

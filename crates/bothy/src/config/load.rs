@@ -171,6 +171,11 @@ impl Config {
                 s.sign_in_attempts_per_ip.into(),
                 1_000_000,
             ),
+            (
+                "security.password_hash_workers",
+                s.password_hash_workers.into(),
+                64,
+            ),
         ] {
             if value == 0 || value > max {
                 return Err(invalid(

@@ -111,6 +111,10 @@ fn errors_name_the_field() {
             "[security]\nsign_in_attempts_per_ip=0",
             "security.sign_in_attempts_per_ip",
         ),
+        (
+            "[security]\npassword_hash_workers=0",
+            "security.password_hash_workers",
+        ),
         ("[security]\nmax_body_bytes=10", "security.max_body_bytes"),
         ("[security]\nstaff_idle_minute=5", "staff_idle_minute"),
     ];
@@ -149,6 +153,7 @@ fn settings_convert() {
         ),
         (5, 100)
     );
+    assert_eq!(app.password_hash_workers, 2);
     assert_eq!(c.pool_settings().max_connections, 3);
 }
 

@@ -118,8 +118,8 @@ async fn rebuilding_gives_what_the_upserts_kept(db: &Fresh) {
             tx.mood_summary(p).await.unwrap(),
         ));
     }
-    let scores = tx.rebuild_score_summaries().await.unwrap();
-    let moods = tx.rebuild_mood_summaries().await.unwrap();
+    let scores = tx.rebuild_score_summaries(None).await.unwrap();
+    let moods = tx.rebuild_mood_summaries(None).await.unwrap();
     assert_eq!((scores, moods), (6, 2));
     for (p, want) in patients.iter().zip(&kept) {
         let got = (
@@ -127,6 +127,18 @@ async fn rebuilding_gives_what_the_upserts_kept(db: &Fresh) {
             tx.mood_summary(*p).await.unwrap(),
         );
         assert_eq!(&got, want);
+    }
+    // One patient's alone (after a bulk load into a busy service).
+    let one = [patients[1]];
+    assert_eq!(tx.rebuild_score_summaries(Some(&one)).await.unwrap(), 2);
+    assert_eq!(tx.rebuild_mood_summaries(Some(&one)).await.unwrap(), 1);
+    assert_eq!(tx.rebuild_score_summaries(Some(&[])).await.unwrap(), 0);
+    for (p, want) in patients.iter().zip(&kept) {
+        let got = (
+            tx.score_summaries(*p, NO_EPISODE).await.unwrap(),
+            tx.mood_summary(*p).await.unwrap(),
+        );
+        assert_eq!(&got, want, "only the one patient's were rebuilt, the same");
     }
     tx.commit().await.unwrap();
 }
