@@ -21,6 +21,7 @@
 
 pub use crate::notify::{Channel, MessageTemplate, Notification, Recipient};
 use crate::notify::{Delivery, OutgoingMessage, SendError};
+use crate::periodic::JobReport;
 use crate::{App, AppError};
 use bothy_domain::time::Timestamp;
 use bothy_store::{NewJob, Tx};
@@ -116,6 +117,11 @@ pub enum Job {
         patient_id: String,
         submission: crate::detection::Trigger,
     },
+    /// A task on a schedule, for one period (`periodic.rs`).
+    Periodic {
+        task: crate::periodic::Periodic,
+        period: i64,
+    },
 }
 
 /// A job that cannot be queued (a programming mistake, never the user's).
@@ -141,8 +147,12 @@ impl Job {
         match self {
             Job::Notify(_) => "notify",
             Job::Reevaluate { .. } => "reevaluate",
+            Job::Periodic { .. } => Self::PERIODIC,
         }
     }
+
+    /// The stored kind of a periodic task's job.
+    pub const PERIODIC: &'static str = "periodic";
 
     /// The stored form: (kind, payload JSON).
     pub fn encode(&self) -> Result<(String, String), AppError> {
@@ -241,20 +251,20 @@ impl App {
                 }
                 Ok(())
             }
-            Job::Reevaluate { .. } => Ok(()),
+            Job::Reevaluate { .. } | Job::Periodic { .. } => Ok(()),
         }
     }
 
     /// Runs one attempt at a job. Called by the worker with the job's key.
-    pub async fn perform(&self, key: &IdempotencyKey, job: &Job) -> Result<(), JobError> {
+    pub async fn perform(&self, key: &IdempotencyKey, job: &Job) -> Result<JobReport, JobError> {
         match job {
             Job::Notify(notification) => {
                 let message = OutgoingMessage::new(key.clone(), notification, self.clock.now());
                 match self.notifier.send(&message).await {
-                    Ok(Delivery::Sent) => Ok(()),
+                    Ok(Delivery::Sent) => Ok(JobReport::default()),
                     Ok(Delivery::AlreadySent) => {
                         tracing::info!(key = %key, "message was sent before; not sent again");
-                        Ok(())
+                        Ok(JobReport::default())
                     }
                     Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
                     Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
@@ -269,8 +279,13 @@ impl App {
                     .map_err(|_| JobError::GiveUp("the job's patient id is not valid".into()))?;
                 self.reevaluate(id, submission)
                     .await
+                    .map(|()| JobReport::default())
                     .map_err(|e| JobError::Retry(e.to_string()))
             }
+            Job::Periodic { task, .. } => self
+                .run_periodic(*task)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string())),
         }
     }
 }

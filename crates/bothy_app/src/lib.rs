@@ -19,6 +19,7 @@ pub mod measures;
 pub mod monitoring;
 pub mod notify;
 pub mod outcomes;
+pub mod periodic;
 pub mod policy;
 pub mod records;
 pub mod refer_lookup;

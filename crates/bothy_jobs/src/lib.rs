@@ -4,10 +4,11 @@
 //! Every [`POLL`] the worker claims the jobs that are due, a batch at a time,
 //! runs each ([`App::perform`]) and records the outcome: done, queued again
 //! after a back-off ([`bothy_app::jobs::retry_delay`]), or failed once no
-//! attempts are left. Every [`HOUSEKEEPING`] it deletes expired sessions and
-//! long-finished jobs and queues measure reminders; every pass it escalates
-//! overdue alerts; every [`SWEEP`] it runs the time-based detectors (disengagement)
-//! and refreshes expected trajectories. All of it is safe to run again.
+//! attempts are left. Every pass it escalates overdue alerts, and queues the
+//! periodic tasks (housekeeping, the monitoring sweep, expected
+//! trajectories: `bothy_app::periodic`) whose period has turned, as jobs
+//! keyed by their period, so that however many workers run, each runs once
+//! a period. All of it is safe to run again.
 //!
 //! Beside the passes, every [`SEAL`] it seals committed audit events into the
 //! hash chain ([`seal_audit`]), on its own timer so that a long pass (a slow
@@ -25,8 +26,10 @@
 //! panics or stops the loop except the shutdown signal.
 
 use bothy_app::jobs::{IdempotencyKey, Job, JobError, retry_delay};
+use bothy_app::periodic::{JobReport, Periodic};
 use bothy_app::{App, AppError};
 use bothy_store::{ClaimedJob, SealPass};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,10 +39,6 @@ use tokio::time::MissedTickBehavior;
 
 /// How often the worker looks for due jobs.
 pub const POLL: Duration = Duration::from_secs(5);
-/// How often the worker deletes expired sessions and old finished jobs.
-pub const HOUSEKEEPING: Duration = Duration::from_secs(60);
-/// How often the time-based detectors run over everyone in an open episode.
-pub const SWEEP: Duration = Duration::from_secs(3600);
 /// Jobs claimed at once.
 pub const BATCH: u32 = 10;
 /// How long a claim holds a job. Longer than a whole batch can take
@@ -47,9 +46,6 @@ pub const BATCH: u32 = 10;
 pub const LEASE: Duration = Duration::from_secs(10 * 60);
 /// The longest one attempt may take before it counts as failed.
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(30);
-/// Finished jobs (and their payloads, which hold contact details) are kept
-/// this long, then deleted; their idempotency keys are forgotten with them.
-pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How often committed audit events are sealed: the longest an event waits
 /// for its seal while a worker runs, plus the pass itself.
 pub const SEAL: Duration = Duration::from_secs(1);
@@ -70,6 +66,8 @@ pub struct Report {
     pub reminders_queued: u32,
     pub jobs_deleted: u64,
     pub jobs_done: u32,
+    /// Periodic tasks run (`bothy_app::periodic`).
+    pub periodic_done: u32,
     pub jobs_retried: u32,
     pub jobs_failed: u32,
     /// Claimed jobs given back unstarted because the worker is stopping.
@@ -78,7 +76,8 @@ pub struct Report {
     /// worker has them now.
     pub leases_lost: u32,
     pub alerts_escalated: u32,
-    pub disengagement_signals: u32,
+    /// Signals the monitoring sweep raised or merged.
+    pub monitoring_signals: u32,
     pub trajectories_computed: u32,
     /// Audit events sealed into the chain.
     pub audit_sealed: u64,
@@ -89,19 +88,29 @@ impl std::ops::AddAssign for Report {
         self.sessions_deleted += o.sessions_deleted;
         self.jobs_deleted += o.jobs_deleted;
         self.jobs_done += o.jobs_done;
+        self.periodic_done += o.periodic_done;
         self.jobs_retried += o.jobs_retried;
         self.jobs_failed += o.jobs_failed;
         self.jobs_released += o.jobs_released;
         self.leases_lost += o.leases_lost;
         self.reminders_queued += o.reminders_queued;
         self.alerts_escalated += o.alerts_escalated;
-        self.disengagement_signals += o.disengagement_signals;
+        self.monitoring_signals += o.monitoring_signals;
         self.trajectories_computed += o.trajectories_computed;
         self.audit_sealed += o.audit_sealed;
     }
 }
 
 impl Report {
+    /// Adds what one job did.
+    fn add_job(&mut self, done: &JobReport) {
+        self.sessions_deleted += done.sessions_deleted;
+        self.jobs_deleted += done.jobs_deleted;
+        self.reminders_queued += done.reminders_queued;
+        self.monitoring_signals += done.signals;
+        self.trajectories_computed += done.trajectories_computed;
+    }
+
     fn is_empty(&self) -> bool {
         *self == Report::default()
     }
@@ -202,21 +211,16 @@ async fn run_passes(app: &App, period: Duration, shutdown: impl Future<Output = 
     // A timer, not a clock read: scheduling only, never a timestamp.
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let housekeeping_every = (HOUSEKEEPING.as_millis() / period.as_millis().max(1)).max(1);
-    let sweep_every = (SWEEP.as_millis() / period.as_millis().max(1)).max(1);
     let stopping = AtomicBool::new(false);
+    let mut scheduled = Scheduled::default();
     tokio::pin!(shutdown);
     tracing::info!(period_ms = period.as_millis(), "worker started");
-    let mut tick: u128 = 0;
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             _ = ticks.tick() => {}
         }
-        let housekeeping = tick.is_multiple_of(housekeeping_every);
-        let sweep = tick.is_multiple_of(sweep_every);
-        tick = tick.wrapping_add(1);
-        let pass = pass(app, housekeeping, sweep, &stopping);
+        let pass = pass(app, &mut scheduled, &stopping);
         tokio::pin!(pass);
         tokio::select! {
             result = &mut pass => log(result),
@@ -239,12 +243,13 @@ fn log(result: Result<Report, AppError>) {
             sessions_deleted = r.sessions_deleted,
             jobs_deleted = r.jobs_deleted,
             jobs_done = r.jobs_done,
+            periodic_done = r.periodic_done,
             jobs_retried = r.jobs_retried,
             jobs_failed = r.jobs_failed,
             jobs_released = r.jobs_released,
             leases_lost = r.leases_lost,
             alerts_escalated = r.alerts_escalated,
-            disengagement_signals = r.disengagement_signals,
+            monitoring_signals = r.monitoring_signals,
             trajectories_computed = r.trajectories_computed,
             audit_sealed = r.audit_sealed,
             "worker: pass finished"
@@ -255,50 +260,47 @@ fn log(result: Result<Report, AppError>) {
     }
 }
 
-/// Runs everything once: housekeeping, the sweep, every due job until none
-/// is due, then the sealer.
+/// Runs everything once: escalation, the periodic tasks of the current
+/// period (unless they were queued already), every due job until none is
+/// due, then the sealer.
 pub async fn run_once(app: &App) -> Result<Report, AppError> {
-    let mut report = pass(app, true, true, &AtomicBool::new(false)).await?;
+    let mut report = pass(app, &mut Scheduled::default(), &AtomicBool::new(false)).await?;
     report.audit_sealed += seal_audit(app).await?.sealed;
     Ok(report)
 }
 
+/// The period for which this worker last queued each periodic task, so
+/// that it queues each once per period (any worker's queueing is idempotent
+/// besides: the job's key names the period).
+#[derive(Default)]
+struct Scheduled(HashMap<Periodic, i64>);
+
+impl Scheduled {
+    /// The tasks whose current period this worker has not queued yet.
+    fn due(&self, now: jiff::Timestamp) -> Vec<Periodic> {
+        Periodic::ALL
+            .into_iter()
+            .filter(|t| self.0.get(t) != Some(&t.period(now)))
+            .collect()
+    }
+}
+
 async fn pass(
     app: &App,
-    housekeeping: bool,
-    sweep: bool,
+    scheduled: &mut Scheduled,
     stopping: &AtomicBool,
 ) -> Result<Report, AppError> {
     let mut report = Report::default();
-    if housekeeping {
-        report += housekeep(app).await?;
-    }
-    // Every pass, not only at housekeeping: an overdue alert must not wait.
+    // Every pass: an overdue alert must not wait for a period to turn.
     report.alerts_escalated += app.escalate_overdue_alerts().await?;
-    if sweep {
-        report.disengagement_signals += app.sweep_monitoring().await?.signals;
-        report.trajectories_computed += app.refresh_expected_trajectories().await?;
+    let now = app.clock.now();
+    let due = scheduled.due(now);
+    app.schedule_periodic(&due).await?;
+    for task in due {
+        scheduled.0.insert(task, task.period(now));
     }
     report += run_due_jobs(app, stopping).await?;
     Ok(report)
-}
-
-/// Deletes expired sessions and jobs finished more than [`KEEP_FINISHED`] ago,
-/// and queues measure reminders for people on the waiting list.
-pub async fn housekeep(app: &App) -> Result<Report, AppError> {
-    let now = app.clock.now();
-    let mut tx = app.store.begin().await?;
-    let sessions_deleted = tx.delete_expired_sessions(now).await?;
-    let before = now.checked_sub(KEEP_FINISHED).unwrap_or(now);
-    let jobs_deleted = tx.delete_finished_jobs(before).await?;
-    tx.commit().await?;
-    let reminders_queued = app.queue_waiting_reminders().await?;
-    Ok(Report {
-        sessions_deleted,
-        jobs_deleted,
-        reminders_queued,
-        ..Report::default()
-    })
 }
 
 /// A name for this worker in `locked_by`, for operators; each claim adds a
@@ -370,7 +372,7 @@ async fn run_batch(
 }
 
 /// One attempt at a claimed job.
-async fn attempt(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
+async fn attempt(app: &App, job: &ClaimedJob) -> Result<JobReport, JobError> {
     let decoded = Job::decode(&job.kind, &job.payload)?;
     let key = IdempotencyKey::new(job.idempotency_key.as_str())
         .map_err(|_| JobError::GiveUp("the job's idempotency key is not valid".into()))?;
@@ -384,16 +386,22 @@ async fn attempt(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
 async fn record(
     app: &App,
     job: &ClaimedJob,
-    outcome: Result<(), JobError>,
+    outcome: Result<JobReport, JobError>,
     report: &mut Report,
 ) -> Result<(), AppError> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     let held = match &outcome {
-        Ok(()) => {
+        Ok(done) => {
             let held = tx.complete_job(job, now).await?;
             if held {
-                report.jobs_done += 1;
+                // Periodic tasks are counted apart from the queue's own work.
+                if job.kind == Job::PERIODIC {
+                    report.periodic_done += 1;
+                } else {
+                    report.jobs_done += 1;
+                }
+                report.add_job(done);
             }
             held
         }
@@ -507,7 +515,11 @@ mod tests {
         }
         tx.commit().await.expect("commit");
 
-        let report = pass(&app, false, false, &stop).await.expect("pass");
+        let mut scheduled = Scheduled::default();
+        for task in Periodic::ALL {
+            scheduled.0.insert(task, task.period(app.clock.now()));
+        }
+        let report = pass(&app, &mut scheduled, &stop).await.expect("pass");
         assert_eq!((report.jobs_done, report.jobs_released), (1, 2));
         assert_eq!(outbox.sent().len(), 1);
         let mut tx = app.store.read().await.expect("read");
@@ -539,7 +551,7 @@ mod tests {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         // Passes an hour apart, and the event comes after the first ticks:
         // only the sealer's own timer can seal it in time.
-        let worker = tokio::spawn(run_every(app.clone(), HOUSEKEEPING * 60, async {
+        let worker = tokio::spawn(run_every(app.clone(), Duration::from_secs(3600), async {
             let _ = stopped.await;
         }));
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -581,7 +593,7 @@ mod tests {
     #[test]
     fn a_batch_finishes_well_within_its_lease() {
         assert!(JOB_TIMEOUT * BATCH * 2 <= LEASE);
-        assert!(POLL < HOUSEKEEPING);
+        assert!(POLL < Periodic::Housekeeping.every());
     }
 
     #[tokio::test]

@@ -79,7 +79,7 @@ async fn nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the
 
     t.clock.advance(Duration::from_secs(120));
     let report = t.drain_jobs().await;
-    assert_eq!(report.disengagement_signals, 1);
+    assert_eq!(report.monitoring_signals, 1);
     let alerts = t.open_alerts(quiet).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].cause, Cause::Disengagement);

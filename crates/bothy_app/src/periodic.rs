@@ -1,0 +1,138 @@
+//! Work done on a schedule, through the job queue: each task's job for a
+//! period (the hour, say) has the key `periodic.{task}.{period}`, so however
+//! many workers run against one database, each period's task is queued once
+//! and run once (the queue's claims and leases), and a task that fails is
+//! retried like any job.
+//!
+//! Escalating overdue alerts is not here: every worker does it on every
+//! pass, since an overdue alert must not wait for a period to turn, and
+//! marking one escalated is a guarded write that only one worker wins.
+//! Sealing the audit trail is not here either: it holds a lease of its own
+//! and runs on its own timer (`bothy_jobs`).
+
+use crate::jobs::{IdempotencyKey, Job};
+use crate::{App, AppError};
+use bothy_domain::time::Timestamp;
+use std::time::Duration;
+
+/// Finished jobs (and their payloads, which hold contact details) are kept
+/// this long, then deleted; their idempotency keys are forgotten with them.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// A task the worker runs on a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Periodic {
+    /// Deletes expired sessions and long-finished jobs; queues measure
+    /// reminders for people on the waiting list.
+    Housekeeping,
+    /// Every history detector for everyone in an open episode (`sweep.rs`).
+    MonitoringSweep,
+    /// Each service's expected trajectories, recomputed when a day old.
+    ExpectedTrajectories,
+}
+
+impl Periodic {
+    pub const ALL: [Periodic; 3] = [
+        Periodic::Housekeeping,
+        Periodic::MonitoringSweep,
+        Periodic::ExpectedTrajectories,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Periodic::Housekeeping => "housekeeping",
+            Periodic::MonitoringSweep => "monitoring_sweep",
+            Periodic::ExpectedTrajectories => "expected_trajectories",
+        }
+    }
+
+    /// How often the task runs.
+    pub fn every(self) -> Duration {
+        match self {
+            Periodic::Housekeeping => Duration::from_secs(10 * 60),
+            Periodic::MonitoringSweep | Periodic::ExpectedTrajectories => Duration::from_secs(3600),
+        }
+    }
+
+    /// The number of the period `now` falls in (periods counted from the
+    /// Unix epoch, so every server agrees).
+    pub fn period(self, now: Timestamp) -> i64 {
+        let every = i64::try_from(self.every().as_secs())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        now.as_second().div_euclid(every)
+    }
+}
+
+/// What a periodic task (or any job) did, for the worker's report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobReport {
+    pub sessions_deleted: u64,
+    pub jobs_deleted: u64,
+    pub reminders_queued: u32,
+    /// Signals the monitoring sweep raised or merged.
+    pub signals: u32,
+    pub trajectories_computed: u32,
+}
+
+impl App {
+    /// Queues each task's job for the period `now` falls in, unless it was
+    /// queued already (by this or any other worker). Returns how many were
+    /// queued now.
+    pub async fn schedule_periodic(&self, tasks: &[Periodic]) -> Result<u32, AppError> {
+        if tasks.is_empty() {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut queued = 0;
+        for &task in tasks {
+            let period = task.period(now);
+            let key =
+                IdempotencyKey::from_parts(&["periodic", task.as_str(), &period.to_string()])?;
+            if self
+                .enqueue_job(&mut tx, &key, &Job::Periodic { task, period })
+                .await?
+            {
+                queued += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Runs one periodic task.
+    pub(crate) async fn run_periodic(&self, task: Periodic) -> Result<JobReport, AppError> {
+        Ok(match task {
+            Periodic::Housekeeping => self.housekeep().await?,
+            Periodic::MonitoringSweep => JobReport {
+                signals: self.sweep_monitoring().await?.signals,
+                ..JobReport::default()
+            },
+            Periodic::ExpectedTrajectories => JobReport {
+                trajectories_computed: self.refresh_expected_trajectories().await?,
+                ..JobReport::default()
+            },
+        })
+    }
+
+    /// Deletes expired sessions and jobs finished more than
+    /// [`KEEP_FINISHED`] ago, and queues measure reminders for people on
+    /// the waiting list.
+    pub async fn housekeep(&self) -> Result<JobReport, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let sessions_deleted = tx.delete_expired_sessions(now).await?;
+        let before = now.checked_sub(KEEP_FINISHED).unwrap_or(now);
+        let jobs_deleted = tx.delete_finished_jobs(before).await?;
+        tx.commit().await?;
+        let reminders_queued = self.queue_waiting_reminders().await?;
+        Ok(JobReport {
+            sessions_deleted,
+            jobs_deleted,
+            reminders_queued,
+            ..JobReport::default()
+        })
+    }
+}
