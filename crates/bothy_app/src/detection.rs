@@ -285,7 +285,7 @@ impl App {
     pub(crate) async fn seed_screening(
         &self,
         tx: &mut Tx,
-        episode: &bothy_store::EpisodeRow,
+        episode: &bothy_domain::referral::Episode,
         details: &bothy_domain::referral::Details,
     ) -> Result<(), AppError> {
         for inst in self.catalogue.iter() {

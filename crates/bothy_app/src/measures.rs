@@ -70,7 +70,7 @@ pub struct PatientRecord {
     /// The patient's alerts, open ones first.
     pub alerts: Vec<Alert>,
     /// The open episode of care, if any.
-    pub episode: Option<bothy_store::EpisodeRow>,
+    pub episode: Option<bothy_domain::referral::Episode>,
     /// Recent check-ins, newest first.
     pub check_ins: Vec<bothy_domain::check_in::CheckIn>,
     pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,

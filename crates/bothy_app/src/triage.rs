@@ -10,11 +10,11 @@ use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
 use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, Email, NewPassword, PersonName, PhoneNumber};
-use bothy_domain::referral::{Decision, Problem, Referral, rtt};
+use bothy_domain::referral::{Decision, Episode, Referral, problem_descriptor, rtt};
 use bothy_domain::role::Role;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
-use bothy_store::{EpisodeRow, MatchVerdict, PatientIdentity, Tx};
+use bothy_store::{MatchVerdict, PatientIdentity, Tx};
 
 /// How long an activation link works.
 pub const ACTIVATION_DAYS: i64 = 7;
@@ -51,7 +51,7 @@ pub struct TriageView {
 /// One person on the waiting list.
 #[derive(Debug, Clone)]
 pub struct WaitingEntry {
-    pub episode: EpisodeRow,
+    pub episode: Episode,
     pub patient: Patient,
     pub weeks_waited: i64,
     pub over_6_weeks: bool,
@@ -73,22 +73,6 @@ fn triage_staff(actor: &Actor) -> Result<&StaffActor, AppError> {
     match actor {
         Actor::Staff(s) if s.has(Permission::Triage) => Ok(s),
         _ => Err(AppError::Forbidden),
-    }
-}
-
-/// The NHS Talking Therapies problem descriptor an episode starts with,
-/// from what the person chose; a clinician refines it later.
-fn problem_descriptor(problems: &[Problem]) -> &'static str {
-    match problems.first() {
-        Some(Problem::LowMood) => "depression",
-        Some(Problem::Worry | Problem::Stress) => "generalised_anxiety",
-        Some(Problem::Panic) => "panic",
-        Some(Problem::SocialAnxiety) => "social_anxiety",
-        Some(Problem::Trauma) => "ptsd",
-        Some(Problem::Obsessions) => "ocd",
-        Some(Problem::HealthWorries) => "health_anxiety",
-        Some(Problem::Sleep) => "insomnia",
-        Some(Problem::Other) | None => "other",
     }
 }
 
@@ -308,14 +292,14 @@ impl App {
                 tx.set_patient_supporter(patient, *practitioner).await?;
                 referral.patient_id = Some(patient);
                 referral.decision_note = Some(step.label().to_string());
-                let episode = EpisodeRow {
+                let episode = Episode {
                     id: EpisodeId::random(),
                     patient_id: patient,
                     service_id: s.service_id,
                     referral_id: referral.id,
-                    step: step.as_str().to_string(),
+                    step: *step,
                     practitioner_id: *practitioner,
-                    problem_descriptor: problem_descriptor(&referral.details.problems).to_string(),
+                    problem_descriptor: problem_descriptor(&referral.details.problems),
                     referred_at: referral.received_at.unwrap_or(referral.created_at),
                     opened_at: now,
                     first_treatment_at: None,
@@ -562,7 +546,7 @@ impl App {
         tx: &mut Tx,
         actor: &Actor,
         id: EpisodeId,
-    ) -> Result<(EpisodeRow, Patient), AppError> {
+    ) -> Result<(Episode, Patient), AppError> {
         let episode = tx.episode(id).await?.ok_or(AppError::NotFound)?;
         let patient = tx
             .patient(episode.patient_id)
@@ -594,16 +578,17 @@ impl App {
         if episode.discharged_at.is_some() {
             return Err(AppError::Conflict("This episode has already ended".into()));
         }
-        let responses = tx
-            .measure_responses(
-                patient.id,
-                Some(episode.referred_at),
-                Some(now),
-                false,
-                10_000,
-            )
-            .await?;
-        let outcome = self.episode_outcome(&episode, &responses);
+        // The episode's first and last scores on each instrument, as the
+        // service's outcome reports read them.
+        let summaries = tx.score_summaries(patient.id, &id.to_string()).await?;
+        let input = bothy_domain::outcomes::episode_from_summaries(
+            id.to_string(),
+            episode.problem_descriptor,
+            episode.treatment_appointments,
+            &summaries,
+        );
+        let outcome =
+            bothy_domain::outcomes::classify(&input, &self.catalogue, &Default::default());
         let json = serde_json::to_string(&outcome).map_err(AppError::internal)?;
         if !tx.discharge_episode(id, now, reason, &json).await? {
             // Discharged by someone else between our read and our write.
@@ -616,53 +601,6 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(outcome)
-    }
-
-    /// The classification input for an episode: one measurement per response date.
-    fn episode_outcome(
-        &self,
-        episode: &EpisodeRow,
-        responses: &[bothy_domain::model::MeasureResponse],
-    ) -> bothy_domain::outcomes::Outcome {
-        use bothy_domain::outcomes::{Appointment, Episode, Measurement, ProblemDescriptor, Score};
-        let mut measurements: Vec<Measurement> = Vec::new();
-        for r in responses {
-            let date = bothy_domain::time::uk_date(r.submitted_at);
-            let appointment = if episode
-                .first_treatment_at
-                .is_some_and(|t| r.submitted_at >= t)
-            {
-                Appointment::Treatment
-            } else {
-                Appointment::Assessment
-            };
-            match measurements
-                .iter_mut()
-                .find(|m| m.date == date && !m.scores.contains_key(&r.instrument_id))
-            {
-                Some(m) => {
-                    m.scores
-                        .insert(r.instrument_id.clone(), Score::Valid(r.total));
-                }
-                None => measurements.push(Measurement {
-                    date,
-                    appointment,
-                    scores: [(r.instrument_id.clone(), Score::Valid(r.total))]
-                        .into_iter()
-                        .collect(),
-                }),
-            }
-        }
-        let input = Episode {
-            id: episode.id.to_string(),
-            problem_descriptor: ProblemDescriptor::parse(&episode.problem_descriptor)
-                .unwrap_or(ProblemDescriptor::Other),
-            referral_ended: true,
-            treatment_appointments_attended: u32::try_from(episode.treatment_appointments)
-                .unwrap_or(0),
-            measurements,
-        };
-        bothy_domain::outcomes::classify(&input, &self.catalogue, &Default::default())
     }
 
     /// Whether an activation link can be used, and for whom (its first name).
@@ -736,7 +674,7 @@ impl App {
                 }
             })?;
         if let Some(e) = tx.open_episode(patient).await?
-            && e.step == bothy_domain::referral::Step::Programme.as_str()
+            && e.step == bothy_domain::referral::Step::Programme
         {
             // For digital CBT, activating the programme is the first treatment contact.
             tx.start_treatment(e.id, now).await?;

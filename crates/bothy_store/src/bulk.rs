@@ -21,7 +21,7 @@ use bothy_domain::time::{Timestamp, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 use std::fmt::Write as _;
 
-use crate::referrals::EpisodeRow;
+use bothy_domain::referral::Episode;
 
 /// A patient record as bulk loading writes it: plain strings, since the
 /// generator makes only valid values and parsing a million names costs time.
@@ -58,7 +58,7 @@ pub struct Batch {
     pub patients: Vec<PatientRow>,
     pub demographics: Vec<DemographicsRow>,
     pub referrals: Vec<Referral>,
-    pub episodes: Vec<EpisodeRow>,
+    pub episodes: Vec<Episode>,
     pub responses: Vec<MeasureResponse>,
     pub check_ins: Vec<CheckIn>,
     pub alerts: Vec<Alert>,
@@ -261,7 +261,7 @@ impl BulkRow for Referral {
     }
 }
 
-impl BulkRow for EpisodeRow {
+impl BulkRow for Episode {
     const TABLE: &'static str = "episodes";
     const COLUMNS: &'static str = "id, patient_id, service_id, referral_id, step, practitioner_id, \
          problem_descriptor, referred_at, opened_at, first_treatment_at, treatment_appointments, \
@@ -272,16 +272,20 @@ impl BulkRow for EpisodeRow {
         a.id(self.patient_id);
         a.id(self.service_id);
         a.id(self.referral_id);
-        a.add(self.step.clone());
+        a.add(self.step.as_str());
         a.id(self.practitioner_id);
-        a.add(self.problem_descriptor.clone());
+        a.add(self.problem_descriptor.as_str());
         a.at(self.referred_at);
         a.at(self.opened_at);
         a.opt_at(self.first_treatment_at);
-        a.add(self.treatment_appointments);
+        a.add(i64::from(self.treatment_appointments));
         a.opt_at(self.discharged_at);
         a.add(self.discharge_reason.clone());
-        a.add(self.outcome.clone());
+        a.add(
+            self.outcome
+                .as_ref()
+                .and_then(|o| serde_json::to_string(o).ok()),
+        );
     }
 }
 

@@ -4,7 +4,10 @@ use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::ids::{EpisodeId, ReferralId};
-use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status};
+use bothy_domain::outcomes::ProblemDescriptor;
+use bothy_domain::referral::{
+    Channel, Consents, Details, Episode, Problem, Referral, Source, Status, Step,
+};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
@@ -101,47 +104,37 @@ pub struct MatchVerdict {
     pub verdict: String,
 }
 
-/// An episode of care, opened when a referral is accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpisodeRow {
-    pub id: EpisodeId,
-    pub patient_id: PatientId,
-    pub service_id: ServiceId,
-    pub referral_id: ReferralId,
-    pub step: String,
-    pub practitioner_id: StaffId,
-    pub problem_descriptor: String,
-    pub referred_at: Timestamp,
-    pub opened_at: Timestamp,
-    pub first_treatment_at: Option<Timestamp>,
-    pub treatment_appointments: i64,
-    pub discharged_at: Option<Timestamp>,
-    pub discharge_reason: Option<String>,
-    /// The NHS Talking Therapies outcome computed at discharge, as JSON.
-    pub outcome: Option<String>,
-}
-
 const EPISODE_COLUMNS: &str = "id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
      referred_at, opened_at, first_treatment_at, treatment_appointments, discharged_at, discharge_reason, outcome";
 
-fn episode(r: &Row) -> Result<EpisodeRow, StoreError> {
-    Ok(EpisodeRow {
+fn episode(r: &Row) -> Result<Episode, StoreError> {
+    let step: String = r.try_get("step")?;
+    let descriptor: String = r.try_get("problem_descriptor")?;
+    let outcome = r
+        .try_get::<Option<String>>("outcome")?
+        .map(|json| {
+            serde_json::from_str(&json).map_err(|_| StoreError::corrupt("an episode's outcome"))
+        })
+        .transpose()?;
+    Ok(Episode {
         id: parse(&r.try_get::<String>("id")?, "episode id")?,
         patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
         service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         referral_id: parse(&r.try_get::<String>("referral_id")?, "referral id")?,
-        step: r.try_get("step")?,
+        step: Step::parse(&step).ok_or_else(|| StoreError::corrupt(format!("step {step:?}")))?,
         practitioner_id: parse(&r.try_get::<String>("practitioner_id")?, "staff id")?,
-        problem_descriptor: r.try_get("problem_descriptor")?,
+        problem_descriptor: ProblemDescriptor::parse(&descriptor)
+            .ok_or_else(|| StoreError::corrupt(format!("problem descriptor {descriptor:?}")))?,
         referred_at: from_millis(r.try_get("referred_at")?),
         opened_at: from_millis(r.try_get("opened_at")?),
         first_treatment_at: r
             .try_get::<Option<i64>>("first_treatment_at")?
             .map(from_millis),
-        treatment_appointments: r.try_get("treatment_appointments")?,
+        treatment_appointments: u32::try_from(r.try_get::<i64>("treatment_appointments")?)
+            .unwrap_or(0),
         discharged_at: r.try_get::<Option<i64>>("discharged_at")?.map(from_millis),
         discharge_reason: r.try_get("discharge_reason")?,
-        outcome: r.try_get("outcome")?,
+        outcome,
     })
 }
 
@@ -411,7 +404,7 @@ impl Tx {
 
     /// Opens an episode. A second episode for the same referral is refused
     /// by the unique index on `referral_id` (`StoreError::Constraint`).
-    pub async fn insert_episode(&mut self, e: &EpisodeRow) -> Result<(), StoreError> {
+    pub async fn insert_episode(&mut self, e: &Episode) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO episodes (id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
              referred_at, opened_at, first_treatment_at, treatment_appointments) \
@@ -421,13 +414,13 @@ impl Tx {
         .bind(e.patient_id.to_string())
         .bind(e.service_id.to_string())
         .bind(e.referral_id.to_string())
-        .bind(&e.step)
+        .bind(e.step.as_str())
         .bind(e.practitioner_id.to_string())
-        .bind(&e.problem_descriptor)
+        .bind(e.problem_descriptor.as_str())
         .bind(to_millis(e.referred_at))
         .bind(to_millis(e.opened_at))
         .bind(e.first_treatment_at.map(to_millis))
-        .bind(e.treatment_appointments)
+        .bind(i64::from(e.treatment_appointments))
         .execute()
         .await?;
         Ok(())
@@ -438,7 +431,7 @@ impl Tx {
     pub async fn episode_for_referral(
         &mut self,
         referral: ReferralId,
-    ) -> Result<Option<EpisodeRow>, StoreError> {
+    ) -> Result<Option<Episode>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE referral_id = $1 AND duplicate_of IS NULL"
         ));
@@ -450,7 +443,7 @@ impl Tx {
         row.as_ref().map(episode).transpose()
     }
 
-    pub async fn episode(&mut self, id: EpisodeId) -> Result<Option<EpisodeRow>, StoreError> {
+    pub async fn episode(&mut self, id: EpisodeId) -> Result<Option<Episode>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE id = $1"
         ));
@@ -466,7 +459,7 @@ impl Tx {
     pub async fn open_episode(
         &mut self,
         patient: PatientId,
-    ) -> Result<Option<EpisodeRow>, StoreError> {
+    ) -> Result<Option<Episode>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE patient_id = $1 AND discharged_at IS NULL \
              ORDER BY opened_at DESC LIMIT 1"
@@ -502,7 +495,7 @@ impl Tx {
         &mut self,
         service: ServiceId,
         limit: i64,
-    ) -> Result<Vec<EpisodeRow>, StoreError> {
+    ) -> Result<Vec<Episode>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE service_id = $1 AND first_treatment_at IS NULL \
              AND discharged_at IS NULL ORDER BY referred_at ASC, id LIMIT $2"
@@ -521,7 +514,7 @@ impl Tx {
         &mut self,
         after_id: &str,
         limit: i64,
-    ) -> Result<Vec<EpisodeRow>, StoreError> {
+    ) -> Result<Vec<Episode>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE first_treatment_at IS NULL AND discharged_at IS NULL \
              AND id > $1 ORDER BY id LIMIT $2"

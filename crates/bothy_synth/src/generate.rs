@@ -13,9 +13,10 @@ use bothy_domain::detectors::config::RiskItemConfig;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::{Instrument, risk_flags};
 use bothy_domain::referral::{Channel, Consents, Details, Referral, Status, Step};
+use bothy_domain::referral::{Episode, problem_descriptor};
 use bothy_domain::time::{Date, from_millis, uk_date};
 use bothy_domain::{PatientId, ServiceId};
-use bothy_store::{Batch, DemographicsRow, EpisodeRow, PatientRow};
+use bothy_store::{Batch, DemographicsRow, PatientRow};
 
 /// Everything generation needs besides the patient's number.
 pub struct World {
@@ -136,14 +137,14 @@ fn patient(w: &World, n: u64, b: &mut Batch) {
         decided_at: Some(from_millis(decided)),
         patient_id: Some(patient_id),
     });
-    let episode = EpisodeRow {
+    let episode = Episode {
         id: EpisodeId::from_uuid(r.uuid()),
         patient_id,
         service_id: w.service,
         referral_id,
-        step: step.as_str().into(),
+        step,
         practitioner_id: practitioner,
-        problem_descriptor: referrals::problem_descriptor(main).into(),
+        problem_descriptor: problem_descriptor(&[main]),
         referred_at: from_millis(received),
         opened_at: from_millis(decided),
         first_treatment_at: None,
@@ -160,14 +161,14 @@ fn patient(w: &World, n: u64, b: &mut Batch) {
 
 /// The course of treatment: when it starts, its sessions with their
 /// measures and alerts, check-ins, and discharge.
-fn treat(w: &World, r: &mut Rng, mut e: EpisodeRow, phq: i64, gad: i64, b: &mut Batch) {
+fn treat(w: &World, r: &mut Rng, mut e: Episode, phq: i64, gad: i64, b: &mut Batch) {
     let opened = e.opened_at.as_millisecond();
     // Activating the programme is the first treatment contact; a few never
     // do. Other steps have a wait for a first appointment.
-    let start = match Step::parse(&e.step) {
-        Some(Step::Programme) if r.chance(0.12) => None,
-        Some(Step::Programme) => Some(opened + (r.exponential(3.0 * DAY as f64) as i64).max(HOUR)),
-        Some(Step::Therapist) => Some(opened + 7 * DAY + r.exponential(35.0 * DAY as f64) as i64),
+    let start = match e.step {
+        Step::Programme if r.chance(0.12) => None,
+        Step::Programme => Some(opened + (r.exponential(3.0 * DAY as f64) as i64).max(HOUR)),
+        Step::Therapist => Some(opened + 7 * DAY + r.exponential(35.0 * DAY as f64) as i64),
         _ => Some(opened + 2 * DAY + r.exponential(14.0 * DAY as f64) as i64),
     }
     .filter(|t| *t <= w.now);
@@ -227,7 +228,7 @@ fn treat(w: &World, r: &mut Rng, mut e: EpisodeRow, phq: i64, gad: i64, b: &mut 
         last = at;
         done += 1;
     }
-    e.treatment_appointments = i64::from(done);
+    e.treatment_appointments = done;
     // A dropout's discharge comes three weeks after the last contact, once
     // the service has tried to reach them; a finished course's within days.
     let gap = if kind == Kind::Dropout {

@@ -142,21 +142,6 @@ pub fn problems(r: &mut Rng) -> Vec<Problem> {
     out
 }
 
-/// The episode's problem descriptor from the main problem, as triage maps it.
-pub fn problem_descriptor(main: Problem) -> &'static str {
-    match main {
-        Problem::LowMood => "depression",
-        Problem::Worry | Problem::Stress => "generalised_anxiety",
-        Problem::Panic => "panic",
-        Problem::SocialAnxiety => "social_anxiety",
-        Problem::Trauma => "ptsd",
-        Problem::Obsessions => "ocd",
-        Problem::HealthWorries => "health_anxiety",
-        Problem::Sleep => "insomnia",
-        Problem::Other => "other",
-    }
-}
-
 /// The step an accepted referral goes to: mostly the digital programme.
 pub const STEPS: [(Step, f64); 3] = [
     (Step::Programme, 0.75),

@@ -46,7 +46,7 @@ pub struct Options {
 
 /// The classification of one episode; `None` (JSON `null`) where a value is
 /// not defined, with the reason in `notes`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub id: Option<String>,
     pub finished_treatment: Option<bool>,

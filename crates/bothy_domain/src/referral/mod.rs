@@ -2,7 +2,10 @@
 //! and the referral-to-treatment clock. Pure: the store keeps them, the app
 //! moves them through their states.
 
+mod episode;
 pub mod rtt;
+
+pub use episode::{Episode, problem_descriptor};
 
 use crate::ids::{PatientId, ReferralId, ServiceId, StaffId};
 use crate::time::Timestamp;

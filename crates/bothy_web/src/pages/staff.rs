@@ -51,17 +51,17 @@ struct EpisodeView {
     step: String,
     referred: String,
     waiting: String,
-    appointments: i64,
+    appointments: u32,
     /// Whether this person may record contacts and discharge (triage clinicians and leads).
     may_manage: bool,
 }
 
 fn episode_view(
-    e: &bothy_store::EpisodeRow,
+    e: &bothy_domain::referral::Episode,
     now: bothy_domain::time::Timestamp,
     may_manage: bool,
 ) -> EpisodeView {
-    use bothy_domain::referral::{Step, rtt};
+    use bothy_domain::referral::rtt;
     let waiting = match e.first_treatment_at {
         Some(t) => format!(
             "Treatment started {} ({} weeks after referral)",
@@ -75,9 +75,7 @@ fn episode_view(
     };
     EpisodeView {
         id: e.id.to_string(),
-        step: Step::parse(&e.step)
-            .map(|s| s.label().to_string())
-            .unwrap_or_else(|| e.step.clone()),
+        step: e.step.label().to_string(),
         referred: uk_time(e.referred_at),
         waiting,
         appointments: e.treatment_appointments,

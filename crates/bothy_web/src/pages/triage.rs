@@ -636,9 +636,7 @@ async fn waiting_page(
             over_6: e.over_6_weeks,
             over_18: e.over_18_weeks,
             flags: e.open_flags,
-            step: Step::parse(&e.episode.step)
-                .map(|s| s.label().to_string())
-                .unwrap_or_else(|| e.episode.step.clone()),
+            step: e.episode.step.label().to_string(),
         })
         .collect();
     let title = if errors.is_empty() {

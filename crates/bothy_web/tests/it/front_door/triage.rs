@@ -103,7 +103,7 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
         tx.rollback().await.unwrap();
         e.expect("an episode of care")
     };
-    assert_eq!(episode.step, "programme");
+    assert_eq!(episode.step, bothy_domain::referral::Step::Programme);
     assert!(episode.first_treatment_at.is_none());
     // The message holds the link and nothing clinical.
     let m = messages_to(&t, &p.email).await;
