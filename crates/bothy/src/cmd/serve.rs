@@ -47,6 +47,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     let settings = WebSettings {
         secure_cookies: config.secure_cookies(),
         max_body_bytes: config.security.max_body_bytes,
+        metrics_token: config.server.metrics_token.as_ref().map(|t| t.0.clone()),
     };
     let router = bothy_web::router(app.clone(), settings);
     tracing::info!(

@@ -207,10 +207,16 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
+        self.client_of(self.router.clone())
+    }
+
+    /// A client of another router on the same app (other web settings).
+    pub fn client_of(&self, router: Router) -> Client {
         Client {
-            router: self.router.clone(),
+            router,
             cookies: Arc::new(Mutex::new(BTreeMap::new())),
             csrf: Arc::new(Mutex::new(None)),
+            address: None,
         }
     }
 
@@ -273,6 +279,8 @@ pub struct Client {
     router: Router,
     cookies: Arc<Mutex<BTreeMap<String, String>>>,
     csrf: Arc<Mutex<Option<String>>>,
+    /// The peer address the server sees, as `serve` records it; none by default.
+    address: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -344,6 +352,9 @@ impl Client {
         if !cookie.is_empty() {
             req.headers_mut()
                 .insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        if let Some(a) = self.address {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(a));
         }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -424,5 +435,13 @@ impl Client {
 
     pub fn set_cookies(&self, c: BTreeMap<String, String>) {
         *self.cookies.lock().unwrap() = c;
+    }
+
+    /// The same client (cookies and all) seen as coming from `ip`.
+    pub fn from_address(&self, ip: &str) -> Client {
+        Client {
+            address: Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40000)),
+            ..self.clone()
+        }
     }
 }
