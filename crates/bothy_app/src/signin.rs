@@ -57,7 +57,10 @@ impl App {
         let ok = blocking(move || verify_password(&password, stored_hash.as_deref())).await?;
         let mut tx = self.store.begin().await?;
         let (result, action) = match (ok, who) {
-            (true, Some(w)) => (Ok(w), "sign_in.password_ok"),
+            (true, Some(w)) => {
+                self.throttle.succeeded(email, ctx.ip);
+                (Ok(w), "sign_in.password_ok")
+            }
             _ => (Err(AppError::SignInRefused), "sign_in.refused"),
         };
         let actor = match result {
