@@ -155,6 +155,9 @@ impl SignInThrottle {
 /// detail a day, so one person cannot flood triage (a clinic's shared
 /// address still has room for many people).
 pub(crate) struct ReferralThrottle {
+    /// Tries at activation links, which must not become a way to ask about
+    /// many email addresses (each link also counts its own refusals).
+    activate_per_ip: Limiter<IpAddr>,
     start_per_ip: Limiter<IpAddr>,
     send_per_ip: Limiter<IpAddr>,
     send_per_contact: Limiter<String>,
@@ -172,6 +175,11 @@ impl ReferralThrottle {
         let c = GovernorClock(clock);
         let hour = Duration::from_secs(3600);
         Self {
+            activate_per_ip: RateLimiter::new(
+                per_period(20, hour),
+                DefaultKeyedStateStore::default(),
+                c.clone(),
+            ),
             start_per_ip: RateLimiter::new(
                 per_period(30, hour),
                 DefaultKeyedStateStore::default(),
@@ -188,6 +196,10 @@ impl ReferralThrottle {
                 c,
             ),
         }
+    }
+
+    pub fn allow_activation(&self, ip: Option<IpAddr>) -> bool {
+        ip.is_none_or(|ip| self.activate_per_ip.check_key(&ip).is_ok())
     }
 
     pub fn allow_start(&self, ip: Option<IpAddr>) -> bool {

@@ -18,6 +18,18 @@ use bothy_store::{EpisodeRow, MatchVerdict, PatientIdentity, Tx};
 /// How long an activation link works.
 pub const ACTIVATION_DAYS: i64 = 7;
 
+/// Tries with an email address that cannot be used before a link is used up.
+pub const ACTIVATION_TRIES: i64 = 5;
+
+fn activation_used_up(service: Option<String>) -> AppError {
+    let who = service.unwrap_or_else(|| "the service that accepted your referral".into());
+    AppError::UsedUp(format!(
+        "This link has been used up: it was tried {ACTIVATION_TRIES} times with email addresses \
+         that could not be used. To get a new link, contact {who} and ask them to send you a \
+         new link to set up your account."
+    ))
+}
+
 /// A referral in the triage queue, with its screening scored.
 #[derive(Debug, Clone)]
 pub struct QueueEntry {
@@ -598,16 +610,61 @@ impl App {
     /// Whether an activation link can be used, and for whom (its first name).
     pub async fn activation_page(&self, token: &str) -> Result<String, AppError> {
         let mut tx = self.store.read().await?;
-        let (patient, expires, used) = tx
+        let a = tx
             .activation(&token_hash(token))
             .await?
             .ok_or(AppError::NotFound)?;
-        let p = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
+        let p = tx.patient(a.patient_id).await?.ok_or(AppError::NotFound)?;
+        if a.refused_attempts >= ACTIVATION_TRIES {
+            let service = tx.service_by_id(p.service_id).await?;
+            tx.rollback().await?;
+            return Err(activation_used_up(service.map(|s| s.name)));
+        }
         tx.rollback().await?;
-        if used.is_some() || expires <= self.clock.now() {
+        if a.used_at.is_some() || a.expires_at <= self.clock.now() {
             return Err(AppError::Gone);
         }
         Ok(p.given_name.to_string())
+    }
+
+    /// Counts a try refused because of its email address. The answer is
+    /// the same whoever the address belongs to, and names no account; the
+    /// link is used up at the [`ACTIVATION_TRIES`]th, so it cannot be used to
+    /// ask about many addresses.
+    async fn refuse_activation(
+        &self,
+        token_hash: &str,
+        patient: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<AppError, AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(refused) = tx
+            .refuse_activation(token_hash, self.clock.now(), ACTIVATION_TRIES)
+            .await?
+        else {
+            return Ok(AppError::Gone);
+        };
+        let event = AuditEvent::new("patient.activation_refused", "security")
+            .patient(patient)
+            .detail(format!("refused try {refused} of {ACTIVATION_TRIES}"));
+        self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
+        let service = match tx.patient(patient).await? {
+            Some(p) if refused >= ACTIVATION_TRIES => tx.service_by_id(p.service_id).await?,
+            _ => None,
+        };
+        tx.commit().await?;
+        if refused >= ACTIVATION_TRIES {
+            return Ok(activation_used_up(service.map(|s| s.name)));
+        }
+        let left = ACTIVATION_TRIES - refused;
+        Ok(AppError::field(
+            "email",
+            format!(
+                "This email address cannot be used to set up your account: use a different \
+                 one. You can try {left} more {} with this link.",
+                if left == 1 { "time" } else { "times" }
+            ),
+        ))
     }
 
     /// Uses an activation link: sets the person's password and sign-in email,
@@ -620,6 +677,9 @@ impl App {
         confirm: &str,
         ctx: &RequestContext,
     ) -> Result<PatientId, AppError> {
+        if !self.referral_throttle.allow_activation(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
         self.activation_page(token).await?;
         let mut v = crate::error::Validation::default();
         let email = v.check("email", Email::parse(email));
@@ -636,17 +696,19 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let th = token_hash(token);
-        let (patient, _, _) = tx.activation(&th).await?.ok_or(AppError::NotFound)?;
+        let patient = tx
+            .activation(&th)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .patient_id;
         if !tx.use_activation(&th, now).await? {
             return Err(AppError::Gone);
         }
         if let Some((other, _)) = tx.patient_login(&email).await?
             && other.id != patient
         {
-            return Err(AppError::field(
-                "email",
-                "This email address is already used by another account: use a different one",
-            ));
+            tx.rollback().await?;
+            return Err(self.refuse_activation(&th, patient, ctx).await?);
         }
         tx.set_patient_login(patient, &email, &hash).await?;
         if let Some(e) = tx.open_episode(patient).await?

@@ -40,7 +40,7 @@ pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{EngagementRow, FinishedEpisode};
-pub use referrals::{EpisodeRow, MatchVerdict, PatientIdentity};
+pub use referrals::{Activation, EpisodeRow, MatchVerdict, PatientIdentity};
 pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use sessions::SessionRow;
 pub use staff::Enrolment;

@@ -57,6 +57,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_summaries.sql"),
         include_str!("../migrations/postgres/0010_summaries.sql"),
     ),
+    (
+        11,
+        "security",
+        include_str!("../migrations/sqlite/0011_security.sql"),
+        include_str!("../migrations/postgres/0011_security.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

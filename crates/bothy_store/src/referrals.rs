@@ -145,6 +145,16 @@ fn episode(r: &Row) -> Result<EpisodeRow, StoreError> {
     })
 }
 
+/// A patient's activation link.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub patient_id: PatientId,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    /// Tries refused because the email address could not be used.
+    pub refused_attempts: i64,
+}
+
 impl Tx {
     /// Inserts a referral with its details. `resume_token_hash` is set for a
     /// self-referral draft; `submission_key` makes a resent form or API call
@@ -582,25 +592,47 @@ impl Tx {
         Ok(())
     }
 
-    /// The patient a still-usable activation link belongs to, and whether it is used or expired.
-    pub async fn activation(
-        &mut self,
-        token_hash: &str,
-    ) -> Result<Option<(PatientId, Timestamp, Option<Timestamp>)>, StoreError> {
+    /// An activation link: whose it is, and whether it is used or expired.
+    pub async fn activation(&mut self, token_hash: &str) -> Result<Option<Activation>, StoreError> {
         let row = self.query(
-            "SELECT patient_id, expires_at, used_at FROM patient_activations WHERE token_hash = $1",
+            "SELECT patient_id, expires_at, used_at, refused_attempts FROM patient_activations WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional()
         .await?;
         row.map(|r| {
-            Ok((
-                parse(&r.try_get::<String>("patient_id")?, "patient id")?,
-                from_millis(r.try_get("expires_at")?),
-                r.try_get::<Option<i64>>("used_at")?.map(from_millis),
-            ))
+            Ok(Activation {
+                patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                expires_at: from_millis(r.try_get("expires_at")?),
+                used_at: r.try_get::<Option<i64>>("used_at")?.map(from_millis),
+                refused_attempts: r.try_get("refused_attempts")?,
+            })
         })
         .transpose()
+    }
+
+    /// Counts a refused try at a usable activation link, using the link up
+    /// at the `max`th. Returns the refusals so far; None if the link was
+    /// already used, expired or unknown.
+    pub async fn refuse_activation(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+        max: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = self
+            .query(
+                "UPDATE patient_activations SET refused_attempts = refused_attempts + 1, \
+                 used_at = CASE WHEN refused_attempts + 1 >= $3 THEN $2 ELSE used_at END \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                 RETURNING refused_attempts",
+            )
+            .bind(token_hash)
+            .bind(to_millis(now))
+            .bind(max)
+            .fetch_optional()
+            .await?;
+        row.map(|r| r.try_get("refused_attempts")).transpose()
     }
 
     /// Uses an activation link once; false if used, expired or unknown.
