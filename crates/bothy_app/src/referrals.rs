@@ -135,7 +135,8 @@ impl App {
         };
         let (token, hash) = new_token("");
         let mut tx = self.store.begin().await?;
-        tx.insert_referral(&referral, Some(&hash), None).await?;
+        tx.insert_referral(&referral, Some(&hash), None, None)
+            .await?;
         let event = AuditEvent::new("referral.started", "direct_care").service(service.id);
         self.audit(
             &mut tx,
@@ -344,7 +345,12 @@ impl App {
                 "Each referral needs a key of 1 to 200 characters",
             ));
         }
-        let scoped_key = format!("{service_id}:{key}");
+        // Keys are the sender's own: another system (or a form) using the
+        // same value makes another referral, never sees this one.
+        let (scoped_key, api_client) = match actor {
+            Actor::Api(a) => (format!("{service_id}:api:{}:{key}", a.id), Some(a.id)),
+            _ => (format!("{service_id}:form:{key}"), None),
+        };
         let mut v = Validation::default();
         if details.given_name.is_none() || details.family_name.is_none() {
             v.fail("given_name", "Enter the person's name");
@@ -384,7 +390,7 @@ impl App {
             decided_at: None,
             patient_id: None,
         };
-        tx.insert_referral(&referral, None, Some(&scoped_key))
+        tx.insert_referral(&referral, None, Some(&scoped_key), api_client)
             .await?;
         let event = AuditEvent::new("referral.received", "direct_care").service(service_id);
         self.audit(

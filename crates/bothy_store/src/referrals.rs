@@ -6,7 +6,7 @@ use crate::{StoreError, Tx};
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
-use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
 
 const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
      preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
@@ -158,16 +158,18 @@ pub struct Activation {
 impl Tx {
     /// Inserts a referral with its details. `resume_token_hash` is set for a
     /// self-referral draft; `submission_key` makes a resent form or API call
-    /// create nothing new (its unique constraint refuses the second).
+    /// create nothing new (its unique constraint refuses the second);
+    /// `api_client` is the system that sent it.
     pub async fn insert_referral(
         &mut self,
         r: &Referral,
         resume_token_hash: Option<&str>,
         submission_key: Option<&str>,
+        api_client: Option<ApiClientId>,
     ) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
-             submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             submission_key, api_client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(r.id.to_string())
         .bind(r.service_id.to_string())
@@ -177,9 +179,27 @@ impl Tx {
         .bind(to_millis(r.created_at))
         .bind(to_millis(r.updated_at))
         .bind(submission_key.map(str::to_string))
+        .bind(api_client.map(|c| c.to_string()))
         .execute()
         .await?;
         self.save_referral(r).await
+    }
+
+    /// The API client that sent a referral, if one did.
+    pub async fn referral_api_client(
+        &mut self,
+        id: ReferralId,
+    ) -> Result<Option<ApiClientId>, StoreError> {
+        let row = self
+            .query("SELECT api_client_id FROM referrals WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional()
+            .await?;
+        match row.map(|r| r.try_get::<Option<String>>("api_client_id")) {
+            Some(Ok(Some(c))) => Ok(Some(parse(&c, "API client id")?)),
+            Some(Err(e)) => Err(e),
+            _ => Ok(None),
+        }
     }
 
     /// Writes a referral's details, status, risk and times.

@@ -333,7 +333,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(
             Method::GET,
             "/fhir/ServiceRequest/{referral}",
-            ApiAny(&[ApiPermission::PatientRead, ApiPermission::ReferralCreate]),
+            ApiAny(&[ApiPermission::ReferralCreate, ApiPermission::ReferralRead]),
             get(fhir_referral::service_request_read),
         ),
     ]
