@@ -162,6 +162,11 @@ pub enum AdminCommand {
         /// The client's id, as printed by create-api-client
         id: ApiClientId,
     },
+    /// Disable a staff member: they cannot sign in, and their sessions end now.
+    DisableStaff {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

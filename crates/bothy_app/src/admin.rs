@@ -8,7 +8,7 @@ use bothy_domain::model::{ApiClient, RoleGrant, Service, ServiceSlug, StaffMembe
 use bothy_domain::person::{Email, PersonName};
 use bothy_domain::role::{ApiPermission, Role};
 use bothy_domain::{ApiClientId, ServiceId, StaffId};
-use bothy_store::Enrolment;
+use bothy_store::{Enrolment, SessionAccount};
 
 /// A new staff member and the single-use link that lets them set a password and second factor.
 #[derive(Debug, Clone)]
@@ -257,5 +257,33 @@ impl App {
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Disables a staff member (someone leaving, or an account at risk): they
+    /// cannot sign in, and every session of theirs ends now, on every server.
+    pub async fn disable_staff(
+        &self,
+        email: &str,
+        ctx: &RequestContext,
+    ) -> Result<StaffId, AppError> {
+        let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        let member = tx
+            .staff_by_email(&email)
+            .await?
+            .ok_or_else(|| AppError::field("email", "No staff member has this email address"))?;
+        if !tx.disable_staff(member.id, self.clock.now()).await? {
+            return Err(AppError::field(
+                "email",
+                "This staff member is already disabled",
+            ));
+        }
+        tx.end_sessions(SessionAccount::Staff(member.id), None)
+            .await?;
+        let event = AuditEvent::new("staff.disabled", "administration")
+            .detail(format!("staff {}", member.id));
+        self.audit(&mut tx, &system(), ctx, event).await?;
+        tx.commit().await?;
+        Ok(member.id)
     }
 }

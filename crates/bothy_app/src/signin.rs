@@ -8,6 +8,7 @@ use crate::policy::{ApiActor, PatientActor, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext, blocking};
 use bothy_domain::person::{Email, NewPassword};
 use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_store::SessionAccount;
 
 /// Who a password belonged to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,13 +272,16 @@ impl App {
         Ok(e.staff_id)
     }
 
-    /// Changes the signed-in person's password after checking the current one.
+    /// Changes the signed-in person's password after checking the current
+    /// one, and ends every other session of the account in the same
+    /// transaction (`keep_session` is the one asking, which carries on).
     pub async fn change_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
         confirm: &str,
+        keep_session: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let mut v = crate::error::Validation::default();
@@ -303,11 +307,18 @@ impl App {
         let pw = parsed.expose().to_string();
         let hash = blocking(move || hash_password(&pw)).await?;
         let mut tx = self.store.begin().await?;
-        match actor {
-            Actor::Staff(s) => tx.set_staff_password(s.id, &hash).await?,
-            Actor::Patient(p) => tx.set_patient_password(p.id, &hash).await?,
+        let account = match actor {
+            Actor::Staff(s) => {
+                tx.set_staff_password(s.id, &hash).await?;
+                SessionAccount::Staff(s.id)
+            }
+            Actor::Patient(p) => {
+                tx.set_patient_password(p.id, &hash).await?;
+                SessionAccount::Patient(p.id)
+            }
             _ => return Err(AppError::Unauthenticated),
-        }
+        };
+        tx.end_sessions(account, keep_session).await?;
         self.audit(
             &mut tx,
             actor,

@@ -42,7 +42,7 @@ pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{EngagementRow, FinishedEpisode};
 pub use referrals::{Activation, EpisodeRow, MatchVerdict, PatientIdentity};
 pub use scratch::{create_scratch_database, drop_scratch_database};
-pub use sessions::SessionRow;
+pub use sessions::{SessionAccount, SessionRow};
 pub use staff::Enrolment;
 pub use summaries::{EpisodeScreening, NO_EPISODE};
 

@@ -127,6 +127,17 @@ impl Tx {
             .collect()
     }
 
+    /// Disables a staff member's account; false if unknown or already disabled.
+    pub async fn disable_staff(&mut self, id: StaffId, at: Timestamp) -> Result<bool, StoreError> {
+        let done = self
+            .query("UPDATE staff SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn set_staff_password(
         &mut self,
         id: StaffId,

@@ -44,6 +44,9 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
         AdminCommand::RevokeApiClient { id } => app.revoke_api_client(id, &ctx).await.map(|()| {
             println!("Revoked API client {id}. Its token no longer works.");
         }),
+        AdminCommand::DisableStaff { email } => app.disable_staff(&email, &ctx).await.map(|id| {
+            println!("Disabled staff member {id}. They cannot sign in, and their sessions have ended.");
+        }),
     };
     app.store.close().await;
     result.map(|()| ExitCode::SUCCESS).map_err(explain)

@@ -3,6 +3,7 @@
 //! `BOTHY_TEST_DATABASE_URL` names an administrative connection (CI sets it);
 //! without it the PostgreSQL half says so and is not counted as run.
 
+mod sessions;
 mod summaries;
 mod values;
 

@@ -3,6 +3,7 @@
 
 mod lockout;
 mod metrics;
+mod sessions;
 
 use crate::helpers::TestApp;
 use bothy_domain::role::ApiPermission;
