@@ -7,6 +7,7 @@ use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::model::{ApiClient, RoleGrant, Service, ServiceSlug, StaffMember};
 use bothy_domain::person::{Email, PersonName};
 use bothy_domain::role::{ApiPermission, Role};
+use bothy_domain::text::{self, Lines};
 use bothy_domain::{ApiClientId, ServiceId, StaffId};
 use bothy_store::{Enrolment, SessionAccount};
 
@@ -41,6 +42,12 @@ impl App {
             return Err(AppError::field(
                 "name",
                 "Service name must be 1 to 120 characters",
+            ));
+        }
+        if let Err(e) = text::check(name, Lines::One) {
+            return Err(AppError::field(
+                "name",
+                e.message("Service name", Lines::One),
             ));
         }
         let service = Service {
@@ -213,6 +220,12 @@ impl App {
             return Err(AppError::field(
                 "name",
                 "Client name must be 1 to 120 characters",
+            ));
+        }
+        if let Err(e) = text::check(name, Lines::One) {
+            return Err(AppError::field(
+                "name",
+                e.message("Client name", Lines::One),
             ));
         }
         if permissions.is_empty() {

@@ -11,6 +11,7 @@ use bothy_domain::instruments::score::risk_flags;
 use bothy_domain::model::Service;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status, rtt};
+use bothy_domain::text::{self, Lines};
 use bothy_domain::time::{Timestamp, uk_date};
 
 /// How long a resume link keeps a draft reachable.
@@ -89,10 +90,8 @@ fn bounded(
         v.fail(field, format!("{what} must be {max} characters or fewer"));
         return None;
     }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        v.fail(field, format!("{what} must not contain control characters"));
+    if let Err(e) = text::check(t, Lines::Many) {
+        v.fail(field, e.message(what, Lines::Many));
         return None;
     }
     Some(t.to_string())

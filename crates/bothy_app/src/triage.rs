@@ -11,6 +11,7 @@ use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, Email, NewPassword, PersonName, PhoneNumber};
 use bothy_domain::referral::{Decision, Problem, Referral, rtt};
 use bothy_domain::role::Role;
+use bothy_domain::text::{self, Lines};
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
 use bothy_store::{EpisodeRow, MatchVerdict, PatientIdentity, Tx};
@@ -258,7 +259,11 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
         let s = triage_staff(actor)?.clone();
-        let text_ok = |t: &str| !t.trim().is_empty() && t.chars().count() <= 1000;
+        let text_ok = |t: &str| {
+            !t.trim().is_empty()
+                && t.chars().count() <= 1000
+                && text::check(t.trim(), Lines::Many).is_ok()
+        };
         match &decision {
             Decision::Signpost { place } if !text_ok(place) => {
                 return Err(AppError::field(
@@ -531,6 +536,12 @@ impl App {
             return Err(AppError::field(
                 "reason",
                 "Give the reason for discharge (up to 500 characters)",
+            ));
+        }
+        if let Err(e) = text::check(reason, Lines::Many) {
+            return Err(AppError::field(
+                "reason",
+                e.message("The reason", Lines::Many),
             ));
         }
         let now = self.clock.now();

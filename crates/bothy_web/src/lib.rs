@@ -9,6 +9,7 @@ mod csrf;
 mod error;
 mod fhir;
 mod fhir_referral;
+mod form;
 mod layout;
 mod metrics;
 mod pages;

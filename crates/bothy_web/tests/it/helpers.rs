@@ -438,7 +438,7 @@ impl Client {
     }
 
     /// The same client (cookies and all) seen as coming from `ip`.
-    pub fn from_address(&self, ip: &str) -> Client {
+    pub fn seen_from(&self, ip: &str) -> Client {
         Client {
             address: Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40000)),
             ..self.clone()

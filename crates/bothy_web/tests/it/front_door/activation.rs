@@ -94,7 +94,7 @@ async fn an_email_in_use_is_not_confirmed_and_tries_use_up_the_link(t: TestApp) 
 async fn activation_attempts_are_limited_per_address(t: TestApp) {
     let p = person("Ada", "Address", "ada@example.org");
     let token = accepted(&t, &p).await;
-    let busy = t.client().from_address("203.0.113.50");
+    let busy = t.client().seen_from("203.0.113.50");
     busy.get(&format!("/activate/{token}")).await.ok();
     let mismatched = owned(&[
         ("email", &p.email),
@@ -111,7 +111,7 @@ async fn activation_attempts_are_limited_per_address(t: TestApp) {
         .status(429)
         .has_crisis_panel();
     // Another address is not held back, and the limit refills.
-    let other = t.client().from_address("198.51.100.20");
+    let other = t.client().seen_from("198.51.100.20");
     other.get(&format!("/activate/{token}")).await.ok();
     post(&other, &format!("/activate/{token}"), &mismatched)
         .await

@@ -13,7 +13,7 @@ both_dbs!(
 const OWNER_ADDRESS: &str = "198.51.100.7";
 
 async fn from(t: &TestApp, ip: &str) -> Client {
-    let c = t.client().from_address(ip);
+    let c = t.client().seen_from(ip);
     c.get("/sign-in").await.ok();
     c
 }

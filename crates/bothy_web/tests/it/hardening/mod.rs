@@ -4,6 +4,7 @@
 mod lockout;
 mod metrics;
 mod sessions;
+mod text;
 
 use crate::helpers::TestApp;
 use bothy_domain::role::ApiPermission;
