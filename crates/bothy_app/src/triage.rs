@@ -259,11 +259,7 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
         let s = triage_staff(actor)?.clone();
-        let text_ok = |t: &str| {
-            !t.trim().is_empty()
-                && t.chars().count() <= 1000
-                && text::check(t.trim(), Lines::Many).is_ok()
-        };
+        let text_ok = |t: &str| !t.trim().is_empty() && t.chars().count() <= 1000;
         match &decision {
             Decision::Signpost { place } if !text_ok(place) => {
                 return Err(AppError::field(
@@ -278,6 +274,17 @@ impl App {
                 return Err(AppError::field("question", "Say what information you need"));
             }
             _ => {}
+        }
+        let note = match &decision {
+            Decision::Signpost { place } => Some(("place", place)),
+            Decision::Decline { reason } => Some(("reason", reason)),
+            Decision::RequestInfo { question } => Some(("question", question)),
+            Decision::Accept { .. } => None,
+        };
+        if let Some((field, t)) = note
+            && let Err(e) = text::check(t.trim(), Lines::Many)
+        {
+            return Err(AppError::field(field, e.message("The text", Lines::Many)));
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
