@@ -1,6 +1,7 @@
 //! Findings of the attack review (issue 12), each with the test that showed
 //! it and now guards its fix: see RELIABILITY.md.
 
+mod compression;
 mod lockout;
 mod metrics;
 mod sessions;
