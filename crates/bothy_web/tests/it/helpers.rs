@@ -22,7 +22,9 @@ pub enum Db {
     Postgres,
 }
 
-/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL. The
+/// PostgreSQL variant is ignored (and listed so) when the build did not see
+/// `BOTHY_TEST_DATABASE_URL` (see `tests/postgres_cfg.rs`).
 #[macro_export]
 macro_rules! both_dbs {
     ($($name:ident),* $(,)?) => {$(
@@ -34,8 +36,9 @@ macro_rules! both_dbs {
                 app.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(bothy_no_postgres, ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set")]
             async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::new($crate::helpers::Db::Postgres).await else { return };
+                let app = $crate::helpers::TestApp::new($crate::helpers::Db::Postgres).await.expect("BOTHY_TEST_DATABASE_URL is set");
                 super::$name(app.clone()).await;
                 app.finish().await;
             }
