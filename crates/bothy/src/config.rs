@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// The bearer token Prometheus sends to read `/metrics`; unset, no metrics are served.
     pub metrics_token: Option<Secret>,
+    /// Proxies (TLS terminators, load balancers) whose `X-Forwarded-For`
+    /// names the client's address for the limits per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A secret setting: never shown by `Debug` (so never in a log line).
@@ -116,6 +119,7 @@ impl Default for Config {
                 data_dir: "./data".into(),
                 public_url: None,
                 metrics_token: None,
+                trusted_proxies: Vec::new(),
             },
             database: DatabaseConfig {
                 url: None,

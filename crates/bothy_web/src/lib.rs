@@ -33,6 +33,8 @@ pub struct WebSettings {
     /// The bearer token a Prometheus scraper sends for `/metrics`; without
     /// one, `/metrics` is not served.
     pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -41,6 +43,7 @@ impl std::fmt::Debug for WebSettings {
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -51,6 +54,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -206,3 +206,13 @@ fn the_metrics_token_is_never_printed() {
         assert!(!text.contains(token), "{text}");
     }
 }
+
+#[test]
+fn trusted_proxies_are_addresses() {
+    let c = from_toml("[server]\ntrusted_proxies=['127.0.0.1', '::1']").unwrap();
+    assert_eq!(c.server.trusted_proxies.len(), 2);
+    let err = from_toml("[server]\ntrusted_proxies=['proxy.internal']")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("trusted_proxies"), "{err}");
+}

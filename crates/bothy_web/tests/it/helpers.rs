@@ -220,6 +220,7 @@ impl TestApp {
             cookies: Arc::new(Mutex::new(BTreeMap::new())),
             csrf: Arc::new(Mutex::new(None)),
             address: None,
+            headers: Vec::new(),
         }
     }
 
@@ -284,6 +285,8 @@ pub struct Client {
     csrf: Arc<Mutex<Option<String>>>,
     /// The peer address the server sees, as `serve` records it; none by default.
     address: Option<std::net::SocketAddr>,
+    /// Headers sent with every request.
+    headers: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -358,6 +361,12 @@ impl Client {
         }
         if let Some(a) = self.address {
             req.extensions_mut().insert(axum::extract::ConnectInfo(a));
+        }
+        for (k, v) in &self.headers {
+            req.headers_mut().insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -438,6 +447,13 @@ impl Client {
 
     pub fn set_cookies(&self, c: BTreeMap<String, String>) {
         *self.cookies.lock().unwrap() = c;
+    }
+
+    /// The same client (cookies and all), sending `name: value` with every request.
+    pub fn with_header(&self, name: &str, value: &str) -> Client {
+        let mut c = self.clone();
+        c.headers.push((name.into(), value.into()));
+        c
     }
 
     /// The same client (cookies and all) seen as coming from `ip`.

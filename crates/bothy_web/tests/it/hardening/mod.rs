@@ -4,6 +4,7 @@
 mod compression;
 mod lockout;
 mod metrics;
+mod proxy;
 mod sessions;
 mod text;
 
