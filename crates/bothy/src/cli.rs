@@ -167,6 +167,13 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Send a new activation link to someone who has not set up their account
+    /// (the last one expired, or was used up by tries with unusable addresses).
+    NewActivationLink {
+        /// The patient's id (shown on their record)
+        #[arg(long)]
+        patient: bothy_domain::PatientId,
+    },
 }
 
 #[derive(Debug, Subcommand)]

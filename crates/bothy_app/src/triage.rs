@@ -685,6 +685,62 @@ impl App {
         ))
     }
 
+    /// Sends a new activation link to someone who has not set up their account
+    /// (their link expired, or was used up by refused tries), through the
+    /// channel their referral chose; earlier links stop working. Run by an
+    /// administrator (`bothy admin new-activation-link`) when the service asks.
+    pub async fn new_activation_link(
+        &self,
+        patient: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.patient(patient).await?.ok_or(AppError::NotFound)?;
+        if tx.patient_password_hash(patient).await?.is_some() {
+            return Err(AppError::Conflict(
+                "This person has already set up their account".into(),
+            ));
+        }
+        let Some(episode) = tx.open_episode(patient).await? else {
+            return Err(AppError::Conflict(
+                "This person has no open episode of care".into(),
+            ));
+        };
+        let referral = tx
+            .referral(episode.referral_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.end_activations(patient, now).await?;
+        let (token, hash) = new_token("");
+        let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
+            .map_err(AppError::internal)?;
+        tx.insert_activation(&hash, patient, now, expires).await?;
+        let link = format!(
+            "{}/activate/{token}",
+            self.settings.public_url.trim_end_matches('/')
+        );
+        let id = patient.to_string();
+        let key = crate::jobs::IdempotencyKey::from_parts(&[
+            "activation",
+            &id,
+            &now.as_millisecond().to_string(),
+        ])
+        .map_err(|_| AppError::internal(std::io::Error::other("invalid message key")))?;
+        self.notify_referral_person_as(
+            &mut tx,
+            &referral,
+            &key,
+            crate::jobs::MessageTemplate::Activation,
+            Some(link),
+        )
+        .await?;
+        let event = AuditEvent::new("patient.activation_link_sent", "direct_care").patient(patient);
+        self.audit(&mut tx, &Actor::System, ctx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Uses an activation link: sets the person's password and sign-in email,
     /// and for a digital programme stops the referral-to-treatment clock.
     pub async fn activate(

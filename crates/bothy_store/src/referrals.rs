@@ -655,6 +655,21 @@ impl Tx {
         row.map(|r| r.try_get("refused_attempts")).transpose()
     }
 
+    /// Ends every activation link of a patient not used yet (a new one replaces them).
+    pub async fn end_activations(
+        &mut self,
+        patient: PatientId,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let done = self
+            .query("UPDATE patient_activations SET used_at = $2 WHERE patient_id = $1 AND used_at IS NULL")
+            .bind(patient.to_string())
+            .bind(to_millis(now))
+            .execute()
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Uses an activation link once; false if used, expired or unknown.
     pub async fn use_activation(
         &mut self,

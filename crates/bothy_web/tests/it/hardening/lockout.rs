@@ -77,8 +77,11 @@ async fn a_flood_from_many_addresses_cannot_guess_freely(t: TestApp) {
             }
         }
     }
+    // The account's budget across addresses not known for it: four times
+    // the five allowed from one address (one was spent by the owner's first
+    // sign-in, before their address was known).
     assert!(
-        checked <= 30,
+        checked <= 20,
         "{checked} of 600 guesses from many addresses were checked"
     );
     // A new address is refused even with the right password, so the flood
