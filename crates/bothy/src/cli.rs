@@ -166,6 +166,18 @@ pub enum AdminCommand {
         /// The client's id, as printed by create-api-client
         id: ApiClientId,
     },
+    /// Disable a staff member: they cannot sign in, and their sessions end now.
+    DisableStaff {
+        #[arg(long)]
+        email: String,
+    },
+    /// Send a new activation link to someone who has not set up their account
+    /// (the last one expired, or was used up by tries with unusable addresses).
+    NewActivationLink {
+        /// The patient's id (shown on their record)
+        #[arg(long)]
+        patient: bothy_domain::PatientId,
+    },
 }
 
 #[derive(Debug, Subcommand)]

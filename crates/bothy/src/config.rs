@@ -43,6 +43,22 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Derived from `listen` when unset; see [`Config::public_url`].
     pub public_url: Option<String>,
+    /// The bearer token Prometheus sends to read `/metrics`; unset, no metrics are served.
+    pub metrics_token: Option<Secret>,
+    /// Proxies (TLS terminators, load balancers) whose `X-Forwarded-For`
+    /// names the client's address for the limits per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// A secret setting: never shown by `Debug` (so never in a log line).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
 }
 
 /// Debug is written by hand so that the password in the URL is never printed.
@@ -104,6 +120,8 @@ impl Default for Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
                 data_dir: "./data".into(),
                 public_url: None,
+                metrics_token: None,
+                trusted_proxies: Vec::new(),
             },
             database: DatabaseConfig {
                 url: None,

@@ -8,8 +8,9 @@ use bothy_domain::audit::Action;
 use bothy_domain::model::{ApiClient, RoleGrant, Service, ServiceSlug, StaffMember};
 use bothy_domain::person::{Email, PersonName};
 use bothy_domain::role::{ApiPermission, Role};
+use bothy_domain::text::{self, Lines};
 use bothy_domain::{ApiClientId, ServiceId, StaffId};
-use bothy_store::Enrolment;
+use bothy_store::{Enrolment, SessionAccount};
 
 /// A new staff member and the single-use link that lets them set a password and second factor.
 #[derive(Debug, Clone)]
@@ -42,6 +43,12 @@ impl App {
             return Err(AppError::field(
                 "name",
                 "Service name must be 1 to 120 characters",
+            ));
+        }
+        if let Err(e) = text::check(name, Lines::One) {
+            return Err(AppError::field(
+                "name",
+                e.message("Service name", Lines::One),
             ));
         }
         let service = Service {
@@ -227,6 +234,12 @@ impl App {
                 "Client name must be 1 to 120 characters",
             ));
         }
+        if let Err(e) = text::check(name, Lines::One) {
+            return Err(AppError::field(
+                "name",
+                e.message("Client name", Lines::One),
+            ));
+        }
         if permissions.is_empty() {
             return Err(AppError::field(
                 "permissions",
@@ -268,5 +281,32 @@ impl App {
         self.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Disables a staff member (someone leaving, or an account at risk): they
+    /// cannot sign in, and every session of theirs ends now, on every server.
+    pub async fn disable_staff(
+        &self,
+        email: &str,
+        ctx: &RequestContext,
+    ) -> Result<StaffId, AppError> {
+        let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        let member = tx
+            .staff_by_email(&email)
+            .await?
+            .ok_or_else(|| AppError::field("email", "No staff member has this email address"))?;
+        if !tx.disable_staff(member.id, self.clock.now()).await? {
+            return Err(AppError::field(
+                "email",
+                "This staff member is already disabled",
+            ));
+        }
+        tx.end_sessions(SessionAccount::Staff(member.id), None)
+            .await?;
+        let event = AuditEvent::new(Action::StaffDisabled).detail(format!("staff {}", member.id));
+        self.audit(&mut tx, &system(), ctx, event).await?;
+        tx.commit().await?;
+        Ok(member.id)
     }
 }

@@ -37,6 +37,9 @@ pub enum AppError {
     /// A link that was valid once but is used up or expired.
     #[error("this link has expired or has already been used")]
     Gone,
+    /// A link used up by too many refused tries; the message says how to get a new one.
+    #[error("{0}")]
+    UsedUp(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("the database is unavailable")]

@@ -97,9 +97,10 @@ impl App {
     }
 
     /// A referral of the client's service, read back as a ServiceRequest.
-    /// With `patient.read` any sent referral; with only `referral.create`,
-    /// referrals sent by other systems (`Source::Fhir`), not the service's
-    /// self-referrals. Drafts are never shown. Anything else is `NotFound`.
+    /// With `referral.read` any sent referral of the service; with only
+    /// `referral.create`, the referrals this client sent itself (not other
+    /// systems', nor forms'). Drafts are never shown. Anything else is
+    /// `NotFound`, exactly like a referral that does not exist.
     pub async fn referral_for_client(
         &self,
         actor: &Actor,
@@ -107,9 +108,9 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
         let a = api_client(actor)?;
-        let reads_patients = a.permissions.contains(&ApiPermission::PatientRead);
+        let reads_all = a.permissions.contains(&ApiPermission::ReferralRead);
         let refers = a.permissions.contains(&ApiPermission::ReferralCreate);
-        if !(reads_patients || refers) {
+        if !(reads_all || refers) {
             return Err(AppError::Forbidden);
         }
         let mut tx = self.store.begin().await?;
@@ -117,8 +118,12 @@ impl App {
             .referral(id)
             .await?
             .filter(|r| r.service_id == a.service_id && r.status != Status::Draft)
-            .filter(|r| reads_patients || r.source == Source::Fhir)
             .ok_or(AppError::NotFound)?;
+        if !reads_all
+            && (referral.source != Source::Fhir || tx.referral_api_client(id).await? != Some(a.id))
+        {
+            return Err(AppError::NotFound);
+        }
         let mut event = AuditEvent::new(Action::ReferralRead).service(a.service_id);
         if let Some(p) = referral.patient_id {
             event = event.patient(p);

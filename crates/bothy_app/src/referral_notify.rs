@@ -19,6 +19,22 @@ impl App {
         template: MessageTemplate,
         link: Option<String>,
     ) -> Result<(), AppError> {
+        let key = self.message_key(referral, template, "person")?;
+        self.notify_referral_person_as(tx, referral, &key, template, link)
+            .await
+    }
+
+    /// Queues a message to the person referred under `key`, through the
+    /// channel they chose (for a message a referral sends more than once,
+    /// such as a new activation link).
+    pub(crate) async fn notify_referral_person_as(
+        &self,
+        tx: &mut Tx,
+        referral: &Referral,
+        key: &IdempotencyKey,
+        template: MessageTemplate,
+        link: Option<String>,
+    ) -> Result<(), AppError> {
         let d = &referral.details;
         let email = d.email.as_deref().and_then(|e| Email::parse(e).ok());
         let phone = d.phone.as_deref().and_then(|p| PhoneNumber::parse(p).ok());
@@ -30,8 +46,7 @@ impl App {
             tracing::warn!(referral = %referral.id, "no way to contact the person referred");
             return Ok(());
         };
-        let key = self.message_key(referral, template, "person")?;
-        self.enqueue_notification(tx, &key, Notification { to, template, link })
+        self.enqueue_notification(tx, key, Notification { to, template, link })
             .await?;
         Ok(())
     }

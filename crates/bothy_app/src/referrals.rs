@@ -12,6 +12,7 @@ use bothy_domain::instruments::score::risk_flags;
 use bothy_domain::model::Service;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status, rtt};
+use bothy_domain::text::{self, Lines};
 use bothy_domain::time::{Timestamp, uk_date};
 use bothy_store::Tx;
 
@@ -91,10 +92,8 @@ fn bounded(
         v.fail(field, format!("{what} must be {max} characters or fewer"));
         return None;
     }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        v.fail(field, format!("{what} must not contain control characters"));
+    if let Err(e) = text::check(t, Lines::Many) {
+        v.fail(field, e.message(what, Lines::Many));
         return None;
     }
     Some(t.to_string())
@@ -137,7 +136,8 @@ impl App {
         };
         let (token, hash) = new_token("");
         let mut tx = self.store.begin().await?;
-        tx.insert_referral(&referral, Some(&hash), None).await?;
+        tx.insert_referral(&referral, Some(&hash), None, None)
+            .await?;
         let event = AuditEvent::new(Action::ReferralStarted).service(service.id);
         self.audit(
             &mut tx,
@@ -391,7 +391,12 @@ impl App {
                 "Each referral needs a key of 1 to 200 characters",
             ));
         }
-        let scoped_key = format!("{service_id}:{key}");
+        // Keys are the sender's own: another system (or a form) using the
+        // same value makes another referral, never sees this one.
+        let (scoped_key, api_client) = match actor {
+            Actor::Api(a) => (format!("{service_id}:api:{}:{key}", a.id), Some(a.id)),
+            _ => (format!("{service_id}:form:{key}"), None),
+        };
         let mut v = Validation::default();
         if details.given_name.is_none() || details.family_name.is_none() {
             v.fail("given_name", "Enter the person's name");
@@ -428,7 +433,7 @@ impl App {
             patient_id: None,
         };
         if !tx
-            .insert_referral(&referral, None, Some(&scoped_key))
+            .insert_referral(&referral, None, Some(&scoped_key), api_client)
             .await?
         {
             // Sent before with this key (a resent form or request, or the

@@ -7,6 +7,7 @@ use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::person::{Email, NewPassword};
 use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_store::SessionAccount;
 
 /// Who a password belonged to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,10 @@ impl App {
             .map_err(AppError::internal)?;
         let mut tx = self.store.begin().await?;
         let (result, action) = match (ok, who) {
-            (true, Some(w)) => (Ok(w), Action::SignInPasswordOk),
+            (true, Some(w)) => {
+                self.throttle.succeeded(email, ctx.ip);
+                (Ok(w), Action::SignInPasswordOk)
+            }
             _ => (Err(AppError::SignInRefused), Action::SignInRefused),
         };
         let actor = match result {
@@ -272,13 +276,16 @@ impl App {
         Ok(e.staff_id)
     }
 
-    /// Changes the signed-in person's password after checking the current one.
+    /// Changes the signed-in person's password after checking the current
+    /// one, and ends every other session of the account in the same
+    /// transaction (`keep_session` is the one asking, which carries on).
     pub async fn change_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
         confirm: &str,
+        keep_session: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let mut v = crate::error::Validation::default();
@@ -311,11 +318,18 @@ impl App {
             .await
             .map_err(AppError::internal)?;
         let mut tx = self.store.begin().await?;
-        match actor {
-            Actor::Staff(s) => tx.set_staff_password(s.id, &hash).await?,
-            Actor::Patient(p) => tx.set_patient_password(p.id, &hash).await?,
+        let account = match actor {
+            Actor::Staff(s) => {
+                tx.set_staff_password(s.id, &hash).await?;
+                SessionAccount::Staff(s.id)
+            }
+            Actor::Patient(p) => {
+                tx.set_patient_password(p.id, &hash).await?;
+                SessionAccount::Patient(p.id)
+            }
             _ => return Err(AppError::Unauthenticated),
-        }
+        };
+        tx.end_sessions(account, keep_session).await?;
         self.audit(
             &mut tx,
             actor,

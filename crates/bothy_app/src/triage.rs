@@ -12,12 +12,25 @@ use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, Email, NewPassword, PersonName, PhoneNumber};
 use bothy_domain::referral::{Decision, Episode, Referral, problem_descriptor, rtt};
 use bothy_domain::role::Role;
+use bothy_domain::text::{self, Lines};
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
 use bothy_store::{MatchVerdict, PatientIdentity, Tx};
 
 /// How long an activation link works.
 pub const ACTIVATION_DAYS: i64 = 7;
+
+/// Tries with an email address that cannot be used before a link is used up.
+pub const ACTIVATION_TRIES: i64 = 5;
+
+fn activation_used_up(service: Option<String>) -> AppError {
+    let who = service.unwrap_or_else(|| "the service that accepted your referral".into());
+    AppError::UsedUp(format!(
+        "This link has been used up: it was tried {ACTIVATION_TRIES} times with email addresses \
+         that could not be used. To get a new link, contact {who} and ask them to send you a \
+         new link to set up your account."
+    ))
+}
 
 /// A referral in the triage queue, with its screening scored.
 #[derive(Debug, Clone)]
@@ -246,6 +259,17 @@ impl App {
                 return Err(AppError::field("question", "Say what information you need"));
             }
             _ => {}
+        }
+        let note = match &decision {
+            Decision::Signpost { place } => Some(("place", place)),
+            Decision::Decline { reason } => Some(("reason", reason)),
+            Decision::RequestInfo { question } => Some(("question", question)),
+            Decision::Accept { .. } => None,
+        };
+        if let Some((field, t)) = note
+            && let Err(e) = text::check(t.trim(), Lines::Many)
+        {
+            return Err(AppError::field(field, e.message("The text", Lines::Many)));
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -572,6 +596,12 @@ impl App {
                 "Give the reason for discharge (up to 500 characters)",
             ));
         }
+        if let Err(e) = text::check(reason, Lines::Many) {
+            return Err(AppError::field(
+                "reason",
+                e.message("The reason", Lines::Many),
+            ));
+        }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let (episode, patient) = self.episode_for_staff(&mut tx, actor, id).await?;
@@ -606,16 +636,117 @@ impl App {
     /// Whether an activation link can be used, and for whom (its first name).
     pub async fn activation_page(&self, token: &str) -> Result<String, AppError> {
         let mut tx = self.store.read().await?;
-        let (patient, expires, used) = tx
+        let a = tx
             .activation(&token_hash(token))
             .await?
             .ok_or(AppError::NotFound)?;
-        let p = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
+        let p = tx.patient(a.patient_id).await?.ok_or(AppError::NotFound)?;
+        if a.refused_attempts >= ACTIVATION_TRIES {
+            let service = tx.service_by_id(p.service_id).await?;
+            tx.rollback().await?;
+            return Err(activation_used_up(service.map(|s| s.name)));
+        }
         tx.rollback().await?;
-        if used.is_some() || expires <= self.clock.now() {
+        if a.used_at.is_some() || a.expires_at <= self.clock.now() {
             return Err(AppError::Gone);
         }
         Ok(p.given_name.to_string())
+    }
+
+    /// Counts a try refused because of its email address. The answer is
+    /// the same whoever the address belongs to, and names no account; the
+    /// link is used up at the [`ACTIVATION_TRIES`]th, so it cannot be used to
+    /// ask about many addresses.
+    async fn refuse_activation(
+        &self,
+        token_hash: &str,
+        patient: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<AppError, AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(refused) = tx
+            .refuse_activation(token_hash, self.clock.now(), ACTIVATION_TRIES)
+            .await?
+        else {
+            return Ok(AppError::Gone);
+        };
+        let event = AuditEvent::new(Action::PatientActivationRefused)
+            .patient(patient)
+            .detail(format!("refused try {refused} of {ACTIVATION_TRIES}"));
+        self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
+        let service = match tx.patient(patient).await? {
+            Some(p) if refused >= ACTIVATION_TRIES => tx.service_by_id(p.service_id).await?,
+            _ => None,
+        };
+        tx.commit().await?;
+        if refused >= ACTIVATION_TRIES {
+            return Ok(activation_used_up(service.map(|s| s.name)));
+        }
+        let left = ACTIVATION_TRIES - refused;
+        Ok(AppError::field(
+            "email",
+            format!(
+                "This email address cannot be used to set up your account: use a different \
+                 one. You can try {left} more {} with this link.",
+                if left == 1 { "time" } else { "times" }
+            ),
+        ))
+    }
+
+    /// Sends a new activation link to someone who has not set up their account
+    /// (their link expired, or was used up by refused tries), through the
+    /// channel their referral chose; earlier links stop working. Run by an
+    /// administrator (`bothy admin new-activation-link`) when the service asks.
+    pub async fn new_activation_link(
+        &self,
+        patient: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.patient(patient).await?.ok_or(AppError::NotFound)?;
+        if tx.patient_password_hash(patient).await?.is_some() {
+            return Err(AppError::Conflict(
+                "This person has already set up their account".into(),
+            ));
+        }
+        let Some(episode) = tx.open_episode(patient).await? else {
+            return Err(AppError::Conflict(
+                "This person has no open episode of care".into(),
+            ));
+        };
+        let referral = tx
+            .referral(episode.referral_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.end_activations(patient, now).await?;
+        let (token, hash) = new_token("");
+        let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
+            .map_err(AppError::internal)?;
+        tx.insert_activation(&hash, patient, now, expires).await?;
+        let link = format!(
+            "{}/activate/{token}",
+            self.settings.public_url.trim_end_matches('/')
+        );
+        let id = patient.to_string();
+        let key = crate::jobs::IdempotencyKey::from_parts(&[
+            "activation",
+            &id,
+            &now.as_millisecond().to_string(),
+        ])
+        .map_err(|_| AppError::internal(std::io::Error::other("invalid message key")))?;
+        self.notify_referral_person_as(
+            &mut tx,
+            &referral,
+            &key,
+            crate::jobs::MessageTemplate::Activation,
+            Some(link),
+        )
+        .await?;
+        let event = AuditEvent::new(Action::PatientActivationLinkSent).patient(patient);
+        self.audit(&mut tx, &Actor::System, ctx, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Uses an activation link: sets the person's password and sign-in email,
@@ -628,6 +759,9 @@ impl App {
         confirm: &str,
         ctx: &RequestContext,
     ) -> Result<PatientId, AppError> {
+        if !self.referral_throttle.allow_activation(ctx.ip) {
+            return Err(AppError::TooManyRequests);
+        }
         self.activation_page(token).await?;
         let mut v = crate::error::Validation::default();
         let email = v.check("email", Email::parse(email));
@@ -647,28 +781,32 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let th = token_hash(token);
-        let (patient, _, _) = tx.activation(&th).await?.ok_or(AppError::NotFound)?;
+        let patient = tx
+            .activation(&th)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .patient_id;
         if !tx.use_activation(&th, now).await? {
             return Err(AppError::Gone);
         }
-        let taken = || {
-            AppError::field(
-                "email",
-                "This email address is already used by another account: use a different one",
-            )
-        };
         if let Some((other, _)) = tx.patient_login(&email).await?
             && other.id != patient
         {
-            return Err(taken());
+            tx.rollback().await?;
+            return Err(self.refuse_activation(&th, patient, ctx).await?);
         }
         // Another account may take the address at the same moment: the
-        // unique index refuses the second, which is told as above.
+        // unique index refuses the second, which is told the same, naming no
+        // account (its transaction is spoilt, so the try is not counted).
         tx.set_patient_login(patient, &email, &hash)
             .await
             .map_err(|e| {
                 if e.is_constraint("email") {
-                    taken()
+                    AppError::field(
+                        "email",
+                        "This email address cannot be used to set up your account: use a \
+                         different one.",
+                    )
                 } else {
                     e.into()
                 }

@@ -149,14 +149,8 @@ impl NewCheckIn {
                     note.chars().count()
                 ),
             ));
-        } else if note
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r')
-        {
-            errors.push((
-                "note",
-                "Your note contains characters that cannot be kept".into(),
-            ));
+        } else if let Err(e) = crate::text::check(note, crate::text::Lines::Many) {
+            errors.push(("note", e.message("Your note", crate::text::Lines::Many)));
         }
         let checked_in_at = at.unwrap_or(now);
         let ahead = checked_in_at.as_second() - now.as_second();

@@ -21,6 +21,7 @@ pub mod referral;
 pub mod role;
 pub mod safety_plan;
 pub mod summaries;
+pub mod text;
 pub mod time;
 
 pub use ids::{ApiClientId, PatientId, ServiceId, StaffId};

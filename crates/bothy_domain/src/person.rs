@@ -3,6 +3,7 @@
 //! number, so no later code checks again. Error messages are plain English,
 //! written to be shown next to the form field, and never echo the input.
 
+use crate::text::{self, Lines, Unusable};
 use crate::time::Date;
 use std::fmt;
 
@@ -11,14 +12,10 @@ use std::fmt;
 #[error("{0}")]
 pub struct Invalid(pub &'static str);
 
-fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control())
-}
-
 /// A name as the person writes it. Names are not split into "first" and
 /// "last" rules: people have one name, several, hyphens, apostrophes and
-/// letters from any script, so we only bound the length and refuse control
-/// characters and markup-only input.
+/// letters from any script, so we only bound the length and refuse what
+/// would not show as typed (see [`crate::text`]) and markup-only input.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
@@ -34,15 +31,37 @@ impl PersonName {
         if s.chars().count() > Self::MAX_CHARS {
             return Err(Invalid("Name must be 100 characters or fewer"));
         }
-        if has_control(s) {
-            return Err(Invalid(
-                "Name must not contain line breaks or control characters",
-            ));
+        match text::check(s, Lines::One) {
+            Ok(()) => {}
+            Err(Unusable::Control) => {
+                return Err(Invalid(
+                    "Name must not contain line breaks or control characters",
+                ));
+            }
+            Err(Unusable::Invisible) => {
+                return Err(Invalid(
+                    "Name contains an invisible formatting character (such as a zero-width \
+                     space or a right-to-left mark): delete it, or type the name again rather \
+                     than pasting it",
+                ));
+            }
+            Err(Unusable::Unassigned) => {
+                return Err(Invalid(
+                    "Name contains a character that is not a letter or symbol we can show (a \
+                     private-use or unassigned character): delete it, or type the name again",
+                ));
+            }
         }
         if !s.chars().any(char::is_alphabetic) {
             return Err(Invalid("Name must contain at least one letter"));
         }
         Ok(Self(s.split_whitespace().collect::<Vec<_>>().join(" ")))
+    }
+
+    /// A name read back from storage: trusted as it was checked when
+    /// stored (a name stored before a rule was added stays readable).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
     }
 
     pub fn as_str(&self) -> &str {
@@ -160,6 +179,12 @@ impl Email {
             ));
         };
         let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c);
+        if text::check(s, Lines::One).is_err() {
+            return Err(Invalid(
+                "Email address contains a character that cannot be used: type it again rather \
+                 than pasting it",
+            ));
+        }
         if local.is_empty()
             || local.len() > 64
             || local.chars().any(bad_char)
@@ -178,6 +203,11 @@ impl Email {
             ));
         }
         Ok(Self(s.to_lowercase()))
+    }
+
+    /// An address read back from storage, trusted as checked when stored.
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
     }
 
     pub fn as_str(&self) -> &str {

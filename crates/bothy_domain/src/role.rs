@@ -95,16 +95,20 @@ pub enum ApiPermission {
     ReportsRead,
     /// Submit completed measures (FHIR QuestionnaireResponse) for the service's patients.
     MeasuresWrite,
-    /// Send referrals (FHIR ServiceRequest) to the service.
+    /// Send referrals (FHIR ServiceRequest) to the service, and read back
+    /// the ones this client sent.
     ReferralCreate,
+    /// Read every referral sent to the service, whoever sent it.
+    ReferralRead,
 }
 
 impl ApiPermission {
-    pub const ALL: [ApiPermission; 4] = [
+    pub const ALL: [ApiPermission; 5] = [
         ApiPermission::PatientRead,
         ApiPermission::ReportsRead,
         ApiPermission::MeasuresWrite,
         ApiPermission::ReferralCreate,
+        ApiPermission::ReferralRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +117,7 @@ impl ApiPermission {
             ApiPermission::ReportsRead => "reports.read",
             ApiPermission::MeasuresWrite => "measures.write",
             ApiPermission::ReferralCreate => "referral.create",
+            ApiPermission::ReferralRead => "referral.read",
         }
     }
 }

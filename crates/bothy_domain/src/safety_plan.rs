@@ -6,6 +6,7 @@
 //! construction; coping suggestions after a low check-in are drawn from it.
 
 use crate::ids::{PatientId, ServiceId};
+use crate::text::{self, Lines};
 use crate::time::Timestamp;
 
 /// The most items one section may hold: a plan is read in a hard moment, so
@@ -166,13 +167,13 @@ impl SafetyPlan {
                         l.chars().count()
                     ),
                 ));
-            } else if let Some((n, _)) = lines
-                .iter()
-                .find(|(_, l)| l.chars().any(|c| c.is_control() && c != '\t'))
-            {
+            } else if let Some((n, e)) = lines.iter().find_map(|(n, l)| {
+                // One line each, split at line breaks; a tab inside is kept.
+                text::check(l, Lines::Many).err().map(|e| (n, e))
+            }) {
                 errors.push((
                     s.field(),
-                    format!("In {section}, line {n} contains characters that cannot be kept"),
+                    e.message(&format!("In {section}, line {n}"), Lines::Many),
                 ));
             }
             plan.sections[i] = lines.into_iter().map(|(_, l)| l.to_string()).collect();

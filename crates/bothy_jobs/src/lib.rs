@@ -470,6 +470,7 @@ mod tests {
             id: id.into(),
             data: "{}".into(),
             expires_at_ms: to_millis(expires),
+            account: None,
         };
         assert!(tx.create_session(&row).await.expect("insert"));
         tx.commit().await.expect("commit");

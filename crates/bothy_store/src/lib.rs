@@ -38,9 +38,9 @@ pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
-pub use referrals::{MatchVerdict, PatientIdentity};
+pub use referrals::{Activation, MatchVerdict, PatientIdentity};
 pub use scratch::{create_scratch_database, drop_scratch_database};
-pub use sessions::SessionRow;
+pub use sessions::{SessionAccount, SessionRow};
 pub use staff::Enrolment;
 pub use summaries::{EpisodeScreening, NO_EPISODE};
 

@@ -69,6 +69,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_summaries.sql"),
         include_str!("../migrations/postgres/0010_summaries.sql"),
     ),
+    (
+        11,
+        "security",
+        include_str!("../migrations/sqlite/0011_security.sql"),
+        include_str!("../migrations/postgres/0011_security.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -13,16 +13,15 @@ fn patient(row: &Row) -> Result<Patient, StoreError> {
     Ok(Patient {
         id: parse(&row.try_get::<String>("id")?, "patient id")?,
         service_id: parse(&row.try_get::<String>("service_id")?, "service id")?,
-        given_name: PersonName::parse(&row.try_get::<String>("given_name")?).map_err(corrupt)?,
-        family_name: PersonName::parse(&row.try_get::<String>("family_name")?).map_err(corrupt)?,
+        given_name: PersonName::from_stored(row.try_get("given_name")?),
+        family_name: PersonName::from_stored(row.try_get("family_name")?),
         date_of_birth: DateOfBirth::from_stored(parse(
             &row.try_get::<String>("date_of_birth")?,
             "date of birth",
         )?),
         email: row
             .try_get::<Option<String>>("email")?
-            .map(|e| Email::parse(&e).map_err(corrupt))
-            .transpose()?,
+            .map(Email::from_stored),
         phone: row
             .try_get::<Option<String>>("phone")?
             .map(|p| PhoneNumber::parse(&p).map_err(corrupt))

@@ -9,7 +9,7 @@ use bothy_domain::referral::{
     Channel, Consents, Details, Episode, Problem, Referral, Source, Status, Step,
 };
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
-use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
 
 const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
      preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
@@ -138,22 +138,34 @@ fn episode(r: &Row) -> Result<Episode, StoreError> {
     })
 }
 
+/// A patient's activation link.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub patient_id: PatientId,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    /// Tries refused because the email address could not be used.
+    pub refused_attempts: i64,
+}
+
 impl Tx {
     /// Inserts a referral with its details. `resume_token_hash` is set for a
-    /// self-referral; `submission_key` makes a resent form or API call
+    /// self-referral draft; `submission_key` makes a resent form or API call
     /// create nothing new: false when a referral with the same key exists
     /// (or is being inserted at this moment: the insert waits for it), and
-    /// then nothing is written.
+    /// then nothing is written; `api_client` is the system that sent it.
     pub async fn insert_referral(
         &mut self,
         r: &Referral,
         resume_token_hash: Option<&str>,
         submission_key: Option<&str>,
+        api_client: Option<ApiClientId>,
     ) -> Result<bool, StoreError> {
         let done = self
             .query(
                 "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
-             submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (submission_key) DO NOTHING",
+             submission_key, api_client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (submission_key) DO NOTHING",
             )
             .bind(r.id.to_string())
             .bind(r.service_id.to_string())
@@ -163,12 +175,30 @@ impl Tx {
             .bind(to_millis(r.created_at))
             .bind(to_millis(r.updated_at))
             .bind(submission_key.map(str::to_string))
+            .bind(api_client.map(|c| c.to_string()))
             .execute()
             .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
         self.save_referral(r, r.status).await
+    }
+
+    /// The API client that sent a referral, if one did.
+    pub async fn referral_api_client(
+        &mut self,
+        id: ReferralId,
+    ) -> Result<Option<ApiClientId>, StoreError> {
+        let row = self
+            .query("SELECT api_client_id FROM referrals WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional()
+            .await?;
+        match row.map(|r| r.try_get::<Option<String>>("api_client_id")) {
+            Some(Ok(Some(c))) => Ok(Some(parse(&c, "API client id")?)),
+            Some(Err(e)) => Err(e),
+            _ => Ok(None),
+        }
     }
 
     /// Writes a referral's details, status, risk and times if its status is
@@ -625,25 +655,62 @@ impl Tx {
         Ok(())
     }
 
-    /// The patient a still-usable activation link belongs to, and whether it is used or expired.
-    pub async fn activation(
-        &mut self,
-        token_hash: &str,
-    ) -> Result<Option<(PatientId, Timestamp, Option<Timestamp>)>, StoreError> {
+    /// An activation link: whose it is, and whether it is used or expired.
+    pub async fn activation(&mut self, token_hash: &str) -> Result<Option<Activation>, StoreError> {
         let row = self.query(
-            "SELECT patient_id, expires_at, used_at FROM patient_activations WHERE token_hash = $1",
+            "SELECT patient_id, expires_at, used_at, refused_attempts FROM patient_activations WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional()
         .await?;
         row.map(|r| {
-            Ok((
-                parse(&r.try_get::<String>("patient_id")?, "patient id")?,
-                from_millis(r.try_get("expires_at")?),
-                r.try_get::<Option<i64>>("used_at")?.map(from_millis),
-            ))
+            Ok(Activation {
+                patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                expires_at: from_millis(r.try_get("expires_at")?),
+                used_at: r.try_get::<Option<i64>>("used_at")?.map(from_millis),
+                refused_attempts: r.try_get("refused_attempts")?,
+            })
         })
         .transpose()
+    }
+
+    /// Counts a refused try at a usable activation link, using the link up
+    /// at the `max`th. Returns the refusals so far; None if the link was
+    /// already used, expired or unknown.
+    pub async fn refuse_activation(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+        max: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = self
+            .query(
+                "UPDATE patient_activations SET refused_attempts = refused_attempts + 1, \
+                 used_at = CASE WHEN refused_attempts + 1 >= $3 THEN $2 ELSE used_at END \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                 RETURNING refused_attempts",
+            )
+            .bind(token_hash)
+            .bind(to_millis(now))
+            .bind(max)
+            .fetch_optional()
+            .await?;
+        row.map(|r| r.try_get("refused_attempts")).transpose()
+    }
+
+    /// Ends every activation link of a patient not used yet (a new one replaces them).
+    pub async fn end_activations(
+        &mut self,
+        patient: PatientId,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let done = self
+            .query("UPDATE patient_activations SET used_at = $2 WHERE patient_id = $1 AND used_at IS NULL")
+            .bind(patient.to_string())
+            .bind(to_millis(now))
+            .execute()
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Uses an activation link once; false if used, expired or unknown.

@@ -1,37 +1,86 @@
 use crate::{StoreError, Tx};
 use bothy_domain::time::{Timestamp, to_millis};
+use bothy_domain::{PatientId, StaffId};
+use std::fmt;
 
-/// A stored web session: opaque JSON owned by the web layer.
+/// A stored web session: opaque JSON owned by the web layer, and whose it is.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: String,
     pub data: String,
     pub expires_at_ms: i64,
+    /// Who signed in to it (also half-way, for staff), if anyone.
+    pub account: Option<SessionAccount>,
+}
+
+/// The account a session belongs to, as stored in `sessions.account`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionAccount {
+    Staff(StaffId),
+    Patient(PatientId),
+}
+
+impl std::str::FromStr for SessionAccount {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.split_once(':') {
+            Some(("staff", id)) => id.parse().map(SessionAccount::Staff).map_err(|_| ()),
+            Some(("patient", id)) => id.parse().map(SessionAccount::Patient).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for SessionAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionAccount::Staff(id) => write!(f, "staff:{id}"),
+            SessionAccount::Patient(id) => write!(f, "patient:{id}"),
+        }
+    }
 }
 
 impl Tx {
     /// Inserts a new session; false if the id is taken (the caller picks another).
     pub async fn create_session(&mut self, s: &SessionRow) -> Result<bool, StoreError> {
-        let done = self.query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        let done = self.query("INSERT INTO sessions (id, data, expires_at, account) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
             .bind(&s.id)
             .bind(&s.data)
             .bind(s.expires_at_ms)
+            .bind(s.account.map(|a| a.to_string()))
             .execute()
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn save_session(&mut self, s: &SessionRow) -> Result<(), StoreError> {
-        self.query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(&s.id)
-        .bind(&s.data)
-        .bind(s.expires_at_ms)
-        .execute()
-        .await?;
-        Ok(())
+    /// Saves an existing session. A session that has ended meanwhile (signed
+    /// out, or ended by a password change while a request was in flight) is
+    /// not brought back: false.
+    pub async fn save_session(&mut self, s: &SessionRow) -> Result<bool, StoreError> {
+        let done = self
+            .query("UPDATE sessions SET data = $2, expires_at = $3, account = $4 WHERE id = $1")
+            .bind(&s.id)
+            .bind(&s.data)
+            .bind(s.expires_at_ms)
+            .bind(s.account.map(|a| a.to_string()))
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends every session of `account` except `keep` (the one asking).
+    pub async fn end_sessions(
+        &mut self,
+        account: SessionAccount,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let done = self
+            .query("DELETE FROM sessions WHERE account = $1 AND id <> $2")
+            .bind(account.to_string())
+            .bind(keep.unwrap_or("").to_string())
+            .execute()
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// A session that has not expired at `now`.
@@ -41,7 +90,9 @@ impl Tx {
         now: Timestamp,
     ) -> Result<Option<SessionRow>, StoreError> {
         let row = self
-            .query("SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+            .query(
+                "SELECT id, data, expires_at, account FROM sessions WHERE id = $1 AND expires_at > $2",
+            )
             .bind(id)
             .bind(to_millis(now))
             .fetch_optional()
@@ -51,6 +102,9 @@ impl Tx {
                 id: r.try_get("id")?,
                 data: r.try_get("data")?,
                 expires_at_ms: r.try_get("expires_at")?,
+                account: r
+                    .try_get::<Option<String>>("account")?
+                    .and_then(|a| a.parse().ok()),
             })
         })
         .transpose()

@@ -13,9 +13,8 @@ const STAFF_COLUMNS: &str =
 fn staff(row: &Row) -> Result<StaffMember, StoreError> {
     Ok(StaffMember {
         id: parse(&row.try_get::<String>("id")?, "staff id")?,
-        email: Email::parse(&row.try_get::<String>("email")?).map_err(StoreError::corrupt)?,
-        name: PersonName::parse(&row.try_get::<String>("display_name")?)
-            .map_err(StoreError::corrupt)?,
+        email: Email::from_stored(row.try_get("email")?),
+        name: PersonName::from_stored(row.try_get("display_name")?),
         password_hash: row.try_get("password_hash")?,
         totp_secret: row.try_get("totp_secret")?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -152,6 +151,17 @@ impl Tx {
                 })
             })
             .collect()
+    }
+
+    /// Disables a staff member's account; false if unknown or already disabled.
+    pub async fn disable_staff(&mut self, id: StaffId, at: Timestamp) -> Result<bool, StoreError> {
+        let done = self
+            .query("UPDATE staff SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn set_staff_password(

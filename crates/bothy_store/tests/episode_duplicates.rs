@@ -141,6 +141,10 @@ async fn sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    bothy_no_postgres,
+    ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set"
+)]
 async fn postgres() {
     let Ok(admin) = std::env::var("BOTHY_TEST_DATABASE_URL") else {
         assert!(

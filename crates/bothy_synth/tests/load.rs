@@ -95,10 +95,12 @@ async fn synthesizes_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    bothy_no_postgres,
+    ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set"
+)]
 async fn synthesizes_on_postgres() {
-    let Ok(admin) = std::env::var("BOTHY_TEST_DATABASE_URL") else {
-        return;
-    };
+    let admin = std::env::var("BOTHY_TEST_DATABASE_URL").expect("BOTHY_TEST_DATABASE_URL is set");
     let url = bothy_store::create_scratch_database(&admin, "synth")
         .await
         .unwrap();

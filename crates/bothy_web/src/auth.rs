@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use bothy_app::{Actor, AppError, RequestContext};
 use bothy_domain::time::{Timestamp, to_millis};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::session::Expiry;
@@ -53,18 +53,46 @@ impl FromRequestParts<AppState> for Ctx {
     }
 }
 
-fn request_context(req: &Request) -> RequestContext {
+fn request_context(req: &Request, trusted_proxies: &[IpAddr]) -> RequestContext {
     RequestContext {
         request_id: req
             .headers()
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        ip: req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip()),
+        ip: client_ip(req, trusted_proxies),
     }
+}
+
+/// The address the limits per address count: the peer's, or, when the peer
+/// is a proxy the configuration trusts, the nearest address in
+/// `X-Forwarded-For` that is not a trusted proxy (each proxy appends the
+/// address it saw, so entries to the left may be the client's inventions).
+/// An entry that is not an address stops the walk at the proxy's own.
+fn client_ip(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical())?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        match entry.trim().parse::<IpAddr>().map(|a| a.to_canonical()) {
+            Ok(a) if trusted.contains(&a) => client = a,
+            Ok(a) => return Some(a),
+            Err(_) => return Some(client),
+        }
+    }
+    Some(client)
 }
 
 /// Only write the session's last-seen time this often, so that reading a
@@ -77,7 +105,7 @@ pub async fn resolve_actor(
     mut req: Request,
     next: Next,
 ) -> Result<Response, WebError> {
-    let request = request_context(&req);
+    let request = request_context(&req, &state.settings.trusted_proxies);
     let session = req.extensions().get::<Session>().cloned();
     // Bearer tokens authenticate only the JSON and FHIR APIs; on pages the
     // cookie session (and so CSRF protection) always applies.

@@ -86,6 +86,10 @@ impl From<AppError> for WebError {
                 ..s(StatusCode::UNPROCESSABLE_ENTITY)
             },
             AppError::Gone => s(StatusCode::GONE),
+            AppError::UsedUp(m) => WebError {
+                message: m,
+                ..s(StatusCode::GONE)
+            },
             AppError::Conflict(m) => WebError {
                 message: m,
                 ..s(StatusCode::CONFLICT)

@@ -10,13 +10,15 @@
 //!   (422 for content, 400 for a body that is not JSON, 415 for another
 //!   content type), and nothing stored.
 //! - `GET /fhir/ServiceRequest/{id}`: a referral of the client's service, for
-//!   clients holding `patient.read` (any sent referral) or `referral.create`
-//!   (referrals sent by other systems). Anything else is 404, like a missing one.
+//!   clients holding `referral.create` (the referrals this client sent) or
+//!   `referral.read` (every sent referral of the service). Anything else is
+//!   404, like a missing one: one system never sees another's referrals.
 //!
 //! Duplicates: `identifier[0].value` is the submission key, unique per
-//! service. The same key with the same content answers 200 with the
-//! referral already stored (a client may safely retry); with different
-//! content, 409, since keeping either silently would lose a referral.
+//! client: another system using the same value makes a referral of its own.
+//! The same key with the same content answers 200 with the referral already
+//! stored (a client may safely retry); with different content, 409, since
+//! keeping either silently would lose a referral.
 
 use crate::AppState;
 use crate::auth::Ctx;
@@ -156,7 +158,7 @@ pub async fn service_request_create(
         if referral.source != Source::Fhir || referral.details != details {
             return Err(error(
                 StatusCode::CONFLICT,
-                "This identifier was already used for a different referral to this service; \
+                "This identifier was already used for a different referral from this system; \
                  nothing was stored",
                 vec![crate::fhir::field(
                     format!("{SR}.identifier[0].value"),

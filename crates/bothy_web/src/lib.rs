@@ -9,6 +9,7 @@ mod csrf;
 mod error;
 mod fhir;
 mod fhir_referral;
+mod form;
 mod layout;
 mod metrics;
 mod pages;
@@ -23,12 +24,28 @@ use bothy_app::App;
 use std::sync::Arc;
 
 /// Settings of the HTTP edge, from the loaded configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebSettings {
     /// Served over TLS (the public URL is https): secure `__Host-` cookies and HSTS.
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The bearer token a Prometheus scraper sends for `/metrics`; without
+    /// one, `/metrics` is not served.
+    pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl std::fmt::Debug for WebSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSettings")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
+    }
 }
 
 impl Default for WebSettings {
@@ -36,6 +53,8 @@ impl Default for WebSettings {
         Self {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -1,9 +1,14 @@
-//! Prometheus metrics: request counts by route and status class, latency
-//! histogram, database pool. Labels are route templates, never real paths,
-//! so no id or patient detail reaches the metrics.
+//! Prometheus metrics: request counts by method, route and status, latency
+//! histogram, database pool. Every label comes from a small fixed set, so
+//! nothing a client sends can add labels: the method is one of the standard
+//! ones or `other`, the route is the matched template or `unmatched` (never
+//! a real path, so no id or patient detail reaches the metrics), and the
+//! status is a number. `/metrics` itself is served only to a scraper holding
+//! the configured bearer token (`pages::public::metrics`).
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::collections::BTreeMap;
@@ -19,23 +24,34 @@ pub struct Metrics {
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, &'static str), u64>,
+    requests: BTreeMap<(&'static str, String, u16), u64>,
     buckets: [u64; BUCKETS_MS.len()],
     count: u64,
     sum_ms: f64,
 }
 
+/// The method as a label: one of the standard methods, else `other`, so a
+/// client inventing methods cannot add labels (or lines to the log).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 impl Metrics {
-    fn record(&self, method: &str, route: &str, status: u16, ms: f64) {
-        let class = match status {
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
-        };
+    fn record(&self, method: &'static str, route: &str, status: u16, ms: f64) {
         let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         *m.requests
-            .entry((method.to_string(), route.to_string(), class))
+            .entry((method, route.to_string(), status))
             .or_default() += 1;
         for (i, b) in BUCKETS_MS.iter().enumerate() {
             if ms <= *b as f64 {
@@ -49,11 +65,11 @@ impl Metrics {
     pub fn render(&self, store: &bothy_store::Store) -> String {
         let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
-        out.push_str("# HELP bothy_http_requests_total HTTP requests by route and status class.\n# TYPE bothy_http_requests_total counter\n");
-        for ((method, route, class), n) in &m.requests {
+        out.push_str("# HELP bothy_http_requests_total HTTP requests by method, route template and status.\n# TYPE bothy_http_requests_total counter\n");
+        for ((method, route, status), n) in &m.requests {
             let _ = writeln!(
                 out,
-                "bothy_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{class}\"}} {n}"
+                "bothy_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
             );
         }
         out.push_str("# HELP bothy_http_request_duration_seconds Time to answer a request.\n# TYPE bothy_http_request_duration_seconds histogram\n");
@@ -85,15 +101,17 @@ impl Metrics {
     }
 }
 
-/// Times each request and logs one line: method, route template, status,
-/// duration and request id. Never the URL or body, which may hold patient data.
+/// Times each request and logs one line: method label, route template,
+/// status, duration and request id, each bounded. Never the URL, body or any
+/// header a client chose, which may hold patient data or be of any size.
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
+    // Ours: `security::request_id` replaces any id the client sent.
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -105,7 +123,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let res = next.run(req).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = res.status().as_u16();
-    state.metrics.record(&method, &route, status, ms);
+    state.metrics.record(method, &route, status, ms);
     tracing::info!(
         method,
         route,

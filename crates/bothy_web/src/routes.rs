@@ -18,6 +18,7 @@ use pages::{
     account, activate, alerts, check_ins, measures, public, refer, safety_plan, signin, staff,
     triage,
 };
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -333,7 +334,7 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(
             Method::GET,
             "/fhir/ServiceRequest/{referral}",
-            ApiAny(&[ApiPermission::PatientRead, ApiPermission::ReferralCreate]),
+            ApiAny(&[ApiPermission::ReferralCreate, ApiPermission::ReferralRead]),
             get(fhir_referral::service_request_read),
         ),
     ]
@@ -401,5 +402,9 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security::headers))
         .layer(from_fn_with_state(state.clone(), metrics::observe))
         .layer(from_fn(security::request_id))
+        // Outermost, so every answer (error pages too) is compressed with
+        // its headers intact; small bodies, images and event streams are
+        // left alone, and a streamed body is compressed as it goes.
+        .layer(CompressionLayer::new().gzip(true).br(true))
         .with_state(state)
 }

@@ -1,10 +1,14 @@
 //! tower-sessions' store on Bothy's database. Session rows expire on the
 //! application clock; the idle and absolute time-outs themselves are
-//! enforced per request in `auth`, also on that clock.
+//! enforced per request in `auth`, also on that clock. Each row records whose
+//! session it is, so that a new password can end the account's other
+//! sessions; and saving never brings back a session that ended while a
+//! request of it was in flight.
 
+use crate::auth::{AUTH_KEY, SessionAuth, SessionKind};
 use bothy_app::Clock;
 use bothy_domain::time::to_millis;
-use bothy_store::{SessionRow, Store};
+use bothy_store::{SessionAccount, SessionRow, Store};
 use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
@@ -36,7 +40,19 @@ impl DbSessionStore {
             id: record.id.to_string(),
             data: serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?,
             expires_at_ms: to_millis(expires),
+            account: account_of(record),
         })
+    }
+}
+
+/// Whose session this is, from the sign-in it holds.
+fn account_of(record: &Record) -> Option<SessionAccount> {
+    let auth: SessionAuth = serde_json::from_value(record.data.get(AUTH_KEY)?.clone()).ok()?;
+    match auth.kind {
+        SessionKind::Staff | SessionKind::StaffPending => {
+            auth.id.parse().ok().map(SessionAccount::Staff)
+        }
+        SessionKind::Patient => auth.id.parse().ok().map(SessionAccount::Patient),
     }
 }
 
@@ -63,6 +79,7 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         let row = self.row(record)?;
         let mut tx = self.store.begin().await.map_err(backend)?;
+        // Ended meanwhile (a sign-out elsewhere, a new password): stays ended.
         tx.save_session(&row).await.map_err(backend)?;
         tx.commit().await.map_err(backend)
     }

@@ -44,6 +44,13 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
         AdminCommand::RevokeApiClient { id } => app.revoke_api_client(id, &ctx).await.map(|()| {
             println!("Revoked API client {id}. Its token no longer works.");
         }),
+        AdminCommand::NewActivationLink { patient } => app.new_activation_link(patient, &ctx).await.map(|()| {
+            println!("A new activation link is on its way to {patient}, by the channel their referral chose.");
+            println!("Earlier links no longer work. The worker sends it (bothy serve or bothy worker).");
+        }),
+        AdminCommand::DisableStaff { email } => app.disable_staff(&email, &ctx).await.map(|id| {
+            println!("Disabled staff member {id}. They cannot sign in, and their sessions have ended.");
+        }),
     };
     app.store.close().await;
     result.map(|()| ExitCode::SUCCESS).map_err(explain)

@@ -47,6 +47,8 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     let settings = WebSettings {
         secure_cookies: config.secure_cookies(),
         max_body_bytes: config.security.max_body_bytes,
+        metrics_token: config.server.metrics_token.as_ref().map(|t| t.0.clone()),
+        trusted_proxies: config.server.trusted_proxies.clone(),
     };
     let router = bothy_web::router(app.clone(), settings);
     tracing::info!(

@@ -76,10 +76,14 @@ impl Config {
         })
     }
 
-    /// A copy fit to show an operator: derived values filled in, the database password hidden.
+    /// A copy fit to show an operator: derived values filled in, the database
+    /// password and the metrics token hidden.
     pub fn resolved_for_display(&self) -> Config {
         let mut shown = self.clone();
         shown.server.public_url = Some(self.public_url());
+        if shown.server.metrics_token.is_some() {
+            shown.server.metrics_token = Some(super::Secret("***".into()));
+        }
         shown.database.url = Some(redact_url(&self.database_url()));
         shown
     }

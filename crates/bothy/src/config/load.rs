@@ -112,6 +112,14 @@ impl Config {
         if self.server.data_dir.as_os_str().is_empty() {
             return Err(invalid("server.data_dir", "must not be empty"));
         }
+        if let Some(token) = &self.server.metrics_token
+            && (token.0.trim().len() < 32 || token.0.trim() != token.0)
+        {
+            return Err(invalid(
+                "server.metrics_token",
+                "must be at least 32 characters, without spaces at either end",
+            ));
+        }
         if let Some(url) = &self.server.public_url {
             let host = url
                 .strip_prefix("https://")

@@ -116,6 +116,7 @@ fn errors_name_the_field() {
             "security.password_hash_workers",
         ),
         ("[security]\nmax_body_bytes=10", "security.max_body_bytes"),
+        ("[server]\nmetrics_token='short'", "server.metrics_token"),
         ("[security]\nstaff_idle_minute=5", "staff_idle_minute"),
     ];
     for (text, field) in cases {
@@ -194,4 +195,29 @@ fn passwords_are_never_printed() {
         c.database_url(),
         "postgres://bothy:s3cret@db/bothy?password=s3cret"
     );
+}
+
+#[test]
+fn the_metrics_token_is_never_printed() {
+    let token = "0123456789abcdef0123456789abcdef-metrics";
+    let c = from_toml(&format!("[server]\nmetrics_token='{token}'")).unwrap();
+    assert_eq!(c.server.metrics_token.as_ref().unwrap().0, token);
+    let shown = toml::to_string(&c.resolved_for_display()).unwrap();
+    for text in [
+        format!("{c:?}"),
+        format!("{:?}", c.resolved_for_display()),
+        shown,
+    ] {
+        assert!(!text.contains(token), "{text}");
+    }
+}
+
+#[test]
+fn trusted_proxies_are_addresses() {
+    let c = from_toml("[server]\ntrusted_proxies=['127.0.0.1', '::1']").unwrap();
+    assert_eq!(c.server.trusted_proxies.len(), 2);
+    let err = from_toml("[server]\ntrusted_proxies=['proxy.internal']")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("trusted_proxies"), "{err}");
 }

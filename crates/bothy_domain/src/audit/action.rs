@@ -42,6 +42,8 @@ pub enum Action {
     StaffEnrolled,
     /// A staff account was created.
     StaffCreated,
+    /// A staff account was disabled and its sessions ended.
+    StaffDisabled,
     /// A service was created.
     ServiceCreated,
     /// A service's postcode areas were set.
@@ -60,6 +62,10 @@ pub enum Action {
     PatientRead,
     /// A patient activated their account.
     PatientActivated,
+    /// An activation was refused (the email cannot be used); it counts on the link.
+    PatientActivationRefused,
+    /// A new activation link was sent.
+    PatientActivationLinkSent,
     /// A measure was completed.
     MeasureSubmitted,
     /// Unfinished answers were kept.
@@ -116,7 +122,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 46] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -125,6 +131,7 @@ impl Action {
         Action::PasswordChanged,
         Action::StaffEnrolled,
         Action::StaffCreated,
+        Action::StaffDisabled,
         Action::ServiceCreated,
         Action::ServiceAreasSet,
         Action::ApiClientCreated,
@@ -134,6 +141,8 @@ impl Action {
         Action::PatientList,
         Action::PatientRead,
         Action::PatientActivated,
+        Action::PatientActivationRefused,
+        Action::PatientActivationLinkSent,
         Action::MeasureSubmitted,
         Action::MeasureDraftSaved,
         Action::MeasureRead,
@@ -173,6 +182,7 @@ impl Action {
             Action::PasswordChanged => "password.changed",
             Action::StaffEnrolled => "staff.enrolled",
             Action::StaffCreated => "staff.created",
+            Action::StaffDisabled => "staff.disabled",
             Action::ServiceCreated => "service.created",
             Action::ServiceAreasSet => "service.areas_set",
             Action::ApiClientCreated => "api_client.created",
@@ -182,6 +192,8 @@ impl Action {
             Action::PatientList => "patient.list",
             Action::PatientRead => "patient.read",
             Action::PatientActivated => "patient.activated",
+            Action::PatientActivationRefused => "patient.activation_refused",
+            Action::PatientActivationLinkSent => "patient.activation_link_sent",
             Action::MeasureSubmitted => "measure.submitted",
             Action::MeasureDraftSaved => "measure.draft_saved",
             Action::MeasureRead => "measure.read",
@@ -216,6 +228,7 @@ impl Action {
             Action::PatientList
             | Action::PatientRead
             | Action::PatientActivated
+            | Action::PatientActivationLinkSent
             | Action::MeasureSubmitted
             | Action::MeasureDraftSaved
             | Action::MeasureRead
@@ -243,6 +256,7 @@ impl Action {
             | Action::AlertClosed
             | Action::AlertEscalated => Purpose::DirectCare,
             Action::StaffCreated
+            | Action::StaffDisabled
             | Action::ServiceCreated
             | Action::ServiceAreasSet
             | Action::ApiClientCreated
@@ -250,6 +264,7 @@ impl Action {
             | Action::DemoCreated
             | Action::AlertLoadRead => Purpose::Administration,
             Action::SignInPasswordOk
+            | Action::PatientActivationRefused
             | Action::SignInRefused
             | Action::SignInComplete
             | Action::SignInCodeRefused

@@ -121,3 +121,42 @@ proptest! {
         let _ = DateOfBirth::parse(&s, today());
     }
 }
+
+#[test]
+fn names_refuse_invisible_control_and_unassigned_characters() {
+    for (bad, says) in [
+        ("Ann\u{202E}nivaR", "invisible"),     // right-to-left override
+        ("Ann\u{200B}Smith", "invisible"),     // zero-width space
+        ("\u{FEFF}Ann", "invisible"),          // byte order mark
+        ("Ann\u{00AD}e", "invisible"),         // soft hyphen
+        ("Ann\u{2066}x\u{2069}", "invisible"), // isolates
+        ("Ann\u{0007}", "control"),
+        ("Ann\nSmith", "control"),
+        ("Ann\u{2028}Smith", "control"), // line separator
+        ("Ann\u{E000}", "not a letter"), // private use
+        ("Ann\u{0378}", "not a letter"), // unassigned
+        ("Ann\u{10FFFF}", "not a letter"),
+    ] {
+        let err = PersonName::parse(bad).unwrap_err().to_string();
+        assert!(err.contains(says), "{bad:?}: {err}");
+        assert!(!err.contains(bad), "the message never echoes the input");
+    }
+    for good in [
+        "Zoë",
+        "O'Neill-Nguyễn",
+        "محمد",
+        "José María",
+        "Þórunn",
+        "李小龍",
+        // A zero-width non-joiner inside a word is spelling (Persian).
+        "می\u{200C}خواهم",
+        // A zero-width joiner between letters (Sinhala, Malayalam).
+        "ශ්\u{200D}රී",
+    ] {
+        assert_eq!(PersonName::parse(good).unwrap().as_str(), good, "{good}");
+    }
+    // Joiners out of a word are invisible characters like any other.
+    for bad in ["\u{200C}Ann", "Ann\u{200D}", "Ann \u{200D} Smith"] {
+        assert!(PersonName::parse(bad).is_err(), "{bad:?}");
+    }
+}

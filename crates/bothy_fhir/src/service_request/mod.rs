@@ -78,7 +78,7 @@ mod requester;
 mod tests;
 mod write;
 
-use read::{Reader, has_control, human_name, relative, str_of};
+use read::{Reader, human_name, relative, str_of, unusable};
 pub use write::service_request;
 
 const SR: &str = "ServiceRequest";

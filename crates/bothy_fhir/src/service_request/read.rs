@@ -19,9 +19,9 @@ pub(super) struct Reader<'a> {
     pub(super) contained: Vec<Contained<'a>>,
 }
 
-pub(super) fn has_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+/// Why free text cannot be kept (control, invisible or unassigned characters).
+pub(super) fn unusable(s: &str) -> Option<bothy_domain::text::Unusable> {
+    bothy_domain::text::check(s, bothy_domain::text::Lines::Many).err()
 }
 
 pub(super) fn str_of<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v str> {
@@ -113,8 +113,8 @@ impl<'a> Reader<'a> {
             self.push(path, format!("{what} must be {max} characters or fewer"));
             return None;
         }
-        if has_control(t) {
-            self.push(path, format!("{what} must not contain control characters"));
+        if let Some(e) = unusable(t) {
+            self.push(path, e.message(what, bothy_domain::text::Lines::Many));
             return None;
         }
         Some(t.to_string())

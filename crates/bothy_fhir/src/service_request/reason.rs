@@ -111,8 +111,11 @@ impl<'a> Reader<'a> {
         let mut total = 0;
         for (at, t) in &texts {
             let t = t.trim();
-            if has_control(t) {
-                self.push(at.clone(), "The reason must not contain control characters");
+            if let Some(e) = unusable(t) {
+                self.push(
+                    at.clone(),
+                    e.message("The reason", bothy_domain::text::Lines::Many),
+                );
                 continue;
             }
             total += t.chars().count() + if kept.is_empty() { 0 } else { 2 };

@@ -198,6 +198,10 @@ async fn awkward_text_round_trips_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    bothy_no_postgres,
+    ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set"
+)]
 async fn awkward_text_round_trips_on_postgres() {
     let Ok(admin) = std::env::var("BOTHY_TEST_DATABASE_URL") else {
         assert!(

@@ -4,9 +4,9 @@ use super::field_errors;
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
+use crate::form::Form;
 use crate::layout::{Chrome, html, page};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -118,6 +118,8 @@ pub async fn change_password(
     ctx: Ctx,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, WebError> {
+    let session = ctx.session.as_ref().ok_or(AppError::Unauthenticated)?;
+    let this = session.id().map(|id| id.to_string());
     let r = state
         .app
         .change_password(
@@ -125,11 +127,17 @@ pub async fn change_password(
             &f.current_password,
             &f.new_password,
             &f.confirm,
+            this.as_deref(),
             &ctx.request,
         )
         .await;
     match field_errors(r)? {
-        Ok(()) => Ok(Redirect::to("/account?changed=1").into_response()),
+        Ok(()) => {
+            // The account's other sessions have ended; this one carries on
+            // under a new id, so an id seen before the change is worthless.
+            session.cycle_id().await.map_err(WebError::internal)?;
+            Ok(Redirect::to("/account?changed=1").into_response())
+        }
         Err(errors) => account_page(&state, &ctx, false, errors).await,
     }
 }

@@ -7,9 +7,9 @@ use super::field_errors;
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
+use crate::form::Form;
 use crate::layout::{Chrome, html, page};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -370,8 +370,14 @@ pub async fn close(
     Form(form): Form<CloseForm>,
 ) -> Result<Response, WebError> {
     let id = alert_id(&id)?;
-    if form.reason.chars().count() > 1000 {
-        let e = AppError::field("reason", "Keep the reason to 1000 characters or fewer");
+    let unusable = bothy_domain::text::check(form.reason.trim(), bothy_domain::text::Lines::Many)
+        .err()
+        .map(|e| e.message("The reason", bothy_domain::text::Lines::Many));
+    if form.reason.chars().count() > 1000 || unusable.is_some() {
+        let e = AppError::field(
+            "reason",
+            unusable.unwrap_or_else(|| "Keep the reason to 1000 characters or fewer".into()),
+        );
         let typed = Typed {
             outcome: form.outcome,
             reason: form.reason,

@@ -4,9 +4,11 @@ use crate::error::WebError;
 use crate::layout::{Chrome, page};
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::AppError;
+use bothy_app::credentials::token_hash;
+use subtle::ConstantTimeEq;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -50,13 +52,37 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus metrics, only for a scraper sending `Authorization: Bearer`
+/// with the configured `server.metrics_token`; without a token configured
+/// there are none to read (404). Sessions and API tokens do not count.
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let Some(expected) = state.settings.metrics_token.as_deref() else {
+        return Err(AppError::NotFound.into());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Digests of equal length, compared in constant time.
+    let ok = token_hash(given.trim())
+        .as_bytes()
+        .ct_eq(token_hash(expected).as_bytes());
+    if !bool::from(ok) {
+        return Err(WebError {
+            message: "Metrics are only for a scraper with the configured token.".into(),
+            ..WebError::status(StatusCode::UNAUTHORIZED)
+        });
+    }
     let mut res = state.metrics.render(&state.app.store).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
-    res
+    Ok(res)
 }
 
 pub async fn not_found() -> WebError {

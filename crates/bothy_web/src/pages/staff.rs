@@ -250,7 +250,7 @@ pub struct ServiceForm {
 pub async fn choose_service(
     State(state): State<AppState>,
     ctx: Ctx,
-    axum::Form(form): axum::Form<ServiceForm>,
+    crate::form::Form(form): crate::form::Form<ServiceForm>,
 ) -> Result<Response, WebError> {
     let id = state.app.choose_service(&ctx.actor, &form.service).await?;
     let session = ctx.session.as_ref().ok_or(AppError::Unauthenticated)?;

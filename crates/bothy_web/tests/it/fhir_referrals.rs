@@ -26,6 +26,7 @@ both_dbs!(
     a_resent_referral_is_taken_once,
     bad_referrals_name_every_problem_and_store_nothing,
     only_clients_holding_referral_create_may_refer,
+    clients_of_one_service_neither_read_nor_claim_each_others_referrals,
 );
 
 const PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -50,6 +51,8 @@ struct Clients {
     reader: String,
     /// reports.read only.
     reports: String,
+    /// referral.read only: every referral of the service.
+    all_referrals: String,
     /// Another service's client, holding every permission.
     other: String,
     other_service: ServiceId,
@@ -83,6 +86,7 @@ async fn clients(t: &TestApp) -> Clients {
         .await,
         reader: reg(demo, "Records feed", &[ApiPermission::PatientRead]).await,
         reports: reg(demo, "Reports feed", &[ApiPermission::ReportsRead]).await,
+        all_referrals: reg(demo, "Referrals feed", &[ApiPermission::ReferralRead]).await,
         other: reg(other_service, "Elsewhere feed", &ApiPermission::ALL).await,
         other_service,
     }
@@ -347,11 +351,14 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert!(!sent[0].body.contains("Depressive") && !sent[0].body.contains("PHQ"));
 
-    // Read back by the client that sent it, and by a patient.read client.
+    // Read back by the client that sent it, and by a referral.read client.
     let path = format!("/fhir/ServiceRequest/{id}");
     let read = seen.keep("read", &get(&c, &path, &cl.referrer).await.ok());
     assert_eq!(read, created);
-    let read = seen.keep("read-by-reader", &get(&c, &path, &cl.reader).await.ok());
+    let read = seen.keep(
+        "read-by-reader",
+        &get(&c, &path, &cl.all_referrals).await.ok(),
+    );
     assert_eq!(read["id"], id.to_string());
     // Not to another service, nor to a client with neither permission.
     let hidden = get(&c, &path, &cl.other).await.status(404);
@@ -367,7 +374,7 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     seen.keep("forbidden", &get(&c, &path, &cl.reports).await.status(403));
 
     // A referral that did not come from another system is read back only
-    // with patient.read, not by a client that may only send referrals.
+    // with referral.read, not by a client that may only send referrals.
     let triage = staff_actor(&t, "triage_clinician").await;
     let mut details = stored.details.clone();
     details.email = Some("entered.by.staff@example.org".into());
@@ -378,7 +385,10 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
         .unwrap();
     let staff_path = format!("/fhir/ServiceRequest/{}", by_staff.id);
     get(&c, &staff_path, &cl.referrer).await.status(404);
-    seen.keep("professional", &get(&c, &staff_path, &cl.reader).await.ok());
+    seen.keep(
+        "professional",
+        &get(&c, &staff_path, &cl.all_referrals).await.ok(),
+    );
 
     // Accepted by triage: completed, and about the patient record now.
     let Actor::Staff(supporter) = staff_actor(&t, "supporter").await else {
@@ -659,5 +669,69 @@ async fn only_clients_holding_referral_create_may_refer(t: TestApp) {
     // The same request from a client that may refer is taken.
     send(&c, &cl.referrer, &sr).await.status(201);
     assert_eq!(queue(&t).await.len(), before + 1);
+    seen.validate();
+}
+
+/// Two systems referring to one service: each reads back only what it sent,
+/// and an identifier one of them used is still free for the other. Only a
+/// client holding referral.read reads every referral of the service.
+async fn clients_of_one_service_neither_read_nor_claim_each_others_referrals(t: TestApp) {
+    let cl = clients(&t).await;
+    let c = t.client();
+    let seen = Emitted::new();
+    let a = &cl.referrer;
+    let b = &cl.referrer_reader;
+    let first = send(
+        &c,
+        a,
+        &referral(&t, "gp-0100", "first.practice@example.org"),
+    )
+    .await
+    .status(201);
+    let id_a = id_of(first.location().unwrap());
+    // The same identifier from another system is another referral.
+    let mut theirs = referral(&t, "gp-0100", "second.practice@example.org");
+    theirs["contained"][0]["name"][0]["given"] = json!(["Isla"]);
+    let second = send(&c, b, &theirs).await.status(201);
+    seen.keep("same-identifier-other-client", &second);
+    let id_b = id_of(second.location().unwrap());
+    assert_ne!(id_a, id_b);
+    // Each resend is still answered with the sender's own referral.
+    let again = send(&c, b, &theirs).await.ok();
+    assert_eq!(
+        again
+            .headers
+            .get(header::CONTENT_LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        second.location()
+    );
+    let again = send(
+        &c,
+        a,
+        &referral(&t, "gp-0100", "first.practice@example.org"),
+    )
+    .await
+    .ok();
+    assert_eq!(again.json()["id"], id_a.to_string());
+    let q = queue(&t).await;
+    assert_eq!(q.iter().filter(|r| r.id == id_a || r.id == id_b).count(), 2);
+
+    // Each reads back its own, and the other's answers like a missing one.
+    let path = |id: ReferralId| format!("/fhir/ServiceRequest/{id}");
+    get(&c, &path(id_a), a).await.ok();
+    get(&c, &path(id_b), b).await.ok();
+    let hidden = get(&c, &path(id_b), a).await.status(404);
+    let missing = get(&c, &path(ReferralId::random()), a).await.status(404);
+    assert_eq!(hidden.json()["issue"], missing.json()["issue"]);
+    seen.keep("other-clients", &hidden);
+    // Holding patient.read too does not open other systems' referrals.
+    get(&c, &path(id_a), b).await.status(404);
+    // Nor does patient.read alone.
+    get(&c, &path(id_a), &cl.reader).await.status(403);
+    // referral.read does, for this service only.
+    let all = &cl.all_referrals;
+    seen.keep("referral-read", &get(&c, &path(id_a), all).await.ok());
+    get(&c, &path(id_b), all).await.ok();
+    get(&c, &path(id_a), &cl.other).await.status(404);
     seen.validate();
 }

@@ -22,7 +22,9 @@ pub enum Db {
     Postgres,
 }
 
-/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+/// Runs an `async fn(TestApp)` once on SQLite and once on PostgreSQL. The
+/// PostgreSQL variant is ignored (and listed so) when the build did not see
+/// `BOTHY_TEST_DATABASE_URL` (see `tests/postgres_cfg.rs`).
 #[macro_export]
 macro_rules! both_dbs {
     ($($name:ident),* $(,)?) => {$(
@@ -34,8 +36,9 @@ macro_rules! both_dbs {
                 app.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(bothy_no_postgres, ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set")]
             async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::new($crate::helpers::Db::Postgres).await else { return };
+                let app = $crate::helpers::TestApp::new($crate::helpers::Db::Postgres).await.expect("BOTHY_TEST_DATABASE_URL is set");
                 super::$name(app.clone()).await;
                 app.finish().await;
             }
@@ -56,8 +59,9 @@ macro_rules! both_dbs_with {
                 app.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(bothy_no_postgres, ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set")]
             async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::with_settings($crate::helpers::Db::Postgres, super::$settings()).await else { return };
+                let app = $crate::helpers::TestApp::with_settings($crate::helpers::Db::Postgres, super::$settings()).await.expect("BOTHY_TEST_DATABASE_URL is set");
                 super::$name(app.clone()).await;
                 app.finish().await;
             }
@@ -229,10 +233,17 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
+        self.client_of(self.router.clone())
+    }
+
+    /// A client of another router on the same app (other web settings).
+    pub fn client_of(&self, router: Router) -> Client {
         Client {
-            router: self.router.clone(),
+            router,
             cookies: Arc::new(Mutex::new(BTreeMap::new())),
             csrf: Arc::new(Mutex::new(None)),
+            address: None,
+            headers: Vec::new(),
         }
     }
 
@@ -295,6 +306,10 @@ pub struct Client {
     router: Router,
     cookies: Arc<Mutex<BTreeMap<String, String>>>,
     csrf: Arc<Mutex<Option<String>>>,
+    /// The peer address the server sees, as `serve` records it; none by default.
+    address: Option<std::net::SocketAddr>,
+    /// Headers sent with every request.
+    headers: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -366,6 +381,15 @@ impl Client {
         if !cookie.is_empty() {
             req.headers_mut()
                 .insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        if let Some(a) = self.address {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(a));
+        }
+        for (k, v) in &self.headers {
+            req.headers_mut().insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -447,4 +471,35 @@ impl Client {
     pub fn set_cookies(&self, c: BTreeMap<String, String>) {
         *self.cookies.lock().unwrap() = c;
     }
+
+    /// The same client (cookies and all), sending `name: value` with every request.
+    pub fn with_header(&self, name: &str, value: &str) -> Client {
+        let mut c = self.clone();
+        c.headers.push((name.into(), value.into()));
+        c
+    }
+
+    /// The same client (cookies and all) seen as coming from `ip`.
+    pub fn seen_from(&self, ip: &str) -> Client {
+        Client {
+            address: Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40000)),
+            ..self.clone()
+        }
+    }
+}
+
+/// A page with its CSRF tokens blanked: each response masks the token
+/// afresh, so two answers that say the same differ there.
+pub fn without_csrf(body: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find(marker) {
+        let start = i + marker.len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        rest = &rest[rest.find('"').unwrap_or(0)..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -16,6 +16,7 @@ mod fhir_measures;
 mod fhir_referrals;
 mod fhir_support;
 mod front_door;
+mod hardening;
 mod jobs;
 mod measures;
 mod monitoring_sweep;

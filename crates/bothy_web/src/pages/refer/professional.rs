@@ -1,6 +1,7 @@
 //! A professional referral, entered by staff.
 
 use super::*;
+use bothy_domain::text::{self, Lines};
 
 #[derive(Template)]
 #[template(path = "refer_professional.html")]
@@ -89,10 +90,17 @@ pub(super) fn optional_text(
     if v.is_empty() {
         return None;
     }
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if v.chars().count() > max {
         errors.push(FieldError {
             field: name.into(),
             message: format!("{what} must be {max} characters or fewer, on one line"),
+        });
+        return None;
+    }
+    if let Err(e) = text::check(v, Lines::One) {
+        errors.push(FieldError {
+            field: name.into(),
+            message: e.message(what, Lines::One),
         });
         return None;
     }

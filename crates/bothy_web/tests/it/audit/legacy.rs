@@ -20,6 +20,7 @@ macro_rules! on_both_dbs {
                 super::$name(crate::helpers::Db::Sqlite).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(bothy_no_postgres, ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set")]
             async fn postgres() {
                 super::$name(crate::helpers::Db::Postgres).await;
             }

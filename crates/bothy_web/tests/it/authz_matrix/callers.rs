@@ -34,7 +34,7 @@ pub(super) enum Caller {
     OtherPatient,
     /// Administrator and clinical lead of another service, asking about this service's patient.
     OtherServiceStaff,
-    /// An API client holding patient.read and measures.write.
+    /// An API client holding patient.read, measures.write and referral.read.
     ApiPatientRead,
     ApiReportsRead,
     /// An API client, once holding both permissions, whose token was revoked.
@@ -213,7 +213,11 @@ impl World {
         let token_patient_read = api(
             demo_service,
             "Records feed",
-            &[ApiPermission::PatientRead, ApiPermission::MeasuresWrite],
+            &[
+                ApiPermission::PatientRead,
+                ApiPermission::MeasuresWrite,
+                ApiPermission::ReferralRead,
+            ],
         )
         .await
         .token;

@@ -35,7 +35,7 @@ pub(super) const CALLERS: [Caller; 16] = [
 ///   clinical lead, `mo` moderator, `ay` analyst;
 /// - `pa` patient (their own record), `po` patient (someone else's record);
 /// - `os` admin and clinical lead of another service (this service's patient);
-/// - API clients: `ap` patient.read and measures.write, `ar` reports.read
+/// - API clients: `ap` patient.read, measures.write and referral.read, `ar` reports.read
 ///   only, `ax` revoked, `ao` another service's client.
 ///
 /// Routes without a patient in the path act on the caller's own service, so
@@ -50,7 +50,9 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/static/app.css",        "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("GET",  "/healthz",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("GET",  "/readyz",                "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
-    ("GET",  "/metrics",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    // Only for a scraper holding the configured token; none is configured here
+    // (hardening::metrics tests it with one).
+    ("GET",  "/metrics",               ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/sign-in",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("POST", "/sign-in",               "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("GET",  "/sign-in/code",          ".  Y  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
@@ -126,8 +128,9 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/fhir/Observation/{observation}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     // Referrals from other systems: `ap` lacks referral.create, so only the
-    // other service's client (holding it) may send one, to its own service;
-    // reading back needs patient.read or referral.create in the referral's service.
+    // other service's client (holding it) may send one, to its own service.
+    // Reading back needs referral.read in the referral's service (or to have
+    // sent it: fhir_referrals tests that); patient.read alone does not do.
     ("POST", "/fhir/ServiceRequest",   ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  Y"),
     ("GET",  "/fhir/ServiceRequest/{referral}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),

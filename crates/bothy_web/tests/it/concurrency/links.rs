@@ -125,7 +125,7 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: &TestApp) {
             match r.status.as_u16() {
                 410 => {}
                 422 => assert!(
-                    r.body.contains("already used by another account"),
+                    r.body.contains("cannot be used to set up your account"),
                     "{}",
                     r.body
                 ),

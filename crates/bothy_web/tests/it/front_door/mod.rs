@@ -3,6 +3,7 @@
 //! activation, the waiting list and discharge.
 
 mod abuse;
+mod activation;
 mod matching;
 mod professional;
 mod self_referral;
