@@ -112,10 +112,14 @@ mod tests {
         let app = build_app(&config, Arc::new(clock)).await.unwrap();
         assert!(data_dir.join("bothy.db").is_file());
         let service = app
+            .admin()
             .create_service("pilot", "Pilot service", &RequestContext::default())
             .await
             .unwrap();
-        assert_eq!(app.service_by_slug("pilot").await.unwrap().id, service.id);
+        assert_eq!(
+            app.admin().service_by_slug("pilot").await.unwrap().id,
+            service.id
+        );
         let report = app.store.verify_audit(&[]).await.unwrap();
         assert_eq!((report.sealed, report.unsealed), (0, 1));
         bothy_jobs::seal_audit(&app).await.unwrap();
@@ -130,7 +134,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(app.service_by_slug("pilot").await.is_ok());
+        assert!(app.admin().service_by_slug("pilot").await.is_ok());
         app.store.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

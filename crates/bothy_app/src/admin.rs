@@ -30,7 +30,12 @@ fn system() -> Actor {
     Actor::System
 }
 
-impl App {
+/// Running a deployment: services, staff accounts, API clients.
+pub struct Admin<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Admin<'_> {
     pub async fn create_service(
         &self,
         slug: &str,
@@ -55,9 +60,9 @@ impl App {
             id: ServiceId::random(),
             slug,
             name: name.to_string(),
-            created_at: self.clock.now(),
+            created_at: self.app.clock.now(),
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         tx.insert_service(&service).await.map_err(|e| {
             if e.is_constraint("slug") {
                 AppError::field("slug", "A service with this short name already exists")
@@ -66,7 +71,7 @@ impl App {
             }
         })?;
         let event = AuditEvent::new(Action::ServiceCreated).service(service.id);
-        self.audit(&mut tx, &system(), ctx, event).await?;
+        self.app.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(service)
     }
@@ -98,17 +103,18 @@ impl App {
                 list.push(a);
             }
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         tx.set_service_areas(service, &list.join(" ")).await?;
         let event = AuditEvent::new(Action::ServiceAreasSet).service(service);
-        self.audit(&mut tx, &system(), ctx, event.detail(list.join(" ")))
+        self.app
+            .audit(&mut tx, &system(), ctx, event.detail(list.join(" ")))
             .await?;
         tx.commit().await?;
         Ok(list)
     }
 
     pub async fn service_by_slug(&self, slug: &str) -> Result<Service, AppError> {
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let s = tx.service_by_slug(slug).await?;
         tx.rollback().await?;
         s.ok_or_else(|| AppError::field("service", format!("There is no service called {slug:?}")))
@@ -134,14 +140,14 @@ impl App {
         let (Some(email), Some(name)) = (email, name) else {
             return Err(AppError::field("email", "Enter an email address"));
         };
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let exists = || {
             AppError::field(
                 "email",
                 "A staff member with this email address already exists",
             )
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         if tx.staff_by_email(&email).await?.is_some() {
             return Err(exists());
         }
@@ -175,7 +181,7 @@ impl App {
         }
         let (token, hash) = new_token("");
         let expires_at = now
-            .checked_add(self.settings.enrolment_link_lifetime)
+            .checked_add(self.app.settings.enrolment_link_lifetime)
             .map_err(AppError::internal)?;
         tx.insert_enrolment(
             &hash,
@@ -192,13 +198,13 @@ impl App {
         let event = AuditEvent::new(Action::StaffCreated)
             .service(service)
             .detail(format!("staff {} roles {}", member.id, roles.join(" ")));
-        self.audit(&mut tx, &system(), ctx, event).await?;
+        self.app.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(NewStaff {
             id: member.id,
             enrolment_link: format!(
                 "{}/enrol/{token}",
-                self.settings.public_url.trim_end_matches('/')
+                self.app.settings.public_url.trim_end_matches('/')
             ),
         })
     }
@@ -214,7 +220,7 @@ impl App {
         if !s.has(Permission::ManageStaff) {
             return Err(AppError::Forbidden);
         }
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let staff = tx.staff_of_service(s.service_id).await?;
         tx.rollback().await?;
         Ok(staff)
@@ -252,15 +258,15 @@ impl App {
             service_id: service,
             name: name.to_string(),
             permissions: permissions.to_vec(),
-            created_at: self.clock.now(),
+            created_at: self.app.clock.now(),
             revoked_at: None,
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         tx.insert_api_client(&client, &hash).await?;
         let event = AuditEvent::new(Action::ApiClientCreated)
             .service(service)
             .detail(format!("client {}", client.id));
-        self.audit(&mut tx, &system(), ctx, event).await?;
+        self.app.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(NewApiClient {
             id: client.id,
@@ -273,12 +279,12 @@ impl App {
         id: ApiClientId,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
-        if !tx.revoke_api_client(id, self.clock.now()).await? {
+        let mut tx = self.app.store.begin().await?;
+        if !tx.revoke_api_client(id, self.app.clock.now()).await? {
             return Err(AppError::NotFound);
         }
         let event = AuditEvent::new(Action::ApiClientRevoked).detail(format!("client {id}"));
-        self.audit(&mut tx, &system(), ctx, event).await?;
+        self.app.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -291,12 +297,12 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<StaffId, AppError> {
         let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let member = tx
             .staff_by_email(&email)
             .await?
             .ok_or_else(|| AppError::field("email", "No staff member has this email address"))?;
-        if !tx.disable_staff(member.id, self.clock.now()).await? {
+        if !tx.disable_staff(member.id, self.app.clock.now()).await? {
             return Err(AppError::field(
                 "email",
                 "This staff member is already disabled",
@@ -305,7 +311,7 @@ impl App {
         tx.end_sessions(SessionAccount::Staff(member.id), None)
             .await?;
         let event = AuditEvent::new(Action::StaffDisabled).detail(format!("staff {}", member.id));
-        self.audit(&mut tx, &system(), ctx, event).await?;
+        self.app.audit(&mut tx, &system(), ctx, event).await?;
         tx.commit().await?;
         Ok(member.id)
     }

@@ -97,10 +97,16 @@ fn closed_as_asked(state: &AlertState, by: StaffId, outcome: Option<&Outcome>) -
     *closer == by && same
 }
 
-impl App {
+/// Alerts: raising them from detectors' signals, the duty queue, one alert,
+/// acknowledging and closing, and the alert load.
+pub struct Alerts<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Alerts<'_> {
     /// Raises an alert for each signal (or merges it into the open alert
     /// with the same key), in the caller's transaction, with an audit event.
-    pub(crate) async fn raise_signals(
+    pub(crate) async fn raise(
         &self,
         tx: &mut Tx,
         actor: &Actor,
@@ -112,8 +118,8 @@ impl App {
         if signals.is_empty() {
             return Ok(());
         }
-        let monitoring = self.monitoring_in(tx, patient.service_id).await?;
-        let now = self.clock.now();
+        let monitoring = self.app.monitoring_in(tx, patient.service_id).await?;
+        let now = self.app.clock.now();
         for s in signals {
             let new = NewAlert {
                 id: AlertId::random(),
@@ -143,7 +149,7 @@ impl App {
                     s.cause.key(),
                     s.severity
                 ));
-            self.audit(tx, actor, ctx, event).await?;
+            self.app.audit(tx, actor, ctx, event).await?;
         }
         Ok(())
     }
@@ -163,19 +169,15 @@ impl App {
     }
 
     /// The duty queue of the staff member's current service. Audited.
-    pub async fn duty_queue(
-        &self,
-        actor: &Actor,
-        ctx: &RequestContext,
-    ) -> Result<DutyQueue, AppError> {
+    pub async fn queue(&self, actor: &Actor, ctx: &RequestContext) -> Result<DutyQueue, AppError> {
         let s = staff_actor(actor)?;
         if !s.has(Permission::DutyQueue) {
             return Err(AppError::Forbidden);
         }
-        let now = self.clock.now();
-        let mut work = self.look(actor, ctx).await?;
+        let now = self.app.clock.now();
+        let mut work = self.app.look(actor, ctx).await?;
         let tx = work.tx();
-        let monitoring = self.monitoring_in(tx, s.service_id).await?;
+        let monitoring = self.app.monitoring_in(tx, s.service_id).await?;
         let open = tx.open_alerts(s.service_id, 500).await?;
         let names = self.staff_names(tx, s.service_id).await?;
         let ids: Vec<bothy_domain::PatientId> = open.iter().map(|a| a.patient_id).collect();
@@ -227,13 +229,13 @@ impl App {
     }
 
     /// One alert. Audited.
-    pub async fn alert_detail(
+    pub async fn detail(
         &self,
         actor: &Actor,
         id: AlertId,
         ctx: &RequestContext,
     ) -> Result<AlertDetail, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
         let names = self.staff_names(&mut tx, alert.service_id).await?;
         let closed_by = match &alert.state {
@@ -244,7 +246,7 @@ impl App {
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("alert {id}"));
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(AlertDetail {
             acknowledged_by: alert
@@ -260,15 +262,15 @@ impl App {
     /// Records that the staff member has seen the alert and is dealing with
     /// it. Acknowledging again is harmless; someone else's acknowledgement
     /// or a closed alert is a conflict that says who.
-    pub async fn acknowledge_alert(
+    pub async fn acknowledge(
         &self,
         actor: &Actor,
         id: AlertId,
         ctx: &RequestContext,
     ) -> Result<Alert, AppError> {
         let s = staff_actor(actor)?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
         let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
         let names = self.staff_names(&mut tx, alert.service_id).await?;
         let next = alert
@@ -294,7 +296,7 @@ impl App {
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("alert {id}"));
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(Alert {
             state: next,
@@ -304,7 +306,7 @@ impl App {
     }
 
     /// Closes an alert with what was done about it.
-    pub async fn close_alert(
+    pub async fn close(
         &self,
         actor: &Actor,
         id: AlertId,
@@ -312,8 +314,8 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<Alert, AppError> {
         let s = staff_actor(actor)?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
         let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
         if closed_as_asked(&alert.state, s.id, outcome.as_ref()) {
             // A repeat of this person's own closing (a double click).
@@ -347,7 +349,7 @@ impl App {
             .patient(patient.id)
             .service(patient.service_id)
             .detail(format!("alert {id} {}", outcome.as_str()));
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(Alert {
             acknowledged: alert.acknowledged.or(Some((s.id, now))),
@@ -358,7 +360,7 @@ impl App {
 
     /// Alert load of the staff member's service over the last `days` days:
     /// per service and per clinician. Aggregates only; audited.
-    pub async fn alert_load(
+    pub async fn load(
         &self,
         actor: &Actor,
         days: u32,
@@ -368,17 +370,17 @@ impl App {
         if !s.has(Permission::Reports) {
             return Err(AppError::Forbidden);
         }
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let since =
             Timestamp::from_second(now.as_second() - i64::from(days.clamp(1, 366)) * 86_400)
                 .unwrap_or(Timestamp::UNIX_EPOCH);
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let samples = tx.alert_samples(s.service_id, since).await?;
         let names = self.staff_names(&mut tx, s.service_id).await?;
         let event = AuditEvent::new(Action::AlertLoadRead)
             .service(s.service_id)
             .detail(format!("{} alerts since {since}", samples.len()));
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(LoadReport {
             load: AlertLoad::compute(&samples, now),

@@ -35,10 +35,15 @@ pub struct CheckedIn {
     pub risk: bool,
 }
 
-impl App {
+/// Mood check-ins: recording one (from any channel) and reading them.
+pub struct CheckIns<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl CheckIns<'_> {
     /// Records a check-in for the signed-in patient, with its audit event,
     /// in one transaction. Sending the same key again returns the first.
-    pub async fn check_in(
+    pub async fn record(
         &self,
         actor: &Actor,
         input: CheckInInput,
@@ -54,7 +59,7 @@ impl App {
                 "Each check-in needs a key of 1 to 100 characters",
             ));
         }
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let valid = NewCheckIn::parse(
             &input.mood,
             &input.sleep,
@@ -74,7 +79,7 @@ impl App {
                     .collect(),
             )
         })?;
-        let mut work = self.change(actor, ctx).await?;
+        let mut work = self.app.change(actor, ctx).await?;
         let patient = work.patient(p.id).await?;
         let check_in = CheckIn {
             id: CheckInId::random(),
@@ -106,7 +111,8 @@ impl App {
             .service(patient.service_id)
             .detail(format!("check-in {}", check_in.id));
         work.audit(event).await?;
-        self.detect_on_check_in(work.tx(), actor, &patient, &check_in, ctx)
+        self.app
+            .detect_on_check_in(work.tx(), actor, &patient, &check_in, ctx)
             .await?;
         work.finish().await?;
         Ok(CheckedIn {
@@ -121,7 +127,8 @@ impl App {
     /// raises an alert is the service's risky-text setting.
     pub fn note_has_risk(&self, note: Option<&str>) -> bool {
         note.is_some_and(|text| {
-            self.monitoring
+            self.app
+                .monitoring
                 .lexicon
                 .scan(text)
                 .iter()
@@ -131,7 +138,7 @@ impl App {
 
     /// A patient's most recent check-ins, newest first, for the patient
     /// themself or staff who may see them. Audited before returning.
-    pub async fn check_ins(
+    pub async fn recent(
         &self,
         actor: &Actor,
         patient_id: PatientId,
@@ -141,7 +148,7 @@ impl App {
         if !matches!(actor, Actor::Patient(_) | Actor::Staff(_)) {
             return Err(AppError::Forbidden);
         }
-        let mut work = self.look(actor, ctx).await?;
+        let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient(patient_id).await?;
         let check_ins = work
             .tx()

@@ -132,7 +132,8 @@ impl App {
         };
         let risk =
             detectors::risk_item::detect(inst, &response.answers, &monitoring.detectors.risk_item);
-        self.raise_signals(tx, actor, patient, &risk, (source.kind(), source.id()), ctx)
+        self.alerts()
+            .raise(tx, actor, patient, &risk, (source.kind(), source.id()), ctx)
             .await?;
         let key = episode.map(|e| e.to_string()).unwrap_or_default();
         let summary = tx
@@ -174,15 +175,16 @@ impl App {
                 &text,
                 &monitoring.detectors.risky_text,
             );
-            self.raise_signals(
-                tx,
-                actor,
-                patient,
-                &signals,
-                (source.kind(), source.id()),
-                ctx,
-            )
-            .await?;
+            self.alerts()
+                .raise(
+                    tx,
+                    actor,
+                    patient,
+                    &signals,
+                    (source.kind(), source.id()),
+                    ctx,
+                )
+                .await?;
         }
         let mut moods = tx
             .add_to_mood_summary(
@@ -224,7 +226,8 @@ impl App {
         }
         tx.savepoint("detectors").await?;
         let outcome = self
-            .raise_signals(
+            .alerts()
+            .raise(
                 tx,
                 actor,
                 patient,

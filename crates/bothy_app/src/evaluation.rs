@@ -237,7 +237,8 @@ impl App {
         };
         let source = (submission.kind(), submission.id());
         let ctx = RequestContext::default();
-        self.raise_signals(&mut tx, &Actor::System, &patient, &signals, source, &ctx)
+        self.alerts()
+            .raise(&mut tx, &Actor::System, &patient, &signals, source, &ctx)
             .await?;
         tx.commit().await?;
         Ok(())

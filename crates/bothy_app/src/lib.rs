@@ -146,6 +146,34 @@ impl App {
         self
     }
 
+    pub fn alerts(&self) -> alerts::Alerts<'_> {
+        alerts::Alerts { app: self }
+    }
+
+    pub fn check_ins(&self) -> check_ins::CheckIns<'_> {
+        check_ins::CheckIns { app: self }
+    }
+
+    pub fn safety_plans(&self) -> safety_plans::SafetyPlans<'_> {
+        safety_plans::SafetyPlans { app: self }
+    }
+
+    pub fn records(&self) -> records::Records<'_> {
+        records::Records { app: self }
+    }
+
+    pub fn measures(&self) -> measures::Measures<'_> {
+        measures::Measures { app: self }
+    }
+
+    pub fn admin(&self) -> admin::Admin<'_> {
+        admin::Admin { app: self }
+    }
+
+    pub fn accounts(&self) -> signin::Accounts<'_> {
+        signin::Accounts { app: self }
+    }
+
     /// Writes an audit event for `actor` into `tx`.
     pub(crate) async fn audit(
         &self,

@@ -9,7 +9,7 @@ use bothy_domain::detectors::risk_item;
 use bothy_domain::ids::ResponseId;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::instruments::score::{ScoreError, risk_flags, score};
-use bothy_domain::model::{Alert, MeasureResponse, Patient, ResponseSource};
+use bothy_domain::model::{MeasureResponse, Patient, ResponseSource};
 use bothy_domain::role::ApiPermission;
 use bothy_domain::time::Timestamp;
 
@@ -59,23 +59,6 @@ pub struct History {
     pub responses: Vec<MeasureResponse>,
 }
 
-/// Check-ins the staff patient page shows, newest first.
-const CHECK_INS_SHOWN: i64 = 100;
-
-/// Everything the staff patient page shows.
-#[derive(Debug, Clone)]
-pub struct PatientRecord {
-    pub patient: Patient,
-    pub histories: Vec<History>,
-    /// The patient's alerts, open ones first.
-    pub alerts: Vec<Alert>,
-    /// The open episode of care, if any.
-    pub episode: Option<bothy_domain::referral::Episode>,
-    /// Recent check-ins, newest first.
-    pub check_ins: Vec<bothy_domain::check_in::CheckIn>,
-    pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,
-}
-
 /// Turns a scoring error into messages next to the right question.
 fn score_errors(inst: &Instrument, e: ScoreError) -> AppError {
     match e {
@@ -103,9 +86,14 @@ fn score_errors(inst: &Instrument, e: ScoreError) -> AppError {
     }
 }
 
-impl App {
-    pub fn instrument(&self, id: &str) -> Result<&Instrument, AppError> {
-        self.catalogue.get(id).ok_or(AppError::NotFound)
+/// Validated measures: completing one (form or FHIR), drafts, what is due, reading responses.
+pub struct Measures<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl<'a> Measures<'a> {
+    pub fn instrument(&self, id: &str) -> Result<&'a Instrument, AppError> {
+        self.app.catalogue.get(id).ok_or(AppError::NotFound)
     }
 
     /// Whether `actor` may record answers for `patient`: the patient themself,
@@ -122,14 +110,14 @@ impl App {
         }
     }
 
-    pub async fn submit_measure(
+    pub async fn submit(
         &self,
         actor: &Actor,
         patient_id: PatientId,
         sub: Submission,
         ctx: &RequestContext,
     ) -> Result<Submitted, AppError> {
-        let inst = self.catalogue.get(&sub.instrument_id).ok_or_else(|| {
+        let inst = self.app.catalogue.get(&sub.instrument_id).ok_or_else(|| {
             AppError::field(
                 "instrument",
                 format!("There is no measure called {:?}", sub.instrument_id),
@@ -168,11 +156,11 @@ impl App {
         // Read before the transaction, from a cache: the not-on-track rule's
         // comparison for the actor's service (the patient's, once checked).
         let expected = match actor.service_id() {
-            Some(service) => self.expected_trajectories(service, &inst.id).await,
+            Some(service) => self.app.expected_trajectories(service, &inst.id).await,
             None => None,
         };
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
         let (patient, episode) = tx
             .patient_with_open_episode(patient_id)
             .await?
@@ -221,18 +209,19 @@ impl App {
             .patient(patient_id)
             .service(patient.service_id)
             .detail(format!("{} response {}", inst.id, response.id));
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         // Alerts are raised in the same transaction as the answers: there is
         // never a stored risk answer without its alert.
-        self.detect_on_response(
-            &mut tx,
-            actor,
-            (&patient, episode),
-            (inst, &response),
-            expected.as_deref(),
-            ctx,
-        )
-        .await?;
+        self.app
+            .detect_on_response(
+                &mut tx,
+                actor,
+                (&patient, episode),
+                (inst, &response),
+                expected.as_deref(),
+                ctx,
+            )
+            .await?;
         tx.delete_draft(patient_id, &inst.id).await?;
         tx.commit().await?;
         Ok(Submitted {
@@ -253,7 +242,7 @@ impl App {
         key: &str,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let Some(patient) = tx
             .patient(patient_id)
             .await?
@@ -261,23 +250,25 @@ impl App {
         else {
             return Err(AppError::NotFound);
         };
-        let monitoring = self.monitoring_in(&mut tx, patient.service_id).await?;
+        let monitoring = self.app.monitoring_in(&mut tx, patient.service_id).await?;
         let signals = risk_item::detect(inst, answers, &monitoring.detectors.risk_item);
-        self.raise_signals(
-            &mut tx,
-            actor,
-            &patient,
-            &signals,
-            ("unsent_answers", key),
-            ctx,
-        )
-        .await?;
+        self.app
+            .alerts()
+            .raise(
+                &mut tx,
+                actor,
+                &patient,
+                &signals,
+                ("unsent_answers", key),
+                ctx,
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Keeps a patient's unfinished answers so they can come back to them.
-    pub async fn save_measure_draft(
+    pub async fn save_draft(
         &self,
         actor: &Actor,
         instrument_id: &str,
@@ -294,19 +285,19 @@ impl App {
                 "The form does not match this measure",
             ));
         }
-        let mut tx = self.store.begin().await?;
-        tx.save_draft(p.id, &inst.id, answers, self.clock.now())
+        let mut tx = self.app.store.begin().await?;
+        tx.save_draft(p.id, &inst.id, answers, self.app.clock.now())
             .await?;
         let event = AuditEvent::new(Action::MeasureDraftSaved)
             .patient(p.id)
             .detail(inst.id.clone());
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The signed-in patient's saved answers for an instrument, if any.
-    pub async fn measure_draft(
+    pub async fn draft(
         &self,
         actor: &Actor,
         instrument_id: &str,
@@ -314,28 +305,29 @@ impl App {
         let Actor::Patient(p) = actor else {
             return Err(AppError::Forbidden);
         };
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let draft = tx.draft(p.id, instrument_id).await?;
         tx.rollback().await?;
         Ok(draft)
     }
 
     /// Routine measures the patient has not completed within the interval.
-    pub async fn due_measures(&self, actor: &Actor) -> Result<Vec<DueMeasure>, AppError> {
+    pub async fn due(&self, actor: &Actor) -> Result<Vec<DueMeasure>, AppError> {
         let Actor::Patient(p) = actor else {
             return Err(AppError::Forbidden);
         };
-        let now = self.clock.now();
-        let mut tx = self.store.read().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.read().await?;
         let last = tx.last_completed(p.id).await?;
         let mut due = Vec::new();
-        for id in &self.settings.routine_measures {
-            let Some(inst) = self.catalogue.get(id) else {
+        for id in &self.app.settings.routine_measures {
+            let Some(inst) = self.app.catalogue.get(id) else {
                 continue;
             };
             let last_completed = last.iter().find(|(i, _)| i == id).map(|(_, t)| *t);
             let is_due = last_completed.is_none_or(|t| {
-                now.duration_since(t).as_secs() >= self.settings.measure_interval.as_secs() as i64
+                now.duration_since(t).as_secs()
+                    >= self.app.settings.measure_interval.as_secs() as i64
             });
             if is_due {
                 let has_draft = tx.draft(p.id, id).await?.is_some();
@@ -353,13 +345,13 @@ impl App {
     }
 
     /// One response and its instrument, for whoever may see the patient. Audited.
-    pub async fn view_response(
+    pub async fn response(
         &self,
         actor: &Actor,
         id: ResponseId,
         ctx: &RequestContext,
-    ) -> Result<(MeasureResponse, &Instrument), AppError> {
-        let mut tx = self.store.begin().await?;
+    ) -> Result<(MeasureResponse, &'a Instrument), AppError> {
+        let mut tx = self.app.store.begin().await?;
         let response = tx.measure_response(id).await?.ok_or(AppError::NotFound)?;
         let patient = tx
             .patient(response.patient_id)
@@ -369,7 +361,8 @@ impl App {
         let event = AuditEvent::new(Action::MeasureRead)
             .patient(patient.id)
             .service(patient.service_id);
-        self.audit(&mut tx, actor, ctx, event.detail(format!("response {id}")))
+        self.app
+            .audit(&mut tx, actor, ctx, event.detail(format!("response {id}")))
             .await?;
         tx.commit().await?;
         let inst = self.instrument(&response.instrument_id)?;
@@ -377,14 +370,14 @@ impl App {
     }
 
     /// A patient's responses in a time window, for FHIR search. Audited.
-    pub async fn search_responses(
+    pub async fn search(
         &self,
         actor: &Actor,
         patient_id: PatientId,
         window: ResponseWindow,
         ctx: &RequestContext,
     ) -> Result<Vec<MeasureResponse>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let patient = tx
             .patient(patient_id)
             .await?
@@ -402,77 +395,16 @@ impl App {
         let event = AuditEvent::new(Action::MeasureSearch)
             .patient(patient.id)
             .service(patient.service_id);
-        self.audit(
-            &mut tx,
-            actor,
-            ctx,
-            event.detail(format!("{} responses", responses.len())),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                event.detail(format!("{} responses", responses.len())),
+            )
+            .await?;
         tx.commit().await?;
         Ok(responses)
-    }
-
-    /// Everything the staff patient page shows, in one snapshot and one
-    /// audit event: the record, each instrument's history, alerts, the open
-    /// episode, recent check-ins and the safety plan.
-    pub async fn patient_record(
-        &self,
-        actor: &Actor,
-        patient_id: PatientId,
-        ctx: &RequestContext,
-    ) -> Result<PatientRecord, AppError> {
-        let mut work = self.look(actor, ctx).await?;
-        let patient = work.patient(patient_id).await?;
-        let tx = work.tx();
-        let responses = tx
-            .measure_responses(patient_id, None, None, false, 10_000)
-            .await?;
-        let alerts = tx.patient_alerts(patient.id, 50).await?;
-        let episode = tx.open_episode(patient_id).await?;
-        let check_ins = tx.check_ins(patient_id, CHECK_INS_SHOWN).await?;
-        let safety_plan = tx.current_safety_plan(patient_id).await?;
-        work.audit(
-            AuditEvent::new(Action::PatientRead)
-                .patient(patient_id)
-                .service(patient.service_id)
-                .detail(format!(
-                    "record page: {} responses, {} check-ins, {} alerts, safety plan {}",
-                    responses.len(),
-                    check_ins.len(),
-                    alerts.len(),
-                    safety_plan
-                        .as_ref()
-                        .map_or("none".to_string(), |p| format!("version {}", p.version))
-                )),
-        )
-        .await?;
-        work.finish().await?;
-        let mut histories: Vec<History> = Vec::new();
-        for r in responses {
-            match histories
-                .iter_mut()
-                .find(|h| h.instrument.id == r.instrument_id)
-            {
-                Some(h) => h.responses.push(r),
-                None => {
-                    if let Some(inst) = self.catalogue.get(&r.instrument_id) {
-                        histories.push(History {
-                            instrument: inst.clone(),
-                            responses: vec![r],
-                        });
-                    }
-                }
-            }
-        }
-        Ok(PatientRecord {
-            patient,
-            histories,
-            alerts,
-            episode,
-            check_ins,
-            safety_plan,
-        })
     }
 
     /// Whether a staff actor may see measures at all (for navigation).

@@ -1,11 +1,12 @@
 //! Reading patient records. Every read writes its audit event and commits
 //! it before the data is returned, so nothing is shown that was not recorded.
 
+use crate::measures::History;
 use crate::policy::Permission;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
-use bothy_domain::model::{Patient, Service};
+use bothy_domain::model::{Alert, Patient, Service};
 
 /// How many patients a list page shows at most.
 pub const LIST_LIMIT: i64 = 50;
@@ -33,7 +34,29 @@ pub struct ServiceFigures {
     pub outcomes: bothy_domain::outcomes::Tally,
 }
 
-impl App {
+/// Check-ins the staff patient page shows, newest first.
+const CHECK_INS_SHOWN: i64 = 100;
+
+/// Everything the staff patient page shows.
+#[derive(Debug, Clone)]
+pub struct PatientRecord {
+    pub patient: Patient,
+    pub histories: Vec<History>,
+    /// The patient's alerts, open ones first.
+    pub alerts: Vec<Alert>,
+    /// The open episode of care, if any.
+    pub episode: Option<bothy_domain::referral::Episode>,
+    /// Recent check-ins, newest first.
+    pub check_ins: Vec<bothy_domain::check_in::CheckIn>,
+    pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,
+}
+
+/// Records as staff see them: the staff home, one patient, service figures.
+pub struct Records<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Records<'_> {
     /// The service `slug` names, if the staff member holds a role there;
     /// the session then works in that service.
     pub async fn choose_service(
@@ -44,7 +67,7 @@ impl App {
         let Actor::Staff(s) = actor else {
             return Err(AppError::Forbidden);
         };
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let service = tx.service_by_slug(slug).await?;
         tx.rollback().await?;
         service
@@ -55,13 +78,13 @@ impl App {
 
     /// One patient's record, if `actor` may see it. Anything else is
     /// `NotFound`, exactly as for a record that does not exist.
-    pub async fn view_patient(
+    pub async fn patient(
         &self,
         actor: &Actor,
         id: PatientId,
         ctx: &RequestContext,
     ) -> Result<Patient, AppError> {
-        let mut work = self.look(actor, ctx).await?;
+        let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient(id).await?;
         work.audit(
             AuditEvent::new(Action::PatientRead)
@@ -82,7 +105,7 @@ impl App {
         let Actor::Staff(s) = actor else {
             return Err(AppError::Forbidden);
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let service = tx
             .service_by_id(s.service_id)
             .await?
@@ -100,7 +123,7 @@ impl App {
         if !patients.is_empty() {
             let event =
                 AuditEvent::new(Action::PatientList).detail(format!("{} patients", patients.len()));
-            self.audit(&mut tx, actor, ctx, event).await?;
+            self.app.audit(&mut tx, actor, ctx, event).await?;
         }
         let mut services = Vec::new();
         for g in &s.grants {
@@ -132,22 +155,84 @@ impl App {
             }
             _ => return Err(AppError::Forbidden),
         };
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let service = tx
             .service_by_id(service_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let patients = tx.count_patients(service_id).await?;
         tx.rollback().await?;
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let year_ago = now
             .checked_sub(std::time::Duration::from_secs(365 * 86_400))
             .unwrap_or(now);
-        let outcomes = self.outcome_tally(service_id, year_ago, now).await?;
+        let outcomes = self.app.outcome_tally(service_id, year_ago, now).await?;
         Ok(ServiceFigures {
             service,
             patients,
             outcomes,
+        })
+    }
+
+    /// Everything the staff patient page shows, in one snapshot and one
+    /// audit event: the record, each instrument's history, alerts, the open
+    /// episode, recent check-ins and the safety plan.
+    pub async fn patient_record(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<PatientRecord, AppError> {
+        let mut work = self.app.look(actor, ctx).await?;
+        let patient = work.patient(patient_id).await?;
+        let tx = work.tx();
+        let responses = tx
+            .measure_responses(patient_id, None, None, false, 10_000)
+            .await?;
+        let alerts = tx.patient_alerts(patient.id, 50).await?;
+        let episode = tx.open_episode(patient_id).await?;
+        let check_ins = tx.check_ins(patient_id, CHECK_INS_SHOWN).await?;
+        let safety_plan = tx.current_safety_plan(patient_id).await?;
+        work.audit(
+            AuditEvent::new(Action::PatientRead)
+                .patient(patient_id)
+                .service(patient.service_id)
+                .detail(format!(
+                    "record page: {} responses, {} check-ins, {} alerts, safety plan {}",
+                    responses.len(),
+                    check_ins.len(),
+                    alerts.len(),
+                    safety_plan
+                        .as_ref()
+                        .map_or("none".to_string(), |p| format!("version {}", p.version))
+                )),
+        )
+        .await?;
+        work.finish().await?;
+        let mut histories: Vec<History> = Vec::new();
+        for r in responses {
+            match histories
+                .iter_mut()
+                .find(|h| h.instrument.id == r.instrument_id)
+            {
+                Some(h) => h.responses.push(r),
+                None => {
+                    if let Some(inst) = self.app.catalogue.get(&r.instrument_id) {
+                        histories.push(History {
+                            instrument: inst.clone(),
+                            responses: vec![r],
+                        });
+                    }
+                }
+            }
+        }
+        Ok(PatientRecord {
+            patient,
+            histories,
+            alerts,
+            episode,
+            check_ins,
+            safety_plan,
         })
     }
 }

@@ -117,7 +117,7 @@ impl App {
         if !self.referral_throttle.allow_start(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
-        let service = self.service_by_slug(service_slug).await?;
+        let service = self.admin().service_by_slug(service_slug).await?;
         let now = self.clock.now();
         let referral = Referral {
             id: ReferralId::random(),

@@ -13,10 +13,15 @@ use bothy_domain::safety_plan::{
 /// to take in when someone is struggling.
 pub const SUGGESTIONS_MAX: usize = 5;
 
-impl App {
+/// Safety plans: a person's own plan, versioned, and what they might try now.
+pub struct SafetyPlans<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl SafetyPlans<'_> {
     /// Saves the signed-in patient's plan as a new version, with its audit
     /// event, in one transaction. Only the patient writes their own plan.
-    pub async fn save_safety_plan(
+    pub async fn save(
         &self,
         actor: &Actor,
         input: SafetyPlanText,
@@ -36,8 +41,8 @@ impl App {
                     .collect(),
             )
         })?;
-        let now = self.clock.now();
-        let mut work = self.change(actor, ctx).await?;
+        let now = self.app.clock.now();
+        let mut work = self.app.change(actor, ctx).await?;
         let patient = work.patient(p.id).await?;
         let by = patient.id.to_string();
         let version = work
@@ -70,7 +75,7 @@ impl App {
 
     /// A patient's current plan, for the patient themself or staff who may
     /// see them. Audited (committed) before returning.
-    pub async fn safety_plan(
+    pub async fn current(
         &self,
         actor: &Actor,
         patient_id: PatientId,
@@ -79,7 +84,7 @@ impl App {
         if !matches!(actor, Actor::Patient(_) | Actor::Staff(_)) {
             return Err(AppError::Forbidden);
         }
-        let mut work = self.look(actor, ctx).await?;
+        let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient(patient_id).await?;
         let plan = work.tx().current_safety_plan(patient.id).await?;
         let detail = match &plan {
@@ -106,7 +111,7 @@ impl App {
         let Actor::Patient(p) = actor else {
             return Err(AppError::Forbidden);
         };
-        let plan = self.safety_plan(actor, p.id, ctx).await?;
+        let plan = self.current(actor, p.id, ctx).await?;
         // No tools yet: their ratings arrive with the self-help programme.
         let helpful_tools: &[&str] = &[];
         Ok(plan.map(|s| coping_suggestions(&s.plan, helpful_tools, SUGGESTIONS_MAX)))

@@ -26,7 +26,12 @@ pub struct EnrolmentPage {
     pub otpauth_uri: String,
 }
 
-impl App {
+/// Accounts: signing in and out, who a session or token belongs to, staff enrolment, passwords.
+pub struct Accounts<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Accounts<'_> {
     /// Checks an email and password. Throttled per account and per IP; the
     /// same error and a similar time whether or not the account exists.
     pub async fn sign_in(
@@ -35,11 +40,11 @@ impl App {
         password: &str,
         ctx: &RequestContext,
     ) -> Result<SignedIn, AppError> {
-        if !self.throttle.allow(email, ctx.ip) {
+        if !self.app.throttle.allow(email, ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
         let parsed = Email::parse(email).ok();
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let (staff, patient) = match &parsed {
             Some(e) => (tx.staff_by_email(e).await?, tx.patient_login(e).await?),
             None => (None, None),
@@ -54,14 +59,15 @@ impl App {
             _ => (None, None),
         };
         let ok = self
+            .app
             .passwords
             .verify(password, stored_hash.as_deref())
             .await
             .map_err(AppError::internal)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let (result, action) = match (ok, who) {
             (true, Some(w)) => {
-                self.throttle.succeeded(email, ctx.ip);
+                self.app.throttle.succeeded(email, ctx.ip);
                 (Ok(w), Action::SignInPasswordOk)
             }
             _ => (Err(AppError::SignInRefused), Action::SignInRefused),
@@ -69,12 +75,13 @@ impl App {
         let actor = match result {
             Ok(SignedIn::StaffNeedsCode(id)) => Actor::StaffPending { id },
             Ok(SignedIn::Patient(id)) => self
-                .patient_actor(&mut tx, id)
+                .patient_actor_in(&mut tx, id)
                 .await?
                 .unwrap_or(Actor::Anonymous),
             Err(_) => Actor::Anonymous,
         };
-        self.audit(&mut tx, &actor, ctx, AuditEvent::new(action))
+        self.app
+            .audit(&mut tx, &actor, ctx, AuditEvent::new(action))
             .await?;
         tx.commit().await?;
         result
@@ -87,15 +94,15 @@ impl App {
         code: &str,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
-        if !self.throttle.allow(&format!("totp:{staff}"), ctx.ip) {
+        if !self.app.throttle.allow(&format!("totp:{staff}"), ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let member = tx
             .staff_by_id(staff)
             .await?
             .ok_or(AppError::SignInRefused)?;
-        let secs = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
+        let secs = u64::try_from(self.app.clock.now().as_second()).unwrap_or(0);
         let step = member
             .totp_secret
             .as_deref()
@@ -109,13 +116,14 @@ impl App {
         } else {
             Action::SignInCodeRefused
         };
-        self.audit(
-            &mut tx,
-            &Actor::StaffPending { id: staff },
-            ctx,
-            AuditEvent::new(action),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                &Actor::StaffPending { id: staff },
+                ctx,
+                AuditEvent::new(action),
+            )
+            .await?;
         tx.commit().await?;
         if accepted {
             Ok(())
@@ -125,9 +133,10 @@ impl App {
     }
 
     /// Records a sign-out (the web layer deletes the session itself).
-    pub async fn signed_out(&self, actor: &Actor, ctx: &RequestContext) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
-        self.audit(&mut tx, actor, ctx, AuditEvent::new(Action::SignOut))
+    pub async fn sign_out(&self, actor: &Actor, ctx: &RequestContext) -> Result<(), AppError> {
+        let mut tx = self.app.store.begin().await?;
+        self.app
+            .audit(&mut tx, actor, ctx, AuditEvent::new(Action::SignOut))
             .await?;
         tx.commit().await?;
         Ok(())
@@ -141,7 +150,7 @@ impl App {
         id: StaffId,
         service: Option<ServiceId>,
     ) -> Result<Option<Actor>, AppError> {
-        let mut tx = self.store.reader().await?;
+        let mut tx = self.app.store.reader().await?;
         let Some((member, grants)) = tx.staff_with_roles(id).await? else {
             return Ok(None);
         };
@@ -164,14 +173,14 @@ impl App {
         })))
     }
 
-    pub async fn patient_actor_by_id(&self, id: PatientId) -> Result<Option<Actor>, AppError> {
-        let mut tx = self.store.reader().await?;
-        let actor = self.patient_actor(&mut tx, id).await?;
+    pub async fn patient_actor(&self, id: PatientId) -> Result<Option<Actor>, AppError> {
+        let mut tx = self.app.store.reader().await?;
+        let actor = self.patient_actor_in(&mut tx, id).await?;
         tx.rollback().await?;
         Ok(actor)
     }
 
-    async fn patient_actor(
+    async fn patient_actor_in(
         &self,
         tx: &mut bothy_store::Tx,
         id: PatientId,
@@ -187,7 +196,7 @@ impl App {
 
     /// The API client holding a bearer token, if the token is valid and not revoked.
     pub async fn api_actor(&self, bearer: &str) -> Result<Option<Actor>, AppError> {
-        let mut tx = self.store.reader().await?;
+        let mut tx = self.app.store.reader().await?;
         let client = tx.api_client_by_token_hash(&token_hash(bearer)).await?;
         tx.rollback().await?;
         Ok(client.filter(|c| c.revoked_at.is_none()).map(|c| {
@@ -202,12 +211,12 @@ impl App {
 
     /// What the enrolment page shows for a link; `Gone` if used or expired.
     pub async fn enrolment_page(&self, token: &str) -> Result<EnrolmentPage, AppError> {
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let e = tx
             .enrolment(&token_hash(token))
             .await?
             .ok_or(AppError::NotFound)?;
-        if e.used_at.is_some() || e.expires_at <= self.clock.now() {
+        if e.used_at.is_some() || e.expires_at <= self.app.clock.now() {
             return Err(AppError::Gone);
         }
         let member = tx
@@ -239,7 +248,7 @@ impl App {
             v.fail("confirm", "The passwords do not match");
         }
         let page = self.enrolment_page(token).await?;
-        let secs = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
+        let secs = u64::try_from(self.app.clock.now().as_second()).unwrap_or(0);
         let step = totp_matching_step(&page.totp_secret, code, secs);
         if step.is_none() {
             v.fail(
@@ -252,26 +261,28 @@ impl App {
             return Err(AppError::Gone);
         };
         let hash = self
+            .app
             .passwords
             .hash(new.expose())
             .await
             .map_err(AppError::internal)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let th = token_hash(token);
         let e = tx.enrolment(&th).await?.ok_or(AppError::NotFound)?;
-        if !tx.use_enrolment(&th, self.clock.now()).await? {
+        if !tx.use_enrolment(&th, self.app.clock.now()).await? {
             return Err(AppError::Gone);
         }
         tx.set_staff_credentials(e.staff_id, &hash, &e.totp_secret)
             .await?;
         tx.use_totp_step(e.staff_id, step).await?;
-        self.audit(
-            &mut tx,
-            &Actor::StaffPending { id: e.staff_id },
-            ctx,
-            AuditEvent::new(Action::StaffEnrolled),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                &Actor::StaffPending { id: e.staff_id },
+                ctx,
+                AuditEvent::new(Action::StaffEnrolled),
+            )
+            .await?;
         tx.commit().await?;
         Ok(e.staff_id)
     }
@@ -293,7 +304,7 @@ impl App {
         if parsed.is_some() && new != confirm {
             v.fail("confirm", "The passwords do not match");
         }
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let stored = match actor {
             Actor::Staff(s) => tx.staff_by_id(s.id).await?.and_then(|m| m.password_hash),
             Actor::Patient(p) => tx.patient_password_hash(p.id).await?,
@@ -301,6 +312,7 @@ impl App {
         };
         tx.rollback().await?;
         let ok = self
+            .app
             .passwords
             .verify(current, stored.as_deref())
             .await
@@ -313,11 +325,12 @@ impl App {
             return Err(AppError::field("new_password", "Enter a new password"));
         };
         let hash = self
+            .app
             .passwords
             .hash(parsed.expose())
             .await
             .map_err(AppError::internal)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let account = match actor {
             Actor::Staff(s) => {
                 tx.set_staff_password(s.id, &hash).await?;
@@ -330,13 +343,14 @@ impl App {
             _ => return Err(AppError::Unauthenticated),
         };
         tx.end_sessions(account, keep_session).await?;
-        self.audit(
-            &mut tx,
-            actor,
-            ctx,
-            AuditEvent::new(Action::PasswordChanged),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                AuditEvent::new(Action::PasswordChanged),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }

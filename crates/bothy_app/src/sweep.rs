@@ -173,15 +173,16 @@ impl App {
                     new.push(signal.clone());
                 }
             }
-            self.raise_signals(
-                &mut tx,
-                &Actor::System,
-                &patient,
-                &new,
-                ("evaluation", &day),
-                &RequestContext::default(),
-            )
-            .await?;
+            self.alerts()
+                .raise(
+                    &mut tx,
+                    &Actor::System,
+                    &patient,
+                    &new,
+                    ("evaluation", &day),
+                    &RequestContext::default(),
+                )
+                .await?;
             raised += new.len() as u32;
         }
         tx.commit().await?;

@@ -140,7 +140,7 @@ pub async fn writes(
     let d = ctx.opts.duration;
     let (s, _) = closed_loop(turns(form, n).into_iter().map(FormPhq9).collect(), d).await;
     push("W1 PHQ-9, form", s.summary());
-    let phq9 = ctx.app.instrument("phq9")?.clone();
+    let phq9 = ctx.app.measures().instrument("phq9")?.clone();
     let per = fhir.len().div_ceil(n).max(1);
     let mut clients = Vec::new();
     for (i, patients) in fhir.chunks(per).enumerate() {
@@ -351,7 +351,7 @@ pub async fn mixed(
     }
     let ids: Vec<PatientId> = people.mixed.iter().map(|p| p.id).collect();
     let searches: Arc<[String]> = ids.iter().map(|p| search(*p)).collect();
-    let phq9 = ctx.app.instrument("phq9")?.clone();
+    let phq9 = ctx.app.measures().instrument("phq9")?.clone();
     let mut fhir_creates = Vec::new();
     let mut fhir_searches = Vec::new();
     for i in 0..8 {

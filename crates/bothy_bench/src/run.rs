@@ -315,7 +315,7 @@ fn process_rows(report: &mut Report, server: &Server, m: &Memories, flood: &crat
 
 /// The synthetic service, generated first if the database has none.
 async fn ensure_service(app: &App, opts: &Options) -> anyhow::Result<Service> {
-    if let Ok(s) = app.service_by_slug(&opts.service).await {
+    if let Ok(s) = app.admin().service_by_slug(&opts.service).await {
         return Ok(s);
     }
     progress(format!(
@@ -330,7 +330,7 @@ async fn ensure_service(app: &App, opts: &Options) -> anyhow::Result<Service> {
         bothy_synth::SynthConfig::new(opts.patients, opts.seed, &opts.service, start_of_day);
     bothy_synth::synthesize(&app.store, &config).await?;
     app.rebuild_summaries().await?;
-    Ok(app.service_by_slug(&opts.service).await?)
+    Ok(app.admin().service_by_slug(&opts.service).await?)
 }
 
 /// Prints what the run is doing, with the time since it started.

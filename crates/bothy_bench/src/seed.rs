@@ -42,6 +42,7 @@ pub async fn staff(
 ) -> anyhow::Result<StaffAccount> {
     let ctx = RequestContext::default();
     let new = app
+        .admin()
         .create_staff(service.id, &email, "Bench Clinician", &[role], &ctx)
         .await
         .context("cannot create the benchmark's clinician")?;
@@ -51,9 +52,10 @@ pub async fn staff(
         .next()
         .context("no enrolment token")?
         .to_string();
-    let page = app.enrolment_page(&token).await?;
+    let page = app.accounts().enrolment_page(&token).await?;
     let code = totp_code(&page.totp_secret, unix_secs(app)).context("cannot compute a code")?;
     let id = app
+        .accounts()
         .complete_enrolment(&token, PASSWORD, PASSWORD, &code, &ctx)
         .await
         .context("cannot enrol the benchmark's clinician")?;
@@ -68,6 +70,7 @@ pub async fn staff(
 /// Registers an API client that writes measures and reads patients.
 pub async fn api_client(app: &App, service: &Service, tag: &str) -> anyhow::Result<String> {
     let api = app
+        .admin()
         .register_api_client(
             service.id,
             &format!("Benchmark {tag}"),

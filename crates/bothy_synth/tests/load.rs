@@ -70,10 +70,14 @@ async fn check(store: Store) {
     let triage = actor(Role::TriageClinician);
     let ctx = RequestContext::default();
     app.waiting_list(&triage, &ctx).await.unwrap();
-    app.duty_queue(&triage, &ctx).await.unwrap();
+    app.alerts().queue(&triage, &ctx).await.unwrap();
     let mut read = 0;
     for p in &patients {
-        let m = app.patient_record(&triage, p.id, &ctx).await.unwrap();
+        let m = app
+            .records()
+            .patient_record(&triage, p.id, &ctx)
+            .await
+            .unwrap();
         read += m.histories.iter().map(|h| h.responses.len()).sum::<usize>();
     }
     assert!(read > 50, "{read}");

@@ -25,7 +25,8 @@ pub async fn patient_json(
 ) -> Result<Response, WebError> {
     let p = state
         .app
-        .view_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .records()
+        .patient(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     Ok(Json(serde_json::json!({
         "id": p.id,
@@ -43,7 +44,7 @@ pub async fn reports_summary(
     State(state): State<AppState>,
     ctx: Ctx,
 ) -> Result<Response, WebError> {
-    let f = state.app.service_figures(&ctx.actor).await?;
+    let f = state.app.records().service_figures(&ctx.actor).await?;
     Ok(
         Json(serde_json::json!({ "service": f.service.name, "patients": f.patients }))
             .into_response(),
@@ -57,7 +58,8 @@ pub async fn fhir_patient(
 ) -> Result<Response, WebError> {
     let p = state
         .app
-        .view_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .records()
+        .patient(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     Ok(fhir(bothy_fhir::patient(&p)))
 }

@@ -123,6 +123,7 @@ pub async fn resolve_actor(
     let actor = match (&bearer, &session) {
         (Some(token), _) => state
             .app
+            .accounts()
             .api_actor(token.trim())
             .await?
             .unwrap_or(Actor::Anonymous),
@@ -163,13 +164,14 @@ async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, Web
             SessionKind::StaffPending => auth.id.parse().ok().map(|id| Actor::StaffPending { id }),
             SessionKind::Staff => match auth.id.parse() {
                 Ok(id) => {
-                    app.staff_actor(id, auth.service.as_deref().and_then(|s| s.parse().ok()))
+                    app.accounts()
+                        .staff_actor(id, auth.service.as_deref().and_then(|s| s.parse().ok()))
                         .await?
                 }
                 Err(_) => None,
             },
             SessionKind::Patient => match auth.id.parse() {
-                Ok(id) => app.patient_actor_by_id(id).await?,
+                Ok(id) => app.accounts().patient_actor(id).await?,
                 Err(_) => None,
             },
         }

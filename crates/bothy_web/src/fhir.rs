@@ -140,6 +140,7 @@ pub async fn questionnaire_read(
 ) -> Result<Response, WebError> {
     let inst = state
         .app
+        .measures()
         .instrument(&id)
         .map_err(or_not_found("Questionnaire"))?;
     Ok(fhir(
@@ -258,7 +259,7 @@ pub async fn response_create(
             issues_to_fields(issues),
         )
     })?;
-    let inst = app.instrument(&parsed.instrument_id)?;
+    let inst = app.measures().instrument(&parsed.instrument_id)?;
     let submission = Submission {
         instrument_id: parsed.instrument_id.clone(),
         version: parsed.version.clone(),
@@ -267,7 +268,8 @@ pub async fn response_create(
         source: ResponseSource::Fhir,
     };
     let submitted = match app
-        .submit_measure(&ctx.actor, parsed.patient_id, submission, &ctx.request)
+        .measures()
+        .submit(&ctx.actor, parsed.patient_id, submission, &ctx.request)
         .await
     {
         Ok(s) => s,
@@ -351,7 +353,8 @@ pub async fn response_read(
     let id = response_id(&id, "QuestionnaireResponse")?;
     let (r, inst) = state
         .app
-        .view_response(&ctx.actor, id, &ctx.request)
+        .measures()
+        .response(&ctx.actor, id, &ctx.request)
         .await
         .map_err(or_not_found("QuestionnaireResponse"))?;
     Ok(fhir(
@@ -368,7 +371,8 @@ pub async fn observation_read(
     let id = response_id(&id, "Observation")?;
     let (r, inst) = state
         .app
-        .view_response(&ctx.actor, id, &ctx.request)
+        .measures()
+        .response(&ctx.actor, id, &ctx.request)
         .await
         .map_err(or_not_found("Observation"))?;
     Ok(fhir(
@@ -466,7 +470,8 @@ pub async fn response_search(
 
     let app = &state.app;
     let found = app
-        .search_responses(
+        .measures()
+        .search(
             &ctx.actor,
             patient_id,
             bothy_app::measures::ResponseWindow {

@@ -11,18 +11,18 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
     let app = bothy::build_app(config, Arc::new(SystemClock)).await?;
     let ctx = RequestContext::default();
     let result = match command {
-        AdminCommand::CreateService { slug, name } => app.create_service(&slug, &name, &ctx).await.map(|s| {
+        AdminCommand::CreateService { slug, name } => app.admin().create_service(&slug, &name, &ctx).await.map(|s| {
             println!("Created service {:?} with short name {}.", s.name, s.slug.as_str());
             println!("Service id: {}", s.id);
         }),
-        AdminCommand::SetServiceAreas { service, areas } => match app.service_by_slug(&service).await {
-            Ok(service) => app.set_service_areas(service.id, &areas, &ctx).await.map(|areas| {
+        AdminCommand::SetServiceAreas { service, areas } => match app.admin().service_by_slug(&service).await {
+            Ok(service) => app.admin().set_service_areas(service.id, &areas, &ctx).await.map(|areas| {
                 println!("{} now covers: {}", service.slug.as_str(), areas.join(" "));
             }),
             Err(e) => Err(e),
         },
-        AdminCommand::CreateStaff { service, email, name, roles } => match app.service_by_slug(&service).await {
-            Ok(service) => app.create_staff(service.id, &email, &name, &roles, &ctx).await.map(|staff| {
+        AdminCommand::CreateStaff { service, email, name, roles } => match app.admin().service_by_slug(&service).await {
+            Ok(service) => app.admin().create_staff(service.id, &email, &name, &roles, &ctx).await.map(|staff| {
                 let hours = config.security.enrolment_link_hours;
                 println!("Created staff member {} in {}.", staff.id, service.slug.as_str());
                 println!("Send them this enrolment link privately. It works once, within {hours} hours:");
@@ -31,8 +31,8 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
             }),
             Err(e) => Err(e),
         },
-        AdminCommand::CreateApiClient { service, name, permissions } => match app.service_by_slug(&service).await {
-            Ok(service) => app.register_api_client(service.id, &name, &permissions, &ctx).await.map(|client| {
+        AdminCommand::CreateApiClient { service, name, permissions } => match app.admin().service_by_slug(&service).await {
+            Ok(service) => app.admin().register_api_client(service.id, &name, &permissions, &ctx).await.map(|client| {
                 println!("Registered API client {} for {}.", client.id, service.slug.as_str());
                 println!("Its token is below. It is shown only this once and cannot be recovered;");
                 println!("store it in the client system's secret store now.");
@@ -41,14 +41,14 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
             }),
             Err(e) => Err(e),
         },
-        AdminCommand::RevokeApiClient { id } => app.revoke_api_client(id, &ctx).await.map(|()| {
+        AdminCommand::RevokeApiClient { id } => app.admin().revoke_api_client(id, &ctx).await.map(|()| {
             println!("Revoked API client {id}. Its token no longer works.");
         }),
         AdminCommand::NewActivationLink { patient } => app.new_activation_link(patient, &ctx).await.map(|()| {
             println!("A new activation link is on its way to {patient}, by the channel their referral chose.");
             println!("Earlier links no longer work. The worker sends it (bothy serve or bothy worker).");
         }),
-        AdminCommand::DisableStaff { email } => app.disable_staff(&email, &ctx).await.map(|id| {
+        AdminCommand::DisableStaff { email } => app.admin().disable_staff(&email, &ctx).await.map(|id| {
             println!("Disabled staff member {id}. They cannot sign in, and their sessions have ended.");
         }),
     };

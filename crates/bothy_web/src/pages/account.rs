@@ -41,9 +41,10 @@ pub async fn patient_home(
     };
     let patient = state
         .app
-        .view_patient(&ctx.actor, p.id, &ctx.request)
+        .records()
+        .patient(&ctx.actor, p.id, &ctx.request)
         .await?;
-    let due = state.app.due_measures(&ctx.actor).await?;
+    let due = state.app.measures().due(&ctx.actor).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientHome {
@@ -122,6 +123,7 @@ pub async fn change_password(
     let this = session.id().map(|id| id.to_string());
     let r = state
         .app
+        .accounts()
         .change_password(
             &ctx.actor,
             &f.current_password,

@@ -178,7 +178,7 @@ struct QueuePage {
 }
 
 pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let q = state.app.duty_queue(&ctx.actor, &ctx.request).await?;
+    let q = state.app.alerts().queue(&ctx.actor, &ctx.request).await?;
     let rows = q
         .items
         .iter()
@@ -296,7 +296,8 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let d = state
         .app
-        .alert_detail(&ctx.actor, alert_id(&id)?, &ctx.request)
+        .alerts()
+        .detail(&ctx.actor, alert_id(&id)?, &ctx.request)
         .await?;
     alert_page(&state, &ctx, d, Typed::default(), Vec::new(), None).await
 }
@@ -318,7 +319,11 @@ async fn after_action(
             Ok(()) => (Vec::new(), None),
         },
     };
-    let d = state.app.alert_detail(&ctx.actor, id, &ctx.request).await?;
+    let d = state
+        .app
+        .alerts()
+        .detail(&ctx.actor, id, &ctx.request)
+        .await?;
     alert_page(state, ctx, d, typed, errors, conflict).await
 }
 
@@ -330,7 +335,8 @@ pub async fn acknowledge(
     let id = alert_id(&id)?;
     let result = state
         .app
-        .acknowledge_alert(&ctx.actor, id, &ctx.request)
+        .alerts()
+        .acknowledge(&ctx.actor, id, &ctx.request)
         .await;
     after_action(&state, &ctx, id, result, Typed::default()).await
 }
@@ -388,7 +394,8 @@ pub async fn close(
         Ok(outcome) => {
             state
                 .app
-                .close_alert(&ctx.actor, id, outcome, &ctx.request)
+                .alerts()
+                .close(&ctx.actor, id, outcome, &ctx.request)
                 .await
         }
         Err(e) => Err(AppError::Invalid(vec![e])),
@@ -449,7 +456,11 @@ struct LoadPage {
 }
 
 pub async fn load(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let report = state.app.alert_load(&ctx.actor, 28, &ctx.request).await?;
+    let report = state
+        .app
+        .alerts()
+        .load(&ctx.actor, 28, &ctx.request)
+        .await?;
     let mut rows = Vec::new();
     for service in &report.load.services {
         rows.push(load_row("Whole service".into(), &service.stats));
@@ -494,7 +505,8 @@ pub async fn risk_support(state: &AppState, ctx: &Ctx) -> RiskSupport {
         .unwrap_or(false);
     let plan = state
         .app
-        .safety_plan(&ctx.actor, p.id, &ctx.request)
+        .safety_plans()
+        .current(&ctx.actor, p.id, &ctx.request)
         .await
         .ok()
         .flatten();

@@ -209,7 +209,13 @@ pub async fn submit(
         at,
         idempotency_key: key.clone(),
     };
-    match field_errors(state.app.check_in(&ctx.actor, input, &ctx.request).await)? {
+    match field_errors(
+        state
+            .app
+            .check_ins()
+            .record(&ctx.actor, input, &ctx.request)
+            .await,
+    )? {
         // A double tap or a resent form lands on the same confirmation.
         Ok(done) if done.risk => Ok(Redirect::to("/check-ins?saved=1&risk=1").into_response()),
         Ok(_) => Ok(Redirect::to("/check-ins?saved=1").into_response()),
@@ -250,7 +256,8 @@ pub async fn timeline(
     };
     let check_ins = state
         .app
-        .check_ins(&ctx.actor, p.id, 100, &ctx.request)
+        .check_ins()
+        .recent(&ctx.actor, p.id, 100, &ctx.request)
         .await?;
     let coping = match q.saved {
         Some(_) => super::safety_plan::after_check_in(&state, &ctx, &check_ins).await?,

@@ -125,10 +125,11 @@ pub async fn form(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let inst = state.app.instrument(&id)?.clone();
+    let inst = state.app.measures().instrument(&id)?.clone();
     let draft = state
         .app
-        .measure_draft(&ctx.actor, &inst.id)
+        .measures()
+        .draft(&ctx.actor, &inst.id)
         .await?
         .unwrap_or_default();
     form_page(&state, &ctx, &inst, &draft, new_key(), Vec::new()).await
@@ -174,7 +175,7 @@ pub async fn submit(
     let Actor::Patient(p) = &ctx.actor else {
         return Err(AppError::Forbidden.into());
     };
-    let inst = state.app.instrument(&id)?.clone();
+    let inst = state.app.measures().instrument(&id)?.clone();
     let get = |name: &str| {
         fields
             .iter()
@@ -190,7 +191,8 @@ pub async fn submit(
     if get("action") == "save" {
         state
             .app
-            .save_measure_draft(&ctx.actor, &inst.id, &answers, &ctx.request)
+            .measures()
+            .save_draft(&ctx.actor, &inst.id, &answers, &ctx.request)
             .await?;
         return Ok(Redirect::to("/home?saved=1").into_response());
     }
@@ -204,7 +206,8 @@ pub async fn submit(
     match field_errors(
         state
             .app
-            .submit_measure(&ctx.actor, p.id, sub, &ctx.request)
+            .measures()
+            .submit(&ctx.actor, p.id, sub, &ctx.request)
             .await,
     )? {
         // A double click or a resubmitted form lands on the same result.
@@ -235,7 +238,8 @@ pub async fn result(
     let id = id.parse().map_err(|_| AppError::NotFound)?;
     let (response, inst) = state
         .app
-        .view_response(&ctx.actor, id, &ctx.request)
+        .measures()
+        .response(&ctx.actor, id, &ctx.request)
         .await?;
     let inst = inst.clone();
     let chrome = Chrome::for_ctx(&state, &ctx, &format!("Your {} result", inst.short_name)).await?;

@@ -79,7 +79,11 @@ pub async fn view(
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
     let id = patient(&ctx)?;
-    let stored = state.app.safety_plan(&ctx.actor, id, &ctx.request).await?;
+    let stored = state
+        .app
+        .safety_plans()
+        .current(&ctx.actor, id, &ctx.request)
+        .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Your safety plan").await?;
     Ok(page(&ViewPage {
         chrome,
@@ -150,7 +154,11 @@ async fn form_page(
 
 pub async fn edit_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let id = patient(&ctx)?;
-    let stored = state.app.safety_plan(&ctx.actor, id, &ctx.request).await?;
+    let stored = state
+        .app
+        .safety_plans()
+        .current(&ctx.actor, id, &ctx.request)
+        .await?;
     let text = stored.map(|s| s.plan.to_text()).unwrap_or_default();
     form_page(&state, &ctx, &text, Vec::new()).await
 }
@@ -184,7 +192,8 @@ pub async fn edit(
     };
     let saved = state
         .app
-        .save_safety_plan(&ctx.actor, text.clone(), &ctx.request)
+        .safety_plans()
+        .save(&ctx.actor, text.clone(), &ctx.request)
         .await;
     match field_errors(saved)? {
         Ok(_) => Ok(Redirect::to("/safety-plan?saved=1").into_response()),
@@ -212,6 +221,7 @@ pub async fn after_check_in(
     }
     let suggestions = state
         .app
+        .safety_plans()
         .coping_suggestions(&ctx.actor, &ctx.request)
         .await?
         .map(|s| s.into_iter().map(|s| s.text).collect());

@@ -85,7 +85,11 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     let app = &state.app;
-    match app.sign_in(&form.email, &form.password, &ctx.request).await {
+    match app
+        .accounts()
+        .sign_in(&form.email, &form.password, &ctx.request)
+        .await
+    {
         Ok(who) => {
             let s = session(&ctx)?;
             let now = app.clock.now();
@@ -176,7 +180,11 @@ pub async fn code(
         return Err(AppError::Unauthenticated.into());
     };
     let app = &state.app;
-    match app.verify_second_factor(id, &form.code, &ctx.request).await {
+    match app
+        .accounts()
+        .verify_second_factor(id, &form.code, &ctx.request)
+        .await
+    {
         Ok(()) => {
             let s = session(&ctx)?;
             begin_session(
@@ -214,7 +222,11 @@ struct SignedOutPage {
 /// Ends the session on the server, so the cookie is useless even if kept.
 pub async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     if !matches!(ctx.actor, Actor::Anonymous) {
-        state.app.signed_out(&ctx.actor, &ctx.request).await?;
+        state
+            .app
+            .accounts()
+            .sign_out(&ctx.actor, &ctx.request)
+            .await?;
     }
     if let Some(s) = &ctx.session {
         s.flush().await.map_err(WebError::internal)?;
@@ -244,7 +256,7 @@ async fn enrol_page(
     token: String,
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
-    let page = state.app.enrolment_page(&token).await?;
+    let page = state.app.accounts().enrolment_page(&token).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -301,6 +313,7 @@ pub async fn enrol(
     valid_token(&token)?;
     let result = state
         .app
+        .accounts()
         .complete_enrolment(
             &token,
             &form.password,

@@ -8,7 +8,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use bothy_app::AppError;
-use bothy_app::measures::{History, PatientRecord};
+use bothy_app::measures::History;
+use bothy_app::records::PatientRecord;
 use bothy_app::records::{ServiceFigures, StaffHome};
 use bothy_domain::PatientId;
 use bothy_domain::model::StaffMember;
@@ -23,7 +24,11 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let home = state.app.staff_home(&ctx.actor, &ctx.request).await?;
+    let home = state
+        .app
+        .records()
+        .staff_home(&ctx.actor, &ctx.request)
+        .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&HomePage { chrome, csrf, home }))
@@ -179,6 +184,7 @@ pub async fn patient(
 ) -> Result<Response, WebError> {
     let m = state
         .app
+        .records()
         .patient_record(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
@@ -218,7 +224,7 @@ struct StaffListPage {
 }
 
 pub async fn staff_list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let staff = state.app.list_staff(&ctx.actor).await?;
+    let staff = state.app.admin().list_staff(&ctx.actor).await?;
     Ok(page(&StaffListPage {
         chrome: Chrome::for_ctx(&state, &ctx, "Staff").await?,
         staff,
@@ -233,7 +239,7 @@ struct ReportsPage {
 }
 
 pub async fn reports(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let figures = state.app.service_figures(&ctx.actor).await?;
+    let figures = state.app.records().service_figures(&ctx.actor).await?;
     Ok(page(&ReportsPage {
         chrome: Chrome::for_ctx(&state, &ctx, "Reports").await?,
         figures,
@@ -252,7 +258,11 @@ pub async fn choose_service(
     ctx: Ctx,
     crate::form::Form(form): crate::form::Form<ServiceForm>,
 ) -> Result<Response, WebError> {
-    let id = state.app.choose_service(&ctx.actor, &form.service).await?;
+    let id = state
+        .app
+        .records()
+        .choose_service(&ctx.actor, &form.service)
+        .await?;
     let session = ctx.session.as_ref().ok_or(AppError::Unauthenticated)?;
     crate::auth::set_service(session, id).await?;
     Ok(axum::response::IntoResponse::into_response(

@@ -100,7 +100,11 @@ async fn phq9(t: &TestApp, n: usize, item9: i32, key: &str) {
         idempotency_key: key.into(),
         source: ResponseSource::Web,
     };
-    t.app.submit_measure(&actor, id, sub, &ctx()).await.unwrap();
+    t.app
+        .measures()
+        .submit(&actor, id, sub, &ctx())
+        .await
+        .unwrap();
 }
 
 async fn only_alert(t: &TestApp, n: usize) -> Alert {
@@ -317,7 +321,9 @@ async fn check_in(c: &Client, mood: &str, note: &str) -> crate::helpers::Resp {
 async fn check_in_notes_and_mood_drops_raise_alerts_and_everyday_words_do_not(t: TestApp) {
     let pid = t.demo.patients[0].id.parse().unwrap();
     assert!(
-        !t.app.note_has_risk(Some("I would never hurt myself")),
+        !t.app
+            .check_ins()
+            .note_has_risk(Some("I would never hurt myself")),
         "direct"
     );
     for note in [
@@ -376,7 +382,11 @@ async fn check_in_notes_and_mood_drops_raise_alerts_and_everyday_words_do_not(t:
             idempotency_key: format!("day-{day}"),
             ..Default::default()
         };
-        t.app.check_in(&actor, input, &ctx()).await.unwrap();
+        t.app
+            .check_ins()
+            .record(&actor, input, &ctx())
+            .await
+            .unwrap();
     }
     let alerts = t.open_alerts(pid).await;
     assert!(
@@ -450,7 +460,8 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
     };
     let done = t
         .app
-        .submit_measure(&actor, pid, sub, &ctx())
+        .measures()
+        .submit(&actor, pid, sub, &ctx())
         .await
         .unwrap();
     // The submission and its risk alert are kept; the rest waits for a retry.

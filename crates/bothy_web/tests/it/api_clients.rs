@@ -9,9 +9,10 @@ both_dbs!(bearer_tokens_are_scoped_revocable_and_audited);
 
 async fn bearer_tokens_are_scoped_revocable_and_audited(t: TestApp) {
     let ctx = RequestContext::default();
-    let demo = t.app.service_by_slug("demo").await.unwrap();
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap();
     let gp = t
         .app
+        .admin()
         .register_api_client(demo.id, "GP system", &[ApiPermission::PatientRead], &ctx)
         .await
         .unwrap();
@@ -70,17 +71,18 @@ async fn bearer_tokens_are_scoped_revocable_and_audited(t: TestApp) {
     .await
     .status(401);
     // Revoked: refused from then on.
-    t.app.revoke_api_client(gp.id, &ctx).await.unwrap();
+    t.app.admin().revoke_api_client(gp.id, &ctx).await.unwrap();
     c.get_with(
         &format!("/api/v1/patients/{}", patient.id),
         &[("authorization", &auth)],
     )
     .await
     .status(401);
-    assert!(t.app.revoke_api_client(gp.id, &ctx).await.is_err());
+    assert!(t.app.admin().revoke_api_client(gp.id, &ctx).await.is_err());
     // A reporting client sees counts only.
     let rep = t
         .app
+        .admin()
         .register_api_client(demo.id, "Reporting", &[ApiPermission::ReportsRead], &ctx)
         .await
         .unwrap();

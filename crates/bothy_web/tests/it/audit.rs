@@ -98,6 +98,7 @@ async fn reading_a_record_writes_a_complete_audit_event(t: TestApp) {
     // Another system's read is recorded the same way, as that client.
     let client = t
         .app
+        .admin()
         .register_api_client(
             service.id,
             "GP system",
@@ -180,9 +181,10 @@ async fn some_activity(t: &TestApp) {
     .await
     .redirects_to("/account?changed=1");
 
-    let demo = t.app.service_by_slug("demo").await.unwrap();
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap();
     let feed = t
         .app
+        .admin()
         .register_api_client(
             demo.id,
             "Records feed",

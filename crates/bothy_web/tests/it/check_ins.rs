@@ -244,7 +244,8 @@ async fn staff_see_the_mood_chart_and_other_patients_do_not(t: TestApp) {
     });
     let r = t
         .app
-        .check_ins(
+        .check_ins()
+        .recent(
             &actor,
             t.demo.patients[0].id.parse().unwrap(),
             10,
@@ -278,13 +279,15 @@ async fn sleep_can_be_missing_then_given_then_missing_again(t: TestApp) {
             ..Default::default()
         };
         t.app
-            .check_in(&actor, input, &bothy_app::RequestContext::default())
+            .check_ins()
+            .record(&actor, input, &bothy_app::RequestContext::default())
             .await
             .unwrap_or_else(|e| panic!("check-in {i} (sleep {sleep:?}): {e:?}"));
     }
     let stored = t
         .app
-        .check_ins(&actor, pid, 10, &bothy_app::RequestContext::default())
+        .check_ins()
+        .recent(&actor, pid, 10, &bothy_app::RequestContext::default())
         .await
         .unwrap();
     let sleeps: Vec<Option<f64>> = stored.iter().rev().map(|c| c.sleep_hours).collect();

@@ -12,9 +12,10 @@ both_dbs!(
 );
 
 async fn new_staff(t: &TestApp, email: &str) -> String {
-    let service = t.app.service_by_slug("demo").await.unwrap();
+    let service = t.app.admin().service_by_slug("demo").await.unwrap();
     let made = t
         .app
+        .admin()
         .create_staff(
             service.id,
             email,

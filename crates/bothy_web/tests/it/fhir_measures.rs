@@ -49,9 +49,10 @@ struct Clients {
 }
 
 async fn clients(t: &TestApp) -> Clients {
-    let demo = t.app.service_by_slug("demo").await.unwrap().id;
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap().id;
     let other = t
         .app
+        .admin()
         .create_service("elsewhere", "Elsewhere wellbeing service", &ctx())
         .await
         .unwrap()
@@ -60,6 +61,7 @@ async fn clients(t: &TestApp) -> Clients {
         let app = t.app.clone();
         async move {
             let c = app
+                .admin()
                 .register_api_client(service, name, perms, &ctx())
                 .await
                 .unwrap();
@@ -317,7 +319,7 @@ async fn responses_are_scored_stored_flagged_and_read_back(t: TestApp) {
     let cl = clients(&t).await;
     let c = t.client();
     let patient = t.demo.patients[0].id.clone();
-    let phq9 = t.app.instrument("phq9").unwrap().clone();
+    let phq9 = t.app.measures().instrument("phq9").unwrap().clone();
     let before = stored_count(&t, &patient).await;
 
     // PHQ-9 with item 9 answered "Several days".
@@ -420,7 +422,7 @@ async fn responses_are_scored_stored_flagged_and_read_back(t: TestApp) {
     // GAD-7: item 2 codes "More than half the days" as LA18938-3; answers may
     // also come as an ordinal value alone, or as an integer; LHC-Forms
     // linkIds ("/69725-0") are understood.
-    let gad7 = t.app.instrument("gad7").unwrap().clone();
+    let gad7 = t.app.measures().instrument("gad7").unwrap().clone();
     let mut g = response(&gad7, &patient, "gp-4712", &[2, 2, 0, 0, 0, 0, 0]);
     assert_eq!(
         g["item"][1]["answer"][0]["valueCoding"]["code"],
@@ -450,7 +452,7 @@ async fn responses_are_scored_stored_flagged_and_read_back(t: TestApp) {
     assert_eq!(obs["valueQuantity"]["value"], 8);
 
     // An instrument without LOINC codes, answered in Bothy's own codes.
-    let wsas = t.app.instrument("wsas").unwrap().clone();
+    let wsas = t.app.measures().instrument("wsas").unwrap().clone();
     let w = response(&wsas, &patient, "gp-4713", &vec![3; wsas.items.len()]);
     let created = out.keep(
         "response-wsas",
@@ -520,7 +522,7 @@ async fn bad_responses_name_every_problem_and_store_nothing(t: TestApp) {
     let cl = clients(&t).await;
     let c = t.client();
     let patient = t.demo.patients[1].id.clone();
-    let phq9 = t.app.instrument("phq9").unwrap().clone();
+    let phq9 = t.app.measures().instrument("phq9").unwrap().clone();
     let before = stored_count(&t, &patient).await;
     // Item 9 answered "Nearly every day" in every case: a risk answer in a
     // refused response raises no flag, as nothing of it is stored.
@@ -737,7 +739,7 @@ async fn responses_are_searched_by_subject_and_date_and_hidden_from_others(t: Te
     let cl = clients(&t).await;
     let c = t.client();
     let patient = t.demo.patients[2].id.clone();
-    let phq9 = t.app.instrument("phq9").unwrap().clone();
+    let phq9 = t.app.measures().instrument("phq9").unwrap().clone();
     // Three responses a day apart, from 17 November 2026.
     let mut ids = Vec::new();
     for (day, total) in [3usize, 6, 9].into_iter().enumerate() {

@@ -59,9 +59,10 @@ struct Clients {
 }
 
 async fn clients(t: &TestApp) -> Clients {
-    let demo = t.app.service_by_slug("demo").await.unwrap().id;
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap().id;
     let other_service = t
         .app
+        .admin()
         .create_service("elsewhere", "Elsewhere wellbeing service", &ctx())
         .await
         .unwrap()
@@ -70,6 +71,7 @@ async fn clients(t: &TestApp) -> Clients {
         let app = t.app.clone();
         async move {
             let c = app
+                .admin()
                 .register_api_client(service, name, perms, &ctx())
                 .await
                 .unwrap();
@@ -165,6 +167,7 @@ fn bad_chi_number() -> String {
 /// Every PHQ-9 or GAD-7 item answered with `score`, and the PHQ-9's item 9 with `item9`.
 fn answers(t: &TestApp, id: &str, score: i32, item9: i32) -> Vec<Value> {
     t.app
+        .measures()
         .instrument(id)
         .unwrap()
         .items
@@ -236,7 +239,12 @@ async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     let mut tx = t.app.store.read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
-    t.app.staff_actor(id, None).await.unwrap().unwrap()
+    t.app
+        .accounts()
+        .staff_actor(id, None)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// The referrals of the demo service waiting for triage.

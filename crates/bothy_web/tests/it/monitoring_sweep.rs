@@ -28,7 +28,12 @@ async fn staff(t: &TestApp, role: &str) -> Actor {
     let mut tx = t.app.store.read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
-    t.app.staff_actor(id, None).await.unwrap().unwrap()
+    t.app
+        .accounts()
+        .staff_actor(id, None)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// Refers and accepts someone new; returns their patient id and episode.
@@ -118,7 +123,8 @@ async fn expected_trajectories_are_computed_from_finished_episodes_once_a_day(t:
         source: bothy_domain::model::ResponseSource::Web,
     };
     t.app
-        .submit_measure(&actor, pid, sub, &ctx())
+        .measures()
+        .submit(&actor, pid, sub, &ctx())
         .await
         .unwrap();
     let triage = staff(&t, "triage_clinician").await;
@@ -198,7 +204,8 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
     // A clinician closes it; the same data does not raise it again.
     let triage = staff(&t, "triage_clinician").await;
     t.app
-        .close_alert(
+        .alerts()
+        .close(
             &triage,
             alerts[0].id,
             Some(bothy_domain::alerts::Outcome::ContactedPerson),
@@ -237,7 +244,8 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
         source: bothy_domain::model::ResponseSource::Web,
     };
     t.app
-        .submit_measure(&actor, pid, sub, &ctx())
+        .measures()
+        .submit(&actor, pid, sub, &ctx())
         .await
         .unwrap();
     let alerts = t.open_alerts(pid).await;
@@ -282,7 +290,8 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
                 source: bothy_domain::model::ResponseSource::Web,
             };
             t.app
-                .submit_measure(&actor, pid, sub, &ctx())
+                .measures()
+                .submit(&actor, pid, sub, &ctx())
                 .await
                 .unwrap();
         }

@@ -124,6 +124,7 @@ async fn staff_in_two_services_switch_between_them(t: TestApp) {
     let ctx = RequestContext::default();
     let other = t
         .app
+        .admin()
         .create_service("borders", "Borders wellbeing", &ctx)
         .await
         .unwrap();

@@ -206,20 +206,29 @@ async fn other_service_staff(t: &TestApp) -> Client {
     let ctx = RequestContext::default();
     let other = t
         .app
+        .admin()
         .create_service("elsewhere", "Elsewhere wellbeing service", &ctx)
         .await
         .unwrap();
     let email = "olive.other@elsewhere.test";
     let new = t
         .app
+        .admin()
         .create_staff(other.id, email, "Olive Other", &[Role::ClinicalLead], &ctx)
         .await
         .unwrap();
     let token = new.enrolment_link.rsplit('/').next().unwrap().to_string();
-    let secret = t.app.enrolment_page(&token).await.unwrap().totp_secret;
+    let secret = t
+        .app
+        .accounts()
+        .enrolment_page(&token)
+        .await
+        .unwrap()
+        .totp_secret;
     let code = |t: &TestApp| bothy_app::credentials::totp_code(&secret, t.clock_secs()).unwrap();
     let password = "olive's own long password";
     t.app
+        .accounts()
         .complete_enrolment(&token, password, password, &code(t), &ctx)
         .await
         .unwrap();
@@ -287,7 +296,8 @@ async fn the_care_team_sees_the_plan_and_nobody_else_does(t: TestApp) {
     });
     let r = t
         .app
-        .safety_plan(&actor, patient_id(&t, 0), &Default::default())
+        .safety_plans()
+        .current(&actor, patient_id(&t, 0), &Default::default())
         .await;
     assert!(matches!(r, Err(bothy_app::AppError::NotFound)), "{r:?}");
     // Staff do not write a patient's plan for them.

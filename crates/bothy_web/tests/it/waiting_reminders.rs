@@ -13,7 +13,12 @@ async fn staff(t: &TestApp, role: &str) -> Actor {
     let mut tx = t.app.store.read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
-    t.app.staff_actor(id, None).await.unwrap().unwrap()
+    t.app
+        .accounts()
+        .staff_actor(id, None)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn waiting_people_are_reminded_once_per_interval(t: TestApp) {

@@ -143,6 +143,7 @@ impl World {
 
         // Staff of this service holding every role, enrolled directly: signs in with a password only.
         let new = app
+            .admin()
             .create_staff(
                 demo_service,
                 "harper.half@bothy.test",
@@ -153,9 +154,15 @@ impl World {
             .await
             .unwrap();
         let token = enrolment_token(&new.enrolment_link);
-        let totp_secret = app.enrolment_page(&token).await.unwrap().totp_secret;
+        let totp_secret = app
+            .accounts()
+            .enrolment_page(&token)
+            .await
+            .unwrap()
+            .totp_secret;
         let code = bothy_app::credentials::totp_code(&totp_secret, t.clock_secs()).unwrap();
-        app.complete_enrolment(&token, NEW_PASSWORD, NEW_PASSWORD, &code, &ctx())
+        app.accounts()
+            .complete_enrolment(&token, NEW_PASSWORD, NEW_PASSWORD, &code, &ctx())
             .await
             .unwrap();
         let half = StaffLogin {
@@ -166,11 +173,13 @@ impl World {
 
         // Another service, with an administrator and clinical lead who enrols through the web.
         let other = app
+            .admin()
             .create_service("elsewhere", "Elsewhere wellbeing service", &ctx())
             .await
             .unwrap();
         let email = "olive.other@elsewhere.test";
         let new = app
+            .admin()
             .create_staff(
                 other.id,
                 email,
@@ -183,7 +192,12 @@ impl World {
         let token = enrolment_token(&new.enrolment_link);
         let c = t.client();
         c.get(&format!("/enrol/{token}")).await.ok();
-        let totp_secret = app.enrolment_page(&token).await.unwrap().totp_secret;
+        let totp_secret = app
+            .accounts()
+            .enrolment_page(&token)
+            .await
+            .unwrap()
+            .totp_secret;
         let code = bothy_app::credentials::totp_code(&totp_secret, t.clock_secs()).unwrap();
         let password = "olive's own long password";
         c.post_form(
@@ -205,7 +219,8 @@ impl World {
         let api = |service, name: &'static str, permissions: &'static [ApiPermission]| {
             let app = app.clone();
             async move {
-                app.register_api_client(service, name, permissions, &ctx())
+                app.admin()
+                    .register_api_client(service, name, permissions, &ctx())
                     .await
                     .unwrap()
             }
@@ -225,7 +240,10 @@ impl World {
             .await
             .token;
         let revoked = api(demo_service, "Old feed", &ApiPermission::ALL).await;
-        app.revoke_api_client(revoked.id, &ctx()).await.unwrap();
+        app.admin()
+            .revoke_api_client(revoked.id, &ctx())
+            .await
+            .unwrap();
         let token_other_service = api(other.id, "Elsewhere feed", &ApiPermission::ALL)
             .await
             .token;
@@ -250,7 +268,8 @@ impl World {
                 source: ResponseSource::Web,
             };
             let done = app
-                .submit_measure(&actor, p.id, submission, &ctx())
+                .measures()
+                .submit(&actor, p.id, submission, &ctx())
                 .await
                 .unwrap();
             responses.insert(id.clone(), done.response.id.to_string());
@@ -279,7 +298,13 @@ impl World {
         let mut tx = self.t.app.store.read().await.unwrap();
         let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
         tx.rollback().await.unwrap();
-        self.t.app.staff_actor(id, None).await.unwrap().unwrap()
+        self.t
+            .app
+            .accounts()
+            .staff_actor(id, None)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// New front-door fixtures for column `col`.
@@ -382,7 +407,8 @@ impl World {
         };
         self.t
             .app
-            .submit_measure(&actor, p.id, submission, &ctx())
+            .measures()
+            .submit(&actor, p.id, submission, &ctx())
             .await
             .unwrap();
         self.t.open_alerts(p.id).await[0].id.to_string()
@@ -471,6 +497,7 @@ impl World {
         let new = self
             .t
             .app
+            .admin()
             .create_staff(
                 self.demo_service,
                 &email,

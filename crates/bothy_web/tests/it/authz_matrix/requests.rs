@@ -62,6 +62,7 @@ impl World {
             "/enrol/{token}" => {
                 let secret = t
                     .app
+                    .accounts()
                     .enrolment_page(token)
                     .await
                     .map(|p| p.totp_secret)
@@ -156,7 +157,7 @@ impl World {
         }
         if let (Some(b), true) = (&bearer, is(spec, ("POST", "/fhir/QuestionnaireResponse"))) {
             // A valid PHQ-9 for the target, as a FHIR client would send it.
-            let inst = self.t.app.instrument("phq9").unwrap();
+            let inst = self.t.app.measures().instrument("phq9").unwrap();
             let items: Vec<serde_json::Value> = inst
                 .items
                 .iter()
@@ -273,7 +274,10 @@ impl World {
             && r.status.is_redirection()
             && r.location() == Some("/sign-in")
         {
-            let used = matches!(self.t.app.enrolment_page(token).await, Err(AppError::Gone));
+            let used = matches!(
+                self.t.app.accounts().enrolment_page(token).await,
+                Err(AppError::Gone)
+            );
             return if used { Seen::Allowed } else { Seen::Refused };
         }
         seen(r)

@@ -26,7 +26,7 @@ async fn staff_transitions_at_once(t: TestApp) {
 /// last item answered "several days").
 async fn risk_alert(t: &TestApp, n: usize, round: usize) -> AlertId {
     let id: PatientId = t.demo.patients[n].id.parse().unwrap();
-    let actor = t.app.patient_actor_by_id(id).await.unwrap().unwrap();
+    let actor = t.app.accounts().patient_actor(id).await.unwrap().unwrap();
     let sub = Submission {
         instrument_id: "phq9".into(),
         version: None,
@@ -35,7 +35,8 @@ async fn risk_alert(t: &TestApp, n: usize, round: usize) -> AlertId {
         source: ResponseSource::Web,
     };
     t.app
-        .submit_measure(&actor, id, sub, &RequestContext::default())
+        .measures()
+        .submit(&actor, id, sub, &RequestContext::default())
         .await
         .unwrap();
     let open = t.open_alerts(id).await;

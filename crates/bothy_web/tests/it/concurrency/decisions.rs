@@ -22,7 +22,12 @@ pub(super) async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     let mut tx = t.app.store.read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
-    t.app.staff_actor(id, None).await.unwrap().unwrap()
+    t.app
+        .accounts()
+        .staff_actor(id, None)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// The family name of the `n`th person referred in a test (names take no

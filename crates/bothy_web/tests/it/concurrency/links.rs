@@ -166,9 +166,10 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: &TestApp) {
 }
 
 async fn new_staff_link(t: &TestApp, n: usize) -> String {
-    let service = t.app.service_by_slug("demo").await.unwrap();
+    let service = t.app.admin().service_by_slug("demo").await.unwrap();
     let made = t
         .app
+        .admin()
         .create_staff(
             service.id,
             &format!("new.{n}@example.nhs.uk"),
@@ -289,10 +290,11 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
 /// times at once: one revocation and one audit event; the others are told
 /// there is no such client to revoke.
 async fn an_api_client_revoked_many_times_at_once_is_revoked_once(t: &TestApp) {
-    let demo = t.app.service_by_slug("demo").await.unwrap().id;
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap().id;
     for round in 0..ROUNDS {
         let client = t
             .app
+            .admin()
             .register_api_client(
                 demo,
                 &format!("Feed {round}"),
@@ -308,7 +310,8 @@ async fn an_api_client_revoked_many_times_at_once_is_revoked_once(t: &TestApp) {
                 let gate = gate.clone();
                 tokio::spawn(async move {
                     gate.wait().await;
-                    app.revoke_api_client(client.id, &RequestContext::default())
+                    app.admin()
+                        .revoke_api_client(client.id, &RequestContext::default())
                         .await
                 })
             })

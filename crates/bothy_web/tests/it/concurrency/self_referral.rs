@@ -113,7 +113,7 @@ async fn received_messages(t: &TestApp, id: ReferralId) -> i64 {
 }
 
 async fn in_triage(t: &TestApp, id: ReferralId) -> bool {
-    let service = t.app.service_by_slug("demo").await.unwrap().id;
+    let service = t.app.admin().service_by_slug("demo").await.unwrap().id;
     let mut tx = t.app.store.read().await.unwrap();
     let q = tx.triage_queue(service, 500).await.unwrap();
     tx.rollback().await.unwrap();
@@ -309,9 +309,10 @@ async fn a_professional_referral_sent_many_times_is_one(t: &TestApp) {
 /// A ServiceRequest sent many times with one identifier: one referral, one
 /// 201 and the rest 200 with the same resource.
 async fn a_service_request_sent_many_times_is_one(t: &TestApp) {
-    let demo = t.app.service_by_slug("demo").await.unwrap().id;
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap().id;
     let client = t
         .app
+        .admin()
         .register_api_client(
             demo,
             "GP system",

@@ -141,9 +141,10 @@ async fn measure_drafts_saved_at_once_leave_one_draft(t: &TestApp) {
 /// The same QuestionnaireResponse posted many times at once by a system:
 /// one stored, one 201 and the rest 200 with the same resource.
 async fn a_questionnaire_response_sent_many_times_is_stored_once(t: &TestApp) {
-    let demo = t.app.service_by_slug("demo").await.unwrap().id;
+    let demo = t.app.admin().service_by_slug("demo").await.unwrap().id;
     let client = t
         .app
+        .admin()
         .register_api_client(
             demo,
             "Outcomes feed",
@@ -153,7 +154,7 @@ async fn a_questionnaire_response_sent_many_times_is_stored_once(t: &TestApp) {
         .await
         .unwrap();
     let auth = format!("Bearer {}", client.token);
-    let phq9 = t.app.instrument("phq9").unwrap().clone();
+    let phq9 = t.app.measures().instrument("phq9").unwrap().clone();
     let me = patient(t, 2);
     let c = t.client();
     for round in 0..ROUNDS {

@@ -474,12 +474,14 @@ async fn a_service_is_found_by_postcode(t: TestApp) {
     let demo = demo_service(&t).await;
     let areas = t
         .app
+        .admin()
         .set_service_areas(demo, "td, KY1 td", &bothy_app::RequestContext::default())
         .await
         .unwrap();
     assert_eq!(areas, vec!["TD".to_string(), "KY1".to_string()]);
     assert!(
         t.app
+            .admin()
             .set_service_areas(demo, "E-H", &bothy_app::RequestContext::default())
             .await
             .is_err()

@@ -26,6 +26,7 @@ pub(crate) async fn api_client(
 ) -> (ApiClientId, String) {
     let made = t
         .app
+        .admin()
         .register_api_client(
             demo_service(t).await,
             "hardening test",

@@ -75,7 +75,7 @@ async fn disabling_a_staff_member_ends_their_sessions(t: TestApp) {
     let colleague = t.staff_client("analyst").await;
     signed_in.get("/staff").await.ok();
     let ctx = bothy_app::RequestContext::default();
-    t.app.disable_staff(&s.email, &ctx).await.unwrap();
+    t.app.admin().disable_staff(&s.email, &ctx).await.unwrap();
     // Gone from the sessions table at once, not only refused on its next request.
     let mut tx = t.app.store.begin().await.unwrap();
     let id = tx
@@ -101,5 +101,5 @@ async fn disabling_a_staff_member_ends_their_sessions(t: TestApp) {
     )
     .await
     .status(401);
-    assert!(t.app.disable_staff(&s.email, &ctx).await.is_err());
+    assert!(t.app.admin().disable_staff(&s.email, &ctx).await.is_err());
 }
