@@ -53,6 +53,7 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         .with_monitoring(monitoring)
         .with_notifier(Arc::new(outbox));
     if let Some(c) = app
+        .monitoring()
         .backfill_summaries()
         .await
         .context("cannot fill the summaries of existing records")?
@@ -158,7 +159,7 @@ mod tests {
             link: None,
         });
         let key = IdempotencyKey::new("received.1").unwrap();
-        app.perform(&key, &job).await.unwrap();
+        app.jobs().perform(&key, &job).await.unwrap();
         assert_eq!(outbox_dir(&config), dir.join("outbox"));
         assert!(dir.join("outbox/received.1.json").is_file());
         app.store.close().await;

@@ -118,7 +118,11 @@ impl Alerts<'_> {
         if signals.is_empty() {
             return Ok(());
         }
-        let monitoring = self.app.monitoring_in(tx, patient.service_id).await?;
+        let monitoring = self
+            .app
+            .monitoring()
+            .settings_for(tx, patient.service_id)
+            .await?;
         let now = self.app.clock.now();
         for s in signals {
             let new = NewAlert {
@@ -177,7 +181,7 @@ impl Alerts<'_> {
         let now = self.app.clock.now();
         let mut work = self.app.look(actor, ctx).await?;
         let tx = work.tx();
-        let monitoring = self.app.monitoring_in(tx, s.service_id).await?;
+        let monitoring = self.app.monitoring().settings_for(tx, s.service_id).await?;
         let open = tx.open_alerts(s.service_id, 500).await?;
         let names = self.staff_names(tx, s.service_id).await?;
         let ids: Vec<bothy_domain::PatientId> = open.iter().map(|a| a.patient_id).collect();

@@ -112,6 +112,7 @@ impl CheckIns<'_> {
             .detail(format!("check-in {}", check_in.id));
         work.audit(event).await?;
         self.app
+            .monitoring()
             .detect_on_check_in(work.tx(), actor, &patient, &check_in, ctx)
             .await?;
         work.finish().await?;
@@ -128,7 +129,7 @@ impl CheckIns<'_> {
     pub fn note_has_risk(&self, note: Option<&str>) -> bool {
         note.is_some_and(|text| {
             self.app
-                .monitoring
+                .service_monitoring
                 .lexicon
                 .scan(text)
                 .iter()

@@ -73,10 +73,15 @@ fn demo_password(who: &str) -> String {
     format!("demo-only-{who}-password")
 }
 
-impl App {
+/// The demo service: fixed accounts for trying Bothy, never real data.
+pub struct Demo<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Demo<'_> {
     /// Creates the demo service if it does not exist, and returns its accounts.
-    pub async fn ensure_demo(&self, ctx: &RequestContext) -> Result<DemoAccounts, AppError> {
-        let mut tx = self.store.read().await?;
+    pub async fn ensure(&self, ctx: &RequestContext) -> Result<DemoAccounts, AppError> {
+        let mut tx = self.app.store.read().await?;
         let existing = tx.service_by_slug(DEMO_SLUG).await?;
         let others = tx
             .list_services()
@@ -91,18 +96,19 @@ impl App {
             ));
         }
         if existing.is_none() {
-            self.create_demo().await?;
-            let mut tx = self.store.begin().await?;
-            self.audit(
-                &mut tx,
-                &crate::Actor::System,
-                ctx,
-                AuditEvent::new(Action::DemoCreated),
-            )
-            .await?;
+            self.create().await?;
+            let mut tx = self.app.store.begin().await?;
+            self.app
+                .audit(
+                    &mut tx,
+                    &crate::Actor::System,
+                    ctx,
+                    AuditEvent::new(Action::DemoCreated),
+                )
+                .await?;
             tx.commit().await?;
         }
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let service = tx
             .service_by_slug(DEMO_SLUG)
             .await?
@@ -110,7 +116,7 @@ impl App {
         let patients = tx.patients_of_service(service.id, 1000).await?;
         tx.rollback().await?;
         Ok(DemoAccounts {
-            base_url: self.settings.public_url.clone(),
+            base_url: self.app.settings.public_url.clone(),
             service: service.name,
             staff: STAFF
                 .iter()
@@ -137,8 +143,8 @@ impl App {
         })
     }
 
-    async fn create_demo(&self) -> Result<(), AppError> {
-        let now = self.clock.now();
+    async fn create(&self) -> Result<(), AppError> {
+        let now = self.app.clock.now();
         let today = bothy_domain::time::uk_date(now);
         let service = Service {
             id: ServiceId::random(),
@@ -147,17 +153,19 @@ impl App {
             created_at: now,
         };
         let patient_hash = self
+            .app
             .passwords
             .hash(&demo_password("patient"))
             .await
             .map_err(AppError::internal)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         tx.insert_service(&service).await?;
         // The demo covers Edinburgh and the Lothians, so finding it by postcode works.
         tx.set_service_areas(service.id, "EH").await?;
         let mut supporter = None;
         for (role, name) in STAFF {
             let hash = self
+                .app
                 .passwords
                 .hash(&demo_password(role.as_str()))
                 .await

@@ -14,7 +14,8 @@
 //! never on this evaluation.
 
 use crate::jobs::{IdempotencyKey, Job};
-use crate::{Actor, App, AppError, RequestContext};
+use crate::monitoring::Monitor;
+use crate::{Actor, AppError, RequestContext};
 use bothy_domain::ServiceId;
 use bothy_domain::check_in::CheckIn;
 use bothy_domain::detectors::{self, ExpectedTrajectories, Signal, Text, TextSource};
@@ -64,7 +65,7 @@ pub(crate) struct ExpectedCache {
     entries: Mutex<HashMap<(ServiceId, String), CachedExpected>>,
 }
 
-impl App {
+impl Monitor<'_> {
     /// The service's stored expected trajectories for an instrument, if the
     /// evaluation job has computed any, from the cache or one read on a
     /// connection of its own (so a failure never touches a caller's
@@ -75,16 +76,16 @@ impl App {
         service: ServiceId,
         instrument: &str,
     ) -> Option<Arc<ExpectedTrajectories>> {
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let key = (service, instrument.to_string());
-        if let Ok(map) = self.expected.entries.lock()
+        if let Ok(map) = self.app.expected.entries.lock()
             && let Some((at, value)) = map.get(&key)
             && now.as_second() - at.as_second() < EXPECTED_TTL_SECONDS
         {
             return value.clone();
         }
         let read = async {
-            let mut tx = self.store.reader().await?;
+            let mut tx = self.app.store.reader().await?;
             let stored = tx.expected_trajectories(service, instrument).await?;
             tx.rollback().await?;
             Ok::<_, AppError>(stored)
@@ -98,7 +99,7 @@ impl App {
                 return None;
             }
         };
-        if let Ok(mut map) = self.expected.entries.lock() {
+        if let Ok(mut map) = self.app.expected.entries.lock() {
             map.insert(key, (now, value.clone()));
         }
         value
@@ -106,7 +107,7 @@ impl App {
 
     /// Forgets cached expected trajectories (after this process recomputed them).
     pub(crate) fn forget_expected_trajectories(&self, service: ServiceId) {
-        if let Ok(mut map) = self.expected.entries.lock() {
+        if let Ok(mut map) = self.app.expected.entries.lock() {
             map.retain(|(s, _), _| *s != service);
         }
     }
@@ -126,13 +127,14 @@ impl App {
         expected: Option<&ExpectedTrajectories>,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
-        let monitoring = self.monitoring_in(tx, patient.service_id).await?;
+        let monitoring = self.settings_for(tx, patient.service_id).await?;
         let source = Trigger::MeasureResponse {
             id: response.id.to_string(),
         };
         let risk =
             detectors::risk_item::detect(inst, &response.answers, &monitoring.detectors.risk_item);
-        self.alerts()
+        self.app
+            .alerts()
             .raise(tx, actor, patient, &risk, (source.kind(), source.id()), ctx)
             .await?;
         let key = episode.map(|e| e.to_string()).unwrap_or_default();
@@ -161,7 +163,7 @@ impl App {
         check_in: &CheckIn,
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
-        let monitoring = self.monitoring_in(tx, patient.service_id).await?;
+        let monitoring = self.settings_for(tx, patient.service_id).await?;
         let source = Trigger::CheckIn {
             id: check_in.id.to_string(),
         };
@@ -171,11 +173,12 @@ impl App {
                 text: note,
             };
             let signals = detectors::risky_text::detect(
-                &self.monitoring.lexicon,
+                &self.app.service_monitoring.lexicon,
                 &text,
                 &monitoring.detectors.risky_text,
             );
-            self.alerts()
+            self.app
+                .alerts()
                 .raise(
                     tx,
                     actor,
@@ -226,6 +229,7 @@ impl App {
         }
         tx.savepoint("detectors").await?;
         let outcome = self
+            .app
             .alerts()
             .raise(
                 tx,
@@ -249,7 +253,7 @@ impl App {
                     patient_id: patient.id.to_string(),
                     submission: source.clone(),
                 };
-                self.enqueue_job(tx, &key, &job).await?;
+                self.app.jobs().enqueue(tx, &key, &job).await?;
                 Ok(())
             }
         }
@@ -281,7 +285,7 @@ pub(crate) fn history_signals(
     signals
 }
 
-impl App {
+impl Monitor<'_> {
     /// Records the referral's screening scores as a new episode's baselines
     /// (the first point of deterioration and not-on-track). An answer set
     /// that does not score (incomplete) leaves no baseline.
@@ -291,7 +295,7 @@ impl App {
         episode: &bothy_domain::referral::Episode,
         details: &bothy_domain::referral::Details,
     ) -> Result<(), AppError> {
-        for inst in self.catalogue.iter() {
+        for inst in self.app.catalogue.iter() {
             if let Some(answers) = screening_answers(details, &inst.id)
                 && let Ok(scored) = bothy_domain::instruments::score(inst, answers)
             {

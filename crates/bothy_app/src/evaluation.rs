@@ -13,7 +13,8 @@
 
 use crate::detection::Trigger;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
-use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use crate::monitoring::Monitor;
+use crate::{Actor, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::detectors::{ExpectedTrajectories, SessionScore};
 use bothy_domain::model::Alert;
@@ -27,22 +28,13 @@ const TRAJECTORY_EPISODES: i64 = 5000;
 /// How old expected trajectories may be before they are computed again.
 const TRAJECTORY_AGE_SECONDS: i64 = 24 * 3600;
 
-/// What one evaluation run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EvaluationReport {
-    pub escalated: u32,
-    /// Signals the monitoring sweep raised or merged.
-    pub signals: u32,
-    pub trajectories_computed: u32,
-}
-
-impl App {
+impl Monitor<'_> {
     /// Escalates every alert past its deadline. Returns how many.
-    pub async fn escalate_overdue_alerts(&self) -> Result<u32, AppError> {
-        let now = self.clock.now();
+    pub async fn escalate_overdue(&self) -> Result<u32, AppError> {
+        let now = self.app.clock.now();
         let mut escalated = 0;
         loop {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.app.store.begin().await?;
             let due = tx.alerts_to_escalate(now, 50).await?;
             if due.is_empty() {
                 tx.rollback().await?;
@@ -62,10 +54,10 @@ impl App {
         if !tx.mark_alert_escalated(alert.id, now).await? {
             return Ok(false);
         }
-        let monitoring = self.monitoring_in(tx, alert.service_id).await?;
+        let monitoring = self.settings_for(tx, alert.service_id).await?;
         let link = format!(
             "{}/alerts/{}",
-            self.settings.public_url.trim_end_matches('/'),
+            self.app.settings.public_url.trim_end_matches('/'),
             alert.id
         );
         let mut recipients: Vec<(String, Recipient)> = tx
@@ -93,7 +85,7 @@ impl App {
                 template: MessageTemplate::AlertOverdue,
                 link: Some(link.clone()),
             };
-            self.enqueue_notification(tx, &key, n).await?;
+            self.app.jobs().enqueue_notification(tx, &key, n).await?;
         }
         if recipients.is_empty() {
             // Nobody to tell but the queue itself, where it shows as escalated.
@@ -108,7 +100,8 @@ impl App {
                 alert.deadline,
                 recipients.len()
             ));
-        self.audit(tx, &Actor::System, &RequestContext::default(), event)
+        self.app
+            .audit(tx, &Actor::System, &RequestContext::default(), event)
             .await?;
         Ok(true)
     }
@@ -116,13 +109,13 @@ impl App {
     /// Recomputes expected trajectories that are missing or a day old, for
     /// every service and routine measure. Returns how many were computed.
     pub async fn refresh_expected_trajectories(&self) -> Result<u32, AppError> {
-        let now = self.clock.now();
-        let mut tx = self.store.read().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.read().await?;
         let services = tx.list_services().await?;
         tx.rollback().await?;
         let mut computed = 0;
         for service in services {
-            for instrument in &self.settings.routine_measures {
+            for instrument in &self.app.settings.routine_measures {
                 if self.refresh_trajectory(service.id, instrument, now).await? {
                     computed += 1;
                 }
@@ -137,10 +130,10 @@ impl App {
         instrument: &str,
         now: Timestamp,
     ) -> Result<bool, AppError> {
-        let Some(inst) = self.catalogue.get(instrument) else {
+        let Some(inst) = self.app.catalogue.get(instrument) else {
             return Ok(false);
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let fresh = tx
             .expected_trajectories(service, instrument)
             .await?
@@ -149,7 +142,7 @@ impl App {
             tx.rollback().await?;
             return Ok(false);
         }
-        let monitoring = self.monitoring_in(&mut tx, service).await?;
+        let monitoring = self.settings_for(&mut tx, service).await?;
         let config = &monitoring.detectors.not_on_track;
         let episodes = tx
             .finished_episodes(service, instrument, TRAJECTORY_EPISODES)
@@ -192,12 +185,12 @@ impl App {
         patient_id: PatientId,
         submission: &Trigger,
     ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let Some(patient) = tx.patient(patient_id).await? else {
             tx.rollback().await?;
             return Ok(());
         };
-        let monitoring = self.monitoring_in(&mut tx, patient.service_id).await?;
+        let monitoring = self.settings_for(&mut tx, patient.service_id).await?;
         let signals = match submission {
             Trigger::MeasureResponse { id } => {
                 let response = match id.parse() {
@@ -207,7 +200,8 @@ impl App {
                         .filter(|r| r.patient_id == patient_id),
                     Err(_) => None,
                 };
-                let Some(inst) = response.and_then(|r| self.catalogue.get(&r.instrument_id)) else {
+                let Some(inst) = response.and_then(|r| self.app.catalogue.get(&r.instrument_id))
+                else {
                     tx.rollback().await?;
                     return Ok(());
                 };
@@ -237,20 +231,11 @@ impl App {
         };
         let source = (submission.kind(), submission.id());
         let ctx = RequestContext::default();
-        self.alerts()
+        self.app
+            .alerts()
             .raise(&mut tx, &Actor::System, &patient, &signals, source, &ctx)
             .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Everything time-based, once: escalation, disengagement and expected
-    /// trajectories.
-    pub async fn evaluate_monitoring(&self) -> Result<EvaluationReport, AppError> {
-        Ok(EvaluationReport {
-            escalated: self.escalate_overdue_alerts().await?,
-            signals: self.sweep_monitoring().await?.signals,
-            trajectories_computed: self.refresh_expected_trajectories().await?,
-        })
     }
 }

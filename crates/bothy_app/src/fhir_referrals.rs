@@ -3,7 +3,8 @@
 //! referral read back by an API client. Both are audited reads, committed
 //! before anything is returned.
 
-use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use crate::referrals::Referrals;
+use crate::{Actor, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::ids::ReferralId;
@@ -52,12 +53,12 @@ fn api_client(actor: &Actor) -> Result<&crate::policy::ApiActor, AppError> {
     }
 }
 
-impl App {
+impl Referrals<'_> {
     /// The patient `id`, for an API client referring them by reference.
     /// The client needs `referral.create` and `patient.read` (referring a
     /// record means reading it) for the patient's service; a patient of
     /// another service answers exactly like a missing one: `NotFound`.
-    pub async fn referral_subject(
+    pub async fn fhir_subject(
         &self,
         actor: &Actor,
         id: PatientId,
@@ -70,7 +71,7 @@ impl App {
         if !a.permissions.contains(&ApiPermission::PatientRead) {
             return Err(AppError::NotFound);
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let patient = tx
             .patient(id)
             .await?
@@ -86,7 +87,7 @@ impl App {
             .patient(id)
             .service(a.service_id)
             .detail("subject of a referral");
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(ReferralSubject {
             patient,
@@ -101,7 +102,7 @@ impl App {
     /// `referral.create`, the referrals this client sent itself (not other
     /// systems', nor forms'). Drafts are never shown. Anything else is
     /// `NotFound`, exactly like a referral that does not exist.
-    pub async fn referral_for_client(
+    pub async fn for_client(
         &self,
         actor: &Actor,
         id: ReferralId,
@@ -113,7 +114,7 @@ impl App {
         if !(reads_all || refers) {
             return Err(AppError::Forbidden);
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let referral = tx
             .referral(id)
             .await?
@@ -128,7 +129,8 @@ impl App {
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
         }
-        self.audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
+        self.app
+            .audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
             .await?;
         tx.commit().await?;
         Ok(referral)

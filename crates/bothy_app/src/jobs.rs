@@ -176,21 +176,26 @@ impl Job {
     }
 }
 
-impl App {
+/// The job queue: queueing work in the caller's transaction, running a job, and the periodic tasks.
+pub struct Jobs<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Jobs<'_> {
     /// Queues `job` in `tx` to run now; see [`App::enqueue_job_at`].
-    pub async fn enqueue_job(
+    pub async fn enqueue(
         &self,
         tx: &mut Tx,
         key: &IdempotencyKey,
         job: &Job,
     ) -> Result<bool, AppError> {
-        self.enqueue_job_at(tx, key, job, self.clock.now()).await
+        self.enqueue_at(tx, key, job, self.app.clock.now()).await
     }
 
     /// Queues `job` in `tx`, the caller's transaction, to run from `run_at`:
     /// it exists only if that transaction commits. Returns false (and queues
     /// nothing) when a job with `key` exists already.
-    pub async fn enqueue_job_at(
+    pub async fn enqueue_at(
         &self,
         tx: &mut Tx,
         key: &IdempotencyKey,
@@ -208,7 +213,7 @@ impl App {
                     run_at,
                     max_attempts: MAX_ATTEMPTS,
                 },
-                self.clock.now(),
+                self.app.clock.now(),
             )
             .await?;
         if !queued {
@@ -224,7 +229,7 @@ impl App {
         key: &IdempotencyKey,
         notification: Notification,
     ) -> Result<bool, AppError> {
-        self.enqueue_job(tx, key, &Job::Notify(notification)).await
+        self.enqueue(tx, key, &Job::Notify(notification)).await
     }
 
     /// Refuses jobs that could not run well: a message that needs its link
@@ -236,7 +241,7 @@ impl App {
                     return Err(InvalidJob("this message needs a link"));
                 }
                 if let Some(link) = &n.link {
-                    let base = self.settings.public_url.trim_end_matches('/');
+                    let base = self.app.settings.public_url.trim_end_matches('/');
                     let inside = link
                         .strip_prefix(base)
                         .is_some_and(|rest| rest.starts_with('/'));
@@ -259,8 +264,8 @@ impl App {
     pub async fn perform(&self, key: &IdempotencyKey, job: &Job) -> Result<JobReport, JobError> {
         match job {
             Job::Notify(notification) => {
-                let message = OutgoingMessage::new(key.clone(), notification, self.clock.now());
-                match self.notifier.send(&message).await {
+                let message = OutgoingMessage::new(key.clone(), notification, self.app.clock.now());
+                match self.app.notifier.send(&message).await {
                     Ok(Delivery::Sent) => Ok(JobReport::default()),
                     Ok(Delivery::AlreadySent) => {
                         tracing::info!(key = %key, "message was sent before; not sent again");
@@ -277,7 +282,9 @@ impl App {
                 let id = patient_id
                     .parse()
                     .map_err(|_| JobError::GiveUp("the job's patient id is not valid".into()))?;
-                self.reevaluate(id, submission)
+                self.app
+                    .monitoring()
+                    .reevaluate(id, submission)
                     .await
                     .map(|()| JobReport::default())
                     .map_err(|e| JobError::Retry(e.to_string()))

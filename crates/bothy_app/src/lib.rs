@@ -3,6 +3,7 @@
 //! transaction together with its audit event, and returns domain values.
 //! No HTTP, HTML or SQL here.
 
+pub mod activation;
 pub mod admin;
 pub mod alerts;
 pub mod check_ins;
@@ -11,6 +12,7 @@ pub mod content;
 pub mod credentials;
 pub mod demo;
 mod detection;
+pub mod episodes;
 pub mod error;
 pub mod evaluation;
 pub mod fhir_referrals;
@@ -102,7 +104,7 @@ pub struct App {
     /// Delivers messages: an in-memory outbox unless [`App::with_notifier`] says otherwise.
     pub notifier: Arc<dyn notify::Notifier>,
     /// Each service's opening hours, deadlines and detectors, and the lexicon.
-    pub monitoring: monitoring::MonitoringSettings,
+    pub service_monitoring: monitoring::MonitoringSettings,
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
     expected: detection::ExpectedCache,
@@ -126,7 +128,7 @@ impl App {
             crisis,
             catalogue: content::default_catalogue(),
             notifier: Arc::new(notify::MemoryOutbox::new()),
-            monitoring: monitoring::MonitoringSettings::default(),
+            service_monitoring: monitoring::MonitoringSettings::default(),
             throttle,
             referral_throttle,
             expected: detection::ExpectedCache::default(),
@@ -142,7 +144,7 @@ impl App {
 
     /// Uses a deployment's monitoring settings (`monitoring::load_monitoring`).
     pub fn with_monitoring(mut self, monitoring: monitoring::MonitoringSettings) -> Self {
-        self.monitoring = monitoring;
+        self.service_monitoring = monitoring;
         self
     }
 
@@ -172,6 +174,38 @@ impl App {
 
     pub fn accounts(&self) -> signin::Accounts<'_> {
         signin::Accounts { app: self }
+    }
+
+    pub fn triage(&self) -> triage::Triage<'_> {
+        triage::Triage { app: self }
+    }
+
+    pub fn episodes(&self) -> episodes::Episodes<'_> {
+        episodes::Episodes { app: self }
+    }
+
+    pub fn activation(&self) -> activation::Activation<'_> {
+        activation::Activation { app: self }
+    }
+
+    pub fn referrals(&self) -> referrals::Referrals<'_> {
+        referrals::Referrals { app: self }
+    }
+
+    pub fn monitoring(&self) -> monitoring::Monitor<'_> {
+        monitoring::Monitor { app: self }
+    }
+
+    pub fn jobs(&self) -> jobs::Jobs<'_> {
+        jobs::Jobs { app: self }
+    }
+
+    pub fn reports(&self) -> outcomes::Reports<'_> {
+        outcomes::Reports { app: self }
+    }
+
+    pub fn demo(&self) -> demo::Demo<'_> {
+        demo::Demo { app: self }
     }
 
     /// Writes an audit event for `actor` into `tx`.

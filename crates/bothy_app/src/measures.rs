@@ -156,7 +156,12 @@ impl<'a> Measures<'a> {
         // Read before the transaction, from a cache: the not-on-track rule's
         // comparison for the actor's service (the patient's, once checked).
         let expected = match actor.service_id() {
-            Some(service) => self.app.expected_trajectories(service, &inst.id).await,
+            Some(service) => {
+                self.app
+                    .monitoring()
+                    .expected_trajectories(service, &inst.id)
+                    .await
+            }
             None => None,
         };
         let now = self.app.clock.now();
@@ -213,6 +218,7 @@ impl<'a> Measures<'a> {
         // Alerts are raised in the same transaction as the answers: there is
         // never a stored risk answer without its alert.
         self.app
+            .monitoring()
             .detect_on_response(
                 &mut tx,
                 actor,
@@ -250,7 +256,11 @@ impl<'a> Measures<'a> {
         else {
             return Err(AppError::NotFound);
         };
-        let monitoring = self.app.monitoring_in(&mut tx, patient.service_id).await?;
+        let monitoring = self
+            .app
+            .monitoring()
+            .settings_for(&mut tx, patient.service_id)
+            .await?;
         let signals = risk_item::detect(inst, answers, &monitoring.detectors.risk_item);
         self.app
             .alerts()

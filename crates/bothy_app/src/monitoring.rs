@@ -105,16 +105,23 @@ pub fn load_monitoring(
     ))
 }
 
-impl App {
+/// Monitoring: each service's settings, the detectors on every submission, the
+/// sweep, escalation, expected trajectories and the write-time summaries.
+pub struct Monitor<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Monitor<'_> {
     /// The monitoring settings of a service, reading its short name through
     /// `tx` the first time.
-    pub(crate) async fn monitoring_in(
+    pub(crate) async fn settings_for(
         &self,
         tx: &mut Tx,
         service: ServiceId,
     ) -> Result<Arc<Monitoring>, AppError> {
         if let Some(m) = self
-            .monitoring
+            .app
+            .service_monitoring
             .resolved
             .read()
             .ok()
@@ -123,10 +130,10 @@ impl App {
             return Ok(m);
         }
         let m = match tx.service_by_id(service).await? {
-            Some(s) => self.monitoring.for_slug(s.slug.as_str()),
-            None => self.monitoring.default.clone(),
+            Some(s) => self.app.service_monitoring.for_slug(s.slug.as_str()),
+            None => self.app.service_monitoring.default.clone(),
         };
-        if let Ok(mut map) = self.monitoring.resolved.write() {
+        if let Ok(mut map) = self.app.service_monitoring.resolved.write() {
             map.insert(service, m.clone());
         }
         Ok(m)
@@ -135,9 +142,9 @@ impl App {
     /// Whether someone is watching the service's alerts now: within its
     /// opening hours. Out of hours people are told so, and what to do instead.
     pub async fn is_watched_now(&self, service: ServiceId) -> Result<bool, AppError> {
-        let mut tx = self.store.read().await?;
-        let m = self.monitoring_in(&mut tx, service).await?;
+        let mut tx = self.app.store.read().await?;
+        let m = self.settings_for(&mut tx, service).await?;
         tx.rollback().await?;
-        Ok(m.is_open(self.clock.now()))
+        Ok(m.is_open(self.app.clock.now()))
     }
 }

@@ -9,7 +9,12 @@ use bothy_domain::time::Timestamp;
 /// Episodes read per page.
 const PAGE: i64 = 10_000;
 
-impl App {
+/// Service reports: outcomes by the national definitions.
+pub struct Reports<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Reports<'_> {
     /// Classifies every episode the service discharged in [from, to) and
     /// counts the outcomes. Reads a page at a time, so memory stays flat
     /// however many there are.
@@ -20,7 +25,7 @@ impl App {
         to: Timestamp,
     ) -> Result<Tally, AppError> {
         let mut tally = Tally::default();
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let mut after: Option<(Timestamp, String)> = None;
         loop {
             let page = tx
@@ -41,7 +46,11 @@ impl App {
                     u32::try_from(e.treatment_appointments).unwrap_or(0),
                     &e.scores,
                 );
-                tally.add(&classify(&episode, &self.catalogue, &Default::default()));
+                tally.add(&classify(
+                    &episode,
+                    &self.app.catalogue,
+                    &Default::default(),
+                ));
             }
         }
         tx.rollback().await?;

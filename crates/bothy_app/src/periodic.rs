@@ -10,8 +10,9 @@
 //! Sealing the audit trail is not here either: it holds a lease of its own
 //! and runs on its own timer (`bothy_jobs`).
 
+use crate::AppError;
+use crate::jobs::Jobs;
 use crate::jobs::{IdempotencyKey, Job};
-use crate::{App, AppError};
 use bothy_domain::time::Timestamp;
 use std::time::Duration;
 
@@ -76,7 +77,7 @@ pub struct JobReport {
     pub trajectories_computed: u32,
 }
 
-impl App {
+impl Jobs<'_> {
     /// Queues each task's job for the period `now` falls in, unless it was
     /// queued already (by this or any other worker). Returns how many were
     /// queued now.
@@ -84,15 +85,15 @@ impl App {
         if tasks.is_empty() {
             return Ok(0);
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
         let mut queued = 0;
         for &task in tasks {
             let period = task.period(now);
             let key =
                 IdempotencyKey::from_parts(&["periodic", task.as_str(), &period.to_string()])?;
             if self
-                .enqueue_job(&mut tx, &key, &Job::Periodic { task, period })
+                .enqueue(&mut tx, &key, &Job::Periodic { task, period })
                 .await?
             {
                 queued += 1;
@@ -107,11 +108,15 @@ impl App {
         Ok(match task {
             Periodic::Housekeeping => self.housekeep().await?,
             Periodic::MonitoringSweep => JobReport {
-                signals: self.sweep_monitoring().await?.signals,
+                signals: self.app.monitoring().sweep().await?.signals,
                 ..JobReport::default()
             },
             Periodic::ExpectedTrajectories => JobReport {
-                trajectories_computed: self.refresh_expected_trajectories().await?,
+                trajectories_computed: self
+                    .app
+                    .monitoring()
+                    .refresh_expected_trajectories()
+                    .await?,
                 ..JobReport::default()
             },
         })
@@ -121,13 +126,13 @@ impl App {
     /// [`KEEP_FINISHED`] ago, and queues measure reminders for people on
     /// the waiting list.
     pub async fn housekeep(&self) -> Result<JobReport, AppError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
         let sessions_deleted = tx.delete_expired_sessions(now).await?;
         let before = now.checked_sub(KEEP_FINISHED).unwrap_or(now);
         let jobs_deleted = tx.delete_finished_jobs(before).await?;
         tx.commit().await?;
-        let reminders_queued = self.queue_waiting_reminders().await?;
+        let reminders_queued = self.app.episodes().queue_waiting_reminders().await?;
         Ok(JobReport {
             sessions_deleted,
             jobs_deleted,

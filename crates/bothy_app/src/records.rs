@@ -166,7 +166,11 @@ impl Records<'_> {
         let year_ago = now
             .checked_sub(std::time::Duration::from_secs(365 * 86_400))
             .unwrap_or(now);
-        let outcomes = self.app.outcome_tally(service_id, year_ago, now).await?;
+        let outcomes = self
+            .app
+            .reports()
+            .outcome_tally(service_id, year_ago, now)
+            .await?;
         Ok(ServiceFigures {
             service,
             patients,

@@ -2,17 +2,18 @@
 //! through the person's chosen channel, with no clinical content (the
 //! templates say something is waiting, never what).
 
+use crate::AppError;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
-use crate::{App, AppError};
+use crate::referrals::Referrals;
 use bothy_domain::person::{Email, PhoneNumber};
 use bothy_domain::referral::{Channel, Referral};
 use bothy_store::Tx;
 
-impl App {
+impl Referrals<'_> {
     /// Queues a message to the person referred, in `tx`. The key names the
     /// referral, the message and its status, so a repeated decision or a
     /// resent form never sends the same message twice.
-    pub(crate) async fn notify_referral_person(
+    pub(crate) async fn notify_person(
         &self,
         tx: &mut Tx,
         referral: &Referral,
@@ -20,14 +21,14 @@ impl App {
         link: Option<String>,
     ) -> Result<(), AppError> {
         let key = self.message_key(referral, template, "person")?;
-        self.notify_referral_person_as(tx, referral, &key, template, link)
+        self.notify_person_as(tx, referral, &key, template, link)
             .await
     }
 
     /// Queues a message to the person referred under `key`, through the
     /// channel they chose (for a message a referral sends more than once,
     /// such as a new activation link).
-    pub(crate) async fn notify_referral_person_as(
+    pub(crate) async fn notify_person_as(
         &self,
         tx: &mut Tx,
         referral: &Referral,
@@ -46,7 +47,9 @@ impl App {
             tracing::warn!(referral = %referral.id, "no way to contact the person referred");
             return Ok(());
         };
-        self.enqueue_notification(tx, key, Notification { to, template, link })
+        self.app
+            .jobs()
+            .enqueue_notification(tx, key, Notification { to, template, link })
             .await?;
         Ok(())
     }
@@ -71,7 +74,10 @@ impl App {
             template: MessageTemplate::ReferralDecision,
             link: None,
         };
-        self.enqueue_notification(tx, &key, notification).await?;
+        self.app
+            .jobs()
+            .enqueue_notification(tx, &key, notification)
+            .await?;
         Ok(())
     }
 

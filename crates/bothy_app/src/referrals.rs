@@ -99,26 +99,31 @@ fn bounded(
     Some(t.to_string())
 }
 
-impl App {
+/// The front door: self-referral (saved as it goes), professional and FHIR referrals, and where to refer.
+pub struct Referrals<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Referrals<'_> {
     /// Services people can refer themselves to, by name.
     pub async fn services(&self) -> Result<Vec<Service>, AppError> {
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let s = tx.list_services().await?;
         tx.rollback().await?;
         Ok(s)
     }
 
     /// Starts a self-referral to `service` and returns its resume link token.
-    pub async fn start_self_referral(
+    pub async fn start(
         &self,
         service_slug: &str,
         ctx: &RequestContext,
     ) -> Result<NewDraft, AppError> {
-        if !self.referral_throttle.allow_start(ctx.ip) {
+        if !self.app.referral_throttle.allow_start(ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
-        let service = self.admin().service_by_slug(service_slug).await?;
-        let now = self.clock.now();
+        let service = self.app.admin().service_by_slug(service_slug).await?;
+        let now = self.app.clock.now();
         let referral = Referral {
             id: ReferralId::random(),
             service_id: service.id,
@@ -135,17 +140,18 @@ impl App {
             patient_id: None,
         };
         let (token, hash) = new_token("");
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         tx.insert_referral(&referral, Some(&hash), None, None)
             .await?;
         let event = AuditEvent::new(Action::ReferralStarted).service(service.id);
-        self.audit(
-            &mut tx,
-            &Actor::Anonymous,
-            ctx,
-            event.detail(format!("referral {}", referral.id)),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                &Actor::Anonymous,
+                ctx,
+                event.detail(format!("referral {}", referral.id)),
+            )
+            .await?;
         tx.commit().await?;
         Ok(NewDraft {
             referral,
@@ -154,12 +160,14 @@ impl App {
     }
 
     /// The draft a resume link leads to. An unknown, sent or expired link is not found.
-    pub async fn self_referral_draft(&self, token: &str) -> Result<Referral, AppError> {
-        let mut tx = self.store.read().await?;
+    pub async fn draft(&self, token: &str) -> Result<Referral, AppError> {
+        let mut tx = self.app.store.read().await?;
         let r = tx.referral_draft_by_token(&token_hash(token)).await?;
         tx.rollback().await?;
         let r = r.ok_or(AppError::NotFound)?;
-        if self.clock.now().as_second() - r.created_at.as_second() > DRAFT_LIFETIME_DAYS * 86_400 {
+        if self.app.clock.now().as_second() - r.created_at.as_second()
+            > DRAFT_LIFETIME_DAYS * 86_400
+        {
             return Err(AppError::Gone);
         }
         Ok(r)
@@ -188,7 +196,9 @@ impl App {
                     .into()
             }));
         }
-        if self.clock.now().as_second() - r.created_at.as_second() > DRAFT_LIFETIME_DAYS * 86_400 {
+        if self.app.clock.now().as_second() - r.created_at.as_second()
+            > DRAFT_LIFETIME_DAYS * 86_400
+        {
             return Err(AppError::Gone);
         }
         Ok(())
@@ -198,21 +208,21 @@ impl App {
     /// marks the referral urgent at once, sent or not, so it reaches triage.
     /// The draft is read locked: two steps saved at once both stay, and a
     /// step saved after sending is refused rather than reverting the send.
-    pub async fn save_self_referral_step(
+    pub async fn save_step(
         &self,
         token: &str,
         input: StepInput,
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let mut referral = self.locked_self_referral(&mut tx, token).await?;
         self.still_draft(&referral)?;
         let screening = matches!(input, StepInput::Questions { .. });
         let result = apply_step(
             &mut referral.details,
             input,
-            uk_date(self.clock.now()),
-            &self.catalogue,
+            uk_date(self.app.clock.now()),
+            &self.app.catalogue,
         );
         // Screening answers are kept even when some are missing: a risk
         // answer must never be lost because the rest of the page was not finished.
@@ -220,9 +230,9 @@ impl App {
             tx.rollback().await?;
             return result.map(|_| referral);
         }
-        let became_risky = !referral.risk && self.referral_has_risk(&referral.details);
+        let became_risky = !referral.risk && self.has_risk(&referral.details);
         referral.risk |= became_risky;
-        referral.updated_at = self.clock.now();
+        referral.updated_at = self.app.clock.now();
         if !tx.save_referral(&referral, Status::Draft).await? {
             return Err(AppError::Conflict(
                 "This referral changed at the same moment; reload the page and try again".into(),
@@ -232,13 +242,14 @@ impl App {
         if became_risky {
             event = AuditEvent::new(Action::ReferralRiskFlagged).service(referral.service_id);
         }
-        self.audit(
-            &mut tx,
-            &Actor::Anonymous,
-            ctx,
-            event.detail(format!("referral {}", referral.id)),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                &Actor::Anonymous,
+                ctx,
+                event.detail(format!("referral {}", referral.id)),
+            )
+            .await?;
         tx.commit().await?;
         result.map(|_| referral)
     }
@@ -250,22 +261,27 @@ impl App {
     /// a clinician reads it; the lexicon decides nothing else. Read with the
     /// deployment's default risky-text settings: a referral is not yet in a
     /// service's care.
-    pub fn referral_has_risk(&self, d: &Details) -> bool {
+    pub fn has_risk(&self, d: &Details) -> bool {
         let words = d.problem_text.as_deref().is_some_and(|text| {
             let text = bothy_domain::detectors::Text {
                 source: bothy_domain::detectors::TextSource::SelfReferral,
                 text,
             };
             bothy_domain::detectors::risky_text::detect(
-                &self.monitoring.lexicon,
+                &self.app.service_monitoring.lexicon,
                 &text,
-                &self.monitoring.default_settings().detectors.risky_text,
+                &self
+                    .app
+                    .service_monitoring
+                    .default_settings()
+                    .detectors
+                    .risky_text,
             )
             .iter()
             .any(|s| s.severity >= bothy_domain::alerts::Severity::Moderate)
         });
         let risky = |id: &str, answers: &Option<Vec<Option<i32>>>| match (
-            self.catalogue.get(id),
+            self.app.catalogue.get(id),
             answers,
         ) {
             (Some(inst), Some(a)) => !risk_flags(inst, a).is_empty(),
@@ -280,13 +296,13 @@ impl App {
     /// Sending moves a draft to received once: the referral is read locked,
     /// and a send pressed again (or at the same moment) answers with the
     /// referral as sent, without sending it or counting it again.
-    pub async fn send_self_referral(
+    pub async fn send(
         &self,
         token: &str,
         honeypot: &str,
         ctx: &RequestContext,
     ) -> Result<Referral, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let mut referral = self.locked_self_referral(&mut tx, token).await?;
         if referral.status != Status::Draft {
             tx.rollback().await?;
@@ -296,10 +312,11 @@ impl App {
         let mut missing = referral.details.missing_for_sending();
         // Unfinished screening answers are kept (for their risk answers) but
         // a referral is only sent with every question answered.
-        let complete = |id: &str, a: &Option<Vec<Option<i32>>>| match (self.catalogue.get(id), a) {
-            (Some(inst), Some(a)) => bothy_domain::instruments::score::score(inst, a).is_ok(),
-            _ => true,
-        };
+        let complete =
+            |id: &str, a: &Option<Vec<Option<i32>>>| match (self.app.catalogue.get(id), a) {
+                (Some(inst), Some(a)) => bothy_domain::instruments::score::score(inst, a).is_ok(),
+                _ => true,
+            };
         if (!complete("phq9", &referral.details.phq9) || !complete("gad7", &referral.details.gad7))
             && !missing.iter().any(|(step, _)| *step == "questions")
         {
@@ -319,7 +336,7 @@ impl App {
                     .collect(),
             ));
         }
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let too_fast = now.as_second() - referral.created_at.as_second() < MIN_FILL_SECONDS;
         if !honeypot.trim().is_empty() || too_fast {
             tracing::info!(referral = %referral.id, "self-referral held back as automated");
@@ -331,7 +348,7 @@ impl App {
             .clone()
             .or_else(|| referral.details.phone.clone())
             .unwrap_or_default();
-        if !self.referral_throttle.allow_send(&contact, ctx.ip) {
+        if !self.app.referral_throttle.allow_send(&contact, ctx.ip) {
             return Err(AppError::TooManyRequests);
         }
         referral.status = Status::Received;
@@ -343,14 +360,15 @@ impl App {
             ));
         }
         let event = AuditEvent::new(Action::ReferralReceived).service(referral.service_id);
-        self.audit(
-            &mut tx,
-            &Actor::Anonymous,
-            ctx,
-            event.detail(format!("referral {}", referral.id)),
-        )
-        .await?;
-        self.notify_referral_person(
+        self.app
+            .audit(
+                &mut tx,
+                &Actor::Anonymous,
+                ctx,
+                event.detail(format!("referral {}", referral.id)),
+            )
+            .await?;
+        self.notify_person(
             &mut tx,
             &referral,
             crate::jobs::MessageTemplate::ReferralReceived,
@@ -366,7 +384,7 @@ impl App {
     /// The details must already be validated by the caller's form or mapping
     /// (use [`apply_step`] for each part). `submission_key` makes a resent
     /// form or request return the first referral instead of a second one.
-    pub async fn submit_referral(
+    pub async fn submit(
         &self,
         actor: &Actor,
         details: Details,
@@ -414,9 +432,9 @@ impl App {
             v.fail("problem_text", "Give the reason for referral");
         }
         v.finish()?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let risk = self.referral_has_risk(&details);
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
+        let risk = self.has_risk(&details);
         let referral = Referral {
             id: ReferralId::random(),
             service_id,
@@ -446,14 +464,15 @@ impl App {
             return Ok((first, true));
         }
         let event = AuditEvent::new(Action::ReferralReceived).service(service_id);
-        self.audit(
-            &mut tx,
-            actor,
-            ctx,
-            event.detail(format!("referral {} {}", referral.id, source.as_str())),
-        )
-        .await?;
-        self.notify_referral_person(
+        self.app
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                event.detail(format!("referral {} {}", referral.id, source.as_str())),
+            )
+            .await?;
+        self.notify_person(
             &mut tx,
             &referral,
             crate::jobs::MessageTemplate::ReferralReceived,
@@ -467,9 +486,9 @@ impl App {
     /// Waiting figures for the confirmation page: real completed waits of
     /// the last year, or none yet.
     pub async fn waiting_figures(&self, service: ServiceId) -> Result<WaitingFigures, AppError> {
-        let since = Timestamp::from_second(self.clock.now().as_second() - 365 * 86_400)
+        let since = Timestamp::from_second(self.app.clock.now().as_second() - 365 * 86_400)
             .unwrap_or(Timestamp::UNIX_EPOCH);
-        let mut tx = self.store.read().await?;
+        let mut tx = self.app.store.read().await?;
         let waits = tx.completed_waits(service, since).await?;
         tx.rollback().await?;
         Ok(WaitingFigures {

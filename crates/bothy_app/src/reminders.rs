@@ -2,21 +2,22 @@
 //! to repeat their routine measures on a schedule, so that a deterioration is
 //! seen (`App::check_waiting_deterioration`) before treatment starts.
 
+use crate::AppError;
+use crate::episodes::Episodes;
 use crate::jobs::{Channel, IdempotencyKey, MessageTemplate, Notification, Recipient};
-use crate::{App, AppError};
 
-impl App {
+impl Episodes<'_> {
     /// Queues a "measures are due" message for each waiting person whose
     /// routine measures are due. Safe to run as often as the worker likes:
     /// one message per person per interval, by idempotency key. Returns how
     /// many were queued.
     pub async fn queue_waiting_reminders(&self) -> Result<u32, AppError> {
-        let now = self.clock.now();
-        let interval = self.settings.measure_interval.as_secs().max(1) as i64;
+        let now = self.app.clock.now();
+        let interval = self.app.settings.measure_interval.as_secs().max(1) as i64;
         let mut queued = 0;
         let mut after = String::new();
         loop {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.app.store.begin().await?;
             let page = tx.all_waiting_episodes(&after, 200).await?;
             let Some(last) = page.last() else {
                 tx.rollback().await?;
@@ -30,7 +31,7 @@ impl App {
                     continue;
                 }
                 let done = tx.last_completed(e.patient_id).await?;
-                let due = self.settings.routine_measures.iter().any(|id| {
+                let due = self.app.settings.routine_measures.iter().any(|id| {
                     done.iter()
                         .find(|(i, _)| i == id)
                         .is_none_or(|(_, t)| now.as_second() - t.as_second() >= interval)
@@ -57,7 +58,12 @@ impl App {
                     template: MessageTemplate::MeasureDue,
                     link: None,
                 };
-                if self.enqueue_notification(&mut tx, &key, n).await? {
+                if self
+                    .app
+                    .jobs()
+                    .enqueue_notification(&mut tx, &key, n)
+                    .await?
+                {
                     queued += 1;
                 }
             }

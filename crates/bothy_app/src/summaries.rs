@@ -2,7 +2,8 @@
 //! records: once after the migration that added them, and after a bulk load
 //! (synthetic data), which writes records without their summaries.
 
-use crate::{App, AppError};
+use crate::AppError;
+use crate::monitoring::Monitor;
 use bothy_domain::PatientId;
 use bothy_domain::instruments::score;
 
@@ -19,19 +20,20 @@ pub struct SummaryCounts {
     pub mood_summaries: u64,
 }
 
-impl App {
+impl Monitor<'_> {
     /// Fills the summaries for records stored before they existed, once
     /// (recorded in `backfills`). Returns whether it ran.
     pub async fn backfill_summaries(&self) -> Result<Option<SummaryCounts>, AppError> {
-        let mut tx = self.store.reader().await?;
+        let mut tx = self.app.store.reader().await?;
         let done = tx.backfill_done(BACKFILL).await?;
         tx.rollback().await?;
         if done {
             return Ok(None);
         }
         let counts = self.rebuild_summaries().await?;
-        let mut tx = self.store.begin().await?;
-        tx.mark_backfill_done(BACKFILL, self.clock.now()).await?;
+        let mut tx = self.app.store.begin().await?;
+        tx.mark_backfill_done(BACKFILL, self.app.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(Some(counts))
     }
@@ -52,7 +54,7 @@ impl App {
     }
 
     async fn rebuild(&self, only: Option<&[PatientId]>) -> Result<SummaryCounts, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let mut counts = SummaryCounts {
             score_summaries: tx.rebuild_score_summaries(only).await?,
             mood_summaries: tx.rebuild_mood_summaries(only).await?,
@@ -65,7 +67,7 @@ impl App {
             after = last.episode_key.clone();
             for e in &page {
                 for (instrument, json) in &e.answers {
-                    let Some(inst) = self.catalogue.get(instrument) else {
+                    let Some(inst) = self.app.catalogue.get(instrument) else {
                         continue;
                     };
                     let Ok(answers) = serde_json::from_str::<Vec<Option<i32>>>(json) else {

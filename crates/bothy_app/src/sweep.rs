@@ -15,7 +15,8 @@
 //! - Risk answers and risky text are not judged again: they are raised in
 //!   the transaction that stores them, and closing one is final for it.
 
-use crate::{Actor, App, AppError, RequestContext};
+use crate::monitoring::Monitor;
+use crate::{Actor, AppError, RequestContext};
 use bothy_domain::ServiceId;
 use bothy_domain::detectors::{
     self, Engagement, ExpectedTrajectories, Signal, disengagement, mood_drop,
@@ -49,15 +50,15 @@ struct ServiceCache {
     expected: HashMap<(ServiceId, String), Option<ExpectedTrajectories>>,
 }
 
-impl App {
+impl Monitor<'_> {
     /// Runs the sweep over everyone in an open episode.
-    pub async fn sweep_monitoring(&self) -> Result<SweepReport, AppError> {
-        let now = self.clock.now();
+    pub async fn sweep(&self) -> Result<SweepReport, AppError> {
+        let now = self.app.clock.now();
         let mut report = SweepReport::default();
         let mut cache = ServiceCache::default();
         let mut after = String::new();
         loop {
-            let mut tx = self.store.reader().await?;
+            let mut tx = self.app.store.reader().await?;
             let page = tx.sweep_page(&after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.patient_id.to_string();
@@ -86,7 +87,7 @@ impl App {
         let monitoring = match cache.monitoring.get(&row.service_id) {
             Some(m) => m.clone(),
             None => {
-                let m = self.monitoring_in(tx, row.service_id).await?;
+                let m = self.settings_for(tx, row.service_id).await?;
                 cache.monitoring.insert(row.service_id, m.clone());
                 m
             }
@@ -105,7 +106,7 @@ impl App {
                 .map(|s| (s, None))
                 .collect();
         for summary in &row.scores {
-            let Some(inst) = self.catalogue.get(&summary.instrument_id) else {
+            let Some(inst) = self.app.catalogue.get(&summary.instrument_id) else {
                 continue;
             };
             let points = summary.points();
@@ -155,7 +156,7 @@ impl App {
         }
         let day = now.strftime("%Y-%m-%d").to_string();
         let mut raised = 0;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         for (row, signals) in found {
             let Some(patient) = tx.patient(row.patient_id).await? else {
                 continue;
@@ -173,7 +174,8 @@ impl App {
                     new.push(signal.clone());
                 }
             }
-            self.alerts()
+            self.app
+                .alerts()
                 .raise(
                     &mut tx,
                     &Actor::System,

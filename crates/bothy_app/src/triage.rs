@@ -1,36 +1,24 @@
-//! Triage, the waiting list, activation and discharge. Every decision is a
-//! person's, audited, and tells the person (and any referrer) through their
-//! chosen channel that there is news, never what it is.
+//! Triage: the queue ordered by risk and wait, one referral with its
+//! matching candidates, match verdicts, and the decision. Every decision is
+//! a person's, audited, and tells the person (and any referrer) through
+//! their chosen channel that there is news, never what it is.
 
-use crate::credentials::{new_token, token_hash};
+use crate::credentials::new_token;
 use crate::policy::{Permission, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
 use bothy_domain::model::Patient;
-use bothy_domain::person::{DateOfBirth, Email, NewPassword, PersonName, PhoneNumber};
-use bothy_domain::referral::{Decision, Episode, Referral, problem_descriptor, rtt};
+use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
+use bothy_domain::referral::{Decision, Episode, Referral, problem_descriptor};
 use bothy_domain::role::Role;
 use bothy_domain::text::{self, Lines};
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
 use bothy_store::{MatchVerdict, PatientIdentity, Tx};
 
-/// How long an activation link works.
-pub const ACTIVATION_DAYS: i64 = 7;
-
-/// Tries with an email address that cannot be used before a link is used up.
-pub const ACTIVATION_TRIES: i64 = 5;
-
-fn activation_used_up(service: Option<String>) -> AppError {
-    let who = service.unwrap_or_else(|| "the service that accepted your referral".into());
-    AppError::UsedUp(format!(
-        "This link has been used up: it was tried {ACTIVATION_TRIES} times with email addresses \
-         that could not be used. To get a new link, contact {who} and ask them to send you a \
-         new link to set up your account."
-    ))
-}
+use crate::activation::ACTIVATION_DAYS;
 
 /// A referral in the triage queue, with its screening scored.
 #[derive(Debug, Clone)]
@@ -61,37 +49,21 @@ pub struct TriageView {
     pub practitioners: Vec<(StaffId, String)>,
 }
 
-/// One person on the waiting list.
-#[derive(Debug, Clone)]
-pub struct WaitingEntry {
-    pub episode: Episode,
-    pub patient: Patient,
-    pub weeks_waited: i64,
-    pub over_6_weeks: bool,
-    pub over_18_weeks: bool,
-    /// Open alerts of moderate severity or above (risk, deterioration).
-    pub open_flags: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct WaitingList {
-    pub entries: Vec<WaitingEntry>,
-    /// Shares of completed waits in the last year within each standard.
-    pub within_6_weeks: Option<f64>,
-    pub within_18_weeks: Option<f64>,
-    pub completed_waits: usize,
-}
-
-fn triage_staff(actor: &Actor) -> Result<&StaffActor, AppError> {
+pub(crate) fn triage_staff(actor: &Actor) -> Result<&StaffActor, AppError> {
     match actor {
         Actor::Staff(s) if s.has(Permission::Triage) => Ok(s),
         _ => Err(AppError::Forbidden),
     }
 }
 
-impl App {
+/// Triage: the queue, one referral, match verdicts and decisions.
+pub struct Triage<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl Triage<'_> {
     fn scored(&self, id: &str, answers: &Option<Vec<Option<i32>>>) -> Option<Scored> {
-        let inst = self.catalogue.get(id)?;
+        let inst = self.app.catalogue.get(id)?;
         score(inst, answers.as_ref()?).ok()
     }
 
@@ -100,23 +72,23 @@ impl App {
         QueueEntry {
             phq9: self.scored("phq9", &referral.details.phq9),
             gad7: self.scored("gad7", &referral.details.gad7),
-            days_waiting: (self.clock.now().as_second() - start.as_second()).max(0) / 86_400,
+            days_waiting: (self.app.clock.now().as_second() - start.as_second()).max(0) / 86_400,
             referral,
         }
     }
 
     /// Referrals waiting for a decision, risk first, then longest waiting. Audited.
-    pub async fn triage_queue(
+    pub async fn queue(
         &self,
         actor: &Actor,
         ctx: &RequestContext,
     ) -> Result<Vec<QueueEntry>, AppError> {
         let s = triage_staff(actor)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let referrals = tx.triage_queue(s.service_id, 200).await?;
         let event =
             AuditEvent::new(Action::ReferralList).detail(format!("{} referrals", referrals.len()));
-        self.audit(&mut tx, actor, ctx, event).await?;
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(referrals.into_iter().map(|r| self.queue_entry(r)).collect())
     }
@@ -134,14 +106,14 @@ impl App {
     }
 
     /// One referral with its scores, matching candidates and practitioners. Audited.
-    pub async fn triage_view(
+    pub async fn view(
         &self,
         actor: &Actor,
         id: ReferralId,
         ctx: &RequestContext,
     ) -> Result<TriageView, AppError> {
         let s = triage_staff(actor)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         let referral = self.referral_in_service(&mut tx, s, id).await?;
         let d = &referral.details;
         let identities = tx
@@ -155,10 +127,11 @@ impl App {
         let verdicts = tx.match_verdicts(id).await?;
         let staff = tx.staff_of_service(s.service_id).await?;
         let event = AuditEvent::new(Action::ReferralRead).service(s.service_id);
-        self.audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
+        self.app
+            .audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
             .await?;
         tx.commit().await?;
-        let today = bothy_domain::time::uk_date(self.clock.now());
+        let today = bothy_domain::time::uk_date(self.app.clock.now());
         let existing: Vec<(usize, bothy_domain::matching::PersonDetails)> = identities
             .iter()
             .enumerate()
@@ -207,7 +180,7 @@ impl App {
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let s = triage_staff(actor)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         self.referral_in_service(&mut tx, s, id).await?;
         let p = tx
             .patient(patient)
@@ -218,18 +191,19 @@ impl App {
             patient_id: p.id,
             verdict: if confirmed { "confirmed" } else { "rejected" }.into(),
         };
-        tx.record_match_verdict(id, &verdict, s.id, self.clock.now())
+        tx.record_match_verdict(id, &verdict, s.id, self.app.clock.now())
             .await?;
         let event = AuditEvent::new(Action::ReferralMatchVerdict)
             .patient(p.id)
             .service(s.service_id);
-        self.audit(
-            &mut tx,
-            actor,
-            ctx,
-            event.detail(format!("referral {id} {}", verdict.verdict)),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                event.detail(format!("referral {id} {}", verdict.verdict)),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -271,8 +245,8 @@ impl App {
         {
             return Err(AppError::field(field, e.message("The text", Lines::Many)));
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
+        let now = self.app.clock.now();
+        let mut tx = self.app.store.begin().await?;
         // Locked: a decision made at the same moment (a double click, or a
         // second clinician) waits for this one, then reads it below.
         let mut referral = tx
@@ -339,7 +313,9 @@ impl App {
                         e.into()
                     }
                 })?;
-                self.seed_screening(&mut tx, &episode, &referral.details)
+                self.app
+                    .monitoring()
+                    .seed_screening(&mut tx, &episode, &referral.details)
                     .await?;
                 let (token, hash) = new_token("");
                 let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
@@ -347,7 +323,7 @@ impl App {
                 tx.insert_activation(&hash, patient, now, expires).await?;
                 activation = Some(format!(
                     "{}/activate/{token}",
-                    self.settings.public_url.trim_end_matches('/')
+                    self.app.settings.public_url.trim_end_matches('/')
                 ));
             }
             Decision::Signpost { place } => referral.decision_note = Some(place.trim().to_string()),
@@ -367,21 +343,27 @@ impl App {
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
         }
-        self.audit(
-            &mut tx,
-            actor,
-            ctx,
-            event.detail(format!("referral {id} {}", referral.status)),
-        )
-        .await?;
+        self.app
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                event.detail(format!("referral {id} {}", referral.status)),
+            )
+            .await?;
         let template = match (&decision, &activation) {
             (Decision::Accept { .. }, Some(_)) => crate::jobs::MessageTemplate::Activation,
             (Decision::RequestInfo { .. }, _) => crate::jobs::MessageTemplate::InformationRequested,
             _ => crate::jobs::MessageTemplate::ReferralDecision,
         };
-        self.notify_referral_person(&mut tx, &referral, template, activation)
+        self.app
+            .referrals()
+            .notify_person(&mut tx, &referral, template, activation)
             .await?;
-        self.notify_referrer(&mut tx, &referral).await?;
+        self.app
+            .referrals()
+            .notify_referrer(&mut tx, &referral)
+            .await?;
         tx.commit().await?;
         Ok(referral)
     }
@@ -460,7 +442,7 @@ impl App {
                         .transpose()
                         .map_err(invalid)?,
                     supporter_id: None,
-                    created_at: self.clock.now(),
+                    created_at: self.app.clock.now(),
                 };
                 tx.insert_patient(&p, None).await.map_err(|e| {
                     if e.is_constraint("email") {
@@ -484,343 +466,6 @@ impl App {
         )
         .await?;
         Ok(id)
-    }
-
-    /// The waiting list: open episodes not yet in treatment, people with open
-    /// risk or deterioration alerts first, then longest waiting. Audited.
-    pub async fn waiting_list(
-        &self,
-        actor: &Actor,
-        ctx: &RequestContext,
-    ) -> Result<WaitingList, AppError> {
-        let s = triage_staff(actor)?;
-        let now = self.clock.now();
-        let mut work = self.look(actor, ctx).await?;
-        let tx = work.tx();
-        let episodes = tx.waiting_episodes(s.service_id, 500).await?;
-        let ids: Vec<PatientId> = episodes.iter().map(|e| e.patient_id).collect();
-        let mut patients = tx.patients_by_ids(&ids).await?;
-        // Risk and deterioration move people up; a low alert (a missed
-        // check-in) does not.
-        let flags = tx
-            .open_alert_counts(&ids, bothy_domain::alerts::Severity::Moderate)
-            .await?;
-        let mut entries = Vec::with_capacity(episodes.len());
-        for e in episodes {
-            let Some(patient) = patients.remove(&e.patient_id) else {
-                continue;
-            };
-            let open_flags =
-                usize::try_from(flags.get(&e.patient_id).copied().unwrap_or(0)).unwrap_or(0);
-            entries.push(WaitingEntry {
-                weeks_waited: rtt::weeks_waited(e.referred_at, now),
-                over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),
-                over_18_weeks: rtt::breaches(e.referred_at, now, rtt::SCOTLAND_18_WEEKS),
-                episode: e,
-                patient,
-                open_flags,
-            });
-        }
-        let since =
-            Timestamp::from_second(now.as_second() - 365 * 86_400).unwrap_or(Timestamp::UNIX_EPOCH);
-        let waits = work.tx().completed_waits(s.service_id, since).await?;
-        let event =
-            AuditEvent::new(Action::WaitingListRead).detail(format!("{} people", entries.len()));
-        work.audit(event).await?;
-        work.finish().await?;
-        entries.sort_by(|a, b| {
-            (b.open_flags > 0)
-                .cmp(&(a.open_flags > 0))
-                .then(a.episode.referred_at.cmp(&b.episode.referred_at))
-        });
-        Ok(WaitingList {
-            entries,
-            within_6_weeks: rtt::share_within(&waits, rtt::ENGLAND_6_WEEKS),
-            within_18_weeks: rtt::share_within(&waits, rtt::SCOTLAND_18_WEEKS),
-            completed_waits: waits.len(),
-        })
-    }
-
-    /// Records a treatment contact in an episode; the first stops the RTT clock.
-    pub async fn record_treatment_contact(
-        &self,
-        actor: &Actor,
-        id: EpisodeId,
-        ctx: &RequestContext,
-    ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
-        let (episode, patient) = self.episode_for_staff(&mut tx, actor, id).await?;
-        if !tx
-            .record_treatment_contact(episode.id, self.clock.now())
-            .await?
-        {
-            return Err(AppError::Conflict("This episode has ended".into()));
-        }
-        let event = AuditEvent::new(Action::EpisodeTreatmentContact)
-            .patient(patient.id)
-            .service(patient.service_id);
-        self.audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn episode_for_staff(
-        &self,
-        tx: &mut Tx,
-        actor: &Actor,
-        id: EpisodeId,
-    ) -> Result<(Episode, Patient), AppError> {
-        let episode = tx.episode(id).await?.ok_or(AppError::NotFound)?;
-        let patient = tx
-            .patient(episode.patient_id)
-            .await?
-            .filter(|p| crate::policy::can_view_patient(actor, p))
-            .ok_or(AppError::NotFound)?;
-        Ok((episode, patient))
-    }
-
-    /// Discharges an episode with a reason and computes its NHS Talking
-    /// Therapies outcome from the measures taken during it.
-    pub async fn discharge(
-        &self,
-        actor: &Actor,
-        id: EpisodeId,
-        reason: &str,
-        ctx: &RequestContext,
-    ) -> Result<bothy_domain::outcomes::Outcome, AppError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(AppError::field(
-                "reason",
-                "Give the reason for discharge (up to 500 characters)",
-            ));
-        }
-        if let Err(e) = text::check(reason, Lines::Many) {
-            return Err(AppError::field(
-                "reason",
-                e.message("The reason", Lines::Many),
-            ));
-        }
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let (episode, patient) = self.episode_for_staff(&mut tx, actor, id).await?;
-        if episode.discharged_at.is_some() {
-            return Err(AppError::Conflict("This episode has already ended".into()));
-        }
-        // The episode's first and last scores on each instrument, as the
-        // service's outcome reports read them.
-        let summaries = tx.score_summaries(patient.id, &id.to_string()).await?;
-        let input = bothy_domain::outcomes::episode_from_summaries(
-            id.to_string(),
-            episode.problem_descriptor,
-            episode.treatment_appointments,
-            &summaries,
-        );
-        let outcome =
-            bothy_domain::outcomes::classify(&input, &self.catalogue, &Default::default());
-        let json = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-        if !tx.discharge_episode(id, now, reason, &json).await? {
-            // Discharged by someone else between our read and our write.
-            return Err(AppError::Conflict("This episode has already ended".into()));
-        }
-        let event = AuditEvent::new(Action::EpisodeDischarged)
-            .patient(patient.id)
-            .service(patient.service_id);
-        self.audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
-            .await?;
-        tx.commit().await?;
-        Ok(outcome)
-    }
-
-    /// Whether an activation link can be used, and for whom (its first name).
-    pub async fn activation_page(&self, token: &str) -> Result<String, AppError> {
-        let mut tx = self.store.read().await?;
-        let a = tx
-            .activation(&token_hash(token))
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let p = tx.patient(a.patient_id).await?.ok_or(AppError::NotFound)?;
-        if a.refused_attempts >= ACTIVATION_TRIES {
-            let service = tx.service_by_id(p.service_id).await?;
-            tx.rollback().await?;
-            return Err(activation_used_up(service.map(|s| s.name)));
-        }
-        tx.rollback().await?;
-        if a.used_at.is_some() || a.expires_at <= self.clock.now() {
-            return Err(AppError::Gone);
-        }
-        Ok(p.given_name.to_string())
-    }
-
-    /// Counts a try refused because of its email address. The answer is
-    /// the same whoever the address belongs to, and names no account; the
-    /// link is used up at the [`ACTIVATION_TRIES`]th, so it cannot be used to
-    /// ask about many addresses.
-    async fn refuse_activation(
-        &self,
-        token_hash: &str,
-        patient: PatientId,
-        ctx: &RequestContext,
-    ) -> Result<AppError, AppError> {
-        let mut tx = self.store.begin().await?;
-        let Some(refused) = tx
-            .refuse_activation(token_hash, self.clock.now(), ACTIVATION_TRIES)
-            .await?
-        else {
-            return Ok(AppError::Gone);
-        };
-        let event = AuditEvent::new(Action::PatientActivationRefused)
-            .patient(patient)
-            .detail(format!("refused try {refused} of {ACTIVATION_TRIES}"));
-        self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
-        let service = match tx.patient(patient).await? {
-            Some(p) if refused >= ACTIVATION_TRIES => tx.service_by_id(p.service_id).await?,
-            _ => None,
-        };
-        tx.commit().await?;
-        if refused >= ACTIVATION_TRIES {
-            return Ok(activation_used_up(service.map(|s| s.name)));
-        }
-        let left = ACTIVATION_TRIES - refused;
-        Ok(AppError::field(
-            "email",
-            format!(
-                "This email address cannot be used to set up your account: use a different \
-                 one. You can try {left} more {} with this link.",
-                if left == 1 { "time" } else { "times" }
-            ),
-        ))
-    }
-
-    /// Sends a new activation link to someone who has not set up their account
-    /// (their link expired, or was used up by refused tries), through the
-    /// channel their referral chose; earlier links stop working. Run by an
-    /// administrator (`bothy admin new-activation-link`) when the service asks.
-    pub async fn new_activation_link(
-        &self,
-        patient: PatientId,
-        ctx: &RequestContext,
-    ) -> Result<(), AppError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        tx.patient(patient).await?.ok_or(AppError::NotFound)?;
-        if tx.patient_password_hash(patient).await?.is_some() {
-            return Err(AppError::Conflict(
-                "This person has already set up their account".into(),
-            ));
-        }
-        let Some(episode) = tx.open_episode(patient).await? else {
-            return Err(AppError::Conflict(
-                "This person has no open episode of care".into(),
-            ));
-        };
-        let referral = tx
-            .referral(episode.referral_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        tx.end_activations(patient, now).await?;
-        let (token, hash) = new_token("");
-        let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
-            .map_err(AppError::internal)?;
-        tx.insert_activation(&hash, patient, now, expires).await?;
-        let link = format!(
-            "{}/activate/{token}",
-            self.settings.public_url.trim_end_matches('/')
-        );
-        let id = patient.to_string();
-        let key = crate::jobs::IdempotencyKey::from_parts(&[
-            "activation",
-            &id,
-            &now.as_millisecond().to_string(),
-        ])
-        .map_err(|_| AppError::internal(std::io::Error::other("invalid message key")))?;
-        self.notify_referral_person_as(
-            &mut tx,
-            &referral,
-            &key,
-            crate::jobs::MessageTemplate::Activation,
-            Some(link),
-        )
-        .await?;
-        let event = AuditEvent::new(Action::PatientActivationLinkSent).patient(patient);
-        self.audit(&mut tx, &Actor::System, ctx, event).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Uses an activation link: sets the person's password and sign-in email,
-    /// and for a digital programme stops the referral-to-treatment clock.
-    pub async fn activate(
-        &self,
-        token: &str,
-        email: &str,
-        password: &str,
-        confirm: &str,
-        ctx: &RequestContext,
-    ) -> Result<PatientId, AppError> {
-        if !self.referral_throttle.allow_activation(ctx.ip) {
-            return Err(AppError::TooManyRequests);
-        }
-        self.activation_page(token).await?;
-        let mut v = crate::error::Validation::default();
-        let email = v.check("email", Email::parse(email));
-        let new = v.check("password", NewPassword::parse(password));
-        if new.is_some() && password != confirm {
-            v.fail("confirm", "The passwords do not match");
-        }
-        v.finish()?;
-        let (Some(email), Some(new)) = (email, new) else {
-            return Err(AppError::Gone);
-        };
-        let hash = self
-            .passwords
-            .hash(new.expose())
-            .await
-            .map_err(AppError::internal)?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let th = token_hash(token);
-        let patient = tx
-            .activation(&th)
-            .await?
-            .ok_or(AppError::NotFound)?
-            .patient_id;
-        if !tx.use_activation(&th, now).await? {
-            return Err(AppError::Gone);
-        }
-        if let Some((other, _)) = tx.patient_login(&email).await?
-            && other.id != patient
-        {
-            tx.rollback().await?;
-            return Err(self.refuse_activation(&th, patient, ctx).await?);
-        }
-        // Another account may take the address at the same moment: the
-        // unique index refuses the second, which is told the same, naming no
-        // account (its transaction is spoilt, so the try is not counted).
-        tx.set_patient_login(patient, &email, &hash)
-            .await
-            .map_err(|e| {
-                if e.is_constraint("email") {
-                    AppError::field(
-                        "email",
-                        "This email address cannot be used to set up your account: use a \
-                         different one.",
-                    )
-                } else {
-                    e.into()
-                }
-            })?;
-        if let Some(e) = tx.open_episode(patient).await?
-            && e.step == bothy_domain::referral::Step::Programme
-        {
-            // For digital CBT, activating the programme is the first treatment contact.
-            tx.start_treatment(e.id, now).await?;
-        }
-        let event = AuditEvent::new(Action::PatientActivated).patient(patient);
-        self.audit(&mut tx, &Actor::Anonymous, ctx, event).await?;
-        tx.commit().await?;
-        Ok(patient)
     }
 }
 

@@ -329,7 +329,7 @@ async fn ensure_service(app: &App, opts: &Options) -> anyhow::Result<Service> {
     let config =
         bothy_synth::SynthConfig::new(opts.patients, opts.seed, &opts.service, start_of_day);
     bothy_synth::synthesize(&app.store, &config).await?;
-    app.rebuild_summaries().await?;
+    app.monitoring().rebuild_summaries().await?;
     Ok(app.admin().service_by_slug(&opts.service).await?)
 }
 

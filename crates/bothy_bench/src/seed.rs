@@ -187,7 +187,7 @@ impl Fresh {
             tx.commit().await?;
             // A bulk load writes records without their summaries.
             let ids: Vec<PatientId> = batch.patients.iter().map(|p| p.id).collect();
-            app.rebuild_summaries_for(&ids).await?;
+            app.monitoring().rebuild_summaries_for(&ids).await?;
         }
         Ok(out)
     }

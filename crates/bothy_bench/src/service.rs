@@ -38,7 +38,7 @@ const YEAR: Duration = Duration::from_secs(365 * 86_400);
 pub async fn outcomes(app: &App, service: ServiceId, now: Timestamp) -> anyhow::Result<Timed> {
     let from = now.checked_sub(YEAR).context("time out of range")?;
     let t = clock::now();
-    let tally = app.outcome_tally(service, from, now).await?;
+    let tally = app.reports().outcome_tally(service, from, now).await?;
     Ok(Timed {
         items: tally.episodes,
         load: t.elapsed(),
@@ -50,7 +50,7 @@ pub async fn outcomes(app: &App, service: ServiceId, now: Timestamp) -> anyhow::
 /// W6: the monitoring sweep over everyone in an open episode.
 pub async fn detectors(app: &App) -> anyhow::Result<Timed> {
     let t = clock::now();
-    let report = app.sweep_monitoring().await?;
+    let report = app.monitoring().sweep().await?;
     Ok(Timed {
         items: report.people,
         load: t.elapsed(),

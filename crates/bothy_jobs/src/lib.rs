@@ -292,10 +292,10 @@ async fn pass(
 ) -> Result<Report, AppError> {
     let mut report = Report::default();
     // Every pass: an overdue alert must not wait for a period to turn.
-    report.alerts_escalated += app.escalate_overdue_alerts().await?;
+    report.alerts_escalated += app.monitoring().escalate_overdue().await?;
     let now = app.clock.now();
     let due = scheduled.due(now);
-    app.schedule_periodic(&due).await?;
+    app.jobs().schedule_periodic(&due).await?;
     for task in due {
         scheduled.0.insert(task, task.period(now));
     }
@@ -376,7 +376,7 @@ async fn attempt(app: &App, job: &ClaimedJob) -> Result<JobReport, JobError> {
     let decoded = Job::decode(&job.kind, &job.payload)?;
     let key = IdempotencyKey::new(job.idempotency_key.as_str())
         .map_err(|_| JobError::GiveUp("the job's idempotency key is not valid".into()))?;
-    match tokio::time::timeout(JOB_TIMEOUT, app.perform(&key, &decoded)).await {
+    match tokio::time::timeout(JOB_TIMEOUT, app.jobs().perform(&key, &decoded)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(JobError::Retry("timed out".into())),
     }
@@ -509,7 +509,8 @@ mod tests {
             };
             let key = IdempotencyKey::new(format!("stop.{i}")).expect("key");
             assert!(
-                app.enqueue_notification(&mut tx, &key, n)
+                app.jobs()
+                    .enqueue_notification(&mut tx, &key, n)
                     .await
                     .expect("enqueue")
             );

@@ -69,7 +69,7 @@ async fn check(store: Store) {
     };
     let triage = actor(Role::TriageClinician);
     let ctx = RequestContext::default();
-    app.waiting_list(&triage, &ctx).await.unwrap();
+    app.episodes().waiting_list(&triage, &ctx).await.unwrap();
     app.alerts().queue(&triage, &ctx).await.unwrap();
     let mut read = 0;
     for p in &patients {

@@ -99,7 +99,11 @@ pub async fn service_request_create(
     let base = base(&state);
     let mut reading = read_service_request(&json, &base, &app.catalogue, uk_date(app.clock.now()));
     if let Some(Subject::Patient(id)) = reading.subject {
-        match app.referral_subject(&ctx.actor, id, &ctx.request).await {
+        match app
+            .referrals()
+            .fhir_subject(&ctx.actor, id, &ctx.request)
+            .await
+        {
             Ok(subject) => {
                 subject.fill(&mut reading.details);
                 if reading.details.preferred_channel.is_none() {
@@ -127,7 +131,8 @@ pub async fn service_request_create(
     };
     let details = reading.details;
     let (referral, duplicate) = match app
-        .submit_referral(
+        .referrals()
+        .submit(
             &ctx.actor,
             details.clone(),
             Source::Fhir,
@@ -188,7 +193,8 @@ pub async fn service_request_read(
     let id: ReferralId = id.parse().map_err(|_| not_found(SR))?;
     let referral = state
         .app
-        .referral_for_client(&ctx.actor, id, &ctx.request)
+        .referrals()
+        .for_client(&ctx.actor, id, &ctx.request)
         .await
         .map_err(|e| match e {
             AppError::NotFound => not_found(SR),

@@ -44,7 +44,7 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
         AdminCommand::RevokeApiClient { id } => app.admin().revoke_api_client(id, &ctx).await.map(|()| {
             println!("Revoked API client {id}. Its token no longer works.");
         }),
-        AdminCommand::NewActivationLink { patient } => app.new_activation_link(patient, &ctx).await.map(|()| {
+        AdminCommand::NewActivationLink { patient } => app.activation().new_link(patient, &ctx).await.map(|()| {
             println!("A new activation link is on its way to {patient}, by the channel their referral chose.");
             println!("Earlier links no longer work. The worker sends it (bothy serve or bothy worker).");
         }),

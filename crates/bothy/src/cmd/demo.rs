@@ -9,7 +9,8 @@ use bothy_app::{App, AppError, RequestContext};
 /// `{data_dir}/demo-accounts.json` and prints how to sign in.
 pub async fn prepare(app: &App, config: &Config) -> anyhow::Result<()> {
     let accounts = app
-        .ensure_demo(&RequestContext::default())
+        .demo()
+        .ensure(&RequestContext::default())
         .await
         .map_err(|e| match e {
             AppError::Conflict(why) => anyhow!("cannot start the demo: {why}"),
@@ -45,7 +46,7 @@ async fn add_synthetic_service(app: &App) -> anyhow::Result<()> {
     let report = bothy_synth::synthesize(&app.store, &config)
         .await
         .context("cannot add the synthetic service to the demo")?;
-    app.rebuild_summaries().await?;
+    app.monitoring().rebuild_summaries().await?;
     println!(
         "Added a synthetic service ({DEMO_SYNTH_SLUG}) with {} patients and {} rows in all.",
         report.counts.patients,

@@ -33,7 +33,7 @@ pub async fn run(config: &Config, args: &SynthArgs) -> anyhow::Result<ExitCode> 
     let report = bothy_synth::synthesize(&store, &synth).await?;
     #[allow(clippy::disallowed_methods)] // A duration to report, not a point in time.
     let t = std::time::Instant::now();
-    let summaries = app.rebuild_summaries().await?;
+    let summaries = app.monitoring().rebuild_summaries().await?;
     println!(
         "Summaries rebuilt in {:.1} s ({} score summaries, {} screening baselines, {} mood summaries).",
         t.elapsed().as_secs_f64(),

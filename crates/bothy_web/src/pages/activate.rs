@@ -41,7 +41,7 @@ async fn form_page(
     email: String,
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
-    let first_name = state.app.activation_page(&token).await?;
+    let first_name = state.app.activation().page(&token).await?;
     let session = ctx
         .session
         .as_ref()
@@ -102,6 +102,7 @@ pub async fn activate(
     hex_token(&token)?;
     let result = state
         .app
+        .activation()
         .activate(
             &token,
             &form.email,

@@ -500,6 +500,7 @@ pub async fn risk_support(state: &AppState, ctx: &Ctx) -> RiskSupport {
     };
     let watched = state
         .app
+        .monitoring()
         .is_watched_now(p.service_id)
         .await
         .unwrap_or(false);

@@ -14,7 +14,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use bothy_app::triage::{QueueEntry, WaitingList};
+use bothy_app::episodes::WaitingList;
+use bothy_app::triage::QueueEntry;
 use bothy_app::{AppError, FieldError};
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::Scored;
@@ -106,7 +107,7 @@ struct QueuePage {
 
 /// `GET /staff/triage`.
 pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let entries = state.app.triage_queue(&ctx.actor, &ctx.request).await?;
+    let entries = state.app.triage().queue(&ctx.actor, &ctx.request).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Triage").await?;
     Ok(page(&QueuePage {
         chrome,
@@ -202,7 +203,7 @@ async fn referral_page(
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
     let app = &state.app;
-    let view = app.triage_view(&ctx.actor, id, &ctx.request).await?;
+    let view = app.triage().view(&ctx.actor, id, &ctx.request).await?;
     let r = &view.entry.referral;
     let d = &r.details;
     let given = |v: &Option<String>| v.clone().unwrap_or_else(|| "Not given".into());
@@ -495,6 +496,7 @@ pub async fn record_match(
     };
     state
         .app
+        .triage()
         .record_match(&ctx.actor, id, patient, confirmed, &ctx.request)
         .await?;
     Ok(Redirect::to(&format!("/staff/referrals/{id}#matches")).into_response())
@@ -552,6 +554,7 @@ pub async fn decide(
     };
     let result = state
         .app
+        .triage()
         .decide(&ctx.actor, id, decision, &ctx.request)
         .await;
     match field_errors(result)? {
@@ -623,7 +626,11 @@ async fn waiting_page(
     notice: Option<&'static str>,
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
-    let list = state.app.waiting_list(&ctx.actor, &ctx.request).await?;
+    let list = state
+        .app
+        .episodes()
+        .waiting_list(&ctx.actor, &ctx.request)
+        .await?;
     let rows = list
         .entries
         .iter()
@@ -693,7 +700,8 @@ pub async fn treatment_contact(
 ) -> Result<Response, WebError> {
     state
         .app
-        .record_treatment_contact(&ctx.actor, episode_id(&id)?, &ctx.request)
+        .episodes()
+        .record_contact(&ctx.actor, episode_id(&id)?, &ctx.request)
         .await?;
     // Back to the patient's page when recorded there (only a patient page
     // address is accepted, so this cannot send anyone elsewhere).
@@ -742,6 +750,7 @@ pub async fn discharge(
     let reason = Fields(fields).get("reason");
     let result = state
         .app
+        .episodes()
         .discharge(&ctx.actor, id, &reason, &ctx.request)
         .await;
     match field_errors(result)? {

@@ -251,7 +251,8 @@ async fn staff_actor(t: &TestApp, role: &str) -> Actor {
 async fn queue(t: &TestApp) -> Vec<Referral> {
     let triage = staff_actor(t, "triage_clinician").await;
     t.app
-        .triage_queue(&triage, &ctx())
+        .triage()
+        .queue(&triage, &ctx())
         .await
         .unwrap()
         .into_iter()
@@ -388,7 +389,8 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     details.email = Some("entered.by.staff@example.org".into());
     let (by_staff, _) = t
         .app
-        .submit_referral(&triage, details, Source::Professional, "form-1", &ctx())
+        .referrals()
+        .submit(&triage, details, Source::Professional, "form-1", &ctx())
         .await
         .unwrap();
     let staff_path = format!("/fhir/ServiceRequest/{}", by_staff.id);
@@ -406,7 +408,12 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
         step: Step::Programme,
         practitioner: supporter.id,
     };
-    let accepted = t.app.decide(&triage, id, decision, &ctx()).await.unwrap();
+    let accepted = t
+        .app
+        .triage()
+        .decide(&triage, id, decision, &ctx())
+        .await
+        .unwrap();
     let read = seen.keep("accepted", &get(&c, &path, &cl.referrer).await.ok());
     assert_eq!(read["status"], "completed");
     assert_eq!(
@@ -449,7 +456,7 @@ async fn an_existing_patient_of_the_service_is_referred_by_reference(t: TestApp)
     assert_eq!(patient["resourceType"], "Patient");
     assert_eq!(patient["telecom"][0]["value"], demo_patient.email);
     let triage = staff_actor(&t, "triage_clinician").await;
-    let view = t.app.triage_view(&triage, id, &ctx()).await.unwrap();
+    let view = t.app.triage().view(&triage, id, &ctx()).await.unwrap();
     assert_eq!(
         view.entry.referral.details.full_name(),
         demo_patient.name,

@@ -159,7 +159,7 @@ impl TestApp {
             .with_notifier(Arc::new(outbox.clone()))
             .with_monitoring(demo_monitoring()),
         );
-        let demo = app.ensure_demo(&RequestContext::default()).await.unwrap();
+        let demo = app.demo().ensure(&RequestContext::default()).await.unwrap();
         let router = bothy_web::router(app.clone(), WebSettings::default());
         Some(Self {
             app,

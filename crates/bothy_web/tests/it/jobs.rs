@@ -54,6 +54,7 @@ async fn enqueue(t: &TestApp, k: &str, n: Notification) -> bool {
     let mut tx = t.app.store.begin().await.unwrap();
     let queued = t
         .app
+        .jobs()
         .enqueue_notification(&mut tx, &key(k), n)
         .await
         .unwrap();
@@ -69,6 +70,7 @@ async fn a_job_in_a_rolled_back_transaction_never_runs(t: TestApp) {
     let mut tx = t.app.store.begin().await.unwrap();
     let queued = t
         .app
+        .jobs()
         .enqueue_notification(
             &mut tx,
             &key("rolled-back.1"),
@@ -146,7 +148,8 @@ async fn a_job_waits_for_its_time(t: TestApp) {
     let mut tx = t.app.store.begin().await.unwrap();
     assert!(
         t.app
-            .enqueue_job_at(&mut tx, &key("later.1"), &job, at)
+            .jobs()
+            .enqueue_at(&mut tx, &key("later.1"), &job, at)
             .await
             .unwrap()
     );
@@ -171,12 +174,14 @@ async fn a_duplicate_key_is_queued_once(t: TestApp) {
     let mut tx = t.app.store.begin().await.unwrap();
     assert!(
         t.app
+            .jobs()
             .enqueue_notification(&mut tx, &key("received.1"), n())
             .await
             .unwrap()
     );
     assert!(
         !t.app
+            .jobs()
             .enqueue_notification(&mut tx, &key("received.1"), n())
             .await
             .unwrap()
@@ -343,7 +348,13 @@ async fn concurrent_workers_never_run_a_job_twice(t: TestApp) {
                 None,
             );
             let k = key(&format!("many.{round}.{i}"));
-            assert!(t.app.enqueue_notification(&mut tx, &k, n).await.unwrap());
+            assert!(
+                t.app
+                    .jobs()
+                    .enqueue_notification(&mut tx, &k, n)
+                    .await
+                    .unwrap()
+            );
         }
         tx.commit().await.unwrap();
         let start = Arc::new(tokio::sync::Barrier::new(4));
@@ -420,7 +431,7 @@ async fn an_expired_lease_is_claimed_again(t: TestApp) {
     assert_eq!(claimed.len(), 1);
     let stale = claimed[0].clone();
     let job = Job::decode(&stale.kind, &stale.payload).unwrap();
-    t.app.perform(&key(k), &job).await.unwrap();
+    t.app.jobs().perform(&key(k), &job).await.unwrap();
     assert_eq!(state(&t, k).await.state, JobState::Running);
 
     // While the lease lasts, no other worker takes it.
@@ -523,6 +534,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
     ] {
         assert!(
             file_app
+                .jobs()
                 .enqueue_notification(&mut tx, &key(k), n)
                 .await
                 .unwrap()
@@ -638,6 +650,7 @@ async fn jobs_that_could_not_run_well_are_refused(t: TestApp) {
     ] {
         let r = t
             .app
+            .jobs()
             .enqueue_notification(&mut tx, &key("refused.x"), n)
             .await;
         assert!(matches!(r, Err(AppError::Internal(_))), "{why}: {r:?}");

@@ -54,14 +54,20 @@ async fn accepted(t: &TestApp, name: &str, phq9: Option<Vec<Option<i32>>>) -> (P
     };
     let (r, _) = t
         .app
-        .submit_referral(&triage, details, Source::Professional, name, &ctx())
+        .referrals()
+        .submit(&triage, details, Source::Professional, name, &ctx())
         .await
         .unwrap();
     let decision = Decision::Accept {
         step: Step::Therapist,
         practitioner: supporter.id,
     };
-    let r = t.app.decide(&triage, r.id, decision, &ctx()).await.unwrap();
+    let r = t
+        .app
+        .triage()
+        .decide(&triage, r.id, decision, &ctx())
+        .await
+        .unwrap();
     let pid = r.patient_id.unwrap();
     let mut tx = t.app.store.read().await.unwrap();
     let episode = tx.open_episode(pid).await.unwrap().unwrap();
@@ -99,7 +105,12 @@ async fn nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the
     // A low alert does not move anyone up the waiting list.
     let (_, _) = accepted(&t, "Ruth", None).await;
     let triage = staff(&t, "triage_clinician").await;
-    let list = t.app.waiting_list(&triage, &ctx()).await.unwrap();
+    let list = t
+        .app
+        .episodes()
+        .waiting_list(&triage, &ctx())
+        .await
+        .unwrap();
     let quinn = list.entries.iter().find(|e| e.patient.id == quiet).unwrap();
     assert_eq!(quinn.open_flags, 0);
 }
@@ -129,6 +140,7 @@ async fn expected_trajectories_are_computed_from_finished_episodes_once_a_day(t:
         .unwrap();
     let triage = staff(&t, "triage_clinician").await;
     t.app
+        .episodes()
         .discharge(
             &triage,
             episode.parse().unwrap(),
@@ -194,7 +206,7 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
     tx.commit().await.unwrap();
     assert!(t.open_alerts(pid).await.is_empty());
 
-    let swept = t.app.sweep_monitoring().await.unwrap();
+    let swept = t.app.monitoring().sweep().await.unwrap();
     assert!(swept.people >= 1, "{swept:?}");
     let alerts = t.open_alerts(pid).await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
@@ -214,7 +226,7 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
         .await
         .unwrap();
     t.clock.advance(Duration::from_secs(3600));
-    t.app.sweep_monitoring().await.unwrap();
+    t.app.monitoring().sweep().await.unwrap();
     assert!(
         t.open_alerts(pid).await.is_empty(),
         "a closed alert stays closed"
@@ -276,7 +288,8 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
             t.clock.advance(Duration::from_secs(7 * 86_400));
         }
         t.app
-            .record_treatment_contact(&triage, episode_id, &ctx())
+            .episodes()
+            .record_contact(&triage, episode_id, &ctx())
             .await
             .unwrap();
         for (instrument, value, items) in [("phq9", phq9, 9), ("gad7", gad7, 7)] {
@@ -299,6 +312,7 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
     t.clock.advance(Duration::from_secs(3600));
     let at_discharge = t
         .app
+        .episodes()
         .discharge(&triage, episode_id, "Finished treatment", &ctx())
         .await
         .unwrap();
@@ -307,6 +321,7 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
     t.clock.advance(Duration::from_secs(60));
     let tally = t
         .app
+        .reports()
         .outcome_tally(patient.service_id, from, t.app.clock.now())
         .await
         .unwrap();
@@ -326,6 +341,7 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
     // Nothing discharged before the period is counted.
     let earlier = t
         .app
+        .reports()
         .outcome_tally(patient.service_id, from, from)
         .await
         .unwrap();

@@ -35,7 +35,8 @@ async fn waiting_people_are_reminded_once_per_interval(t: TestApp) {
     };
     let (referral, duplicate) = t
         .app
-        .submit_referral(&triage, details, Source::Professional, "gp-letter-1", &ctx)
+        .referrals()
+        .submit(&triage, details, Source::Professional, "gp-letter-1", &ctx)
         .await
         .unwrap();
     assert!(!duplicate);
@@ -44,12 +45,14 @@ async fn waiting_people_are_reminded_once_per_interval(t: TestApp) {
     };
     let supporter = t
         .app
-        .triage_view(&triage, referral.id, &ctx)
+        .triage()
+        .view(&triage, referral.id, &ctx)
         .await
         .unwrap()
         .practitioners[0]
         .0;
     t.app
+        .triage()
         .decide(
             &triage,
             referral.id,

@@ -160,11 +160,13 @@ pub(super) async fn send(
         Redirect::to(&to).into_response()
     };
     match app
-        .send_self_referral(token, &f.get("website"), &ctx.request)
+        .referrals()
+        .send(token, &f.get("website"), &ctx.request)
         .await
     {
         Ok(referral) => {
             let slug = app
+                .referrals()
                 .services()
                 .await?
                 .into_iter()

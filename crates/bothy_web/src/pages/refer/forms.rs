@@ -288,10 +288,7 @@ pub async fn step_save(
     };
     // Saved even when some answers could not be read: a risk answer among
     // them must reach triage whatever else is wrong with the page.
-    let saved = field_errors(
-        app.save_self_referral_step(&token, input, &ctx.request)
-            .await,
-    )?;
+    let saved = field_errors(app.referrals().save_step(&token, input, &ctx.request).await)?;
     match (saved, parse_errors.is_empty()) {
         (Ok(_), true) => {
             let next = STEPS[i + 1].0;

@@ -179,7 +179,8 @@ pub async fn professional_submit(
     details.referrer_organisation = organisation;
     details.referrer_email = email;
     let result = app
-        .submit_referral(
+        .referrals()
+        .submit(
             &ctx.actor,
             details,
             Source::Professional,

@@ -46,6 +46,7 @@ pub async fn sent(
     let service = match q.service {
         Some(slug) => state
             .app
+            .referrals()
             .services()
             .await?
             .into_iter()
@@ -53,7 +54,14 @@ pub async fn sent(
         None => None,
     };
     let median = match &service {
-        Some(s) => state.app.waiting_figures(s.id).await?.median_days,
+        Some(s) => {
+            state
+                .app
+                .referrals()
+                .waiting_figures(s.id)
+                .await?
+                .median_days
+        }
         None => None,
     };
     let chrome = Chrome::for_ctx(&state, &ctx, "Referral sent").await?;

@@ -30,12 +30,12 @@ pub(super) async fn start_page(
     chosen: &str,
     mut errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
-    let all = state.app.services().await?;
+    let all = state.app.referrals().services().await?;
     let mut shown: Vec<Service> = all.clone();
     let mut found_for = None;
     let mut none_found = false;
     if let Some(pc) = &postcode {
-        match field_errors(state.app.services_for_postcode(pc).await)? {
+        match field_errors(state.app.referrals().services_for_postcode(pc).await)? {
             Ok(found) if found.is_empty() => none_found = true,
             Ok(found) => {
                 found_for = Some(pc.trim().to_uppercase());
@@ -100,7 +100,7 @@ pub async fn start(
         }];
         return start_page(&state, &ctx, None, "", errors).await;
     }
-    match field_errors(state.app.start_self_referral(&slug, &ctx.request).await)? {
+    match field_errors(state.app.referrals().start(&slug, &ctx.request).await)? {
         Ok(draft) => {
             Ok(Redirect::to(&format!("/refer/{}/about", draft.resume_token)).into_response())
         }

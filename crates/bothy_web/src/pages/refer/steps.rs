@@ -160,9 +160,10 @@ pub(super) fn step_index(step: &str) -> Result<usize, WebError> {
 /// The draft behind a resume link, and its service.
 pub(super) async fn draft(state: &AppState, token: &str) -> Result<(Referral, Service), WebError> {
     hex_token(token)?;
-    let referral = state.app.self_referral_draft(token).await?;
+    let referral = state.app.referrals().draft(token).await?;
     let service = state
         .app
+        .referrals()
         .services()
         .await?
         .into_iter()

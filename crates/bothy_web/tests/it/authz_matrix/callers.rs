@@ -315,7 +315,8 @@ impl World {
             unreachable!()
         };
         let draft = app
-            .start_self_referral(bothy_app::demo::DEMO_SLUG, &ctx())
+            .referrals()
+            .start(bothy_app::demo::DEMO_SLUG, &ctx())
             .await
             .unwrap()
             .resume_token;
@@ -333,7 +334,8 @@ impl World {
             let triage = triage.clone();
             async move {
                 let (r, _) = app
-                    .submit_referral(
+                    .referrals()
+                    .submit(
                         &triage,
                         details,
                         Source::Professional,
@@ -352,6 +354,7 @@ impl World {
             practitioner: supporter.id,
         };
         let accepted = app
+            .triage()
             .decide(&triage, accepted.id, decision, &ctx())
             .await
             .unwrap();

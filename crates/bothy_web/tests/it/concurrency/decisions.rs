@@ -60,7 +60,8 @@ pub(super) async fn received(t: &TestApp, n: usize) -> (ReferralId, String) {
     let actor = staff_actor(t, "triage_clinician").await;
     let (r, _) = t
         .app
-        .submit_referral(
+        .referrals()
+        .submit(
             &actor,
             details,
             Source::Professional,

@@ -47,6 +47,7 @@ pub(super) async fn accepted(t: &TestApp, n: usize) -> (ReferralId, String) {
         practitioner: supporter,
     };
     t.app
+        .triage()
         .decide(
             &staff_actor(t, "triage_clinician").await,
             id,

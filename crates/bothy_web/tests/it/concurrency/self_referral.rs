@@ -64,7 +64,7 @@ fn about_fields(n: usize, language: &str) -> Vec<(String, String)> {
 /// person; returns its resume token and id.
 async fn filled_draft(t: &TestApp, n: usize) -> (String, ReferralId) {
     let ctx = RequestContext::default();
-    let draft = t.app.start_self_referral("demo", &ctx).await.unwrap();
+    let draft = t.app.referrals().start("demo", &ctx).await.unwrap();
     let token = draft.resume_token;
     let steps = [
         StepInput::About(Box::new(about(n, ""))),
@@ -86,10 +86,7 @@ async fn filled_draft(t: &TestApp, n: usize) -> (String, ReferralId) {
         }),
     ];
     for s in steps {
-        t.app
-            .save_self_referral_step(&token, s, &ctx)
-            .await
-            .unwrap();
+        t.app.referrals().save_step(&token, s, &ctx).await.unwrap();
     }
     t.clock.advance(Duration::from_secs(60));
     (token, draft.referral.id)

@@ -30,7 +30,7 @@ async fn automated_sends_are_held_back_but_look_the_same(t: TestApp) {
     let held_page = bot.get(held.location().unwrap()).await.ok();
     assert!(held_page.body.contains("Your referral has been sent"));
     // Kept, but not sent, and nobody is messaged.
-    let draft = t.app.self_referral_draft(&token).await.unwrap();
+    let draft = t.app.referrals().draft(&token).await.unwrap();
     assert_eq!(draft.status, Status::Draft);
     assert!(queued(&t, &p.email).await.is_empty());
     assert!(messages_to(&t, &p.email).await.is_empty());
@@ -55,7 +55,7 @@ async fn automated_sends_are_held_back_but_look_the_same(t: TestApp) {
         held_page.body.replace(&request_id(&held_page), ""),
         "the page looks exactly the same"
     );
-    let draft = t.app.self_referral_draft(&token).await.unwrap();
+    let draft = t.app.referrals().draft(&token).await.unwrap();
     assert_eq!(draft.status, Status::Draft);
     assert!(queued(&t, &p.email).await.is_empty());
 }

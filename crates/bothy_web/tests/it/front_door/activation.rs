@@ -105,13 +105,13 @@ async fn an_email_in_use_is_not_confirmed_and_tries_use_up_the_link(t: TestApp) 
     let patient = queued_or_decided(&t, &p.email).await;
     t.outbox.clear();
     let ctx = bothy_app::RequestContext::default();
-    t.app.new_activation_link(patient, &ctx).await.unwrap();
+    t.app.activation().new_link(patient, &ctx).await.unwrap();
     let fresh = new_link(&t, &p.email).await;
     assert_ne!(fresh, token);
     activate_and_sign_in(&t, &fresh, &p.email).await;
     try_email(&c, &token, &p.email).await.status(410);
     // Once the account is set up, there is no new link to send.
-    assert!(t.app.new_activation_link(patient, &ctx).await.is_err());
+    assert!(t.app.activation().new_link(patient, &ctx).await.is_err());
 
     // Mistakes that carry no information (a mistyped confirmation) do not
     // count: another person's link survives them and still works.

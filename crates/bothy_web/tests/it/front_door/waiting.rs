@@ -114,7 +114,7 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
     let phq9 = live.iter().find(|s| s.instrument_id == "phq9").unwrap();
     assert_eq!(phq9.screening.map(|(_, total)| total), Some(8.0));
     assert_eq!(phq9.latest.map(|(_, total)| total), Some(14.0));
-    let counts = t.app.rebuild_summaries().await.unwrap();
+    let counts = t.app.monitoring().rebuild_summaries().await.unwrap();
     assert!(counts.screening_baselines >= 4, "{counts:?}");
     assert_eq!(summaries(t.clone()).await, live);
 

@@ -136,7 +136,7 @@ async fn a_form_that_is_not_utf8_is_refused_and_nothing_is_stored(t: TestApp) {
         .await
         .status(400);
     // Nothing was kept: the draft has no name.
-    let draft = t.app.self_referral_draft(&token).await.unwrap();
+    let draft = t.app.referrals().draft(&token).await.unwrap();
     assert_eq!(draft.details.given_name, None);
     // Sign-in too: refused as unreadable, not as a wrong password.
     c.get("/sign-in").await.ok();
