@@ -4,15 +4,27 @@
 
 use crate::policy::{Permission, StaffActor, can_view_patient};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
+use bothy_domain::PatientId;
 use bothy_domain::alerts::{self, AlertLoad, AlertState, Outcome, TransitionError};
 use bothy_domain::audit::Action;
 use bothy_domain::detectors::Signal;
 use bothy_domain::ids::AlertId;
 use bothy_domain::model::{Alert, Patient};
+use bothy_domain::referral::Referral;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{ServiceId, StaffId};
-use bothy_store::{NewAlert, Tx};
+use bothy_store::{AlertSubject, NewAlert, Tx};
 use std::collections::HashMap;
+
+/// Whom alerts being raised are about.
+struct About {
+    subject: AlertSubject,
+    patient: Option<PatientId>,
+    service: ServiceId,
+    assigned_to: Option<StaffId>,
+    /// Put before each signal's key.
+    key_prefix: String,
+}
 
 /// One line of the duty queue.
 #[derive(Debug, Clone)]
@@ -36,7 +48,16 @@ pub struct DutyQueue {
 #[derive(Debug, Clone)]
 pub struct AlertDetail {
     pub alert: Alert,
-    pub patient: Patient,
+    /// The person, once they are a patient (not yet, for an alert on a
+    /// referral triage has not accepted).
+    pub patient: Option<Patient>,
+    /// The referral the alert was raised on, or the one that brought the
+    /// patient in: how to reach them (phone, email, preferred channel).
+    pub referral: Option<Referral>,
+    /// The patient's current safety plan, if they have written one.
+    pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,
+    /// The person's other alerts, open first, then newest: recent risk history.
+    pub history: Vec<Alert>,
     pub acknowledged_by: Option<String>,
     pub closed_by: Option<String>,
     /// Whether this person may acknowledge and close it.
@@ -58,12 +79,33 @@ fn staff_actor(actor: &Actor) -> Result<&StaffActor, AppError> {
     }
 }
 
+/// An audit event about `alert`, naming its patient when it has one.
+pub(crate) fn alert_event(action: Action, alert: &Alert, detail: String) -> AuditEvent<'_> {
+    let event = AuditEvent::new(action)
+        .service(alert.service_id)
+        .detail(detail);
+    match alert.patient_id {
+        Some(p) => event.patient(p),
+        None => event,
+    }
+}
+
+/// A referral's person by name, for the duty queue.
+fn referral_name(r: &Referral) -> String {
+    match r.details.full_name().trim() {
+        "" => "Someone who has not given their name".to_owned(),
+        name => format!("{name} (referral)"),
+    }
+}
+
 /// Turns a refused transition into words for the person acting.
 fn transition_error(e: TransitionError, names: &HashMap<StaffId, String>) -> AppError {
     let name = |id: &StaffId| names.get(id).cloned().unwrap_or_else(|| "someone".into());
     match e {
         TransitionError::OutcomeRequired => AppError::field("outcome", "Choose what was done"),
-        TransitionError::ReasonRequired => AppError::field("reason", "Say why no action is needed"),
+        TransitionError::ReasonRequired => {
+            AppError::field("note", "Say why no action is needed, in the note")
+        }
         TransitionError::AlreadyAcknowledged { by, .. } => {
             AppError::Conflict(format!("{} is already dealing with this alert", name(&by)))
         }
@@ -112,6 +154,51 @@ impl Alerts<'_> {
         actor: &Actor,
         patient: &Patient,
         signals: &[Signal],
+        source: (&str, &str),
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let about = About {
+            subject: AlertSubject::Patient(patient.id),
+            patient: Some(patient.id),
+            service: patient.service_id,
+            assigned_to: patient.supporter_id,
+            key_prefix: String::new(),
+        };
+        self.raise_about(tx, actor, &about, signals, source, ctx)
+            .await
+    }
+
+    /// Raises an alert on a referral nobody has accepted yet, for each of its
+    /// signals, in the caller's transaction: it is in the service's duty
+    /// queue at once, and gains the patient when triage accepts the
+    /// referral. Keys carry the referral's id, so that a person's alerts
+    /// from two referrals never merge or collide.
+    pub(crate) async fn raise_on_referral(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        referral: &Referral,
+        signals: &[Signal],
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let id = referral.id.to_string();
+        let about = About {
+            subject: AlertSubject::Referral(referral.id),
+            patient: None,
+            service: referral.service_id,
+            assigned_to: None,
+            key_prefix: format!("referral:{id}:"),
+        };
+        self.raise_about(tx, actor, &about, signals, ("referral", &id), ctx)
+            .await
+    }
+
+    async fn raise_about(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        about: &About,
+        signals: &[Signal],
         (source_kind, source_id): (&str, &str),
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
@@ -121,21 +208,22 @@ impl Alerts<'_> {
         let monitoring = self
             .app
             .monitoring()
-            .settings_for(tx, patient.service_id)
+            .settings_for(tx, about.service)
             .await?;
         let now = self.app.clock.now();
         for s in signals {
+            let dedupe_key = format!("{}{}", about.key_prefix, s.dedupe_key);
             let new = NewAlert {
                 id: AlertId::random(),
-                patient_id: patient.id,
-                service_id: patient.service_id,
+                subject: about.subject,
+                service_id: about.service,
                 cause: s.cause,
-                dedupe_key: &s.dedupe_key,
+                dedupe_key: &dedupe_key,
                 severity: s.severity,
                 summary: &s.summary,
                 source_kind,
                 source_id,
-                assigned_to: patient.supporter_id,
+                assigned_to: about.assigned_to,
                 raised_at: now,
                 deadline: monitoring.deadline(s.severity, now),
             };
@@ -145,14 +233,16 @@ impl Alerts<'_> {
             } else {
                 Action::AlertRepeated
             };
-            let event = AuditEvent::new(action)
-                .patient(patient.id)
-                .service(patient.service_id)
+            let mut event = AuditEvent::new(action)
+                .service(about.service)
                 .detail(format!(
                     "alert {id} {} {} from {source_kind} {source_id}",
                     s.cause.key(),
                     s.severity
                 ));
+            if let Some(p) = about.patient {
+                event = event.patient(p);
+            }
             self.app.audit(tx, actor, ctx, event).await?;
         }
         Ok(())
@@ -184,18 +274,24 @@ impl Alerts<'_> {
         let monitoring = self.app.monitoring().settings_for(tx, s.service_id).await?;
         let open = tx.open_alerts(s.service_id, 500).await?;
         let names = self.staff_names(tx, s.service_id).await?;
-        let ids: Vec<bothy_domain::PatientId> = open.iter().map(|a| a.patient_id).collect();
+        let ids: Vec<PatientId> = open.iter().filter_map(|a| a.patient_id).collect();
         let patients = tx.patients_by_ids(&ids).await?;
         let mut items = Vec::with_capacity(open.len());
         for alert in open {
-            let Some(patient) = patients.get(&alert.patient_id) else {
+            let name = match (alert.patient_id, alert.referral_id) {
+                (Some(p), _) => patients.get(&p).map(Patient::full_name),
+                // Alerts on referrals nobody has accepted are few: one read each.
+                (None, Some(r)) => tx.referral(r).await?.map(|r| referral_name(&r)),
+                (None, None) => None,
+            };
+            let Some(patient_name) = name else {
                 continue;
             };
             items.push(QueueItem {
                 acknowledged_by: alert
                     .acknowledged
                     .and_then(|(by, _)| names.get(&by).cloned()),
-                patient_name: patient.full_name(),
+                patient_name,
                 alert,
             });
         }
@@ -211,28 +307,34 @@ impl Alerts<'_> {
         })
     }
 
-    /// Reads an alert the actor may see: duty staff of its service, or
-    /// staff who may open the patient's record.
+    /// Reads an alert the actor may see: duty staff of its service, staff
+    /// who may open the patient's record, or (for an alert on a referral
+    /// not yet accepted) triage staff of its service.
     async fn visible_alert(
         &self,
         tx: &mut Tx,
         actor: &Actor,
         id: AlertId,
-    ) -> Result<(Alert, Patient), AppError> {
+    ) -> Result<(Alert, Option<Patient>), AppError> {
         let s = staff_actor(actor)?;
         let alert = tx.alert(id).await?.ok_or(AppError::NotFound)?;
-        let patient = tx
-            .patient(alert.patient_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         let duty = s.has(Permission::DutyQueue) && alert.service_id == s.service_id;
-        if !(duty || can_view_patient(actor, &patient)) {
+        let patient = match alert.patient_id {
+            Some(p) => Some(tx.patient(p).await?.ok_or(AppError::NotFound)?),
+            None => None,
+        };
+        let allowed = match &patient {
+            Some(p) => duty || can_view_patient(actor, p),
+            None => duty || (s.has(Permission::Triage) && alert.service_id == s.service_id),
+        };
+        if !allowed {
             return Err(AppError::NotFound);
         }
         Ok((alert, patient))
     }
 
-    /// One alert. Audited.
+    /// One alert, with how to reach the person, their safety plan and their
+    /// other alerts. Audited.
     pub async fn detail(
         &self,
         actor: &Actor,
@@ -246,10 +348,31 @@ impl Alerts<'_> {
             AlertState::Closed { by, .. } => names.get(by).cloned(),
             _ => None,
         };
-        let event = AuditEvent::new(Action::AlertRead)
-            .patient(patient.id)
-            .service(patient.service_id)
-            .detail(format!("alert {id}"));
+        // The referral it was raised on, else the one behind the open episode.
+        let referral_id = match (alert.referral_id, &patient) {
+            (Some(r), _) => Some(r),
+            (None, Some(p)) => tx.open_episode(p.id).await?.map(|e| e.referral_id),
+            (None, None) => None,
+        };
+        let referral = match referral_id {
+            Some(r) => tx.referral(r).await?,
+            None => None,
+        };
+        let (safety_plan, mut history) = match &patient {
+            Some(p) => (
+                tx.current_safety_plan(p.id).await?,
+                tx.patient_alerts(p.id, 11).await?,
+            ),
+            None => (None, Vec::new()),
+        };
+        if history.is_empty()
+            && let Some(r) = alert.referral_id
+        {
+            history = tx.referral_alerts(r).await?;
+        }
+        history.retain(|a| a.id != alert.id);
+        history.truncate(10);
+        let event = alert_event(Action::AlertRead, &alert, format!("alert {id}"));
         self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(AlertDetail {
@@ -260,6 +383,9 @@ impl Alerts<'_> {
             can_act: !alert.state.is_closed(),
             alert,
             patient,
+            referral,
+            safety_plan,
+            history,
         })
     }
 
@@ -275,7 +401,7 @@ impl Alerts<'_> {
         let s = staff_actor(actor)?;
         let now = self.app.clock.now();
         let mut tx = self.app.store.begin().await?;
-        let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
+        let (alert, _) = self.visible_alert(&mut tx, actor, id).await?;
         let names = self.staff_names(&mut tx, alert.service_id).await?;
         let next = alert
             .state
@@ -296,10 +422,7 @@ impl Alerts<'_> {
                 Err(e) => Err(transition_error(e, &names)),
             };
         }
-        let event = AuditEvent::new(Action::AlertAcknowledged)
-            .patient(patient.id)
-            .service(patient.service_id)
-            .detail(format!("alert {id}"));
+        let event = alert_event(Action::AlertAcknowledged, &alert, format!("alert {id}"));
         self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(Alert {
@@ -309,18 +432,21 @@ impl Alerts<'_> {
         })
     }
 
-    /// Closes an alert with what was done about it.
+    /// Closes an alert with what was done about it and an optional note of
+    /// it (for "no action needed", the reason, which is required).
     pub async fn close(
         &self,
         actor: &Actor,
         id: AlertId,
         outcome: Option<Outcome>,
+        note: Option<String>,
         ctx: &RequestContext,
     ) -> Result<Alert, AppError> {
         let s = staff_actor(actor)?;
         let now = self.app.clock.now();
+        let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let mut tx = self.app.store.begin().await?;
-        let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
+        let (alert, _) = self.visible_alert(&mut tx, actor, id).await?;
         if closed_as_asked(&alert.state, s.id, outcome.as_ref()) {
             // A repeat of this person's own closing (a double click).
             tx.rollback().await?;
@@ -334,7 +460,10 @@ impl Alerts<'_> {
         let AlertState::Closed { outcome, .. } = &next else {
             return Err(AppError::internal(TransitionError::OutcomeRequired));
         };
-        if !tx.close_alert(id, s.id, now, outcome).await? {
+        if !tx
+            .close_alert(id, s.id, now, outcome, note.as_deref())
+            .await?
+        {
             let current = tx.alert(id).await?.ok_or(AppError::NotFound)?;
             tx.rollback().await?;
             if closed_as_asked(&current.state, s.id, Some(outcome)) {
@@ -349,15 +478,21 @@ impl Alerts<'_> {
                 by.unwrap_or_else(|| "someone".into())
             )));
         }
-        let event = AuditEvent::new(Action::AlertClosed)
-            .patient(patient.id)
-            .service(patient.service_id)
-            .detail(format!("alert {id} {}", outcome.as_str()));
+        let event = alert_event(
+            Action::AlertClosed,
+            &alert,
+            format!("alert {id} {}", outcome.as_str()),
+        );
         self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
+        let close_note = match outcome {
+            Outcome::NoActionNeeded { reason } => Some(reason.clone()),
+            _ => note,
+        };
         Ok(Alert {
             acknowledged: alert.acknowledged.or(Some((s.id, now))),
             state: next,
+            close_note,
             ..alert
         })
     }

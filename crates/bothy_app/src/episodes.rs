@@ -23,6 +23,8 @@ pub struct WaitingEntry {
     pub over_18_weeks: bool,
     /// Open alerts of moderate severity or above (risk, deterioration).
     pub open_flags: usize,
+    /// The referral that brought them had a risk answer or risky words.
+    pub risk_at_referral: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +43,8 @@ pub struct Episodes<'a> {
 
 impl Episodes<'_> {
     /// The waiting list: open episodes not yet in treatment, people with open
-    /// risk or deterioration alerts first, then longest waiting. Audited.
+    /// risk or deterioration alerts or risk at referral first, then longest
+    /// waiting. Audited.
     pub async fn waiting_list(
         &self,
         actor: &Actor,
@@ -59,6 +62,7 @@ impl Episodes<'_> {
         let flags = tx
             .open_alert_counts(&ids, bothy_domain::alerts::Severity::Moderate)
             .await?;
+        let risky = tx.risk_at_referral(&ids).await?;
         let mut entries = Vec::with_capacity(episodes.len());
         for e in episodes {
             let Some(patient) = patients.remove(&e.patient_id) else {
@@ -70,6 +74,7 @@ impl Episodes<'_> {
                 weeks_waited: rtt::weeks_waited(e.referred_at, now),
                 over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),
                 over_18_weeks: rtt::breaches(e.referred_at, now, rtt::SCOTLAND_18_WEEKS),
+                risk_at_referral: risky.contains(&e.patient_id),
                 episode: e,
                 patient,
                 open_flags,
@@ -82,9 +87,10 @@ impl Episodes<'_> {
             AuditEvent::new(Action::WaitingListRead).detail(format!("{} people", entries.len()));
         work.audit(event).await?;
         work.finish().await?;
+        let flagged = |e: &WaitingEntry| e.open_flags > 0 || e.risk_at_referral;
         entries.sort_by(|a, b| {
-            (b.open_flags > 0)
-                .cmp(&(a.open_flags > 0))
+            flagged(b)
+                .cmp(&flagged(a))
                 .then(a.episode.referred_at.cmp(&b.episode.referred_at))
         });
         Ok(WaitingList {

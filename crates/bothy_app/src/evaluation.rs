@@ -14,7 +14,7 @@
 use crate::detection::Trigger;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
 use crate::monitoring::Monitor;
-use crate::{Actor, AppError, AuditEvent, RequestContext};
+use crate::{Actor, AppError, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::detectors::{ExpectedTrajectories, SessionScore};
 use bothy_domain::model::Alert;
@@ -91,15 +91,16 @@ impl Monitor<'_> {
             // Nobody to tell but the queue itself, where it shows as escalated.
             tracing::warn!(alert = %alert.id, "overdue alert: the service has no clinical lead and no duty contact");
         }
-        let event = AuditEvent::new(Action::AlertEscalated)
-            .patient(alert.patient_id)
-            .service(alert.service_id)
-            .detail(format!(
+        let event = crate::alerts::alert_event(
+            Action::AlertEscalated,
+            alert,
+            format!(
                 "alert {} overdue since {}; {} notifications",
                 alert.id,
                 alert.deadline,
                 recipients.len()
-            ));
+            ),
+        );
         self.app
             .audit(tx, &Actor::System, &RequestContext::default(), event)
             .await?;

@@ -22,6 +22,21 @@ pub struct StaffHome {
     pub may_see_patients: bool,
     /// Every service this person holds a role in, for switching between them.
     pub services: Vec<Service>,
+    /// Open alerts (any severity) of each listed patient who has any.
+    pub open_alerts: std::collections::HashMap<PatientId, i64>,
+    /// Listed patients whose referral had a risk answer or risky words.
+    pub risk_at_referral: std::collections::HashSet<PatientId>,
+}
+
+impl StaffHome {
+    /// How many open alerts `p` has.
+    pub fn open_alerts_of(&self, p: &Patient) -> i64 {
+        self.open_alerts.get(&p.id).copied().unwrap_or(0)
+    }
+
+    pub fn risk_at_referral_of(&self, p: &Patient) -> bool {
+        self.risk_at_referral.contains(&p.id)
+    }
 }
 
 /// Aggregate figures for a service: counts only, never individuals.
@@ -46,6 +61,9 @@ pub struct PatientRecord {
     pub alerts: Vec<Alert>,
     /// The open episode of care, if any.
     pub episode: Option<bothy_domain::referral::Episode>,
+    /// Whether the open episode's referral had a risk answer or risky words
+    /// (its answers and text are on the referral's page).
+    pub risk_at_referral: bool,
     /// Recent check-ins, newest first.
     pub check_ins: Vec<bothy_domain::check_in::CheckIn>,
     pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,
@@ -120,6 +138,11 @@ impl Records<'_> {
         } else {
             (Vec::new(), false)
         };
+        let ids: Vec<PatientId> = patients.iter().map(|p| p.id).collect();
+        let open_alerts = tx
+            .open_alert_counts(&ids, bothy_domain::alerts::Severity::Low)
+            .await?;
+        let risk_at_referral = tx.risk_at_referral(&ids).await?;
         if !patients.is_empty() {
             let event =
                 AuditEvent::new(Action::PatientList).detail(format!("{} patients", patients.len()));
@@ -138,6 +161,8 @@ impl Records<'_> {
             services,
             service,
             patients,
+            open_alerts,
+            risk_at_referral,
             own_caseload: own,
             may_see_patients: s.has(Permission::AllPatients) || s.has(Permission::OwnCaseload),
         })
@@ -195,6 +220,7 @@ impl Records<'_> {
             .await?;
         let alerts = tx.patient_alerts(patient.id, 50).await?;
         let episode = tx.open_episode(patient_id).await?;
+        let risk_at_referral = !tx.risk_at_referral(&[patient_id]).await?.is_empty();
         let check_ins = tx.check_ins(patient_id, CHECK_INS_SHOWN).await?;
         let safety_plan = tx.current_safety_plan(patient_id).await?;
         work.audit(
@@ -235,6 +261,7 @@ impl Records<'_> {
             histories,
             alerts,
             episode,
+            risk_at_referral,
             check_ins,
             safety_plan,
         })

@@ -7,8 +7,8 @@ use crate::error::Validation;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::ServiceId;
 use bothy_domain::audit::Action;
+use bothy_domain::detectors::{Immediate, Response, Text, TextSource};
 use bothy_domain::ids::ReferralId;
-use bothy_domain::instruments::score::risk_flags;
 use bothy_domain::model::Service;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status, rtt};
@@ -218,6 +218,8 @@ impl Referrals<'_> {
         let mut referral = self.locked_self_referral(&mut tx, token).await?;
         self.still_draft(&referral)?;
         let screening = matches!(input, StepInput::Questions { .. });
+        // Only these steps hold what the risk rule reads.
+        let assessed_step = screening || matches!(input, StepInput::Help { .. });
         let result = apply_step(
             &mut referral.details,
             input,
@@ -230,7 +232,19 @@ impl Referrals<'_> {
             tx.rollback().await?;
             return result.map(|_| referral);
         }
-        let became_risky = !referral.risk && self.has_risk(&referral.details);
+        let assessed = match assessed_step {
+            true => {
+                self.assess(
+                    &mut tx,
+                    referral.service_id,
+                    &referral.details,
+                    TextSource::SelfReferral,
+                )
+                .await?
+            }
+            false => Immediate::default(),
+        };
+        let became_risky = !referral.risk && !assessed.signals.is_empty();
         referral.risk |= became_risky;
         referral.updated_at = self.app.clock.now();
         if !tx.save_referral(&referral, Status::Draft).await? {
@@ -250,44 +264,55 @@ impl Referrals<'_> {
                 event.detail(format!("referral {}", referral.id)),
             )
             .await?;
+        // Sent or not, a risk answer or risky words reach the duty queue now.
+        self.app
+            .alerts()
+            .raise_on_referral(
+                &mut tx,
+                &Actor::Anonymous,
+                &referral,
+                &assessed.signals,
+                ctx,
+            )
+            .await?;
         tx.commit().await?;
         result.map(|_| referral)
     }
 
-    /// Whether the screening answers so far include a risk answer, or the
-    /// person's own words match the risk lexicon at moderate severity or
-    /// above (the level of "hurt myself", as near as words get to PHQ-9
-    /// item 9). Either makes the referral urgent in the triage queue, where
-    /// a clinician reads it; the lexicon decides nothing else. Read with the
-    /// deployment's default risky-text settings: a referral is not yet in a
-    /// service's care.
-    pub fn has_risk(&self, d: &Details) -> bool {
-        let words = d.problem_text.as_deref().is_some_and(|text| {
-            let text = bothy_domain::detectors::Text {
-                source: bothy_domain::detectors::TextSource::SelfReferral,
-                text,
-            };
-            bothy_domain::detectors::risky_text::detect(
-                &self.app.service_monitoring.lexicon,
-                &text,
-                &self
-                    .app
-                    .service_monitoring
-                    .default_settings()
-                    .detectors
-                    .risky_text,
-            )
-            .iter()
-            .any(|s| s.severity >= bothy_domain::alerts::Severity::Moderate)
-        });
-        let risky = |id: &str, answers: &Option<Vec<Option<i32>>>| match (
-            self.app.catalogue.get(id),
-            answers,
-        ) {
-            (Some(inst), Some(a)) => !risk_flags(inst, a).is_empty(),
-            _ => false,
-        };
-        words || risky("phq9", &d.phq9) || risky("gad7", &d.gad7)
+    /// What a referral's screening answers and words raise under its
+    /// service's detector settings: the one rule every channel uses
+    /// ([`Immediate`]). Any signal makes the referral urgent in the triage
+    /// queue and raises an alert on it in the duty queue.
+    pub(crate) async fn assess(
+        &self,
+        tx: &mut Tx,
+        service: ServiceId,
+        d: &Details,
+        source: TextSource,
+    ) -> Result<Immediate, AppError> {
+        let monitoring = self.app.monitoring().settings_for(tx, service).await?;
+        let responses: Vec<Response<'_>> = [("phq9", &d.phq9), ("gad7", &d.gad7)]
+            .into_iter()
+            .filter_map(|(instrument, answers)| {
+                answers.as_deref().map(|answers| Response {
+                    instrument,
+                    answers,
+                })
+            })
+            .collect();
+        let texts: Vec<Text<'_>> = d
+            .problem_text
+            .as_deref()
+            .map(|text| Text { source, text })
+            .into_iter()
+            .collect();
+        Ok(Immediate::assess(
+            &self.app.catalogue,
+            &monitoring.detectors,
+            &self.app.service_monitoring.lexicon,
+            &responses,
+            &texts,
+        ))
     }
 
     /// Sends a completed self-referral. `honeypot` is the hidden field only
@@ -434,7 +459,15 @@ impl Referrals<'_> {
         v.finish()?;
         let now = self.app.clock.now();
         let mut tx = self.app.store.begin().await?;
-        let risk = self.has_risk(&details);
+        let assessed = self
+            .assess(
+                &mut tx,
+                service_id,
+                &details,
+                TextSource::ProfessionalReferral,
+            )
+            .await?;
+        let risk = !assessed.signals.is_empty();
         let referral = Referral {
             id: ReferralId::random(),
             service_id,
@@ -471,6 +504,10 @@ impl Referrals<'_> {
                 ctx,
                 event.detail(format!("referral {} {}", referral.id, source.as_str())),
             )
+            .await?;
+        self.app
+            .alerts()
+            .raise_on_referral(&mut tx, actor, &referral, &assessed.signals, ctx)
             .await?;
         self.notify_person(
             &mut tx,

@@ -313,6 +313,9 @@ impl Triage<'_> {
                         e.into()
                     }
                 })?;
+                // Alerts raised on the referral now follow the person.
+                tx.attach_referral_alerts(referral.id, patient, *practitioner)
+                    .await?;
                 self.app
                     .monitoring()
                     .seed_screening(&mut tx, &episode, &referral.details)

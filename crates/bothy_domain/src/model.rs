@@ -155,7 +155,10 @@ pub struct MeasureResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub id: crate::ids::AlertId,
-    pub patient_id: PatientId,
+    /// Whom it is about: a patient, a referral not yet accepted, or both (a
+    /// referral's alert gains the patient when triage accepts it). Never neither.
+    pub patient_id: Option<PatientId>,
+    pub referral_id: Option<crate::ids::ReferralId>,
     pub service_id: ServiceId,
     pub cause: crate::detectors::Cause,
     pub dedupe_key: String,
@@ -176,4 +179,7 @@ pub struct Alert {
     /// closed alert records only the closing).
     pub acknowledged: Option<(crate::StaffId, Timestamp)>,
     pub escalated_at: Option<Timestamp>,
+    /// What the person who closed it wrote about what was done (for "no
+    /// action needed", the reason, which is required).
+    pub close_note: Option<String>,
 }

@@ -7,20 +7,29 @@ use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::alerts::{AlertSample, AlertState, Outcome, Severity};
 use bothy_domain::detectors::Cause;
-use bothy_domain::ids::AlertId;
+use bothy_domain::ids::{AlertId, ReferralId};
 use bothy_domain::model::Alert;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
 const COLUMNS: &str = "id, patient_id, service_id, cause, dedupe_key, severity, summary, source_kind, \
      source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at, acknowledged_at, \
-     acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at";
+     acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at, referral_id";
+
+/// Whom a new alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertSubject {
+    Patient(PatientId),
+    /// A referral nobody has accepted yet; the alert gains the patient when
+    /// triage accepts it ([`Tx::attach_referral_alerts`]).
+    Referral(ReferralId),
+}
 
 /// An alert to raise, or to merge into the open alert with the same key.
 #[derive(Debug, Clone)]
 pub struct NewAlert<'a> {
     pub id: AlertId,
-    pub patient_id: PatientId,
+    pub subject: AlertSubject,
     pub service_id: ServiceId,
     pub cause: Cause,
     pub dedupe_key: &'a str,
@@ -90,7 +99,15 @@ fn alert(r: &Row) -> Result<Alert, StoreError> {
     let count: i64 = r.try_get("signal_count")?;
     Ok(Alert {
         id: parse(&r.try_get::<String>("id")?, "alert id")?,
-        patient_id: parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+        patient_id: r
+            .try_get::<Option<String>>("patient_id")?
+            .map(|p| parse(&p, "patient id"))
+            .transpose()?,
+        referral_id: r
+            .try_get::<Option<String>>("referral_id")?
+            .map(|p| parse(&p, "referral id"))
+            .transpose()?,
+        close_note: r.try_get("outcome_note")?,
         service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
         cause: Cause::from_key(&cause)
             .ok_or_else(|| StoreError::corrupt(format!("alert cause {cause:?}")))?,
@@ -119,11 +136,25 @@ impl Tx {
     /// upsert on the partial unique index of open alerts). Returns the id of
     /// the alert it is now part of, and whether it is new.
     pub async fn raise_alert(&mut self, a: &NewAlert<'_>) -> Result<(AlertId, bool), StoreError> {
-        let row = self.query(
-            "INSERT INTO alerts (id, patient_id, service_id, cause, dedupe_key, severity, severity_rank, \
-             summary, source_kind, source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $12) \
-             ON CONFLICT (patient_id, dedupe_key) WHERE closed_at IS NULL DO UPDATE SET \
+        // The conflict target names the partial unique index of the alert's subject.
+        let (target, patient, referral) = match a.subject {
+            AlertSubject::Patient(p) => (
+                "(patient_id, dedupe_key) WHERE closed_at IS NULL",
+                Some(p.to_string()),
+                None,
+            ),
+            AlertSubject::Referral(r) => (
+                "(referral_id, dedupe_key) WHERE closed_at IS NULL AND referral_id IS NOT NULL",
+                None,
+                Some(r.to_string()),
+            ),
+        };
+        let sql = format!(
+            "INSERT INTO alerts (id, patient_id, referral_id, service_id, cause, dedupe_key, severity, \
+             severity_rank, summary, source_kind, source_id, assigned_to, raised_at, deadline_at, \
+             signal_count, last_signal_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $13) \
+             ON CONFLICT {target} DO UPDATE SET \
              signal_count = alerts.signal_count + 1, \
              last_signal_at = excluded.last_signal_at, \
              severity = CASE WHEN excluded.severity_rank > alerts.severity_rank \
@@ -134,26 +165,69 @@ impl Tx {
                  THEN excluded.severity_rank ELSE alerts.severity_rank END, \
              deadline_at = CASE WHEN excluded.deadline_at < alerts.deadline_at \
                  THEN excluded.deadline_at ELSE alerts.deadline_at END \
-             RETURNING id",
-        )
-        .bind(a.id.to_string())
-        .bind(a.patient_id.to_string())
-        .bind(a.service_id.to_string())
-        .bind(a.cause.key())
-        .bind(a.dedupe_key)
-        .bind(a.severity.as_str())
-        .bind(rank(a.severity))
-        .bind(a.summary)
-        .bind(a.source_kind)
-        .bind(a.source_id)
-        .bind(a.assigned_to.map(|s| s.to_string()))
-        .bind(to_millis(a.raised_at))
-        .bind(to_millis(a.deadline))
-        .fetch_one()
-        .await?;
+             RETURNING id"
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(a.id.to_string())
+            .bind(patient)
+            .bind(referral)
+            .bind(a.service_id.to_string())
+            .bind(a.cause.key())
+            .bind(a.dedupe_key)
+            .bind(a.severity.as_str())
+            .bind(rank(a.severity))
+            .bind(a.summary)
+            .bind(a.source_kind)
+            .bind(a.source_id)
+            .bind(a.assigned_to.map(|s| s.to_string()))
+            .bind(to_millis(a.raised_at))
+            .bind(to_millis(a.deadline))
+            .fetch_one()
+            .await?;
         let id: AlertId = parse(&row.try_get::<String>("id")?, "alert id")?;
         let new = id == a.id;
         Ok((id, new))
+    }
+
+    /// Gives a referral's alerts their patient (and, where none is named,
+    /// the practitioner triage chose), once triage has accepted the
+    /// referral: the risk found at referral follows the person. Returns how
+    /// many alerts now name the patient.
+    pub async fn attach_referral_alerts(
+        &mut self,
+        referral: ReferralId,
+        patient: PatientId,
+        practitioner: StaffId,
+    ) -> Result<u64, StoreError> {
+        Ok(self
+            .query(
+                "UPDATE alerts SET patient_id = $2, assigned_to = COALESCE(assigned_to, $3) \
+                 WHERE referral_id = $1 AND patient_id IS NULL",
+            )
+            .bind(referral.to_string())
+            .bind(patient.to_string())
+            .bind(practitioner.to_string())
+            .execute()
+            .await?
+            .rows_affected())
+    }
+
+    /// A referral's alerts, open ones first, then newest first.
+    pub async fn referral_alerts(
+        &mut self,
+        referral: ReferralId,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE referral_id = $1 \
+             ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, raised_at DESC, id"
+        );
+        let rows = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(referral.to_string())
+            .fetch_all()
+            .await?;
+        rows.iter().map(alert).collect()
     }
 
     pub async fn alert(&mut self, id: AlertId) -> Result<Option<Alert>, StoreError> {
@@ -265,10 +339,11 @@ impl Tx {
         by: StaffId,
         at: Timestamp,
         outcome: &Outcome,
+        note: Option<&str>,
     ) -> Result<bool, StoreError> {
         let note = match outcome {
-            Outcome::NoActionNeeded { reason } => Some(reason.clone()),
-            _ => None,
+            Outcome::NoActionNeeded { reason } => Some(reason.as_str()),
+            _ => note,
         };
         let done = self.query(
             "UPDATE alerts SET closed_by = $2, closed_at = $3, outcome = $4, outcome_note = $5, \

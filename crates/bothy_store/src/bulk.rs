@@ -339,8 +339,9 @@ impl BulkRow for Alert {
     const TABLE: &'static str = "alerts";
     const COLUMNS: &'static str = "id, patient_id, service_id, cause, dedupe_key, severity, severity_rank, \
          summary, source_kind, source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at, \
-         acknowledged_at, acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at";
-    const WIDTH: usize = 22;
+         acknowledged_at, acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at, \
+         referral_id";
+    const WIDTH: usize = 23;
     fn write(&self, a: &mut Cells) {
         let (closed, outcome) = match &self.state {
             AlertState::Closed { by, at, outcome } => (Some((*by, *at)), Some(outcome)),
@@ -348,10 +349,10 @@ impl BulkRow for Alert {
         };
         let note = match outcome {
             Some(bothy_domain::alerts::Outcome::NoActionNeeded { reason }) => Some(reason.clone()),
-            _ => None,
+            _ => self.close_note.clone(),
         };
         a.id(self.id);
-        a.id(self.patient_id);
+        a.opt_id(self.patient_id);
         a.id(self.service_id);
         a.add(self.cause.key());
         a.add(self.dedupe_key.clone());
@@ -372,6 +373,7 @@ impl BulkRow for Alert {
         a.add(outcome.map(|o| o.as_str()));
         a.add(note);
         a.opt_at(self.escalated_at);
+        a.opt_id(self.referral_id);
     }
 }
 

@@ -31,7 +31,7 @@ mod sessions;
 mod staff;
 mod summaries;
 
-pub use alerts::NewAlert;
+pub use alerts::{AlertSubject, NewAlert};
 pub use audit::{LegacyFinding, SealPass, VerifyReport};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use error::StoreError;

@@ -75,6 +75,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_security.sql"),
         include_str!("../migrations/postgres/0011_security.sql"),
     ),
+    (
+        12,
+        "referral_alerts",
+        include_str!("../migrations/sqlite/0012_referral_alerts.sql"),
+        include_str!("../migrations/postgres/0012_referral_alerts.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -93,7 +93,9 @@ pub fn on_response(
     };
     alerts.push(Alert {
         id: AlertId::from_uuid(r.uuid()),
-        patient_id: response.patient_id,
+        patient_id: Some(response.patient_id),
+        referral_id: None,
+        close_note: None,
         service_id: response.service_id,
         cause: signal.cause,
         dedupe_key: signal.dedupe_key,

@@ -15,6 +15,51 @@ pub struct NavLink {
     pub label: &'static str,
 }
 
+/// The crisis contacts after a risk signal, shown once, first in the page's
+/// main content, in place of the usual panel (issue 13: the same contacts
+/// twice pushed a phone's form down two screens).
+pub struct UrgentPanel {
+    /// Why we are showing this, in the person's terms.
+    pub reason: &'static str,
+    /// What happened to what they told us.
+    pub recorded: &'static str,
+    /// Whether someone is watching the service's alerts now, where this
+    /// panel says so (pages that show the person's safety plan say it there).
+    pub watched: Option<bool>,
+}
+
+impl UrgentPanel {
+    /// After a risk answer in a questionnaire.
+    pub fn risk_answer(watched: Option<bool>) -> Self {
+        Self {
+            reason: "You told us you have had thoughts of being better off dead or of hurting \
+                     yourself. You do not have to cope with this alone.",
+            recorded: "We have recorded your answer for your care team to see.",
+            watched,
+        }
+    }
+
+    /// After risk words in a note.
+    pub fn note() -> Self {
+        Self {
+            reason: "Some of what you wrote in your note can mean that things feel very hard \
+                     right now. You do not have to cope with this alone.",
+            recorded: "We have passed your note to your care team to read.",
+            watched: None,
+        }
+    }
+
+    /// After a risk answer or risk words in a self-referral, sent or not.
+    pub fn referral(watched: bool) -> Self {
+        Self {
+            reason: "What you have told us can mean that things feel very hard right now. \
+                     You do not have to cope with this alone.",
+            recorded: "We have passed what you told us to the service's duty clinician.",
+            watched: Some(watched),
+        }
+    }
+}
+
 /// The page frame: passed to every template as `chrome`.
 pub struct Chrome {
     pub title: String,
@@ -23,6 +68,11 @@ pub struct Chrome {
     /// Present when signed in: the sign-out form needs it.
     pub csrf: Option<String>,
     pub who: Option<String>,
+    /// Set after a risk signal: the crisis contacts open the main content.
+    pub urgent: Option<UrgentPanel>,
+    /// Staff pages: the crisis contacts fold into one line, since staff are
+    /// not the people in crisis.
+    pub compact_crisis: bool,
 }
 
 impl Chrome {
@@ -34,6 +84,8 @@ impl Chrome {
             nav: Vec::new(),
             csrf: None,
             who: None,
+            urgent: None,
+            compact_crisis: false,
         }
     }
 
@@ -50,6 +102,7 @@ impl Chrome {
         match &ctx.actor {
             Actor::Staff(s) => {
                 c.who = Some(s.name.clone());
+                c.compact_crisis = true;
                 c.nav.push(NavLink {
                     href: "/staff",
                     label: "Home",

@@ -50,7 +50,7 @@ export const alerts = test('alerts: PHQ-9 item 9 "several days" shows the crisis
     if (!/\burgent\b/.test(firstClass || '')) {
       throw new Error(`PHQ-9 result: the crisis panel does not open the page (first element: ${firstClass})`);
     }
-    const urgent = page.locator('div.urgent');
+    const urgent = page.locator('aside.urgent');
     await urgent.getByRole('heading', { name: 'Please get help now if you need it', exact: true }).waitFor();
     for (const [name, href] of [['Samaritans', 'tel:116123'], ['Emergency services', 'tel:999']]) {
       await urgent.getByText(name).first().waitFor();

@@ -31,6 +31,13 @@ export const frontDoor = test('front door without JavaScript at 320 px: self-ref
       throw new Error(`${name}: the crisis contacts do not open the page (first element: ${first})`);
     }
     await page.getByText('Please get help now').first().waitFor();
+    // Once, and honest about whether anyone is watching (the demo service's hours decide which).
+    const samaritans = await page.locator('a[href="tel:116123"]').count();
+    if (samaritans !== 1) throw new Error(`${name}: the crisis contacts show ${samaritans} times, not once`);
+    const honest = normalise(await page.locator('aside.urgent').textContent());
+    if (!/Nobody is watching right now|The service is open now/.test(honest)) {
+      throw new Error(`${name}: no word on whether anyone is watching: ${honest.slice(0, 300)}`);
+    }
   };
 
   await visit(page, '/refer', noJs);
@@ -114,8 +121,20 @@ export const frontDoor = test('front door without JavaScript at 320 px: self-ref
   await staff.getByRole('button', { name: 'Accept', exact: true }).click();
   await staff.getByText('Decision recorded: Accepted').waitFor();
   await checkPage(staff, 'triage: decision recorded');
+  // The duty queue had it before anyone accepted it; after acceptance the risk follows the person.
   await visit(staff, '/staff/waiting', { name: 'waiting list with the person' });
   await staff.getByRole('link', { name: 'Skye Testperson', exact: true }).waitFor();
+  const waitingRow = normalise(await staff.locator('tr', { hasText: 'Skye Testperson' }).first().textContent());
+  if (!waitingRow.includes('Risk at referral') || !waitingRow.includes('open alert')) {
+    throw new Error(`the waiting list does not show the risk: ${waitingRow}`);
+  }
+  const supporter = await scope.page();
+  await signIn(supporter, staffByRole('supporter'), { expectPath: '/staff' });
+  const caseloadRow = normalise(await supporter.locator('tr', { hasText: 'Skye Testperson' }).first().textContent());
+  if (!caseloadRow.includes('Risk at referral')) {
+    throw new Error(`the supporter's caseload does not show the risk: ${caseloadRow}`);
+  }
+  await checkPage(supporter, 'caseload with a risk at referral');
 
   // The worker writes the activation message to the outbox in the data directory.
   const outbox = path.join(server.dataDir, 'outbox');

@@ -157,6 +157,8 @@ pub struct CheckIn {
 pub enum TextSource {
     CheckInNote,
     SelfReferral,
+    /// A referral from a professional, by form or FHIR.
+    ProfessionalReferral,
     ToolEntry,
     SecureMessage,
 }
@@ -166,6 +168,7 @@ impl TextSource {
         match self {
             TextSource::CheckInNote => "a check-in note",
             TextSource::SelfReferral => "self-referral text",
+            TextSource::ProfessionalReferral => "a professional referral's text",
             TextSource::ToolEntry => "a tool entry",
             TextSource::SecureMessage => "a secure message",
         }
@@ -267,4 +270,51 @@ pub fn evaluate(
         signals.extend(risky_text::detect(lexicon, t, &config.risky_text));
     }
     signals
+}
+
+/// What one submission says at once, under a service's detector settings:
+/// the signals its risk answers and its free texts raise, and whether the
+/// person must see the crisis contacts now. The one rule for risk in
+/// anything a person or referrer sends (a self-referral's steps, a
+/// professional or FHIR referral, a check-in note; SMS and messages later):
+/// every channel asks this, so none decides risk its own way.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Immediate {
+    pub signals: Vec<Signal>,
+    /// Any signal, or a risk phrase that is not negated even where the
+    /// service's settings raise no alert for it: showing crisis contacts
+    /// costs little, missing them can cost a life.
+    pub show_crisis_contacts: bool,
+}
+
+impl Immediate {
+    /// Runs the risk-item and risky-text detectors on `responses` and `texts`.
+    pub fn assess(
+        catalogue: &Catalogue,
+        config: &DetectorConfig,
+        lexicon: &Lexicon,
+        responses: &[Response<'_>],
+        texts: &[Text<'_>],
+    ) -> Immediate {
+        let mut signals = Vec::new();
+        for r in responses {
+            if let Some(inst) = catalogue.get(r.instrument) {
+                signals.extend(risk_item::detect(inst, r.answers, &config.risk_item));
+            }
+        }
+        let mut phrase = false;
+        for t in texts {
+            signals.extend(risky_text::detect(lexicon, t, &config.risky_text));
+            phrase |= lexicon.scan(t.text).iter().any(|m| !m.negated);
+        }
+        Immediate {
+            show_crisis_contacts: phrase || !signals.is_empty(),
+            signals,
+        }
+    }
+
+    /// The most severe signal's severity, if any.
+    pub fn severity(&self) -> Option<Severity> {
+        self.signals.iter().map(|s| s.severity).max()
+    }
 }

@@ -123,6 +123,13 @@ impl Channel {
             _ => None,
         }
     }
+    /// Plain English, for staff reaching the person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Email => "Email",
+            Channel::Sms => "Text message (SMS)",
+        }
+    }
 }
 
 /// What the person would like help with (a short picklist beside their own words).

@@ -82,7 +82,8 @@ fn relative(deadline: Timestamp, now: Timestamp) -> String {
 /// One alert as a row or a summary.
 pub struct AlertRow {
     pub id: String,
-    pub patient_id: String,
+    /// The person's record, or the referral for one not yet accepted.
+    pub person_href: String,
     pub patient_name: String,
     pub cause: &'static str,
     pub severity: &'static str,
@@ -110,7 +111,11 @@ fn row(alert: &Alert, patient_name: String, ack_name: Option<&str>, now: Timesta
     };
     AlertRow {
         id: alert.id.to_string(),
-        patient_id: alert.patient_id.to_string(),
+        person_href: match (alert.patient_id, alert.referral_id) {
+            (Some(p), _) => format!("/staff/patients/{p}"),
+            (None, Some(r)) => format!("/staff/referrals/{r}"),
+            (None, None) => String::new(),
+        },
         patient_name,
         cause: alert.cause.label(),
         severity: severity_label(alert.severity),
@@ -216,9 +221,82 @@ struct AlertPage {
     can_act: bool,
     acknowledged: bool,
     outcomes: Vec<(&'static str, &'static str, bool)>,
-    reason: String,
+    note: String,
     errors: Vec<FieldError>,
     conflict: Option<String>,
+    reach: Reach,
+    record: Vec<(String, String)>,
+    plan: Option<super::safety_plan::PlanView>,
+    history: Vec<AlertRow>,
+}
+
+/// How to reach the person, from their record and their referral.
+#[derive(Default)]
+struct Reach {
+    phones: Vec<String>,
+    email: Option<String>,
+    channel: Option<&'static str>,
+    referral_href: Option<String>,
+}
+
+fn reach(d: &AlertDetail) -> Reach {
+    let mut r = Reach::default();
+    if let Some(p) = &d.patient {
+        r.phones.extend(p.phone.as_ref().map(|x| x.to_string()));
+        r.email = p.email.as_ref().map(|x| x.to_string());
+    }
+    if let Some(referral) = &d.referral {
+        let details = &referral.details;
+        if let Some(phone) = &details.phone
+            && !r.phones.contains(phone)
+        {
+            r.phones.push(phone.clone());
+        }
+        r.email = r.email.take().or_else(|| details.email.clone());
+        r.channel = details.preferred_channel.map(|c| c.label());
+        r.referral_href = Some(format!("/staff/referrals/{}", referral.id));
+    }
+    r
+}
+
+/// Who did what when, oldest first: raised, acknowledged, escalated, closed.
+fn record(d: &AlertDetail) -> Vec<(String, String)> {
+    let a = &d.alert;
+    let mut lines = vec![(
+        a.raised_at,
+        format!(
+            "Raised from {} ({} signal{})",
+            a.source_kind.replace('_', " "),
+            a.signal_count,
+            if a.signal_count == 1 { "" } else { "s" }
+        ),
+    )];
+    if let Some((_, at)) = a.acknowledged {
+        let who = d
+            .acknowledged_by
+            .as_deref()
+            .unwrap_or("a former member of staff");
+        lines.push((at, format!("Acknowledged by {who}")));
+    }
+    if let Some(at) = a.escalated_at {
+        lines.push((at, "Overdue: escalated to the clinical lead".into()));
+    }
+    if let AlertState::Closed { at, outcome, .. } = &a.state {
+        let who = d.closed_by.as_deref().unwrap_or("a former member of staff");
+        let note = match &a.close_note {
+            Some(n) => format!(". Note: {n}"),
+            None => String::new(),
+        };
+        lines.push((
+            *at,
+            format!("Closed by {who}: {}{note}", outcome_label(outcome)),
+        ));
+    }
+    lines.sort_by_key(|(at, _)| *at);
+    lines
+        .into_iter()
+        .map(|(at, what)| (uk_time(at), what))
+        .collect()
 }
 
 impl AlertPage {
@@ -238,7 +316,7 @@ fn alert_id(raw: &str) -> Result<AlertId, WebError> {
 #[derive(Default)]
 struct Typed {
     outcome: String,
-    reason: String,
+    note: String,
 }
 
 async fn alert_page(
@@ -264,17 +342,26 @@ async fn alert_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let name = match (&d.patient, &d.referral) {
+        (Some(p), _) => p.full_name(),
+        (None, Some(r)) => r.details.full_name(),
+        (None, None) => String::new(),
+    };
+    let history = d
+        .history
+        .iter()
+        .map(|a| row(a, name.clone(), None, now))
+        .collect();
     Ok(html(
         status,
         &AlertPage {
             chrome,
             csrf,
-            a: row(
-                &d.alert,
-                d.patient.full_name(),
-                d.acknowledged_by.as_deref(),
-                now,
-            ),
+            a: row(&d.alert, name, d.acknowledged_by.as_deref(), now),
+            reach: reach(&d),
+            record: record(&d),
+            plan: super::safety_plan::plan_view(d.safety_plan.clone()),
+            history,
             closed_by: d.closed_by,
             can_act: d.can_act,
             acknowledged: d.alert.acknowledged.is_some(),
@@ -282,7 +369,7 @@ async fn alert_page(
                 .iter()
                 .map(|(k, l)| (*k, *l, typed.outcome == *k))
                 .collect(),
-            reason: typed.reason,
+            note: typed.note,
             errors,
             conflict,
         },
@@ -345,8 +432,21 @@ pub async fn acknowledge(
 pub struct CloseForm {
     #[serde(default)]
     outcome: String,
+    /// What was done; required for "no action needed", as its reason.
+    #[serde(default)]
+    note: String,
+    /// The note's earlier name, still accepted from forms already open.
     #[serde(default)]
     reason: String,
+}
+
+impl CloseForm {
+    fn note(&self) -> &str {
+        match self.note.trim() {
+            "" => self.reason.trim(),
+            note => note,
+        }
+    }
 }
 
 /// The chosen outcome; `Ok(None)` when none was chosen.
@@ -358,7 +458,7 @@ fn read_outcome(form: &CloseForm) -> Result<Option<Outcome>, FieldError> {
         "escalated_to_crisis_team" => Outcome::EscalatedToCrisisTeam,
         "appointment_offered" => Outcome::AppointmentOffered,
         "no_action_needed" => Outcome::NoActionNeeded {
-            reason: form.reason.clone(),
+            reason: form.note().to_owned(),
         },
         _ => {
             return Err(FieldError {
@@ -376,18 +476,19 @@ pub async fn close(
     Form(form): Form<CloseForm>,
 ) -> Result<Response, WebError> {
     let id = alert_id(&id)?;
-    let unusable = bothy_domain::text::check(form.reason.trim(), bothy_domain::text::Lines::Many)
+    let note = form.note().to_owned();
+    let unusable = bothy_domain::text::check(&note, bothy_domain::text::Lines::Many)
         .err()
-        .map(|e| e.message("The reason", bothy_domain::text::Lines::Many));
-    if form.reason.chars().count() > 1000 || unusable.is_some() {
+        .map(|e| e.message("The note", bothy_domain::text::Lines::Many));
+    let typed = Typed {
+        outcome: form.outcome.clone(),
+        note: note.clone(),
+    };
+    if note.chars().count() > 2000 || unusable.is_some() {
         let e = AppError::field(
-            "reason",
-            unusable.unwrap_or_else(|| "Keep the reason to 1000 characters or fewer".into()),
+            "note",
+            unusable.unwrap_or_else(|| "Keep the note to 2000 characters or fewer".into()),
         );
-        let typed = Typed {
-            outcome: form.outcome,
-            reason: form.reason,
-        };
         return after_action(&state, &ctx, id, Err(e), typed).await;
     }
     let result = match read_outcome(&form) {
@@ -395,14 +496,10 @@ pub async fn close(
             state
                 .app
                 .alerts()
-                .close(&ctx.actor, id, outcome, &ctx.request)
+                .close(&ctx.actor, id, outcome, Some(note), &ctx.request)
                 .await
         }
         Err(e) => Err(AppError::Invalid(vec![e])),
-    };
-    let typed = Typed {
-        outcome: form.outcome,
-        reason: form.reason,
     };
     after_action(&state, &ctx, id, result, typed).await
 }

@@ -267,7 +267,10 @@ pub async fn timeline(
         Some(_) => Some(super::alerts::risk_support(&state, &ctx).await),
         None => None,
     };
-    let chrome = Chrome::for_ctx(&state, &ctx, "Your check-ins").await?;
+    let mut chrome = Chrome::for_ctx(&state, &ctx, "Your check-ins").await?;
+    if support.is_some() {
+        chrome.urgent = Some(crate::layout::UrgentPanel::note());
+    }
     Ok(page(&TimelinePage {
         chrome,
         support,

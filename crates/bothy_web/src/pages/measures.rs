@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::form::Form;
-use crate::layout::{Chrome, html, page};
+use crate::layout::{Chrome, UrgentPanel, html, page};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -40,8 +40,6 @@ struct FormPage {
     items: Vec<ItemView>,
     key: String,
     errors: Vec<FieldError>,
-    /// An answer already given signals risk: the crisis contacts come first.
-    risk: bool,
 }
 
 fn item_views(inst: &Instrument, answers: &[Option<i32>], errors: &[FieldError]) -> Vec<ItemView> {
@@ -97,7 +95,7 @@ async fn form_page(
     } else {
         format!("Error: {}", inst.short_name)
     };
-    let chrome = Chrome::for_ctx(state, ctx, &title).await?;
+    let mut chrome = Chrome::for_ctx(state, ctx, &title).await?;
     let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -106,6 +104,9 @@ async fn form_page(
     };
     let items = item_views(inst, answers, &errors);
     let risk = !bothy_domain::instruments::score::risk_flags(inst, answers).is_empty();
+    if risk {
+        chrome.urgent = Some(UrgentPanel::risk_answer(None));
+    }
     Ok(html(
         status,
         &FormPage {
@@ -115,7 +116,6 @@ async fn form_page(
             items,
             key,
             errors,
-            risk,
         },
     ))
 }
@@ -242,11 +242,15 @@ pub async fn result(
         .response(&ctx.actor, id, &ctx.request)
         .await?;
     let inst = inst.clone();
-    let chrome = Chrome::for_ctx(&state, &ctx, &format!("Your {} result", inst.short_name)).await?;
+    let mut chrome =
+        Chrome::for_ctx(&state, &ctx, &format!("Your {} result", inst.short_name)).await?;
     let support = match response.risk_items.is_empty() {
         true => None,
         false => Some(super::alerts::risk_support(&state, &ctx).await),
     };
+    if support.is_some() {
+        chrome.urgent = Some(UrgentPanel::risk_answer(None));
+    }
     Ok(page(&ResultPage {
         chrome,
         support,

@@ -575,6 +575,7 @@ pub struct WaitingRow {
     pub over_6: bool,
     pub over_18: bool,
     pub flags: usize,
+    pub risk_at_referral: bool,
     pub step: String,
 }
 
@@ -643,6 +644,7 @@ async fn waiting_page(
             over_6: e.over_6_weeks,
             over_18: e.over_18_weeks,
             flags: e.open_flags,
+            risk_at_referral: e.risk_at_referral,
             step: e.episode.step.label().to_string(),
         })
         .collect();

@@ -28,7 +28,7 @@ fn ctx() -> RequestContext {
     RequestContext::default()
 }
 
-async fn patient_actor(t: &TestApp, n: usize) -> (Actor, bothy_domain::PatientId) {
+pub(crate) async fn patient_actor(t: &TestApp, n: usize) -> (Actor, bothy_domain::PatientId) {
     let id: bothy_domain::PatientId = t.demo.patients[n].id.parse().unwrap();
     let mut tx = t.app.store.read().await.unwrap();
     let p = tx.patient(id).await.unwrap().unwrap();
@@ -89,7 +89,7 @@ fn form_key(body: &str) -> String {
 }
 
 /// Stores a PHQ-9 for demo patient `n` with every item 0 but item 9.
-async fn phq9(t: &TestApp, n: usize, item9: i32, key: &str) {
+pub(crate) async fn phq9(t: &TestApp, n: usize, item9: i32, key: &str) {
     let (actor, id) = patient_actor(t, n).await;
     let mut answers = vec![Some(0); 9];
     answers[8] = Some(item9);
@@ -175,7 +175,7 @@ async fn a_risk_answer_raises_one_alert_that_is_worked_and_closed_from_the_queue
     duty.post_form(&close, &[("outcome", "contacted_person")])
         .await
         .redirects_to(&format!("/alerts/{}", alert.id));
-    assert!(t.open_alerts(alert.patient_id).await.is_empty());
+    assert!(t.open_alerts(alert.patient_id.unwrap()).await.is_empty());
     let queue = duty.get("/alerts").await.ok();
     assert!(queue.body.contains("No open alerts"));
     let page = duty.get(&format!("/alerts/{}", alert.id)).await.ok();

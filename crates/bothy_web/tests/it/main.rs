@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod alert_closing;
 mod alerts;
 mod api_clients;
 mod audit;

@@ -221,6 +221,7 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
             &triage,
             alerts[0].id,
             Some(bothy_domain::alerts::Outcome::ContactedPerson),
+            None,
             &ctx(),
         )
         .await

@@ -114,3 +114,50 @@ fn evaluate_skips_unknown_instruments_and_empty_data() {
         .is_empty()
     );
 }
+
+/// The one rule for what a person sends: risk answers and risky words raise
+/// signals under the service's settings, and the crisis contacts show for
+/// any un-negated phrase even where the settings raise no alert for it.
+#[test]
+fn immediate_assessment_is_one_rule_for_answers_and_words() {
+    let config = DetectorConfig::default();
+    let assess = |answers: &[Option<i32>], text: &str, config: &DetectorConfig| {
+        let responses = [Response {
+            instrument: "phq9",
+            answers,
+        }];
+        let texts = [Text {
+            source: TextSource::SelfReferral,
+            text,
+        }];
+        Immediate::assess(catalogue(), config, lexicon(), &responses, &texts)
+    };
+    let mut calm = [Some(1); 9];
+    calm[8] = Some(0);
+    let quiet = assess(&calm, "I have been feeling flat since the winter.", &config);
+    assert_eq!(quiet, Immediate::default());
+    assert_eq!(quiet.severity(), None);
+
+    let mut item9 = calm;
+    item9[8] = Some(3);
+    let answer = assess(&item9, "Work has been busy.", &config);
+    assert!(answer.show_crisis_contacts);
+    assert_eq!(answer.severity(), Some(Severity::Urgent));
+    assert_eq!(answer.signals[0].cause, Cause::RiskItem);
+
+    let words = assess(&calm, "I can't see the point of anything any more", &config);
+    assert!(words.show_crisis_contacts);
+    assert_eq!(words.signals.len(), 1);
+    assert_eq!(words.signals[0].cause, Cause::RiskyText);
+
+    // A service that raises no alert for words still shows the contacts.
+    let mut off = DetectorConfig::default();
+    off.risky_text.enabled = false;
+    let words_off = assess(&calm, "I can't see the point of anything any more", &off);
+    assert!(words_off.signals.is_empty());
+    assert!(words_off.show_crisis_contacts);
+
+    // Negated words raise nothing and show nothing.
+    let negated = assess(&calm, "I am not suicidal", &config);
+    assert_eq!(negated, Immediate::default());
+}

@@ -26,7 +26,8 @@ pub(super) async fn step_page(
     let d = &referral.details;
     let (name, heading) = STEPS[step];
     let status = status_for(&errors);
-    let chrome = Chrome::for_ctx(state, ctx, &titled(heading, &errors)).await?;
+    let mut chrome = Chrome::for_ctx(state, ctx, &titled(heading, &errors)).await?;
+    let watched = super::steps::watched(state, service).await;
     let csrf = csrf_of(ctx).await?;
     let errs = Errs(errors.clone());
     let mut urgent = referral.risk;
@@ -36,7 +37,7 @@ pub(super) async fn step_page(
                 Typed::About(a) => *a,
                 _ => about_from_details(d),
             };
-            let f = frame(state, token, step, service, urgent);
+            let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
             html(
                 status,
                 &AboutPage {
@@ -54,7 +55,7 @@ pub(super) async fn step_page(
                 Typed::Gp(p) => p,
                 _ => d.gp_practice.clone().unwrap_or_default(),
             };
-            let f = frame(state, token, step, service, urgent);
+            let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
             html(
                 status,
                 &GpPage {
@@ -75,7 +76,7 @@ pub(super) async fn step_page(
                     d.problems.iter().map(|p| p.as_str().to_string()).collect(),
                 ),
             };
-            let f = frame(state, token, step, service, urgent);
+            let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
             html(
                 status,
                 &HelpPage {
@@ -107,7 +108,7 @@ pub(super) async fn step_page(
                     instrument_view(inst, a, &errs)
                 })
                 .collect();
-            let f = frame(state, token, step, service, urgent);
+            let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
             html(
                 status,
                 &QuestionsPage {
@@ -134,7 +135,7 @@ pub(super) async fn step_page(
                     error: errs.get(field),
                 })
                 .collect();
-            let f = frame(state, token, step, service, urgent);
+            let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
             html(
                 status,
                 &ConsentPage {
@@ -147,7 +148,7 @@ pub(super) async fn step_page(
             )
         }
         _ => {
-            let f = frame(state, token, step, service, urgent);
+            let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
             html(
                 status,
                 &CheckPage {

@@ -64,11 +64,20 @@ pub async fn sent(
         }
         None => None,
     };
-    let chrome = Chrome::for_ctx(&state, &ctx, "Referral sent").await?;
+    let mut chrome = Chrome::for_ctx(&state, &ctx, "Referral sent").await?;
+    let urgent = q.urgent.is_some_and(|u| !u.is_empty());
+    if urgent {
+        // Unknown service: say nobody is watching rather than promise anyone is.
+        let watched = match &service {
+            Some(s) => super::steps::watched(&state, s).await,
+            None => false,
+        };
+        chrome.urgent = Some(crate::layout::UrgentPanel::referral(watched));
+    }
     Ok(page(&SentPage {
         chrome,
         service_name: service.map(|s| s.name),
         how_long: how_long(median),
-        urgent: q.urgent.is_some_and(|u| !u.is_empty()),
+        urgent,
     }))
 }

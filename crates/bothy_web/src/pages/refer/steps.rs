@@ -172,13 +172,30 @@ pub(super) async fn draft(state: &AppState, token: &str) -> Result<(Referral, Se
     Ok((referral, service))
 }
 
+/// Whether anyone is watching `service`'s alerts now. A failure to read it
+/// says nobody is, rather than promise someone is.
+pub(super) async fn watched(state: &AppState, service: &Service) -> bool {
+    state
+        .app
+        .monitoring()
+        .is_watched_now(service.id)
+        .await
+        .unwrap_or(false)
+}
+
+/// One step's frame. After a risk answer or risk words, the crisis contacts
+/// open the page, with whether anyone is watching now (`watched`).
 pub(super) fn frame(
     state: &AppState,
     token: &str,
     step: usize,
     service: &Service,
-    urgent: bool,
+    (urgent, watched): (bool, bool),
+    chrome: &mut crate::layout::Chrome,
 ) -> StepFrame {
+    if urgent {
+        chrome.urgent = Some(crate::layout::UrgentPanel::referral(watched));
+    }
     let (s, heading) = STEPS[step];
     StepFrame {
         token: token.to_string(),

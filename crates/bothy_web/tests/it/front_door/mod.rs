@@ -6,6 +6,7 @@ mod abuse;
 mod activation;
 mod matching;
 mod professional;
+mod risk_alerts;
 mod self_referral;
 mod support;
 mod triage;
