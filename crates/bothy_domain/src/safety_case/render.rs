@@ -281,7 +281,7 @@ pub(crate) fn escape(s: &str) -> String {
 fn inline(s: &str) -> String {
     let s = one_line(s);
     let parts: Vec<&str> = s.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escape(&s);
     }
     parts
