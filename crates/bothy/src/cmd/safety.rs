@@ -58,7 +58,7 @@ pub fn run(command: &SafetyCommand) -> anyhow::Result<ExitCode> {
                     eprintln!("{}", summary(&log, &meta, &known));
                     eprintln!("Written to {}.", path.display());
                 }
-                None => print!("{report}"),
+                None => write_stdout(&report),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -105,16 +105,25 @@ fn summary(log: &HazardLog, meta: &Meta, known: &KnownTests) -> String {
     )
 }
 
+/// Writes to standard output; a reader that stops early (`| head`) is not an error.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// One line per cited test: `ok`, `MISSING` or `NOT RUN`.
 fn list(log: &HazardLog, known: &KnownTests) -> ExitCode {
+    use std::fmt::Write;
     let mut bad = 0;
+    let mut out = String::new();
     for h in &log.hazards {
-        println!("{} {}", h.id, h.title);
+        let _ = writeln!(out, "{} {}", h.id, h.title);
         for (i, c) in h.controls.iter().enumerate() {
             if c.tests.is_empty() {
                 continue;
             }
-            println!("  control {}", i + 1);
+            let _ = writeln!(out, "  control {}", i + 1);
             for t in &c.tests {
                 let state = match known.get(t) {
                     Some(TestStatus::Runs) => "ok     ".to_string(),
@@ -127,10 +136,11 @@ fn list(log: &HazardLog, known: &KnownTests) -> ExitCode {
                         "MISSING".to_string()
                     }
                 };
-                println!("    {state} {t}");
+                let _ = writeln!(out, "    {state} {t}");
             }
         }
     }
+    write_stdout(&out);
     if bad == 0 {
         ExitCode::SUCCESS
     } else {
