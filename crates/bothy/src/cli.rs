@@ -63,6 +63,57 @@ pub enum Command {
     Synth(SynthArgs),
     /// Benchmark the workloads against the configured database (see BENCHMARKS.md).
     Bench(BenchArgs),
+    /// The hazard log and the safety case drawn from it (docs/safety).
+    #[command(subcommand)]
+    Safety(SafetyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SafetyCommand {
+    /// Check the hazard log and write the safety case report; exit code 1,
+    /// naming each problem, when a cited test does not exist or never runs.
+    Report {
+        /// Where to write the report [default: standard output]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// The report's date, YYYY-MM-DD [default: today in the UK]
+        #[arg(long, value_name = "DATE", value_parser = date_parser)]
+        date: Option<bothy_domain::time::Date>,
+        #[command(flatten)]
+        source: SafetySource,
+    },
+    /// List the tests each hazard's controls cite, and whether each exists.
+    Tests {
+        #[command(flatten)]
+        source: SafetySource,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SafetySource {
+    /// The repository whose tests are cited
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// The hazard log, from the repository
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "docs/safety/hazard-log.toml"
+    )]
+    pub log: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
+}
+
+fn date_parser(s: &str) -> Result<bothy_domain::time::Date, String> {
+    s.parse()
+        .map_err(|e| format!("not a date like 2026-12-05: {e}"))
 }
 
 #[derive(Debug, Args)]
@@ -371,6 +422,42 @@ mod tests {
             panic!("{cli:?}")
         };
         assert_eq!((a.patients, a.service.as_str()), (5, "x"));
+    }
+
+    #[test]
+    fn safety_report_takes_a_file_a_format_and_a_date() {
+        let cli = Cli::try_parse_from(["bothy", "safety", "report"]).unwrap();
+        let Command::Safety(SafetyCommand::Report {
+            out,
+            format,
+            date,
+            source,
+        }) = &cli.command
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((out, *format, date), (&None, ReportFormat::Markdown, &None));
+        assert_eq!(source.log, PathBuf::from("docs/safety/hazard-log.toml"));
+        let cli = Cli::try_parse_from([
+            "bothy",
+            "safety",
+            "report",
+            "--out",
+            "x.html",
+            "--format",
+            "html",
+            "--date",
+            "2026-12-05",
+        ])
+        .unwrap();
+        let Command::Safety(SafetyCommand::Report { format, date, .. }) = &cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(*format, ReportFormat::Html);
+        assert_eq!(date.unwrap().to_string(), "2026-12-05");
+        assert!(Cli::try_parse_from(["bothy", "safety", "report", "--date", "5/12/2026"]).is_err());
+        assert!(Cli::try_parse_from(["bothy", "safety", "report", "--format", "pdf"]).is_err());
+        assert!(Cli::try_parse_from(["bothy", "safety", "tests", "--root", "/r"]).is_ok());
     }
 
     #[test]

@@ -25,6 +25,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         print!("{}", bothy::config::DEFAULT_TOML);
         return Ok(ExitCode::SUCCESS);
     }
+    // The safety case reads the source tree, not the deployment: no configuration.
+    if let Command::Safety(command) = &cli.command {
+        return cmd::safety::run(command);
+    }
     let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
     bothy::logging::init(&config.log)?;
     match cli.command {
@@ -46,5 +50,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             cmd::bench::run(&config, flags, &args).await
         }
+        Command::Safety(command) => cmd::safety::run(&command), // returned above
     }
 }

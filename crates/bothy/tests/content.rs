@@ -168,3 +168,41 @@ fn monitoring_settings_that_make_no_sense_stop_start_up_naming_file_and_field() 
     assert!(!out.status.success(), "{out:?}");
     assert!(err.contains("detectors.mood_drop.k"), "{err}");
 }
+
+#[test]
+fn content_check_shows_the_crisis_contacts_and_warns_when_their_review_is_due() {
+    let dir = fresh_dir("content-crisis");
+    let out = bothy(&dir, &["content", "check"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("Crisis contacts: version 2026.11.1, reviewed 2026-11-21 by"),
+        "{}",
+        stdout(&out)
+    );
+    let file = dir.join("crisis.toml");
+    std::fs::write(
+        &file,
+        "version='7'\nreviewed='2020-01-01'\nreviewed_by='A CSO'\nheading='h'\n\
+         [[contacts]]\nname='A'\nhow='Call 999'\nlink='tel:999'\nwhen='w'\n",
+    )
+    .unwrap();
+    let env = [("BOTHY__CONTENT__CRISIS_CONTACTS", file.to_str().unwrap())];
+    let out = bothy(&dir, &["content", "check"], &env);
+    let text = stdout(&out);
+    assert!(out.status.success(), "a warning, not a failure: {out:?}");
+    assert!(
+        text.contains("Crisis contacts: version 7, reviewed 2020-01-01 by A CSO")
+            && text.contains(
+                "warning: crisis contacts are due for review: last reviewed on 2020-01-01"
+            ),
+        "{text}"
+    );
+    std::fs::write(&file, "version='7'\ncontacts=[]\n").unwrap();
+    let out = bothy(&dir, &["content", "check"], &env);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("content.crisis_contacts"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -1,5 +1,12 @@
 //! Crisis contacts: versioned, reviewed content shown on every page.
 
+use crate::time::Date;
+
+/// Crisis contacts are reviewed at least this often: numbers and services
+/// change, and a number that no longer answers fails someone at the worst
+/// moment (hazard H12 in `docs/safety/hazard-log.toml`).
+pub const REVIEW_EVERY_MONTHS: i64 = 12;
+
 /// One way to get urgent help.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct CrisisContact {
@@ -68,6 +75,30 @@ impl CrisisContacts {
         }
         Ok(c)
     }
+
+    /// Why the contacts are due for review on `today`, if they are: the
+    /// review date is not a date (YYYY-MM-DD), is after today, or is more
+    /// than [`REVIEW_EVERY_MONTHS`] months before it.
+    pub fn review_due(&self, today: Date) -> Option<String> {
+        let Ok(on) = self.reviewed.trim().parse::<Date>() else {
+            return Some(format!(
+                "the review date {:?} is not a date like 2026-11-21",
+                self.reviewed
+            ));
+        };
+        if on > today {
+            return Some(format!("the review date {on} is after today, {today}"));
+        }
+        let due = on
+            .checked_add(jiff::Span::new().months(REVIEW_EVERY_MONTHS))
+            .unwrap_or(Date::MAX);
+        (today > due).then(|| {
+            format!(
+                "last reviewed on {on}, more than {REVIEW_EVERY_MONTHS} months ago: check every \
+                 contact, then update version, reviewed and reviewed_by"
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -85,5 +116,35 @@ mod tests {
         let bad = "version='1'\nreviewed='x'\nreviewed_by='y'\nheading='h'\n[[contacts]]\nname='A'\nhow='Call'\nlink='http://x'\nwhen='w'";
         assert!(CrisisContacts::parse(bad).is_err());
         assert!(CrisisContacts::parse("not toml [").is_err());
+    }
+
+    #[test]
+    fn contacts_are_due_for_review_twelve_months_after_the_last() {
+        let with = |reviewed: &str| {
+            CrisisContacts::parse(&format!(
+                "version='1'\nreviewed='{reviewed}'\nreviewed_by='y'\nheading='h'\n\
+                 [[contacts]]\nname='A'\nhow='Call 999'\nlink='tel:999'\nwhen='w'"
+            ))
+            .unwrap()
+        };
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        let c = with("2026-11-21");
+        assert_eq!(c.review_due(day("2026-11-21")), None);
+        assert_eq!(
+            c.review_due(day("2027-11-21")),
+            None,
+            "exactly a year is in time"
+        );
+        let late = c.review_due(day("2027-11-22")).unwrap();
+        assert!(late.contains("last reviewed on 2026-11-21"), "{late}");
+        let early = c.review_due(day("2026-11-20")).unwrap();
+        assert!(early.contains("after today"), "{early}");
+        let bad = with("last spring").review_due(day("2026-11-21")).unwrap();
+        assert!(bad.contains("not a date"), "{bad}");
+        let shipped = CrisisContacts::parse(include_str!("../../../content/crisis-contacts.toml"));
+        assert!(
+            shipped.unwrap().reviewed.parse::<Date>().is_ok(),
+            "the shipped file's date"
+        );
     }
 }

@@ -19,6 +19,7 @@ pub mod outcomes;
 pub mod person;
 pub mod referral;
 pub mod role;
+pub mod safety_case;
 pub mod safety_plan;
 pub mod summaries;
 pub mod text;

@@ -1,12 +1,14 @@
 //! `bothy content check`: loads the built-in instrument files and the
 //! deployment's own (`content.instruments_dir`), prints one line per
 //! instrument in effect, checks the monitoring settings
-//! (`content.monitoring_dir`) against them, and lists every problem found;
-//! exit code 1 on any problem.
+//! (`content.monitoring_dir`) against them, shows the crisis contacts'
+//! version and review date (with a warning when a review is due), and lists
+//! every problem found; exit code 1 on any problem.
 
 use bothy::Config;
 use bothy::cli::ContentCommand;
 use bothy_app::content::check_catalogue;
+use bothy_app::{Clock, SystemClock};
 use bothy_domain::instruments::Instrument;
 use bothy_domain::instruments::model::Verification;
 use std::process::ExitCode;
@@ -51,7 +53,23 @@ fn check(config: &Config) -> ExitCode {
         },
         Err(mut e) => errors.append(&mut e),
     }
+    let mut other_errors = Vec::new();
+    match config.crisis_contacts() {
+        Ok(c) => {
+            println!(
+                "Crisis contacts: version {}, reviewed {} by {}",
+                c.version, c.reviewed, c.reviewed_by
+            );
+            let today = bothy_domain::time::uk_date(SystemClock.now());
+            if let Some(why) = c.review_due(today) {
+                println!("warning: crisis contacts are due for review: {why}");
+            }
+        }
+        Err(e) => other_errors.push(e.to_string()),
+    }
     println!();
+    let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    errors.append(&mut other_errors);
     if errors.is_empty() {
         println!(
             "{} instruments checked: no problems found.",

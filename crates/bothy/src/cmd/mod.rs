@@ -6,6 +6,7 @@ pub mod bench;
 pub mod content;
 pub mod demo;
 pub mod outcomes;
+pub mod safety;
 pub mod serve;
 pub mod synth;
 
