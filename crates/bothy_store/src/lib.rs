@@ -13,6 +13,7 @@
 mod alerts;
 mod api_clients;
 mod audit;
+mod backup;
 mod bulk;
 mod check_ins;
 mod db;
@@ -33,6 +34,7 @@ mod summaries;
 
 pub use alerts::NewAlert;
 pub use audit::{LegacyFinding, SealPass, VerifyReport};
+pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use error::StoreError;
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
