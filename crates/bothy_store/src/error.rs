@@ -46,6 +46,17 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(e)
             }
+            // PostgreSQL going away says so before it closes the connection:
+            // class 08 (connection exception) and 57P01-57P03 (shutting
+            // down, crashed, not yet accepting connections). A restart of the
+            // database is then a 503, like a refused connection.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+            {
+                StoreError::Unavailable(e)
+            }
             _ => StoreError::Db(e),
         }
     }
