@@ -13,6 +13,11 @@ pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     if file.exists() {
         bail!("{} exists: choose a new file name", file.display());
     }
+    if let Some(db) = bothy_store::sqlite_file(&config.database_url())
+        && !db.is_file()
+    {
+        bail!("there is no database at {} to back up", db.display());
+    }
     let store = bothy::connect_store(config).await?;
     let backend = store.backend();
     // The snapshot's counts, read with the copy, for the operator's record.

@@ -76,7 +76,7 @@ impl Load {
                 while !stop.load(Ordering::Relaxed) {
                     seq += 1;
                     let key = format!("{}-{seq}", p.tag);
-                    let risky = seq % 4 == 0;
+                    let risky = seq.is_multiple_of(4);
                     let note = note(&key, risky);
                     let answer = p
                         .conn
