@@ -36,7 +36,7 @@ pub use alerts::NewAlert;
 pub use audit::{LegacyFinding, SealPass, VerifyReport};
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
-pub use error::StoreError;
+pub use error::{StoreError, UNAVAILABLE};
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};

@@ -34,7 +34,15 @@ impl WebError {
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "internal error");
+        let text = e.to_string();
+        // The session store's errors reach handlers only as text
+        // (tower-sessions' `Backend(String)`): an unavailable database is
+        // known by the store's own words, and answered as one.
+        if text.contains(bothy_store::UNAVAILABLE) {
+            tracing::error!(error = %text, "database unavailable");
+            return Self::status(StatusCode::SERVICE_UNAVAILABLE);
+        }
+        tracing::error!(error = %text, "internal error");
         Self::status(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
