@@ -66,7 +66,26 @@ pub enum Command {
     /// The hazard log and the safety case drawn from it (docs/safety).
     #[command(subcommand)]
     Safety(SafetyCommand),
+    /// Copy the database to a file while the service runs: a consistent
+    /// SQLite copy, or `pg_dump --format=custom` for PostgreSQL.
+    Backup {
+        /// The file to write (must not exist)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace the configured database with a backup, after checking the
+    /// backup; then check the result and verify its audit trail. Stop the
+    /// servers first.
+    Restore {
+        /// A file written by `bothy backup`
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace a database that already holds records
+        #[arg(long)]
+        force: bool,
+    },
 }
+
 
 #[derive(Debug, Subcommand)]
 pub enum SafetyCommand {

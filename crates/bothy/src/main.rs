@@ -42,6 +42,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Content(command) => cmd::content::run(&config, command),
         Command::Outcomes { input } => cmd::outcomes::run(&config, input.as_deref()),
         Command::Synth(args) => cmd::synth::run(&config, &args).await,
+        Command::Backup { file } => cmd::backup::backup(&config, &file).await,
+        Command::Restore { file, force } => cmd::restore::restore(&config, &file, force).await,
         Command::Bench(args) => {
             let flags = cmd::bench::server_args(
                 cli.config.as_deref(),

@@ -1,5 +1,10 @@
 use std::fmt;
 
+/// How [`StoreError::Unavailable`] reads. A caller that receives the store's
+/// errors only as text (the session store's, through tower-sessions) knows
+/// an unavailable database by it.
+pub const UNAVAILABLE: &str = "the database is unavailable";
+
 /// Errors from the store, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -7,7 +12,7 @@ pub enum StoreError {
     #[error("constraint {0} refused the change")]
     Constraint(String),
     /// The database could not be reached or gave up (pool timeout, I/O).
-    #[error("the database is unavailable")]
+    #[error("{}", UNAVAILABLE)]
     Unavailable(#[source] sqlx::Error),
     /// Stored data could not be read back into a domain value.
     #[error("stored data is not valid: {0}")]
@@ -44,6 +49,17 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Constraint(name)
             }
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e)
+            }
+            // PostgreSQL going away says so before it closes the connection:
+            // class 08 (connection exception) and 57P01-57P03 (shutting
+            // down, crashed, not yet accepting connections). A restart of the
+            // database is then a 503, like a refused connection.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+            {
                 StoreError::Unavailable(e)
             }
             _ => StoreError::Db(e),

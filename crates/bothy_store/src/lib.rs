@@ -13,6 +13,7 @@
 mod alerts;
 mod api_clients;
 mod audit;
+mod backup;
 mod bulk;
 mod check_ins;
 mod db;
@@ -33,8 +34,9 @@ mod summaries;
 
 pub use alerts::{AlertSubject, NewAlert};
 pub use audit::{LegacyFinding, SealPass, VerifyReport};
+pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
-pub use error::StoreError;
+pub use error::{StoreError, UNAVAILABLE};
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};

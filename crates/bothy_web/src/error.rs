@@ -34,7 +34,15 @@ impl WebError {
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "internal error");
+        let text = e.to_string();
+        // The session store's errors reach handlers only as text
+        // (tower-sessions' `Backend(String)`): an unavailable database is
+        // known by the store's own words, and answered as one.
+        if text.contains(bothy_store::UNAVAILABLE) {
+            tracing::error!(error = %text, "database unavailable");
+            return Self::status(StatusCode::SERVICE_UNAVAILABLE);
+        }
+        tracing::error!(error = %text, "internal error");
         Self::status(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
@@ -165,14 +173,17 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     }
     let err = match ours {
         Some(e) => (*e).clone(),
-        // A failure below our handlers (the session store, say): if the
-        // database is down, say so honestly rather than "something went wrong".
-        None if status == StatusCode::INTERNAL_SERVER_ERROR
-            && state.app.store.ping().await.is_err() =>
-        {
-            WebError::status(StatusCode::SERVICE_UNAVAILABLE)
-        }
         None => WebError::status(status),
+    };
+    // A failure whose cause lost its kind on the way (the session store's
+    // errors arrive as text, below or inside a handler): if the database is
+    // down, say so honestly rather than "something went wrong".
+    let err = if err.status == StatusCode::INTERNAL_SERVER_ERROR
+        && state.app.store.ping().await.is_err()
+    {
+        WebError::status(StatusCode::SERVICE_UNAVAILABLE)
+    } else {
+        err
     };
     let status = err.status;
     if status.is_server_error() {

@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod content;
 pub mod demo;
 pub mod outcomes;
+pub mod restore;
 pub mod safety;
 pub mod serve;
 pub mod synth;
@@ -16,7 +18,7 @@ use bothy::cli::ConfigCommand;
 use bothy_store::Backend;
 use std::process::ExitCode;
 
-fn backend_name(b: Backend) -> &'static str {
+pub(crate) fn backend_name(b: Backend) -> &'static str {
     match b {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
