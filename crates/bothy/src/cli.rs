@@ -86,7 +86,6 @@ pub enum Command {
     },
 }
 
-
 #[derive(Debug, Subcommand)]
 pub enum SafetyCommand {
     /// Check the hazard log and write the safety case report; exit code 1,
