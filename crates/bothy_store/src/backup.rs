@@ -18,12 +18,12 @@ fn is_bookkeeping(table: &str) -> bool {
 /// The file a `sqlite:` URL names, or None for any other URL (or an
 /// in-memory database).
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    if !url.starts_with("sqlite:") {
+    // sqlx names an in-memory database like a file (`file:sqlx-in-memory-0`).
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return None;
     }
     let options = SqliteConnectOptions::from_str(url).ok()?;
-    let path = options.get_filename();
-    (path != Path::new(":memory:")).then(|| path.to_path_buf())
+    Some(options.get_filename().to_path_buf())
 }
 
 /// Runs SQLite's own checks on a file without changing it (opened read-only,
