@@ -13,6 +13,11 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The words every "database unavailable" error carries, so that an
+/// error that reaches the web layer only as text (the session layer's) is
+/// still known for what it is.
+pub const DATABASE_UNAVAILABLE: &str = bothy_store::UNAVAILABLE;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Not found, or not visible to this person: the two answer the same so
@@ -42,7 +47,7 @@ pub enum AppError {
     UsedUp(String),
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error("the database is unavailable")]
+    #[error("{}", DATABASE_UNAVAILABLE)]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),

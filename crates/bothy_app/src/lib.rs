@@ -29,6 +29,7 @@ mod referral_notify;
 pub mod referrals;
 mod reminders;
 pub mod safety_plans;
+pub mod sessions;
 pub mod signin;
 pub mod summaries;
 pub mod sweep;
@@ -37,7 +38,7 @@ pub mod triage;
 mod work;
 
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use error::{AppError, FieldError};
+pub use error::{AppError, DATABASE_UNAVAILABLE, FieldError};
 pub use policy::{Access, Actor, Permission};
 
 use bothy_domain::audit::{Action, ActorKind, AuditRecord};
@@ -150,6 +151,20 @@ impl App {
 
     pub fn alerts(&self) -> alerts::Alerts<'_> {
         alerts::Alerts { app: self }
+    }
+
+    pub fn sessions(&self) -> sessions::Sessions<'_> {
+        sessions::Sessions { app: self }
+    }
+
+    /// Whether the database answers, for readiness and error pages.
+    pub async fn database_ready(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The database connection pool: (connections open, of which idle).
+    pub fn pool_size(&self) -> (u32, usize) {
+        self.store.pool_size()
     }
 
     pub fn check_ins(&self) -> check_ins::CheckIns<'_> {

@@ -183,3 +183,31 @@ pub struct Alert {
     /// action needed", the reason, which is required).
     pub close_note: Option<String>,
 }
+
+/// Whose a web session is (stored as `staff:ID` or `patient:ID`), so that
+/// a new password or a disabled account can end the account's sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionAccount {
+    Staff(StaffId),
+    Patient(PatientId),
+}
+
+impl std::str::FromStr for SessionAccount {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.split_once(':') {
+            Some(("staff", id)) => id.parse().map(SessionAccount::Staff).map_err(|_| ()),
+            Some(("patient", id)) => id.parse().map(SessionAccount::Patient).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+}
+
+impl std::fmt::Display for SessionAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionAccount::Staff(id) => write!(f, "staff:{id}"),
+            SessionAccount::Patient(id) => write!(f, "patient:{id}"),
+        }
+    }
+}

@@ -1,7 +1,6 @@
 use crate::{StoreError, Tx};
+pub use bothy_domain::model::SessionAccount;
 use bothy_domain::time::{Timestamp, to_millis};
-use bothy_domain::{PatientId, StaffId};
-use std::fmt;
 
 /// A stored web session: opaque JSON owned by the web layer, and whose it is.
 #[derive(Debug, Clone)]
@@ -11,33 +10,6 @@ pub struct SessionRow {
     pub expires_at_ms: i64,
     /// Who signed in to it (also half-way, for staff), if anyone.
     pub account: Option<SessionAccount>,
-}
-
-/// The account a session belongs to, as stored in `sessions.account`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionAccount {
-    Staff(StaffId),
-    Patient(PatientId),
-}
-
-impl std::str::FromStr for SessionAccount {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s.split_once(':') {
-            Some(("staff", id)) => id.parse().map(SessionAccount::Staff).map_err(|_| ()),
-            Some(("patient", id)) => id.parse().map(SessionAccount::Patient).map_err(|_| ()),
-            _ => Err(()),
-        }
-    }
-}
-
-impl fmt::Display for SessionAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionAccount::Staff(id) => write!(f, "staff:{id}"),
-            SessionAccount::Patient(id) => write!(f, "patient:{id}"),
-        }
-    }
 }
 
 impl Tx {

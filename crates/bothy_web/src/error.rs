@@ -38,7 +38,7 @@ impl WebError {
         // The session store's errors reach handlers only as text
         // (tower-sessions' `Backend(String)`): an unavailable database is
         // known by the store's own words, and answered as one.
-        if text.contains(bothy_store::UNAVAILABLE) {
+        if text.contains(bothy_app::DATABASE_UNAVAILABLE) {
             tracing::error!(error = %text, "database unavailable");
             return Self::status(StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -111,12 +111,6 @@ impl From<AppError> for WebError {
     }
 }
 
-impl From<bothy_store::StoreError> for WebError {
-    fn from(e: bothy_store::StoreError) -> Self {
-        AppError::from(e).into()
-    }
-}
-
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();
@@ -179,7 +173,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     // errors arrive as text, below or inside a handler): if the database is
     // down, say so honestly rather than "something went wrong".
     let err = if err.status == StatusCode::INTERNAL_SERVER_ERROR
-        && state.app.store.ping().await.is_err()
+        && state.app.database_ready().await.is_err()
     {
         WebError::status(StatusCode::SERVICE_UNAVAILABLE)
     } else {

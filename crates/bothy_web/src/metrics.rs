@@ -62,7 +62,7 @@ impl Metrics {
         m.sum_ms += ms;
     }
 
-    pub fn render(&self, store: &bothy_store::Store) -> String {
+    pub fn render(&self, app: &bothy_app::App) -> String {
         let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
         out.push_str("# HELP bothy_http_requests_total HTTP requests by method, route template and status.\n# TYPE bothy_http_requests_total counter\n");
@@ -92,7 +92,7 @@ impl Metrics {
             m.sum_ms / 1000.0
         );
         let _ = writeln!(out, "bothy_http_request_duration_seconds_count {}", m.count);
-        let (size, idle) = store.pool_size();
+        let (size, idle) = app.pool_size();
         let _ = writeln!(
             out,
             "# TYPE bothy_db_pool_connections gauge\nbothy_db_pool_connections{{state=\"open\"}} {size}\nbothy_db_pool_connections{{state=\"idle\"}} {idle}"

@@ -375,22 +375,19 @@ pub fn build(state: AppState) -> Router {
         );
     }
     let app = &state.app;
-    let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore::new(
-        app.store.clone(),
-        app.clock.clone(),
-    ))
-    .with_name(if state.settings.secure_cookies {
-        "__Host-bothy_session"
-    } else {
-        "bothy_session"
-    })
-    .with_secure(state.settings.secure_cookies)
-    .with_http_only(true)
-    .with_same_site(SameSite::Lax)
-    .with_path("/")
-    .with_expiry(Expiry::OnInactivity(
-        tower_sessions::cookie::time::Duration::minutes(30),
-    ));
+    let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore::new(app.clone()))
+        .with_name(if state.settings.secure_cookies {
+            "__Host-bothy_session"
+        } else {
+            "bothy_session"
+        })
+        .with_secure(state.settings.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::minutes(30),
+        ));
     // Layers run outside-in from the bottom of this list.
     router
         .fallback(public::not_found)

@@ -6,9 +6,9 @@
 //! request of it was in flight.
 
 use crate::auth::{AUTH_KEY, SessionAuth, SessionKind};
-use bothy_app::Clock;
-use bothy_domain::time::to_millis;
-use bothy_store::{SessionAccount, SessionRow, Store};
+use bothy_app::App;
+use bothy_app::sessions::StoredSession;
+use bothy_domain::model::SessionAccount;
 use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
@@ -18,8 +18,7 @@ const ROW_LIFETIME: std::time::Duration = std::time::Duration::from_secs(12 * 36
 
 #[derive(Clone)]
 pub struct DbSessionStore {
-    store: Store,
-    clock: Arc<dyn Clock>,
+    app: Arc<App>,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -29,17 +28,17 @@ impl std::fmt::Debug for DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(app: Arc<App>) -> Self {
+        Self { app }
     }
 
-    fn row(&self, record: &Record) -> Result<SessionRow> {
-        let now = self.clock.now();
+    fn row(&self, record: &Record) -> Result<StoredSession> {
+        let now = self.app.clock.now();
         let expires = now.checked_add(ROW_LIFETIME).unwrap_or(now);
-        Ok(SessionRow {
+        Ok(StoredSession {
             id: record.id.to_string(),
             data: serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?,
-            expires_at_ms: to_millis(expires),
+            expires_at: expires,
             account: account_of(record),
         })
     }
@@ -65,10 +64,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         loop {
             let row = self.row(record)?;
-            let mut tx = self.store.begin().await.map_err(backend)?;
-            let created = tx.create_session(&row).await.map_err(backend)?;
-            tx.commit().await.map_err(backend)?;
-            if created {
+            if self.app.sessions().create(&row).await.map_err(backend)? {
                 return Ok(());
             }
             // 128-bit random ids collide only in theory; pick another if so.
@@ -78,27 +74,25 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let row = self.row(record)?;
-        let mut tx = self.store.begin().await.map_err(backend)?;
-        // Ended meanwhile (a sign-out elsewhere, a new password): stays ended.
-        tx.save_session(&row).await.map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        self.app.sessions().save(&row).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        // One statement: a plain connection, no transaction around it.
-        let mut tx = self.store.reader().await.map_err(backend)?;
-        let row = tx
-            .load_session(&id.to_string(), self.clock.now())
+        let row = self
+            .app
+            .sessions()
+            .load(&id.to_string())
             .await
             .map_err(backend)?;
-        tx.rollback().await.map_err(backend)?;
         row.map(|r| serde_json::from_str(&r.data).map_err(|e| Error::Decode(e.to_string())))
             .transpose()
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        let mut tx = self.store.begin().await.map_err(backend)?;
-        tx.delete_session(&id.to_string()).await.map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        self.app
+            .sessions()
+            .delete(&id.to_string())
+            .await
+            .map_err(backend)
     }
 }

@@ -43,7 +43,7 @@ pub async fn healthz() -> &'static str {
 
 /// Readiness: the database answers too.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.app.store.ping().await {
+    match state.app.database_ready().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
@@ -77,7 +77,7 @@ pub async fn metrics(
             ..WebError::status(StatusCode::UNAUTHORIZED)
         });
     }
-    let mut res = state.metrics.render(&state.app.store).into_response();
+    let mut res = state.metrics.render(&state.app).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
