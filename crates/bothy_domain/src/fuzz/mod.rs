@@ -257,7 +257,7 @@ pub(crate) fn apply(seed: &str, edits: &[Edit]) -> String {
     lines.join("\n")
 }
 
-/// Mostly-valid versions of `seed`: the file itself, with one to eight
+/// Mostly-valid versions of `seed`: the file itself, with one to seven
 /// edits; now and then arbitrary text instead.
 pub(crate) fn mutated(seed: &'static str) -> impl Strategy<Value = String> {
     prop_oneof![
