@@ -25,4 +25,7 @@ pub mod summaries;
 pub mod text;
 pub mod time;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use ids::{ApiClientId, PatientId, ServiceId, StaffId};

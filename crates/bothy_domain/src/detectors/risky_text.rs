@@ -43,6 +43,9 @@ use std::fmt::Write;
 mod eval;
 mod pattern;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use eval::{
     CategoryRow, EvalCase, LabelRow, Miss, Rate, Report, ThresholdRow, evaluate, parse_cases,
 };

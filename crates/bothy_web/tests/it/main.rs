@@ -17,6 +17,7 @@ mod fhir_measures;
 mod fhir_referrals;
 mod fhir_support;
 mod front_door;
+mod fuzz;
 mod hardening;
 mod jobs;
 mod measures;
