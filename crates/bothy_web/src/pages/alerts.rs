@@ -276,7 +276,7 @@ fn record(d: &AlertDetail) -> Vec<(String, String)> {
             .acknowledged_by
             .as_deref()
             .unwrap_or("a former member of staff");
-        lines.push((at, format!("Acknowledged by {who}")));
+        lines.push((at, format!("{who} took it on (\"I am dealing with this\")")));
     }
     if let Some(at) = a.escalated_at {
         lines.push((at, "Overdue: escalated to the clinical lead".into()));
@@ -289,7 +289,7 @@ fn record(d: &AlertDetail) -> Vec<(String, String)> {
         };
         lines.push((
             *at,
-            format!("Closed by {who}: {}{note}", outcome_label(outcome)),
+            format!("{who} closed it: {}{note}", outcome_label(outcome)),
         ));
     }
     lines.sort_by_key(|(at, _)| *at);

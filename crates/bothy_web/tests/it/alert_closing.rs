@@ -54,7 +54,7 @@ async fn an_alert_is_closed_with_a_note_and_its_page_shows_who_did_what_when(t: 
     let page = duty.get(&format!("/alerts/{}", first.id)).await.ok();
     assert!(
         page.body.contains(
-            "Closed by Tariq Triage: Contacted the person. Note: Rang her; she is safe tonight"
+            "Tariq Triage closed it: Contacted the person. Note: Rang her; she is safe tonight"
         ),
         "{}",
         page.body
