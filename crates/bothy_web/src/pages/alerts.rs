@@ -279,7 +279,10 @@ fn record(d: &AlertDetail) -> Vec<(String, String)> {
         lines.push((at, format!("{who} took it on (\"I am dealing with this\")")));
     }
     if let Some(at) = a.escalated_at {
-        lines.push((at, "Overdue: escalated to the clinical lead".into()));
+        lines.push((
+            at,
+            "Past its deadline: the clinical leads and the duty phone were told".into(),
+        ));
     }
     if let AlertState::Closed { at, outcome, .. } = &a.state {
         let who = d.closed_by.as_deref().unwrap_or("a former member of staff");
