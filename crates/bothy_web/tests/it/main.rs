@@ -13,6 +13,7 @@ mod bad_input;
 mod check_ins;
 mod concurrency;
 mod enrolment;
+mod fhir_bad_responses;
 mod fhir_measures;
 mod fhir_referrals;
 mod fhir_support;
