@@ -123,17 +123,24 @@ impl CheckIns<'_> {
         })
     }
 
-    /// Whether a note has a risk phrase that is not negated (any
-    /// severity): the person then sees the crisis contacts; whether it
-    /// raises an alert is the service's risky-text setting.
+    /// Whether a note shows the crisis contacts, by the one rule for what
+    /// a person sends (`Immediate`): any risk phrase that is not negated, of
+    /// any severity, whatever the service's alert settings (those decide
+    /// only whether an alert is raised, in `detect_on_check_in`).
     pub fn note_has_risk(&self, note: Option<&str>) -> bool {
         note.is_some_and(|text| {
-            self.app
-                .service_monitoring
-                .lexicon
-                .scan(text)
-                .iter()
-                .any(|m| !m.negated)
+            let text = bothy_domain::detectors::Text {
+                source: bothy_domain::detectors::TextSource::CheckInNote,
+                text,
+            };
+            bothy_domain::detectors::Immediate::assess(
+                &self.app.catalogue,
+                &bothy_domain::detectors::config::DetectorConfig::default(),
+                &self.app.service_monitoring.lexicon,
+                &[],
+                &[text],
+            )
+            .show_crisis_contacts
         })
     }
 

@@ -172,11 +172,15 @@ impl Monitor<'_> {
                 source: TextSource::CheckInNote,
                 text: note,
             };
-            let signals = detectors::risky_text::detect(
+            // The one rule for what a person sends (`Immediate`).
+            let signals = detectors::Immediate::assess(
+                &self.app.catalogue,
+                &monitoring.detectors,
                 &self.app.service_monitoring.lexicon,
-                &text,
-                &monitoring.detectors.risky_text,
-            );
+                &[],
+                &[text],
+            )
+            .signals;
             self.app
                 .alerts()
                 .raise(
