@@ -330,6 +330,16 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     assert_eq!(stored.source, Source::Fhir);
     assert_eq!(stored.status, Status::Received);
     assert!(stored.risk, "a risk answer makes the referral urgent");
+    // ... and raises an alert on it in the duty queue, by the same rule as every channel.
+    let alerts = {
+        let mut tx = t.app.store.read().await.unwrap();
+        let a = tx.referral_alerts(id).await.unwrap();
+        tx.rollback().await.unwrap();
+        a
+    };
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].cause.key(), "risk_item");
+    assert_eq!(alerts[0].source_kind, "referral");
     let d = &stored.details;
     assert_eq!(d.given_name.as_deref(), Some("Rhona"));
     assert_eq!(d.nhs_number, Some(nhs_number(1)));
