@@ -78,7 +78,8 @@ async fn submit_form(c: &Client, instrument: &str, values: &[i32]) -> crate::hel
         .await
 }
 
-fn form_key(body: &str) -> String {
+/// The submission key a form carries (its hidden `key` field).
+pub(crate) fn form_key(body: &str) -> String {
     body.split("name=\"key\" value=\"")
         .nth(1)
         .unwrap()
