@@ -22,8 +22,33 @@ async fn the_front_door_at_once(t: TestApp) {
     sending_while_editing_never_reverts_a_sent_referral(&t).await;
     parallel_sends_send_once(&t).await;
     parallel_edits_of_different_steps_all_stay(&t).await;
+    a_risk_answer_sent_many_times_raises_one_alert(&t).await;
     a_professional_referral_sent_many_times_is_one(&t).await;
     a_service_request_sent_many_times_is_one(&t).await;
+}
+
+/// A risk answer saved many times at once (a double tap, a resent form):
+/// one open alert on the referral, the repeats joined to it, no 500.
+async fn a_risk_answer_sent_many_times_raises_one_alert(t: &TestApp) {
+    for round in 0..ROUNDS {
+        let (token, id) = filled_draft(t, 40 + round).await;
+        let c = t.client();
+        c.get(&format!("/refer/{token}/questions")).await.ok();
+        let answers = post_at_once(
+            &c,
+            AT_ONCE,
+            &format!("/refer/{token}/questions"),
+            &[("phq9-9", "3")],
+        )
+        .await;
+        no_server_errors(&answers);
+        let mut tx = t.app.store.read().await.unwrap();
+        let alerts = tx.referral_alerts(id).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(alerts.len(), 1, "round {round}: {alerts:?}");
+        assert!(!alerts[0].state.is_closed());
+        assert!(stored(t, id).await.risk, "round {round}");
+    }
 }
 
 fn about(n: usize, language: &str) -> AboutYou {
