@@ -33,7 +33,7 @@ pub mod sessions;
 pub mod signin;
 pub mod summaries;
 pub mod sweep;
-mod throttle;
+pub mod throttle;
 pub mod triage;
 mod work;
 
@@ -108,6 +108,7 @@ pub struct App {
     pub service_monitoring: monitoring::MonitoringSettings,
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
+    anonymous_sessions: throttle::AnonymousSessions,
     expected: detection::ExpectedCache,
     passwords: credentials::Passwords,
 }
@@ -121,6 +122,7 @@ impl App {
     ) -> Self {
         let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
         let referral_throttle = throttle::ReferralThrottle::new(clock.clone());
+        let anonymous_sessions = throttle::AnonymousSessions::new(clock.clone());
         let passwords = credentials::Passwords::new(settings.password_hash_workers);
         Self {
             store,
@@ -132,6 +134,7 @@ impl App {
             service_monitoring: monitoring::MonitoringSettings::default(),
             throttle,
             referral_throttle,
+            anonymous_sessions,
             expected: detection::ExpectedCache::default(),
             passwords,
         }

@@ -13,6 +13,7 @@
 use crate::AppError;
 use crate::jobs::Jobs;
 use crate::jobs::{IdempotencyKey, Job};
+use crate::referrals::DRAFT_LIFETIME_DAYS;
 use bothy_domain::time::Timestamp;
 use std::time::Duration;
 
@@ -71,6 +72,8 @@ impl Periodic {
 pub struct JobReport {
     pub sessions_deleted: u64,
     pub jobs_deleted: u64,
+    /// Self-referral drafts never sent whose resume links expired.
+    pub drafts_deleted: u64,
     pub reminders_queued: u32,
     /// Signals the monitoring sweep raised or merged.
     pub signals: u32,
@@ -122,8 +125,8 @@ impl Jobs<'_> {
         })
     }
 
-    /// Deletes expired sessions and jobs finished more than
-    /// [`KEEP_FINISHED`] ago, and queues measure reminders for people on
+    /// Deletes expired sessions, jobs finished more than [`KEEP_FINISHED`]
+    /// ago and never-sent drafts whose links expired, and queues measure reminders for people on
     /// the waiting list.
     pub async fn housekeep(&self) -> Result<JobReport, AppError> {
         let now = self.app.clock.now();
@@ -131,11 +134,18 @@ impl Jobs<'_> {
         let sessions_deleted = tx.delete_expired_sessions(now).await?;
         let before = now.checked_sub(KEEP_FINISHED).unwrap_or(now);
         let jobs_deleted = tx.delete_finished_jobs(before).await?;
+        let drafts_before = now
+            .checked_sub(Duration::from_secs(
+                DRAFT_LIFETIME_DAYS.unsigned_abs() * 86_400,
+            ))
+            .unwrap_or(now);
+        let drafts_deleted = tx.delete_expired_drafts(drafts_before).await?;
         tx.commit().await?;
         let reminders_queued = self.app.episodes().queue_waiting_reminders().await?;
         Ok(JobReport {
             sessions_deleted,
             jobs_deleted,
+            drafts_deleted,
             reminders_queued,
             ..JobReport::default()
         })

@@ -28,18 +28,42 @@ impl From<&StoredSession> for SessionRow {
     }
 }
 
+/// What became of a new session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Stored,
+    /// Its id is taken: pick another.
+    IdTaken,
+    /// Not kept: too many sessions without a sign-in were made this minute
+    /// ([`crate::throttle::ANONYMOUS_SESSIONS_PER_ADDRESS`] from one
+    /// address, [`crate::throttle::ANONYMOUS_SESSIONS_PER_MINUTE`] from all).
+    NotKept,
+}
+
 /// Sessions: created, saved, loaded and deleted one statement each.
 pub struct Sessions<'a> {
     pub(crate) app: &'a App,
 }
 
 impl Sessions<'_> {
-    /// Stores a new session; false if its id is taken (pick another).
-    pub async fn create(&self, s: &StoredSession) -> Result<bool, AppError> {
+    /// Stores a new session, unless it has no sign-in and the minute's
+    /// allowance of those (for `ip`, or for everyone) is used up.
+    pub async fn create(
+        &self,
+        s: &StoredSession,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<Created, AppError> {
+        if s.account.is_none() && !self.app.anonymous_sessions.allow(ip) {
+            return Ok(Created::NotKept);
+        }
         let mut tx = self.app.store.begin().await?;
         let created = tx.create_session(&s.into()).await?;
         tx.commit().await?;
-        Ok(created)
+        Ok(if created {
+            Created::Stored
+        } else {
+            Created::IdTaken
+        })
     }
 
     /// Saves a session's data. A session ended meanwhile (a sign-out

@@ -65,6 +65,8 @@ pub struct Report {
     /// "Measures are due" messages queued for people on the waiting list.
     pub reminders_queued: u32,
     pub jobs_deleted: u64,
+    /// Self-referral drafts never sent whose links expired.
+    pub drafts_deleted: u64,
     pub jobs_done: u32,
     /// Periodic tasks run (`bothy_app::periodic`).
     pub periodic_done: u32,
@@ -87,6 +89,7 @@ impl std::ops::AddAssign for Report {
     fn add_assign(&mut self, o: Report) {
         self.sessions_deleted += o.sessions_deleted;
         self.jobs_deleted += o.jobs_deleted;
+        self.drafts_deleted += o.drafts_deleted;
         self.jobs_done += o.jobs_done;
         self.periodic_done += o.periodic_done;
         self.jobs_retried += o.jobs_retried;
@@ -106,6 +109,7 @@ impl Report {
     fn add_job(&mut self, done: &JobReport) {
         self.sessions_deleted += done.sessions_deleted;
         self.jobs_deleted += done.jobs_deleted;
+        self.drafts_deleted += done.drafts_deleted;
         self.reminders_queued += done.reminders_queued;
         self.monitoring_signals += done.signals;
         self.trajectories_computed += done.trajectories_computed;
@@ -242,6 +246,7 @@ fn log(result: Result<Report, AppError>) {
         Ok(r) => tracing::info!(
             sessions_deleted = r.sessions_deleted,
             jobs_deleted = r.jobs_deleted,
+            drafts_deleted = r.drafts_deleted,
             jobs_done = r.jobs_done,
             periodic_done = r.periodic_done,
             jobs_retried = r.jobs_retried,

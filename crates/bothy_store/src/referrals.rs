@@ -11,6 +11,8 @@ use bothy_domain::referral::{
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
 
+mod lifecycle;
+
 const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
      preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
      phq9, gad7, consents, referrer_name, referrer_organisation, referrer_email, risk, received_at, created_at, \
@@ -763,33 +765,5 @@ impl Tx {
             .execute()
             .await?;
         Ok(())
-    }
-}
-
-impl Tx {
-    /// Which of these patients came in by a referral with a risk answer or
-    /// risky words, in an episode still open: the risk found at referral
-    /// follows the person onto the waiting list and the caseload.
-    pub async fn risk_at_referral(
-        &mut self,
-        patients: &[PatientId],
-    ) -> Result<std::collections::HashSet<PatientId>, StoreError> {
-        if patients.is_empty() {
-            return Ok(Default::default());
-        }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT e.patient_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
-             WHERE r.risk <> 0 AND e.discharged_at IS NULL AND e.patient_id IN ({})",
-            crate::db::placeholders(1, patients.len())
-        ));
-        let mut q = self.query(sql);
-        for p in patients {
-            q = q.bind(p.to_string());
-        }
-        q.fetch_all()
-            .await?
-            .iter()
-            .map(|r| parse(&r.try_get::<String>("patient_id")?, "patient id"))
-            .collect()
     }
 }

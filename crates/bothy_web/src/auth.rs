@@ -95,6 +95,19 @@ fn client_ip(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
     Some(client)
 }
 
+/// Makes the client's address known to the session store while the
+/// session layer runs (it counts sessions made before signing in).
+pub async fn remember_client_ip(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ip = client_ip(&req, &state.settings.trusted_proxies);
+    crate::session_store::CLIENT_IP
+        .scope(ip, next.run(req))
+        .await
+}
+
 /// Only write the session's last-seen time this often, so that reading a
 /// page does not cost a session write every time.
 const TOUCH_EVERY_MS: i64 = 60_000;

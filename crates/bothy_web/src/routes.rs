@@ -394,6 +394,7 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf::check))
         .layer(from_fn_with_state(state.clone(), auth::resolve_actor))
         .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), auth::remember_client_ip))
         .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), error::render))
         .layer(from_fn_with_state(state.clone(), security::headers))

@@ -7,14 +7,23 @@
 
 use crate::auth::{AUTH_KEY, SessionAuth, SessionKind};
 use bothy_app::App;
-use bothy_app::sessions::StoredSession;
+use bothy_app::sessions::{Created, StoredSession};
 use bothy_domain::model::SessionAccount;
 use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
-/// The longest any session row is kept without being saved again.
+/// The longest a signed-in session's row is kept without being saved again.
 const ROW_LIFETIME: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+/// A visitor's session before signing in holds only a form's CSRF token:
+/// kept two hours, so that rows anyone can make by loading pages go soon.
+const ANONYMOUS_ROW_LIFETIME: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
+
+tokio::task_local! {
+    /// The address a request came from (after trusted proxies), for the
+    /// limit on sessions made before signing in; set around the session layer.
+    pub static CLIENT_IP: Option<std::net::IpAddr>;
+}
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -34,12 +43,17 @@ impl DbSessionStore {
 
     fn row(&self, record: &Record) -> Result<StoredSession> {
         let now = self.app.clock.now();
-        let expires = now.checked_add(ROW_LIFETIME).unwrap_or(now);
+        let account = account_of(record);
+        let lifetime = if account.is_some() {
+            ROW_LIFETIME
+        } else {
+            ANONYMOUS_ROW_LIFETIME
+        };
         Ok(StoredSession {
             id: record.id.to_string(),
             data: serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?,
-            expires_at: expires,
-            account: account_of(record),
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
+            account,
         })
     }
 }
@@ -62,10 +76,20 @@ fn backend(e: impl std::fmt::Display) -> Error {
 #[async_trait::async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
+        let ip = CLIENT_IP.try_with(|ip| *ip).ok().flatten();
         loop {
             let row = self.row(record)?;
-            if self.app.sessions().create(&row).await.map_err(backend)? {
-                return Ok(());
+            match self
+                .app
+                .sessions()
+                .create(&row, ip)
+                .await
+                .map_err(backend)?
+            {
+                // Not kept: the page is still served; its form will ask
+                // the visitor to try again.
+                Created::Stored | Created::NotKept => return Ok(()),
+                Created::IdTaken => {}
             }
             // 128-bit random ids collide only in theory; pick another if so.
             record.id = Id::default();

@@ -150,7 +150,7 @@ pub(super) fn all_redirect_to(answers: &[Resp], to: &str) {
 
 /// Counts rows straight from the database: `sql` is a `SELECT COUNT(*)`
 /// with one text parameter, `$1`.
-pub(super) async fn count(t: &TestApp, sql: &'static str, arg: &str) -> i64 {
+pub(crate) async fn count(t: &TestApp, sql: &'static str, arg: &str) -> i64 {
     use sqlx::{Connection, Row};
     if t.db == crate::helpers::Db::Sqlite {
         let mut conn = sqlx::SqliteConnection::connect(&t.url).await.unwrap();

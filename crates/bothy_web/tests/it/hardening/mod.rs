@@ -2,6 +2,7 @@
 //! it and now guards its fix: see RELIABILITY.md.
 
 mod compression;
+mod floods;
 mod leaks;
 mod lockout;
 mod metrics;

@@ -1,0 +1,65 @@
+//! Referrals over time: the risk found at referral that follows a person
+//! into treatment, and self-referral drafts never sent, deleted when their
+//! resume links expire.
+
+use crate::services::parse;
+use crate::{StoreError, Tx};
+use bothy_domain::PatientId;
+use bothy_domain::time::{Timestamp, to_millis};
+
+impl Tx {
+    /// Which of these patients came in by a referral with a risk answer or
+    /// risky words, in an episode still open: the risk found at referral
+    /// follows the person onto the waiting list and the caseload.
+    pub async fn risk_at_referral(
+        &mut self,
+        patients: &[PatientId],
+    ) -> Result<std::collections::HashSet<PatientId>, StoreError> {
+        if patients.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT e.patient_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
+             WHERE r.risk <> 0 AND e.discharged_at IS NULL AND e.patient_id IN ({})",
+            crate::db::placeholders(1, patients.len())
+        ));
+        let mut q = self.query(sql);
+        for p in patients {
+            q = q.bind(p.to_string());
+        }
+        q.fetch_all()
+            .await?
+            .iter()
+            .map(|r| parse(&r.try_get::<String>("patient_id")?, "patient id"))
+            .collect()
+    }
+}
+
+impl Tx {
+    /// Deletes self-referral drafts started before `before` and never sent:
+    /// what someone typed and abandoned is not kept past its link's life,
+    /// and a flood of drafts cannot fill the database. A draft with an alert
+    /// (a risk answer or risky words) is a clinical record and stays.
+    pub async fn delete_expired_drafts(&mut self, before: Timestamp) -> Result<u64, StoreError> {
+        let done = self
+            .query(
+                "DELETE FROM referrals WHERE status = 'draft' AND created_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.referral_id = referrals.id)",
+            )
+            .bind(to_millis(before))
+            .execute()
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl Tx {
+    /// Self-referral drafts not sent (yet): what the public form holds.
+    pub async fn count_drafts(&mut self) -> Result<i64, StoreError> {
+        let row = self
+            .query("SELECT COUNT(*) AS n FROM referrals WHERE status = 'draft'")
+            .fetch_one()
+            .await?;
+        row.try_get("n")
+    }
+}
