@@ -2,6 +2,7 @@
 //! presentation attributes only (the CSP forbids inline styles), a text
 //! summary for screen readers, and the table beside it holds every number.
 
+use crate::format::score;
 use bothy_domain::check_in::CheckIn;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::model::MeasureResponse;
@@ -19,16 +20,6 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// A score as people read it: whole numbers plain, decimals (a mean, a
-/// converted score) to two places.
-pub fn fmt_score(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 /// The chart for one instrument's responses (oldest first), with the
@@ -74,7 +65,7 @@ pub fn measure_chart(inst: &Instrument, responses: &[MeasureResponse], id: &str)
             W - RIGHT,
             LEFT - 6.0,
             yy + 4.0,
-            fmt_score(v)
+            score(v)
         );
     }
     if let Some(c) = &inst.caseness {
@@ -85,7 +76,7 @@ pub fn measure_chart(inst: &Instrument, responses: &[MeasureResponse], id: &str)
             W - RIGHT,
             W - RIGHT,
             yy - 4.0,
-            fmt_score(c.value)
+            score(c.value)
         );
     }
     let points: Vec<String> = responses
@@ -174,7 +165,7 @@ pub fn mood_chart(check_ins: &[CheckIn], id: &str) -> String {
             W - RIGHT,
             LEFT - 6.0,
             yy + 4.0,
-            fmt_score(v)
+            score(v)
         );
     }
     if n > 1 {
@@ -227,21 +218,17 @@ fn describe(inst: &Instrument, responses: &[MeasureResponse]) -> String {
     let mut s = format!(
         "{} scores, range {} to {}. First {}, latest {} from {} responses.",
         inst.short_name,
-        fmt_score(inst.total_min),
-        fmt_score(inst.total_max),
-        fmt_score(first.total),
-        fmt_score(last.total),
+        score(inst.total_min),
+        score(inst.total_max),
+        score(first.total),
+        score(last.total),
         responses.len()
     );
     if let Some(c) = &inst.caseness {
-        let _ = write!(s, " Clinical cut-off {}.", fmt_score(c.value));
+        let _ = write!(s, " Clinical cut-off {}.", score(c.value));
     }
     if let Some(rc) = &inst.reliable_change {
-        let _ = write!(
-            s,
-            " A change of {} or more is reliable.",
-            fmt_score(rc.value)
-        );
+        let _ = write!(s, " A change of {} or more is reliable.", score(rc.value));
     }
     s
 }
@@ -251,7 +238,7 @@ mod tests {
     #[test]
     fn escapes_and_formats() {
         assert_eq!(super::esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
-        assert_eq!(super::fmt_score(12.0), "12");
-        assert_eq!(super::fmt_score(2.3333), "2.33");
+        assert_eq!(crate::format::score(12.0), "12");
+        assert_eq!(crate::format::score(2.3333), "2.33");
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod fhir;
 mod fhir_referral;
 mod form;
+mod format;
 mod layout;
 mod metrics;
 mod pages;

@@ -2,12 +2,12 @@
 //! load, and what a person sees after a risk signal (their safety plan and,
 //! out of hours, that nobody is watching right now).
 
-use super::check_ins::uk_time;
 use super::field_errors;
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::form::Form;
+use crate::format::uk_time;
 use crate::layout::{Chrome, html, page};
 use askama::Template;
 use axum::extract::{Path, State};

@@ -8,6 +8,7 @@ use crate::auth::Ctx;
 use crate::chart::mood_chart;
 use crate::error::WebError;
 use crate::form::Form;
+use crate::format::{london, uk_time};
 use crate::layout::{Chrome, html, page};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -21,15 +22,6 @@ use bothy_domain::time::Timestamp;
 /// A new idempotency key for a check-in form.
 pub fn new_key() -> String {
     bothy_domain::ids::CheckInId::random().to_string()
-}
-
-fn london() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
-/// "2 March 2026 09:30", UK time.
-pub fn uk_time(t: Timestamp) -> String {
-    t.to_zoned(london()).strftime("%-d %B %Y %H:%M").to_string()
 }
 
 /// One check-in as a table row.

@@ -254,8 +254,8 @@ pub async fn result(
     Ok(page(&ResultPage {
         chrome,
         support,
-        score: crate::chart::fmt_score(response.total),
-        max: crate::chart::fmt_score(inst.total_max),
+        score: crate::format::score(response.total),
+        max: crate::format::score(inst.total_max),
         instrument: inst,
         response,
     }))

@@ -2,12 +2,12 @@
 //! a new version), the same plan on the staff patient page, and the short
 //! list of what has helped before shown after a low check-in.
 
-use super::check_ins::uk_time;
 use super::field_errors;
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::form::Form;
+use crate::format::uk_time;
 use crate::layout::{Chrome, html, page};
 use askama::Template;
 use axum::extract::{Query, State};

@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
+use crate::format::uk_time;
 use crate::layout::{Chrome, page};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -112,12 +113,6 @@ struct ChartView {
     rows: Vec<RowView>,
 }
 
-/// A time as people in the UK read it, e.g. "2026-11-17 10:00".
-fn uk_time(t: bothy_domain::time::Timestamp) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
-    t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
-}
-
 fn chart_view(history: History) -> ChartView {
     let inst = &history.instrument;
     let id = format!("chart-{}", inst.id);
@@ -128,7 +123,7 @@ fn chart_view(history: History) -> ChartView {
         .rev()
         .map(|r| RowView {
             date: uk_time(r.submitted_at),
-            score: crate::chart::fmt_score(r.total),
+            score: crate::format::score(r.total),
             band: r.band.clone().unwrap_or_default(),
             prorated: r.prorated,
             risk_answers: risk_columns

@@ -4,11 +4,12 @@
 //! where a first treatment contact or a discharge is recorded.
 
 use super::field_errors;
-use super::refer::{Errs, Fields, long_date};
+use super::refer::{Errs, Fields};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::form::Form;
+use crate::format::{long_date, uk_time};
 use crate::layout::{Chrome, html, page};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -20,20 +21,13 @@ use bothy_app::{AppError, FieldError};
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::Scored;
 use bothy_domain::referral::{Channel, Decision, Referral, Status, Step, rtt};
-use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
-
-/// A time as people in the UK read it, e.g. "17 November 2026 10:00".
-fn uk_time(t: Timestamp) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
-    t.to_zoned(tz).strftime("%-d %B %Y %H:%M").to_string()
-}
 
 /// "14, moderate" or "Not answered".
 fn score_text(s: &Option<Scored>) -> String {
     match s {
         Some(s) => {
-            let total = crate::chart::fmt_score(s.total);
+            let total = crate::format::score(s.total);
             match &s.band {
                 Some(b) => format!("{total}, {b}"),
                 None => total,
@@ -616,7 +610,7 @@ fn standards(list: &WaitingList) -> Vec<StandardRow> {
     .map(|(standard, share)| StandardRow {
         standard: standard.name,
         actual: percent(share),
-        met: share.map(|s| s + 1e-9 >= standard.share),
+        met: share.map(|s| standard.is_met_by(s)),
     })
     .collect()
 }

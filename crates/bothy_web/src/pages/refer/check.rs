@@ -1,6 +1,7 @@
 //! The check-your-answers page, and sending the referral from it.
 
 use super::*;
+use crate::format::long_date;
 
 pub(super) fn check_sections(state: &AppState, d: &Details) -> Vec<Section> {
     let given = |v: &Option<String>| v.clone().unwrap_or_else(|| "Not given".into());

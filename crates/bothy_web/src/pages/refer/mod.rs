@@ -24,7 +24,6 @@ use bothy_domain::instruments::Instrument;
 use bothy_domain::instruments::score::risk_flags;
 use bothy_domain::model::Service;
 use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source};
-use bothy_domain::time::Date;
 
 mod check;
 mod forms;
@@ -175,11 +174,6 @@ fn reword(errors: Vec<FieldError>, who: Who) -> Vec<FieldError> {
             e
         })
         .collect()
-}
-
-/// "27 March 1990".
-pub fn long_date(d: Date) -> String {
-    d.strftime("%-d %B %Y").to_string()
 }
 
 fn about_from_fields(f: &Fields) -> AboutYou {
