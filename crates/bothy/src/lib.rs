@@ -122,13 +122,13 @@ mod tests {
             app.admin().service_by_slug("pilot").await.unwrap().id,
             service.id
         );
-        let report = app.store.verify_audit(&[]).await.unwrap();
+        let report = app.store().verify_audit(&[]).await.unwrap();
         assert_eq!((report.sealed, report.unsealed), (0, 1));
         bothy_jobs::seal_audit(&app).await.unwrap();
-        let report = app.store.verify_audit(&[]).await.unwrap();
+        let report = app.store().verify_audit(&[]).await.unwrap();
         assert_eq!((report.sealed, report.unsealed), (1, 0));
         assert!(report.is_intact());
-        app.store.close().await;
+        app.store().close().await;
         // A second start on the same database migrates nothing and still works.
         let app = build_app(
             &config,
@@ -137,7 +137,7 @@ mod tests {
         .await
         .unwrap();
         assert!(app.admin().service_by_slug("pilot").await.is_ok());
-        app.store.close().await;
+        app.store().close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -163,7 +163,7 @@ mod tests {
         app.jobs().perform(&key, &job).await.unwrap();
         assert_eq!(outbox_dir(&config), dir.join("outbox"));
         assert!(dir.join("outbox/received.1.json").is_file());
-        app.store.close().await;
+        app.store().close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod outcomes;
 pub mod periodic;
 pub mod policy;
+pub mod queue;
 pub mod records;
 pub mod refer_lookup;
 mod referral_notify;
@@ -96,21 +97,50 @@ pub struct RequestContext {
 
 /// The application: the store, the clock and the settings, passed explicitly.
 pub struct App {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub settings: AppSettings,
-    pub crisis: CrisisContacts,
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: AppSettings,
+    pub(crate) crisis: CrisisContacts,
     /// The instruments in use: the shipped defaults with any deployment overrides.
-    pub catalogue: bothy_domain::instruments::load::Catalogue,
+    pub(crate) catalogue: bothy_domain::instruments::load::Catalogue,
     /// Delivers messages: an in-memory outbox unless [`App::with_notifier`] says otherwise.
-    pub notifier: Arc<dyn notify::Notifier>,
+    pub(crate) notifier: Arc<dyn notify::Notifier>,
     /// Each service's opening hours, deadlines and detectors, and the lexicon.
-    pub service_monitoring: monitoring::MonitoringSettings,
+    pub(crate) service_monitoring: monitoring::MonitoringSettings,
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
     anonymous_sessions: throttle::AnonymousSessions,
     expected: detection::ExpectedCache,
     passwords: credentials::Passwords,
+}
+
+impl App {
+    /// The clock every use case reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
+    }
+
+    /// The crisis contacts every page shows.
+    pub fn crisis(&self) -> &CrisisContacts {
+        &self.crisis
+    }
+
+    /// The instruments in use: the shipped defaults with any deployment overrides.
+    pub fn catalogue(&self) -> &bothy_domain::instruments::load::Catalogue {
+        &self.catalogue
+    }
+
+    /// The database, for the operations commands (backup, restore, audit
+    /// verify, synthetic data, benchmarks) and for tests. Request handlers
+    /// and the worker use the use cases only (the layering test in
+    /// `bothy/tests/layering.rs` keeps it so).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
 }
 
 impl App {

@@ -108,7 +108,7 @@ pub async fn make(
         .chain(&flood_accounts);
     fresh.can_sign_in(app, signing_in).await?;
     // A supporter reads their own caseload.
-    let mut tx = app.store.begin().await?;
+    let mut tx = app.store().begin().await?;
     for (c, patients) in clinicians.iter().zip(&caseloads) {
         if c.role == Role::Supporter {
             for p in patients {

@@ -407,7 +407,7 @@ pub async fn service_wide(
     backend: Backend,
 ) -> anyhow::Result<()> {
     progress("W5".into());
-    let now = app.clock.now();
+    let now = app.clock().now();
     let w5 = service::outcomes(app, service.id, now).await?;
     report.work.push(work_row(
         "W5 outcome classification, a year's finished episodes",

@@ -84,7 +84,7 @@ pub async fn run(
     cmd: &ServerCommand,
     db: &Database,
 ) -> anyhow::Result<Report> {
-    let backend = app.store.backend();
+    let backend = app.store().backend();
     let service = ensure_service(&app, opts).await?;
     let tag = bothy_domain::PatientId::random().to_string()[..8].to_string();
     let mut report = Report {
@@ -322,13 +322,13 @@ async fn ensure_service(app: &App, opts: &Options) -> anyhow::Result<Service> {
         "no service {:?}: generating {} synthetic patients",
         opts.service, opts.patients
     ));
-    let now = app.clock.now();
+    let now = app.clock().now();
     let day = 86_400;
     let start_of_day =
         jiff::Timestamp::from_second(now.as_second().div_euclid(day) * day).unwrap_or(now);
     let config =
         bothy_synth::SynthConfig::new(opts.patients, opts.seed, &opts.service, start_of_day);
-    bothy_synth::synthesize(&app.store, &config).await?;
+    bothy_synth::synthesize(app.store(), &config).await?;
     app.monitoring().rebuild_summaries().await?;
     Ok(app.admin().service_by_slug(&opts.service).await?)
 }

@@ -102,7 +102,7 @@ pub struct Fresh {
 
 impl Fresh {
     pub async fn new(app: &App, service: &Service) -> anyhow::Result<Fresh> {
-        let mut tx = app.store.read().await?;
+        let mut tx = app.store().read().await?;
         let staff: Vec<(StaffId, Role)> = tx
             .staff_of_service(service.id)
             .await?
@@ -113,7 +113,7 @@ impl Fresh {
         let mut seed = [0u8; 8];
         getrandom::fill(&mut seed).context("no random numbers")?;
         let seed = u64::from_le_bytes(seed);
-        let config = SynthConfig::new(0, seed, service.slug.as_str(), app.clock.now());
+        let config = SynthConfig::new(0, seed, service.slug.as_str(), app.clock().now());
         let synth = Synth::for_service(&config, service.id, &staff).with_context(|| {
             format!(
                 "service {:?} has no triage clinician, supporter or clinical lead to generate \
@@ -163,7 +163,7 @@ impl Fresh {
                 .iter()
                 .filter_map(|p| Some((p.id, p.email.as_deref()?)))
                 .collect();
-            let mut tx = app.store.begin().await?;
+            let mut tx = app.store().begin().await?;
             tx.insert_batch(&batch).await?;
             for e in &batch.episodes {
                 let n = responses.get(&e.patient_id).copied().unwrap_or(0);
@@ -198,7 +198,7 @@ impl Fresh {
         app: &App,
         patients: impl IntoIterator<Item = &FreshPatient>,
     ) -> anyhow::Result<()> {
-        let mut tx = app.store.begin().await?;
+        let mut tx = app.store().begin().await?;
         for p in patients {
             tx.set_patient_password(p.id, &self.password_hash).await?;
         }
@@ -217,5 +217,5 @@ pub fn history(patients: &[FreshPatient]) -> (f64, f64) {
 }
 
 pub fn unix_secs(app: &App) -> u64 {
-    u64::try_from(app.clock.now().as_second()).unwrap_or(0)
+    u64::try_from(app.clock().now().as_second()).unwrap_or(0)
 }

@@ -27,8 +27,8 @@
 
 use bothy_app::jobs::{IdempotencyKey, Job, JobError, retry_delay};
 use bothy_app::periodic::{JobReport, Periodic};
+use bothy_app::queue::{ClaimedJob, Outcome, SealPass};
 use bothy_app::{App, AppError};
-use bothy_store::{ClaimedJob, SealPass};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -182,10 +182,7 @@ pub async fn seal_audit(app: &App) -> Result<SealPass, AppError> {
     let holder = worker_name();
     let mut total = SealPass::default();
     loop {
-        let pass = app
-            .store
-            .seal_audit(&holder, app.clock.now(), SEAL_LEASE)
-            .await?;
+        let pass = app.seal_audit(&holder, SEAL_LEASE).await?;
         match &pass.legacy {
             Some(check) if !check.is_intact() => tracing::error!(
                 chains = check.chains,
@@ -298,7 +295,7 @@ async fn pass(
     let mut report = Report::default();
     // Every pass: an overdue alert must not wait for a period to turn.
     report.alerts_escalated += app.monitoring().escalate_overdue().await?;
-    let now = app.clock.now();
+    let now = app.clock().now();
     let due = scheduled.due(now);
     app.jobs().schedule_periodic(&due).await?;
     for task in due {
@@ -322,25 +319,17 @@ async fn run_due_jobs(app: &App, stopping: &AtomicBool) -> Result<Report, AppErr
         if stopping.load(Ordering::SeqCst) {
             break;
         }
-        let now = app.clock.now();
-        // A read first, so that an idle worker does not take the write lock.
-        let mut tx = app.store.read().await?;
-        let due = tx.has_due_jobs(now).await?;
-        tx.rollback().await?;
-        if !due {
+        let Some(claim) = app.jobs().claim_due(&holder, LEASE, BATCH).await? else {
             break;
-        }
-        let mut tx = app.store.begin().await?;
-        for job in tx.fail_abandoned_jobs(now).await? {
+        };
+        for job in &claim.abandoned {
             tracing::error!(job_id = %job.id, kind = %job.kind, attempts = job.attempts, "job failed: its worker stopped during the last attempt");
             report.jobs_failed += 1;
         }
-        let claimed = tx.claim_jobs(&holder, now, LEASE, BATCH).await?;
-        tx.commit().await?;
-        if claimed.is_empty() {
+        if claim.jobs.is_empty() {
             break;
         }
-        report += run_batch(app, &claimed, stopping).await?;
+        report += run_batch(app, &claim.jobs, stopping).await?;
     }
     Ok(report)
 }
@@ -355,19 +344,13 @@ async fn run_batch(
     let mut report = Report::default();
     for (i, job) in claimed.iter().enumerate() {
         let lease_left = app
-            .clock
+            .clock()
             .now()
             .checked_add(JOB_TIMEOUT)
             .is_ok_and(|t| t < job.lease_until);
         if stopping.load(Ordering::SeqCst) || !lease_left {
             // Not started: give these back rather than hold them until the lease ends.
-            let mut tx = app.store.begin().await?;
-            for rest in &claimed[i..] {
-                if tx.release_job(rest).await? {
-                    report.jobs_released += 1;
-                }
-            }
-            tx.commit().await?;
+            report.jobs_released += app.jobs().release(&claimed[i..]).await?;
             break;
         }
         let outcome = attempt(app, job).await;
@@ -394,11 +377,9 @@ async fn record(
     outcome: Result<JobReport, JobError>,
     report: &mut Report,
 ) -> Result<(), AppError> {
-    let now = app.clock.now();
-    let mut tx = app.store.begin().await?;
     let held = match &outcome {
         Ok(done) => {
-            let held = tx.complete_job(job, now).await?;
+            let held = app.jobs().record(job, Outcome::Done).await?;
             if held {
                 // Periodic tasks are counted apart from the queue's own work.
                 if job.kind == Job::PERIODIC {
@@ -412,8 +393,9 @@ async fn record(
         }
         Err(JobError::Retry(e)) if !job.is_last_attempt() => {
             let delay = retry_delay(job.attempts);
+            let now = app.clock().now();
             let run_at = now.checked_add(delay).unwrap_or(now);
-            let held = tx.retry_job(job, run_at, e).await?;
+            let held = app.jobs().record(job, Outcome::RetryAt(run_at, e)).await?;
             if held {
                 report.jobs_retried += 1;
                 tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, max_attempts = job.max_attempts, error = %e, retry_in_secs = delay.as_secs(), "job attempt failed; will retry");
@@ -421,7 +403,10 @@ async fn record(
             held
         }
         Err(e) => {
-            let held = tx.fail_job(job, now, &e.to_string()).await?;
+            let held = app
+                .jobs()
+                .record(job, Outcome::Failed(&e.to_string()))
+                .await?;
             if held {
                 report.jobs_failed += 1;
                 tracing::error!(job_id = %job.id, kind = %job.kind, attempts = job.attempts, error = %e, "job failed; it will not be tried again");
@@ -429,7 +414,6 @@ async fn record(
             held
         }
     };
-    tx.commit().await?;
     if !held {
         report.leases_lost += 1;
         tracing::warn!(job_id = %job.id, kind = %job.kind, "job's lease ran out before its outcome was recorded; another worker has it");
@@ -470,7 +454,7 @@ mod tests {
     }
 
     async fn session(app: &App, id: &str, expires: Timestamp) {
-        let mut tx = app.store.begin().await.expect("begin");
+        let mut tx = app.store().begin().await.expect("begin");
         let row = SessionRow {
             id: id.into(),
             data: "{}".into(),
@@ -505,7 +489,7 @@ mod tests {
         let app = Arc::into_inner(app)
             .expect("one owner")
             .with_notifier(Arc::new(StopsTheWorker(stop.clone(), outbox.clone())));
-        let mut tx = app.store.begin().await.expect("begin");
+        let mut tx = app.store().begin().await.expect("begin");
         for i in 0..3 {
             let n = Notification {
                 to: Recipient::Email(Email::parse("a@example.org").expect("email")),
@@ -524,12 +508,12 @@ mod tests {
 
         let mut scheduled = Scheduled::default();
         for task in Periodic::ALL {
-            scheduled.0.insert(task, task.period(app.clock.now()));
+            scheduled.0.insert(task, task.period(app.clock().now()));
         }
         let report = pass(&app, &mut scheduled, &stop).await.expect("pass");
         assert_eq!((report.jobs_done, report.jobs_released), (1, 2));
         assert_eq!(outbox.sent().len(), 1);
-        let mut tx = app.store.read().await.expect("read");
+        let mut tx = app.store().read().await.expect("read");
         for i in 1..3 {
             let job = tx
                 .job_by_key(&format!("stop.{i}"))
@@ -547,7 +531,7 @@ mod tests {
         // The next worker runs them at once.
         assert_eq!(run_once(&app).await.expect("run").jobs_done, 2);
         assert_eq!(outbox.sent().len(), 3);
-        app.store.close().await;
+        app.store().close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -562,7 +546,7 @@ mod tests {
             let _ = stopped.await;
         }));
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut tx = app.store.begin().await.expect("begin");
+        let mut tx = app.store().begin().await.expect("begin");
         tx.audit(&bothy_domain::audit::AuditRecord {
             at_ms: 0,
             actor_kind: "system".into(),
@@ -581,7 +565,7 @@ mod tests {
         let mut sealed = false;
         for _ in 0..500 {
             tokio::time::sleep(Duration::from_millis(10)).await;
-            let report = app.store.verify_audit(&[]).await.expect("verify");
+            let report = app.store().verify_audit(&[]).await.expect("verify");
             if report.sealed == 1 && report.unsealed == 0 {
                 sealed = true;
                 break;
@@ -593,7 +577,7 @@ mod tests {
             .expect("worker stops")
             .expect("no panic");
         assert!(sealed, "sealed within five seconds");
-        app.store.close().await;
+        app.store().close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -623,7 +607,7 @@ mod tests {
 
         assert_eq!(run_once(&app).await.expect("run").sessions_deleted, 1);
         assert_eq!(run_once(&app).await.expect("run"), Report::default());
-        let mut tx = app.store.read().await.expect("read");
+        let mut tx = app.store().read().await.expect("read");
         assert!(
             tx.load_session("live", start)
                 .await
@@ -640,7 +624,7 @@ mod tests {
         // The first tick is immediate; wait until it has removed the session.
         for _ in 0..200 {
             tokio::time::sleep(Duration::from_millis(10)).await;
-            let mut tx = app.store.read().await.expect("read");
+            let mut tx = app.store().read().await.expect("read");
             let gone = tx
                 .load_session("live", start)
                 .await
@@ -661,7 +645,7 @@ mod tests {
             .await
             .expect("worker stops")
             .expect("no panic");
-        app.store.close().await;
+        app.store().close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -65,9 +65,9 @@ pub async fn fhir_patient(
 }
 
 pub async fn fhir_metadata(State(state): State<AppState>) -> Response {
-    let date = state.app.clock.now().strftime("%Y-%m-%d").to_string();
+    let date = state.app.clock().now().strftime("%Y-%m-%d").to_string();
     fhir(bothy_fhir::capability_statement(
-        &state.app.settings.public_url,
+        &state.app.settings().public_url,
         &date,
     ))
 }

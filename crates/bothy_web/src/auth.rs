@@ -160,8 +160,8 @@ async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, Web
     else {
         return Ok(Actor::Anonymous);
     };
-    let now = to_millis(app.clock.now());
-    let s = &app.settings;
+    let now = to_millis(app.clock().now());
+    let s = app.settings();
     let (idle, absolute) = match auth.kind {
         SessionKind::Staff | SessionKind::StaffPending => {
             (s.staff_idle_timeout, s.staff_absolute_timeout)

@@ -47,7 +47,7 @@ const MAX_COUNT: usize = 100;
 const SEARCH_LIMIT: i64 = 10_000;
 
 pub(crate) fn base(state: &AppState) -> String {
-    bothy_fhir::base_url(&state.app.settings.public_url)
+    bothy_fhir::base_url(&state.app.settings().public_url)
 }
 
 pub(crate) fn fhir(status: StatusCode, v: &Value) -> Response {
@@ -173,7 +173,7 @@ pub async fn questionnaire_search(
     };
     let entries: Vec<(String, Value)> = state
         .app
-        .catalogue
+        .catalogue()
         .iter()
         .filter(|inst| matches(inst))
         .map(|inst| {
@@ -248,7 +248,7 @@ pub async fn response_create(
     })?;
     let base = base(&state);
     let app = &state.app;
-    let parsed = parse_response(&json, &base, &app.catalogue).map_err(|issues| {
+    let parsed = parse_response(&json, &base, app.catalogue()).map_err(|issues| {
         let n = issues.len();
         error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -487,7 +487,7 @@ pub async fn response_search(
     let found: Vec<(MeasureResponse, &Instrument)> = found
         .into_iter()
         .filter_map(|r| {
-            let inst = app.catalogue.get(&r.instrument_id)?;
+            let inst = app.catalogue().get(&r.instrument_id)?;
             Some((r, inst))
         })
         .collect();

@@ -97,7 +97,8 @@ pub async fn service_request_create(
     })?;
     let app = &state.app;
     let base = base(&state);
-    let mut reading = read_service_request(&json, &base, &app.catalogue, uk_date(app.clock.now()));
+    let mut reading =
+        read_service_request(&json, &base, app.catalogue(), uk_date(app.clock().now()));
     if let Some(Subject::Patient(id)) = reading.subject {
         match app
             .referrals()
@@ -158,7 +159,7 @@ pub async fn service_request_create(
         }
         Err(e) => return Err(e.into()),
     };
-    let resource = service_request(&base, &referral, &app.catalogue);
+    let resource = service_request(&base, &referral, app.catalogue());
     if duplicate {
         if referral.source != Source::Fhir || referral.details != details {
             return Err(error(
@@ -202,6 +203,6 @@ pub async fn service_request_read(
         })?;
     Ok(fhir(
         StatusCode::OK,
-        &service_request(&base(&state), &referral, &state.app.catalogue),
+        &service_request(&base(&state), &referral, state.app.catalogue()),
     ))
 }

@@ -80,7 +80,7 @@ impl Chrome {
     pub fn bare(state: &AppState, title: &str) -> Self {
         Self {
             title: title.to_string(),
-            crisis: Arc::new(state.app.crisis.clone()),
+            crisis: Arc::new(state.app.crisis().clone()),
             nav: Vec::new(),
             csrf: None,
             who: None,

@@ -42,7 +42,7 @@ impl DbSessionStore {
     }
 
     fn row(&self, record: &Record) -> Result<StoredSession> {
-        let now = self.app.clock.now();
+        let now = self.app.clock().now();
         let account = account_of(record);
         let lifetime = if account.is_some() {
             ROW_LIFETIME

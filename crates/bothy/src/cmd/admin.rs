@@ -52,7 +52,7 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
             println!("Disabled staff member {id}. They cannot sign in, and their sessions have ended.");
         }),
     };
-    app.store.close().await;
+    app.store().close().await;
     result.map(|()| ExitCode::SUCCESS).map_err(explain)
 }
 

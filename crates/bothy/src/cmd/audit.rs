@@ -56,7 +56,7 @@ async fn head(config: &Config) -> anyhow::Result<ExitCode> {
 async fn seal(config: &Config) -> anyhow::Result<ExitCode> {
     let app = bothy::build_app(config, Arc::new(SystemClock)).await?;
     let pass = bothy_jobs::seal_audit(&app).await;
-    app.store.close().await;
+    app.store().close().await;
     let pass = pass.context("cannot seal the audit trail")?;
     if let Some(check) = pass
         .legacy

@@ -51,7 +51,7 @@ pub async fn run(
         connections: config.database.max_connections,
     };
     let report = bothy_bench::run(app.clone(), &opts, &cmd, &db).await;
-    app.store.close().await;
+    app.store().close().await;
     let report = report?;
     print!("{}", report.markdown());
     for w in &report.warnings {

@@ -35,15 +35,15 @@ const DEMO_SYNTH_PATIENTS: u64 = 200;
 /// patients, and the browser tests that use them, are untouched), once.
 async fn add_synthetic_service(app: &App) -> anyhow::Result<()> {
     use bothy_app::demo::DEMO_SYNTH_SLUG;
-    let mut tx = app.store.read().await?;
+    let mut tx = app.store().read().await?;
     let exists = tx.service_by_slug(DEMO_SYNTH_SLUG).await?.is_some();
     tx.rollback().await?;
     if exists {
         return Ok(());
     }
-    let now = super::synth::synth_now(app.clock.now());
+    let now = super::synth::synth_now(app.clock().now());
     let config = bothy_synth::SynthConfig::new(DEMO_SYNTH_PATIENTS, 1, DEMO_SYNTH_SLUG, now);
-    let report = bothy_synth::synthesize(&app.store, &config)
+    let report = bothy_synth::synthesize(app.store(), &config)
         .await
         .context("cannot add the synthetic service to the demo")?;
     app.monitoring().rebuild_summaries().await?;

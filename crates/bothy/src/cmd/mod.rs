@@ -29,7 +29,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     // Building the application migrates and fills anything derived from
     // stored records that a migration added (summaries).
     let app = bothy::build_app(config, std::sync::Arc::new(bothy_app::SystemClock)).await?;
-    let store = app.store.clone();
+    let store = app.store().clone();
     println!(
         "Migrations applied ({} at {}).",
         backend_name(store.backend()),

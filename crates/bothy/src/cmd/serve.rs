@@ -54,7 +54,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     tracing::info!(
         listen = %local,
         public_url = %config.public_url(),
-        database = ?app.store.backend(),
+        database = ?app.store().backend(),
         outbox = %bothy::outbox_dir(&config).display(),
         version = env!("CARGO_PKG_VERSION"),
         "Bothy is serving"
@@ -82,7 +82,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     {
         tracing::warn!("the worker did not stop in time");
     }
-    app.store.close().await;
+    app.store().close().await;
     tracing::info!("Bothy stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -90,14 +90,14 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
 pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
     let app = bothy::build_app(&config, Arc::new(SystemClock)).await?;
     tracing::info!(
-        database = ?app.store.backend(),
+        database = ?app.store().backend(),
         outbox = %bothy::outbox_dir(&config).display(),
         version = env!("CARGO_PKG_VERSION"),
         "Bothy worker is running"
     );
     let shutdown = Shutdown::on_signal();
     bothy_jobs::run(app.clone(), shutdown.wait()).await;
-    app.store.close().await;
+    app.store().close().await;
     Ok(ExitCode::SUCCESS)
 }
 

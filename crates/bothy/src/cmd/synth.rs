@@ -16,7 +16,7 @@ pub fn synth_now(now: Timestamp) -> Timestamp {
 
 pub async fn run(config: &Config, args: &SynthArgs) -> anyhow::Result<ExitCode> {
     let app = bothy::build_app(config, std::sync::Arc::new(SystemClock)).await?;
-    let store = app.store.clone();
+    let store = app.store().clone();
     let synth = SynthConfig::new(
         args.patients,
         args.seed,

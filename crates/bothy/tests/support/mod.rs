@@ -244,6 +244,6 @@ pub async fn patients_who_sign_in(
         .expect("fresh patients");
     let patients = fresh.patients(&app, count).await.expect("patients");
     fresh.can_sign_in(&app, &patients).await.expect("passwords");
-    app.store.close().await;
+    app.store().close().await;
     patients.into_iter().map(|p| (p.id, p.email)).collect()
 }

@@ -337,7 +337,7 @@ async fn alert_page(
     };
     let chrome = Chrome::for_ctx(state, ctx, title).await?;
     let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
-    let now = state.app.clock.now();
+    let now = state.app.clock().now();
     let status = if errors.is_empty() && conflict.is_none() {
         StatusCode::OK
     } else if conflict.is_some() {

@@ -92,7 +92,7 @@ pub async fn sign_in(
     {
         Ok(who) => {
             let s = session(&ctx)?;
-            let now = app.clock.now();
+            let now = app.clock().now();
             match who {
                 SignedIn::StaffNeedsCode(id) => {
                     begin_session(
@@ -101,7 +101,7 @@ pub async fn sign_in(
                         id.to_string(),
                         None,
                         now,
-                        app.settings.staff_idle_timeout,
+                        app.settings().staff_idle_timeout,
                     )
                     .await?;
                     Ok(Redirect::to("/sign-in/code").into_response())
@@ -113,7 +113,7 @@ pub async fn sign_in(
                         id.to_string(),
                         None,
                         now,
-                        app.settings.patient_idle_timeout,
+                        app.settings().patient_idle_timeout,
                     )
                     .await?;
                     Ok(Redirect::to("/home").into_response())
@@ -192,8 +192,8 @@ pub async fn code(
                 SessionKind::Staff,
                 id.to_string(),
                 None,
-                app.clock.now(),
-                app.settings.staff_idle_timeout,
+                app.clock().now(),
+                app.settings().staff_idle_timeout,
             )
             .await?;
             Ok(Redirect::to("/staff").into_response())

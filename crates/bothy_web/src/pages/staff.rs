@@ -184,14 +184,14 @@ pub async fn patient(
         .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
-        super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock.now());
+        super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
     let charts = m.histories.clone().into_iter().map(chart_view).collect();
     let may_manage =
         matches!(&ctx.actor, bothy_app::Actor::Staff(s) if s.has(bothy_app::Permission::Triage));
     let episode = m
         .episode
         .as_ref()
-        .map(|e| episode_view(e, state.app.clock.now(), may_manage));
+        .map(|e| episode_view(e, state.app.clock().now(), may_manage));
     let safety_plan = super::safety_plan::plan_view(m.safety_plan.clone());
     let mood_svg = super::check_ins::chart(&m.check_ins, "chart-mood");
     let rows = super::check_ins::rows(&m.check_ins);

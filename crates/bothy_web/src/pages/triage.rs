@@ -289,7 +289,7 @@ async fn referral_page(
         ("phq9", &d.phq9, &view.entry.phq9),
         ("gad7", &d.gad7, &view.entry.gad7),
     ] {
-        let Some(inst) = app.catalogue.get(id) else {
+        let Some(inst) = app.catalogue().get(id) else {
             continue;
         };
         let answers = answers.clone().unwrap_or_default();

@@ -30,7 +30,7 @@ fn ctx() -> RequestContext {
 
 pub(crate) async fn patient_actor(t: &TestApp, n: usize) -> (Actor, bothy_domain::PatientId) {
     let id: bothy_domain::PatientId = t.demo.patients[n].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let p = tx.patient(id).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     let actor = Actor::Patient(PatientActor {
@@ -119,7 +119,7 @@ fn at(s: &str) -> Timestamp {
 }
 
 async fn audit_actions(t: &TestApp) -> Vec<String> {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let events = tx.recent_audit_events(10_000).await.unwrap();
     tx.rollback().await.unwrap();
     events.into_iter().map(|e| e.record.action).collect()

@@ -40,7 +40,7 @@ async fn bearer_tokens_are_scoped_revocable_and_audited(t: TestApp) {
     );
     assert_eq!(r.json()["resourceType"], "Patient");
     // Audited like a person.
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let events = tx.audit_events_for_patient(&patient.id, 10).await.unwrap();
     tx.rollback().await.unwrap();
     assert!(events.iter().any(|e| e.record.actor_kind == "api_client"

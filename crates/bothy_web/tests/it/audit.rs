@@ -38,7 +38,7 @@ async fn seal(t: &TestApp) -> u64 {
 
 /// Every stored event, oldest first.
 async fn all_events(t: &TestApp) -> Vec<StoredAuditEvent> {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let mut all = tx.recent_audit_events(1_000_000).await.unwrap();
     tx.rollback().await.unwrap();
     all.reverse();
@@ -50,7 +50,7 @@ async fn reading_a_record_writes_a_complete_audit_event(t: TestApp) {
     let patient = &t.demo.patients[3];
     let r = c.get(&format!("/staff/patients/{}", patient.id)).await.ok();
 
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let email = Email::parse(&t.staff("triage_clinician").email).unwrap();
     let staff = tx.staff_by_email(&email).await.unwrap().unwrap();
     let service = tx.service_by_slug("demo").await.unwrap().unwrap();
@@ -85,7 +85,7 @@ async fn reading_a_record_writes_a_complete_audit_event(t: TestApp) {
     assert_eq!(reads[0].seal, None, "committed, not yet sealed");
     let seq = reads[0].seq;
     assert!(seal(&t).await > 0);
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let events = tx.audit_events_for_patient(&patient.id, 100).await.unwrap();
     tx.rollback().await.unwrap();
     let read = events.iter().find(|e| e.seq == seq).unwrap();
@@ -116,7 +116,7 @@ async fn reading_a_record_writes_a_complete_audit_event(t: TestApp) {
         )
         .await
         .ok();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let newest = tx
         .audit_events_for_patient(&patient.id, 1)
         .await
@@ -214,7 +214,7 @@ async fn some_activity(t: &TestApp) {
 async fn the_untampered_trail_verifies(t: TestApp) {
     some_activity(&t).await;
     let sealed = seal(&t).await;
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(report.first_break, None);
     assert!(report.is_intact());
     let all = all_events(&t).await;
@@ -242,7 +242,7 @@ async fn the_untampered_trail_verifies(t: TestApp) {
     // A fresh database has no chains of the earlier format to report on.
     assert_eq!(report.legacy, None);
     // The head is the last seal, and `audit_head` says so without walking.
-    assert_eq!(t.app.store.audit_head().await.unwrap(), report.head);
+    assert_eq!(t.app.store().audit_head().await.unwrap(), report.head);
 }
 
 async fn verifying_during_activity_and_sealing_reports_no_break(t: TestApp) {
@@ -276,7 +276,7 @@ async fn verifying_during_activity_and_sealing_reports_no_break(t: TestApp) {
     };
     let mut breaks = Vec::new();
     for _ in 0..100 {
-        if let Some(b) = t.app.store.verify_audit(&[]).await.unwrap().first_break {
+        if let Some(b) = t.app.store().verify_audit(&[]).await.unwrap().first_break {
             breaks.push(b.to_string());
         }
     }
@@ -284,7 +284,7 @@ async fn verifying_during_activity_and_sealing_reports_no_break(t: TestApp) {
     reading.await.unwrap();
     sealing.await.unwrap();
     seal(&t).await;
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!((report.first_break, report.unsealed), (None, 0));
     assert!(
         breaks.is_empty(),

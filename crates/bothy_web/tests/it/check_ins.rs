@@ -27,7 +27,7 @@ fn key_from(body: &str) -> String {
 
 async fn stored(t: &TestApp, patient: usize) -> Vec<bothy_domain::check_in::CheckIn> {
     let id = t.demo.patients[patient].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let r = tx.check_ins(id, 100).await.unwrap();
     tx.rollback().await.unwrap();
     r
@@ -230,7 +230,7 @@ async fn staff_see_the_mood_chart_and_other_patients_do_not(t: TestApp) {
     assert!(theirs.body.contains("You have not checked in yet"));
     assert!(!theirs.body.contains("Private words"));
     // And the use case refuses them someone else's check-ins.
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let them = tx
         .patient(t.demo.patients[1].id.parse().unwrap())
         .await
@@ -260,7 +260,7 @@ async fn staff_see_the_mood_chart_and_other_patients_do_not(t: TestApp) {
 async fn sleep_can_be_missing_then_given_then_missing_again(t: TestApp) {
     let (actor, pid) = {
         let id: bothy_domain::PatientId = t.demo.patients[0].id.parse().unwrap();
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let p = tx.patient(id).await.unwrap().unwrap();
         tx.rollback().await.unwrap();
         let actor = bothy_app::Actor::Patient(bothy_app::policy::PatientActor {

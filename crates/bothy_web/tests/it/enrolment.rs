@@ -30,7 +30,10 @@ async fn new_staff(t: &TestApp, email: &str) -> String {
         .split_once("/enrol/")
         .map(|(_, tok)| format!("/enrol/{tok}"))
         .unwrap();
-    assert!(made.enrolment_link.starts_with(&t.app.settings.public_url));
+    assert!(
+        made.enrolment_link
+            .starts_with(&t.app.settings().public_url)
+    );
     path
 }
 

@@ -148,7 +148,7 @@ pub(crate) fn response(inst: &Instrument, patient: &str, key: &str, answers: &[i
 
 pub(crate) async fn stored_count(t: &TestApp, patient: &str) -> (usize, usize) {
     let id: PatientId = patient.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let responses = tx
         .measure_responses(id, None, None, false, 10_000)
         .await
@@ -181,10 +181,10 @@ async fn questionnaires_describe_every_instrument(t: TestApp) {
     let c = t.client();
     let all = out.keep("questionnaires", &c.get("/fhir/Questionnaire").await.ok());
     assert_eq!(all["type"], "searchset");
-    assert_eq!(all["total"], t.app.catalogue.len());
+    assert_eq!(all["total"], t.app.catalogue().len());
     assert_eq!(all["link"][0]["url"], format!("{}/Questionnaire", base()));
     let entries = all["entry"].as_array().unwrap();
-    for inst in t.app.catalogue.iter() {
+    for inst in t.app.catalogue().iter() {
         let url = format!("{}/Questionnaire/{}", base(), inst.id);
         let q = out.keep(
             &format!("questionnaire-{}", inst.id),

@@ -236,7 +236,7 @@ pub(crate) fn referral(t: &TestApp, key: &str, email: &str) -> Value {
 /// A staff member of the demo service, as the app sees them.
 async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     let email = Email::parse(&t.staff(role).email).unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
     t.app
@@ -332,7 +332,7 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     assert!(stored.risk, "a risk answer makes the referral urgent");
     // ... and raises an alert on it in the duty queue, by the same rule as every channel.
     let alerts = {
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let a = tx.referral_alerts(id).await.unwrap();
         tx.rollback().await.unwrap();
         a
@@ -507,7 +507,7 @@ async fn an_existing_patient_of_the_service_is_referred_by_reference(t: TestApp)
     .status(422);
     assert_eq!(other.json()["issue"], missing.json()["issue"]);
     seen.keep("other-service", &other);
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let elsewhere = tx.triage_queue(cl.other_service, 10).await.unwrap();
     tx.rollback().await.unwrap();
     assert!(elsewhere.is_empty());

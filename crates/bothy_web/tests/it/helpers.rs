@@ -181,7 +181,7 @@ impl TestApp {
         let mut total = bothy_jobs::Report::default();
         for _ in 0..20 {
             total += bothy_jobs::run_once(&self.app).await.unwrap();
-            let mut tx = self.app.store.read().await.unwrap();
+            let mut tx = self.app.store().read().await.unwrap();
             let due = tx
                 .has_due_jobs(bothy_app::Clock::now(&self.clock))
                 .await
@@ -191,7 +191,7 @@ impl TestApp {
                 break;
             }
         }
-        let mut tx = self.app.store.read().await.unwrap();
+        let mut tx = self.app.store().read().await.unwrap();
         let left = tx.unfinished_jobs(10).await.unwrap();
         tx.rollback().await.unwrap();
         assert!(left.is_empty(), "jobs left in the queue: {left:#?}");
@@ -200,7 +200,7 @@ impl TestApp {
 
     /// The stored job with this idempotency key.
     pub async fn job(&self, key: &str) -> Option<bothy_store::JobRecord> {
-        let mut tx = self.app.store.read().await.unwrap();
+        let mut tx = self.app.store().read().await.unwrap();
         let job = tx.job_by_key(key).await.unwrap();
         tx.rollback().await.unwrap();
         job
@@ -211,7 +211,7 @@ impl TestApp {
         &self,
         patient: bothy_domain::PatientId,
     ) -> Vec<bothy_domain::model::Alert> {
-        let mut tx = self.app.store.read().await.unwrap();
+        let mut tx = self.app.store().read().await.unwrap();
         let alerts = tx.patient_alerts(patient, 500).await.unwrap();
         tx.rollback().await.unwrap();
         alerts
@@ -221,7 +221,7 @@ impl TestApp {
     }
 
     pub async fn finish(&self) {
-        self.app.store.close().await;
+        self.app.store().close().await;
         if let Some((admin, url)) = &self.scratch {
             bothy_store::drop_scratch_database(admin, url)
                 .await

@@ -46,12 +46,12 @@ fn email_to(address: &str, template: MessageTemplate, link: Option<String>) -> N
 }
 
 fn link(t: &TestApp, path: &str) -> String {
-    format!("{}{path}", t.app.settings.public_url)
+    format!("{}{path}", t.app.settings().public_url)
 }
 
 /// Queues one message in its own transaction; true when it was queued.
 async fn enqueue(t: &TestApp, k: &str, n: Notification) -> bool {
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let queued = t
         .app
         .jobs()
@@ -67,7 +67,7 @@ async fn state(t: &TestApp, k: &str) -> bothy_store::JobRecord {
 }
 
 async fn a_job_in_a_rolled_back_transaction_never_runs(t: TestApp) {
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let queued = t
         .app
         .jobs()
@@ -145,7 +145,7 @@ async fn a_job_waits_for_its_time(t: TestApp) {
         .now()
         .checked_add(Duration::from_secs(3600))
         .unwrap();
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     assert!(
         t.app
             .jobs()
@@ -171,7 +171,7 @@ async fn a_duplicate_key_is_queued_once(t: TestApp) {
         )
     };
     // Twice in one transaction, and again in another.
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     assert!(
         t.app
             .jobs()
@@ -326,7 +326,7 @@ async fn other_worker(t: &TestApp, outbox: &MemoryOutbox) -> App {
     App::new(
         store,
         Arc::new(t.clock.clone()),
-        t.app.settings.clone(),
+        t.app.settings().clone(),
         CrisisContacts::parse(CRISIS).unwrap(),
     )
     .with_notifier(Arc::new(outbox.clone()))
@@ -340,7 +340,7 @@ async fn concurrent_workers_never_run_a_job_twice(t: TestApp) {
     let a = Arc::new(other_worker(&t, &t.outbox).await);
     let b = Arc::new(other_worker(&t, &t.outbox).await);
     for round in 0..ROUNDS {
-        let mut tx = t.app.store.begin().await.unwrap();
+        let mut tx = t.app.store().begin().await.unwrap();
         for i in 0..JOBS {
             let n = email_to(
                 &format!("person{i}@example.org"),
@@ -394,7 +394,7 @@ async fn concurrent_workers_never_run_a_job_twice(t: TestApp) {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), total);
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let counts = tx.count_jobs().await.unwrap();
     tx.rollback().await.unwrap();
     // Besides the messages, the first period's three periodic tasks, each
@@ -403,8 +403,8 @@ async fn concurrent_workers_never_run_a_job_twice(t: TestApp) {
         (counts.done, counts.queued, counts.running),
         (total as u64 + 3, 0, 0)
     );
-    a.store.close().await;
-    b.store.close().await;
+    a.store().close().await;
+    b.store().close().await;
 }
 
 async fn an_expired_lease_is_claimed_again(t: TestApp) {
@@ -422,7 +422,7 @@ async fn an_expired_lease_is_claimed_again(t: TestApp) {
         .await
     );
     // A worker claims the job, sends the message, and dies before recording it.
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let claimed = tx
         .claim_jobs("doomed", t.clock.now(), bothy_jobs::LEASE, 10)
         .await
@@ -452,7 +452,7 @@ async fn an_expired_lease_is_claimed_again(t: TestApp) {
     );
 
     // The first worker comes back: its claim no longer counts.
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     assert!(!tx.complete_job(&stale, t.clock.now()).await.unwrap());
     assert!(!tx.retry_job(&stale, t.clock.now(), "late").await.unwrap());
     assert!(!tx.fail_job(&stale, t.clock.now(), "late").await.unwrap());
@@ -473,7 +473,7 @@ async fn a_lease_that_runs_out_on_the_last_attempt_fails_the_job(t: TestApp) {
     ))
     .encode()
     .unwrap();
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let new = NewJob {
         kind: &payload.0,
         payload: &payload.1,
@@ -503,9 +503,9 @@ async fn a_lease_that_runs_out_on_the_last_attempt_fails_the_job(t: TestApp) {
 async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
     let dir = std::env::temp_dir().join(format!("bothy-outbox-{}", uuid_like()));
     let file_app = App::new(
-        t.app.store.clone(),
+        t.app.store().clone(),
         Arc::new(t.clock.clone()),
-        t.app.settings.clone(),
+        t.app.settings().clone(),
         CrisisContacts::parse(CRISIS).unwrap(),
     )
     .with_notifier(Arc::new(FileOutbox::new(&dir)));
@@ -513,7 +513,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
     let patient = &t.demo.patients[0];
     let activation = link(&t, "/activate/Zm9vYmFyYmF6cXV4cXV1eHh5enp5");
     let decision = link(&t, "/referral");
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     for (k, n) in [
         (
             "activation.file",
@@ -617,7 +617,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
 }
 
 async fn jobs_that_could_not_run_well_are_refused(t: TestApp) {
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     for (n, why) in [
         (
             email_to("person@example.org", MessageTemplate::Activation, None),
@@ -635,7 +635,7 @@ async fn jobs_that_could_not_run_well_are_refused(t: TestApp) {
             email_to(
                 "person@example.org",
                 MessageTemplate::ReferralDecision,
-                Some(format!("{}.evil.example/x", t.app.settings.public_url)),
+                Some(format!("{}.evil.example/x", t.app.settings().public_url)),
             ),
             "a link to a look-alike host",
         ),
@@ -698,7 +698,7 @@ async fn periodic_tasks_run_once_a_period_however_many_workers_ask(t: TestApp) {
             .into_iter()
             .find(|p| p.as_str() == task)
             .unwrap()
-            .period(t.app.clock.now());
+            .period(t.app.clock().now());
         let job = t.job(&format!("periodic.{task}.{period}")).await.unwrap();
         assert_eq!(job.state, JobState::Done, "{task}");
     }

@@ -51,7 +51,7 @@ async fn submit(
 
 async fn stored(t: &TestApp, patient: usize) -> Vec<bothy_domain::model::MeasureResponse> {
     let id = t.demo.patients[patient].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let r = tx
         .measure_responses(id, None, None, false, 100)
         .await

@@ -25,7 +25,7 @@ fn ctx() -> RequestContext {
 
 async fn staff(t: &TestApp, role: &str) -> Actor {
     let email = bothy_domain::person::Email::parse(&t.staff(role).email).unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
     t.app
@@ -69,7 +69,7 @@ async fn accepted(t: &TestApp, name: &str, phq9: Option<Vec<Option<i32>>>) -> (P
         .await
         .unwrap();
     let pid = r.patient_id.unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let episode = tx.open_episode(pid).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     (pid, episode.id.to_string())
@@ -117,7 +117,7 @@ async fn nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the
 
 async fn expected_trajectories_are_computed_from_finished_episodes_once_a_day(t: TestApp) {
     let (pid, episode) = accepted(&t, "Finn", Some(vec![Some(2); 9])).await;
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let patient = tx.patient(pid).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     let actor = Actor::Patient(bothy_app::policy::PatientActor {
@@ -155,7 +155,7 @@ async fn expected_trajectories_are_computed_from_finished_episodes_once_a_day(t:
         report.trajectories_computed >= 2,
         "PHQ-9 and GAD-7: {report:?}"
     );
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let (json, _) = tx
         .expected_trajectories(patient.service_id, "phq9")
         .await
@@ -198,9 +198,9 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
     .await;
     t.drain_jobs().await;
     t.clock.advance(Duration::from_secs(7 * 86_400));
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let patient = tx.patient(pid).await.unwrap().unwrap();
-    tx.add_to_score_summary(pid, &episode, "phq9", t.app.clock.now(), 20.0)
+    tx.add_to_score_summary(pid, &episode, "phq9", t.app.clock().now(), 20.0)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -270,9 +270,9 @@ async fn the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_clo
 /// A finished course that recovered: the year's outcome report, read from
 /// summaries, classifies it as the discharge did from every response.
 async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: TestApp) {
-    let from = t.app.clock.now();
+    let from = t.app.clock().now();
     let (pid, episode) = accepted(&t, "Rory", None).await;
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let patient = tx.patient(pid).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     let actor = Actor::Patient(bothy_app::policy::PatientActor {
@@ -323,7 +323,7 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
     let tally = t
         .app
         .reports()
-        .outcome_tally(patient.service_id, from, t.app.clock.now())
+        .outcome_tally(patient.service_id, from, t.app.clock().now())
         .await
         .unwrap();
     let yes = |v: Option<bool>| u64::from(v == Some(true));

@@ -91,7 +91,7 @@ async fn staff_and_patient_pages_render(t: TestApp) {
 async fn database_down_still_shows_crisis_contacts(t: TestApp) {
     let c = t.client();
     c.get("/").await.ok();
-    t.app.store.close().await;
+    t.app.store().close().await;
     c.get("/readyz").await.status(503);
     c.get("/healthz").await.ok();
     let r = c.get("/sign-in").await.status(503).has_crisis_panel();
@@ -129,7 +129,7 @@ async fn staff_in_two_services_switch_between_them(t: TestApp) {
         .await
         .unwrap();
     // The demo triage clinician also becomes a clinical lead in Borders.
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let email = bothy_domain::person::Email::parse(&t.staff("triage_clinician").email).unwrap();
     let me = tx.staff_by_email(&email).await.unwrap().unwrap();
     tx.grant_role(

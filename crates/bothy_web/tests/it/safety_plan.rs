@@ -27,14 +27,14 @@ fn patient_id(t: &TestApp, n: usize) -> PatientId {
 }
 
 async fn current(t: &TestApp, n: usize) -> Option<StoredSafetyPlan> {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let r = tx.current_safety_plan(patient_id(t, n)).await.unwrap();
     tx.rollback().await.unwrap();
     r
 }
 
 async fn versions(t: &TestApp, n: usize) -> i64 {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let r = tx
         .safety_plan_version_count(patient_id(t, n))
         .await
@@ -187,7 +187,7 @@ async fn a_bad_plan_is_explained_field_by_field_and_the_text_is_kept(t: TestApp)
 
 /// A demo patient on the supporter's caseload and one who is not, by index.
 async fn caseload(t: &TestApp) -> (usize, usize) {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let mut on = None;
     let mut off = None;
     for (i, d) in t.demo.patients.iter().enumerate() {
@@ -320,7 +320,7 @@ async fn saving_and_reading_are_audited(t: TestApp) {
         .get(&format!("/staff/patients/{}", t.demo.patients[0].id))
         .await
         .ok();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let events = tx
         .audit_events_for_patient(&t.demo.patients[0].id, 1000)
         .await
@@ -472,7 +472,7 @@ async fn a_low_check_in_without_a_plan_suggests_writing_one(t: TestApp) {
 async fn concurrent_saves_get_consecutive_versions(t: TestApp) {
     use bothy_domain::safety_plan::{SafetyPlan, SafetyPlanText};
     let id = patient_id(&t, 0);
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let service = tx.patient(id).await.unwrap().unwrap().service_id;
     tx.rollback().await.unwrap();
     let plan = SafetyPlan::parse(&SafetyPlanText {
@@ -481,12 +481,12 @@ async fn concurrent_saves_get_consecutive_versions(t: TestApp) {
     })
     .unwrap();
     let now = t.clock.now();
-    let mut first = t.app.store.begin().await.unwrap();
+    let mut first = t.app.store().begin().await.unwrap();
     let v1 = first
         .insert_safety_plan_version(id, service, &plan, now, "patient", None)
         .await
         .unwrap();
-    let store = t.app.store.clone();
+    let store = t.app.store().clone();
     let p2 = plan.clone();
     let second = tokio::spawn(async move {
         let mut tx = store.begin().await.unwrap();

@@ -32,7 +32,7 @@ async fn migration_trees_have_the_same_numbers() {
 )]
 async fn both_backends_migrate_to_the_same_tables_and_columns() {
     let sqlite = TestApp::new(Db::Sqlite).await.unwrap();
-    let lite = bothy_store::schema_columns(&sqlite.app.store)
+    let lite = bothy_store::schema_columns(sqlite.app.store())
         .await
         .unwrap();
     assert!(lite.contains(&("patients".to_string(), "date_of_birth".to_string())));
@@ -40,7 +40,7 @@ async fn both_backends_migrate_to_the_same_tables_and_columns() {
     let pg = TestApp::new(Db::Postgres)
         .await
         .expect("BOTHY_TEST_DATABASE_URL is set");
-    let post = bothy_store::schema_columns(&pg.app.store).await.unwrap();
+    let post = bothy_store::schema_columns(pg.app.store()).await.unwrap();
     pg.finish().await;
     let only_lite: Vec<_> = lite.iter().filter(|c| !post.contains(c)).collect();
     let only_pg: Vec<_> = post.iter().filter(|c| !lite.contains(c)).collect();

@@ -10,7 +10,7 @@ both_dbs!(waiting_people_are_reminded_once_per_interval);
 
 async fn staff(t: &TestApp, role: &str) -> Actor {
     let email = bothy_domain::person::Email::parse(&t.staff(role).email).unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
     t.app

@@ -82,7 +82,7 @@ pub(super) fn check_sections(state: &AppState, d: &Details) -> Vec<Section> {
     ];
     let mut questions = Vec::new();
     for (id, answers) in [("phq9", &d.phq9), ("gad7", &d.gad7)] {
-        let Some(inst) = state.app.catalogue.get(id) else {
+        let Some(inst) = state.app.catalogue().get(id) else {
             continue;
         };
         let answers = answers.clone().unwrap_or_default();

@@ -102,7 +102,7 @@ pub(super) async fn step_page(
             urgent |= any_risk(state, &phq9, &gad7);
             let instruments = SCREENING
                 .iter()
-                .filter_map(|id| state.app.catalogue.get(id))
+                .filter_map(|id| state.app.catalogue().get(id))
                 .map(|inst| {
                     let a = if inst.id == "phq9" { &phq9 } else { &gad7 };
                     instrument_view(inst, a, &errs)
@@ -266,8 +266,8 @@ pub async fn step_save(
             )
         }
         "questions" => {
-            let phq9 = read_answers(app.catalogue.get("phq9"), &f, &mut parse_errors);
-            let gad7 = read_answers(app.catalogue.get("gad7"), &f, &mut parse_errors);
+            let phq9 = read_answers(app.catalogue().get("phq9"), &f, &mut parse_errors);
+            let gad7 = read_answers(app.catalogue().get("gad7"), &f, &mut parse_errors);
             (
                 StepInput::Questions {
                     phq9: phq9.clone(),

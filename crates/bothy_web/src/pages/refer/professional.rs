@@ -117,7 +117,7 @@ pub async fn professional_submit(
 ) -> Result<Response, WebError> {
     let f = Fields(fields);
     let app = &state.app;
-    let today = bothy_domain::time::uk_date(app.clock.now());
+    let today = bothy_domain::time::uk_date(app.clock().now());
     let mut details = Details::default();
     let mut errors = Vec::new();
     let parts = [
@@ -131,7 +131,7 @@ pub async fn professional_submit(
         },
     ];
     for part in parts {
-        if let Err(e) = field_errors(apply_step(&mut details, part, today, &app.catalogue))? {
+        if let Err(e) = field_errors(apply_step(&mut details, part, today, app.catalogue()))? {
             errors.extend(e);
         }
     }

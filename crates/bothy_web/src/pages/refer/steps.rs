@@ -207,7 +207,7 @@ pub(super) fn frame(
         service_slug: service.slug.as_str().to_string(),
         resume_url: format!(
             "{}/refer/{token}/about",
-            state.app.settings.public_url.trim_end_matches('/')
+            state.app.settings().public_url.trim_end_matches('/')
         ),
         urgent,
     }
@@ -266,7 +266,7 @@ pub(super) fn any_risk(state: &AppState, phq9: &[Option<i32>], gad7: &[Option<i3
     let risky = |id: &str, a: &[Option<i32>]| {
         state
             .app
-            .catalogue
+            .catalogue()
             .get(id)
             .is_some_and(|inst| !risk_flags(inst, a).is_empty())
     };

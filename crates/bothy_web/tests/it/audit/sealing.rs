@@ -30,7 +30,7 @@ async fn assert_all_sealed_once(t: &TestApp) -> Vec<StoredAuditEvent> {
         .collect();
     positions.sort_unstable();
     assert_eq!(positions, (1..=all.len() as i64).collect::<Vec<_>>());
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(report.first_break, None);
     assert_eq!(
         (report.sealed, report.unsealed, report.head.pos),
@@ -44,7 +44,7 @@ async fn verify_reports_unsealed_events_honestly(t: TestApp) {
     let first_at = all_events(&t).await[0].record.at_ms;
     some_activity(&t).await;
     let events = all_events(&t).await.len() as u64;
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(report.first_break, None);
     assert_eq!(
         (
@@ -57,7 +57,7 @@ async fn verify_reports_unsealed_events_honestly(t: TestApp) {
     );
 
     assert_eq!(seal(&t).await, events);
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(
         (report.sealed, report.unsealed, report.oldest_unsealed_at_ms),
         (events, 0, None)
@@ -74,7 +74,7 @@ async fn verify_reports_unsealed_events_honestly(t: TestApp) {
         .ok();
     let more = all_events(&t).await.len() as u64 - events;
     assert!(more >= 3, "sign-in and a read");
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(
         (
             report.first_break,
@@ -142,7 +142,7 @@ async fn an_event_committed_late_with_a_lower_seq_is_still_sealed(t: TestApp) {
     let patient = t.demo.patients[0].id.clone();
     let c = t.staff_client("triage_clinician").await;
     // A transaction appends an event and is slow to commit ...
-    let mut slow = t.app.store.begin().await.unwrap();
+    let mut slow = t.app.store().begin().await.unwrap();
     slow.audit(&AuditRecord {
         at_ms: to_millis(t.clock.now()),
         actor_kind: "system".into(),
@@ -168,10 +168,10 @@ async fn an_event_committed_late_with_a_lower_seq_is_still_sealed(t: TestApp) {
     .ok();
     // ... and is sealed first, with a higher `seq`.
     assert!(seal(&t).await >= 1);
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!((report.first_break, report.unsealed), (None, 0));
     slow.commit().await.unwrap();
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(report.unsealed, 1, "the late event is reported as waiting");
     assert_eq!(seal(&t).await, 1);
 
@@ -200,8 +200,8 @@ async fn two_sealers_at_once_never_fork_or_seal_twice(t: TestApp) {
                 let mut sealed = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let pass = app
-                        .store
-                        .seal_audit(name, app.clock.now(), Duration::ZERO)
+                        .store()
+                        .seal_audit(name, app.clock().now(), Duration::ZERO)
                         .await
                         .unwrap();
                     sealed += pass.sealed;
@@ -230,7 +230,7 @@ async fn two_sealers_at_once_never_fork_or_seal_twice(t: TestApp) {
     raw.set_sealer(&sealer).await;
     let pass = t
         .app
-        .store
+        .store()
         .seal_audit("two", t.clock.now(), Duration::from_secs(60))
         .await
         .unwrap();
@@ -250,7 +250,7 @@ async fn a_sealer_that_died_holds_the_lease_only_until_it_runs_out(t: TestApp) {
     let waiting = all_events(&t).await.len() as u64;
     assert_eq!(seal(&t).await, 0, "the lease is someone else's");
     assert_eq!(
-        t.app.store.verify_audit(&[]).await.unwrap().unsealed,
+        t.app.store().verify_audit(&[]).await.unwrap().unsealed,
         waiting
     );
     t.clock.advance(Duration::from_secs(61));

@@ -291,7 +291,7 @@ async fn every_tampering_of_sealed_events_is_detected_and_undoing_it_verifies_ag
     let mut raw = Raw::connect(&t.url, t.db).await;
     let original = raw.read().await;
     assert!(original.events.values().all(|e| e.seal_pos.is_some()));
-    assert!(t.app.store.verify_audit(&[]).await.unwrap().is_intact());
+    assert!(t.app.store().verify_audit(&[]).await.unwrap().is_intact());
 
     for i in 0..ITERATIONS {
         let mut rng = Rng(0xB07_4A0D1 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
@@ -302,14 +302,14 @@ async fn every_tampering_of_sealed_events_is_detected_and_undoing_it_verifies_ag
             original,
             "iteration {i}: {what} changed nothing"
         );
-        let report = t.app.store.verify_audit(&[]).await.unwrap();
+        let report = t.app.store().verify_audit(&[]).await.unwrap();
         assert!(
             report.first_break.is_some(),
             "iteration {i}: not detected: {what}"
         );
         assert!(!report.is_intact());
         raw.restore(&original).await;
-        let report = t.app.store.verify_audit(&[]).await.unwrap();
+        let report = t.app.store().verify_audit(&[]).await.unwrap();
         assert_eq!(
             report.first_break, None,
             "iteration {i}: still broken after undoing: {what}"
@@ -347,7 +347,7 @@ async fn a_chain_rewritten_from_some_point_on_misses_its_anchor(t: TestApp) {
     some_activity(&t).await;
     seal(&t).await;
     // An operator records the head outside the database ...
-    let head = t.app.store.audit_head().await.unwrap();
+    let head = t.app.store().audit_head().await.unwrap();
     let anchor = head.anchor();
     let at_start = Anchor {
         pos: 0,
@@ -359,7 +359,7 @@ async fn a_chain_rewritten_from_some_point_on_misses_its_anchor(t: TestApp) {
     seal(&t).await;
     let report = t
         .app
-        .store
+        .store()
         .verify_audit(&[anchor.clone(), at_start.clone()])
         .await
         .unwrap();
@@ -377,14 +377,14 @@ async fn a_chain_rewritten_from_some_point_on_misses_its_anchor(t: TestApp) {
         }
     })
     .await;
-    let report = t.app.store.verify_audit(&[]).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(
         report.first_break, None,
         "a consistent rewrite passes without an anchor: this is what anchors are for"
     );
     let report = t
         .app
-        .store
+        .store()
         .verify_audit(std::slice::from_ref(&anchor))
         .await
         .unwrap();
@@ -413,12 +413,12 @@ async fn a_chain_rewritten_from_some_point_on_misses_its_anchor(t: TestApp) {
     s.head_hash = last.seal_hash.clone().unwrap();
     raw.set_sealer(&s).await;
     assert_eq!(
-        t.app.store.verify_audit(&[]).await.unwrap().first_break,
+        t.app.store().verify_audit(&[]).await.unwrap().first_break,
         None
     );
     let report = t
         .app
-        .store
+        .store()
         .verify_audit(&[at_start, anchor.clone()])
         .await
         .unwrap();
@@ -430,7 +430,7 @@ async fn a_chain_rewritten_from_some_point_on_misses_its_anchor(t: TestApp) {
     raw.restore(&original).await;
     assert!(
         t.app
-            .store
+            .store()
             .verify_audit(&[anchor])
             .await
             .unwrap()

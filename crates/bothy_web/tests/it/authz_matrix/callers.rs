@@ -115,7 +115,7 @@ pub(super) fn enrolment_token(link: &str) -> String {
 impl World {
     pub(super) async fn new(t: TestApp) -> Self {
         let app = t.app.clone();
-        let mut tx = app.store.read().await.unwrap();
+        let mut tx = app.store().read().await.unwrap();
         let demo_service = tx
             .service_by_slug(bothy_app::demo::DEMO_SLUG)
             .await
@@ -295,7 +295,7 @@ impl World {
     /// A triage clinician of the demo service, as the app sees them.
     pub(super) async fn staff_actor(&self, role: &str) -> Actor {
         let email = bothy_domain::person::Email::parse(&self.t.staff(role).email).unwrap();
-        let mut tx = self.t.app.store.read().await.unwrap();
+        let mut tx = self.t.app.store().read().await.unwrap();
         let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
         tx.rollback().await.unwrap();
         self.t
@@ -358,7 +358,7 @@ impl World {
             .decide(&triage, accepted.id, decision, &ctx())
             .await
             .unwrap();
-        let mut tx = app.store.read().await.unwrap();
+        let mut tx = app.store().read().await.unwrap();
         let episode = tx
             .open_episode(accepted.patient_id.unwrap())
             .await
@@ -366,7 +366,7 @@ impl World {
             .unwrap();
         tx.rollback().await.unwrap();
         self.t.drain_jobs().await;
-        let link = format!("{}/activate/", app.settings.public_url);
+        let link = format!("{}/activate/", app.settings().public_url);
         let activation = self
             .t
             .outbox

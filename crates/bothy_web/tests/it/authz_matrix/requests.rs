@@ -168,7 +168,7 @@ impl World {
                 "status": "completed",
                 "identifier": { "value": format!("matrix-{col}") },
                 "subject": { "reference": format!("Patient/{}", self.target(caller)) },
-                "questionnaire": format!("{}/fhir/Questionnaire/phq9", self.t.app.settings.public_url),
+                "questionnaire": format!("{}/fhir/Questionnaire/phq9", self.t.app.settings().public_url),
                 "item": items,
             });
             return c

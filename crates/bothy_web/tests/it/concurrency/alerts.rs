@@ -158,7 +158,7 @@ async fn discharging_at_once_happens_once(t: &TestApp) {
         .await;
         assert_eq!(episode, 1);
         let id = {
-            let mut tx = t.app.store.read().await.unwrap();
+            let mut tx = t.app.store().read().await.unwrap();
             let p = tx.referral(referral).await.unwrap().unwrap().patient_id;
             let e = tx.open_episode(p.unwrap()).await.unwrap().unwrap().id;
             tx.rollback().await.unwrap();

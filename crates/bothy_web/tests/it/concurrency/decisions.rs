@@ -19,7 +19,7 @@ async fn triage_at_once(t: TestApp) {
 
 pub(super) async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     let email = Email::parse(&t.staff(role).email).unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
     tx.rollback().await.unwrap();
     t.app
@@ -216,7 +216,7 @@ async fn conflicting_decisions_leave_one_and_say_so(t: &TestApp) {
         )
         .await;
         assert_eq!(decided, 1);
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let status = tx.referral(id).await.unwrap().unwrap().status;
         tx.rollback().await.unwrap();
         let winner = match status.as_str() {

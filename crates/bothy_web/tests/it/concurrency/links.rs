@@ -37,7 +37,7 @@ pub(super) async fn accepted(t: &TestApp, n: usize) -> (ReferralId, String) {
     let (id, email) = received(t, n).await;
     let supporter = {
         let email = Email::parse(&t.staff("supporter").email).unwrap();
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let s = tx.staff_by_email(&email).await.unwrap().unwrap().id;
         tx.rollback().await.unwrap();
         s
@@ -62,7 +62,7 @@ pub(super) async fn accepted(t: &TestApp, n: usize) -> (ReferralId, String) {
 /// The activation token sent to `email`.
 async fn activation_token(t: &TestApp, email: &str) -> String {
     t.drain_jobs().await;
-    let link = format!("{}/activate/", t.app.settings.public_url);
+    let link = format!("{}/activate/", t.app.settings().public_url);
     let sent = t.outbox.sent();
     let m = sent
         .iter()
@@ -74,7 +74,7 @@ async fn activation_token(t: &TestApp, email: &str) -> String {
 }
 
 async fn patient_of(t: &TestApp, id: ReferralId) -> PatientId {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let p = tx.referral(id).await.unwrap().unwrap().patient_id.unwrap();
     tx.rollback().await.unwrap();
     p

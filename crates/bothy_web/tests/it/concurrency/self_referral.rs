@@ -42,7 +42,7 @@ async fn a_risk_answer_sent_many_times_raises_one_alert(t: &TestApp) {
         )
         .await;
         no_server_errors(&answers);
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let alerts = tx.referral_alerts(id).await.unwrap();
         tx.rollback().await.unwrap();
         assert_eq!(alerts.len(), 1, "round {round}: {alerts:?}");
@@ -118,7 +118,7 @@ async fn filled_draft(t: &TestApp, n: usize) -> (String, ReferralId) {
 }
 
 async fn stored(t: &TestApp, id: ReferralId) -> Referral {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let r = tx.referral(id).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     r
@@ -136,7 +136,7 @@ async fn received_messages(t: &TestApp, id: ReferralId) -> i64 {
 
 async fn in_triage(t: &TestApp, id: ReferralId) -> bool {
     let service = t.app.admin().service_by_slug("demo").await.unwrap().id;
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let q = tx.triage_queue(service, 500).await.unwrap();
     tx.rollback().await.unwrap();
     q.iter().any(|r| r.id == id)

@@ -22,7 +22,7 @@ async fn accepted(t: &TestApp, p: &Person) -> String {
 
 /// The patient record made for the person referred with `email`.
 async fn queued_or_decided(t: &TestApp, email: &str) -> bothy_domain::PatientId {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let p = tx
         .patient_login(&bothy_domain::person::Email::parse(email).unwrap())
         .await
@@ -42,7 +42,7 @@ async fn queued_or_decided(t: &TestApp, email: &str) -> bothy_domain::PatientId 
 /// The activation token in the newest message to `email`.
 async fn new_link(t: &TestApp, email: &str) -> String {
     let messages = messages_to(t, email).await;
-    let link = format!("{}/activate/", t.app.settings.public_url);
+    let link = format!("{}/activate/", t.app.settings().public_url);
     let m = messages
         .iter()
         .rev()

@@ -21,7 +21,7 @@ both_dbs!(
 
 /// The alerts raised on a referral, newest first.
 async fn referral_alerts(t: &TestApp, r: &Referral) -> Vec<Alert> {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let alerts = tx.referral_alerts(r.id).await.unwrap();
     tx.rollback().await.unwrap();
     alerts

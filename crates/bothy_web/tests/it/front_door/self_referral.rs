@@ -26,7 +26,7 @@ async fn a_complete_self_referral_step_by_step(t: TestApp) {
         .has_crisis_panel();
     let resume = format!(
         "Save this link to come back to your referral: {}/refer/{token}/about",
-        t.app.settings.public_url
+        t.app.settings().public_url
     );
     assert!(about_page.body.contains(&resume), "{}", about_page.body);
     assert!(about_page.body.contains("Save and continue"));
@@ -114,7 +114,7 @@ async fn a_complete_self_referral_step_by_step(t: TestApp) {
     let token = accept(&t, &staff, r, "therapist").await;
     activate_and_sign_in(&t, &token, &p.email).await;
     let episode = {
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let pid = referral(&t, r.id).await.patient_id.unwrap();
         let e = tx.open_episode(pid).await.unwrap().unwrap();
         tx.rollback().await.unwrap();
@@ -154,7 +154,7 @@ async fn every_step_explains_what_to_fix(t: TestApp) {
     assert!(r.body.contains("href=\"#postcode\"") && r.body.contains("id=\"postcode\""));
     {
         let service = demo_service(&t).await;
-        let mut tx = t.app.store.begin().await.unwrap();
+        let mut tx = t.app.store().begin().await.unwrap();
         tx.set_service_areas(service, "EH1 TD").await.unwrap();
         tx.commit().await.unwrap();
     }

@@ -158,7 +158,7 @@ pub(super) async fn self_refer(t: &TestApp, p: &Person, phq9: &[i32], gad7: &[i3
 }
 
 pub(super) async fn demo_service(t: &TestApp) -> ServiceId {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let s = tx.service_by_slug("demo").await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     s.id
@@ -167,7 +167,7 @@ pub(super) async fn demo_service(t: &TestApp) -> ServiceId {
 /// Referrals in the triage queue, in its order.
 pub(super) async fn queue(t: &TestApp) -> Vec<Referral> {
     let service = demo_service(t).await;
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let q = tx.triage_queue(service, 500).await.unwrap();
     tx.rollback().await.unwrap();
     q
@@ -182,7 +182,7 @@ pub(super) async fn queued(t: &TestApp, email: &str) -> Vec<Referral> {
 }
 
 pub(super) async fn referral(t: &TestApp, id: bothy_domain::ids::ReferralId) -> Referral {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let r = tx.referral(id).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     r
@@ -190,7 +190,7 @@ pub(super) async fn referral(t: &TestApp, id: bothy_domain::ids::ReferralId) -> 
 
 pub(super) async fn patients(t: &TestApp) -> Vec<Patient> {
     let service = demo_service(t).await;
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let p = tx.patients_of_service(service, 1000).await.unwrap();
     tx.rollback().await.unwrap();
     p
@@ -232,7 +232,7 @@ pub(super) async fn accept(t: &TestApp, staff: &Client, r: &Referral, step: &str
         .iter()
         .find(|m| m.body.contains("/activate/"))
         .unwrap_or_else(|| panic!("no activation message to {email}: {messages:#?}"));
-    let link = format!("{}/activate/", t.app.settings.public_url);
+    let link = format!("{}/activate/", t.app.settings().public_url);
     let at = activation.body.find(&link).expect("an activation link") + link.len();
     activation.body[at..at + 64].to_string()
 }

@@ -98,7 +98,7 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
     assert_eq!(r.status, Status::Accepted);
     let patient = r.patient_id.expect("a patient record for the person");
     let episode = {
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let e = tx.open_episode(patient).await.unwrap();
         tx.rollback().await.unwrap();
         e.expect("an episode of care")
@@ -148,7 +148,7 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
     let home = activate_and_sign_in(&t, &token, &p.email).await;
     home.get("/home").await.ok();
     // For a digital programme, activation is the first treatment contact.
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let e = tx.episode(episode.id).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     assert!(e.first_treatment_at.is_some());
@@ -267,7 +267,7 @@ async fn signpost_decline_and_request_info_change_the_status_and_notify(t: TestA
     assert_eq!(q[0].status, Status::InfoRequested);
     // A decided referral cannot be decided again.
     let r = {
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let service = demo_service(&t).await;
         let all = tx.triage_queue(service, 10).await.unwrap();
         tx.rollback().await.unwrap();

@@ -104,7 +104,7 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
     // baseline, then the response) is what a rebuild from the stored
     // records gives too.
     let summaries = |t: TestApp| async move {
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let e = tx.open_episode(pid).await.unwrap().unwrap();
         let s = tx.score_summaries(pid, &e.id.to_string()).await.unwrap();
         tx.rollback().await.unwrap();
@@ -122,7 +122,7 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
     // and her 19-week wait counts against the standards.
     let e1 = {
         let pid = referral(&t, r1.id).await.patient_id.unwrap();
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let e = tx.open_episode(pid).await.unwrap().unwrap();
         tx.rollback().await.unwrap();
         e
@@ -155,7 +155,7 @@ async fn discharge_records_the_outcome(t: TestApp) {
     accept(&t, &staff, &r, "guided_self_help").await;
     let pid = referral(&t, r.id).await.patient_id.unwrap();
     let episode = {
-        let mut tx = t.app.store.read().await.unwrap();
+        let mut tx = t.app.store().read().await.unwrap();
         let e = tx.open_episode(pid).await.unwrap().unwrap();
         tx.rollback().await.unwrap();
         e
@@ -183,7 +183,7 @@ async fn discharge_records_the_outcome(t: TestApp) {
     assert!(done.body.contains("Episode ended") && done.body.contains("Moved out of the area"));
     assert!(done.body.contains("Finished a course of treatment"));
     assert!(done.body.contains("Not defined"), "{}", done.body);
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let e = tx.episode(episode.id).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(e.discharge_reason.as_deref(), Some("Moved out of the area"));

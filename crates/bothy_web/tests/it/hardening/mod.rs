@@ -15,7 +15,7 @@ use bothy_domain::role::ApiPermission;
 use bothy_domain::{ApiClientId, ServiceId};
 
 pub(crate) async fn demo_service(t: &TestApp) -> ServiceId {
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let s = tx.service_by_slug("demo").await.unwrap().unwrap();
     tx.rollback().await.unwrap();
     s.id

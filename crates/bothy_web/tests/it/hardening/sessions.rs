@@ -77,7 +77,7 @@ async fn disabling_a_staff_member_ends_their_sessions(t: TestApp) {
     let ctx = bothy_app::RequestContext::default();
     t.app.admin().disable_staff(&s.email, &ctx).await.unwrap();
     // Gone from the sessions table at once, not only refused on its next request.
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.app.store().begin().await.unwrap();
     let id = tx
         .staff_by_email(&bothy_domain::person::Email::parse(&s.email).unwrap())
         .await
