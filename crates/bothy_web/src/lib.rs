@@ -12,6 +12,7 @@ mod fhir_referral;
 mod form;
 mod layout;
 mod metrics;
+mod openapi;
 mod pages;
 mod routes;
 mod security;
