@@ -26,6 +26,7 @@
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
+use crate::openapi::{Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -38,9 +39,6 @@ use bothy_domain::model::{MeasureResponse, ResponseSource};
 use bothy_fhir::questionnaire::{canonical_url, link_id};
 use bothy_fhir::response::{parse_response, questionnaire_response};
 use bothy_fhir::{Issue, bundle, observation, questionnaire, search};
-use crate::openapi::{
-    Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse,
-};
 use serde_json::Value;
 
 /// Results per page when the client does not say, and at most.

@@ -24,6 +24,7 @@ use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::fhir::{base, error, fhir, is_json, issues_to_fields, not_found};
+use crate::openapi::{OperationOutcome, ServiceRequest};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -32,7 +33,6 @@ use bothy_app::{AppError, FieldError};
 use bothy_domain::ids::ReferralId;
 use bothy_domain::referral::{Referral, Source};
 use bothy_domain::time::uk_date;
-use crate::openapi::{OperationOutcome, ServiceRequest};
 use bothy_fhir::Issue;
 use bothy_fhir::service_request::{
     Subject, read_service_request, service_request, unknown_patient_issue,
@@ -81,7 +81,29 @@ fn with_location(
     path = "/fhir/ServiceRequest",
     tag = "fhir",
     summary = "Send a referral",
-    request_body(content = ServiceRequest, content_type = "application/fhir+json", description = "A referral; `application/json` is accepted too"),
+    request_body(
+        content = ServiceRequest,
+        content_type = "application/fhir+json",
+        description = "A referral; `application/json` is accepted too",
+        example = json!({
+            "resourceType": "ServiceRequest",
+            "identifier": [{ "system": "https://gp.example/referrals", "value": "ref-1" }],
+            "status": "active",
+            "intent": "order",
+            "subject": { "reference": "#p" },
+            "requester": { "reference": "#gp" },
+            "reasonCode": [{ "text": "Low mood for three months" }],
+            "contained": [
+                {
+                    "resourceType": "Patient", "id": "p",
+                    "name": [{ "family": "Example", "given": ["Morven"] }],
+                    "birthDate": "1970-05-05",
+                    "telecom": [{ "system": "email", "value": "morven.example@example.org" }]
+                },
+                { "resourceType": "Practitioner", "id": "gp", "name": [{ "text": "Dr Ross" }] }
+            ]
+        })
+    ),
     responses(
         (status = 201, description = "In the triage queue", body = ServiceRequest, content_type = "application/fhir+json",
             headers(("Location" = String, description = "The stored referral"))),

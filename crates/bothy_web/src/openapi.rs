@@ -139,15 +139,15 @@ impl Modify for FromRouteTable {
                 continue; // Undocumented: the `openapi` test names it.
             };
             let names: Vec<String> = needs.iter().map(|p| format!("`{}`", p.as_str())).collect();
-            let rule = format!(
-                "Needs an API client holding {}.",
-                names.join(" or ")
-            );
+            let rule = format!("Needs an API client holding {}.", names.join(" or "));
             op.description = Some(match op.description.take() {
                 Some(d) => format!("{d}\n\n{rule}"),
                 None => rule,
             });
-            op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+            op.security = Some(vec![SecurityRequirement::new(
+                "bearer",
+                Vec::<String>::new(),
+            )]);
             let fhir = spec.path.starts_with("/fhir");
             let refusals = [
                 ("401", "No valid bearer token (`WWW-Authenticate: Bearer`)"),
@@ -333,7 +333,9 @@ fhir_schema!(
                         .property("fullUrl", string())
                         .property(
                             "resource",
-                            object().property("resourceType", string()).required("resourceType"),
+                            object()
+                                .property("resourceType", string())
+                                .required("resourceType"),
                         )
                         .property("search", object())
                         .required("fullUrl")

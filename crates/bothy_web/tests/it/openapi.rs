@@ -23,7 +23,10 @@ async fn the_served_document_describes_every_api_and_fhir_route(t: TestApp) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
     let paths = doc["paths"].as_object().expect("paths");
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
-    assert_eq!((&scheme["type"], &scheme["scheme"]), (&"http".into(), &"bearer".into()));
+    assert_eq!(
+        (&scheme["type"], &scheme["scheme"]),
+        (&"http".into(), &"bearer".into())
+    );
 
     let routes: Vec<_> = bothy_web::route_specs()
         .into_iter()
@@ -52,7 +55,9 @@ async fn the_served_document_describes_every_api_and_fhir_route(t: TestApp) {
             .filter_map(|p| p["name"].as_str())
             .collect();
         if in_template != declared {
-            problems.push(format!("{at}: path parameters {declared:?}, expected {in_template:?}"));
+            problems.push(format!(
+                "{at}: path parameters {declared:?}, expected {in_template:?}"
+            ));
         }
         // Who may call it is the table's: a bearer token exactly where an
         // API permission is needed, and the refusals that come with it.
@@ -61,7 +66,10 @@ async fn the_served_document_describes_every_api_and_fhir_route(t: TestApp) {
             .as_array()
             .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
         if secured != bearer {
-            problems.push(format!("{at}: access {:?}, but bearer security {bearer}", spec.access));
+            problems.push(format!(
+                "{at}: access {:?}, but bearer security {bearer}",
+                spec.access
+            ));
         }
         let statuses: BTreeSet<&str> = op["responses"]
             .as_object()
@@ -73,7 +81,9 @@ async fn the_served_document_describes_every_api_and_fhir_route(t: TestApp) {
             problems.push(format!("{at}: no success response"));
         }
         if secured && !(statuses.contains("401") && statuses.contains("403")) {
-            problems.push(format!("{at}: needs a token, but 401 or 403 is not documented"));
+            problems.push(format!(
+                "{at}: needs a token, but 401 or 403 is not documented"
+            ));
         }
         let error_type = if spec.path.starts_with("/fhir") {
             "application/fhir+json"
