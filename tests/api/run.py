@@ -45,12 +45,21 @@ BOTHY = Path(os.environ.get("BOTHY_BIN", TARGET / "debug" / "bothy"))
 ST = os.environ.get("BOTHY_SCHEMATHESIS", str(REPO / "target" / "schemathesis-venv" / "bin" / "st"))
 EXAMPLES = int(os.environ.get("BOTHY_API_EXAMPLES", "25"))
 SEED = int(os.environ.get("BOTHY_API_SEED", "12"))
+# The contract: no server error; status, content type, headers and body as documented. Also:
+# what the document calls invalid is refused, a method not documented is refused, and an
+# operation that needs a token refuses a request without one. Not `positive_data_acceptance`:
+# FHIR's rules (one subject, a known questionnaire, answers that fit it) are more than a
+# schema says, so schema-valid resources are rightly refused with a 422.
 CHECKS = ",".join(
     [
         "not_a_server_error",
         "status_code_conformance",
         "content_type_conformance",
+        "response_headers_conformance",
         "response_schema_conformance",
+        "negative_data_rejection",
+        "unsupported_method",
+        "ignored_auth",
     ]
 )
 PERMISSIONS = ["patient.read", "reports.read", "measures.write", "referral.create", "referral.read"]
