@@ -26,7 +26,9 @@
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::openapi::{Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse};
+use crate::openapi::{
+    Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse, SortByAuthored,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -464,7 +466,7 @@ pub async fn observation_read(
         ("subject" = Option<String>, Query, description = "`Patient/{id}`: give this or `patient`, exactly once"),
         ("patient" = Option<String>, Query, description = "The same as `subject`"),
         ("authored" = Option<Vec<String>>, Query, explode, description = "A date or time with an optional prefix (`ge`, `lt`, ...); repeatable"),
-        ("_sort" = Option<String>, Query, description = "`authored` or `-authored` (newest first, the default)"),
+        ("_sort" = Option<SortByAuthored>, Query, description = "`authored` or `-authored` (newest first, the default)"),
         ("_count" = Option<u32>, Query, maximum = 100, description = "Results per page (default 50)"),
         ("_offset" = Option<u32>, Query, maximum = 10000, description = "Results to skip"),
         ("_format" = Option<String>, Query, description = "Accepted and ignored: always FHIR JSON"),

@@ -64,6 +64,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         ApiErrorDetail,
         ApiFieldError,
         OpenApiDocument,
+        SortByAuthored,
         Patient,
         OperationOutcome,
         CapabilityStatement,
@@ -411,6 +412,17 @@ fhir_schema!(
         &["id", "status", "intent", "subject"],
     )
 );
+
+/// The order of a search's results: `authored` (oldest first) or
+/// `-authored` (newest first). Only described: the handler reads the text.
+#[derive(serde::Serialize, ToSchema)]
+#[allow(dead_code)] // Never built; the variants are the document's enum.
+pub enum SortByAuthored {
+    #[serde(rename = "authored")]
+    OldestFirst,
+    #[serde(rename = "-authored")]
+    NewestFirst,
+}
 
 fhir_schema!(
     OpenApiDocument,
