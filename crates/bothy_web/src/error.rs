@@ -212,10 +212,44 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     out
 }
 
+/// The body of every error from `/api`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiError {
+    error: ApiErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorDetail {
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// What went wrong, in plain English; never an internal cause.
+    message: String,
+    /// The problems with particular fields, if any.
+    fields: Vec<ApiFieldError>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiFieldError {
+    field: String,
+    message: String,
+}
+
 fn json_error(e: &WebError) -> Response {
-    let body = serde_json::json!({
-        "error": { "status": e.status.as_u16(), "message": e.message, "fields": e.fields }
-    });
+    let body = ApiError {
+        error: ApiErrorDetail {
+            status: e.status.as_u16(),
+            message: e.message.clone(),
+            fields: e
+                .fields
+                .iter()
+                .map(|f| ApiFieldError {
+                    field: f.field.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+        },
+    };
     (e.status, axum::Json(body)).into_response()
 }
 

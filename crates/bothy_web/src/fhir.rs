@@ -26,6 +26,9 @@
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
+use crate::openapi::{
+    Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse, SortByAuthored,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -134,6 +137,18 @@ fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
     }
 }
 
+/// One instrument as a FHIR Questionnaire.
+#[utoipa::path(
+    get,
+    path = "/fhir/Questionnaire/{instrument}",
+    tag = "fhir",
+    params(("instrument" = String, Path, description = "The instrument's id, such as `phq9`")),
+    responses(
+        (status = 200, description = "The Questionnaire", body = Questionnaire, content_type = "application/fhir+json"),
+        (status = 400, description = "The id could not be read", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 404, description = "No instrument with this id", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn questionnaire_read(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -151,6 +166,21 @@ pub async fn questionnaire_read(
 
 /// `GET /fhir/Questionnaire`: all instruments, or those whose canonical URL
 /// is `url` (optionally `url|version`, or with `version`).
+#[utoipa::path(
+    get,
+    path = "/fhir/Questionnaire",
+    tag = "fhir",
+    summary = "Instruments as FHIR Questionnaires",
+    params(
+        ("url" = Option<String>, Query, description = "Canonical URL, optionally `url|version`"),
+        ("version" = Option<String>, Query, description = "The instrument's version"),
+        ("_format" = Option<String>, Query, description = "Accepted and ignored: always FHIR JSON"),
+    ),
+    responses(
+        (status = 200, description = "A searchset Bundle of Questionnaires", body = Bundle, content_type = "application/fhir+json"),
+        (status = 400, description = "The search parameters could not be read or are not supported", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn questionnaire_search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -226,6 +256,25 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// `POST /fhir/QuestionnaireResponse`.
+#[utoipa::path(
+    post,
+    path = "/fhir/QuestionnaireResponse",
+    tag = "fhir",
+    summary = "Store a completed measure",
+    request_body(content = QuestionnaireResponse, content_type = "application/fhir+json", description = "A completed QuestionnaireResponse; `application/json` is accepted too"),
+    responses(
+        (status = 201, description = "Stored and scored", body = QuestionnaireResponse, content_type = "application/fhir+json",
+            headers(("Location" = String, description = "The stored response"))),
+        (status = 200, description = "Already stored under this identifier with the same answers", body = QuestionnaireResponse, content_type = "application/fhir+json",
+            headers(("Content-Location" = String, description = "The stored response"))),
+        (status = 400, description = "The body is not JSON", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 404, description = "The subject is not a patient this client may record measures for", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 409, description = "The identifier was used for other answers", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 413, description = "The body is too large", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 415, description = "The body is not sent as JSON", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 422, description = "The resource has problems; nothing was stored", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn response_create(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -345,6 +394,18 @@ fn response_id(raw: &str, resource: &str) -> Result<ResponseId, WebError> {
     raw.parse().map_err(|_| not_found(resource))
 }
 
+/// One stored response as a FHIR QuestionnaireResponse.
+#[utoipa::path(
+    get,
+    path = "/fhir/QuestionnaireResponse/{response}",
+    tag = "fhir",
+    params(("response" = String, Path, description = "The response's id")),
+    responses(
+        (status = 200, description = "The QuestionnaireResponse", body = QuestionnaireResponse, content_type = "application/fhir+json"),
+        (status = 400, description = "The id could not be read", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 404, description = "No response with this id that this client may see", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn response_read(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -363,6 +424,18 @@ pub async fn response_read(
     ))
 }
 
+/// The total score of one stored response, as a FHIR Observation (same id).
+#[utoipa::path(
+    get,
+    path = "/fhir/Observation/{observation}",
+    tag = "fhir",
+    params(("observation" = String, Path, description = "The response's id")),
+    responses(
+        (status = 200, description = "The Observation", body = Observation, content_type = "application/fhir+json"),
+        (status = 400, description = "The id could not be read", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 404, description = "No response with this id that this client may see", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn observation_read(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -384,6 +457,26 @@ pub async fn observation_read(
 /// `GET /fhir/QuestionnaireResponse?subject=Patient/{id}` with optional
 /// `authored` (repeatable, with prefixes), `_sort` (`authored` or
 /// `-authored`, the default), `_count` and `_offset` (for the `next` link).
+#[utoipa::path(
+    get,
+    path = "/fhir/QuestionnaireResponse",
+    tag = "fhir",
+    summary = "One patient's responses",
+    params(
+        ("subject" = Option<String>, Query, description = "`Patient/{id}`: give this or `patient`, exactly once"),
+        ("patient" = Option<String>, Query, description = "The same as `subject`"),
+        ("authored" = Option<Vec<String>>, Query, explode, description = "A date or time with an optional prefix (`ge`, `lt`, ...); repeatable"),
+        ("_sort" = Option<SortByAuthored>, Query, description = "`authored` or `-authored` (newest first, the default)"),
+        ("_count" = Option<u32>, Query, maximum = 100, description = "Results per page (default 50)"),
+        ("_offset" = Option<u32>, Query, maximum = 10000, description = "Results to skip"),
+        ("_format" = Option<String>, Query, description = "Accepted and ignored: always FHIR JSON"),
+    ),
+    responses(
+        (status = 200, description = "A searchset Bundle of QuestionnaireResponses", body = Bundle, content_type = "application/fhir+json"),
+        (status = 400, description = "The search parameters need checking", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 404, description = "No patient with this id that this client may see", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn response_search(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -24,6 +24,7 @@ use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::fhir::{base, error, fhir, is_json, issues_to_fields, not_found};
+use crate::openapi::{OperationOutcome, ServiceRequest};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -75,6 +76,46 @@ fn with_location(
 }
 
 /// `POST /fhir/ServiceRequest`.
+#[utoipa::path(
+    post,
+    path = "/fhir/ServiceRequest",
+    tag = "fhir",
+    summary = "Send a referral",
+    request_body(
+        content = ServiceRequest,
+        content_type = "application/fhir+json",
+        description = "A referral; `application/json` is accepted too",
+        example = json!({
+            "resourceType": "ServiceRequest",
+            "identifier": [{ "system": "https://gp.example/referrals", "value": "ref-1" }],
+            "status": "active",
+            "intent": "order",
+            "subject": { "reference": "#p" },
+            "requester": { "reference": "#gp" },
+            "reasonCode": [{ "text": "Low mood for three months" }],
+            "contained": [
+                {
+                    "resourceType": "Patient", "id": "p",
+                    "name": [{ "family": "Example", "given": ["Morven"] }],
+                    "birthDate": "1970-05-05",
+                    "telecom": [{ "system": "email", "value": "morven.example@example.org" }]
+                },
+                { "resourceType": "Practitioner", "id": "gp", "name": [{ "text": "Dr Ross" }] }
+            ]
+        })
+    ),
+    responses(
+        (status = 201, description = "In the triage queue", body = ServiceRequest, content_type = "application/fhir+json",
+            headers(("Location" = String, description = "The stored referral"))),
+        (status = 200, description = "Already stored under this identifier with the same details", body = ServiceRequest, content_type = "application/fhir+json",
+            headers(("Content-Location" = String, description = "The stored referral"))),
+        (status = 400, description = "The body is not JSON", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 409, description = "The identifier was used for another referral", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 413, description = "The body is too large", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 415, description = "The body is not sent as JSON", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 422, description = "The resource has problems; nothing was stored", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn service_request_create(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -186,6 +227,18 @@ pub async fn service_request_create(
 }
 
 /// `GET /fhir/ServiceRequest/{id}`.
+#[utoipa::path(
+    get,
+    path = "/fhir/ServiceRequest/{referral}",
+    tag = "fhir",
+    summary = "Read back a referral",
+    params(("referral" = String, Path, description = "The referral's id")),
+    responses(
+        (status = 200, description = "The ServiceRequest", body = ServiceRequest, content_type = "application/fhir+json"),
+        (status = 400, description = "The id could not be read", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 404, description = "No referral with this id that this client may see", body = OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
 pub async fn service_request_read(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -13,6 +13,7 @@ mod form;
 mod format;
 mod layout;
 mod metrics;
+mod openapi;
 mod pages;
 mod routes;
 mod security;

@@ -4,7 +4,9 @@
 
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::{AppState, api, auth, csrf, error, fhir, fhir_referral, metrics, pages, security};
+use crate::{
+    AppState, api, auth, csrf, error, fhir, fhir_referral, metrics, openapi, pages, security,
+};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
@@ -262,6 +264,13 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/episodes/{episode}/discharge",
             Staff(Permission::Triage),
             post(triage::discharge),
+        ),
+        // The description of everything under /api and /fhir (openapi.rs).
+        r(
+            Method::GET,
+            "/api/openapi.json",
+            Public,
+            get(openapi::openapi_json),
         ),
         r(
             Method::GET,

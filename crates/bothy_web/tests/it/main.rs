@@ -23,6 +23,7 @@ mod hardening;
 mod jobs;
 mod measures;
 mod monitoring_sweep;
+mod openapi;
 mod pages;
 mod safety_plan;
 mod schema;

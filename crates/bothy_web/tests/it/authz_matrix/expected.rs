@@ -112,6 +112,7 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("POST", "/staff/episodes/{episode}/discharge",
                                        ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/api/openapi.json",      "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("GET",  "/api/v1/patients/{id}",  ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     ("GET",  "/api/v1/reports/summary",".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  Y  .  Y"),
     ("GET",  "/fhir/metadata",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
