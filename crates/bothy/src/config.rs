@@ -111,6 +111,9 @@ pub struct ContentConfig {
     /// and `{service short name}.toml` for one (opening hours, alert
     /// deadlines, detectors, escalation contacts).
     pub monitoring_dir: Option<PathBuf>,
+    /// A directory of programme folders (content/programmes/FORMAT.md): each
+    /// adds a programme, or replaces the shipped one with the same id.
+    pub programmes_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -144,6 +147,7 @@ impl Default for Config {
             content: ContentConfig {
                 crisis_contacts: None,
                 instruments_dir: None,
+                programmes_dir: None,
                 monitoring_dir: None,
             },
         }

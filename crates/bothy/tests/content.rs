@@ -206,3 +206,66 @@ fn content_check_shows_the_crisis_contacts_and_warns_when_their_review_is_due() 
         stdout(&out)
     );
 }
+
+#[test]
+fn content_check_lists_the_shipped_programmes_and_names_file_and_line_of_a_broken_one() {
+    let dir = fresh_dir("content-programmes");
+    let out = bothy(&dir, &["content", "check"], &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    for id in [
+        "low-mood",
+        "worry",
+        "panic",
+        "social-anxiety",
+        "ocd",
+        "insomnia",
+        "phobias",
+        "stress",
+        "relaxation",
+        "sleep-hygiene",
+        "coping-with-stress",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "no line for {id} in\n{text}"
+        );
+    }
+    assert!(
+        text.contains("11 programmes checked: no problems found."),
+        "{text}"
+    );
+
+    // A deployment replaces low-mood with a broken copy and adds nothing else.
+    let own = dir.join("programmes");
+    let low = own.join("low-mood");
+    std::fs::create_dir_all(&low).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/programmes/low-mood");
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, low.join(path.file_name().unwrap())).unwrap();
+    }
+    let module = low.join("01-getting-started.md");
+    let text = std::fs::read_to_string(&module).unwrap();
+    let broken = text.replacen("{{tool: goals}}", "{{tool: mood-ring}}", 1);
+    assert_ne!(broken, text, "the shipped module embeds the goals tool");
+    std::fs::write(&module, &broken).unwrap();
+    let line = broken
+        .lines()
+        .position(|l| l.contains("mood-ring"))
+        .unwrap()
+        + 1;
+    let out = bothy(
+        &dir,
+        &["content", "check"],
+        &[("BOTHY__CONTENT__PROGRAMMES_DIR", own.to_str().unwrap())],
+    );
+    let text = stdout(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "error: low-mood/01-getting-started.md:{line}: unknown tool \"mood-ring\""
+        )),
+        "{text}"
+    );
+}

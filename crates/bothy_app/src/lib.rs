@@ -23,6 +23,7 @@ pub mod notify;
 pub mod outcomes;
 pub mod periodic;
 pub mod policy;
+pub mod programmes;
 pub mod queue;
 pub mod records;
 pub mod refer_lookup;

@@ -17,6 +17,7 @@ pub mod model;
 pub mod monitoring;
 pub mod outcomes;
 pub mod person;
+pub mod programmes;
 pub mod referral;
 pub mod role;
 pub mod safety_case;

@@ -53,7 +53,7 @@ fn check(config: &Config) -> ExitCode {
         },
         Err(mut e) => errors.append(&mut e),
     }
-    let mut other_errors = Vec::new();
+    let mut other_errors = programmes(config, &report.catalogue);
     match config.crisis_contacts() {
         Ok(c) => {
             println!(
@@ -88,6 +88,48 @@ fn check(config: &Config) -> ExitCode {
         }
         ExitCode::FAILURE
     }
+}
+
+/// Prints one line per programme in effect; returns the problems found.
+fn programmes(
+    config: &Config,
+    catalogue: &bothy_domain::instruments::load::Catalogue,
+) -> Vec<String> {
+    let dir = config.content.programmes_dir.as_deref();
+    match dir {
+        Some(d) => println!(
+            "Programmes: built in, with this deployment's folders from {}",
+            d.display()
+        ),
+        None => println!("Programmes: built in (no content.programmes_dir is set)"),
+    }
+    let (programmes, problems) = bothy_app::programmes::load_programmes(dir, catalogue);
+    for p in &programmes {
+        let reviewed = if p.clinical_reviewer.is_empty() {
+            "not yet clinically reviewed".to_string()
+        } else {
+            format!("reviewed by {} on {}", p.clinical_reviewer, p.reviewed_on)
+        };
+        println!(
+            "{:<16} {:<34} version {:<7} {:<7} {} modules  reading age {}  {reviewed}",
+            p.id,
+            p.title,
+            p.version,
+            match p.kind {
+                bothy_domain::programmes::Kind::Guided => "guided",
+                bothy_domain::programmes::Kind::Library => "library",
+            },
+            p.modules.len(),
+            p.reading_age,
+        );
+    }
+    if problems.is_empty() {
+        println!(
+            "{} programmes checked: no problems found.",
+            programmes.len()
+        );
+    }
+    problems.iter().map(ToString::to_string).collect()
 }
 
 fn file_of<'a>(report: &'a bothy_app::content::CatalogueReport, id: &str) -> &'a str {
