@@ -100,6 +100,8 @@ pub enum Action {
     ReferralDecided,
     /// The waiting list was read.
     WaitingListRead,
+    /// An episode of care was opened (a referral accepted).
+    EpisodeOpened,
     /// A treatment contact was recorded.
     EpisodeTreatmentContact,
     /// An episode of care ended.
@@ -122,7 +124,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -160,6 +162,7 @@ impl Action {
         Action::ReferralMatchVerdict,
         Action::ReferralDecided,
         Action::WaitingListRead,
+        Action::EpisodeOpened,
         Action::EpisodeTreatmentContact,
         Action::EpisodeDischarged,
         Action::AlertRaised,
@@ -211,6 +214,7 @@ impl Action {
             Action::ReferralMatchVerdict => "referral.match_verdict",
             Action::ReferralDecided => "referral.decided",
             Action::WaitingListRead => "waiting_list.read",
+            Action::EpisodeOpened => "episode.opened",
             Action::EpisodeTreatmentContact => "episode.treatment_contact",
             Action::EpisodeDischarged => "episode.discharged",
             Action::AlertRaised => "alert.raised",
@@ -246,6 +250,7 @@ impl Action {
             | Action::ReferralMatchVerdict
             | Action::ReferralDecided
             | Action::WaitingListRead
+            | Action::EpisodeOpened
             | Action::EpisodeTreatmentContact
             | Action::EpisodeDischarged
             | Action::AlertRaised
