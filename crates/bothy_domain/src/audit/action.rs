@@ -90,6 +90,8 @@ pub enum Action {
     ReferralReceived,
     /// Risk in an unsent referral was flagged.
     ReferralRiskFlagged,
+    /// A self-referral draft never sent was deleted when its link expired.
+    ReferralDraftDeleted,
     /// The triage queue was read.
     ReferralList,
     /// A referral was read.
@@ -124,7 +126,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -157,6 +159,7 @@ impl Action {
         Action::ReferralStepSaved,
         Action::ReferralReceived,
         Action::ReferralRiskFlagged,
+        Action::ReferralDraftDeleted,
         Action::ReferralList,
         Action::ReferralRead,
         Action::ReferralMatchVerdict,
@@ -209,6 +212,7 @@ impl Action {
             Action::ReferralStepSaved => "referral.step_saved",
             Action::ReferralReceived => "referral.received",
             Action::ReferralRiskFlagged => "referral.risk_flagged",
+            Action::ReferralDraftDeleted => "referral.draft_deleted",
             Action::ReferralList => "referral.list",
             Action::ReferralRead => "referral.read",
             Action::ReferralMatchVerdict => "referral.match_verdict",
@@ -267,6 +271,7 @@ impl Action {
             | Action::ApiClientCreated
             | Action::ApiClientRevoked
             | Action::DemoCreated
+            | Action::ReferralDraftDeleted
             | Action::AlertLoadRead => Purpose::Administration,
             Action::SignInPasswordOk
             | Action::PatientActivationRefused

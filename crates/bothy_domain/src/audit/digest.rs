@@ -19,6 +19,11 @@ use sha2::{Digest, Sha256};
 pub const DIGEST_PREFIX: &str = "v1:";
 const DIGEST_DOMAIN: &[u8] = b"bothy clinical record v1";
 
+/// The digest an event holds when Bothy itself deleted the record (a
+/// self-referral draft never sent, when its link expires): the row is meant
+/// to be gone.
+pub const DELETED: &str = "deleted";
+
 /// A field's type as stored, which decides how the store reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {

@@ -9,7 +9,9 @@
 use crate::db::Row;
 use crate::{StoreError, Tx};
 use bothy_domain::audit::RecordDigest;
-use bothy_domain::audit::digest::{FieldType, FieldValue, RecordBreak, RecordKind, record_digest};
+use bothy_domain::audit::digest::{
+    DELETED, FieldType, FieldValue, RecordBreak, RecordKind, record_digest,
+};
 use std::collections::BTreeMap;
 
 /// Records read per round trip.
@@ -81,6 +83,17 @@ impl Tx {
         self.written.retain(|w| w.kind != d.kind || w.id != d.id);
         self.written.push(d);
         Ok(())
+    }
+
+    /// Keeps, for its audit event, that Bothy deleted record `id`.
+    pub(crate) fn deleted(&mut self, kind: RecordKind, id: &str) {
+        self.written
+            .retain(|w| w.kind != kind.as_str() || w.id != id);
+        self.written.push(RecordDigest {
+            kind: kind.as_str().to_string(),
+            id: id.to_string(),
+            digest: DELETED.to_string(),
+        });
     }
 
     /// [`Tx::wrote`] for a guarded write, which may have changed no row;
@@ -201,7 +214,8 @@ async fn check_rows(
     Ok(())
 }
 
-/// Records named by an audit event whose row is no longer there.
+/// Records named by an audit event whose row is no longer there, unless
+/// the newest of them says Bothy deleted it.
 async fn check_gone(
     tx: &mut Tx,
     kind: RecordKind,
@@ -215,13 +229,16 @@ async fn check_gone(
         _ => "",
     };
     let sql = format!(
-        "SELECT e.record_id FROM audit_events e WHERE e.record_kind = $1 \
+        "SELECT g.record_id FROM (SELECT e.record_id FROM audit_events e WHERE e.record_kind = $1 \
          AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {same_patient}{id} = e.record_id) \
-         GROUP BY e.record_id ORDER BY e.record_id"
+         GROUP BY e.record_id) g \
+         WHERE (SELECT n.record_digest FROM audit_events n WHERE n.record_kind = $1 \
+         AND n.record_id = g.record_id ORDER BY n.seq DESC LIMIT 1) <> $2 ORDER BY g.record_id"
     );
     let rows = tx
         .query(sqlx::AssertSqlSafe(sql))
         .bind(kind.as_str())
+        .bind(DELETED)
         .fetch_all()
         .await?;
     for row in &rows {

@@ -7,7 +7,7 @@ use super::seal;
 use crate::alerts::phq9;
 use crate::both_dbs;
 use crate::front_door::support::{
-    GAD7_LOW, PHQ9_LOW, accept, activate_and_sign_in, person, queued, self_refer,
+    GAD7_LOW, PHQ9_LOW, accept, activate_and_sign_in, begin, person, queued, self_refer,
 };
 use crate::helpers::{Db, TestApp};
 use bothy_domain::audit::digest::RecordBreak;
@@ -21,6 +21,7 @@ both_dbs!(
     an_item_9_answer_edited_in_sql_is_reported_naming_the_response,
     an_alert_closed_in_sql_is_reported,
     a_check_in_deleted_in_sql_is_reported,
+    a_draft_bothy_deletes_when_its_link_expires_is_not_reported,
 );
 
 /// Seals what waits, as the worker does, and verifies.
@@ -237,4 +238,14 @@ async fn a_check_in_deleted_in_sql_is_reported(t: TestApp) {
             id
         }
     );
+}
+
+async fn a_draft_bothy_deletes_when_its_link_expires_is_not_reported(t: TestApp) {
+    begin(&t.client()).await;
+    t.clock.advance(Duration::from_secs(31 * 86_400));
+    let report = t.drain_jobs().await;
+    assert_eq!(report.drafts_deleted, 1, "{report:?}");
+    let report = verify(&t).await;
+    assert!(report.is_intact(), "{report:#?}");
+    assert_eq!(report.records.verified.get("referral"), None);
 }

@@ -72,7 +72,7 @@ pub(super) fn answers(id: &str, values: &[i32]) -> Vec<(String, String)> {
 }
 
 /// Starts a self-referral to the demo service; returns the resume token.
-pub(super) async fn begin(c: &Client) -> String {
+pub(crate) async fn begin(c: &Client) -> String {
     let start = c.get("/refer").await.ok().has_crisis_panel();
     assert!(
         start.body.contains("Demo digital CBT service"),
