@@ -7,6 +7,7 @@ use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::alerts::{self, AlertLoad, AlertState, Outcome, TransitionError};
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::Signal;
 use bothy_domain::ids::AlertId;
 use bothy_domain::model::{Alert, Patient};
@@ -79,11 +80,13 @@ fn staff_actor(actor: &Actor) -> Result<&StaffActor, AppError> {
     }
 }
 
-/// An audit event about `alert`, naming its patient when it has one.
+/// An audit event about `alert`, naming its patient when it has one; one
+/// that follows a write of the alert carries its digest.
 pub(crate) fn alert_event(action: Action, alert: &Alert, detail: String) -> AuditEvent<'_> {
     let event = AuditEvent::new(action)
         .service(alert.service_id)
-        .detail(detail);
+        .detail(detail)
+        .record(RecordKind::Alert, alert.id);
     match alert.patient_id {
         Some(p) => event.patient(p),
         None => event,
@@ -239,7 +242,8 @@ impl Alerts<'_> {
                     "alert {id} {} {} from {source_kind} {source_id}",
                     s.cause.key(),
                     s.severity
-                ));
+                ))
+                .record(RecordKind::Alert, id);
             if let Some(p) = about.patient {
                 event = event.patient(p);
             }

@@ -6,6 +6,7 @@
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::check_in::{CheckIn, NewCheckIn};
 use bothy_domain::ids::CheckInId;
 use bothy_domain::time::Timestamp;
@@ -109,7 +110,8 @@ impl CheckIns<'_> {
         let event = AuditEvent::new(Action::CheckInRecorded)
             .patient(patient.id)
             .service(patient.service_id)
-            .detail(format!("check-in {}", check_in.id));
+            .detail(format!("check-in {}", check_in.id))
+            .record(RecordKind::CheckIn, check_in.id);
         work.audit(event).await?;
         self.app
             .monitoring()

@@ -6,6 +6,7 @@ use crate::triage::triage_staff;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::EpisodeId;
 use bothy_domain::model::Patient;
 use bothy_domain::referral::{Episode, rtt};
@@ -120,7 +121,14 @@ impl Episodes<'_> {
             .patient(patient.id)
             .service(patient.service_id);
         self.app
-            .audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                event
+                    .detail(format!("episode {id}"))
+                    .record(RecordKind::Episode, id),
+            )
             .await?;
         tx.commit().await?;
         Ok(())
@@ -189,7 +197,14 @@ impl Episodes<'_> {
             .patient(patient.id)
             .service(patient.service_id);
         self.app
-            .audit(&mut tx, actor, ctx, event.detail(format!("episode {id}")))
+            .audit(
+                &mut tx,
+                actor,
+                ctx,
+                event
+                    .detail(format!("episode {id}"))
+                    .record(RecordKind::Episode, id),
+            )
             .await?;
         tx.commit().await?;
         Ok(outcome)

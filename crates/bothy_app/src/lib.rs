@@ -299,6 +299,11 @@ impl App {
             purpose: event.action.purpose().as_str().to_string(),
             request_id: ctx.request_id.clone(),
             detail: event.detail,
+            // The digest this transaction's write of the record left: none if
+            // nothing was written (a repeat answered as the first).
+            record: event
+                .record
+                .and_then(|(kind, id)| tx.take_record_digest(kind, &id)),
         };
         tx.audit(&record).await?;
         Ok(())
@@ -314,6 +319,8 @@ pub(crate) struct AuditEvent<'a> {
     /// Overrides the actor id (e.g. the account a failed sign-in named).
     pub actor_id: Option<&'a str>,
     pub detail: Option<String>,
+    /// The clinical record this event wrote, whose digest it carries.
+    pub record: Option<(bothy_domain::audit::digest::RecordKind, String)>,
 }
 
 impl<'a> AuditEvent<'a> {
@@ -324,6 +331,7 @@ impl<'a> AuditEvent<'a> {
             service_id: None,
             actor_id: None,
             detail: None,
+            record: None,
         }
     }
     pub fn patient(mut self, id: bothy_domain::PatientId) -> Self {
@@ -336,6 +344,16 @@ impl<'a> AuditEvent<'a> {
     }
     pub fn detail(mut self, d: impl Into<String>) -> Self {
         self.detail = Some(d.into());
+        self
+    }
+    /// Names the clinical record this event wrote (the write must come
+    /// first, in the same transaction), so the event holds its digest.
+    pub fn record(
+        mut self,
+        kind: bothy_domain::audit::digest::RecordKind,
+        id: impl std::fmt::Display,
+    ) -> Self {
+        self.record = Some((kind, id.to_string()));
         self
     }
 }

@@ -5,6 +5,7 @@ use crate::policy::{Permission, can_view_patient};
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::risk_item;
 use bothy_domain::ids::ResponseId;
 use bothy_domain::instruments::Instrument;
@@ -213,7 +214,8 @@ impl<'a> Measures<'a> {
         let event = AuditEvent::new(Action::MeasureSubmitted)
             .patient(patient_id)
             .service(patient.service_id)
-            .detail(format!("{} response {}", inst.id, response.id));
+            .detail(format!("{} response {}", inst.id, response.id))
+            .record(RecordKind::MeasureResponse, response.id);
         self.app.audit(&mut tx, actor, ctx, event).await?;
         // Alerts are raised in the same transaction as the answers: there is
         // never a stored risk answer without its alert.

@@ -10,10 +10,12 @@
 //! Sealing the audit trail is not here either: it holds a lease of its own
 //! and runs on its own timer (`bothy_jobs`).
 
-use crate::AppError;
 use crate::jobs::Jobs;
 use crate::jobs::{IdempotencyKey, Job};
 use crate::referrals::DRAFT_LIFETIME_DAYS;
+use crate::{Actor, AppError, AuditEvent, RequestContext};
+use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::time::Timestamp;
 use std::time::Duration;
 
@@ -139,7 +141,18 @@ impl Jobs<'_> {
                 DRAFT_LIFETIME_DAYS.unsigned_abs() * 86_400,
             ))
             .unwrap_or(now);
-        let drafts_deleted = tx.delete_expired_drafts(drafts_before).await?;
+        let drafts = tx.delete_expired_drafts(drafts_before).await?;
+        // One event per draft, naming it, so that verification knows Bothy
+        // removed the row.
+        for id in &drafts {
+            let event = AuditEvent::new(Action::ReferralDraftDeleted)
+                .detail(format!("referral {id}"))
+                .record(RecordKind::Referral, id);
+            self.app
+                .audit(&mut tx, &Actor::System, &RequestContext::default(), event)
+                .await?;
+        }
+        let drafts_deleted = drafts.len() as u64;
         tx.commit().await?;
         let reminders_queued = self.app.episodes().queue_waiting_reminders().await?;
         Ok(JobReport {

@@ -7,6 +7,7 @@ use crate::error::Validation;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::ServiceId;
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::{Immediate, Response, Text, TextSource};
 use bothy_domain::ids::ReferralId;
 use bothy_domain::model::Service;
@@ -149,7 +150,9 @@ impl Referrals<'_> {
                 &mut tx,
                 &Actor::Anonymous,
                 ctx,
-                event.detail(format!("referral {}", referral.id)),
+                event
+                    .detail(format!("referral {}", referral.id))
+                    .record(RecordKind::Referral, referral.id),
             )
             .await?;
         tx.commit().await?;
@@ -261,7 +264,9 @@ impl Referrals<'_> {
                 &mut tx,
                 &Actor::Anonymous,
                 ctx,
-                event.detail(format!("referral {}", referral.id)),
+                event
+                    .detail(format!("referral {}", referral.id))
+                    .record(RecordKind::Referral, referral.id),
             )
             .await?;
         // Sent or not, a risk answer or risky words reach the duty queue now.
@@ -390,7 +395,9 @@ impl Referrals<'_> {
                 &mut tx,
                 &Actor::Anonymous,
                 ctx,
-                event.detail(format!("referral {}", referral.id)),
+                event
+                    .detail(format!("referral {}", referral.id))
+                    .record(RecordKind::Referral, referral.id),
             )
             .await?;
         self.notify_person(
@@ -502,7 +509,9 @@ impl Referrals<'_> {
                 &mut tx,
                 actor,
                 ctx,
-                event.detail(format!("referral {} {}", referral.id, source.as_str())),
+                event
+                    .detail(format!("referral {} {}", referral.id, source.as_str()))
+                    .record(RecordKind::Referral, referral.id),
             )
             .await?;
         self.app

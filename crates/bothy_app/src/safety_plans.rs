@@ -5,6 +5,7 @@ use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::audit::ActorKind;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::safety_plan::{
     SafetyPlan, SafetyPlanText, StoredSafetyPlan, Suggestion, coping_suggestions,
 };
@@ -59,7 +60,11 @@ impl SafetyPlans<'_> {
         let event = AuditEvent::new(Action::SafetyPlanSaved)
             .patient(patient.id)
             .service(patient.service_id)
-            .detail(format!("version {version}"));
+            .detail(format!("version {version}"))
+            .record(
+                RecordKind::SafetyPlanVersion,
+                bothy_domain::audit::digest::safety_plan_version_id(&by, version),
+            );
         work.audit(event).await?;
         work.finish().await?;
         Ok(StoredSafetyPlan {

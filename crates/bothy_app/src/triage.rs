@@ -7,6 +7,7 @@ use crate::credentials::new_token;
 use crate::policy::{Permission, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
 use bothy_domain::model::Patient;
@@ -313,6 +314,12 @@ impl Triage<'_> {
                         e.into()
                     }
                 })?;
+                let opened = AuditEvent::new(Action::EpisodeOpened)
+                    .service(s.service_id)
+                    .patient(patient)
+                    .detail(format!("episode {} referral {id}", episode.id))
+                    .record(RecordKind::Episode, episode.id);
+                self.app.audit(&mut tx, actor, ctx, opened).await?;
                 // Alerts raised on the referral now follow the person.
                 tx.attach_referral_alerts(referral.id, patient, *practitioner)
                     .await?;
@@ -351,7 +358,9 @@ impl Triage<'_> {
                 &mut tx,
                 actor,
                 ctx,
-                event.detail(format!("referral {id} {}", referral.status)),
+                event
+                    .detail(format!("referral {id} {}", referral.status))
+                    .record(RecordKind::Referral, referral.id),
             )
             .await?;
         let template = match (&decision, &activation) {

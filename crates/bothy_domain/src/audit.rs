@@ -12,9 +12,11 @@
 //! database: a chain rewritten from some point on no longer passes through it.
 
 mod action;
+pub mod digest;
 pub mod legacy;
 
 pub use action::{Action, Purpose};
+pub use digest::RecordDigest;
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -61,6 +63,8 @@ pub struct AuditRecord {
     pub purpose: String,
     pub request_id: Option<String>,
     pub detail: Option<String>,
+    /// The clinical record this event wrote, and its digest after the write.
+    pub record: Option<RecordDigest>,
 }
 
 /// An event's place in the chain, given by the sealer.
@@ -147,6 +151,18 @@ fn record_fields(field: &mut impl FnMut(&[u8]), r: &AuditRecord) {
     opt_field(field, &r.detail);
 }
 
+/// The written record's kind, id and digest, fed only when there is one, so
+/// that events sealed before digests existed (and events that write no
+/// clinical record) hash exactly as they did.
+fn digest_fields(field: &mut impl FnMut(&[u8]), r: &AuditRecord) {
+    if let Some(d) = &r.record {
+        field(b"record");
+        field(d.kind.as_bytes());
+        field(d.id.as_bytes());
+        field(d.digest.as_bytes());
+    }
+}
+
 fn opt_field(field: &mut impl FnMut(&[u8]), v: &Option<String>) {
     match v {
         None => field(&[0]),
@@ -181,6 +197,7 @@ pub fn seal_hash(
     field(&seq.to_be_bytes());
     field(&sealed_at_ms.to_be_bytes());
     record_fields(&mut field, r);
+    digest_fields(&mut field, r);
     hex::encode(h.finalize())
 }
 
@@ -362,6 +379,7 @@ pub(crate) mod tests {
             purpose: "direct_care".into(),
             request_id: None,
             detail: None,
+            record: None,
         }
     }
 
@@ -546,6 +564,26 @@ pub(crate) mod tests {
         assert_ne!(h1, seal_hash(GENESIS, 1, 1, 0, &a));
         // The same fields under the earlier rule give a different hash.
         assert_ne!(h1, legacy::event_hash(GENESIS, 1, 1, &record("x")));
+    }
+
+    #[test]
+    fn the_record_digest_is_sealed_and_its_absence_hashes_as_before() {
+        let plain = record("x");
+        // Fixed before digests existed: events sealed then must still verify.
+        assert_eq!(
+            seal_hash(GENESIS, 1, 1, 0, &plain),
+            "b96cc2e00cfd1bde6591fb994748460343c3b73cc457d98a06170a93b3bf7f6e"
+        );
+        let mut with = plain.clone();
+        with.record = Some(RecordDigest {
+            kind: "check_in".into(),
+            id: "c".into(),
+            digest: "v1:00".into(),
+        });
+        let h = seal_hash(GENESIS, 1, 1, 0, &with);
+        assert_ne!(h, seal_hash(GENESIS, 1, 1, 0, &plain));
+        with.record.as_mut().unwrap().digest = "v1:01".into();
+        assert_ne!(h, seal_hash(GENESIS, 1, 1, 0, &with));
     }
 
     #[test]

@@ -558,6 +558,7 @@ mod tests {
             purpose: "security".into(),
             request_id: None,
             detail: None,
+            record: None,
         })
         .await
         .expect("append");

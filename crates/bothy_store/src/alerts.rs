@@ -2,10 +2,12 @@
 //! acknowledging and closing with guarded updates, escalation, and the
 //! samples the alert-load statistics need.
 
+use crate::audit::records::columns;
 use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::alerts::{AlertSample, AlertState, Outcome, Severity};
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::Cause;
 use bothy_domain::ids::{AlertId, ReferralId};
 use bothy_domain::model::Alert;
@@ -165,7 +167,8 @@ impl Tx {
                  THEN excluded.severity_rank ELSE alerts.severity_rank END, \
              deadline_at = CASE WHEN excluded.deadline_at < alerts.deadline_at \
                  THEN excluded.deadline_at ELSE alerts.deadline_at END \
-             RETURNING id"
+             RETURNING id, {}",
+            columns(RecordKind::Alert)
         );
         let row = self
             .query(sqlx::AssertSqlSafe(sql))
@@ -185,7 +188,9 @@ impl Tx {
             .bind(to_millis(a.deadline))
             .fetch_one()
             .await?;
-        let id: AlertId = parse(&row.try_get::<String>("id")?, "alert id")?;
+        let raw_id: String = row.try_get("id")?;
+        self.wrote(RecordKind::Alert, &raw_id, &row)?;
+        let id: AlertId = parse(&raw_id, "alert id")?;
         let new = id == a.id;
         Ok((id, new))
     }
@@ -318,17 +323,19 @@ impl Tx {
         by: StaffId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = self
-            .query(
-                "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3 \
-             WHERE id = $1 AND closed_at IS NULL AND acknowledged_at IS NULL",
-            )
+        let sql = format!(
+            "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3 \
+             WHERE id = $1 AND closed_at IS NULL AND acknowledged_at IS NULL RETURNING {}",
+            columns(RecordKind::Alert)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(by.to_string())
             .bind(to_millis(at))
-            .execute()
+            .fetch_optional()
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.wrote_optional(RecordKind::Alert, &id.to_string(), row.as_ref())
     }
 
     /// Closes an alert with its outcome (acknowledging it too, if nobody
@@ -345,20 +352,23 @@ impl Tx {
             Outcome::NoActionNeeded { reason } => Some(reason.as_str()),
             _ => note,
         };
-        let done = self.query(
+        let sql = format!(
             "UPDATE alerts SET closed_by = $2, closed_at = $3, outcome = $4, outcome_note = $5, \
              acknowledged_by = COALESCE(acknowledged_by, $2), \
              acknowledged_at = COALESCE(acknowledged_at, $3) \
-             WHERE id = $1 AND closed_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(by.to_string())
-        .bind(to_millis(at))
-        .bind(outcome.as_str())
-        .bind(note)
-        .execute()
-        .await?;
-        Ok(done.rows_affected() == 1)
+             WHERE id = $1 AND closed_at IS NULL RETURNING {}",
+            columns(RecordKind::Alert)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(by.to_string())
+            .bind(to_millis(at))
+            .bind(outcome.as_str())
+            .bind(note)
+            .fetch_optional()
+            .await?;
+        self.wrote_optional(RecordKind::Alert, &id.to_string(), row.as_ref())
     }
 
     /// Open alerts past their deadline at `now` and never escalated, the
@@ -388,16 +398,18 @@ impl Tx {
         id: AlertId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = self
-            .query(
-                "UPDATE alerts SET escalated_at = $2 \
-             WHERE id = $1 AND escalated_at IS NULL AND closed_at IS NULL",
-            )
+        let sql = format!(
+            "UPDATE alerts SET escalated_at = $2 \
+             WHERE id = $1 AND escalated_at IS NULL AND closed_at IS NULL RETURNING {}",
+            columns(RecordKind::Alert)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(to_millis(at))
-            .execute()
+            .fetch_optional()
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.wrote_optional(RecordKind::Alert, &id.to_string(), row.as_ref())
     }
 
     /// What the load statistics need about the service's alerts raised at

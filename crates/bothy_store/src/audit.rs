@@ -5,23 +5,26 @@
 //! (hashing, verification) is `bothy_domain::audit`.
 
 mod legacy;
+pub(crate) mod records;
 mod seal;
 mod verify;
 
+pub use records::RecordsReport;
 pub use seal::SealPass;
 pub use verify::{LegacyFinding, VerifyReport};
 
 use crate::db::Row;
 use crate::{Store, StoreError, Tx};
-use bothy_domain::audit::{AuditRecord, Seal, SealHead, StoredAuditEvent};
+use bothy_domain::audit::{AuditRecord, RecordDigest, Seal, SealHead, StoredAuditEvent};
 
 /// An event's content, in [`record`]'s order.
-const RECORD_COLUMNS: &str =
-    "at, actor_kind, actor_id, role, service_id, patient_id, action, purpose, request_id, detail";
+const RECORD_COLUMNS: &str = "at, actor_kind, actor_id, role, service_id, patient_id, action, \
+                              purpose, request_id, detail, record_kind, record_id, record_digest";
 
 /// An event as stored, for [`event`].
 const EVENT_COLUMNS: &str = "seq, at, actor_kind, actor_id, role, service_id, patient_id, action, \
-                             purpose, request_id, detail, seal_pos, seal_hash, sealed_at";
+                             purpose, request_id, detail, record_kind, record_id, record_digest, \
+                             seal_pos, seal_hash, sealed_at";
 
 fn record(r: &Row) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
@@ -35,6 +38,16 @@ fn record(r: &Row) -> Result<AuditRecord, StoreError> {
         purpose: r.try_get("purpose")?,
         request_id: r.try_get("request_id")?,
         detail: r.try_get("detail")?,
+        // All three or none: a part missing (only tampering leaves one) reads
+        // as none, which no longer matches the seal of an event that had them.
+        record: match (
+            r.try_get::<Option<String>>("record_kind")?,
+            r.try_get::<Option<String>>("record_id")?,
+            r.try_get::<Option<String>>("record_digest")?,
+        ) {
+            (Some(kind), Some(id), Some(digest)) => Some(RecordDigest { kind, id, digest }),
+            _ => None,
+        },
     })
 }
 
@@ -70,7 +83,8 @@ impl Tx {
     pub async fn audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO audit_events (at, actor_kind, actor_id, role, service_id, patient_id, \
-             action, purpose, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             action, purpose, request_id, detail, record_kind, record_id, record_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(record.at_ms)
         .bind(&record.actor_kind)
@@ -82,6 +96,9 @@ impl Tx {
         .bind(&record.purpose)
         .bind(record.request_id.clone())
         .bind(record.detail.clone())
+        .bind(record.record.as_ref().map(|d| d.kind.clone()))
+        .bind(record.record.as_ref().map(|d| d.id.clone()))
+        .bind(record.record.as_ref().map(|d| d.digest.clone()))
         .execute()
         .await?;
         Ok(())

@@ -1,9 +1,11 @@
 //! Check-ins: mood, sleep, activity and a note.
 
+use crate::audit::records::columns;
 use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::check_in::{Activity, CheckIn};
 use bothy_domain::time::{from_millis, to_millis};
 
@@ -37,25 +39,31 @@ impl Tx {
     /// was written and the caller answers with the first
     /// ([`Tx::check_in_by_key`]).
     pub async fn insert_check_in(&mut self, c: &CheckIn) -> Result<bool, StoreError> {
-        let done = self.query(
+        let sql = format!(
             "INSERT INTO check_ins (id, patient_id, service_id, mood, sleep_hours, activity, note, \
              checked_in_at, recorded_at, idempotency_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (patient_id, idempotency_key) DO NOTHING",
-        )
-        .bind(c.id.to_string())
-        .bind(c.patient_id.to_string())
-        .bind(c.service_id.to_string())
-        .bind(i64::from(c.mood))
-        .bind(c.sleep_hours)
-        .bind(c.activity.map(|a| a.as_str().to_string()))
-        .bind(c.note.clone())
-        .bind(to_millis(c.checked_in_at))
-        .bind(to_millis(c.recorded_at))
-        .bind(c.idempotency_key.clone())
-        .execute()
-        .await?;
-        Ok(done.rows_affected() == 1)
+             ON CONFLICT (patient_id, idempotency_key) DO NOTHING RETURNING {}",
+            columns(RecordKind::CheckIn)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(c.id.to_string())
+            .bind(c.patient_id.to_string())
+            .bind(c.service_id.to_string())
+            .bind(i64::from(c.mood))
+            .bind(c.sleep_hours)
+            .bind(c.activity.map(|a| a.as_str().to_string()))
+            .bind(c.note.clone())
+            .bind(to_millis(c.checked_in_at))
+            .bind(to_millis(c.recorded_at))
+            .bind(c.idempotency_key.clone())
+            .fetch_optional()
+            .await?;
+        if let Some(row) = &row {
+            self.wrote(RecordKind::CheckIn, &c.id.to_string(), row)?;
+        }
+        Ok(row.is_some())
     }
 
     pub async fn check_in_by_key(

@@ -33,7 +33,7 @@ mod staff;
 mod summaries;
 
 pub use alerts::{AlertSubject, NewAlert};
-pub use audit::{LegacyFinding, SealPass, VerifyReport};
+pub use audit::{LegacyFinding, RecordsReport, SealPass, VerifyReport};
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use error::{StoreError, UNAVAILABLE};
@@ -218,6 +218,7 @@ impl Store {
         Tx {
             conn,
             dialect: self.dialect,
+            written: Vec::new(),
         }
     }
 
@@ -254,6 +255,9 @@ impl Store {
 pub struct Tx {
     conn: Conn,
     dialect: &'static Dialect,
+    /// Digests of the clinical records written so far, until their audit
+    /// event takes them (`audit/records.rs`).
+    written: Vec<bothy_domain::audit::RecordDigest>,
 }
 
 impl Tx {

@@ -1,9 +1,11 @@
 //! Measure responses, drafts and risk flags.
 
+use crate::audit::records::columns;
 use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::ResponseId;
 use bothy_domain::model::{MeasureResponse, ResponseSource};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
@@ -54,33 +56,39 @@ impl Tx {
         &mut self,
         m: &MeasureResponse,
     ) -> Result<bool, StoreError> {
-        let done = self.query(
+        let sql = format!(
             "INSERT INTO measure_responses (id, patient_id, service_id, instrument_id, instrument_version, answers, \
              total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
              submitted_by_kind, submitted_by_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT (patient_id, idempotency_key) DO NOTHING",
-        )
-        .bind(m.id.to_string())
-        .bind(m.patient_id.to_string())
-        .bind(m.service_id.to_string())
-        .bind(&m.instrument_id)
-        .bind(&m.instrument_version)
-        .bind(to_json(&m.answers))
-        .bind(m.total)
-        .bind(m.raw_total.map(i64::from))
-        .bind(m.band.clone())
-        .bind(m.at_caseness.map(i64::from))
-        .bind(i64::from(m.prorated))
-        .bind(to_json(&m.risk_items))
-        .bind(m.source.as_str())
-        .bind(&m.idempotency_key)
-        .bind(to_millis(m.submitted_at))
-        .bind(&m.submitted_by_kind)
-        .bind(m.submitted_by_id.clone())
-        .execute()
-        .await?;
-        Ok(done.rows_affected() == 1)
+             ON CONFLICT (patient_id, idempotency_key) DO NOTHING RETURNING {}",
+            columns(RecordKind::MeasureResponse)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(m.id.to_string())
+            .bind(m.patient_id.to_string())
+            .bind(m.service_id.to_string())
+            .bind(&m.instrument_id)
+            .bind(&m.instrument_version)
+            .bind(to_json(&m.answers))
+            .bind(m.total)
+            .bind(m.raw_total.map(i64::from))
+            .bind(m.band.clone())
+            .bind(m.at_caseness.map(i64::from))
+            .bind(i64::from(m.prorated))
+            .bind(to_json(&m.risk_items))
+            .bind(m.source.as_str())
+            .bind(&m.idempotency_key)
+            .bind(to_millis(m.submitted_at))
+            .bind(&m.submitted_by_kind)
+            .bind(m.submitted_by_id.clone())
+            .fetch_optional()
+            .await?;
+        if let Some(row) = &row {
+            self.wrote(RecordKind::MeasureResponse, &m.id.to_string(), row)?;
+        }
+        Ok(row.is_some())
     }
 
     pub async fn measure_response(

@@ -81,6 +81,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_referral_alerts.sql"),
         include_str!("../migrations/postgres/0012_referral_alerts.sql"),
     ),
+    (
+        13,
+        "audit_record_digest",
+        include_str!("../migrations/sqlite/0013_audit_record_digest.sql"),
+        include_str!("../migrations/postgres/0013_audit_record_digest.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -1,8 +1,10 @@
 //! Referrals, match verdicts, episodes and patient activation links.
 
+use crate::audit::records::columns;
 use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::outcomes::ProblemDescriptor;
 use bothy_domain::referral::{
@@ -209,47 +211,50 @@ impl Tx {
     pub async fn save_referral(&mut self, r: &Referral, from: Status) -> Result<bool, StoreError> {
         let d = &r.details;
         let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
-        let done = self.query(
+        let sql = format!(
             "UPDATE referrals SET status = $2, given_name = $3, family_name = $4, date_of_birth = $5, email = $6, \
              phone = $7, preferred_channel = $8, language = $9, accessibility_needs = $10, nhs_number = $11, \
              chi = $12, postcode = $13, gp_practice = $14, problem_text = $15, problems = $16, phq9 = $17, \
              gad7 = $18, consents = $19, referrer_name = $20, referrer_organisation = $21, referrer_email = $22, \
              risk = $23, received_at = $24, updated_at = $25, decision_note = $26, decided_by = $27, \
-             decided_at = $28, patient_id = $29 WHERE id = $1 AND status = $30",
-        )
-        .bind(r.id.to_string())
-        .bind(r.status.as_str())
-        .bind(d.given_name.clone())
-        .bind(d.family_name.clone())
-        .bind(d.date_of_birth.map(|x| x.to_string()))
-        .bind(d.email.clone())
-        .bind(d.phone.clone())
-        .bind(d.preferred_channel.map(|c| c.as_str().to_string()))
-        .bind(d.language.clone())
-        .bind(d.accessibility_needs.clone())
-        .bind(d.nhs_number.clone())
-        .bind(d.chi.clone())
-        .bind(d.postcode.clone())
-        .bind(d.gp_practice.clone())
-        .bind(d.problem_text.clone())
-        .bind(to_json(&problems))
-        .bind(d.phq9.as_ref().map(to_json))
-        .bind(d.gad7.as_ref().map(to_json))
-        .bind(to_json(&d.consents))
-        .bind(d.referrer_name.clone())
-        .bind(d.referrer_organisation.clone())
-        .bind(d.referrer_email.clone())
-        .bind(i64::from(r.risk))
-        .bind(r.received_at.map(to_millis))
-        .bind(to_millis(r.updated_at))
-        .bind(r.decision_note.clone())
-        .bind(r.decided_by.map(|s| s.to_string()))
-        .bind(r.decided_at.map(to_millis))
-        .bind(r.patient_id.map(|p| p.to_string()))
-        .bind(from.as_str())
-        .execute()
-        .await?;
-        Ok(done.rows_affected() == 1)
+             decided_at = $28, patient_id = $29 WHERE id = $1 AND status = $30 RETURNING {}",
+            columns(RecordKind::Referral)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(r.id.to_string())
+            .bind(r.status.as_str())
+            .bind(d.given_name.clone())
+            .bind(d.family_name.clone())
+            .bind(d.date_of_birth.map(|x| x.to_string()))
+            .bind(d.email.clone())
+            .bind(d.phone.clone())
+            .bind(d.preferred_channel.map(|c| c.as_str().to_string()))
+            .bind(d.language.clone())
+            .bind(d.accessibility_needs.clone())
+            .bind(d.nhs_number.clone())
+            .bind(d.chi.clone())
+            .bind(d.postcode.clone())
+            .bind(d.gp_practice.clone())
+            .bind(d.problem_text.clone())
+            .bind(to_json(&problems))
+            .bind(d.phq9.as_ref().map(to_json))
+            .bind(d.gad7.as_ref().map(to_json))
+            .bind(to_json(&d.consents))
+            .bind(d.referrer_name.clone())
+            .bind(d.referrer_organisation.clone())
+            .bind(d.referrer_email.clone())
+            .bind(i64::from(r.risk))
+            .bind(r.received_at.map(to_millis))
+            .bind(to_millis(r.updated_at))
+            .bind(r.decision_note.clone())
+            .bind(r.decided_by.map(|s| s.to_string()))
+            .bind(r.decided_at.map(to_millis))
+            .bind(r.patient_id.map(|p| p.to_string()))
+            .bind(from.as_str())
+            .fetch_optional()
+            .await?;
+        self.wrote_optional(RecordKind::Referral, &r.id.to_string(), row.as_ref())
     }
 
     pub async fn referral(&mut self, id: ReferralId) -> Result<Option<Referral>, StoreError> {
@@ -437,25 +442,28 @@ impl Tx {
     /// Opens an episode. A second episode for the same referral is refused
     /// by the unique index on `referral_id` (`StoreError::Constraint`).
     pub async fn insert_episode(&mut self, e: &Episode) -> Result<(), StoreError> {
-        self.query(
+        let sql = format!(
             "INSERT INTO episodes (id, patient_id, service_id, referral_id, step, practitioner_id, problem_descriptor, \
              referred_at, opened_at, first_treatment_at, treatment_appointments) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(e.id.to_string())
-        .bind(e.patient_id.to_string())
-        .bind(e.service_id.to_string())
-        .bind(e.referral_id.to_string())
-        .bind(e.step.as_str())
-        .bind(e.practitioner_id.to_string())
-        .bind(e.problem_descriptor.as_str())
-        .bind(to_millis(e.referred_at))
-        .bind(to_millis(e.opened_at))
-        .bind(e.first_treatment_at.map(to_millis))
-        .bind(i64::from(e.treatment_appointments))
-        .execute()
-        .await?;
-        Ok(())
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {}",
+            columns(RecordKind::Episode)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(e.id.to_string())
+            .bind(e.patient_id.to_string())
+            .bind(e.service_id.to_string())
+            .bind(e.referral_id.to_string())
+            .bind(e.step.as_str())
+            .bind(e.practitioner_id.to_string())
+            .bind(e.problem_descriptor.as_str())
+            .bind(to_millis(e.referred_at))
+            .bind(to_millis(e.opened_at))
+            .bind(e.first_treatment_at.map(to_millis))
+            .bind(i64::from(e.treatment_appointments))
+            .fetch_one()
+            .await?;
+        self.wrote(RecordKind::Episode, &e.id.to_string(), &row)
     }
 
     /// The episode a referral opened, if it was accepted (one at most: a
@@ -591,15 +599,19 @@ impl Tx {
         id: EpisodeId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = self.query(
+        let sql = format!(
             "UPDATE episodes SET treatment_appointments = treatment_appointments + 1, \
-             first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1 AND discharged_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(to_millis(at))
-        .execute()
-        .await?;
-        Ok(done.rows_affected() == 1)
+             first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1 AND discharged_at IS NULL \
+             RETURNING {}",
+            columns(RecordKind::Episode)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(to_millis(at))
+            .fetch_optional()
+            .await?;
+        self.wrote_optional(RecordKind::Episode, &id.to_string(), row.as_ref())
     }
 
     /// Stops the RTT clock without counting an appointment (a digital
@@ -609,11 +621,18 @@ impl Tx {
         id: EpisodeId,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.query("UPDATE episodes SET first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1")
+        let sql = format!(
+            "UPDATE episodes SET first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1 \
+             RETURNING {}",
+            columns(RecordKind::Episode)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(to_millis(at))
-            .execute()
+            .fetch_optional()
             .await?;
+        self.wrote_optional(RecordKind::Episode, &id.to_string(), row.as_ref())?;
         Ok(())
     }
 
@@ -624,18 +643,20 @@ impl Tx {
         reason: &str,
         outcome_json: &str,
     ) -> Result<bool, StoreError> {
-        let done = self
-            .query(
-                "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4 \
-             WHERE id = $1 AND discharged_at IS NULL",
-            )
+        let sql = format!(
+            "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4 \
+             WHERE id = $1 AND discharged_at IS NULL RETURNING {}",
+            columns(RecordKind::Episode)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
             .bind(to_millis(at))
             .bind(reason)
             .bind(outcome_json)
-            .execute()
+            .fetch_optional()
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.wrote_optional(RecordKind::Episode, &id.to_string(), row.as_ref())
     }
 
     pub async fn insert_activation(

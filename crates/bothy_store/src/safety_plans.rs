@@ -1,8 +1,10 @@
 //! Safety plans: every save is a new version, never an overwrite.
 
+use crate::audit::records::columns;
 use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::safety_plan::{SafetyPlan, SafetyPlanText, StoredSafetyPlan};
 use bothy_domain::time::{from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId};
@@ -64,30 +66,38 @@ impl Tx {
             .bind(patient.to_string())
             .fetch_optional()
             .await?;
+        let returning = columns(RecordKind::SafetyPlanVersion);
         for _ in 0..ATTEMPTS {
-            let version = self
-                .query(
+            let sql = format!(
                 "INSERT INTO safety_plan_versions (patient_id, version, service_id, warning_signs, \
                  coping_strategies, people_and_places, professionals, safe_environment, saved_at, \
                  saved_by_kind, saved_by_id) \
                  SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
                  FROM safety_plan_versions WHERE patient_id = $1 \
-                 ON CONFLICT (patient_id, version) DO NOTHING RETURNING version",
-            )
-            .bind(patient.to_string())
-            .bind(service.to_string())
-            .bind(text.warning_signs.clone())
-            .bind(text.coping_strategies.clone())
-            .bind(text.people_and_places.clone())
-            .bind(text.professionals.clone())
-            .bind(text.safe_environment.clone())
-            .bind(to_millis(saved_at))
-            .bind(saved_by_kind)
-            .bind(saved_by_id)
-            .fetch_optional()
-            .await?;
+                 ON CONFLICT (patient_id, version) DO NOTHING RETURNING {returning}"
+            );
+            let version = self
+                .query(sqlx::AssertSqlSafe(sql))
+                .bind(patient.to_string())
+                .bind(service.to_string())
+                .bind(text.warning_signs.clone())
+                .bind(text.coping_strategies.clone())
+                .bind(text.people_and_places.clone())
+                .bind(text.professionals.clone())
+                .bind(text.safe_environment.clone())
+                .bind(to_millis(saved_at))
+                .bind(saved_by_kind)
+                .bind(saved_by_id)
+                .fetch_optional()
+                .await?;
             if let Some(row) = version {
-                return row.try_get("version");
+                let version: i64 = row.try_get("version")?;
+                let id = bothy_domain::audit::digest::safety_plan_version_id(
+                    &patient.to_string(),
+                    version,
+                );
+                self.wrote(RecordKind::SafetyPlanVersion, &id, &row)?;
+                return Ok(version);
             }
         }
         Err(StoreError::Constraint("safety_plan_versions_pkey".into()))

@@ -6,7 +6,7 @@ use bothy::cli::AuditCommand;
 use bothy_app::{Clock, SystemClock};
 use bothy_domain::audit::{Anchor, SealHead};
 use bothy_domain::time::{Timestamp, from_millis};
-use bothy_store::VerifyReport;
+use bothy_store::{RecordsReport, VerifyReport};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +105,50 @@ fn age(d: Duration) -> String {
     }
 }
 
+/// Clinical records against their audit events: kinds and ids only,
+/// never what the records say.
+fn describe_records(r: &RecordsReport, line: &mut impl FnMut(String)) {
+    let by_kind = |m: &std::collections::BTreeMap<&str, u64>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if r.breaks == 0 {
+        line(format!(
+            "Clinical records intact: {} match the digest in their newest audit event{}.",
+            r.verified_total(),
+            match r.verified.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", by_kind(&r.verified)),
+            }
+        ));
+    } else {
+        line(format!(
+            "CLINICAL RECORDS CHANGED OUTSIDE BOTHY: {} (named by kind and id).",
+            r.breaks
+        ));
+        for b in &r.first_breaks {
+            line(format!("  {b}."));
+        }
+        if r.breaks > r.first_breaks.len() as u64 {
+            line(format!(
+                "  ... and {} more.",
+                r.breaks - r.first_breaks.len() as u64
+            ));
+        }
+    }
+    if !r.not_audited.is_empty() {
+        line(format!(
+            "Not audited: {} clinical records have no audit event with a digest ({}): synthetic \
+             data, which is loaded without audit events, or records last written before records \
+             carried digests. Nothing vouches for their content.",
+            r.not_audited_total(),
+            by_kind(&r.not_audited)
+        ));
+    }
+}
+
 /// The report as printed.
 fn describe(r: &VerifyReport, anchors: &[Anchor], now: Timestamp) -> String {
     let mut out = String::new();
@@ -158,6 +202,7 @@ fn describe(r: &VerifyReport, anchors: &[Anchor], now: Timestamp) -> String {
             }
         }
     }
+    describe_records(&r.records, &mut line);
     if let Some(l) = &r.legacy {
         let when = time(Some(l.at_ms));
         match &l.check.first_break {
@@ -196,6 +241,7 @@ mod tests {
             oldest_unsealed_at_ms: None,
             legacy: None,
             first_break: None,
+            records: RecordsReport::default(),
         }
     }
 
@@ -254,6 +300,43 @@ mod tests {
         let text = describe(&r, &[], from_millis(2_000));
         assert!(text.contains("AUDIT TRAIL BROKEN BEFORE SEALING"), "{text}");
         assert!(text.contains("chain 3: gone"), "{text}");
+    }
+
+    #[test]
+    fn describes_clinical_records_by_kind_and_id_only() {
+        use bothy_domain::audit::digest::RecordBreak;
+        let mut r = report();
+        r.records.verified.insert("check_in", 4);
+        r.records.not_audited.insert("alert", 2);
+        let text = describe(&r, &[], from_millis(2_000));
+        assert!(
+            text.contains("Clinical records intact: 4 match the digest in their newest audit event (check_in 4)."),
+            "{text}"
+        );
+        assert!(text.contains("Not audited: 2 clinical records"), "{text}");
+        assert!(r.is_intact());
+        r.records.breaks = 2;
+        r.records.first_breaks = vec![
+            RecordBreak::Changed {
+                kind: "measure_response",
+                id: "m1".into(),
+            },
+            RecordBreak::Gone {
+                kind: "check_in",
+                id: "c1".into(),
+            },
+        ];
+        assert!(!r.is_intact());
+        let text = describe(&r, &[], from_millis(2_000));
+        assert!(
+            text.contains("CLINICAL RECORDS CHANGED OUTSIDE BOTHY: 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("measure_response m1 was changed outside Bothy"),
+            "{text}"
+        );
+        assert!(text.contains("check_in c1 is gone"), "{text}");
     }
 
     #[test]

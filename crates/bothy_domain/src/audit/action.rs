@@ -90,6 +90,8 @@ pub enum Action {
     ReferralReceived,
     /// Risk in an unsent referral was flagged.
     ReferralRiskFlagged,
+    /// A self-referral draft never sent was deleted when its link expired.
+    ReferralDraftDeleted,
     /// The triage queue was read.
     ReferralList,
     /// A referral was read.
@@ -100,6 +102,8 @@ pub enum Action {
     ReferralDecided,
     /// The waiting list was read.
     WaitingListRead,
+    /// An episode of care was opened (a referral accepted).
+    EpisodeOpened,
     /// A treatment contact was recorded.
     EpisodeTreatmentContact,
     /// An episode of care ended.
@@ -122,7 +126,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 48] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -155,11 +159,13 @@ impl Action {
         Action::ReferralStepSaved,
         Action::ReferralReceived,
         Action::ReferralRiskFlagged,
+        Action::ReferralDraftDeleted,
         Action::ReferralList,
         Action::ReferralRead,
         Action::ReferralMatchVerdict,
         Action::ReferralDecided,
         Action::WaitingListRead,
+        Action::EpisodeOpened,
         Action::EpisodeTreatmentContact,
         Action::EpisodeDischarged,
         Action::AlertRaised,
@@ -206,11 +212,13 @@ impl Action {
             Action::ReferralStepSaved => "referral.step_saved",
             Action::ReferralReceived => "referral.received",
             Action::ReferralRiskFlagged => "referral.risk_flagged",
+            Action::ReferralDraftDeleted => "referral.draft_deleted",
             Action::ReferralList => "referral.list",
             Action::ReferralRead => "referral.read",
             Action::ReferralMatchVerdict => "referral.match_verdict",
             Action::ReferralDecided => "referral.decided",
             Action::WaitingListRead => "waiting_list.read",
+            Action::EpisodeOpened => "episode.opened",
             Action::EpisodeTreatmentContact => "episode.treatment_contact",
             Action::EpisodeDischarged => "episode.discharged",
             Action::AlertRaised => "alert.raised",
@@ -246,6 +254,7 @@ impl Action {
             | Action::ReferralMatchVerdict
             | Action::ReferralDecided
             | Action::WaitingListRead
+            | Action::EpisodeOpened
             | Action::EpisodeTreatmentContact
             | Action::EpisodeDischarged
             | Action::AlertRaised
@@ -262,6 +271,7 @@ impl Action {
             | Action::ApiClientCreated
             | Action::ApiClientRevoked
             | Action::DemoCreated
+            | Action::ReferralDraftDeleted
             | Action::AlertLoadRead => Purpose::Administration,
             Action::SignInPasswordOk
             | Action::PatientActivationRefused

@@ -54,7 +54,8 @@ async fn walk(
         }));
     }
     let sql = "SELECT seq, chain, chain_seq, at, actor_kind, actor_id, role, service_id, patient_id, \
-               action, purpose, request_id, detail, prev_hash, hash FROM audit_events \
+               action, purpose, request_id, detail, record_kind, record_id, record_digest, prev_hash, \
+               hash FROM audit_events \
                WHERE chain = $1 AND chain_seq > $2 ORDER BY chain_seq LIMIT 5000";
     for (chain, last_seq, last_hash) in heads {
         let mut verifier = ChainVerifier::new(*chain);

@@ -180,6 +180,7 @@ impl Store {
                 purpose: "security".into(),
                 request_id: None,
                 detail: Some(check.detail()),
+                record: None,
             })
             .await?;
         }
@@ -284,6 +285,7 @@ mod tests {
             purpose: "security".into(),
             request_id: None,
             detail: None,
+            record: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! `bothy audit verify`: walks every sealed event in position order, in
 //! pages so that memory stays flat, inside one snapshot so that a sealer
-//! committing meanwhile is not seen half-way.
+//! committing meanwhile is not seen half-way; then, in the same snapshot,
+//! compares every clinical record with its newest event (`records.rs`).
 
+use super::records::{self, RecordsReport};
 use super::{RECORD_COLUMNS, record, seal};
 use crate::{Store, StoreError};
 use bothy_domain::audit::{
@@ -26,13 +28,18 @@ pub struct VerifyReport {
     pub legacy: Option<LegacyFinding>,
     /// The first problem among the sealed events, if any.
     pub first_break: Option<SealBreak>,
+    /// Clinical records against the digests their audit events hold.
+    pub records: RecordsReport,
 }
 
 impl VerifyReport {
-    /// No break among the sealed events, and the earlier chains (if any)
-    /// were intact when they were sealed.
+    /// No break among the sealed events, the earlier chains (if any) were
+    /// intact when they were sealed, and no clinical record was changed or
+    /// deleted outside Bothy.
     pub fn is_intact(&self) -> bool {
-        self.first_break.is_none() && self.legacy.as_ref().is_none_or(|l| l.check.is_intact())
+        self.first_break.is_none()
+            && self.legacy.as_ref().is_none_or(|l| l.check.is_intact())
+            && self.records.breaks == 0
     }
 }
 
@@ -64,6 +71,7 @@ impl Store {
             oldest_unsealed_at_ms: row.try_get("oldest")?,
             legacy: None,
             first_break: None,
+            records: RecordsReport::default(),
         };
         let mut verifier = SealVerifier::new(anchors);
         let sql = format!(
@@ -111,6 +119,7 @@ impl Store {
         {
             report.first_break = Some(b);
         }
+        report.records = records::check(&mut tx).await?;
         tx.rollback().await?;
         Ok(report)
     }

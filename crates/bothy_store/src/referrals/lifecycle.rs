@@ -5,6 +5,8 @@
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
+use bothy_domain::audit::digest::RecordKind;
+use bothy_domain::ids::ReferralId;
 use bothy_domain::time::{Timestamp, to_millis};
 
 impl Tx {
@@ -40,16 +42,27 @@ impl Tx {
     /// what someone typed and abandoned is not kept past its link's life,
     /// and a flood of drafts cannot fill the database. A draft with an alert
     /// (a risk answer or risky words) is a clinical record and stays.
-    pub async fn delete_expired_drafts(&mut self, before: Timestamp) -> Result<u64, StoreError> {
-        let done = self
+    /// Returns the drafts deleted, each for an audit event of its own.
+    pub async fn delete_expired_drafts(
+        &mut self,
+        before: Timestamp,
+    ) -> Result<Vec<ReferralId>, StoreError> {
+        let rows = self
             .query(
                 "DELETE FROM referrals WHERE status = 'draft' AND created_at < $1 \
-                 AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.referral_id = referrals.id)",
+                 AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.referral_id = referrals.id) \
+                 RETURNING id",
             )
             .bind(to_millis(before))
-            .execute()
+            .fetch_all()
             .await?;
-        Ok(done.rows_affected())
+        let mut deleted = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            self.deleted(RecordKind::Referral, &id);
+            deleted.push(parse(&id, "referral id")?);
+        }
+        Ok(deleted)
     }
 }
 

@@ -114,6 +114,7 @@ fn record(i: usize) -> AuditRecord {
         purpose: "direct_care".into(),
         request_id: Some(format!("request-{i}")),
         detail: i.is_multiple_of(5).then(|| format!("note {i}")),
+        record: None,
     }
 }
 

@@ -56,7 +56,8 @@ pub struct RawEvent {
 
 /// Every column but `seq`, in the order [`RawEvent::values`] binds them.
 const COLUMNS: &str = "at, actor_kind, actor_id, role, service_id, patient_id, action, purpose, \
-                       request_id, detail, chain, chain_seq, prev_hash, hash, seal_pos, seal_hash, sealed_at";
+                       request_id, detail, chain, chain_seq, prev_hash, hash, seal_pos, seal_hash, sealed_at, \
+                       record_kind, record_id, record_digest";
 
 impl RawEvent {
     fn values(&self) -> Vec<V> {
@@ -79,6 +80,9 @@ impl RawEvent {
             self.seal_pos.into(),
             self.seal_hash.clone().into(),
             self.sealed_at.into(),
+            r.record.as_ref().map(|d| d.kind.clone()).into(),
+            r.record.as_ref().map(|d| d.id.clone()).into(),
+            r.record.as_ref().map(|d| d.digest.clone()).into(),
         ]
     }
 
@@ -170,6 +174,19 @@ macro_rules! raw_event {
                 purpose: r.get("purpose"),
                 request_id: r.get("request_id"),
                 detail: r.get("detail"),
+                // Absent before migration 13.
+                record: match (
+                    r.try_get::<Option<String>, _>("record_kind").ok().flatten(),
+                    r.try_get::<Option<String>, _>("record_id").ok().flatten(),
+                    r.try_get::<Option<String>, _>("record_digest")
+                        .ok()
+                        .flatten(),
+                ) {
+                    (Some(kind), Some(id), Some(digest)) => {
+                        Some(bothy_domain::audit::RecordDigest { kind, id, digest })
+                    }
+                    _ => None,
+                },
             },
             chain: r.get("chain"),
             chain_seq: r.get("chain_seq"),

@@ -154,6 +154,7 @@ async fn an_event_committed_late_with_a_lower_seq_is_still_sealed(t: TestApp) {
         purpose: "direct_care".into(),
         request_id: None,
         detail: None,
+        record: None,
     })
     .await
     .unwrap();

@@ -8,6 +8,6 @@ mod matching;
 mod professional;
 mod risk_alerts;
 mod self_referral;
-mod support;
+pub(crate) mod support;
 mod triage;
 mod waiting;

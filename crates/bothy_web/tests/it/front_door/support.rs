@@ -8,8 +8,8 @@ use bothy_domain::model::Patient;
 use bothy_domain::referral::Referral;
 use std::time::Duration;
 
-pub(super) const PHQ9_LOW: [i32; 9] = [1, 1, 1, 1, 1, 0, 0, 0, 0];
-pub(super) const GAD7_LOW: [i32; 7] = [1, 1, 1, 0, 0, 0, 0];
+pub(crate) const PHQ9_LOW: [i32; 9] = [1, 1, 1, 1, 1, 0, 0, 0, 0];
+pub(crate) const GAD7_LOW: [i32; 7] = [1, 1, 1, 0, 0, 0, 0];
 pub(super) const PASSWORD: &str = "a long and private password";
 
 pub(super) fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -28,7 +28,7 @@ pub(super) async fn post(c: &Client, path: &str, fields: &[(String, String)]) ->
 }
 
 /// Someone referring themself.
-pub(super) struct Person {
+pub(crate) struct Person {
     pub(super) given: &'static str,
     pub(super) family: &'static str,
     pub(super) email: String,
@@ -36,7 +36,7 @@ pub(super) struct Person {
     pub(super) dob: (&'static str, &'static str, &'static str),
 }
 
-pub(super) fn person(given: &'static str, family: &'static str, email: &str) -> Person {
+pub(crate) fn person(given: &'static str, family: &'static str, email: &str) -> Person {
     Person {
         given,
         family,
@@ -72,7 +72,7 @@ pub(super) fn answers(id: &str, values: &[i32]) -> Vec<(String, String)> {
 }
 
 /// Starts a self-referral to the demo service; returns the resume token.
-pub(super) async fn begin(c: &Client) -> String {
+pub(crate) async fn begin(c: &Client) -> String {
     let start = c.get("/refer").await.ok().has_crisis_panel();
     assert!(
         start.body.contains("Demo digital CBT service"),
@@ -134,7 +134,7 @@ pub(super) async fn fill(c: &Client, token: &str, p: &Person, phq9: &[i32], gad7
 }
 
 /// A whole self-referral, sent as a person would (slower than a script).
-pub(super) async fn self_refer(t: &TestApp, p: &Person, phq9: &[i32], gad7: &[i32]) -> Client {
+pub(crate) async fn self_refer(t: &TestApp, p: &Person, phq9: &[i32], gad7: &[i32]) -> Client {
     let c = t.client();
     let token = begin(&c).await;
     fill(&c, &token, p, phq9, gad7).await;
@@ -173,7 +173,7 @@ pub(super) async fn queue(t: &TestApp) -> Vec<Referral> {
     q
 }
 
-pub(super) async fn queued(t: &TestApp, email: &str) -> Vec<Referral> {
+pub(crate) async fn queued(t: &TestApp, email: &str) -> Vec<Referral> {
     queue(t)
         .await
         .into_iter()
@@ -212,7 +212,7 @@ pub(super) fn option_value(body: &str, label: &str) -> String {
 }
 
 /// Accepts a referral through the triage page; returns the activation token.
-pub(super) async fn accept(t: &TestApp, staff: &Client, r: &Referral, step: &str) -> String {
+pub(crate) async fn accept(t: &TestApp, staff: &Client, r: &Referral, step: &str) -> String {
     let page = staff.get(&format!("/staff/referrals/{}", r.id)).await.ok();
     let practitioner = option_value(&page.body, "Sam Supporter");
     post(
@@ -238,7 +238,7 @@ pub(super) async fn accept(t: &TestApp, staff: &Client, r: &Referral, step: &str
 }
 
 /// Activates an account and signs in with it; returns the patient's client.
-pub(super) async fn activate_and_sign_in(t: &TestApp, token: &str, email: &str) -> Client {
+pub(crate) async fn activate_and_sign_in(t: &TestApp, token: &str, email: &str) -> Client {
     let c = t.client();
     c.get(&format!("/activate/{token}")).await.ok();
     let done = post(
