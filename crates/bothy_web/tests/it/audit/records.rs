@@ -27,7 +27,7 @@ both_dbs!(
 /// Seals what waits, as the worker does, and verifies.
 async fn verify(t: &TestApp) -> VerifyReport {
     seal(t).await;
-    t.app.store.verify_audit(&[]).await.unwrap()
+    t.app.store().verify_audit(&[]).await.unwrap()
 }
 
 /// Runs SQL straight on the test database, as someone with database access
@@ -80,7 +80,7 @@ async fn check_in(t: &TestApp, n: usize, mood: &str) -> String {
         .await
         .redirects_to("/check-ins?saved=1");
     let id: bothy_domain::PatientId = t.demo.patients[n].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let all = tx.check_ins(id, 10).await.unwrap();
     tx.rollback().await.unwrap();
     all[0].id.to_string()
@@ -128,8 +128,8 @@ async fn normal_use_leaves_every_clinical_record_matching_its_audit_event(t: Tes
     t.clock.advance(Duration::from_secs(60));
     activate_and_sign_in(&t, &token, email).await;
     // A record written without an audit event, as synthetic data is loaded.
-    let mut tx = t.app.store.begin().await.unwrap();
-    let now: Timestamp = t.app.clock.now();
+    let mut tx = t.app.store().begin().await.unwrap();
+    let now: Timestamp = t.app.clock().now();
     let unaudited = CheckIn {
         id: bothy_domain::ids::CheckInId::random(),
         patient_id: patient0,
@@ -163,7 +163,7 @@ async fn an_item_9_answer_edited_in_sql_is_reported_naming_the_response(t: TestA
     phq9(&t, 0, 0, "k-edit").await;
     check_in(&t, 0, "4").await;
     let patient: bothy_domain::PatientId = t.demo.patients[0].id.parse().unwrap();
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
     let response = tx
         .measure_responses(patient, None, None, true, 10)
         .await
@@ -204,7 +204,7 @@ async fn an_alert_closed_in_sql_is_reported(t: TestApp) {
     let alert = t.open_alerts(patient).await.remove(0);
     assert!(verify(&t).await.is_intact());
 
-    let at = bothy_domain::time::to_millis(t.app.clock.now());
+    let at = bothy_domain::time::to_millis(t.app.clock().now());
     raw_sql(
         &t,
         &format!(
