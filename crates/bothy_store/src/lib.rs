@@ -18,6 +18,7 @@ mod bulk;
 mod check_ins;
 mod db;
 mod dialect;
+mod episodes;
 mod error;
 mod jobs;
 mod measures;
