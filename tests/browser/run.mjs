@@ -24,7 +24,7 @@ import { options, selfTestTotp } from './lib/helpers.mjs';
 import { indent, serverDiagnostics, startServer, stopServer, stopServerOnExit } from './lib/server.mjs';
 import { alerts } from './tests/alerts.mjs';
 import { frontDoor } from './tests/front_door.mjs';
-import { measures, patientSignIn, safetyPlan } from './tests/patient.mjs';
+import { library, measures, patientSignIn, safetyPlan } from './tests/patient.mjs';
 import {
   demoAccounts,
   keyboard,
@@ -66,6 +66,7 @@ function allTests() {
     measures,
     frontDoor,
     safetyPlan,
+    library,
     signInWithoutJavaScript,
     narrowScreen,
     keyboard,

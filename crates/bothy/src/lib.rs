@@ -43,6 +43,7 @@ pub fn outbox_dir(config: &Config) -> std::path::PathBuf {
 pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let crisis = config.crisis_contacts()?;
     let (catalogue, monitoring) = load_content(config)?;
+    let programmes = load_programmes(config, &catalogue)?;
     let store = connect_store(config).await?;
     store
         .migrate()
@@ -51,6 +52,7 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
     let outbox = FileOutbox::new(outbox_dir(config));
     let app = App::new(store, clock, config.app_settings(), crisis)
         .with_catalogue(catalogue)
+        .with_programmes(programmes)
         .with_monitoring(monitoring)
         .with_notifier(Arc::new(outbox));
     if let Some(c) = app
@@ -91,6 +93,24 @@ pub fn load_content(
     )
     .map_err(|e| anyhow::anyhow!("the monitoring settings have problems:\n{}", listed(e)))?;
     Ok((catalogue, monitoring))
+}
+
+/// The programmes in effect: the shipped ones with the deployment's
+/// folders. Any problem stops start-up, naming its file and line.
+pub fn load_programmes(
+    config: &Config,
+    catalogue: &bothy_domain::instruments::Catalogue,
+) -> anyhow::Result<Vec<bothy_domain::programmes::Programme>> {
+    let (programmes, problems) =
+        bothy_app::programmes::load_programmes(config.content.programmes_dir.as_deref(), catalogue);
+    if problems.is_empty() {
+        return Ok(programmes);
+    }
+    let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+    anyhow::bail!(
+        "the programme files have problems (run `bothy content check`):\n{}",
+        lines.join("\n")
+    )
 }
 
 #[cfg(test)]

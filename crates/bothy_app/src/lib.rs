@@ -111,6 +111,8 @@ pub struct App {
     throttle: throttle::SignInThrottle,
     referral_throttle: throttle::ReferralThrottle,
     anonymous_sessions: throttle::AnonymousSessions,
+    /// The programmes in effect (`programmes::load_programmes`).
+    programmes: Arc<Vec<bothy_domain::programmes::Programme>>,
     expected: detection::ExpectedCache,
     passwords: credentials::Passwords,
 }
@@ -154,18 +156,22 @@ impl App {
         let throttle = throttle::SignInThrottle::new(&settings, clock.clone());
         let referral_throttle = throttle::ReferralThrottle::new(clock.clone());
         let anonymous_sessions = throttle::AnonymousSessions::new(clock.clone());
+        let catalogue = content::default_catalogue();
+        // The shipped programmes pass their checks (a unit test keeps it so).
+        let (programmes, _) = programmes::load_programmes(None, &catalogue);
         let passwords = credentials::Passwords::new(settings.password_hash_workers);
         Self {
             store,
             clock,
             settings,
             crisis,
-            catalogue: content::default_catalogue(),
+            catalogue,
             notifier: Arc::new(notify::MemoryOutbox::new()),
             service_monitoring: monitoring::MonitoringSettings::default(),
             throttle,
             referral_throttle,
             anonymous_sessions,
+            programmes: Arc::new(programmes),
             expected: detection::ExpectedCache::default(),
             passwords,
         }
@@ -175,6 +181,17 @@ impl App {
     pub fn with_catalogue(mut self, catalogue: bothy_domain::instruments::load::Catalogue) -> Self {
         self.catalogue = catalogue;
         self
+    }
+
+    /// Uses a deployment's programmes (`programmes::load_programmes`).
+    pub fn with_programmes(mut self, programmes: Vec<bothy_domain::programmes::Programme>) -> Self {
+        self.programmes = Arc::new(programmes);
+        self
+    }
+
+    /// The self-help library.
+    pub fn library(&self) -> programmes::Library<'_> {
+        programmes::Library { app: self }
     }
 
     /// Uses a deployment's monitoring settings (`monitoring::load_monitoring`).

@@ -3,8 +3,9 @@
 //! programme or replace the shipped one with the same id. Read once at
 //! start and by `bothy content check`.
 
+use crate::{App, AppError};
 use bothy_domain::instruments::load::Catalogue;
-use bothy_domain::programmes::{Problem, Programme, Source, load};
+use bothy_domain::programmes::{Kind, Module, Page, Problem, Programme, Source, load};
 use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_programmes.rs"));
@@ -77,6 +78,83 @@ pub fn load_programmes(
     load(&sources, &known)
 }
 
+/// The self-help library, open to every patient: the library programmes
+/// read page by page. Reading content is not access to anyone's record, so
+/// it is not audited.
+pub struct Library<'a> {
+    pub(crate) app: &'a App,
+}
+
+/// A page of a programme, with where the reader goes next.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    pub programme: &'a Programme,
+    pub module: &'a Module,
+    /// 1-based.
+    pub number: usize,
+    pub page: &'a Page,
+    /// The page before and after (module id, 1-based page number).
+    pub previous: Option<(&'a str, usize)>,
+    pub next: Option<(&'a str, usize)>,
+}
+
+impl<'a> Library<'a> {
+    /// The library programmes, by title.
+    pub fn programmes(&self) -> Vec<&'a Programme> {
+        let mut list: Vec<&Programme> = self
+            .app
+            .programmes
+            .iter()
+            .filter(|p| p.kind == Kind::Library)
+            .collect();
+        list.sort_by(|a, b| a.title.cmp(&b.title));
+        list
+    }
+
+    /// A library programme, or `NotFound` (a guided programme is not in the
+    /// library: it is offered with a supporter).
+    pub fn programme(&self, id: &str) -> Result<&'a Programme, AppError> {
+        self.app
+            .programmes
+            .iter()
+            .find(|p| p.id == id && p.kind == Kind::Library)
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Page `number` (1-based) of a library programme's module.
+    pub fn page(&self, id: &str, module: &str, number: usize) -> Result<Reading<'a>, AppError> {
+        let programme = self.programme(id)?;
+        reading(programme, module, number).ok_or(AppError::NotFound)
+    }
+}
+
+/// Page `number` of `module`, with the pages either side (across modules).
+pub fn reading<'a>(programme: &'a Programme, module: &str, number: usize) -> Option<Reading<'a>> {
+    let at = programme.modules.iter().position(|m| m.id == module)?;
+    let m = &programme.modules[at];
+    let page = m.pages.get(number.checked_sub(1)?)?;
+    let previous = if number > 1 {
+        Some((m.id.as_str(), number - 1))
+    } else {
+        at.checked_sub(1)
+            .map(|i| &programme.modules[i])
+            .map(|p| (p.id.as_str(), p.pages.len()))
+    };
+    let next = if number < m.pages.len() {
+        Some((m.id.as_str(), number + 1))
+    } else {
+        programme.modules.get(at + 1).map(|n| (n.id.as_str(), 1))
+    };
+    Some(Reading {
+        programme,
+        module: m,
+        number,
+        page,
+        previous,
+        next,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +165,19 @@ mod tests {
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(problems.is_empty(), "{problems:#?}");
         assert!(programmes.len() >= 11, "{} programmes", programmes.len());
+        let relaxation = programmes.iter().find(|p| p.id == "relaxation").unwrap();
+        let first = &relaxation.modules[0];
+        let r = reading(relaxation, &first.id, first.pages.len()).unwrap();
+        assert_eq!(
+            r.next,
+            Some((relaxation.modules[1].id.as_str(), 1)),
+            "on to the next module"
+        );
+        let r = reading(relaxation, &relaxation.modules[1].id, 1).unwrap();
+        assert_eq!(r.previous, Some((first.id.as_str(), first.pages.len())));
+        assert!(reading(relaxation, &first.id, 0).is_none());
+        assert!(reading(relaxation, &first.id, first.pages.len() + 1).is_none());
+        assert!(reading(relaxation, "no-such-module", 1).is_none());
         for p in &programmes {
             if p.kind == bothy_domain::programmes::Kind::Guided {
                 assert!(

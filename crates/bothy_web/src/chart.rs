@@ -15,7 +15,7 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 36.0;
 
-fn esc(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -43,8 +43,8 @@ pub fn measure_chart(inst: &Instrument, responses: &[MeasureResponse], id: &str)
     let _ = write!(
         svg,
         r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-title {id}-desc" focusable="false"><title id="{id}-title">{} scores over time</title><desc id="{id}-desc">{}</desc>"#,
-        esc(&inst.short_name),
-        esc(&desc)
+        escape(&inst.short_name),
+        escape(&desc)
     );
     // Reliable-change band around the first score: changes inside it are not reliable.
     if let (Some(rc), Some(first)) = (&inst.reliable_change, responses.first()) {
@@ -155,7 +155,7 @@ pub fn mood_chart(check_ins: &[CheckIn], id: &str) -> String {
     let _ = write!(
         svg,
         r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-title {id}-desc" focusable="false"><title id="{id}-title">Mood over time</title><desc id="{id}-desc">{}</desc>"#,
-        esc(&desc)
+        escape(&desc)
     );
     for v in [lo, 5.0, hi] {
         let yy = y(v);
@@ -237,7 +237,10 @@ fn describe(inst: &Instrument, responses: &[MeasureResponse]) -> String {
 mod tests {
     #[test]
     fn escapes_and_formats() {
-        assert_eq!(super::esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+        assert_eq!(
+            super::escape("<a & \"b\">"),
+            "&lt;a &amp; &quot;b&quot;&gt;"
+        );
         assert_eq!(crate::format::score(12.0), "12");
         assert_eq!(crate::format::score(2.3333), "2.33");
     }

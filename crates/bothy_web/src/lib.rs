@@ -12,6 +12,7 @@ mod fhir_referral;
 mod form;
 mod format;
 mod layout;
+mod markdown;
 mod metrics;
 mod openapi;
 mod pages;

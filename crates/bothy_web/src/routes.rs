@@ -17,8 +17,8 @@ use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
-    account, activate, alerts, check_ins, measures, public, refer, safety_plan, signin, staff,
-    triage,
+    account, activate, alerts, check_ins, library, measures, public, refer, safety_plan, signin,
+    staff, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -93,6 +93,13 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(Method::POST, "/check-in", Patient, post(check_ins::submit)),
         r(Method::GET, "/check-ins", Patient, get(check_ins::timeline)),
         r(Method::GET, "/safety-plan", Patient, get(safety_plan::view)),
+        r(Method::GET, "/library", Patient, get(library::list)),
+        r(
+            Method::GET,
+            "/library/{programme}/{module}/{page}",
+            Patient,
+            get(library::read),
+        ),
         r(
             Method::GET,
             "/safety-plan/edit",

@@ -10,6 +10,7 @@ import {
   signIn,
   signOut,
   staffByRole,
+  tabTo,
   visit,
   waitForPath,
 } from '../lib/helpers.mjs';
@@ -111,4 +112,30 @@ export const safetyPlan = test('safety plan without JavaScript at 320 px: write,
   await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page with a safety plan' });
   await staff.getByRole('heading', { name: 'Safety plan', exact: true }).waitFor();
   await staff.getByText('Walk by the sea').waitFor();
+});
+
+export const library = test('self-help library without JavaScript at 320 px: every page of a guide, by keyboard', async (scope) => {
+  const noJs = { javaScript: false };
+  const page = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
+  await signIn(page, patient(3), { expectPath: '/home', javaScript: false });
+  await page.getByRole('link', { name: 'Self-help library', exact: true }).click();
+  await waitForPath(page, '/library', 'open the library from /home');
+  await checkPage(page, '/library', noJs);
+  await fitsWidth(page, '/library');
+  // The first guide's first module, then every page by keyboard.
+  await page.locator('main ol a').first().click();
+  let pages = 0;
+  for (;;) {
+    pages += 1;
+    const here = new URL(page.url()).pathname;
+    await checkPage(page, here, noJs);
+    await fitsWidth(page, here);
+    const next = page.getByRole('link', { name: 'Next page', exact: true });
+    if ((await next.count()) === 0) break;
+    await tabTo(page, next, `Next page on ${here}`);
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.pathname !== here);
+    if (pages > 30) throw new Error('the guide did not end');
+  }
+  if (pages < 3) throw new Error(`only ${pages} pages in the first guide`);
 });

@@ -4,6 +4,7 @@ pub mod account;
 pub mod activate;
 pub mod alerts;
 pub mod check_ins;
+pub mod library;
 pub mod measures;
 pub mod public;
 pub mod refer;

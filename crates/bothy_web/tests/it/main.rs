@@ -21,6 +21,7 @@ mod front_door;
 mod fuzz;
 mod hardening;
 mod jobs;
+mod library;
 mod measures;
 mod monitoring_sweep;
 mod openapi;

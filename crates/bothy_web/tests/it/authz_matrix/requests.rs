@@ -259,6 +259,9 @@ impl World {
             .replace("{episode}", &front.episode)
             .replace("{alert}", &front.alert)
             .replace("{instrument}", "phq9")
+            .replace("{programme}", "relaxation")
+            .replace("{module}", "01-slow-breathing")
+            .replace("{page}", "1")
             .replace("{response}", &response)
             .replace("{observation}", &response);
         if is(spec, ("GET", "/fhir/QuestionnaireResponse")) {

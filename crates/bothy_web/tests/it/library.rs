@@ -1,0 +1,91 @@
+//! The self-help library (issue 14): every patient can read the library
+//! programmes page by page, with the crisis contacts where a programme asks
+//! for them; guided programmes are not in it, and nobody else reads it.
+
+use crate::both_dbs;
+use crate::helpers::TestApp;
+
+both_dbs!(
+    a_patient_reads_a_library_guide_page_by_page,
+    the_library_is_for_patients_and_holds_only_library_programmes,
+);
+
+async fn a_patient_reads_a_library_guide_page_by_page(t: TestApp) {
+    let c = t.patient_client(0).await;
+    let home = c.get("/home").await.ok();
+    assert!(
+        home.body.contains("href=\"/library\""),
+        "the home page links to the library"
+    );
+    let list = c.get("/library").await.ok().has_crisis_panel();
+    for title in ["Relaxation", "Sleep", "stress"] {
+        assert!(list.body.contains(title), "{title} in {}", list.body);
+    }
+    let first = format!(
+        "/library/relaxation/{}/1",
+        module_id(&list.body, "relaxation")
+    );
+    let page = c.get(&first).await.ok().has_crisis_panel();
+    assert!(page.body.contains("Page 1 of"), "{}", page.body);
+    assert!(
+        !page.body.contains("rel=\"prev\""),
+        "the first page has no previous page"
+    );
+    // Follow "Next page" to the end of the guide: every page answers, and
+    // the last has no next page.
+    let mut saw_reflection = page.body.contains("Something to think about");
+    let mut at = page;
+    let mut pages = 1;
+    while let Some(next) = link(&at.body, "rel=\"next\"") {
+        at = c.get(&next).await.ok();
+        assert!(at.body.contains("rel=\"prev\""), "{next} links back");
+        saw_reflection |= at.body.contains("Something to think about");
+        pages += 1;
+        assert!(pages < 40, "the pages end");
+    }
+    assert!(pages >= 4, "{pages} pages in the relaxation guide");
+    // The guide's reflection questions show as something to think about.
+    assert!(saw_reflection);
+}
+
+async fn the_library_is_for_patients_and_holds_only_library_programmes(t: TestApp) {
+    let c = t.patient_client(0).await;
+    // A guided programme is offered with a supporter, not in the library.
+    c.get("/library/low-mood/01-getting-started/1")
+        .await
+        .status(404);
+    let list = c.get("/library").await.ok();
+    assert!(!list.body.contains("Lifting low mood"), "{}", list.body);
+    let module = module_id(&list.body, "relaxation");
+    c.get(&format!("/library/relaxation/{module}/0"))
+        .await
+        .status(404);
+    c.get(&format!("/library/relaxation/{module}/99"))
+        .await
+        .status(404);
+    c.get("/library/relaxation/no-such-module/1")
+        .await
+        .status(404);
+    c.get("/library/no-such-guide/x/1").await.status(404);
+    // Staff and visitors who are not signed in do not read it as patients.
+    let anon = t.client();
+    let r = anon.get("/library").await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    let staff = t.staff_client("analyst").await;
+    staff.get("/library").await.status(403);
+}
+
+/// The first module's id of `programme` in the library list.
+fn module_id(body: &str, programme: &str) -> String {
+    let prefix = format!("href=\"/library/{programme}/");
+    let start = body.find(&prefix).expect("a link to the guide") + prefix.len();
+    body[start..].split('/').next().unwrap().to_string()
+}
+
+/// The href of the link carrying `attr`.
+fn link(body: &str, attr: &str) -> Option<String> {
+    let at = body.find(attr)?;
+    let before = &body[..at];
+    let href = before.rfind("href=\"")? + 6;
+    Some(before[href..].split('"').next()?.to_string())
+}
