@@ -12,6 +12,7 @@
 
 mod content;
 mod lexicon;
+mod programmes;
 mod values;
 
 use proptest::prelude::*;
