@@ -128,26 +128,51 @@ fn emphasis(escaped: &str) -> String {
     pairs(&bold, "*", "em")
 }
 
+/// Wraps `mark`...`mark` in `tag` where the marks hug a word, as
+/// Markdown does: "5 * 3" and a stray "**" stay as they are.
 fn pairs(text: &str, mark: &str, tag: &str) -> String {
-    let parts: Vec<&str> = text.split(mark).collect();
-    if parts.len() < 3 {
-        return text.to_string();
-    }
+    let single = mark == "*";
+    // A mark at byte `at` of `s`: not part of a longer run of stars.
+    let standalone = |s: &str, at: usize| {
+        !single || (!s[..at].ends_with('*') && !s[at + mark.len()..].starts_with('*'))
+    };
+    let opens = |s: &str, at: usize| {
+        standalone(s, at)
+            && s[at + mark.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_whitespace())
+    };
+    let closes = |s: &str, at: usize| {
+        standalone(s, at)
+            && s[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| !c.is_whitespace())
+    };
     let mut out = String::new();
-    let closed = parts.len() % 2 == 1;
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            let last_unpaired = !closed && i == parts.len() - 1;
-            if last_unpaired {
-                out.push_str(mark);
-            } else if i % 2 == 1 {
-                out.push_str(&format!("<{tag}>"));
-            } else {
-                out.push_str(&format!("</{tag}>"));
-            }
-        }
-        out.push_str(part);
+    let mut rest = text;
+    loop {
+        let Some(open) = rest
+            .match_indices(mark)
+            .map(|(i, _)| i)
+            .find(|&i| opens(rest, i))
+        else {
+            break;
+        };
+        let from = open + mark.len();
+        let Some(close) = rest[from..]
+            .match_indices(mark)
+            .map(|(i, _)| from + i)
+            .find(|&i| i > from && closes(rest, i))
+        else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("<{tag}>{}</{tag}>", &rest[from..close]));
+        rest = &rest[close + mark.len()..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -207,5 +232,9 @@ mod tests {
     #[test]
     fn an_unpaired_star_stays_a_star() {
         assert_eq!(render_here("5 * 3 is **15"), "<p>5 * 3 is **15</p>\n");
+        assert_eq!(
+            render_here("**a** and *b* 2 * 3"),
+            "<p><strong>a</strong> and <em>b</em> 2 * 3</p>\n"
+        );
     }
 }
