@@ -150,8 +150,7 @@ async fn discharging_at_once_happens_once(t: &TestApp) {
     tariq.get("/staff/waiting").await.ok();
     for round in 0..ROUNDS {
         let (referral, _) = accepted(t, 40 + round).await;
-        let episode = count(
-            t,
+        let episode = t.count(
             "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
             &referral.to_string(),
         )
