@@ -1,17 +1,19 @@
 //! What every crate's tests share: [`TestApp`] (a whole Bothy in-process on
 //! a fresh database, fake clock and in-memory outbox), a cookie-keeping
-//! [`Client`] and page readers ([`Form`]).
+//! [`Client`], page readers ([`Form`]) and fixture builders ([`Fixtures`]).
 //!
 //! Each test gets its own database, copied from a template built once per
 //! test process (migrated, demo accounts made: see `template`), and
 //! [`run`] removes it afterwards even when the test panics.
 
 mod app;
+mod builder;
 mod client;
 mod html;
 mod template;
 
 pub use app::TestApp;
+pub use builder::{Fixtures, NewPatient, PATIENT_PASSWORD, Person, TestAppBuilder};
 pub use client::{Client, Resp, without_csrf};
 pub use html::Form;
 

@@ -45,6 +45,17 @@ pub(super) fn person(given: &'static str, family: &'static str, email: &str) -> 
     }
 }
 
+/// The same person, for the test kit's fixtures.
+pub(super) fn kit(p: &Person) -> bothy_testkit::Person {
+    let mut k = bothy_testkit::Person::new(p.given, p.family, &p.email);
+    k.dob = (
+        p.dob.0.parse().unwrap(),
+        p.dob.1.parse().unwrap(),
+        p.dob.2.parse().unwrap(),
+    );
+    k
+}
+
 pub(super) fn about(p: &Person) -> Vec<(String, String)> {
     owned(&[
         ("given_name", p.given),
