@@ -7,8 +7,8 @@ use bothy_app::policy::Actor;
 use bothy_app::referrals::{AboutYou, StepInput};
 use bothy_app::{AppSettings, RequestContext};
 use bothy_domain::PatientId;
-use bothy_domain::referral::{Consents, Decision, Referral, Step};
 use bothy_domain::person::Email;
+use bothy_domain::referral::{Consents, Decision, Referral, Step};
 use std::time::Duration;
 
 /// The password fixtures give the patients they activate.
@@ -206,13 +206,7 @@ impl Fixtures<'_> {
             .t
             .app
             .activation()
-            .activate(
-                &token,
-                &p.email,
-                PATIENT_PASSWORD,
-                PATIENT_PASSWORD,
-                &ctx(),
-            )
+            .activate(&token, &p.email, PATIENT_PASSWORD, PATIENT_PASSWORD, &ctx())
             .await
             .unwrap();
         NewPatient {

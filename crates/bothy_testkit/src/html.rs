@@ -185,8 +185,7 @@ fn tags(html: &str) -> impl Iterator<Item = Tag<'_>> {
             let name_len = html[name_start..]
                 .find(|c: char| !c.is_ascii_alphanumeric())
                 .unwrap_or(html.len() - name_start);
-            if name_len == 0 || !html[name_start..].starts_with(|c: char| c.is_ascii_alphabetic())
-            {
+            if name_len == 0 || !html[name_start..].starts_with(|c: char| c.is_ascii_alphabetic()) {
                 at = lt + 1;
                 continue;
             }

@@ -106,11 +106,7 @@ async fn build(url: &str) -> DemoAccounts {
         AppSettings::default(),
         MemoryOutbox::new(),
     );
-    let demo = app
-        .demo()
-        .ensure(&RequestContext::default())
-        .await
-        .unwrap();
+    let demo = app.demo().ensure(&RequestContext::default()).await.unwrap();
     app.store().close().await;
     demo
 }
@@ -184,10 +180,7 @@ async fn pg_template(admin: String) -> PgTemplate {
 }
 
 fn scratch_dir(prefix: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "{prefix}-{}",
-        bothy_domain::PatientId::random()
-    ));
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", bothy_domain::PatientId::random()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -119,7 +119,8 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         );
         one(
             "patients with the email",
-            t.count("SELECT COUNT(*) FROM patients WHERE email = $1", &email).await,
+            t.count("SELECT COUNT(*) FROM patients WHERE email = $1", &email)
+                .await,
         );
         one(
             "episodes",
@@ -233,11 +234,12 @@ async fn conflicting_decisions_leave_one_and_say_so(t: &TestApp) {
                 );
             }
         }
-        let episodes = t.count(
-            "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
-            &id.to_string(),
-        )
-        .await;
+        let episodes = t
+            .count(
+                "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
+                &id.to_string(),
+            )
+            .await;
         assert_eq!(episodes, i64::from(winner == "accept"));
         assert_eq!(
             audited(t, "referral.decided", &id.to_string()).await,
@@ -270,11 +272,12 @@ async fn parallel_match_verdicts_keep_one_each(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         all_redirect_to(&answers, &format!("{path}#matches"));
-        let verdicts = t.count(
-            "SELECT COUNT(*) FROM referral_matches WHERE referral_id = $1",
-            &id.to_string(),
-        )
-        .await;
+        let verdicts = t
+            .count(
+                "SELECT COUNT(*) FROM referral_matches WHERE referral_id = $1",
+                &id.to_string(),
+            )
+            .await;
         assert_eq!(verdicts, 1);
     }
 }

@@ -134,7 +134,8 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: &TestApp) {
             }
         }
         assert_eq!(
-            t.count("SELECT COUNT(*) FROM patients WHERE email = $1", &shared).await,
+            t.count("SELECT COUNT(*) FROM patients WHERE email = $1", &shared)
+                .await,
             1
         );
         let activated = |p: PatientId| {
@@ -217,12 +218,13 @@ async fn an_enrolment_link_used_many_times_at_once_works_once(t: &TestApp) {
             [vec![303], vec![410; AT_ONCE - 1]].concat(),
             "round {round}"
         );
-        let enrolled = t.count(
-            "SELECT COUNT(*) FROM audit_events e JOIN staff s ON s.id = e.actor_id \
+        let enrolled = t
+            .count(
+                "SELECT COUNT(*) FROM audit_events e JOIN staff s ON s.id = e.actor_id \
              WHERE e.action = 'staff.enrolled' AND s.email = $1",
-            &format!("new.{round}@example.nhs.uk"),
-        )
-        .await;
+                &format!("new.{round}@example.nhs.uk"),
+            )
+            .await;
         assert_eq!(enrolled, 1);
     }
 }
@@ -248,11 +250,12 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
         // A fresh 30-second step, so the code has not been used.
         t.clock.advance(Duration::from_secs(30));
         let code = t.code("triage_clinician");
-        let before = t.count(
-            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
-            "sign_in.complete",
-        )
-        .await;
+        let before = t
+            .count(
+                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+                "sign_in.complete",
+            )
+            .await;
         let requests = clients
             .iter()
             .map(|c| post_owned(c.clone(), "/sign-in/code".into(), owned(&[("code", &code)])))
@@ -273,11 +276,12 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
                 .count(),
             1
         );
-        let after = t.count(
-            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
-            "sign_in.complete",
-        )
-        .await;
+        let after = t
+            .count(
+                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+                "sign_in.complete",
+            )
+            .await;
         assert_eq!(after, before + 1);
     }
 }

@@ -308,11 +308,12 @@ async fn a_professional_referral_sent_many_times_is_one(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         all_redirect_to(&answers, "/staff/referrals/new?sent=1");
-        let n = t.count(
-            "SELECT COUNT(*) FROM referrals WHERE family_name = $1",
-            &family(30 + round),
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM referrals WHERE family_name = $1",
+                &family(30 + round),
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
     t.drain_jobs().await;
@@ -369,7 +370,9 @@ async fn a_service_request_sent_many_times_is_one(t: &TestApp) {
         );
         let ids: Vec<String> = answers.iter().map(|r| r.json()["id"].to_string()).collect();
         assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
-        let n = t.count("SELECT COUNT(*) FROM referrals WHERE email = $1", &email).await;
+        let n = t
+            .count("SELECT COUNT(*) FROM referrals WHERE email = $1", &email)
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
     t.drain_jobs().await;

@@ -41,11 +41,12 @@ async fn a_check_in_sent_many_times_is_stored_once(t: &TestApp) {
         )
         .await;
         all_redirect_to(&answers, "/check-ins?saved=1");
-        let n = t.count(
-            "SELECT COUNT(*) FROM check_ins WHERE idempotency_key = $1",
-            &key,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM check_ins WHERE idempotency_key = $1",
+                &key,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
         assert_eq!(
             audited(t, "check_in.recorded", "").await,
@@ -82,11 +83,12 @@ async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: &TestApp) {
         let first = answers[0].location().unwrap_or_default().to_string();
         assert!(first.starts_with("/measures/responses/"), "{first}");
         all_redirect_to(&answers, &first);
-        let n = t.count(
-            "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
-            &key,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
+                &key,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
         let id = first.trim_start_matches("/measures/responses/");
         assert_eq!(audited(t, "measure.submitted", id).await, 1);
@@ -116,11 +118,12 @@ async fn measure_drafts_saved_at_once_leave_one_draft(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         all_redirect_to(&answers, "/home?saved=1");
-        let n = t.count(
-            "SELECT COUNT(*) FROM measure_drafts WHERE patient_id = $1",
-            &me,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM measure_drafts WHERE patient_id = $1",
+                &me,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
 }
@@ -178,11 +181,12 @@ async fn a_questionnaire_response_sent_many_times_is_stored_once(t: &TestApp) {
         );
         let ids: Vec<String> = answers.iter().map(|r| r.json()["id"].to_string()).collect();
         assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
-        let n = t.count(
-            "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
-            &key,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
+                &key,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
 }
