@@ -42,7 +42,7 @@ pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob}
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
 pub use referrals::{Activation, MatchVerdict, PatientIdentity};
-pub use scratch::{create_scratch_database, drop_scratch_database};
+pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
 pub use sessions::{SessionAccount, SessionRow};
 pub use staff::Enrolment;
 pub use summaries::{EpisodeScreening, NO_EPISODE};

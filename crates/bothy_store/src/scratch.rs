@@ -9,11 +9,30 @@ pub async fn create_scratch_database(
     admin_url: &str,
     name_prefix: &str,
 ) -> Result<String, StoreError> {
+    create_scratch_copy(admin_url, name_prefix, None).await
+}
+
+/// Like [`create_scratch_database`], as a copy of the database `template`
+/// (which nobody may be connected to while it is copied).
+pub async fn create_scratch_copy(
+    admin_url: &str,
+    name_prefix: &str,
+    template: Option<&str>,
+) -> Result<String, StoreError> {
     let name = format!("{name_prefix}_{}", uuid::Uuid::new_v4().simple());
+    let template = match template {
+        Some(t) if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            format!(" TEMPLATE \"{t}\"")
+        }
+        Some(_) => return Err(StoreError::Config("not a template database name".into())),
+        None => String::new(),
+    };
     let mut conn = PgConnection::connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "CREATE DATABASE \"{name}\"{template}"
+    )))
+    .execute(&mut conn)
+    .await?;
     conn.close().await?;
     Ok(replace_database(admin_url, &name))
 }

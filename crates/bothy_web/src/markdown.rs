@@ -152,14 +152,11 @@ fn pairs(text: &str, mark: &str, tag: &str) -> String {
     };
     let mut out = String::new();
     let mut rest = text;
-    loop {
-        let Some(open) = rest
-            .match_indices(mark)
-            .map(|(i, _)| i)
-            .find(|&i| opens(rest, i))
-        else {
-            break;
-        };
+    while let Some(open) = rest
+        .match_indices(mark)
+        .map(|(i, _)| i)
+        .find(|&i| opens(rest, i))
+    {
         let from = open + mark.len();
         let Some(close) = rest[from..]
             .match_indices(mark)

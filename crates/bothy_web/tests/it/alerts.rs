@@ -41,28 +41,10 @@ pub(crate) async fn patient_actor(t: &TestApp, n: usize) -> (Actor, bothy_domain
     (actor, id)
 }
 
-/// Runs SQL straight on the test database, as a fault would.
-async fn raw_sql(t: &TestApp, sql: &'static str) {
-    use sqlx::Connection;
-    if t.db == crate::helpers::Db::Sqlite {
-        let mut conn = sqlx::SqliteConnection::connect(&t.url).await.unwrap();
-        sqlx::raw_sql("PRAGMA busy_timeout = 5000")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-        conn.close().await.unwrap();
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&t.url).await.unwrap();
-        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-        conn.close().await.unwrap();
-    }
-}
-
 /// Sends a measure form as the patient's browser would.
 async fn submit_form(c: &Client, instrument: &str, values: &[i32]) -> crate::helpers::Resp {
     let form = c.get(&format!("/measures/{instrument}")).await.ok();
-    let key = form_key(&form.body);
+    let key = form.field("key");
     let mut fields: Vec<(String, String)> = values
         .iter()
         .enumerate()
@@ -76,17 +58,6 @@ async fn submit_form(c: &Client, instrument: &str, values: &[i32]) -> crate::hel
         .collect();
     c.post_form(&format!("/measures/{instrument}"), &pairs)
         .await
-}
-
-/// The submission key a form carries (its hidden `key` field).
-pub(crate) fn form_key(body: &str) -> String {
-    body.split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// Stores a PHQ-9 for demo patient `n` with every item 0 but item 9.
@@ -311,7 +282,7 @@ async fn an_overdue_alert_escalates_once_to_the_lead_and_the_duty_phone(t: TestA
 
 async fn check_in(c: &Client, mood: &str, note: &str) -> crate::helpers::Resp {
     let form = c.get("/check-in").await.ok();
-    let key = form_key(&form.body);
+    let key = form.field("key");
     c.post_form(
         "/check-in",
         &[("mood", mood), ("note", note), ("key", &key)],
@@ -449,7 +420,7 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
             "DROP TRIGGER refuse_history ON alerts; DROP FUNCTION refuse_history();",
         ),
     };
-    raw_sql(&t, break_it).await;
+    t.raw_sql(break_it).await;
     let mut answers = vec![Some(3); 9];
     answers[8] = Some(1);
     let sub = Submission {
@@ -472,7 +443,7 @@ async fn a_failing_history_detector_keeps_the_submission_and_retries(t: TestApp)
     let key = format!("reevaluate.measure_response.{}", done.response.id);
     assert!(t.job(&key).await.is_some(), "a re-evaluation is queued");
     // Repaired, the retry runs the history detectors.
-    raw_sql(&t, repair).await;
+    t.raw_sql(repair).await;
     t.drain_jobs().await;
     let alerts = t.open_alerts(pid).await;
     assert!(

@@ -15,16 +15,6 @@ both_dbs!(
     sleep_can_be_missing_then_given_then_missing_again,
 );
 
-fn key_from(body: &str) -> String {
-    body.split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 async fn stored(t: &TestApp, patient: usize) -> Vec<bothy_domain::check_in::CheckIn> {
     let id = t.demo.patients[patient].id.parse().unwrap();
     let mut tx = t.app.store().read().await.unwrap();
@@ -36,7 +26,7 @@ async fn stored(t: &TestApp, patient: usize) -> Vec<bothy_domain::check_in::Chec
 /// Opens the full form and sends it with these fields (and the form's key).
 async fn full_form(c: &Client, fields: &[(&str, &str)]) -> Resp {
     let form = c.get("/check-in").await.ok().has_crisis_panel();
-    let key = key_from(&form.body);
+    let key = form.field("key");
     let mut all = fields.to_vec();
     all.push(("key", &key));
     c.post_form("/check-in", &all).await
@@ -53,7 +43,7 @@ async fn two_taps_from_home_record_a_check_in(t: TestApp) {
             home.body
         );
     }
-    let key = key_from(&home.body);
+    let key = home.field("key");
     c.post_form("/check-in", &[("key", &key), ("mood", "3")])
         .await
         .redirects_to("/check-ins?saved=1");
@@ -186,7 +176,7 @@ async fn a_note_is_shown_escaped(t: TestApp) {
 async fn a_double_submission_stores_one_check_in(t: TestApp) {
     let c = t.patient_client(0).await;
     let home = c.get("/home").await.ok();
-    let key = key_from(&home.body);
+    let key = home.field("key");
     for mood in ["7", "8"] {
         c.post_form("/check-in", &[("key", &key), ("mood", mood)])
             .await
@@ -196,7 +186,7 @@ async fn a_double_submission_stores_one_check_in(t: TestApp) {
     assert_eq!(s.len(), 1, "one check-in however often the form is sent");
     assert_eq!(s[0].mood, 7, "the first one is kept");
     // A new visit to the home page gives a new key, so checking in again later counts.
-    let key = key_from(&c.get("/home").await.ok().body);
+    let key = c.get("/home").await.ok().field("key");
     c.post_form("/check-in", &[("key", &key), ("mood", "8")])
         .await
         .redirects_to("/check-ins?saved=1");

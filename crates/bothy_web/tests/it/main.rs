@@ -4,6 +4,9 @@
 
 mod helpers;
 
+// The kit's macros, where the modules look for them (`crate::both_dbs`).
+pub(crate) use bothy_testkit::{both_dbs, both_dbs_with};
+
 mod alert_closing;
 mod alerts;
 mod api_clients;

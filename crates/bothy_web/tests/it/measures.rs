@@ -29,15 +29,7 @@ async fn submit(
 ) -> crate::helpers::Resp {
     let form = c.get(&format!("/measures/{instrument}")).await;
     assert_eq!(form.status, 200, "{:?}", form.location());
-    let key = form
-        .body
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let key = form.field("key");
     let mut fields: Vec<(String, String)> = answers(values);
     fields.push(("key".into(), key));
     fields.push(("action".into(), action.into()));
@@ -148,15 +140,7 @@ async fn incomplete_and_invalid_answers_are_explained_and_nothing_is_stored(t: T
         r.body
     );
     let form = c.get("/measures/phq9").await.ok();
-    let key = form
-        .body
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let key = form.field("key");
     let r = c
         .post_form(
             "/measures/phq9",
@@ -174,15 +158,7 @@ async fn incomplete_and_invalid_answers_are_explained_and_nothing_is_stored(t: T
 async fn a_double_submission_stores_one_response(t: TestApp) {
     let c = t.patient_client(0).await;
     let form = c.get("/measures/gad7").await.ok();
-    let key = form
-        .body
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let key = form.field("key");
     let mut fields = answers(&[1, 2, 1, 0, 0, 1, 2]);
     fields.push(("key".into(), key));
     fields.push(("action".into(), "submit".into()));
@@ -266,15 +242,7 @@ async fn staff_see_charts_tables_and_the_risk_item(t: TestApp) {
 async fn a_risk_answer_in_an_unfinished_form_still_shows_help_and_is_flagged(t: TestApp) {
     let c = t.patient_client(0).await;
     let form = c.get("/measures/phq9").await.ok();
-    let key = form
-        .body
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let key = form.field("key");
     // Only item 9 answered ("More than half the days"), then sent twice.
     for _ in 0..2 {
         let r = c

@@ -387,25 +387,15 @@ async fn plan_text_is_escaped_for_the_patient_and_staff(t: TestApp) {
             .ok(),
     );
     // And as a suggestion after a low check-in.
-    let key = key_from(&c.get("/home").await.ok().body);
+    let key = c.get("/home").await.ok().field("key");
     c.post_form("/check-in", &[("key", &key), ("mood", "1")])
         .await
         .redirects_to("/check-ins?saved=1");
     escaped(&c.get("/check-ins?saved=1").await.ok());
 }
 
-fn key_from(body: &str) -> String {
-    body.split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 async fn check_in(c: &Client, mood: &str) -> Resp {
-    let key = key_from(&c.get("/home").await.ok().body);
+    let key = c.get("/home").await.ok().field("key");
     c.post_form("/check-in", &[("key", &key), ("mood", mood)])
         .await
         .redirects_to("/check-ins?saved=1");

@@ -8,22 +8,9 @@ use std::time::Duration;
 
 both_dbs!(waiting_people_are_reminded_once_per_interval);
 
-async fn staff(t: &TestApp, role: &str) -> Actor {
-    let email = bothy_domain::person::Email::parse(&t.staff(role).email).unwrap();
-    let mut tx = t.app.store().read().await.unwrap();
-    let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
-    tx.rollback().await.unwrap();
-    t.app
-        .accounts()
-        .staff_actor(id, None)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 async fn waiting_people_are_reminded_once_per_interval(t: TestApp) {
     let ctx = RequestContext::default();
-    let triage = staff(&t, "triage_clinician").await;
+    let triage = t.fixtures().staff_actor("triage_clinician").await;
     let details = Details {
         given_name: Some("Morag".into()),
         family_name: Some("Reid".into()),

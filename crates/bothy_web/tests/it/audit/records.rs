@@ -75,7 +75,7 @@ fn only_break(report: &VerifyReport) -> RecordBreak {
 async fn check_in(t: &TestApp, n: usize, mood: &str) -> String {
     let c = t.patient_client(n).await;
     let home = c.get("/home").await.ok();
-    let key = crate::alerts::form_key(&home.body);
+    let key = home.field("key");
     c.post_form("/check-in", &[("key", &key), ("mood", mood)])
         .await
         .redirects_to("/check-ins?saved=1");

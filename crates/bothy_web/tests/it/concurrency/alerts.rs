@@ -150,12 +150,12 @@ async fn discharging_at_once_happens_once(t: &TestApp) {
     tariq.get("/staff/waiting").await.ok();
     for round in 0..ROUNDS {
         let (referral, _) = accepted(t, 40 + round).await;
-        let episode = count(
-            t,
-            "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
-            &referral.to_string(),
-        )
-        .await;
+        let episode = t
+            .count(
+                "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
+                &referral.to_string(),
+            )
+            .await;
         assert_eq!(episode, 1);
         let id = {
             let mut tx = t.app.store().read().await.unwrap();

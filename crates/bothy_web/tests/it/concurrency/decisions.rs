@@ -73,15 +73,6 @@ pub(super) async fn received(t: &TestApp, n: usize) -> (ReferralId, String) {
     (r.id, email)
 }
 
-/// The value of the `<option>` labelled `label`.
-pub(super) fn option_value(body: &str, label: &str) -> String {
-    let end = body
-        .find(&format!("\">{label}</option>"))
-        .unwrap_or_else(|| panic!("no option {label}: {body}"));
-    let start = body[..end].rfind("value=\"").unwrap() + 7;
-    body[start..end].to_string()
-}
-
 /// Two clinicians (the triage clinician and the clinical lead), each on
 /// the referral's page, so that each holds a CSRF token.
 async fn clinicians(t: &TestApp) -> (Client, Client) {
@@ -101,7 +92,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         let path = format!("/staff/referrals/{id}");
         let page = tariq.get(&path).await.ok();
         lee.get(&path).await.ok();
-        let practitioner = option_value(&page.body, "Sam Supporter");
+        let practitioner = page.option_value("Sam Supporter");
         let fields = owned(&[
             ("decision", "accept"),
             ("step", "programme"),
@@ -120,8 +111,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         let one = |what: &str, n: i64| assert_eq!(n, 1, "round {round}: {what}");
         one(
             "patients",
-            count(
-                t,
+            t.count(
                 "SELECT COUNT(*) FROM patients WHERE family_name = $1",
                 &name,
             )
@@ -129,12 +119,12 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         );
         one(
             "patients with the email",
-            count(t, "SELECT COUNT(*) FROM patients WHERE email = $1", &email).await,
+            t.count("SELECT COUNT(*) FROM patients WHERE email = $1", &email)
+                .await,
         );
         one(
             "episodes",
-            count(
-                t,
+            t.count(
                 "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
                 &id.to_string(),
             )
@@ -142,8 +132,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         );
         one(
             "activation links",
-            count(
-                t,
+            t.count(
                 "SELECT COUNT(*) FROM patient_activations a JOIN patients p ON p.id = a.patient_id \
                  WHERE p.family_name = $1",
                 &name,
@@ -152,8 +141,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         );
         one(
             "messages queued",
-            count(
-                t,
+            t.count(
                 "SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE $1",
                 &format!("referral.{id}.accepted.%"),
             )
@@ -166,8 +154,7 @@ async fn parallel_acceptances_make_one_patient_episode_and_link(t: &TestApp) {
         // The referral names the one patient, who is on the supporter's caseload.
         one(
             "the referral's patient",
-            count(
-                t,
+            t.count(
                 "SELECT COUNT(*) FROM referrals r JOIN patients p ON p.id = r.patient_id \
                  WHERE p.family_name = $1 AND p.supporter_id IS NOT NULL",
                 &name,
@@ -188,7 +175,7 @@ async fn conflicting_decisions_leave_one_and_say_so(t: &TestApp) {
         let path = format!("/staff/referrals/{id}");
         let page = tariq.get(&path).await.ok();
         lee.get(&path).await.ok();
-        let practitioner = option_value(&page.body, "Sam Supporter");
+        let practitioner = page.option_value("Sam Supporter");
         let accept = owned(&[
             ("decision", "accept"),
             ("step", "therapist"),
@@ -209,8 +196,7 @@ async fn conflicting_decisions_leave_one_and_say_so(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         no_server_errors(&answers);
-        let decided = count(
-            t,
+        let decided = t.count(
             "SELECT COUNT(*) FROM referrals WHERE id = $1 AND status IN ('accepted', 'declined', 'signposted')",
             &id.to_string(),
         )
@@ -248,12 +234,12 @@ async fn conflicting_decisions_leave_one_and_say_so(t: &TestApp) {
                 );
             }
         }
-        let episodes = count(
-            t,
-            "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
-            &id.to_string(),
-        )
-        .await;
+        let episodes = t
+            .count(
+                "SELECT COUNT(*) FROM episodes WHERE referral_id = $1",
+                &id.to_string(),
+            )
+            .await;
         assert_eq!(episodes, i64::from(winner == "accept"));
         assert_eq!(
             audited(t, "referral.decided", &id.to_string()).await,
@@ -286,12 +272,12 @@ async fn parallel_match_verdicts_keep_one_each(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         all_redirect_to(&answers, &format!("{path}#matches"));
-        let verdicts = count(
-            t,
-            "SELECT COUNT(*) FROM referral_matches WHERE referral_id = $1",
-            &id.to_string(),
-        )
-        .await;
+        let verdicts = t
+            .count(
+                "SELECT COUNT(*) FROM referral_matches WHERE referral_id = $1",
+                &id.to_string(),
+            )
+            .await;
         assert_eq!(verdicts, 1);
     }
 }

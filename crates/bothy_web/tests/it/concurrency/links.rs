@@ -134,14 +134,14 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: &TestApp) {
             }
         }
         assert_eq!(
-            count(t, "SELECT COUNT(*) FROM patients WHERE email = $1", &shared).await,
+            t.count("SELECT COUNT(*) FROM patients WHERE email = $1", &shared)
+                .await,
             1
         );
         let activated = |p: PatientId| {
             let t = t.clone();
             async move {
-                count(
-                    &t,
+                t.count(
                     "SELECT COUNT(*) FROM audit_events WHERE action = 'patient.activated' AND patient_id = $1",
                     &p.to_string(),
                 )
@@ -153,8 +153,7 @@ async fn an_activation_link_used_many_times_at_once_works_once(t: &TestApp) {
         let used_link = |p: PatientId| {
             let t = t.clone();
             async move {
-                count(
-                    &t,
+                t.count(
                     "SELECT COUNT(*) FROM patient_activations WHERE used_at IS NOT NULL AND patient_id = $1",
                     &p.to_string(),
                 )
@@ -219,13 +218,13 @@ async fn an_enrolment_link_used_many_times_at_once_works_once(t: &TestApp) {
             [vec![303], vec![410; AT_ONCE - 1]].concat(),
             "round {round}"
         );
-        let enrolled = count(
-            t,
-            "SELECT COUNT(*) FROM audit_events e JOIN staff s ON s.id = e.actor_id \
+        let enrolled = t
+            .count(
+                "SELECT COUNT(*) FROM audit_events e JOIN staff s ON s.id = e.actor_id \
              WHERE e.action = 'staff.enrolled' AND s.email = $1",
-            &format!("new.{round}@example.nhs.uk"),
-        )
-        .await;
+                &format!("new.{round}@example.nhs.uk"),
+            )
+            .await;
         assert_eq!(enrolled, 1);
     }
 }
@@ -251,12 +250,12 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
         // A fresh 30-second step, so the code has not been used.
         t.clock.advance(Duration::from_secs(30));
         let code = t.code("triage_clinician");
-        let before = count(
-            t,
-            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
-            "sign_in.complete",
-        )
-        .await;
+        let before = t
+            .count(
+                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+                "sign_in.complete",
+            )
+            .await;
         let requests = clients
             .iter()
             .map(|c| post_owned(c.clone(), "/sign-in/code".into(), owned(&[("code", &code)])))
@@ -277,12 +276,12 @@ async fn a_second_factor_code_sent_from_many_sessions_works_once(t: &TestApp) {
                 .count(),
             1
         );
-        let after = count(
-            t,
-            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
-            "sign_in.complete",
-        )
-        .await;
+        let after = t
+            .count(
+                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+                "sign_in.complete",
+            )
+            .await;
         assert_eq!(after, before + 1);
     }
 }

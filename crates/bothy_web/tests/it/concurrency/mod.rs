@@ -148,39 +148,11 @@ pub(super) fn all_redirect_to(answers: &[Resp], to: &str) {
     }
 }
 
-/// Counts rows straight from the database: `sql` is a `SELECT COUNT(*)`
-/// with one text parameter, `$1`.
-pub(crate) async fn count(t: &TestApp, sql: &'static str, arg: &str) -> i64 {
-    use sqlx::{Connection, Row};
-    if t.db == crate::helpers::Db::Sqlite {
-        let mut conn = sqlx::SqliteConnection::connect(&t.url).await.unwrap();
-        let n: i64 = sqlx::query(sql)
-            .bind(arg.to_string())
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-            .get(0);
-        conn.close().await.unwrap();
-        n
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&t.url).await.unwrap();
-        let n: i64 = sqlx::query(sql)
-            .bind(arg.to_string())
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-            .get(0);
-        conn.close().await.unwrap();
-        n
-    }
-}
-
 /// How many audit events of `action` mention `about` in their detail
 /// (`about` may hold `%` to match anything between two parts).
 pub(super) async fn audited(t: &TestApp, action: &'static str, about: &str) -> i64 {
     let like = format!("{action}|%{about}%");
-    count(
-        t,
+    t.count(
         "SELECT COUNT(*) FROM audit_events WHERE action || '|' || COALESCE(detail, '') LIKE $1",
         &like,
     )

@@ -126,8 +126,7 @@ async fn stored(t: &TestApp, id: ReferralId) -> Referral {
 
 /// How many messages are queued to the person about their referral.
 async fn received_messages(t: &TestApp, id: ReferralId) -> i64 {
-    count(
-        t,
+    t.count(
         "SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE $1",
         &format!("referral.{id}.received.%"),
     )
@@ -294,15 +293,7 @@ async fn a_professional_referral_sent_many_times_is_one(t: &TestApp) {
     let staff = t.staff_client("triage_clinician").await;
     for round in 0..ROUNDS {
         let form = staff.get("/staff/referrals/new").await.ok();
-        let key = form
-            .body
-            .split("name=\"key\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let key = form.field("key");
         let mut fields = about_fields(30 + round, "");
         fields.extend(owned(&[
             ("gp_practice", "Leith Walk Surgery"),
@@ -317,12 +308,12 @@ async fn a_professional_referral_sent_many_times_is_one(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         all_redirect_to(&answers, "/staff/referrals/new?sent=1");
-        let n = count(
-            t,
-            "SELECT COUNT(*) FROM referrals WHERE family_name = $1",
-            &family(30 + round),
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM referrals WHERE family_name = $1",
+                &family(30 + round),
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
     t.drain_jobs().await;
@@ -379,7 +370,9 @@ async fn a_service_request_sent_many_times_is_one(t: &TestApp) {
         );
         let ids: Vec<String> = answers.iter().map(|r| r.json()["id"].to_string()).collect();
         assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
-        let n = count(t, "SELECT COUNT(*) FROM referrals WHERE email = $1", &email).await;
+        let n = t
+            .count("SELECT COUNT(*) FROM referrals WHERE email = $1", &email)
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
     t.drain_jobs().await;

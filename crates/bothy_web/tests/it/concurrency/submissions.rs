@@ -21,16 +21,6 @@ async fn submissions_at_once(t: TestApp) {
     safety_plan_saves_at_once_each_make_one_version(&t).await;
 }
 
-fn key_from(body: &str) -> String {
-    body.split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 fn patient(t: &TestApp, n: usize) -> String {
     t.demo.patients[n].id.clone()
 }
@@ -41,7 +31,7 @@ async fn a_check_in_sent_many_times_is_stored_once(t: &TestApp) {
     let c = t.patient_client(0).await;
     let before = audited(t, "check_in.recorded", "").await;
     for round in 0..ROUNDS {
-        let key = key_from(&c.get("/check-in").await.ok().body);
+        let key = c.get("/check-in").await.ok().field("key");
         let mood = (3 + round).to_string();
         let answers = post_at_once(
             &c,
@@ -51,12 +41,12 @@ async fn a_check_in_sent_many_times_is_stored_once(t: &TestApp) {
         )
         .await;
         all_redirect_to(&answers, "/check-ins?saved=1");
-        let n = count(
-            t,
-            "SELECT COUNT(*) FROM check_ins WHERE idempotency_key = $1",
-            &key,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM check_ins WHERE idempotency_key = $1",
+                &key,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
         assert_eq!(
             audited(t, "check_in.recorded", "").await,
@@ -83,7 +73,7 @@ async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: &TestApp) {
     let c = t.patient_client(1).await;
     let me = patient(t, 1);
     for round in 0..ROUNDS {
-        let key = key_from(&c.get("/measures/phq9").await.ok().body);
+        let key = c.get("/measures/phq9").await.ok().field("key");
         let fields = measure_fields(&[2, 1, 2, 1, 0, 1, 1, 0, 1], &key);
         let requests = (0..AT_ONCE)
             .map(|_| post_owned(c.clone(), "/measures/phq9".into(), fields.clone()))
@@ -93,12 +83,12 @@ async fn a_measure_sent_many_times_is_stored_once_with_one_alert(t: &TestApp) {
         let first = answers[0].location().unwrap_or_default().to_string();
         assert!(first.starts_with("/measures/responses/"), "{first}");
         all_redirect_to(&answers, &first);
-        let n = count(
-            t,
-            "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
-            &key,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
+                &key,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
         let id = first.trim_start_matches("/measures/responses/");
         assert_eq!(audited(t, "measure.submitted", id).await, 1);
@@ -128,12 +118,12 @@ async fn measure_drafts_saved_at_once_leave_one_draft(t: &TestApp) {
             .collect();
         let answers = at_once(requests).await;
         all_redirect_to(&answers, "/home?saved=1");
-        let n = count(
-            t,
-            "SELECT COUNT(*) FROM measure_drafts WHERE patient_id = $1",
-            &me,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM measure_drafts WHERE patient_id = $1",
+                &me,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
 }
@@ -191,12 +181,12 @@ async fn a_questionnaire_response_sent_many_times_is_stored_once(t: &TestApp) {
         );
         let ids: Vec<String> = answers.iter().map(|r| r.json()["id"].to_string()).collect();
         assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
-        let n = count(
-            t,
-            "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
-            &key,
-        )
-        .await;
+        let n = t
+            .count(
+                "SELECT COUNT(*) FROM measure_responses WHERE idempotency_key = $1",
+                &key,
+            )
+            .await;
         assert_eq!(n, 1, "round {round}");
     }
 }
@@ -224,8 +214,7 @@ async fn safety_plan_saves_at_once_each_make_one_version(t: &TestApp) {
     }
     let total = (ROUNDS * AT_ONCE) as i64;
     assert_eq!(
-        count(
-            t,
+        t.count(
             "SELECT COUNT(DISTINCT version) FROM safety_plan_versions WHERE patient_id = $1",
             &me,
         )
@@ -233,8 +222,7 @@ async fn safety_plan_saves_at_once_each_make_one_version(t: &TestApp) {
         total
     );
     assert_eq!(
-        count(
-            t,
+        t.count(
             "SELECT MAX(version) FROM safety_plan_versions WHERE patient_id = $1",
             &me,
         )

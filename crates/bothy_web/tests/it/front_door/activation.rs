@@ -5,6 +5,7 @@
 use super::support::*;
 use crate::both_dbs;
 use crate::helpers::{Client, TestApp};
+use bothy_domain::referral::Step;
 use std::time::Duration;
 
 both_dbs!(
@@ -12,12 +13,14 @@ both_dbs!(
     activation_attempts_are_limited_per_address,
 );
 
-/// An accepted self-referral's activation token.
+/// An accepted self-referral's activation token (the referral and the
+/// decision are not what these tests are about: made without pages).
 async fn accepted(t: &TestApp, p: &Person) -> String {
-    self_refer(t, p, &PHQ9_LOW, &GAD7_LOW).await;
-    let r = queued(t, &p.email).await.remove(0);
-    let staff = t.staff_client("triage_clinician").await;
-    accept(t, &staff, &r, "programme").await
+    let r = t
+        .fixtures()
+        .self_referral(&kit(p), &PHQ9_LOW, &GAD7_LOW)
+        .await;
+    t.fixtures().accept(&r, Step::Programme).await
 }
 
 /// The patient record made for the person referred with `email`.

@@ -17,15 +17,7 @@ async fn a_professional_referral_is_made_once_and_its_referrer_told(t: TestApp) 
         form.body.contains("href=\"/staff/referrals/new\""),
         "nav link"
     );
-    let key = form
-        .body
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let key = form.field("key");
     // Every problem at once, worded for the person referred.
     let bad = post(&staff, "/staff/referrals/new", &owned(&[("key", &key)]))
         .await

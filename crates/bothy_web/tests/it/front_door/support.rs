@@ -45,6 +45,17 @@ pub(crate) fn person(given: &'static str, family: &'static str, email: &str) -> 
     }
 }
 
+/// The same person, for the test kit's fixtures.
+pub(super) fn kit(p: &Person) -> bothy_testkit::Person {
+    let mut k = bothy_testkit::Person::new(p.given, p.family, &p.email);
+    k.dob = (
+        p.dob.0.parse().unwrap(),
+        p.dob.1.parse().unwrap(),
+        p.dob.2.parse().unwrap(),
+    );
+    k
+}
+
 pub(super) fn about(p: &Person) -> Vec<(String, String)> {
     owned(&[
         ("given_name", p.given),
@@ -202,19 +213,10 @@ pub(super) async fn messages_to(t: &TestApp, to: &str) -> Vec<OutgoingMessage> {
     t.outbox.sent().into_iter().filter(|m| m.to == to).collect()
 }
 
-/// The value of the `<option>` labelled `label`.
-pub(super) fn option_value(body: &str, label: &str) -> String {
-    let end = body
-        .find(&format!("\">{label}</option>"))
-        .unwrap_or_else(|| panic!("no option {label}: {body}"));
-    let start = body[..end].rfind("value=\"").unwrap() + 7;
-    body[start..end].to_string()
-}
-
 /// Accepts a referral through the triage page; returns the activation token.
 pub(crate) async fn accept(t: &TestApp, staff: &Client, r: &Referral, step: &str) -> String {
     let page = staff.get(&format!("/staff/referrals/{}", r.id)).await.ok();
-    let practitioner = option_value(&page.body, "Sam Supporter");
+    let practitioner = page.option_value("Sam Supporter");
     post(
         staff,
         &format!("/staff/referrals/{}/decision", r.id),

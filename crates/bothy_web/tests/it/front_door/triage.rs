@@ -17,11 +17,15 @@ async fn the_triage_queue_puts_risk_first_then_the_longest_waiting(t: TestApp) {
     let oldest = person("Olive", "Oldest", "olive@example.org");
     let newer = person("Nina", "Newer", "nina@example.org");
     let risky = person("Ruth", "Risky", "ruth@example.org");
-    self_refer(&t, &oldest, &PHQ9_LOW, &GAD7_LOW).await;
+    // The queue page is the point: the referrals are made without pages.
+    let f = t.fixtures();
+    f.self_referral(&kit(&oldest), &PHQ9_LOW, &GAD7_LOW).await;
     t.clock.advance(Duration::from_secs(2 * 24 * 3600));
-    self_refer(&t, &newer, &[3, 3, 2, 2, 2, 2, 1, 1, 0], &GAD7_LOW).await;
+    f.self_referral(&kit(&newer), &[3, 3, 2, 2, 2, 2, 1, 1, 0], &GAD7_LOW)
+        .await;
     t.clock.advance(Duration::from_secs(24 * 3600));
-    self_refer(&t, &risky, &[1, 1, 1, 1, 1, 1, 1, 1, 1], &GAD7_LOW).await;
+    f.self_referral(&kit(&risky), &[1, 1, 1, 1, 1, 1, 1, 1, 1], &GAD7_LOW)
+        .await;
     let staff = t.staff_client("triage_clinician").await;
     let page = staff.get("/staff/triage").await.ok().has_crisis_panel();
     assert!(

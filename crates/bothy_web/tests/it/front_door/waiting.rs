@@ -3,6 +3,7 @@
 use super::support::*;
 use crate::both_dbs;
 use crate::helpers::TestApp;
+use bothy_domain::referral::Step;
 use std::time::Duration;
 
 both_dbs!(
@@ -14,16 +15,18 @@ both_dbs!(
 async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: TestApp) {
     let first = person("Fiona", "First", "fiona.first@example.org");
     let later = person("Lachlan", "Later", "lachlan.later@example.org");
-    self_refer(&t, &first, &PHQ9_LOW, &GAD7_LOW).await;
+    // The waiting list is the point: referrals and decisions without pages.
+    let f = t.fixtures();
+    let r1 = f.self_referral(&kit(&first), &PHQ9_LOW, &GAD7_LOW).await;
     t.clock.advance(Duration::from_secs(24 * 3600));
     // PHQ-9 of 8 at referral.
-    self_refer(&t, &later, &[1, 1, 1, 1, 1, 1, 1, 1, 0], &GAD7_LOW).await;
-    let staff = t.staff_client("triage_clinician").await;
-    let r1 = queued(&t, &first.email).await.remove(0);
-    let r2 = queued(&t, &later.email).await.remove(0);
-    accept(&t, &staff, &r1, "therapist").await;
-    let token = accept(&t, &staff, &r2, "therapist").await;
+    let r2 = f
+        .self_referral(&kit(&later), &[1, 1, 1, 1, 1, 1, 1, 1, 0], &GAD7_LOW)
+        .await;
+    f.accept(&r1, Step::Therapist).await;
+    let token = f.accept(&r2, Step::Therapist).await;
     activate_and_sign_in(&t, &token, &later.email).await;
+    let staff = t.staff_client("triage_clinician").await;
 
     let page = staff.get("/staff/waiting").await.ok().has_crisis_panel();
     assert!(
@@ -61,15 +64,7 @@ async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: 
     .await
     .redirects_to("/home");
     let form = patient.get("/measures/phq9").await.ok();
-    let key = form
-        .body
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let key = form.field("key");
     let mut fields: Vec<(String, String)> = [2, 2, 2, 2, 2, 2, 1, 1, 0]
         .iter()
         .enumerate()

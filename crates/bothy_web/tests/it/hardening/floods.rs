@@ -5,7 +5,6 @@
 //! while it runs) is `crates/bothy/tests/flood.rs`.
 
 use crate::both_dbs;
-use crate::concurrency::count;
 use crate::helpers::{Client, TestApp};
 use bothy_app::throttle::{ANONYMOUS_SESSIONS_PER_ADDRESS, REFERRAL_STARTS_PER_HOUR};
 use std::time::Duration;
@@ -63,12 +62,9 @@ async fn a_self_referral_flood_from_many_addresses_is_capped_and_refused_with_th
     }
     assert_eq!(started, cap, "drafts from all addresses are capped");
     assert_eq!(refused, 40);
-    let drafts = count(
-        &t,
-        "SELECT COUNT(*) FROM referrals WHERE status = $1",
-        "draft",
-    )
-    .await;
+    let drafts = t
+        .count("SELECT COUNT(*) FROM referrals WHERE status = $1", "draft")
+        .await;
     assert_eq!(
         drafts,
         i64::from(REFERRAL_STARTS_PER_HOUR),
@@ -80,7 +76,9 @@ async fn a_self_referral_flood_from_many_addresses_is_capped_and_refused_with_th
 }
 
 async fn page_loads_from_one_address_leave_a_bounded_number_of_sessions(t: TestApp) {
-    let before = count(&t, "SELECT COUNT(*) FROM sessions WHERE data <> $1", "").await;
+    let before = t
+        .count("SELECT COUNT(*) FROM sessions WHERE data <> $1", "")
+        .await;
     let mut last = None;
     for _ in 0..ANONYMOUS_SESSIONS_PER_ADDRESS + 10 {
         // A new visitor each time: no cookie, so the page makes a session.
@@ -88,7 +86,10 @@ async fn page_loads_from_one_address_leave_a_bounded_number_of_sessions(t: TestA
         c.get("/sign-in").await.ok().has_crisis_panel();
         last = Some(c);
     }
-    let made = count(&t, "SELECT COUNT(*) FROM sessions WHERE data <> $1", "").await - before;
+    let made = t
+        .count("SELECT COUNT(*) FROM sessions WHERE data <> $1", "")
+        .await
+        - before;
     assert_eq!(made, i64::from(ANONYMOUS_SESSIONS_PER_ADDRESS));
     // The visitor past the limit got the page; its form asks them to try
     // again (a clear 403, never a 500), and after a while it works.
@@ -145,11 +146,8 @@ async fn never_sent_drafts_are_deleted_when_their_links_expire_unless_they_raise
     recent.get(&recent_at).await.ok();
     // Kept for the clinicians, though its link has expired.
     risky.get(&risky_at).await.status(410);
-    let drafts = count(
-        &t,
-        "SELECT COUNT(*) FROM referrals WHERE status = $1",
-        "draft",
-    )
-    .await;
+    let drafts = t
+        .count("SELECT COUNT(*) FROM referrals WHERE status = $1", "draft")
+        .await;
     assert_eq!(drafts, 2, "the draft with an alert and the recent one stay");
 }

@@ -212,14 +212,7 @@ async fn self_referral(t: &TestApp) {
 
 async fn professional_referral(t: &TestApp) {
     let staff = t.staff_client("triage_clinician").await;
-    let form = staff.get("/staff/referrals/new").await.ok().body;
-    let key = form
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let key = staff.get("/staff/referrals/new").await.ok().field("key");
     let mut fields = person("prof");
     fields.extend([
         ("problem_text", canary("prof_problem")),
