@@ -200,9 +200,11 @@ impl TestApp {
         }
     }
 
-    /// Runs SQL straight on the test database, as a fault would.
-    pub async fn raw_sql(&self, sql: &'static str) {
+    /// Runs SQL straight on the test database, as a fault (or someone with
+    /// database access, outside Bothy) would; returns the rows it changed.
+    pub async fn raw_sql(&self, sql: &str) -> u64 {
         use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
         match self.db {
             Db::Sqlite => {
                 let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
@@ -211,13 +213,15 @@ impl TestApp {
                     .execute(&mut conn)
                     .await
                     .unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                let n = sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
                 conn.close().await.unwrap();
+                n.rows_affected()
             }
             Db::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                let n = sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
                 conn.close().await.unwrap();
+                n.rows_affected()
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::both_dbs;
 use crate::front_door::support::{
     GAD7_LOW, PHQ9_LOW, accept, activate_and_sign_in, begin, person, queued, self_refer,
 };
-use crate::helpers::{Db, TestApp};
+use crate::helpers::TestApp;
 use bothy_domain::audit::digest::RecordBreak;
 use bothy_domain::check_in::CheckIn;
 use bothy_domain::time::Timestamp;
@@ -28,36 +28,6 @@ both_dbs!(
 async fn verify(t: &TestApp) -> VerifyReport {
     seal(t).await;
     t.app.store().verify_audit(&[]).await.unwrap()
-}
-
-/// Runs SQL straight on the test database, as someone with database access
-/// would, outside Bothy.
-async fn raw_sql(t: &TestApp, sql: &str) -> u64 {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
-    if t.db == Db::Sqlite {
-        let mut conn = sqlx::SqliteConnection::connect(&t.url).await.unwrap();
-        sqlx::raw_sql("PRAGMA busy_timeout = 5000")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let n = sqlx::raw_sql(sql)
-            .execute(&mut conn)
-            .await
-            .unwrap()
-            .rows_affected();
-        conn.close().await.unwrap();
-        n
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&t.url).await.unwrap();
-        let n = sqlx::raw_sql(sql)
-            .execute(&mut conn)
-            .await
-            .unwrap()
-            .rows_affected();
-        conn.close().await.unwrap();
-        n
-    }
 }
 
 fn count(r: &RecordsReport, kind: &str) -> u64 {
@@ -173,14 +143,12 @@ async fn an_item_9_answer_edited_in_sql_is_reported_naming_the_response(t: TestA
     assert!(verify(&t).await.is_intact());
 
     // Item 9 changed from "not at all" to "nearly every day", score kept.
-    let changed = raw_sql(
-        &t,
-        &format!(
+    let changed = t
+        .raw_sql(&format!(
             "UPDATE measure_responses SET answers = '[0,0,0,0,0,0,0,0,3]' WHERE id = '{}'",
             response.id
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(changed, 1);
     let report = verify(&t).await;
     let b = only_break(&report);
@@ -205,14 +173,11 @@ async fn an_alert_closed_in_sql_is_reported(t: TestApp) {
     assert!(verify(&t).await.is_intact());
 
     let at = bothy_domain::time::to_millis(t.app.clock().now());
-    raw_sql(
-        &t,
-        &format!(
-            "UPDATE alerts SET closed_at = {at}, outcome = 'no_action_needed', \
+    t.raw_sql(&format!(
+        "UPDATE alerts SET closed_at = {at}, outcome = 'no_action_needed', \
              outcome_note = 'closed quietly' WHERE id = '{}'",
-            alert.id
-        ),
-    )
+        alert.id
+    ))
     .await;
     let b = only_break(&verify(&t).await);
     assert_eq!(
@@ -229,7 +194,8 @@ async fn a_check_in_deleted_in_sql_is_reported(t: TestApp) {
     check_in(&t, 2, "7").await;
     assert!(verify(&t).await.is_intact());
 
-    raw_sql(&t, &format!("DELETE FROM check_ins WHERE id = '{id}'")).await;
+    t.raw_sql(&format!("DELETE FROM check_ins WHERE id = '{id}'"))
+        .await;
     let b = only_break(&verify(&t).await);
     assert_eq!(
         b,
