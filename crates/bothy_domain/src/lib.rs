@@ -25,6 +25,7 @@ pub mod safety_plan;
 pub mod summaries;
 pub mod text;
 pub mod time;
+pub mod tools;
 
 #[cfg(test)]
 mod fuzz;
