@@ -79,19 +79,32 @@ pub async fn read(
     ctx: Ctx,
     Path((programme, module, number)): Path<(String, String, usize)>,
 ) -> Result<Response, WebError> {
-    let reading = state.app.library().page(&programme, &module, number)?;
+    let library = state.app.library();
+    let reading = library.page(&programme, &module, number)?;
     let title = format!("{}: {}", reading.module.title, reading.page.title);
     let chrome = Chrome::for_ctx(&state, &ctx, &title).await?;
-    Ok(page(&reading_page(chrome, &reading)))
+    // A link to another guide opens its first page (the checks made sure
+    // it is a library programme).
+    let first_page = |id: &str| {
+        library
+            .programme(id)
+            .ok()
+            .and_then(|p| p.modules.first())
+            .map_or_else(|| "/library".to_string(), |m| path(id, &m.id, 1))
+    };
+    Ok(page(&reading_page(chrome, &reading, &first_page)))
 }
 
-fn reading_page(chrome: Chrome, r: &Reading<'_>) -> ReadingPage {
+fn reading_page(
+    chrome: Chrome,
+    r: &Reading<'_>,
+    library_path: &dyn Fn(&str) -> String,
+) -> ReadingPage {
     let p: &Programme = r.programme;
     let module_path = |id: &str| path(&p.id, id, 1);
-    let library_path = |id: &str| format!("/library/{id}/");
     let links = Links {
         module: &module_path,
-        library: &library_path,
+        library: library_path,
     };
     let blocks = r
         .page

@@ -8,6 +8,7 @@ use crate::helpers::TestApp;
 both_dbs!(
     a_patient_reads_a_library_guide_page_by_page,
     the_library_is_for_patients_and_holds_only_library_programmes,
+    every_link_in_the_library_leads_to_a_page,
 );
 
 async fn a_patient_reads_a_library_guide_page_by_page(t: TestApp) {
@@ -73,6 +74,56 @@ async fn the_library_is_for_patients_and_holds_only_library_programmes(t: TestAp
     assert_eq!(r.status.as_u16(), 303, "{}", r.body);
     let staff = t.staff_client("analyst").await;
     staff.get("/library").await.status(403);
+}
+
+async fn every_link_in_the_library_leads_to_a_page(t: TestApp) {
+    let c = t.patient_client(0).await;
+    let list = c.get("/library").await.ok();
+    let mut links = Vec::new();
+    for guide in ["relaxation", "sleep-hygiene", "coping-with-stress"] {
+        let mut at = c
+            .get(&format!(
+                "/library/{guide}/{}/1",
+                module_id(&list.body, guide)
+            ))
+            .await
+            .ok();
+        loop {
+            links.extend(library_links(&at.body));
+            let Some(next) = link(&at.body, "rel=\"next\"") else {
+                break;
+            };
+            at = c.get(&next).await.ok();
+        }
+    }
+    // The guides link to each other (library:) and within themselves
+    // (module:), each to the first page of what they name.
+    for wanted in [
+        "/library/relaxation/01-slow-breathing/1",
+        "/library/sleep-hygiene/01-daytime-habits/1",
+        "/library/sleep-hygiene/02-bedroom-and-winding-down/1",
+    ] {
+        assert!(
+            links.iter().any(|l| l == wanted),
+            "{wanted} not in {links:?}"
+        );
+    }
+    links.sort();
+    links.dedup();
+    for l in &links {
+        c.get(l).await.ok();
+    }
+}
+
+/// Every `/library/...` link in a page's text (not the pager's, which carry `rel`).
+fn library_links(body: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (href, after) = rest.split_once('"')?;
+            (href.starts_with("/library/") && !after.starts_with(" rel=")).then(|| href.to_string())
+        })
+        .collect()
 }
 
 /// The first module's id of `programme` in the library list.
