@@ -194,6 +194,11 @@ impl App {
         programmes::Library { app: self }
     }
 
+    /// Every programme in effect, for staff.
+    pub fn programmes(&self) -> programmes::Programmes<'_> {
+        programmes::Programmes { app: self }
+    }
+
     /// Uses a deployment's monitoring settings (`monitoring::load_monitoring`).
     pub fn with_monitoring(mut self, monitoring: monitoring::MonitoringSettings) -> Self {
         self.service_monitoring = monitoring;

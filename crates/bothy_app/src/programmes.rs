@@ -128,6 +128,35 @@ impl<'a> Library<'a> {
     }
 }
 
+/// Every programme in effect, for staff to read before offering one and
+/// for the clinician who reviews a version. Content, not anyone's record:
+/// not audited.
+pub struct Programmes<'a> {
+    pub(crate) app: &'a App,
+}
+
+impl<'a> Programmes<'a> {
+    /// Guided programmes first, then the library, each by title.
+    pub fn all(&self) -> Vec<&'a Programme> {
+        let mut list: Vec<&Programme> = self.app.programmes.iter().collect();
+        list.sort_by(|a, b| {
+            (a.kind != Kind::Guided, &a.title).cmp(&(b.kind != Kind::Guided, &b.title))
+        });
+        list
+    }
+
+    /// Page `number` (1-based) of any programme's module.
+    pub fn page(&self, id: &str, module: &str, number: usize) -> Result<Reading<'a>, AppError> {
+        let programme = self
+            .app
+            .programmes
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or(AppError::NotFound)?;
+        reading(programme, module, number).ok_or(AppError::NotFound)
+    }
+}
+
 /// Page `number` of `module`, with the pages either side (across modules).
 pub fn reading<'a>(programme: &'a Programme, module: &str, number: usize) -> Option<Reading<'a>> {
     let at = programme.modules.iter().position(|m| m.id == module)?;

@@ -146,6 +146,10 @@ impl Chrome {
                     });
                 }
                 c.nav.push(NavLink {
+                    href: "/staff/programmes",
+                    label: "Programmes",
+                });
+                c.nav.push(NavLink {
                     href: "/account",
                     label: "Your account",
                 });

@@ -96,6 +96,18 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(Method::GET, "/library", Patient, get(library::list)),
         r(
             Method::GET,
+            "/staff/programmes",
+            Staff(Permission::Workspace),
+            get(library::staff_list),
+        ),
+        r(
+            Method::GET,
+            "/staff/programmes/{programme}/{module}/{page}",
+            Staff(Permission::Workspace),
+            get(library::staff_read),
+        ),
+        r(
+            Method::GET,
             "/library/{programme}/{module}/{page}",
             Patient,
             get(library::read),

@@ -114,7 +114,7 @@ export const safetyPlan = test('safety plan without JavaScript at 320 px: write,
   await staff.getByText('Walk by the sea').waitFor();
 });
 
-export const library = test('self-help library without JavaScript at 320 px: every page of a guide, by keyboard', async (scope) => {
+export const library = test('self-help library without JavaScript at 320 px: every page of a guide, by keyboard; staff read the programmes', async (scope) => {
   const noJs = { javaScript: false };
   const page = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
   await signIn(page, patient(3), { expectPath: '/home', javaScript: false });
@@ -138,4 +138,12 @@ export const library = test('self-help library without JavaScript at 320 px: eve
     if (pages > 30) throw new Error('the guide did not end');
   }
   if (pages < 3) throw new Error(`only ${pages} pages in the first guide`);
+
+  // Staff read every programme the same way, with each tool's place marked.
+  const staff = await scope.page({ viewport: NARROW });
+  await signIn(staff, staffByRole('supporter'), { expectPath: '/staff' });
+  await visit(staff, '/staff/programmes', { name: '/staff/programmes at 320 px' });
+  await fitsWidth(staff, '/staff/programmes');
+  await visit(staff, '/staff/programmes/low-mood/01-getting-started/1', { name: 'a guided programme page (staff)' });
+  await fitsWidth(staff, 'a guided programme page (staff)');
 });

@@ -1,6 +1,8 @@
 //! The self-help library, open to every patient: the library programmes
 //! (relaxation, sleep, coping with stress) read a page at a time, with the
-//! crisis contacts wherever a programme asks for them.
+//! crisis contacts wherever a programme asks for them. Staff read every
+//! programme the same way (`/staff/programmes`), to know what they offer and
+//! to review a version.
 
 use crate::AppState;
 use crate::auth::Ctx;
@@ -33,6 +35,8 @@ pub enum BlockView {
     Html(String),
     Reflect(String),
     Crisis,
+    /// Where a guided programme's tool sits (staff reading it see its name).
+    Tool(&'static str),
 }
 
 #[derive(Template)]
@@ -50,8 +54,28 @@ struct ReadingPage {
     contents: String,
 }
 
+/// Where pages live: the patients' library or the staff's programmes.
+#[derive(Clone, Copy)]
+enum Shelf {
+    Library,
+    Staff,
+}
+
+impl Shelf {
+    fn root(self) -> &'static str {
+        match self {
+            Shelf::Library => "/library",
+            Shelf::Staff => "/staff/programmes",
+        }
+    }
+
+    fn path(self, programme: &str, module: &str, number: usize) -> String {
+        format!("{}/{programme}/{module}/{number}", self.root())
+    }
+}
+
 fn path(programme: &str, module: &str, number: usize) -> String {
-    format!("/library/{programme}/{module}/{number}")
+    Shelf::Library.path(programme, module, number)
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
@@ -79,29 +103,103 @@ pub async fn read(
     ctx: Ctx,
     Path((programme, module, number)): Path<(String, String, usize)>,
 ) -> Result<Response, WebError> {
-    let library = state.app.library();
-    let reading = library.page(&programme, &module, number)?;
+    let reading = state.app.library().page(&programme, &module, number)?;
     let title = format!("{}: {}", reading.module.title, reading.page.title);
     let chrome = Chrome::for_ctx(&state, &ctx, &title).await?;
-    // A link to another guide opens its first page (the checks made sure
-    // it is a library programme).
-    let first_page = |id: &str| {
-        library
+    Ok(page(&reading_page(
+        chrome,
+        &reading,
+        Shelf::Library,
+        &first_pages(&state),
+    )))
+}
+
+/// A link to another guide opens its first page (the checks made sure it
+/// is a library programme); it leads into the patients' library.
+fn first_pages(state: &AppState) -> impl Fn(&str) -> String + '_ {
+    move |id: &str| {
+        state
+            .app
+            .library()
             .programme(id)
             .ok()
             .and_then(|p| p.modules.first())
             .map_or_else(|| "/library".to_string(), |m| path(id, &m.id, 1))
-    };
-    Ok(page(&reading_page(chrome, &reading, &first_page)))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "programmes.html")]
+struct StaffListPage {
+    chrome: Chrome,
+    programmes: Vec<ProgrammeRow>,
+}
+
+/// A programme in the staff's list.
+pub struct ProgrammeRow {
+    pub href: String,
+    pub title: String,
+    pub condition: String,
+    pub kind: &'static str,
+    pub version: String,
+    pub modules: usize,
+    pub reviewed: String,
+}
+
+pub async fn staff_list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let programmes = state
+        .app
+        .programmes()
+        .all()
+        .into_iter()
+        .map(|p| ProgrammeRow {
+            href: p
+                .modules
+                .first()
+                .map_or_else(String::new, |m| Shelf::Staff.path(&p.id, &m.id, 1)),
+            title: p.title.clone(),
+            condition: p.condition.clone(),
+            kind: match p.kind {
+                bothy_domain::programmes::Kind::Guided => "Guided, with a supporter",
+                bothy_domain::programmes::Kind::Library => "Self-help library",
+            },
+            version: p.version.clone(),
+            modules: p.modules.len(),
+            reviewed: if p.clinical_reviewer.is_empty() {
+                "Not yet reviewed".into()
+            } else {
+                format!("{}, {}", p.clinical_reviewer, p.reviewed_on)
+            },
+        })
+        .collect();
+    let chrome = Chrome::for_ctx(&state, &ctx, "Programmes").await?;
+    Ok(page(&StaffListPage { chrome, programmes }))
+}
+
+pub async fn staff_read(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((programme, module, number)): Path<(String, String, usize)>,
+) -> Result<Response, WebError> {
+    let reading = state.app.programmes().page(&programme, &module, number)?;
+    let title = format!("{}: {}", reading.module.title, reading.page.title);
+    let chrome = Chrome::for_ctx(&state, &ctx, &title).await?;
+    Ok(page(&reading_page(
+        chrome,
+        &reading,
+        Shelf::Staff,
+        &first_pages(&state),
+    )))
 }
 
 fn reading_page(
     chrome: Chrome,
     r: &Reading<'_>,
+    shelf: Shelf,
     library_path: &dyn Fn(&str) -> String,
 ) -> ReadingPage {
     let p: &Programme = r.programme;
-    let module_path = |id: &str| path(&p.id, id, 1);
+    let module_path = |id: &str| shelf.path(&p.id, id, 1);
     let links = Links {
         module: &module_path,
         library: library_path,
@@ -114,9 +212,12 @@ fn reading_page(
             Block::Text(t) => Some(BlockView::Html(render(t, &links))),
             Block::Reflect(q) => Some(BlockView::Reflect(q.clone())),
             Block::Crisis => Some(BlockView::Crisis),
-            // Library programmes embed no tools (the checks would allow one,
-            // but it needs a supporter's programme to keep its entries).
-            Block::Tool(_) => None,
+            // Tools keep entries for a supporter: the library has none, and
+            // staff reading a guided programme see where each one sits.
+            Block::Tool(t) => match shelf {
+                Shelf::Staff => Some(BlockView::Tool(t.label())),
+                Shelf::Library => None,
+            },
         })
         .collect();
     ReadingPage {
@@ -127,8 +228,8 @@ fn reading_page(
         number: r.number,
         pages: r.module.pages.len(),
         blocks,
-        previous: r.previous.map(|(m, n)| path(&p.id, m, n)),
-        next: r.next.map(|(m, n)| path(&p.id, m, n)),
-        contents: "/library".into(),
+        previous: r.previous.map(|(m, n)| shelf.path(&p.id, m, n)),
+        next: r.next.map(|(m, n)| shelf.path(&p.id, m, n)),
+        contents: shelf.root().into(),
     }
 }

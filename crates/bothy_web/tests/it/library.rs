@@ -9,6 +9,7 @@ both_dbs!(
     a_patient_reads_a_library_guide_page_by_page,
     the_library_is_for_patients_and_holds_only_library_programmes,
     every_link_in_the_library_leads_to_a_page,
+    staff_read_every_programme_with_its_tools_marked,
 );
 
 async fn a_patient_reads_a_library_guide_page_by_page(t: TestApp) {
@@ -113,6 +114,40 @@ async fn every_link_in_the_library_leads_to_a_page(t: TestApp) {
     for l in &links {
         c.get(l).await.ok();
     }
+}
+
+async fn staff_read_every_programme_with_its_tools_marked(t: TestApp) {
+    let c = t.staff_client("supporter").await;
+    let list = c.get("/staff/programmes").await.ok();
+    assert!(
+        list.body.contains("href=\"/staff/programmes\""),
+        "the navigation links to it"
+    );
+    for title in ["Lifting low mood", "Sleeping well again", "Relaxation"] {
+        assert!(list.body.contains(title), "{title} in {}", list.body);
+    }
+    assert!(list.body.contains("Not yet reviewed"), "{}", list.body);
+    // The low mood programme's first module embeds the goals tool, shown
+    // as a marked place; its crisis contacts and pages read as patients'.
+    let first = "/staff/programmes/low-mood/01-getting-started/1";
+    assert!(list.body.contains(first), "{}", list.body);
+    let mut at = c.get(first).await.ok();
+    let mut saw_tool = false;
+    loop {
+        saw_tool |= at.body.contains("Interactive tool: Goals");
+        let Some(next) = link(&at.body, "rel=\"next\"") else {
+            break;
+        };
+        assert!(next.starts_with("/staff/programmes/low-mood/"), "{next}");
+        at = c.get(&next).await.ok();
+    }
+    assert!(saw_tool, "the goals tool is marked where it sits");
+    c.get("/staff/programmes/low-mood/01-getting-started/99")
+        .await
+        .status(404);
+    // Patients read the library, not the staff's shelf.
+    let p = t.patient_client(0).await;
+    p.get("/staff/programmes").await.status(403);
 }
 
 /// Every `/library/...` link in a page's text (not the pager's, which carry `rel`).

@@ -77,6 +77,9 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/measures/{instrument}", ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/measures/responses/{response}", ".  .  | .  .  .  .  .  .  .  | Y  .  | .  | .  .  .  ."),
     ("GET",  "/staff",                 ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/programmes",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/programmes/{programme}/{module}/{page}",
+                                       ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("POST", "/staff/service",         ".  .  | Y  Y  Y  Y  Y  Y  Y  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/patients/{id}",   ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     // Alerts: the duty queue for duty staff (the other service's lead sees
