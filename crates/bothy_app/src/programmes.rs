@@ -7,6 +7,7 @@ use crate::{App, AppError};
 use bothy_domain::instruments::load::Catalogue;
 use bothy_domain::programmes::{Kind, Module, Page, Problem, Programme, Source, load};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_programmes.rs"));
 
@@ -60,6 +61,15 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<Source>, Problem> {
         sources.push((id, files));
     }
     Ok(sources)
+}
+
+/// The shipped programmes, read once per process: every `App` starts with
+/// them, and a unit test keeps them free of problems.
+pub fn builtin(catalogue: &Catalogue) -> Arc<Vec<Programme>> {
+    static BUILTIN: OnceLock<Arc<Vec<Programme>>> = OnceLock::new();
+    BUILTIN
+        .get_or_init(|| Arc::new(load_programmes(None, catalogue).0))
+        .clone()
 }
 
 /// The programmes in effect and every problem found.

@@ -74,10 +74,6 @@ impl Shelf {
     }
 }
 
-fn path(programme: &str, module: &str, number: usize) -> String {
-    Shelf::Library.path(programme, module, number)
-}
-
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let entries = state
         .app
@@ -90,7 +86,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
             modules: p
                 .modules
                 .iter()
-                .map(|m| (path(&p.id, &m.id, 1), m.title.clone()))
+                .map(|m| (Shelf::Library.path(&p.id, &m.id, 1), m.title.clone()))
                 .collect(),
         })
         .collect();
@@ -124,7 +120,10 @@ fn first_pages(state: &AppState) -> impl Fn(&str) -> String + '_ {
             .programme(id)
             .ok()
             .and_then(|p| p.modules.first())
-            .map_or_else(|| "/library".to_string(), |m| path(id, &m.id, 1))
+            .map_or_else(
+                || "/library".to_string(),
+                |m| Shelf::Library.path(id, &m.id, 1),
+            )
     }
 }
 
