@@ -300,7 +300,7 @@ impl Monitor<'_> {
         details: &bothy_domain::referral::Details,
     ) -> Result<(), AppError> {
         for inst in self.app.catalogue.iter() {
-            if let Some(answers) = screening_answers(details, &inst.id)
+            if let Some(answers) = details.screening.get(&inst.id)
                 && let Ok(scored) = bothy_domain::instruments::score(inst, answers)
             {
                 tx.set_screening_score(
@@ -314,17 +314,5 @@ impl Monitor<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// The referral form's answers to an instrument, if it asks for it.
-pub(crate) fn screening_answers<'a>(
-    details: &'a bothy_domain::referral::Details,
-    instrument: &str,
-) -> Option<&'a [Option<i32>]> {
-    match instrument {
-        "phq9" => details.phq9.as_deref(),
-        "gad7" => details.gad7.as_deref(),
-        _ => None,
     }
 }

@@ -154,8 +154,7 @@ impl Monitor<'_> {
                 let screening = e
                     .screening_answers
                     .as_deref()
-                    .and_then(|json| serde_json::from_str::<Vec<Option<i32>>>(json).ok())
-                    .and_then(|answers| bothy_domain::instruments::score(inst, &answers).ok())
+                    .and_then(|answers| bothy_domain::instruments::score(inst, answers).ok())
                     .map(|s| s.total);
                 screening
                     .into_iter()

@@ -10,9 +10,12 @@ use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::{Immediate, Response, Text, TextSource};
 use bothy_domain::ids::ReferralId;
+use bothy_domain::instruments::Instrument;
 use bothy_domain::model::Service;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
-use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status, rtt};
+use bothy_domain::referral::{
+    Channel, Consents, Details, Problem, Referral, Screening, Source, Status, rtt,
+};
 use bothy_domain::text::{self, Lines};
 use bothy_domain::time::{Timestamp, uk_date};
 use bothy_store::Tx;
@@ -54,10 +57,8 @@ pub enum StepInput {
         text: String,
         problems: Vec<String>,
     },
-    Questions {
-        phq9: Vec<Option<i32>>,
-        gad7: Vec<Option<i32>>,
-    },
+    /// Answers by instrument id, for the instruments the service asks.
+    Questions(Screening),
     Consent(Consents),
 }
 
@@ -105,7 +106,40 @@ pub struct Referrals<'a> {
     pub(crate) app: &'a App,
 }
 
-impl Referrals<'_> {
+impl<'a> Referrals<'a> {
+    /// The instruments a referral to `service` asks, in order: the
+    /// service's `[screening]` setting.
+    pub async fn screening(&self, service: ServiceId) -> Result<Vec<&'a Instrument>, AppError> {
+        let mut tx = self.app.store.read().await?;
+        let asked = self.asked(&mut tx, service).await?;
+        tx.rollback().await?;
+        Ok(asked)
+    }
+
+    async fn asked(
+        &self,
+        tx: &mut Tx,
+        service: ServiceId,
+    ) -> Result<Vec<&'a Instrument>, AppError> {
+        let monitoring = self.app.monitoring().settings_for(tx, service).await?;
+        // Start-up checked every id against this catalogue.
+        Ok(monitoring
+            .screening
+            .iter()
+            .filter_map(|id| self.app.catalogue.get(id))
+            .collect())
+    }
+
+    /// Whether any of these answers is a risk answer (PHQ-9 item 9 above
+    /// 0, and the like), for the crisis contacts on a page still being filled in.
+    pub fn screening_raises_risk(&self, answers: &Screening) -> bool {
+        answers.iter().any(|(id, a)| {
+            self.app.catalogue.get(id).is_some_and(|inst| {
+                !bothy_domain::instruments::score::risk_flags(inst, a).is_empty()
+            })
+        })
+    }
+
     /// Services people can refer themselves to, by name.
     pub async fn services(&self) -> Result<Vec<Service>, AppError> {
         let mut tx = self.app.store.read().await?;
@@ -220,14 +254,15 @@ impl Referrals<'_> {
         let mut tx = self.app.store.begin().await?;
         let mut referral = self.locked_self_referral(&mut tx, token).await?;
         self.still_draft(&referral)?;
-        let screening = matches!(input, StepInput::Questions { .. });
+        let screening = matches!(input, StepInput::Questions(_));
         // Only these steps hold what the risk rule reads.
         let assessed_step = screening || matches!(input, StepInput::Help { .. });
+        let asked = self.asked(&mut tx, referral.service_id).await?;
         let result = apply_step(
             &mut referral.details,
             input,
             uk_date(self.app.clock.now()),
-            &self.app.catalogue,
+            &asked,
         );
         // Screening answers are kept even when some are missing: a risk
         // answer must never be lost because the rest of the page was not finished.
@@ -296,13 +331,12 @@ impl Referrals<'_> {
         source: TextSource,
     ) -> Result<Immediate, AppError> {
         let monitoring = self.app.monitoring().settings_for(tx, service).await?;
-        let responses: Vec<Response<'_>> = [("phq9", &d.phq9), ("gad7", &d.gad7)]
-            .into_iter()
-            .filter_map(|(instrument, answers)| {
-                answers.as_deref().map(|answers| Response {
-                    instrument,
-                    answers,
-                })
+        let responses: Vec<Response<'_>> = d
+            .screening
+            .iter()
+            .map(|(instrument, answers)| Response {
+                instrument,
+                answers,
             })
             .collect();
         let texts: Vec<Text<'_>> = d
@@ -339,17 +373,19 @@ impl Referrals<'_> {
             return Ok(referral);
         }
         self.still_draft(&referral)?;
-        let mut missing = referral.details.missing_for_sending();
+        let asked = self.asked(&mut tx, referral.service_id).await?;
+        let asked_ids: Vec<String> = asked.iter().map(|i| i.id.clone()).collect();
+        let mut missing = referral.details.missing_for_sending(&asked_ids);
         // Unfinished screening answers are kept (for their risk answers) but
         // a referral is only sent with every question answered.
-        let complete =
-            |id: &str, a: &Option<Vec<Option<i32>>>| match (self.app.catalogue.get(id), a) {
-                (Some(inst), Some(a)) => bothy_domain::instruments::score::score(inst, a).is_ok(),
-                _ => true,
-            };
-        if (!complete("phq9", &referral.details.phq9) || !complete("gad7", &referral.details.gad7))
-            && !missing.iter().any(|(step, _)| *step == "questions")
-        {
+        let incomplete = asked.iter().any(|inst| {
+            referral
+                .details
+                .screening
+                .get(&inst.id)
+                .is_some_and(|a| bothy_domain::instruments::score::score(inst, a).is_err())
+        });
+        if incomplete && !missing.iter().any(|(step, _)| *step == "questions") {
             missing.push((
                 "questions",
                 "Answer every question about how you have been feeling",
@@ -463,9 +499,25 @@ impl Referrals<'_> {
         if details.problem_text.is_none() && details.problems.is_empty() {
             v.fail("problem_text", "Give the reason for referral");
         }
+        let mut tx = self.app.store.begin().await?;
+        let asked = self.asked(&mut tx, service_id).await?;
+        for id in details.screening.keys() {
+            if !asked.iter().any(|i| i.id == *id) {
+                v.fail_owned(
+                    format!("{id}-1"),
+                    format!(
+                        "This service does not ask {id} at referral; it asks {}",
+                        asked
+                            .iter()
+                            .map(|i| i.short_name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                );
+            }
+        }
         v.finish()?;
         let now = self.app.clock.now();
-        let mut tx = self.app.store.begin().await?;
         let assessed = self
             .assess(
                 &mut tx,
@@ -549,7 +601,7 @@ pub fn apply_step(
     d: &mut Details,
     input: StepInput,
     today: bothy_domain::time::Date,
-    catalogue: &bothy_domain::instruments::load::Catalogue,
+    asked: &[&Instrument],
 ) -> Result<(), AppError> {
     let mut v = Validation::default();
     match input {
@@ -661,12 +713,20 @@ pub fn apply_step(
             d.problem_text = t;
             d.problems = picked;
         }
-        StepInput::Questions { phq9, gad7 } => {
-            for (id, answers) in [("phq9", &phq9), ("gad7", &gad7)] {
-                let Some(inst) = catalogue.get(id) else {
-                    continue;
-                };
-                if let Err(e) = bothy_domain::instruments::score::score(inst, answers) {
+        StepInput::Questions(mut answers) => {
+            for key in answers.keys() {
+                if !asked.iter().any(|i| i.id == *key) {
+                    v.fail_owned(
+                        format!("{key}-1"),
+                        format!("{key:?} is not one of the questionnaires this service asks"),
+                    );
+                }
+            }
+            answers.retain(|key, _| asked.iter().any(|i| i.id == *key));
+            for inst in asked {
+                let given = answers.entry(inst.id.clone()).or_default();
+                if let Err(e) = bothy_domain::instruments::score::score(inst, given) {
+                    let id = &inst.id;
                     match e {
                         bothy_domain::instruments::score::ScoreError::Incomplete {
                             missing,
@@ -686,8 +746,7 @@ pub fn apply_step(
                 }
             }
             // Risk answers are kept even when other answers are missing.
-            d.phq9 = Some(phq9);
-            d.gad7 = Some(gad7);
+            d.screening = answers;
             v.finish()?;
         }
         StepInput::Consent(c) => {

@@ -66,14 +66,11 @@ impl Monitor<'_> {
             let Some(last) = page.last() else { break };
             after = last.episode_key.clone();
             for e in &page {
-                for (instrument, json) in &e.answers {
+                for (instrument, answers) in &e.answers {
                     let Some(inst) = self.app.catalogue.get(instrument) else {
                         continue;
                     };
-                    let Ok(answers) = serde_json::from_str::<Vec<Option<i32>>>(json) else {
-                        continue;
-                    };
-                    if let Ok(scored) = score(inst, &answers) {
+                    if let Ok(scored) = score(inst, answers) {
                         tx.set_screening_score(
                             e.patient_id,
                             &e.episode_key,

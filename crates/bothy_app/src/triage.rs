@@ -21,12 +21,21 @@ use bothy_store::{MatchVerdict, PatientIdentity, Tx};
 
 use crate::activation::ACTIVATION_DAYS;
 
+/// One screening questionnaire of a referral, scored if complete.
+#[derive(Debug, Clone)]
+pub struct ScreeningScore {
+    pub instrument: String,
+    pub short_name: String,
+    pub scored: Option<Scored>,
+}
+
 /// A referral in the triage queue, with its screening scored.
 #[derive(Debug, Clone)]
 pub struct QueueEntry {
     pub referral: Referral,
-    pub phq9: Option<Scored>,
-    pub gad7: Option<Scored>,
+    /// The service's screening instruments in its order, then any others
+    /// the referral holds answers to (asked before the service changed them).
+    pub screening: Vec<ScreeningScore>,
     /// Days since received (or since started, for an unsent draft).
     pub days_waiting: i64,
 }
@@ -63,16 +72,29 @@ pub struct Triage<'a> {
 }
 
 impl Triage<'_> {
-    fn scored(&self, id: &str, answers: &Option<Vec<Option<i32>>>) -> Option<Scored> {
-        let inst = self.app.catalogue.get(id)?;
-        score(inst, answers.as_ref()?).ok()
-    }
-
-    fn queue_entry(&self, referral: Referral) -> QueueEntry {
+    fn queue_entry(&self, referral: Referral, asked: &[String]) -> QueueEntry {
         let start = referral.received_at.unwrap_or(referral.created_at);
+        let held = referral
+            .details
+            .screening
+            .keys()
+            .filter(|id| !asked.contains(id));
+        let screening = asked
+            .iter()
+            .chain(held)
+            .filter_map(|id| self.app.catalogue.get(id))
+            .map(|inst| ScreeningScore {
+                instrument: inst.id.clone(),
+                short_name: inst.short_name.clone(),
+                scored: referral
+                    .details
+                    .screening
+                    .get(&inst.id)
+                    .and_then(|a| score(inst, a).ok()),
+            })
+            .collect();
         QueueEntry {
-            phq9: self.scored("phq9", &referral.details.phq9),
-            gad7: self.scored("gad7", &referral.details.gad7),
+            screening,
             days_waiting: (self.app.clock.now().as_second() - start.as_second()).max(0) / 86_400,
             referral,
         }
@@ -87,11 +109,19 @@ impl Triage<'_> {
         let s = triage_staff(actor)?;
         let mut tx = self.app.store.begin().await?;
         let referrals = tx.triage_queue(s.service_id, 200).await?;
+        let asked = self
+            .app
+            .monitoring()
+            .settings_for(&mut tx, s.service_id)
+            .await?;
         let event =
             AuditEvent::new(Action::ReferralList).detail(format!("{} referrals", referrals.len()));
         self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
-        Ok(referrals.into_iter().map(|r| self.queue_entry(r)).collect())
+        Ok(referrals
+            .into_iter()
+            .map(|r| self.queue_entry(r, &asked.screening))
+            .collect())
     }
 
     async fn referral_in_service(
@@ -127,6 +157,11 @@ impl Triage<'_> {
             .await?;
         let verdicts = tx.match_verdicts(id).await?;
         let staff = tx.staff_of_service(s.service_id).await?;
+        let asked = self
+            .app
+            .monitoring()
+            .settings_for(&mut tx, s.service_id)
+            .await?;
         let event = AuditEvent::new(Action::ReferralRead).service(s.service_id);
         self.app
             .audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
@@ -165,7 +200,7 @@ impl Triage<'_> {
             .map(|(m, _)| (m.id, m.name.to_string()))
             .collect();
         Ok(TriageView {
-            entry: self.queue_entry(referral),
+            entry: self.queue_entry(referral, &asked.screening),
             candidates,
             practitioners,
         })

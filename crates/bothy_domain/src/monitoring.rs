@@ -19,7 +19,14 @@
 //! [escalation]
 //! duty_email = "duty-team@example.org"
 //! duty_phone = "07700900123"
+//!
+//! [screening]
+//! instruments = ["core10"]
 //! ```
+//!
+//! `screening.instruments` are the measures a referral to the service asks
+//! (self-referral form, professional referral, FHIR ServiceRequest), in
+//! order; PHQ-9 and GAD-7 unless a file says otherwise.
 //!
 //! An overdue alert is escalated to every clinical lead of the service by
 //! email and, as the second channel, to the duty phone by text message (or,
@@ -43,7 +50,28 @@ struct MonitoringFile {
     deadlines: DeadlinePolicy,
     detectors: DetectorConfig,
     escalation: EscalationFile,
+    screening: ScreeningFile,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ScreeningFile {
+    instruments: Vec<String>,
+}
+
+impl Default for ScreeningFile {
+    fn default() -> Self {
+        Self {
+            instruments: DEFAULT_SCREENING.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// What NHS Talking Therapies asks at referral (its Manual: PHQ-9 and GAD-7
+/// at assessment and every contact).
+pub const DEFAULT_SCREENING: [&str; 2] = ["phq9", "gad7"];
+/// More than this would turn a referral form into an assessment.
+pub const MAX_SCREENING: usize = 4;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -68,6 +96,8 @@ pub struct Monitoring {
     pub deadlines: DeadlinePolicy,
     pub detectors: DetectorConfig,
     pub escalation: Escalation,
+    /// The instruments a referral asks, in order (catalogue ids).
+    pub screening: Vec<String>,
 }
 
 impl Monitoring {
@@ -82,6 +112,7 @@ impl Monitoring {
             deadlines: DeadlinePolicy::default(),
             detectors: DetectorConfig::default(),
             escalation: Escalation::default(),
+            screening: ScreeningFile::default().instruments,
         }
     }
 
@@ -140,6 +171,26 @@ impl Monitoring {
             .map_err(|e| errors.push(error("escalation.duty_phone".into(), e.to_string())))
             .ok()
             .flatten();
+        let screening = parsed.screening.instruments;
+        if screening.is_empty() || screening.len() > MAX_SCREENING {
+            errors.push(error(
+                "screening.instruments".into(),
+                format!("list between 1 and {MAX_SCREENING} instruments"),
+            ));
+        }
+        for (n, id) in screening.iter().enumerate() {
+            if !known_instruments.contains(&id.as_str()) {
+                errors.push(error(
+                    format!("screening.instruments[{n}]"),
+                    format!("{id:?} is not an instrument in the catalogue"),
+                ));
+            } else if screening[..n].contains(id) {
+                errors.push(error(
+                    format!("screening.instruments[{n}]"),
+                    format!("{id:?} is listed twice"),
+                ));
+            }
+        }
         match hours {
             Some(hours) if errors.is_empty() => Ok(Monitoring {
                 hours,
@@ -149,6 +200,7 @@ impl Monitoring {
                     duty_email,
                     duty_phone,
                 },
+                screening,
             }),
             _ => Err(errors),
         }
@@ -228,6 +280,33 @@ instruments = ["nope"]
         let errors = Monitoring::parse("s.toml", bad, KNOWN).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["escalation.duty_email", "escalation.duty_phone"]);
+    }
+
+    #[test]
+    fn screening_defaults_to_phq9_and_gad7_and_names_each_bad_entry() {
+        let m = Monitoring::parse("s.toml", "", KNOWN).unwrap();
+        assert_eq!(m.screening, ["phq9", "gad7"]);
+        let m = Monitoring::parse("s.toml", "[screening]\ninstruments = [\"core10\"]\n", KNOWN)
+            .unwrap();
+        assert_eq!(m.screening, ["core10"]);
+        let bad = "[screening]\ninstruments = [\"epds\", \"nope\", \"epds\"]\n";
+        let fields: Vec<String> = Monitoring::parse("s.toml", bad, KNOWN)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["screening.instruments[1]", "screening.instruments[2]"]
+        );
+        for bad in [
+            "instruments = []",
+            "instruments = [\"phq9\", \"gad7\", \"core10\", \"epds\", \"wsas\"]",
+        ] {
+            let errors =
+                Monitoring::parse("s.toml", &format!("[screening]\n{bad}\n"), KNOWN).unwrap_err();
+            assert_eq!(errors[0].field, "screening.instruments", "{bad}");
+        }
     }
 
     #[test]

@@ -226,10 +226,10 @@ impl BulkRow for DemographicsRow {
 impl BulkRow for Referral {
     const TABLE: &'static str = "referrals";
     const COLUMNS: &'static str = "id, service_id, status, source, given_name, family_name, date_of_birth, \
-         email, phone, postcode, gp_practice, problems, phq9, gad7, consents, referrer_name, \
+         email, phone, postcode, gp_practice, problems, screening, consents, referrer_name, \
          referrer_organisation, risk, received_at, created_at, updated_at, decision_note, decided_by, \
          decided_at, patient_id";
-    const WIDTH: usize = 25;
+    const WIDTH: usize = 24;
     fn write(&self, a: &mut Cells) {
         let d = &self.details;
         let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
@@ -245,8 +245,7 @@ impl BulkRow for Referral {
         a.add(d.postcode.clone());
         a.add(d.gp_practice.clone());
         a.add(json(&problems));
-        a.add(d.phq9.as_ref().map(json));
-        a.add(d.gad7.as_ref().map(json));
+        a.add(json(&d.screening));
         a.add(json(&d.consents));
         a.add(d.referrer_name.clone());
         a.add(d.referrer_organisation.clone());

@@ -87,6 +87,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_audit_record_digest.sql"),
         include_str!("../migrations/postgres/0013_audit_record_digest.sql"),
     ),
+    (
+        14,
+        "screening",
+        include_str!("../migrations/sqlite/0014_screening.sql"),
+        include_str!("../migrations/postgres/0014_screening.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -25,21 +25,11 @@ pub struct SweepRow {
 }
 
 /// A finished episode's scores on one instrument, oldest first, and the
-/// referral's screening answers for it (JSON) where the referral form asks
-/// for that instrument.
+/// referral's screening answers for it where the referral asked it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinishedEpisode {
-    pub screening_answers: Option<String>,
+    pub screening_answers: Option<Vec<Option<i32>>>,
     pub totals: Vec<f64>,
-}
-
-/// The instruments a referral form records, by column.
-fn screening_column(instrument: &str) -> Option<&'static str> {
-    match instrument {
-        "phq9" => Some("phq9"),
-        "gad7" => Some("gad7"),
-        _ => None,
-    }
 }
 
 impl Tx {
@@ -109,19 +99,16 @@ impl Tx {
         instrument: &str,
         limit: i64,
     ) -> Result<Vec<FinishedEpisode>, StoreError> {
-        let screening =
-            screening_column(instrument).map_or("NULL".to_owned(), |c| format!("r.{c}"));
-        let sql = format!(
-            "SELECT e.id, {screening} AS screening, m.total FROM episodes e \
+        let rows = self
+            .query(
+            "SELECT e.id, r.screening, r.phq9, r.gad7, m.total FROM episodes e \
              JOIN referrals r ON r.id = e.referral_id \
              LEFT JOIN measure_responses m ON m.patient_id = e.patient_id AND m.instrument_id = $2 \
                  AND m.submitted_at >= e.referred_at AND m.submitted_at <= e.discharged_at \
              WHERE e.id IN (SELECT id FROM episodes WHERE service_id = $1 AND discharged_at IS NOT NULL \
                  ORDER BY discharged_at DESC LIMIT $3) \
-             ORDER BY e.id, m.submitted_at"
-        );
-        let rows = self
-            .query(sqlx::AssertSqlSafe(sql))
+             ORDER BY e.id, m.submitted_at",
+            )
             .bind(service.to_string())
             .bind(instrument)
             .bind(limit)
@@ -132,7 +119,7 @@ impl Tx {
             let id: String = r.try_get("id")?;
             let total: Option<f64> = r.try_get("total")?;
             if episodes.last().is_none_or(|(last, _)| *last != id) {
-                let screening_answers = r.try_get("screening")?;
+                let screening_answers = crate::referrals::screening(r)?.remove(instrument);
                 episodes.push((
                     id,
                     FinishedEpisode {

@@ -6,7 +6,9 @@ use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::ReferralId;
-use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source, Status};
+use bothy_domain::referral::{
+    Channel, Consents, Details, Problem, Referral, Screening, Source, Status,
+};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
 
@@ -14,22 +16,33 @@ mod lifecycle;
 
 const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
      preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
-     phq9, gad7, consents, referrer_name, referrer_organisation, referrer_email, risk, received_at, created_at, \
+     screening, phq9, gad7, consents, referrer_name, referrer_organisation, referrer_email, risk, received_at, created_at, \
      updated_at, decision_note, decided_by, decided_at, patient_id";
 
 fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
 }
 
+/// A referral's screening answers from a row holding `screening` and the
+/// columns that held PHQ-9 and GAD-7 answers before migration 14, which are
+/// read only while `screening` is empty (rows not written since).
+pub(crate) fn screening(r: &Row) -> Result<Screening, StoreError> {
+    if let Some(s) = r.try_get::<Option<String>>("screening")? {
+        return json(&s, "screening");
+    }
+    let mut out = Screening::new();
+    for legacy in ["phq9", "gad7"] {
+        if let Some(s) = r.try_get::<Option<String>>(legacy)? {
+            out.insert(legacy.to_string(), json(&s, legacy)?);
+        }
+    }
+    Ok(out)
+}
+
 fn referral(r: &Row) -> Result<Referral, StoreError> {
     let status: String = r.try_get("status")?;
     let source: String = r.try_get("source")?;
     let problems: Vec<String> = json(&r.try_get::<String>("problems")?, "problems")?;
-    let answers = |col: &str| -> Result<Option<Vec<Option<i32>>>, StoreError> {
-        r.try_get::<Option<String>>(col)?
-            .map(|s| json(&s, col))
-            .transpose()
-    };
     Ok(Referral {
         id: parse(&r.try_get::<String>("id")?, "referral id")?,
         service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
@@ -57,8 +70,7 @@ fn referral(r: &Row) -> Result<Referral, StoreError> {
             gp_practice: r.try_get("gp_practice")?,
             problem_text: r.try_get("problem_text")?,
             problems: problems.iter().filter_map(|p| Problem::parse(p)).collect(),
-            phq9: answers("phq9")?,
-            gad7: answers("gad7")?,
+            screening: screening(r)?,
             consents: json::<Consents>(&r.try_get::<String>("consents")?, "consents")?,
             referrer_name: r.try_get("referrer_name")?,
             referrer_organisation: r.try_get("referrer_organisation")?,
@@ -177,10 +189,10 @@ impl Tx {
         let sql = format!(
             "UPDATE referrals SET status = $2, given_name = $3, family_name = $4, date_of_birth = $5, email = $6, \
              phone = $7, preferred_channel = $8, language = $9, accessibility_needs = $10, nhs_number = $11, \
-             chi = $12, postcode = $13, gp_practice = $14, problem_text = $15, problems = $16, phq9 = $17, \
-             gad7 = $18, consents = $19, referrer_name = $20, referrer_organisation = $21, referrer_email = $22, \
-             risk = $23, received_at = $24, updated_at = $25, decision_note = $26, decided_by = $27, \
-             decided_at = $28, patient_id = $29 WHERE id = $1 AND status = $30 RETURNING {}",
+             chi = $12, postcode = $13, gp_practice = $14, problem_text = $15, problems = $16, screening = $17, \
+             phq9 = NULL, gad7 = NULL, consents = $18, referrer_name = $19, referrer_organisation = $20, referrer_email = $21, \
+             risk = $22, received_at = $23, updated_at = $24, decision_note = $25, decided_by = $26, \
+             decided_at = $27, patient_id = $28 WHERE id = $1 AND status = $29 RETURNING {}",
             columns(RecordKind::Referral)
         );
         let row = self
@@ -201,8 +213,7 @@ impl Tx {
             .bind(d.gp_practice.clone())
             .bind(d.problem_text.clone())
             .bind(to_json(&problems))
-            .bind(d.phq9.as_ref().map(to_json))
-            .bind(d.gad7.as_ref().map(to_json))
+            .bind(to_json(&d.screening))
             .bind(to_json(&d.consents))
             .bind(d.referrer_name.clone())
             .bind(d.referrer_organisation.clone())

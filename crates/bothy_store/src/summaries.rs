@@ -342,14 +342,14 @@ fn only_patients(only: Option<&[PatientId]>, column: &str) -> (String, Vec<Strin
     }
 }
 
-/// One episode's referral screening answers (JSON), for filling baselines.
+/// One episode's referral screening answers, for filling baselines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeScreening {
     pub episode_key: String,
     pub patient_id: PatientId,
     pub referred_at: Timestamp,
-    /// By instrument id: the referral form's answers as stored (JSON).
-    pub answers: Vec<(String, String)>,
+    /// By instrument id: the referral's answers.
+    pub answers: bothy_domain::referral::Screening,
 }
 
 impl Tx {
@@ -389,9 +389,10 @@ impl Tx {
     ) -> Result<Vec<EpisodeScreening>, StoreError> {
         let (filter, ids) = only_patients(only, "e.patient_id");
         let sql = format!(
-            "SELECT e.id, e.patient_id, e.referred_at, r.phq9, r.gad7 FROM episodes e \
+            "SELECT e.id, e.patient_id, e.referred_at, r.screening, r.phq9, r.gad7 FROM episodes e \
              JOIN referrals r ON r.id = e.referral_id \
-             WHERE {filter} AND e.id > ${after} AND (r.phq9 IS NOT NULL OR r.gad7 IS NOT NULL) \
+             WHERE {filter} AND e.id > ${after} \
+                 AND (r.screening IS NOT NULL OR r.phq9 IS NOT NULL OR r.gad7 IS NOT NULL) \
              ORDER BY e.id LIMIT ${limit}",
             after = ids.len() + 1,
             limit = ids.len() + 2
@@ -404,12 +405,6 @@ impl Tx {
             .await?;
         rows.iter()
             .map(|r| {
-                let mut answers = Vec::new();
-                for instrument in ["phq9", "gad7"] {
-                    if let Some(json) = r.try_get::<Option<String>>(instrument)? {
-                        answers.push((instrument.to_string(), json));
-                    }
-                }
                 Ok(EpisodeScreening {
                     episode_key: r.try_get("id")?,
                     patient_id: crate::services::parse(
@@ -417,7 +412,7 @@ impl Tx {
                         "patient id",
                     )?,
                     referred_at: from_millis(r.try_get("referred_at")?),
-                    answers,
+                    answers: crate::referrals::screening(r)?,
                 })
             })
             .collect()

@@ -75,8 +75,9 @@ fn screen(r: &mut Rng, w: &World, d: &mut Details) -> (i64, bool) {
     let (phq, gad) = referrals::screening(r, d.problems[0]);
     let phq_answers = measures::answers(r, &w.phq9, phq);
     let risk = !risk_flags(&w.phq9, &phq_answers).is_empty();
-    d.phq9 = Some(phq_answers);
-    d.gad7 = Some(measures::answers(r, &w.gad7, gad));
+    d.screening.insert(w.phq9.id.clone(), phq_answers);
+    d.screening
+        .insert(w.gad7.id.clone(), measures::answers(r, &w.gad7, gad));
     (phq, risk)
 }
 
@@ -94,8 +95,8 @@ fn patient(w: &World, n: u64, b: &mut Batch) {
     let mut d = details(r, &person, origin, Some(email.clone()));
     let (start_phq, risk) = screen(r, w, &mut d);
     let gad_start = d
-        .gad7
-        .as_ref()
+        .screening
+        .get(&w.gad7.id)
         .map_or(0, |a| a.iter().flatten().sum::<i32>()) as i64;
     let triager = *r.choose(&w.roster.triage);
     let practitioner = *r.choose(&w.roster.supporters);

@@ -68,13 +68,15 @@ pub(crate) fn pool_settings() -> PoolSettings {
     }
 }
 
-/// The app as tests see it: the demo service's monitoring, the fake clock,
-/// messages kept in `outbox`.
+/// The app as tests see it: the demo service's monitoring (with
+/// `service_settings`, more of its settings file), the fake clock, messages
+/// kept in `outbox`.
 pub(crate) fn assemble(
     store: Store,
     clock: FakeClock,
     settings: AppSettings,
     outbox: MemoryOutbox,
+    service_settings: &str,
 ) -> App {
     App::new(
         store,
@@ -83,11 +85,11 @@ pub(crate) fn assemble(
         CrisisContacts::parse(CRISIS).unwrap(),
     )
     .with_notifier(Arc::new(outbox))
-    .with_monitoring(demo_monitoring())
+    .with_monitoring(demo_monitoring(service_settings))
 }
 
-fn demo_monitoring() -> bothy_app::monitoring::MonitoringSettings {
-    let text = format!("[escalation]\nduty_phone = \"{DUTY_PHONE}\"\n");
+fn demo_monitoring(more: &str) -> bothy_app::monitoring::MonitoringSettings {
+    let text = format!("[escalation]\nduty_phone = \"{DUTY_PHONE}\"\n{more}");
     let catalogue = bothy_app::content::default_catalogue();
     let known: Vec<&str> = catalogue.iter().map(|i| i.id.as_str()).collect();
     let demo = bothy_domain::monitoring::Monitoring::parse("demo.toml", &text, &known).unwrap();
@@ -107,6 +109,14 @@ impl TestApp {
     /// A fresh app with the settings given, on a copy of the template
     /// database (see `template`).
     pub async fn with_settings(db: Db, settings: AppSettings) -> Option<Self> {
+        Self::assembled(db, settings, "").await
+    }
+
+    pub(crate) async fn assembled(
+        db: Db,
+        settings: AppSettings,
+        service_settings: &str,
+    ) -> Option<Self> {
         let copy = template::fresh(db).await?;
         let store = Store::connect(&copy.url, &pool_settings()).await.unwrap();
         let clock = FakeClock::at(start_time());
@@ -114,7 +124,13 @@ impl TestApp {
         let mut demo = copy.demo;
         // The only part of the demo accounts that depends on the settings.
         demo.base_url = settings.public_url.clone();
-        let app = Arc::new(assemble(store, clock.clone(), settings, outbox.clone()));
+        let app = Arc::new(assemble(
+            store,
+            clock.clone(),
+            settings,
+            outbox.clone(),
+            service_settings,
+        ));
         let router = bothy_web::router(app.clone(), WebSettings::default());
         Some(Self {
             app,

@@ -59,6 +59,7 @@ impl TestApp {
         TestAppBuilder {
             db,
             settings: AppSettings::default(),
+            service_settings: String::new(),
             patients: 0,
         }
     }
@@ -68,12 +69,20 @@ impl TestApp {
 pub struct TestAppBuilder {
     db: Db,
     settings: AppSettings,
+    service_settings: String,
     patients: usize,
 }
 
 impl TestAppBuilder {
     pub fn settings(mut self, settings: AppSettings) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// More of the demo service's settings file (TOML sections such as
+    /// `[screening]`), as a deployment's `{service}.toml` would give them.
+    pub fn service_settings(mut self, toml: &str) -> Self {
+        self.service_settings = toml.to_string();
         self
     }
 
@@ -85,7 +94,7 @@ impl TestAppBuilder {
 
     /// None when PostgreSQL is asked for but not configured.
     pub async fn build(self) -> Option<(TestApp, Vec<NewPatient>)> {
-        let t = TestApp::with_settings(self.db, self.settings).await?;
+        let t = TestApp::assembled(self.db, self.settings, &self.service_settings).await?;
         let mut made = Vec::new();
         for i in 0..self.patients {
             let p = Person::new("Fixture", "Person", &format!("fixture{i}@example.org"));
@@ -145,10 +154,13 @@ impl Fixtures<'_> {
                 text: "I have been feeling flat since the winter.".into(),
                 problems: vec!["low_mood".into(), "sleep".into()],
             },
-            StepInput::Questions {
-                phq9: some(phq9),
-                gad7: some(gad7),
-            },
+            StepInput::Questions(
+                [
+                    ("phq9".to_string(), some(phq9)),
+                    ("gad7".to_string(), some(gad7)),
+                ]
+                .into(),
+            ),
             StepInput::Consent(Consents {
                 treatment: true,
                 contact_email: true,

@@ -46,7 +46,16 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let app = TestApp::with_settings(db, settings)
+    run_with(db, settings, "", body).await
+}
+
+/// [`run`] with more of the demo service's settings file (`service_settings`, TOML).
+pub async fn run_with<F, Fut>(db: Db, settings: AppSettings, service_settings: &str, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let app = TestApp::assembled(db, settings, service_settings)
         .await
         .expect("BOTHY_TEST_DATABASE_URL is set");
     let outcome = tokio::spawn(body(app.clone())).await;
@@ -94,6 +103,25 @@ macro_rules! both_dbs_with {
             #[cfg_attr(bothy_no_postgres, ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set")]
             async fn postgres() {
                 $crate::run($crate::Db::Postgres, super::$settings(), super::$name).await;
+            }
+        }
+    )*};
+}
+
+/// Like `both_dbs!`, with the demo service's settings file extended by the
+/// TOML `$service_settings()` returns (a function in the calling module).
+#[macro_export]
+macro_rules! both_dbs_service {
+    ($service_settings:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::run_with($crate::Db::Sqlite, ::std::default::Default::default(), super::$service_settings(), super::$name).await;
+            }
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(bothy_no_postgres, ignore = "PostgreSQL not tested: BOTHY_TEST_DATABASE_URL is not set")]
+            async fn postgres() {
+                $crate::run_with($crate::Db::Postgres, ::std::default::Default::default(), super::$service_settings(), super::$name).await;
             }
         }
     )*};

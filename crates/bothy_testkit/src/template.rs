@@ -105,6 +105,7 @@ async fn build(url: &str) -> DemoAccounts {
         FakeClock::at(start_time()),
         AppSettings::default(),
         MemoryOutbox::new(),
+        "",
     );
     let demo = app.demo().ensure(&RequestContext::default()).await.unwrap();
     app.store().close().await;

@@ -138,8 +138,24 @@ pub async fn service_request_create(
     })?;
     let app = &state.app;
     let base = base(&state);
-    let mut reading =
-        read_service_request(&json, &base, app.catalogue(), uk_date(app.clock().now()));
+    let service = ctx
+        .actor
+        .service_id()
+        .ok_or(bothy_app::AppError::Forbidden)?;
+    let asked: Vec<&str> = app
+        .referrals()
+        .screening(service)
+        .await?
+        .into_iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    let mut reading = read_service_request(
+        &json,
+        &base,
+        app.catalogue(),
+        &asked,
+        uk_date(app.clock().now()),
+    );
     if let Some(Subject::Patient(id)) = reading.subject {
         match app
             .referrals()

@@ -79,6 +79,13 @@ impl RecordKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Fields added to [`RecordKind::fields`] after digests were first taken
+    /// (migration 14's `screening`): empty, they are left out of the digest,
+    /// so that a record written before them still matches its event.
+    fn added_later(self, field: &str) -> bool {
+        matches!((self, field), (RecordKind::Referral, "screening"))
+    }
+
     /// The fields the digest covers, in digest order.
     pub fn fields(self) -> &'static [(&'static str, FieldType)] {
         match self {
@@ -137,6 +144,7 @@ impl RecordKind {
                 ("problems", Text),
                 ("phq9", Text),
                 ("gad7", Text),
+                ("screening", Text),
                 ("risk", Int),
                 ("received_at", Int),
                 ("decision_note", Text),
@@ -203,6 +211,9 @@ pub fn record_digest(kind: RecordKind, id: &str, values: &[FieldValue]) -> Strin
     field(kind.as_str().as_bytes());
     field(id.as_bytes());
     for ((name, _), v) in kind.fields().iter().zip(values) {
+        if *v == FieldValue::Null && kind.added_later(name) {
+            continue;
+        }
         field(name.as_bytes());
         match v {
             FieldValue::Null => field(b"n"),
@@ -276,6 +287,40 @@ mod tests {
             record_digest(RecordKind::SafetyPlanVersion, "c1", &s),
             record_digest(RecordKind::CheckIn, "c1", &check_in(5, None))
         );
+    }
+
+    #[test]
+    fn a_field_added_later_changes_the_digest_only_when_it_holds_a_value() {
+        let fields = RecordKind::Referral.fields();
+        let at = fields.iter().position(|(n, _)| *n == "screening").unwrap();
+        let mut values = vec![FieldValue::Null; fields.len()];
+        values[0] = FieldValue::Text("s".into());
+        // As a referral written before `screening` was digested it.
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        };
+        field(DIGEST_DOMAIN);
+        field(b"referral");
+        field(b"r1");
+        for (i, (name, _)) in fields.iter().enumerate() {
+            if i == at {
+                continue;
+            }
+            field(name.as_bytes());
+            match &values[i] {
+                FieldValue::Text(s) => {
+                    field(b"t");
+                    field(s.as_bytes());
+                }
+                _ => field(b"n"),
+            }
+        }
+        let before = format!("{DIGEST_PREFIX}{}", hex::encode(h.finalize()));
+        assert_eq!(record_digest(RecordKind::Referral, "r1", &values), before);
+        values[at] = FieldValue::Text("{}".into());
+        assert_ne!(record_digest(RecordKind::Referral, "r1", &values), before);
     }
 
     #[test]

@@ -289,6 +289,10 @@ pub struct Referral {
     pub patient_id: Option<PatientId>,
 }
 
+/// Screening answers by instrument id; each answer is the option's score,
+/// `None` where a question was left unanswered.
+pub type Screening = std::collections::BTreeMap<String, Vec<Option<i32>>>;
+
 /// Everything a referral says about the person and their request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Details {
@@ -306,8 +310,10 @@ pub struct Details {
     pub gp_practice: Option<String>,
     pub problem_text: Option<String>,
     pub problems: Vec<Problem>,
-    pub phq9: Option<Vec<Option<i32>>>,
-    pub gad7: Option<Vec<Option<i32>>>,
+    /// Screening answers by instrument id: the instruments the service asks
+    /// at referral (`[screening]` in its settings), each answered in full or
+    /// in part (a risk answer counts even before the rest are given).
+    pub screening: Screening,
     pub consents: Consents,
     pub referrer_name: Option<String>,
     pub referrer_organisation: Option<String>,
@@ -327,7 +333,8 @@ impl Details {
 
     /// What is still missing before a self-referral can be sent, as
     /// (form step, message) pairs in the order the form asks.
-    pub fn missing_for_sending(&self) -> Vec<(&'static str, &'static str)> {
+    /// `asked` are the instruments the service screens with.
+    pub fn missing_for_sending(&self, asked: &[String]) -> Vec<(&'static str, &'static str)> {
         let mut out = Vec::new();
         if self.given_name.is_none() || self.family_name.is_none() || self.date_of_birth.is_none() {
             out.push(("about", "Tell us your name and date of birth"));
@@ -341,7 +348,7 @@ impl Details {
         if self.problem_text.is_none() && self.problems.is_empty() {
             out.push(("help", "Tell us what you would like help with"));
         }
-        if self.phq9.is_none() || self.gad7.is_none() {
+        if asked.iter().any(|id| !self.screening.contains_key(id)) {
             out.push((
                 "questions",
                 "Answer the questions about how you have been feeling",

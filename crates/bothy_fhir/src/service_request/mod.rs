@@ -38,7 +38,8 @@
 //!   table ([`SNOMED_REASONS`]) mapped onto that picklist. Any other code or
 //!   system is refused, naming it, since a code we cannot read would
 //!   otherwise be lost; the sender can always give the reason as text.
-//! - `supportingInfo`: contained QuestionnaireResponses of PHQ-9 and GAD-7,
+//! - `supportingInfo`: contained QuestionnaireResponses of the instruments the
+//!   service screens with (PHQ-9 and GAD-7 unless it says otherwise),
 //!   read exactly as `POST /fhir/QuestionnaireResponse` reads them
 //!   ([`crate::response::parse_contained_answers`]); a risk answer makes
 //!   the referral urgent when it is stored.
@@ -160,11 +161,14 @@ pub fn unknown_patient_issue() -> Issue {
 }
 
 /// Reads a ServiceRequest sent for creation. `base` is the FHIR base URL
-/// (`.../fhir`); `today` the UK date, for dates of birth and CHI numbers.
+/// (`.../fhir`); `asked` the instruments the service screens with at
+/// referral (answers to others are refused); `today` the UK date, for
+/// dates of birth and CHI numbers.
 pub fn read_service_request(
     v: &Value,
     base: &str,
     catalogue: &Catalogue,
+    asked: &[&str],
     today: Date,
 ) -> ServiceRequestReading {
     let mut out = ServiceRequestReading::default();
@@ -203,7 +207,13 @@ pub fn read_service_request(
     out.subject = subject;
     r.requester(obj, &mut out.details);
     r.reason(obj, &mut out.details);
-    r.supporting_info(obj, catalogue, subject_ref.as_deref(), &mut out.details);
+    r.supporting_info(
+        obj,
+        catalogue,
+        asked,
+        subject_ref.as_deref(),
+        &mut out.details,
+    );
     r.unreferenced();
     out.issues = r.issues;
     out

@@ -146,6 +146,7 @@ impl<'a> Reader<'a> {
         &mut self,
         obj: &'a Map<String, Value>,
         catalogue: &Catalogue,
+        asked: &[&str],
         subject: Option<&str>,
         d: &mut Details,
     ) {
@@ -158,7 +159,7 @@ impl<'a> Reader<'a> {
                 self.push(
                     format!("{at}.reference"),
                     "Supporting information is read only from contained QuestionnaireResponses \
-                     (\"#id\"): PHQ-9 and GAD-7 answers",
+                     (\"#id\"): answers to the service's screening questionnaires",
                 );
                 continue;
             };
@@ -186,22 +187,25 @@ impl<'a> Reader<'a> {
             }
             match parse_contained_answers(qr, self.base, catalogue) {
                 Ok((inst, answers)) => {
-                    let slot = match inst.id.as_str() {
-                        "phq9" => &mut d.phq9,
-                        "gad7" => &mut d.gad7,
-                        _ => {
-                            self.push(
-                                format!("{qr_at}.questionnaire"),
-                                format!(
-                                    "Only PHQ-9 and GAD-7 answers are taken with a referral; send \
-                                     {} as a QuestionnaireResponse once the person is a patient",
-                                    inst.short_name
-                                ),
-                            );
-                            continue;
-                        }
-                    };
-                    if slot.is_some() {
+                    if !asked.contains(&inst.id.as_str()) {
+                        let names: Vec<&str> = asked
+                            .iter()
+                            .filter_map(|id| catalogue.get(id))
+                            .map(|i| i.short_name.as_str())
+                            .collect();
+                        self.push(
+                            format!("{qr_at}.questionnaire"),
+                            format!(
+                                "This service takes {} answers with a referral, not {}; send \
+                                 {} as a QuestionnaireResponse once the person is a patient",
+                                names.join(" and "),
+                                inst.short_name,
+                                inst.short_name
+                            ),
+                        );
+                        continue;
+                    }
+                    if d.screening.contains_key(&inst.id) {
                         self.push(
                             format!("{qr_at}.questionnaire"),
                             format!(
@@ -211,7 +215,7 @@ impl<'a> Reader<'a> {
                         );
                         continue;
                     }
-                    *slot = Some(answers);
+                    d.screening.insert(inst.id.clone(), answers);
                 }
                 Err(issues) => {
                     for i in issues {

@@ -4,6 +4,8 @@ use bothy_domain::identifiers::modulus11_check_digit;
 use bothy_domain::ids::ReferralId;
 use bothy_domain::time::Timestamp;
 
+const SCREENING: &[&str] = &bothy_domain::monitoring::DEFAULT_SCREENING;
+
 const BASE: &str = "https://bothy.example/fhir";
 
 fn today() -> Date {
@@ -83,7 +85,7 @@ fn request() -> Value {
 #[test]
 fn a_full_request_is_read_into_the_details() {
     let cat = catalogue();
-    let r = read_service_request(&request(), BASE, &cat, today());
+    let r = read_service_request(&request(), BASE, &cat, SCREENING, today());
     assert!(r.issues.is_empty(), "{:#?}", r.issues);
     assert_eq!(r.identifier.as_deref(), Some("ref-1"));
     assert_eq!(r.subject, Some(Subject::Contained));
@@ -112,9 +114,8 @@ fn a_full_request_is_read_into_the_details() {
     assert_eq!(d.referrer_email.as_deref(), Some("dr.ross@gp.example"));
 }
 
-#[test]
-fn what_is_written_reads_back_the_same() {
-    let cat = catalogue();
+/// The request with PHQ-9 answers of 1 to every question attached.
+fn with_phq9(cat: &Catalogue) -> Value {
     let mut req = request();
     req["supportingInfo"] = json!([{ "reference": "#phq" }]);
     let items: Vec<Value> = cat
@@ -129,9 +130,16 @@ fn what_is_written_reads_back_the_same() {
         "questionnaire": format!("{BASE}/Questionnaire/phq9"), "subject": { "reference": "#p1" },
         "item": items,
     }));
-    let first = read_service_request(&req, BASE, &cat, today());
+    req
+}
+
+#[test]
+fn what_is_written_reads_back_the_same() {
+    let cat = catalogue();
+    let req = with_phq9(&cat);
+    let first = read_service_request(&req, BASE, &cat, SCREENING, today());
     assert!(first.issues.is_empty(), "{:#?}", first.issues);
-    assert_eq!(first.details.phq9, Some(vec![Some(1); 9]));
+    assert_eq!(first.details.screening.get("phq9"), Some(&vec![Some(1); 9]));
     let now: Timestamp = "2026-11-17T10:00:00Z".parse().unwrap();
     let referral = Referral {
         id: ReferralId::random(),
@@ -152,7 +160,7 @@ fn what_is_written_reads_back_the_same() {
     assert_eq!(written["status"], "active");
     assert_eq!(written["subject"]["reference"], "#patient");
     written["identifier"] = json!([{ "value": "ref-1" }]);
-    let again = read_service_request(&written, BASE, &cat, today());
+    let again = read_service_request(&written, BASE, &cat, SCREENING, today());
     assert!(again.issues.is_empty(), "{:#?}", again.issues);
     assert_eq!(again.details, first.details);
 
@@ -204,7 +212,7 @@ fn every_problem_is_named_at_once() {
         .as_array_mut()
         .unwrap()
         .push(json!({ "resourceType": "Basic", "id": "stray" }));
-    let r = read_service_request(&req, BASE, &cat, today());
+    let r = read_service_request(&req, BASE, &cat, SCREENING, today());
     assert_eq!(
         expressions(&r),
         [
@@ -241,6 +249,7 @@ fn a_missing_patient_reason_and_requester_are_each_named() {
         &json!({ "resourceType": "ServiceRequest", "identifier": [{ "value": "x" }], "status": "draft", "intent": "proposal" }),
         BASE,
         &cat,
+        SCREENING,
         today(),
     );
     assert_eq!(
@@ -255,14 +264,14 @@ fn a_missing_patient_reason_and_requester_are_each_named() {
     );
     let mut req = request();
     req["subject"] = json!({ "reference": "Patient/not-an-id" });
-    let r = read_service_request(&req, BASE, &cat, today());
+    let r = read_service_request(&req, BASE, &cat, SCREENING, today());
     assert_eq!(r.issues[0], unknown_patient_issue());
     // The contained Patient is now unreferenced, and said to be.
     assert_eq!(r.issues[1].expression, "ServiceRequest.contained[0]");
     let id = PatientId::random();
     req["subject"] = json!({ "reference": format!("{BASE}/Patient/{id}") });
     req["contained"].as_array_mut().unwrap().remove(0);
-    let r = read_service_request(&req, BASE, &cat, today());
+    let r = read_service_request(&req, BASE, &cat, SCREENING, today());
     assert!(r.issues.is_empty(), "{:#?}", r.issues);
     assert_eq!(r.subject, Some(Subject::Patient(id)));
 }
@@ -279,7 +288,7 @@ fn screening_answers_are_checked_where_they_are() {
         "subject": { "reference": "#someone-else" },
         "item": [{ "linkId": "69725-0", "answer": [{ "valueInteger": 9 }] }],
     }));
-    let r = read_service_request(&req, BASE, &cat, today());
+    let r = read_service_request(&req, BASE, &cat, SCREENING, today());
     let at = expressions(&r);
     assert_eq!(at[0], "ServiceRequest.contained[3].subject.reference");
     assert_eq!(
@@ -291,4 +300,24 @@ fn screening_answers_are_checked_where_they_are() {
         *at.last().unwrap(),
         "ServiceRequest.supportingInfo[1].reference"
     );
+}
+
+#[test]
+fn answers_to_an_instrument_the_service_does_not_screen_with_are_refused_by_name() {
+    let cat = catalogue();
+    let r = read_service_request(&with_phq9(&cat), BASE, &cat, &["core10"], today());
+    let refused: Vec<&Issue> = r
+        .issues
+        .iter()
+        .filter(|i| i.expression.ends_with(".questionnaire"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", r.issues);
+    assert!(
+        refused[0]
+            .message
+            .starts_with("This service takes CORE-10 answers with a referral, not PHQ-9"),
+        "{}",
+        refused[0].message
+    );
+    assert!(r.details.screening.is_empty());
 }

@@ -53,8 +53,8 @@ pub fn service_request(base: &str, r: &Referral, catalogue: &Catalogue) -> Value
         v["note"] = json!([{ "text": t }]);
     }
     let mut supporting = Vec::new();
-    for (id, answers) in [("phq9", &d.phq9), ("gad7", &d.gad7)] {
-        let (Some(inst), Some(answers)) = (catalogue.get(id), answers) else {
+    for (id, answers) in &d.screening {
+        let Some(inst) = catalogue.get(id) else {
             continue;
         };
         let items = answer_items(base, inst, answers);

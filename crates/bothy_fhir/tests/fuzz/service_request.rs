@@ -15,6 +15,8 @@ use bothy_fhir::service_request::{
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+const SCREENING: &[&str] = &bothy_domain::monitoring::DEFAULT_SCREENING;
+
 fn today() -> Date {
     "2026-11-17".parse().unwrap()
 }
@@ -103,7 +105,7 @@ proptest! {
     #[test]
     fn a_mutated_referral_is_read_or_refused_and_reads_back_the_same(v in mutated(Just(request()).boxed())) {
         let cat = catalogue();
-        let read = read_service_request(&v, BASE, cat, today());
+        let read = read_service_request(&v, BASE, cat, SCREENING, today());
         for i in &read.issues {
             prop_assert!(i.expression.starts_with("ServiceRequest"), "{i:?}");
             prop_assert!(!i.message.is_empty());
@@ -136,7 +138,7 @@ proptest! {
         };
         let mut written = service_request(BASE, &referral, cat);
         written["identifier"] = json!([{ "value": key }]);
-        let again = read_service_request(&written, BASE, cat, today());
+        let again = read_service_request(&written, BASE, cat, SCREENING, today());
         prop_assert!(again.issues.is_empty(), "{:#?}\n{written:#}", again.issues);
         prop_assert_eq!(again.details, read.details);
     }
@@ -144,7 +146,7 @@ proptest! {
 
 #[test]
 fn the_seed_is_read_without_issues() {
-    let r = read_service_request(&request(), BASE, catalogue(), today());
+    let r = read_service_request(&request(), BASE, catalogue(), SCREENING, today());
     assert!(r.issues.is_empty(), "{:#?}", r.issues);
-    assert!(r.details.phq9.is_some() && r.details.gad7.is_some());
+    assert!(r.details.screening.contains_key("phq9") && r.details.screening.contains_key("gad7"));
 }

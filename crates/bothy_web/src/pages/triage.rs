@@ -73,11 +73,11 @@ pub struct QueueRow {
     pub unsent: bool,
     pub waiting: String,
     pub source: &'static str,
-    pub phq9: String,
-    pub gad7: String,
+    /// One score per column of the queue: the service's screening questionnaires.
+    pub scores: Vec<String>,
 }
 
-fn queue_row(e: &QueueEntry) -> QueueRow {
+fn queue_row(e: &QueueEntry, columns: usize) -> QueueRow {
     let r = &e.referral;
     QueueRow {
         id: r.id.to_string(),
@@ -87,8 +87,12 @@ fn queue_row(e: &QueueEntry) -> QueueRow {
         unsent: r.status == Status::Draft,
         waiting: plural(e.days_waiting, "day", "days"),
         source: r.source.label(),
-        phq9: score_text(&e.phq9),
-        gad7: score_text(&e.gad7),
+        scores: e
+            .screening
+            .iter()
+            .take(columns)
+            .map(|s| score_text(&s.scored))
+            .collect(),
     }
 }
 
@@ -96,16 +100,31 @@ fn queue_row(e: &QueueEntry) -> QueueRow {
 #[template(path = "triage_queue.html")]
 struct QueuePage {
     chrome: Chrome,
+    /// The service's screening questionnaires, by short name.
+    columns: Vec<String>,
     rows: Vec<QueueRow>,
 }
 
 /// `GET /staff/triage`.
 pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let entries = state.app.triage().queue(&ctx.actor, &ctx.request).await?;
+    let service = ctx.actor.service_id().ok_or(AppError::Forbidden)?;
+    let columns: Vec<String> = state
+        .app
+        .referrals()
+        .screening(service)
+        .await?
+        .into_iter()
+        .map(|i| i.short_name.clone())
+        .collect();
     let chrome = Chrome::for_ctx(&state, &ctx, "Triage").await?;
     Ok(page(&QueuePage {
         chrome,
-        rows: entries.iter().map(queue_row).collect(),
+        rows: entries
+            .iter()
+            .map(|e| queue_row(e, columns.len()))
+            .collect(),
+        columns,
     }))
 }
 
@@ -285,14 +304,12 @@ async fn referral_page(
         });
     }
     let mut screening = Vec::new();
-    for (id, answers, scored) in [
-        ("phq9", &d.phq9, &view.entry.phq9),
-        ("gad7", &d.gad7, &view.entry.gad7),
-    ] {
-        let Some(inst) = app.catalogue().get(id) else {
+    for s in &view.entry.screening {
+        let Some(inst) = app.catalogue().get(&s.instrument) else {
             continue;
         };
-        let answers = answers.clone().unwrap_or_default();
+        let scored = &s.scored;
+        let answers = d.screening.get(&s.instrument).cloned().unwrap_or_default();
         let risky = bothy_domain::instruments::score::risk_flags(inst, &answers);
         screening.push(Screening {
             id: inst.id.clone(),

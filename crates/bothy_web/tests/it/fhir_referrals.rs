@@ -356,8 +356,8 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
         d.referrer_email.as_deref(),
         Some("dr.ross@leithwalk.example")
     );
-    assert_eq!(d.phq9, Some(vec![Some(1); 9]));
-    assert_eq!(d.gad7, Some(vec![Some(0); 7]));
+    assert_eq!(d.screening["phq9"], vec![Some(1); 9]);
+    assert_eq!(d.screening["gad7"], vec![Some(0); 7]);
 
     // A message was queued to the person in the same transaction, and says nothing clinical.
     t.drain_jobs().await;

@@ -5,7 +5,7 @@
 mod helpers;
 
 // The kit's macros, where the modules look for them (`crate::both_dbs`).
-pub(crate) use bothy_testkit::{both_dbs, both_dbs_with};
+pub(crate) use bothy_testkit::{both_dbs, both_dbs_service, both_dbs_with};
 
 mod alert_closing;
 mod alerts;

@@ -49,7 +49,7 @@ async fn accepted(t: &TestApp, name: &str, phq9: Option<Vec<Option<i32>>>) -> (P
         email: Some(format!("{}.sweep@example.org", name.to_lowercase())),
         preferred_channel: Some(bothy_domain::referral::Channel::Email),
         problems: vec![Problem::LowMood],
-        phq9,
+        screening: phq9.map(|a| ("phq9".to_string(), a)).into_iter().collect(),
         ..Details::default()
     };
     let (r, _) = t

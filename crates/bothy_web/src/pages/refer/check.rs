@@ -3,7 +3,8 @@
 use super::*;
 use crate::format::long_date;
 
-pub(super) fn check_sections(state: &AppState, d: &Details) -> Vec<Section> {
+/// `asked` are the service's screening questionnaires.
+pub(super) fn check_sections(d: &Details, asked: &[&Instrument]) -> Vec<Section> {
     let given = |v: &Option<String>| v.clone().unwrap_or_else(|| "Not given".into());
     let about = vec![
         Row {
@@ -81,11 +82,8 @@ pub(super) fn check_sections(state: &AppState, d: &Details) -> Vec<Section> {
         },
     ];
     let mut questions = Vec::new();
-    for (id, answers) in [("phq9", &d.phq9), ("gad7", &d.gad7)] {
-        let Some(inst) = state.app.catalogue().get(id) else {
-            continue;
-        };
-        let answers = answers.clone().unwrap_or_default();
+    for inst in asked {
+        let answers = d.screening.get(&inst.id).map_or(&[][..], Vec::as_slice);
         for (i, item) in inst.items.iter().enumerate() {
             let chosen = answers.get(i).copied().flatten();
             let label = chosen

@@ -8,7 +8,7 @@ pub(super) enum Typed {
     About(Box<AboutYou>),
     Gp(String),
     Help(String, Vec<String>),
-    Questions(Vec<Option<i32>>, Vec<Option<i32>>),
+    Questions(Screening),
     Consent(Consents),
 }
 
@@ -91,21 +91,21 @@ pub(super) async fn step_page(
             )
         }
         "questions" => {
-            let (phq9, gad7) = match typed {
-                Typed::Questions(p, g) => (p, g),
-                _ => (
-                    d.phq9.clone().unwrap_or_default(),
-                    d.gad7.clone().unwrap_or_default(),
-                ),
+            let answers = match typed {
+                Typed::Questions(a) => a,
+                _ => d.screening.clone(),
             };
             // The answers on the page count, saved or not.
-            urgent |= any_risk(state, &phq9, &gad7);
-            let instruments = SCREENING
-                .iter()
-                .filter_map(|id| state.app.catalogue().get(id))
+            urgent |= state.app.referrals().screening_raises_risk(&answers);
+            let instruments = state
+                .app
+                .referrals()
+                .screening(referral.service_id)
+                .await?
+                .into_iter()
                 .map(|inst| {
-                    let a = if inst.id == "phq9" { &phq9 } else { &gad7 };
-                    instrument_view(inst, a, &errs)
+                    let given = answers.get(&inst.id).map_or(&[][..], Vec::as_slice);
+                    instrument_view(inst, given, &errs)
                 })
                 .collect();
             let f = frame(state, token, step, service, (urgent, watched), &mut chrome);
@@ -155,7 +155,10 @@ pub(super) async fn step_page(
                     chrome,
                     csrf,
                     f,
-                    sections: check_sections(state, d),
+                    sections: check_sections(
+                        d,
+                        &state.app.referrals().screening(referral.service_id).await?,
+                    ),
                     errors,
                 },
             )
@@ -188,13 +191,10 @@ pub async fn step_form(
 /// Reads `{id}-N` fields into one answer per item. A value that is not a
 /// number is reported against its question, and the rest are still kept.
 pub(super) fn read_answers(
-    inst: Option<&Instrument>,
+    inst: &Instrument,
     f: &Fields,
     errors: &mut Vec<FieldError>,
 ) -> Vec<Option<i32>> {
-    let Some(inst) = inst else {
-        return Vec::new();
-    };
     inst.items
         .iter()
         .map(|item| {
@@ -266,14 +266,17 @@ pub async fn step_save(
             )
         }
         "questions" => {
-            let phq9 = read_answers(app.catalogue().get("phq9"), &f, &mut parse_errors);
-            let gad7 = read_answers(app.catalogue().get("gad7"), &f, &mut parse_errors);
+            let service = app.referrals().draft(&token).await?.service_id;
+            let answers: Screening = app
+                .referrals()
+                .screening(service)
+                .await?
+                .into_iter()
+                .map(|inst| (inst.id.clone(), read_answers(inst, &f, &mut parse_errors)))
+                .collect();
             (
-                StepInput::Questions {
-                    phq9: phq9.clone(),
-                    gad7: gad7.clone(),
-                },
-                Typed::Questions(phq9, gad7),
+                StepInput::Questions(answers.clone()),
+                Typed::Questions(answers),
             )
         }
         _ => {

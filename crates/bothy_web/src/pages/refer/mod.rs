@@ -21,9 +21,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use bothy_app::referrals::{AboutYou, StepInput, apply_step};
 use bothy_app::{AppError, FieldError};
 use bothy_domain::instruments::Instrument;
-use bothy_domain::instruments::score::risk_flags;
 use bothy_domain::model::Service;
-use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Source};
+use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Screening, Source};
 
 mod check;
 mod forms;
@@ -41,7 +40,7 @@ use check::{check_sections, send};
 use forms::{Typed, step_page};
 use steps::{
     AboutPage, CONSENTS, CheckPage, ConsentPage, ConsentView, GpPage, HelpPage, QuestionsPage, Row,
-    SCREENING, Section, any_risk, consent_of, draft, frame, instrument_view, step_index,
+    Section, consent_of, draft, frame, instrument_view, step_index,
 };
 
 /// The steps of a self-referral, in order: (path segment, heading).

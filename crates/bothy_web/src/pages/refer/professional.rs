@@ -130,8 +130,10 @@ pub async fn professional_submit(
             problems: f.all("problems"),
         },
     ];
+    // The form asks no screening questionnaires: the service asks them of
+    // the person, whose answers only they can give.
     for part in parts {
-        if let Err(e) = field_errors(apply_step(&mut details, part, today, app.catalogue()))? {
+        if let Err(e) = field_errors(apply_step(&mut details, part, today, &[]))? {
             errors.extend(e);
         }
     }

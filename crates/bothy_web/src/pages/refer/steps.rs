@@ -257,18 +257,3 @@ pub(super) fn instrument_view(
         items,
     }
 }
-
-/// The screening instruments the form asks, in order.
-pub(super) const SCREENING: [&str; 2] = ["phq9", "gad7"];
-
-/// Whether any of these answers signals risk (PHQ-9 item 9 above 0, and the like).
-pub(super) fn any_risk(state: &AppState, phq9: &[Option<i32>], gad7: &[Option<i32>]) -> bool {
-    let risky = |id: &str, a: &[Option<i32>]| {
-        state
-            .app
-            .catalogue()
-            .get(id)
-            .is_some_and(|inst| !risk_flags(inst, a).is_empty())
-    };
-    risky("phq9", phq9) || risky("gad7", gad7)
-}

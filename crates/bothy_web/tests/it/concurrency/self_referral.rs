@@ -100,10 +100,16 @@ async fn filled_draft(t: &TestApp, n: usize) -> (String, ReferralId) {
             text: "Flat since the winter".into(),
             problems: vec!["low_mood".into()],
         },
-        StepInput::Questions {
-            phq9: [1, 1, 1, 1, 1, 0, 0, 0, 0].map(Some).to_vec(),
-            gad7: [1, 1, 1, 0, 0, 0, 0].map(Some).to_vec(),
-        },
+        StepInput::Questions(
+            [
+                (
+                    "phq9".into(),
+                    [1, 1, 1, 1, 1, 0, 0, 0, 0].map(Some).to_vec(),
+                ),
+                ("gad7".into(), [1, 1, 1, 0, 0, 0, 0].map(Some).to_vec()),
+            ]
+            .into(),
+        ),
         StepInput::Consent(Consents {
             treatment: true,
             contact_email: true,

@@ -7,6 +7,7 @@ mod activation;
 mod matching;
 mod professional;
 mod risk_alerts;
+mod screening;
 mod self_referral;
 pub(crate) mod support;
 mod triage;

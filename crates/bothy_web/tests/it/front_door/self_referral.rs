@@ -400,7 +400,7 @@ async fn a_risk_answer_shows_crisis_contacts_at_once_and_reaches_triage_unsent(t
     assert_eq!(q[0].details.email.as_deref(), Some(p.email.as_str()));
     assert_eq!(q[0].status, Status::Draft);
     assert!(q[0].risk);
-    assert_eq!(q[0].details.phq9.as_ref().unwrap()[8], Some(2));
+    assert_eq!(q[0].details.screening["phq9"][8], Some(2));
 
     // Completed with a risk answer: the very next step opens with the crisis contacts.
     let mut all = answers("phq9", &[1, 1, 1, 1, 1, 1, 1, 1, 1]);
