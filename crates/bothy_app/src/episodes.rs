@@ -117,19 +117,34 @@ impl Episodes<'_> {
         {
             return Err(AppError::Conflict("This episode has ended".into()));
         }
-        let event = AuditEvent::new(Action::EpisodeTreatmentContact)
+        self.commit_audited(
+            tx,
+            actor,
+            ctx,
+            Action::EpisodeTreatmentContact,
+            &patient,
+            id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Appends the audit event of a write of episode `id` and commits.
+    async fn commit_audited(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        ctx: &RequestContext,
+        action: Action,
+        patient: &Patient,
+        id: EpisodeId,
+    ) -> Result<(), AppError> {
+        let event = AuditEvent::new(action)
             .patient(patient.id)
-            .service(patient.service_id);
-        self.app
-            .audit(
-                &mut tx,
-                actor,
-                ctx,
-                event
-                    .detail(format!("episode {id}"))
-                    .record(RecordKind::Episode, id),
-            )
-            .await?;
+            .service(patient.service_id)
+            .detail(format!("episode {id}"))
+            .record(RecordKind::Episode, id);
+        self.app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,20 +208,8 @@ impl Episodes<'_> {
             // Discharged by someone else between our read and our write.
             return Err(AppError::Conflict("This episode has already ended".into()));
         }
-        let event = AuditEvent::new(Action::EpisodeDischarged)
-            .patient(patient.id)
-            .service(patient.service_id);
-        self.app
-            .audit(
-                &mut tx,
-                actor,
-                ctx,
-                event
-                    .detail(format!("episode {id}"))
-                    .record(RecordKind::Episode, id),
-            )
+        self.commit_audited(tx, actor, ctx, Action::EpisodeDischarged, &patient, id)
             .await?;
-        tx.commit().await?;
         Ok(outcome)
     }
 }

@@ -255,6 +255,29 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
         || essence.eq_ignore_ascii_case("application/json")
 }
 
+/// A create request's body as JSON: 415 unless it is sent as JSON, 400
+/// unless it parses; `resource` names what was expected.
+pub(crate) fn json_body(
+    headers: &HeaderMap,
+    body: &[u8],
+    resource: &str,
+) -> Result<Value, WebError> {
+    if !is_json(headers) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Send the {resource} as JSON, with Content-Type: application/fhir+json"),
+            Vec::new(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not valid JSON ({e}); nothing was stored"),
+            Vec::new(),
+        )
+    })
+}
+
 /// `POST /fhir/QuestionnaireResponse`.
 #[utoipa::path(
     post,
@@ -281,20 +304,7 @@ pub async fn response_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    if !is_json(&headers) {
-        return Err(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the QuestionnaireResponse as JSON, with Content-Type: application/fhir+json",
-            Vec::new(),
-        ));
-    }
-    let json: Value = serde_json::from_slice(&body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("The body is not valid JSON ({e}); nothing was stored"),
-            Vec::new(),
-        )
-    })?;
+    let json = json_body(&headers, &body, "QuestionnaireResponse")?;
     let base = base(&state);
     let app = &state.app;
     let parsed = parse_response(&json, &base, app.catalogue()).map_err(|issues| {

@@ -23,7 +23,7 @@
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::fhir::{base, error, fhir, is_json, issues_to_fields, not_found};
+use crate::fhir::{base, error, fhir, issues_to_fields, json_body, not_found};
 use crate::openapi::{OperationOutcome, ServiceRequest};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -122,20 +122,7 @@ pub async fn service_request_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    if !is_json(&headers) {
-        return Err(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the ServiceRequest as JSON, with Content-Type: application/fhir+json",
-            Vec::new(),
-        ));
-    }
-    let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("The body is not valid JSON ({e}); nothing was stored"),
-            Vec::new(),
-        )
-    })?;
+    let json = json_body(&headers, &body, "ServiceRequest")?;
     let app = &state.app;
     let base = base(&state);
     let service = ctx

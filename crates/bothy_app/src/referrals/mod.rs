@@ -81,6 +81,25 @@ impl<'a> Referrals<'a> {
         })
     }
 
+    /// The audit event of a write of `r`, holding its digest; `more` is
+    /// added to the detail (never the person's details).
+    async fn audit_write(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        ctx: &RequestContext,
+        action: Action,
+        r: &Referral,
+        more: &str,
+    ) -> Result<(), AppError> {
+        let detail = format!("referral {} {more}", r.id);
+        let event = AuditEvent::new(action)
+            .service(r.service_id)
+            .detail(detail.trim_end().to_string())
+            .record(RecordKind::Referral, r.id);
+        self.app.audit(tx, actor, ctx, event).await
+    }
+
     /// Services people can refer themselves to, by name.
     pub async fn services(&self) -> Result<Vec<Service>, AppError> {
         let mut tx = self.app.store.read().await?;
@@ -119,17 +138,15 @@ impl<'a> Referrals<'a> {
         let mut tx = self.app.store.begin().await?;
         tx.insert_referral(&referral, Some(&hash), None, None)
             .await?;
-        let event = AuditEvent::new(Action::ReferralStarted).service(service.id);
-        self.app
-            .audit(
-                &mut tx,
-                &Actor::Anonymous,
-                ctx,
-                event
-                    .detail(format!("referral {}", referral.id))
-                    .record(RecordKind::Referral, referral.id),
-            )
-            .await?;
+        self.audit_write(
+            &mut tx,
+            &Actor::Anonymous,
+            ctx,
+            Action::ReferralStarted,
+            &referral,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(NewDraft {
             referral,
@@ -231,19 +248,11 @@ impl<'a> Referrals<'a> {
                 "This referral changed at the same moment; reload the page and try again".into(),
             ));
         }
-        let mut event = AuditEvent::new(Action::ReferralStepSaved).service(referral.service_id);
-        if became_risky {
-            event = AuditEvent::new(Action::ReferralRiskFlagged).service(referral.service_id);
-        }
-        self.app
-            .audit(
-                &mut tx,
-                &Actor::Anonymous,
-                ctx,
-                event
-                    .detail(format!("referral {}", referral.id))
-                    .record(RecordKind::Referral, referral.id),
-            )
+        let action = match became_risky {
+            true => Action::ReferralRiskFlagged,
+            false => Action::ReferralStepSaved,
+        };
+        self.audit_write(&mut tx, &Actor::Anonymous, ctx, action, &referral, "")
             .await?;
         // Sent or not, a risk answer or risky words reach the duty queue now.
         self.app
@@ -366,17 +375,15 @@ impl<'a> Referrals<'a> {
                 "This referral changed at the same moment; reload the page and try again".into(),
             ));
         }
-        let event = AuditEvent::new(Action::ReferralReceived).service(referral.service_id);
-        self.app
-            .audit(
-                &mut tx,
-                &Actor::Anonymous,
-                ctx,
-                event
-                    .detail(format!("referral {}", referral.id))
-                    .record(RecordKind::Referral, referral.id),
-            )
-            .await?;
+        self.audit_write(
+            &mut tx,
+            &Actor::Anonymous,
+            ctx,
+            Action::ReferralReceived,
+            &referral,
+            "",
+        )
+        .await?;
         self.notify_person(
             &mut tx,
             &referral,
@@ -496,17 +503,15 @@ impl<'a> Referrals<'a> {
             })?;
             return Ok((first, true));
         }
-        let event = AuditEvent::new(Action::ReferralReceived).service(service_id);
-        self.app
-            .audit(
-                &mut tx,
-                actor,
-                ctx,
-                event
-                    .detail(format!("referral {} {}", referral.id, source.as_str()))
-                    .record(RecordKind::Referral, referral.id),
-            )
-            .await?;
+        self.audit_write(
+            &mut tx,
+            actor,
+            ctx,
+            Action::ReferralReceived,
+            &referral,
+            source.as_str(),
+        )
+        .await?;
         self.app
             .alerts()
             .raise_on_referral(&mut tx, actor, &referral, &assessed.signals, ctx)

@@ -42,12 +42,19 @@ struct FormPage {
     errors: Vec<FieldError>,
 }
 
-fn item_views(inst: &Instrument, answers: &[Option<i32>], errors: &[FieldError]) -> Vec<ItemView> {
+/// One fieldset per item, its radios named `{prefix}-{n}`; `error_of` gives
+/// a field's message. The measure form and the referral's questions share it.
+pub(crate) fn item_views(
+    inst: &Instrument,
+    answers: &[Option<i32>],
+    prefix: &str,
+    error_of: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ItemView> {
     inst.items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let field = format!("item-{}", item.n);
+            let field = format!("{prefix}-{}", item.n);
             let chosen = answers.get(i).copied().flatten();
             ItemView {
                 n: item.n,
@@ -68,10 +75,7 @@ fn item_views(inst: &Instrument, answers: &[Option<i32>], errors: &[FieldError])
                         checked: chosen == Some(o.score),
                     })
                     .collect(),
-                error: errors
-                    .iter()
-                    .find(|e| e.field == field)
-                    .map(|e| e.message.clone()),
+                error: error_of(&field),
                 field,
             }
         })
@@ -102,7 +106,13 @@ async fn form_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let items = item_views(inst, answers, &errors);
+    let error_of = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    };
+    let items = item_views(inst, answers, "item", &error_of);
     let risk = !bothy_domain::instruments::score::risk_flags(inst, answers).is_empty();
     if risk {
         chrome.urgent = Some(UrgentPanel::risk_answer(None));

@@ -8,7 +8,7 @@
 //! or the next step, and on every later step of the same referral.
 
 use super::field_errors;
-use super::measures::{ItemView, OptionView};
+use super::measures::{ItemView, item_views};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;

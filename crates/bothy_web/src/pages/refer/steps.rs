@@ -219,36 +219,7 @@ pub(super) fn instrument_view(
     answers: &[Option<i32>],
     errs: &Errs,
 ) -> InstrumentView {
-    let items = inst
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let field = format!("{}-{}", inst.id, item.n);
-            let chosen = answers.get(i).copied().flatten();
-            ItemView {
-                n: item.n,
-                text: item.text.clone(),
-                options: inst
-                    .options_for(item)
-                    .iter()
-                    .enumerate()
-                    .map(|(j, o)| OptionView {
-                        id: if j == 0 {
-                            field.clone()
-                        } else {
-                            format!("{field}-{j}")
-                        },
-                        score: o.score,
-                        label: o.label.clone(),
-                        checked: chosen == Some(o.score),
-                    })
-                    .collect(),
-                error: errs.get(&field),
-                field,
-            }
-        })
-        .collect();
+    let items = item_views(inst, answers, &inst.id, &|field| errs.get(field));
     InstrumentView {
         id: inst.id.clone(),
         name: inst.name.clone(),
