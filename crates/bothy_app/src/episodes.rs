@@ -204,7 +204,14 @@ impl Episodes<'_> {
         let outcome =
             bothy_domain::outcomes::classify(&input, &self.app.catalogue, &Default::default());
         let json = serde_json::to_string(&outcome).map_err(AppError::internal)?;
-        if !tx.discharge_episode(id, now, reason, &json).await? {
+        let counted = (
+            bothy_domain::outcomes::OutcomeFlags::of(&outcome),
+            bothy_domain::outcomes::rules_fingerprint(&self.app.catalogue),
+        );
+        if !tx
+            .discharge_episode(id, now, reason, &json, (counted.0, &counted.1))
+            .await?
+        {
             // Discharged by someone else between our read and our write.
             return Err(AppError::Conflict("This episode has already ended".into()));
         }

@@ -3,7 +3,9 @@
 
 use crate::{App, AppError};
 use bothy_domain::ServiceId;
-use bothy_domain::outcomes::{ProblemDescriptor, Tally, classify, episode_from_summaries};
+use bothy_domain::outcomes::{
+    OutcomeFlags, ProblemDescriptor, Tally, classify, episode_from_summaries, rules_fingerprint,
+};
 use bothy_domain::time::Timestamp;
 
 /// Episodes read per page.
@@ -15,9 +17,12 @@ pub struct Reports<'a> {
 }
 
 impl Reports<'_> {
-    /// Classifies every episode the service discharged in [from, to) and
-    /// counts the outcomes. Reads a page at a time, so memory stays flat
-    /// however many there are.
+    /// Counts the outcomes of every episode the service discharged in
+    /// [from, to): those classified by the rules in force are summed in the
+    /// database from their stored flags; the others (discharged before
+    /// flags were kept, loaded in bulk, or classified with other instrument
+    /// versions) are classified now, a page at a time so memory stays flat,
+    /// and keep their flags for the next count.
     pub async fn outcome_tally(
         &self,
         service: ServiceId,
@@ -25,7 +30,13 @@ impl Reports<'_> {
         to: Timestamp,
     ) -> Result<Tally, AppError> {
         let mut tally = Tally::default();
+        let rules = rules_fingerprint(&self.app.catalogue);
+        // One snapshot for the sum and the pages, so that nothing is counted
+        // twice or missed; the flags found are kept in short write
+        // transactions of their own, outside it.
         let mut tx = self.app.store.read().await?;
+        let (episodes, counts) = tx.outcome_counts(service, (from, to), &rules).await?;
+        tally.add_counts(episodes, &counts);
         let mut after: Option<(Timestamp, String)> = None;
         loop {
             let page = tx
@@ -34,24 +45,29 @@ impl Reports<'_> {
                     (from, to),
                     after.as_ref().map(|(at, id)| (*at, id.as_str())),
                     PAGE,
+                    &rules,
                 )
                 .await?;
             let Some(last) = page.last() else { break };
             after = Some((last.discharged_at, last.episode_id.clone()));
+            let mut found = Vec::with_capacity(page.len());
             for e in page {
                 let episode = episode_from_summaries(
-                    e.episode_id,
+                    e.episode_id.clone(),
                     ProblemDescriptor::parse(&e.problem_descriptor)
                         .unwrap_or(ProblemDescriptor::Other),
                     u32::try_from(e.treatment_appointments).unwrap_or(0),
                     &e.scores,
                 );
-                tally.add(&classify(
-                    &episode,
-                    &self.app.catalogue,
-                    &Default::default(),
-                ));
+                let outcome = classify(&episode, &self.app.catalogue, &Default::default());
+                tally.add(&outcome);
+                found.push((e.episode_id, OutcomeFlags::of(&outcome)));
             }
+            let mut write = self.app.store.begin().await?;
+            for (id, flags) in &found {
+                write.set_outcome_flags(id, *flags, &rules).await?;
+            }
+            write.commit().await?;
         }
         tx.rollback().await?;
         Ok(tally)

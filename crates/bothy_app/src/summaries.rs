@@ -60,6 +60,7 @@ impl Monitor<'_> {
             mood_summaries: tx.rebuild_mood_summaries(only).await?,
             ..SummaryCounts::default()
         };
+        tx.forget_outcome_flags(only).await?;
         let mut after = String::new();
         loop {
             let page = tx.episode_screenings(&after, PAGE, only).await?;
@@ -85,6 +86,16 @@ impl Monitor<'_> {
             }
         }
         tx.commit().await?;
+        // Outcomes are counted from the summaries: classify again now what
+        // was forgotten above, rather than in the next report.
+        let since = bothy_domain::time::Timestamp::UNIX_EPOCH;
+        let until = self.app.clock.now() + std::time::Duration::from_secs(1);
+        for service in self.app.referrals().services().await? {
+            self.app
+                .reports()
+                .outcome_tally(service.id, since, until)
+                .await?;
+        }
         Ok(counts)
     }
 }

@@ -7,7 +7,7 @@ use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::{EpisodeId, ReferralId};
-use bothy_domain::outcomes::ProblemDescriptor;
+use bothy_domain::outcomes::{FLAG_COUNT, OutcomeFlags, ProblemDescriptor};
 use bothy_domain::referral::{Episode, Step};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId};
@@ -244,15 +244,20 @@ impl Tx {
         Ok(())
     }
 
+    /// Ends an episode with its outcome: the classification (JSON) and what
+    /// reports count of it (`flags`, classified by `rules`). False if it
+    /// had already ended.
     pub async fn discharge_episode(
         &mut self,
         id: EpisodeId,
         at: Timestamp,
         reason: &str,
         outcome_json: &str,
+        (flags, rules): (OutcomeFlags, &str),
     ) -> Result<bool, StoreError> {
         let sql = format!(
-            "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4 \
+            "UPDATE episodes SET discharged_at = $2, discharge_reason = $3, outcome = $4, \
+             outcome_flags = $5, outcome_rules = $6 \
              WHERE id = $1 AND discharged_at IS NULL RETURNING {}",
             columns(RecordKind::Episode)
         );
@@ -262,8 +267,61 @@ impl Tx {
             .bind(to_millis(at))
             .bind(reason)
             .bind(outcome_json)
+            .bind(flags.0)
+            .bind(rules)
             .fetch_optional()
             .await?;
         self.wrote_optional(RecordKind::Episode, &id.to_string(), row.as_ref())
+    }
+
+    /// Keeps what reports count of a discharged episode classified again
+    /// (by a report or a rebuild): derived data, not audited.
+    pub async fn set_outcome_flags(
+        &mut self,
+        id: &str,
+        flags: OutcomeFlags,
+        rules: &str,
+    ) -> Result<(), StoreError> {
+        self.query("UPDATE episodes SET outcome_flags = $2, outcome_rules = $3 WHERE id = $1")
+            .bind(id)
+            .bind(flags.0)
+            .bind(rules)
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// The service's episodes discharged in [from, to) whose flags were set
+    /// by `rules`: how many, and how many have each flag.
+    pub async fn outcome_counts(
+        &mut self,
+        service: ServiceId,
+        (from, to): (Timestamp, Timestamp),
+        rules: &str,
+    ) -> Result<(u64, [u64; FLAG_COUNT]), StoreError> {
+        let bits: Vec<String> = (0..FLAG_COUNT)
+            .map(|i| format!(", COALESCE(SUM((outcome_flags >> {i}) & 1), 0) AS b{i}"))
+            .collect();
+        let sql = format!(
+            "SELECT COUNT(*) AS n{} FROM episodes WHERE service_id = $1 \
+             AND discharged_at >= $2 AND discharged_at < $3 AND outcome_rules = $4",
+            bits.concat()
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(service.to_string())
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .bind(rules)
+            .fetch_one()
+            .await?;
+        let count = |name: &str| -> Result<u64, StoreError> {
+            Ok(u64::try_from(row.try_get::<i64>(name)?).unwrap_or(0))
+        };
+        let mut counts = [0; FLAG_COUNT];
+        for (i, c) in counts.iter_mut().enumerate() {
+            *c = count(&format!("b{i}"))?;
+        }
+        Ok((count("n")?, counts))
     }
 }

@@ -93,6 +93,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_screening.sql"),
         include_str!("../migrations/postgres/0014_screening.sql"),
     ),
+    (
+        16,
+        "outcome_flags",
+        include_str!("../migrations/sqlite/0016_outcome_flags.sql"),
+        include_str!("../migrations/postgres/0016_outcome_flags.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -197,13 +197,15 @@ pub struct FinishedEpisodeSummary {
 impl Tx {
     /// A page of the service's episodes discharged in [from, to), in
     /// discharge order after `after` (discharge time and episode id), each
-    /// with its summaries.
+    /// with its summaries; only those whose flags were not set by the rules
+    /// `not_classified_by` (the rest are counted by `outcome_counts`).
     pub async fn finished_episode_page(
         &mut self,
         service: ServiceId,
         (from, to): (Timestamp, Timestamp),
         after: Option<(Timestamp, &str)>,
         limit: i64,
+        not_classified_by: &str,
     ) -> Result<Vec<FinishedEpisodeSummary>, StoreError> {
         let (after_at, after_id) = match after {
             Some((at, id)) => (to_millis(at), id),
@@ -217,6 +219,7 @@ impl Tx {
                  FROM (SELECT id, patient_id, problem_descriptor, treatment_appointments, discharged_at \
                        FROM episodes WHERE service_id = $1 AND discharged_at >= $2 AND discharged_at < $3 \
                        AND (discharged_at > $4 OR (discharged_at = $4 AND id > $5)) \
+                       AND (outcome_rules IS NULL OR outcome_rules <> $7) \
                        ORDER BY discharged_at, id LIMIT $6) e \
                  LEFT JOIN measure_summaries s ON s.patient_id = e.patient_id AND s.episode_key = e.id \
                  ORDER BY e.discharged_at, e.id",
@@ -227,6 +230,7 @@ impl Tx {
             .bind(after_at)
             .bind(after_id)
             .bind(limit)
+            .bind(not_classified_by)
             .fetch_all()
             .await?;
         let mut page: Vec<FinishedEpisodeSummary> = Vec::new();

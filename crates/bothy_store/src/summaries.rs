@@ -320,6 +320,21 @@ impl Tx {
     }
 
     /// A statement with `ids` bound first, as `$1`, `$2`, ...
+    /// Forgets what reports count of these patients' discharged episodes
+    /// (all when `None`), whose summaries are being rebuilt: the next count
+    /// classifies them again from the new summaries.
+    pub async fn forget_outcome_flags(
+        &mut self,
+        only: Option<&[PatientId]>,
+    ) -> Result<u64, StoreError> {
+        let (filter, ids) = only_patients(only, "patient_id");
+        let sql = format!(
+            "UPDATE episodes SET outcome_flags = NULL, outcome_rules = NULL \
+             WHERE {filter} AND outcome_rules IS NOT NULL"
+        );
+        Ok(self.bind_ids(sql, &ids).execute().await?.rows_affected())
+    }
+
     fn bind_ids(&mut self, sql: String, ids: &[String]) -> crate::db::Query<'_> {
         let mut q = self.query(sqlx::AssertSqlSafe(sql));
         for id in ids {

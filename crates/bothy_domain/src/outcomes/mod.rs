@@ -31,7 +31,7 @@ mod tests;
 pub use classify::anxiety_measure;
 pub use classify::{Options, Outcome, PtsdMeasure, classify, classify_json};
 pub use input::{Appointment, Episode, Measurement, ProblemDescriptor, Score};
-pub use summary::{Tally, episode_from_summaries};
+pub use summary::{FLAG_COUNT, OutcomeFlags, Tally, episode_from_summaries, rules_fingerprint};
 
 use crate::instruments::{Catalogue, Instrument};
 

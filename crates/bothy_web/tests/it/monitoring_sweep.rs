@@ -339,6 +339,28 @@ async fn the_outcome_report_agrees_with_the_outcome_recorded_at_discharge(t: Tes
             reliable_deterioration: yes(at_discharge.reliable_deterioration),
         }
     );
+    // The count came from the flags stored at discharge; with them gone
+    // (as for an episode discharged before they were kept) or made by other
+    // rules, the episode is classified again, counted once, and its flags
+    // kept for the next count.
+    let id = episode_id.to_string();
+    let flagged = "SELECT COUNT(*) FROM episodes WHERE id = $1 AND outcome_flags IS NOT NULL \
+                   AND outcome_rules LIKE 'talking-therapies-%'";
+    assert_eq!(t.count(flagged, &id).await, 1);
+    for stale in [
+        "UPDATE episodes SET outcome_flags = NULL, outcome_rules = NULL",
+        "UPDATE episodes SET outcome_flags = 0, outcome_rules = 'talking-therapies-0'",
+    ] {
+        t.raw_sql(stale).await;
+        let again = t
+            .app
+            .reports()
+            .outcome_tally(patient.service_id, from, t.app.clock().now())
+            .await
+            .unwrap();
+        assert_eq!(again, tally, "after {stale}");
+        assert_eq!(t.count(flagged, &id).await, 1, "after {stale}");
+    }
     // Nothing discharged before the period is counted.
     let earlier = t
         .app
