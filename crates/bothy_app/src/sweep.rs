@@ -39,9 +39,9 @@ pub struct SweepReport {
     pub signals: u32,
 }
 
-/// A signal, with the time of the data it rests on (none for one that rests
-/// on time passing).
-type Found = (Signal, Option<Timestamp>);
+/// A signal, with the time of the data it rests on (for disengagement, the
+/// person's last activity, or the episode's start without any).
+type Found = (Signal, Timestamp);
 
 /// What the sweep reads once per service, not once per person.
 #[derive(Default)]
@@ -69,6 +69,10 @@ impl Monitor<'_> {
                     found.push((row, signals));
                 }
             }
+            // Most of what an hourly sweep finds is already an open alert;
+            // leaving that out here keeps the sweep a read unless something
+            // is new.
+            Self::leave_out_settled(&mut tx, &mut found).await?;
             tx.rollback().await?;
             report.people += page.len() as u64;
             report.signals += self.raise_found(&found, now).await?;
@@ -99,11 +103,14 @@ impl Monitor<'_> {
             last_activity: last_check_in.max(row.last_measure),
             last_measure: row.last_measure,
         };
-        // Disengagement rests on time passing, not on data: no settled check.
+        // Disengagement rests on the lack of activity since the last: an
+        // alert closed after it is not raised again until the person is
+        // active and lapses again.
+        let quiet_since = engagement.last_activity.unwrap_or(row.opened_at);
         let mut signals: Vec<Found> =
             disengagement::detect(&engagement, now, &config.disengagement)
                 .into_iter()
-                .map(|s| (s, None))
+                .map(|s| (s, quiet_since))
                 .collect();
         for summary in &row.scores {
             let Some(inst) = self.app.catalogue.get(&summary.instrument_id) else {
@@ -120,7 +127,9 @@ impl Monitor<'_> {
                 cache.expected.insert(key.clone(), parsed);
             }
             let expected = cache.expected.get(&key).and_then(Option::as_ref);
-            let at = summary.latest.map(|(at, _)| at);
+            let Some((at, _)) = summary.latest else {
+                continue;
+            };
             signals.extend(
                 detectors::deterioration::detect(inst, &points, &config.deterioration)
                     .into_iter()
@@ -133,19 +142,55 @@ impl Monitor<'_> {
                     .map(|s| (s, at)),
             );
         }
-        if let Some(moods) = &row.moods {
+        if let Some(moods) = &row.moods
+            && let Some(at) = moods.last_recorded_at
+        {
             signals.extend(
                 mood_drop::detect_moods(&moods.moods, &config.mood_drop)
                     .into_iter()
-                    .map(|s| (s, moods.last_recorded_at)),
+                    .map(|s| (s, at)),
             );
         }
         Ok(signals)
     }
 
-    /// Raises what a page found, in one transaction. A signal resting on
-    /// data (with its time) is left out when an alert with its key is open
-    /// or was closed since then.
+    /// Leaves out of what a page found every signal whose alert is open, or
+    /// was closed since the data it rests on: one read for the page.
+    async fn leave_out_settled(
+        tx: &mut bothy_store::Tx,
+        found: &mut Vec<(&SweepRow, Vec<Found>)>,
+    ) -> Result<(), AppError> {
+        let Some(oldest) = found
+            .iter()
+            .flat_map(|(_, signals)| signals.iter().map(|(_, at)| *at))
+            .min()
+        else {
+            return Ok(());
+        };
+        let people: Vec<_> = found.iter().map(|(row, _)| row.patient_id).collect();
+        let alerts = tx.alerts_open_or_closed_since(&people, oldest).await?;
+        let mut settled: HashMap<(bothy_domain::PatientId, &str), Vec<Option<Timestamp>>> =
+            HashMap::new();
+        for (patient, key, closed_at) in &alerts {
+            settled
+                .entry((*patient, key.as_str()))
+                .or_default()
+                .push(*closed_at);
+        }
+        for (row, signals) in found.iter_mut() {
+            signals.retain(|(signal, since)| {
+                !settled
+                    .get(&(row.patient_id, signal.dedupe_key.as_str()))
+                    .is_some_and(|closed| closed.iter().any(|c| c.is_none_or(|c| c >= *since)))
+            });
+        }
+        found.retain(|(_, signals)| !signals.is_empty());
+        Ok(())
+    }
+
+    /// Raises what a page found, in one transaction. A signal is left out
+    /// when an alert with its key is open or was closed since the data it
+    /// rests on (checked again here, in the writing transaction).
     async fn raise_found(
         &self,
         found: &[(&SweepRow, Vec<Found>)],
@@ -163,14 +208,10 @@ impl Monitor<'_> {
             };
             let mut new = Vec::new();
             for (signal, since) in signals {
-                let settled = match since {
-                    Some(at) => {
-                        tx.alert_settled(patient.id, &signal.dedupe_key, *at)
-                            .await?
-                    }
-                    None => false,
-                };
-                if !settled {
+                if !tx
+                    .alert_settled(patient.id, &signal.dedupe_key, *since)
+                    .await?
+                {
                     new.push(signal.clone());
                 }
             }

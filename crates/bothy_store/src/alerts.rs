@@ -447,6 +447,42 @@ impl Tx {
 }
 
 impl Tx {
+    /// The alerts of these patients that are open or were closed at or
+    /// after `since`, as (patient, key, when closed): what the sweep needs to
+    /// leave settled signals out, in one read per page of people.
+    pub async fn alerts_open_or_closed_since(
+        &mut self,
+        patients: &[PatientId],
+        since: Timestamp,
+    ) -> Result<Vec<(PatientId, String, Option<Timestamp>)>, StoreError> {
+        if patients.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = patients.len();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT patient_id, dedupe_key, closed_at FROM alerts \
+             WHERE patient_id IN ({}) AND (closed_at IS NULL OR closed_at >= ${})",
+            crate::db::placeholders(1, n),
+            n + 1
+        ));
+        let mut q = self.query(sql);
+        for p in patients {
+            q = q.bind(p.to_string());
+        }
+        q.bind(to_millis(since))
+            .fetch_all()
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                    r.try_get("dedupe_key")?,
+                    r.try_get::<Option<i64>>("closed_at")?.map(from_millis),
+                ))
+            })
+            .collect()
+    }
+
     /// Whether the patient has an alert with this key that is open, or that
     /// was closed at or after `since`: a sweep that finds the same condition
     /// on the same data has nothing new to say.

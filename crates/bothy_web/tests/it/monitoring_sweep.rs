@@ -96,11 +96,61 @@ async fn nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the
     assert_eq!(alerts[0].cause, Cause::Disengagement);
     assert_eq!(alerts[0].severity, Severity::Low);
     assert_eq!(alerts[0].source_kind, "evaluation");
-    // Rerunning merges into the same alert.
+    // Later sweeps leave the open alert as it is: nothing new happened, so
+    // nothing is written, not even an audit event.
+    let repeats = "SELECT COUNT(*) FROM audit_events WHERE action = $1";
+    let events = t.count(repeats, "alert.repeated").await;
+    t.clock.advance(Duration::from_secs(2 * 3600));
     t.drain_jobs().await;
     let again = t.open_alerts(quiet).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, alerts[0].id);
+    assert_eq!(again[0].signal_count, alerts[0].signal_count);
+    assert_eq!(t.count(repeats, "alert.repeated").await, events);
+
+    // Closed by a clinician, it stays closed while the person stays quiet.
+    let triage = staff(&t, "triage_clinician").await;
+    t.app
+        .alerts()
+        .close(
+            &triage,
+            alerts[0].id,
+            Some(bothy_domain::alerts::Outcome::ContactedPerson),
+            None,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    t.clock.advance(Duration::from_secs(2 * 3600));
+    t.drain_jobs().await;
+    assert!(
+        t.open_alerts(quiet).await.is_empty(),
+        "closing is not undone"
+    );
+    // Active again, then quiet for another two weeks: a new alert.
+    let mut tx = t.app.store().read().await.unwrap();
+    let patient = tx.patient(quiet).await.unwrap().unwrap();
+    tx.rollback().await.unwrap();
+    let person = Actor::Patient(bothy_app::policy::PatientActor {
+        id: quiet,
+        service_id: patient.service_id,
+        name: patient.full_name(),
+    });
+    let input = bothy_app::check_ins::CheckInInput {
+        mood: "6".into(),
+        idempotency_key: "quinn-back".into(),
+        ..Default::default()
+    };
+    t.app
+        .check_ins()
+        .record(&person, input, &ctx())
+        .await
+        .unwrap();
+    t.clock.advance(Duration::from_secs(15 * 86_400));
+    t.drain_jobs().await;
+    let lapsed = t.open_alerts(quiet).await;
+    assert_eq!(lapsed.len(), 1);
+    assert_ne!(lapsed[0].id, alerts[0].id);
 
     // A low alert does not move anyone up the waiting list.
     let (_, _) = accepted(&t, "Ruth", None).await;
