@@ -18,6 +18,7 @@ mod bulk;
 mod check_ins;
 mod db;
 mod dialect;
+mod enrolments;
 mod episodes;
 mod error;
 mod jobs;
@@ -34,6 +35,7 @@ mod staff;
 mod summaries;
 
 pub use alerts::{AlertSubject, NewAlert};
+pub use enrolments::NewEnrolment;
 pub use audit::{LegacyFinding, RecordsReport, SealPass, VerifyReport};
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};

@@ -93,6 +93,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_screening.sql"),
         include_str!("../migrations/postgres/0014_screening.sql"),
     ),
+    (
+        15,
+        "enrolments",
+        include_str!("../migrations/sqlite/0015_enrolments.sql"),
+        include_str!("../migrations/postgres/0015_enrolments.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
