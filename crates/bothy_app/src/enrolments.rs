@@ -73,13 +73,13 @@ fn may_support(role: Role) -> bool {
     )
 }
 
-impl Enrolments<'_> {
+impl<'a> Enrolments<'a> {
     /// What the enrolment form offers: every programme in effect (guided
     /// first) and the staff of the actor's service who may support someone.
     pub async fn choices(
         &self,
         actor: &Actor,
-    ) -> Result<(Vec<&Programme>, Vec<Supporter>), AppError> {
+    ) -> Result<(Vec<&'a Programme>, Vec<Supporter>), AppError> {
         let Actor::Staff(s) = actor else {
             return Err(AppError::Forbidden);
         };
@@ -351,35 +351,38 @@ impl Enrolments<'_> {
         self.read(actor, id, format!("enrolment {id}"), ctx).await
     }
 
-    /// Page `page` of module `module` of the enrolment's pinned programme.
-    /// A module not yet open is a 409 that says when it opens.
+    /// Page `page` (1-based) of the module with id `module` in the
+    /// enrolment's pinned programme. A module not yet open is a 409 that
+    /// says when it opens.
     pub async fn page(
         &self,
         actor: &Actor,
         id: EnrolmentId,
-        module: u32,
+        module: &str,
         page: usize,
         ctx: &RequestContext,
     ) -> Result<EnrolmentPage, AppError> {
         let detail = format!("enrolment {id}: module {module} page {page}");
         let enrolment = self.read(actor, id, detail, ctx).await?;
-        let index = usize::try_from(module)
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .filter(|i| *i < enrolment.programme.modules.len())
+        let index = enrolment
+            .programme
+            .modules
+            .iter()
+            .position(|m| m.id == module)
             .ok_or(AppError::NotFound)?;
+        let number = u32::try_from(index + 1).map_err(|_| AppError::NotFound)?;
         if page == 0 || page > enrolment.programme.modules[index].pages.len() {
             return Err(AppError::NotFound);
         }
-        if enrolment.state(module) == ModuleState::Locked {
+        if enrolment.state(number) == ModuleState::Locked {
             return Err(AppError::Conflict(format!(
-                "Module {module} is not open yet. It opens when you finish module {}.",
-                module.saturating_sub(1).max(1)
+                "Module {number} is not open yet. It opens when you finish module {}.",
+                number.saturating_sub(1).max(1)
             )));
         }
         Ok(EnrolmentPage {
             enrolment,
-            module,
+            module: number,
             page,
             index,
         })
