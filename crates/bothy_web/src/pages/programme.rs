@@ -232,7 +232,7 @@ pub async fn read(
         next: (!last).then(|| page_path(e, p.module, p.page + 1)),
         homework: (last && !m.homework.is_empty()).then(|| m.homework.clone()),
         may_finish: last && state_ == ModuleState::Open && e.status == Status::Active,
-        module_done: state_ == ModuleState::Done,
+        module_done: last && state_ == ModuleState::Done,
         paused: e.status == Status::Paused,
     }))
 }
