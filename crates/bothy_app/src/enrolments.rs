@@ -116,7 +116,10 @@ impl<'a> Enrolments<'a> {
         let mut work = self.app.change(actor, ctx).await?;
         let patient = work.patient(patient_id).await?;
         let Some(programme) = self.app.programmes.iter().find(|p| p.id == programme) else {
-            return Err(AppError::field("programme", "Choose a programme from the list"));
+            return Err(AppError::field(
+                "programme",
+                "Choose a programme from the list",
+            ));
         };
         if let Some(id) = supporter {
             let staff = work.tx().staff_of_service(patient.service_id).await?;
@@ -158,12 +161,10 @@ impl<'a> Enrolments<'a> {
                 ))),
             };
         }
-        work.audit(
-            event(Action::EnrolmentStarted, &patient).detail(format!(
-                "enrolment {id}: {} version {}, module 1 open",
-                programme.id, programme.version
-            )),
-        )
+        work.audit(event(Action::EnrolmentStarted, &patient).detail(format!(
+            "enrolment {id}: {} version {}, module 1 open",
+            programme.id, programme.version
+        )))
         .await?;
         let enrolment = work
             .tx()
@@ -251,10 +252,12 @@ impl<'a> Enrolments<'a> {
         }
         let total = e.total();
         let finished = e.done() + 1 == total;
-        work.audit(event(Action::EnrolmentModuleCompleted, &patient).detail(format!(
-            "enrolment {id}: module {module} of {total} done{}",
-            if finished { "; programme finished" } else { "" }
-        )))
+        work.audit(
+            event(Action::EnrolmentModuleCompleted, &patient).detail(format!(
+                "enrolment {id}: module {module} of {total} done{}",
+                if finished { "; programme finished" } else { "" }
+            )),
+        )
         .await?;
         let by = p.id.to_string();
         if module < total
@@ -310,10 +313,8 @@ impl<'a> Enrolments<'a> {
             ));
         }
         if work.tx().set_enrolment_status(id, from, to, now).await? {
-            work.audit(
-                event(action, &patient).detail(format!("enrolment {id}: {verb}")),
-            )
-            .await?;
+            work.audit(event(action, &patient).detail(format!("enrolment {id}: {verb}")))
+                .await?;
         }
         reread(work, id).await
     }

@@ -74,7 +74,10 @@ impl Tx {
     /// written, when the patient already has an enrolment on the programme
     /// that is not finished (the partial unique index; on PostgreSQL an
     /// insert racing another waits for it to commit, then does nothing).
-    pub async fn insert_programme_enrolment(&mut self, e: &NewEnrolment<'_>) -> Result<bool, StoreError> {
+    pub async fn insert_programme_enrolment(
+        &mut self,
+        e: &NewEnrolment<'_>,
+    ) -> Result<bool, StoreError> {
         let content = serde_json::to_string(e.programme)
             .map_err(|err| StoreError::corrupt(format!("programme to pin: {err}")))?;
         let made = self
@@ -231,7 +234,10 @@ impl Tx {
             .map(|r| r.try_get("id"))
             .transpose()?;
         match id {
-            Some(id) => self.programme_enrolment(parse(&id, "enrolment id")?, false).await,
+            Some(id) => {
+                self.programme_enrolment(parse(&id, "enrolment id")?, false)
+                    .await
+            }
             None => Ok(None),
         }
     }

@@ -35,10 +35,10 @@ mod staff;
 mod summaries;
 
 pub use alerts::{AlertSubject, NewAlert};
-pub use enrolments::NewEnrolment;
 pub use audit::{LegacyFinding, RecordsReport, SealPass, VerifyReport};
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
+pub use enrolments::NewEnrolment;
 pub use error::{StoreError, UNAVAILABLE};
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};

@@ -151,7 +151,13 @@ pub async fn enrol(
     let e = state
         .app
         .enrolments()
-        .enrol(&ctx.actor, patient, f.programme.trim(), supporter, &ctx.request)
+        .enrol(
+            &ctx.actor,
+            patient,
+            f.programme.trim(),
+            supporter,
+            &ctx.request,
+        )
         .await?;
     Ok(back_to(&e))
 }
@@ -190,7 +196,12 @@ pub async fn unlock(
     Ok(back_to(&e))
 }
 
-async fn set_status(state: &AppState, ctx: &Ctx, id: &str, to: Status) -> Result<Enrolment, WebError> {
+async fn set_status(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    to: Status,
+) -> Result<Enrolment, WebError> {
     Ok(state
         .app
         .enrolments()
@@ -204,7 +215,9 @@ pub async fn pause(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    Ok(back_to(&set_status(&state, &ctx, &id, Status::Paused).await?))
+    Ok(back_to(
+        &set_status(&state, &ctx, &id, Status::Paused).await?,
+    ))
 }
 
 /// `POST /staff/enrolments/{enrolment}/resume`.
@@ -213,7 +226,9 @@ pub async fn resume(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    Ok(back_to(&set_status(&state, &ctx, &id, Status::Active).await?))
+    Ok(back_to(
+        &set_status(&state, &ctx, &id, Status::Active).await?,
+    ))
 }
 
 /// The patient's own pause and resume (`/programme/{enrolment}/pause`, `/resume`).

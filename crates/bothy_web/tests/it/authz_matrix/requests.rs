@@ -125,7 +125,9 @@ impl World {
             "/alerts/{alert}/close" => f(&[("outcome", "contacted_person")]),
             // The enrolment the world made (asking again is answered as
             // done), and its first module, open since enrolment.
-            "/staff/patients/{id}/enrolments" => f(&[("programme", "relaxation"), ("supporter", "")]),
+            "/staff/patients/{id}/enrolments" => {
+                f(&[("programme", "relaxation"), ("supporter", "")])
+            }
             "/staff/enrolments/{enrolment}/unlock" | "/programme/{enrolment}/done" => {
                 f(&[("module", "1")])
             }
