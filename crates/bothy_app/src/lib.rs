@@ -12,6 +12,7 @@ pub mod content;
 pub mod credentials;
 pub mod demo;
 mod detection;
+pub mod enrolments;
 pub mod episodes;
 pub mod error;
 pub mod evaluation;
@@ -224,6 +225,10 @@ impl App {
 
     pub fn check_ins(&self) -> check_ins::CheckIns<'_> {
         check_ins::CheckIns { app: self }
+    }
+
+    pub fn enrolments(&self) -> enrolments::Enrolments<'_> {
+        enrolments::Enrolments { app: self }
     }
 
     pub fn safety_plans(&self) -> safety_plans::SafetyPlans<'_> {

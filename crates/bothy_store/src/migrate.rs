@@ -94,6 +94,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0014_screening.sql"),
     ),
     (
+        15,
+        "enrolments",
+        include_str!("../migrations/sqlite/0015_enrolments.sql"),
+        include_str!("../migrations/postgres/0015_enrolments.sql"),
+    ),
+    (
         16,
         "outcome_flags",
         include_str!("../migrations/sqlite/0016_outcome_flags.sql"),

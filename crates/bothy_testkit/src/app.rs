@@ -148,6 +148,33 @@ impl TestApp {
         })
     }
 
+    /// The same database, clock and outbox served by an app with these
+    /// programmes, as after a restart with other programme files in
+    /// `content.programmes_dir` (the demo service's default settings).
+    /// Clients of the first app keep talking to it: make new ones.
+    pub async fn with_programmes(
+        &self,
+        programmes: Vec<bothy_domain::programmes::Programme>,
+    ) -> TestApp {
+        let store = Store::connect(&self.url, &pool_settings()).await.unwrap();
+        let app = Arc::new(
+            assemble(
+                store,
+                self.clock.clone(),
+                self.app.settings().clone(),
+                self.outbox.clone(),
+                "",
+            )
+            .with_programmes(programmes),
+        );
+        let router = bothy_web::router(app.clone(), WebSettings::default());
+        TestApp {
+            app,
+            router,
+            ..self.clone()
+        }
+    }
+
     /// Runs the worker until no job is due, then asserts that none is left
     /// queued or running (a job waiting to retry later fails this: advance
     /// the clock, or look at it with `job`). Returns what the passes did.

@@ -17,8 +17,8 @@ use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
-    account, activate, alerts, check_ins, library, measures, public, refer, safety_plan, signin,
-    staff, triage,
+    account, activate, alerts, check_ins, enrolments, library, measures, programme, public, refer,
+    safety_plan, signin, staff, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -112,6 +112,38 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Patient,
             get(library::read),
         ),
+        // A patient's own programmes (pages/programme.rs): the enrolment
+        // is checked to be theirs in the use case.
+        r(
+            Method::GET,
+            "/programme/{enrolment}",
+            Patient,
+            get(programme::overview),
+        ),
+        r(
+            Method::GET,
+            "/programme/{enrolment}/{module}/{page}",
+            Patient,
+            get(programme::read),
+        ),
+        r(
+            Method::POST,
+            "/programme/{enrolment}/done",
+            Patient,
+            post(programme::done),
+        ),
+        r(
+            Method::POST,
+            "/programme/{enrolment}/pause",
+            Patient,
+            post(programme::pause),
+        ),
+        r(
+            Method::POST,
+            "/programme/{enrolment}/resume",
+            Patient,
+            post(programme::resume),
+        ),
         r(
             Method::GET,
             "/safety-plan/edit",
@@ -189,6 +221,32 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/patients/{id}",
             StaffPatients,
             get(staff::patient),
+        ),
+        // Enrolments from the staff patient page (pages/enrolments.rs): the
+        // patient's record is checked in the use case, as for the page.
+        r(
+            Method::POST,
+            "/staff/patients/{id}/enrolments",
+            StaffPatients,
+            post(enrolments::enrol),
+        ),
+        r(
+            Method::POST,
+            "/staff/enrolments/{enrolment}/unlock",
+            StaffPatients,
+            post(enrolments::unlock),
+        ),
+        r(
+            Method::POST,
+            "/staff/enrolments/{enrolment}/pause",
+            StaffPatients,
+            post(enrolments::pause),
+        ),
+        r(
+            Method::POST,
+            "/staff/enrolments/{enrolment}/resume",
+            StaffPatients,
+            post(enrolments::resume),
         ),
         r(
             Method::GET,

@@ -122,11 +122,23 @@ pub enum Action {
     AlertClosed,
     /// An overdue alert was escalated.
     AlertEscalated,
+    /// A patient was enrolled on a programme.
+    EnrolmentStarted,
+    /// A programme module was opened for the person.
+    EnrolmentModuleUnlocked,
+    /// The person finished a programme module.
+    EnrolmentModuleCompleted,
+    /// An enrolment was paused.
+    EnrolmentPaused,
+    /// A paused enrolment was resumed.
+    EnrolmentResumed,
+    /// A person's enrolments, or a page of one, were read.
+    EnrolmentRead,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 54] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -175,6 +187,12 @@ impl Action {
         Action::AlertAcknowledged,
         Action::AlertClosed,
         Action::AlertEscalated,
+        Action::EnrolmentStarted,
+        Action::EnrolmentModuleUnlocked,
+        Action::EnrolmentModuleCompleted,
+        Action::EnrolmentPaused,
+        Action::EnrolmentResumed,
+        Action::EnrolmentRead,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -228,6 +246,12 @@ impl Action {
             Action::AlertAcknowledged => "alert.acknowledged",
             Action::AlertClosed => "alert.closed",
             Action::AlertEscalated => "alert.escalated",
+            Action::EnrolmentStarted => "enrolment.started",
+            Action::EnrolmentModuleUnlocked => "enrolment.module_unlocked",
+            Action::EnrolmentModuleCompleted => "enrolment.module_completed",
+            Action::EnrolmentPaused => "enrolment.paused",
+            Action::EnrolmentResumed => "enrolment.resumed",
+            Action::EnrolmentRead => "enrolment.read",
         }
     }
 
@@ -263,7 +287,13 @@ impl Action {
             | Action::AlertRead
             | Action::AlertAcknowledged
             | Action::AlertClosed
-            | Action::AlertEscalated => Purpose::DirectCare,
+            | Action::AlertEscalated
+            | Action::EnrolmentStarted
+            | Action::EnrolmentModuleUnlocked
+            | Action::EnrolmentModuleCompleted
+            | Action::EnrolmentPaused
+            | Action::EnrolmentResumed
+            | Action::EnrolmentRead => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated

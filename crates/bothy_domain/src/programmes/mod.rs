@@ -2,6 +2,7 @@
 //! TOML front matter per programme (content/programmes/FORMAT.md), read
 //! and checked here without I/O; the app reads the folders.
 
+pub mod enrolment;
 pub mod model;
 pub mod parse;
 pub mod readability;

@@ -23,6 +23,8 @@ struct PatientHome {
     csrf: String,
     /// The idempotency key for the mood buttons, so a double tap stores one check-in.
     check_in_key: String,
+    /// Each enrolment's next step and progress.
+    programmes: Vec<super::programme::HomeEntry>,
 }
 
 #[derive(serde::Deserialize)]
@@ -45,6 +47,11 @@ pub async fn patient_home(
         .patient(&ctx.actor, p.id, &ctx.request)
         .await?;
     let due = state.app.measures().due(&ctx.actor).await?;
+    let enrolments = state
+        .app
+        .enrolments()
+        .of_patient(&ctx.actor, p.id, &ctx.request)
+        .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientHome {
@@ -54,6 +61,7 @@ pub async fn patient_home(
         saved: q.saved.is_some(),
         csrf,
         check_in_key: super::check_ins::new_key(),
+        programmes: super::programme::home_entries(&enrolments),
     }))
 }
 

@@ -112,7 +112,7 @@ pub async fn read(
 
 /// A link to another guide opens its first page (the checks made sure it
 /// is a library programme); it leads into the patients' library.
-fn first_pages(state: &AppState) -> impl Fn(&str) -> String + '_ {
+pub(crate) fn first_pages(state: &AppState) -> impl Fn(&str) -> String + '_ {
     move |id: &str| {
         state
             .app
@@ -203,22 +203,7 @@ fn reading_page(
         module: &module_path,
         library: library_path,
     };
-    let blocks = r
-        .page
-        .blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Text(t) => Some(BlockView::Html(render(t, &links))),
-            Block::Reflect(q) => Some(BlockView::Reflect(q.clone())),
-            Block::Crisis => Some(BlockView::Crisis),
-            // Tools keep entries for a supporter: the library has none, and
-            // staff reading a guided programme see where each one sits.
-            Block::Tool(t) => match shelf {
-                Shelf::Staff => Some(BlockView::Tool(t.label())),
-                Shelf::Library => None,
-            },
-        })
-        .collect();
+    let blocks = block_views(&r.page.blocks, &links, matches!(shelf, Shelf::Staff));
     ReadingPage {
         chrome,
         programme: p.title.clone(),
@@ -231,4 +216,20 @@ fn reading_page(
         next: r.next.map(|(m, n)| shelf.path(&p.id, m, n)),
         contents: shelf.root().into(),
     }
+}
+
+/// A page's blocks as templates draw them (`programme_blocks.html`).
+pub(crate) fn block_views(blocks: &[Block], links: &Links<'_>, show_tools: bool) -> Vec<BlockView> {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Text(t) => Some(BlockView::Html(render(t, links))),
+            Block::Reflect(q) => Some(BlockView::Reflect(q.clone())),
+            Block::Crisis => Some(BlockView::Crisis),
+            // Tools keep entries for a supporter and are not built yet for
+            // patients: staff reading a guided programme see where each one
+            // sits; patients see nothing in its place.
+            Block::Tool(t) => show_tools.then(|| BlockView::Tool(t.label())),
+        })
+        .collect()
 }

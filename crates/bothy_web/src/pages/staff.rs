@@ -49,6 +49,7 @@ struct PatientPage {
     mood_svg: String,
     rows: Vec<super::check_ins::CheckInRow>,
     safety_plan: Option<super::safety_plan::PlanView>,
+    programmes: super::enrolments::Section,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -182,6 +183,7 @@ pub async fn patient(
         .records()
         .patient_record(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
+    let programmes = super::enrolments::section(&state, &ctx, m.patient.id).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
         super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
@@ -208,6 +210,7 @@ pub async fn patient(
         episode,
         csrf,
         contact_recorded: q.contact.is_some(),
+        programmes,
     }))
 }
 

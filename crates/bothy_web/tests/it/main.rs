@@ -29,6 +29,7 @@ mod measures;
 mod monitoring_sweep;
 mod openapi;
 mod pages;
+mod programme_enrolments;
 mod safety_plan;
 mod schema;
 mod sign_in;

@@ -83,6 +83,8 @@ pub(super) struct World {
     pub(super) token_other_service: String,
     /// A PHQ-9 response of each patient a caller may target, by patient id.
     pub(super) responses: BTreeMap<String, String>,
+    /// An enrolment on the relaxation programme of each of them, by patient id.
+    pub(super) enrolments: BTreeMap<String, String>,
     /// Fresh front-door fixtures for the caller being tried.
     pub(super) front: Mutex<FrontDoor>,
 }
@@ -274,6 +276,18 @@ impl World {
                 .unwrap();
             responses.insert(id.clone(), done.response.id.to_string());
         }
+        // And an enrolment of each, with no supporter (as the matrix's enrol
+        // form asks, so that asking again is answered as done).
+        let mut enrolments = BTreeMap::new();
+        let triage = t.fixtures().staff_actor("triage_clinician").await;
+        for id in [&t.demo.patients[0].id, &on_caseload, &off_caseload] {
+            let e = app
+                .enrolments()
+                .enrol(&triage, id.parse().unwrap(), "relaxation", None, &ctx())
+                .await
+                .unwrap();
+            enrolments.insert(id.clone(), e.id.to_string());
+        }
 
         Self {
             t,
@@ -288,6 +302,7 @@ impl World {
             token_revoked: revoked.token,
             token_other_service,
             responses,
+            enrolments,
             front: Mutex::new(FrontDoor::default()),
         }
     }

@@ -123,6 +123,14 @@ impl World {
             }
             "/staff/episodes/{episode}/discharge" => f(&[("reason", "Moved away")]),
             "/alerts/{alert}/close" => f(&[("outcome", "contacted_person")]),
+            // The enrolment the world made (asking again is answered as
+            // done), and its first module, open since enrolment.
+            "/staff/patients/{id}/enrolments" => {
+                f(&[("programme", "relaxation"), ("supporter", "")])
+            }
+            "/staff/enrolments/{enrolment}/unlock" | "/programme/{enrolment}/done" => {
+                f(&[("module", "1")])
+            }
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
                 let current = self.password(caller);
@@ -250,9 +258,15 @@ impl World {
         } else {
             token
         };
+        let enrolment = self
+            .enrolments
+            .get(patient)
+            .cloned()
+            .unwrap_or_else(|| bothy_domain::ids::EnrolmentId::random().to_string());
         let mut path = spec
             .path
             .replace("{id}", patient)
+            .replace("{enrolment}", &enrolment)
             .replace("{token}", token)
             .replace("{step}", "about")
             .replace("{referral}", &front.referral)

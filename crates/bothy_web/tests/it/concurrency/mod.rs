@@ -32,6 +32,10 @@
 //! - `POST /alerts/{id}/acknowledge`, `POST /alerts/{id}/close` and
 //!   `POST /staff/episodes/{id}/discharge`: one transition, one audit event
 //!   (`alerts.rs`).
+//! - `POST /staff/patients/{id}/enrolments`, `POST /staff/enrolments/{enrolment}/unlock`,
+//!   `POST /programme/{enrolment}/done` and the pause routes: one enrolment, one
+//!   module opened, one completion, one pause (`programme_enrolments.rs`,
+//!   beside the rest of the enrolment tests).
 //! - Revoking an API client has no route (it is an administrator's command);
 //!   the use case is called eight times at once instead: one revocation
 //!   (`links.rs`).
