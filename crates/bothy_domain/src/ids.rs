@@ -71,6 +71,7 @@ typed_id!(ReferralId, "referral");
 typed_id!(EpisodeId, "episode");
 typed_id!(CheckInId, "check-in");
 typed_id!(AlertId, "alert");
+typed_id!(ToolEntryId, "tool entry");
 
 #[cfg(test)]
 mod tests {
