@@ -36,6 +36,7 @@ pub mod signin;
 pub mod summaries;
 pub mod sweep;
 pub mod throttle;
+pub mod tools;
 pub mod triage;
 mod work;
 
@@ -224,6 +225,10 @@ impl App {
 
     pub fn check_ins(&self) -> check_ins::CheckIns<'_> {
         check_ins::CheckIns { app: self }
+    }
+
+    pub fn tools(&self) -> tools::Tools<'_> {
+        tools::Tools { app: self }
     }
 
     pub fn safety_plans(&self) -> safety_plans::SafetyPlans<'_> {
