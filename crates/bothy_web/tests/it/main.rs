@@ -32,4 +32,5 @@ mod pages;
 mod safety_plan;
 mod schema;
 mod sign_in;
+mod tools;
 mod waiting_reminders;
