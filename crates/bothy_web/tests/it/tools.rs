@@ -21,6 +21,7 @@ both_dbs!(
     a_sleep_diary_night_is_saved_with_its_efficiency,
     the_sleep_window_after_seven_nights_follows_the_domain_rule,
     nobody_else_sees_the_entries,
+    audit_verify_vouches_for_tool_entries_and_reports_one_changed_in_sql,
 );
 
 fn pid(t: &TestApp, n: usize) -> PatientId {
@@ -471,4 +472,43 @@ async fn nobody_else_sees_the_entries(t: TestApp) {
         )
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+}
+
+async fn audit_verify_vouches_for_tool_entries_and_reports_one_changed_in_sql(t: TestApp) {
+    let c = t.patient_client(0).await;
+    thought(&c, &[])
+        .await
+        .redirects_to("/tools/thought-record?saved=1");
+    night(&c, &days_ago(&t, 1), &[])
+        .await
+        .redirects_to("/tools/sleep-diary?saved=1");
+    bothy_jobs::seal_audit(&t.app).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
+    assert!(report.is_intact(), "{report:#?}");
+    assert_eq!(
+        report.records.verified.get("tool_entry"),
+        Some(&2),
+        "{report:#?}"
+    );
+    // A belief rating lowered straight in the database.
+    let entry = stored(&t, 0, ToolKind::ThoughtRecord).await.remove(0);
+    t.raw_sql(&format!(
+        "UPDATE tool_entries SET entry = REPLACE(entry, '\"belief_before\":80', \
+         '\"belief_before\":20') WHERE id = '{}'",
+        entry.id
+    ))
+    .await;
+    let Entry::ThoughtRecord(r) = &stored(&t, 0, ToolKind::ThoughtRecord).await[0].entry else {
+        panic!()
+    };
+    assert_eq!(r.belief_before, 20, "the edit took");
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
+    assert_eq!(report.records.breaks, 1, "{report:#?}");
+    assert_eq!(
+        report.records.first_breaks[0],
+        bothy_domain::audit::digest::RecordBreak::Changed {
+            kind: "tool_entry",
+            id: entry.id.to_string(),
+        }
+    );
 }
