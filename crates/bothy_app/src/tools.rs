@@ -268,7 +268,7 @@ impl Tools<'_> {
                 Entry::ThoughtRecord(_) => None,
             })
             .collect();
-        nights.sort_by(|a, b| a.1.went_to_bed.cmp(&b.1.went_to_bed));
+        nights.sort_by_key(|a| a.1.went_to_bed);
         let oldest_first: Vec<SleepDiaryEntry> = nights.iter().map(|(_, n)| n.clone()).collect();
         let week = sleep_diary::week(&oldest_first);
         nights.reverse();

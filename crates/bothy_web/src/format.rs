@@ -68,4 +68,3 @@ mod tests {
         assert_eq!(hours_minutes(45), "45 minutes");
     }
 }
-

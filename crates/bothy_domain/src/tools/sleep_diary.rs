@@ -73,7 +73,11 @@ pub fn parse(input: &SleepDiaryInput, now: DateTime) -> Result<SleepDiaryEntry, 
         }
         t
     };
-    let woke = time("woke_finally", &input.woke_finally, "woke up for the last time");
+    let woke = time(
+        "woke_finally",
+        &input.woke_finally,
+        "woke up for the last time",
+    );
     let up = time("got_up", &input.got_up, "got up");
     let (Some(date), Some(bed), Some(latency), Some(awake), Some(woke), Some(up)) =
         (date, bed, latency, awake, woke, up)
@@ -129,7 +133,9 @@ fn read_date(typed: &str) -> Option<Date> {
     if let Ok(d) = t.parse::<Date>() {
         return Some(d);
     }
-    let mut parts = t.split(['/', '.', '-']).map(|p| p.trim().parse::<i16>().ok());
+    let mut parts = t
+        .split(['/', '.', '-'])
+        .map(|p| p.trim().parse::<i16>().ok());
     let (Some(Some(day)), Some(Some(month)), Some(Some(year)), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -285,12 +291,18 @@ mod tests {
         // Last night, up at 07:00 this morning: fine. Tonight: not yet.
         assert!(parse(&input("2026-03-09", "23:00", "06:30", "07:00"), now()).is_ok());
         assert_eq!(
-            fields(parse(&input("2026-03-10", "23:00", "06:30", "07:00"), now())),
+            fields(parse(
+                &input("2026-03-10", "23:00", "06:30", "07:00"),
+                now()
+            )),
             ["night_of"]
         );
         assert!(parse(&input("2026-02-07", "23:00", "06:30", "07:00"), now()).is_ok());
         assert_eq!(
-            fields(parse(&input("2026-02-06", "23:00", "06:30", "07:00"), now())),
+            fields(parse(
+                &input("2026-02-06", "23:00", "06:30", "07:00"),
+                now()
+            )),
             ["night_of"]
         );
     }
@@ -323,7 +335,9 @@ mod tests {
         let w = week(&nights).unwrap();
         assert_eq!(
             (w.window_minutes, w.change),
-            sleep::next_window(360, &nights).map(|(m, c)| (m, Some(c))).unwrap()
+            sleep::next_window(360, &nights)
+                .map(|(m, c)| (m, Some(c)))
+                .unwrap()
         );
         assert_eq!((w.window_minutes, w.change), (375, Some(Change::Longer)));
     }

@@ -125,7 +125,9 @@ impl ThoughtRecord {
             &input.balanced_belief,
             false,
         );
-        if balanced_belief.flatten().is_some() && balanced_thought.as_ref().is_some_and(Option::is_none) {
+        if balanced_belief.flatten().is_some()
+            && balanced_thought.as_ref().is_some_and(Option::is_none)
+        {
             problems.push((
                 "balanced_thought",
                 "Write the balanced thought you rated, or leave its rating empty".into(),
@@ -145,22 +147,24 @@ impl ThoughtRecord {
             hot_thought.flatten(),
             belief_before.flatten(),
         ) {
-            (Some(situation), Some(feelings), Some(feeling_before), Some(hot_thought), Some(belief_before))
-                if problems.is_empty() =>
-            {
-                Ok(Self {
-                    situation,
-                    feelings,
-                    feeling_before,
-                    hot_thought,
-                    belief_before,
-                    evidence_for: evidence_for.flatten(),
-                    evidence_against: evidence_against.flatten(),
-                    balanced_thought: balanced_thought.flatten(),
-                    balanced_belief: balanced_belief.flatten(),
-                    feeling_after: feeling_after.flatten(),
-                })
-            }
+            (
+                Some(situation),
+                Some(feelings),
+                Some(feeling_before),
+                Some(hot_thought),
+                Some(belief_before),
+            ) if problems.is_empty() => Ok(Self {
+                situation,
+                feelings,
+                feeling_before,
+                hot_thought,
+                belief_before,
+                evidence_for: evidence_for.flatten(),
+                evidence_against: evidence_against.flatten(),
+                balanced_thought: balanced_thought.flatten(),
+                balanced_belief: balanced_belief.flatten(),
+                feeling_after: feeling_after.flatten(),
+            }),
             _ => Err(problems),
         }
     }
@@ -316,12 +320,23 @@ mod tests {
         };
         assert_eq!(
             fields(ThoughtRecord::parse(&input)),
-            ["feeling_before", "belief_before", "balanced_belief", "feeling_after"]
+            [
+                "feeling_before",
+                "belief_before",
+                "balanced_belief",
+                "feeling_after"
+            ]
         );
         let empty = ThoughtRecordInput::default();
         assert_eq!(
             fields(ThoughtRecord::parse(&empty)),
-            ["situation", "feelings", "feeling_before", "hot_thought", "belief_before"]
+            [
+                "situation",
+                "feelings",
+                "feeling_before",
+                "hot_thought",
+                "belief_before"
+            ]
         );
         for ok in ["0", "100", " 55 ", "55 %"] {
             let input = ThoughtRecordInput {
@@ -341,7 +356,11 @@ mod tests {
         };
         let problems = ThoughtRecord::parse(&input).unwrap_err();
         assert_eq!(problems[0].0, "situation");
-        assert!(problems[0].1.contains("2000 characters or fewer (it has 2001)"));
+        assert!(
+            problems[0]
+                .1
+                .contains("2000 characters or fewer (it has 2001)")
+        );
         assert_eq!(problems[1].0, "hot_thought");
         let input = ThoughtRecordInput {
             situation: "é".repeat(TEXT_MAX),

@@ -44,18 +44,17 @@ const THOUGHT: [(&str, &str); 10] = [
     ("belief_before", "80"),
     ("evidence_for", "The bus was late"),
     ("evidence_against", "Yesterday went fine"),
-    ("balanced_thought", "A late bus is a bad ten minutes, not a bad life"),
+    (
+        "balanced_thought",
+        "A late bus is a bad ten minutes, not a bad life",
+    ),
     ("balanced_belief", "60"),
     ("feeling_after", "40"),
 ];
 
 /// Opens the form and sends `fields` over the defaults, with the form's key.
 async fn thought(c: &Client, fields: &[(&str, &str)]) -> Resp {
-    let form = c
-        .get("/tools/thought-record")
-        .await
-        .ok()
-        .has_crisis_panel();
+    let form = c.get("/tools/thought-record").await.ok().has_crisis_panel();
     let key = form.field("key");
     let mut all: Vec<(&str, &str)> = THOUGHT
         .iter()
@@ -166,8 +165,14 @@ async fn a_bad_thought_record_names_each_field_and_keeps_the_rest(t: TestApp) {
         assert!(r.body.contains(text), "missing {text}: {}", r.body);
     }
     // What was typed comes back, the impossible values too, to be corrected.
-    assert!(r.body.contains(">Waiting for the bus in the rain</textarea>"));
-    assert!(r.body.contains(">A late bus is a bad ten minutes, not a bad life</textarea>"));
+    assert!(
+        r.body
+            .contains(">Waiting for the bus in the rain</textarea>")
+    );
+    assert!(
+        r.body
+            .contains(">A late bus is a bad ten minutes, not a bad life</textarea>")
+    );
     assert!(r.body.contains("value=\"150\""));
     assert!(r.body.contains("value=\"abc\""));
     assert!(r.body.contains("value=\"60\""));
@@ -220,9 +225,7 @@ async fn a_double_submit_stores_one_entry_of_each_tool(t: TestApp) {
     assert_eq!(audited, 2, "one event per entry stored");
 }
 
-async fn risky_words_in_a_thought_record_raise_an_alert_and_show_the_crisis_contacts(
-    t: TestApp,
-) {
+async fn risky_words_in_a_thought_record_raise_an_alert_and_show_the_crisis_contacts(t: TestApp) {
     let c = t.patient_client(0).await;
     let words = "I took too many pills last night";
     // Refused for a rating, the words still show the contacts at once;
@@ -231,7 +234,11 @@ async fn risky_words_in_a_thought_record_raise_an_alert_and_show_the_crisis_cont
         .await
         .status(422)
         .has_crisis_panel();
-    assert!(r.body.contains("id=\"crisis\" class=\"urgent\""), "{}", r.body);
+    assert!(
+        r.body.contains("id=\"crisis\" class=\"urgent\""),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("What you wrote is not saved yet"));
     assert!(t.open_alerts(pid(&t, 0)).await.is_empty());
 
@@ -268,7 +275,8 @@ async fn a_sleep_diary_night_is_saved_with_its_efficiency(t: TestApp) {
     assert!(form.body.contains("type=\"date\""));
     assert!(form.body.contains("type=\"time\""));
     assert!(
-        form.body.contains(&format!("value=\"{}\"", days_ago(&t, 1))),
+        form.body
+            .contains(&format!("value=\"{}\"", days_ago(&t, 1))),
         "last night by default"
     );
     let yesterday = days_ago(&t, 1);
@@ -305,7 +313,10 @@ async fn a_sleep_diary_night_is_saved_with_its_efficiency(t: TestApp) {
     }
     // The same night again under a new key, and a night in the future.
     let r = night(&c, &yesterday, &[]).await.status(422);
-    assert!(r.body.contains("You have already recorded a night that overlaps this one"));
+    assert!(
+        r.body
+            .contains("You have already recorded a night that overlaps this one")
+    );
     let r = night(&c, &days_ago(&t, -1), &[]).await.status(422);
     assert!(r.body.contains("A night cannot end in the future"));
     assert_eq!(stored(&t, 0, ToolKind::SleepDiary).await.len(), 1);
@@ -335,12 +346,17 @@ async fn the_sleep_window_after_seven_nights_follows_the_domain_rule(t: TestApp)
             let page = c.get("/tools/sleep-diary").await.ok();
             let window = "5 hours 55 minutes";
             assert!(
-                page.body.contains(&format!("Your starting sleep window is {window}")),
+                page.body
+                    .contains(&format!("Your starting sleep window is {window}")),
                 "{}",
                 page.body
             );
             let e = sleep::efficiency(&nights).unwrap().floor();
-            assert!(page.body.contains(&format!("<dd>{e}%</dd>")), "{}", page.body);
+            assert!(
+                page.body.contains(&format!("<dd>{e}%</dd>")),
+                "{}",
+                page.body
+            );
         }
     }
     let nights = nights(&t).await;
@@ -407,7 +423,11 @@ async fn nobody_else_sees_the_entries(t: TestApp) {
     // Another patient sees only their own (empty) pages.
     let other = t.patient_client(1).await;
     let theirs = other.get("/tools/thought-record").await.ok();
-    assert!(theirs.body.contains("You have not saved a thought record yet"));
+    assert!(
+        theirs
+            .body
+            .contains("You have not saved a thought record yet")
+    );
     assert!(!theirs.body.contains("Private words"));
     let theirs = other.get("/tools/sleep-diary").await.ok();
     assert!(theirs.body.contains("You have not recorded a night yet"));
@@ -450,7 +470,11 @@ async fn nobody_else_sees_the_entries(t: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    for tool in [None, Some(ToolKind::ThoughtRecord), Some(ToolKind::SleepDiary)] {
+    for tool in [
+        None,
+        Some(ToolKind::ThoughtRecord),
+        Some(ToolKind::SleepDiary),
+    ] {
         let r = t
             .app
             .tools()

@@ -158,7 +158,12 @@ async fn render(
             errs: Errs(errors.clone()),
             errors,
             saved,
-            rows: diary.nights.iter().take(SHOWN).map(|(_, n)| row(n)).collect(),
+            rows: diary
+                .nights
+                .iter()
+                .take(SHOWN)
+                .map(|(_, n)| row(n))
+                .collect(),
             nights_to_go: WEEK.saturating_sub(diary.nights.len()),
             week: diary.week.as_ref().map(week_view),
         },

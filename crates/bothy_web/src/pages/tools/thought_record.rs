@@ -164,7 +164,15 @@ pub async fn page(
     ctx: Ctx,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, WebError> {
-    render(&state, &ctx, ThoughtRecordInput::default(), new_key(), Vec::new(), q).await
+    render(
+        &state,
+        &ctx,
+        ThoughtRecordInput::default(),
+        new_key(),
+        Vec::new(),
+        q,
+    )
+    .await
 }
 
 pub async fn submit(
