@@ -216,6 +216,45 @@ impl Monitor<'_> {
             .await
     }
 
+    /// The detector for a new tool entry: risk words in any of its free
+    /// text, by the one rule for what a person sends (`Immediate`), raised in
+    /// the entry's transaction. Tool entries have no history detectors.
+    pub(crate) async fn detect_on_tool_entry(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        entry: &bothy_domain::tools::ToolEntry,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let texts: Vec<Text<'_>> = entry
+            .entry
+            .texts()
+            .into_iter()
+            .map(|text| Text {
+                source: TextSource::ToolEntry,
+                text,
+            })
+            .collect();
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let monitoring = self.settings_for(tx, patient.service_id).await?;
+        let signals = detectors::Immediate::assess(
+            &self.app.catalogue,
+            &monitoring.detectors,
+            &self.app.service_monitoring.lexicon,
+            &[],
+            &texts,
+        )
+        .signals;
+        let id = entry.id.to_string();
+        self.app
+            .alerts()
+            .raise(tx, actor, patient, &signals, ("tool_entry", &id), ctx)
+            .await
+    }
+
     /// Raises the history detectors' signals, if any, in a savepoint; on
     /// failure undoes that part only, logs the error (never patient data)
     /// and queues a re-evaluation in the same transaction.

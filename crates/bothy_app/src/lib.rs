@@ -37,6 +37,7 @@ pub mod signin;
 pub mod summaries;
 pub mod sweep;
 pub mod throttle;
+pub mod tools;
 pub mod triage;
 mod work;
 
@@ -229,6 +230,10 @@ impl App {
 
     pub fn enrolments(&self) -> enrolments::Enrolments<'_> {
         enrolments::Enrolments { app: self }
+    }
+
+    pub fn tools(&self) -> tools::Tools<'_> {
+        tools::Tools { app: self }
     }
 
     pub fn safety_plans(&self) -> safety_plans::SafetyPlans<'_> {

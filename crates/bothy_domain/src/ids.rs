@@ -72,6 +72,7 @@ typed_id!(EpisodeId, "episode");
 typed_id!(CheckInId, "check-in");
 typed_id!(AlertId, "alert");
 typed_id!(EnrolmentId, "programme enrolment");
+typed_id!(ToolEntryId, "tool entry");
 
 #[cfg(test)]
 mod tests {

@@ -33,6 +33,7 @@ mod services;
 mod sessions;
 mod staff;
 mod summaries;
+mod tool_entries;
 
 pub use alerts::{AlertSubject, NewAlert};
 pub use audit::{LegacyFinding, RecordsReport, SealPass, VerifyReport};

@@ -105,6 +105,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_outcome_flags.sql"),
         include_str!("../migrations/postgres/0016_outcome_flags.sql"),
     ),
+    (
+        17,
+        "tool_entries",
+        include_str!("../migrations/sqlite/0017_tool_entries.sql"),
+        include_str!("../migrations/postgres/0017_tool_entries.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -28,6 +28,25 @@ pub fn score(v: f64) -> String {
     }
 }
 
+/// A length of time in whole minutes: "7 hours 30 minutes", "45 minutes".
+pub fn hours_minutes(minutes: u32) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    let hours = match h {
+        0 => String::new(),
+        1 => "1 hour".to_string(),
+        _ => format!("{h} hours"),
+    };
+    let mins = match m {
+        1 => "1 minute".to_string(),
+        _ => format!("{m} minutes"),
+    };
+    match (h, m) {
+        (0, _) => mins,
+        (_, 0) => hours,
+        _ => format!("{hours} {mins}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +62,9 @@ mod tests {
         let t: Timestamp = "2026-12-05T13:05:00Z".parse().unwrap();
         assert_eq!(uk_time(t), "5 December 2026 13:05");
         assert_eq!(long_date(Date::constant(1990, 3, 27)), "27 March 1990");
+        assert_eq!(hours_minutes(450), "7 hours 30 minutes");
+        assert_eq!(hours_minutes(61), "1 hour 1 minute");
+        assert_eq!(hours_minutes(300), "5 hours");
+        assert_eq!(hours_minutes(45), "45 minutes");
     }
 }

@@ -49,6 +49,28 @@ impl UrgentPanel {
         }
     }
 
+    /// After risk words in a tool entry (a thought record) that was saved.
+    pub fn tool_entry() -> Self {
+        Self {
+            reason: "Some of what you wrote can mean that things feel very hard right now. \
+                     You do not have to cope with this alone.",
+            recorded: "We have saved what you wrote and passed it to your care team to read.",
+            watched: None,
+        }
+    }
+
+    /// After risk words in a tool entry that could not be saved yet.
+    pub fn unsaved_entry() -> Self {
+        Self {
+            reason: "Some of what you wrote can mean that things feel very hard right now. \
+                     You do not have to cope with this alone.",
+            recorded: "What you wrote is not saved yet, so your care team cannot see it: \
+                       fix the problems below to save it. If you need help now, do not wait: \
+                       use the contacts above.",
+            watched: None,
+        }
+    }
+
     /// After a risk answer or risk words in a self-referral, sent or not.
     pub fn referral(watched: bool) -> Self {
         Self {

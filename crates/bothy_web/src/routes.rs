@@ -18,7 +18,7 @@ use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
     account, activate, alerts, check_ins, enrolments, library, measures, programme, public, refer,
-    safety_plan, signin, staff, triage,
+    safety_plan, signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -93,6 +93,32 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(Method::POST, "/check-in", Patient, post(check_ins::submit)),
         r(Method::GET, "/check-ins", Patient, get(check_ins::timeline)),
         r(Method::GET, "/safety-plan", Patient, get(safety_plan::view)),
+        // The interactive tools (pages/tools/).
+        r(Method::GET, "/tools", Patient, get(tools::list)),
+        r(
+            Method::GET,
+            "/tools/thought-record",
+            Patient,
+            get(tools::thought_record::page),
+        ),
+        r(
+            Method::POST,
+            "/tools/thought-record",
+            Patient,
+            post(tools::thought_record::submit),
+        ),
+        r(
+            Method::GET,
+            "/tools/sleep-diary",
+            Patient,
+            get(tools::sleep_diary::page),
+        ),
+        r(
+            Method::POST,
+            "/tools/sleep-diary",
+            Patient,
+            post(tools::sleep_diary::submit),
+        ),
         r(Method::GET, "/library", Patient, get(library::list)),
         r(
             Method::GET,

@@ -78,6 +78,10 @@ pub enum Action {
     CheckInRecorded,
     /// Check-ins were read.
     CheckInRead,
+    /// An entry of an interactive tool (a thought record, a sleep-diary night) was recorded.
+    ToolEntryRecorded,
+    /// Tool entries were read.
+    ToolEntryRead,
     /// A safety plan version was saved.
     SafetyPlanSaved,
     /// A safety plan was read.
@@ -138,7 +142,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 56] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -165,6 +169,8 @@ impl Action {
         Action::MeasureSearch,
         Action::CheckInRecorded,
         Action::CheckInRead,
+        Action::ToolEntryRecorded,
+        Action::ToolEntryRead,
         Action::SafetyPlanSaved,
         Action::SafetyPlanRead,
         Action::ReferralStarted,
@@ -224,6 +230,8 @@ impl Action {
             Action::MeasureSearch => "measure.search",
             Action::CheckInRecorded => "check_in.recorded",
             Action::CheckInRead => "check_in.read",
+            Action::ToolEntryRecorded => "tool_entry.recorded",
+            Action::ToolEntryRead => "tool_entry.read",
             Action::SafetyPlanSaved => "safety_plan.saved",
             Action::SafetyPlanRead => "safety_plan.read",
             Action::ReferralStarted => "referral.started",
@@ -267,6 +275,8 @@ impl Action {
             | Action::MeasureSearch
             | Action::CheckInRecorded
             | Action::CheckInRead
+            | Action::ToolEntryRecorded
+            | Action::ToolEntryRead
             | Action::SafetyPlanSaved
             | Action::SafetyPlanRead
             | Action::ReferralStarted

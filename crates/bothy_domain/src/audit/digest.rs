@@ -50,18 +50,20 @@ pub enum RecordKind {
     Referral,
     SafetyPlanVersion,
     Episode,
+    ToolEntry,
 }
 
 use FieldType::{Int, Real, Text};
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::MeasureResponse,
         RecordKind::CheckIn,
         RecordKind::Alert,
         RecordKind::Referral,
         RecordKind::SafetyPlanVersion,
         RecordKind::Episode,
+        RecordKind::ToolEntry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +74,7 @@ impl RecordKind {
             RecordKind::Referral => "referral",
             RecordKind::SafetyPlanVersion => "safety_plan_version",
             RecordKind::Episode => "episode",
+            RecordKind::ToolEntry => "tool_entry",
         }
     }
 
@@ -179,6 +182,13 @@ impl RecordKind {
                 ("discharged_at", Int),
                 ("discharge_reason", Text),
                 ("outcome", Text),
+            ],
+            RecordKind::ToolEntry => &[
+                ("patient_id", Text),
+                ("service_id", Text),
+                ("tool", Text),
+                ("entry", Text),
+                ("recorded_at", Int),
             ],
         }
     }

@@ -13,6 +13,7 @@ pub mod refer;
 pub mod safety_plan;
 pub mod signin;
 pub mod staff;
+pub mod tools;
 pub mod triage;
 
 use crate::error::WebError;

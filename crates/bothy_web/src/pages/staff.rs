@@ -50,6 +50,7 @@ struct PatientPage {
     rows: Vec<super::check_ins::CheckInRow>,
     safety_plan: Option<super::safety_plan::PlanView>,
     programmes: super::enrolments::Section,
+    tool_entries: Vec<super::tools::StaffLine>,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -198,8 +199,10 @@ pub async fn patient(
     let mood_svg = super::check_ins::chart(&m.check_ins, "chart-mood");
     let rows = super::check_ins::rows(&m.check_ins);
     let csrf = chrome.csrf.clone().unwrap_or_default();
+    let tool_entries = super::tools::staff_lines(&state, &ctx, m.patient.id).await?;
     Ok(page(&PatientPage {
         chrome,
+        tool_entries,
         safety_plan,
         mood_svg,
         rows,

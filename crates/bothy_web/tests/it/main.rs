@@ -33,4 +33,5 @@ mod programme_enrolments;
 mod safety_plan;
 mod schema;
 mod sign_in;
+mod tools;
 mod waiting_reminders;

@@ -68,6 +68,12 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/check-ins",             ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/safety-plan",           ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    // The tools act on the signed-in patient's own entries: no patient in the path.
+    ("GET",  "/tools",                 ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/tools/thought-record",  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/tools/thought-record",  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/tools/sleep-diary",     ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/tools/sleep-diary",     ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/library",               ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/library/{programme}/{module}/{page}",
                                        ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),

@@ -38,6 +38,37 @@ impl World {
                 f(&[("mood", "5"), ("key", &key)])
             }
             "/safety-plan/edit" => f(&[("coping_strategies", "Walk by the sea")]),
+            "/tools/thought-record" => {
+                let key = format!("matrix-thought-{col}");
+                f(&[
+                    ("situation", "A meeting at work"),
+                    ("feelings", "Worried"),
+                    ("feeling_before", "60"),
+                    ("hot_thought", "They think I am slow"),
+                    ("belief_before", "50"),
+                    ("key", &key),
+                ])
+            }
+            "/tools/sleep-diary" => {
+                // A night of its own per caller, some days back.
+                let now = jiff::Timestamp::from_second(t.clock_secs() as i64).unwrap();
+                let night = now
+                    .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap())
+                    .date()
+                    .checked_sub(jiff::Span::new().days(2 + col as i64))
+                    .unwrap()
+                    .to_string();
+                let key = format!("matrix-night-{col}");
+                f(&[
+                    ("night_of", &night),
+                    ("went_to_bed", "23:00"),
+                    ("minutes_to_fall_asleep", "15"),
+                    ("minutes_awake_in_night", "20"),
+                    ("woke_finally", "06:30"),
+                    ("got_up", "07:00"),
+                    ("key", &key),
+                ])
+            }
             "/staff/service" => {
                 let slug = if caller == Caller::OtherServiceStaff {
                     "elsewhere"

@@ -25,6 +25,8 @@
 //! - `POST /check-in`, `POST /measures/{instrument}` (send and "save for
 //!   later") and `POST /fhir/QuestionnaireResponse`: one stored submission
 //!   per idempotency key, one alert for a risk answer (`submissions.rs`).
+//! - `POST /tools/thought-record` and `POST /tools/sleep-diary`: one entry
+//!   per idempotency key, one alert for risk words (`tools.rs`).
 //! - `POST /safety-plan/edit`: every save is a version by design, so N saves
 //!   make versions 1..N with none lost or doubled (`submissions.rs`).
 //! - `POST /activate/{token}`, `POST /enrol/{token}` and `POST /sign-in/code`:
@@ -55,6 +57,7 @@ mod decisions;
 mod links;
 mod self_referral;
 mod submissions;
+mod tools;
 
 use crate::helpers::{Client, Resp, TestApp};
 use std::future::Future;

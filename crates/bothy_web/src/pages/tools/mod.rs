@@ -1,0 +1,134 @@
+//! The interactive tools: their list (linked from the patient home), the
+//! thought record and the sleep diary. Each tool's page is its form above
+//! the person's past entries; a save redirects back to it (303), a form
+//! that cannot be saved comes back with the error summary (422) and what
+//! was typed, and risk words in what was written put the crisis contacts
+//! at the top of the page returned, saved or not.
+
+pub mod sleep_diary;
+pub mod thought_record;
+
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::error::WebError;
+use crate::layout::{Chrome, UrgentPanel, page};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use bothy_app::{Actor, AppError};
+
+/// A new idempotency key for a tool's form: a double-tapped Save, or the
+/// form sent again, stores one entry.
+pub fn new_key() -> String {
+    bothy_domain::ids::ToolEntryId::random().to_string()
+}
+
+/// After a save: `?saved=1`, and `&risk=1` when the entry has risk words.
+/// Anyone can add `risk=1` to the address; all it does is show the crisis
+/// contacts and their safety plan.
+#[derive(serde::Deserialize, Default)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+    #[serde(default)]
+    risk: Option<String>,
+}
+
+/// The crisis panel and the person's support, when what they wrote has
+/// risk words: `saved` says whether it reached their care team.
+pub async fn support(
+    state: &AppState,
+    ctx: &Ctx,
+    chrome: &mut Chrome,
+    risk: bool,
+    saved: bool,
+) -> Option<super::alerts::RiskSupport> {
+    if !risk {
+        return None;
+    }
+    chrome.urgent = Some(if saved {
+        UrgentPanel::tool_entry()
+    } else {
+        UrgentPanel::unsaved_entry()
+    });
+    Some(super::alerts::risk_support(state, ctx).await)
+}
+
+#[derive(Template)]
+#[template(path = "tools.html")]
+struct ToolsPage {
+    chrome: Chrome,
+}
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    if !matches!(ctx.actor, Actor::Patient(_)) {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(page(&ToolsPage {
+        chrome: Chrome::for_ctx(&state, &ctx, "Tools").await?,
+    }))
+}
+
+/// Tool entries the staff patient page shows, newest first.
+const STAFF_SHOWN: i64 = 10;
+
+/// One tool entry as a line on the staff patient page.
+pub struct StaffLine {
+    pub tool: &'static str,
+    pub when: String,
+    /// The entry in a few plain sentences; free text as the person wrote it.
+    pub text: String,
+}
+
+/// The patient's most recent tool entries for their care team, read
+/// through the tools' audited read (the patient-access policy decides).
+pub async fn staff_lines(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: bothy_domain::PatientId,
+) -> Result<Vec<StaffLine>, WebError> {
+    let entries = state
+        .app
+        .tools()
+        .entries(&ctx.actor, patient, None, STAFF_SHOWN, &ctx.request)
+        .await?;
+    Ok(entries.iter().map(staff_line).collect())
+}
+
+fn staff_line(e: &bothy_domain::tools::ToolEntry) -> StaffLine {
+    use bothy_domain::tools::Entry;
+    let text = match &e.entry {
+        Entry::ThoughtRecord(r) => {
+            let mut parts = vec![
+                format!("Situation: {}", r.situation),
+                format!("Felt: {} ({} out of 100)", r.feelings, r.feeling_before),
+                format!(
+                    "Thought: {} (believed {} out of 100)",
+                    r.hot_thought, r.belief_before
+                ),
+            ];
+            if let Some(b) = &r.balanced_thought {
+                parts.push(match r.balanced_belief {
+                    Some(n) => format!("Balanced thought: {b} (believed {n} out of 100)"),
+                    None => format!("Balanced thought: {b}"),
+                });
+            }
+            if let Some(n) = r.feeling_after {
+                parts.push(format!("Feeling afterwards: {n} out of 100"));
+            }
+            parts.join(" · ")
+        }
+        Entry::SleepDiary(n) => {
+            let row = sleep_diary::row(n);
+            format!(
+                "Night of {} · in bed {} · asleep {} · sleep efficiency {}",
+                row.night, row.in_bed, row.asleep, row.efficiency
+            )
+        }
+    };
+    StaffLine {
+        tool: e.entry.kind().label(),
+        when: crate::format::uk_time(e.recorded_at),
+        text,
+    }
+}
