@@ -72,6 +72,8 @@ typed_id!(EpisodeId, "episode");
 typed_id!(CheckInId, "check-in");
 typed_id!(AlertId, "alert");
 typed_id!(EnrolmentId, "programme enrolment");
+typed_id!(ThreadId, "message thread");
+typed_id!(MessageId, "message");
 
 #[cfg(test)]
 mod tests {

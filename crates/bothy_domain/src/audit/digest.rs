@@ -50,18 +50,20 @@ pub enum RecordKind {
     Referral,
     SafetyPlanVersion,
     Episode,
+    Message,
 }
 
 use FieldType::{Int, Real, Text};
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::MeasureResponse,
         RecordKind::CheckIn,
         RecordKind::Alert,
         RecordKind::Referral,
         RecordKind::SafetyPlanVersion,
         RecordKind::Episode,
+        RecordKind::Message,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +74,7 @@ impl RecordKind {
             RecordKind::Referral => "referral",
             RecordKind::SafetyPlanVersion => "safety_plan_version",
             RecordKind::Episode => "episode",
+            RecordKind::Message => "message",
         }
     }
 
@@ -179,6 +182,19 @@ impl RecordKind {
                 ("discharged_at", Int),
                 ("discharge_reason", Text),
                 ("outcome", Text),
+            ],
+            // Read state is left out: it changes when someone opens the
+            // thread, which is audited as a read, not as a clinical change.
+            RecordKind::Message => &[
+                ("thread_id", Text),
+                ("patient_id", Text),
+                ("service_id", Text),
+                ("author_kind", Text),
+                ("author_id", Text),
+                ("body", Text),
+                ("sent_at", Int),
+                ("needs_clinician_at", Int),
+                ("needs_clinician_by", Text),
             ],
         }
     }

@@ -32,6 +32,7 @@ fn table(kind: RecordKind) -> (&'static str, &'static str) {
             "t.patient_id || '/' || CAST(t.version AS TEXT)",
         ),
         RecordKind::Episode => ("episodes", "t.id"),
+        RecordKind::Message => ("messages", "t.id"),
     }
 }
 
