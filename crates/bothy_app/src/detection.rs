@@ -216,6 +216,38 @@ impl Monitor<'_> {
             .await
     }
 
+    /// The detector for a patient's secure message: risk words in its
+    /// body, by the one rule for what a person sends (`Immediate`), raised
+    /// in the message's own transaction. A message has no history to
+    /// compare with, so nothing here can need re-evaluating.
+    pub(crate) async fn detect_on_message(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        message: &bothy_domain::messages::Message,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let monitoring = self.settings_for(tx, patient.service_id).await?;
+        let text = Text {
+            source: TextSource::SecureMessage,
+            text: &message.body,
+        };
+        let signals = detectors::Immediate::assess(
+            &self.app.catalogue,
+            &monitoring.detectors,
+            &self.app.service_monitoring.lexicon,
+            &[],
+            &[text],
+        )
+        .signals;
+        let id = message.id.to_string();
+        self.app
+            .alerts()
+            .raise(tx, actor, patient, &signals, ("message", &id), ctx)
+            .await
+    }
+
     /// Raises the history detectors' signals, if any, in a savepoint; on
     /// failure undoes that part only, logs the error (never patient data)
     /// and queues a re-evaluation in the same transaction.
