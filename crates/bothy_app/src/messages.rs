@@ -48,7 +48,8 @@ pub struct Sent {
 }
 
 /// One thread as opened: the patient, the thread, its messages oldest
-/// first, and the names of the staff who wrote or marked them.
+/// first, and the names of the service's staff, for who wrote or marked
+/// them (a patient sees who in their care team wrote to them).
 #[derive(Debug, Clone)]
 pub struct ThreadView {
     pub patient: Patient,
@@ -385,11 +386,7 @@ impl Messages<'_> {
             messages.len()
         )))
         .await?;
-        let staff_names = if viewer_is_patient {
-            HashMap::new()
-        } else {
-            self.names(&mut work, &patient).await?
-        };
+        let staff_names = self.names(&mut work, &patient).await?;
         work.finish().await?;
         Ok(ThreadView {
             patient,

@@ -50,6 +50,7 @@ struct PatientPage {
     rows: Vec<super::check_ins::CheckInRow>,
     safety_plan: Option<super::safety_plan::PlanView>,
     programmes: super::enrolments::Section,
+    messages: super::messages::Section,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -184,6 +185,7 @@ pub async fn patient(
         .patient_record(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     let programmes = super::enrolments::section(&state, &ctx, m.patient.id).await?;
+    let messages = super::messages::section(&state, &ctx, m.patient.id).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
         super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
@@ -211,6 +213,7 @@ pub async fn patient(
         csrf,
         contact_recorded: q.contact.is_some(),
         programmes,
+        messages,
     }))
 }
 
