@@ -167,8 +167,7 @@ impl Messages<'_> {
             return self.first_again(work, first, author, key).await;
         }
         work.audit(
-            event(Action::MessageThreadStarted, &patient)
-                .detail(format!("thread {}", thread.id)),
+            event(Action::MessageThreadStarted, &patient).detail(format!("thread {}", thread.id)),
         )
         .await?;
         self.send(work, &patient, thread, author, body, key).await
@@ -453,7 +452,11 @@ impl Messages<'_> {
             )
             .await?;
         }
-        let now_is = work.tx().message(found.id).await?.ok_or(AppError::NotFound)?;
+        let now_is = work
+            .tx()
+            .message(found.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         work.finish().await?;
         Ok(now_is)
     }

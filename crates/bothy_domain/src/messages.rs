@@ -188,7 +188,10 @@ mod tests {
         assert_eq!(fields(parse_subject("")), ["subject"]);
         assert_eq!(fields(parse_subject("a\nb")), ["subject"]);
         assert!(parse_subject(&"s".repeat(SUBJECT_MAX)).is_ok());
-        assert_eq!(fields(parse_subject(&"s".repeat(SUBJECT_MAX + 1))), ["subject"]);
+        assert_eq!(
+            fields(parse_subject(&"s".repeat(SUBJECT_MAX + 1))),
+            ["subject"]
+        );
         assert_eq!(fields(parse_new_thread("", "")), ["subject", "body"]);
     }
 

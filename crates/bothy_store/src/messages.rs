@@ -215,8 +215,9 @@ impl Tx {
 
     /// One message.
     pub async fn message(&mut self, id: MessageId) -> Result<Option<Message>, StoreError> {
-        let sql =
-            sqlx::AssertSqlSafe(format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"));
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
+        ));
         let row = self
             .query(sql)
             .bind(id.to_string())
@@ -339,7 +340,7 @@ impl Tx {
             .bind(other_side(viewer_is_patient))
             .fetch_one()
             .await?;
-        Ok(row.try_get("n")?)
+        row.try_get("n")
     }
 
     /// For staff: each of the given patients with unread messages from

@@ -289,7 +289,10 @@ async fn thread_page(
             format!("/staff/patients/{p}/messages/{}", v.thread.id),
             format!("/staff/patients/{p}#messages"),
         ),
-        None => (format!("/messages/{}", v.thread.id), "/messages".to_string()),
+        None => (
+            format!("/messages/{}", v.thread.id),
+            "/messages".to_string(),
+        ),
     };
     Ok(html(
         status(&errors),
@@ -383,10 +386,7 @@ fn staff_at(
     if !matches!(ctx.actor, Actor::Staff(_)) {
         return Err(AppError::Forbidden.into());
     }
-    Ok((
-        Some(super::staff::patient_id(patient)?),
-        thread_id(thread)?,
-    ))
+    Ok((Some(super::staff::patient_id(patient)?), thread_id(thread)?))
 }
 
 /// `POST /staff/patients/{id}/messages/{thread}`: a reply from the care team.

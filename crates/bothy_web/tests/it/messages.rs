@@ -24,7 +24,12 @@ both_dbs!(
 /// Starts a thread as `c` from the form on `/messages`; returns the
 /// thread's id and the answer.
 async fn start(c: &Client, subject: &str, body: &str) -> (String, Resp) {
-    let key = c.get("/messages").await.ok().has_crisis_panel().field("key");
+    let key = c
+        .get("/messages")
+        .await
+        .ok()
+        .has_crisis_panel()
+        .field("key");
     let r = c
         .post_form(
             "/messages",
@@ -64,11 +69,8 @@ async fn audited(t: &TestApp, action: &str) -> i64 {
 }
 
 async fn messages_in(t: &TestApp, thread: &str) -> i64 {
-    t.count(
-        "SELECT COUNT(*) FROM messages WHERE thread_id = $1",
-        thread,
-    )
-    .await
+    t.count("SELECT COUNT(*) FROM messages WHERE thread_id = $1", thread)
+        .await
 }
 
 async fn unread_in(t: &TestApp, thread: &str) -> i64 {
@@ -127,9 +129,13 @@ async fn a_patient_starts_a_thread_and_staff_reply_and_each_sees_the_other(t: Te
     );
 
     // The reply: the patient sees it as new at home and in the list.
-    reply(&staff, &page, "Thank you. Shall we talk about it on Tuesday?")
-        .await
-        .redirects_to(&format!("{page}?sent=1#reply"));
+    reply(
+        &staff,
+        &page,
+        "Thank you. Shall we talk about it on Tuesday?",
+    )
+    .await
+    .redirects_to(&format!("{page}?sent=1#reply"));
     let after = staff.get(&page).await.ok();
     assert!(after.body.contains("Shall we talk about it on Tuesday?"));
     assert!(after.body.contains("Not read yet"));
@@ -142,7 +148,11 @@ async fn a_patient_starts_a_thread_and_staff_reply_and_each_sees_the_other(t: Te
     assert!(mine.body.contains(&t.staff("triage_clinician").name));
     assert!(mine.body.contains("your care team"));
     let home = c.get("/home").await.ok();
-    assert!(!home.body.contains(" new</span>"), "read now: {}", home.body);
+    assert!(
+        !home.body.contains(" new</span>"),
+        "read now: {}",
+        home.body
+    );
     let after = staff.get(&page).await.ok();
     let given = t.demo.patients[0].name.split(' ').next().unwrap();
     assert!(
@@ -384,7 +394,10 @@ async fn an_empty_or_over_long_message_is_422_naming_the_field_with_the_text_kep
         .await
         .status(422);
     assert!(r.body.contains("href=\"#subject\""));
-    assert!(r.body.contains("The subject must be 120 characters or fewer"));
+    assert!(
+        r.body
+            .contains("The subject must be 120 characters or fewer")
+    );
     assert_eq!(
         t.count("SELECT COUNT(*) FROM messages WHERE body <> $1", "")
             .await,
@@ -507,7 +520,11 @@ async fn marking_needs_a_clinician_twice_is_fine_and_it_clears(t: TestApp) {
     let supporter = t.staff_client("supporter").await;
     let page = staff_thread(&t, n, &thread);
     let view = supporter.get(&page).await.ok();
-    assert!(view.body.contains("Mark as needing a clinician"), "{}", view.body);
+    assert!(
+        view.body.contains("Mark as needing a clinician"),
+        "{}",
+        view.body
+    );
     let message = view
         .form(&format!("form[action=\"{page}/needs-clinician\"]"))
         .field("message");
@@ -532,7 +549,11 @@ async fn marking_needs_a_clinician_twice_is_fine_and_it_clears(t: TestApp) {
         .get(&format!("/staff/patients/{}", t.demo.patients[n].id))
         .await
         .ok();
-    assert!(record.body.contains("1 needs a clinician"), "{}", record.body);
+    assert!(
+        record.body.contains("1 needs a clinician"),
+        "{}",
+        record.body
+    );
     // The patient does not see the care team's mark.
     let mine = c.get(&format!("/messages/{thread}")).await.ok();
     assert!(!mine.body.contains("Needs a clinician"));
@@ -562,7 +583,13 @@ async fn marking_needs_a_clinician_twice_is_fine_and_it_clears(t: TestApp) {
     // A message that is not in this thread, or not a message at all.
     lead.post_form(
         &mark,
-        &[("message", &bothy_domain::ids::MessageId::random().to_string()), ("needs", "yes")],
+        &[
+            (
+                "message",
+                &bothy_domain::ids::MessageId::random().to_string(),
+            ),
+            ("needs", "yes"),
+        ],
     )
     .await
     .status(404);
