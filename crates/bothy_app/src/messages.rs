@@ -27,6 +27,7 @@ use bothy_domain::detectors::{Immediate, Text, TextSource, config::DetectorConfi
 use bothy_domain::ids::{MessageId, ThreadId};
 use bothy_domain::messages::{self, Author, Message, NeedsClinician, Thread, ThreadSummary};
 use bothy_domain::model::Patient;
+use bothy_domain::time::{from_millis, to_millis};
 use bothy_domain::{PatientId, StaffId};
 use std::collections::HashMap;
 
@@ -170,7 +171,8 @@ impl Messages<'_> {
             event(Action::MessageThreadStarted, &patient).detail(format!("thread {}", thread.id)),
         )
         .await?;
-        self.send(work, &patient, thread, author, body, key).await
+        self.send(work, &patient, (thread, true), author, body, key)
+            .await
     }
 
     /// A reply in a thread, by the patient or by staff who may open their
@@ -200,21 +202,28 @@ impl Messages<'_> {
                 risk,
             });
         }
-        self.send(work, &patient, thread, author, body, key).await
+        self.send(work, &patient, (thread, false), author, body, key)
+            .await
     }
 
     /// Stores the message, its audit event, the alert for risky words from
     /// the patient or the notice to the patient of a message from staff,
-    /// then commits.
+    /// then commits. `first` when the thread was made in this transaction.
     async fn send(
         &self,
         mut work: Work<'_>,
         patient: &Patient,
-        thread: Thread,
+        (thread, first): (Thread, bool),
         author: Author,
         body: String,
         key: &str,
     ) -> Result<Sent, AppError> {
+        // Strictly after the thread's newest message (read with the
+        // thread's row locked), so that a thread reads in the order it was
+        // written even when two messages share a millisecond.
+        let now = to_millis(self.app.clock.now());
+        let newest = to_millis(thread.last_message_at);
+        let sent_at = from_millis(if first { now } else { now.max(newest + 1) });
         let message = Message {
             id: MessageId::random(),
             thread_id: thread.id,
@@ -222,7 +231,7 @@ impl Messages<'_> {
             service_id: patient.service_id,
             author,
             body,
-            sent_at: self.app.clock.now(),
+            sent_at,
             read_at: None,
             read_by: None,
             needs_clinician: None,

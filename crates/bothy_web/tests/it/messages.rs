@@ -102,6 +102,23 @@ async fn a_patient_starts_a_thread_and_staff_reply_and_each_sees_the_other(t: Te
     assert!(list.body.contains("Sleep"));
     assert_eq!(unread_in(&t, &thread).await, 1);
 
+    // Counts per patient, for a caseload: the patient who wrote, and nobody else.
+    let staff_actor = t.fixtures().staff_actor("triage_clinician").await;
+    let mut tx = t.app.store().read().await.unwrap();
+    let mut people = Vec::new();
+    for p in &t.demo.patients[..2] {
+        people.push(tx.patient(p.id.parse().unwrap()).await.unwrap().unwrap());
+    }
+    tx.rollback().await.unwrap();
+    let counts = t
+        .app
+        .messages()
+        .unread_by_patient(&staff_actor, &people)
+        .await
+        .unwrap();
+    assert_eq!(counts.get(&people[0].id), Some(&1));
+    assert_eq!(counts.get(&people[1].id), None);
+
     // The care team sees it on the patient page, unread, then opens it.
     let staff = t.staff_client("triage_clinician").await;
     let record = staff
