@@ -301,6 +301,29 @@ async fn a_double_submit_stores_one_message_and_eight_at_once_store_one(t: TestA
     );
     assert_eq!(messages_in(&t, &thread).await, 1);
 
+    // Eight replies at once from the patient with one key: one message.
+    let page = format!("/messages/{thread}");
+    let key = c.get(&page).await.ok().field("key");
+    let fields = vec![
+        ("body".to_string(), "Eight replies".to_string()),
+        ("key".to_string(), key),
+    ];
+    let answers = at_once(
+        (0..8)
+            .map(|_| post_owned(c.clone(), page.clone(), fields.clone()))
+            .collect(),
+    )
+    .await;
+    no_server_errors(&answers);
+    assert!(
+        answers
+            .iter()
+            .all(|r| r.location() == Some(format!("{page}?sent=1#reply").as_str())),
+        "{:?}",
+        statuses(&answers)
+    );
+    assert_eq!(messages_in(&t, &thread).await, 2);
+
     // Eight replies at once from staff with one key: one message, one notice.
     let staff = t.staff_client("triage_clinician").await;
     let page = staff_thread(&t, 0, &thread);
@@ -324,10 +347,10 @@ async fn a_double_submit_stores_one_message_and_eight_at_once_store_one(t: TestA
             statuses(&answers)
         );
     }
-    assert_eq!(messages_in(&t, &thread).await, 2);
+    assert_eq!(messages_in(&t, &thread).await, 3);
     t.drain_jobs().await;
     assert_eq!(t.outbox.sent().len(), 1);
-    assert_eq!(audited(&t, "message.sent").await, 4);
+    assert_eq!(audited(&t, "message.sent").await, 5);
 }
 
 async fn risky_words_raise_an_alert_and_show_the_crisis_contacts(t: TestApp) {
