@@ -419,9 +419,10 @@ impl Messages<'_> {
             .collect())
     }
 
-    /// Staff mark a message as needing a clinician (`needs` true) or clear
-    /// the mark. Asking for the state it is in already is answered as done
-    /// (the first mark's who and when stand).
+    /// Staff mark a patient's message as needing a clinician (`needs` true)
+    /// or clear the mark; a message of the care team's own is not found.
+    /// Asking for the state it is in already is answered as done (the
+    /// first mark's who and when stand).
     pub async fn set_needs_clinician(
         &self,
         actor: &Actor,
@@ -441,7 +442,7 @@ impl Messages<'_> {
             .tx()
             .message(message)
             .await?
-            .filter(|m| m.thread_id == thread.id)
+            .filter(|m| m.thread_id == thread.id && m.author.is_patient())
             .ok_or(AppError::NotFound)?;
         let mark = needs.then_some(NeedsClinician { by: s.id, at: now });
         if work

@@ -279,7 +279,9 @@ async fn thread_page(
         (Some(_), false) => Some(super::alerts::risk_support(state, ctx).await),
         _ => None,
     };
-    let mut chrome = Chrome::for_ctx(state, ctx, &title(&errors, &v.thread.subject)).await?;
+    // The subject stays out of the title, so browser history and tabs on a
+    // shared computer do not show what the person wrote about.
+    let mut chrome = Chrome::for_ctx(state, ctx, &title(&errors, "Conversation")).await?;
     if support.is_some() {
         chrome.urgent = Some(UrgentPanel::message());
     }
