@@ -19,6 +19,7 @@ both_dbs!(
     an_empty_or_over_long_message_is_422_naming_the_field_with_the_text_kept,
     another_patient_and_staff_of_another_service_get_404,
     marking_needs_a_clinician_twice_is_fine_and_it_clears,
+    a_message_edited_in_sql_is_reported_and_reading_or_marking_is_not,
 );
 
 /// Starts a thread as `c` from the form on `/messages`; returns the
@@ -636,4 +637,45 @@ async fn marking_needs_a_clinician_twice_is_fine_and_it_clears(t: TestApp) {
     lead.post_form(&mark, &[("message", &message), ("needs", "maybe")])
         .await
         .status(422);
+}
+
+/// A message's words, author and mark are vouched for by its audit event;
+/// reading it (which marks it read) and marking it are Bothy's own writes.
+async fn a_message_edited_in_sql_is_reported_and_reading_or_marking_is_not(t: TestApp) {
+    let c = t.patient_client(0).await;
+    let (thread, _) = start(&c, "Sleep", "I slept four hours").await;
+    let staff = t.staff_client("triage_clinician").await;
+    let page = staff_thread(&t, 0, &thread);
+    let message = staff
+        .get(&page)
+        .await
+        .ok()
+        .form(&format!("form[action=\"{page}/needs-clinician\"]"))
+        .field("message");
+    staff
+        .post_form(
+            &format!("{page}/needs-clinician"),
+            &[("message", &message), ("needs", "yes")],
+        )
+        .await
+        .status(303);
+    reply(&staff, &page, "Thank you").await.status(303);
+    c.get(&format!("/messages/{thread}")).await.ok();
+    bothy_jobs::seal_audit(&t.app).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
+    assert!(report.is_intact(), "{report:#?}");
+    assert_eq!(report.records.verified.get("message"), Some(&2));
+    t.raw_sql(&format!(
+        "UPDATE messages SET body = 'I slept well' WHERE id = '{message}'"
+    ))
+    .await;
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
+    assert_eq!(report.records.breaks, 1, "{report:#?}");
+    assert_eq!(
+        report.records.first_breaks[0],
+        bothy_domain::audit::digest::RecordBreak::Changed {
+            kind: "message",
+            id: message,
+        }
+    );
 }
