@@ -216,9 +216,38 @@ impl Monitor<'_> {
             .await
     }
 
-    /// The detector for a new tool entry: risk words in any of its free
-    /// text, by the one rule for what a person sends (`Immediate`), raised in
-    /// the entry's transaction. Tool entries have no history detectors.
+    /// Risk words in what a person wrote, by the one rule for what a person
+    /// sends (`Immediate`), raised in the transaction that stores it, with
+    /// the record as the alert's source. Such text has no history to compare
+    /// with, so nothing here can need re-evaluating.
+    async fn detect_in_text(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        texts: &[Text<'_>],
+        source: (&str, &str),
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let monitoring = self.settings_for(tx, patient.service_id).await?;
+        let signals = detectors::Immediate::assess(
+            &self.app.catalogue,
+            &monitoring.detectors,
+            &self.app.service_monitoring.lexicon,
+            &[],
+            texts,
+        )
+        .signals;
+        self.app
+            .alerts()
+            .raise(tx, actor, patient, &signals, source, ctx)
+            .await
+    }
+
+    /// The detector for a new tool entry: risk words in any of its free text.
     pub(crate) async fn detect_on_tool_entry(
         &self,
         tx: &mut Tx,
@@ -236,22 +265,26 @@ impl Monitor<'_> {
                 text,
             })
             .collect();
-        if texts.is_empty() {
-            return Ok(());
-        }
-        let monitoring = self.settings_for(tx, patient.service_id).await?;
-        let signals = detectors::Immediate::assess(
-            &self.app.catalogue,
-            &monitoring.detectors,
-            &self.app.service_monitoring.lexicon,
-            &[],
-            &texts,
-        )
-        .signals;
         let id = entry.id.to_string();
-        self.app
-            .alerts()
-            .raise(tx, actor, patient, &signals, ("tool_entry", &id), ctx)
+        self.detect_in_text(tx, actor, patient, &texts, ("tool_entry", &id), ctx)
+            .await
+    }
+
+    /// The detector for a patient's secure message: risk words in its body.
+    pub(crate) async fn detect_on_message(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        message: &bothy_domain::messages::Message,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        let text = Text {
+            source: TextSource::SecureMessage,
+            text: &message.body,
+        };
+        let id = message.id.to_string();
+        self.detect_in_text(tx, actor, patient, &[text], ("message", &id), ctx)
             .await
     }
 

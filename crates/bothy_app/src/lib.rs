@@ -19,6 +19,7 @@ pub mod evaluation;
 pub mod fhir_referrals;
 pub mod jobs;
 pub mod measures;
+pub mod messages;
 pub mod monitoring;
 pub mod notify;
 pub mod outcomes;
@@ -234,6 +235,10 @@ impl App {
 
     pub fn tools(&self) -> tools::Tools<'_> {
         tools::Tools { app: self }
+    }
+
+    pub fn messages(&self) -> messages::Messages<'_> {
+        messages::Messages { app: self }
     }
 
     pub fn safety_plans(&self) -> safety_plans::SafetyPlans<'_> {

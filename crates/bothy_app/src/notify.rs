@@ -101,6 +101,9 @@ pub enum MessageTemplate {
     /// Worded as "a task", like every message: a phone's lock screen is not
     /// the place to say what kind.
     AlertOverdue,
+    /// To a patient: their care team wrote to them. Never the message, its
+    /// subject or who wrote it.
+    NewMessage,
 }
 
 /// The longest link an SMS can carry within one 160-character message; every
@@ -111,13 +114,14 @@ pub const SMS_LINK_BUDGET: usize = 85;
 pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 6] = [
+    pub const ALL: [MessageTemplate; 7] = [
         MessageTemplate::ReferralReceived,
         MessageTemplate::ReferralDecision,
         MessageTemplate::Activation,
         MessageTemplate::MeasureDue,
         MessageTemplate::InformationRequested,
         MessageTemplate::AlertOverdue,
+        MessageTemplate::NewMessage,
     ];
 
     /// Whether the message is useless without its link.
@@ -127,7 +131,8 @@ impl MessageTemplate {
             MessageTemplate::ReferralReceived
             | MessageTemplate::ReferralDecision
             | MessageTemplate::MeasureDue
-            | MessageTemplate::InformationRequested => false,
+            | MessageTemplate::InformationRequested
+            | MessageTemplate::NewMessage => false,
         }
     }
 
@@ -140,6 +145,7 @@ impl MessageTemplate {
             MessageTemplate::MeasureDue => "A questionnaire is waiting for you",
             MessageTemplate::InformationRequested => "We need more information",
             MessageTemplate::AlertOverdue => "A task is past its deadline",
+            MessageTemplate::NewMessage => "You have a new message",
         }
     }
 
@@ -173,6 +179,9 @@ impl MessageTemplate {
             }
             (MessageTemplate::AlertOverdue, _) => {
                 "A task in your service is past its deadline. See it here:"
+            }
+            (MessageTemplate::NewMessage, _) => {
+                "You have a new message from your care team. Sign in to read it."
             }
         }
     }

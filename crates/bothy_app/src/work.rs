@@ -66,6 +66,12 @@ impl<'a> Work<'a> {
         &mut self.tx
     }
 
+    /// Who is acting, for which request: for a part of the use case that
+    /// needs them beside the transaction (the detectors).
+    pub(crate) fn who(&self) -> (&'a Actor, &'a RequestContext) {
+        (self.actor, self.ctx)
+    }
+
     /// The patient, if the actor may see their record.
     pub(crate) async fn patient(&mut self, id: PatientId) -> Result<Patient, AppError> {
         self.patient_if(id, can_view_patient).await

@@ -73,6 +73,8 @@ typed_id!(CheckInId, "check-in");
 typed_id!(AlertId, "alert");
 typed_id!(EnrolmentId, "programme enrolment");
 typed_id!(ToolEntryId, "tool entry");
+typed_id!(ThreadId, "message thread");
+typed_id!(MessageId, "message");
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod identifiers;
 pub mod ids;
 pub mod instruments;
 pub mod matching;
+pub mod messages;
 pub mod model;
 pub mod monitoring;
 pub mod outcomes;

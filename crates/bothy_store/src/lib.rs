@@ -23,6 +23,7 @@ mod episodes;
 mod error;
 mod jobs;
 mod measures;
+mod messages;
 mod migrate;
 mod monitoring;
 mod patients;

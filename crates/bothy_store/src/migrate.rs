@@ -111,6 +111,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0017_tool_entries.sql"),
         include_str!("../migrations/postgres/0017_tool_entries.sql"),
     ),
+    (
+        18,
+        "messages",
+        include_str!("../migrations/sqlite/0018_messages.sql"),
+        include_str!("../migrations/postgres/0018_messages.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -71,6 +71,17 @@ impl UrgentPanel {
         }
     }
 
+    /// After risk words in a secure message.
+    pub fn message() -> Self {
+        Self {
+            reason: "Some of what you wrote in your message can mean that things feel very \
+                     hard right now. You do not have to cope with this alone.",
+            recorded: "We have sent your message to your care team, but they may not read it \
+                       straight away.",
+            watched: None,
+        }
+    }
+
     /// After a risk answer or risk words in a self-referral, sent or not.
     pub fn referral(watched: bool) -> Self {
         Self {

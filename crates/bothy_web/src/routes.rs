@@ -17,8 +17,8 @@ use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
-    account, activate, alerts, check_ins, enrolments, library, measures, programme, public, refer,
-    safety_plan, signin, staff, tools, triage,
+    account, activate, alerts, check_ins, enrolments, library, measures, messages, programme,
+    public, refer, safety_plan, signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -92,6 +92,22 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         r(Method::GET, "/check-in", Patient, get(check_ins::form)),
         r(Method::POST, "/check-in", Patient, post(check_ins::submit)),
         r(Method::GET, "/check-ins", Patient, get(check_ins::timeline)),
+        // Secure messages (pages/messages.rs): a thread is checked to be
+        // the patient's own in the use case.
+        r(Method::GET, "/messages", Patient, get(messages::inbox)),
+        r(Method::POST, "/messages", Patient, post(messages::start)),
+        r(
+            Method::GET,
+            "/messages/{thread}",
+            Patient,
+            get(messages::thread),
+        ),
+        r(
+            Method::POST,
+            "/messages/{thread}",
+            Patient,
+            post(messages::patient_reply),
+        ),
         r(Method::GET, "/safety-plan", Patient, get(safety_plan::view)),
         // The interactive tools (pages/tools/).
         r(Method::GET, "/tools", Patient, get(tools::list)),
@@ -255,6 +271,26 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/patients/{id}/enrolments",
             StaffPatients,
             post(enrolments::enrol),
+        ),
+        // The care team's side of secure messages, inside the record: the
+        // patient and the thread are checked in the use case.
+        r(
+            Method::GET,
+            "/staff/patients/{id}/messages/{thread}",
+            StaffPatients,
+            get(messages::staff_thread),
+        ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/messages/{thread}",
+            StaffPatients,
+            post(messages::staff_reply),
+        ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/messages/{thread}/needs-clinician",
+            StaffPatients,
+            post(messages::needs_clinician),
         ),
         r(
             Method::POST,

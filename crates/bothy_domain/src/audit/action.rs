@@ -138,11 +138,21 @@ pub enum Action {
     EnrolmentResumed,
     /// A person's enrolments, or a page of one, were read.
     EnrolmentRead,
+    /// A patient started a message thread with their care team.
+    MessageThreadStarted,
+    /// A message was sent in a thread.
+    MessageSent,
+    /// A person's message threads, or one thread, were read.
+    MessageRead,
+    /// A member of staff marked a message as needing a clinician.
+    MessageNeedsClinician,
+    /// A member of staff cleared that mark.
+    MessageNeedsClinicianCleared,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 61] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -199,6 +209,11 @@ impl Action {
         Action::EnrolmentPaused,
         Action::EnrolmentResumed,
         Action::EnrolmentRead,
+        Action::MessageThreadStarted,
+        Action::MessageSent,
+        Action::MessageRead,
+        Action::MessageNeedsClinician,
+        Action::MessageNeedsClinicianCleared,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -260,6 +275,11 @@ impl Action {
             Action::EnrolmentPaused => "enrolment.paused",
             Action::EnrolmentResumed => "enrolment.resumed",
             Action::EnrolmentRead => "enrolment.read",
+            Action::MessageThreadStarted => "message.thread_started",
+            Action::MessageSent => "message.sent",
+            Action::MessageRead => "message.read",
+            Action::MessageNeedsClinician => "message.needs_clinician",
+            Action::MessageNeedsClinicianCleared => "message.needs_clinician_cleared",
         }
     }
 
@@ -303,7 +323,12 @@ impl Action {
             | Action::EnrolmentModuleCompleted
             | Action::EnrolmentPaused
             | Action::EnrolmentResumed
-            | Action::EnrolmentRead => Purpose::DirectCare,
+            | Action::EnrolmentRead
+            | Action::MessageThreadStarted
+            | Action::MessageSent
+            | Action::MessageRead
+            | Action::MessageNeedsClinician
+            | Action::MessageNeedsClinicianCleared => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated

@@ -51,12 +51,13 @@ pub enum RecordKind {
     SafetyPlanVersion,
     Episode,
     ToolEntry,
+    Message,
 }
 
 use FieldType::{Int, Real, Text};
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::MeasureResponse,
         RecordKind::CheckIn,
         RecordKind::Alert,
@@ -64,6 +65,7 @@ impl RecordKind {
         RecordKind::SafetyPlanVersion,
         RecordKind::Episode,
         RecordKind::ToolEntry,
+        RecordKind::Message,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +77,7 @@ impl RecordKind {
             RecordKind::SafetyPlanVersion => "safety_plan_version",
             RecordKind::Episode => "episode",
             RecordKind::ToolEntry => "tool_entry",
+            RecordKind::Message => "message",
         }
     }
 
@@ -189,6 +192,19 @@ impl RecordKind {
                 ("tool", Text),
                 ("entry", Text),
                 ("recorded_at", Int),
+            ],
+            // Read state is left out: it changes when someone opens the
+            // thread, which is audited as a read, not as a clinical change.
+            RecordKind::Message => &[
+                ("thread_id", Text),
+                ("patient_id", Text),
+                ("service_id", Text),
+                ("author_kind", Text),
+                ("author_id", Text),
+                ("body", Text),
+                ("sent_at", Int),
+                ("needs_clinician_at", Int),
+                ("needs_clinician_by", Text),
             ],
         }
     }

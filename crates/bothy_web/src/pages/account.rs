@@ -25,6 +25,8 @@ struct PatientHome {
     check_in_key: String,
     /// Each enrolment's next step and progress.
     programmes: Vec<super::programme::HomeEntry>,
+    /// Messages from the care team not yet read.
+    unread_messages: i64,
 }
 
 #[derive(serde::Deserialize)]
@@ -52,9 +54,11 @@ pub async fn patient_home(
         .enrolments()
         .of_patient(&ctx.actor, p.id, &ctx.request)
         .await?;
+    let unread_messages = state.app.messages().unread_for_me(&ctx.actor).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientHome {
+        unread_messages,
         chrome,
         patient,
         due,

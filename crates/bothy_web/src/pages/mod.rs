@@ -7,6 +7,7 @@ pub mod check_ins;
 pub mod enrolments;
 pub mod library;
 pub mod measures;
+pub mod messages;
 pub mod programme;
 pub mod public;
 pub mod refer;

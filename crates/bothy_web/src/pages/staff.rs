@@ -51,6 +51,7 @@ struct PatientPage {
     safety_plan: Option<super::safety_plan::PlanView>,
     programmes: super::enrolments::Section,
     tool_entries: Vec<super::tools::StaffLine>,
+    messages: super::messages::Section,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -185,6 +186,7 @@ pub async fn patient(
         .patient_record(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
     let programmes = super::enrolments::section(&state, &ctx, m.patient.id).await?;
+    let messages = super::messages::section(&state, &ctx, m.patient.id).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
         super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
@@ -214,6 +216,7 @@ pub async fn patient(
         csrf,
         contact_recorded: q.contact.is_some(),
         programmes,
+        messages,
     }))
 }
 

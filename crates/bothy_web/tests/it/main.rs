@@ -26,6 +26,7 @@ mod hardening;
 mod jobs;
 mod library;
 mod measures;
+mod messages;
 mod monitoring_sweep;
 mod openapi;
 mod pages;

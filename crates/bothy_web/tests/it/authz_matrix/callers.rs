@@ -85,6 +85,8 @@ pub(super) struct World {
     pub(super) responses: BTreeMap<String, String>,
     /// An enrolment on the relaxation programme of each of them, by patient id.
     pub(super) enrolments: BTreeMap<String, String>,
+    /// A message thread each of them started, and its first message, by patient id.
+    pub(super) threads: BTreeMap<String, (String, String)>,
     /// Fresh front-door fixtures for the caller being tried.
     pub(super) front: Mutex<FrontDoor>,
 }
@@ -289,6 +291,29 @@ impl World {
             enrolments.insert(id.clone(), e.id.to_string());
         }
 
+        // And a message thread each of them started.
+        let mut threads = BTreeMap::new();
+        for id in [&t.demo.patients[0].id, &on_caseload, &off_caseload] {
+            let p = demo_patients
+                .iter()
+                .find(|p| &p.id.to_string() == id)
+                .unwrap();
+            let actor = Actor::Patient(PatientActor {
+                id: p.id,
+                service_id: p.service_id,
+                name: p.full_name(),
+            });
+            let sent = app
+                .messages()
+                .start(&actor, "A question", "Hello", "matrix-thread", &ctx())
+                .await
+                .unwrap();
+            threads.insert(
+                id.clone(),
+                (sent.thread.id.to_string(), sent.message.id.to_string()),
+            );
+        }
+
         Self {
             t,
             demo_service,
@@ -303,6 +328,7 @@ impl World {
             token_other_service,
             responses,
             enrolments,
+            threads,
             front: Mutex::new(FrontDoor::default()),
         }
     }

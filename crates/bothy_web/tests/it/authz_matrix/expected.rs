@@ -67,6 +67,11 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/check-ins",             ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    // Secure messages: a patient's own threads; someone else's thread is not found.
+    ("GET",  "/messages",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/messages",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/messages/{thread}",     ".  .  | .  .  .  .  .  .  .  | Y  .  | .  | .  .  .  ."),
+    ("POST", "/messages/{thread}",     ".  .  | .  .  .  .  .  .  .  | Y  .  | .  | .  .  .  ."),
     ("GET",  "/safety-plan",           ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     // The tools act on the signed-in patient's own entries: no patient in the path.
     ("GET",  "/tools",                 ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
@@ -114,6 +119,13 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/staff/enrolments/{enrolment}/pause",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("POST", "/staff/enrolments/{enrolment}/resume",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    // Messages inside the record: whoever may open the patient's record.
+    ("GET",  "/staff/patients/{id}/messages/{thread}",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/patients/{id}/messages/{thread}",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/patients/{id}/messages/{thread}/needs-clinician",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),

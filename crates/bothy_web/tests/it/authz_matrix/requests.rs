@@ -162,6 +162,24 @@ impl World {
             "/staff/enrolments/{enrolment}/unlock" | "/programme/{enrolment}/done" => {
                 f(&[("module", "1")])
             }
+            // A message, with a key per caller; the thread is the target's.
+            "/messages" => {
+                let key = format!("matrix-start-{col}");
+                f(&[("subject", "Sleep"), ("body", "A question"), ("key", &key)])
+            }
+            "/messages/{thread}" | "/staff/patients/{id}/messages/{thread}" => {
+                let key = format!("matrix-reply-{col}");
+                f(&[("body", "A reply"), ("key", &key)])
+            }
+            "/staff/patients/{id}/messages/{thread}/needs-clinician" => {
+                let target = self.target(caller);
+                let message = self
+                    .threads
+                    .get(&target)
+                    .map(|(_, m)| m.clone())
+                    .unwrap_or_default();
+                f(&[("message", &message), ("needs", "yes")])
+            }
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
                 let current = self.password(caller);
@@ -294,9 +312,15 @@ impl World {
             .get(patient)
             .cloned()
             .unwrap_or_else(|| bothy_domain::ids::EnrolmentId::random().to_string());
+        let thread = self
+            .threads
+            .get(patient)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_else(|| bothy_domain::ids::ThreadId::random().to_string());
         let mut path = spec
             .path
             .replace("{id}", patient)
+            .replace("{thread}", &thread)
             .replace("{enrolment}", &enrolment)
             .replace("{token}", token)
             .replace("{step}", "about")

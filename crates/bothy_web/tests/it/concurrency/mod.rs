@@ -38,6 +38,10 @@
 //!   `POST /programme/{enrolment}/done` and the pause routes: one enrolment, one
 //!   module opened, one completion, one pause (`programme_enrolments.rs`,
 //!   beside the rest of the enrolment tests).
+//! - `POST /messages`, `POST /messages/{thread}`, `POST
+//!   /staff/patients/{id}/messages/{thread}` and its `/needs-clinician`: one
+//!   thread, one message, one notice and one mark per key or click
+//!   (`messages.rs`, beside the rest of the message tests).
 //! - Revoking an API client has no route (it is an administrator's command);
 //!   the use case is called eight times at once instead: one revocation
 //!   (`links.rs`).
