@@ -34,6 +34,7 @@ import {
   wrongPassword,
 } from './tests/public.mjs';
 import { staffTests } from './tests/staff.mjs';
+import { treatment } from './tests/treatment.mjs';
 
 const CHROMIUM = process.env.BOTHY_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -67,6 +68,7 @@ function allTests() {
     frontDoor,
     safetyPlan,
     library,
+    treatment,
     signInWithoutJavaScript,
     narrowScreen,
     keyboard,

@@ -1,0 +1,138 @@
+// Treatment: a clinician enrols a person on a guided programme; the person, without JavaScript
+// on a 320 px screen, works through the first module, writes a thought record and a sleep diary
+// night, and messages their care team; the clinician reads and replies, unlocks the next module,
+// and the person reads the reply.
+
+import {
+  NARROW,
+  checkPage,
+  fitsWidth,
+  patient,
+  signIn,
+  signOut,
+  staffByRole,
+  visit,
+  waitForPath,
+} from '../lib/helpers.mjs';
+import { test } from '../lib/harness.mjs';
+
+export const treatment = test('treatment without JavaScript at 320 px: programme, thought record, sleep diary, messages; the care team replies and unlocks', async (scope) => {
+  const p = patient(8);
+  const noJs = { javaScript: false };
+
+  // The triage clinician enrols the person on the low mood programme with a supporter.
+  const staff = await scope.page({ viewport: NARROW });
+  await signIn(staff, staffByRole('triage_clinician'), { expectPath: '/staff' });
+  await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page before enrolment' });
+  await staff.getByLabel('Programme', { exact: true }).selectOption('low-mood');
+  const supporters = staff.getByLabel('Supporter', { exact: true }).locator('option');
+  if ((await supporters.count()) < 2) throw new Error('no supporter to choose');
+  await staff.getByLabel('Supporter', { exact: true }).selectOption({ index: 1 });
+  await staff.getByRole('button', { name: 'Enrol on this programme', exact: true }).click();
+  await staff.getByText('0 of 6 modules done').waitFor();
+  await checkPage(staff, 'patient page with an enrolment');
+  await fitsWidth(staff, 'patient page with an enrolment');
+  await signOut(staff, '/staff');
+
+  // The person, without JavaScript: home shows the programme and its next step.
+  const page = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
+  await signIn(page, p, { expectPath: '/home', javaScript: false });
+  await page.getByRole('heading', { name: 'Your programmes', exact: true }).waitFor();
+  await page.locator('section[aria-labelledby="programmes-heading"] a').first().click();
+  await waitForPath(page, /^\/programme\/[^/]+$/, 'open the programme from /home');
+  await checkPage(page, 'programme overview', noJs);
+  await fitsWidth(page, 'programme overview');
+  await page.getByRole('link', { name: /^Module 1:/ }).click();
+  // Every page of module 1, then finish it.
+  for (let pages = 1; ; pages += 1) {
+    const here = new URL(page.url()).pathname;
+    await checkPage(page, here, noJs);
+    await fitsWidth(page, here);
+    const finish = page.getByRole('button', { name: 'I have finished this module', exact: true });
+    if ((await finish.count()) > 0) {
+      await finish.click();
+      break;
+    }
+    const next = page.getByRole('link', { name: 'Next page', exact: true });
+    if ((await next.count()) === 0) throw new Error(`${here}: neither a next page nor a way to finish`);
+    await next.click();
+    await page.waitForURL((u) => u.pathname !== here);
+    if (pages > 30) throw new Error('module 1 did not end');
+  }
+  await page.waitForLoadState();
+  await checkPage(page, 'after finishing module 1', noJs);
+
+  // A thought record: first sent with an impossible rating, fixed, then saved.
+  await visit(page, '/tools', { javaScript: false });
+  await fitsWidth(page, '/tools');
+  await page.getByRole('link', { name: 'Thought record', exact: true }).click();
+  await waitForPath(page, '/tools/thought-record', 'open the thought record');
+  await checkPage(page, '/tools/thought-record', noJs);
+  await fitsWidth(page, '/tools/thought-record');
+  await page.getByLabel('The situation', { exact: true }).fill('A friend did not answer my message');
+  await page.getByLabel('Your feelings', { exact: true }).fill('Sad and a bit ashamed');
+  await page.getByLabel('How strong was the feeling?', { exact: true }).fill('150');
+  await page.getByLabel('The thought', { exact: true }).fill('Nobody wants to hear from me');
+  await page.getByLabel('How much did you believe it?', { exact: true }).fill('80');
+  await page.getByRole('button', { name: 'Save my thought record', exact: true }).click();
+  await page.locator('.error-summary').waitFor();
+  await checkPage(page, '/tools/thought-record with an error', noJs);
+  if ((await page.getByLabel('The situation', { exact: true }).inputValue()) === '') {
+    throw new Error('the thought record lost what was typed');
+  }
+  await page.getByLabel('How strong was the feeling?', { exact: true }).fill('70');
+  await page.getByRole('button', { name: 'Save my thought record', exact: true }).click();
+  await waitForPath(page, '/tools/thought-record', 'save the thought record');
+  await page.getByText('Nobody wants to hear from me').first().waitFor();
+  await checkPage(page, '/tools/thought-record with an entry', noJs);
+
+  // One night in the sleep diary: yesterday evening.
+  const yesterday = new Date(Date.now() - 36 * 3600 * 1000).toISOString().slice(0, 10);
+  await visit(page, '/tools/sleep-diary', { javaScript: false });
+  await fitsWidth(page, '/tools/sleep-diary');
+  await page.getByLabel('The date the night began', { exact: true }).fill(yesterday);
+  await page.getByLabel('When you went to bed', { exact: true }).fill('23:00');
+  await page.getByLabel('About how many minutes it took you to fall asleep', { exact: true }).fill('30');
+  await page.getByLabel('About how many minutes you were awake in the night, in all', { exact: true }).fill('30');
+  await page.getByLabel('When you woke up for the last time', { exact: true }).fill('06:30');
+  await page.getByLabel('When you got out of bed', { exact: true }).fill('07:00');
+  await page.getByRole('button', { name: 'Save this night', exact: true }).click();
+  await waitForPath(page, '/tools/sleep-diary', 'save a night');
+  // 8 hours in bed, 6.5 asleep: 81%.
+  await page.getByText(/81(\.\d)?\s*%/).first().waitFor();
+  await checkPage(page, '/tools/sleep-diary with a night', noJs);
+
+  // A message to the care team.
+  await visit(page, '/messages', { javaScript: false });
+  await fitsWidth(page, '/messages');
+  await page.getByLabel('Subject', { exact: true }).fill('Module 1');
+  await page.getByLabel('Your message', { exact: true }).fill('I finished the first module. The activity diary was hard to keep.');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await waitForPath(page, /^\/messages\/[^/]+$/, 'send the first message');
+  await checkPage(page, 'a conversation', noJs);
+  await fitsWidth(page, 'a conversation');
+  const thread = new URL(page.url()).pathname;
+  await signOut(page, '/home', { javaScript: false });
+
+  // The clinician reads the record, replies and unlocks the next module (finishing module 1
+  // opened module 2, so the next is 3).
+  const supporter = await scope.page({ viewport: NARROW });
+  await signIn(supporter, staffByRole('triage_clinician'), { expectPath: '/staff' });
+  await visit(supporter, `/staff/patients/${p.id}`, { name: 'patient page with programme, tools and messages' });
+  await supporter.getByRole('heading', { name: 'Messages', exact: true }).waitFor();
+  await supporter.locator('section[aria-labelledby="messages-heading"] a').first().click();
+  await waitForPath(supporter, /\/messages\//, 'open the thread as staff');
+  await checkPage(supporter, 'a conversation (staff)');
+  await supporter.getByLabel(/^Reply to /).fill('Well done. Try the diary for two days this week.');
+  await supporter.getByRole('button', { name: 'Send', exact: true }).click();
+  await supporter.getByText('Try the diary for two days this week.').waitFor();
+  await visit(supporter, `/staff/patients/${p.id}`, { name: 'patient page after the reply' });
+  await supporter.getByRole('button', { name: /^Unlock next module: 3,/ }).click();
+  await supporter.getByRole('button', { name: /^Unlock next module: 4,/ }).waitFor();
+
+  // The person reads the reply.
+  const again = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
+  await signIn(again, p, { expectPath: '/home', javaScript: false });
+  await visit(again, thread, { javaScript: false, name: 'the conversation with a reply' });
+  await again.getByText('Try the diary for two days this week.').waitFor();
+});
