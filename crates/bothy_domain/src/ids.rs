@@ -75,6 +75,7 @@ typed_id!(EnrolmentId, "programme enrolment");
 typed_id!(ToolEntryId, "tool entry");
 typed_id!(ThreadId, "message thread");
 typed_id!(MessageId, "message");
+typed_id!(ReviewId, "review");
 
 #[cfg(test)]
 mod tests {

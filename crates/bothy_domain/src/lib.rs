@@ -20,6 +20,7 @@ pub mod outcomes;
 pub mod person;
 pub mod programmes;
 pub mod referral;
+pub mod reviews;
 pub mod role;
 pub mod safety_case;
 pub mod safety_plan;

@@ -22,11 +22,19 @@
 //!
 //! [screening]
 //! instruments = ["core10"]
+//!
+//! [reviews]
+//! every_days = 14
 //! ```
 //!
 //! `screening.instruments` are the measures a referral to the service asks
 //! (self-referral form, professional referral, FHIR ServiceRequest), in
 //! order; PHQ-9 and GAD-7 unless a file says otherwise.
+//!
+//! `reviews.every_days` is how often a supporter reviews each programme
+//! enrolment (1 to 90 days; 14 unless a file says otherwise): the first
+//! review is due that long after enrolment, each next one that long after
+//! the review before.
 //!
 //! An overdue alert is escalated to every clinical lead of the service by
 //! email and, as the second channel, to the duty phone by text message (or,
@@ -51,7 +59,27 @@ struct MonitoringFile {
     detectors: DetectorConfig,
     escalation: EscalationFile,
     screening: ScreeningFile,
+    reviews: ReviewsFile,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ReviewsFile {
+    every_days: i64,
+}
+
+impl Default for ReviewsFile {
+    fn default() -> Self {
+        Self {
+            every_days: i64::from(DEFAULT_REVIEW_DAYS),
+        }
+    }
+}
+
+/// How often an enrolment is reviewed unless a service says otherwise.
+pub const DEFAULT_REVIEW_DAYS: u32 = 14;
+/// The longest a service may leave between reviews.
+pub const MAX_REVIEW_DAYS: u32 = 90;
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -98,6 +126,8 @@ pub struct Monitoring {
     pub escalation: Escalation,
     /// The instruments a referral asks, in order (catalogue ids).
     pub screening: Vec<String>,
+    /// Days between reviews of a programme enrolment (1 to 90).
+    pub review_every_days: u32,
 }
 
 impl Monitoring {
@@ -113,6 +143,7 @@ impl Monitoring {
             detectors: DetectorConfig::default(),
             escalation: Escalation::default(),
             screening: ScreeningFile::default().instruments,
+            review_every_days: DEFAULT_REVIEW_DAYS,
         }
     }
 
@@ -191,6 +222,16 @@ impl Monitoring {
                 ));
             }
         }
+        let review_every_days = u32::try_from(parsed.reviews.every_days)
+            .ok()
+            .filter(|d| (1..=MAX_REVIEW_DAYS).contains(d))
+            .unwrap_or_else(|| {
+                errors.push(error(
+                    "reviews.every_days".into(),
+                    format!("a number of days from 1 to {MAX_REVIEW_DAYS}"),
+                ));
+                DEFAULT_REVIEW_DAYS
+            });
         match hours {
             Some(hours) if errors.is_empty() => Ok(Monitoring {
                 hours,
@@ -201,6 +242,7 @@ impl Monitoring {
                     duty_phone,
                 },
                 screening,
+                review_every_days,
             }),
             _ => Err(errors),
         }
@@ -306,6 +348,20 @@ instruments = ["nope"]
             let errors =
                 Monitoring::parse("s.toml", &format!("[screening]\n{bad}\n"), KNOWN).unwrap_err();
             assert_eq!(errors[0].field, "screening.instruments", "{bad}");
+        }
+    }
+
+    #[test]
+    fn reviews_default_to_every_14_days_and_are_checked() {
+        let m = Monitoring::parse("s.toml", "", KNOWN).unwrap();
+        assert_eq!(m.review_every_days, 14);
+        let m = Monitoring::parse("s.toml", "[reviews]\nevery_days = 7\n", KNOWN).unwrap();
+        assert_eq!(m.review_every_days, 7);
+        for bad in ["0", "91", "-3"] {
+            let errors =
+                Monitoring::parse("s.toml", &format!("[reviews]\nevery_days = {bad}\n"), KNOWN)
+                    .unwrap_err();
+            assert_eq!(errors[0].field, "reviews.every_days", "{bad}");
         }
     }
 

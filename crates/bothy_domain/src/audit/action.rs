@@ -148,11 +148,15 @@ pub enum Action {
     MessageNeedsClinician,
     /// A member of staff cleared that mark.
     MessageNeedsClinicianCleared,
+    /// A supporter's review of an enrolment was written.
+    ReviewWritten,
+    /// The review queue, a review page or a person's feedback was read.
+    ReviewRead,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 61] = [
+    pub const ALL: [Action; 63] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -214,6 +218,8 @@ impl Action {
         Action::MessageRead,
         Action::MessageNeedsClinician,
         Action::MessageNeedsClinicianCleared,
+        Action::ReviewWritten,
+        Action::ReviewRead,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -280,6 +286,8 @@ impl Action {
             Action::MessageRead => "message.read",
             Action::MessageNeedsClinician => "message.needs_clinician",
             Action::MessageNeedsClinicianCleared => "message.needs_clinician_cleared",
+            Action::ReviewWritten => "review.written",
+            Action::ReviewRead => "review.read",
         }
     }
 
@@ -328,7 +336,9 @@ impl Action {
             | Action::MessageSent
             | Action::MessageRead
             | Action::MessageNeedsClinician
-            | Action::MessageNeedsClinicianCleared => Purpose::DirectCare,
+            | Action::MessageNeedsClinicianCleared
+            | Action::ReviewWritten
+            | Action::ReviewRead => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated
