@@ -187,32 +187,9 @@ impl<'a> Enrolments<'a> {
         let Actor::Staff(s) = actor else {
             return Err(AppError::Forbidden);
         };
-        let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let (e, patient) = locked(&mut work, id).await?;
-        if e.module(module).is_none() {
-            return Err(AppError::field("module", "There is no such module"));
-        }
-        if e.state(module) != ModuleState::Locked {
-            work.finish().await?;
-            return Ok(e);
-        }
-        refuse_unless_active(&e)?;
-        if e.next_to_unlock() != Some(module) {
-            return Err(AppError::Conflict(format!(
-                "Modules open in order: module {} comes first.",
-                e.next_to_unlock().unwrap_or(module)
-            )));
-        }
-        let by = s.id.to_string();
-        work.tx()
-            .unlock_module(id, module, now, UnlockedBy::Staff, Some(&by))
-            .await?;
-        work.audit(
-            event(Action::EnrolmentModuleUnlocked, &patient)
-                .detail(format!("enrolment {id}: module {module} opened by staff")),
-        )
-        .await?;
+        open_module(&mut work, &e, &patient, module, s.id, self.app.clock.now()).await?;
         reread(work, id).await
     }
 
@@ -418,7 +395,7 @@ fn event<'a>(action: Action, patient: &Patient) -> AuditEvent<'a> {
 
 /// The enrolment, its row locked, and its patient if the actor may see
 /// them; `NotFound` otherwise, exactly as for an enrolment that does not exist.
-async fn locked(
+pub(crate) async fn locked(
     work: &mut crate::work::Work<'_>,
     id: EnrolmentId,
 ) -> Result<(Enrolment, Patient), AppError> {
@@ -429,6 +406,44 @@ async fn locked(
         .ok_or(AppError::NotFound)?;
     let patient = work.patient(e.patient_id).await?;
     Ok((e, patient))
+}
+
+/// Staff open module `module` of `e` (its row locked in `work`), which
+/// must be the next one, with its audit event; a module already open is
+/// left as it is. Also used by a review that unlocks the next module in
+/// its own transaction.
+pub(crate) async fn open_module(
+    work: &mut crate::work::Work<'_>,
+    e: &Enrolment,
+    patient: &Patient,
+    module: u32,
+    by: StaffId,
+    now: bothy_domain::time::Timestamp,
+) -> Result<(), AppError> {
+    let id = e.id;
+    if e.module(module).is_none() {
+        return Err(AppError::field("module", "There is no such module"));
+    }
+    if e.state(module) != ModuleState::Locked {
+        return Ok(());
+    }
+    refuse_unless_active(e)?;
+    if e.next_to_unlock() != Some(module) {
+        return Err(AppError::Conflict(format!(
+            "Modules open in order: module {} comes first.",
+            e.next_to_unlock().unwrap_or(module)
+        )));
+    }
+    let by = by.to_string();
+    work.tx()
+        .unlock_module(id, module, now, UnlockedBy::Staff, Some(&by))
+        .await?;
+    work.audit(
+        event(Action::EnrolmentModuleUnlocked, patient)
+            .detail(format!("enrolment {id}: module {module} opened by staff")),
+    )
+    .await?;
+    Ok(())
 }
 
 fn refuse_unless_active(e: &Enrolment) -> Result<(), AppError> {

@@ -32,6 +32,7 @@ pub mod refer_lookup;
 mod referral_notify;
 pub mod referrals;
 mod reminders;
+pub mod reviews;
 pub mod safety_plans;
 pub mod sessions;
 pub mod signin;
@@ -239,6 +240,10 @@ impl App {
 
     pub fn messages(&self) -> messages::Messages<'_> {
         messages::Messages { app: self }
+    }
+
+    pub fn reviews(&self) -> reviews::Reviews<'_> {
+        reviews::Reviews { app: self }
     }
 
     pub fn safety_plans(&self) -> safety_plans::SafetyPlans<'_> {

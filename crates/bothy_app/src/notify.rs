@@ -104,6 +104,9 @@ pub enum MessageTemplate {
     /// To a patient: their care team wrote to them. Never the message, its
     /// subject or who wrote it.
     NewMessage,
+    /// To a patient: their supporter reviewed their programme. Never the
+    /// feedback or who wrote it.
+    NewFeedback,
 }
 
 /// The longest link an SMS can carry within one 160-character message; every
@@ -114,7 +117,7 @@ pub const SMS_LINK_BUDGET: usize = 85;
 pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 7] = [
+    pub const ALL: [MessageTemplate; 8] = [
         MessageTemplate::ReferralReceived,
         MessageTemplate::ReferralDecision,
         MessageTemplate::Activation,
@@ -122,6 +125,7 @@ impl MessageTemplate {
         MessageTemplate::InformationRequested,
         MessageTemplate::AlertOverdue,
         MessageTemplate::NewMessage,
+        MessageTemplate::NewFeedback,
     ];
 
     /// Whether the message is useless without its link.
@@ -132,7 +136,8 @@ impl MessageTemplate {
             | MessageTemplate::ReferralDecision
             | MessageTemplate::MeasureDue
             | MessageTemplate::InformationRequested
-            | MessageTemplate::NewMessage => false,
+            | MessageTemplate::NewMessage
+            | MessageTemplate::NewFeedback => false,
         }
     }
 
@@ -146,6 +151,7 @@ impl MessageTemplate {
             MessageTemplate::InformationRequested => "We need more information",
             MessageTemplate::AlertOverdue => "A task is past its deadline",
             MessageTemplate::NewMessage => "You have a new message",
+            MessageTemplate::NewFeedback => "There is new feedback for you",
         }
     }
 
@@ -182,6 +188,9 @@ impl MessageTemplate {
             }
             (MessageTemplate::NewMessage, _) => {
                 "You have a new message from your care team. Sign in to read it."
+            }
+            (MessageTemplate::NewFeedback, _) => {
+                "There is new feedback from your supporter. Sign in to read it."
             }
         }
     }

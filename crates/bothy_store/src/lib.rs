@@ -28,6 +28,7 @@ mod migrate;
 mod monitoring;
 mod patients;
 mod referrals;
+mod reviews;
 mod safety_plans;
 mod scratch;
 mod services;
@@ -46,6 +47,7 @@ pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob}
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
 pub use referrals::{Activation, MatchVerdict, PatientIdentity};
+pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
 pub use sessions::{SessionAccount, SessionRow};
 pub use staff::Enrolment;

@@ -117,6 +117,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_messages.sql"),
         include_str!("../migrations/postgres/0018_messages.sql"),
     ),
+    (
+        20,
+        "reviews",
+        include_str!("../migrations/sqlite/0020_reviews.sql"),
+        include_str!("../migrations/postgres/0020_reviews.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
