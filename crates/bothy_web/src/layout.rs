@@ -178,6 +178,7 @@ impl Chrome {
                         label: "Alert load",
                     });
                 }
+                c.nav.extend(crate::pages::reviews::nav_link(s));
                 c.nav.push(NavLink {
                     href: "/staff/programmes",
                     label: "Programmes",

@@ -18,7 +18,7 @@ use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
     account, activate, alerts, check_ins, enrolments, library, measures, messages, programme,
-    public, refer, safety_plan, signin, staff, tools, triage,
+    public, refer, reviews, safety_plan, signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -297,6 +297,26 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/enrolments/{enrolment}/unlock",
             StaffPatients,
             post(enrolments::unlock),
+        ),
+        // Supported reviews (pages/reviews.rs): the queue is the staff
+        // member's own; one review is checked against the record in the use case.
+        r(
+            Method::GET,
+            "/staff/reviews",
+            StaffPatients,
+            get(reviews::queue),
+        ),
+        r(
+            Method::GET,
+            "/staff/enrolments/{enrolment}/review",
+            StaffPatients,
+            get(reviews::show),
+        ),
+        r(
+            Method::POST,
+            "/staff/enrolments/{enrolment}/review",
+            StaffPatients,
+            post(reviews::write),
         ),
         r(
             Method::POST,

@@ -55,6 +55,7 @@ pub async fn patient_home(
         .of_patient(&ctx.actor, p.id, &ctx.request)
         .await?;
     let unread_messages = state.app.messages().unread_for_me(&ctx.actor).await?;
+    let new_feedback = state.app.reviews().unread_for_me(&ctx.actor).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientHome {
@@ -65,7 +66,7 @@ pub async fn patient_home(
         saved: q.saved.is_some(),
         csrf,
         check_in_key: super::check_ins::new_key(),
-        programmes: super::programme::home_entries(&enrolments),
+        programmes: super::programme::home_entries(&enrolments, &new_feedback),
     }))
 }
 

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod programme;
 pub mod public;
 pub mod refer;
+pub mod reviews;
 pub mod safety_plan;
 pub mod signin;
 pub mod staff;

@@ -48,6 +48,8 @@ struct OverviewPage {
     just_done: Option<u32>,
     blocks: Vec<BlockView>,
     modules: Vec<ModuleRow>,
+    /// Feedback from the supporter's reviews, newest first: who, when, text.
+    feedback: Vec<(String, String, String)>,
 }
 
 /// An enrolment as the patient home lists it.
@@ -59,6 +61,8 @@ pub struct HomeEntry {
     pub total: u32,
     /// "Module 2: Doing more" and its first page.
     pub next: Option<(String, String)>,
+    /// Reviews the person has not opened yet.
+    pub new_feedback: i64,
 }
 
 /// Page `page` of module `module` (1-based) of the enrolment.
@@ -74,7 +78,10 @@ fn next_step(e: &Enrolment) -> Option<(String, String)> {
 }
 
 /// The patient home's list: current enrolments first, then finished ones.
-pub fn home_entries(list: &[Enrolment]) -> Vec<HomeEntry> {
+pub fn home_entries(
+    list: &[Enrolment],
+    new_feedback: &std::collections::HashMap<bothy_domain::ids::EnrolmentId, i64>,
+) -> Vec<HomeEntry> {
     let mut entries: Vec<(bool, HomeEntry)> = list
         .iter()
         .map(|e| {
@@ -87,6 +94,7 @@ pub fn home_entries(list: &[Enrolment]) -> Vec<HomeEntry> {
                     done: e.done(),
                     total: e.total(),
                     next: next_step(e),
+                    new_feedback: new_feedback.get(&e.id).copied().unwrap_or(0),
                 },
             )
         })
@@ -113,6 +121,20 @@ pub async fn overview(
         .enrolments()
         .get(&ctx.actor, parse_enrolment(&id)?, &ctx.request)
         .await?;
+    let (reviews, names) = state
+        .app
+        .reviews()
+        .feedback(&ctx.actor, e.id, &ctx.request)
+        .await?;
+    let feedback = reviews
+        .into_iter()
+        .map(|r| {
+            let who = names
+                .get(&r.reviewer_id)
+                .map_or_else(|| "Your supporter".to_string(), Clone::clone);
+            (who, crate::format::uk_time(r.written_at), r.feedback)
+        })
+        .collect();
     let chrome = Chrome::for_ctx(&state, &ctx, &e.programme.title).await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     let library = first_pages(&state);
@@ -151,6 +173,7 @@ pub async fn overview(
         just_done: q.done.filter(|n| e.state(*n) == ModuleState::Done),
         blocks,
         modules,
+        feedback,
     }))
 }
 

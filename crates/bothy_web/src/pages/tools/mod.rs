@@ -95,7 +95,7 @@ pub async fn staff_lines(
     Ok(entries.iter().map(staff_line).collect())
 }
 
-fn staff_line(e: &bothy_domain::tools::ToolEntry) -> StaffLine {
+pub fn staff_line(e: &bothy_domain::tools::ToolEntry) -> StaffLine {
     use bothy_domain::tools::Entry;
     let text = match &e.entry {
         Entry::ThoughtRecord(r) => {
