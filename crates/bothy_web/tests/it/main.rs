@@ -31,6 +31,7 @@ mod monitoring_sweep;
 mod openapi;
 mod pages;
 mod programme_enrolments;
+mod reviews;
 mod safety_plan;
 mod schema;
 mod sign_in;

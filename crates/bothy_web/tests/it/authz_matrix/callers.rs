@@ -85,6 +85,8 @@ pub(super) struct World {
     pub(super) responses: BTreeMap<String, String>,
     /// An enrolment on the relaxation programme of each of them, by patient id.
     pub(super) enrolments: BTreeMap<String, String>,
+    /// Each enrolment's first review due date (milliseconds), by patient id.
+    pub(super) review_due: BTreeMap<String, String>,
     /// A message thread each of them started, and its first message, by patient id.
     pub(super) threads: BTreeMap<String, (String, String)>,
     /// Fresh front-door fixtures for the caller being tried.
@@ -281,6 +283,7 @@ impl World {
         // And an enrolment of each, with no supporter (as the matrix's enrol
         // form asks, so that asking again is answered as done).
         let mut enrolments = BTreeMap::new();
+        let mut review_due = BTreeMap::new();
         let triage = t.fixtures().staff_actor("triage_clinician").await;
         for id in [&t.demo.patients[0].id, &on_caseload, &off_caseload] {
             let e = app
@@ -289,6 +292,8 @@ impl World {
                 .await
                 .unwrap();
             enrolments.insert(id.clone(), e.id.to_string());
+            let due = bothy_domain::reviews::next_due(e.enrolled_at, None, 14);
+            review_due.insert(id.clone(), bothy_domain::time::to_millis(due).to_string());
         }
 
         // And a message thread each of them started.
@@ -328,6 +333,7 @@ impl World {
             token_other_service,
             responses,
             enrolments,
+            review_due,
             threads,
             front: Mutex::new(FrontDoor::default()),
         }

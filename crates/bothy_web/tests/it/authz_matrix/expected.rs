@@ -120,6 +120,13 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("POST", "/staff/enrolments/{enrolment}/resume",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    // Reviews: the queue for staff who may open records (each sees their
+    // own); one review for whoever may open the patient's record.
+    ("GET",  "/staff/reviews",         ".  .  | .  Y  Y  Y  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/enrolments/{enrolment}/review",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/enrolments/{enrolment}/review",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     // Messages inside the record: whoever may open the patient's record.
     ("GET",  "/staff/patients/{id}/messages/{thread}",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),

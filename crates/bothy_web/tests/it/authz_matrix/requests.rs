@@ -162,6 +162,17 @@ impl World {
             "/staff/enrolments/{enrolment}/unlock" | "/programme/{enrolment}/done" => {
                 f(&[("module", "1")])
             }
+            // The target's first review, with one key for every caller, so
+            // a second allowed caller is answered as the first.
+            "/staff/enrolments/{enrolment}/review" => {
+                let target = self.target(caller);
+                let due = self.review_due.get(&target).cloned().unwrap_or_default();
+                f(&[
+                    ("feedback", "Well done"),
+                    ("due", &due),
+                    ("key", "matrix-review"),
+                ])
+            }
             // A message, with a key per caller; the thread is the target's.
             "/messages" => {
                 let key = format!("matrix-start-{col}");
