@@ -42,6 +42,9 @@
 //!   /staff/patients/{id}/messages/{thread}` and its `/needs-clinician`: one
 //!   thread, one message, one notice and one mark per key or click
 //!   (`messages.rs`, beside the rest of the message tests).
+//! - `POST /staff/enrolments/{enrolment}/review`: one review per key, and one
+//!   per due date when two people complete it at once, the other a 409
+//!   (`reviews.rs`, beside the rest of the review tests).
 //! - Revoking an API client has no route (it is an administrator's command);
 //!   the use case is called eight times at once instead: one revocation
 //!   (`links.rs`).
