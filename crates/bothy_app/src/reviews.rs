@@ -23,6 +23,7 @@ use crate::records::PatientRecord;
 use crate::work::Work;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::check_in::CheckIn;
 use bothy_domain::ids::{EnrolmentId, ReviewId};
 use bothy_domain::messages::ThreadSummary;
@@ -382,10 +383,14 @@ impl Reviews<'_> {
             return Err(self.written_already(&mut work, &list, due).await?);
         }
         let next = reviews::next_due(e.enrolled_at, Some(now), every_days);
-        work.audit(event(Action::ReviewWritten, &patient).detail(format!(
-            "review {} of enrolment {id}; next due {next}",
-            review.id
-        )))
+        work.audit(
+            event(Action::ReviewWritten, &patient)
+                .detail(format!(
+                    "review {} of enrolment {id}; next due {next}",
+                    review.id
+                ))
+                .record(RecordKind::Review, review.id),
+        )
         .await?;
         if unlock && let Some(module) = e.next_to_unlock() {
             crate::enrolments::open_module(&mut work, &e, &patient, module, s.id, now).await?;

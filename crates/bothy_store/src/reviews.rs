@@ -3,9 +3,11 @@
 //! so a resent form or two supporters at once store one. The next due
 //! date is computed from the newest review (see migration 20).
 
+use crate::audit::records::columns;
 use crate::db::Row;
 use crate::services::parse;
 use crate::{StoreError, Tx};
+use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::EnrolmentId;
 use bothy_domain::reviews::Review;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
@@ -44,13 +46,15 @@ impl Tx {
     /// already has one with this key or for this due date (on PostgreSQL an
     /// insert racing another waits for it, then does nothing).
     pub async fn insert_review(&mut self, r: &Review, key: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .query(
-                "INSERT INTO reviews (id, enrolment_id, patient_id, service_id, reviewer_id, \
-                 feedback, due_at, written_at, read_at, idempotency_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9) \
-                 ON CONFLICT DO NOTHING RETURNING id",
-            )
+        let sql = format!(
+            "INSERT INTO reviews (id, enrolment_id, patient_id, service_id, reviewer_id, \
+             feedback, due_at, written_at, read_at, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9) \
+             ON CONFLICT DO NOTHING RETURNING {}",
+            columns(RecordKind::Review)
+        );
+        let row = self
+            .query(sqlx::AssertSqlSafe(sql))
             .bind(r.id.to_string())
             .bind(r.enrolment_id.to_string())
             .bind(r.patient_id.to_string())
@@ -61,8 +65,12 @@ impl Tx {
             .bind(to_millis(r.written_at))
             .bind(key)
             .fetch_optional()
-            .await?
-            .is_some())
+            .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        self.wrote(RecordKind::Review, &r.id.to_string(), &row)?;
+        Ok(true)
     }
 
     /// The enrolment's review sent with `key`, if any.

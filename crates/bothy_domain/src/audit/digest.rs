@@ -52,12 +52,13 @@ pub enum RecordKind {
     Episode,
     ToolEntry,
     Message,
+    Review,
 }
 
 use FieldType::{Int, Real, Text};
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::MeasureResponse,
         RecordKind::CheckIn,
         RecordKind::Alert,
@@ -66,6 +67,7 @@ impl RecordKind {
         RecordKind::Episode,
         RecordKind::ToolEntry,
         RecordKind::Message,
+        RecordKind::Review,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +80,7 @@ impl RecordKind {
             RecordKind::Episode => "episode",
             RecordKind::ToolEntry => "tool_entry",
             RecordKind::Message => "message",
+            RecordKind::Review => "review",
         }
     }
 
@@ -205,6 +208,16 @@ impl RecordKind {
                 ("sent_at", Int),
                 ("needs_clinician_at", Int),
                 ("needs_clinician_by", Text),
+            ],
+            // Read state is left out, as for messages.
+            RecordKind::Review => &[
+                ("enrolment_id", Text),
+                ("patient_id", Text),
+                ("service_id", Text),
+                ("reviewer_id", Text),
+                ("feedback", Text),
+                ("due_at", Int),
+                ("written_at", Int),
             ],
         }
     }

@@ -34,6 +34,7 @@ fn table(kind: RecordKind) -> (&'static str, &'static str) {
         RecordKind::Episode => ("episodes", "t.id"),
         RecordKind::ToolEntry => ("tool_entries", "t.id"),
         RecordKind::Message => ("messages", "t.id"),
+        RecordKind::Review => ("reviews", "t.id"),
     }
 }
 

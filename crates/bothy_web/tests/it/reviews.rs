@@ -19,6 +19,7 @@ both_dbs!(
     eight_submissions_at_once_store_one_review,
     empty_or_over_long_feedback_is_422_naming_the_field_with_the_text_kept,
     another_service_and_another_patient_get_404,
+    a_review_edited_in_sql_is_reported_and_reading_it_is_not,
 );
 
 both_dbs_service!(
@@ -452,4 +453,24 @@ async fn another_service_and_another_patient_get_404(t: TestApp) {
     let q = elsewhere.get("/staff/reviews").await.ok();
     assert!(!q.body.contains(&review_page(id)), "{}", q.body);
     assert_eq!(reviews_of(&t, id).await, 1);
+}
+
+async fn a_review_edited_in_sql_is_reported_and_reading_it_is_not(t: TestApp) {
+    let n = on_caseload(&t).await;
+    let id = enrol(&t, n).await;
+    let supporter = t.staff_client("supporter").await;
+    write(&supporter, id, "Keep going", false).await.status(303);
+    // The person reading it (which marks it read) is not a change.
+    let c = t.patient_client(n).await;
+    c.get(&format!("/programme/{id}")).await.ok();
+    bothy_jobs::seal_audit(&t.app).await.unwrap();
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
+    assert!(report.is_intact(), "{report:#?}");
+    assert_eq!(report.records.verified.get("review"), Some(&1));
+    t.raw_sql(&format!(
+        "UPDATE reviews SET feedback = 'Stop' WHERE enrolment_id = '{id}'"
+    ))
+    .await;
+    let report = t.app.store().verify_audit(&[]).await.unwrap();
+    assert_eq!(report.records.breaks, 1, "{report:#?}");
 }
