@@ -6,7 +6,6 @@ use crate::credentials::{new_token, token_hash};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
-use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::person::{Email, NewPassword};
 use bothy_domain::time::Timestamp;
 
@@ -210,14 +209,10 @@ impl Activation<'_> {
                     e.into()
                 }
             })?;
-        let mut event = AuditEvent::new(Action::PatientActivated).patient(patient);
-        if let Some(e) = tx.open_episode(patient).await?
-            && e.step == bothy_domain::referral::Step::Programme
-        {
-            // For digital CBT, activating the programme is the first treatment contact.
-            tx.start_treatment(e.id, now).await?;
-            event = event.record(RecordKind::Episode, e.id);
-        }
+        // Activating an account is not treatment: the clock stops at the first
+        // treatment contact (for a guided programme, its first supported
+        // review: `reviews.rs`).
+        let event = AuditEvent::new(Action::PatientActivated).patient(patient);
         self.app
             .audit(&mut tx, &Actor::Anonymous, ctx, event)
             .await?;

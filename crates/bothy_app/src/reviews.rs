@@ -395,6 +395,25 @@ impl Reviews<'_> {
         if unlock && let Some(module) = e.next_to_unlock() {
             crate::enrolments::open_module(&mut work, &e, &patient, module, s.id, now).await?;
         }
+        // A supported review is a treatment contact of a guided programme:
+        // internet-enabled therapy is the person working through materials
+        // "with a therapist inputting with encouragement, clarifications, and
+        // feedback at key points" (NHS Digital, Psychological Therapies:
+        // reports on the use of IAPT services, September-October 2020, notes
+        // on Internet-Enabled Therapy, published 14 January 2021). So the
+        // first review stops the referral-to-treatment clock and each review
+        // counts one treatment appointment; activating an account does
+        // neither.
+        if let Some(episode) = work.tx().open_episode_id(patient.id).await?
+            && work.tx().record_treatment_contact(episode, now).await?
+        {
+            work.audit(
+                event(Action::EpisodeTreatmentContact, &patient)
+                    .detail(format!("episode {episode}: review {}", review.id))
+                    .record(RecordKind::Episode, episode),
+            )
+            .await?;
+        }
         self.notify_patient(&mut work, &patient, &review).await?;
         work.finish().await?;
         Ok(Written {

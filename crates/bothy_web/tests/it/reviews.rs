@@ -15,6 +15,7 @@ use bothy_domain::ids::EnrolmentId;
 use std::time::Duration;
 
 both_dbs!(
+    the_first_review_is_the_first_treatment_contact,
     an_overdue_review_is_queued_shown_written_and_read_by_the_person,
     eight_submissions_at_once_store_one_review,
     empty_or_over_long_feedback_is_422_naming_the_field_with_the_text_kept,
@@ -473,4 +474,78 @@ async fn a_review_edited_in_sql_is_reported_and_reading_it_is_not(t: TestApp) {
     .await;
     let report = t.app.store().verify_audit(&[]).await.unwrap();
     assert_eq!(report.records.breaks, 1, "{report:#?}");
+}
+
+/// The open episode of a patient: when treatment started, and how many
+/// treatment appointments it has counted.
+async fn treatment(
+    t: &TestApp,
+    patient: bothy_domain::PatientId,
+) -> (Option<jiff::Timestamp>, i64) {
+    let mut tx = t.app.store().read().await.unwrap();
+    let e = tx
+        .open_episode(patient)
+        .await
+        .unwrap()
+        .expect("an open episode");
+    tx.rollback().await.unwrap();
+    (e.first_treatment_at, i64::from(e.treatment_appointments))
+}
+
+async fn the_first_review_is_the_first_treatment_contact(t: TestApp) {
+    // Accepted to the programme and activated: activation is not treatment.
+    let p = t
+        .fixtures()
+        .patient(&bothy_testkit::Person::new(
+            "Rhona",
+            "Review",
+            "rhona.review@example.org",
+        ))
+        .await;
+    assert_eq!(treatment(&t, p.id).await, (None, 0));
+    let staff = t.staff_client("clinical_lead").await;
+    staff
+        .post_form(
+            &format!("/staff/patients/{}/enrolments", p.id),
+            &[("programme", "low-mood"), ("supporter", "")],
+        )
+        .await
+        .redirects_to(&format!("/staff/patients/{}#programmes", p.id));
+    let lead = t.fixtures().staff_actor("clinical_lead").await;
+    let id = t
+        .app
+        .enrolments()
+        .of_patient(&lead, p.id, &Default::default())
+        .await
+        .unwrap()[0]
+        .id;
+    // Still waiting for treatment while the first review is not written.
+    t.clock.advance(std::time::Duration::from_secs(15 * DAY));
+    assert_eq!(treatment(&t, p.id).await, (None, 0));
+    // Signed in again: a staff session ends after 15 idle minutes.
+    let staff = t.staff_client("clinical_lead").await;
+    let waiting = staff.get("/staff/waiting").await.ok();
+    assert!(waiting.body.contains("Rhona Review"), "{}", waiting.body);
+
+    // The first supported review stops the clock and counts one appointment.
+    write(
+        &staff,
+        id,
+        "A good start: keep the diary going this week.",
+        false,
+    )
+    .await
+    .redirects_to(&format!("{}?written=1", review_page(id)));
+    let reviewed_at = now(&t);
+    assert_eq!(treatment(&t, p.id).await, (Some(reviewed_at), 1));
+    let waiting = staff.get("/staff/waiting").await.ok();
+    assert!(!waiting.body.contains("Rhona Review"), "{}", waiting.body);
+
+    // The next one counts another appointment; treatment started at the first.
+    t.clock.advance(std::time::Duration::from_secs(15 * DAY));
+    let staff = t.staff_client("clinical_lead").await;
+    write(&staff, id, "Well done on the second module.", false)
+        .await
+        .redirects_to(&format!("{}?written=1", review_page(id)));
+    assert_eq!(treatment(&t, p.id).await, (Some(reviewed_at), 2));
 }

@@ -151,11 +151,12 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
     // Activating sets the password; the person can sign in.
     let home = activate_and_sign_in(&t, &token, &p.email).await;
     home.get("/home").await.ok();
-    // For a digital programme, activation is the first treatment contact.
+    // Activating an account is not treatment: the clock runs on, and the
+    // person stays on the waiting list until a first treatment contact.
     let mut tx = t.app.store().read().await.unwrap();
     let e = tx.episode(episode.id).await.unwrap().unwrap();
     tx.rollback().await.unwrap();
-    assert!(e.first_treatment_at.is_some());
+    assert!(e.first_treatment_at.is_none());
     // The link cannot be used again.
     let again = t.client();
     again
