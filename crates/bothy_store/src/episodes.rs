@@ -222,28 +222,6 @@ impl Tx {
         self.wrote_optional(RecordKind::Episode, &id.to_string(), row.as_ref())
     }
 
-    /// Stops the RTT clock without counting an appointment (a digital
-    /// programme's activation is its first treatment contact).
-    pub async fn start_treatment(
-        &mut self,
-        id: EpisodeId,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let sql = format!(
-            "UPDATE episodes SET first_treatment_at = COALESCE(first_treatment_at, $2) WHERE id = $1 \
-             RETURNING {}",
-            columns(RecordKind::Episode)
-        );
-        let row = self
-            .query(sqlx::AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .bind(to_millis(at))
-            .fetch_optional()
-            .await?;
-        self.wrote_optional(RecordKind::Episode, &id.to_string(), row.as_ref())?;
-        Ok(())
-    }
-
     /// Ends an episode with its outcome: the classification (JSON) and what
     /// reports count of it (`flags`, classified by `rules`). False if it
     /// had already ended.
