@@ -1,7 +1,7 @@
 // Treatment: a clinician enrols a person on a guided programme; the person, without JavaScript
 // on a 320 px screen, works through the first module, writes a thought record and a sleep diary
-// night, and messages their care team; the clinician reads and replies, unlocks the next module,
-// and the person reads the reply.
+// night, and messages their care team; the clinician reads and replies, unlocks the next module
+// and writes a review; the person reads the reply and the feedback.
 
 import {
   NARROW,
@@ -16,7 +16,7 @@ import {
 } from '../lib/helpers.mjs';
 import { test } from '../lib/harness.mjs';
 
-export const treatment = test('treatment without JavaScript at 320 px: programme, thought record, sleep diary, messages; the care team replies and unlocks', async (scope) => {
+export const treatment = test('treatment without JavaScript at 320 px: programme, thought record, sleep diary, messages; the care team replies, unlocks and reviews', async (scope) => {
   const p = patient(8);
   const noJs = { javaScript: false };
 
@@ -129,10 +129,41 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
   await visit(supporter, `/staff/patients/${p.id}`, { name: 'patient page after the reply' });
   await supporter.getByRole('button', { name: /^Unlock next module: 3,/ }).click();
   await supporter.getByRole('button', { name: /^Unlock next module: 4,/ }).waitFor();
+  // The clinical lead's review queue (every enrolment of the service) and one review, with a
+  // starting text chosen without JavaScript.
+  const lead = await scope.page({ viewport: NARROW });
+  await signIn(lead, staffByRole('clinical_lead'), { expectPath: '/staff' });
+  await reviewOne(lead);
 
   // The person reads the reply.
   const again = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
   await signIn(again, p, { expectPath: '/home', javaScript: false });
   await visit(again, thread, { javaScript: false, name: 'the conversation with a reply' });
   await again.getByText('Try the diary for two days this week.').waitFor();
+  // And the review's feedback on the programme page.
+  await visit(again, '/home', { javaScript: false, name: '/home with new feedback' });
+  await again.locator('section[aria-labelledby="programmes-heading"] a').first().click();
+  await waitForPath(again, /^\/programme\/[^/]+$/, 'open the programme again');
+  await again.getByRole('heading', { name: 'Feedback from your supporter', exact: true }).waitFor();
+  await again.getByText('Module 3 is open now.').waitFor();
+  await checkPage(again, 'programme overview with feedback', noJs);
 });
+
+/** Opens the first review in the queue, fills it from a starting text and saves it. */
+async function reviewOne(staff) {
+  await visit(staff, '/staff/reviews', { name: '/staff/reviews at 320 px' });
+  await fitsWidth(staff, '/staff/reviews');
+  await staff.locator('main table a').first().click();
+  await waitForPath(staff, /^\/staff\/enrolments\/[^/]+\/review$/, 'open the review');
+  await checkPage(staff, 'a review page');
+  await fitsWidth(staff, 'a review page');
+  await staff.locator('a[href*="?template="]').first().click();
+  await waitForPath(staff, /^\/staff\/enrolments\/[^/]+\/review$/, 'choose a starting text');
+  if ((await staff.getByLabel(/^Feedback for /).inputValue()).trim() === '') {
+    throw new Error('the starting text did not fill the feedback');
+  }
+  await staff.getByLabel(/^Feedback for /).fill('Good work on module 1 and your thought record. Module 3 is open now.');
+  await staff.getByRole('button', { name: 'Save the review', exact: true }).click();
+  await staff.getByRole('heading', { name: 'Earlier reviews', exact: true }).waitFor();
+  await checkPage(staff, 'a review page after writing');
+}
