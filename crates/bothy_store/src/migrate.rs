@@ -117,6 +117,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_messages.sql"),
         include_str!("../migrations/postgres/0018_messages.sql"),
     ),
+    (
+        19,
+        "caseload",
+        include_str!("../migrations/sqlite/0019_caseload.sql"),
+        include_str!("../migrations/postgres/0019_caseload.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
