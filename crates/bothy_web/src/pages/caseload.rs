@@ -13,7 +13,7 @@ pub struct CaseRow {
     pub id: String,
     pub name: String,
     pub may_open: bool,
-    /// "2 open, highest urgent", or empty.
+    /// "2 open alerts, highest urgent", or empty.
     pub alerts: String,
     /// The tag's class for the highest severity.
     pub alert_class: &'static str,
@@ -44,8 +44,8 @@ fn case_row(r: &CaseloadRow) -> CaseRow {
         may_open: r.may_open,
         alerts: match highest {
             Some(s) => format!(
-                "{} open, highest {}",
-                r.open_alerts,
+                "{}, highest {}",
+                plural(r.open_alerts, "open alert", "open alerts"),
                 severity_label(s).to_lowercase()
             ),
             None => String::new(),

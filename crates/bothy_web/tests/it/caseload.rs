@@ -23,6 +23,7 @@ both_dbs!(
     a_clinical_lead_sees_an_overdue_alert_with_its_assignee_and_the_team,
     risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and_patient_page,
     fifty_people_on_a_caseload_render_in_one_request,
+    someone_on_a_programme_the_supporter_supports_is_on_their_caseload,
 );
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -115,7 +116,7 @@ async fn a_supporter_sees_an_alert_then_an_unread_message_then_a_quiet_person(t:
         &[&name(&t, alert), &name(&t, unread), &name(&t, quiet)],
     );
     assert!(at[0] < at[1] && at[1] < at[2], "{list}");
-    assert!(list.contains("1 open, highest high"), "{list}");
+    assert!(list.contains("1 open alert, highest high"), "{list}");
     assert!(list.contains("1 unread"), "{list}");
     assert!(list.contains("(20 days ago)"), "{list}");
     assert!(list.contains("Quiet 14 days or more"), "{list}");
@@ -373,4 +374,36 @@ async fn fifty_people_on_a_caseload_render_in_one_request(t: TestApp) {
         took < Duration::from_secs(5),
         "one request for 50 people took {took:?}"
     );
+}
+
+async fn someone_on_a_programme_the_supporter_supports_is_on_their_caseload(t: TestApp) {
+    let mine = on_caseload(&t).await;
+    let other = (0..t.demo.patients.len())
+        .find(|n| !mine.contains(n))
+        .expect("someone with another supporter");
+    let own = mine[0];
+    let triage = t.fixtures().staff_actor("triage_clinician").await;
+    let supporter = staff_id(&t, "supporter").await;
+    for n in [other, own] {
+        t.app
+            .enrolments()
+            .enrol(&triage, patient_id(&t, n), "low-mood", Some(supporter), &ctx())
+            .await
+            .unwrap();
+    }
+    let c = t.staff_client("supporter").await;
+    let home = c.get("/staff").await.ok();
+    let list = caseload(&home.body);
+    let row_at = list.find(&name(&t, other)).expect("on the caseload");
+    let row = &list[row_at..row_at + list[row_at..].find("</tr>").unwrap()];
+    assert!(row.contains("0 of ") && row.contains("modules done"), "{row}");
+    assert!(row.contains("their supporter or a clinician opens the record"));
+    assert!(
+        !list.contains(&format!("/staff/patients/{}", patient_id(&t, other))),
+        "the record is not theirs to open: {list}"
+    );
+    let row_at = list.find(&name(&t, own)).unwrap();
+    let row = &list[row_at..row_at + list[row_at..].find("</tr>").unwrap()];
+    assert!(row.contains("modules done"), "{row}");
+    assert_eq!(list.matches(&name(&t, own)).count(), 1, "listed once");
 }
