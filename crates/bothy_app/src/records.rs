@@ -7,8 +7,8 @@ use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::ids::ReferralId;
-use bothy_domain::role::Role;
 use bothy_domain::model::{Alert, Patient, Service};
+use bothy_domain::role::Role;
 
 /// How many patients a list page shows at most.
 pub const LIST_LIMIT: i64 = 50;
@@ -16,7 +16,7 @@ pub const LIST_LIMIT: i64 = 50;
 mod home;
 
 pub use home::{
-    CASELOAD_LIMIT, CaseloadRow, FrontDoor, OVERDUE_SHOWN, Oversight, OverdueAlert, TeamMember,
+    CASELOAD_LIMIT, CaseloadRow, FrontDoor, OVERDUE_SHOWN, OverdueAlert, Oversight, TeamMember,
 };
 
 /// The staff home page's content: each part that one of the person's

@@ -153,7 +153,11 @@ mod tests {
             ..quiet_since(5)
         };
         assert_eq!(
-            sorted(vec![("quiet", quiet_since(0)), ("three", three), ("one", one)]),
+            sorted(vec![
+                ("quiet", quiet_since(0)),
+                ("three", three),
+                ("one", one)
+            ]),
             ["one", "three", "quiet"]
         );
     }

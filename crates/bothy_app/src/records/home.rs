@@ -124,8 +124,14 @@ pub(crate) fn caseload_row(
 /// equal in need keep a steady order, then by need.
 pub(crate) fn sort_caseload(rows: &mut [CaseloadRow]) {
     rows.sort_by(|a, b| {
-        (a.patient.family_name.as_str(), a.patient.given_name.as_str())
-            .cmp(&(b.patient.family_name.as_str(), b.patient.given_name.as_str()))
+        (
+            a.patient.family_name.as_str(),
+            a.patient.given_name.as_str(),
+        )
+            .cmp(&(
+                b.patient.family_name.as_str(),
+                b.patient.given_name.as_str(),
+            ))
     });
     rows.sort_by(|a, b| by_need(&a.need, &b.need));
 }

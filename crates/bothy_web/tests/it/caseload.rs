@@ -57,7 +57,9 @@ fn count(body: &str, id: &str) -> i64 {
         .find(&marker)
         .unwrap_or_else(|| panic!("no {id}: {body}"))
         + marker.len();
-    body[at..body[at..].find('<').unwrap() + at].parse().unwrap()
+    body[at..body[at..].find('<').unwrap() + at]
+        .parse()
+        .unwrap()
 }
 
 fn name(t: &TestApp, n: usize) -> String {
@@ -156,10 +158,7 @@ async fn a_closed_alert_moves_the_person_down(t: TestApp) {
     let home = supporter.get("/staff").await.ok();
     let list = caseload(&home.body);
     let at = positions(list, &[&name(&t, alert), &name(&t, unread)]);
-    assert!(
-        at[1] < at[0],
-        "the unread message comes first now: {list}"
-    );
+    assert!(at[1] < at[0], "the unread message comes first now: {list}");
     assert!(!list.contains("highest high"), "{list}");
 }
 
@@ -265,7 +264,9 @@ async fn a_clinical_lead_sees_an_overdue_alert_with_its_assignee_and_the_team(t:
             &staff_id(&t, "supporter").await.to_string(),
         )
         .await;
-    let supporter_row = &team[team.find(&format!("<th scope=\"row\">{supporter}</th>")).unwrap()..];
+    let supporter_row = &team[team
+        .find(&format!("<th scope=\"row\">{supporter}</th>"))
+        .unwrap()..];
     let supporter_row = &supporter_row[..supporter_row.find("</tr>").unwrap()];
     assert!(
         supporter_row.contains(&format!("<td>{caseload_size}</td><td>0</td>")),
@@ -295,7 +296,10 @@ async fn risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and
     let waiting = triage.get("/staff/waiting").await.ok();
     let row_at = waiting.body.find("Rowan Referred").expect("on the list");
     let row = &waiting.body[row_at..row_at + waiting.body[row_at..].find("</tr>").unwrap()];
-    assert!(row.contains("Risk at referral") && row.contains(&link), "{row}");
+    assert!(
+        row.contains("Risk at referral") && row.contains(&link),
+        "{row}"
+    );
     let page = triage.get(&record).await.ok();
     assert!(page.body.contains("id=\"risk-at-referral\""));
     assert!(page.body.contains(&link), "{}", page.body);
@@ -308,7 +312,10 @@ async fn risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and
     let list = caseload(&home.body);
     let row_at = list.find("Rowan Referred").expect("on the caseload");
     let row = &list[row_at..row_at + list[row_at..].find("</tr>").unwrap()];
-    assert!(row.contains("Risk at referral") && !row.contains(&link), "{row}");
+    assert!(
+        row.contains("Risk at referral") && !row.contains(&link),
+        "{row}"
+    );
     let first = on_caseload(&t).await[0];
     let at = positions(list, &["Rowan Referred", &name(&t, first)]);
     assert!(at[0] < at[1], "risk comes first: {list}");
@@ -331,7 +338,10 @@ async fn risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and
     tx.commit().await.unwrap();
     let home = supporter.get("/staff").await.ok();
     assert!(caseload(&home.body).contains(&link));
-    assert!(home.body.contains("id=\"front-door\""), "each part that applies");
+    assert!(
+        home.body.contains("id=\"front-door\""),
+        "each part that applies"
+    );
 }
 
 async fn fifty_people_on_a_caseload_render_in_one_request(t: TestApp) {
@@ -387,7 +397,13 @@ async fn someone_on_a_programme_the_supporter_supports_is_on_their_caseload(t: T
     for n in [other, own] {
         t.app
             .enrolments()
-            .enrol(&triage, patient_id(&t, n), "low-mood", Some(supporter), &ctx())
+            .enrol(
+                &triage,
+                patient_id(&t, n),
+                "low-mood",
+                Some(supporter),
+                &ctx(),
+            )
             .await
             .unwrap();
     }
@@ -396,7 +412,10 @@ async fn someone_on_a_programme_the_supporter_supports_is_on_their_caseload(t: T
     let list = caseload(&home.body);
     let row_at = list.find(&name(&t, other)).expect("on the caseload");
     let row = &list[row_at..row_at + list[row_at..].find("</tr>").unwrap()];
-    assert!(row.contains("0 of ") && row.contains("modules done"), "{row}");
+    assert!(
+        row.contains("0 of ") && row.contains("modules done"),
+        "{row}"
+    );
     assert!(row.contains("their supporter or a clinician opens the record"));
     assert!(
         !list.contains(&format!("/staff/patients/{}", patient_id(&t, other))),
