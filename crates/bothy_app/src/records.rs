@@ -216,6 +216,22 @@ impl Records<'_> {
         })
     }
 
+    /// Each supporter's caseload in the actor's service: how many people
+    /// and how many quiet for `QUIET_DAYS`. Counts per member of staff, no
+    /// individual's record, for those who see the service's figures.
+    pub async fn team(&self, actor: &Actor) -> Result<Vec<TeamMember>, AppError> {
+        let Actor::Staff(s) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        if !s.has(Permission::Reports) {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.app.store.read().await?;
+        let team = home::team(&mut tx, s.service_id, self.app.clock.now()).await?;
+        tx.rollback().await?;
+        Ok(team)
+    }
+
     /// Aggregate figures for the actor's service.
     pub async fn service_figures(&self, actor: &Actor) -> Result<ServiceFigures, AppError> {
         let service_id = match actor {

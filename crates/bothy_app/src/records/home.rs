@@ -166,13 +166,15 @@ pub struct TeamMember {
     pub quiet: i64,
 }
 
-/// A clinical lead's view of the team.
+/// A clinical lead's view of the team's overdue work. Each supporter's
+/// load is on a page of its own (`team`): it counts every person on a
+/// caseload in the service, which the home, read hundreds of times a
+/// second, must not.
 #[derive(Debug, Clone, Default)]
 pub struct Oversight {
     pub overdue: Vec<OverdueAlert>,
     /// How many alerts are overdue in all (`overdue` lists the first).
     pub overdue_total: i64,
-    pub team: Vec<TeamMember>,
 }
 
 /// The front door: two statements.
@@ -192,7 +194,7 @@ pub(crate) async fn front_door(
     })
 }
 
-/// The team's overdue work: four statements.
+/// The team's overdue work: three statements, each on open alerts only.
 pub(crate) async fn oversight(
     tx: &mut Tx,
     service: bothy_domain::ServiceId,
@@ -207,28 +209,6 @@ pub(crate) async fn oversight(
             .find(|(m, _)| m.id == id)
             .map(|(m, _)| m.name.as_str().to_string())
     };
-    let quiet_before = now
-        .checked_sub(jiff::SignedDuration::from_hours(
-            24 * bothy_domain::caseload::QUIET_DAYS,
-        ))
-        .unwrap_or(now);
-    let loads = tx.supporter_loads(service, quiet_before).await?;
-    let mut team: Vec<TeamMember> = Vec::new();
-    for (m, roles) in &staff {
-        let supports = roles.contains(&bothy_domain::role::Role::Supporter);
-        if team.iter().any(|t| t.id == m.id) || (!supports && m.disabled_at.is_some()) {
-            continue;
-        }
-        let load = loads.iter().find(|l| l.supporter_id == m.id);
-        if supports || load.is_some() {
-            team.push(TeamMember {
-                id: m.id,
-                name: m.name.as_str().to_string(),
-                people: load.map_or(0, |l| l.people),
-                quiet: load.map_or(0, |l| l.quiet),
-            });
-        }
-    }
     Ok(Oversight {
         overdue: alerts
             .into_iter()
@@ -239,6 +219,40 @@ pub(crate) async fn oversight(
             })
             .collect(),
         overdue_total,
-        team,
     })
+}
+
+/// Each supporter of the service (and anyone else with people on their
+/// caseload), how many people they have and how many are quiet: two
+/// statements, the second over every caseload in the service.
+pub(crate) async fn team(
+    tx: &mut Tx,
+    service: bothy_domain::ServiceId,
+    now: Timestamp,
+) -> Result<Vec<TeamMember>, StoreError> {
+    let staff = tx.staff_of_service(service).await?;
+    let quiet_before = now
+        .checked_sub(jiff::SignedDuration::from_hours(
+            24 * bothy_domain::caseload::QUIET_DAYS,
+        ))
+        .unwrap_or(now);
+    let loads = tx.supporter_loads(service, quiet_before).await?;
+    let mut team: Vec<TeamMember> = Vec::new();
+    for (m, roles) in &staff {
+        if team.iter().any(|t| t.id == m.id) {
+            continue;
+        }
+        let supports =
+            roles.contains(&bothy_domain::role::Role::Supporter) && m.disabled_at.is_none();
+        let load = loads.iter().find(|l| l.supporter_id == m.id);
+        if supports || load.is_some() {
+            team.push(TeamMember {
+                id: m.id,
+                name: m.name.as_str().to_string(),
+                people: load.map_or(0, |l| l.people),
+                quiet: load.map_or(0, |l| l.quiet),
+            });
+        }
+    }
+    Ok(team)
 }

@@ -1,6 +1,6 @@
 //! The staff home's parts as the page writes them: a supporter's caseload
 //! in order of need, a triage clinician's counts, a clinical lead's
-//! overdue alerts and team (the use case is `Records::staff_home`).
+//! overdue alerts (the use case is `Records::staff_home`).
 
 use super::alerts::{relative, severity_label};
 use crate::format::uk_time;

@@ -246,6 +246,24 @@ pub async fn staff_list(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
 }
 
 #[derive(Template)]
+#[template(path = "staff_team.html")]
+struct TeamPage {
+    chrome: Chrome,
+    team: Vec<bothy_app::records::TeamMember>,
+    quiet_days: i64,
+}
+
+/// Each supporter's caseload: its size and the people quiet for two weeks.
+pub async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let team = state.app.records().team(&ctx.actor).await?;
+    Ok(page(&TeamPage {
+        chrome: Chrome::for_ctx(&state, &ctx, "Supporters' caseloads").await?,
+        team,
+        quiet_days: bothy_domain::caseload::QUIET_DAYS,
+    }))
+}
+
+#[derive(Template)]
 #[template(path = "reports.html")]
 struct ReportsPage {
     chrome: Chrome,

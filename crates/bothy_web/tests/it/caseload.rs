@@ -256,33 +256,44 @@ async fn a_clinical_lead_sees_an_overdue_alert_with_its_assignee_and_the_team(t:
     assert!(row.contains(&supporter), "{row}");
     assert!(row.contains("overdue"), "{row}");
     assert!(team.contains("<caption>Overdue alerts, the most overdue first</caption>"));
-    // The supporter's caseload: the demo's people on it and the new one,
-    // all quiet for three days only.
+    assert!(team.contains("href=\"/staff/team\""));
+    // Each supporter's caseload, on its own page: the demo's people on it
+    // and the new one, all quiet for three days only.
     let caseload_size = t
         .count(
             "SELECT COUNT(*) FROM patients WHERE supporter_id = $1",
             &staff_id(&t, "supporter").await.to_string(),
         )
         .await;
-    let supporter_row = &team[team
-        .find(&format!("<th scope=\"row\">{supporter}</th>"))
-        .unwrap()..];
-    let supporter_row = &supporter_row[..supporter_row.find("</tr>").unwrap()];
+    let page = lead.get("/staff/team").await.ok().has_crisis_panel();
+    let row = |body: &str| {
+        let at = body
+            .find(&format!("<th scope=\"row\">{supporter}</th>"))
+            .unwrap_or_else(|| panic!("the supporter is listed: {body}"));
+        body[at..at + body[at..].find("</tr>").unwrap()].to_string()
+    };
     assert!(
-        supporter_row.contains(&format!("<td>{caseload_size}</td><td>0</td>")),
-        "{supporter_row}"
+        page.body
+            .contains("<caption>Supporters' caseloads</caption>")
+    );
+    let line = row(&page.body);
+    assert!(
+        line.contains(&format!("<td>{caseload_size}</td><td>0</td>")),
+        "{line}"
     );
     // Fourteen days on, every one of them is quiet.
     t.clock.advance(14 * DAY);
     let lead = t.staff_client("clinical_lead").await;
-    let home = lead.get("/staff").await.ok();
+    let line = row(&lead.get("/staff/team").await.ok().body);
     assert!(
-        home.body.contains(&format!(
+        line.contains(&format!(
             "<td>{caseload_size}</td><td><span class=\"tag tag-amber\">{caseload_size}</span></td>"
         )),
-        "{}",
-        home.body
+        "{line}"
     );
+    // A supporter sees neither.
+    let supporter = t.staff_client("supporter").await;
+    supporter.get("/staff/team").await.status(403);
 }
 
 async fn risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and_patient_page(
