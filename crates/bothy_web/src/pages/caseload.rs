@@ -5,7 +5,7 @@
 use super::alerts::{relative, severity_label};
 use crate::format::uk_time;
 use bothy_app::records::{CaseloadRow, Oversight, StaffHome};
-use bothy_domain::caseload::QUIET_DAYS;
+use bothy_domain::caseload::{QUIET_DAYS, is_quiet};
 use bothy_domain::time::Timestamp;
 
 /// One person on the caseload, in words.
@@ -31,7 +31,7 @@ fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn case_row(r: &CaseloadRow) -> CaseRow {
+fn case_row(r: &CaseloadRow, now: Timestamp) -> CaseRow {
     let highest = r.need.highest_alert;
     let nothing_yet = r.need.last_activity == r.patient.created_at;
     let ago = match r.quiet_days {
@@ -70,7 +70,7 @@ fn case_row(r: &CaseloadRow) -> CaseRow {
         } else {
             format!("{} ({ago})", uk_time(r.need.last_activity))
         },
-        quiet: r.quiet_days >= QUIET_DAYS,
+        quiet: is_quiet(r.need.last_activity, now),
         flagged: r.need.urgent_alert().is_some() || r.need.risk_at_referral,
     }
 }
@@ -119,7 +119,7 @@ pub fn view(home: &StaffHome, now: Timestamp) -> HomeView {
         caseload: home
             .caseload
             .as_ref()
-            .map(|rows| rows.iter().map(case_row).collect()),
+            .map(|rows| rows.iter().map(|r| case_row(r, now)).collect()),
         overdue: home
             .oversight
             .as_ref()
