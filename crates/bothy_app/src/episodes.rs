@@ -75,7 +75,7 @@ impl Episodes<'_> {
                 weeks_waited: rtt::weeks_waited(e.referred_at, now),
                 over_6_weeks: rtt::breaches(e.referred_at, now, rtt::ENGLAND_6_WEEKS),
                 over_18_weeks: rtt::breaches(e.referred_at, now, rtt::SCOTLAND_18_WEEKS),
-                risk_at_referral: risky.contains(&e.patient_id),
+                risk_at_referral: risky.contains_key(&e.patient_id),
                 episode: e,
                 patient,
                 open_flags,

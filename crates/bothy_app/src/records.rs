@@ -6,26 +6,43 @@ use crate::policy::Permission;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
+use bothy_domain::ids::ReferralId;
 use bothy_domain::model::{Alert, Patient, Service};
+use bothy_domain::role::Role;
 
 /// How many patients a list page shows at most.
 pub const LIST_LIMIT: i64 = 50;
 
-/// The staff home page's content.
+mod home;
+
+pub use home::{
+    CASELOAD_LIMIT, CaseloadRow, FrontDoor, OVERDUE_SHOWN, OverdueAlert, Oversight, TeamMember,
+};
+
+/// The staff home page's content: each part that one of the person's
+/// roles in this service has.
 #[derive(Debug, Clone)]
 pub struct StaffHome {
     pub service: Service,
-    /// The patients this person may open: their caseload, or the service's patients.
+    /// A supporter's caseload, by need.
+    pub caseload: Option<Vec<CaseloadRow>>,
+    /// A triage clinician's front door, in counts.
+    pub front_door: Option<FrontDoor>,
+    /// A clinical lead's view of the team's overdue work.
+    pub oversight: Option<Oversight>,
+    /// For staff who may open every record: the service's people by name.
     pub patients: Vec<Patient>,
-    /// Whether `patients` is the person's own caseload (rather than the whole service).
-    pub own_caseload: bool,
     pub may_see_patients: bool,
+    /// Whether this person may read referrals (and so follow "risk at
+    /// referral" to the answers).
+    pub may_read_referrals: bool,
     /// Every service this person holds a role in, for switching between them.
     pub services: Vec<Service>,
-    /// Open alerts (any severity) of each listed patient who has any.
+    /// Open alerts (any severity) of each person in `patients` who has any.
     pub open_alerts: std::collections::HashMap<PatientId, i64>,
-    /// Listed patients whose referral had a risk answer or risky words.
-    pub risk_at_referral: std::collections::HashSet<PatientId>,
+    /// People in `patients` whose referral had a risk answer or risky
+    /// words, with that referral.
+    pub risk_at_referral: std::collections::HashMap<PatientId, ReferralId>,
 }
 
 impl StaffHome {
@@ -34,8 +51,9 @@ impl StaffHome {
         self.open_alerts.get(&p.id).copied().unwrap_or(0)
     }
 
-    pub fn risk_at_referral_of(&self, p: &Patient) -> bool {
-        self.risk_at_referral.contains(&p.id)
+    /// The referral that found risk for `p`, if one did.
+    pub fn risk_at_referral_of(&self, p: &Patient) -> Option<ReferralId> {
+        self.risk_at_referral.get(&p.id).copied()
     }
 }
 
@@ -114,7 +132,11 @@ impl Records<'_> {
         Ok(patient)
     }
 
-    /// The staff home: caseload or service list. Audited as one list event.
+    /// The staff home: a supporter's caseload by need, a triage
+    /// clinician's counts, a clinical lead's overdue work and team, and for
+    /// staff who may open every record the service's people by name. One
+    /// transaction, audited as one list event, with a bounded number of
+    /// statements whatever the number of people.
     pub async fn staff_home(
         &self,
         actor: &Actor,
@@ -123,29 +145,52 @@ impl Records<'_> {
         let Actor::Staff(s) = actor else {
             return Err(AppError::Forbidden);
         };
+        let now = self.app.clock.now();
+        let has_role = |r: Role| s.roles().any(|x| x == r);
         let mut tx = self.app.store.begin().await?;
         let service = tx
             .service_by_id(s.service_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let (patients, own) = if s.has(Permission::AllPatients) {
-            (
-                tx.patients_of_service(s.service_id, LIST_LIMIT).await?,
-                false,
-            )
-        } else if s.has(Permission::OwnCaseload) {
-            (tx.caseload(s.service_id, s.id, LIST_LIMIT).await?, true)
+        let caseload = if s.has(Permission::OwnCaseload) {
+            let people = tx.caseload(s.service_id, s.id, CASELOAD_LIMIT).await?;
+            let inputs = home::CaseloadInputs::read(&mut tx, &people).await?;
+            let mut rows: Vec<CaseloadRow> = people
+                .into_iter()
+                .map(|p| home::caseload_row(actor, p, &inputs, &self.app.programmes, now))
+                .collect();
+            home::sort_caseload(&mut rows);
+            Some(rows)
         } else {
-            (Vec::new(), false)
+            None
+        };
+        let patients = if s.has(Permission::AllPatients) {
+            tx.patients_of_service(s.service_id, LIST_LIMIT).await?
+        } else {
+            Vec::new()
         };
         let ids: Vec<PatientId> = patients.iter().map(|p| p.id).collect();
         let open_alerts = tx
             .open_alert_counts(&ids, bothy_domain::alerts::Severity::Low)
             .await?;
         let risk_at_referral = tx.risk_at_referral(&ids).await?;
-        if !patients.is_empty() {
-            let event =
-                AuditEvent::new(Action::PatientList).detail(format!("{} patients", patients.len()));
+        let front_door = if has_role(Role::TriageClinician) {
+            Some(home::front_door(&mut tx, s.service_id, now).await?)
+        } else {
+            None
+        };
+        let oversight = if has_role(Role::ClinicalLead) {
+            Some(home::oversight(&mut tx, s.service_id, now).await?)
+        } else {
+            None
+        };
+        let listed = patients.len() + caseload.as_ref().map_or(0, Vec::len);
+        if listed > 0 {
+            let event = AuditEvent::new(Action::PatientList).detail(format!(
+                "{} patients, {} on the caseload",
+                listed,
+                caseload.as_ref().map_or(0, Vec::len)
+            ));
             self.app.audit(&mut tx, actor, ctx, event).await?;
         }
         let mut services = Vec::new();
@@ -160,12 +205,31 @@ impl Records<'_> {
         Ok(StaffHome {
             services,
             service,
+            caseload,
+            front_door,
+            oversight,
             patients,
             open_alerts,
             risk_at_referral,
-            own_caseload: own,
+            may_read_referrals: s.has(Permission::Triage),
             may_see_patients: s.has(Permission::AllPatients) || s.has(Permission::OwnCaseload),
         })
+    }
+
+    /// Each supporter's caseload in the actor's service: how many people
+    /// and how many quiet for `QUIET_DAYS`. Counts per member of staff, no
+    /// individual's record, for those who see the service's figures.
+    pub async fn team(&self, actor: &Actor) -> Result<Vec<TeamMember>, AppError> {
+        let Actor::Staff(s) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        if !s.has(Permission::Reports) {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.app.store.read().await?;
+        let team = home::team(&mut tx, s.service_id, self.app.clock.now()).await?;
+        tx.rollback().await?;
+        Ok(team)
     }
 
     /// Aggregate figures for the actor's service.

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod caseload;
 pub mod check_in;
 pub mod crisis;
 pub mod detectors;

@@ -315,6 +315,82 @@ impl Tx {
             .collect()
     }
 
+    /// For a caseload: each of these patients' open alerts, as a count and
+    /// the highest severity among them (those with none are left out).
+    pub async fn open_alert_summary(
+        &mut self,
+        patients: &[PatientId],
+    ) -> Result<std::collections::HashMap<PatientId, (i64, Severity)>, StoreError> {
+        if patients.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT patient_id, COUNT(*) AS n, MAX(severity_rank) AS top FROM alerts \
+             WHERE closed_at IS NULL AND patient_id IN ({}) GROUP BY patient_id",
+            crate::db::placeholders(1, patients.len())
+        ));
+        let mut q = self.query(sql);
+        for p in patients {
+            q = q.bind(p.to_string());
+        }
+        q.fetch_all()
+            .await?
+            .iter()
+            .map(|r| {
+                let top: i64 = r.try_get("top")?;
+                let severity = Severity::ALL
+                    .into_iter()
+                    .find(|s| rank(*s) == top)
+                    .ok_or_else(|| StoreError::corrupt(format!("severity rank {top}")))?;
+                Ok((
+                    parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                    (r.try_get("n")?, severity),
+                ))
+            })
+            .collect()
+    }
+
+    /// The service's open alerts, and how many of them are past their
+    /// deadline at `now`: the duty queue in two numbers.
+    pub async fn duty_queue_counts(
+        &mut self,
+        service: ServiceId,
+        now: Timestamp,
+    ) -> Result<(i64, i64), StoreError> {
+        let r = self
+            .query(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN deadline_at < $2 THEN 1 ELSE 0 END), 0) \
+                 AS overdue FROM alerts WHERE service_id = $1 AND closed_at IS NULL",
+            )
+            .bind(service.to_string())
+            .bind(to_millis(now))
+            .fetch_one()
+            .await?;
+        Ok((r.try_get("n")?, r.try_get("overdue")?))
+    }
+
+    /// The service's open alerts past their deadline at `now`, the most
+    /// overdue first, at most `limit`.
+    pub async fn overdue_alerts(
+        &mut self,
+        service: ServiceId,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
+             AND deadline_at < $2 ORDER BY deadline_at, severity_rank DESC, id LIMIT $3"
+        );
+        let rows = self
+            .query(sqlx::AssertSqlSafe(sql))
+            .bind(service.to_string())
+            .bind(to_millis(now))
+            .bind(limit)
+            .fetch_all()
+            .await?;
+        rows.iter().map(alert).collect()
+    }
+
     /// Records an acknowledgement, unless someone else acknowledged or
     /// closed the alert since it was read. Returns whether it was recorded.
     pub async fn acknowledge_alert(

@@ -118,6 +118,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0018_messages.sql"),
     ),
     (
+        19,
+        "caseload",
+        include_str!("../migrations/sqlite/0019_caseload.sql"),
+        include_str!("../migrations/postgres/0019_caseload.sql"),
+    ),
+    (
         20,
         "reviews",
         include_str!("../migrations/sqlite/0020_reviews.sql"),

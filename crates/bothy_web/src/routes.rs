@@ -342,6 +342,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Staff(Permission::Reports),
             get(staff::reports),
         ),
+        r(
+            Method::GET,
+            "/staff/team",
+            Staff(Permission::Reports),
+            get(staff::team),
+        ),
         // The front door (pages/refer.rs, triage.rs, activate.rs).
         r(Method::GET, "/refer", Public, get(refer::start_form)),
         r(Method::POST, "/refer", Public, post(refer::start)),

@@ -12,16 +12,17 @@ use bothy_domain::time::{Timestamp, to_millis};
 impl Tx {
     /// Which of these patients came in by a referral with a risk answer or
     /// risky words, in an episode still open: the risk found at referral
-    /// follows the person onto the waiting list and the caseload.
+    /// follows the person onto the waiting list and the caseload. Each with
+    /// the referral, whose answers and words staff who triage may read.
     pub async fn risk_at_referral(
         &mut self,
         patients: &[PatientId],
-    ) -> Result<std::collections::HashSet<PatientId>, StoreError> {
+    ) -> Result<std::collections::HashMap<PatientId, ReferralId>, StoreError> {
         if patients.is_empty() {
             return Ok(Default::default());
         }
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT e.patient_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
+            "SELECT e.patient_id, r.id AS referral_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
              WHERE r.risk <> 0 AND e.discharged_at IS NULL AND e.patient_id IN ({})",
             crate::db::placeholders(1, patients.len())
         ));
@@ -32,7 +33,12 @@ impl Tx {
         q.fetch_all()
             .await?
             .iter()
-            .map(|r| parse(&r.try_get::<String>("patient_id")?, "patient id"))
+            .map(|r| {
+                Ok((
+                    parse(&r.try_get::<String>("patient_id")?, "patient id")?,
+                    parse(&r.try_get::<String>("referral_id")?, "referral id")?,
+                ))
+            })
             .collect()
     }
 }

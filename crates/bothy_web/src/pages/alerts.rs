@@ -39,7 +39,7 @@ fn outcome_label(o: &Outcome) -> &'static str {
         .map_or("", |(_, l)| l)
 }
 
-fn severity_label(s: Severity) -> &'static str {
+pub(super) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Urgent => "Urgent",
         Severity::High => "High",
@@ -51,7 +51,7 @@ fn severity_label(s: Severity) -> &'static str {
 /// "due in 3 hours 59 minutes", "1 day 2 hours overdue": how far a
 /// deadline is from now, in its two largest units (minutes rounded up
 /// before a deadline, so "due in 0 minutes" never shows).
-fn relative(deadline: Timestamp, now: Timestamp) -> String {
+pub(super) fn relative(deadline: Timestamp, now: Timestamp) -> String {
     let secs = deadline.as_second() - now.as_second();
     let total = secs.unsigned_abs();
     let minutes = if secs >= 0 {

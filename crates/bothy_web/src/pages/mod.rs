@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activate;
 pub mod alerts;
+pub mod caseload;
 pub mod check_ins;
 pub mod enrolments;
 pub mod library;

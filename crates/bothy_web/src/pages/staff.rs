@@ -1,4 +1,4 @@
-//! Staff pages: home (caseload or service list), a patient's record, staff list, reports.
+//! Staff pages: home (by role: caseload, front door, team; `caseload.rs`), a patient's record, staff list, reports.
 
 use crate::AppState;
 use crate::auth::Ctx;
@@ -22,6 +22,7 @@ struct HomePage {
     chrome: Chrome,
     csrf: String,
     home: StaffHome,
+    view: super::caseload::HomeView,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
@@ -32,7 +33,13 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
         .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
-    Ok(page(&HomePage { chrome, csrf, home }))
+    let view = super::caseload::view(&home, state.app.clock().now());
+    Ok(page(&HomePage {
+        chrome,
+        csrf,
+        home,
+        view,
+    }))
 }
 
 #[derive(Template)]
@@ -52,6 +59,8 @@ struct PatientPage {
     programmes: super::enrolments::Section,
     tool_entries: Vec<super::tools::StaffLine>,
     messages: super::messages::Section,
+    /// Whether this person may read referrals (triage clinicians and leads).
+    may_read_referrals: bool,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -217,6 +226,7 @@ pub async fn patient(
         contact_recorded: q.contact.is_some(),
         programmes,
         messages,
+        may_read_referrals: may_manage,
     }))
 }
 
@@ -232,6 +242,24 @@ pub async fn staff_list(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
     Ok(page(&StaffListPage {
         chrome: Chrome::for_ctx(&state, &ctx, "Staff").await?,
         staff,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "staff_team.html")]
+struct TeamPage {
+    chrome: Chrome,
+    team: Vec<bothy_app::records::TeamMember>,
+    quiet_days: i64,
+}
+
+/// Each supporter's caseload: its size and the people quiet for two weeks.
+pub async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let team = state.app.records().team(&ctx.actor).await?;
+    Ok(page(&TeamPage {
+        chrome: Chrome::for_ctx(&state, &ctx, "Supporters' caseloads").await?,
+        team,
+        quiet_days: bothy_domain::caseload::QUIET_DAYS,
     }))
 }
 

@@ -587,6 +587,8 @@ pub struct WaitingRow {
     pub over_18: bool,
     pub flags: usize,
     pub risk_at_referral: bool,
+    /// The referral, to read its answers and words.
+    pub referral_id: String,
     pub step: String,
 }
 
@@ -656,6 +658,7 @@ async fn waiting_page(
             over_18: e.over_18_weeks,
             flags: e.open_flags,
             risk_at_referral: e.risk_at_referral,
+            referral_id: e.episode.referral_id.to_string(),
             step: e.episode.step.label().to_string(),
         })
         .collect();

@@ -13,6 +13,7 @@ mod api_clients;
 mod audit;
 mod authz_matrix;
 mod bad_input;
+mod caseload;
 mod check_ins;
 mod concurrency;
 mod enrolment;

@@ -136,6 +136,7 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/team",            ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     // The front door. Self-referral and activation are public: the resume
     // or activation link is the credential. Bearer clients are anonymous
     // cookie sessions on pages, so their posts lack a CSRF token.

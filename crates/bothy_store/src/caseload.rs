@@ -1,0 +1,183 @@
+//! What the staff home reads beside the list of people: each person's last
+//! activity and programme progress, the front door's counts, and each
+//! supporter's load. One statement each, whatever the number of people.
+
+use crate::services::parse;
+use crate::{StoreError, Tx};
+use bothy_domain::time::{Timestamp, from_millis, to_millis};
+use bothy_domain::{PatientId, ServiceId, StaffId};
+use std::collections::HashMap;
+
+/// Activity other than the person's: their check-ins (from the summary
+/// kept at write time), measures, tool entries, messages to the care team
+/// and finished modules, each the newest by index for one person `p`.
+const ACTIVITY: [&str; 5] = [
+    "(SELECT m.last_recorded_at FROM mood_summaries m WHERE m.patient_id = p.id)",
+    "(SELECT MAX(r.submitted_at) FROM measure_responses r WHERE r.patient_id = p.id)",
+    "(SELECT MAX(t.recorded_at) FROM tool_entries t WHERE t.patient_id = p.id)",
+    "(SELECT MAX(g.sent_at) FROM messages g WHERE g.patient_id = p.id AND g.author_kind = 'patient')",
+    "(SELECT MAX(mp.completed_at) FROM module_progress mp JOIN enrolments e ON e.id = mp.enrolment_id \
+     WHERE e.patient_id = p.id)",
+];
+
+/// One programme enrolment as the caseload shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgrammeProgress {
+    pub programme_id: String,
+    /// `active`, `paused` or `finished`.
+    pub status: String,
+    pub modules_done: i64,
+}
+
+/// A supporter's caseload in a service, as a clinical lead sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupporterLoad {
+    pub supporter_id: StaffId,
+    pub people: i64,
+    /// People with no activity since the cut-off (and on record before it).
+    pub quiet: i64,
+}
+
+/// The triage clinician's view of the front door, in counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrontDoorCounts {
+    pub referrals: i64,
+    pub referrals_with_risk: i64,
+    pub waiting: i64,
+}
+
+impl Tx {
+    /// When each of these patients last did something; for someone who has
+    /// done nothing, when they came on record.
+    pub async fn last_activity(
+        &mut self,
+        patients: &[PatientId],
+    ) -> Result<HashMap<PatientId, Timestamp>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in patients.chunks(500) {
+            let columns = ACTIVITY
+                .iter()
+                .enumerate()
+                .map(|(i, a)| format!("{a} AS a{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT p.id, p.created_at, {columns} FROM patients p WHERE p.id IN ({})",
+                crate::db::placeholders(1, chunk.len())
+            ));
+            let mut q = self.query(sql);
+            for p in chunk {
+                q = q.bind(p.to_string());
+            }
+            for r in q.fetch_all().await? {
+                let mut last: i64 = r.try_get("created_at")?;
+                for i in 0..ACTIVITY.len() {
+                    if let Some(at) = r.try_get::<Option<i64>>(&format!("a{i}"))? {
+                        last = last.max(at);
+                    }
+                }
+                out.insert(
+                    parse(&r.try_get::<String>("id")?, "patient id")?,
+                    from_millis(last),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each of these patients' programme enrolments, oldest first, with
+    /// how many modules they have finished.
+    pub async fn programme_progress(
+        &mut self,
+        patients: &[PatientId],
+    ) -> Result<HashMap<PatientId, Vec<ProgrammeProgress>>, StoreError> {
+        let mut out: HashMap<PatientId, Vec<ProgrammeProgress>> = HashMap::new();
+        for chunk in patients.chunks(500) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT e.patient_id, e.programme_id, e.status, \
+                 (SELECT COUNT(*) FROM module_progress mp WHERE mp.enrolment_id = e.id \
+                  AND mp.completed_at IS NOT NULL) AS done \
+                 FROM enrolments e WHERE e.patient_id IN ({}) ORDER BY e.enrolled_at, e.id",
+                crate::db::placeholders(1, chunk.len())
+            ));
+            let mut q = self.query(sql);
+            for p in chunk {
+                q = q.bind(p.to_string());
+            }
+            for r in q.fetch_all().await? {
+                out.entry(parse(&r.try_get::<String>("patient_id")?, "patient id")?)
+                    .or_default()
+                    .push(ProgrammeProgress {
+                        programme_id: r.try_get("programme_id")?,
+                        status: r.try_get("status")?,
+                        modules_done: r.try_get("done")?,
+                    });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Referrals waiting for triage (as the queue lists them: sent and not
+    /// decided, or an unsent draft with a risk answer), how many of them
+    /// with risk, and the people on the waiting list.
+    pub async fn front_door_counts(
+        &mut self,
+        service: ServiceId,
+    ) -> Result<FrontDoorCounts, StoreError> {
+        let r = self
+            .query(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN risk <> 0 THEN 1 ELSE 0 END), 0) AS risky, \
+                 (SELECT COUNT(*) FROM episodes WHERE service_id = $1 AND first_treatment_at IS NULL \
+                  AND discharged_at IS NULL) AS waiting \
+                 FROM referrals WHERE service_id = $1 AND (status IN ('received', 'info_requested') \
+                 OR (status = 'draft' AND risk = 1))",
+            )
+            .bind(service.to_string())
+            .fetch_one()
+            .await?;
+        Ok(FrontDoorCounts {
+            referrals: r.try_get("n")?,
+            referrals_with_risk: r.try_get("risky")?,
+            waiting: r.try_get("waiting")?,
+        })
+    }
+
+    /// Every supporter with anyone on their caseload in the service (their
+    /// own people and those on programmes they support), how many, and how
+    /// many have done nothing since `quiet_before`.
+    pub async fn supporter_loads(
+        &mut self,
+        service: ServiceId,
+        quiet_before: Timestamp,
+    ) -> Result<Vec<SupporterLoad>, StoreError> {
+        let since = ACTIVITY
+            .iter()
+            .map(|a| format!("AND COALESCE({a}, 0) < $2"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT c.sid, COUNT(*) AS people, \
+             COALESCE(SUM(CASE WHEN p.created_at < $2 {since} THEN 1 ELSE 0 END), 0) AS quiet \
+             FROM (SELECT supporter_id AS sid, id AS pid FROM patients \
+                   WHERE service_id = $1 AND supporter_id IS NOT NULL \
+                   UNION SELECT supporter_id AS sid, patient_id AS pid FROM enrolments \
+                   WHERE service_id = $1 AND supporter_id IS NOT NULL AND status <> 'finished') c \
+             JOIN patients p ON p.id = c.pid GROUP BY c.sid ORDER BY c.sid"
+        ));
+        let rows = self
+            .query(sql)
+            .bind(service.to_string())
+            .bind(to_millis(quiet_before))
+            .fetch_all()
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SupporterLoad {
+                    supporter_id: parse(&r.try_get::<String>("sid")?, "staff id")?,
+                    people: r.try_get("people")?,
+                    quiet: r.try_get("quiet")?,
+                })
+            })
+            .collect()
+    }
+}
