@@ -154,7 +154,15 @@ impl Records<'_> {
             .ok_or(AppError::NotFound)?;
         let caseload = if s.has(Permission::OwnCaseload) {
             let people = tx.caseload(s.service_id, s.id, CASELOAD_LIMIT).await?;
-            let inputs = home::CaseloadInputs::read(&mut tx, &people).await?;
+            let review_days = self
+                .app
+                .monitoring()
+                .settings_for(&mut tx, s.service_id)
+                .await?
+                .review_every_days;
+            let inputs =
+                home::CaseloadInputs::read(&mut tx, &people, (s.service_id, s.id), review_days)
+                    .await?;
             let mut rows: Vec<CaseloadRow> = people
                 .into_iter()
                 .map(|p| home::caseload_row(actor, p, &inputs, &self.app.programmes, now))

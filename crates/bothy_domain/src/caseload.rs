@@ -19,6 +19,8 @@ pub struct Need {
     pub risk_at_referral: bool,
     /// Messages from the person nobody in the care team has read.
     pub unread_messages: i64,
+    /// A programme review of theirs is past its due date.
+    pub review_overdue: bool,
     /// The latest of their check-ins, measures, tool entries, messages and
     /// finished modules; for someone who has done nothing yet, when they
     /// came on record, so a person added today is not "quietest".
@@ -57,7 +59,12 @@ pub fn by_need(a: &Need, b: &Need) -> Ordering {
         //    waiting for an answer. Whether there are any, not how many:
         //    three short messages are no more pressing than one.
         .then_with(|| (b.unread_messages > 0).cmp(&(a.unread_messages > 0)))
-        // 4. Longest without activity: silence is the commonest sign of
+        // 4. An overdue review: the person is working on a programme and
+        //    waiting for their supporter's feedback, which is also their
+        //    treatment contact. Work owed, not a sign of risk, so after the
+        //    three above.
+        .then_with(|| b.review_overdue.cmp(&a.review_overdue))
+        // 5. Longest without activity: silence is the commonest sign of
         //    someone dropping out, and the one nobody else will notice.
         .then_with(|| a.last_activity.cmp(&b.last_activity))
 }
@@ -83,6 +90,7 @@ mod tests {
             highest_alert: None,
             risk_at_referral: false,
             unread_messages: 0,
+            review_overdue: false,
             last_activity: day(d),
         }
     }
@@ -179,5 +187,26 @@ mod tests {
     fn quiet_means_fourteen_days_or_more() {
         assert!(!is_quiet(day(0), day(13)));
         assert!(is_quiet(day(0), day(14)));
+    }
+
+    #[test]
+    fn an_overdue_review_comes_after_unread_messages_and_before_silence() {
+        let unread = Need {
+            unread_messages: 1,
+            ..quiet_since(9)
+        };
+        let overdue = Need {
+            review_overdue: true,
+            ..quiet_since(8)
+        };
+        let quietest = quiet_since(0);
+        assert_eq!(
+            sorted(vec![
+                ("quietest", quietest),
+                ("overdue", overdue),
+                ("unread", unread)
+            ]),
+            ["unread", "overdue", "quietest"]
+        );
     }
 }

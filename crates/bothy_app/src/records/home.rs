@@ -11,7 +11,7 @@ use bothy_domain::ids::ReferralId;
 use bothy_domain::model::{Alert, Patient};
 use bothy_domain::programmes::Programme;
 use bothy_domain::time::Timestamp;
-use bothy_domain::{PatientId, StaffId};
+use bothy_domain::{PatientId, ServiceId, StaffId};
 use bothy_store::{ProgrammeProgress, StoreError, Tx};
 use std::collections::HashMap;
 
@@ -37,6 +37,8 @@ pub struct CaseloadRow {
     pub programmes: Vec<(String, i64, usize, String)>,
     /// Days since `need.last_activity`.
     pub quiet_days: i64,
+    /// When the earliest programme review of theirs falls due, if any.
+    pub review_due: Option<Timestamp>,
     pub need: Need,
 }
 
@@ -47,13 +49,28 @@ pub(crate) struct CaseloadInputs {
     pub unread: HashMap<PatientId, i64>,
     pub activity: HashMap<PatientId, Timestamp>,
     pub progress: HashMap<PatientId, Vec<ProgrammeProgress>>,
+    /// The earliest next review of each person's active enrolments.
+    pub reviews_due: HashMap<PatientId, Timestamp>,
 }
 
 impl CaseloadInputs {
-    /// Everything the rows need, for `patients`: five statements.
-    pub async fn read(tx: &mut Tx, patients: &[Patient]) -> Result<Self, StoreError> {
+    /// Everything the rows need, for `patients` on `supporter`'s caseload in
+    /// `service`, whose reviews fall due every `review_days`: six statements.
+    pub async fn read(
+        tx: &mut Tx,
+        patients: &[Patient],
+        (service, supporter): (ServiceId, StaffId),
+        review_days: u32,
+    ) -> Result<Self, StoreError> {
         let ids: Vec<PatientId> = patients.iter().map(|p| p.id).collect();
+        let mut reviews_due: HashMap<PatientId, Timestamp> = HashMap::new();
+        for r in tx.review_queue(service, Some(supporter)).await? {
+            let due = bothy_domain::reviews::next_due(r.enrolled_at, r.last_review_at, review_days);
+            let earliest = reviews_due.entry(r.patient_id).or_insert(due);
+            *earliest = (*earliest).min(due);
+        }
         Ok(CaseloadInputs {
+            reviews_due,
             alerts: tx.open_alert_summary(&ids).await?,
             risk: tx.risk_at_referral(&ids).await?,
             unread: tx
@@ -110,10 +127,12 @@ pub(crate) fn caseload_row(
         risk_referral,
         programmes,
         quiet_days: (now.as_millisecond() - last_activity.as_millisecond()).max(0) / 86_400_000,
+        review_due: inputs.reviews_due.get(&id).copied(),
         need: Need {
             highest_alert: highest,
             risk_at_referral: risk_referral.is_some(),
             unread_messages: inputs.unread.get(&id).copied().unwrap_or(0),
+            review_overdue: inputs.reviews_due.get(&id).is_some_and(|due| *due <= now),
             last_activity,
         },
         patient,

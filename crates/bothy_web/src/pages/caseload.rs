@@ -23,6 +23,8 @@ pub struct CaseRow {
     pub programmes: Vec<String>,
     pub last_activity: String,
     pub quiet: bool,
+    /// When the next programme review is due, and whether it is overdue.
+    pub review: Option<(String, bool)>,
     /// Whether the row is marked as needing attention first.
     pub flagged: bool,
 }
@@ -38,7 +40,14 @@ fn case_row(r: &CaseloadRow, now: Timestamp) -> CaseRow {
         0 => "today".to_string(),
         n => format!("{} ago", plural(n, "day", "days")),
     };
+    let review = r.review_due.map(|due| {
+        (
+            crate::format::long_date(bothy_domain::time::uk_date(due)),
+            r.need.review_overdue,
+        )
+    });
     CaseRow {
+        review,
         id: r.patient.id.to_string(),
         name: r.patient.full_name(),
         may_open: r.may_open,

@@ -24,6 +24,7 @@ both_dbs!(
     risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and_patient_page,
     fifty_people_on_a_caseload_render_in_one_request,
     someone_on_a_programme_the_supporter_supports_is_on_their_caseload,
+    an_overdue_review_shows_and_moves_the_person_above_the_quiet,
 );
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -436,4 +437,51 @@ async fn someone_on_a_programme_the_supporter_supports_is_on_their_caseload(t: T
     let row = &list[row_at..row_at + list[row_at..].find("</tr>").unwrap()];
     assert!(row.contains("modules done"), "{row}");
     assert_eq!(list.matches(&name(&t, own)).count(), 1, "listed once");
+}
+
+async fn an_overdue_review_shows_and_moves_the_person_above_the_quiet(t: TestApp) {
+    let mine = on_caseload(&t).await;
+    // The quiet person comes first by name (family, then given), so only
+    // the review can put the enrolled one above them.
+    let mut tx = t.app.store().read().await.unwrap();
+    let mut by_name = Vec::new();
+    for n in [mine[0], mine[1]] {
+        let p = tx.patient(patient_id(&t, n)).await.unwrap().unwrap();
+        by_name.push((p.family_name.to_string(), p.given_name.to_string(), n));
+    }
+    tx.rollback().await.unwrap();
+    by_name.sort();
+    let (quiet, enrolled) = (by_name[0].2, by_name[1].2);
+    let triage = t.fixtures().staff_actor("triage_clinician").await;
+    let supporter = staff_id(&t, "supporter").await;
+    t.app
+        .enrolments()
+        .enrol(
+            &triage,
+            patient_id(&t, enrolled),
+            "low-mood",
+            Some(supporter),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let row_of = |list: &str, who: &str| {
+        let at = list.find(who).expect("on the caseload");
+        list[at..at + list[at..].find("</tr>").unwrap()].to_string()
+    };
+    // Due in 14 days: shown, and not yet a reason to come first.
+    let home = t.staff_client("supporter").await.get("/staff").await.ok();
+    let row = row_of(caseload(&home.body), &name(&t, enrolled));
+    assert!(row.contains("<td>Due "), "{row}");
+    assert!(!row.contains("Overdue"), "{row}");
+    // Fifteen days on nobody has been active; the review is overdue, and the
+    // person waiting for it comes before someone who is only quiet.
+    t.clock.advance(15 * DAY);
+    let home = t.staff_client("supporter").await.get("/staff").await.ok();
+    let list = caseload(&home.body);
+    let row = row_of(list, &name(&t, enrolled));
+    assert!(row.contains("Overdue</span> since"), "{row}");
+    let at = positions(list, &[&name(&t, enrolled), &name(&t, quiet)]);
+    assert!(at[0] < at[1], "{list}");
+    assert!(row_of(list, &name(&t, quiet)).contains("None due"));
 }
