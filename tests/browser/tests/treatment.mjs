@@ -1,6 +1,6 @@
 // Treatment: a clinician enrols a person on a guided programme; the person, without JavaScript
 // on a 320 px screen, works through the first module, writes a thought record and a sleep diary
-// night, and messages their care team; the clinician reads and replies, unlocks the next module
+// night, and messages their care team; the clinical lead reads and replies, unlocks the next module
 // and writes a review; the person reads the reply and the feedback.
 
 import {
@@ -20,9 +20,11 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
   const p = patient(8);
   const noJs = { javaScript: false };
 
-  // The triage clinician enrols the person on the low mood programme with a supporter.
+  // The clinical lead enrols the person on the low mood programme with a staff. One
+  // signed-in page serves every staff step: sign-ins per account are rate-limited, and the
+  // other tests sign staff in too.
   const staff = await scope.page({ viewport: NARROW });
-  await signIn(staff, staffByRole('triage_clinician'), { expectPath: '/staff' });
+  await signIn(staff, staffByRole('clinical_lead'), { expectPath: '/staff' });
   await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page before enrolment' });
   await staff.getByLabel('Programme', { exact: true }).selectOption('low-mood');
   const supporters = staff.getByLabel('Supporter', { exact: true }).locator('option');
@@ -32,7 +34,6 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
   await staff.getByText('0 of 6 modules done').waitFor();
   await checkPage(staff, 'patient page with an enrolment');
   await fitsWidth(staff, 'patient page with an enrolment');
-  await signOut(staff, '/staff');
 
   // The person, without JavaScript: home shows the programme and its next step.
   const page = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
@@ -116,24 +117,20 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
 
   // The clinician reads the record, replies and unlocks the next module (finishing module 1
   // opened module 2, so the next is 3).
-  const supporter = await scope.page({ viewport: NARROW });
-  await signIn(supporter, staffByRole('triage_clinician'), { expectPath: '/staff' });
-  await visit(supporter, `/staff/patients/${p.id}`, { name: 'patient page with programme, tools and messages' });
-  await supporter.getByRole('heading', { name: 'Messages', exact: true }).waitFor();
-  await supporter.locator('section[aria-labelledby="messages-heading"] a').first().click();
-  await waitForPath(supporter, /\/messages\//, 'open the thread as staff');
-  await checkPage(supporter, 'a conversation (staff)');
-  await supporter.getByLabel(/^Reply to /).fill('Well done. Try the diary for two days this week.');
-  await supporter.getByRole('button', { name: 'Send', exact: true }).click();
-  await supporter.getByText('Try the diary for two days this week.').waitFor();
-  await visit(supporter, `/staff/patients/${p.id}`, { name: 'patient page after the reply' });
-  await supporter.getByRole('button', { name: /^Unlock next module: 3,/ }).click();
-  await supporter.getByRole('button', { name: /^Unlock next module: 4,/ }).waitFor();
+  await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page with programme, tools and messages' });
+  await staff.getByRole('heading', { name: 'Messages', exact: true }).waitFor();
+  await staff.locator('section[aria-labelledby="messages-heading"] a').first().click();
+  await waitForPath(staff, /\/messages\//, 'open the thread as staff');
+  await checkPage(staff, 'a conversation (staff)');
+  await staff.getByLabel(/^Reply to /).fill('Well done. Try the diary for two days this week.');
+  await staff.getByRole('button', { name: 'Send', exact: true }).click();
+  await staff.getByText('Try the diary for two days this week.').waitFor();
+  await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page after the reply' });
+  await staff.getByRole('button', { name: /^Unlock next module: 3,/ }).click();
+  await staff.getByRole('button', { name: /^Unlock next module: 4,/ }).waitFor();
   // The clinical lead's review queue (every enrolment of the service) and one review, with a
   // starting text chosen without JavaScript.
-  const lead = await scope.page({ viewport: NARROW });
-  await signIn(lead, staffByRole('clinical_lead'), { expectPath: '/staff' });
-  await reviewOne(lead);
+  await reviewOne(staff);
 
   // The person reads the reply.
   const again = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
