@@ -131,18 +131,9 @@ impl CheckIns<'_> {
     /// only whether an alert is raised, in `detect_on_check_in`).
     pub fn note_has_risk(&self, note: Option<&str>) -> bool {
         note.is_some_and(|text| {
-            let text = bothy_domain::detectors::Text {
-                source: bothy_domain::detectors::TextSource::CheckInNote,
-                text,
-            };
-            bothy_domain::detectors::Immediate::assess(
-                &self.app.catalogue,
-                &bothy_domain::detectors::config::DetectorConfig::default(),
-                &self.app.service_monitoring.lexicon,
-                &[],
-                &[text],
-            )
-            .show_crisis_contacts
+            self.app
+                .monitoring()
+                .shows_crisis_contacts(bothy_domain::detectors::TextSource::CheckInNote, &[text])
         })
     }
 

@@ -216,6 +216,24 @@ impl Monitor<'_> {
             .await
     }
 
+    /// Whether what a person wrote shows the crisis contacts at once, by the
+    /// one rule for what a person sends (`Immediate`): any risk phrase that
+    /// is not negated, of any severity, whatever the service's alert
+    /// settings (those decide only whether an alert is raised, in
+    /// [`Monitor::detect_in_text`] and `detect_on_check_in`).
+    pub fn shows_crisis_contacts(&self, source: TextSource, texts: &[&str]) -> bool {
+        let texts: Vec<Text<'_>> = texts.iter().map(|text| Text { source, text }).collect();
+        !texts.is_empty()
+            && detectors::Immediate::assess(
+                &self.app.catalogue,
+                &detectors::config::DetectorConfig::default(),
+                &self.app.service_monitoring.lexicon,
+                &[],
+                &texts,
+            )
+            .show_crisis_contacts
+    }
+
     /// Risk words in what a person wrote, by the one rule for what a person
     /// sends (`Immediate`), raised in the transaction that stores it, with
     /// the record as the alert's source. Such text has no history to compare

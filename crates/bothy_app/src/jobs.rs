@@ -222,6 +222,36 @@ impl Jobs<'_> {
         Ok(queued)
     }
 
+    /// Queues `template`, a fixed notice that says only that there is
+    /// something new, to `patient` by email (else a mobile), with a link to
+    /// sign in, in the caller's transaction; nothing if they have neither.
+    pub(crate) async fn notify_patient_to_sign_in(
+        &self,
+        tx: &mut Tx,
+        patient: &bothy_domain::model::Patient,
+        template: MessageTemplate,
+        key: &IdempotencyKey,
+    ) -> Result<(), AppError> {
+        let Some(to) = Recipient::preferred(
+            Channel::Email,
+            patient.email.as_ref(),
+            patient.phone.as_ref(),
+        ) else {
+            return Ok(());
+        };
+        let link = format!(
+            "{}/sign-in",
+            self.app.settings.public_url.trim_end_matches('/')
+        );
+        let n = Notification {
+            to,
+            template,
+            link: Some(link),
+        };
+        self.enqueue_notification(tx, key, n).await?;
+        Ok(())
+    }
+
     /// Queues a message in `tx`, the caller's transaction; see [`App::enqueue_job_at`].
     pub async fn enqueue_notification(
         &self,

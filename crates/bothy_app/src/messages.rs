@@ -17,13 +17,13 @@
 //! opening it again changes nothing). Each message carries its author's
 //! idempotency key, unique in its thread, so a resent form stores one.
 
-use crate::jobs::{Channel, IdempotencyKey, MessageTemplate, Notification, Recipient};
+use crate::jobs::{IdempotencyKey, MessageTemplate};
 use crate::policy::can_view_patient;
 use crate::work::Work;
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
-use bothy_domain::detectors::{Immediate, Text, TextSource, config::DetectorConfig};
+use bothy_domain::detectors::TextSource;
 use bothy_domain::ids::{MessageId, ThreadId};
 use bothy_domain::messages::{self, Author, Message, NeedsClinician, Thread, ThreadSummary};
 use bothy_domain::model::Patient;
@@ -116,18 +116,9 @@ impl Messages<'_> {
     /// that is not negated, whatever the service's alert settings (those
     /// decide only whether an alert is raised), as for check-in notes.
     pub fn body_has_risk(&self, body: &str) -> bool {
-        let text = Text {
-            source: TextSource::SecureMessage,
-            text: body,
-        };
-        Immediate::assess(
-            &self.app.catalogue,
-            &DetectorConfig::default(),
-            &self.app.service_monitoring.lexicon,
-            &[],
-            &[text],
-        )
-        .show_crisis_contacts
+        self.app
+            .monitoring()
+            .shows_crisis_contacts(TextSource::SecureMessage, &[body])
     }
 
     /// The signed-in patient starts a thread with their care team: the
@@ -314,29 +305,14 @@ impl Messages<'_> {
             .iter()
             .filter(|m| !m.author.is_patient() && m.read_at.is_none())
             .count();
-        let to = Recipient::preferred(
-            Channel::Email,
-            patient.email.as_ref(),
-            patient.phone.as_ref(),
-        );
-        let (1, Some(to)) = (unread, to) else {
+        if unread != 1 {
             return Ok(());
-        };
+        }
         let key = IdempotencyKey::from_parts(&["new-message", &message.id.to_string()])?;
-        let link = format!(
-            "{}/sign-in",
-            self.app.settings.public_url.trim_end_matches('/')
-        );
-        let n = Notification {
-            to,
-            template: MessageTemplate::NewMessage,
-            link: Some(link),
-        };
         self.app
             .jobs()
-            .enqueue_notification(work.tx(), &key, n)
-            .await?;
-        Ok(())
+            .notify_patient_to_sign_in(work.tx(), patient, MessageTemplate::NewMessage, &key)
+            .await
     }
 
     /// A patient's threads, newest first, with what the viewer has not

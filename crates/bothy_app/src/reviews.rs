@@ -17,7 +17,7 @@
 //! once store one: the second is told who wrote it (a 409), and the same
 //! form sent twice is answered with the first.
 
-use crate::jobs::{Channel, IdempotencyKey, MessageTemplate, Notification, Recipient};
+use crate::jobs::{IdempotencyKey, MessageTemplate};
 use crate::policy::can_view_patient;
 use crate::records::PatientRecord;
 use crate::work::Work;
@@ -457,28 +457,11 @@ impl Reviews<'_> {
         patient: &Patient,
         review: &Review,
     ) -> Result<(), AppError> {
-        let Some(to) = Recipient::preferred(
-            Channel::Email,
-            patient.email.as_ref(),
-            patient.phone.as_ref(),
-        ) else {
-            return Ok(());
-        };
         let key = IdempotencyKey::from_parts(&["new-feedback", &review.id.to_string()])?;
-        let link = format!(
-            "{}/sign-in",
-            self.app.settings.public_url.trim_end_matches('/')
-        );
-        let n = Notification {
-            to,
-            template: MessageTemplate::NewFeedback,
-            link: Some(link),
-        };
         self.app
             .jobs()
-            .enqueue_notification(work.tx(), &key, n)
-            .await?;
-        Ok(())
+            .notify_patient_to_sign_in(work.tx(), patient, MessageTemplate::NewFeedback, &key)
+            .await
     }
 
     /// The enrolment's feedback, newest first, for the person themself (who

@@ -189,22 +189,9 @@ impl Tools<'_> {
     /// alert settings (those decide only whether an alert is raised). Also
     /// for a form refused for another reason: the person still sees them.
     pub fn has_risk(&self, texts: &[&str]) -> bool {
-        let texts: Vec<bothy_domain::detectors::Text<'_>> = texts
-            .iter()
-            .map(|text| bothy_domain::detectors::Text {
-                source: bothy_domain::detectors::TextSource::ToolEntry,
-                text,
-            })
-            .collect();
-        !texts.is_empty()
-            && bothy_domain::detectors::Immediate::assess(
-                &self.app.catalogue,
-                &bothy_domain::detectors::config::DetectorConfig::default(),
-                &self.app.service_monitoring.lexicon,
-                &[],
-                &texts,
-            )
-            .show_crisis_contacts
+        self.app
+            .monitoring()
+            .shows_crisis_contacts(bothy_domain::detectors::TextSource::ToolEntry, texts)
     }
 
     /// A patient's most recent entries of one tool (every tool if `tool`
