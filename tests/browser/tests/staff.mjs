@@ -36,6 +36,11 @@ export function staffTests() {
         visited.add(link);
         await visit(page, link, { name: `${link} (as ${role})` });
       }
+      // Pages the home links to in its main part rather than the navigation.
+      for (const link of patientLinks.filter((l) => l === '/staff/team' && !visited.has(l))) {
+        visited.add(link);
+        await visit(page, link, { name: `${link} (as ${role})` });
+      }
       if (!visited.has('/account')) await visit(page, '/account', { name: `/account (as ${role})` });
       await signOut(page, '/staff');
     }),
