@@ -10,10 +10,11 @@ use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::ToolEntryId;
+use bothy_domain::tools::form::{FieldKind, Spec};
 use bothy_domain::tools::sleep::SleepDiaryEntry;
 use bothy_domain::tools::sleep_diary::{self, SleepDiaryInput, Week};
 use bothy_domain::tools::thought_record::{ThoughtRecord, ThoughtRecordInput};
-use bothy_domain::tools::{Entry, ToolEntry, ToolKind};
+use bothy_domain::tools::{Entry, ToolEntry, ToolKind, specs};
 
 /// The most sleep-diary nights read back: over two years of mornings.
 pub const NIGHTS_READ: i64 = 1_000;
@@ -23,6 +24,8 @@ pub const NIGHTS_READ: i64 = 1_000;
 pub enum ToolInput {
     ThoughtRecord(ThoughtRecordInput),
     SleepDiary(SleepDiaryInput),
+    /// A form tool's fields as sent, by name.
+    Form(ToolKind, Vec<(String, String)>),
 }
 
 /// A stored entry; `duplicate` when the same one arrived before.
@@ -49,6 +52,17 @@ pub struct SleepDiary {
 enum Checked<'a> {
     Ready(Entry),
     Night(&'a SleepDiaryInput),
+    /// A form is checked on the person's day, and the entries it refers
+    /// to must be theirs.
+    Form(&'static Spec, &'a [(String, String)]),
+}
+
+/// The text sent for a field, empty if it was not sent.
+fn field<'t>(typed: &'t [(String, String)], name: &str) -> &'t str {
+    typed
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 /// The interactive tools: recording entries and reading them.
@@ -95,20 +109,36 @@ impl Tools<'_> {
                 ThoughtRecord::parse(typed).map_err(invalid)?,
             )),
             ToolInput::SleepDiary(typed) => Checked::Night(typed),
+            ToolInput::Form(kind, typed) => {
+                Checked::Form(specs::spec(*kind).ok_or(AppError::NotFound)?, typed)
+            }
         };
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let patient = work.patient(p.id).await?;
+        // Days and clock times are where the person is: the service's time zone.
+        let monitoring = self
+            .app
+            .monitoring()
+            .settings_for(work.tx(), patient.service_id)
+            .await?;
+        let local = now.to_zoned(monitoring.hours.time_zone().clone());
         let entry = match checked {
             Checked::Ready(entry) => entry,
+            Checked::Form(spec, typed) => {
+                let form = spec
+                    .parse(|name| field(typed, name), local.date())
+                    .map_err(invalid)?;
+                for (name, id) in form.entries() {
+                    let want = spec.field(name).map(|f| f.kind);
+                    let found = work.tx().tool_entry(patient.id, id).await?;
+                    if !found.is_some_and(|e| Some(FieldKind::Entry(e.entry.kind())) == want) {
+                        return Err(AppError::field(name, "Choose one from the list"));
+                    }
+                }
+                Entry::Form(form)
+            }
             Checked::Night(typed) => {
-                // Clock times are where the person is: the service's time zone.
-                let monitoring = self
-                    .app
-                    .monitoring()
-                    .settings_for(work.tx(), patient.service_id)
-                    .await?;
-                let local = now.to_zoned(monitoring.hours.time_zone().clone());
                 let night = sleep_diary::parse(typed, local.datetime()).map_err(invalid)?;
                 let recorded = work
                     .tx()
@@ -155,6 +185,14 @@ impl Tools<'_> {
             let first = first.ok_or_else(|| {
                 AppError::internal(std::io::Error::other("a duplicate tool entry went missing"))
             })?;
+            if first.entry.kind() != entry.entry.kind() {
+                // A key is one form's: reused for another tool, it is a
+                // mistake, not the same entry sent again.
+                return Err(AppError::Conflict(
+                    "This key was used for an entry of another tool: reload the page and try again"
+                        .into(),
+                ));
+            }
             return self.duplicate(first);
         }
         let event = AuditEvent::new(Action::ToolEntryRecorded)
@@ -252,7 +290,7 @@ impl Tools<'_> {
                     let n = n.clone();
                     Some((e, n))
                 }
-                Entry::ThoughtRecord(_) => None,
+                Entry::ThoughtRecord(_) | Entry::Form(_) => None,
             })
             .collect();
         nights.sort_by_key(|a| a.1.went_to_bed);

@@ -10,12 +10,14 @@ use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
 use bothy_domain::audit::digest::RecordKind;
+use bothy_domain::ids::ToolEntryId;
 use bothy_domain::time::{from_millis, to_millis};
 use bothy_domain::tools::sleep::SleepDiaryEntry;
 use bothy_domain::tools::thought_record::ThoughtRecord;
-use bothy_domain::tools::{Entry, ToolEntry, ToolKind};
+use bothy_domain::tools::{Entry, ToolEntry, ToolKind, specs};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 const COLUMNS: &str = "id, patient_id, service_id, tool, entry, recorded_at, idempotency_key";
 
@@ -46,6 +48,14 @@ struct SleepNightV1 {
     got_up: DateTime,
 }
 
+/// An entry of a form tool as stored: each answer as typed, by field
+/// name; read back through the tool's field checks.
+#[derive(Serialize, Deserialize)]
+struct FormV1 {
+    v: u8,
+    fields: BTreeMap<String, String>,
+}
+
 fn to_json(entry: &Entry) -> String {
     let json = match entry {
         Entry::ThoughtRecord(r) => serde_json::to_string(&ThoughtRecordV1 {
@@ -69,6 +79,10 @@ fn to_json(entry: &Entry) -> String {
             woke_finally: n.woke_finally,
             got_up: n.got_up,
         }),
+        Entry::Form(f) => serde_json::to_string(&FormV1 {
+            v: 1,
+            fields: f.stored(),
+        }),
     };
     // Plain structs of strings, numbers and dates always serialise.
     json.unwrap_or_default()
@@ -76,6 +90,13 @@ fn to_json(entry: &Entry) -> String {
 
 fn from_json(kind: ToolKind, json: &str) -> Result<Entry, StoreError> {
     let corrupt = || StoreError::corrupt(format!("a {} entry", kind.as_str()));
+    if let Some(spec) = specs::spec(kind) {
+        let f: FormV1 = serde_json::from_str(json).map_err(|_| corrupt())?;
+        if f.v != 1 {
+            return Err(corrupt());
+        }
+        return spec.restore(&f.fields).map(Entry::Form).ok_or_else(corrupt);
+    }
     Ok(match kind {
         ToolKind::ThoughtRecord => {
             let r: ThoughtRecordV1 = serde_json::from_str(json).map_err(|_| corrupt())?;
@@ -117,6 +138,8 @@ fn from_json(kind: ToolKind, json: &str) -> Result<Entry, StoreError> {
                 .map_err(|_| corrupt())?,
             )
         }
+        // Every other tool is a form tool, read above.
+        _ => return Err(corrupt()),
     })
 }
 
@@ -176,6 +199,24 @@ impl Tx {
             .query(sql)
             .bind(patient.to_string())
             .bind(key)
+            .fetch_optional()
+            .await?;
+        row.as_ref().map(tool_entry).transpose()
+    }
+
+    /// One of a patient's entries, if it is theirs.
+    pub async fn tool_entry(
+        &mut self,
+        patient: PatientId,
+        id: ToolEntryId,
+    ) -> Result<Option<ToolEntry>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM tool_entries WHERE id = $1 AND patient_id = $2"
+        ));
+        let row = self
+            .query(sql)
+            .bind(id.to_string())
+            .bind(patient.to_string())
             .fetch_optional()
             .await?;
         row.as_ref().map(tool_entry).transpose()

@@ -309,6 +309,13 @@ impl TestApp {
         self.clock.now().as_second() as u64
     }
 
+    /// Today on the fake clock where the demo service is (UK time).
+    pub fn today(&self) -> jiff::civil::Date {
+        use bothy_app::Clock;
+        let uk = jiff::tz::TimeZone::get("Europe/London").expect("the UK time zone");
+        self.clock.now().to_zoned(uk).date()
+    }
+
     /// A client signed in as staff of `role` (password and code).
     pub async fn staff_client(&self, role: &str) -> Client {
         let c = self.client();

@@ -128,7 +128,7 @@ fn first_after(from: DateTime, time: Time, same_counts: bool) -> DateTime {
 
 /// `2026-03-01`, as a date input sends it, or `1/3/2026` as people in the
 /// UK write it where a browser shows a plain text box.
-fn read_date(typed: &str) -> Option<Date> {
+pub(super) fn read_date(typed: &str) -> Option<Date> {
     let t = typed.trim();
     if let Ok(d) = t.parse::<Date>() {
         return Some(d);

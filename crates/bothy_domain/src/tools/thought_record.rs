@@ -193,7 +193,7 @@ impl ThoughtRecord {
 /// One free-text answer: `None` if it was refused (the problem is pushed),
 /// `Some(None)` if empty and optional, `Some(Some(text))` otherwise.
 /// `required` holds the message for an empty answer that is needed.
-fn answer(
+pub(super) fn answer(
     problems: &mut Problems,
     field: &'static str,
     what: &str,
@@ -233,24 +233,33 @@ fn rating(
     typed: &str,
     required: bool,
 ) -> Option<Option<u8>> {
+    rating_to(problems, field, what, typed, required, RATING_MAX)
+}
+
+/// One rating from 0 to `max`, as [`answer`] answers; `50%` reads as 50.
+pub(super) fn rating_to(
+    problems: &mut Problems,
+    field: &'static str,
+    what: &str,
+    typed: &str,
+    required: bool,
+    max: u8,
+) -> Option<Option<u8>> {
     let t = typed.trim();
     let t = t.strip_suffix('%').unwrap_or(t).trim_end();
     if t.is_empty() {
         if required {
-            problems.push((
-                field,
-                format!("{what}: give a number from 0 to {RATING_MAX}"),
-            ));
+            problems.push((field, format!("{what}: give a number from 0 to {max}")));
             return None;
         }
         return Some(None);
     }
     match t.parse::<u8>() {
-        Ok(r) if r <= RATING_MAX => Some(Some(r)),
+        Ok(r) if r <= max => Some(Some(r)),
         _ => {
             problems.push((
                 field,
-                format!("{what} must be a whole number from 0 to {RATING_MAX}"),
+                format!("{what} must be a whole number from 0 to {max}"),
             ));
             None
         }

@@ -35,8 +35,9 @@ pub enum BlockView {
     Html(String),
     Reflect(String),
     Crisis,
-    /// Where a guided programme's tool sits (staff reading it see its name).
-    Tool(&'static str),
+    /// Where a programme's tool sits: its name, and for a patient the
+    /// address of its page (staff reading the programme see the name only).
+    Tool(&'static str, Option<&'static str>),
 }
 
 #[derive(Template)]
@@ -219,17 +220,16 @@ fn reading_page(
 }
 
 /// A page's blocks as templates draw them (`programme_blocks.html`).
-pub(crate) fn block_views(blocks: &[Block], links: &Links<'_>, show_tools: bool) -> Vec<BlockView> {
+pub(crate) fn block_views(blocks: &[Block], links: &Links<'_>, staff: bool) -> Vec<BlockView> {
     blocks
         .iter()
-        .filter_map(|b| match b {
-            Block::Text(t) => Some(BlockView::Html(render(t, links))),
-            Block::Reflect(q) => Some(BlockView::Reflect(q.clone())),
-            Block::Crisis => Some(BlockView::Crisis),
-            // Tools keep entries for a supporter and are not built yet for
-            // patients: staff reading a guided programme see where each one
-            // sits; patients see nothing in its place.
-            Block::Tool(t) => show_tools.then(|| BlockView::Tool(t.label())),
+        .map(|b| match b {
+            Block::Text(t) => BlockView::Html(render(t, links)),
+            Block::Reflect(q) => BlockView::Reflect(q.clone()),
+            Block::Crisis => BlockView::Crisis,
+            // A patient follows the link to the tool's page; staff reading
+            // the programme see where each tool sits.
+            Block::Tool(t) => BlockView::Tool(t.label(), (!staff).then(|| super::tools::path(*t))),
         })
         .collect()
 }

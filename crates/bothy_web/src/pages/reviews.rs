@@ -4,7 +4,7 @@
 //! chosen with `?template=NAME` (no JavaScript needed).
 
 use super::field_errors;
-use super::tools::{StaffLine, staff_line};
+use super::tools::{StaffLine, staff_lines_of};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
@@ -208,7 +208,7 @@ async fn review_page(
             .iter()
             .map(|(n, t, at)| (*n, t.clone(), uk_time(*at)))
             .collect(),
-        tool_entries: s.tool_entries.iter().map(staff_line).collect(),
+        tool_entries: staff_lines_of(&s.tool_entries),
         measures: s
             .measures
             .iter()

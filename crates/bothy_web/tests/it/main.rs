@@ -37,4 +37,5 @@ mod safety_plan;
 mod schema;
 mod sign_in;
 mod tools;
+mod tools_forms;
 mod waiting_reminders;

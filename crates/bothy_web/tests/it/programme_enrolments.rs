@@ -131,6 +131,17 @@ async fn a_patient_works_through_a_programme_module_by_module(t: TestApp) {
     assert!(overview.body.contains("Not open yet"), "{}", overview.body);
     assert!(overview.body.contains("Opens when you finish module 1"));
 
+    // A page's tool links to the tool itself.
+    let goals = c
+        .get(&format!("/programme/{id}/01-getting-started/6"))
+        .await
+        .ok();
+    assert!(
+        goals.body.contains("<a href=\"/tools/goals\">open the goals</a>"),
+        "{}",
+        goals.body
+    );
+
     // Page 1 of module 1 reads; module 2 does not open yet.
     let p1 = c.get(&first).await.ok().has_crisis_panel();
     assert!(p1.body.contains("Page 1 of"), "{}", p1.body);

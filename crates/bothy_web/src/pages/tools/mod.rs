@@ -5,6 +5,7 @@
 //! was typed, and risk words in what was written put the crisis contacts
 //! at the top of the page returned, saved or not.
 
+pub mod forms;
 pub mod sleep_diary;
 pub mod thought_record;
 
@@ -69,6 +70,19 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
     }))
 }
 
+/// The page of a tool a programme embeds.
+pub fn path(tool: bothy_domain::programmes::Tool) -> &'static str {
+    use bothy_domain::programmes::Tool;
+    match tool {
+        Tool::ThoughtRecord => "/tools/thought-record",
+        Tool::SleepDiary => "/tools/sleep-diary",
+        Tool::ActivityDiary => forms::ACTIVITIES.path,
+        Tool::WorryLog => forms::WORRIES.path,
+        Tool::ExposureHierarchy => forms::EXPOSURE.path,
+        Tool::Goals => forms::GOALS.path,
+    }
+}
+
 /// Tool entries the staff patient page shows, newest first.
 const STAFF_SHOWN: i64 = 10;
 
@@ -92,12 +106,34 @@ pub async fn staff_lines(
         .tools()
         .entries(&ctx.actor, patient, None, STAFF_SHOWN, &ctx.request)
         .await?;
-    Ok(entries.iter().map(staff_line).collect())
+    Ok(staff_lines_of(&entries))
 }
 
-pub fn staff_line(e: &bothy_domain::tools::ToolEntry) -> StaffLine {
+/// Entries as lines for staff; an entry that belongs to another (a practice
+/// of a step) names it when that one is among `entries`.
+pub fn staff_lines_of(entries: &[bothy_domain::tools::ToolEntry]) -> Vec<StaffLine> {
+    entries.iter().map(|e| staff_line(e, entries)).collect()
+}
+
+fn staff_line(
+    e: &bothy_domain::tools::ToolEntry,
+    entries: &[bothy_domain::tools::ToolEntry],
+) -> StaffLine {
     use bothy_domain::tools::Entry;
     let text = match &e.entry {
+        Entry::Form(_) => {
+            let named = |id| {
+                entries
+                    .iter()
+                    .find(|o| o.id == id)
+                    .map_or("an earlier entry".to_string(), forms::name_of)
+            };
+            forms::lines(e, &named)
+                .into_iter()
+                .map(|(what, shown)| format!("{what}: {shown}"))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        }
         Entry::ThoughtRecord(r) => {
             let mut parts = vec![
                 format!("Situation: {}", r.situation),

@@ -62,7 +62,7 @@ pub fn views(entries: &[ToolEntry]) -> Vec<RecordView> {
         .iter()
         .filter_map(|e| match &e.entry {
             Entry::ThoughtRecord(r) => Some(view(e, r)),
-            Entry::SleepDiary(_) => None,
+            Entry::SleepDiary(_) | Entry::Form(_) => None,
         })
         .collect()
 }

@@ -5,10 +5,12 @@ use crate::helpers::{Client, TestApp};
 use bothy_app::RequestContext;
 use bothy_app::measures::Submission;
 use bothy_app::policy::{Actor, PatientActor};
+use bothy_app::tools::ToolInput;
 use bothy_domain::ServiceId;
 use bothy_domain::model::{Patient, ResponseSource};
 use bothy_domain::referral::{Decision, Details, Source, Step};
 use bothy_domain::role::{ApiPermission, Role};
+use bothy_domain::tools::ToolKind;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -89,6 +91,9 @@ pub(super) struct World {
     pub(super) review_due: BTreeMap<String, String>,
     /// A message thread each of them started, and its first message, by patient id.
     pub(super) threads: BTreeMap<String, (String, String)>,
+    /// An exposure step and a goal of each signed-in patient (demo patients
+    /// 0 and 1), for the forms that record a practice or a rating of one.
+    pub(super) tool_parents: BTreeMap<(usize, &'static str), String>,
     /// Fresh front-door fixtures for the caller being tried.
     pub(super) front: Mutex<FrontDoor>,
 }
@@ -319,6 +324,43 @@ impl World {
             );
         }
 
+        // An exposure step and a goal of each patient who signs in.
+        let mut tool_parents = BTreeMap::new();
+        for n in [0, 1] {
+            let p = &demo_patients
+                .iter()
+                .find(|p| p.id.to_string() == t.demo.patients[n].id)
+                .unwrap();
+            let actor = Actor::Patient(PatientActor {
+                id: p.id,
+                service_id: p.service_id,
+                name: p.full_name(),
+            });
+            for (kind, fields) in [
+                (
+                    ToolKind::ExposureStep,
+                    [("situation", "The bus"), ("expected_distress", "40")],
+                ),
+                (ToolKind::Goal, [("goal", "Swim"), ("progress", "2")]),
+            ] {
+                let fields = fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                let saved = app
+                    .tools()
+                    .record(
+                        &actor,
+                        ToolInput::Form(kind, fields),
+                        &format!("matrix-{}", kind.as_str()),
+                        &ctx(),
+                    )
+                    .await
+                    .unwrap();
+                tool_parents.insert((n, kind.as_str()), saved.entry.id.to_string());
+            }
+        }
+
         Self {
             t,
             demo_service,
@@ -335,6 +377,7 @@ impl World {
             enrolments,
             review_due,
             threads,
+            tool_parents,
             front: Mutex::new(FrontDoor::default()),
         }
     }

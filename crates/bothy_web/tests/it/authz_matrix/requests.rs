@@ -69,6 +69,56 @@ impl World {
                     ("key", &key),
                 ])
             }
+            "/tools/activities" => {
+                let key = format!("matrix-activity-{col}");
+                f(&[
+                    ("activity", "A walk"),
+                    ("status", "planned"),
+                    ("day", &self.t.today().to_string()),
+                    ("time_of_day", "evening"),
+                    ("key", &key),
+                ])
+            }
+            "/tools/worries" => {
+                let key = format!("matrix-worry-{col}");
+                f(&[
+                    ("worry", "Money"),
+                    ("worry_type", "practical"),
+                    ("distress", "50"),
+                    ("key", &key),
+                ])
+            }
+            "/tools/exposure/steps" => {
+                let key = format!("matrix-step-{col}");
+                f(&[
+                    ("situation", "The shop"),
+                    ("expected_distress", "30"),
+                    ("key", &key),
+                ])
+            }
+            "/tools/goals" => {
+                let key = format!("matrix-goal-{col}");
+                f(&[("goal", "Walk more"), ("progress", "3"), ("key", &key)])
+            }
+            // A practice or a rating of the caller's own step or goal.
+            "/tools/exposure/practice" | "/tools/goals/ratings" => {
+                let n = usize::from(caller == OtherPatient);
+                let key = format!("matrix-{}-{col}", spec.path);
+                if spec.path == "/tools/goals/ratings" {
+                    let goal = &self.tool_parents[&(n, "goal")];
+                    f(&[("rated_goal", goal), ("rating", "4"), ("key", &key)])
+                } else {
+                    let step = &self.tool_parents[&(n, "exposure_step")];
+                    f(&[
+                        ("step", step),
+                        ("practised_on", &self.t.today().to_string()),
+                        ("minutes", "15"),
+                        ("distress_before", "40"),
+                        ("distress_after", "20"),
+                        ("key", &key),
+                    ])
+                }
+            }
             "/staff/service" => {
                 let slug = if caller == Caller::OtherServiceStaff {
                     "elsewhere"
