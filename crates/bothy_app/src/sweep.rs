@@ -3,8 +3,9 @@
 //! It is what production runs on a schedule (through the job queue) and what
 //! `bothy bench` measures as W6.
 //!
-//! - Disengagement: no check-in or measure for a while (time alone can make
-//!   it true, so only a sweep finds it).
+//! - Disengagement: nothing done for a while (no check-in, measure, tool
+//!   entry, message or finished module; time alone can make it true, so
+//!   only a sweep finds it).
 //! - Reliable deterioration, not on track and a sharp drop in mood: judged
 //!   when each submission arrives; the sweep judges them again because what
 //!   they compare against can change without a submission (the service's
@@ -69,6 +70,7 @@ impl Monitor<'_> {
                     found.push((row, signals));
                 }
             }
+            Self::count_all_activity(&mut tx, &cache, &mut found, now).await?;
             // Most of what an hourly sweep finds is already an open alert;
             // leaving that out here keeps the sweep a read unless something
             // is new.
@@ -156,6 +158,57 @@ impl Monitor<'_> {
 
     /// Leaves out of what a page found every signal whose alert is open, or
     /// was closed since the data it rests on: one read for the page.
+    /// Disengagement judged again, for the few it is found for, on all of
+    /// what a person does: tool entries, messages they send and modules
+    /// they finish count as much as check-ins and measures (the caseload's
+    /// last activity). Read only for them, so the sweep's page read stays
+    /// on the summaries.
+    async fn count_all_activity(
+        tx: &mut bothy_store::Tx,
+        cache: &ServiceCache,
+        found: &mut Vec<(&SweepRow, Vec<Found>)>,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let quiet = |s: &Found| s.0.cause == detectors::Cause::Disengagement;
+        let people: Vec<_> = found
+            .iter()
+            .filter(|(_, signals)| signals.iter().any(quiet))
+            .map(|(row, _)| row.patient_id)
+            .collect();
+        if people.is_empty() {
+            return Ok(());
+        }
+        let activity = tx.last_activity(&people).await?;
+        for (row, signals) in found.iter_mut() {
+            let (Some(last), Some(monitoring)) = (
+                activity.get(&row.patient_id),
+                cache.monitoring.get(&row.service_id),
+            ) else {
+                continue;
+            };
+            let Some(i) = signals.iter().position(quiet) else {
+                continue;
+            };
+            if *last <= signals[i].1 {
+                continue;
+            }
+            let engagement = Engagement {
+                since: row.opened_at,
+                last_activity: Some(*last),
+                last_measure: row.last_measure,
+            };
+            let config = &monitoring.detectors.disengagement;
+            match disengagement::detect(&engagement, now, config).pop() {
+                Some(signal) => signals[i] = (signal, *last),
+                None => {
+                    signals.remove(i);
+                }
+            }
+        }
+        found.retain(|(_, signals)| !signals.is_empty());
+        Ok(())
+    }
+
     async fn leave_out_settled(
         tx: &mut bothy_store::Tx,
         found: &mut Vec<(&SweepRow, Vec<Found>)>,

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 both_dbs!(
     nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the_waiting_list,
+    a_tool_entry_or_a_message_counts_as_activity,
     expected_trajectories_are_computed_from_finished_episodes_once_a_day,
     the_sweep_finds_what_no_submission_judged_and_leaves_a_closed_alert_closed,
     the_outcome_report_agrees_with_the_outcome_recorded_at_discharge,
@@ -163,6 +164,63 @@ async fn nobody_active_for_two_weeks_raises_one_low_alert_that_does_not_jump_the
         .unwrap();
     let quinn = list.entries.iter().find(|e| e.patient.id == quiet).unwrap();
     assert_eq!(quinn.open_flags, 0);
+}
+
+/// Someone who uses the tools or writes to their team is not disengaged,
+/// though they never check in or complete a measure.
+async fn a_tool_entry_or_a_message_counts_as_activity(t: TestApp) {
+    let (busy, _) = accepted(&t, "Bea", None).await;
+    let mut tx = t.app.store().read().await.unwrap();
+    let patient = tx.patient(busy).await.unwrap().unwrap();
+    tx.rollback().await.unwrap();
+    let person = Actor::Patient(bothy_app::policy::PatientActor {
+        id: busy,
+        service_id: patient.service_id,
+        name: patient.full_name(),
+    });
+    t.clock.advance(Duration::from_secs(10 * 86_400));
+    let goal = [("goal", "Swim again"), ("progress", "2")]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .to_vec();
+    let input = bothy_app::tools::ToolInput::Form(bothy_domain::tools::ToolKind::Goal, goal);
+    t.app
+        .tools()
+        .record(&person, input, "bea-goal", &ctx())
+        .await
+        .unwrap();
+    // Fourteen days after the episode began, but four after the entry.
+    t.clock.advance(Duration::from_secs(5 * 86_400));
+    t.drain_jobs().await;
+    assert!(t.open_alerts(busy).await.is_empty(), "a tool entry counts");
+
+    t.clock.advance(Duration::from_secs(8 * 86_400));
+    t.app
+        .messages()
+        .start(
+            &person,
+            "A question",
+            "Is it normal to feel tired?",
+            "bea-1",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    // Fourteen days after the entry, but six after the message.
+    t.clock.advance(Duration::from_secs(6 * 86_400));
+    t.drain_jobs().await;
+    assert!(t.open_alerts(busy).await.is_empty(), "a message counts");
+
+    // Quiet for fourteen days after the message: raised, dated from it.
+    t.clock.advance(Duration::from_secs(8 * 86_400 + 60));
+    t.drain_jobs().await;
+    let alerts = t.open_alerts(busy).await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].cause, Cause::Disengagement);
+    assert!(
+        alerts[0].summary.starts_with("14 days"),
+        "{}",
+        alerts[0].summary
+    );
 }
 
 async fn expected_trajectories_are_computed_from_finished_episodes_once_a_day(t: TestApp) {

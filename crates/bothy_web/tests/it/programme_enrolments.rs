@@ -137,7 +137,9 @@ async fn a_patient_works_through_a_programme_module_by_module(t: TestApp) {
         .await
         .ok();
     assert!(
-        goals.body.contains("<a href=\"/tools/goals\">open the goals</a>"),
+        goals
+            .body
+            .contains("<a href=\"/tools/goals\">open the goals</a>"),
         "{}",
         goals.body
     );
