@@ -218,6 +218,7 @@ impl Demo<'_> {
                 // The supporter has every other person on their caseload.
                 supporter_id: if i % 2 == 0 { supporter } else { None },
                 created_at: now,
+                programme_supporters: Vec::new(),
             };
             tx.insert_patient(&p, Some(&patient_hash)).await?;
         }

@@ -166,7 +166,9 @@ pub fn can_view_patient(actor: &Actor, patient: &Patient) -> bool {
                 })
             };
             in_service(Permission::AllPatients)
-                || (in_service(Permission::OwnCaseload) && patient.supporter_id == Some(s.id))
+                || (in_service(Permission::OwnCaseload)
+                    && (patient.supporter_id == Some(s.id)
+                        || patient.programme_supporters.contains(&s.id)))
         }
         Actor::Patient(p) => p.id == patient.id,
         Actor::Api(a) => {

@@ -490,6 +490,7 @@ impl Triage<'_> {
                         .map_err(invalid)?,
                     supporter_id: None,
                     created_at: self.app.clock.now(),
+                    programme_supporters: Vec::new(),
                 };
                 tx.insert_patient(&p, None).await.map_err(|e| {
                     if e.is_constraint("email") {

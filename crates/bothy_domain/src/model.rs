@@ -77,6 +77,10 @@ pub struct Patient {
     /// The supporter or therapist whose caseload this person is on.
     pub supporter_id: Option<StaffId>,
     pub created_at: Timestamp,
+    /// The supporters of their current programme enrolments (active or
+    /// paused), who guide them and so may open their record. Read with the
+    /// patient; never written through it.
+    pub programme_supporters: Vec<StaffId>,
 }
 
 impl Patient {

@@ -6,7 +6,12 @@ use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::time::{from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
-const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at";
+/// A patient's columns, with the supporters of their current programme
+/// enrolments (comma-separated; `string_agg` is in both PostgreSQL and
+/// SQLite 3.44 and later), from a table named `patients`.
+const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at, \
+     (SELECT string_agg(en.supporter_id, ',') FROM enrolments en WHERE en.patient_id = patients.id \
+      AND en.status <> 'finished' AND en.supporter_id IS NOT NULL) AS programme_supporters";
 
 fn patient(row: &Row) -> Result<Patient, StoreError> {
     let corrupt = StoreError::corrupt;
@@ -31,6 +36,13 @@ fn patient(row: &Row) -> Result<Patient, StoreError> {
             .map(|s| parse(&s, "staff id"))
             .transpose()?,
         created_at: from_millis(row.try_get("created_at")?),
+        programme_supporters: row
+            .try_get::<Option<String>>("programme_supporters")?
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| parse(s, "staff id"))
+            .collect::<Result<_, _>>()?,
     })
 }
 

@@ -376,6 +376,7 @@ async fn fifty_people_on_a_caseload_render_in_one_request(t: TestApp) {
             phone: None,
             supporter_id: Some(supporter),
             created_at: t.app.clock().now(),
+            programme_supporters: Vec::new(),
         };
         tx.insert_patient(&p, None).await.unwrap();
     }
@@ -428,11 +429,19 @@ async fn someone_on_a_programme_the_supporter_supports_is_on_their_caseload(t: T
         row.contains("0 of ") && row.contains("modules done"),
         "{row}"
     );
-    assert!(row.contains("their supporter or a clinician opens the record"));
-    assert!(
-        !list.contains(&format!("/staff/patients/{}", patient_id(&t, other))),
-        "the record is not theirs to open: {list}"
-    );
+    // Guiding the programme, they open the record and can review it.
+    let record = format!("/staff/patients/{}", patient_id(&t, other));
+    assert!(list.contains(&record), "{list}");
+    let page = c.get(&record).await.ok();
+    assert!(page.body.contains(&name(&t, other)));
+    // Once the programme is finished (or for staff who guide nothing
+    // for them), the record is not theirs to open.
+    let third = (0..t.demo.patients.len())
+        .find(|n| !mine.contains(n) && *n != other)
+        .expect("a third person");
+    c.get(&format!("/staff/patients/{}", patient_id(&t, third)))
+        .await
+        .status(404);
     let row_at = list.find(&name(&t, own)).unwrap();
     let row = &list[row_at..row_at + list[row_at..].find("</tr>").unwrap()];
     assert!(row.contains("modules done"), "{row}");
