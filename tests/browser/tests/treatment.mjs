@@ -27,9 +27,8 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
   await signIn(staff, staffByRole('clinical_lead'), { expectPath: '/staff' });
   await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page before enrolment' });
   await staff.getByLabel('Programme', { exact: true }).selectOption('low-mood');
-  const supporters = staff.getByLabel('Supporter', { exact: true }).locator('option');
-  if ((await supporters.count()) < 2) throw new Error('no supporter to choose');
-  await staff.getByLabel('Supporter', { exact: true }).selectOption({ index: 1 });
+  // The demo supporter guides it (whether or not the person was on their caseload before).
+  await staff.getByLabel('Supporter', { exact: true }).selectOption({ label: staffByRole('supporter').name });
   await staff.getByRole('button', { name: 'Enrol on this programme', exact: true }).click();
   await staff.getByText('0 of 6 modules done').waitFor();
   await checkPage(staff, 'patient page with an enrolment');
@@ -103,6 +102,62 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
   await page.getByText(/81(\.\d)?\s*%/).first().waitFor();
   await checkPage(page, '/tools/sleep-diary with a night', noJs);
 
+  // The form tools: a plan in the activity diary, a goal with a rating, a step of an exposure
+  // ladder with a practice, and a worry.
+  const today = new Date().toISOString().slice(0, 10);
+  await visit(page, '/tools/activities', { javaScript: false });
+  await fitsWidth(page, '/tools/activities');
+  await page.getByLabel('What you did, or plan to do', { exact: true }).fill('Walk to the park');
+  await page.getByLabel('I plan to do it', { exact: true }).check();
+  await page.getByLabel('Evening', { exact: true }).check();
+  await page.getByLabel('How much you enjoyed it', { exact: true }).fill('7');
+  await page.getByRole('button', { name: 'Save the activity', exact: true }).click();
+  await page.locator('.error-summary').waitFor();
+  await page.getByText('Leave the ratings empty for a plan').first().waitFor();
+  await checkPage(page, '/tools/activities with an error', noJs);
+  await page.getByLabel('How much you enjoyed it', { exact: true }).fill('');
+  await page.getByRole('button', { name: 'Save the activity', exact: true }).click();
+  await waitForPath(page, '/tools/activities', 'save a plan');
+  await page.getByText('Walk to the park').first().waitFor();
+  await checkPage(page, '/tools/activities with a plan', noJs);
+
+  await visit(page, '/tools/goals', { javaScript: false });
+  await page.getByLabel('Your goal', { exact: true }).fill('Meet a friend for coffee');
+  await page.getByLabel('How close are you to it now?', { exact: true }).first().fill('2');
+  await page.getByRole('button', { name: 'Add the goal', exact: true }).click();
+  await waitForPath(page, '/tools/goals', 'add a goal');
+  await page.locator('#rating').fill('4');
+  await page.getByRole('button', { name: 'Save the rating', exact: true }).click();
+  await waitForPath(page, '/tools/goals', 'rate a goal');
+  await page.getByText('Progress: 4 out of 10').waitFor();
+  await checkPage(page, '/tools/goals with a rating', noJs);
+  await fitsWidth(page, '/tools/goals');
+
+  await visit(page, '/tools/exposure', { javaScript: false });
+  await page.getByLabel('A situation you avoid or that makes you anxious', { exact: true }).fill('Sit in a busy cafe for ten minutes');
+  await page.getByLabel('How anxious would it make you?', { exact: true }).fill('60');
+  await page.getByRole('button', { name: 'Add the step', exact: true }).click();
+  await waitForPath(page, '/tools/exposure', 'add a step');
+  await page.getByLabel('Which day', { exact: true }).fill(today);
+  await page.getByLabel('How many minutes did you stay?', { exact: true }).fill('15');
+  await page.getByLabel('Anxiety at the start', { exact: true }).fill('55');
+  await page.getByLabel('Anxiety at the end', { exact: true }).fill('30');
+  await page.getByRole('button', { name: 'Save the practice', exact: true }).click();
+  await waitForPath(page, '/tools/exposure', 'record a practice');
+  await page.getByText('Anxiety at the end: 30 out of 100').waitFor();
+  await checkPage(page, '/tools/exposure with a practice', noJs);
+  await fitsWidth(page, '/tools/exposure');
+
+  await visit(page, '/tools/worries', { javaScript: false });
+  await page.getByLabel('What you are worried about', { exact: true }).fill('What if I cannot pay the gas bill');
+  await page.getByLabel(/^Practical:/).check();
+  await page.getByLabel('How worried do you feel?', { exact: true }).fill('70');
+  await page.getByRole('button', { name: 'Save the worry', exact: true }).click();
+  await waitForPath(page, '/tools/worries', 'save a worry');
+  await page.getByText('What if I cannot pay the gas bill').first().waitFor();
+  await checkPage(page, '/tools/worries with a worry', noJs);
+  await fitsWidth(page, '/tools/worries');
+
   // A message to the care team.
   await visit(page, '/messages', { javaScript: false });
   await fitsWidth(page, '/messages');
@@ -114,6 +169,25 @@ export const treatment = test('treatment without JavaScript at 320 px: programme
   await fitsWidth(page, 'a conversation');
   const thread = new URL(page.url()).pathname;
   await signOut(page, '/home', { javaScript: false });
+
+  // Their programme's supporter has them on the caseload, first: no one above them has an open alert or risk at
+  // referral, the only needs ranked above an unread message.
+  const supporter = await scope.page({ viewport: NARROW });
+  await signIn(supporter, staffByRole('supporter'), { expectPath: '/staff' });
+  const rows = supporter.locator('#caseload tbody tr');
+  const names = await rows.locator('th').allInnerTexts();
+  const at = names.findIndex((n) => n.includes(p.name));
+  if (at < 0) throw new Error(`${p.name} is not on the supporter's caseload: ${names.join(', ')}`);
+  for (let i = 0; i < at; i += 1) {
+    const cells = await rows.nth(i).locator('td').allInnerTexts();
+    if (cells[0].trim() === 'None' && cells[1].trim() === 'No') {
+      throw new Error(`${names[i]} (no alert, no risk at referral) is above ${p.name}, who sent a message`);
+    }
+  }
+  const mine = rows.nth(at).locator('td');
+  if (!(await mine.nth(2).innerText()).includes('1 unread')) throw new Error('the unread message is not shown');
+  await checkPage(supporter, '/staff with an unread message');
+  await fitsWidth(supporter, '/staff caseload');
 
   // The clinician reads the record, replies and unlocks the next module (finishing module 1
   // opened module 2, so the next is 3).
