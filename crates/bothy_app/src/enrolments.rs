@@ -29,7 +29,7 @@ use bothy_domain::programmes::enrolment::{Enrolment, ModuleState, Status, Unlock
 use bothy_domain::programmes::{Programme, model::Module};
 use bothy_domain::role::Role;
 use bothy_domain::{PatientId, StaffId};
-use bothy_store::NewEnrolment;
+use bothy_store::{NewEnrolment, Tx};
 
 /// Programme enrolments and progress.
 pub struct Enrolments<'a> {
@@ -134,19 +134,16 @@ impl<'a> Enrolments<'a> {
             }
         }
         let id = EnrolmentId::random();
-        let made = work
-            .tx()
-            .insert_programme_enrolment(&NewEnrolment {
-                id,
-                patient_id: patient.id,
-                service_id: patient.service_id,
-                programme,
-                supporter_id: supporter,
-                enrolled_at: now,
-                enrolled_by: s.id,
-            })
-            .await?;
-        if !made {
+        let new = NewEnrolment {
+            id,
+            patient_id: patient.id,
+            service_id: patient.service_id,
+            programme,
+            supporter_id: supporter,
+            enrolled_at: now,
+            enrolled_by: s.id,
+        };
+        if !start(self.app, work.tx(), actor, ctx, &new).await? {
             let current = work
                 .tx()
                 .current_programme_enrolment(patient.id, &programme.id)
@@ -161,11 +158,6 @@ impl<'a> Enrolments<'a> {
                 ))),
             };
         }
-        work.audit(event(Action::EnrolmentStarted, &patient).detail(format!(
-            "enrolment {id}: {} version {}, module 1 open",
-            programme.id, programme.version
-        )))
-        .await?;
         let enrolment = work
             .tx()
             .programme_enrolment(id, false)
@@ -385,6 +377,31 @@ impl<'a> Enrolments<'a> {
         work.finish().await?;
         Ok(e)
     }
+}
+
+/// Stores a new enrolment with its first module open, and its audit
+/// event, in the caller's transaction (a clinician's enrolment, or a
+/// triage decision to a programme). `false`, with nothing written, if the
+/// person is already on the programme.
+pub(crate) async fn start(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    ctx: &RequestContext,
+    new: &NewEnrolment<'_>,
+) -> Result<bool, AppError> {
+    if !tx.insert_programme_enrolment(new).await? {
+        return Ok(false);
+    }
+    let event = AuditEvent::new(Action::EnrolmentStarted)
+        .patient(new.patient_id)
+        .service(new.service_id)
+        .detail(format!(
+            "enrolment {}: {} version {}, module 1 open",
+            new.id, new.programme.id, new.programme.version
+        ));
+    app.audit(tx, actor, ctx, event).await?;
+    Ok(true)
 }
 
 fn event<'a>(action: Action, patient: &Patient) -> AuditEvent<'a> {

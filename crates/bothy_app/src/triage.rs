@@ -8,16 +8,16 @@ use crate::policy::{Permission, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
-use bothy_domain::ids::{EpisodeId, ReferralId};
+use bothy_domain::ids::{EnrolmentId, EpisodeId, ReferralId};
 use bothy_domain::instruments::score::{Scored, score};
 use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
-use bothy_domain::referral::{Decision, Episode, Referral, problem_descriptor};
+use bothy_domain::referral::{Decision, Episode, Referral, Step, problem_descriptor};
 use bothy_domain::role::Role;
 use bothy_domain::text::{self, Lines};
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
-use bothy_store::{MatchVerdict, PatientIdentity, Tx};
+use bothy_store::{MatchVerdict, NewEnrolment, PatientIdentity, Tx};
 
 use crate::activation::ACTIVATION_DAYS;
 
@@ -310,7 +310,31 @@ impl Triage<'_> {
         referral.updated_at = now;
         let mut activation = None;
         match &decision {
-            Decision::Accept { step, practitioner } => {
+            Decision::Accept {
+                step,
+                practitioner,
+                programme,
+            } => {
+                // A digital programme may be chosen with that step, and
+                // only then; without one, a clinician enrols later.
+                let programme = match (step, programme) {
+                    (Step::Programme, Some(id)) => Some(
+                        self.app
+                            .programmes
+                            .iter()
+                            .find(|p| p.id == *id)
+                            .ok_or_else(|| {
+                                AppError::field("programme", "Choose a programme from the list")
+                            })?,
+                    ),
+                    (_, Some(_)) => {
+                        return Err(AppError::field(
+                            "programme",
+                            "A programme goes with the digital programme step: choose that step, or no programme",
+                        ));
+                    }
+                    (_, None) => None,
+                };
                 let staff = tx.staff_of_service(s.service_id).await?;
                 if !staff
                     .iter()
@@ -362,6 +386,21 @@ impl Triage<'_> {
                     .monitoring()
                     .seed_screening(&mut tx, &episode, &referral.details)
                     .await?;
+                // Enrolled at once, guided by the practitioner: the first
+                // module is open when they first sign in. Already on the
+                // programme (a returning person), they stay on it.
+                if let Some(programme) = programme {
+                    let new = NewEnrolment {
+                        id: EnrolmentId::random(),
+                        patient_id: patient,
+                        service_id: s.service_id,
+                        programme,
+                        supporter_id: Some(*practitioner),
+                        enrolled_at: now,
+                        enrolled_by: s.id,
+                    };
+                    crate::enrolments::start(self.app, &mut tx, actor, ctx, &new).await?;
+                }
                 let (token, hash) = new_token("");
                 let expires = Timestamp::from_second(now.as_second() + ACTIVATION_DAYS * 86_400)
                     .map_err(AppError::internal)?;
@@ -429,7 +468,9 @@ impl Triage<'_> {
         }
         let note = referral.decision_note.as_deref().unwrap_or("");
         Ok(match decision {
-            Decision::Accept { step, practitioner } => {
+            Decision::Accept {
+                step, practitioner, ..
+            } => {
                 note == step.label()
                     && tx
                         .episode_for_referral(referral.id)

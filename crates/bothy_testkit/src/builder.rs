@@ -189,7 +189,11 @@ impl Fixtures<'_> {
             .decide(
                 &triage,
                 referral.id,
-                Decision::Accept { step, practitioner },
+                Decision::Accept {
+                    step,
+                    practitioner,
+                    programme: None,
+                },
                 &ctx(),
             )
             .await

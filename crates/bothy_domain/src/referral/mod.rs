@@ -250,10 +250,23 @@ impl Step {
 /// A triage decision. Nothing automated ever makes one: a clinician does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Accept { step: Step, practitioner: StaffId },
-    Signpost { place: String },
-    Decline { reason: String },
-    RequestInfo { question: String },
+    /// To a step of care with a practitioner; for a digital programme,
+    /// the programme (by id) the person is enrolled on, guided by the
+    /// practitioner.
+    Accept {
+        step: Step,
+        practitioner: StaffId,
+        programme: Option<String>,
+    },
+    Signpost {
+        place: String,
+    },
+    Decline {
+        reason: String,
+    },
+    RequestInfo {
+        question: String,
+    },
 }
 
 impl Decision {

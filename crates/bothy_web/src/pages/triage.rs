@@ -188,6 +188,8 @@ struct ReferralPage {
     steps: Vec<Choice>,
     practitioners: Vec<Choice>,
     no_practitioners: bool,
+    /// The guided programmes, for the digital programme step.
+    programmes: Vec<Choice>,
     typed: DecisionForm,
     errors: Vec<FieldError>,
     errs: Errs,
@@ -198,6 +200,7 @@ struct ReferralPage {
 pub struct DecisionForm {
     pub step: String,
     pub practitioner: String,
+    pub programme: String,
     pub place: String,
     pub reason: String,
     pub question: String,
@@ -416,6 +419,18 @@ async fn referral_page(
             selected: typed.practitioner == id.to_string(),
         })
         .collect();
+    let programmes = state
+        .app
+        .programmes()
+        .all()
+        .into_iter()
+        .filter(|p| p.kind == bothy_domain::programmes::Kind::Guided)
+        .map(|p| Choice {
+            value: p.id.clone(),
+            label: p.title.clone(),
+            selected: typed.programme == p.id,
+        })
+        .collect();
     let title = name_of(r);
     let chrome = Chrome::for_ctx(
         state,
@@ -455,6 +470,7 @@ async fn referral_page(
             steps,
             no_practitioners: practitioners.is_empty(),
             practitioners,
+            programmes,
             typed,
             errs: Errs(errors.clone()),
             errors,
@@ -526,6 +542,7 @@ pub async fn decide(
     let typed = DecisionForm {
         step: f.get("step"),
         practitioner: f.get("practitioner"),
+        programme: f.get("programme"),
         place: f.get("place"),
         reason: f.get("reason"),
         question: f.get("question"),
@@ -548,7 +565,11 @@ pub async fn decide(
                 });
             }
             match (step, practitioner) {
-                (Some(step), Some(practitioner)) => Decision::Accept { step, practitioner },
+                (Some(step), Some(practitioner)) => Decision::Accept {
+                    step,
+                    practitioner,
+                    programme: Some(typed.programme.trim().to_string()).filter(|p| !p.is_empty()),
+                },
                 _ => return referral_page(&state, &ctx, id, typed, false, errors).await,
             }
         }

@@ -417,6 +417,7 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     let decision = Decision::Accept {
         step: Step::Programme,
         practitioner: supporter.id,
+        programme: None,
     };
     let accepted = t
         .app

@@ -62,6 +62,7 @@ async fn accepted(t: &TestApp, name: &str, phq9: Option<Vec<Option<i32>>>) -> (P
     let decision = Decision::Accept {
         step: Step::Therapist,
         practitioner: supporter.id,
+        programme: None,
     };
     let r = t
         .app

@@ -46,6 +46,7 @@ async fn waiting_people_are_reminded_once_per_interval(t: TestApp) {
             Decision::Accept {
                 step: Step::Therapist,
                 practitioner: supporter,
+                programme: None,
             },
             &ctx,
         )

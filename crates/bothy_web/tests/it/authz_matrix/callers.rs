@@ -442,6 +442,7 @@ impl World {
         let decision = Decision::Accept {
             step: Step::Therapist,
             practitioner: supporter.id,
+            programme: None,
         };
         let accepted = app
             .triage()

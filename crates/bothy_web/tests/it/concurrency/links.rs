@@ -45,6 +45,7 @@ pub(super) async fn accepted(t: &TestApp, n: usize) -> (ReferralId, String) {
     let decision = Decision::Accept {
         step: Step::Programme,
         practitioner: supporter,
+        programme: None,
     };
     t.app
         .triage()

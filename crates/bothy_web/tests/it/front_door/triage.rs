@@ -11,6 +11,7 @@ both_dbs!(
     accepting_opens_an_episode_and_sends_a_single_use_activation_link,
     signpost_decline_and_request_info_change_the_status_and_notify,
     an_unsent_risky_referral_can_be_closed_by_a_clinician,
+    accepting_to_a_programme_enrols_the_person_with_the_practitioner_as_supporter,
 );
 
 async fn the_triage_queue_puts_risk_first_then_the_longest_waiting(t: TestApp) {
@@ -317,4 +318,63 @@ async fn an_unsent_risky_referral_can_be_closed_by_a_clinician(t: TestApp) {
     assert_eq!(referral(&t, draft.id).await.status, Status::Signposted);
     // The resume link no longer opens it.
     c.get(&format!("/refer/{token}/about")).await.status(404);
+}
+
+async fn accepting_to_a_programme_enrols_the_person_with_the_practitioner_as_supporter(t: TestApp) {
+    let p = person("Pat", "Programme", "pat@example.org");
+    self_refer(&t, &p, &PHQ9_LOW, &GAD7_LOW).await;
+    let r = queued(&t, &p.email).await.remove(0);
+    let staff = t.staff_client("triage_clinician").await;
+    let page = staff.get(&format!("/staff/referrals/{}", r.id)).await.ok();
+    let practitioner = page.option_value("Sam Supporter");
+    let low_mood = page.option_value("Lifting low mood");
+    let decide = |step: &'static str, programme: String| {
+        let staff = &staff;
+        let practitioner = practitioner.clone();
+        let id = r.id;
+        async move {
+            post(
+                staff,
+                &format!("/staff/referrals/{id}/decision"),
+                &owned(&[
+                    ("decision", "accept"),
+                    ("step", step),
+                    ("practitioner", &practitioner),
+                    ("programme", &programme),
+                ]),
+            )
+            .await
+        }
+    };
+    // A programme goes only with the programme step, and must be one in effect.
+    let bad = decide("therapist", low_mood.clone()).await.status(422);
+    assert!(
+        bad.body
+            .contains("A programme goes with the digital programme step")
+    );
+    assert!(bad.body.contains("href=\"#programme\""), "{}", bad.body);
+    let bad = decide("programme", "no-such-programme".into())
+        .await
+        .status(422);
+    assert!(bad.body.contains("Choose a programme from the list"));
+    assert_eq!(referral(&t, r.id).await.status, Status::Received);
+
+    decide("programme", low_mood.clone()).await.status(303);
+    let patient = referral(&t, r.id).await.patient_id.unwrap();
+    let mut tx = t.app.store().read().await.unwrap();
+    let enrolments = tx.programme_enrolments_of(patient).await.unwrap();
+    let supporter = tx.patient(patient).await.unwrap().unwrap().supporter_id;
+    tx.rollback().await.unwrap();
+    assert_eq!(enrolments.len(), 1, "{enrolments:?}");
+    assert_eq!(enrolments[0].programme.id, "low-mood");
+    assert_eq!(
+        enrolments[0].supporter_id.map(|s| s.to_string()),
+        Some(practitioner.clone())
+    );
+    assert_eq!(supporter.map(|s| s.to_string()), Some(practitioner.clone()));
+    // The same decision again (a double click) changes nothing.
+    decide("programme", low_mood).await;
+    let mut tx = t.app.store().read().await.unwrap();
+    assert_eq!(tx.programme_enrolments_of(patient).await.unwrap().len(), 1);
+    tx.rollback().await.unwrap();
 }
