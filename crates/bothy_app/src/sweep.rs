@@ -44,6 +44,9 @@ pub struct SweepReport {
 /// person's last activity, or the episode's start without any).
 type Found = (Signal, Timestamp);
 
+/// Alerts by person and key: `None` while open, or when one was closed.
+type Settled = HashMap<(bothy_domain::PatientId, String), Vec<Option<Timestamp>>>;
+
 /// What the sweep reads once per service, not once per person.
 #[derive(Default)]
 struct ServiceCache {
@@ -70,11 +73,15 @@ impl Monitor<'_> {
                     found.push((row, signals));
                 }
             }
-            Self::count_all_activity(&mut tx, &cache, &mut found, now).await?;
             // Most of what an hourly sweep finds is already an open alert;
             // leaving that out here keeps the sweep a read unless something
-            // is new.
-            Self::leave_out_settled(&mut tx, &mut found).await?;
+            // is new. Open alerts go first, so that all activity is read
+            // only for the few left; closed ones after, since how recent
+            // the activity is decides whether a closing still stands.
+            let settled = Self::settled(&mut tx, &found).await?;
+            Self::leave_out(&settled, &mut found, false);
+            Self::count_all_activity(&mut tx, &cache, &mut found, now).await?;
+            Self::leave_out(&settled, &mut found, true);
             tx.rollback().await?;
             report.people += page.len() as u64;
             report.signals += self.raise_found(&found, now).await?;
@@ -209,36 +216,44 @@ impl Monitor<'_> {
         Ok(())
     }
 
-    async fn leave_out_settled(
+    /// The alerts that may settle what was found: open ones, and those
+    /// closed since the earliest data a signal rests on, by person and key.
+    async fn settled(
         tx: &mut bothy_store::Tx,
-        found: &mut Vec<(&SweepRow, Vec<Found>)>,
-    ) -> Result<(), AppError> {
+        found: &[(&SweepRow, Vec<Found>)],
+    ) -> Result<Settled, AppError> {
+        let mut settled = Settled::new();
         let Some(oldest) = found
             .iter()
             .flat_map(|(_, signals)| signals.iter().map(|(_, at)| *at))
             .min()
         else {
-            return Ok(());
+            return Ok(settled);
         };
         let people: Vec<_> = found.iter().map(|(row, _)| row.patient_id).collect();
-        let alerts = tx.alerts_open_or_closed_since(&people, oldest).await?;
-        let mut settled: HashMap<(bothy_domain::PatientId, &str), Vec<Option<Timestamp>>> =
-            HashMap::new();
-        for (patient, key, closed_at) in &alerts {
-            settled
-                .entry((*patient, key.as_str()))
-                .or_default()
-                .push(*closed_at);
+        for (patient, key, closed_at) in tx.alerts_open_or_closed_since(&people, oldest).await? {
+            settled.entry((patient, key)).or_default().push(closed_at);
         }
+        Ok(settled)
+    }
+
+    /// Leaves out signals with an open alert of their key, and, with
+    /// `closed`, those whose alert was closed since the data they rest on
+    /// (a clinician's decision the next sweep must not undo). Signals only
+    /// grow later between the two calls, so one read serves both.
+    fn leave_out(settled: &Settled, found: &mut Vec<(&SweepRow, Vec<Found>)>, closed: bool) {
         for (row, signals) in found.iter_mut() {
             signals.retain(|(signal, since)| {
                 !settled
-                    .get(&(row.patient_id, signal.dedupe_key.as_str()))
-                    .is_some_and(|closed| closed.iter().any(|c| c.is_none_or(|c| c >= *since)))
+                    .get(&(row.patient_id, signal.dedupe_key.clone()))
+                    .is_some_and(|alerts| {
+                        alerts
+                            .iter()
+                            .any(|c| c.is_none_or(|c| closed && c >= *since))
+                    })
             });
         }
         found.retain(|(_, signals)| !signals.is_empty());
-        Ok(())
     }
 
     /// Raises what a page found, in one transaction. A signal is left out
