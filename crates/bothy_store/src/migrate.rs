@@ -129,6 +129,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0020_reviews.sql"),
         include_str!("../migrations/postgres/0020_reviews.sql"),
     ),
+    (
+        21,
+        "sweep_index",
+        include_str!("../migrations/sqlite/0021_sweep_index.sql"),
+        include_str!("../migrations/postgres/0021_sweep_index.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -34,7 +34,11 @@ pub struct FinishedEpisode {
 
 impl Tx {
     /// A page of people in open episodes, by patient id after `after`,
-    /// with their summaries: one read per page, whatever their histories.
+    /// with their summaries. The page comes from the covering index of open
+    /// episodes (migration 21) and the summaries by the page's patient ids,
+    /// a chunk at a time, so each page reads only its own rows by index: a
+    /// join here became a scan of every summary for every page, which grew
+    /// with the square of the service.
     pub async fn sweep_page(
         &mut self,
         after: &str,
@@ -42,50 +46,90 @@ impl Tx {
     ) -> Result<Vec<SweepRow>, StoreError> {
         let rows = self
             .query(
-                "SELECT e.id AS episode_id, e.patient_id, e.service_id, e.opened_at, s.episode_key, \
-                 s.instrument_id, s.screening_at, s.screening_total, s.first_at, s.first_total, \
-                 s.latest_at, s.latest_total, s.responses, \
-                 m.moods, m.check_ins, m.last_recorded_at, m.last_checked_in_at \
-                 FROM (SELECT id, patient_id, service_id, opened_at FROM episodes \
-                       WHERE discharged_at IS NULL AND patient_id > $1 \
-                       ORDER BY patient_id LIMIT $2) e \
-                 LEFT JOIN measure_summaries s ON s.patient_id = e.patient_id \
-                   AND (s.episode_key = e.id OR s.episode_key = '') \
-                 LEFT JOIN mood_summaries m ON m.patient_id = e.patient_id \
-                 ORDER BY e.patient_id",
+                "SELECT id, patient_id, service_id, opened_at FROM episodes \
+                 WHERE discharged_at IS NULL AND patient_id > $1 ORDER BY patient_id LIMIT $2",
             )
             .bind(after)
             .bind(limit)
             .fetch_all()
             .await?;
-        let mut page: Vec<SweepRow> = Vec::new();
+        let mut page: Vec<SweepRow> = Vec::with_capacity(rows.len());
+        let mut episodes: Vec<String> = Vec::with_capacity(rows.len());
+        let mut ids: Vec<String> = Vec::with_capacity(rows.len());
         for r in &rows {
-            let patient_id: PatientId = parse(&r.try_get::<String>("patient_id")?, "patient id")?;
-            if page.last().is_none_or(|p| p.patient_id != patient_id) {
-                let moods = match r.try_get::<Option<String>>("moods")? {
-                    Some(_) => Some(mood_summary(r)?),
-                    None => None,
-                };
-                page.push(SweepRow {
-                    patient_id,
-                    service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
-                    opened_at: from_millis(r.try_get("opened_at")?),
-                    scores: Vec::new(),
-                    last_measure: None,
-                    moods,
-                });
-            }
-            let Some(key) = r.try_get::<Option<String>>("episode_key")? else {
+            let patient: String = r.try_get("patient_id")?;
+            // One open episode per person (a unique index); should a second
+            // appear, the person is judged once.
+            if ids.last() == Some(&patient) {
                 continue;
-            };
-            let summary = score_summary(r)?;
-            let row = page.last_mut().expect("pushed above");
-            if let Some((at, _)) = summary.latest {
-                row.last_measure = row.last_measure.max(Some(at));
             }
-            if key == r.try_get::<String>("episode_id")? {
-                row.scores.push(summary);
+            page.push(SweepRow {
+                patient_id: parse(&patient, "patient id")?,
+                service_id: parse(&r.try_get::<String>("service_id")?, "service id")?,
+                opened_at: from_millis(r.try_get("opened_at")?),
+                scores: Vec::new(),
+                last_measure: None,
+                moods: None,
+            });
+            episodes.push(r.try_get("id")?);
+            ids.push(patient);
+        }
+        // By id, not by searching `ids`: the database's collation orders
+        // text its own way.
+        let index: std::collections::HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), i))
+            .collect();
+        let at = |id: &str| index.get(id).copied();
+        for chunk in ids.chunks(500) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT patient_id, episode_key, instrument_id, screening_at, screening_total, \
+                 first_at, first_total, latest_at, latest_total, responses \
+                 FROM measure_summaries WHERE patient_id IN ({})",
+                crate::db::placeholders(1, chunk.len())
+            ));
+            let mut q = self.query(sql);
+            for p in chunk {
+                q = q.bind(p.clone());
             }
+            for r in &q.fetch_all().await? {
+                let Some(i) = at(&r.try_get::<String>("patient_id")?) else {
+                    continue;
+                };
+                let key: String = r.try_get("episode_key")?;
+                // This episode's summaries, and the responses outside any.
+                if key != episodes[i] && !key.is_empty() {
+                    continue;
+                }
+                let summary = score_summary(r)?;
+                let row = &mut page[i];
+                if let Some((at, _)) = summary.latest {
+                    row.last_measure = row.last_measure.max(Some(at));
+                }
+                if key == episodes[i] {
+                    row.scores.push(summary);
+                }
+            }
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT patient_id, moods, check_ins, last_recorded_at, last_checked_in_at \
+                 FROM mood_summaries WHERE patient_id IN ({})",
+                crate::db::placeholders(1, chunk.len())
+            ));
+            let mut q = self.query(sql);
+            for p in chunk {
+                q = q.bind(p.clone());
+            }
+            for r in &q.fetch_all().await? {
+                if let Some(i) = at(&r.try_get::<String>("patient_id")?) {
+                    page[i].moods = Some(mood_summary(r)?);
+                }
+            }
+        }
+        // Each person's summaries by instrument: judged in a fixed order.
+        for row in &mut page {
+            row.scores
+                .sort_by(|a, b| a.instrument_id.cmp(&b.instrument_id));
         }
         Ok(page)
     }
