@@ -27,7 +27,6 @@ pub mod periodic;
 pub mod policy;
 pub mod programmes;
 pub mod queue;
-mod read_audit;
 pub mod records;
 pub mod refer_lookup;
 mod referral_notify;
@@ -120,8 +119,6 @@ pub struct App {
     programmes: Arc<Vec<bothy_domain::programmes::Programme>>,
     expected: detection::ExpectedCache,
     passwords: credentials::Passwords,
-    /// Reads' audit events, committed together (`read_audit.rs`).
-    read_audits: read_audit::ReadAudits,
 }
 
 impl App {
@@ -166,7 +163,6 @@ impl App {
         let catalogue = content::default_catalogue();
         let builtin_programmes = programmes::builtin(&catalogue);
         let passwords = credentials::Passwords::new(settings.password_hash_workers);
-        let read_audits = read_audit::ReadAudits::new(store.clone());
         Self {
             store,
             clock,
@@ -181,7 +177,6 @@ impl App {
             programmes: builtin_programmes,
             expected: detection::ExpectedCache::default(),
             passwords,
-            read_audits,
         }
     }
 
@@ -311,25 +306,6 @@ impl App {
         ctx: &RequestContext,
         event: AuditEvent<'_>,
     ) -> Result<(), AppError> {
-        // The digest this transaction's write of the record left: none if
-        // nothing was written (a repeat answered as the first).
-        let digest = event
-            .record
-            .as_ref()
-            .and_then(|(kind, id)| tx.take_record_digest(*kind, id));
-        let record = self.audit_record(actor, ctx, event, digest);
-        tx.audit(&record).await?;
-        Ok(())
-    }
-
-    /// The stored form of an event: who, when, for which request.
-    pub(crate) fn audit_record(
-        &self,
-        actor: &Actor,
-        ctx: &RequestContext,
-        event: AuditEvent<'_>,
-        digest: Option<bothy_domain::audit::digest::RecordDigest>,
-    ) -> AuditRecord {
         let (kind, id, role, service) = match actor {
             Actor::Anonymous => (ActorKind::Anonymous, None, None, None),
             Actor::System => (ActorKind::System, None, None, None),
@@ -353,7 +329,7 @@ impl App {
                 Some(a.service_id.to_string()),
             ),
         };
-        AuditRecord {
+        let record = AuditRecord {
             at_ms: to_millis(self.clock.now()),
             actor_kind: kind.as_str().to_string(),
             actor_id: event.actor_id.map(str::to_string).or(id),
@@ -364,8 +340,14 @@ impl App {
             purpose: event.action.purpose().as_str().to_string(),
             request_id: ctx.request_id.clone(),
             detail: event.detail,
-            record: digest,
-        }
+            // The digest this transaction's write of the record left: none if
+            // nothing was written (a repeat answered as the first).
+            record: event
+                .record
+                .and_then(|(kind, id)| tx.take_record_digest(kind, &id)),
+        };
+        tx.audit(&record).await?;
+        Ok(())
     }
 }
 

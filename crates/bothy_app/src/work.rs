@@ -4,10 +4,10 @@
 //! A use case opens one with [`App::change`] (a write transaction: the
 //! change, its audit events and any job it causes commit together) or
 //! [`App::look`] (a snapshot for reading; its audit events are held and
-//! committed by [`Work::finish`], with other reads' events in one short
-//! write transaction (`read_audit.rs`), before the caller returns anything
-//! it read, so no patient data leaves without its durable record and no
-//! read holds the write lock). [`Work::patient`] loads a record only if the actor may see
+//! committed in a short write transaction of their own by
+//! [`Work::finish`], before the caller returns anything it read, so no
+//! patient data leaves without its durable record and no read holds the
+//! write lock). [`Work::patient`] loads a record only if the actor may see
 //! it, and answers a record that is missing and one that is not theirs
 //! alike, with `NotFound`.
 
@@ -113,11 +113,11 @@ impl<'a> Work<'a> {
         if self.held.is_empty() {
             return Ok(());
         }
-        let records = self
-            .held
-            .into_iter()
-            .map(|event| self.app.audit_record(self.actor, self.ctx, event, None))
-            .collect();
-        self.app.read_audits.write(records).await
+        let mut tx = self.app.store.begin().await?;
+        for event in self.held {
+            self.app.audit(&mut tx, self.actor, self.ctx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
