@@ -237,6 +237,21 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics after a bulk load, as autovacuum
+    /// would in time: PostgreSQL also sets the visibility map, so the
+    /// covering indexes serve index-only scans at once.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                sqlx::query("ANALYZE").execute(write).await?;
+            }
+            Pools::Postgres(pool) => {
+                sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.pools {
             Pools::Sqlite { write, read } => {

@@ -41,6 +41,9 @@ pub async fn run(config: &Config, args: &SynthArgs) -> anyhow::Result<ExitCode> 
         summaries.screening_baselines,
         summaries.mood_summaries
     );
+    // A freshly loaded database has no statistics yet: plans made now would
+    // scan tables that indexes serve.
+    store.analyze().await?;
     store.close().await;
     print!("{}", describe(&report));
     Ok(ExitCode::SUCCESS)
