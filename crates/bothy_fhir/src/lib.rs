@@ -58,6 +58,7 @@ pub fn operation_outcome(status: u16, message: &str, fields: &[(&str, &str)]) ->
         401 => "login",
         403 => "forbidden",
         404 | 410 => "not-found",
+        405 | 406 | 501 => "not-supported",
         409 => "conflict",
         413 => "too-costly",
         429 => "throttled",

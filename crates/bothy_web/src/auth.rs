@@ -112,6 +112,14 @@ pub async fn remember_client_ip(
 /// page does not cost a session write every time.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
+/// The token of an `Authorization: Bearer ...` header; the scheme's case
+/// does not matter (RFC 9110, 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Resolves the actor and stores a [`Ctx`] in the request.
 pub async fn resolve_actor(
     State(state): State<AppState>,
@@ -127,7 +135,7 @@ pub async fn resolve_actor(
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .filter(|_| api_path)
         .map(str::to_string);
     // The APIs never use the cookie session: no ambient credential to ride

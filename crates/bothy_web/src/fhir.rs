@@ -174,7 +174,7 @@ pub async fn questionnaire_read(
     params(
         ("url" = Option<String>, Query, description = "Canonical URL, optionally `url|version`"),
         ("version" = Option<String>, Query, description = "The instrument's version"),
-        ("_format" = Option<String>, Query, description = "Accepted and ignored: always FHIR JSON"),
+        ("_format" = Option<String>, Query, description = "JSON only (`json`, `application/fhir+json`); any other format is refused with 406"),
     ),
     responses(
         (status = 200, description = "A searchset Bundle of Questionnaires", body = Bundle, content_type = "application/fhir+json"),
@@ -477,9 +477,9 @@ pub async fn observation_read(
         ("patient" = Option<String>, Query, description = "The same as `subject`"),
         ("authored" = Option<Vec<String>>, Query, explode, description = "A date or time with an optional prefix (`ge`, `lt`, ...); repeatable"),
         ("_sort" = Option<SortByAuthored>, Query, description = "`authored` or `-authored` (newest first, the default)"),
-        ("_count" = Option<u32>, Query, maximum = 100, description = "Results per page (default 50)"),
+        ("_count" = Option<u32>, Query, description = "Results per page (default 50; more than 100 is served as 100)"),
         ("_offset" = Option<u32>, Query, maximum = 10000, description = "Results to skip"),
-        ("_format" = Option<String>, Query, description = "Accepted and ignored: always FHIR JSON"),
+        ("_format" = Option<String>, Query, description = "JSON only (`json`, `application/fhir+json`); any other format is refused with 406"),
     ),
     responses(
         (status = 200, description = "A searchset Bundle of QuestionnaireResponses", body = Bundle, content_type = "application/fhir+json"),
@@ -552,24 +552,25 @@ pub async fn response_search(
             ));
         }
     };
-    let number = |name: &str, default: usize, max: usize| -> Result<usize, WebError> {
+    let number = |name: &str, default: usize| -> Result<usize, WebError> {
         match values(name).as_slice() {
             [] => Ok(default),
             [v] => v
                 .parse::<usize>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| {
-                    bad(
-                        name,
-                        format!("{name} must be a whole number from 0 to {max}"),
-                    )
-                }),
+                .map_err(|_| bad(name, format!("{name} must be a whole number, 0 or more"))),
             _ => Err(bad(name, format!("Give {name} once"))),
         }
     };
-    let count = number("_count", DEFAULT_COUNT, MAX_COUNT)?;
-    let offset = number("_offset", 0, SEARCH_LIMIT as usize)?;
+    // More than a page holds is served as a full page, as FHIR lets a
+    // server do (its `next` link says how to go on).
+    let count = number("_count", DEFAULT_COUNT)?.min(MAX_COUNT);
+    let offset = number("_offset", 0)?;
+    if offset > SEARCH_LIMIT as usize {
+        return Err(bad(
+            "_offset",
+            format!("_offset must be {SEARCH_LIMIT} or less: narrow the search by date"),
+        ));
+    }
 
     let app = &state.app;
     let found = app
@@ -634,4 +635,51 @@ pub async fn response_search(
         StatusCode::OK,
         &bundle::searchset(&link(offset), total, entries, next.as_deref()),
     ))
+}
+
+/// Media types the FHIR API answers in: JSON only.
+const JSON_TYPES: [&str; 5] = [
+    "json",
+    "application/json",
+    "application/fhir+json",
+    "application/json+fhir",
+    "fhir+json",
+];
+
+/// Refuses, with 406, a FHIR request that asks only for a format Bothy
+/// does not serve (XML, Turtle) through `_format` or `Accept`: a client
+/// is told at once rather than handed JSON it cannot read.
+pub async fn formats(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, WebError> {
+    if !req.uri().path().starts_with("/fhir/") {
+        return Ok(next.run(req).await);
+    }
+    // A query that cannot be read is the handler's to refuse (400).
+    let asked_format = query_pairs(req.uri().query()).is_ok_and(|pairs| {
+        pairs
+            .iter()
+            .any(|(k, v)| k == "_format" && !JSON_TYPES.contains(&v.trim()))
+    });
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let accepts_json = accept.as_deref().is_none_or(|a| {
+        a.split(',').any(|range| {
+            let media = range.split(';').next().unwrap_or("").trim();
+            media.is_empty()
+                || media == "*/*"
+                || media == "application/*"
+                || JSON_TYPES.contains(&media)
+        })
+    });
+    if asked_format || !accepts_json {
+        let mut e = WebError::status(StatusCode::NOT_ACCEPTABLE);
+        e.message = "Bothy's FHIR API answers in JSON only (application/fhir+json)".into();
+        return Err(e);
+    }
+    Ok(next.run(req).await)
 }

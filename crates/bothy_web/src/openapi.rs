@@ -126,6 +126,24 @@ impl Modify for FromRouteTable {
                 ),
             );
         for spec in crate::routes::route_specs() {
+            // Every FHIR interaction answers in JSON only (`fhir::formats`).
+            if let Some(op) = doc
+                .paths
+                .paths
+                .get_mut(spec.path)
+                .and_then(|item| operation(item, &spec.method))
+                .filter(|_| spec.path.starts_with("/fhir/"))
+            {
+                op.responses
+                    .responses
+                    .entry("406".into())
+                    .or_insert_with(|| {
+                        error_response(
+                            true,
+                            "A format other than JSON was asked for (`_format` or `Accept`)",
+                        )
+                    });
+            }
             let needs: Vec<ApiPermission> = match spec.access {
                 Access::Api(p) => vec![p],
                 Access::ApiAny(ps) => ps.to_vec(),

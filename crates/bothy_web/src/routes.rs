@@ -630,6 +630,7 @@ pub fn build(state: AppState) -> Router {
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), auth::remember_client_ip))
         .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        .layer(from_fn(crate::fhir::formats))
         .layer(from_fn_with_state(state.clone(), error::render))
         .layer(from_fn_with_state(state.clone(), security::headers))
         .layer(from_fn_with_state(state.clone(), metrics::observe))

@@ -628,7 +628,7 @@ async fn responses_are_searched_by_subject_and_date_and_hidden_from_others(t: Te
         ),
         (
             "bad-count",
-            format!("subject=Patient/{patient}&_count=1000"),
+            format!("subject=Patient/{patient}&_count=many"),
             "_count",
         ),
         (

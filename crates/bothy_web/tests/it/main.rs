@@ -18,6 +18,7 @@ mod check_ins;
 mod concurrency;
 mod enrolment;
 mod fhir_bad_responses;
+mod fhir_http;
 mod fhir_measures;
 mod fhir_referrals;
 mod fhir_support;
