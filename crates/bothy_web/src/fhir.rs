@@ -62,6 +62,44 @@ pub(crate) fn fhir(status: StatusCode, v: &Value) -> Response {
     res
 }
 
+/// The answer to a create, as the client's `Prefer` header asks (FHIR R4,
+/// 3.1.0.8.3): the resource (`return=representation`, the default), no
+/// body (`return=minimal`), or an OperationOutcome saying what was done
+/// (`return=OperationOutcome`). The caller adds `Location`.
+pub(crate) fn created(status: StatusCode, resource: &Value, headers: &HeaderMap) -> Response {
+    let prefer = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|p| p.trim().strip_prefix("return="))
+        .map(|r| r.trim_matches('"').to_ascii_lowercase())
+        .next();
+    match prefer.as_deref() {
+        Some("minimal") => {
+            let mut res = status.into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/fhir+json"),
+            );
+            res
+        }
+        Some("operationoutcome") => {
+            let what = if status == StatusCode::CREATED {
+                "Created"
+            } else {
+                "Already stored: the first one sent with this identifier"
+            };
+            let outcome = serde_json::json!({
+                "resourceType": "OperationOutcome",
+                "issue": [{ "severity": "information", "code": "informational", "diagnostics": what }]
+            });
+            fhir(status, &outcome)
+        }
+        _ => fhir(status, resource),
+    }
+}
+
 pub(crate) fn error(
     status: StatusCode,
     message: impl Into<String>,
@@ -368,11 +406,13 @@ pub async fn response_create(
                 )],
             ));
         }
-        let mut res = fhir(StatusCode::OK, &questionnaire_response(&base, inst, r));
+        let resource = questionnaire_response(&base, inst, r);
+        let mut res = created(StatusCode::OK, &resource, &headers);
         set_location(&mut res, header::CONTENT_LOCATION, &base, r);
         return Ok(res);
     }
-    let mut res = fhir(StatusCode::CREATED, &questionnaire_response(&base, inst, r));
+    let resource = questionnaire_response(&base, inst, r);
+    let mut res = created(StatusCode::CREATED, &resource, &headers);
     set_location(&mut res, header::LOCATION, &base, r);
     Ok(res)
 }

@@ -217,7 +217,7 @@ pub async fn service_request_create(
                 )],
             ));
         }
-        let res = fhir(StatusCode::OK, &resource);
+        let res = crate::fhir::created(StatusCode::OK, &resource, &headers);
         return Ok(with_location(
             res,
             header::CONTENT_LOCATION,
@@ -225,7 +225,7 @@ pub async fn service_request_create(
             &referral,
         ));
     }
-    let res = fhir(StatusCode::CREATED, &resource);
+    let res = crate::fhir::created(StatusCode::CREATED, &resource, &headers);
     Ok(with_location(res, header::LOCATION, &base, &referral))
 }
 

@@ -3,12 +3,15 @@
 //! that does not exist, and `_count` above a page served as a full page.
 
 use crate::both_dbs;
-use crate::fhir_measures::{clients, get};
+use crate::fhir_measures::{clients, get, response};
 use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::{Method, Request, header};
 
-both_dbs!(fhir_answers_as_clients_expect);
+both_dbs!(
+    fhir_answers_as_clients_expect,
+    a_create_answers_as_prefer_asks,
+);
 
 async fn fhir_answers_as_clients_expect(t: TestApp) {
     let cl = clients(&t).await;
@@ -66,4 +69,54 @@ async fn fhir_answers_as_clients_expect(t: TestApp) {
         .await;
     assert_eq!(r.status.as_u16(), 405, "{}", r.body);
     assert!(r.body.contains("\"not-supported\""), "{}", r.body);
+}
+
+/// `Prefer: return=minimal` gives no body, `return=OperationOutcome` says
+/// what was done, and neither changes what is stored or where it is.
+async fn a_create_answers_as_prefer_asks(t: TestApp) {
+    let cl = clients(&t).await;
+    let c = t.client();
+    let patient = t.demo.patients[0].id.clone();
+    let inst = t.app.measures().instrument("gad7").unwrap();
+    let send = |key: &'static str, prefer: &'static str| {
+        let body = response(&inst, &patient, key, &[1, 1, 1, 1, 1, 1, 1]).to_string();
+        c.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/fhir/QuestionnaireResponse")
+                .header(header::AUTHORIZATION, &cl.writer)
+                .header(header::CONTENT_TYPE, "application/fhir+json")
+                .header("prefer", prefer)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+    };
+    let minimal = send("prefer-1", "return=minimal").await.status(201);
+    assert!(minimal.body.is_empty(), "{}", minimal.body);
+    let location = minimal.location().expect("a Location").to_string();
+    get(&c, crate::fhir_measures::path_of(&location), &cl.reader)
+        .await
+        .ok();
+    let outcome = send("prefer-2", "return=OperationOutcome")
+        .await
+        .status(201)
+        .json();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["severity"], "information");
+    // Sent again: the first, as the client asked to be told.
+    let again = send("prefer-2", "return=OperationOutcome")
+        .await
+        .status(200)
+        .json();
+    assert!(
+        again["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("Already stored")
+    );
+    let full = send("prefer-3", "return=representation")
+        .await
+        .status(201)
+        .json();
+    assert_eq!(full["resourceType"], "QuestionnaireResponse");
 }
