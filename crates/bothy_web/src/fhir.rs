@@ -693,14 +693,22 @@ pub async fn formats(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Result<Response, WebError> {
-    if !req.uri().path().starts_with("/fhir/") {
+    // Only the methods FHIR routes have: any other is answered 405 by the
+    // router, whatever format it asks for.
+    let routed = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::POST
+    );
+    if !req.uri().path().starts_with("/fhir/") || !routed {
         return Ok(next.run(req).await);
     }
-    // A query that cannot be read is the handler's to refuse (400).
+    // A query that cannot be read is the handler's to refuse (400); an
+    // empty `_format` asks for nothing.
     let asked_format = query_pairs(req.uri().query()).is_ok_and(|pairs| {
-        pairs
-            .iter()
-            .any(|(k, v)| k == "_format" && !JSON_TYPES.contains(&v.trim()))
+        pairs.iter().any(|(k, v)| {
+            let v = v.trim();
+            k == "_format" && !v.is_empty() && !JSON_TYPES.contains(&v)
+        })
     });
     let accept = req
         .headers()
