@@ -79,7 +79,7 @@ async fn a_create_answers_as_prefer_asks(t: TestApp) {
     let patient = t.demo.patients[0].id.clone();
     let inst = t.app.measures().instrument("gad7").unwrap();
     let send = |key: &'static str, prefer: &'static str| {
-        let body = response(&inst, &patient, key, &[1, 1, 1, 1, 1, 1, 1]).to_string();
+        let body = response(inst, &patient, key, &[1, 1, 1, 1, 1, 1, 1]).to_string();
         c.send(
             Request::builder()
                 .method(Method::POST)

@@ -24,12 +24,12 @@ both_dbs!(
     audit_verify_vouches_for_tool_entries_and_reports_one_changed_in_sql,
 );
 
-fn pid(t: &TestApp, n: usize) -> PatientId {
+pub(crate) fn pid(t: &TestApp, n: usize) -> PatientId {
     t.demo.patients[n].id.parse().unwrap()
 }
 
 /// Every entry of demo patient `n`, newest first, straight from the store.
-async fn stored(t: &TestApp, n: usize, tool: ToolKind) -> Vec<ToolEntry> {
+pub(crate) async fn stored(t: &TestApp, n: usize, tool: ToolKind) -> Vec<ToolEntry> {
     let mut tx = t.app.store().read().await.unwrap();
     let r = tx.tool_entries(pid(t, n), Some(tool), 1000).await.unwrap();
     tx.rollback().await.unwrap();

@@ -7,8 +7,8 @@
 
 use crate::both_dbs;
 use crate::helpers::{Client, Resp, TestApp};
-use bothy_domain::PatientId;
-use bothy_domain::tools::{ToolEntry, ToolKind};
+use crate::tools::{pid, stored};
+use bothy_domain::tools::ToolKind;
 use std::time::Duration;
 
 both_dbs!(
@@ -20,17 +20,6 @@ both_dbs!(
     risky_words_in_a_worry_raise_an_alert_and_show_the_crisis_contacts,
     the_care_team_reads_the_entries_and_a_resent_form_stores_one,
 );
-
-fn pid(t: &TestApp, n: usize) -> PatientId {
-    t.demo.patients[n].id.parse().unwrap()
-}
-
-async fn stored(t: &TestApp, n: usize, tool: ToolKind) -> Vec<ToolEntry> {
-    let mut tx = t.app.store().read().await.unwrap();
-    let r = tx.tool_entries(pid(t, n), Some(tool), 1000).await.unwrap();
-    tx.rollback().await.unwrap();
-    r
-}
 
 /// Sends the form posted to `action` on page `page`, with that form's key.
 async fn send(c: &Client, page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {

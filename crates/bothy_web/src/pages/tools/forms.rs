@@ -5,7 +5,7 @@
 //! goals and their ratings) above the person's entries, where an entry that
 //! belongs to another (a practice of a step) is listed under it.
 
-use super::{SavedQuery, new_key, support};
+use super::{SavedQuery, frame, new_key};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
@@ -17,7 +17,6 @@ use crate::pages::field_errors;
 use crate::pages::refer::Errs;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bothy_app::tools::ToolInput;
 use bothy_app::{Actor, AppError, FieldError};
@@ -403,13 +402,6 @@ async fn render(
         entries.extend(read.await?);
     }
     let failed = !errors.is_empty();
-    let title = if failed {
-        format!("Error: {}", tool.title)
-    } else {
-        tool.title.to_string()
-    };
-    let mut chrome = Chrome::for_ctx(state, ctx, &title).await?;
-    let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
     // Risk words show the crisis contacts even when the form is refused.
     let typed_risk = failed
         && sent.is_some_and(|(i, typed)| {
@@ -424,14 +416,14 @@ async fn render(
                 .collect();
             state.app.tools().has_risk(&texts)
         });
-    let support = support(
+    let f = frame(
         state,
         ctx,
-        &mut chrome,
+        tool.title,
+        failed,
         q.risk.is_some() || typed_risk,
-        !failed,
     )
-    .await;
+    .await?;
     let today = state.app.clock().now().to_zoned(london()).date();
     let forms = tool
         .forms
@@ -442,22 +434,17 @@ async fn render(
             form_view(f, typed, &entries, today)
         })
         .collect();
-    let status = if failed {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     Ok(html(
-        status,
+        f.status,
         &FormPage {
-            chrome,
-            csrf,
+            chrome: f.chrome,
+            csrf: f.csrf,
             tool,
             forms,
             errs: Errs(errors.clone()),
             errors,
             saved: q.saved.is_some(),
-            support,
+            support: f.support,
             entries: entry_views(tool, &entries),
         },
     ))

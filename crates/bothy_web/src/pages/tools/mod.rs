@@ -55,6 +55,45 @@ pub async fn support(
     Some(super::alerts::risk_support(state, ctx).await)
 }
 
+/// What every tool page has around its form: the chrome (titled
+/// "Error: ..." when a save was refused), the form's CSRF token, the
+/// crisis panel and support when `risk`, and the status (422 if refused).
+pub struct Frame {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub support: Option<super::alerts::RiskSupport>,
+    pub status: axum::http::StatusCode,
+}
+
+/// The frame of a tool's page; `failed` when a save was refused.
+pub async fn frame(
+    state: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    failed: bool,
+    risk: bool,
+) -> Result<Frame, WebError> {
+    let title = if failed {
+        format!("Error: {title}")
+    } else {
+        title.to_string()
+    };
+    let mut chrome = Chrome::for_ctx(state, ctx, &title).await?;
+    let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
+    let support = support(state, ctx, &mut chrome, risk, !failed).await;
+    let status = if failed {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok(Frame {
+        chrome,
+        csrf,
+        support,
+        status,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "tools.html")]
 struct ToolsPage {

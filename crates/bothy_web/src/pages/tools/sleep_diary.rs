@@ -3,7 +3,7 @@
 //! once seven nights are recorded, the week's efficiency and the suggested
 //! sleep window by the insomnia programme's rule.
 
-use super::{SavedQuery, new_key};
+use super::{SavedQuery, frame, new_key};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
@@ -14,7 +14,6 @@ use crate::pages::field_errors;
 use crate::pages::refer::{Errs, Fields};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bothy_app::tools::ToolInput;
 use bothy_app::{Actor, AppError, FieldError};
@@ -135,24 +134,12 @@ async fn render(
         .tools()
         .sleep_diary(&ctx.actor, p.id, &ctx.request)
         .await?;
-    let failed = !errors.is_empty();
-    let title = if failed {
-        "Error: Sleep diary"
-    } else {
-        "Sleep diary"
-    };
-    let chrome = Chrome::for_ctx(state, ctx, title).await?;
-    let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
-    let status = if failed {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let f = frame(state, ctx, "Sleep diary", !errors.is_empty(), false).await?;
     Ok(html(
-        status,
+        f.status,
         &SleepDiaryPage {
-            chrome,
-            csrf,
+            chrome: f.chrome,
+            csrf: f.csrf,
             key,
             v,
             errs: Errs(errors.clone()),

@@ -1,7 +1,7 @@
 //! The thought record: the form, and the person's past records, newest
 //! first.
 
-use super::{SavedQuery, new_key, support};
+use super::{SavedQuery, frame, new_key};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
@@ -13,7 +13,6 @@ use crate::pages::field_errors;
 use crate::pages::refer::{Errs, Fields};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bothy_app::tools::ToolInput;
 use bothy_app::{Actor, AppError, FieldError};
@@ -106,39 +105,27 @@ async fn render(
         )
         .await?;
     let failed = !errors.is_empty();
-    let title = if failed {
-        "Error: Thought record"
-    } else {
-        "Thought record"
-    };
-    let mut chrome = Chrome::for_ctx(state, ctx, title).await?;
-    let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
     // Risk words show the crisis contacts even when the form is refused.
     let typed_risk = failed && state.app.tools().has_risk(&typed_texts(&v));
-    let support = support(
+    let f = frame(
         state,
         ctx,
-        &mut chrome,
+        "Thought record",
+        failed,
         q.risk.is_some() || typed_risk,
-        !failed,
     )
-    .await;
-    let status = if failed {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    .await?;
     Ok(html(
-        status,
+        f.status,
         &ThoughtRecordPage {
-            chrome,
-            csrf,
+            chrome: f.chrome,
+            csrf: f.csrf,
             key,
             v,
             errs: Errs(errors.clone()),
             errors,
             saved: q.saved.is_some(),
-            support,
+            support: f.support,
             records: views(&entries),
         },
     ))
