@@ -84,6 +84,7 @@ impl Monitor<'_> {
                 to: to.clone(),
                 template: MessageTemplate::AlertOverdue,
                 link: Some(link.clone()),
+                service: Some(alert.service_id),
             };
             self.app.jobs().enqueue_notification(tx, &key, n).await?;
         }

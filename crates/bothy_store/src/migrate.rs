@@ -129,6 +129,13 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0020_reviews.sql"),
         include_str!("../migrations/postgres/0020_reviews.sql"),
     ),
+    // 21 is taken by the interactive tools' migration on another branch.
+    (
+        22,
+        "contact",
+        include_str!("../migrations/sqlite/0022_contact.sql"),
+        include_str!("../migrations/postgres/0022_contact.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
