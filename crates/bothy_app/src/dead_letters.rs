@@ -82,7 +82,9 @@ impl Jobs<'_> {
             DeadLetterAction::Cancel => tx.cancel_failed_job(id, now).await?,
         };
         if !done {
-            return Err(AppError::Conflict(match job.state {
+            // Read again: another administrator's change has committed by now.
+            let state = tx.job_by_id(id).await?.map_or(job.state, |j| j.state);
+            return Err(AppError::Conflict(match state {
                 JobState::Queued | JobState::Running => {
                     "This job has already been put back in the queue.".into()
                 }

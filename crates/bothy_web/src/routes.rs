@@ -351,13 +351,13 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         ),
         r(
             Method::POST,
-            "/staff/admin/jobs/{id}/retry",
+            "/staff/admin/jobs/{job}/retry",
             Staff(Permission::ManageStaff),
             post(dead_letters::retry),
         ),
         r(
             Method::POST,
-            "/staff/admin/jobs/{id}/cancel",
+            "/staff/admin/jobs/{job}/cancel",
             Staff(Permission::ManageStaff),
             post(dead_letters::cancel),
         ),
