@@ -194,7 +194,11 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
         .get(&format!("/activate/{token}"))
         .await
         .status(410);
-    assert!(expired.body.contains("This link has expired"), "{}", expired.body);
+    assert!(
+        expired.body.contains("This link has expired"),
+        "{}",
+        expired.body
+    );
     assert!(expired.body.contains("ask them to send you a new link"));
 }
 
