@@ -5,7 +5,8 @@ Listens on a free port on 127.0.0.1, writes that port to DIR/port once it
 accepts connections, and stores every message it receives in DIR/messages as
 NAME.eml (exactly as received) and NAME.json (envelope, headers and the
 decoded text and HTML parts), each written aside and renamed into place so a
-reader never sees half a file. Runs until killed.
+reader never sees half a file. A recipient whose address starts "refused." is
+refused (550) and one starting "deferred." deferred (451). Runs until killed.
 
     /usr/bin/python3 tests/smtp/server.py DIR
 """
@@ -34,6 +35,16 @@ def write_atomically(path, data):
 class Store:
     def __init__(self, directory):
         self.directory = directory
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Recipients whose name asks for it are refused for good or deferred,
+        # so the tests can see how each answer is handled.
+        if address.startswith("refused."):
+            return "550 5.1.1 No such mailbox"
+        if address.startswith("deferred."):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content

@@ -36,6 +36,7 @@ smtp_tests!(
     a_referral_receipt_arrives_by_smtp_with_text_and_html_parts,
     with_the_mail_server_down_the_job_waits_and_is_delivered_later,
     a_message_sent_before_a_worker_died_is_not_sent_again,
+    a_refusal_fails_the_job_at_once_and_a_deferral_retries_it,
 );
 
 const PHQ9_LOW: [i32; 9] = [1, 1, 1, 1, 1, 0, 0, 0, 0];
@@ -136,6 +137,54 @@ async fn wait_for(to: &str, n: usize) -> Vec<serde_json::Value> {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     received(to)
+}
+
+async fn a_refusal_fails_the_job_at_once_and_a_deferral_retries_it(t: TestApp) {
+    let worker = smtp_worker(&t, smtp_port()).await;
+    let refused = someone(&t, "refused");
+    let deferred = someone(&t, "deferred");
+    let r1 = t
+        .fixtures()
+        .self_referral(&refused, &PHQ9_LOW, &GAD7_LOW)
+        .await;
+    let r2 = t
+        .fixtures()
+        .self_referral(&deferred, &PHQ9_LOW, &GAD7_LOW)
+        .await;
+    let report = bothy_jobs::run_once(&worker).await.unwrap();
+    assert_eq!(
+        (report.jobs_failed, report.jobs_retried),
+        (1, 1),
+        "{report:?}"
+    );
+    // 550: trying again will not help; it waits in the dead-letter list.
+    let job = t.job(&receipt_key(&r1)).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Failed, 1));
+    assert_eq!(
+        job.last_error.as_deref(),
+        Some("refused: the mail server refused the message (550)")
+    );
+    // 451: tried again later.
+    let job = t.job(&receipt_key(&r2)).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Queued, 1));
+    assert_eq!(
+        job.last_error.as_deref(),
+        Some("the mail server deferred the message (451)")
+    );
+    // Neither error names the address.
+    for key in [receipt_key(&r1), receipt_key(&r2)] {
+        let e = t.job(&key).await.unwrap().last_error.unwrap();
+        assert!(!e.contains("@"), "{e}");
+    }
+    let admin = t.staff_client("admin").await;
+    let page = admin.get("/staff/admin/jobs").await.ok();
+    assert!(
+        page.body.contains("Referral received (Email)"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&refused.email));
+    worker.store().close().await;
 }
 
 fn someone(t: &TestApp, tag: &str) -> Person {
