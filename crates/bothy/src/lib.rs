@@ -188,6 +188,7 @@ mod tests {
             template: MessageTemplate::ReferralReceived,
             link: None,
             service: None,
+            patient: None,
         });
         let key = IdempotencyKey::new("received.1").unwrap();
         app.jobs().perform(&key, &job).await.unwrap();

@@ -8,7 +8,7 @@ use crate::jobs::{IdempotencyKey, Jobs, MessageTemplate, Notification, Recipient
 use crate::notify::Sender;
 use crate::{Actor, App, AppError, RequestContext};
 use bothy_domain::audit::Action;
-use bothy_domain::contact::{ContactChoice, Reach};
+use bothy_domain::contact::{Blocked, ContactChoice, NotSent, Reach};
 use bothy_domain::ids::ReferralId;
 use bothy_domain::model::Patient;
 use bothy_domain::person::{Email, PhoneNumber};
@@ -57,6 +57,33 @@ impl Jobs<'_> {
         template: MessageTemplate,
         link: Option<String>,
     ) -> Result<bool, AppError> {
+        let recipient = match self.route(tx, to).await? {
+            Ok(r) => r,
+            Err(not_sent) => {
+                self.held_back(tx, to, key, template, not_sent).await?;
+                return Ok(false);
+            }
+        };
+        self.enqueue_notification(
+            tx,
+            key,
+            Notification {
+                to: recipient,
+                template,
+                link,
+                service: Some(to.service_id),
+                patient: to.patient_id,
+            },
+        )
+        .await
+    }
+
+    /// The recipient the one rule picks for `to`, or why there is none.
+    async fn route(
+        &self,
+        tx: &mut Tx,
+        to: &Addressee<'_>,
+    ) -> Result<Result<Recipient, NotSent>, AppError> {
         let settings = self
             .app
             .monitoring()
@@ -69,38 +96,75 @@ impl Jobs<'_> {
             service_email: settings.messages.email,
             service_sms: settings.messages.sms,
         };
-        let recipient = match to.choice.route(reach) {
-            Ok(Chosen::Email) => to.email.cloned().map(Recipient::Email),
-            Ok(Chosen::Sms) => mobile.cloned().map(Recipient::Sms),
-            Err(not_sent) => {
-                tx.record_not_sent(&NotSentRow {
-                    idempotency_key: key.as_str(),
-                    service_id: to.service_id,
-                    patient_id: to.patient_id,
-                    referral_id: to.referral_id,
-                    template: template.as_str(),
-                    reason: not_sent,
-                    at: self.app.clock.now(),
+        Ok(to
+            .choice
+            .route(reach)
+            .map(|channel| match channel {
+                Chosen::Email => to.email.cloned().map(Recipient::Email),
+                Chosen::Sms => mobile.cloned().map(Recipient::Sms),
+            })
+            .and_then(|r| {
+                // The rule picks a channel only with its address: never None.
+                r.ok_or(NotSent {
+                    email: Blocked::NoAddress,
+                    sms: Blocked::NoAddress,
                 })
-                .await?;
-                tracing::info!(key = %key, reason = %not_sent.code(), "message not sent: no agreed channel");
+            }))
+    }
+
+    /// Records a message held back, for staff, under its key.
+    async fn held_back(
+        &self,
+        tx: &mut Tx,
+        to: &Addressee<'_>,
+        key: &IdempotencyKey,
+        template: MessageTemplate,
+        not_sent: NotSent,
+    ) -> Result<(), AppError> {
+        tx.record_not_sent(&NotSentRow {
+            idempotency_key: key.as_str(),
+            service_id: to.service_id,
+            patient_id: to.patient_id,
+            referral_id: to.referral_id,
+            template: template.as_str(),
+            reason: not_sent,
+            at: self.app.clock.now(),
+        })
+        .await?;
+        tracing::info!(key = %key, reason = %not_sent.code(), "message not sent: no agreed channel");
+        Ok(())
+    }
+
+    /// A queued message to a patient, routed again by their contact choice
+    /// as it stands now: the same message to the address the rule picks
+    /// today, or None (recorded as held back) when no agreed channel is left.
+    pub(crate) async fn reroute(
+        &self,
+        key: &IdempotencyKey,
+        n: &Notification,
+    ) -> Result<Option<Notification>, AppError> {
+        let Some(patient) = n.patient else {
+            return Ok(Some(n.clone()));
+        };
+        let mut tx = self.app.store.begin().await?;
+        let Some(p) = tx.patient(patient).await? else {
+            tx.rollback().await?;
+            return Ok(Some(n.clone()));
+        };
+        let to = Addressee::patient(&mut tx, &p).await?;
+        let routed = match self.route(&mut tx, &to).await? {
+            Ok(recipient) => Some(Notification {
+                to: recipient,
+                ..n.clone()
+            }),
+            Err(not_sent) => {
+                self.held_back(&mut tx, &to, key, n.template, not_sent)
+                    .await?;
                 None
             }
         };
-        let Some(recipient) = recipient else {
-            return Ok(false);
-        };
-        self.enqueue_notification(
-            tx,
-            key,
-            Notification {
-                to: recipient,
-                template,
-                link,
-                service: Some(to.service_id),
-            },
-        )
-        .await
+        tx.commit().await?;
+        Ok(routed)
     }
 }
 

@@ -85,6 +85,7 @@ impl Monitor<'_> {
                 template: MessageTemplate::AlertOverdue,
                 link: Some(link.clone()),
                 service: Some(alert.service_id),
+                patient: None,
             };
             self.app.jobs().enqueue_notification(tx, &key, n).await?;
         }

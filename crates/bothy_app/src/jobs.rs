@@ -323,6 +323,12 @@ impl Jobs<'_> {
             tracing::info!(key = %key, "message was sent before; not sent again");
             return Ok(JobReport::default());
         }
+        // A patient's choice is asked again now: it may have changed since
+        // the message was queued (a retry can wait hours).
+        let Some(notification) = self.reroute(key, notification).await.map_err(retry)? else {
+            return Ok(JobReport::default());
+        };
+        let notification = &notification;
         let sender = self.app.sender(notification.service).await.map_err(retry)?;
         let message =
             OutgoingMessage::new(key.clone(), notification, &sender, self.app.clock.now());
@@ -397,6 +403,7 @@ mod tests {
             template: MessageTemplate::MeasureDue,
             link: None,
             service: None,
+            patient: None,
         });
         let (kind, payload) = job.encode().unwrap();
         assert_eq!(kind, "notify");

@@ -76,6 +76,7 @@ impl Referrals<'_> {
             template: MessageTemplate::ReferralDecision,
             link: None,
             service: Some(referral.service_id),
+            patient: None,
         };
         self.app
             .jobs()

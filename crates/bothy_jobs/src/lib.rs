@@ -498,6 +498,7 @@ mod tests {
                 template: MessageTemplate::MeasureDue,
                 link: None,
                 service: None,
+                patient: None,
             };
             let key = IdempotencyKey::new(format!("stop.{i}")).expect("key");
             assert!(

@@ -84,6 +84,11 @@ pub struct Notification {
     /// (absent in jobs queued before messages named their service).
     #[serde(default)]
     pub service: Option<ServiceId>,
+    /// The patient it goes to, if it goes to one: their contact choice is
+    /// asked again when it is sent, so a message waiting to be retried never
+    /// goes by a channel they have since withdrawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<bothy_domain::PatientId>,
 }
 
 /// A message handed to a [`Notifier`]; also the JSON the file outbox writes.
@@ -335,6 +340,7 @@ mod tests {
             template: MessageTemplate::ReferralDecision,
             link: Some(LINK.into()),
             service: None,
+            patient: None,
         };
         let v = serde_json::to_value(&n).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

@@ -43,6 +43,7 @@ fn email_to(address: &str, template: MessageTemplate, link: Option<String>) -> N
         template,
         link,
         service: None,
+        patient: None,
     }
 }
 
@@ -540,6 +541,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
                 template: MessageTemplate::ReferralDecision,
                 link: Some(decision.clone()),
                 service: None,
+                patient: None,
             },
         ),
     ] {
@@ -620,6 +622,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
             template: MessageTemplate::ReferralDecision,
             link: None,
             service: None,
+            patient: None,
         },
         &bothy_app::notify::Sender {
             name: "Bothy".into(),

@@ -459,6 +459,7 @@ impl World {
             template: MessageTemplate::MeasureDue,
             link: None,
             service: Some(self.demo_service),
+            patient: None,
         };
         let key = IdempotencyKey::new(key).unwrap();
         app.jobs()

@@ -262,6 +262,44 @@ async fn a_patient_changes_how_they_may_be_contacted(t: TestApp) {
     assert!(gsm7::septets(&sms.body).is_some_and(|n| gsm7::segments(n) <= 2));
     assert!(!sms.body.contains("A question") && !sms.body.contains("An answer"));
 
+    // A message queued while texts were agreed, and withdrawn before it
+    // went (a retry can wait hours): asked again when sent, it is held back.
+    staff_reply(&t, &c, &staff, 0).await;
+    c.get("/account").await.ok();
+    c.post_form("/account/contact", &[("contact", "none")])
+        .await
+        .redirects_to("/account?contact=saved");
+    t.drain_jobs().await;
+    assert_eq!(t.outbox.sent().len(), 1, "nothing more was sent");
+    let record = staff
+        .get(&format!("/staff/patients/{}", t.demo.patients[0].id))
+        .await
+        .ok();
+    assert_eq!(
+        record
+            .body
+            .matches("Not sent: no consent to email or SMS")
+            .count(),
+        2,
+        "{}",
+        record.body
+    );
+    // Switched to email while one waits: it goes by email instead.
+    c.get("/account").await.ok();
+    c.post_form("/account/contact", &[("contact", "sms")])
+        .await
+        .redirects_to("/account?contact=saved");
+    staff_reply(&t, &c, &staff, 0).await;
+    c.get("/account").await.ok();
+    c.post_form("/account/contact", &[("contact", "email")])
+        .await
+        .redirects_to("/account?contact=saved");
+    t.drain_jobs().await;
+    let sent = t.outbox.sent();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert_eq!(sent[1].channel, bothy_app::notify::Channel::Email);
+    assert_eq!(sent[1].to, t.demo.patients[0].email);
+
     // A choice the record cannot honour is refused, and nothing changes.
     c.get("/account").await.ok();
     let r = c
@@ -275,6 +313,6 @@ async fn a_patient_changes_how_they_may_be_contacted(t: TestApp) {
             "contact.choice_changed"
         )
         .await,
-        2
+        5
     );
 }

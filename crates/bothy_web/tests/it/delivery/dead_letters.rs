@@ -24,6 +24,7 @@ async fn failed_message(t: &TestApp, key: &str) -> String {
         template: MessageTemplate::MeasureDue,
         link: None,
         service: Some(service),
+        patient: None,
     };
     t.app
         .jobs()
