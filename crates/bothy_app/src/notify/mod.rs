@@ -4,8 +4,11 @@
 //! A message never contains clinical content: it says that something is
 //! waiting, never what. That is enforced by construction: a [`Notification`]
 //! holds a recipient, a [`MessageTemplate`] (a closed set of fieldless
-//! variants, each rendering fixed text) and at most a link into this
-//! deployment. There is no field that could carry anything else.
+//! variants, each rendering fixed text), at most a link into this
+//! deployment, and the ids of the service it comes from (whose name and
+//! contact it gives) and of the patient it goes to (whose contact choice is
+//! asked again when it is sent). There is no field that could carry
+//! anything else; the ids never appear in the message.
 //!
 //! Delivery goes through a [`Notifier`]: email over SMTP (`bothy_jobs::smtp`)
 //! when configured; otherwise, and for text messages until an SMS gateway
