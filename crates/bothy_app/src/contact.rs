@@ -135,9 +135,10 @@ impl Jobs<'_> {
         Ok(())
     }
 
-    /// A queued message to a patient, routed again by their contact choice
-    /// as it stands now: the same message to the address the rule picks
-    /// today, or None (recorded as held back) when no agreed channel is left.
+    /// A queued message to a patient, checked against their contact choice
+    /// as it stands now: as queued while its channel is still agreed; else
+    /// to the address the rule picks today, or None (recorded as held back)
+    /// when no agreed channel is left.
     pub(crate) async fn reroute(
         &self,
         key: &IdempotencyKey,
@@ -152,6 +153,16 @@ impl Jobs<'_> {
             return Ok(Some(n.clone()));
         };
         let to = Addressee::patient(&mut tx, &p).await?;
+        // Still agreed: as queued, to the address the message was queued for
+        // (a referral's own address may differ from an existing record's).
+        let agreed = match n.to.channel() {
+            crate::jobs::Channel::Email => to.choice.email,
+            crate::jobs::Channel::Sms => to.choice.sms,
+        };
+        if agreed {
+            tx.rollback().await?;
+            return Ok(Some(n.clone()));
+        }
         let routed = match self.route(&mut tx, &to).await? {
             Ok(recipient) => Some(Notification {
                 to: recipient,
