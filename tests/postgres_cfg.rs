@@ -1,4 +1,5 @@
 //! The build script of every crate whose tests also run on PostgreSQL
+//! (and, for email, against a local SMTP server: see `smtp` below)
 //! (bothy_store, bothy_web, bothy_synth, bothy). Without
 //! `BOTHY_TEST_DATABASE_URL` those tests are compiled as ignored, so plain
 //! `cargo test` lists each as "ignored, PostgreSQL not tested ..." and
@@ -7,6 +8,10 @@
 //! fails instead of passing quietly.
 
 fn main() {
+    // Also when this file changes: with only rerun-if-env-changed lines,
+    // Cargo would keep the output of an older version of it.
+    println!("cargo::rerun-if-changed=../../tests/postgres_cfg.rs");
+    smtp();
     println!("cargo::rerun-if-env-changed=BOTHY_TEST_DATABASE_URL");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rustc-check-cfg=cfg(bothy_no_postgres)");
@@ -22,5 +27,18 @@ fn main() {
              are SKIPPED (listed as ignored). Set it to an administrative connection, e.g. \
              postgres://postgres@127.0.0.1:5432/postgres, or run scripts/test."
         );
+    }
+}
+
+/// The same for the tests that send email to a real SMTP server: scripts/test
+/// starts one (tests/smtp/server.py) and names its directory in
+/// `BOTHY_TEST_SMTP_DIR`; without it (and without `CI`) those tests are
+/// compiled as ignored. With it, a test that finds no server there fails.
+fn smtp() {
+    println!("cargo::rerun-if-env-changed=BOTHY_TEST_SMTP_DIR");
+    println!("cargo::rustc-check-cfg=cfg(bothy_no_smtp)");
+    let configured = std::env::var_os("BOTHY_TEST_SMTP_DIR").is_some_and(|v| !v.is_empty());
+    if !configured && std::env::var_os("CI").is_none() {
+        println!("cargo::rustc-cfg=bothy_no_smtp");
     }
 }

@@ -3,12 +3,14 @@
 //! mistake stops Bothy at start-up with the name of the setting at fault.
 
 mod derived;
+mod email;
 mod load;
 mod redact;
 #[cfg(test)]
 mod tests;
 
 pub use derived::sqlite_url;
+pub use email::{EmailConfig, EmailTransport, SmtpTlsMode};
 pub use load::{ConfigError, Overrides};
 pub use redact::redact_url;
 
@@ -34,6 +36,8 @@ pub struct Config {
     pub log: LogConfig,
     pub security: SecurityConfig,
     pub content: ContentConfig,
+    #[serde(default)]
+    pub email: EmailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,6 +154,7 @@ impl Default for Config {
                 programmes_dir: None,
                 monitoring_dir: None,
             },
+            email: EmailConfig::default(),
         }
     }
 }

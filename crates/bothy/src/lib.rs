@@ -9,7 +9,7 @@ pub mod test_index;
 pub use config::Config;
 
 use anyhow::Context;
-use bothy_app::notify::FileOutbox;
+use bothy_app::notify::{ByChannel, FileOutbox, Notifier};
 use bothy_app::{App, Clock};
 use bothy_store::Store;
 use std::sync::Arc;
@@ -33,13 +33,14 @@ pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
         })
 }
 
-/// Where messages are written until email and SMS delivery are configured.
+/// Where messages are written: every text message, and email unless
+/// `[email] transport = "smtp"`.
 pub fn outbox_dir(config: &Config) -> std::path::PathBuf {
     config.server.data_dir.join("outbox")
 }
 
 /// Connects, migrates, loads the crisis contacts and builds the application,
-/// sending messages to the file outbox in the data directory.
+/// sending email as `[email]` says and text messages to the file outbox.
 pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let crisis = config.crisis_contacts()?;
     let (catalogue, monitoring) = load_content(config)?;
@@ -49,12 +50,20 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         .migrate()
         .await
         .context("cannot migrate the database")?;
-    let outbox = FileOutbox::new(outbox_dir(config));
+    let outbox: Arc<dyn Notifier> = Arc::new(FileOutbox::new(outbox_dir(config)));
+    let email: Arc<dyn Notifier> = match config.email.smtp() {
+        Some(settings) => Arc::new(
+            bothy_jobs::smtp::SmtpNotifier::new(&settings)
+                .map_err(|e| anyhow::anyhow!("email: {e}"))?,
+        ),
+        None => outbox.clone(),
+    };
+    let notifier = ByChannel { email, sms: outbox };
     let app = App::new(store, clock, config.app_settings(), crisis)
         .with_catalogue(catalogue)
         .with_programmes(programmes)
         .with_monitoring(monitoring)
-        .with_notifier(Arc::new(outbox));
+        .with_notifier(Arc::new(notifier));
     if let Some(c) = app
         .monitoring()
         .backfill_summaries()
@@ -178,6 +187,8 @@ mod tests {
             to: Recipient::Email(bothy_domain::person::Email::parse("a@example.org").unwrap()),
             template: MessageTemplate::ReferralReceived,
             link: None,
+            service: None,
+            patient: None,
         });
         let key = IdempotencyKey::new("received.1").unwrap();
         app.jobs().perform(&key, &job).await.unwrap();

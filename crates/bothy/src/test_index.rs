@@ -7,7 +7,8 @@
 //! - a function after `#[test]` or `#[tokio::test(...)]` (`#[ignore]` among
 //!   its attributes marks it as never run; `cfg_attr(..., ignore)` does not);
 //! - a function named in `both_dbs!(...)`, `both_dbs_with!(settings; ...)`,
-//!   `both!(...)` or `on_both_dbs!(...)`, which run it on both databases;
+//!   `both!(...)` or `on_both_dbs!(...)`, which run it on both databases,
+//!   or `smtp_tests!(...)`, which does so against the test SMTP server;
 //! - `export const NAME = test(...)` in a browser test file, run when
 //!   `tests/browser/run.mjs` names it.
 //!
@@ -17,7 +18,13 @@
 use bothy_domain::safety_case::{KnownTests, TestStatus};
 use std::path::Path;
 
-const TEST_MACROS: [&str; 4] = ["both_dbs!(", "both_dbs_with!(", "both!(", "on_both_dbs!("];
+const TEST_MACROS: [&str; 5] = [
+    "both_dbs!(",
+    "both_dbs_with!(",
+    "both!(",
+    "on_both_dbs!(",
+    "smtp_tests!(",
+];
 
 /// The tests in one Rust file, as (name, status).
 pub fn rust_tests(text: &str) -> Vec<(String, TestStatus)> {

@@ -24,6 +24,26 @@ fn activation_used_up(service: Option<String>) -> AppError {
     ))
 }
 
+/// An expired or used activation link: what happened, and how to get a
+/// new link (an administrator sends one: `bothy admin new-activation-link`).
+fn activation_gone(used: bool, service: Option<String>, contact: Option<&str>) -> AppError {
+    let who = service.unwrap_or_else(|| "the service that accepted your referral".into());
+    let reach = contact.map(|c| format!(" ({c})")).unwrap_or_default();
+    AppError::UsedUp(if used {
+        format!(
+            "This link has already been used to set up an account. Sign in with the email \
+             address and password you chose. If you did not set it up, or cannot sign in, \
+             contact {who}{reach} and ask them to send you a new link."
+        )
+    } else {
+        format!(
+            "This link has expired: links to set up an account work for a limited time. To \
+             get a new one, contact {who}{reach} and ask them to send you a new link to set \
+             up your account."
+        )
+    })
+}
+
 /// Account activation by a single-use link.
 pub struct Activation<'a> {
     pub(crate) app: &'a App,
@@ -43,10 +63,22 @@ impl Activation<'_> {
             tx.rollback().await?;
             return Err(activation_used_up(service.map(|s| s.name)));
         }
-        tx.rollback().await?;
         if a.used_at.is_some() || a.expires_at <= self.app.clock.now() {
-            return Err(AppError::Gone);
+            // Say how to get a new link, and how to reach the service.
+            let name = tx.service_by_id(p.service_id).await?.map(|s| s.name);
+            let settings = self
+                .app
+                .monitoring()
+                .settings_for(&mut tx, p.service_id)
+                .await?;
+            tx.rollback().await?;
+            return Err(activation_gone(
+                a.used_at.is_some(),
+                name,
+                settings.messages.contact.as_deref(),
+            ));
         }
+        tx.rollback().await?;
         Ok(p.given_name.to_string())
     }
 

@@ -221,6 +221,10 @@ impl Demo<'_> {
                 programme_supporters: Vec::new(),
             };
             tx.insert_patient(&p, Some(&patient_hash)).await?;
+            // Demo people agreed to both channels, email first.
+            let both = bothy_domain::contact::ContactChoice::from_form("both")
+                .ok_or_else(|| AppError::internal(std::io::Error::other("contact choice")))?;
+            tx.set_contact_choice(p.id, both, now).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -84,6 +84,8 @@ impl Monitor<'_> {
                 to: to.clone(),
                 template: MessageTemplate::AlertOverdue,
                 link: Some(link.clone()),
+                service: Some(alert.service_id),
+                patient: None,
             };
             self.app.jobs().enqueue_notification(tx, &key, n).await?;
         }

@@ -13,9 +13,8 @@
 //! let mut tx = app.store.begin().await?;
 //! // ... the change and its audit event ...
 //! let key = IdempotencyKey::from_parts(&["referral", &id, "decision", "person"])?;
-//! let Some(to) = Recipient::preferred(channel, email.as_ref(), phone.as_ref()) else { ... };
-//! let n = Notification { to, template: MessageTemplate::ReferralDecision, link: Some(link) };
-//! app.enqueue_notification(&mut tx, &key, n).await?;
+//! // To a person: by a channel they agreed to, or recorded as not sent (contact.rs).
+//! app.jobs().notify_person(&mut tx, &addressee, &key, MessageTemplate::ReferralDecision, Some(link)).await?;
 //! tx.commit().await?;
 //! ```
 
@@ -223,8 +222,8 @@ impl Jobs<'_> {
     }
 
     /// Queues `template`, a fixed notice that says only that there is
-    /// something new, to `patient` by email (else a mobile), with a link to
-    /// sign in, in the caller's transaction; nothing if they have neither.
+    /// something new, to `patient` by the channel they agreed to, with a
+    /// link to sign in, in the caller's transaction; with none, records why.
     pub(crate) async fn notify_patient_to_sign_in(
         &self,
         tx: &mut Tx,
@@ -232,23 +231,13 @@ impl Jobs<'_> {
         template: MessageTemplate,
         key: &IdempotencyKey,
     ) -> Result<(), AppError> {
-        let Some(to) = Recipient::preferred(
-            Channel::Email,
-            patient.email.as_ref(),
-            patient.phone.as_ref(),
-        ) else {
-            return Ok(());
-        };
         let link = format!(
             "{}/sign-in",
             self.app.settings.public_url.trim_end_matches('/')
         );
-        let n = Notification {
-            to,
-            template,
-            link: Some(link),
-        };
-        self.enqueue_notification(tx, key, n).await?;
+        let to = crate::contact::Addressee::patient(tx, patient).await?;
+        self.notify_person(tx, &to, key, template, Some(link))
+            .await?;
         Ok(())
     }
 
@@ -293,18 +282,7 @@ impl Jobs<'_> {
     /// Runs one attempt at a job. Called by the worker with the job's key.
     pub async fn perform(&self, key: &IdempotencyKey, job: &Job) -> Result<JobReport, JobError> {
         match job {
-            Job::Notify(notification) => {
-                let message = OutgoingMessage::new(key.clone(), notification, self.app.clock.now());
-                match self.app.notifier.send(&message).await {
-                    Ok(Delivery::Sent) => Ok(JobReport::default()),
-                    Ok(Delivery::AlreadySent) => {
-                        tracing::info!(key = %key, "message was sent before; not sent again");
-                        Ok(JobReport::default())
-                    }
-                    Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
-                    Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
-                }
-            }
+            Job::Notify(notification) => self.send(key, notification).await,
             Job::Reevaluate {
                 patient_id,
                 submission,
@@ -324,6 +302,60 @@ impl Jobs<'_> {
                 .await
                 .map_err(|e| JobError::Retry(e.to_string())),
         }
+    }
+}
+
+impl Jobs<'_> {
+    /// Sends one message, once per key: a key recorded as sent (by an
+    /// earlier attempt whose worker died before marking the job done) is not
+    /// sent again, and a send the channel accepts is recorded at once, in
+    /// its own transaction, before the job is marked done.
+    async fn send(
+        &self,
+        key: &IdempotencyKey,
+        notification: &Notification,
+    ) -> Result<JobReport, JobError> {
+        let retry = |e: AppError| JobError::Retry(format!("database: {e}"));
+        let mut tx = self.app.store.read().await.map_err(|e| retry(e.into()))?;
+        let sent = tx.message_sent(key.as_str()).await;
+        let _ = tx.rollback().await;
+        if sent.map_err(|e| retry(e.into()))? {
+            tracing::info!(key = %key, "message was sent before; not sent again");
+            return Ok(JobReport::default());
+        }
+        // A patient's choice is asked again now: it may have changed since
+        // the message was queued (a retry can wait hours).
+        let Some(notification) = self.reroute(key, notification).await.map_err(retry)? else {
+            return Ok(JobReport::default());
+        };
+        let notification = &notification;
+        let sender = self.app.sender(notification.service).await.map_err(retry)?;
+        let message =
+            OutgoingMessage::new(key.clone(), notification, &sender, self.app.clock.now());
+        match self.app.notifier.send(&message).await {
+            Ok(Delivery::Sent) => {
+                if let Err(e) = self.record_sent(key, message.channel).await {
+                    // The message went; the job will be marked done. Sending
+                    // it again would double it, so the failure is only logged.
+                    tracing::error!(key = %key, error = %e, "a sent message could not be recorded");
+                }
+                Ok(JobReport::default())
+            }
+            Ok(Delivery::AlreadySent) => {
+                tracing::info!(key = %key, "message was sent before; not sent again");
+                Ok(JobReport::default())
+            }
+            Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
+            Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
+        }
+    }
+
+    async fn record_sent(&self, key: &IdempotencyKey, channel: Channel) -> Result<(), AppError> {
+        let mut tx = self.app.store.begin().await?;
+        tx.record_message_sent(key.as_str(), channel.as_str(), self.app.clock.now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -370,6 +402,8 @@ mod tests {
             to: Recipient::Email(Email::parse("someone@example.org").unwrap()),
             template: MessageTemplate::MeasureDue,
             link: None,
+            service: None,
+            patient: None,
         });
         let (kind, payload) = job.encode().unwrap();
         assert_eq!(kind, "notify");

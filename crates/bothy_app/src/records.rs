@@ -85,6 +85,10 @@ pub struct PatientRecord {
     /// Recent check-ins, newest first.
     pub check_ins: Vec<bothy_domain::check_in::CheckIn>,
     pub safety_plan: Option<bothy_domain::safety_plan::StoredSafetyPlan>,
+    /// How the person agreed to be contacted (none recorded: no consent).
+    pub contact: bothy_domain::contact::ContactChoice,
+    /// Messages not sent to them, and why, newest first.
+    pub not_sent: Vec<bothy_store::NotSentRecord>,
 }
 
 /// Records as staff see them: the staff home, one patient, service figures.
@@ -295,6 +299,11 @@ impl Records<'_> {
         let risk_at_referral = !tx.risk_at_referral(&[patient_id]).await?.is_empty();
         let check_ins = tx.check_ins(patient_id, CHECK_INS_SHOWN).await?;
         let safety_plan = tx.current_safety_plan(patient_id).await?;
+        let contact = tx
+            .contact_choice(patient_id)
+            .await?
+            .unwrap_or(bothy_domain::contact::ContactChoice::NONE);
+        let not_sent = tx.not_sent_to_patient(patient_id, NOT_SENT_SHOWN).await?;
         work.audit(
             AuditEvent::new(Action::PatientRead)
                 .patient(patient_id)
@@ -336,6 +345,11 @@ impl Records<'_> {
             risk_at_referral,
             check_ins,
             safety_plan,
+            contact,
+            not_sent,
         })
     }
 }
+
+/// Messages not sent shown on the staff patient page.
+const NOT_SENT_SHOWN: u32 = 20;

@@ -1,12 +1,14 @@
 //! Telling the person referred, and their referrer, that there is news:
-//! through the person's chosen channel, with no clinical content (the
+//! only by a channel the person agreed to (`contact.rs`), with no clinical content (the
 //! templates say something is waiting, never what).
 
 use crate::AppError;
+use crate::contact::Addressee;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
 use crate::referrals::Referrals;
+use bothy_domain::contact::ContactChoice;
 use bothy_domain::person::{Email, PhoneNumber};
-use bothy_domain::referral::{Channel, Referral};
+use bothy_domain::referral::Referral;
 use bothy_store::Tx;
 
 impl Referrals<'_> {
@@ -26,8 +28,8 @@ impl Referrals<'_> {
     }
 
     /// Queues a message to the person referred under `key`, through the
-    /// channel they chose (for a message a referral sends more than once,
-    /// such as a new activation link).
+    /// first channel they agreed to (for a message a referral sends more
+    /// than once, such as a new activation link); with none, records why.
     pub(crate) async fn notify_person_as(
         &self,
         tx: &mut Tx,
@@ -39,17 +41,17 @@ impl Referrals<'_> {
         let d = &referral.details;
         let email = d.email.as_deref().and_then(|e| Email::parse(e).ok());
         let phone = d.phone.as_deref().and_then(|p| PhoneNumber::parse(p).ok());
-        let preferred = match d.preferred_channel {
-            Some(Channel::Sms) => crate::jobs::Channel::Sms,
-            _ => crate::jobs::Channel::Email,
-        };
-        let Some(to) = Recipient::preferred(preferred, email.as_ref(), phone.as_ref()) else {
-            tracing::warn!(referral = %referral.id, "no way to contact the person referred");
-            return Ok(());
+        let to = Addressee {
+            service_id: referral.service_id,
+            patient_id: referral.patient_id,
+            referral_id: Some(referral.id),
+            choice: ContactChoice::of_referral(d),
+            email: email.as_ref(),
+            phone: phone.as_ref(),
         };
         self.app
             .jobs()
-            .enqueue_notification(tx, key, Notification { to, template, link })
+            .notify_person(tx, &to, key, template, link)
             .await?;
         Ok(())
     }
@@ -73,6 +75,8 @@ impl Referrals<'_> {
             to: Recipient::Email(email),
             template: MessageTemplate::ReferralDecision,
             link: None,
+            service: Some(referral.service_id),
+            patient: None,
         };
         self.app
             .jobs()

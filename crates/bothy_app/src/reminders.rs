@@ -3,8 +3,9 @@
 //! seen (`App::check_waiting_deterioration`) before treatment starts.
 
 use crate::AppError;
+use crate::contact::Addressee;
 use crate::episodes::Episodes;
-use crate::jobs::{Channel, IdempotencyKey, MessageTemplate, Notification, Recipient};
+use crate::jobs::{IdempotencyKey, MessageTemplate};
 
 impl Episodes<'_> {
     /// Queues a "measures are due" message for each waiting person whose
@@ -39,29 +40,20 @@ impl Episodes<'_> {
                 let Some(patient) = tx.patient(e.patient_id).await? else {
                     continue;
                 };
-                let to = Recipient::preferred(
-                    Channel::Email,
-                    patient.email.as_ref(),
-                    patient.phone.as_ref(),
-                );
-                let (true, Some(to)) = (due, to) else {
+                if !due {
                     continue;
-                };
+                }
                 let key = IdempotencyKey::from_parts(&[
                     "measure-due",
                     &e.id.to_string(),
                     &period.to_string(),
                 ])
                 .map_err(|_| AppError::internal(std::io::Error::other("invalid message key")))?;
-                let n = Notification {
-                    to,
-                    template: MessageTemplate::MeasureDue,
-                    link: None,
-                };
+                let to = Addressee::patient(&mut tx, &patient).await?;
                 if self
                     .app
                     .jobs()
-                    .enqueue_notification(&mut tx, &key, n)
+                    .notify_person(&mut tx, &to, &key, MessageTemplate::MeasureDue, None)
                     .await?
                 {
                     queued += 1;

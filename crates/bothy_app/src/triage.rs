@@ -554,6 +554,14 @@ impl Triage<'_> {
             d.postcode.as_deref(),
         )
         .await?;
+        // How the person agreed to be contacted, asked once on the referral,
+        // is now the patient's (the newest referral's answer stands).
+        tx.set_contact_choice(
+            id,
+            bothy_domain::contact::ContactChoice::of_referral(d),
+            self.app.clock.now(),
+        )
+        .await?;
         Ok(id)
     }
 }

@@ -25,6 +25,10 @@
 //!
 //! [reviews]
 //! every_days = 14
+//!
+//! [messages]
+//! channels = ["email", "sms"]
+//! contact = "0131 496 0000"
 //! ```
 //!
 //! `screening.instruments` are the measures a referral to the service asks
@@ -35,6 +39,13 @@
 //! enrolment (1 to 90 days; 14 unless a file says otherwise): the first
 //! review is due that long after enrolment, each next one that long after
 //! the review before.
+//!
+//! `messages.channels` are the channels the service sends by (both unless a
+//! file says otherwise); a person is reached by the first of their agreed
+//! channels that is in this list. `messages.contact` is how to reach the
+//! service, printed in every message (a phone number or a short address, at
+//! most 60 characters of the SMS alphabet); without it messages give the
+//! deployment's address.
 //!
 //! An overdue alert is escalated to every clinical lead of the service by
 //! email and, as the second channel, to the duty phone by text message (or,
@@ -60,6 +71,45 @@ struct MonitoringFile {
     escalation: EscalationFile,
     screening: ScreeningFile,
     reviews: ReviewsFile,
+    messages: MessagesFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MessagesFile {
+    channels: Vec<String>,
+    contact: Option<String>,
+}
+
+impl Default for MessagesFile {
+    fn default() -> Self {
+        Self {
+            channels: vec!["email".into(), "sms".into()],
+            contact: None,
+        }
+    }
+}
+
+/// The longest `messages.contact`: it goes into every text message.
+pub const MAX_CONTACT_CHARS: usize = 60;
+
+/// How a service sends messages (`[messages]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSettings {
+    pub email: bool,
+    pub sms: bool,
+    /// How to reach the service, printed in every message.
+    pub contact: Option<String>,
+}
+
+impl Default for MessageSettings {
+    fn default() -> Self {
+        Self {
+            email: true,
+            sms: true,
+            contact: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +178,8 @@ pub struct Monitoring {
     pub screening: Vec<String>,
     /// Days between reviews of a programme enrolment (1 to 90).
     pub review_every_days: u32,
+    /// The channels the service sends by, and how to reach it.
+    pub messages: MessageSettings,
 }
 
 impl Monitoring {
@@ -144,6 +196,7 @@ impl Monitoring {
             escalation: Escalation::default(),
             screening: ScreeningFile::default().instruments,
             review_every_days: DEFAULT_REVIEW_DAYS,
+            messages: MessageSettings::default(),
         }
     }
 
@@ -232,6 +285,48 @@ impl Monitoring {
                 ));
                 DEFAULT_REVIEW_DAYS
             });
+        let mut messages = MessageSettings {
+            email: false,
+            sms: false,
+            contact: None,
+        };
+        for (n, c) in parsed.messages.channels.iter().enumerate() {
+            let seen = match c.as_str() {
+                "email" => std::mem::replace(&mut messages.email, true),
+                "sms" => std::mem::replace(&mut messages.sms, true),
+                _ => {
+                    errors.push(error(
+                        format!("messages.channels[{n}]"),
+                        format!("{c:?} is not a channel: \"email\" or \"sms\""),
+                    ));
+                    false
+                }
+            };
+            if seen {
+                errors.push(error(
+                    format!("messages.channels[{n}]"),
+                    format!("{c:?} is listed twice"),
+                ));
+            }
+        }
+        if let Some(contact) = parsed.messages.contact {
+            let contact = contact.trim().to_owned();
+            if contact.is_empty()
+                || contact.chars().count() > MAX_CONTACT_CHARS
+                || contact.contains(['\n', '\r'])
+                || !crate::gsm7::is_gsm7(&contact)
+            {
+                errors.push(error(
+                    "messages.contact".into(),
+                    format!(
+                        "one line of at most {MAX_CONTACT_CHARS} characters that every phone can \
+                         show (plain letters, digits and punctuation)"
+                    ),
+                ));
+            } else {
+                messages.contact = Some(contact);
+            }
+        }
         match hours {
             Some(hours) if errors.is_empty() => Ok(Monitoring {
                 hours,
@@ -243,6 +338,7 @@ impl Monitoring {
                 },
                 screening,
                 review_every_days,
+                messages,
             }),
             _ => Err(errors),
         }
@@ -348,6 +444,30 @@ instruments = ["nope"]
             let errors =
                 Monitoring::parse("s.toml", &format!("[screening]\n{bad}\n"), KNOWN).unwrap_err();
             assert_eq!(errors[0].field, "screening.instruments", "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_default_to_both_channels_and_are_checked() {
+        let m = Monitoring::parse("s.toml", "", KNOWN).unwrap();
+        assert_eq!(m.messages, MessageSettings::default());
+        let m = Monitoring::parse(
+            "s.toml",
+            "[messages]\nchannels = [\"email\"]\ncontact = \"0131 496 0000\"\n",
+            KNOWN,
+        )
+        .unwrap();
+        assert!(m.messages.email && !m.messages.sms);
+        assert_eq!(m.messages.contact.as_deref(), Some("0131 496 0000"));
+        for (bad, field) in [
+            ("channels = [\"fax\"]", "messages.channels[0]"),
+            ("channels = [\"sms\", \"sms\"]", "messages.channels[1]"),
+            ("contact = \"call \u{1F642}\"", "messages.contact"),
+            ("contact = \"\"", "messages.contact"),
+        ] {
+            let errors =
+                Monitoring::parse("s.toml", &format!("[messages]\n{bad}\n"), KNOWN).unwrap_err();
+            assert_eq!(errors[0].field, field, "{bad}");
         }
     }
 

@@ -25,6 +25,8 @@
 //! A failed task is logged and tried again at the next poll; nothing here
 //! panics or stops the loop except the shutdown signal.
 
+pub mod smtp;
+
 use bothy_app::jobs::{IdempotencyKey, Job, JobError, retry_delay};
 use bothy_app::periodic::{JobReport, Periodic};
 use bothy_app::queue::{ClaimedJob, Outcome, SealPass};
@@ -495,6 +497,8 @@ mod tests {
                 to: Recipient::Email(Email::parse("a@example.org").expect("email")),
                 template: MessageTemplate::MeasureDue,
                 link: None,
+                service: None,
+                patient: None,
             };
             let key = IdempotencyKey::new(format!("stop.{i}")).expect("key");
             assert!(

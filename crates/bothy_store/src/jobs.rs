@@ -380,13 +380,79 @@ impl Tx {
     }
 
     /// Removes jobs that finished (done or failed) before `before`, with
-    /// their payloads; returns how many. Their idempotency keys are forgotten.
+    /// their payloads, and the record of messages sent before then; returns
+    /// how many jobs. Their idempotency keys are forgotten.
     pub async fn delete_finished_jobs(&mut self, before: Timestamp) -> Result<u64, StoreError> {
         let done = self
             .query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
             .bind(to_millis(before))
             .execute()
             .await?;
+        self.query("DELETE FROM message_sends WHERE sent_at < $1")
+            .bind(to_millis(before))
+            .execute()
+            .await?;
         Ok(done.rows_affected())
+    }
+
+    /// The dead-letter list: failed jobs, newest first, at most `limit`.
+    pub async fn failed_jobs(&mut self, limit: u32) -> Result<Vec<JobRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM jobs WHERE state = 'failed' \
+             ORDER BY finished_at DESC, id LIMIT $1"
+        );
+        let rows = self
+            .query(AssertSqlSafe(sql))
+            .bind(i64::from(limit))
+            .fetch_all()
+            .await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// The job with this id.
+    pub async fn job_by_id(&mut self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = $1");
+        let row = self
+            .query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional()
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+
+    /// Puts a failed job back in the queue to run at `now` with its attempts
+    /// counted afresh. Guarded by its state: false (nothing written) when it
+    /// is not failed, as when another administrator retried it first.
+    pub async fn retry_failed_job(&mut self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "UPDATE jobs SET state = 'queued', run_at = $1, attempts = 0, finished_at = NULL, \
+                 locked_by = NULL, locked_until = NULL WHERE id = $2 AND state = 'failed'",
+            )
+            .bind(to_millis(now))
+            .bind(id)
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Cancels a failed job: it is finished for good (`done`, with the
+    /// reason in `last_error`) and leaves the dead-letter list. Guarded by
+    /// its state like [`Tx::retry_failed_job`].
+    pub async fn cancel_failed_job(
+        &mut self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "UPDATE jobs SET state = 'done', finished_at = $1, \
+                 last_error = 'cancelled by an administrator' WHERE id = $2 AND state = 'failed'",
+            )
+            .bind(to_millis(now))
+            .bind(id)
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

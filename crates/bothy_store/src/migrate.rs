@@ -135,6 +135,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0021_sweep_index.sql"),
         include_str!("../migrations/postgres/0021_sweep_index.sql"),
     ),
+    (
+        22,
+        "contact",
+        include_str!("../migrations/sqlite/0022_contact.sql"),
+        include_str!("../migrations/postgres/0022_contact.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

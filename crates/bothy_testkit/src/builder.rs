@@ -22,6 +22,10 @@ pub struct Person {
     pub email: String,
     /// Day, month, year.
     pub dob: (u8, u8, u16),
+    /// A phone number, or empty.
+    pub phone: String,
+    /// The answer to "How may we contact you?": email, sms, both or none.
+    pub contact: &'static str,
 }
 
 impl Person {
@@ -31,6 +35,8 @@ impl Person {
             family: family.into(),
             email: email.into(),
             dob: (14, 6, 1988),
+            phone: String::new(),
+            contact: "email",
         }
     }
 }
@@ -139,8 +145,8 @@ impl Fixtures<'_> {
                 dob_month: p.dob.1.to_string(),
                 dob_year: p.dob.2.to_string(),
                 email: p.email.clone(),
-                phone: String::new(),
-                preferred_channel: "email".into(),
+                phone: p.phone.clone(),
+                preferred_channel: p.contact.into(),
                 language: String::new(),
                 accessibility_needs: String::new(),
                 nhs_number: String::new(),

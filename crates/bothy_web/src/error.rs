@@ -61,7 +61,9 @@ fn default_message(status: StatusCode) -> &'static str {
         403 => "You do not have permission to see this page.",
         404 => "Page not found. If you typed the web address, check it is correct.",
         405 => "This page cannot be used that way.",
-        410 => "This link has expired or has already been used. Ask for a new one.",
+        410 => {
+            "This link has expired or has already been used. Ask the service that sent it for a new one."
+        }
         413 => "What you sent is too large.",
         415 => "Send this as a web form (or as JSON to the API).",
         422 => "Some answers need checking.",

@@ -145,6 +145,10 @@ impl Chrome {
                         href: "/staff/admin/staff",
                         label: "Staff",
                     });
+                    c.nav.push(NavLink {
+                        href: "/staff/admin/jobs",
+                        label: "Failed jobs",
+                    });
                 }
                 if s.has(Permission::DutyQueue) {
                     c.nav.push(NavLink {

@@ -17,8 +17,8 @@ use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
-    account, activate, alerts, check_ins, enrolments, library, measures, messages, programme,
-    public, refer, reviews, safety_plan, signin, staff, tools, triage,
+    account, activate, alerts, check_ins, dead_letters, enrolments, library, measures, messages,
+    programme, public, refer, reviews, safety_plan, signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -87,6 +87,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/account/password",
             SignedIn,
             post(account::change_password),
+        ),
+        r(
+            Method::POST,
+            "/account/contact",
+            Patient,
+            post(account::change_contact),
         ),
         r(Method::GET, "/home", Patient, get(account::patient_home)),
         r(Method::GET, "/check-in", Patient, get(check_ins::form)),
@@ -395,6 +401,25 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/admin/staff",
             Staff(Permission::ManageStaff),
             get(staff::staff_list),
+        ),
+        // The dead-letter list (pages/dead_letters.rs).
+        r(
+            Method::GET,
+            "/staff/admin/jobs",
+            Staff(Permission::ManageStaff),
+            get(dead_letters::list),
+        ),
+        r(
+            Method::POST,
+            "/staff/admin/jobs/{job}/retry",
+            Staff(Permission::ManageStaff),
+            post(dead_letters::retry),
+        ),
+        r(
+            Method::POST,
+            "/staff/admin/jobs/{job}/cancel",
+            Staff(Permission::ManageStaff),
+            post(dead_letters::cancel),
         ),
         r(
             Method::GET,

@@ -20,6 +20,7 @@ export const STAFF_ROLES = [
 // Pages a role must reach from its navigation (the staff sweep visits every nav link; this makes
 // sure these are among them).
 export const ROLE_PAGES = {
+  admin: ['/staff/admin/staff', '/staff/admin/jobs'],
   triage_clinician: ['/alerts'],
   clinical_lead: ['/alerts', '/alerts/load'],
 };

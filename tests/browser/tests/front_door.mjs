@@ -90,7 +90,6 @@ export const frontDoor = test('front door without JavaScript at 320 px: self-ref
   await urgentFirst('the step after a risk answer');
   await checkPage(page, 'referral: consent', noJs);
   await page.locator('#treatment').check();
-  await page.locator('#contact_email').check();
   await saveAndContinue();
   await waitForPath(page, `${base}/check`, 'consent saved');
   await checkPage(page, 'referral: check your answers', noJs);

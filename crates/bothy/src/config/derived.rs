@@ -84,6 +84,9 @@ impl Config {
         if shown.server.metrics_token.is_some() {
             shown.server.metrics_token = Some(super::Secret("***".into()));
         }
+        if shown.email.smtp_password.is_some() {
+            shown.email.smtp_password = Some(super::Secret("***".into()));
+        }
         shown.database.url = Some(redact_url(&self.database_url()));
         shown
     }

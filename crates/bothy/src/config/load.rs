@@ -195,6 +195,6 @@ impl Config {
         if s.max_body_bytes < 1024 {
             return Err(invalid("security.max_body_bytes", "must be at least 1024"));
         }
-        Ok(())
+        self.email.validate()
     }
 }

@@ -118,6 +118,21 @@ fn errors_name_the_field() {
         ("[security]\nmax_body_bytes=10", "security.max_body_bytes"),
         ("[server]\nmetrics_token='short'", "server.metrics_token"),
         ("[security]\nstaff_idle_minute=5", "staff_idle_minute"),
+        ("[email]\ntransport='smtp'", "email.smtp_host"),
+        (
+            "[email]\ntransport='smtp'\nsmtp_host='mail'\nfrom='not an address'",
+            "email.from",
+        ),
+        (
+            "[email]\ntransport='smtp'\nsmtp_host='mail'\nfrom='a@example.org'\nsmtp_username='u'",
+            "email.smtp_password",
+        ),
+        (
+            "[email]\ntransport='smtp'\nsmtp_host='mail'\nfrom='a@example.org'\nsmtp_tls='none'\nsmtp_username='u'\nsmtp_password='p'",
+            "email.smtp_tls",
+        ),
+        ("[email]\ntimeout_seconds=60", "email.timeout_seconds"),
+        ("[email]\ntransport='pigeon'", "transport"),
     ];
     for (text, field) in cases {
         let err = from_toml(text).expect_err(text).to_string();
@@ -195,6 +210,22 @@ fn passwords_are_never_printed() {
         c.database_url(),
         "postgres://bothy:s3cret@db/bothy?password=s3cret"
     );
+}
+
+#[test]
+fn the_smtp_password_is_never_printed() {
+    let password = "smtp-password-not-for-logs";
+    let c = from_toml(&format!(
+        "[email]\ntransport='smtp'\nsmtp_host='mail.example.org'\nfrom='no-reply@example.org'\n\
+         smtp_username='bothy'\nsmtp_password='{password}'"
+    ))
+    .unwrap();
+    let smtp = c.email.smtp().unwrap();
+    assert_eq!(smtp.credentials.as_ref().unwrap().1, password);
+    let shown = toml::to_string(&c.resolved_for_display()).unwrap();
+    for text in [format!("{c:?}"), format!("{smtp:?}"), shown] {
+        assert!(!text.contains(password), "{text}");
+    }
 }
 
 #[test]

@@ -163,7 +163,12 @@ impl<'a> Referrals<'a> {
         if self.app.clock.now().as_second() - r.created_at.as_second()
             > DRAFT_LIFETIME_DAYS * 86_400
         {
-            return Err(AppError::Gone);
+            // Say how to go on: a new referral, from the start.
+            return Err(AppError::UsedUp(format!(
+                "This link to an unsent referral has expired: unsent referrals are kept for \
+                 {DRAFT_LIFETIME_DAYS} days. To refer yourself, start a new referral at {}/refer.",
+                self.app.settings.public_url.trim_end_matches('/')
+            )));
         }
         Ok(r)
     }

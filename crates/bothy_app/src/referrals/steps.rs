@@ -4,9 +4,10 @@
 
 use crate::AppError;
 use crate::error::Validation;
+use bothy_domain::contact::ContactChoice;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
-use bothy_domain::referral::{Channel, Consents, Details, Problem, Screening};
+use bothy_domain::referral::{Consents, Details, Problem, Screening};
 use bothy_domain::text::{self, Lines};
 
 /// The "about you" step, as typed.
@@ -86,34 +87,31 @@ pub fn apply_step(
             );
             let email = optional(&a.email).and_then(|e| v.check("email", Email::parse(e)));
             let phone = optional(&a.phone).and_then(|p| v.check("phone", PhoneNumber::parse(p)));
-            let channel = match Channel::parse(a.preferred_channel.trim()) {
-                Some(Channel::Email) if optional(&a.email).is_none() => {
-                    v.fail(
-                        "email",
-                        "Enter an email address, or choose to be contacted by text message",
-                    );
-                    None
+            // The one question about contact: the channel choice is the
+            // consent (`ContactChoice::from_form`).
+            let choice = ContactChoice::from_form(a.preferred_channel.trim());
+            match choice {
+                None => v.fail(
+                    "preferred_channel",
+                    "Choose how you would like us to contact you",
+                ),
+                Some(c) => {
+                    if c.email && optional(&a.email).is_none() {
+                        v.fail(
+                            "email",
+                            "Enter an email address, or choose to be contacted by text message",
+                        );
+                    }
+                    if c.sms && optional(&a.phone).is_none() {
+                        v.fail(
+                            "phone",
+                            "Enter a mobile number, or choose to be contacted by email",
+                        );
+                    } else if c.sms && phone.as_ref().is_some_and(|p| !p.is_uk_mobile()) {
+                        v.fail("phone", "Text messages need a UK mobile number starting 07");
+                    }
                 }
-                Some(Channel::Sms) if optional(&a.phone).is_none() => {
-                    v.fail(
-                        "phone",
-                        "Enter a mobile number, or choose to be contacted by email",
-                    );
-                    None
-                }
-                Some(Channel::Sms) if phone.as_ref().is_some_and(|p| !p.is_uk_mobile()) => {
-                    v.fail("phone", "Text messages need a UK mobile number starting 07");
-                    None
-                }
-                Some(c) => Some(c),
-                None => {
-                    v.fail(
-                        "preferred_channel",
-                        "Choose how you would like us to contact you",
-                    );
-                    None
-                }
-            };
+            }
             let language = bounded(&mut v, "language", &a.language, 60, "Language");
             let access = bounded(
                 &mut v,
@@ -140,7 +138,11 @@ pub fn apply_step(
             d.date_of_birth = dob.map(|x| x.date());
             d.email = email.map(|e| e.to_string());
             d.phone = phone.map(|p| p.to_string());
-            d.preferred_channel = channel;
+            if let Some(c) = choice {
+                d.preferred_channel = (c.email || c.sms).then_some(c.preferred);
+                d.consents.contact_email = c.email;
+                d.consents.contact_sms = c.sms;
+            }
             d.language = language;
             d.accessibility_needs = access;
             d.nhs_number = nhs.map(|n| n.as_str().to_string());
@@ -227,7 +229,12 @@ pub fn apply_step(
                     "To send a referral, agree to us using your details to offer you treatment",
                 );
             }
-            d.consents = c;
+            // Contact consents are the "about you" step's answer, asked once.
+            d.consents = Consents {
+                contact_email: d.consents.contact_email,
+                contact_sms: d.consents.contact_sms,
+                ..c
+            };
             v.finish()?;
         }
     }

@@ -152,11 +152,19 @@ pub enum Action {
     ReviewWritten,
     /// The review queue, a review page or a person's feedback was read.
     ReviewRead,
+    /// A person changed how they may be contacted.
+    ContactChoiceChanged,
+    /// The list of failed jobs (dead letters) was read.
+    FailedJobsRead,
+    /// An administrator put a failed job back in the queue.
+    FailedJobRetried,
+    /// An administrator cancelled a failed job.
+    FailedJobCancelled,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 63] = [
+    pub const ALL: [Action; 67] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -220,6 +228,10 @@ impl Action {
         Action::MessageNeedsClinicianCleared,
         Action::ReviewWritten,
         Action::ReviewRead,
+        Action::ContactChoiceChanged,
+        Action::FailedJobsRead,
+        Action::FailedJobRetried,
+        Action::FailedJobCancelled,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -288,6 +300,10 @@ impl Action {
             Action::MessageNeedsClinicianCleared => "message.needs_clinician_cleared",
             Action::ReviewWritten => "review.written",
             Action::ReviewRead => "review.read",
+            Action::ContactChoiceChanged => "contact.choice_changed",
+            Action::FailedJobsRead => "jobs.failed_read",
+            Action::FailedJobRetried => "jobs.failed_retried",
+            Action::FailedJobCancelled => "jobs.failed_cancelled",
         }
     }
 
@@ -338,7 +354,8 @@ impl Action {
             | Action::MessageNeedsClinician
             | Action::MessageNeedsClinicianCleared
             | Action::ReviewWritten
-            | Action::ReviewRead => Purpose::DirectCare,
+            | Action::ReviewRead
+            | Action::ContactChoiceChanged => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated
@@ -347,7 +364,10 @@ impl Action {
             | Action::ApiClientRevoked
             | Action::DemoCreated
             | Action::ReferralDraftDeleted
-            | Action::AlertLoadRead => Purpose::Administration,
+            | Action::AlertLoadRead
+            | Action::FailedJobsRead
+            | Action::FailedJobRetried
+            | Action::FailedJobCancelled => Purpose::Administration,
             Action::SignInPasswordOk
             | Action::PatientActivationRefused
             | Action::SignInRefused

@@ -261,6 +261,11 @@ impl<'a> Reader<'a> {
             }
         }
         let mobile = phone.as_ref().filter(|(n, _)| n.is_uk_mobile());
+        // The referrer sends the ways the person agreed to be contacted
+        // about their referral: each is a consent to that channel, and the
+        // lowest rank comes first (docs/decisions-channels.md).
+        d.consents.contact_email = email.is_some();
+        d.consents.contact_sms = mobile.is_some();
         d.preferred_channel = match (&email, mobile) {
             (Some((_, er)), Some((_, pr))) if pr < er => Some(Channel::Sms),
             (Some(_), _) => Some(Channel::Email),

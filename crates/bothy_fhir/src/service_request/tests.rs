@@ -96,6 +96,7 @@ fn a_full_request_is_read_into_the_details() {
     assert_eq!(d.phone.as_deref(), Some("+447700900123"));
     assert_eq!(d.email.as_deref(), Some("rhona@example.org"));
     assert_eq!(d.preferred_channel, Some(Channel::Sms));
+    assert!(d.consents.contact_sms && d.consents.contact_email);
     assert_eq!(d.nhs_number, Some(nhs()));
     assert_eq!(d.chi, Some(chi()));
     assert_eq!(d.postcode.as_deref(), Some("EH6 8RG"));

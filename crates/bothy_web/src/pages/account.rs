@@ -77,20 +77,56 @@ struct AccountPage {
     csrf: String,
     changed: bool,
     errors: Vec<FieldError>,
+    /// For a patient: how we may contact them, as radio buttons.
+    contact: Vec<super::refer::Choice>,
+    contact_saved: bool,
 }
 
 #[derive(serde::Deserialize)]
 pub struct AccountQuery {
     #[serde(default)]
     changed: Option<String>,
+    #[serde(default)]
+    contact: Option<String>,
+}
+
+/// The contact question's answers, in the order the page offers them.
+const CONTACT_CHOICES: [&str; 5] = ["email", "sms", "both", "both_sms", "none"];
+
+fn contact_choices(current: &str) -> Vec<super::refer::Choice> {
+    CONTACT_CHOICES
+        .iter()
+        .enumerate()
+        .map(|(i, v)| super::refer::Choice {
+            // The first radio's id is the field name, for the error summary's link.
+            id: if i == 0 {
+                "contact".into()
+            } else {
+                format!("contact-{v}")
+            },
+            value: (*v).into(),
+            label: bothy_domain::contact::ContactChoice::from_form(v)
+                .map(|c| c.label())
+                .unwrap_or_default()
+                .into(),
+            checked: *v == current,
+        })
+        .collect()
 }
 
 async fn account_page(
     state: &AppState,
     ctx: &Ctx,
-    changed: bool,
+    (changed, contact_saved): (bool, bool),
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
+    let contact = match &ctx.actor {
+        Actor::Patient(_) => {
+            let mine = state.app.contact().mine(&ctx.actor).await?;
+            contact_choices(mine.form_value())
+        }
+        _ => Vec::new(),
+    };
     let chrome = Chrome::for_ctx(state, ctx, "Your account").await?;
     let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
     let status = if errors.is_empty() {
@@ -105,6 +141,8 @@ async fn account_page(
             csrf,
             changed,
             errors,
+            contact,
+            contact_saved,
         },
     ))
 }
@@ -114,7 +152,13 @@ pub async fn account(
     ctx: Ctx,
     Query(q): Query<AccountQuery>,
 ) -> Result<Response, WebError> {
-    account_page(&state, &ctx, q.changed.is_some(), Vec::new()).await
+    account_page(
+        &state,
+        &ctx,
+        (q.changed.is_some(), q.contact.is_some()),
+        Vec::new(),
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -153,6 +197,30 @@ pub async fn change_password(
             session.cycle_id().await.map_err(WebError::internal)?;
             Ok(Redirect::to("/account?changed=1").into_response())
         }
-        Err(errors) => account_page(&state, &ctx, false, errors).await,
+        Err(errors) => account_page(&state, &ctx, (false, false), errors).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    contact: String,
+}
+
+/// A patient changes how they may be contacted.
+pub async fn change_contact(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ContactForm>,
+) -> Result<Response, WebError> {
+    let r = state
+        .app
+        .contact()
+        .set_mine(&ctx.actor, &ctx.request, &f.contact)
+        .await
+        .map(|_| ());
+    match field_errors(r)? {
+        Ok(()) => Ok(Redirect::to("/account?contact=saved").into_response()),
+        Err(errors) => account_page(&state, &ctx, (false, false), errors).await,
     }
 }

@@ -5,6 +5,7 @@ pub mod activate;
 pub mod alerts;
 pub mod caseload;
 pub mod check_ins;
+pub mod dead_letters;
 pub mod enrolments;
 pub mod library;
 pub mod measures;

@@ -61,6 +61,8 @@ struct PatientPage {
     messages: super::messages::Section,
     /// Whether this person may read referrals (triage clinicians and leads).
     may_read_referrals: bool,
+    /// Messages not sent to the person: (when, which message, why).
+    not_sent: Vec<(String, String, String)>,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -211,7 +213,17 @@ pub async fn patient(
     let rows = super::check_ins::rows(&m.check_ins);
     let csrf = chrome.csrf.clone().unwrap_or_default();
     let tool_entries = super::tools::staff_lines(&state, &ctx, m.patient.id).await?;
+    let not_sent = m
+        .not_sent
+        .iter()
+        .map(|n| {
+            let template = bothy_app::notify::MessageTemplate::parse(&n.template)
+                .map_or_else(|| n.template.clone(), |t| t.label().to_string());
+            (crate::format::uk_time(n.at), template, n.reason.label())
+        })
+        .collect();
     Ok(page(&PatientPage {
+        not_sent,
         chrome,
         tool_entries,
         safety_plan,

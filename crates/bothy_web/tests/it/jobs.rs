@@ -42,6 +42,8 @@ fn email_to(address: &str, template: MessageTemplate, link: Option<String>) -> N
         to: Recipient::Email(Email::parse(address).unwrap()),
         template,
         link,
+        service: None,
+        patient: None,
     }
 }
 
@@ -116,8 +118,16 @@ async fn an_enqueued_notification_is_sent_once(t: TestApp) {
     let m = &sent[0];
     assert_eq!(m.idempotency_key.as_str(), "measure-due.1");
     assert_eq!((m.channel, m.to.as_str()), (Channel::Email, to));
-    let rendered = MessageTemplate::MeasureDue.render(Channel::Email, Some(&l));
-    assert_eq!((&m.subject, &m.body), (&rendered.subject, &rendered.body));
+    // A message of no service names the deployment.
+    let sender = bothy_app::notify::Sender {
+        name: "Bothy".into(),
+        contact: t.app.settings().public_url.clone(),
+    };
+    let rendered = MessageTemplate::MeasureDue.render(Channel::Email, Some(&l), &sender);
+    assert_eq!(
+        (&m.subject, &m.body, &m.html),
+        (&rendered.subject, &rendered.body, &rendered.html)
+    );
     assert_eq!(m.created_at, t.clock.now());
 
     let done = state(&t, "measure-due.1").await;
@@ -445,9 +455,10 @@ async fn an_expired_lease_is_claimed_again(t: TestApp) {
     assert_eq!(report.jobs_done, 1);
     let job = state(&t, k).await;
     assert_eq!((job.state, job.attempts), (JobState::Done, 2));
+    // The send was recorded by its key, so the outbox is not even asked.
     assert_eq!(
         (t.outbox.sends(), t.outbox.sent().len()),
-        (2, 1),
+        (1, 1),
         "sent once"
     );
 
@@ -529,6 +540,8 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
                 to: Recipient::Sms(PhoneNumber::parse("07700 900123").unwrap()),
                 template: MessageTemplate::ReferralDecision,
                 link: Some(decision.clone()),
+                service: None,
+                patient: None,
             },
         ),
     ] {
@@ -554,7 +567,9 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
                 "body",
                 "channel",
                 "created_at",
+                "html",
                 "idempotency_key",
+                "sender_name",
                 "subject",
                 "to"
             ],
@@ -571,7 +586,9 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
         mail.body,
         format!(
             "Set up your account with this link. It works once, for a limited time:\n\n{activation}\n\n\
-             This message was sent automatically. Replies are not read.\n"
+             To contact Bothy: {}\n\n\
+             This message was sent automatically. Replies are not read.\n",
+            t.app.settings().public_url
         )
     );
     assert_eq!(mail.created_at, t.clock.now());
@@ -584,9 +601,11 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
     );
     assert_eq!(
         sms.body,
-        format!("There is an update about your referral. Follow the link to read it: {decision}")
+        format!(
+            "Bothy: There is an update about your referral. Follow the link to read it: {decision}"
+        )
     );
-    assert!(sms.body.chars().count() <= 160);
+    assert!(bothy_domain::gsm7::septets(&sms.body).is_some_and(|n| n <= 160));
     for word in [
         "phq", "gad", "depress", "anxi", "risk", "score", "suicid", "harm", "declin", "accept",
     ] {
@@ -602,6 +621,12 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
             to: Recipient::Sms(PhoneNumber::parse("07700 900123").unwrap()),
             template: MessageTemplate::ReferralDecision,
             link: None,
+            service: None,
+            patient: None,
+        },
+        &bothy_app::notify::Sender {
+            name: "Bothy".into(),
+            contact: "https://example.org".into(),
         },
         t.clock.now(),
     );

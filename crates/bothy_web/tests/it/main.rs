@@ -16,6 +16,7 @@ mod bad_input;
 mod caseload;
 mod check_ins;
 mod concurrency;
+mod delivery;
 mod enrolment;
 mod fhir_bad_responses;
 mod fhir_http;

@@ -49,6 +49,10 @@ async fn accepted(t: &TestApp, name: &str, phq9: Option<Vec<Option<i32>>>) -> (P
         date_of_birth: Some("1980-02-02".parse().unwrap()),
         email: Some(format!("{}.sweep@example.org", name.to_lowercase())),
         preferred_channel: Some(bothy_domain::referral::Channel::Email),
+        consents: bothy_domain::referral::Consents {
+            contact_email: true,
+            ..Default::default()
+        },
         problems: vec![Problem::LowMood],
         screening: phq9.map(|a| ("phq9".to_string(), a)).into_iter().collect(),
         ..Details::default()

@@ -17,6 +17,10 @@ async fn waiting_people_are_reminded_once_per_interval(t: TestApp) {
         date_of_birth: Some("1984-05-06".parse().unwrap()),
         email: Some("morag.reid@example.org".into()),
         preferred_channel: Some(Channel::Email),
+        consents: bothy_domain::referral::Consents {
+            contact_email: true,
+            ..Default::default()
+        },
         problem_text: Some("Low mood since the winter".into()),
         ..Details::default()
     };

@@ -31,11 +31,12 @@ pub(super) fn check_sections(d: &Details, asked: &[&Instrument]) -> Vec<Section>
             value: given(&d.phone),
         },
         Row {
-            label: "How we contact you".into(),
-            value: match d.preferred_channel {
-                Some(Channel::Email) => "By email".into(),
-                Some(Channel::Sms) => "By text message".into(),
-                None => "Not given".into(),
+            label: "How we may contact you".into(),
+            value: match contact_value(d).as_str() {
+                "" => "Not given".into(),
+                _ => bothy_domain::contact::ContactChoice::of_referral(d)
+                    .label()
+                    .into(),
             },
         },
         Row {

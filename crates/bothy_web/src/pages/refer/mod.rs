@@ -22,7 +22,7 @@ use bothy_app::referrals::{AboutYou, StepInput, apply_step};
 use bothy_app::{AppError, FieldError};
 use bothy_domain::instruments::Instrument;
 use bothy_domain::model::Service;
-use bothy_domain::referral::{Channel, Consents, Details, Problem, Referral, Screening, Source};
+use bothy_domain::referral::{Consents, Details, Problem, Referral, Screening, Source};
 
 mod check;
 mod forms;
@@ -212,15 +212,25 @@ fn about_from_details(d: &Details) -> AboutYou {
             .unwrap_or_default(),
         email: s(&d.email),
         phone: s(&d.phone),
-        preferred_channel: d
-            .preferred_channel
-            .map(|c| c.as_str().to_string())
-            .unwrap_or_default(),
+        preferred_channel: contact_value(d),
         language: s(&d.language),
         accessibility_needs: s(&d.accessibility_needs),
         nhs_number: s(&d.nhs_number),
         chi: s(&d.chi),
         postcode: s(&d.postcode),
+    }
+}
+
+/// The contact question's answer as the form's radio value; empty before
+/// the "about you" step was saved.
+pub(super) fn contact_value(d: &Details) -> String {
+    let answered = d.preferred_channel.is_some() || d.given_name.is_some();
+    if answered {
+        bothy_domain::contact::ContactChoice::of_referral(d)
+            .form_value()
+            .to_string()
+    } else {
+        String::new()
     }
 }
 

@@ -111,21 +111,13 @@ pub(super) struct CheckPage {
     pub(super) errors: Vec<FieldError>,
 }
 
-pub(super) const CONSENTS: [(&str, &str, &str); 5] = [
+/// The consents the consent step asks for. Contact by email or text is
+/// asked once, on the "about you" step.
+pub(super) const CONSENTS: [(&str, &str, &str); 3] = [
     (
         "treatment",
         "I agree to you using my details to offer me treatment (needed to send a referral)",
         "We use what you tell us to decide how we can help, to contact you about your referral and to offer you treatment. You can change your mind at any time.",
-    ),
-    (
-        "contact_sms",
-        "You may contact me by text message",
-        "Our texts only say that there is something waiting for you, with a link. They never say anything about your health.",
-    ),
-    (
-        "contact_email",
-        "You may contact me by email",
-        "Our emails only say that there is something waiting for you, with a link. They never say anything about your health.",
     ),
     (
         "share_with_gp",

@@ -111,6 +111,8 @@ pub(super) struct FrontDoor {
     pub(super) activation: String,
     /// An open alert about the caller's target patient.
     pub(super) alert: String,
+    /// Two failed jobs of the demo service: one to retry, one to cancel.
+    pub(super) failed_jobs: (String, String),
 }
 
 pub(super) const NEW_PASSWORD: &str = "a fresh and long password";
@@ -418,6 +420,10 @@ impl World {
                 date_of_birth: Some("1970-05-05".parse().unwrap()),
                 email: Some(email.clone()),
                 preferred_channel: Some(bothy_domain::referral::Channel::Email),
+                consents: bothy_domain::referral::Consents {
+                    contact_email: true,
+                    ..Default::default()
+                },
                 problems: vec![bothy_domain::referral::Problem::Worry],
                 ..Details::default()
             };
@@ -472,13 +478,47 @@ impl World {
             })
             .expect("an activation message");
         let alert = self.new_alert(col).await;
+        let failed_jobs = (
+            self.failed_job(&format!("matrix-failed-{col}-retry")).await,
+            self.failed_job(&format!("matrix-failed-{col}-cancel"))
+                .await,
+        );
         *self.front.lock().unwrap() = FrontDoor {
             draft,
             referral: waiting.id.to_string(),
             episode: episode.id.to_string(),
             activation,
             alert,
+            failed_jobs,
         };
+    }
+
+    /// A message of the demo service that failed every attempt; its job id.
+    async fn failed_job(&self, key: &str) -> String {
+        use bothy_app::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
+        let app = &self.t.app;
+        let mut tx = app.store().begin().await.unwrap();
+        let n = Notification {
+            to: Recipient::Email(bothy_domain::person::Email::parse("gone@example.org").unwrap()),
+            template: MessageTemplate::MeasureDue,
+            link: None,
+            service: Some(self.demo_service),
+            patient: None,
+        };
+        let key = IdempotencyKey::new(key).unwrap();
+        app.jobs()
+            .enqueue_notification(&mut tx, &key, n)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        self.t
+            .raw_sql(&format!(
+                "UPDATE jobs SET state = 'failed', attempts = 8, finished_at = 1, \
+                 last_error = 'refused' WHERE idempotency_key = '{}'",
+                key.as_str()
+            ))
+            .await;
+        self.t.job(key.as_str()).await.unwrap().id
     }
 
     /// An open alert about column `col`'s target patient: a risk answer

@@ -63,6 +63,7 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/enrol/{token}",         "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("GET",  "/account",               ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("POST", "/account/password",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
+    ("POST", "/account/contact",       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/home",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
@@ -145,6 +146,13 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/staff/patients/{id}/messages/{thread}/needs-clinician",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/admin/staff",     ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
+    // The dead-letter list: the demo service's failed jobs are its
+    // administrator's; another service's administrator finds none of them.
+    ("GET",  "/staff/admin/jobs",      ".  .  | Y  .  .  .  .  .  .  | .  .  | Y  | .  .  .  ."),
+    ("POST", "/staff/admin/jobs/{job}/retry",
+                                       ".  .  | Y  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/admin/jobs/{job}/cancel",
+                                       ".  .  | Y  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/team",            ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     // The front door. Self-referral and activation are public: the resume

@@ -241,6 +241,7 @@ impl World {
                     .unwrap_or_default();
                 f(&[("message", &message), ("needs", "yes")])
             }
+            "/account/contact" => f(&[("contact", "email")]),
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
                 let current = self.password(caller);
@@ -385,6 +386,14 @@ impl World {
             .replace("{enrolment}", &enrolment)
             .replace("{token}", token)
             .replace("{step}", "about")
+            .replace(
+                "{job}",
+                if spec.path.ends_with("/cancel") {
+                    &front.failed_jobs.1
+                } else {
+                    &front.failed_jobs.0
+                },
+            )
             .replace("{referral}", &front.referral)
             .replace("{episode}", &front.episode)
             .replace("{alert}", &front.alert)

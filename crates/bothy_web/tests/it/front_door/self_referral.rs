@@ -329,7 +329,7 @@ async fn every_step_explains_what_to_fix(t: TestApp) {
     );
     assert!(!r.body.contains("class=\"urgent\""));
 
-    let r = step(&c, &token, "consent", &owned(&[("contact_sms", "yes")]))
+    let r = step(&c, &token, "consent", &owned(&[("evaluation", "yes")]))
         .await
         .status(422);
     assert!(
@@ -339,7 +339,7 @@ async fn every_step_explains_what_to_fix(t: TestApp) {
     assert!(r.body.contains("href=\"#treatment\"") && r.body.contains("id=\"treatment\""));
     assert!(
         r.body
-            .contains("id=\"contact_sms\" name=\"contact_sms\" value=\"yes\" checked")
+            .contains("id=\"evaluation\" name=\"evaluation\" value=\"yes\" checked")
     );
 
     // Sending with steps unfinished says which, linking to each on the check page.

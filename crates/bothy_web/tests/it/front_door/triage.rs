@@ -160,11 +160,15 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
     assert!(e.first_treatment_at.is_none());
     // The link cannot be used again.
     let again = t.client();
-    again
+    let used = again
         .get(&format!("/activate/{token}"))
         .await
         .status(410)
         .has_crisis_panel();
+    // It says what happened and how to get a new link.
+    assert!(used.body.contains("already been used"), "{}", used.body);
+    assert!(used.body.contains(&format!("contact {}", t.demo.service)));
+    assert!(used.body.contains("send you a new link"));
     again.get("/sign-in").await.ok();
     post(
         &again,
@@ -186,10 +190,17 @@ async fn accepting_opens_an_episode_and_sends_a_single_use_activation_link(t: Te
     let token = accept(&t, &staff, &r, "guided_self_help").await;
     t.client().get(&format!("/activate/{token}")).await.ok();
     t.clock.advance(Duration::from_secs(7 * 24 * 3600 + 1));
-    t.client()
+    let expired = t
+        .client()
         .get(&format!("/activate/{token}"))
         .await
         .status(410);
+    assert!(
+        expired.body.contains("This link has expired"),
+        "{}",
+        expired.body
+    );
+    assert!(expired.body.contains("ask them to send you a new link"));
 }
 
 async fn signpost_decline_and_request_info_change_the_status_and_notify(t: TestApp) {

@@ -144,8 +144,14 @@ async fn never_sent_drafts_are_deleted_when_their_links_expire_unless_they_raise
     assert_eq!(report.drafts_deleted, 1, "{report:?}");
     abandoned.get(&abandoned_at).await.status(404);
     recent.get(&recent_at).await.ok();
-    // Kept for the clinicians, though its link has expired.
-    risky.get(&risky_at).await.status(410);
+    // Kept for the clinicians, though its link has expired; the page says
+    // how to go on.
+    let gone = risky.get(&risky_at).await.status(410).has_crisis_panel();
+    assert!(
+        gone.body.contains("start a new referral at"),
+        "{}",
+        gone.body
+    );
     let drafts = t
         .count("SELECT COUNT(*) FROM referrals WHERE status = $1", "draft")
         .await;

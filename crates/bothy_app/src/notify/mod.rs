@@ -4,18 +4,25 @@
 //! A message never contains clinical content: it says that something is
 //! waiting, never what. That is enforced by construction: a [`Notification`]
 //! holds a recipient, a [`MessageTemplate`] (a closed set of fieldless
-//! variants, each rendering fixed text) and at most a link into this
-//! deployment. There is no field that could carry anything else.
+//! variants, each rendering fixed text), at most a link into this
+//! deployment, and the ids of the service it comes from (whose name and
+//! contact it gives) and of the patient it goes to (whose contact choice is
+//! asked again when it is sent). There is no field that could carry
+//! anything else; the ids never appear in the message.
 //!
-//! Delivery goes through a [`Notifier`]. Until email and SMS gateways are
-//! configured, [`FileOutbox`] writes each message to a file in the data
+//! Delivery goes through a [`Notifier`]: email over SMTP (`bothy_jobs::smtp`)
+//! when configured; otherwise, and for text messages until an SMS gateway
+//! arrives, [`FileOutbox`] writes each message to a file in the data
 //! directory; [`MemoryOutbox`] keeps them in memory for tests. Every message
 //! carries its job's idempotency key and a notifier must treat a second
 //! message with the same key as already sent, so a job retried after a
 //! worker died sends nothing twice.
 
+mod templates;
+
 use crate::App;
 use crate::jobs::IdempotencyKey;
+use bothy_domain::ServiceId;
 use bothy_domain::person::{Email, PhoneNumber};
 use bothy_domain::time::Timestamp;
 use std::future::Future;
@@ -62,168 +69,11 @@ impl Recipient {
             Recipient::Sms(p) => p.as_str(),
         }
     }
-
-    /// The recipient for a person who prefers `preferred`: that channel when
-    /// they gave an address for it (SMS needs a UK mobile number), otherwise
-    /// the other one; None when they can be reached by neither.
-    pub fn preferred(
-        preferred: Channel,
-        email: Option<&Email>,
-        phone: Option<&PhoneNumber>,
-    ) -> Option<Recipient> {
-        let by_email = email.map(|e| Recipient::Email(e.clone()));
-        let by_sms = phone
-            .filter(|p| p.is_uk_mobile())
-            .map(|p| Recipient::Sms(p.clone()));
-        match preferred {
-            Channel::Email => by_email.or(by_sms),
-            Channel::Sms => by_sms.or(by_email),
-        }
-    }
 }
 
-/// The messages Bothy sends. Each is fixed text that says something is
-/// waiting and never what; variants carry no data, so no caller can add any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageTemplate {
-    /// To the person referred, or the referrer: the referral has arrived.
-    ReferralReceived,
-    /// A triage decision has been made (accepted, signposted, declined).
-    ReferralDecision,
-    /// An accepted person's single-use link to set up their account.
-    Activation,
-    /// A measure is due.
-    MeasureDue,
-    /// Triage asks for more information about a referral.
-    InformationRequested,
-    /// To a clinical lead or the duty contact: an alert is past its deadline.
-    /// Worded as "a task", like every message: a phone's lock screen is not
-    /// the place to say what kind.
-    AlertOverdue,
-    /// To a patient: their care team wrote to them. Never the message, its
-    /// subject or who wrote it.
-    NewMessage,
-    /// To a patient: their supporter reviewed their programme. Never the
-    /// feedback or who wrote it.
-    NewFeedback,
-}
-
-/// The longest link an SMS can carry within one 160-character message; every
-/// SMS text leaves room for a space and a link this long.
-pub const SMS_LINK_BUDGET: usize = 85;
-
-/// Added to every email: nobody reads replies, so nobody should rely on them.
-pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
-
-impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 8] = [
-        MessageTemplate::ReferralReceived,
-        MessageTemplate::ReferralDecision,
-        MessageTemplate::Activation,
-        MessageTemplate::MeasureDue,
-        MessageTemplate::InformationRequested,
-        MessageTemplate::AlertOverdue,
-        MessageTemplate::NewMessage,
-        MessageTemplate::NewFeedback,
-    ];
-
-    /// Whether the message is useless without its link.
-    pub fn needs_link(self) -> bool {
-        match self {
-            MessageTemplate::Activation | MessageTemplate::AlertOverdue => true,
-            MessageTemplate::ReferralReceived
-            | MessageTemplate::ReferralDecision
-            | MessageTemplate::MeasureDue
-            | MessageTemplate::InformationRequested
-            | MessageTemplate::NewMessage
-            | MessageTemplate::NewFeedback => false,
-        }
-    }
-
-    /// An email's subject line.
-    pub fn subject(self) -> &'static str {
-        match self {
-            MessageTemplate::ReferralReceived => "We have received your referral",
-            MessageTemplate::ReferralDecision => "An update about your referral",
-            MessageTemplate::Activation => "Set up your account",
-            MessageTemplate::MeasureDue => "A questionnaire is waiting for you",
-            MessageTemplate::InformationRequested => "We need more information",
-            MessageTemplate::AlertOverdue => "A task is past its deadline",
-            MessageTemplate::NewMessage => "You have a new message",
-            MessageTemplate::NewFeedback => "There is new feedback for you",
-        }
-    }
-
-    /// The fixed text, worded for a message with or without a link. Short
-    /// enough for one SMS with a link (see [`SMS_LINK_BUDGET`]).
-    pub fn text(self, linked: bool) -> &'static str {
-        match (self, linked) {
-            (MessageTemplate::ReferralReceived, _) => {
-                "We have received your referral and will be in touch about next steps."
-            }
-            (MessageTemplate::ReferralDecision, true) => {
-                "There is an update about your referral. Follow the link to read it:"
-            }
-            (MessageTemplate::ReferralDecision, false) => {
-                "There is an update about your referral. Sign in to read it."
-            }
-            (MessageTemplate::Activation, _) => {
-                "Set up your account with this link. It works once, for a limited time:"
-            }
-            (MessageTemplate::MeasureDue, true) => {
-                "You have a questionnaire waiting. Follow the link to fill it in:"
-            }
-            (MessageTemplate::MeasureDue, false) => {
-                "You have a questionnaire waiting. Sign in to fill it in."
-            }
-            (MessageTemplate::InformationRequested, true) => {
-                "We need a little more information about your referral. Follow the link:"
-            }
-            (MessageTemplate::InformationRequested, false) => {
-                "We need a little more information about your referral. Please sign in."
-            }
-            (MessageTemplate::AlertOverdue, _) => {
-                "A task in your service is past its deadline. See it here:"
-            }
-            (MessageTemplate::NewMessage, _) => {
-                "You have a new message from your care team. Sign in to read it."
-            }
-            (MessageTemplate::NewFeedback, _) => {
-                "There is new feedback from your supporter. Sign in to read it."
-            }
-        }
-    }
-
-    /// The message as sent on `channel`: the fixed text, the link if any,
-    /// and for email a subject and the fixed footer. Nothing else.
-    pub fn render(self, channel: Channel, link: Option<&str>) -> Rendered {
-        let text = self.text(link.is_some());
-        match channel {
-            Channel::Sms => Rendered {
-                subject: None,
-                body: match link {
-                    Some(link) => format!("{text} {link}"),
-                    None => text.to_string(),
-                },
-            },
-            Channel::Email => Rendered {
-                subject: Some(self.subject().to_string()),
-                body: match link {
-                    Some(link) => format!("{text}\n\n{link}\n\n{EMAIL_FOOTER}\n"),
-                    None => format!("{text}\n\n{EMAIL_FOOTER}\n"),
-                },
-            },
-        }
-    }
-}
-
-/// A rendered message: a subject (email only) and plain text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    pub subject: Option<String>,
-    pub body: String,
-}
+pub use templates::{
+    EMAIL_FOOTER, MessageTemplate, Rendered, SMS_LINK_BUDGET, SMS_MAX_SEGMENTS, Sender,
+};
 
 /// A message to send: to whom, which fixed message, and an optional link
 /// into this deployment (checked when the job is enqueued).
@@ -233,6 +83,15 @@ pub struct Notification {
     pub to: Recipient,
     pub template: MessageTemplate,
     pub link: Option<String>,
+    /// The service it comes from, whose name and contact the message gives
+    /// (absent in jobs queued before messages named their service).
+    #[serde(default)]
+    pub service: Option<ServiceId>,
+    /// The patient it goes to, if it goes to one: their contact choice is
+    /// asked again when it is sent, so a message waiting to be retried never
+    /// goes by a channel they have since withdrawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<bothy_domain::PatientId>,
 }
 
 /// A message handed to a [`Notifier`]; also the JSON the file outbox writes.
@@ -244,6 +103,12 @@ pub struct OutgoingMessage {
     pub to: String,
     pub subject: Option<String>,
     pub body: String,
+    /// The HTML part of an email.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// The service's name, an email's sender name.
+    #[serde(default)]
+    pub sender_name: String,
     pub created_at: Timestamp,
 }
 
@@ -251,18 +116,21 @@ impl OutgoingMessage {
     pub fn new(
         idempotency_key: IdempotencyKey,
         notification: &Notification,
+        sender: &Sender,
         created_at: Timestamp,
     ) -> Self {
         let channel = notification.to.channel();
         let rendered = notification
             .template
-            .render(channel, notification.link.as_deref());
+            .render(channel, notification.link.as_deref(), sender);
         Self {
             idempotency_key,
             channel,
             to: notification.to.address().to_string(),
             subject: rendered.subject,
             body: rendered.body,
+            html: rendered.html,
+            sender_name: sender.name.clone(),
             created_at,
         }
     }
@@ -295,6 +163,22 @@ pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Delivery, SendError
 /// `message.idempotency_key`.
 pub trait Notifier: Send + Sync + 'static {
     fn send<'a>(&'a self, message: &'a OutgoingMessage) -> SendFuture<'a>;
+}
+
+/// Sends each message by the notifier for its channel: email over SMTP (or
+/// the file outbox) and text messages to the file outbox, as configured.
+pub struct ByChannel {
+    pub email: Arc<dyn Notifier>,
+    pub sms: Arc<dyn Notifier>,
+}
+
+impl Notifier for ByChannel {
+    fn send<'a>(&'a self, message: &'a OutgoingMessage) -> SendFuture<'a> {
+        match message.channel {
+            Channel::Email => self.email.send(message),
+            Channel::Sms => self.sms.send(message),
+        }
+    }
 }
 
 /// Writes each message as `{dir}/{idempotency_key}.json`. A message whose
@@ -448,97 +332,8 @@ mod tests {
     const LINK: &str =
         "https://bothy.example.nhs.uk/activate/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcdefgh";
 
-    fn email() -> Email {
-        Email::parse("someone@example.org").unwrap()
-    }
-
     fn mobile() -> PhoneNumber {
         PhoneNumber::parse("07700 900123").unwrap()
-    }
-
-    #[test]
-    fn every_message_is_the_fixed_text_and_the_link_and_nothing_else() {
-        for template in MessageTemplate::ALL {
-            // A template is a bare name: no data travels with it.
-            assert!(serde_json::to_value(template).unwrap().is_string());
-            for link in [None, Some(LINK)] {
-                let text = template.text(link.is_some());
-                let sms = template.render(Channel::Sms, link);
-                assert_eq!(sms.subject, None);
-                let expected_sms = match link {
-                    Some(l) => format!("{text} {l}"),
-                    None => text.to_string(),
-                };
-                assert_eq!(sms.body, expected_sms);
-                let mail = template.render(Channel::Email, link);
-                assert_eq!(mail.subject.as_deref(), Some(template.subject()));
-                let rest = mail.body.strip_prefix(text).unwrap();
-                let rest = match link {
-                    Some(l) => rest.strip_prefix(&format!("\n\n{l}")).unwrap(),
-                    None => rest,
-                };
-                assert_eq!(rest, format!("\n\n{EMAIL_FOOTER}\n"));
-            }
-        }
-    }
-
-    #[test]
-    fn an_sms_with_a_link_fits_in_one_message_and_uses_plain_characters() {
-        assert!(LINK.len() <= SMS_LINK_BUDGET);
-        let long_link = format!("https://{}", "x".repeat(SMS_LINK_BUDGET - 8));
-        assert_eq!(long_link.len(), SMS_LINK_BUDGET);
-        for template in MessageTemplate::ALL {
-            for link in [None, Some(long_link.as_str())] {
-                let sms = template.render(Channel::Sms, link);
-                assert!(
-                    sms.body.chars().count() <= 160,
-                    "{template:?}: {}",
-                    sms.body
-                );
-            }
-            for linked in [false, true] {
-                let text = template.text(linked);
-                assert!(
-                    text.is_ascii(),
-                    "{template:?} must stay in the GSM 7-bit alphabet"
-                );
-                assert!(!text.is_empty() && text.len() < 160 - 1 - SMS_LINK_BUDGET);
-            }
-            assert!(template.subject().is_ascii());
-        }
-    }
-
-    #[test]
-    fn no_message_names_anything_clinical() {
-        // Words that would say what is waiting rather than that something is.
-        let clinical = [
-            "depress",
-            "anxi",
-            "suicid",
-            "harm",
-            "risk",
-            "score",
-            "phq",
-            "gad",
-            "therap",
-            "mental",
-            "mood",
-            "diagnos",
-            "declin",
-            "accept",
-            "crisis",
-            "alert",
-            "treatment",
-        ];
-        for template in MessageTemplate::ALL {
-            for linked in [false, true] {
-                let all =
-                    format!("{} {}", template.subject(), template.text(linked)).to_lowercase();
-                for word in clinical {
-                    assert!(!all.contains(word), "{template:?} mentions {word:?}");
-                }
-            }
-        }
     }
 
     #[test]
@@ -547,43 +342,18 @@ mod tests {
             to: Recipient::Sms(mobile()),
             template: MessageTemplate::ReferralDecision,
             link: Some(LINK.into()),
+            service: None,
+            patient: None,
         };
         let v = serde_json::to_value(&n).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["link", "template", "to"]);
+        assert_eq!(keys, ["link", "service", "template", "to"]);
         assert_eq!(v["to"]["channel"], "sms");
         assert_eq!(v["to"]["address"], "+447700900123");
         assert_eq!(serde_json::from_value::<Notification>(v).unwrap(), n);
         // An address that is not valid does not decode.
         let bad = serde_json::json!({"to": {"channel": "email", "address": "nope"}, "template": "activation", "link": null});
         assert!(serde_json::from_value::<Notification>(bad).is_err());
-    }
-
-    #[test]
-    fn the_preferred_channel_is_used_when_it_can_be() {
-        let e = email();
-        let m = mobile();
-        let landline = PhoneNumber::parse("0131 496 0000").unwrap();
-        assert_eq!(
-            Recipient::preferred(Channel::Sms, Some(&e), Some(&m)),
-            Some(Recipient::Sms(m.clone()))
-        );
-        assert_eq!(
-            Recipient::preferred(Channel::Email, Some(&e), Some(&m)),
-            Some(Recipient::Email(e.clone()))
-        );
-        assert_eq!(
-            Recipient::preferred(Channel::Sms, Some(&e), Some(&landline)),
-            Some(Recipient::Email(e.clone()))
-        );
-        assert_eq!(
-            Recipient::preferred(Channel::Email, None, Some(&m)),
-            Some(Recipient::Sms(m))
-        );
-        assert_eq!(
-            Recipient::preferred(Channel::Sms, None, Some(&landline)),
-            None
-        );
     }
 
     fn message(key: &str, body: &str) -> OutgoingMessage {
@@ -593,6 +363,8 @@ mod tests {
             to: "someone@example.org".into(),
             subject: Some("s".into()),
             body: body.into(),
+            html: None,
+            sender_name: "Demo".into(),
             created_at: "2026-11-17T10:00:00Z".parse().unwrap(),
         }
     }

@@ -1,0 +1,158 @@
+//! How patients agreed to be contacted, messages not sent and why, and the
+//! record of every message a real channel accepted.
+
+use crate::{StoreError, Tx};
+use bothy_domain::contact::{ContactChoice, NotSent};
+use bothy_domain::ids::ReferralId;
+use bothy_domain::referral::Channel;
+use bothy_domain::time::{Timestamp, from_millis, to_millis};
+use bothy_domain::{PatientId, ServiceId};
+
+/// A message not queued because no agreed channel could carry it.
+#[derive(Debug, Clone)]
+pub struct NotSentRow<'a> {
+    pub idempotency_key: &'a str,
+    pub service_id: ServiceId,
+    pub patient_id: Option<PatientId>,
+    pub referral_id: Option<ReferralId>,
+    /// The template's stored name (`activation`).
+    pub template: &'a str,
+    pub reason: NotSent,
+    pub at: Timestamp,
+}
+
+/// A message not sent, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSentRecord {
+    pub template: String,
+    pub reason: NotSent,
+    pub at: Timestamp,
+}
+
+impl Tx {
+    /// The patient's contact choice; None when they have never made one
+    /// (which means no consent to either channel).
+    pub async fn contact_choice(
+        &mut self,
+        patient: PatientId,
+    ) -> Result<Option<ContactChoice>, StoreError> {
+        let row = self
+            .query("SELECT email, sms, preferred FROM contact_preferences WHERE patient_id = $1")
+            .bind(patient.to_string())
+            .fetch_optional()
+            .await?;
+        row.map(|r| {
+            let preferred: String = r.try_get("preferred")?;
+            Ok(ContactChoice {
+                email: r.try_get::<i64>("email")? != 0,
+                sms: r.try_get::<i64>("sms")? != 0,
+                preferred: Channel::parse(&preferred)
+                    .ok_or_else(|| StoreError::corrupt(format!("channel {preferred:?}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records the patient's contact choice, replacing any earlier one.
+    pub async fn set_contact_choice(
+        &mut self,
+        patient: PatientId,
+        choice: ContactChoice,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.query(
+            "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (patient_id) DO UPDATE SET email = excluded.email, sms = excluded.sms, \
+             preferred = excluded.preferred, updated_at = excluded.updated_at",
+        )
+        .bind(patient.to_string())
+        .bind(i64::from(choice.email))
+        .bind(i64::from(choice.sms))
+        .bind(choice.preferred.as_str())
+        .bind(to_millis(now))
+        .execute()
+        .await?;
+        Ok(())
+    }
+
+    /// Records a message not sent; a second record with its key is ignored.
+    pub async fn record_not_sent(&mut self, row: &NotSentRow<'_>) -> Result<(), StoreError> {
+        self.query(
+            "INSERT INTO messages_not_sent \
+             (idempotency_key, service_id, patient_id, referral_id, template, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(row.idempotency_key)
+        .bind(row.service_id.to_string())
+        .bind(row.patient_id.map(|p| p.to_string()))
+        .bind(row.referral_id.map(|r| r.to_string()))
+        .bind(row.template)
+        .bind(row.reason.code())
+        .bind(to_millis(row.at))
+        .execute()
+        .await?;
+        Ok(())
+    }
+
+    /// The newest messages not sent to a patient, including those about
+    /// their referrals, at most `limit`.
+    pub async fn not_sent_to_patient(
+        &mut self,
+        patient: PatientId,
+        limit: u32,
+    ) -> Result<Vec<NotSentRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT template, reason, created_at FROM messages_not_sent WHERE patient_id = $1 \
+                 OR referral_id IN (SELECT id FROM referrals WHERE patient_id = $1) \
+                 ORDER BY created_at DESC, idempotency_key LIMIT $2",
+            )
+            .bind(patient.to_string())
+            .bind(i64::from(limit))
+            .fetch_all()
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let reason: String = r.try_get("reason")?;
+                Ok(NotSentRecord {
+                    template: r.try_get("template")?,
+                    reason: NotSent::parse(&reason)
+                        .ok_or_else(|| StoreError::corrupt(format!("reason {reason:?}")))?,
+                    at: from_millis(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a real channel accepted a message with this key.
+    pub async fn message_sent(&mut self, key: &str) -> Result<bool, StoreError> {
+        let row = self
+            .query("SELECT 1 FROM message_sends WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional()
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records that a real channel accepted the message with this key;
+    /// false if it was recorded already.
+    pub async fn record_message_sent(
+        &mut self,
+        key: &str,
+        channel: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "INSERT INTO message_sends (idempotency_key, channel, sent_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(channel)
+            .bind(to_millis(now))
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,6 @@
+//! Delivery (issue 15): messages go only by a channel the person agreed to,
+//! email through a real SMTP server, and failed jobs in the dead-letter list.
+
+mod consent;
+mod dead_letters;
+mod smtp;
