@@ -52,6 +52,9 @@ pub struct ServerConfig {
     /// Proxies (TLS terminators, load balancers) whose `X-Forwarded-For`
     /// names the client's address for the limits per address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins whose browser apps may call the FHIR API (`bothy_web::cors`).
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// A secret setting: never shown by `Debug` (so never in a log line).
@@ -129,6 +132,7 @@ impl Default for Config {
                 public_url: None,
                 metrics_token: None,
                 trusted_proxies: Vec::new(),
+                cors_origins: Vec::new(),
             },
             database: DatabaseConfig {
                 url: None,

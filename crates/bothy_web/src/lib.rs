@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod chart;
+pub mod cors;
 mod csrf;
 mod error;
 mod fhir;
@@ -38,6 +39,8 @@ pub struct WebSettings {
     pub metrics_token: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins whose browser apps may call the FHIR API (`cors.rs`).
+    pub cors_origins: Vec<axum::http::HeaderValue>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for WebSettings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -58,6 +62,7 @@ impl Default for WebSettings {
             max_body_bytes: 1024 * 1024,
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

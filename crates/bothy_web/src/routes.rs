@@ -647,8 +647,9 @@ pub fn build(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::minutes(30),
         ));
+    let cors = crate::cors::layer(&state.settings.cors_origins);
     // Layers run outside-in from the bottom of this list.
-    router
+    let router = router
         .fallback(public::not_found)
         .layer(from_fn_with_state(state.clone(), csrf::check))
         .layer(from_fn_with_state(state.clone(), auth::resolve_actor))
@@ -659,10 +660,16 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), error::render))
         .layer(from_fn_with_state(state.clone(), security::headers))
         .layer(from_fn_with_state(state.clone(), metrics::observe))
-        .layer(from_fn(security::request_id))
-        // Outermost, so every answer (error pages too) is compressed with
-        // its headers intact; small bodies, images and event streams are
-        // left alone, and a streamed body is compressed as it goes.
+        .layer(from_fn(security::request_id));
+    // A browser's preflight is answered before sign-in or CSRF see it.
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    // Outermost, so every answer (error pages too) is compressed with
+    // its headers intact; small bodies, images and event streams are
+    // left alone, and a streamed body is compressed as it goes.
+    router
         .layer(CompressionLayer::new().gzip(true).br(true))
         .with_state(state)
 }

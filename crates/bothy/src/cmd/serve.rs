@@ -49,6 +49,8 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         max_body_bytes: config.security.max_body_bytes,
         metrics_token: config.server.metrics_token.as_ref().map(|t| t.0.clone()),
         trusted_proxies: config.server.trusted_proxies.clone(),
+        cors_origins: bothy_web::cors::origins(&config.server.cors_origins)
+            .map_err(|e| anyhow::anyhow!("server.cors_origins: {e}"))?,
     };
     let router = bothy_web::router(app.clone(), settings);
     tracing::info!(

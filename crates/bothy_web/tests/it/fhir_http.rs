@@ -7,10 +7,12 @@ use crate::fhir_measures::{clients, get, response};
 use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::{Method, Request, header};
+use bothy_web::WebSettings;
 
 both_dbs!(
     fhir_answers_as_clients_expect,
     a_create_answers_as_prefer_asks,
+    browser_apps_of_listed_origins_may_call_fhir_and_nothing_else,
 );
 
 async fn fhir_answers_as_clients_expect(t: TestApp) {
@@ -119,4 +121,61 @@ async fn a_create_answers_as_prefer_asks(t: TestApp) {
         .status(201)
         .json();
     assert_eq!(full["resourceType"], "QuestionnaireResponse");
+}
+
+/// CORS: a listed origin may call `/fhir/` (its preflight answered, its
+/// answers readable, no credentials); another origin, or a page, may not.
+async fn browser_apps_of_listed_origins_may_call_fhir_and_nothing_else(t: TestApp) {
+    let cl = clients(&t).await;
+    let listed = "https://dashboard.example.nhs.uk";
+    let router = bothy_web::router(
+        t.app.clone(),
+        WebSettings {
+            cors_origins: bothy_web::cors::origins(&[listed.to_string()]).unwrap(),
+            ..WebSettings::default()
+        },
+    );
+    let c = t.client_of(router);
+    let patient = t.demo.patients[0].id.clone();
+    let search = format!("/fhir/QuestionnaireResponse?subject=Patient/{patient}");
+    let preflight = |origin: &'static str, path: String| {
+        c.send(
+            Request::builder()
+                .method(Method::OPTIONS)
+                .uri(path)
+                .header(header::ORIGIN, origin)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+                .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let ok = preflight(listed, search.clone()).await;
+    assert!(ok.status.is_success(), "{}", ok.status);
+    assert_eq!(
+        ok.headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(listed)
+    );
+    assert!(ok.headers.get("access-control-allow-credentials").is_none());
+    let other = preflight("https://evil.example", search.clone()).await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    let page = preflight(listed, "/staff".into()).await;
+    assert!(page.headers.get("access-control-allow-origin").is_none());
+
+    let headers = [("authorization", cl.reader.as_str()), ("origin", listed)];
+    let r = c.get_with(&search, &headers).await.ok();
+    assert_eq!(
+        r.headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(listed)
+    );
+    let headers = [
+        ("authorization", cl.reader.as_str()),
+        ("origin", "https://evil.example"),
+    ];
+    let r = c.get_with(&search, &headers).await.ok();
+    assert!(r.headers.get("access-control-allow-origin").is_none());
 }
