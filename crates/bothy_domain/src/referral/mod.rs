@@ -101,8 +101,9 @@ impl Source {
     }
 }
 
-/// How the person wants to be contacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// A way to reach a person: how they want to be contacted, and how a
+/// message to them travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
