@@ -324,16 +324,10 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Default::default());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT patient_id, COUNT(*) AS n, MAX(severity_rank) AS top FROM alerts \
-             WHERE closed_at IS NULL AND patient_id IN ({}) GROUP BY patient_id",
-            crate::db::placeholders(1, patients.len())
-        ));
-        let mut q = self.query(sql);
-        for p in patients {
-            q = q.bind(p.to_string());
-        }
-        q.fetch_all()
+        let sql = "SELECT patient_id, COUNT(*) AS n, MAX(severity_rank) AS top FROM alerts \
+             WHERE closed_at IS NULL AND patient_id IN ({ids}) GROUP BY patient_id";
+        self.query_in(sql, patients)
+            .fetch_all()
             .await?
             .iter()
             .map(|r| {
@@ -534,18 +528,13 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Vec::new());
         }
-        let n = patients.len();
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT patient_id, dedupe_key, closed_at FROM alerts \
-             WHERE patient_id IN ({}) AND (closed_at IS NULL OR closed_at >= ${})",
-            crate::db::placeholders(1, n),
-            n + 1
-        ));
-        let mut q = self.query(sql);
-        for p in patients {
-            q = q.bind(p.to_string());
-        }
-        q.bind(to_millis(since))
+             WHERE patient_id IN ({{ids}}) AND (closed_at IS NULL OR closed_at >= ${})",
+            patients.len() + 1
+        );
+        self.query_in(&sql, patients)
+            .bind(to_millis(since))
             .fetch_all()
             .await?
             .iter()

@@ -61,15 +61,10 @@ impl Tx {
                 .map(|(i, a)| format!("{a} AS a{i}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT p.id, p.created_at, {columns} FROM patients p WHERE p.id IN ({})",
-                crate::db::placeholders(1, chunk.len())
-            ));
-            let mut q = self.query(sql);
-            for p in chunk {
-                q = q.bind(p.to_string());
-            }
-            for r in q.fetch_all().await? {
+            let sql = format!(
+                "SELECT p.id, p.created_at, {columns} FROM patients p WHERE p.id IN ({{ids}})"
+            );
+            for r in self.query_in(&sql, chunk).fetch_all().await? {
                 let mut last: i64 = r.try_get("created_at")?;
                 for i in 0..ACTIVITY.len() {
                     if let Some(at) = r.try_get::<Option<i64>>(&format!("a{i}"))? {
@@ -93,18 +88,11 @@ impl Tx {
     ) -> Result<HashMap<PatientId, Vec<ProgrammeProgress>>, StoreError> {
         let mut out: HashMap<PatientId, Vec<ProgrammeProgress>> = HashMap::new();
         for chunk in patients.chunks(500) {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT e.patient_id, e.programme_id, e.status, \
+            let sql = "SELECT e.patient_id, e.programme_id, e.status, \
                  (SELECT COUNT(*) FROM module_progress mp WHERE mp.enrolment_id = e.id \
                   AND mp.completed_at IS NOT NULL) AS done \
-                 FROM enrolments e WHERE e.patient_id IN ({}) ORDER BY e.enrolled_at, e.id",
-                crate::db::placeholders(1, chunk.len())
-            ));
-            let mut q = self.query(sql);
-            for p in chunk {
-                q = q.bind(p.to_string());
-            }
-            for r in q.fetch_all().await? {
+                 FROM enrolments e WHERE e.patient_id IN ({ids}) ORDER BY e.enrolled_at, e.id";
+            for r in self.query_in(sql, chunk).fetch_all().await? {
                 out.entry(parse(&r.try_get::<String>("patient_id")?, "patient id")?)
                     .or_default()
                     .push(ProgrammeProgress {

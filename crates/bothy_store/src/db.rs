@@ -215,6 +215,18 @@ impl Row {
 }
 
 impl Tx {
+    /// A statement whose `{ids}` becomes `$1, ..., $n` with `ids` bound to
+    /// them in order (later parameters are numbered from `$n+1`): one place
+    /// for every look-up of a list of records.
+    pub(crate) fn query_in<T: ToString>(&mut self, sql: &str, ids: &[T]) -> Query<'_> {
+        let sql = sql.replace("{ids}", &placeholders(1, ids.len()));
+        let mut q = self.query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.to_string());
+        }
+        q
+    }
+
     /// A statement for this transaction's connection.
     pub(crate) fn query(&mut self, sql: impl SqlSafeStr) -> Query<'_> {
         let args = Args::for_conn(&self.conn);

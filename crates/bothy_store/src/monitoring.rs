@@ -83,17 +83,10 @@ impl Tx {
             .collect();
         let at = |id: &str| index.get(id).copied();
         for chunk in ids.chunks(500) {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT patient_id, episode_key, instrument_id, screening_at, screening_total, \
+            let sql = "SELECT patient_id, episode_key, instrument_id, screening_at, screening_total, \
                  first_at, first_total, latest_at, latest_total, responses \
-                 FROM measure_summaries WHERE patient_id IN ({})",
-                crate::db::placeholders(1, chunk.len())
-            ));
-            let mut q = self.query(sql);
-            for p in chunk {
-                q = q.bind(p.clone());
-            }
-            for r in &q.fetch_all().await? {
+                 FROM measure_summaries WHERE patient_id IN ({ids})";
+            for r in &self.query_in(sql, chunk).fetch_all().await? {
                 let Some(i) = at(&r.try_get::<String>("patient_id")?) else {
                     continue;
                 };
@@ -111,16 +104,9 @@ impl Tx {
                     row.scores.push(summary);
                 }
             }
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT patient_id, moods, check_ins, last_recorded_at, last_checked_in_at \
-                 FROM mood_summaries WHERE patient_id IN ({})",
-                crate::db::placeholders(1, chunk.len())
-            ));
-            let mut q = self.query(sql);
-            for p in chunk {
-                q = q.bind(p.clone());
-            }
-            for r in &q.fetch_all().await? {
+            let sql = "SELECT patient_id, moods, check_ins, last_recorded_at, last_checked_in_at \
+                 FROM mood_summaries WHERE patient_id IN ({ids})";
+            for r in &self.query_in(sql, chunk).fetch_all().await? {
                 if let Some(i) = at(&r.try_get::<String>("patient_id")?) {
                     page[i].moods = Some(mood_summary(r)?);
                 }

@@ -92,15 +92,9 @@ impl Tx {
         if ids.is_empty() {
             return Ok(Default::default());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE id IN ({})",
-            crate::db::placeholders(1, ids.len())
-        ));
-        let mut q = self.query(sql);
-        for id in ids {
-            q = q.bind(id.to_string());
-        }
-        q.fetch_all()
+        let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id IN ({{ids}})");
+        self.query_in(&sql, ids)
+            .fetch_all()
             .await?
             .iter()
             .map(|r| patient(r).map(|p| (p.id, p)))

@@ -115,6 +115,33 @@ fn ctx() -> RequestContext {
 }
 
 impl Fixtures<'_> {
+    /// Gives demo staff member `who` the `role` in the service `slug` too.
+    pub async fn grant(&self, who: &str, slug: &str, role: bothy_domain::role::Role) {
+        let email = Email::parse(&self.t.staff(who).email).unwrap();
+        let mut tx = self.t.app.store().begin().await.unwrap();
+        let me = tx.staff_by_email(&email).await.unwrap().unwrap();
+        let service = tx.service_by_slug(slug).await.unwrap().unwrap();
+        let grant = bothy_domain::model::RoleGrant {
+            service_id: service.id,
+            role,
+        };
+        tx.grant_role(me.id, grant).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A second service, "Borders wellbeing" (`borders`), where demo staff
+    /// member `who` is also a clinical lead.
+    pub async fn lead_in_borders(&self, who: &str) {
+        self.t
+            .app
+            .admin()
+            .create_service("borders", "Borders wellbeing", &ctx())
+            .await
+            .unwrap();
+        self.grant(who, "borders", bothy_domain::role::Role::ClinicalLead)
+            .await;
+    }
+
     /// The demo staff member with `role` as the app sees them.
     pub async fn staff_actor(&self, role: &str) -> Actor {
         let email = Email::parse(&self.t.staff(role).email).unwrap();

@@ -21,16 +21,10 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Default::default());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT e.patient_id, r.id AS referral_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
-             WHERE r.risk <> 0 AND e.discharged_at IS NULL AND e.patient_id IN ({})",
-            crate::db::placeholders(1, patients.len())
-        ));
-        let mut q = self.query(sql);
-        for p in patients {
-            q = q.bind(p.to_string());
-        }
-        q.fetch_all()
+        let sql = "SELECT e.patient_id, r.id AS referral_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
+             WHERE r.risk <> 0 AND e.discharged_at IS NULL AND e.patient_id IN ({ids})";
+        self.query_in(sql, patients)
+            .fetch_all()
             .await?
             .iter()
             .map(|r| {

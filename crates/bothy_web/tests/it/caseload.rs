@@ -8,7 +8,7 @@ use crate::helpers::{Client, TestApp};
 use bothy_app::RequestContext;
 use bothy_app::policy::Actor;
 use bothy_domain::alerts::Outcome;
-use bothy_domain::model::{Patient, RoleGrant};
+use bothy_domain::model::Patient;
 use bothy_domain::person::{DateOfBirth, PersonName};
 use bothy_domain::referral::Step;
 use bothy_domain::role::Role;
@@ -335,19 +335,9 @@ async fn risk_at_referral_is_marked_with_a_link_on_the_waiting_list_caseload_and
     assert!(page.body.contains("id=\"risk-at-referral\"") && !page.body.contains(&link));
 
     // A supporter who also triages follows it from the caseload.
-    let id = staff_id(&t, "supporter").await;
-    let mut tx = t.app.store().begin().await.unwrap();
-    let demo = tx.service_by_slug("demo").await.unwrap().unwrap().id;
-    tx.grant_role(
-        id,
-        RoleGrant {
-            service_id: demo,
-            role: Role::TriageClinician,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    t.fixtures()
+        .grant("supporter", "demo", Role::TriageClinician)
+        .await;
     let home = supporter.get("/staff").await.ok();
     assert!(caseload(&home.body).contains(&link));
     assert!(

@@ -118,30 +118,8 @@ async fn operations_endpoints(t: TestApp) {
 }
 
 async fn staff_in_two_services_switch_between_them(t: TestApp) {
-    use bothy_app::RequestContext;
-    use bothy_domain::model::RoleGrant;
-    use bothy_domain::role::Role;
-    let ctx = RequestContext::default();
-    let other = t
-        .app
-        .admin()
-        .create_service("borders", "Borders wellbeing", &ctx)
-        .await
-        .unwrap();
     // The demo triage clinician also becomes a clinical lead in Borders.
-    let mut tx = t.app.store().begin().await.unwrap();
-    let email = bothy_domain::person::Email::parse(&t.staff("triage_clinician").email).unwrap();
-    let me = tx.staff_by_email(&email).await.unwrap().unwrap();
-    tx.grant_role(
-        me.id,
-        RoleGrant {
-            service_id: other.id,
-            role: Role::ClinicalLead,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    t.fixtures().lead_in_borders("triage_clinician").await;
     let c = t.staff_client("triage_clinician").await;
     let home = c.get("/staff").await.ok();
     assert!(home.body.contains("Demo digital CBT service") && home.body.contains("Switch service"));

@@ -414,28 +414,7 @@ async fn another_service_and_another_patient_get_404(t: TestApp) {
     assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
 
     // A clinical lead of another service, working there.
-    use bothy_domain::model::RoleGrant;
-    use bothy_domain::role::Role;
-    let ctx = bothy_app::RequestContext::default();
-    let borders = t
-        .app
-        .admin()
-        .create_service("borders", "Borders wellbeing", &ctx)
-        .await
-        .unwrap();
-    let mut tx = t.app.store().begin().await.unwrap();
-    let email = bothy_domain::person::Email::parse(&t.staff("admin").email).unwrap();
-    let me = tx.staff_by_email(&email).await.unwrap().unwrap();
-    tx.grant_role(
-        me.id,
-        RoleGrant {
-            service_id: borders.id,
-            role: Role::ClinicalLead,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    t.fixtures().lead_in_borders("admin").await;
     let elsewhere = t.staff_client("admin").await;
     elsewhere
         .post_form("/staff/service", &[("service", "borders")])
