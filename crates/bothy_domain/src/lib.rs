@@ -15,6 +15,7 @@ pub mod gsm7;
 pub mod identifiers;
 pub mod ids;
 pub mod instruments;
+pub mod jwt;
 pub mod matching;
 pub mod messages;
 pub mod model;
