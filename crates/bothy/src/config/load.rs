@@ -195,6 +195,7 @@ impl Config {
         if s.max_body_bytes < 1024 {
             return Err(invalid("security.max_body_bytes", "must be at least 1024"));
         }
-        self.email.validate()
+        self.email.validate()?;
+        self.sms.validate()
     }
 }
