@@ -22,9 +22,9 @@ use subtle::ConstantTimeEq;
 
 /// Refuses a request without the configured secret as its Basic password
 /// (any user name); 404 when no secret is configured.
-fn check_gateway(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+fn check_gateway(state: &AppState, headers: &HeaderMap) -> Result<(), GatewayRefused> {
     let Some(expected) = state.settings.sms_inbound_secret.as_deref() else {
-        return Err(AppError::NotFound.into());
+        return Err(GatewayRefused);
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -40,11 +40,21 @@ fn check_gateway(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> 
     if bool::from(ok) {
         return Ok(());
     }
-    Err(WebError {
-        message: "Only the SMS gateway, with the configured secret, may call this.".into(),
-        www_authenticate: true,
-        ..WebError::status(StatusCode::UNAUTHORIZED)
-    })
+    // A plain answer, not a page: this is a machine's endpoint.
+    Err(GatewayRefused)
+}
+
+/// 401 with a Basic challenge, for a caller without the secret (or any
+/// caller, when no secret is configured).
+pub struct GatewayRefused;
+
+impl From<GatewayRefused> for WebError {
+    fn from(_: GatewayRefused) -> Self {
+        WebError {
+            message: "Only the SMS gateway, with the configured secret, may call this.".into(),
+            ..WebError::status(StatusCode::UNAUTHORIZED)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,8 +2,8 @@
 //! file outbox (every message a JSON file in `{data_dir}/outbox`) for
 //! development and the demo; Kannel, the open-source SMS gateway, for a
 //! service (`bothy_jobs::kannel`). With Kannel, its `sms-service` posts
-//! replies to `/api/sms/kannel/inbound` and its delivery reports come to
-//! `/api/sms/kannel/status`, both with `inbound_secret` as the HTTP Basic
+//! replies to `/sms/kannel/inbound` and its delivery reports come to
+//! `/sms/kannel/status`, both with `inbound_secret` as the HTTP Basic
 //! password (docs/decisions-channels.md shows Kannel's side).
 
 use super::Secret;
