@@ -27,6 +27,7 @@ use crate::App;
 use crate::jobs::{IdempotencyKey, Job};
 use crate::notify::{CareMessage, CareText};
 use crate::AppError;
+use bothy_domain::referral::Channel;
 use bothy_domain::model::Patient;
 use bothy_domain::person::PhoneNumber;
 use bothy_store::Tx;
@@ -68,10 +69,10 @@ fn digest(s: &str) -> String {
 pub use bothy_store::DeliveryStatus;
 
 impl Sms<'_> {
-    /// Records what a gateway reported of the message sent with `key`:
+    /// Records what the SMS gateway reported of the text sent with `key`:
     /// delivered or failed (a report that it is still on its way changes
-    /// nothing). A report for a key not sent, or reported before, is
-    /// accepted and changes nothing, so the gateway does not send it again.
+    /// nothing). A report for a text reported before is accepted and
+    /// changes nothing, so the gateway does not send it again.
     pub async fn delivery_report(&self, key: &str, status: DeliveryStatus) -> Result<(), AppError> {
         let key = IdempotencyKey::new(key).map_err(|_| AppError::field("key", "Not a message key"))?;
         if status == DeliveryStatus::Sent {
@@ -79,7 +80,7 @@ impl Sms<'_> {
         }
         let mut tx = self.app.store.begin().await?;
         let changed = tx
-            .record_delivery(key.as_str(), status, self.app.clock.now())
+            .record_delivery(key.as_str(), Channel::Sms, status, self.app.clock.now())
             .await?;
         tx.commit().await?;
         if !changed {
