@@ -185,7 +185,10 @@ impl Tx {
     }
 
     /// The status of the message sent with this key, if it was sent.
-    pub async fn delivery_status(&mut self, key: &str) -> Result<Option<DeliveryStatus>, StoreError> {
+    pub async fn delivery_status(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<DeliveryStatus>, StoreError> {
         let row = self
             .query("SELECT status FROM message_sends WHERE idempotency_key = $1")
             .bind(key)

@@ -55,7 +55,10 @@ impl std::fmt::Debug for WebSettings {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cors_origins", &self.cors_origins)
-            .field("sms_inbound_secret", &self.sms_inbound_secret.as_ref().map(|_| "***"))
+            .field(
+                "sms_inbound_secret",
+                &self.sms_inbound_secret.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }

@@ -31,12 +31,21 @@ fn check_gateway(state: &AppState, headers: &HeaderMap) -> Result<(), GatewayRef
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .and_then(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+        .and_then(|(_, b64)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| pair.split_once(':').map(|(_, password)| password.to_string()))
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(_, password)| password.to_string())
+        })
         .unwrap_or_default();
     // Digests of equal length, compared in constant time.
-    let ok = token_hash(&given).as_bytes().ct_eq(token_hash(expected).as_bytes());
+    let ok = token_hash(&given)
+        .as_bytes()
+        .ct_eq(token_hash(expected).as_bytes());
     if bool::from(ok) {
         return Ok(());
     }

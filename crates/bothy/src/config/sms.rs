@@ -69,7 +69,11 @@ impl SmsConfig {
             return Ok(());
         }
         let needed = "is needed with transport = \"kannel\"";
-        if self.kannel_sendsms.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        if self
+            .kannel_sendsms
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
             return Err(invalid("sms.kannel_sendsms", needed));
         }
         if self.kannel_username.is_none() {
@@ -84,7 +88,10 @@ impl SmsConfig {
         if let Some(url) = &self.callback_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(invalid("sms.callback_url", "must start with http:// or https://"));
+            return Err(invalid(
+                "sms.callback_url",
+                "must start with http:// or https://",
+            ));
         }
         Ok(())
     }

@@ -24,12 +24,12 @@ pub use inbound::{Handled, InboundSms};
 pub use start::ConversationKind;
 
 use crate::App;
+use crate::AppError;
 use crate::jobs::{IdempotencyKey, Job};
 use crate::notify::{CareMessage, CareText};
-use crate::AppError;
-use bothy_domain::referral::Channel;
 use bothy_domain::model::Patient;
 use bothy_domain::person::PhoneNumber;
+use bothy_domain::referral::Channel;
 use bothy_store::Tx;
 
 /// Text-message conversations.
@@ -74,7 +74,8 @@ impl Sms<'_> {
     /// nothing). A report for a text reported before is accepted and
     /// changes nothing, so the gateway does not send it again.
     pub async fn delivery_report(&self, key: &str, status: DeliveryStatus) -> Result<(), AppError> {
-        let key = IdempotencyKey::new(key).map_err(|_| AppError::field("key", "Not a message key"))?;
+        let key =
+            IdempotencyKey::new(key).map_err(|_| AppError::field("key", "Not a message key"))?;
         if status == DeliveryStatus::Sent {
             return Ok(());
         }

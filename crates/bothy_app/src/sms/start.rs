@@ -68,7 +68,10 @@ impl Sms<'_> {
                 "There is no UK mobile number for this person",
             ));
         };
-        let choice = tx.contact_choice(patient.id).await?.unwrap_or(ContactChoice::NONE);
+        let choice = tx
+            .contact_choice(patient.id)
+            .await?
+            .unwrap_or(ContactChoice::NONE);
         if !choice.sms {
             return Err(AppError::field(
                 "conversation",
@@ -95,9 +98,17 @@ impl Sms<'_> {
         let (asking, first) = match kind {
             ConversationKind::Mood => (Asking::Mood, CareText::MoodQuestion { retry: false }),
             ConversationKind::Measure(id) => {
-                let inst = self.app.catalogue.get(id).filter(|i| fits_sms(i)).ok_or_else(|| {
-                    AppError::field("conversation", format!("{id:?} cannot be asked by text message"))
-                })?;
+                let inst = self
+                    .app
+                    .catalogue
+                    .get(id)
+                    .filter(|i| fits_sms(i))
+                    .ok_or_else(|| {
+                        AppError::field(
+                            "conversation",
+                            format!("{id:?} cannot be asked by text message"),
+                        )
+                    })?;
                 (
                     Asking::Item {
                         instrument: inst.id.clone(),

@@ -242,7 +242,12 @@ pub async fn patient(
                     format!("Failed {}", crate::format::uk_time(at))
                 }
             };
-            (crate::format::uk_time(s.sent_at), s.label.clone(), s.channel.label(), delivery)
+            (
+                crate::format::uk_time(s.sent_at),
+                s.label.clone(),
+                s.channel.label(),
+                delivery,
+            )
         })
         .collect();
     Ok(page(&PatientPage {
@@ -358,7 +363,11 @@ pub async fn start_sms(
         "phq9" | "gad7" => bothy_app::sms::ConversationKind::Measure(ask.to_string()),
         _ => return Err(AppError::field("ask", "Choose what to ask by text message").into()),
     };
-    let started = state.app.sms().start(&ctx.actor, id, kind, &ctx.request).await?;
+    let started = state
+        .app
+        .sms()
+        .start(&ctx.actor, id, kind, &ctx.request)
+        .await?;
     let notice = if started { "sent" } else { "open" };
     use axum::response::IntoResponse;
     Ok(axum::response::Redirect::to(&format!("/staff/patients/{id}?sms={notice}")).into_response())

@@ -47,7 +47,8 @@ async fn post_text(c: &Client, secret: Option<&str>, id: &str, from: &str, text:
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("kannel:{s}"));
         req = req.header("authorization", format!("Basic {basic}"));
     }
-    c.send(req.body(Body::from(text.to_string())).unwrap()).await
+    c.send(req.body(Body::from(text.to_string())).unwrap())
+        .await
 }
 
 async fn text(c: &Client, id: &str, body: &str) -> Resp {
@@ -57,8 +58,10 @@ async fn text(c: &Client, id: &str, body: &str) -> Resp {
 /// Demo patient `n`, with PHONE and their agreement to text messages.
 async fn agrees_to_texts(t: &TestApp, n: usize) -> PatientId {
     let id = &t.demo.patients[n].id;
-    t.raw_sql(&format!("UPDATE patients SET phone = '{PHONE}' WHERE id = '{id}'"))
-        .await;
+    t.raw_sql(&format!(
+        "UPDATE patients SET phone = '{PHONE}' WHERE id = '{id}'"
+    ))
+    .await;
     t.raw_sql(&format!(
         "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
          VALUES ('{id}', 1, 1, 'sms', 0) ON CONFLICT (patient_id) DO UPDATE SET sms = 1, preferred = 'sms'"
@@ -101,17 +104,28 @@ async fn a_phq9_by_text_is_scored_as_on_the_web_and_item_9_raises_an_alert_and_t
     let first = texted(&t).await;
     assert_eq!(first.len(), 1, "{first:?}");
     assert!(first[0].contains("PHQ-9 question 1 of 9"), "{}", first[0]);
-    assert!(first[0].contains("Reply 0 Not at all, 1 Several days"), "{}", first[0]);
+    assert!(
+        first[0].contains("Reply 0 Not at all, 1 Several days"),
+        "{}",
+        first[0]
+    );
     // Asked again while open: nothing more is sent.
     ask(&t, patient, "phq9")
         .await
         .redirects_to(&format!("/staff/patients/{patient}?sms=open"));
     assert!(texted(&t).await.is_empty());
-    for (n, reply) in ["1", " 2 ", "1/3", "one", "0", "2", "1", "0"].iter().enumerate() {
+    for (n, reply) in ["1", " 2 ", "1/3", "one", "0", "2", "1", "0"]
+        .iter()
+        .enumerate()
+    {
         text(&g, &format!("phq-{n}"), reply).await;
         let next = texted(&t).await;
         assert_eq!(next.len(), 1, "after {reply:?}: {next:?}");
-        assert!(next[0].contains(&format!("question {} of 9", n + 2)), "{}", next[0]);
+        assert!(
+            next[0].contains(&format!("question {} of 9", n + 2)),
+            "{}",
+            next[0]
+        );
     }
     assert!(t.open_alerts(patient).await.is_empty());
     // Item 9, "several days": the web's risk rule, an alert with a deadline.
@@ -119,12 +133,23 @@ async fn a_phq9_by_text_is_scored_as_on_the_web_and_item_9_raises_an_alert_and_t
     let mut last = texted(&t).await;
     last.sort_by_key(|b| !b.contains("Call 116 123"));
     assert_eq!(last.len(), 2, "{last:?}");
-    assert!(last[0].contains("If you need help now") && last[0].contains("Call 116 123"), "{}", last[0]);
-    assert!(last[1].contains("Your answers have been saved"), "{}", last[1]);
+    assert!(
+        last[0].contains("If you need help now") && last[0].contains("Call 116 123"),
+        "{}",
+        last[0]
+    );
+    assert!(
+        last[1].contains("Your answers have been saved"),
+        "{}",
+        last[1]
+    );
     let alerts = t.open_alerts(patient).await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let mut tx = t.app.store().read().await.unwrap();
-    let responses = tx.measure_responses(patient, None, None, false, 10).await.unwrap();
+    let responses = tx
+        .measure_responses(patient, None, None, false, 10)
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(responses.len(), 1);
     let r = &responses[0];
@@ -138,7 +163,11 @@ async fn a_phq9_by_text_is_scored_as_on_the_web_and_item_9_raises_an_alert_and_t
     // Staff see the texts sent and that the conversation ended.
     let staff = t.staff_client("clinical_lead").await;
     let page = staff.get(&format!("/staff/patients/{patient}")).await.ok();
-    assert!(page.body.contains("Crisis contacts (text)"), "{}", page.body);
+    assert!(
+        page.body.contains("Crisis contacts (text)"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Questionnaire question (text)"));
 }
 
@@ -149,10 +178,16 @@ async fn a_mood_check_in_by_reply_is_read_forgivingly_and_an_unclear_reply_is_as
     let g = gateway(&t);
     ask(&t, patient, "mood").await;
     let q = texted(&t).await;
-    assert!(q[0].contains("How has your mood been today, 0 to 10?"), "{q:?}");
+    assert!(
+        q[0].contains("How has your mood been today, 0 to 10?"),
+        "{q:?}"
+    );
     text(&g, "m-1", "not great").await;
     let retry = texted(&t).await;
-    assert!(retry[0].contains("Sorry, we did not understand"), "{retry:?}");
+    assert!(
+        retry[0].contains("Sorry, we did not understand"),
+        "{retry:?}"
+    );
     text(&g, "m-2", "Seven.").await;
     assert!(texted(&t).await[0].contains("Your check-in has been saved"));
     let mut tx = t.app.store().read().await.unwrap();
@@ -181,7 +216,12 @@ async fn a_reply_not_understood_twice_changes_nothing(t: TestApp) {
     let end = texted(&t).await;
     assert!(end[0].contains("nothing was saved"), "{end:?}");
     let mut tx = t.app.store().read().await.unwrap();
-    assert!(tx.measure_responses(patient, None, None, false, 10).await.unwrap().is_empty());
+    assert!(
+        tx.measure_responses(patient, None, None, false, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(tx.sms_conversation(patient).await.unwrap().is_none());
     assert!(tx.check_ins(patient, 10).await.unwrap().is_empty());
     tx.rollback().await.unwrap();
@@ -199,7 +239,10 @@ async fn stop_stops_every_text_at_once_and_start_starts_them_again(t: TestApp) {
     text(&g, "s-1", "Stop.").await;
     let confirm = texted(&t).await;
     assert_eq!(confirm.len(), 1);
-    assert!(confirm[0].contains("You will get no more texts"), "{confirm:?}");
+    assert!(
+        confirm[0].contains("You will get no more texts"),
+        "{confirm:?}"
+    );
     let mut tx = t.app.store().read().await.unwrap();
     assert!(tx.sms_opted_out(PHONE).await.unwrap());
     assert!(!tx.contact_choice(patient).await.unwrap().unwrap().sms);
@@ -208,19 +251,29 @@ async fn stop_stops_every_text_at_once_and_start_starts_them_again(t: TestApp) {
     // Nothing more goes: staff cannot ask, and a reply now is not answered
     // except by what answers the person (the crisis contacts).
     let refused = ask(&t, patient, "mood").await.status(422);
-    assert!(refused.body.contains("not agreed to text messages"), "{}", refused.body);
+    assert!(
+        refused.body.contains("not agreed to text messages"),
+        "{}",
+        refused.body
+    );
     text(&g, "s-2", "2").await;
     assert!(texted(&t).await.is_empty());
     let page = t.staff_client("clinical_lead").await;
     let record = page.get(&format!("/staff/patients/{patient}")).await.ok();
-    assert!(record.body.contains("Their number replied STOP"), "{}", record.body);
+    assert!(
+        record.body.contains("Their number replied STOP"),
+        "{}",
+        record.body
+    );
     text(&g, "s-3", "START").await;
     assert!(texted(&t).await[0].contains("Texts from us will start again"));
     let mut tx = t.app.store().read().await.unwrap();
     assert!(!tx.sms_opted_out(PHONE).await.unwrap());
     assert!(tx.contact_choice(patient).await.unwrap().unwrap().sms);
     tx.rollback().await.unwrap();
-    ask(&t, patient, "mood").await.redirects_to(&format!("/staff/patients/{patient}?sms=sent"));
+    ask(&t, patient, "mood")
+        .await
+        .redirects_to(&format!("/staff/patients/{patient}?sms=sent"));
 }
 
 async fn risk_words_in_any_text_reach_the_care_team_with_the_crisis_contacts_back(t: TestApp) {
@@ -265,7 +318,12 @@ async fn a_number_nobody_has_learns_nothing(t: TestApp) {
     let mut tx = t.app.store().read().await.unwrap();
     for n in 0..2 {
         let id = t.demo.patients[n].id.parse().unwrap();
-        assert!(tx.message_threads_of(id, false, 10).await.unwrap().is_empty());
+        assert!(
+            tx.message_threads_of(id, false, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
     tx.rollback().await.unwrap();
 }
@@ -274,11 +332,15 @@ async fn the_gateway_needs_its_secret_and_a_repeat_changes_nothing(t: TestApp) {
     let patient = agrees_to_texts(&t, 0).await;
     let g = gateway(&t);
     for secret in [None, Some("wrong"), Some("")] {
-        let r = post_text(&g, secret, "x-1", PHONE, "STOP").await.status(401);
+        let r = post_text(&g, secret, "x-1", PHONE, "STOP")
+            .await
+            .status(401);
         assert!(r.headers.get("www-authenticate").is_some());
     }
     // Without a secret configured the callbacks are not served at all.
-    post_text(&t.client(), Some(SECRET), "x-1", PHONE, "STOP").await.status(401);
+    post_text(&t.client(), Some(SECRET), "x-1", PHONE, "STOP")
+        .await
+        .status(401);
     let mut tx = t.app.store().read().await.unwrap();
     assert!(!tx.sms_opted_out(PHONE).await.unwrap());
     assert!(!tx.sms_inbound_seen("kannel:x-1").await.unwrap());
@@ -333,7 +395,14 @@ async fn delivery_reports_show_to_staff(t: TestApp) {
     let g = gateway(&t);
     ask(&t, patient, "mood").await;
     t.drain_jobs().await;
-    let key = t.outbox.sent().last().unwrap().idempotency_key.as_str().to_string();
+    let key = t
+        .outbox
+        .sent()
+        .last()
+        .unwrap()
+        .idempotency_key
+        .as_str()
+        .to_string();
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("kannel:{SECRET}"));
     let report = |kind: &str| {
         Request::get(format!("/sms/kannel/status?key={key}&type={kind}"))

@@ -145,7 +145,10 @@ async fn wait_for_text(app: &App, to: &str, seen: usize, wanted: &str) -> Vec<St
     for _ in 0..150 {
         bothy_jobs::run_once(app).await.unwrap();
         let texts = phone_texts(to);
-        if texts[seen.min(texts.len())..].iter().any(|t| t.contains(wanted)) {
+        if texts[seen.min(texts.len())..]
+            .iter()
+            .any(|t| t.contains(wanted))
+        {
             return texts;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -187,8 +190,10 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
         Db::Postgres => "+447700900602",
     };
     let patient: PatientId = t.demo.patients[0].id.parse().unwrap();
-    t.raw_sql(&format!("UPDATE patients SET phone = '{phone}' WHERE id = '{patient}'"))
-        .await;
+    t.raw_sql(&format!(
+        "UPDATE patients SET phone = '{phone}' WHERE id = '{patient}'"
+    ))
+    .await;
     t.raw_sql(&format!(
         "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
          VALUES ('{patient}', 0, 1, 'sms', 0) ON CONFLICT (patient_id) DO UPDATE SET sms = 1"
@@ -217,8 +222,19 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
     let before = phone_texts(phone).len();
 
     // A mood check-in: the question, "seven" by reply, the thank-you.
-    assert!(app.sms().start(&staff, patient, ConversationKind::Mood, &ctx).await.unwrap());
-    wait_for_text(&app, phone, before, "How has your mood been today, 0 to 10?").await;
+    assert!(
+        app.sms()
+            .start(&staff, patient, ConversationKind::Mood, &ctx)
+            .await
+            .unwrap()
+    );
+    wait_for_text(
+        &app,
+        phone,
+        before,
+        "How has your mood been today, 0 to 10?",
+    )
+    .await;
     let check_ins = || async {
         let mut tx = t.app.store().read().await.unwrap();
         let n = tx.check_ins(patient, 10).await.unwrap();
@@ -232,7 +248,12 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
     // PHQ-9 item by item; item 9 answered "more than half the days".
     let asked = phone_texts(phone).len();
     let measure = ConversationKind::Measure("phq9".into());
-    assert!(app.sms().start(&staff, patient, measure, &ctx).await.unwrap());
+    assert!(
+        app.sms()
+            .start(&staff, patient, measure, &ctx)
+            .await
+            .unwrap()
+    );
     wait_for_text(&app, phone, asked, "PHQ-9 question 1 of 9").await;
     let answers = ["1", "2", "1", "0", "1", "0", "1", "0", "2"];
     for (n, answer) in answers.iter().enumerate() {
@@ -253,13 +274,24 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
         wait_for_text(&app, phone, seen, &next).await;
     }
     let mut tx = t.app.store().read().await.unwrap();
-    let responses = tx.measure_responses(patient, None, None, false, 10).await.unwrap();
+    let responses = tx
+        .measure_responses(patient, None, None, false, 10)
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0].total, 8.0);
-    assert_eq!(t.open_alerts(patient).await.len(), 1, "item 9 raised an alert");
+    assert_eq!(
+        t.open_alerts(patient).await.len(),
+        1,
+        "item 9 raised an alert"
+    );
     let texts = phone_texts(phone);
-    let crisis = texts.iter().rev().find(|t| t.contains("If you need help now")).unwrap();
+    let crisis = texts
+        .iter()
+        .rev()
+        .find(|t| t.contains("If you need help now"))
+        .unwrap();
     assert!(crisis.contains("Call 116 123"), "{crisis}");
 
     // The network's delivery reports came back through the dlr-url.
@@ -269,7 +301,9 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
         let sent = tx.sent_to_patient(patient, 50).await.unwrap();
         tx.rollback().await.unwrap();
         if !sent.is_empty()
-            && sent.iter().all(|s| s.status == bothy_app::sms::DeliveryStatus::Delivered)
+            && sent
+                .iter()
+                .all(|s| s.status == bothy_app::sms::DeliveryStatus::Delivered)
         {
             delivered = true;
             break;
@@ -288,7 +322,10 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
     let seen = phone_texts(phone).len();
     reply(phone, "STOP", stopped).await;
     wait_for_text(&app, phone, seen, "You will get no more texts").await;
-    let refused = app.sms().start(&staff, patient, ConversationKind::Mood, &ctx).await;
+    let refused = app
+        .sms()
+        .start(&staff, patient, ConversationKind::Mood, &ctx)
+        .await;
     assert!(refused.is_err(), "{refused:?}");
     server.abort();
 }
