@@ -113,6 +113,10 @@ pub enum Job {
     Notify(Notification),
     /// Send one text in a two-way SMS conversation.
     Text(crate::notify::CareMessage),
+    /// Send `then` unless the message sent under the key `after` has been
+    /// reported delivered by now: the next channel for a message that must
+    /// not wait (an overdue alert's escalation).
+    Fallback { after: String, then: Notification },
     /// Run a submission's history detectors again, after they failed while
     /// it was stored (the submission and its risk alerts were kept).
     Reevaluate {
@@ -149,6 +153,7 @@ impl Job {
         match self {
             Job::Notify(_) => "notify",
             Job::Text(_) => "text",
+            Job::Fallback { .. } => "fallback",
             Job::Reevaluate { .. } => "reevaluate",
             Job::Periodic { .. } => Self::PERIODIC,
         }
@@ -259,7 +264,7 @@ impl Jobs<'_> {
     /// and has none, or a link that does not point into this deployment.
     fn check_job(&self, job: &Job) -> Result<(), InvalidJob> {
         match job {
-            Job::Notify(n) => {
+            Job::Notify(n) | Job::Fallback { then: n, .. } => {
                 if n.template.needs_link() && n.link.is_none() {
                     return Err(InvalidJob("this message needs a link"));
                 }
@@ -288,6 +293,10 @@ impl Jobs<'_> {
         match job {
             Job::Notify(notification) => self.send(key, notification).await,
             Job::Text(text) => self.send_text(key, text).await,
+            Job::Fallback { after, then } => self
+                .fall_back(key, after, then)
+                .await
+                .map_err(|e| JobError::Retry(format!("database: {e}"))),
             Job::Reevaluate {
                 patient_id,
                 submission,
@@ -369,6 +378,28 @@ impl Jobs<'_> {
         let answers = text.text.answers_the_person();
         self.deliver(&message, text.patient, text.text.label(), answers)
             .await
+    }
+
+    /// Queues `then` under `{key}.then` unless the message sent under
+    /// `after` was reported delivered.
+    async fn fall_back(
+        &self,
+        key: &IdempotencyKey,
+        after: &str,
+        then: &Notification,
+    ) -> Result<JobReport, AppError> {
+        let mut tx = self.app.store.begin().await?;
+        if tx.delivery_status(after).await? == Some(bothy_store::DeliveryStatus::Delivered) {
+            tx.rollback().await?;
+            return Ok(JobReport::default());
+        }
+        let next =
+            IdempotencyKey::from_parts(&[key.as_str(), "then"]).map_err(AppError::internal)?;
+        tracing::info!(key = %key, "not reported delivered in time: sending by the next channel");
+        self.enqueue_notification(&mut tx, &next, then.clone())
+            .await?;
+        tx.commit().await?;
+        Ok(JobReport::default())
     }
 
     /// Whether a message with this key was sent before (by an attempt whose
