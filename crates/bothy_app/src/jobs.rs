@@ -145,6 +145,10 @@ pub enum JobError {
     /// Trying again will not help: give the job up now.
     #[error("{0}")]
     GiveUp(String),
+    /// Not now, and not a failure: run it at this time, the attempt not
+    /// counted (a reminder in quiet hours).
+    #[error("deferred")]
+    Defer(Timestamp),
 }
 
 impl Job {
@@ -339,6 +343,12 @@ impl Jobs<'_> {
             return Ok(JobReport::default());
         };
         let notification = &notification;
+        if notification.template.paced() {
+            let at = self.paced(notification).await.map_err(retry)?;
+            if at > self.app.clock.now() {
+                return Err(JobError::Defer(at));
+            }
+        }
         let sender = self.app.sender(notification.service).await.map_err(retry)?;
         let message =
             OutgoingMessage::new(key.clone(), notification, &sender, self.app.clock.now());
@@ -402,6 +412,27 @@ impl Jobs<'_> {
         Ok(JobReport::default())
     }
 
+    /// The earliest moment a reminder may go: its service's quiet hours, and
+    /// its limits on what one address is sent an hour and a day.
+    async fn paced(&self, n: &Notification) -> Result<Timestamp, AppError> {
+        let now = self.app.clock.now();
+        let digest = crate::notify::recipient_digest(n.to.address());
+        let mut tx = self.app.store.read().await?;
+        let settings = match n.service {
+            Some(service) => self.app.monitoring().settings_for(&mut tx, service).await?,
+            None => std::sync::Arc::new(bothy_domain::monitoring::Monitoring::defaults()),
+        };
+        let hour = now - Duration::from_secs(3600);
+        let day = now - Duration::from_secs(86_400);
+        let recent = bothy_domain::pacing::Recent {
+            last_hour: tx.sends_to_since(&digest, hour).await?,
+            last_day: tx.sends_to_since(&digest, day).await?,
+        };
+        tx.rollback().await?;
+        let tz = settings.hours.time_zone();
+        Ok(settings.messages.pacing.earliest(tz, now, recent))
+    }
+
     /// Whether a message with this key was sent before (by an attempt whose
     /// worker died before marking the job done).
     async fn was_sent(&self, key: &IdempotencyKey) -> Result<bool, AppError> {
@@ -442,11 +473,13 @@ impl Jobs<'_> {
         }
         match self.app.notifier.send(message).await {
             Ok(Delivery::Sent) => {
+                let recipient = crate::notify::recipient_digest(&message.to);
                 let sent = SentRow {
                     idempotency_key: key.as_str(),
                     channel: message.channel,
                     patient_id: patient,
                     label,
+                    recipient: &recipient,
                     at: self.app.clock.now(),
                 };
                 if let Err(e) = self.record_sent(&sent).await {
