@@ -95,7 +95,8 @@ async fn killed_while_sending(site: Site) {
         let to = Email::parse(&format!("{run}.{n}@example.org")).unwrap();
         let notification = Notification {
             to: Recipient::Email(to),
-            template: MessageTemplate::MeasureDue,
+            // Not a reminder, so it goes whatever the hour (quiet hours hold reminders).
+            template: MessageTemplate::ReferralReceived,
             link: None,
             service: None,
             patient: None,
@@ -110,7 +111,7 @@ async fn killed_while_sending(site: Site) {
     tx.commit().await.unwrap();
     let mut kills = 0;
     let mut child = worker(&site, port);
-    let started = std::time::Instant::now();
+    let started = super::support::now();
     while kills < KILLS {
         // Kill once more messages have arrived, mid-batch.
         let before = received(&run).len();
@@ -126,7 +127,7 @@ async fn killed_while_sending(site: Site) {
         kills += 1;
         // The dead worker's leases would run out in ten minutes: as if they had.
         let mut tx = app.store().begin().await.unwrap();
-        tx.expire_job_leases(bothy_domain::time::Timestamp::now())
+        tx.expire_job_leases(bothy_app::Clock::now(&bothy_app::SystemClock))
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -61,9 +61,8 @@ pub fn parse_number(text: &str, min: i32, max: i32) -> Option<i32> {
         })
         .collect();
     let mut numbers = Vec::new();
-    let mut tokens = spaced.split_whitespace().peekable();
     let mut previous: [&str; 2] = ["", ""];
-    while let Some(raw) = tokens.next() {
+    for raw in spaced.split_whitespace() {
         let token = raw.trim_end_matches(['.', ',']);
         let value = if let Some((n, d)) = token.split_once('/') {
             if value_of(d)? != max {
