@@ -264,4 +264,23 @@ impl Fixtures<'_> {
             referral,
         }
     }
+
+    /// Demo patient `n`, given the number `phone` and agreeing to text
+    /// messages (texts first), as if they had chosen so on their account page.
+    pub async fn agrees_to_texts(&self, n: usize, phone: &str) -> PatientId {
+        let id = &self.t.demo.patients[n].id;
+        self.t
+            .raw_sql(&format!(
+                "UPDATE patients SET phone = '{phone}' WHERE id = '{id}'"
+            ))
+            .await;
+        self.t
+            .raw_sql(&format!(
+                "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
+                 VALUES ('{id}', 1, 1, 'sms', 0) \
+                 ON CONFLICT (patient_id) DO UPDATE SET sms = 1, preferred = 'sms'"
+            ))
+            .await;
+        id.parse().unwrap()
+    }
 }

@@ -57,17 +57,7 @@ async fn text(c: &Client, id: &str, body: &str) -> Resp {
 
 /// Demo patient `n`, with PHONE and their agreement to text messages.
 async fn agrees_to_texts(t: &TestApp, n: usize) -> PatientId {
-    let id = &t.demo.patients[n].id;
-    t.raw_sql(&format!(
-        "UPDATE patients SET phone = '{PHONE}' WHERE id = '{id}'"
-    ))
-    .await;
-    t.raw_sql(&format!(
-        "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
-         VALUES ('{id}', 1, 1, 'sms', 0) ON CONFLICT (patient_id) DO UPDATE SET sms = 1, preferred = 'sms'"
-    ))
-    .await;
-    id.parse().unwrap()
+    t.fixtures().agrees_to_texts(n, PHONE).await
 }
 
 /// The texts sent to PHONE since the last call, in order.

@@ -293,15 +293,10 @@ impl World {
             .into_iter()
             .enumerate()
         {
-            t.raw_sql(&format!(
-                "UPDATE patients SET phone = '+4477009001{n:02}' WHERE id = '{id}'"
-            ))
-            .await;
-            t.raw_sql(&format!(
-                "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
-                 VALUES ('{id}', 1, 1, 'sms', 0) ON CONFLICT (patient_id) DO UPDATE SET sms = 1"
-            ))
-            .await;
+            let index = t.demo.patients.iter().position(|p| &p.id == id).unwrap();
+            t.fixtures()
+                .agrees_to_texts(index, &format!("+4477009001{n:02}"))
+                .await;
         }
         // And an enrolment of each, with no supporter (as the matrix's enrol
         // form asks, so that asking again is answered as done).

@@ -189,16 +189,7 @@ async fn a_check_in_and_a_phq9_by_reply_through_kannel_then_stop_stops_them(t: T
         Db::Sqlite => "+447700900601",
         Db::Postgres => "+447700900602",
     };
-    let patient: PatientId = t.demo.patients[0].id.parse().unwrap();
-    t.raw_sql(&format!(
-        "UPDATE patients SET phone = '{phone}' WHERE id = '{patient}'"
-    ))
-    .await;
-    t.raw_sql(&format!(
-        "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
-         VALUES ('{patient}', 0, 1, 'sms', 0) ON CONFLICT (patient_id) DO UPDATE SET sms = 1"
-    ))
-    .await;
+    let patient: PatientId = t.fixtures().agrees_to_texts(0, phone).await;
     let app = Arc::new(kannel_app(&t).await);
     let router = bothy_web::router(
         app.clone(),
