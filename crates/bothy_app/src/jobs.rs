@@ -138,6 +138,12 @@ pub enum JobError {
     /// Trying again will not help: give the job up now.
     #[error("{0}")]
     GiveUp(String),
+    /// Try again, not before `after` (the channel said when).
+    #[error("{error}")]
+    RetryAfter {
+        error: String,
+        after: Duration,
+    },
 }
 
 impl Job {
@@ -346,6 +352,7 @@ impl Jobs<'_> {
                 Ok(JobReport::default())
             }
             Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
+            Err(SendError::Later { error, after }) => Err(JobError::RetryAfter { error, after }),
             Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
         }
     }
