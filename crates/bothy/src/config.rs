@@ -5,6 +5,7 @@
 mod derived;
 mod email;
 mod load;
+mod notify;
 mod redact;
 #[cfg(test)]
 mod tests;
@@ -12,6 +13,7 @@ mod tests;
 pub use derived::sqlite_url;
 pub use email::{EmailConfig, EmailTransport, SmtpTlsMode};
 pub use load::{ConfigError, Overrides};
+pub use notify::{NotifyConfig, NotifyServiceConfig};
 pub use redact::redact_url;
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,8 @@ pub struct Config {
     pub content: ContentConfig,
     #[serde(default)]
     pub email: EmailConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +163,7 @@ impl Default for Config {
                 monitoring_dir: None,
             },
             email: EmailConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod test_index;
 pub use config::Config;
 
 use anyhow::Context;
-use bothy_app::notify::{ByChannel, FileOutbox, Notifier};
+use bothy_app::notify::{ByChannel, ByService, FileOutbox, Notifier};
 use bothy_app::{App, Clock};
 use bothy_store::Store;
 use std::sync::Arc;
@@ -58,12 +58,16 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         ),
         None => outbox.clone(),
     };
-    let notifier = ByChannel { email, sms: outbox };
-    let app = App::new(store, clock, config.app_settings(), crisis)
+    let notifier = ByChannel {
+        email: email.clone(),
+        sms: outbox.clone(),
+    };
+    let app = App::new(store, clock.clone(), config.app_settings(), crisis)
         .with_catalogue(catalogue)
         .with_programmes(programmes)
         .with_monitoring(monitoring)
         .with_notifier(Arc::new(notifier));
+    let app = route_by_notify(app, config, clock, email, outbox).await?;
     if let Some(c) = app
         .monitoring()
         .backfill_summaries()
@@ -78,6 +82,81 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         );
     }
     Ok(Arc::new(app))
+}
+
+/// Sends the messages of the services listed in `[notify]` by GOV.UK Notify
+/// (the channels it has a template for), and every other as before. A short
+/// name that names no service is skipped with a warning here, so that the
+/// administration commands can create it; `serve` and `worker` refuse to
+/// start with one ([`check_notify_services`]).
+async fn route_by_notify(
+    app: App,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    email: Arc<dyn Notifier>,
+    sms: Arc<dyn Notifier>,
+) -> anyhow::Result<App> {
+    let listed = config.notify.settings()?;
+    if listed.is_empty() {
+        return Ok(app);
+    }
+    let mut services = std::collections::HashMap::new();
+    for (slug, settings) in listed {
+        let Ok(service) = service_named(&app, &slug).await else {
+            tracing::warn!(service = %slug, "notify.services names no service; its messages cannot go by GOV.UK Notify");
+            continue;
+        };
+        let by_notify = |template: &Option<String>| template.is_some();
+        let (notify_email, notify_sms) = (
+            by_notify(&settings.email_template_id),
+            by_notify(&settings.sms_template_id),
+        );
+        let notify: Arc<dyn Notifier> = Arc::new(
+            bothy_jobs::notify_gov::NotifyNotifier::new(settings, clock.clone())
+                .map_err(|e| anyhow::anyhow!("configuration: notify.services.{slug}: {e}"))?,
+        );
+        let routed = ByChannel {
+            email: if notify_email {
+                notify.clone()
+            } else {
+                email.clone()
+            },
+            sms: if notify_sms { notify } else { sms.clone() },
+        };
+        tracing::info!(service = %slug, email = notify_email, sms = notify_sms, "messages go by GOV.UK Notify");
+        services.insert(service, Arc::new(routed) as Arc<dyn Notifier>);
+    }
+    let default = Arc::new(ByChannel { email, sms });
+    Ok(app.with_notifier(Arc::new(ByService { services, default })))
+}
+
+async fn service_named(app: &App, slug: &str) -> anyhow::Result<bothy_domain::ServiceId> {
+    app.admin()
+        .service_by_slug(slug)
+        .await
+        .map(|s| s.id)
+        .map_err(|e| anyhow::anyhow!("configuration: notify.services.{slug}: {e}"))
+}
+
+/// Stops start-up when `[notify]` names a service that does not exist.
+pub async fn check_notify_services(config: &Config, app: &App) -> anyhow::Result<()> {
+    for slug in config.notify.services.keys() {
+        service_named(app, slug).await?;
+    }
+    Ok(())
+}
+
+/// The Notify callback token of each listed service that has one, by the
+/// service's id, for the web edge (`bothy_web::WebSettings`).
+pub async fn notify_callbacks(
+    config: &Config,
+    app: &App,
+) -> anyhow::Result<Vec<(bothy_domain::ServiceId, String)>> {
+    let mut tokens = Vec::new();
+    for (slug, token) in config.notify.callback_tokens() {
+        tokens.push((service_named(app, &slug).await?, token));
+    }
+    Ok(tokens)
 }
 
 /// The instruments and monitoring settings in effect: the built-in ones with

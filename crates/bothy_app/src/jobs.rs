@@ -140,10 +140,7 @@ pub enum JobError {
     GiveUp(String),
     /// Try again, not before `after` (the channel said when).
     #[error("{error}")]
-    RetryAfter {
-        error: String,
-        after: Duration,
-    },
+    RetryAfter { error: String, after: Duration },
 }
 
 impl Job {

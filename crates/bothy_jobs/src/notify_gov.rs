@@ -148,9 +148,7 @@ pub fn is_uuid(s: &str) -> bool {
 /// Checks a base URL: HTTPS, or plain HTTP to this machine only (a
 /// stand-in for tests); no path, query or credentials.
 pub fn check_base_url(url: &str) -> Result<(), String> {
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|_| format!("{url:?} is not a URL"))?;
+    let uri: hyper::Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
     let host = uri.host().unwrap_or_default();
     let loopback = host == "localhost"
         || host
@@ -408,7 +406,8 @@ fn hide(text: &str, address: &str) -> String {
 mod tests {
     use super::*;
 
-    const KEY: &str = "my_test_key-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
+    const KEY: &str =
+        "my_test_key-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
 
     #[test]
     fn the_key_is_read_from_the_right() {
@@ -497,7 +496,9 @@ mod tests {
         let body = br#"{"status_code": 429, "errors": [{"error": "RateLimitError", "message": "Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds"}]}"#;
         assert_eq!(
             notify_error(body).as_deref(),
-            Some("RateLimitError: Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds")
+            Some(
+                "RateLimitError: Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds"
+            )
         );
         assert_eq!(notify_error(b"<html>"), None);
     }

@@ -41,6 +41,10 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Origins whose browser apps may call the FHIR API (`cors.rs`).
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// Each GOV.UK Notify service's callback token, by the Bothy service it
+    /// sends for (`notify_callbacks.rs`); callbacks bearing no listed token
+    /// are refused.
+    pub notify_callbacks: Vec<(bothy_domain::ServiceId, String)>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -51,6 +55,14 @@ impl std::fmt::Debug for WebSettings {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cors_origins", &self.cors_origins)
+            .field(
+                "notify_callbacks",
+                &self
+                    .notify_callbacks
+                    .iter()
+                    .map(|(s, _)| (s, "***"))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -63,6 +75,7 @@ impl Default for WebSettings {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            notify_callbacks: Vec::new(),
         }
     }
 }
