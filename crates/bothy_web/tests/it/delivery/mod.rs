@@ -1,6 +1,9 @@
 //! Delivery (issue 15): messages go only by a channel the person agreed to,
-//! email through a real SMTP server, and failed jobs in the dead-letter list.
+//! email through a real SMTP server, text messages and email through GOV.UK
+//! Notify (a stand-in in this process), and failed jobs in the dead-letter list.
 
 mod consent;
 mod dead_letters;
+mod notify;
+mod notify_standin;
 mod smtp;
