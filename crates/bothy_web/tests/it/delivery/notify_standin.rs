@@ -280,7 +280,7 @@ fn check_body(kind: Kind, body: &Value) -> Result<(), (StatusCode, Value)> {
         return Err(bad("Template not found"));
     }
     if let Some(reference) = fields.get("reference")
-        && !reference.as_str().is_some_and(|r| r.len() <= 1000)
+        && reference.as_str().is_none_or(|r| r.len() > 1000)
     {
         return Err(invalid(
             "reference is not a string of at most 1000 characters",
