@@ -250,6 +250,93 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_service_listed_for_notify_sends_by_it_and_others_as_before() {
+        use bothy_app::jobs::{
+            IdempotencyKey, Job, JobError, MessageTemplate, Notification, Recipient,
+        };
+        let dir = std::env::temp_dir().join(format!("bothy-notify-app-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let overrides = Overrides {
+            data_dir: Some(dir.clone()),
+            ..Overrides::default()
+        };
+        let mut config = Config::from_figment(Config::figment(None, &overrides).unwrap()).unwrap();
+        config.database.url = None;
+        // Notify at a port nobody listens on: a send to it fails as unreachable.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        config.notify.services.insert(
+            "pilot".into(),
+            config::NotifyServiceConfig {
+                api_key: config::Secret(
+                    "live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+                        .into(),
+                ),
+                sms_template_id: Some("f33517ff-2a88-4f6e-b855-c550268ce08a".into()),
+                email_template_id: None,
+                sms_sender_id: None,
+                email_reply_to_id: None,
+                callback_token: Some(config::Secret("pilot-callback-token".into())),
+                base_url: Some(format!("http://127.0.0.1:{closed}")),
+            },
+        );
+        config.validate().unwrap();
+        let clock = || Arc::new(FakeClock::at("2026-03-02T10:00:00Z".parse().unwrap()));
+        // The service does not exist yet: the administration commands still
+        // work, serve and worker refuse to start.
+        let app = build_app(&config, clock()).await.unwrap();
+        let err = check_notify_services(&config, &app).await.unwrap_err();
+        assert!(err.to_string().contains("notify.services.pilot"), "{err}");
+        let pilot = app
+            .admin()
+            .create_service("pilot", "Pilot service", &RequestContext::default())
+            .await
+            .unwrap();
+        app.store().close().await;
+        let app = build_app(&config, clock()).await.unwrap();
+        check_notify_services(&config, &app).await.unwrap();
+        assert_eq!(
+            notify_callbacks(&config, &app).await.unwrap(),
+            [(pilot.id, "pilot-callback-token".to_string())]
+        );
+        let send = |to: Recipient, service| {
+            Job::Notify(Notification {
+                to,
+                template: MessageTemplate::ReferralReceived,
+                link: None,
+                service,
+                patient: None,
+            })
+        };
+        let sms = Recipient::Sms(bothy_domain::person::PhoneNumber::parse("07700 900123").unwrap());
+        let email = Recipient::Email(bothy_domain::person::Email::parse("a@example.org").unwrap());
+        let key = |k: &str| IdempotencyKey::new(k).unwrap();
+        // The pilot's texts go by Notify; its email and everyone else's texts as before.
+        assert_eq!(
+            app.jobs()
+                .perform(&key("n.1"), &send(sms.clone(), Some(pilot.id)))
+                .await,
+            Err(JobError::Retry("GOV.UK Notify could not be reached".into()))
+        );
+        app.jobs()
+            .perform(&key("n.2"), &send(email, Some(pilot.id)))
+            .await
+            .unwrap();
+        app.jobs()
+            .perform(&key("n.3"), &send(sms.clone(), None))
+            .await
+            .unwrap();
+        assert!(dir.join("outbox/n.2.json").is_file());
+        assert!(dir.join("outbox/n.3.json").is_file());
+        assert!(!dir.join("outbox/n.1.json").exists());
+        app.store().close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
     async fn messages_go_to_the_outbox_in_the_data_dir() {
         use bothy_app::jobs::{IdempotencyKey, Job, MessageTemplate, Notification, Recipient};
         let dir = std::env::temp_dir().join(format!("bothy-outbox-app-{}", std::process::id()));
