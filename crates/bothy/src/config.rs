@@ -7,6 +7,7 @@ mod email;
 mod load;
 mod notify;
 mod redact;
+mod sms;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +16,7 @@ pub use email::{EmailConfig, EmailTransport, SmtpTlsMode};
 pub use load::{ConfigError, Overrides};
 pub use notify::{NotifyConfig, NotifyServiceConfig};
 pub use redact::redact_url;
+pub use sms::{SmsConfig, SmsTransport};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -42,6 +44,7 @@ pub struct Config {
     pub email: EmailConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    pub sms: SmsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +167,7 @@ impl Default for Config {
             },
             email: EmailConfig::default(),
             notify: NotifyConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod reviews;
 pub mod safety_plans;
 pub mod sessions;
 pub mod signin;
+pub mod sms;
 pub mod summaries;
 pub mod sweep;
 pub mod throttle;
@@ -238,6 +239,10 @@ impl App {
 
     pub fn tools(&self) -> tools::Tools<'_> {
         tools::Tools { app: self }
+    }
+
+    pub fn sms(&self) -> sms::Sms<'_> {
+        sms::Sms { app: self }
     }
 
     pub fn messages(&self) -> messages::Messages<'_> {

@@ -26,6 +26,7 @@ pub mod programmes;
 pub mod referral;
 pub mod reviews;
 pub mod role;
+pub mod sms;
 pub mod safety_case;
 pub mod safety_plan;
 pub mod summaries;

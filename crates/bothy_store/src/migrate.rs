@@ -141,6 +141,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0022_contact.sql"),
         include_str!("../migrations/postgres/0022_contact.sql"),
     ),
+    (
+        24,
+        "sms",
+        include_str!("../migrations/sqlite/0024_sms.sql"),
+        include_str!("../migrations/postgres/0024_sms.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

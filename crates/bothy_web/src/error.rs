@@ -200,8 +200,14 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         crate::layout::html(status, &page)
     };
     if err.www_authenticate && (path.starts_with("/api") || path.starts_with("/fhir")) {
+        // The SMS gateway's callbacks take Basic credentials (sms.rs).
+        let scheme = if path.starts_with("/api/sms/") {
+            "Basic realm=\"bothy-sms\""
+        } else {
+            "Bearer"
+        };
         out.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
     }
     if status == StatusCode::UNAUTHORIZED
         && !(path.starts_with("/api") || path.starts_with("/fhir"))

@@ -20,6 +20,7 @@ mod pages;
 mod routes;
 mod security;
 mod session_store;
+mod sms;
 
 pub use error::WebError;
 pub use routes::{RouteSpec, route_specs};
@@ -45,6 +46,9 @@ pub struct WebSettings {
     /// sends for (`notify_callbacks.rs`); callbacks bearing no listed token
     /// are refused.
     pub notify_callbacks: Vec<(bothy_domain::ServiceId, String)>,
+    /// The secret the SMS gateway gives back (HTTP Basic) with replies and
+    /// delivery reports; without one, those callbacks are not served.
+    pub sms_inbound_secret: Option<String>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -63,6 +67,10 @@ impl std::fmt::Debug for WebSettings {
                     .map(|(s, _)| (s, "***"))
                     .collect::<Vec<_>>(),
             )
+            .field(
+                "sms_inbound_secret",
+                &self.sms_inbound_secret.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
@@ -76,6 +84,7 @@ impl Default for WebSettings {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             notify_callbacks: Vec::new(),
+            sms_inbound_secret: None,
         }
     }
 }

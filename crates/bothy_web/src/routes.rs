@@ -515,6 +515,20 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Staff(Permission::Triage),
             post(triage::discharge),
         ),
+        // The SMS gateway's callbacks: for a gateway holding the configured
+        // inbound secret (sms.rs checks it); not served without one.
+        r(
+            Method::POST,
+            "/api/sms/kannel/inbound",
+            Public,
+            post(crate::sms::kannel_inbound),
+        ),
+        r(
+            Method::GET,
+            "/api/sms/kannel/status",
+            Public,
+            get(crate::sms::kannel_status),
+        ),
         // The description of everything under /api and /fhir (openapi.rs).
         r(
             Method::GET,

@@ -53,6 +53,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         cors_origins: bothy_web::cors::origins(&config.server.cors_origins)
             .map_err(|e| anyhow::anyhow!("server.cors_origins: {e}"))?,
         notify_callbacks: bothy::notify_callbacks(&config, &app).await?,
+        sms_inbound_secret: config.sms.inbound_secret.as_ref().map(|s| s.0.clone()),
     };
     let router = bothy_web::router(app.clone(), settings);
     tracing::info!(

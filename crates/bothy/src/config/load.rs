@@ -209,6 +209,7 @@ impl Config {
             return Err(invalid("security.max_body_bytes", "must be at least 1024"));
         }
         self.email.validate()?;
-        self.notify.validate()
+        self.notify.validate()?;
+        self.sms.validate()
     }
 }
