@@ -15,6 +15,7 @@ mod format;
 mod layout;
 mod markdown;
 mod metrics;
+mod notify_callbacks;
 mod openapi;
 mod pages;
 mod routes;

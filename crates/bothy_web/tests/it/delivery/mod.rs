@@ -5,5 +5,6 @@
 mod consent;
 mod dead_letters;
 mod notify;
+mod notify_callbacks;
 mod notify_standin;
 mod smtp;

@@ -23,8 +23,8 @@ both_dbs!(
     a_server_error_or_no_answer_is_tried_again,
 );
 
-const PHQ9_LOW: [i32; 9] = [1, 1, 1, 1, 1, 0, 0, 0, 0];
-const GAD7_LOW: [i32; 7] = [1, 1, 1, 0, 0, 0, 0];
+pub(super) const PHQ9_LOW: [i32; 9] = [1, 1, 1, 1, 1, 0, 0, 0, 0];
+pub(super) const GAD7_LOW: [i32; 7] = [1, 1, 1, 0, 0, 0, 0];
 
 fn settings(base_url: &str, key: &str) -> NotifySettings {
     NotifySettings {
@@ -74,7 +74,7 @@ async fn notify_worker(t: &TestApp, settings: NotifySettings, clock: Arc<dyn Clo
     .with_notifier(Arc::new(router))
 }
 
-async fn standin_and_worker(t: &TestApp) -> (StandIn, App) {
+pub(super) async fn standin_and_worker(t: &TestApp) -> (StandIn, App) {
     let clock: Arc<dyn Clock> = Arc::new(t.clock.clone());
     let standin = StandIn::start(clock.clone()).await;
     let worker = notify_worker(
@@ -86,7 +86,7 @@ async fn standin_and_worker(t: &TestApp) -> (StandIn, App) {
     (standin, worker)
 }
 
-fn someone(t: &TestApp, tag: &str, contact: &'static str) -> Person {
+pub(super) fn someone(t: &TestApp, tag: &str, contact: &'static str) -> Person {
     let db = match t.db {
         Db::Sqlite => "sqlite",
         Db::Postgres => "postgres",
@@ -97,7 +97,7 @@ fn someone(t: &TestApp, tag: &str, contact: &'static str) -> Person {
     p
 }
 
-fn receipt_key(referral: &bothy_domain::referral::Referral) -> String {
+pub(super) fn receipt_key(referral: &bothy_domain::referral::Referral) -> String {
     format!("referral.{}.received.ReferralReceived.person", referral.id)
 }
 
