@@ -309,3 +309,47 @@ async fn callbacks_without_the_token_or_the_shape_are_refused_and_record_nothing
     );
     worker.store().close().await;
 }
+
+both_dbs!(a_reply_to_a_text_goes_back_by_notify);
+
+/// Two-way texts of a service that texts by Notify: the person's text
+/// arrives by Notify's callback and the answer leaves by Notify.
+async fn a_reply_to_a_text_goes_back_by_notify(t: TestApp) {
+    let (standin, worker) = standin_and_worker(&t).await;
+    // Email first (the fixture activates the account from the test outbox),
+    // text messages agreed too.
+    let p = someone(&t, "two-way", "both");
+    t.fixtures().patient(&p).await;
+    bothy_jobs::run_once(&worker).await.unwrap();
+    let before = standin.accepted().len();
+    let outbox = t.outbox.sent().len();
+    let c = edge(&t).await;
+    let r = post(
+        &c,
+        "/api/notify/callbacks/inbound-sms",
+        Some(&format!("Bearer {TOKEN}")),
+        &json!({
+            "id": "0f0e8a5c-6c57-4b53-9a4f-000000000003",
+            "source_number": "447700900123",
+            "destination_number": "07700900000",
+            "message": "HELP",
+            "date_received": "2026-11-17T10:00:00.000000Z",
+        })
+        .to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    bothy_jobs::run_once(&worker).await.unwrap();
+    let accepted = standin.accepted();
+    assert_eq!(accepted.len(), before + 1, "{accepted:#?}");
+    let help = accepted.last().unwrap();
+    assert_eq!(help.path, "/v2/notifications/sms");
+    assert_eq!(help.body["phone_number"], "+447700900123");
+    assert!(
+        help.body["reference"].as_str().unwrap().starts_with("sms."),
+        "{:?}",
+        help.body
+    );
+    assert_eq!(t.outbox.sent().len(), outbox, "nothing went another way");
+    worker.store().close().await;
+}
