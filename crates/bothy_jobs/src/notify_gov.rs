@@ -475,6 +475,33 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_client_for_notify_itself_is_https_with_the_built_in_roots() {
+        // Building the TLS configuration picks rustls' one crypto provider
+        // (ring): a dependency that brought a second would panic here, in a
+        // test, rather than at start-up.
+        let settings = NotifySettings {
+            label: "pilot".into(),
+            api_key: ApiKey::parse(KEY).unwrap(),
+            base_url: DEFAULT_BASE_URL.into(),
+            sms_template_id: Some("f33517ff-2a88-4f6e-b855-c550268ce08a".into()),
+            email_template_id: None,
+            sms_sender_id: None,
+            email_reply_to_id: None,
+            timeout: Duration::from_secs(20),
+        };
+        let clock = Arc::new(bothy_app::FakeClock::at(
+            "2026-12-05T10:00:00Z".parse().unwrap(),
+        ));
+        let notifier = NotifyNotifier::new(settings.clone(), clock.clone()).unwrap();
+        assert_eq!(notifier.base, DEFAULT_BASE_URL);
+        let plain = NotifySettings {
+            base_url: "http://api.notifications.service.gov.uk".into(),
+            ..settings
+        };
+        assert!(NotifyNotifier::new(plain, clock).is_err());
+    }
+
     #[test]
     fn retry_after_is_read_in_seconds_or_as_a_date() {
         let now: jiff::Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
