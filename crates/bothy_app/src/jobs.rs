@@ -18,11 +18,11 @@
 //! tx.commit().await?;
 //! ```
 
-pub use crate::notify::{Channel, MessageTemplate, Notification, Recipient};
 use crate::notify::{CareText, Delivery, OutgoingMessage, SendError};
-use bothy_domain::sms::texts::CareContext;
+pub use crate::notify::{Channel, MessageTemplate, Notification, Recipient};
 use crate::periodic::JobReport;
 use crate::{App, AppError};
+use bothy_domain::sms::texts::CareContext;
 use bothy_domain::time::Timestamp;
 use bothy_store::{NewJob, SentRow, Tx};
 use std::time::Duration;
@@ -401,7 +401,12 @@ impl Jobs<'_> {
     ) -> Result<JobReport, JobError> {
         let key = &message.idempotency_key;
         if message.channel == Channel::Sms && !answers {
-            let mut tx = self.app.store.read().await.map_err(|e| JobError::Retry(format!("database: {e}")))?;
+            let mut tx = self
+                .app
+                .store
+                .read()
+                .await
+                .map_err(|e| JobError::Retry(format!("database: {e}")))?;
             let stopped = tx.sms_opted_out(&message.to).await;
             let _ = tx.rollback().await;
             if stopped.map_err(|e| JobError::Retry(format!("database: {e}")))? {

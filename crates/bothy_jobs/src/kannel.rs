@@ -81,7 +81,7 @@ impl KannelNotifier {
             message.idempotency_key.as_str()
         );
         let mut query = format!(
-            "username={}&password={}&to={}&text={}&charset=UTF-8&coding=0&dlr-mask={DLR_MASK}&dlr-url={}",
+            "username={}&password={}&to={}&text={}&charset=UTF-8&dlr-mask={DLR_MASK}&dlr-url={}",
             e(&s.username),
             e(&s.password),
             e(&message.to),

@@ -136,12 +136,15 @@ impl Tx {
     }
 
     /// Records that a real channel accepted the message with this key;
-    /// false if it was recorded already.
+    /// false if it was recorded already. A delivery report that came first
+    /// (a fast network beats the sender's own record) keeps its status.
     pub async fn record_message_sent(&mut self, sent: &SentRow<'_>) -> Result<bool, StoreError> {
         let done = self
             .query(
                 "INSERT INTO message_sends (idempotency_key, channel, sent_at, patient_id, label) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO UPDATE \
+                 SET sent_at = excluded.sent_at, patient_id = excluded.patient_id, label = excluded.label \
+                 WHERE message_sends.label IS NULL",
             )
             .bind(sent.idempotency_key)
             .bind(sent.channel.as_str())
@@ -153,22 +156,27 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records what the gateway reported of a sent message: delivered or
-    /// failed. Only a message still `sent` changes (a report never undoes
-    /// another, and one that comes twice changes nothing); false when none
-    /// did (unknown key, or already reported).
+    /// Records what the gateway reported of a message sent on `channel`:
+    /// delivered or failed. Only a message still `sent` changes (a report
+    /// never undoes another, and one that comes twice changes nothing); a
+    /// report that beats the sender's own record of the send is kept for
+    /// it. False when nothing changed.
     pub async fn record_delivery(
         &mut self,
         key: &str,
+        channel: Channel,
         status: DeliveryStatus,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = self
             .query(
-                "UPDATE message_sends SET status = $2, status_at = $3 \
-                 WHERE idempotency_key = $1 AND status = 'sent'",
+                "INSERT INTO message_sends (idempotency_key, channel, sent_at, status, status_at) \
+                 VALUES ($1, $2, $4, $3, $4) ON CONFLICT (idempotency_key) DO UPDATE \
+                 SET status = excluded.status, status_at = excluded.status_at \
+                 WHERE message_sends.status = 'sent'",
             )
             .bind(key)
+            .bind(channel.as_str())
             .bind(status.as_str())
             .bind(to_millis(at))
             .execute()
@@ -177,7 +185,10 @@ impl Tx {
     }
 
     /// The status of the message sent with this key, if it was sent.
-    pub async fn delivery_status(&mut self, key: &str) -> Result<Option<DeliveryStatus>, StoreError> {
+    pub async fn delivery_status(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<DeliveryStatus>, StoreError> {
         let row = self
             .query("SELECT status FROM message_sends WHERE idempotency_key = $1")
             .bind(key)

@@ -231,6 +231,20 @@ impl Tx {
             .collect()
     }
 
+    /// Ends every running job's lease at `now`, so that any worker may claim
+    /// them: for when the workers holding them are known to be gone (the
+    /// crash tests, which cannot wait out a lease).
+    pub async fn expire_job_leases(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        let done = self
+            .query(
+                "UPDATE jobs SET locked_until = $1 WHERE state = 'running' AND locked_until > $1",
+            )
+            .bind(to_millis(now))
+            .execute()
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Gives up jobs whose worker stopped (the lease ran out) during their
     /// last attempt: they become `failed` and are returned for logging.
     pub async fn fail_abandoned_jobs(

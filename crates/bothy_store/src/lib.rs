@@ -46,7 +46,6 @@ pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};
 pub use caseload::{FrontDoorCounts, ProgrammeProgress, SupporterLoad};
 pub use contact::{DeliveryStatus, NotSentRecord, NotSentRow, SentRecord, SentRow};
-pub use sms::StoredConversation;
 pub use enrolments::NewEnrolment;
 pub use error::{StoreError, UNAVAILABLE};
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
@@ -56,6 +55,7 @@ pub use referrals::{Activation, MatchVerdict, PatientIdentity};
 pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
 pub use sessions::{SessionAccount, SessionRow};
+pub use sms::StoredConversation;
 pub use staff::Enrolment;
 pub use summaries::{EpisodeScreening, NO_EPISODE};
 

@@ -20,7 +20,10 @@ pub struct StoredConversation {
 impl Tx {
     /// The patients with this number, newest first (a few at most: a
     /// shared family phone).
-    pub async fn patients_by_phone(&mut self, phone: &PhoneNumber) -> Result<Vec<Patient>, StoreError> {
+    pub async fn patients_by_phone(
+        &mut self,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<Patient>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE phone = $1 ORDER BY created_at DESC, id LIMIT 5"
         ));
@@ -154,7 +157,10 @@ impl Tx {
     }
 
     /// Forgets inbound texts handled before `before`.
-    pub async fn delete_sms_inbound_before(&mut self, before: Timestamp) -> Result<u64, StoreError> {
+    pub async fn delete_sms_inbound_before(
+        &mut self,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
         let done = self
             .query("DELETE FROM sms_inbound WHERE received_at < $1")
             .bind(to_millis(before))
@@ -164,7 +170,11 @@ impl Tx {
     }
 
     /// Records that `phone` replied STOP (again: no change).
-    pub async fn opt_out_sms(&mut self, phone: &PhoneNumber, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn opt_out_sms(
+        &mut self,
+        phone: &PhoneNumber,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO sms_opt_outs (phone, opted_out_at) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING",
         )

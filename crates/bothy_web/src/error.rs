@@ -200,14 +200,16 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         crate::layout::html(status, &page)
     };
     if err.www_authenticate && (path.starts_with("/api") || path.starts_with("/fhir")) {
-        // The SMS gateway's callbacks take Basic credentials (sms.rs).
-        let scheme = if path.starts_with("/api/sms/") {
-            "Basic realm=\"bothy-sms\""
-        } else {
-            "Bearer"
-        };
         out.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if status == StatusCode::UNAUTHORIZED && path.starts_with("/sms/") {
+        // The SMS gateway's callbacks take Basic credentials (sms.rs).
+        out.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"bothy-sms\""),
+        );
+        return out;
     }
     if status == StatusCode::UNAUTHORIZED
         && !(path.starts_with("/api") || path.starts_with("/fhir"))

@@ -330,6 +330,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             StaffPatients,
             get(staff::patient),
         ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/sms",
+            StaffPatients,
+            post(staff::start_sms),
+        ),
         // Enrolments from the staff patient page (pages/enrolments.rs): the
         // patient's record is checked in the use case, as for the page.
         r(
@@ -519,13 +525,13 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         // inbound secret (sms.rs checks it); not served without one.
         r(
             Method::POST,
-            "/api/sms/kannel/inbound",
+            "/sms/kannel/inbound",
             Public,
             post(crate::sms::kannel_inbound),
         ),
         r(
             Method::GET,
-            "/api/sms/kannel/status",
+            "/sms/kannel/status",
             Public,
             get(crate::sms::kannel_status),
         ),

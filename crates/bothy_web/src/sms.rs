@@ -22,29 +22,48 @@ use subtle::ConstantTimeEq;
 
 /// Refuses a request without the configured secret as its Basic password
 /// (any user name); 404 when no secret is configured.
-fn check_gateway(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+fn check_gateway(state: &AppState, headers: &HeaderMap) -> Result<(), GatewayRefused> {
     let Some(expected) = state.settings.sms_inbound_secret.as_deref() else {
-        return Err(AppError::NotFound.into());
+        return Err(GatewayRefused);
     };
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .and_then(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+        .and_then(|(_, b64)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| pair.split_once(':').map(|(_, password)| password.to_string()))
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(_, password)| password.to_string())
+        })
         .unwrap_or_default();
     // Digests of equal length, compared in constant time.
-    let ok = token_hash(&given).as_bytes().ct_eq(token_hash(expected).as_bytes());
+    let ok = token_hash(&given)
+        .as_bytes()
+        .ct_eq(token_hash(expected).as_bytes());
     if bool::from(ok) {
         return Ok(());
     }
-    Err(WebError {
-        message: "Only the SMS gateway, with the configured secret, may call this.".into(),
-        www_authenticate: true,
-        ..WebError::status(StatusCode::UNAUTHORIZED)
-    })
+    // A plain answer, not a page: this is a machine's endpoint.
+    Err(GatewayRefused)
+}
+
+/// 401 with a Basic challenge, for a caller without the secret (or any
+/// caller, when no secret is configured).
+pub struct GatewayRefused;
+
+impl From<GatewayRefused> for WebError {
+    fn from(_: GatewayRefused) -> Self {
+        WebError {
+            message: "Only the SMS gateway, with the configured secret, may call this.".into(),
+            ..WebError::status(StatusCode::UNAUTHORIZED)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

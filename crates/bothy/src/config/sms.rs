@@ -2,8 +2,8 @@
 //! file outbox (every message a JSON file in `{data_dir}/outbox`) for
 //! development and the demo; Kannel, the open-source SMS gateway, for a
 //! service (`bothy_jobs::kannel`). With Kannel, its `sms-service` posts
-//! replies to `/api/sms/kannel/inbound` and its delivery reports come to
-//! `/api/sms/kannel/status`, both with `inbound_secret` as the HTTP Basic
+//! replies to `/sms/kannel/inbound` and its delivery reports come to
+//! `/sms/kannel/status`, both with `inbound_secret` as the HTTP Basic
 //! password (docs/decisions-channels.md shows Kannel's side).
 
 use super::Secret;
@@ -69,7 +69,11 @@ impl SmsConfig {
             return Ok(());
         }
         let needed = "is needed with transport = \"kannel\"";
-        if self.kannel_sendsms.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        if self
+            .kannel_sendsms
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
             return Err(invalid("sms.kannel_sendsms", needed));
         }
         if self.kannel_username.is_none() {
@@ -84,7 +88,10 @@ impl SmsConfig {
         if let Some(url) = &self.callback_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(invalid("sms.callback_url", "must start with http:// or https://"));
+            return Err(invalid(
+                "sms.callback_url",
+                "must start with http:// or https://",
+            ));
         }
         Ok(())
     }

@@ -47,10 +47,14 @@ pub enum Handled {
     /// Not understood twice: the conversation ended, nothing recorded.
     GaveUp,
     /// The check-in or measure was recorded; `risk` when it signals risk.
-    Completed { risk: bool },
+    Completed {
+        risk: bool,
+    },
     /// Went to the care team as a secure message; `risk` when its words
     /// signal risk.
-    PassedOn { risk: bool },
+    PassedOn {
+        risk: bool,
+    },
     /// The person asked for a check-in (MOOD) and was asked.
     CheckInStarted,
     /// Nothing to do (an empty text).
@@ -211,13 +215,15 @@ impl Sms<'_> {
         let mut done = match c.answer(text, instrument) {
             Step::Next(next) => {
                 let mut done = Done::new(&gateway_id, Handled::Answered);
-                done.replies.push(reply("next", question(&next.asking, false)));
+                done.replies
+                    .push(reply("next", question(&next.asking, false)));
                 done.advance = Some((open.step, Some(next)));
                 done
             }
             Step::Retry(again) => {
                 let mut done = Done::new(&gateway_id, Handled::Retried);
-                done.replies.push(reply("retry", question(&again.asking, true)));
+                done.replies
+                    .push(reply("retry", question(&again.asking, true)));
                 done.advance = Some((open.step, Some(again)));
                 done
             }
@@ -360,9 +366,16 @@ impl Sms<'_> {
         stop: bool,
     ) -> Result<Handled, AppError> {
         let now = self.app.clock.now();
-        let handled = if stop { Handled::Stopped } else { Handled::Started };
+        let handled = if stop {
+            Handled::Stopped
+        } else {
+            Handled::Started
+        };
         let mut tx = self.app.store.begin().await?;
-        if !tx.record_sms_inbound(gateway_id, None, handled.code(), now).await? {
+        if !tx
+            .record_sms_inbound(gateway_id, None, handled.code(), now)
+            .await?
+        {
             tx.rollback().await?;
             return Ok(Handled::Duplicate);
         }
@@ -373,10 +386,17 @@ impl Sms<'_> {
         }
         let patients = tx.patients_by_phone(phone).await?;
         for p in &patients {
-            let choice = tx.contact_choice(p.id).await?.unwrap_or(ContactChoice::NONE);
+            let choice = tx
+                .contact_choice(p.id)
+                .await?
+                .unwrap_or(ContactChoice::NONE);
             let changed = ContactChoice {
                 sms: !stop,
-                preferred: if stop { bothy_domain::referral::Channel::Email } else { choice.preferred },
+                preferred: if stop {
+                    bothy_domain::referral::Channel::Email
+                } else {
+                    choice.preferred
+                },
                 ..choice
             };
             if stop {
@@ -384,7 +404,11 @@ impl Sms<'_> {
             }
             if changed != choice {
                 tx.set_contact_choice(p.id, changed, now).await?;
-                let detail = if stop { "STOP by text" } else { "START by text" };
+                let detail = if stop {
+                    "STOP by text"
+                } else {
+                    "START by text"
+                };
                 self.app
                     .audit(
                         &mut tx,
@@ -403,8 +427,14 @@ impl Sms<'_> {
         } else {
             CareText::StartConfirmed
         };
-        self.reply(&mut tx, &format!("{base}.confirm"), phone, patients.first(), text)
-            .await?;
+        self.reply(
+            &mut tx,
+            &format!("{base}.confirm"),
+            phone,
+            patients.first(),
+            text,
+        )
+        .await?;
         tx.commit().await?;
         Ok(handled)
     }
@@ -424,7 +454,12 @@ impl Sms<'_> {
         let patient = from.map(|f| &f.patient);
         let mut tx = self.app.store.begin().await?;
         if !tx
-            .record_sms_inbound(&done.gateway_id, patient.map(|p| p.id), done.handled.code(), now)
+            .record_sms_inbound(
+                &done.gateway_id,
+                patient.map(|p| p.id),
+                done.handled.code(),
+                now,
+            )
             .await?
         {
             tx.rollback().await?;
@@ -455,7 +490,12 @@ impl Sms<'_> {
         }
         if let Some(p) = patient {
             self.app
-                .audit(&mut tx, &Actor::System, &RequestContext::default(), received(p))
+                .audit(
+                    &mut tx,
+                    &Actor::System,
+                    &RequestContext::default(),
+                    received(p),
+                )
                 .await?;
         }
         tx.commit().await?;

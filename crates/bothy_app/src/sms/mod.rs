@@ -24,11 +24,12 @@ pub use inbound::{Handled, InboundSms};
 pub use start::ConversationKind;
 
 use crate::App;
+use crate::AppError;
 use crate::jobs::{IdempotencyKey, Job};
 use crate::notify::{CareMessage, CareText};
-use crate::AppError;
 use bothy_domain::model::Patient;
 use bothy_domain::person::PhoneNumber;
+use bothy_domain::referral::Channel;
 use bothy_store::Tx;
 
 /// Text-message conversations.
@@ -68,18 +69,19 @@ fn digest(s: &str) -> String {
 pub use bothy_store::DeliveryStatus;
 
 impl Sms<'_> {
-    /// Records what a gateway reported of the message sent with `key`:
+    /// Records what the SMS gateway reported of the text sent with `key`:
     /// delivered or failed (a report that it is still on its way changes
-    /// nothing). A report for a key not sent, or reported before, is
-    /// accepted and changes nothing, so the gateway does not send it again.
+    /// nothing). A report for a text reported before is accepted and
+    /// changes nothing, so the gateway does not send it again.
     pub async fn delivery_report(&self, key: &str, status: DeliveryStatus) -> Result<(), AppError> {
-        let key = IdempotencyKey::new(key).map_err(|_| AppError::field("key", "Not a message key"))?;
+        let key =
+            IdempotencyKey::new(key).map_err(|_| AppError::field("key", "Not a message key"))?;
         if status == DeliveryStatus::Sent {
             return Ok(());
         }
         let mut tx = self.app.store.begin().await?;
         let changed = tx
-            .record_delivery(key.as_str(), status, self.app.clock.now())
+            .record_delivery(key.as_str(), Channel::Sms, status, self.app.clock.now())
             .await?;
         tx.commit().await?;
         if !changed {

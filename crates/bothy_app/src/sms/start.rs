@@ -22,20 +22,24 @@ pub enum ConversationKind {
 
 impl Sms<'_> {
     /// Staff start a conversation with `patient`: the first question is
-    /// queued in the same transaction, audited. 409 while one is open.
+    /// queued in the same transaction, audited. While one is open nothing
+    /// is sent and false is returned (two clinicians clicking at once ask
+    /// once).
     pub async fn start(
         &self,
         actor: &Actor,
         patient: PatientId,
         kind: ConversationKind,
         ctx: &RequestContext,
-    ) -> Result<(), AppError> {
+    ) -> Result<bool, AppError> {
         if !matches!(actor, Actor::Staff(_)) {
             return Err(AppError::Forbidden);
         }
         let mut work = self.app.change(actor, ctx).await?;
         let patient = work.patient(patient).await?;
-        self.open(work.tx(), &patient, &kind).await?;
+        if !self.open(work.tx(), &patient, &kind).await? {
+            return Ok(false);
+        }
         work.audit(
             AuditEvent::new(Action::SmsConversationStarted)
                 .patient(patient.id)
@@ -46,24 +50,28 @@ impl Sms<'_> {
                 }),
         )
         .await?;
-        work.finish().await
+        work.finish().await?;
+        Ok(true)
     }
 
     /// Opens the conversation and queues its first question in `tx`, or
-    /// says why it cannot be.
+    /// says why it cannot be; false when one is open already.
     pub(super) async fn open(
         &self,
         tx: &mut Tx,
         patient: &Patient,
         kind: &ConversationKind,
-    ) -> Result<(), AppError> {
+    ) -> Result<bool, AppError> {
         let Some(phone) = patient.phone.as_ref().filter(|p| p.is_uk_mobile()) else {
             return Err(AppError::field(
                 "conversation",
                 "There is no UK mobile number for this person",
             ));
         };
-        let choice = tx.contact_choice(patient.id).await?.unwrap_or(ContactChoice::NONE);
+        let choice = tx
+            .contact_choice(patient.id)
+            .await?
+            .unwrap_or(ContactChoice::NONE);
         if !choice.sms {
             return Err(AppError::field(
                 "conversation",
@@ -90,9 +98,17 @@ impl Sms<'_> {
         let (asking, first) = match kind {
             ConversationKind::Mood => (Asking::Mood, CareText::MoodQuestion { retry: false }),
             ConversationKind::Measure(id) => {
-                let inst = self.app.catalogue.get(id).filter(|i| fits_sms(i)).ok_or_else(|| {
-                    AppError::field("conversation", format!("{id:?} cannot be asked by text message"))
-                })?;
+                let inst = self
+                    .app
+                    .catalogue
+                    .get(id)
+                    .filter(|i| fits_sms(i))
+                    .ok_or_else(|| {
+                        AppError::field(
+                            "conversation",
+                            format!("{id:?} cannot be asked by text message"),
+                        )
+                    })?;
                 (
                     Asking::Item {
                         instrument: inst.id.clone(),
@@ -118,14 +134,10 @@ impl Sms<'_> {
             .start_sms_conversation(patient.id, patient.service_id, &conversation, now)
             .await?
         {
-            return Err(AppError::Conflict(
-                "A text-message conversation with this person is still open: wait for their \
-                 answers, or until it ends after a day"
-                    .into(),
-            ));
+            return Ok(false);
         }
         let key = format!("{}.q0", digest(&conversation.id));
-        self.reply(tx, &key, phone, Some(patient), first)
-            .await
+        self.reply(tx, &key, phone, Some(patient), first).await?;
+        Ok(true)
     }
 }

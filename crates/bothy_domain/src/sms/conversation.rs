@@ -46,7 +46,10 @@ pub enum Step {
     /// The check-in's mood.
     CheckIn { mood: u8 },
     /// Every item answered.
-    Completed { instrument: String, answers: Vec<i32> },
+    Completed {
+        instrument: String,
+        answers: Vec<i32>,
+    },
 }
 
 /// Whether every item of `inst` can be asked by text message: each has

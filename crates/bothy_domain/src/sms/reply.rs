@@ -52,7 +52,13 @@ pub fn parse_number(text: &str, min: i32, max: i32) -> Option<i32> {
     // "7/10": the part after the slash must be the scale's top.
     let spaced: String = lower
         .chars()
-        .map(|c| if c.is_alphanumeric() || "/.,-".contains(c) { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || "/.,-".contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     let mut numbers = Vec::new();
     let mut tokens = spaced.split_whitespace().peekable();
@@ -139,8 +145,7 @@ mod tests {
     #[test]
     fn unclear_replies_are_not_guessed() {
         for text in [
-            "", "ok", "7 or 8", "7.5", "11", "-1", "7/9", "7am", "2nd", "3 4", "seventy",
-            "1000",
+            "", "ok", "7 or 8", "7.5", "11", "-1", "7/9", "7am", "2nd", "3 4", "seventy", "1000",
         ] {
             assert_eq!(parse_number(text, 0, 10), None, "{text:?}");
         }
@@ -164,8 +169,17 @@ mod tests {
 
     #[test]
     fn gateway_numbers_are_normalised() {
-        for raw in ["+447700900123", "447700900123", "07700900123", " 07700 900123"] {
-            assert_eq!(sender_number(raw).unwrap().as_str(), "+447700900123", "{raw}");
+        for raw in [
+            "+447700900123",
+            "447700900123",
+            "07700900123",
+            " 07700 900123",
+        ] {
+            assert_eq!(
+                sender_number(raw).unwrap().as_str(),
+                "+447700900123",
+                "{raw}"
+            );
         }
         assert_eq!(sender_number("60001"), None);
         assert_eq!(sender_number("Bank"), None);

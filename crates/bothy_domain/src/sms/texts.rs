@@ -12,7 +12,9 @@ use crate::instruments::Instrument;
 #[serde(tag = "text", rename_all = "snake_case")]
 pub enum CareText {
     /// "How has your mood been today, 0 to 10?" (`retry`: asked again).
-    MoodQuestion { retry: bool },
+    MoodQuestion {
+        retry: bool,
+    },
     /// Item `index` (0-based) of a measure.
     ItemQuestion {
         instrument: String,
@@ -109,7 +111,9 @@ impl CareText {
                     inst.short_name,
                     index + 1,
                     inst.items.len(),
-                    intro.map(|i| format!("{} ", i.trim_end_matches('?'))).unwrap_or_default(),
+                    intro
+                        .map(|i| format!("{} ", i.trim_end_matches('?')))
+                        .unwrap_or_default(),
                     item.text.trim_end_matches(['?', '.']),
                     options.join(", ")
                 )
@@ -132,9 +136,9 @@ impl CareText {
             CareText::StartConfirmed => {
                 "Texts from us will start again. Reply STOP to stop them.".to_string()
             }
-            CareText::Help => format!(
-                "To contact us: {contact}. {crisis} Reply STOP to stop texts."
-            ),
+            CareText::Help => {
+                format!("To contact us: {contact}. {crisis} Reply STOP to stop texts.")
+            }
             CareText::Unknown => return Some(gsm7::fold(&crisis)),
         };
         Some(gsm7::fold(&format!("{}: {body}", name.trim_end())))
@@ -203,13 +207,28 @@ mod tests {
         }
         .render(&c)
         .unwrap();
-        assert!(q9.starts_with("Gwasanaeth Mon: PHQ-9 question 9 of 9. Over the last 2 weeks"), "{q9}");
-        assert!(q9.ends_with("Reply 0 Not at all, 1 Several days, 2 More than half the days, 3 Nearly every day"), "{q9}");
+        assert!(
+            q9.starts_with("Gwasanaeth Mon: PHQ-9 question 9 of 9. Over the last 2 weeks"),
+            "{q9}"
+        );
+        assert!(
+            q9.ends_with(
+                "Reply 0 Not at all, 1 Several days, 2 More than half the days, 3 Nearly every day"
+            ),
+            "{q9}"
+        );
         // A number nobody here has learns nothing, not even the service.
         let unknown = CareText::Unknown.render(&c).unwrap();
-        assert!(!unknown.contains("Mon") && unknown.contains("Call 116 123"), "{unknown}");
+        assert!(
+            !unknown.contains("Mon") && unknown.contains("Call 116 123"),
+            "{unknown}"
+        );
         // A question for a measure not given is not sent.
-        let gad7 = CareText::ItemQuestion { instrument: "gad7".into(), index: 0, retry: false };
+        let gad7 = CareText::ItemQuestion {
+            instrument: "gad7".into(),
+            index: 0,
+            retry: false,
+        };
         assert_eq!(gad7.render(&c), None);
     }
 }

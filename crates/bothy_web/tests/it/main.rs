@@ -38,6 +38,7 @@ mod reviews;
 mod safety_plan;
 mod schema;
 mod sign_in;
+mod sms;
 mod tools;
 mod tools_forms;
 mod waiting_reminders;
