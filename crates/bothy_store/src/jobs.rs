@@ -312,6 +312,28 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Puts a claimed job back to run at `run_at` without counting the
+    /// attempt (it chose to wait: a reminder in quiet hours). False when the
+    /// claim no longer holds the lease.
+    pub async fn defer_job(
+        &mut self,
+        job: &ClaimedJob,
+        run_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "UPDATE jobs SET state = 'queued', run_at = $1, attempts = attempts - 1, \
+                 locked_by = NULL, locked_until = NULL \
+                 WHERE id = $2 AND state = 'running' AND locked_by = $3",
+            )
+            .bind(to_millis(run_at))
+            .bind(&job.id)
+            .bind(&job.lease)
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Marks a claimed job failed for good. False when the claim no longer
     /// holds the lease.
     pub async fn fail_job(

@@ -9,4 +9,5 @@ mod kannel;
 mod notify;
 mod notify_callbacks;
 mod notify_standin;
+mod pacing;
 mod smtp;
