@@ -5,6 +5,7 @@
 mod derived;
 mod email;
 mod load;
+mod notify;
 mod redact;
 mod sms;
 #[cfg(test)]
@@ -13,6 +14,7 @@ mod tests;
 pub use derived::sqlite_url;
 pub use email::{EmailConfig, EmailTransport, SmtpTlsMode};
 pub use load::{ConfigError, Overrides};
+pub use notify::{NotifyConfig, NotifyServiceConfig};
 pub use redact::redact_url;
 pub use sms::{SmsConfig, SmsTransport};
 
@@ -41,6 +43,7 @@ pub struct Config {
     #[serde(default)]
     pub email: EmailConfig,
     #[serde(default)]
+    pub notify: NotifyConfig,
     pub sms: SmsConfig,
 }
 
@@ -163,6 +166,7 @@ impl Default for Config {
                 monitoring_dir: None,
             },
             email: EmailConfig::default(),
+            notify: NotifyConfig::default(),
             sms: SmsConfig::default(),
         }
     }

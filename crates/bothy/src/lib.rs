@@ -9,7 +9,7 @@ pub mod test_index;
 pub use config::Config;
 
 use anyhow::Context;
-use bothy_app::notify::{ByChannel, FileOutbox, Notifier};
+use bothy_app::notify::{ByChannel, ByService, FileOutbox, Notifier};
 use bothy_app::{App, Clock};
 use bothy_store::Store;
 use std::sync::Arc;
@@ -65,12 +65,16 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         ),
         None => outbox,
     };
-    let notifier = ByChannel { email, sms };
-    let app = App::new(store, clock, config.app_settings(), crisis)
+    let notifier = ByChannel {
+        email: email.clone(),
+        sms: sms.clone(),
+    };
+    let app = App::new(store, clock.clone(), config.app_settings(), crisis)
         .with_catalogue(catalogue)
         .with_programmes(programmes)
         .with_monitoring(monitoring)
         .with_notifier(Arc::new(notifier));
+    let app = route_by_notify(app, config, clock, email, sms).await?;
     if let Some(c) = app
         .monitoring()
         .backfill_summaries()
@@ -85,6 +89,81 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         );
     }
     Ok(Arc::new(app))
+}
+
+/// Sends the messages of the services listed in `[notify]` by GOV.UK Notify
+/// (the channels it has a template for), and every other as before. A short
+/// name that names no service is skipped with a warning here, so that the
+/// administration commands can create it; `serve` and `worker` refuse to
+/// start with one ([`check_notify_services`]).
+async fn route_by_notify(
+    app: App,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    email: Arc<dyn Notifier>,
+    sms: Arc<dyn Notifier>,
+) -> anyhow::Result<App> {
+    let listed = config.notify.settings()?;
+    if listed.is_empty() {
+        return Ok(app);
+    }
+    let mut services = std::collections::HashMap::new();
+    for (slug, settings) in listed {
+        let Ok(service) = service_named(&app, &slug).await else {
+            tracing::warn!(service = %slug, "notify.services names no service; its messages cannot go by GOV.UK Notify");
+            continue;
+        };
+        let by_notify = |template: &Option<String>| template.is_some();
+        let (notify_email, notify_sms) = (
+            by_notify(&settings.email_template_id),
+            by_notify(&settings.sms_template_id),
+        );
+        let notify: Arc<dyn Notifier> = Arc::new(
+            bothy_jobs::notify_gov::NotifyNotifier::new(settings, clock.clone())
+                .map_err(|e| anyhow::anyhow!("configuration: notify.services.{slug}: {e}"))?,
+        );
+        let routed = ByChannel {
+            email: if notify_email {
+                notify.clone()
+            } else {
+                email.clone()
+            },
+            sms: if notify_sms { notify } else { sms.clone() },
+        };
+        tracing::info!(service = %slug, email = notify_email, sms = notify_sms, "messages go by GOV.UK Notify");
+        services.insert(service, Arc::new(routed) as Arc<dyn Notifier>);
+    }
+    let default = Arc::new(ByChannel { email, sms });
+    Ok(app.with_notifier(Arc::new(ByService { services, default })))
+}
+
+async fn service_named(app: &App, slug: &str) -> anyhow::Result<bothy_domain::ServiceId> {
+    app.admin()
+        .service_by_slug(slug)
+        .await
+        .map(|s| s.id)
+        .map_err(|e| anyhow::anyhow!("configuration: notify.services.{slug}: {e}"))
+}
+
+/// Stops start-up when `[notify]` names a service that does not exist.
+pub async fn check_notify_services(config: &Config, app: &App) -> anyhow::Result<()> {
+    for slug in config.notify.services.keys() {
+        service_named(app, slug).await?;
+    }
+    Ok(())
+}
+
+/// The Notify callback token of each listed service that has one, by the
+/// service's id, for the web edge (`bothy_web::WebSettings`).
+pub async fn notify_callbacks(
+    config: &Config,
+    app: &App,
+) -> anyhow::Result<Vec<(bothy_domain::ServiceId, String)>> {
+    let mut tokens = Vec::new();
+    for (slug, token) in config.notify.callback_tokens() {
+        tokens.push((service_named(app, &slug).await?, token));
+    }
+    Ok(tokens)
 }
 
 /// The instruments and monitoring settings in effect: the built-in ones with
@@ -173,6 +252,93 @@ mod tests {
         .await
         .unwrap();
         assert!(app.admin().service_by_slug("pilot").await.is_ok());
+        app.store().close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_service_listed_for_notify_sends_by_it_and_others_as_before() {
+        use bothy_app::jobs::{
+            IdempotencyKey, Job, JobError, MessageTemplate, Notification, Recipient,
+        };
+        let dir = std::env::temp_dir().join(format!("bothy-notify-app-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let overrides = Overrides {
+            data_dir: Some(dir.clone()),
+            ..Overrides::default()
+        };
+        let mut config = Config::from_figment(Config::figment(None, &overrides).unwrap()).unwrap();
+        config.database.url = None;
+        // Notify at a port nobody listens on: a send to it fails as unreachable.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        config.notify.services.insert(
+            "pilot".into(),
+            config::NotifyServiceConfig {
+                api_key: config::Secret(
+                    "live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+                        .into(),
+                ),
+                sms_template_id: Some("f33517ff-2a88-4f6e-b855-c550268ce08a".into()),
+                email_template_id: None,
+                sms_sender_id: None,
+                email_reply_to_id: None,
+                callback_token: Some(config::Secret("pilot-callback-token".into())),
+                base_url: Some(format!("http://127.0.0.1:{closed}")),
+            },
+        );
+        config.validate().unwrap();
+        let clock = || Arc::new(FakeClock::at("2026-03-02T10:00:00Z".parse().unwrap()));
+        // The service does not exist yet: the administration commands still
+        // work, serve and worker refuse to start.
+        let app = build_app(&config, clock()).await.unwrap();
+        let err = check_notify_services(&config, &app).await.unwrap_err();
+        assert!(err.to_string().contains("notify.services.pilot"), "{err}");
+        let pilot = app
+            .admin()
+            .create_service("pilot", "Pilot service", &RequestContext::default())
+            .await
+            .unwrap();
+        app.store().close().await;
+        let app = build_app(&config, clock()).await.unwrap();
+        check_notify_services(&config, &app).await.unwrap();
+        assert_eq!(
+            notify_callbacks(&config, &app).await.unwrap(),
+            [(pilot.id, "pilot-callback-token".to_string())]
+        );
+        let send = |to: Recipient, service| {
+            Job::Notify(Notification {
+                to,
+                template: MessageTemplate::ReferralReceived,
+                link: None,
+                service,
+                patient: None,
+            })
+        };
+        let sms = Recipient::Sms(bothy_domain::person::PhoneNumber::parse("07700 900123").unwrap());
+        let email = Recipient::Email(bothy_domain::person::Email::parse("a@example.org").unwrap());
+        let key = |k: &str| IdempotencyKey::new(k).unwrap();
+        // The pilot's texts go by Notify; its email and everyone else's texts as before.
+        assert_eq!(
+            app.jobs()
+                .perform(&key("n.1"), &send(sms.clone(), Some(pilot.id)))
+                .await,
+            Err(JobError::Retry("GOV.UK Notify could not be reached".into()))
+        );
+        app.jobs()
+            .perform(&key("n.2"), &send(email, Some(pilot.id)))
+            .await
+            .unwrap();
+        app.jobs()
+            .perform(&key("n.3"), &send(sms.clone(), None))
+            .await
+            .unwrap();
+        assert!(dir.join("outbox/n.2.json").is_file());
+        assert!(dir.join("outbox/n.3.json").is_file());
+        assert!(!dir.join("outbox/n.1.json").exists());
         app.store().close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -161,3 +161,51 @@ fn administration_commands_work_on_a_fresh_database() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bad_notify_setting_stops_start_up_without_showing_the_key() {
+    let dir = fresh_dir("cli-notify");
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let secret = "3d844edf-8d35-48ac-975b-e847b4f122b0";
+    let template = (
+        "BOTHY__NOTIFY__SERVICES__PILOT__SMS_TEMPLATE_ID",
+        "f33517ff-2a88-4f6e-b855-c550268ce08a",
+    );
+    // A key cut short: refused before anything starts, naming the field.
+    let out = bothy(
+        &dir,
+        &["worker", "--data-dir", data],
+        &[
+            (
+                "BOTHY__NOTIFY__SERVICES__PILOT__API_KEY",
+                &format!(
+                    "live-26785a09-ab16-4eb0-8407-a37497a57506-{}",
+                    &secret[..30]
+                ),
+            ),
+            template,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{out:?}");
+    assert!(stderr.contains("notify.services.pilot.api_key"), "{stderr}");
+    assert!(!stderr.contains(&secret[..30]), "{stderr}");
+    // A good key for a service that does not exist.
+    let out = bothy(
+        &dir,
+        &["worker", "--data-dir", data],
+        &[
+            (
+                "BOTHY__NOTIFY__SERVICES__PILOT__API_KEY",
+                &format!("live-26785a09-ab16-4eb0-8407-a37497a57506-{secret}"),
+            ),
+            template,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{out:?}");
+    assert!(stderr.contains("notify.services.pilot"), "{stderr}");
+    assert!(!stderr.contains(secret), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -145,6 +145,9 @@ pub enum JobError {
     /// Trying again will not help: give the job up now.
     #[error("{0}")]
     GiveUp(String),
+    /// Try again, not before `after` (the channel said when).
+    #[error("{error}")]
+    RetryAfter { error: String, after: Duration },
     /// Not now, and not a failure: run it at this time, the attempt not
     /// counted (a reminder in quiet hours).
     #[error("deferred")]
@@ -381,8 +384,10 @@ impl Jobs<'_> {
                 instrument,
             })
             .ok_or_else(|| JobError::GiveUp("the question's measure is no longer in use".into()))?;
-        let message =
+        let mut message =
             OutgoingMessage::text(key.clone(), &text.to, body, &sender, self.app.clock.now());
+        // A service's texts travel by its own channel (GOV.UK Notify) too.
+        message.service = text.service;
         // What answers the person's own text (the crisis contacts, help, the
         // STOP's confirmation) goes even to a number that replied STOP.
         let answers = text.text.answers_the_person();
@@ -494,6 +499,7 @@ impl Jobs<'_> {
                 Ok(JobReport::default())
             }
             Err(SendError::Temporary(e)) => Err(JobError::Retry(e)),
+            Err(SendError::Later { error, after }) => Err(JobError::RetryAfter { error, after }),
             Err(e @ SendError::Permanent(_)) => Err(JobError::GiveUp(e.to_string())),
         }
     }

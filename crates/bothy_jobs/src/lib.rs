@@ -26,6 +26,7 @@
 //! panics or stops the loop except the shutdown signal.
 
 pub mod kannel;
+pub mod notify_gov;
 pub mod smtp;
 
 use bothy_app::jobs::{IdempotencyKey, Job, JobError, retry_delay};
@@ -60,6 +61,11 @@ pub const SEAL_LEASE: Duration = Duration::from_secs(60);
 const MAX_BATCHES: u32 = 100;
 /// After the stop signal, how long the job in hand may take to finish.
 const FINISH_GRACE: Duration = Duration::from_secs(3);
+/// The shortest and longest waits a channel may ask for before a retry
+/// (`Retry-After`): never a busy loop, never longer than the queue's own
+/// longest back-off.
+const MIN_WAIT: Duration = Duration::from_secs(1);
+const MAX_WAIT: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -405,8 +411,15 @@ async fn record(
             }
             held
         }
-        Err(JobError::Retry(e)) if !job.is_last_attempt() => {
-            let delay = retry_delay(job.attempts);
+        Err(JobError::Retry(e) | JobError::RetryAfter { error: e, .. })
+            if !job.is_last_attempt() =>
+        {
+            let delay = match &outcome {
+                // The channel said when (a rate limit); kept within the
+                // queue's own range of waits.
+                Err(JobError::RetryAfter { after, .. }) => (*after).clamp(MIN_WAIT, MAX_WAIT),
+                _ => retry_delay(job.attempts),
+            };
             let now = app.clock().now();
             let run_at = now.checked_add(delay).unwrap_or(now);
             let held = app.jobs().record(job, Outcome::RetryAt(run_at, e)).await?;

@@ -15,6 +15,7 @@ mod format;
 mod layout;
 mod markdown;
 mod metrics;
+mod notify_callbacks;
 mod openapi;
 mod pages;
 mod routes;
@@ -42,6 +43,10 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Origins whose browser apps may call the FHIR API (`cors.rs`).
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// Each GOV.UK Notify service's callback token, by the Bothy service it
+    /// sends for (`notify_callbacks.rs`); callbacks bearing no listed token
+    /// are refused.
+    pub notify_callbacks: Vec<(bothy_domain::ServiceId, String)>,
     /// The secret the SMS gateway gives back (HTTP Basic) with replies and
     /// delivery reports; without one, those callbacks are not served.
     pub sms_inbound_secret: Option<String>,
@@ -55,6 +60,14 @@ impl std::fmt::Debug for WebSettings {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cors_origins", &self.cors_origins)
+            .field(
+                "notify_callbacks",
+                &self
+                    .notify_callbacks
+                    .iter()
+                    .map(|(s, _)| (s, "***"))
+                    .collect::<Vec<_>>(),
+            )
             .field(
                 "sms_inbound_secret",
                 &self.sms_inbound_secret.as_ref().map(|_| "***"),
@@ -71,6 +84,7 @@ impl Default for WebSettings {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            notify_callbacks: Vec::new(),
             sms_inbound_secret: None,
         }
     }

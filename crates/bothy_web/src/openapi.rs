@@ -19,6 +19,7 @@
 
 use crate::api::{self, PatientJson, ReportsSummary};
 use crate::error::{ApiError, ApiErrorDetail, ApiFieldError};
+use crate::notify_callbacks::{self, DeliveryReceipt, ReceivedText};
 use crate::{fhir, fhir_referral};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
@@ -56,6 +57,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         fhir::observation_read,
         fhir_referral::service_request_create,
         fhir_referral::service_request_read,
+        notify_callbacks::status,
+        notify_callbacks::inbound_sms,
     ),
     components(schemas(
         PatientJson,
@@ -73,6 +76,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         QuestionnaireResponse,
         Observation,
         ServiceRequest,
+        DeliveryReceipt,
+        ReceivedText,
     )),
     modifiers(&FromRouteTable),
     tags(
@@ -121,6 +126,20 @@ impl Modify for FromRouteTable {
                         .scheme(HttpAuthScheme::Bearer)
                         .description(Some(
                             "An API client's token, shown once by `bothy admin create-api-client`",
+                        ))
+                        .build(),
+                ),
+            );
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "notify_callback",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "The callback token a service set in GOV.UK Notify \
+                             (`notify.services.SHORTNAME.callback_token`)",
                         ))
                         .build(),
                 ),

@@ -535,6 +535,20 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Public,
             get(crate::sms::kannel_status),
         ),
+        // GOV.UK Notify's callbacks: for Notify holding a service's callback
+        // token (notify_callbacks.rs checks it); refused without one.
+        r(
+            Method::POST,
+            "/api/notify/callbacks/status",
+            Public,
+            post(crate::notify_callbacks::status),
+        ),
+        r(
+            Method::POST,
+            "/api/notify/callbacks/inbound-sms",
+            Public,
+            post(crate::notify_callbacks::inbound_sms),
+        ),
         // The description of everything under /api and /fhir (openapi.rs).
         r(
             Method::GET,

@@ -42,6 +42,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
     if mode == Mode::Demo {
         demo::prepare(&app, &config).await?;
     }
+    bothy::check_notify_services(&config, &app).await?;
     let shutdown = Shutdown::on_signal();
     let worker = tokio::spawn(bothy_jobs::run(app.clone(), shutdown.wait()));
     let settings = WebSettings {
@@ -51,6 +52,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         trusted_proxies: config.server.trusted_proxies.clone(),
         cors_origins: bothy_web::cors::origins(&config.server.cors_origins)
             .map_err(|e| anyhow::anyhow!("server.cors_origins: {e}"))?,
+        notify_callbacks: bothy::notify_callbacks(&config, &app).await?,
         sms_inbound_secret: config.sms.inbound_secret.as_ref().map(|s| s.0.clone()),
     };
     let router = bothy_web::router(app.clone(), settings);
@@ -92,6 +94,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
 
 pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
     let app = bothy::build_app(&config, Arc::new(SystemClock)).await?;
+    bothy::check_notify_services(&config, &app).await?;
     tracing::info!(
         database = ?app.store().backend(),
         outbox = %bothy::outbox_dir(&config).display(),

@@ -93,6 +93,12 @@ impl Config {
         if shown.email.smtp_password.is_some() {
             shown.email.smtp_password = Some(super::Secret("***".into()));
         }
+        for s in shown.notify.services.values_mut() {
+            s.api_key = super::Secret("***".into());
+            if s.callback_token.is_some() {
+                s.callback_token = Some(super::Secret("***".into()));
+            }
+        }
         shown.database.url = Some(redact_url(&self.database_url()));
         shown
     }

@@ -26,6 +26,9 @@ pub enum ConfigError {
         field: &'static str,
         message: String,
     },
+    /// A setting under a name chosen in the file (a service's short name)
+    /// has a value Bothy cannot use.
+    InvalidAt { field: String, message: String },
     /// A file named by the configuration could not be read.
     File {
         field: &'static str,
@@ -42,6 +45,9 @@ impl fmt::Display for ConfigError {
             ConfigError::Invalid { field, message } => {
                 write!(f, "configuration: {field}: {message}")
             }
+            ConfigError::InvalidAt { field, message } => {
+                write!(f, "configuration: {field}: {message}")
+            }
             ConfigError::File {
                 field,
                 path,
@@ -55,6 +61,13 @@ impl std::error::Error for ConfigError {}
 
 pub(super) fn invalid(field: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+pub(super) fn invalid_at(field: String, message: impl Into<String>) -> ConfigError {
+    ConfigError::InvalidAt {
         field,
         message: message.into(),
     }
@@ -196,6 +209,7 @@ impl Config {
             return Err(invalid("security.max_body_bytes", "must be at least 1024"));
         }
         self.email.validate()?;
+        self.notify.validate()?;
         self.sms.validate()
     }
 }

@@ -252,3 +252,113 @@ fn trusted_proxies_are_addresses() {
         .to_string();
     assert!(err.contains("trusted_proxies"), "{err}");
 }
+
+const NOTIFY_KEY: &str =
+    "bothy_live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
+const SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
+
+fn notify_toml(more: &str) -> String {
+    format!(
+        "[notify.services.talking-therapies]\napi_key='{NOTIFY_KEY}'\n\
+         sms_template_id='{SMS_TEMPLATE}'\n{more}"
+    )
+}
+
+#[test]
+fn notify_services_are_read_by_short_name() {
+    let c = from_toml(&notify_toml(
+        "email_template_id='217a419e-6a7d-482a-9596-718b889dffce'\ncallback_token='callback-token-1'\nbase_url='http://127.0.0.1:4010'",
+    ))
+    .unwrap();
+    let settings = c.notify.settings().unwrap();
+    assert_eq!(settings.len(), 1);
+    let (slug, s) = &settings[0];
+    assert_eq!(slug, "talking-therapies");
+    assert_eq!(
+        s.api_key.service_id(),
+        "26785a09-ab16-4eb0-8407-a37497a57506"
+    );
+    assert_eq!(s.sms_template_id.as_deref(), Some(SMS_TEMPLATE));
+    assert_eq!(s.base_url, "http://127.0.0.1:4010");
+    assert_eq!(s.timeout, Duration::from_secs(20));
+    assert_eq!(
+        c.notify.callback_tokens(),
+        [("talking-therapies".to_string(), "callback-token-1".into())]
+    );
+    // Without a base URL, Notify's own.
+    let c = from_toml(&notify_toml("")).unwrap();
+    assert_eq!(
+        c.notify.settings().unwrap()[0].1.base_url,
+        "https://api.notifications.service.gov.uk"
+    );
+    assert!(Config::default().notify.services.is_empty());
+}
+
+#[test]
+fn notify_mistakes_stop_start_up_naming_the_field() {
+    let at = "notify.services.talking-therapies";
+    let cases = [
+        (
+            notify_toml("").replace(NOTIFY_KEY, "not-a-key"),
+            format!("{at}.api_key"),
+        ),
+        (
+            notify_toml("").replace(NOTIFY_KEY, &NOTIFY_KEY["bothy_live-".len()..]),
+            format!("{at}.api_key"),
+        ),
+        (
+            notify_toml("").replace(SMS_TEMPLATE, "template-1"),
+            format!("{at}.sms_template_id"),
+        ),
+        (
+            notify_toml("").replace(&format!("sms_template_id='{SMS_TEMPLATE}'"), ""),
+            format!("{at}.sms_template_id"),
+        ),
+        (
+            notify_toml("email_reply_to_id='me@example.org'"),
+            format!("{at}.email_reply_to_id"),
+        ),
+        (
+            notify_toml("callback_token='short'"),
+            format!("{at}.callback_token"),
+        ),
+        (
+            notify_toml("base_url='http://notify.example.org'"),
+            format!("{at}.base_url"),
+        ),
+        (
+            notify_toml("").replace("talking-therapies", "Talking_Therapies"),
+            "notify.services.Talking_Therapies".into(),
+        ),
+        (
+            format!(
+                "{}callback_token='the-same-token'\n[notify.services.other]\napi_key='{NOTIFY_KEY}'\n\
+                 sms_template_id='{SMS_TEMPLATE}'\ncallback_token='the-same-token'\n",
+                notify_toml("")
+            ),
+            "callback_token".into(),
+        ),
+        (
+            "[notify]\ntimeout_seconds=0".into(),
+            "notify.timeout_seconds".into(),
+        ),
+        (notify_toml("colour='red'"), "colour".into()),
+    ];
+    for (text, field) in cases {
+        let err = from_toml(&text).expect_err(&text).to_string();
+        assert!(err.contains(&field), "{text:?} gave {err:?}");
+        // A key is never quoted back.
+        assert!(!err.contains("3d844edf"), "{err}");
+    }
+}
+
+#[test]
+fn notify_keys_and_callback_tokens_are_never_printed() {
+    let c = from_toml(&notify_toml("callback_token='callback-token-not-for-logs'")).unwrap();
+    let shown = toml::to_string(&c.resolved_for_display()).unwrap();
+    let settings = c.notify.settings().unwrap();
+    for text in [format!("{c:?}"), format!("{settings:?}"), shown] {
+        assert!(!text.contains("3d844edf"), "{text}");
+        assert!(!text.contains("callback-token-not-for-logs"), "{text}");
+    }
+}

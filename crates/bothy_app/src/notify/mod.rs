@@ -18,6 +18,7 @@
 //! message with the same key as already sent, so a job retried after a
 //! worker died sends nothing twice.
 
+mod by_service;
 mod templates;
 
 use crate::App;
@@ -57,6 +58,7 @@ impl Recipient {
     }
 }
 
+pub use by_service::ByService;
 pub use templates::{
     EMAIL_FOOTER, MessageTemplate, Rendered, SMS_LINK_BUDGET, SMS_MAX_SEGMENTS, Sender,
 };
@@ -112,6 +114,10 @@ pub struct OutgoingMessage {
     #[serde(default)]
     pub sender_name: String,
     pub created_at: Timestamp,
+    /// The service it comes from, so that a deployment can send some
+    /// services' messages by a channel of their own ([`ByService`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceId>,
 }
 
 impl OutgoingMessage {
@@ -134,6 +140,7 @@ impl OutgoingMessage {
             html: rendered.html,
             sender_name: sender.name.clone(),
             created_at,
+            service: notification.service,
         }
     }
 }
@@ -156,6 +163,7 @@ impl OutgoingMessage {
             html: None,
             sender_name: sender.name.clone(),
             created_at,
+            service: None,
         }
     }
 }
@@ -185,6 +193,13 @@ pub enum SendError {
     /// Trying again will not help (the address was refused).
     #[error("refused: {0}")]
     Permanent(String),
+    /// Worth trying again, but not before `after`: the channel said when
+    /// (a rate limit's `Retry-After`).
+    #[error("{error}")]
+    Later {
+        error: String,
+        after: std::time::Duration,
+    },
 }
 
 /// The future a [`Notifier`] returns.
@@ -397,6 +412,7 @@ mod tests {
             html: None,
             sender_name: "Demo".into(),
             created_at: "2026-11-17T10:00:00Z".parse().unwrap(),
+            service: None,
         }
     }
 

@@ -188,6 +188,12 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("POST", "/staff/episodes/{episode}/discharge",
                                        ".  .  | .  Y  .  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    // Only for GOV.UK Notify holding a service's callback token; none is
+    // configured here (delivery::notify_callbacks tests it with one).
+    ("POST", "/api/notify/callbacks/status",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/api/notify/callbacks/inbound-sms",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/api/openapi.json",      "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("GET",  "/api/v1/patients/{id}",  ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     ("GET",  "/api/v1/reports/summary",".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  Y  .  Y"),
