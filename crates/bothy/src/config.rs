@@ -38,6 +38,19 @@ pub struct Config {
     pub content: ContentConfig,
     #[serde(default)]
     pub email: EmailConfig,
+    #[serde(default)]
+    pub video: VideoConfig,
+}
+
+/// `[video]`: the deployment's secrets for video appointments. Which
+/// provider a service uses is in its own settings file (`[video]` there);
+/// only the key that signs Jitsi room links is here, being a secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConfig {
+    /// The HS256 key shared with the Jitsi Meet server (its `app_secret`),
+    /// used for every service whose provider is "jitsi".
+    pub jitsi_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +172,7 @@ impl Default for Config {
                 monitoring_dir: None,
             },
             email: EmailConfig::default(),
+            video: VideoConfig::default(),
         }
     }
 }

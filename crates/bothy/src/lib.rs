@@ -189,6 +189,7 @@ mod tests {
             link: None,
             service: None,
             patient: None,
+            appointment: None,
         });
         let key = IdempotencyKey::new("received.1").unwrap();
         app.jobs().perform(&key, &job).await.unwrap();

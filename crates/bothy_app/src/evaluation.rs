@@ -86,6 +86,7 @@ impl Monitor<'_> {
                 link: Some(link.clone()),
                 service: Some(alert.service_id),
                 patient: None,
+                appointment: None,
             };
             self.app.jobs().enqueue_notification(tx, &key, n).await?;
         }

@@ -330,8 +330,22 @@ impl Jobs<'_> {
         };
         let notification = &notification;
         let sender = self.app.sender(notification.service).await.map_err(retry)?;
-        let message =
+        let mut message =
             OutgoingMessage::new(key.clone(), notification, &sender, self.app.clock.now());
+        if let Some(id) = notification.appointment {
+            // Its time and link as they stand now; none: no longer to send.
+            let Some(invitation) = self
+                .app
+                .appointments()
+                .invitation(id, notification.template)
+                .await
+                .map_err(retry)?
+            else {
+                tracing::info!(key = %key, "the appointment changed; its message is not sent");
+                return Ok(JobReport::default());
+            };
+            invitation.apply(&mut message, &sender, &self.app.sign_in_url());
+        }
         match self.app.notifier.send(&message).await {
             Ok(Delivery::Sent) => {
                 if let Err(e) = self.record_sent(key, message.channel).await {
@@ -404,6 +418,7 @@ mod tests {
             link: None,
             service: None,
             patient: None,
+            appointment: None,
         });
         let (kind, payload) = job.encode().unwrap();
         assert_eq!(kind, "notify");

@@ -29,7 +29,16 @@
 //! [messages]
 //! channels = ["email", "sms"]
 //! contact = "0131 496 0000"
+//!
+//! [video]
+//! provider = "jitsi"
+//! base_url = "https://meet.example.nhs.uk"
+//! app_id = "bothy"
 //! ```
+//!
+//! `video` is the service's video provider for appointments: a self-hosted
+//! Jitsi Meet or a fixed waiting-area address (`appointments::video`);
+//! without it, video appointments cannot be booked.
 //!
 //! `screening.instruments` are the measures a referral to the service asks
 //! (self-referral form, professional referral, FHIR ServiceRequest), in
@@ -72,6 +81,7 @@ struct MonitoringFile {
     screening: ScreeningFile,
     reviews: ReviewsFile,
     messages: MessagesFile,
+    video: crate::appointments::video::VideoFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +190,8 @@ pub struct Monitoring {
     pub review_every_days: u32,
     /// The channels the service sends by, and how to reach it.
     pub messages: MessageSettings,
+    /// The video provider for appointments, if the service has one.
+    pub video: Option<crate::appointments::video::Provider>,
 }
 
 impl Monitoring {
@@ -197,6 +209,7 @@ impl Monitoring {
             screening: ScreeningFile::default().instruments,
             review_every_days: DEFAULT_REVIEW_DAYS,
             messages: MessageSettings::default(),
+            video: None,
         }
     }
 
@@ -327,6 +340,14 @@ impl Monitoring {
                 messages.contact = Some(contact);
             }
         }
+        let video = parsed
+            .video
+            .validate()
+            .map_err(|list| {
+                errors.extend(list.into_iter().map(|(f, m)| error(f, m)));
+            })
+            .ok()
+            .flatten();
         match hours {
             Some(hours) if errors.is_empty() => Ok(Monitoring {
                 hours,
@@ -339,6 +360,7 @@ impl Monitoring {
                 screening,
                 review_every_days,
                 messages,
+                video,
             }),
             _ => Err(errors),
         }

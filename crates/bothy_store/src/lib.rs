@@ -12,6 +12,7 @@
 
 mod alerts;
 mod api_clients;
+mod appointments;
 mod audit;
 mod backup;
 mod bulk;

@@ -18,6 +18,7 @@
 //! message with the same key as already sent, so a job retried after a
 //! worker died sends nothing twice.
 
+mod appointment;
 mod templates;
 
 use crate::App;
@@ -57,6 +58,7 @@ impl Recipient {
     }
 }
 
+pub use appointment::Invitation;
 pub use templates::{
     EMAIL_FOOTER, MessageTemplate, Rendered, SMS_LINK_BUDGET, SMS_MAX_SEGMENTS, Sender,
 };
@@ -78,6 +80,10 @@ pub struct Notification {
     /// goes by a channel they have since withdrawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient: Option<bothy_domain::PatientId>,
+    /// The appointment an invitation or cancellation is about: its time and
+    /// link are read when the message is sent (`notify/appointment.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<bothy_domain::ids::AppointmentId>,
 }
 
 /// A message handed to a [`Notifier`]; also the JSON the file outbox writes.
@@ -96,6 +102,18 @@ pub struct OutgoingMessage {
     #[serde(default)]
     pub sender_name: String,
     pub created_at: Timestamp,
+    /// A file sent with an email: an appointment's calendar file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub file_name: String,
+    /// With its parameters: `text/calendar; method=REQUEST; charset=UTF-8`.
+    pub content_type: String,
+    pub content: String,
 }
 
 impl OutgoingMessage {
@@ -118,6 +136,7 @@ impl OutgoingMessage {
             html: rendered.html,
             sender_name: sender.name.clone(),
             created_at,
+            attachment: None,
         }
     }
 }
@@ -330,6 +349,7 @@ mod tests {
             link: Some(LINK.into()),
             service: None,
             patient: None,
+            appointment: None,
         };
         let v = serde_json::to_value(&n).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -352,6 +372,7 @@ mod tests {
             html: None,
             sender_name: "Demo".into(),
             created_at: "2026-11-17T10:00:00Z".parse().unwrap(),
+            attachment: None,
         }
     }
 

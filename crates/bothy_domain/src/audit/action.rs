@@ -160,11 +160,17 @@ pub enum Action {
     FailedJobRetried,
     /// An administrator cancelled a failed job.
     FailedJobCancelled,
+    /// An appointment was booked.
+    AppointmentBooked,
+    /// An appointment's attendance or cancellation was recorded.
+    AppointmentRecorded,
+    /// A person's appointments, or a practitioner's or service's list, were read.
+    AppointmentRead,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 67] = [
+    pub const ALL: [Action; 70] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -232,6 +238,9 @@ impl Action {
         Action::FailedJobsRead,
         Action::FailedJobRetried,
         Action::FailedJobCancelled,
+        Action::AppointmentBooked,
+        Action::AppointmentRecorded,
+        Action::AppointmentRead,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -304,6 +313,9 @@ impl Action {
             Action::FailedJobsRead => "jobs.failed_read",
             Action::FailedJobRetried => "jobs.failed_retried",
             Action::FailedJobCancelled => "jobs.failed_cancelled",
+            Action::AppointmentBooked => "appointment.booked",
+            Action::AppointmentRecorded => "appointment.recorded",
+            Action::AppointmentRead => "appointment.read",
         }
     }
 
@@ -355,7 +367,10 @@ impl Action {
             | Action::MessageNeedsClinicianCleared
             | Action::ReviewWritten
             | Action::ReviewRead
-            | Action::ContactChoiceChanged => Purpose::DirectCare,
+            | Action::ContactChoiceChanged
+            | Action::AppointmentBooked
+            | Action::AppointmentRecorded
+            | Action::AppointmentRead => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated

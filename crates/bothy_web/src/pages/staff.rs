@@ -63,6 +63,10 @@ struct PatientPage {
     may_read_referrals: bool,
     /// Messages not sent to the person: (when, which message, why).
     not_sent: Vec<(String, String, String)>,
+    appointments: super::appointments::Section,
+    /// Just booked, or just recorded, an appointment.
+    booked: bool,
+    recorded: bool,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -107,6 +111,10 @@ fn episode_view(
 pub struct PatientQuery {
     #[serde(default)]
     contact: Option<String>,
+    #[serde(default)]
+    booked: Option<String>,
+    #[serde(default)]
+    recorded: Option<String>,
 }
 
 struct RowView {
@@ -198,6 +206,7 @@ pub async fn patient(
         .await?;
     let programmes = super::enrolments::section(&state, &ctx, m.patient.id).await?;
     let messages = super::messages::section(&state, &ctx, m.patient.id).await?;
+    let appointments = super::appointments::section(&state, &ctx, m.patient.id).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
         super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
@@ -239,6 +248,9 @@ pub async fn patient(
         programmes,
         messages,
         may_read_referrals: may_manage,
+        appointments,
+        booked: q.booked.is_some(),
+        recorded: q.recorded.is_some(),
     }))
 }
 

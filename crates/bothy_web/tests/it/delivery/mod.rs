@@ -3,4 +3,4 @@
 
 mod consent;
 mod dead_letters;
-mod smtp;
+pub(crate) mod smtp;
