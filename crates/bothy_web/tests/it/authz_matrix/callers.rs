@@ -345,7 +345,7 @@ impl World {
                 practitioner: practitioner.clone(),
                 kind: "phone".into(),
                 date: day.clone(),
-                time: format!("{}:00", 9 + n),
+                time: format!("{:02}:00", 9 + n),
                 minutes: "30".into(),
                 key: "matrix-seed".into(),
             };
