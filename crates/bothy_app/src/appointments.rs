@@ -214,6 +214,7 @@ impl Appointments<'_> {
             room,
             booked_by: s.id,
             booked_at: now,
+            sequence: 0,
             outcome_by: None,
             outcome_at: None,
         };
@@ -293,8 +294,7 @@ impl Appointments<'_> {
         a: &Appointment,
         template: MessageTemplate,
     ) -> Result<(), AppError> {
-        let key =
-            IdempotencyKey::from_parts(&["appointment", &a.id.to_string(), template.as_str()])?;
+        let key = message_key(a, template)?;
         let to = crate::contact::Addressee::patient(work.tx(), patient).await?;
         let link = Some(self.app.sign_in_url());
         self.app
@@ -369,6 +369,120 @@ impl Appointments<'_> {
         }
         work.finish().await?;
         Ok(changed)
+    }
+
+    /// One appointment, for staff who may open the person's record (the
+    /// form that moves it). Audited.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: AppointmentId,
+        ctx: &RequestContext,
+    ) -> Result<Listed, AppError> {
+        if !matches!(actor, Actor::Staff(_)) {
+            return Err(AppError::Forbidden);
+        }
+        let mut work = self.app.look(actor, ctx).await?;
+        let a = work.tx().appointment(id).await?.ok_or(AppError::NotFound)?;
+        let patient = work.patient(a.patient_id).await?;
+        let names = names(&mut work, patient.service_id).await?;
+        work.audit(event(Action::AppointmentRead, &patient).detail(format!("appointment {id}")))
+            .await?;
+        work.finish().await?;
+        Ok(Listed {
+            join: None,
+            practitioner: name(&names, a.practitioner_id),
+            appointment: a,
+            patient: Some(patient),
+        })
+    }
+
+    /// Moves a booked appointment that has not started to another time
+    /// (`form`'s date, time and minutes), if it is still at `sequence` (the
+    /// moves the form saw), and queues the new invitation: the person's
+    /// calendar replaces the event. The same move sent again is answered
+    /// as done; a move of an appointment changed since is a 409.
+    pub async fn reschedule(
+        &self,
+        actor: &Actor,
+        id: AppointmentId,
+        form: &BookingForm,
+        sequence: &str,
+        ctx: &RequestContext,
+    ) -> Result<Appointment, AppError> {
+        if !matches!(actor, Actor::Staff(_)) {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.app.clock.now();
+        let seen: u32 = sequence.trim().parse().map_err(|_| changed())?;
+        let start = appointments::uk_moment(&form.date, &form.time).map_err(refusal)?;
+        let minutes: i64 = form
+            .minutes
+            .trim()
+            .parse()
+            .map_err(|_| AppError::field("minutes", "Enter the length in minutes"))?;
+        let slot = Slot::new(start, minutes, now).map_err(refusal)?;
+        let mut work = self.app.change(actor, ctx).await?;
+        let a = work.tx().appointment(id).await?.ok_or(AppError::NotFound)?;
+        let patient = work.patient(a.patient_id).await?;
+        if a.sequence == seen + 1 && a.slot == slot {
+            // This very move, sent again.
+            work.finish().await?;
+            return Ok(a);
+        }
+        a.movable(now).map_err(|r| {
+            if r.field == "status" {
+                AppError::Conflict(format!("{}.", r.message))
+            } else {
+                refusal(r)
+            }
+        })?;
+        if a.sequence != seen {
+            return Err(changed());
+        }
+        let who = name(
+            &names(&mut work, patient.service_id).await?,
+            a.practitioner_id,
+        );
+        let earliest = slot
+            .starts_at()
+            .saturating_sub(jiff::SignedDuration::from_mins(LONGEST))
+            .unwrap_or(slot.starts_at());
+        let near = work
+            .tx()
+            .practitioner_appointments_between(a.practitioner_id, earliest, slot.ends_at())
+            .await?;
+        if let Some(other) = near
+            .iter()
+            .find(|o| o.id != a.id && o.slot.ends_at() > slot.starts_at())
+        {
+            return Err(busy(&who, other));
+        }
+        let moved = match work.tx().move_appointment(id, &slot, seen).await? {
+            bothy_store::Moved::Done(m) => m,
+            bothy_store::Moved::Changed => return Err(changed()),
+            bothy_store::Moved::Taken => {
+                return Err(AppError::Conflict(format!(
+                    "{who} already has an appointment at that time. Choose another time."
+                )));
+            }
+        };
+        work.audit(event(Action::AppointmentMoved, &patient).detail(format!(
+            "appointment {id}: from {} to {}, {} minutes",
+            a.slot.starts_at(),
+            slot.starts_at(),
+            slot.minutes()
+        )))
+        .await?;
+        self.notify(
+            &mut work,
+            &patient,
+            &moved,
+            MessageTemplate::AppointmentInvitation,
+        )
+        .await?;
+        work.finish().await?;
+        Ok(moved)
     }
 
     /// Every appointment of the patient, soonest first, for the person
@@ -482,6 +596,7 @@ impl Appointments<'_> {
         &self,
         id: AppointmentId,
         template: MessageTemplate,
+        key: &IdempotencyKey,
     ) -> Result<Option<crate::notify::Invitation>, AppError> {
         let mut tx = self.app.store.read().await?;
         let a = tx.appointment(id).await?;
@@ -499,6 +614,11 @@ impl Appointments<'_> {
             return Ok(None);
         };
         let now = self.app.clock.now();
+        // An invitation to a time the appointment has since moved from is
+        // not sent: the one to its new time is queued under its own key.
+        if message_key(&a, template)? != *key {
+            return Ok(None);
+        }
         let cancelled = match template {
             MessageTemplate::AppointmentInvitation if a.upcoming(now) => false,
             MessageTemplate::AppointmentCancelled
@@ -525,6 +645,8 @@ impl Appointments<'_> {
             slot: a.slot,
             join,
             uid: a.calendar_uid(&self.app.calendar_domain()),
+            // A cancellation outranks the last invitation it cancels.
+            sequence: a.sequence + u32::from(cancelled),
             cancelled,
         }))
     }
@@ -537,6 +659,18 @@ impl App {
         let rest = url.split_once("://").map_or(url, |(_, r)| r);
         rest.split(['/', ':']).next().unwrap_or("bothy").to_string()
     }
+}
+
+/// The key of a message about `a`: one invitation per time it is at (its
+/// sequence), one cancellation.
+fn message_key(a: &Appointment, template: MessageTemplate) -> Result<IdempotencyKey, AppError> {
+    let id = a.id.to_string();
+    let sequence = a.sequence.to_string();
+    let mut parts = vec!["appointment", id.as_str(), template.as_str()];
+    if template == MessageTemplate::AppointmentInvitation && a.sequence > 0 {
+        parts.push(sequence.as_str());
+    }
+    Ok(IdempotencyKey::from_parts(&parts)?)
 }
 
 fn event<'a>(action: Action, patient: &Patient) -> AuditEvent<'a> {
@@ -555,6 +689,12 @@ fn busy(who: &str, other: &Appointment) -> AppError {
             .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
             .strftime("%H:%M")
     ))
+}
+
+fn changed() -> AppError {
+    AppError::Conflict(
+        "This appointment has changed since you opened the form. Open it again.".into(),
+    )
 }
 
 fn recorded_already(a: &Appointment) -> AppError {

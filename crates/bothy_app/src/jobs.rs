@@ -337,7 +337,7 @@ impl Jobs<'_> {
             let Some(invitation) = self
                 .app
                 .appointments()
-                .invitation(id, notification.template)
+                .invitation(id, notification.template, key)
                 .await
                 .map_err(retry)?
             else {

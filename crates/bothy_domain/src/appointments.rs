@@ -194,6 +194,9 @@ pub struct Appointment {
     pub room: Option<String>,
     pub booked_by: StaffId,
     pub booked_at: Timestamp,
+    /// How many times it has been moved: the calendar's SEQUENCE, so a
+    /// calendar replaces the event it has with the newer version.
+    pub sequence: u32,
     /// Who recorded the outcome (attendance or cancellation), and when.
     pub outcome_by: Option<StaffId>,
     pub outcome_at: Option<Timestamp>,
@@ -239,6 +242,26 @@ impl Appointment {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether it may move to another time at `now`: booked and not started.
+    pub fn movable(&self, now: Timestamp) -> Result<(), Refused> {
+        if self.status != Status::Booked {
+            return Err(refused(
+                "status",
+                format!(
+                    "This appointment is already recorded as: {}",
+                    self.status.label().to_lowercase()
+                ),
+            ));
+        }
+        if now >= self.slot.starts_at() {
+            return Err(refused(
+                "date",
+                "This appointment has started, so it cannot be moved: record what happened",
+            ));
+        }
+        Ok(())
     }
 
     /// Whether the appointment is still to come (booked and not yet ended).
@@ -315,6 +338,7 @@ mod tests {
             room: Some(new_room()),
             booked_by: StaffId::random(),
             booked_at: t("2026-12-01T09:00:00Z"),
+            sequence: 0,
             outcome_by: None,
             outcome_at: None,
         }
@@ -385,6 +409,11 @@ mod tests {
         assert!(a.change(Status::CancelledByService, after).is_err());
         assert!(a.change(Status::DidNotAttend, after).is_ok());
         assert!(a.upcoming(early) && !a.upcoming(after));
+        assert!(a.movable(t("2026-12-08T09:59:00Z")).is_ok());
+        assert_eq!(
+            a.movable(t("2026-12-08T10:00:00Z")).unwrap_err().field,
+            "date"
+        );
     }
 
     #[test]

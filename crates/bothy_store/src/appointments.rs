@@ -11,7 +11,17 @@ use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
 const COLUMNS: &str = "id, patient_id, service_id, practitioner_id, kind, starts_at, minutes, \
-     status, room, booked_by, booked_at, outcome_by, outcome_at";
+     status, room, booked_by, booked_at, sequence, outcome_by, outcome_at";
+
+/// What moving an appointment did.
+#[derive(Debug)]
+pub enum Moved {
+    Done(Appointment),
+    /// It is no longer booked, or was moved since the form was read.
+    Changed,
+    /// The practitioner has another appointment standing at the new start.
+    Taken,
+}
 
 fn appointment(r: &Row) -> Result<Appointment, StoreError> {
     let kind: String = r.try_get("kind")?;
@@ -34,6 +44,8 @@ fn appointment(r: &Row) -> Result<Appointment, StoreError> {
         room: r.try_get("room")?,
         booked_by: parse(&r.try_get::<String>("booked_by")?, "staff id")?,
         booked_at: from_millis(r.try_get("booked_at")?),
+        sequence: u32::try_from(r.try_get::<i64>("sequence")?)
+            .map_err(|_| StoreError::corrupt("appointment sequence"))?,
         outcome_by: r
             .try_get::<Option<String>>("outcome_by")?
             .map(|s| parse(&s, "staff id"))
@@ -172,6 +184,41 @@ impl Tx {
             .fetch_all()
             .await?;
         rows.iter().map(appointment).collect()
+    }
+
+    /// Moves a booked appointment to `slot` if it is still at `from_sequence`,
+    /// counting the move. A start the practitioner has taken is `Taken`
+    /// (the unique index refuses it; the transaction is then over).
+    pub async fn move_appointment(
+        &mut self,
+        id: AppointmentId,
+        slot: &Slot,
+        from_sequence: u32,
+    ) -> Result<Moved, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE appointments SET starts_at = $2, minutes = $3, sequence = sequence + 1 \
+             WHERE id = $1 AND status = 'booked' AND sequence = $4 RETURNING {COLUMNS}"
+        ));
+        let row = self
+            .query(sql)
+            .bind(id.to_string())
+            .bind(to_millis(slot.starts_at()))
+            .bind(i64::from(slot.minutes()))
+            .bind(i64::from(from_sequence))
+            .fetch_optional()
+            .await;
+        match row {
+            Ok(Some(r)) => Ok(Moved::Done(appointment(&r)?)),
+            Ok(None) => Ok(Moved::Changed),
+            // PostgreSQL names the index; SQLite names its columns.
+            Err(e)
+                if e.is_constraint("appointments_one_per_start")
+                    || e.is_constraint("appointments.practitioner_id") =>
+            {
+                Ok(Moved::Taken)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Moves a booked appointment to `to`, recorded by `by` at `at`; None,

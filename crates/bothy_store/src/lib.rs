@@ -41,6 +41,7 @@ mod summaries;
 mod tool_entries;
 
 pub use alerts::{AlertSubject, NewAlert};
+pub use appointments::Moved;
 pub use audit::{LegacyFinding, RecordsReport, SealPass, VerifyReport};
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};

@@ -386,6 +386,18 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             post(appointments::record),
         ),
         r(
+            Method::GET,
+            "/staff/appointments/{appointment}/edit",
+            StaffPatients,
+            get(appointments::move_form),
+        ),
+        r(
+            Method::POST,
+            "/staff/appointments/{appointment}/edit",
+            StaffPatients,
+            post(appointments::move_to),
+        ),
+        r(
             Method::POST,
             "/staff/enrolments/{enrolment}/unlock",
             StaffPatients,

@@ -97,6 +97,13 @@ export const appointments = test('appointments: a video appointment booked witho
   await checkPage(page, '/home with an appointment', noJs);
   await fitsWidth(page, '/home with an appointment');
 
+  // The form that moves it to another time (not sent: one invitation is enough here).
+  await visit(staff, `/staff/patients/${p.id}`, { name: 'patient page with an appointment, again', javaScript: false });
+  await staff.getByRole('link', { name: /^Move it to another time/ }).first().click();
+  await waitForPath(staff, /^\/staff\/appointments\/[^/]+\/edit$/, 'open the form that moves it');
+  await checkPage(staff, 'the form that moves an appointment', noJs);
+  await fitsWidth(staff, 'the form that moves an appointment');
+
   // The clinical lead's list shows it, with a way to record what happened.
   await visit(staff, '/staff/appointments', { name: '/staff/appointments (clinical lead, 320 px)', javaScript: false });
   await staff.locator('tr', { hasText: p.name }).first().waitFor();

@@ -22,6 +22,8 @@ pub struct Invitation {
     pub join: Option<String>,
     /// The calendar UID, stable per appointment.
     pub uid: String,
+    /// The calendar SEQUENCE: higher replaces lower in the person's calendar.
+    pub sequence: u32,
     /// A cancellation rather than an invitation.
     pub cancelled: bool,
 }
@@ -136,8 +138,7 @@ impl Invitation {
         };
         let event = ical::Event {
             uid: &self.uid,
-            // A cancellation outranks the invitation it cancels.
-            sequence: u32::from(self.cancelled),
+            sequence: self.sequence,
             stamp: message.created_at,
             start: self.slot.starts_at(),
             end: self.slot.ends_at(),
@@ -181,6 +182,7 @@ mod tests {
             slot: Slot::stored("2026-12-08T10:00:00Z".parse().unwrap(), 50),
             join: join.map(String::from),
             uid: "appointment-1@bothy.example.org".into(),
+            sequence: 0,
             cancelled: false,
         }
     }
@@ -261,6 +263,7 @@ mod tests {
         let mut m = message(Channel::Email);
         let mut i = invitation(Kind::Video, Some(JITSI));
         i.cancelled = true;
+        i.sequence = 1;
         i.apply(&mut m, &sender("Demo Service"), "https://b.example/sign-in");
         assert!(m.body.contains("is cancelled"), "{}", m.body);
         assert!(!m.body.contains("Join"));

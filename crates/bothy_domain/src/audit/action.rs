@@ -164,13 +164,15 @@ pub enum Action {
     AppointmentBooked,
     /// An appointment's attendance or cancellation was recorded.
     AppointmentRecorded,
+    /// An appointment was moved to another time.
+    AppointmentMoved,
     /// A person's appointments, or a practitioner's or service's list, were read.
     AppointmentRead,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 70] = [
+    pub const ALL: [Action; 71] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -240,6 +242,7 @@ impl Action {
         Action::FailedJobCancelled,
         Action::AppointmentBooked,
         Action::AppointmentRecorded,
+        Action::AppointmentMoved,
         Action::AppointmentRead,
     ];
 
@@ -315,6 +318,7 @@ impl Action {
             Action::FailedJobCancelled => "jobs.failed_cancelled",
             Action::AppointmentBooked => "appointment.booked",
             Action::AppointmentRecorded => "appointment.recorded",
+            Action::AppointmentMoved => "appointment.moved",
             Action::AppointmentRead => "appointment.read",
         }
     }
@@ -370,6 +374,7 @@ impl Action {
             | Action::ContactChoiceChanged
             | Action::AppointmentBooked
             | Action::AppointmentRecorded
+            | Action::AppointmentMoved
             | Action::AppointmentRead => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled

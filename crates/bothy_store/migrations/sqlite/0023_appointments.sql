@@ -6,7 +6,8 @@
 -- UPDATE ... WHERE status = 'booked', so two clinicians recording at once
 -- change it once. `room` is the video room's random name (video only).
 -- `idempotency_key` is the booking form's key, unique per patient, so a
--- form sent twice books one appointment.
+-- form sent twice books one appointment. `sequence` counts the times it
+-- was moved (guarded by the count the form read), the calendar's SEQUENCE.
 --
 -- One practitioner cannot be booked twice at the same start: a partial
 -- unique index over appointments that still stand (a cancelled one frees
@@ -24,6 +25,7 @@ CREATE TABLE appointments (
     room TEXT,
     booked_by TEXT NOT NULL REFERENCES staff (id),
     booked_at BIGINT NOT NULL,
+    sequence BIGINT NOT NULL DEFAULT 0,
     outcome_by TEXT REFERENCES staff (id),
     outcome_at BIGINT,
     idempotency_key TEXT NOT NULL

@@ -40,12 +40,14 @@ pub struct Row {
     pub practitioner: String,
     pub status: &'static str,
     pub booked: bool,
+    /// Booked and not started: it may move.
+    pub movable: bool,
     pub join: Option<String>,
     /// Staff lists: the person's name and record.
     pub patient: Option<(String, String)>,
 }
 
-fn row(l: &Listed) -> Row {
+fn row(l: &Listed, now: jiff::Timestamp) -> Row {
     let a = &l.appointment;
     Row {
         id: a.id.to_string(),
@@ -55,6 +57,7 @@ fn row(l: &Listed) -> Row {
         practitioner: l.practitioner.clone(),
         status: a.status.label(),
         booked: a.status == Status::Booked,
+        movable: a.movable(now).is_ok(),
         join: l.join.clone(),
         patient: l
             .patient
@@ -83,8 +86,9 @@ pub async fn section(state: &AppState, ctx: &Ctx, patient: PatientId) -> Result<
         .appointments()
         .of_patient(&ctx.actor, patient, &ctx.request)
         .await?;
+    let now = state.app.clock().now();
     Ok(Section {
-        rows: list.iter().map(row).collect(),
+        rows: list.iter().map(|l| row(l, now)).collect(),
         outcomes: &OUTCOMES,
     })
 }
@@ -104,7 +108,7 @@ pub async fn upcoming_for_patient(
     Ok(list
         .iter()
         .filter(|l| l.appointment.upcoming(now))
-        .map(row)
+        .map(|l| row(l, now))
         .collect())
 }
 
@@ -285,10 +289,11 @@ pub async fn list(
         .upcoming(&ctx.actor, &ctx.request)
         .await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Appointments").await?;
+    let now = state.app.clock().now();
     Ok(page(&ListPage {
         csrf: chrome.csrf.clone().unwrap_or_default(),
         chrome,
-        rows: list.iter().map(row).collect(),
+        rows: list.iter().map(|l| row(l, now)).collect(),
         whole_service,
         outcomes: &OUTCOMES,
         recorded: q.recorded.is_some(),
@@ -323,4 +328,137 @@ pub async fn record(
         "/staff/appointments?recorded=1".to_string()
     };
     Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "appointment_move.html")]
+struct MovePage {
+    chrome: Chrome,
+    csrf: String,
+    id: String,
+    patient_id: String,
+    patient_name: String,
+    practitioner: String,
+    now_at: String,
+    errors: Vec<FieldError>,
+    f: BookingForm,
+    sequence: String,
+    today: String,
+}
+
+impl MovePage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn appointment_id(raw: &str) -> Result<AppointmentId, WebError> {
+    raw.parse().map_err(|_| AppError::NotFound.into())
+}
+
+async fn move_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: AppointmentId,
+    filled: Option<(BookingForm, String)>,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let l = state
+        .app
+        .appointments()
+        .get(&ctx.actor, id, &ctx.request)
+        .await?;
+    let a = &l.appointment;
+    let patient = l.patient.as_ref().ok_or(AppError::NotFound)?;
+    let start = a.slot.starts_at().to_zoned(london());
+    let (f, sequence) = filled.unwrap_or_else(|| {
+        let f = BookingForm {
+            date: start.date().to_string(),
+            time: start.strftime("%H:%M").to_string(),
+            minutes: a.slot.minutes().to_string(),
+            ..BookingForm::default()
+        };
+        (f, a.sequence.to_string())
+    });
+    let chrome = Chrome::for_ctx(state, ctx, "Move an appointment").await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = MovePage {
+        csrf: chrome.csrf.clone().unwrap_or_default(),
+        chrome,
+        id: a.id.to_string(),
+        patient_id: patient.id.to_string(),
+        patient_name: patient.full_name(),
+        practitioner: l.practitioner.clone(),
+        now_at: uk_time(a.slot.starts_at()),
+        errors,
+        f,
+        sequence,
+        today: state
+            .app
+            .clock()
+            .now()
+            .to_zoned(london())
+            .date()
+            .to_string(),
+    };
+    Ok(html(status, &page))
+}
+
+/// `GET /staff/appointments/{appointment}/edit`: the form that moves it.
+pub async fn move_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    move_page(&state, &ctx, appointment_id(&id)?, None, Vec::new()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    time: String,
+    #[serde(default)]
+    minutes: String,
+    /// The moves the form saw: a move of an appointment moved since is a 409.
+    #[serde(default)]
+    sequence: String,
+}
+
+/// `POST /staff/appointments/{appointment}/edit`: moves it and sends the
+/// new invitation; a problem redraws the form with what was typed (422).
+pub async fn move_to(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, WebError> {
+    let id = appointment_id(&id)?;
+    let form = BookingForm {
+        date: f.date,
+        time: f.time,
+        minutes: f.minutes,
+        ..BookingForm::default()
+    };
+    let moved = state
+        .app
+        .appointments()
+        .reschedule(&ctx.actor, id, &form, &f.sequence, &ctx.request)
+        .await;
+    match field_errors(moved)? {
+        Ok(a) => Ok(Redirect::to(&format!(
+            "/staff/patients/{}?moved=1#appointments",
+            a.patient_id
+        ))
+        .into_response()),
+        Err(errors) => move_page(&state, &ctx, id, Some((form, f.sequence)), errors).await,
+    }
 }

@@ -67,6 +67,7 @@ struct PatientPage {
     /// Just booked, or just recorded, an appointment.
     booked: bool,
     recorded: bool,
+    moved: bool,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -115,6 +116,8 @@ pub struct PatientQuery {
     booked: Option<String>,
     #[serde(default)]
     recorded: Option<String>,
+    #[serde(default)]
+    moved: Option<String>,
 }
 
 struct RowView {
@@ -251,6 +254,7 @@ pub async fn patient(
         appointments,
         booked: q.booked.is_some(),
         recorded: q.recorded.is_some(),
+        moved: q.moved.is_some(),
     }))
 }
 

@@ -54,6 +54,7 @@ with_video!(
     a_video_booking_invites_by_email_with_a_signed_link_and_a_calendar_file,
     cancelling_sends_a_cancellation_instead_of_the_waiting_invitation,
     a_practitioner_lists_theirs_and_a_clinical_lead_the_services,
+    moving_sends_one_new_invitation_that_replaces_the_calendar_event,
 );
 
 both_dbs!(
@@ -809,5 +810,178 @@ async fn two_clinicians_recording_at_once_change_it_once(t: TestApp) {
         .filter(|a| a.status == bothy_domain::appointments::Status::Attended)
         .count();
     assert_eq!(treatment(&t, p.id).await.1 as usize, attended);
+    t.drain_jobs().await;
+}
+
+async fn moving_sends_one_new_invitation_that_replaces_the_calendar_event(t: TestApp) {
+    let p = person(&t, "move").await;
+    let lead = t.staff_client("clinical_lead").await;
+    let me = staff_id(&t, "clinical_lead").await;
+    let day = day_after(&t, 2);
+    for time in ["09:00", "13:00"] {
+        book(
+            &lead,
+            p.id,
+            &[
+                ("practitioner", &me),
+                ("kind", "video"),
+                ("date", &day),
+                ("time", time),
+                ("minutes", "30"),
+            ],
+        )
+        .await
+        .status(303);
+    }
+    let a = appointments_of(&t, p.id).await.remove(0);
+    let edit = format!("/staff/appointments/{}/edit", a.id);
+    let form = lead.get(&edit).await.ok().has_crisis_panel();
+    assert_eq!(form.field("sequence"), "0");
+    assert_eq!(form.field("date"), day);
+    assert_eq!(form.field("time"), "09:00");
+    let record = lead.get(&format!("/staff/patients/{}", p.id)).await.ok();
+    assert!(record.body.contains(&edit), "a link to move it");
+
+    // Two moves from the same sight of the form at once: one wins.
+    let moves = ["10:00", "11:00"]
+        .into_iter()
+        .map(|time| {
+            let fields = vec![
+                ("date".to_string(), day.clone()),
+                ("time".into(), time.into()),
+                ("minutes".into(), "30".into()),
+                ("sequence".into(), "0".into()),
+            ];
+            post_owned(lead.clone(), edit.clone(), fields)
+        })
+        .collect();
+    let answers = at_once(moves).await;
+    no_server_errors(&answers);
+    let mut codes = statuses(&answers);
+    codes.sort_unstable();
+    assert_eq!(codes, [303, 409], "{}", answers[1].body);
+    let moved = appointments_of(&t, p.id).await.remove(0);
+    assert_eq!(moved.sequence, 1);
+    let time = if moved.slot.starts_at() == uk_moment(&day, "10:00").unwrap() {
+        "10:00"
+    } else {
+        "11:00"
+    };
+    assert_eq!(moved.slot.starts_at(), uk_moment(&day, time).unwrap());
+    assert_eq!(moved.room, a.room, "the same room");
+    // The winning move sent again is answered as done.
+    lead.post_form(
+        &edit,
+        &[
+            ("date", &day),
+            ("time", time),
+            ("minutes", "30"),
+            ("sequence", "0"),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/staff/patients/{}?moved=1#appointments", p.id));
+    // Onto the practitioner's other appointment: 409; into the past: 422.
+    let r = lead
+        .post_form(
+            &edit,
+            &[
+                ("date", &day),
+                ("time", "13:10"),
+                ("minutes", "30"),
+                ("sequence", "1"),
+            ],
+        )
+        .await
+        .status(409);
+    assert!(
+        r.body.contains("already has an appointment from"),
+        "{}",
+        r.body
+    );
+    let r = lead
+        .post_form(
+            &edit,
+            &[
+                ("date", &day_after(&t, -1)),
+                ("time", "10:00"),
+                ("minutes", "30"),
+                ("sequence", "1"),
+            ],
+        )
+        .await
+        .status(422);
+    assert!(r.body.contains("must be in the future"));
+    assert_eq!(audited(&t, "appointment.moved", &a.id.to_string()).await, 1);
+
+    // One invitation went, to the new time, replacing the first in the calendar.
+    t.drain_jobs().await;
+    let sent: Vec<_> = t
+        .outbox
+        .sent()
+        .into_iter()
+        .filter(|m| {
+            m.idempotency_key
+                .as_str()
+                .starts_with(&format!("appointment.{}.", a.id))
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let ics = sent[0].attachment.as_ref().unwrap().content.clone();
+    assert!(ics.contains(&format!("\r\nUID:appointment-{}@", a.id)));
+    assert!(ics.contains("\r\nSEQUENCE:1\r\n"), "{ics}");
+    assert!(ics.contains(&format!(
+        "\r\nDTSTART:{}\r\n",
+        bothy_domain::appointments::ical::utc(moved.slot.starts_at())
+    )));
+    let first = t
+        .job(&format!("appointment.{}.appointment_invitation", a.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.state,
+        bothy_store::JobState::Done,
+        "not sent, and done"
+    );
+
+    // Started, it cannot move; recorded, neither.
+    move_to(&t, moved.slot.starts_at(), 1);
+    let lead = t.staff_client("clinical_lead").await;
+    let r = lead
+        .post_form(
+            &edit,
+            &[
+                ("date", &day_after(&t, 3)),
+                ("time", "10:00"),
+                ("minutes", "30"),
+                ("sequence", "1"),
+            ],
+        )
+        .await
+        .status(422);
+    assert!(r.body.contains("has started"), "{}", r.body);
+    lead.post_form(
+        &format!("/staff/appointments/{}", a.id),
+        &[("status", "attended")],
+    )
+    .await
+    .status(303);
+    let r = lead
+        .post_form(
+            &edit,
+            &[
+                ("date", &day_after(&t, 3)),
+                ("time", "10:00"),
+                ("minutes", "30"),
+                ("sequence", "1"),
+            ],
+        )
+        .await
+        .status(409);
+    assert!(
+        r.body.contains("already recorded as: attended"),
+        "{}",
+        r.body
+    );
     t.drain_jobs().await;
 }

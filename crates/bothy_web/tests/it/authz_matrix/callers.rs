@@ -91,9 +91,10 @@ pub(super) struct World {
     pub(super) review_due: BTreeMap<String, String>,
     /// A message thread each of them started, and its first message, by patient id.
     pub(super) threads: BTreeMap<String, (String, String)>,
-    /// A phone appointment of each of them, by patient id, and the demo
-    /// triage clinician who is its practitioner (and the matrix's booking's).
-    pub(super) appointments: BTreeMap<String, String>,
+    /// Two phone appointments of each of them, by patient id (one to
+    /// record what happened, one to move), and the demo triage clinician
+    /// who is their practitioner (and the matrix's booking's).
+    pub(super) appointments: BTreeMap<String, (String, String)>,
     pub(super) practitioner: String,
     /// An exposure step and a goal of each signed-in patient (demo patients
     /// 0 and 1), for the forms that record a practice or a rating of one.
@@ -330,7 +331,7 @@ impl World {
             );
         }
 
-        // A phone appointment of each, three days ahead at different hours.
+        // Two phone appointments of each, three days ahead at different hours.
         let mut appointments = BTreeMap::new();
         let practitioner = match &triage {
             Actor::Staff(s) => s.id.to_string(),
@@ -341,20 +342,24 @@ impl World {
             .into_iter()
             .enumerate()
         {
-            let form = bothy_app::appointments::BookingForm {
-                practitioner: practitioner.clone(),
-                kind: "phone".into(),
-                date: day.clone(),
-                time: format!("{:02}:00", 9 + n),
-                minutes: "30".into(),
-                key: "matrix-seed".into(),
-            };
-            let booked = app
-                .appointments()
-                .book(&triage, id.parse().unwrap(), &form, &ctx())
-                .await
-                .unwrap();
-            appointments.insert(id.clone(), booked.appointment.id.to_string());
+            let mut two = Vec::new();
+            for (time, key) in [(9 + n, "matrix-seed"), (18 + n, "matrix-seed-move")] {
+                let form = bothy_app::appointments::BookingForm {
+                    practitioner: practitioner.clone(),
+                    kind: "phone".into(),
+                    date: day.clone(),
+                    time: format!("{time:02}:00"),
+                    minutes: "30".into(),
+                    key: key.into(),
+                };
+                let booked = app
+                    .appointments()
+                    .book(&triage, id.parse().unwrap(), &form, &ctx())
+                    .await
+                    .unwrap();
+                two.push(booked.appointment.id.to_string());
+            }
+            appointments.insert(id.clone(), (two[0].clone(), two[1].clone()));
         }
 
         // An exposure step and a goal of each patient who signs in.

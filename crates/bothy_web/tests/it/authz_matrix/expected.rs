@@ -148,6 +148,10 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/staff/appointments",    ".  .  | .  Y  Y  Y  Y  .  .  | .  .  | Y  | .  .  .  ."),
     ("POST", "/staff/appointments/{appointment}",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/staff/appointments/{appointment}/edit",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/appointments/{appointment}/edit",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     // Messages inside the record: whoever may open the patient's record.
     ("GET",  "/staff/patients/{id}/messages/{thread}",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),

@@ -264,6 +264,25 @@ impl World {
             }
             // Cancelled by the service: the same again is answered as done.
             "/staff/appointments/{appointment}" => f(&[("status", "cancelled_by_service")]),
+            // Moved an hour on, from the form's first sight (sequence 0): the
+            // same move again is answered as done.
+            "/staff/appointments/{appointment}/edit" => {
+                let target = self.target(caller);
+                let hour = if target == self.on_caseload {
+                    "21:30"
+                } else if target == self.off_caseload {
+                    "22:30"
+                } else {
+                    "23:30"
+                };
+                let day = (self.t.today() + jiff::ToSpan::days(3)).to_string();
+                f(&[
+                    ("date", &day),
+                    ("time", hour),
+                    ("minutes", "20"),
+                    ("sequence", "0"),
+                ])
+            }
             "/account/contact" => f(&[("contact", "email")]),
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
@@ -405,7 +424,13 @@ impl World {
         let appointment = self
             .appointments
             .get(patient)
-            .cloned()
+            .map(|(record, moved)| {
+                if spec.path.ends_with("/edit") {
+                    moved.clone()
+                } else {
+                    record.clone()
+                }
+            })
             .unwrap_or_else(|| bothy_domain::ids::AppointmentId::random().to_string());
         let mut path = spec
             .path
