@@ -1,5 +1,6 @@
 //! The build script of every crate whose tests also run on PostgreSQL
-//! (and, for email, against a local SMTP server: see `smtp` below)
+//! (and, for email and text messages, against a local SMTP server and
+//! Kannel: see `smtp` and `kannel` below)
 //! (bothy_store, bothy_web, bothy_synth, bothy). Without
 //! `BOTHY_TEST_DATABASE_URL` those tests are compiled as ignored, so plain
 //! `cargo test` lists each as "ignored, PostgreSQL not tested ..." and
@@ -12,6 +13,7 @@ fn main() {
     // Cargo would keep the output of an older version of it.
     println!("cargo::rerun-if-changed=../../tests/postgres_cfg.rs");
     smtp();
+    kannel();
     println!("cargo::rerun-if-env-changed=BOTHY_TEST_DATABASE_URL");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rustc-check-cfg=cfg(bothy_no_postgres)");
@@ -40,5 +42,17 @@ fn smtp() {
     let configured = std::env::var_os("BOTHY_TEST_SMTP_DIR").is_some_and(|v| !v.is_empty());
     if !configured && std::env::var_os("CI").is_none() {
         println!("cargo::rustc-cfg=bothy_no_smtp");
+    }
+}
+
+/// The same for the tests that send and receive text messages through a
+/// real Kannel: scripts/test starts one (tests/kannel/start.sh) and names its
+/// directory in `BOTHY_TEST_KANNEL_DIR`.
+fn kannel() {
+    println!("cargo::rerun-if-env-changed=BOTHY_TEST_KANNEL_DIR");
+    println!("cargo::rustc-check-cfg=cfg(bothy_no_kannel)");
+    let configured = std::env::var_os("BOTHY_TEST_KANNEL_DIR").is_some_and(|v| !v.is_empty());
+    if !configured && std::env::var_os("CI").is_none() {
+        println!("cargo::rustc-cfg=bothy_no_kannel");
     }
 }

@@ -6,6 +6,7 @@ mod derived;
 mod email;
 mod load;
 mod redact;
+mod sms;
 #[cfg(test)]
 mod tests;
 
@@ -13,6 +14,7 @@ pub use derived::sqlite_url;
 pub use email::{EmailConfig, EmailTransport, SmtpTlsMode};
 pub use load::{ConfigError, Overrides};
 pub use redact::redact_url;
+pub use sms::{SmsConfig, SmsTransport};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -38,6 +40,8 @@ pub struct Config {
     pub content: ContentConfig,
     #[serde(default)]
     pub email: EmailConfig,
+    #[serde(default)]
+    pub sms: SmsConfig,
     #[serde(default)]
     pub video: VideoConfig,
 }
@@ -172,6 +176,7 @@ impl Default for Config {
                 monitoring_dir: None,
             },
             email: EmailConfig::default(),
+            sms: SmsConfig::default(),
             video: VideoConfig::default(),
         }
     }

@@ -33,14 +33,14 @@ pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
         })
 }
 
-/// Where messages are written: every text message, and email unless
-/// `[email] transport = "smtp"`.
+/// Where messages are written: email unless `[email] transport = "smtp"`,
+/// text messages unless `[sms] transport = "kannel"`.
 pub fn outbox_dir(config: &Config) -> std::path::PathBuf {
     config.server.data_dir.join("outbox")
 }
 
 /// Connects, migrates, loads the crisis contacts and builds the application,
-/// sending email as `[email]` says and text messages to the file outbox.
+/// sending email as `[email]` says and text messages as `[sms]` says.
 pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let crisis = config.crisis_contacts()?;
     let (catalogue, monitoring) = load_content(config)?;
@@ -58,7 +58,14 @@ pub async fn build_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result
         ),
         None => outbox.clone(),
     };
-    let notifier = ByChannel { email, sms: outbox };
+    let sms: Arc<dyn Notifier> = match config.sms.kannel(&config.public_url()) {
+        Some(settings) => Arc::new(
+            bothy_jobs::kannel::KannelNotifier::new(settings)
+                .map_err(|e| anyhow::anyhow!("sms: {e}"))?,
+        ),
+        None => outbox,
+    };
+    let notifier = ByChannel { email, sms };
     let app = App::new(store, clock, config.app_settings(), crisis)
         .with_catalogue(catalogue)
         .with_programmes(programmes)

@@ -201,6 +201,14 @@ impl Appointments<'_> {
             .practitioner_appointments_between(practitioner, earliest, slot.ends_at())
             .await?;
         if let Some(other) = near.iter().find(|o| o.slot.ends_at() > slot.starts_at()) {
+            // The same form, committed since this one looked for its key.
+            if let Some(first) = work.tx().appointment_by_key(patient.id, key).await? {
+                work.finish().await?;
+                return Ok(Booked {
+                    appointment: first,
+                    duplicate: true,
+                });
+            }
             return Err(busy(&who, other));
         }
         let appointment = Appointment {
@@ -460,7 +468,15 @@ impl Appointments<'_> {
         }
         let moved = match work.tx().move_appointment(id, &slot, seen).await? {
             bothy_store::Moved::Done(m) => m,
-            bothy_store::Moved::Changed => return Err(changed()),
+            bothy_store::Moved::Changed => {
+                // This very move, committed by a request sent twice.
+                let now_is = work.tx().appointment(id).await?.ok_or(AppError::NotFound)?;
+                if now_is.sequence == seen + 1 && now_is.slot == slot {
+                    work.finish().await?;
+                    return Ok(now_is);
+                }
+                return Err(changed());
+            }
             bothy_store::Moved::Taken => {
                 return Err(AppError::Conflict(format!(
                     "{who} already has an appointment at that time. Choose another time."

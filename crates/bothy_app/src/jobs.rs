@@ -18,12 +18,13 @@
 //! tx.commit().await?;
 //! ```
 
+use crate::notify::{CareText, Delivery, OutgoingMessage, SendError};
 pub use crate::notify::{Channel, MessageTemplate, Notification, Recipient};
-use crate::notify::{Delivery, OutgoingMessage, SendError};
 use crate::periodic::JobReport;
 use crate::{App, AppError};
+use bothy_domain::sms::texts::CareContext;
 use bothy_domain::time::Timestamp;
-use bothy_store::{NewJob, Tx};
+use bothy_store::{NewJob, SentRow, Tx};
 use std::time::Duration;
 
 /// Attempts before a job is given up: with [`retry_delay`] about a day and a half.
@@ -110,6 +111,8 @@ impl From<InvalidKey> for AppError {
 pub enum Job {
     /// Send one message.
     Notify(Notification),
+    /// Send one text in a two-way SMS conversation.
+    Text(crate::notify::CareMessage),
     /// Run a submission's history detectors again, after they failed while
     /// it was stored (the submission and its risk alerts were kept).
     Reevaluate {
@@ -145,6 +148,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Notify(_) => "notify",
+            Job::Text(_) => "text",
             Job::Reevaluate { .. } => "reevaluate",
             Job::Periodic { .. } => Self::PERIODIC,
         }
@@ -275,7 +279,7 @@ impl Jobs<'_> {
                 }
                 Ok(())
             }
-            Job::Reevaluate { .. } | Job::Periodic { .. } => Ok(()),
+            Job::Text(_) | Job::Reevaluate { .. } | Job::Periodic { .. } => Ok(()),
         }
     }
 
@@ -283,6 +287,7 @@ impl Jobs<'_> {
     pub async fn perform(&self, key: &IdempotencyKey, job: &Job) -> Result<JobReport, JobError> {
         match job {
             Job::Notify(notification) => self.send(key, notification).await,
+            Job::Text(text) => self.send_text(key, text).await,
             Job::Reevaluate {
                 patient_id,
                 submission,
@@ -316,11 +321,7 @@ impl Jobs<'_> {
         notification: &Notification,
     ) -> Result<JobReport, JobError> {
         let retry = |e: AppError| JobError::Retry(format!("database: {e}"));
-        let mut tx = self.app.store.read().await.map_err(|e| retry(e.into()))?;
-        let sent = tx.message_sent(key.as_str()).await;
-        let _ = tx.rollback().await;
-        if sent.map_err(|e| retry(e.into()))? {
-            tracing::info!(key = %key, "message was sent before; not sent again");
+        if self.was_sent(key).await.map_err(retry)? {
             return Ok(JobReport::default());
         }
         // A patient's choice is asked again now: it may have changed since
@@ -346,9 +347,92 @@ impl Jobs<'_> {
             };
             invitation.apply(&mut message, &sender, &self.app.sign_in_url());
         }
-        match self.app.notifier.send(&message).await {
+        let label = notification.template.label();
+        self.deliver(&message, notification.patient, label, false)
+            .await
+    }
+
+    /// Sends one text of a two-way SMS conversation, once per key.
+    async fn send_text(
+        &self,
+        key: &IdempotencyKey,
+        text: &crate::notify::CareMessage,
+    ) -> Result<JobReport, JobError> {
+        let retry = |e: AppError| JobError::Retry(format!("database: {e}"));
+        if self.was_sent(key).await.map_err(retry)? {
+            return Ok(JobReport::default());
+        }
+        let sender = self.app.sender(text.service).await.map_err(retry)?;
+        let instrument = match &text.text {
+            CareText::ItemQuestion { instrument, .. } => self.app.catalogue.get(instrument),
+            _ => None,
+        };
+        let body = text
+            .text
+            .render(&CareContext {
+                service: &sender.name,
+                contact: &sender.contact,
+                crisis: &self.app.crisis,
+                instrument,
+            })
+            .ok_or_else(|| JobError::GiveUp("the question's measure is no longer in use".into()))?;
+        let message =
+            OutgoingMessage::text(key.clone(), &text.to, body, &sender, self.app.clock.now());
+        // What answers the person's own text (the crisis contacts, help, the
+        // STOP's confirmation) goes even to a number that replied STOP.
+        let answers = text.text.answers_the_person();
+        self.deliver(&message, text.patient, text.text.label(), answers)
+            .await
+    }
+
+    /// Whether a message with this key was sent before (by an attempt whose
+    /// worker died before marking the job done).
+    async fn was_sent(&self, key: &IdempotencyKey) -> Result<bool, AppError> {
+        let mut tx = self.app.store.read().await?;
+        let sent = tx.message_sent(key.as_str()).await;
+        let _ = tx.rollback().await;
+        if sent? {
+            tracing::info!(key = %key, "message was sent before; not sent again");
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Hands `message` to its channel and records the send at once, in its
+    /// own transaction, before the job is marked done. A text to a number
+    /// that replied STOP is not sent, unless it `answers` their own text.
+    async fn deliver(
+        &self,
+        message: &OutgoingMessage,
+        patient: Option<bothy_domain::PatientId>,
+        label: &str,
+        answers: bool,
+    ) -> Result<JobReport, JobError> {
+        let key = &message.idempotency_key;
+        if message.channel == Channel::Sms && !answers {
+            let mut tx = self
+                .app
+                .store
+                .read()
+                .await
+                .map_err(|e| JobError::Retry(format!("database: {e}")))?;
+            let stopped = tx.sms_opted_out(&message.to).await;
+            let _ = tx.rollback().await;
+            if stopped.map_err(|e| JobError::Retry(format!("database: {e}")))? {
+                tracing::info!(key = %key, "not sent: the number replied STOP");
+                return Ok(JobReport::default());
+            }
+        }
+        match self.app.notifier.send(message).await {
             Ok(Delivery::Sent) => {
-                if let Err(e) = self.record_sent(key, message.channel).await {
+                let sent = SentRow {
+                    idempotency_key: key.as_str(),
+                    channel: message.channel,
+                    patient_id: patient,
+                    label,
+                    at: self.app.clock.now(),
+                };
+                if let Err(e) = self.record_sent(&sent).await {
                     // The message went; the job will be marked done. Sending
                     // it again would double it, so the failure is only logged.
                     tracing::error!(key = %key, error = %e, "a sent message could not be recorded");
@@ -364,10 +448,9 @@ impl Jobs<'_> {
         }
     }
 
-    async fn record_sent(&self, key: &IdempotencyKey, channel: Channel) -> Result<(), AppError> {
+    async fn record_sent(&self, sent: &SentRow<'_>) -> Result<(), AppError> {
         let mut tx = self.app.store.begin().await?;
-        tx.record_message_sent(key.as_str(), channel.as_str(), self.app.clock.now())
-            .await?;
+        tx.record_message_sent(sent).await?;
         tx.commit().await?;
         Ok(())
     }

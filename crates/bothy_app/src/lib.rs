@@ -39,6 +39,7 @@ pub mod reviews;
 pub mod safety_plans;
 pub mod sessions;
 pub mod signin;
+pub mod sms;
 pub mod summaries;
 pub mod sweep;
 pub mod throttle;
@@ -243,6 +244,10 @@ impl App {
 
     pub fn tools(&self) -> tools::Tools<'_> {
         tools::Tools { app: self }
+    }
+
+    pub fn sms(&self) -> sms::Sms<'_> {
+        sms::Sms { app: self }
     }
 
     pub fn messages(&self) -> messages::Messages<'_> {

@@ -89,6 +89,10 @@ pub struct PatientRecord {
     pub contact: bothy_domain::contact::ContactChoice,
     /// Messages not sent to them, and why, newest first.
     pub not_sent: Vec<bothy_store::NotSentRecord>,
+    /// Messages sent to them and what became of each, newest first.
+    pub sent: Vec<bothy_store::SentRecord>,
+    /// Whether their number replied STOP to text messages.
+    pub sms_stopped: bool,
 }
 
 /// Records as staff see them: the staff home, one patient, service figures.
@@ -304,6 +308,11 @@ impl Records<'_> {
             .await?
             .unwrap_or(bothy_domain::contact::ContactChoice::NONE);
         let not_sent = tx.not_sent_to_patient(patient_id, NOT_SENT_SHOWN).await?;
+        let sent = tx.sent_to_patient(patient_id, NOT_SENT_SHOWN).await?;
+        let sms_stopped = match &patient.phone {
+            Some(phone) => tx.sms_opted_out(phone.as_str()).await?,
+            None => false,
+        };
         work.audit(
             AuditEvent::new(Action::PatientRead)
                 .patient(patient_id)
@@ -347,6 +356,8 @@ impl Records<'_> {
             safety_plan,
             contact,
             not_sent,
+            sent,
+            sms_stopped,
         })
     }
 }

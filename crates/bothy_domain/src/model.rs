@@ -107,6 +107,8 @@ pub enum ResponseSource {
     Web,
     /// A FHIR QuestionnaireResponse from another system.
     Fhir,
+    /// Answered item by item by text message.
+    Sms,
 }
 
 impl ResponseSource {
@@ -114,6 +116,7 @@ impl ResponseSource {
         match self {
             ResponseSource::Web => "web",
             ResponseSource::Fhir => "fhir",
+            ResponseSource::Sms => "sms",
         }
     }
 
@@ -121,6 +124,7 @@ impl ResponseSource {
         match s {
             "web" => Some(ResponseSource::Web),
             "fhir" => Some(ResponseSource::Fhir),
+            "sms" => Some(ResponseSource::Sms),
             _ => None,
         }
     }

@@ -25,6 +25,7 @@
 //! A failed task is logged and tried again at the next poll; nothing here
 //! panics or stops the loop except the shutdown signal.
 
+pub mod kannel;
 pub mod smtp;
 
 use bothy_app::jobs::{IdempotencyKey, Job, JobError, retry_delay};

@@ -136,23 +136,146 @@ impl Tx {
     }
 
     /// Records that a real channel accepted the message with this key;
-    /// false if it was recorded already.
-    pub async fn record_message_sent(
-        &mut self,
-        key: &str,
-        channel: &str,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    /// false if it was recorded already. A delivery report that came first
+    /// (a fast network beats the sender's own record) keeps its status.
+    pub async fn record_message_sent(&mut self, sent: &SentRow<'_>) -> Result<bool, StoreError> {
         let done = self
             .query(
-                "INSERT INTO message_sends (idempotency_key, channel, sent_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (idempotency_key) DO NOTHING",
+                "INSERT INTO message_sends (idempotency_key, channel, sent_at, patient_id, label) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO UPDATE \
+                 SET sent_at = excluded.sent_at, patient_id = excluded.patient_id, label = excluded.label \
+                 WHERE message_sends.label IS NULL",
             )
-            .bind(key)
-            .bind(channel)
-            .bind(to_millis(now))
+            .bind(sent.idempotency_key)
+            .bind(sent.channel.as_str())
+            .bind(to_millis(sent.at))
+            .bind(sent.patient_id.map(|p| p.to_string()))
+            .bind(sent.label)
             .execute()
             .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Records what the gateway reported of a message sent on `channel`:
+    /// delivered or failed. Only a message still `sent` changes (a report
+    /// never undoes another, and one that comes twice changes nothing); a
+    /// report that beats the sender's own record of the send is kept for
+    /// it. False when nothing changed.
+    pub async fn record_delivery(
+        &mut self,
+        key: &str,
+        channel: Channel,
+        status: DeliveryStatus,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "INSERT INTO message_sends (idempotency_key, channel, sent_at, status, status_at) \
+                 VALUES ($1, $2, $4, $3, $4) ON CONFLICT (idempotency_key) DO UPDATE \
+                 SET status = excluded.status, status_at = excluded.status_at \
+                 WHERE message_sends.status = 'sent'",
+            )
+            .bind(key)
+            .bind(channel.as_str())
+            .bind(status.as_str())
+            .bind(to_millis(at))
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The status of the message sent with this key, if it was sent.
+    pub async fn delivery_status(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<DeliveryStatus>, StoreError> {
+        let row = self
+            .query("SELECT status FROM message_sends WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional()
+            .await?;
+        row.map(|r| {
+            let s: String = r.try_get("status")?;
+            DeliveryStatus::parse(&s).ok_or_else(|| StoreError::corrupt(format!("status {s:?}")))
+        })
+        .transpose()
+    }
+
+    /// The latest messages sent to a patient, newest first, for staff.
+    pub async fn sent_to_patient(
+        &mut self,
+        patient: PatientId,
+        limit: u32,
+    ) -> Result<Vec<SentRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT channel, label, sent_at, status, status_at FROM message_sends \
+                 WHERE patient_id = $1 ORDER BY sent_at DESC, idempotency_key LIMIT $2",
+            )
+            .bind(patient.to_string())
+            .bind(i64::from(limit))
+            .fetch_all()
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let channel: String = r.try_get("channel")?;
+                Ok(SentRecord {
+                    channel: Channel::parse(&channel)
+                        .ok_or_else(|| StoreError::corrupt(format!("channel {channel:?}")))?,
+                    label: r.try_get::<Option<String>>("label")?.unwrap_or_default(),
+                    sent_at: from_millis(r.try_get("sent_at")?),
+                    status: DeliveryStatus::parse(&status)
+                        .ok_or_else(|| StoreError::corrupt(format!("status {status:?}")))?,
+                    status_at: r.try_get::<Option<i64>>("status_at")?.map(from_millis),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A message a channel accepted.
+#[derive(Debug, Clone)]
+pub struct SentRow<'a> {
+    pub idempotency_key: &'a str,
+    pub channel: Channel,
+    pub patient_id: Option<PatientId>,
+    /// What it was, for staff ("New message"): never its text.
+    pub label: &'a str,
+    pub at: Timestamp,
+}
+
+/// What became of a message a channel accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Accepted by the channel; no report yet (email over SMTP never has one).
+    Sent,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Sent, Self::Delivered, Self::Failed]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+/// A sent message as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRecord {
+    pub channel: Channel,
+    pub label: String,
+    pub sent_at: Timestamp,
+    pub status: DeliveryStatus,
+    pub status_at: Option<Timestamp>,
 }

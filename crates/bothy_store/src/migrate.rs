@@ -147,6 +147,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0023_appointments.sql"),
         include_str!("../migrations/postgres/0023_appointments.sql"),
     ),
+    (
+        24,
+        "sms",
+        include_str!("../migrations/sqlite/0024_sms.sql"),
+        include_str!("../migrations/postgres/0024_sms.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -9,11 +9,11 @@ use bothy_domain::{PatientId, ServiceId, StaffId};
 /// A patient's columns, with the supporters of their current programme
 /// enrolments (comma-separated; `string_agg` is in both PostgreSQL and
 /// SQLite 3.44 and later), from a table named `patients`.
-const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at, \
+pub(crate) const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_name, date_of_birth, email, phone, supporter_id, created_at, \
      (SELECT string_agg(en.supporter_id, ',') FROM enrolments en WHERE en.patient_id = patients.id \
       AND en.status <> 'finished' AND en.supporter_id IS NOT NULL) AS programme_supporters";
 
-fn patient(row: &Row) -> Result<Patient, StoreError> {
+pub(crate) fn patient(row: &Row) -> Result<Patient, StoreError> {
     let corrupt = StoreError::corrupt;
     Ok(Patient {
         id: parse(&row.try_get::<String>("id")?, "patient id")?,

@@ -130,7 +130,10 @@ pub async fn resolve_actor(
     let session = req.extensions().get::<Session>().cloned();
     // Bearer tokens authenticate only the JSON and FHIR APIs; on pages the
     // cookie session (and so CSRF protection) always applies.
-    let api_path = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/fhir/");
+    let path = req.uri().path();
+    let api_path = path.starts_with("/api/") || path.starts_with("/fhir/");
+    // The SMS gateway's callbacks (sms.rs) carry their own credentials.
+    let gateway_path = path.starts_with("/sms/");
     let bearer = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -140,7 +143,11 @@ pub async fn resolve_actor(
         .map(str::to_string);
     // The APIs never use the cookie session: no ambient credential to ride
     // on, so no CSRF check, and a missing token is a plain 401.
-    let session = if api_path { None } else { session };
+    let session = if api_path || gateway_path {
+        None
+    } else {
+        session
+    };
     let actor = match (&bearer, &session) {
         (Some(token), _) => state
             .app

@@ -203,6 +203,14 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         out.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if status == StatusCode::UNAUTHORIZED && path.starts_with("/sms/") {
+        // The SMS gateway's callbacks take Basic credentials (sms.rs).
+        out.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"bothy-sms\""),
+        );
+        return out;
+    }
     if status == StatusCode::UNAUTHORIZED
         && !(path.starts_with("/api") || path.starts_with("/fhir"))
     {

@@ -20,6 +20,7 @@ mod pages;
 mod routes;
 mod security;
 mod session_store;
+mod sms;
 
 pub use error::WebError;
 pub use routes::{RouteSpec, route_specs};
@@ -41,6 +42,9 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Origins whose browser apps may call the FHIR API (`cors.rs`).
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// The secret the SMS gateway gives back (HTTP Basic) with replies and
+    /// delivery reports; without one, those callbacks are not served.
+    pub sms_inbound_secret: Option<String>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -51,6 +55,10 @@ impl std::fmt::Debug for WebSettings {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cors_origins", &self.cors_origins)
+            .field(
+                "sms_inbound_secret",
+                &self.sms_inbound_secret.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
@@ -63,6 +71,7 @@ impl Default for WebSettings {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            sms_inbound_secret: None,
         }
     }
 }

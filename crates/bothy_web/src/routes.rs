@@ -331,6 +331,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             StaffPatients,
             get(staff::patient),
         ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/sms",
+            StaffPatients,
+            post(staff::start_sms),
+        ),
         // Enrolments from the staff patient page (pages/enrolments.rs): the
         // patient's record is checked in the use case, as for the page.
         r(
@@ -553,6 +559,20 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/episodes/{episode}/discharge",
             Staff(Permission::Triage),
             post(triage::discharge),
+        ),
+        // The SMS gateway's callbacks: for a gateway holding the configured
+        // inbound secret (sms.rs checks it); not served without one.
+        r(
+            Method::POST,
+            "/sms/kannel/inbound",
+            Public,
+            post(crate::sms::kannel_inbound),
+        ),
+        r(
+            Method::GET,
+            "/sms/kannel/status",
+            Public,
+            get(crate::sms::kannel_status),
         ),
         // The description of everything under /api and /fhir (openapi.rs).
         r(

@@ -51,6 +51,7 @@ pub async fn serve(mut config: Config, mode: Mode) -> anyhow::Result<ExitCode> {
         trusted_proxies: config.server.trusted_proxies.clone(),
         cors_origins: bothy_web::cors::origins(&config.server.cors_origins)
             .map_err(|e| anyhow::anyhow!("server.cors_origins: {e}"))?,
+        sms_inbound_secret: config.sms.inbound_secret.as_ref().map(|s| s.0.clone()),
     };
     let router = bothy_web::router(app.clone(), settings);
     tracing::info!(

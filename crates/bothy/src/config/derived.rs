@@ -89,6 +89,12 @@ impl Config {
         if shown.server.metrics_token.is_some() {
             shown.server.metrics_token = Some(super::Secret("***".into()));
         }
+        if shown.sms.kannel_password.is_some() {
+            shown.sms.kannel_password = Some(super::Secret("***".into()));
+        }
+        if shown.sms.inbound_secret.is_some() {
+            shown.sms.inbound_secret = Some(super::Secret("***".into()));
+        }
         if shown.email.smtp_password.is_some() {
             shown.email.smtp_password = Some(super::Secret("***".into()));
         }

@@ -207,6 +207,7 @@ impl Config {
                 "must be at least 32 characters",
             ));
         }
-        self.email.validate()
+        self.email.validate()?;
+        self.sms.validate()
     }
 }

@@ -86,6 +86,22 @@ pub struct Notification {
     pub appointment: Option<bothy_domain::ids::AppointmentId>,
 }
 
+/// A text in a two-way SMS conversation (`bothy_domain::sms`): a question,
+/// a thank-you, the crisis contacts. Like a [`Notification`] it can carry
+/// nothing about the person: [`CareText`] names only which question.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CareMessage {
+    pub to: PhoneNumber,
+    pub text: CareText,
+    /// The service whose name and contact it gives; none for a number
+    /// nobody here has (the text then names no service).
+    pub service: Option<ServiceId>,
+    pub patient: Option<bothy_domain::PatientId>,
+}
+
+pub use bothy_domain::sms::CareText;
+
 /// A message handed to a [`Notifier`]; also the JSON the file outbox writes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutgoingMessage {
@@ -134,6 +150,29 @@ impl OutgoingMessage {
             subject: rendered.subject,
             body: rendered.body,
             html: rendered.html,
+            sender_name: sender.name.clone(),
+            created_at,
+            attachment: None,
+        }
+    }
+}
+
+impl OutgoingMessage {
+    /// A text message of `body`, already rendered.
+    pub fn text(
+        idempotency_key: IdempotencyKey,
+        to: &PhoneNumber,
+        body: String,
+        sender: &Sender,
+        created_at: Timestamp,
+    ) -> Self {
+        Self {
+            idempotency_key,
+            channel: Channel::Sms,
+            to: to.as_str().to_string(),
+            subject: None,
+            body,
+            html: None,
             sender_name: sender.name.clone(),
             created_at,
             attachment: None,

@@ -154,6 +154,10 @@ pub enum Action {
     ReviewRead,
     /// A person changed how they may be contacted.
     ContactChoiceChanged,
+    /// Staff started a text-message conversation (a check-in or a measure).
+    SmsConversationStarted,
+    /// A text from a patient's number was handled (its words are never logged).
+    SmsReceived,
     /// The list of failed jobs (dead letters) was read.
     FailedJobsRead,
     /// An administrator put a failed job back in the queue.
@@ -172,7 +176,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 71] = [
+    pub const ALL: [Action; 73] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -237,6 +241,8 @@ impl Action {
         Action::ReviewWritten,
         Action::ReviewRead,
         Action::ContactChoiceChanged,
+        Action::SmsConversationStarted,
+        Action::SmsReceived,
         Action::FailedJobsRead,
         Action::FailedJobRetried,
         Action::FailedJobCancelled,
@@ -313,6 +319,8 @@ impl Action {
             Action::ReviewWritten => "review.written",
             Action::ReviewRead => "review.read",
             Action::ContactChoiceChanged => "contact.choice_changed",
+            Action::SmsConversationStarted => "sms.conversation_started",
+            Action::SmsReceived => "sms.received",
             Action::FailedJobsRead => "jobs.failed_read",
             Action::FailedJobRetried => "jobs.failed_retried",
             Action::FailedJobCancelled => "jobs.failed_cancelled",
@@ -372,6 +380,8 @@ impl Action {
             | Action::ReviewWritten
             | Action::ReviewRead
             | Action::ContactChoiceChanged
+            | Action::SmsConversationStarted
+            | Action::SmsReceived
             | Action::AppointmentBooked
             | Action::AppointmentRecorded
             | Action::AppointmentMoved

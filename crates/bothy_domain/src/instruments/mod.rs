@@ -6,7 +6,7 @@ pub mod model;
 pub mod score;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use load::{Catalogue, ContentError, TOLERANCE};
 pub use model::Instrument;

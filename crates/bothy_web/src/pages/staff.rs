@@ -63,6 +63,11 @@ struct PatientPage {
     may_read_referrals: bool,
     /// Messages not sent to the person: (when, which message, why).
     not_sent: Vec<(String, String, String)>,
+    /// Messages sent: (when, which message, channel, delivery).
+    sent: Vec<(String, String, &'static str, String)>,
+    /// A text-message conversation was just started (`sent`), or one was
+    /// open already (`open`).
+    sms_notice: String,
     appointments: super::appointments::Section,
     /// Just booked, or just recorded, an appointment.
     booked: bool,
@@ -112,6 +117,8 @@ fn episode_view(
 pub struct PatientQuery {
     #[serde(default)]
     contact: Option<String>,
+    #[serde(default)]
+    sms: Option<String>,
     #[serde(default)]
     booked: Option<String>,
     #[serde(default)]
@@ -234,7 +241,30 @@ pub async fn patient(
             (crate::format::uk_time(n.at), template, n.reason.label())
         })
         .collect();
+    let sent = m
+        .sent
+        .iter()
+        .map(|s| {
+            let delivery = match (s.status, s.status_at) {
+                (bothy_app::sms::DeliveryStatus::Sent, _) | (_, None) => "Sent".to_string(),
+                (bothy_app::sms::DeliveryStatus::Delivered, Some(at)) => {
+                    format!("Delivered {}", crate::format::uk_time(at))
+                }
+                (bothy_app::sms::DeliveryStatus::Failed, Some(at)) => {
+                    format!("Failed {}", crate::format::uk_time(at))
+                }
+            };
+            (
+                crate::format::uk_time(s.sent_at),
+                s.label.clone(),
+                s.channel.label(),
+                delivery,
+            )
+        })
+        .collect();
     Ok(page(&PatientPage {
+        sent,
+        sms_notice: q.sms.clone().unwrap_or_default(),
         not_sent,
         chrome,
         tool_entries,
@@ -328,4 +358,33 @@ pub async fn choose_service(
     Ok(axum::response::IntoResponse::into_response(
         axum::response::Redirect::to("/staff"),
     ))
+}
+
+/// `POST /staff/patients/{id}/sms`: asks a mood check-in, PHQ-9 or GAD-7
+/// by text message, question by question.
+pub async fn start_sms(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    crate::form::Form(fields): crate::form::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let id = patient_id(&id)?;
+    let ask = fields
+        .iter()
+        .find(|(k, _)| k == "ask")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let kind = match ask {
+        "mood" => bothy_app::sms::ConversationKind::Mood,
+        "phq9" | "gad7" => bothy_app::sms::ConversationKind::Measure(ask.to_string()),
+        _ => return Err(AppError::field("ask", "Choose what to ask by text message").into()),
+    };
+    let started = state
+        .app
+        .sms()
+        .start(&ctx.actor, id, kind, &ctx.request)
+        .await?;
+    let notice = if started { "sent" } else { "open" };
+    use axum::response::IntoResponse;
+    Ok(axum::response::Redirect::to(&format!("/staff/patients/{id}?sms={notice}")).into_response())
 }

@@ -39,6 +39,7 @@ mod reviews;
 mod safety_plan;
 mod schema;
 mod sign_in;
+mod sms;
 mod tools;
 mod tools_forms;
 mod waiting_reminders;

@@ -90,7 +90,7 @@ pub(super) const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) fn shipped() -> &'static Catalogue {
+pub(crate) fn shipped() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
         Catalogue::from_sources(SHIPPED).unwrap_or_else(|errors| {
@@ -103,7 +103,7 @@ pub(super) fn shipped() -> &'static Catalogue {
     })
 }
 
-pub(super) fn inst(id: &str) -> &'static Instrument {
+pub(crate) fn inst(id: &str) -> &'static Instrument {
     shipped()
         .get(id)
         .unwrap_or_else(|| panic!("no shipped instrument {id}"))

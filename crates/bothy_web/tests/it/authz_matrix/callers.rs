@@ -292,6 +292,22 @@ impl World {
                 .unwrap();
             responses.insert(id.clone(), done.response.id.to_string());
         }
+        // Each of them agreed to text messages, with a mobile of their own,
+        // for asking by text.
+        for (n, id) in [&t.demo.patients[0].id, &on_caseload, &off_caseload]
+            .into_iter()
+            .enumerate()
+        {
+            t.raw_sql(&format!(
+                "UPDATE patients SET phone = '+4477009001{n:02}' WHERE id = '{id}'"
+            ))
+            .await;
+            t.raw_sql(&format!(
+                "INSERT INTO contact_preferences (patient_id, email, sms, preferred, updated_at) \
+                 VALUES ('{id}', 1, 1, 'sms', 0) ON CONFLICT (patient_id) DO UPDATE SET sms = 1"
+            ))
+            .await;
+        }
         // And an enrolment of each, with no supporter (as the matrix's enrol
         // form asks, so that asking again is answered as done).
         let mut enrolments = BTreeMap::new();

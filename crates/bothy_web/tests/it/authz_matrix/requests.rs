@@ -206,6 +206,7 @@ impl World {
             "/alerts/{alert}/close" => f(&[("outcome", "contacted_person")]),
             // The enrolment the world made (asking again is answered as
             // done), and its first module, open since enrolment.
+            "/staff/patients/{id}/sms" => f(&[("ask", "mood")]),
             "/staff/patients/{id}/enrolments" => {
                 f(&[("programme", "relaxation"), ("supporter", "")])
             }

@@ -1,6 +1,8 @@
 //! Delivery (issue 15): messages go only by a channel the person agreed to,
-//! email through a real SMTP server, and failed jobs in the dead-letter list.
+//! email through a real SMTP server, text messages and replies through a
+//! real Kannel, and failed jobs in the dead-letter list.
 
 mod consent;
 mod dead_letters;
+mod kannel;
 pub(crate) mod smtp;
