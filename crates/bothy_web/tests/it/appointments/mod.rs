@@ -55,6 +55,7 @@ with_video!(
     cancelling_sends_a_cancellation_instead_of_the_waiting_invitation,
     a_practitioner_lists_theirs_and_a_clinical_lead_the_services,
     moving_sends_one_new_invitation_that_replaces_the_calendar_event,
+    a_text_invitation_says_when_and_to_sign_in_to_join,
 );
 
 both_dbs!(
@@ -984,4 +985,56 @@ async fn moving_sends_one_new_invitation_that_replaces_the_calendar_event(t: Tes
         r.body
     );
     t.drain_jobs().await;
+}
+
+async fn a_text_invitation_says_when_and_to_sign_in_to_join(t: TestApp) {
+    let unique = PatientId::random().to_string();
+    let mut who = Person::new("Morag", "Texter", &format!("sms.{unique}@example.org"));
+    who.phone = "07700 900456".into();
+    let p = t.fixtures().patient(&who).await;
+    // Texts only, from now on: their choice on their account page.
+    let c = signed_in_patient(&t, &p).await;
+    c.get("/account").await.ok();
+    c.post_form("/account/contact", &[("contact", "sms")])
+        .await
+        .status(303);
+    let lead = t.fixtures().staff_actor("clinical_lead").await;
+    let form = bothy_app::appointments::BookingForm {
+        practitioner: staff_id(&t, "clinical_lead").await,
+        kind: "video".into(),
+        date: day_after(&t, 1),
+        time: "09:30".into(),
+        minutes: "30".into(),
+        key: "by-text".into(),
+    };
+    let booked = t
+        .app
+        .appointments()
+        .book(&lead, p.id, &form, &Default::default())
+        .await
+        .unwrap();
+    t.drain_jobs().await;
+    let sent: Vec<_> = t
+        .outbox
+        .sent()
+        .into_iter()
+        .filter(|m| m.idempotency_key.as_str().starts_with("appointment."))
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let m = &sent[0];
+    assert_eq!(m.channel, bothy_app::notify::Channel::Sms);
+    assert!(m.to.ends_with("7700900456"), "{}", m.to);
+    // A Jitsi link with its token is too long for a text: the sign-in page,
+    // whose home page has it.
+    let when = bothy_domain::appointments::uk_when_short(booked.appointment.slot.starts_at());
+    assert!(
+        m.body.ends_with(&format!(
+            "You have an appointment on {when}, by video. Sign in to join: http://127.0.0.1:8080/sign-in"
+        )),
+        "{}",
+        m.body
+    );
+    assert!(!m.body.contains("Texter") && m.attachment.is_none());
+    let septets = bothy_domain::gsm7::septets(&m.body).expect("GSM-7");
+    assert!(bothy_domain::gsm7::segments(septets) <= 2);
 }
