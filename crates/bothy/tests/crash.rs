@@ -7,12 +7,15 @@
 //! the audit trail verifies. Figures are printed (run with --nocapture).
 //!
 //! The PostgreSQL restart (`postgres_restarts_under_load`) is in
-//! `crash/pg_restart.rs`: it runs a throwaway cluster of its own.
+//! `crash/pg_restart.rs`: it runs a throwaway cluster of its own. A worker
+//! killed while sending messages is in `crash/messages.rs`.
 
 mod support;
 
 #[path = "crash/cluster.rs"]
 mod cluster;
+#[path = "crash/messages.rs"]
+mod messages;
 #[path = "crash/pg_restart.rs"]
 mod pg_restart;
 

@@ -12,7 +12,7 @@
 //!   episodes when a day old, for the not-on-track detector.
 
 use crate::detection::Trigger;
-use crate::jobs::{IdempotencyKey, MessageTemplate, Notification, Recipient};
+use crate::jobs::{IdempotencyKey, Job, MessageTemplate, Notification, Recipient};
 use crate::monitoring::Monitor;
 use crate::{Actor, AppError, RequestContext};
 use bothy_domain::audit::Action;
@@ -21,6 +21,10 @@ use bothy_domain::model::Alert;
 use bothy_domain::role::Role;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId};
+
+/// How long an overdue alert's text to the duty phone has to be reported
+/// delivered before the duty email is sent too (issue 15, item 10).
+pub const ESCALATION_FALLBACK: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 use bothy_store::Tx;
 
 /// Finished episodes read per instrument for expected trajectories.
@@ -78,17 +82,32 @@ impl Monitor<'_> {
         if let Some(to) = second {
             recipients.push(("duty".into(), to));
         }
+        let overdue = |to: &Recipient| Notification {
+            to: to.clone(),
+            template: MessageTemplate::AlertOverdue,
+            link: Some(link.clone()),
+            service: Some(alert.service_id),
+            patient: None,
+            appointment: None,
+        };
         for (who, to) in &recipients {
             let key = IdempotencyKey::from_parts(&["alert-overdue", &alert.id.to_string(), who])?;
-            let n = Notification {
-                to: to.clone(),
-                template: MessageTemplate::AlertOverdue,
-                link: Some(link.clone()),
-                service: Some(alert.service_id),
-                patient: None,
-                appointment: None,
-            };
-            self.app.jobs().enqueue_notification(tx, &key, n).await?;
+            self.app
+                .jobs()
+                .enqueue_notification(tx, &key, overdue(to))
+                .await?;
+            // The duty phone's text, not reported delivered in time, goes
+            // to the duty email too (issue 15: an escalation not delivered
+            // within 5 minutes falls back to the next channel).
+            if let (Recipient::Sms(_), Some(email)) = (to, &monitoring.escalation.duty_email) {
+                let check = IdempotencyKey::from_parts(&[key.as_str(), "check"])?;
+                let job = Job::Fallback {
+                    after: key.as_str().to_string(),
+                    then: overdue(&Recipient::Email(email.clone())),
+                };
+                let at = now + ESCALATION_FALLBACK;
+                self.app.jobs().enqueue_at(tx, &check, &job, at).await?;
+            }
         }
         if recipients.is_empty() {
             // Nobody to tell but the queue itself, where it shows as escalated.

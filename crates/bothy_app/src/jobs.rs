@@ -113,6 +113,10 @@ pub enum Job {
     Notify(Notification),
     /// Send one text in a two-way SMS conversation.
     Text(crate::notify::CareMessage),
+    /// Send `then` unless the message sent under the key `after` has been
+    /// reported delivered by now: the next channel for a message that must
+    /// not wait (an overdue alert's escalation).
+    Fallback { after: String, then: Notification },
     /// Run a submission's history detectors again, after they failed while
     /// it was stored (the submission and its risk alerts were kept).
     Reevaluate {
@@ -141,6 +145,10 @@ pub enum JobError {
     /// Trying again will not help: give the job up now.
     #[error("{0}")]
     GiveUp(String),
+    /// Not now, and not a failure: run it at this time, the attempt not
+    /// counted (a reminder in quiet hours).
+    #[error("deferred")]
+    Defer(Timestamp),
 }
 
 impl Job {
@@ -149,6 +157,7 @@ impl Job {
         match self {
             Job::Notify(_) => "notify",
             Job::Text(_) => "text",
+            Job::Fallback { .. } => "fallback",
             Job::Reevaluate { .. } => "reevaluate",
             Job::Periodic { .. } => Self::PERIODIC,
         }
@@ -259,7 +268,7 @@ impl Jobs<'_> {
     /// and has none, or a link that does not point into this deployment.
     fn check_job(&self, job: &Job) -> Result<(), InvalidJob> {
         match job {
-            Job::Notify(n) => {
+            Job::Notify(n) | Job::Fallback { then: n, .. } => {
                 if n.template.needs_link() && n.link.is_none() {
                     return Err(InvalidJob("this message needs a link"));
                 }
@@ -288,6 +297,10 @@ impl Jobs<'_> {
         match job {
             Job::Notify(notification) => self.send(key, notification).await,
             Job::Text(text) => self.send_text(key, text).await,
+            Job::Fallback { after, then } => self
+                .fall_back(key, after, then)
+                .await
+                .map_err(|e| JobError::Retry(format!("database: {e}"))),
             Job::Reevaluate {
                 patient_id,
                 submission,
@@ -330,6 +343,12 @@ impl Jobs<'_> {
             return Ok(JobReport::default());
         };
         let notification = &notification;
+        if notification.template.paced() {
+            let at = self.paced(notification).await.map_err(retry)?;
+            if at > self.app.clock.now() {
+                return Err(JobError::Defer(at));
+            }
+        }
         let sender = self.app.sender(notification.service).await.map_err(retry)?;
         let mut message =
             OutgoingMessage::new(key.clone(), notification, &sender, self.app.clock.now());
@@ -385,6 +404,49 @@ impl Jobs<'_> {
             .await
     }
 
+    /// Queues `then` under `{key}.then` unless the message sent under
+    /// `after` was reported delivered.
+    async fn fall_back(
+        &self,
+        key: &IdempotencyKey,
+        after: &str,
+        then: &Notification,
+    ) -> Result<JobReport, AppError> {
+        let mut tx = self.app.store.begin().await?;
+        if tx.delivery_status(after).await? == Some(bothy_store::DeliveryStatus::Delivered) {
+            tx.rollback().await?;
+            return Ok(JobReport::default());
+        }
+        let next =
+            IdempotencyKey::from_parts(&[key.as_str(), "then"]).map_err(AppError::internal)?;
+        tracing::info!(key = %key, "not reported delivered in time: sending by the next channel");
+        self.enqueue_notification(&mut tx, &next, then.clone())
+            .await?;
+        tx.commit().await?;
+        Ok(JobReport::default())
+    }
+
+    /// The earliest moment a reminder may go: its service's quiet hours, and
+    /// its limits on what one address is sent an hour and a day.
+    async fn paced(&self, n: &Notification) -> Result<Timestamp, AppError> {
+        let now = self.app.clock.now();
+        let digest = crate::notify::recipient_digest(n.to.address());
+        let mut tx = self.app.store.read().await?;
+        let settings = match n.service {
+            Some(service) => self.app.monitoring().settings_for(&mut tx, service).await?,
+            None => std::sync::Arc::new(bothy_domain::monitoring::Monitoring::defaults()),
+        };
+        let hour = now - Duration::from_secs(3600);
+        let day = now - Duration::from_secs(86_400);
+        let recent = bothy_domain::pacing::Recent {
+            last_hour: tx.sends_to_since(&digest, hour).await?,
+            last_day: tx.sends_to_since(&digest, day).await?,
+        };
+        tx.rollback().await?;
+        let tz = settings.hours.time_zone();
+        Ok(settings.messages.pacing.earliest(tz, now, recent))
+    }
+
     /// Whether a message with this key was sent before (by an attempt whose
     /// worker died before marking the job done).
     async fn was_sent(&self, key: &IdempotencyKey) -> Result<bool, AppError> {
@@ -425,11 +487,13 @@ impl Jobs<'_> {
         }
         match self.app.notifier.send(message).await {
             Ok(Delivery::Sent) => {
+                let recipient = crate::notify::recipient_digest(&message.to);
                 let sent = SentRow {
                     idempotency_key: key.as_str(),
                     channel: message.channel,
                     patient_id: patient,
                     label,
+                    recipient: &recipient,
                     at: self.app.clock.now(),
                 };
                 if let Err(e) = self.record_sent(&sent).await {

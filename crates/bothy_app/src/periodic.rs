@@ -128,14 +128,16 @@ impl Jobs<'_> {
     }
 
     /// Deletes expired sessions, jobs finished more than [`KEEP_FINISHED`]
-    /// ago and never-sent drafts whose links expired, and queues measure reminders for people on
-    /// the waiting list.
+    /// ago (and the ids of inbound texts handled as long ago), never-sent
+    /// drafts whose links expired, and queues measure reminders for people
+    /// on the waiting list.
     pub async fn housekeep(&self) -> Result<JobReport, AppError> {
         let now = self.app.clock.now();
         let mut tx = self.app.store.begin().await?;
         let sessions_deleted = tx.delete_expired_sessions(now).await?;
         let before = now.checked_sub(KEEP_FINISHED).unwrap_or(now);
         let jobs_deleted = tx.delete_finished_jobs(before).await?;
+        tx.delete_sms_inbound_before(before).await?;
         let drafts_before = now
             .checked_sub(Duration::from_secs(
                 DRAFT_LIFETIME_DAYS.unsigned_abs() * 86_400,

@@ -64,6 +64,7 @@ impl Jobs<'_> {
         let held = match outcome {
             Outcome::Done => tx.complete_job(job, now).await?,
             Outcome::RetryAt(run_at, error) => tx.retry_job(job, run_at, error).await?,
+            Outcome::DeferTo(run_at) => tx.defer_job(job, run_at).await?,
             Outcome::Failed(error) => tx.fail_job(job, now, error).await?,
         };
         tx.commit().await?;
@@ -77,6 +78,8 @@ pub enum Outcome<'e> {
     Done,
     /// Failed; try again at this time.
     RetryAt(Timestamp, &'e str),
+    /// Not run now, by choice: run at this time, the attempt not counted.
+    DeferTo(Timestamp),
     /// Failed for good.
     Failed(&'e str),
 }

@@ -22,6 +22,7 @@ pub mod messages;
 pub mod model;
 pub mod monitoring;
 pub mod outcomes;
+pub mod pacing;
 pub mod person;
 pub mod programmes;
 pub mod referral;

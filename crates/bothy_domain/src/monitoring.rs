@@ -29,6 +29,9 @@
 //! [messages]
 //! channels = ["email", "sms"]
 //! contact = "0131 496 0000"
+//! quiet_hours = ["21:00", "08:00"]
+//! max_per_hour = 3
+//! max_per_day = 10
 //!
 //! [video]
 //! provider = "jitsi"
@@ -54,7 +57,10 @@
 //! channels that is in this list. `messages.contact` is how to reach the
 //! service, printed in every message (a phone number or a short address, at
 //! most 60 characters of the SMS alphabet); without it messages give the
-//! deployment's address.
+//! deployment's address. Reminders (a questionnaire due, new feedback, a new
+//! message) are not sent in `messages.quiet_hours` (local time in the opening
+//! hours' time zone), nor more than `max_per_hour` and `max_per_day` to one
+//! address: they wait (`crate::pacing`).
 //!
 //! An overdue alert is escalated to every clinical lead of the service by
 //! email and, as the second channel, to the duty phone by text message (or,
@@ -89,6 +95,11 @@ struct MonitoringFile {
 struct MessagesFile {
     channels: Vec<String>,
     contact: Option<String>,
+    /// `["21:00", "08:00"]`: no reminder from the first until the second;
+    /// `[]`: none held back.
+    quiet_hours: Vec<String>,
+    max_per_hour: u32,
+    max_per_day: u32,
 }
 
 impl Default for MessagesFile {
@@ -96,6 +107,9 @@ impl Default for MessagesFile {
         Self {
             channels: vec!["email".into(), "sms".into()],
             contact: None,
+            quiet_hours: vec!["21:00".into(), "08:00".into()],
+            max_per_hour: crate::pacing::Pacing::default().per_hour,
+            max_per_day: crate::pacing::Pacing::default().per_day,
         }
     }
 }
@@ -110,6 +124,8 @@ pub struct MessageSettings {
     pub sms: bool,
     /// How to reach the service, printed in every message.
     pub contact: Option<String>,
+    /// When reminders may go, and how many to one address.
+    pub pacing: crate::pacing::Pacing,
 }
 
 impl Default for MessageSettings {
@@ -118,6 +134,7 @@ impl Default for MessageSettings {
             email: true,
             sms: true,
             contact: None,
+            pacing: crate::pacing::Pacing::default(),
         }
     }
 }
@@ -302,7 +319,34 @@ impl Monitoring {
             email: false,
             sms: false,
             contact: None,
+            pacing: crate::pacing::Pacing::default(),
         };
+        let quiet = &parsed.messages.quiet_hours;
+        let times: Vec<Option<jiff::civil::Time>> = quiet
+            .iter()
+            .map(|t| t.parse::<jiff::civil::Time>().ok())
+            .collect();
+        messages.pacing.quiet = match times.as_slice() {
+            [] => None,
+            [Some(from), Some(until)] if from != until => Some((*from, *until)),
+            _ => {
+                errors.push(error(
+                    "messages.quiet_hours".into(),
+                    "two different times, from and until, like [\"21:00\", \"08:00\"], or [] for none"
+                        .into(),
+                ));
+                None
+            }
+        };
+        let (per_hour, per_day) = (parsed.messages.max_per_hour, parsed.messages.max_per_day);
+        if !(1..=60).contains(&per_hour) || per_day < per_hour || per_day > 500 {
+            errors.push(error(
+                "messages.max_per_hour".into(),
+                "from 1 to 60, and max_per_day from that to 500".into(),
+            ));
+        }
+        messages.pacing.per_hour = per_hour;
+        messages.pacing.per_day = per_day;
         for (n, c) in parsed.messages.channels.iter().enumerate() {
             let seen = match c.as_str() {
                 "email" => std::mem::replace(&mut messages.email, true),

@@ -74,6 +74,8 @@ pub struct Report {
     /// Periodic tasks run (`bothy_app::periodic`).
     pub periodic_done: u32,
     pub jobs_retried: u32,
+    /// Jobs that chose to wait (a reminder in quiet hours or over a limit).
+    pub jobs_deferred: u32,
     pub jobs_failed: u32,
     /// Claimed jobs given back unstarted because the worker is stopping.
     pub jobs_released: u32,
@@ -96,6 +98,7 @@ impl std::ops::AddAssign for Report {
         self.jobs_done += o.jobs_done;
         self.periodic_done += o.periodic_done;
         self.jobs_retried += o.jobs_retried;
+        self.jobs_deferred += o.jobs_deferred;
         self.jobs_failed += o.jobs_failed;
         self.jobs_released += o.jobs_released;
         self.leases_lost += o.leases_lost;
@@ -391,6 +394,14 @@ async fn record(
                     report.jobs_done += 1;
                 }
                 report.add_job(done);
+            }
+            held
+        }
+        Err(JobError::Defer(run_at)) => {
+            let held = app.jobs().record(job, Outcome::DeferTo(*run_at)).await?;
+            if held {
+                report.jobs_deferred += 1;
+                tracing::debug!(job_id = %job.id, kind = %job.kind, "job waits (quiet hours or a limit)");
             }
             held
         }

@@ -141,16 +141,17 @@ impl Tx {
     pub async fn record_message_sent(&mut self, sent: &SentRow<'_>) -> Result<bool, StoreError> {
         let done = self
             .query(
-                "INSERT INTO message_sends (idempotency_key, channel, sent_at, patient_id, label) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO UPDATE \
-                 SET sent_at = excluded.sent_at, patient_id = excluded.patient_id, label = excluded.label \
-                 WHERE message_sends.label IS NULL",
+                "INSERT INTO message_sends (idempotency_key, channel, sent_at, patient_id, label, recipient) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO UPDATE \
+                 SET sent_at = excluded.sent_at, patient_id = excluded.patient_id, label = excluded.label, \
+                 recipient = excluded.recipient WHERE message_sends.label IS NULL",
             )
             .bind(sent.idempotency_key)
             .bind(sent.channel.as_str())
             .bind(to_millis(sent.at))
             .bind(sent.patient_id.map(|p| p.to_string()))
             .bind(sent.label)
+            .bind(sent.recipient)
             .execute()
             .await?;
         Ok(done.rows_affected() == 1)
@@ -182,6 +183,22 @@ impl Tx {
             .execute()
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// How many messages went to the address with this digest from `since`.
+    pub async fn sends_to_since(
+        &mut self,
+        recipient: &str,
+        since: Timestamp,
+    ) -> Result<u32, StoreError> {
+        let row = self
+            .query("SELECT COUNT(*) AS n FROM message_sends WHERE recipient = $1 AND sent_at >= $2")
+            .bind(recipient)
+            .bind(to_millis(since))
+            .fetch_one()
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     /// The status of the message sent with this key, if it was sent.
@@ -242,6 +259,8 @@ pub struct SentRow<'a> {
     pub patient_id: Option<PatientId>,
     /// What it was, for staff ("New message"): never its text.
     pub label: &'a str,
+    /// A digest of the address (never the address), for counting.
+    pub recipient: &'a str,
     pub at: Timestamp,
 }
 

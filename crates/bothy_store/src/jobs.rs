@@ -231,6 +231,20 @@ impl Tx {
             .collect()
     }
 
+    /// Ends every running job's lease at `now`, so that any worker may claim
+    /// them: for when the workers holding them are known to be gone (the
+    /// crash tests, which cannot wait out a lease).
+    pub async fn expire_job_leases(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        let done = self
+            .query(
+                "UPDATE jobs SET locked_until = $1 WHERE state = 'running' AND locked_until > $1",
+            )
+            .bind(to_millis(now))
+            .execute()
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Gives up jobs whose worker stopped (the lease ran out) during their
     /// last attempt: they become `failed` and are returned for logging.
     pub async fn fail_abandoned_jobs(
@@ -295,6 +309,28 @@ impl Tx {
         .bind(&job.lease)
         .execute()
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts a claimed job back to run at `run_at` without counting the
+    /// attempt (it chose to wait: a reminder in quiet hours). False when the
+    /// claim no longer holds the lease.
+    pub async fn defer_job(
+        &mut self,
+        job: &ClaimedJob,
+        run_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "UPDATE jobs SET state = 'queued', run_at = $1, attempts = attempts - 1, \
+                 locked_by = NULL, locked_until = NULL \
+                 WHERE id = $2 AND state = 'running' AND locked_by = $3",
+            )
+            .bind(to_millis(run_at))
+            .bind(&job.id)
+            .bind(&job.lease)
+            .execute()
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

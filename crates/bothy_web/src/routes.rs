@@ -365,44 +365,6 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             StaffPatients,
             post(messages::needs_clinician),
         ),
-        // Appointments (pages/appointments.rs): the patient, and an
-        // appointment's patient, are checked in the use case.
-        r(
-            Method::GET,
-            "/staff/patients/{id}/appointments/new",
-            StaffPatients,
-            get(appointments::new_form),
-        ),
-        r(
-            Method::POST,
-            "/staff/patients/{id}/appointments",
-            StaffPatients,
-            post(appointments::book),
-        ),
-        r(
-            Method::GET,
-            "/staff/appointments",
-            StaffPatients,
-            get(appointments::list),
-        ),
-        r(
-            Method::POST,
-            "/staff/appointments/{appointment}",
-            StaffPatients,
-            post(appointments::record),
-        ),
-        r(
-            Method::GET,
-            "/staff/appointments/{appointment}/edit",
-            StaffPatients,
-            get(appointments::move_form),
-        ),
-        r(
-            Method::POST,
-            "/staff/appointments/{appointment}/edit",
-            StaffPatients,
-            post(appointments::move_to),
-        ),
         r(
             Method::POST,
             "/staff/enrolments/{enrolment}/unlock",
@@ -440,6 +402,44 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/enrolments/{enrolment}/resume",
             StaffPatients,
             post(enrolments::resume),
+        ),
+        // Appointments (pages/appointments.rs): the patient, and an
+        // appointment's patient, are checked in the use case.
+        r(
+            Method::GET,
+            "/staff/patients/{id}/appointments/new",
+            StaffPatients,
+            get(appointments::new_form),
+        ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/appointments",
+            StaffPatients,
+            post(appointments::book),
+        ),
+        r(
+            Method::GET,
+            "/staff/appointments",
+            StaffPatients,
+            get(appointments::list),
+        ),
+        r(
+            Method::POST,
+            "/staff/appointments/{appointment}",
+            StaffPatients,
+            post(appointments::record),
+        ),
+        r(
+            Method::GET,
+            "/staff/appointments/{appointment}/edit",
+            StaffPatients,
+            get(appointments::move_form),
+        ),
+        r(
+            Method::POST,
+            "/staff/appointments/{appointment}/edit",
+            StaffPatients,
+            post(appointments::move_to),
         ),
         r(
             Method::GET,

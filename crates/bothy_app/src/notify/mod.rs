@@ -180,6 +180,13 @@ impl OutgoingMessage {
     }
 }
 
+/// A digest of an address, to count what one address was sent without
+/// keeping the address.
+pub fn recipient_digest(address: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(address.trim().to_lowercase().as_bytes())[..16])
+}
+
 /// What a notifier did with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {

@@ -122,6 +122,19 @@ impl MessageTemplate {
         }
     }
 
+    /// Whether it is a reminder that can wait: kept out of the service's
+    /// quiet hours and within its limits per address (`bothy_domain::pacing`).
+    /// What answers the person's own step (a referral received, an account
+    /// link, a decision) or calls the duty team is never held.
+    pub fn paced(self) -> bool {
+        matches!(
+            self,
+            MessageTemplate::MeasureDue
+                | MessageTemplate::NewMessage
+                | MessageTemplate::NewFeedback
+        )
+    }
+
     /// An email's subject line.
     pub fn subject(self) -> &'static str {
         match self {

@@ -37,9 +37,12 @@ CREATE TABLE sms_opt_outs (
 
 -- What became of each message a channel accepted: sent, then delivered or
 -- failed as the gateway reports; who it went to and which message, for
--- staff (never the address or the text).
+-- staff (never the address or the text); a digest of the address, to count
+-- what one address was sent lately (reminders' limits).
 ALTER TABLE message_sends ADD COLUMN patient_id TEXT REFERENCES patients (id);
 ALTER TABLE message_sends ADD COLUMN label TEXT;
 ALTER TABLE message_sends ADD COLUMN status TEXT NOT NULL DEFAULT 'sent' CHECK (status IN ('sent', 'delivered', 'failed'));
 ALTER TABLE message_sends ADD COLUMN status_at BIGINT;
+ALTER TABLE message_sends ADD COLUMN recipient TEXT;
+CREATE INDEX message_sends_by_recipient ON message_sends (recipient, sent_at);
 CREATE INDEX message_sends_by_patient ON message_sends (patient_id, sent_at);

@@ -2,8 +2,8 @@
 //! due by the service's opening hours, worked from the duty queue, closed
 //! with an outcome, escalated when overdue, and what the person sees.
 
-use crate::both_dbs;
 use crate::helpers::{Client, TestApp};
+use crate::{both_dbs, both_dbs_service};
 use bothy_app::RequestContext;
 use bothy_app::measures::Submission;
 use bothy_app::policy::{Actor, PatientActor};
@@ -495,4 +495,68 @@ async fn the_alert_load_counts_raised_acknowledged_and_overdue(t: TestApp) {
         .get("/alerts/load")
         .await
         .ok();
+}
+
+both_dbs_service!(
+    duty_email_too;
+    an_escalation_text_not_reported_delivered_in_5_minutes_goes_to_the_duty_email,
+);
+
+/// A duty email beside the demo's duty phone (this follows its
+/// `[escalation]` line in the demo's settings).
+fn duty_email_too() -> &'static str {
+    "duty_email = \"duty-team@example.org\"\n"
+}
+
+async fn an_escalation_text_not_reported_delivered_in_5_minutes_goes_to_the_duty_email(t: TestApp) {
+    let to_duty = |t: &TestApp| {
+        t.outbox
+            .sent()
+            .into_iter()
+            .filter(|m| m.to == "duty-team@example.org")
+            .count()
+    };
+    // A delivery report within the 5 minutes: nothing more.
+    phq9(&t, 0, 3, "f1").await;
+    t.clock.advance(Duration::from_secs(31 * 60));
+    run_worker(&t).await;
+    let text = t
+        .outbox
+        .sent()
+        .into_iter()
+        .find(|m| m.to.ends_with("7700900123"))
+        .expect("the duty phone's text");
+    t.app
+        .sms()
+        .delivery_report(
+            text.idempotency_key.as_str(),
+            bothy_app::sms::DeliveryStatus::Delivered,
+        )
+        .await
+        .unwrap();
+    t.clock.advance(Duration::from_secs(4 * 60));
+    run_worker(&t).await;
+    assert_eq!(to_duty(&t), 0, "not before 5 minutes");
+    t.clock.advance(Duration::from_secs(2 * 60));
+    run_worker(&t).await;
+    assert_eq!(to_duty(&t), 0, "delivered: no fallback");
+    // No report (or a failure) in 5 minutes: the duty email as well, once.
+    phq9(&t, 2, 3, "f2").await;
+    t.clock.advance(Duration::from_secs(31 * 60));
+    run_worker(&t).await;
+    assert_eq!(to_duty(&t), 0);
+    t.clock.advance(Duration::from_secs(5 * 60));
+    run_worker(&t).await;
+    assert_eq!(to_duty(&t), 1);
+    t.clock.advance(Duration::from_secs(3600));
+    run_worker(&t).await;
+    assert_eq!(to_duty(&t), 1);
+}
+
+/// Runs the worker a few times; unlike `drain_jobs`, a job due later (the
+/// fallback's check) may stay queued.
+async fn run_worker(t: &TestApp) {
+    for _ in 0..3 {
+        bothy_jobs::run_once(&t.app).await.unwrap();
+    }
 }

@@ -5,4 +5,5 @@
 mod consent;
 mod dead_letters;
 mod kannel;
+mod pacing;
 pub(crate) mod smtp;
