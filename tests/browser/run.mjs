@@ -23,6 +23,7 @@ import { runTests } from './lib/harness.mjs';
 import { options, selfTestTotp } from './lib/helpers.mjs';
 import { indent, serverDiagnostics, startServer, stopServer, stopServerOnExit } from './lib/server.mjs';
 import { alerts } from './tests/alerts.mjs';
+import { appointments } from './tests/appointments.mjs';
 import { frontDoor } from './tests/front_door.mjs';
 import { library, measures, patientSignIn, safetyPlan } from './tests/patient.mjs';
 import {
@@ -69,6 +70,7 @@ function allTests() {
     safetyPlan,
     library,
     treatment,
+    appointments,
     signInWithoutJavaScript,
     narrowScreen,
     keyboard,

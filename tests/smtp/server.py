@@ -3,8 +3,9 @@
 
 Listens on a free port on 127.0.0.1, writes that port to DIR/port once it
 accepts connections, and stores every message it receives in DIR/messages as
-NAME.eml (exactly as received) and NAME.json (envelope, headers and the
-decoded text and HTML parts), each written aside and renamed into place so a
+NAME.eml (exactly as received) and NAME.json (envelope, headers, the
+decoded text and HTML parts, and any attachments with their exact bytes
+as UTF-8 text), each written aside and renamed into place so a
 reader never sees half a file. A recipient whose address starts "refused." is
 refused (550) and one starting "deferred." deferred (451). Runs until killed.
 
@@ -50,8 +51,16 @@ class Store:
         raw = envelope.original_content or envelope.content
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         parts = {}
+        attachments = []
         for part in msg.walk():
             if part.get_content_maintype() == "multipart":
+                continue
+            if part.get_content_disposition() == "attachment":
+                attachments.append({
+                    "filename": part.get_filename(),
+                    "content_type": str(part.get("Content-Type", "")),
+                    "content": part.get_payload(decode=True).decode("utf-8"),
+                })
                 continue
             parts.setdefault(part.get_content_type(), part.get_content())
         record = {
@@ -64,6 +73,7 @@ class Store:
             "content_type": msg.get_content_type(),
             "text": parts.get("text/plain"),
             "html": parts.get("text/html"),
+            "attachments": attachments,
         }
         name = f"{time.time_ns()}-{uuid.uuid4().hex}"
         write_atomically(os.path.join(self.directory, name + ".eml"), raw)

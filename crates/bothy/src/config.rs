@@ -45,6 +45,19 @@ pub struct Config {
     #[serde(default)]
     pub notify: NotifyConfig,
     pub sms: SmsConfig,
+    #[serde(default)]
+    pub video: VideoConfig,
+}
+
+/// `[video]`: the deployment's secrets for video appointments. Which
+/// provider a service uses is in its own settings file (`[video]` there);
+/// only the key that signs Jitsi room links is here, being a secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConfig {
+    /// The HS256 key shared with the Jitsi Meet server (its `app_secret`),
+    /// used for every service whose provider is "jitsi".
+    pub jitsi_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +181,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             notify: NotifyConfig::default(),
             sms: SmsConfig::default(),
+            video: VideoConfig::default(),
         }
     }
 }

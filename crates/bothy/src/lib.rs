@@ -316,6 +316,7 @@ mod tests {
                 link: None,
                 service,
                 patient: None,
+                appointment: None,
             })
         };
         let sms = Recipient::Sms(bothy_domain::person::PhoneNumber::parse("07700 900123").unwrap());
@@ -362,6 +363,7 @@ mod tests {
             link: None,
             service: None,
             patient: None,
+            appointment: None,
         });
         let key = IdempotencyKey::new("received.1").unwrap();
         app.jobs().perform(&key, &job).await.unwrap();

@@ -57,6 +57,21 @@ impl Jobs<'_> {
         template: MessageTemplate,
         link: Option<String>,
     ) -> Result<bool, AppError> {
+        self.notify_person_about(tx, to, key, template, link, None)
+            .await
+    }
+
+    /// [`Jobs::notify_person`] for a message about an appointment, whose
+    /// time and link are added when it is sent.
+    pub(crate) async fn notify_person_about(
+        &self,
+        tx: &mut Tx,
+        to: &Addressee<'_>,
+        key: &IdempotencyKey,
+        template: MessageTemplate,
+        link: Option<String>,
+        appointment: Option<bothy_domain::ids::AppointmentId>,
+    ) -> Result<bool, AppError> {
         let recipient = match self.route(tx, to).await? {
             Ok(r) => r,
             Err(not_sent) => {
@@ -73,6 +88,7 @@ impl Jobs<'_> {
                 link,
                 service: Some(to.service_id),
                 patient: to.patient_id,
+                appointment,
             },
         )
         .await

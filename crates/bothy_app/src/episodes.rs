@@ -37,6 +37,33 @@ pub struct WaitingList {
     pub completed_waits: usize,
 }
 
+/// Counts a treatment contact at `at` in the patient's open episode, if
+/// they have one, with its audit event: the first stops the
+/// referral-to-treatment clock. The one way a supported review or an
+/// attended appointment counts; `what` names it in the event.
+pub(crate) async fn count_treatment_contact(
+    work: &mut crate::work::Work<'_>,
+    patient: &Patient,
+    at: Timestamp,
+    what: String,
+) -> Result<bool, AppError> {
+    let Some(episode) = work.tx().open_episode_id(patient.id).await? else {
+        return Ok(false);
+    };
+    if !work.tx().record_treatment_contact(episode, at).await? {
+        return Ok(false);
+    }
+    work.audit(
+        AuditEvent::new(Action::EpisodeTreatmentContact)
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("episode {episode}: {what}"))
+            .record(RecordKind::Episode, episode),
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Episodes of care: the waiting list, treatment contacts, discharge.
 pub struct Episodes<'a> {
     pub(crate) app: &'a App,

@@ -88,6 +88,7 @@ impl Monitor<'_> {
             link: Some(link.clone()),
             service: Some(alert.service_id),
             patient: None,
+            appointment: None,
         };
         for (who, to) in &recipients {
             let key = IdempotencyKey::from_parts(&["alert-overdue", &alert.id.to_string(), who])?;

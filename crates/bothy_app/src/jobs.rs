@@ -353,8 +353,22 @@ impl Jobs<'_> {
             }
         }
         let sender = self.app.sender(notification.service).await.map_err(retry)?;
-        let message =
+        let mut message =
             OutgoingMessage::new(key.clone(), notification, &sender, self.app.clock.now());
+        if let Some(id) = notification.appointment {
+            // Its time and link as they stand now; none: no longer to send.
+            let Some(invitation) = self
+                .app
+                .appointments()
+                .invitation(id, notification.template, key)
+                .await
+                .map_err(retry)?
+            else {
+                tracing::info!(key = %key, "the appointment changed; its message is not sent");
+                return Ok(JobReport::default());
+            };
+            invitation.apply(&mut message, &sender, &self.app.sign_in_url());
+        }
         let label = notification.template.label();
         self.deliver(&message, notification.patient, label, false)
             .await
@@ -557,6 +571,7 @@ mod tests {
             link: None,
             service: None,
             patient: None,
+            appointment: None,
         });
         let (kind, payload) = job.encode().unwrap();
         assert_eq!(kind, "notify");

@@ -6,6 +6,7 @@
 pub mod activation;
 pub mod admin;
 pub mod alerts;
+pub mod appointments;
 pub mod check_ins;
 pub mod clock;
 pub mod contact;
@@ -77,6 +78,9 @@ pub struct AppSettings {
     /// Threads hashing passwords, each with its own reused 19 MiB block:
     /// the most memory sign-ins can take, however many arrive at once.
     pub password_hash_workers: usize,
+    /// The key that signs Jitsi Meet room links (`video.jitsi_secret`),
+    /// shared with the Jitsi server; none, Jitsi video cannot be booked.
+    pub jitsi_secret: Option<appointments::VideoSecret>,
 }
 
 impl Default for AppSettings {
@@ -92,6 +96,7 @@ impl Default for AppSettings {
             routine_measures: vec!["phq9".into(), "gad7".into()],
             measure_interval: Duration::from_secs(14 * 24 * 3600),
             password_hash_workers: 2,
+            jitsi_secret: None,
         }
     }
 }
@@ -247,6 +252,15 @@ impl App {
 
     pub fn messages(&self) -> messages::Messages<'_> {
         messages::Messages { app: self }
+    }
+
+    pub fn appointments(&self) -> appointments::Appointments<'_> {
+        appointments::Appointments { app: self }
+    }
+
+    /// This deployment's sign-in page, where messages send people.
+    pub(crate) fn sign_in_url(&self) -> String {
+        format!("{}/sign-in", self.settings.public_url.trim_end_matches('/'))
     }
 
     pub fn reviews(&self) -> reviews::Reviews<'_> {

@@ -77,6 +77,7 @@ impl Referrals<'_> {
             link: None,
             service: Some(referral.service_id),
             patient: None,
+            appointment: None,
         };
         self.app
             .jobs()

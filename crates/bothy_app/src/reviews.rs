@@ -404,16 +404,13 @@ impl Reviews<'_> {
         // first review stops the referral-to-treatment clock and each review
         // counts one treatment appointment; activating an account does
         // neither.
-        if let Some(episode) = work.tx().open_episode_id(patient.id).await?
-            && work.tx().record_treatment_contact(episode, now).await?
-        {
-            work.audit(
-                event(Action::EpisodeTreatmentContact, &patient)
-                    .detail(format!("episode {episode}: review {}", review.id))
-                    .record(RecordKind::Episode, episode),
-            )
-            .await?;
-        }
+        crate::episodes::count_treatment_contact(
+            &mut work,
+            &patient,
+            now,
+            format!("review {}", review.id),
+        )
+        .await?;
         self.notify_patient(&mut work, &patient, &review).await?;
         work.finish().await?;
         Ok(Written {

@@ -76,6 +76,7 @@ typed_id!(ToolEntryId, "tool entry");
 typed_id!(ThreadId, "message thread");
 typed_id!(MessageId, "message");
 typed_id!(ReviewId, "review");
+typed_id!(AppointmentId, "appointment");
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! reads the clock: the current time is always a parameter.
 
 pub mod alerts;
+pub mod appointments;
 pub mod audit;
 pub mod caseload;
 pub mod check_in;

@@ -32,7 +32,16 @@
 //! quiet_hours = ["21:00", "08:00"]
 //! max_per_hour = 3
 //! max_per_day = 10
+//!
+//! [video]
+//! provider = "jitsi"
+//! base_url = "https://meet.example.nhs.uk"
+//! app_id = "bothy"
 //! ```
+//!
+//! `video` is the service's video provider for appointments: a self-hosted
+//! Jitsi Meet or a fixed waiting-area address (`appointments::video`);
+//! without it, video appointments cannot be booked.
 //!
 //! `screening.instruments` are the measures a referral to the service asks
 //! (self-referral form, professional referral, FHIR ServiceRequest), in
@@ -78,6 +87,7 @@ struct MonitoringFile {
     screening: ScreeningFile,
     reviews: ReviewsFile,
     messages: MessagesFile,
+    video: crate::appointments::video::VideoFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +207,8 @@ pub struct Monitoring {
     pub review_every_days: u32,
     /// The channels the service sends by, and how to reach it.
     pub messages: MessageSettings,
+    /// The video provider for appointments, if the service has one.
+    pub video: Option<crate::appointments::video::Provider>,
 }
 
 impl Monitoring {
@@ -214,6 +226,7 @@ impl Monitoring {
             screening: ScreeningFile::default().instruments,
             review_every_days: DEFAULT_REVIEW_DAYS,
             messages: MessageSettings::default(),
+            video: None,
         }
     }
 
@@ -371,6 +384,14 @@ impl Monitoring {
                 messages.contact = Some(contact);
             }
         }
+        let video = parsed
+            .video
+            .validate()
+            .map_err(|list| {
+                errors.extend(list.into_iter().map(|(f, m)| error(f, m)));
+            })
+            .ok()
+            .flatten();
         match hours {
             Some(hours) if errors.is_empty() => Ok(Monitoring {
                 hours,
@@ -383,6 +404,7 @@ impl Monitoring {
                 screening,
                 review_every_days,
                 messages,
+                video,
             }),
             _ => Err(errors),
         }

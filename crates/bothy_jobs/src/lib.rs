@@ -524,6 +524,7 @@ mod tests {
                 link: None,
                 service: None,
                 patient: None,
+                appointment: None,
             };
             let key = IdempotencyKey::new(format!("stop.{i}")).expect("key");
             assert!(

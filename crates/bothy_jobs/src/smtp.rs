@@ -1,5 +1,6 @@
 //! Email over SMTP with lettre on rustls: a plain-text part and an HTML
-//! part, from the service's name at the deployment's sending address, with
+//! part (and a file beside them, an appointment's calendar, when the
+//! message has one), from the service's name at the deployment's sending address, with
 //! a Message-ID made from the job's idempotency key (so that, in the one
 //! window where a message can go twice, a worker dying between the
 //! server's acceptance and the record of it, mail systems that de-duplicate
@@ -11,7 +12,7 @@
 //! with back-off). Nothing logged or stored names the recipient.
 
 use bothy_app::notify::{Delivery, Notifier, OutgoingMessage, SendError, SendFuture};
-use lettre::message::{Mailbox, MultiPart, SinglePart, header};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -109,6 +110,21 @@ impl SmtpNotifier {
                     .body(html.clone()),
             ),
             None => MultiPart::mixed().singlepart(plain),
+        };
+        // A file (an appointment's calendar) goes beside the text and HTML:
+        // multipart/mixed around the multipart/alternative.
+        let body = match &message.attachment {
+            Some(file) => {
+                let content_type =
+                    header::ContentType::parse(&file.content_type).map_err(|_| {
+                        SendError::Permanent("the attachment's content type is not valid".into())
+                    })?;
+                MultiPart::mixed().multipart(body).singlepart(
+                    Attachment::new(file.file_name.clone())
+                        .body(file.content.clone(), content_type),
+                )
+            }
+            None => body,
         };
         Message::builder()
             .from(Mailbox::new(name, self.from.clone()))

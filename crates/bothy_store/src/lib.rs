@@ -12,6 +12,7 @@
 
 mod alerts;
 mod api_clients;
+mod appointments;
 mod audit;
 mod backup;
 mod bulk;
@@ -41,6 +42,7 @@ mod summaries;
 mod tool_entries;
 
 pub use alerts::{AlertSubject, NewAlert};
+pub use appointments::Moved;
 pub use audit::{LegacyFinding, RecordsReport, SealPass, VerifyReport};
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use bulk::{Batch, DemographicsRow, PatientRow};

@@ -142,6 +142,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0022_contact.sql"),
     ),
     (
+        23,
+        "appointments",
+        include_str!("../migrations/sqlite/0023_appointments.sql"),
+        include_str!("../migrations/postgres/0023_appointments.sql"),
+    ),
+    (
         24,
         "sms",
         include_str!("../migrations/sqlite/0024_sms.sql"),

@@ -183,6 +183,7 @@ impl Chrome {
                     });
                 }
                 c.nav.extend(crate::pages::reviews::nav_link(s));
+                c.nav.extend(crate::pages::appointments::nav_link(s));
                 c.nav.push(NavLink {
                     href: "/staff/programmes",
                     label: "Programmes",

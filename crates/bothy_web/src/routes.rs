@@ -17,8 +17,9 @@ use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
-    account, activate, alerts, check_ins, dead_letters, enrolments, library, measures, messages,
-    programme, public, refer, reviews, safety_plan, signin, staff, tools, triage,
+    account, activate, alerts, appointments, check_ins, dead_letters, enrolments, library,
+    measures, messages, programme, public, refer, reviews, safety_plan, signin, staff, tools,
+    triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -401,6 +402,44 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/enrolments/{enrolment}/resume",
             StaffPatients,
             post(enrolments::resume),
+        ),
+        // Appointments (pages/appointments.rs): the patient, and an
+        // appointment's patient, are checked in the use case.
+        r(
+            Method::GET,
+            "/staff/patients/{id}/appointments/new",
+            StaffPatients,
+            get(appointments::new_form),
+        ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/appointments",
+            StaffPatients,
+            post(appointments::book),
+        ),
+        r(
+            Method::GET,
+            "/staff/appointments",
+            StaffPatients,
+            get(appointments::list),
+        ),
+        r(
+            Method::POST,
+            "/staff/appointments/{appointment}",
+            StaffPatients,
+            post(appointments::record),
+        ),
+        r(
+            Method::GET,
+            "/staff/appointments/{appointment}/edit",
+            StaffPatients,
+            get(appointments::move_form),
+        ),
+        r(
+            Method::POST,
+            "/staff/appointments/{appointment}/edit",
+            StaffPatients,
+            post(appointments::move_to),
         ),
         r(
             Method::GET,

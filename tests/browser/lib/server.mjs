@@ -19,6 +19,8 @@ const BOTHY_BIN = path.resolve(process.env.BOTHY_BIN || path.join(REPO, 'target'
 // they are raised, so the alerts test can watch an unacknowledged alert escalate. See the file.
 const MONITORING_DIR = path.join(HERE, 'monitoring');
 const READY_TIMEOUT_MS = 60_000;
+/** The demo service's Jitsi key in the browser tests, to check the links' tokens with. */
+export const JITSI_SECRET = 'a browser-test key for Jitsi room links';
 
 // ---------------------------------------------------------------------------------------------
 // Small utilities
@@ -89,12 +91,34 @@ export async function startServer() {
   const listen = `127.0.0.1:${port}`;
   server.baseUrl = `http://${listen}`;
   const args = ['demo', '--listen', listen, '--data-dir', server.dataDir];
-  console.log(`starting: BOTHY__CONTENT__MONITORING_DIR=${MONITORING_DIR} ${BOTHY_BIN} ${args.join(' ')}`);
+  const env = {
+    NO_COLOR: '1',
+    BOTHY__CONTENT__MONITORING_DIR: MONITORING_DIR,
+    // The key for the demo service's Jitsi room links (its provider is in monitoring/demo.toml).
+    BOTHY__VIDEO__JITSI_SECRET: JITSI_SECRET,
+  };
+  // With the test SMTP server running, email goes to it over SMTP, as a service's would
+  // (lib/mail.mjs reads it back); without, to the outbox in the data directory.
+  const smtpDir = process.env.BOTHY_TEST_SMTP_DIR;
+  if (smtpDir) {
+    Object.assign(env, {
+      BOTHY__EMAIL__TRANSPORT: 'smtp',
+      BOTHY__EMAIL__SMTP_HOST: '127.0.0.1',
+      BOTHY__EMAIL__SMTP_PORT: readFileSync(path.join(smtpDir, 'port'), 'utf8').trim(),
+      BOTHY__EMAIL__SMTP_TLS: 'none',
+      BOTHY__EMAIL__FROM: 'no-reply@bothy.test',
+    });
+  }
+  const shown = Object.entries(env)
+    .filter(([k]) => k !== 'NO_COLOR' && k !== 'BOTHY__VIDEO__JITSI_SECRET')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  console.log(`starting: ${shown} ${BOTHY_BIN} ${args.join(' ')}`);
   // Own process group, so the server and anything it starts can be stopped together.
   server.child = spawn(BOTHY_BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, NO_COLOR: '1', BOTHY__CONTENT__MONITORING_DIR: MONITORING_DIR },
+    env: { ...process.env, ...env },
   });
   server.child.stdout.on('data', (d) => server.stdout.push(d));
   server.child.stderr.on('data', (d) => server.stderr.push(d));

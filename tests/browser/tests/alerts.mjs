@@ -6,8 +6,6 @@
 // settings (tests/browser/monitoring/demo.toml) keep the service open all week with one-minute
 // deadlines for urgent and high alerts.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 
 import {
   NARROW,
@@ -22,7 +20,8 @@ import {
   waitForPath,
 } from '../lib/helpers.mjs';
 import { test } from '../lib/harness.mjs';
-import { server, sleep, url } from '../lib/server.mjs';
+import { waitForMessage } from '../lib/mail.mjs';
+import { sleep, url } from '../lib/server.mjs';
 
 export const alerts = test('alerts: PHQ-9 item 9 "several days" shows the crisis panel, the duty clinician acknowledges and closes the alert by keyboard, an unacknowledged alert escalates', async (scope) => {
   const first = patient(5);
@@ -142,25 +141,16 @@ export const alerts = test('alerts: PHQ-9 item 9 "several days" shows the crisis
 
   // The worker sends it to the clinical lead by email and to the duty phone by text, with no
   // personal or clinical content.
-  const outbox = path.join(server.dataDir, 'outbox');
   const dutyPhone = '7700900123';
-  let toLead = null;
-  let toPhone = null;
-  const outboxDeadline = Date.now() + 30_000;
-  while (!(toLead && toPhone) && Date.now() < outboxDeadline) {
-    if (existsSync(outbox)) {
-      for (const f of readdirSync(outbox).filter((n) => n.endsWith('.json'))) {
-        const text = readFileSync(path.join(outbox, f), 'utf8');
-        const m = JSON.parse(text);
-        if (!(m.body || '').includes(secondPath)) continue;
-        if (m.channel === 'email' && m.to === lead.email) toLead = { file: f, text };
-        if (m.channel === 'sms' && String(m.to).replace(/\D/g, '').endsWith(dutyPhone)) toPhone = { file: f, text };
-      }
-    }
-    if (!(toLead && toPhone)) await sleep(500);
-  }
-  if (!toLead) throw new Error(`no email to the clinical lead (${lead.email}) about ${secondPath} in ${outbox} within 30 s`);
-  if (!toPhone) throw new Error(`no text to the duty phone about ${secondPath} in ${outbox} within 30 s`);
+  const about = (m) => (m.body || '').includes(secondPath);
+  const toLead = await waitForMessage(
+    (m) => about(m) && m.channel === 'email' && m.to === lead.email,
+    `email to the clinical lead (${lead.email}) about ${secondPath}`,
+  );
+  const toPhone = await waitForMessage(
+    (m) => about(m) && m.channel === 'sms' && String(m.to).replace(/\D/g, '').endsWith(dutyPhone),
+    `text to the duty phone about ${secondPath}`,
+  );
   const nameParts = second.name.split(/\s+/).filter((w) => w.length > 1);
   for (const { file, text } of [toLead, toPhone]) {
     const found = nameParts.filter((w) => text.toLowerCase().includes(w.toLowerCase()));

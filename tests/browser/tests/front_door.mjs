@@ -2,9 +2,6 @@
 // risk question, a triage clinician accepts the referral, and the person activates their account
 // from the message the worker writes to the outbox, then signs in.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-
 import {
   NARROW,
   checkPage,
@@ -17,7 +14,8 @@ import {
   waitForPath,
 } from '../lib/helpers.mjs';
 import { test } from '../lib/harness.mjs';
-import { server, sleep } from '../lib/server.mjs';
+import { waitForMessage } from '../lib/mail.mjs';
+import { sleep } from '../lib/server.mjs';
 
 export const frontDoor = test('front door without JavaScript at 320 px: self-referral with a risk answer, triage accepts, the person activates and signs in', async (scope) => {
   const page = await scope.page({ javaScriptEnabled: false, viewport: NARROW });
@@ -135,21 +133,10 @@ export const frontDoor = test('front door without JavaScript at 320 px: self-ref
   }
   await checkPage(supporter, 'caseload with a risk at referral');
 
-  // The worker writes the activation message to the outbox in the data directory.
-  const outbox = path.join(server.dataDir, 'outbox');
-  let activation = null;
-  const deadline = Date.now() + 30_000;
-  while (!activation && Date.now() < deadline) {
-    if (existsSync(outbox)) {
-      for (const f of readdirSync(outbox).filter((n) => n.endsWith('.json'))) {
-        const m = JSON.parse(readFileSync(path.join(outbox, f), 'utf8'));
-        const link = /\/activate\/[0-9a-f]{64}/.exec(m.body || '');
-        if (m.to === email && link) activation = { message: m, path: link[0] };
-      }
-    }
-    if (!activation) await sleep(500);
-  }
-  if (!activation) throw new Error(`no activation message to ${email} in ${outbox} within 30 s`);
+  // The worker sends the activation message (to the outbox, or the test SMTP server).
+  const link = (m) => /\/activate\/[0-9a-f]{64}/.exec(m.body || '');
+  const message = await waitForMessage((m) => m.to === email && link(m), `activation message to ${email}`);
+  const activation = { message, path: link(message)[0] };
   if (/Skye|Testperson|heavy|PHQ/i.test(activation.message.body)) {
     throw new Error(`the message carries personal or clinical content: ${activation.message.body}`);
   }

@@ -46,6 +46,11 @@ impl Config {
             sign_in_attempts_per_account: s.sign_in_attempts_per_account,
             sign_in_attempts_per_ip: s.sign_in_attempts_per_ip,
             password_hash_workers: usize::try_from(s.password_hash_workers).unwrap_or(1),
+            jitsi_secret: self
+                .video
+                .jitsi_secret
+                .as_ref()
+                .map(|s| bothy_app::appointments::VideoSecret::new(s.0.as_bytes())),
             ..AppSettings::default()
         }
     }

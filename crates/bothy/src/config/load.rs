@@ -208,6 +208,18 @@ impl Config {
         if s.max_body_bytes < 1024 {
             return Err(invalid("security.max_body_bytes", "must be at least 1024"));
         }
+        if self
+            .video
+            .jitsi_secret
+            .as_ref()
+            .is_some_and(|s| s.0.len() < 32)
+        {
+            // HS256 wants a key at least as long as its hash (RFC 7518 3.2).
+            return Err(invalid(
+                "video.jitsi_secret",
+                "must be at least 32 characters",
+            ));
+        }
         self.email.validate()?;
         self.notify.validate()?;
         self.sms.validate()

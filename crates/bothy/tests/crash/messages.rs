@@ -100,6 +100,7 @@ async fn killed_while_sending(site: Site) {
             link: None,
             service: None,
             patient: None,
+            appointment: None,
         };
         assert!(
             app.jobs()

@@ -41,6 +41,7 @@ mod tests {
             sender_name: "Demo".into(),
             created_at: "2026-11-17T10:00:00Z".parse().unwrap(),
             service,
+            attachment: None,
         }
     }
 

@@ -18,6 +18,7 @@
 //! message with the same key as already sent, so a job retried after a
 //! worker died sends nothing twice.
 
+mod appointment;
 mod by_service;
 mod templates;
 
@@ -58,6 +59,7 @@ impl Recipient {
     }
 }
 
+pub use appointment::Invitation;
 pub use by_service::ByService;
 pub use templates::{
     EMAIL_FOOTER, MessageTemplate, Rendered, SMS_LINK_BUDGET, SMS_MAX_SEGMENTS, Sender,
@@ -80,6 +82,10 @@ pub struct Notification {
     /// goes by a channel they have since withdrawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient: Option<bothy_domain::PatientId>,
+    /// The appointment an invitation or cancellation is about: its time and
+    /// link are read when the message is sent (`notify/appointment.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<bothy_domain::ids::AppointmentId>,
 }
 
 /// A text in a two-way SMS conversation (`bothy_domain::sms`): a question,
@@ -118,6 +124,18 @@ pub struct OutgoingMessage {
     /// services' messages by a channel of their own ([`ByService`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<ServiceId>,
+    /// A file sent with an email: an appointment's calendar file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub file_name: String,
+    /// With its parameters: `text/calendar; method=REQUEST; charset=UTF-8`.
+    pub content_type: String,
+    pub content: String,
 }
 
 impl OutgoingMessage {
@@ -141,6 +159,7 @@ impl OutgoingMessage {
             sender_name: sender.name.clone(),
             created_at,
             service: notification.service,
+            attachment: None,
         }
     }
 }
@@ -164,6 +183,7 @@ impl OutgoingMessage {
             sender_name: sender.name.clone(),
             created_at,
             service: None,
+            attachment: None,
         }
     }
 }
@@ -390,6 +410,7 @@ mod tests {
             link: Some(LINK.into()),
             service: None,
             patient: None,
+            appointment: None,
         };
         let v = serde_json::to_value(&n).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -413,6 +434,7 @@ mod tests {
             sender_name: "Demo".into(),
             created_at: "2026-11-17T10:00:00Z".parse().unwrap(),
             service: None,
+            attachment: None,
         }
     }
 

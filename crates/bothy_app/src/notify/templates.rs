@@ -34,6 +34,12 @@ pub enum MessageTemplate {
     /// To a patient: their supporter reviewed their programme. Never the
     /// feedback or who wrote it.
     NewFeedback,
+    /// To a patient: an appointment was booked. Sent with its time and
+    /// link (typed values read when sent, `notify/appointment.rs`); this
+    /// fixed text is what is left without them.
+    AppointmentInvitation,
+    /// To a patient: an appointment was cancelled, likewise.
+    AppointmentCancelled,
 }
 
 /// The longest link an SMS is planned for; with the longest service name
@@ -51,7 +57,7 @@ pub const SMS_NAME_CHARS: usize = 30;
 pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 8] = [
+    pub const ALL: [MessageTemplate; 10] = [
         MessageTemplate::ReferralReceived,
         MessageTemplate::ReferralDecision,
         MessageTemplate::Activation,
@@ -60,6 +66,8 @@ impl MessageTemplate {
         MessageTemplate::AlertOverdue,
         MessageTemplate::NewMessage,
         MessageTemplate::NewFeedback,
+        MessageTemplate::AppointmentInvitation,
+        MessageTemplate::AppointmentCancelled,
     ];
 
     /// The stored name, as in jobs' payloads (`referral_received`).
@@ -73,6 +81,8 @@ impl MessageTemplate {
             MessageTemplate::AlertOverdue => "alert_overdue",
             MessageTemplate::NewMessage => "new_message",
             MessageTemplate::NewFeedback => "new_feedback",
+            MessageTemplate::AppointmentInvitation => "appointment_invitation",
+            MessageTemplate::AppointmentCancelled => "appointment_cancelled",
         }
     }
 
@@ -92,6 +102,8 @@ impl MessageTemplate {
             MessageTemplate::AlertOverdue => "Task past its deadline",
             MessageTemplate::NewMessage => "New message",
             MessageTemplate::NewFeedback => "New feedback",
+            MessageTemplate::AppointmentInvitation => "Appointment invitation",
+            MessageTemplate::AppointmentCancelled => "Appointment cancelled",
         }
     }
 
@@ -104,7 +116,9 @@ impl MessageTemplate {
             | MessageTemplate::MeasureDue
             | MessageTemplate::InformationRequested
             | MessageTemplate::NewMessage
-            | MessageTemplate::NewFeedback => false,
+            | MessageTemplate::NewFeedback
+            | MessageTemplate::AppointmentInvitation
+            | MessageTemplate::AppointmentCancelled => false,
         }
     }
 
@@ -132,6 +146,8 @@ impl MessageTemplate {
             MessageTemplate::AlertOverdue => "A task is past its deadline",
             MessageTemplate::NewMessage => "You have a new message",
             MessageTemplate::NewFeedback => "There is new feedback for you",
+            MessageTemplate::AppointmentInvitation => "Your appointment",
+            MessageTemplate::AppointmentCancelled => "Your appointment is cancelled",
         }
     }
 
@@ -171,6 +187,12 @@ impl MessageTemplate {
             }
             (MessageTemplate::NewFeedback, _) => {
                 "There is new feedback from your supporter. Sign in to read it."
+            }
+            (MessageTemplate::AppointmentInvitation, _) => {
+                "You have an appointment with us. Sign in to see when it is."
+            }
+            (MessageTemplate::AppointmentCancelled, _) => {
+                "An appointment with us has been cancelled. Sign in to see which."
             }
         }
     }
@@ -243,7 +265,7 @@ pub struct Rendered {
 }
 
 /// Text for HTML, every special character escaped.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -164,11 +164,19 @@ pub enum Action {
     FailedJobRetried,
     /// An administrator cancelled a failed job.
     FailedJobCancelled,
+    /// An appointment was booked.
+    AppointmentBooked,
+    /// An appointment's attendance or cancellation was recorded.
+    AppointmentRecorded,
+    /// An appointment was moved to another time.
+    AppointmentMoved,
+    /// A person's appointments, or a practitioner's or service's list, were read.
+    AppointmentRead,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 69] = [
+    pub const ALL: [Action; 73] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -238,6 +246,10 @@ impl Action {
         Action::FailedJobsRead,
         Action::FailedJobRetried,
         Action::FailedJobCancelled,
+        Action::AppointmentBooked,
+        Action::AppointmentRecorded,
+        Action::AppointmentMoved,
+        Action::AppointmentRead,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -312,6 +324,10 @@ impl Action {
             Action::FailedJobsRead => "jobs.failed_read",
             Action::FailedJobRetried => "jobs.failed_retried",
             Action::FailedJobCancelled => "jobs.failed_cancelled",
+            Action::AppointmentBooked => "appointment.booked",
+            Action::AppointmentRecorded => "appointment.recorded",
+            Action::AppointmentMoved => "appointment.moved",
+            Action::AppointmentRead => "appointment.read",
         }
     }
 
@@ -365,7 +381,11 @@ impl Action {
             | Action::ReviewRead
             | Action::ContactChoiceChanged
             | Action::SmsConversationStarted
-            | Action::SmsReceived => Purpose::DirectCare,
+            | Action::SmsReceived
+            | Action::AppointmentBooked
+            | Action::AppointmentRecorded
+            | Action::AppointmentMoved
+            | Action::AppointmentRead => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated

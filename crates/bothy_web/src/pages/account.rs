@@ -27,6 +27,8 @@ struct PatientHome {
     programmes: Vec<super::programme::HomeEntry>,
     /// Messages from the care team not yet read.
     unread_messages: i64,
+    /// Appointments still to come, with the join link for video.
+    appointments: Vec<super::appointments::Row>,
 }
 
 #[derive(serde::Deserialize)]
@@ -55,10 +57,12 @@ pub async fn patient_home(
         .of_patient(&ctx.actor, p.id, &ctx.request)
         .await?;
     let unread_messages = state.app.messages().unread_for_me(&ctx.actor).await?;
+    let appointments = super::appointments::upcoming_for_patient(&state, &ctx, p.id).await?;
     let new_feedback = state.app.reviews().unread_for_me(&ctx.actor).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, "Home").await?;
     let csrf = chrome.csrf.clone().unwrap_or_default();
     Ok(page(&PatientHome {
+        appointments,
         unread_messages,
         chrome,
         patient,

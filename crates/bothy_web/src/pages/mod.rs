@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activate;
 pub mod alerts;
+pub mod appointments;
 pub mod caseload;
 pub mod check_ins;
 pub mod dead_letters;

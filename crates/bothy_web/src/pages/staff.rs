@@ -68,6 +68,11 @@ struct PatientPage {
     /// A text-message conversation was just started (`sent`), or one was
     /// open already (`open`).
     sms_notice: String,
+    appointments: super::appointments::Section,
+    /// Just booked, or just recorded, an appointment.
+    booked: bool,
+    recorded: bool,
+    moved: bool,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -114,6 +119,12 @@ pub struct PatientQuery {
     contact: Option<String>,
     #[serde(default)]
     sms: Option<String>,
+    #[serde(default)]
+    booked: Option<String>,
+    #[serde(default)]
+    recorded: Option<String>,
+    #[serde(default)]
+    moved: Option<String>,
 }
 
 struct RowView {
@@ -205,6 +216,7 @@ pub async fn patient(
         .await?;
     let programmes = super::enrolments::section(&state, &ctx, m.patient.id).await?;
     let messages = super::messages::section(&state, &ctx, m.patient.id).await?;
+    let appointments = super::appointments::section(&state, &ctx, m.patient.id).await?;
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
         super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
@@ -269,6 +281,10 @@ pub async fn patient(
         programmes,
         messages,
         may_read_referrals: may_manage,
+        appointments,
+        booked: q.booked.is_some(),
+        recorded: q.recorded.is_some(),
+        moved: q.moved.is_some(),
     }))
 }
 

@@ -44,6 +44,7 @@ fn email_to(address: &str, template: MessageTemplate, link: Option<String>) -> N
         link,
         service: None,
         patient: None,
+        appointment: None,
     }
 }
 
@@ -543,6 +544,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
                 link: Some(decision.clone()),
                 service: None,
                 patient: None,
+                appointment: None,
             },
         ),
     ] {
@@ -624,6 +626,7 @@ async fn the_outbox_file_holds_only_the_fixed_text_and_the_link(t: TestApp) {
             link: None,
             service: None,
             patient: None,
+            appointment: None,
         },
         &bothy_app::notify::Sender {
             name: "Bothy".into(),

@@ -10,6 +10,7 @@ pub(crate) use bothy_testkit::{both_dbs, both_dbs_service, both_dbs_with};
 mod alert_closing;
 mod alerts;
 mod api_clients;
+mod appointments;
 mod audit;
 mod authz_matrix;
 mod bad_input;

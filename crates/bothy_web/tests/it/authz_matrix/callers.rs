@@ -91,6 +91,11 @@ pub(super) struct World {
     pub(super) review_due: BTreeMap<String, String>,
     /// A message thread each of them started, and its first message, by patient id.
     pub(super) threads: BTreeMap<String, (String, String)>,
+    /// Two phone appointments of each of them, by patient id (one to
+    /// record what happened, one to move), and the demo triage clinician
+    /// who is their practitioner (and the matrix's booking's).
+    pub(super) appointments: BTreeMap<String, (String, String)>,
+    pub(super) practitioner: String,
     /// An exposure step and a goal of each signed-in patient (demo patients
     /// 0 and 1), for the forms that record a practice or a rating of one.
     pub(super) tool_parents: BTreeMap<(usize, &'static str), String>,
@@ -337,6 +342,37 @@ impl World {
             );
         }
 
+        // Two phone appointments of each, three days ahead at different hours.
+        let mut appointments = BTreeMap::new();
+        let practitioner = match &triage {
+            Actor::Staff(s) => s.id.to_string(),
+            _ => unreachable!(),
+        };
+        let day = (t.today() + jiff::ToSpan::days(3)).to_string();
+        for (n, id) in [&t.demo.patients[0].id, &on_caseload, &off_caseload]
+            .into_iter()
+            .enumerate()
+        {
+            let mut two = Vec::new();
+            for (time, key) in [(9 + n, "matrix-seed"), (18 + n, "matrix-seed-move")] {
+                let form = bothy_app::appointments::BookingForm {
+                    practitioner: practitioner.clone(),
+                    kind: "phone".into(),
+                    date: day.clone(),
+                    time: format!("{time:02}:00"),
+                    minutes: "30".into(),
+                    key: key.into(),
+                };
+                let booked = app
+                    .appointments()
+                    .book(&triage, id.parse().unwrap(), &form, &ctx())
+                    .await
+                    .unwrap();
+                two.push(booked.appointment.id.to_string());
+            }
+            appointments.insert(id.clone(), (two[0].clone(), two[1].clone()));
+        }
+
         // An exposure step and a goal of each patient who signs in.
         let mut tool_parents = BTreeMap::new();
         for n in [0, 1] {
@@ -390,6 +426,8 @@ impl World {
             enrolments,
             review_due,
             threads,
+            appointments,
+            practitioner,
             tool_parents,
             front: Mutex::new(FrontDoor::default()),
         }
@@ -515,6 +553,7 @@ impl World {
             link: None,
             service: Some(self.demo_service),
             patient: None,
+            appointment: None,
         };
         let key = IdempotencyKey::new(key).unwrap();
         app.jobs()

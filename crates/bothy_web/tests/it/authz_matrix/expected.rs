@@ -145,6 +145,20 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     ("POST", "/staff/enrolments/{enrolment}/review",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    // Appointments: booking and recording for whoever may open the
+    // patient's record; the list for staff who may open records (each sees
+    // their own, or their service's).
+    ("GET",  "/staff/patients/{id}/appointments/new",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/patients/{id}/appointments",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/staff/appointments",    ".  .  | .  Y  Y  Y  Y  .  .  | .  .  | Y  | .  .  .  ."),
+    ("POST", "/staff/appointments/{appointment}",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/staff/appointments/{appointment}/edit",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/appointments/{appointment}/edit",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     // Messages inside the record: whoever may open the patient's record.
     ("GET",  "/staff/patients/{id}/messages/{thread}",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),

@@ -242,6 +242,48 @@ impl World {
                     .unwrap_or_default();
                 f(&[("message", &message), ("needs", "yes")])
             }
+            // A booking, one key per target patient, so a second allowed
+            // caller is answered as the first; at an hour of the target's own.
+            "/staff/patients/{id}/appointments" => {
+                let target = self.target(caller);
+                let hour = if target == self.on_caseload {
+                    "14:00"
+                } else if target == self.off_caseload {
+                    "15:00"
+                } else {
+                    "16:00"
+                };
+                let day = (self.t.today() + jiff::ToSpan::days(3)).to_string();
+                f(&[
+                    ("practitioner", &self.practitioner),
+                    ("kind", "phone"),
+                    ("date", &day),
+                    ("time", hour),
+                    ("minutes", "30"),
+                    ("key", "matrix-appointment"),
+                ])
+            }
+            // Cancelled by the service: the same again is answered as done.
+            "/staff/appointments/{appointment}" => f(&[("status", "cancelled_by_service")]),
+            // Moved an hour on, from the form's first sight (sequence 0): the
+            // same move again is answered as done.
+            "/staff/appointments/{appointment}/edit" => {
+                let target = self.target(caller);
+                let hour = if target == self.on_caseload {
+                    "21:30"
+                } else if target == self.off_caseload {
+                    "22:30"
+                } else {
+                    "23:30"
+                };
+                let day = (self.t.today() + jiff::ToSpan::days(3)).to_string();
+                f(&[
+                    ("date", &day),
+                    ("time", hour),
+                    ("minutes", "20"),
+                    ("sequence", "0"),
+                ])
+            }
             "/account/contact" => f(&[("contact", "email")]),
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
@@ -380,8 +422,20 @@ impl World {
             .get(patient)
             .map(|(t, _)| t.clone())
             .unwrap_or_else(|| bothy_domain::ids::ThreadId::random().to_string());
+        let appointment = self
+            .appointments
+            .get(patient)
+            .map(|(record, moved)| {
+                if spec.path.ends_with("/edit") {
+                    moved.clone()
+                } else {
+                    record.clone()
+                }
+            })
+            .unwrap_or_else(|| bothy_domain::ids::AppointmentId::random().to_string());
         let mut path = spec
             .path
+            .replace("{appointment}", &appointment)
             .replace("{id}", patient)
             .replace("{thread}", &thread)
             .replace("{enrolment}", &enrolment)

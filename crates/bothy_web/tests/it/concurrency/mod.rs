@@ -45,6 +45,11 @@
 //! - `POST /staff/enrolments/{enrolment}/review`: one review per key, and one
 //!   per due date when two people complete it at once, the other a 409
 //!   (`reviews.rs`, beside the rest of the review tests).
+//! - `POST /staff/patients/{id}/appointments` and `POST
+//!   /staff/appointments/{appointment}`: one appointment per form key, one per
+//!   practitioner and start, one outcome when two clinicians record at once,
+//!   the other a 409 (`appointments/mod.rs`, beside the rest of the
+//!   appointment tests).
 //! - Revoking an API client has no route (it is an administrator's command);
 //!   the use case is called eight times at once instead: one revocation
 //!   (`links.rs`).

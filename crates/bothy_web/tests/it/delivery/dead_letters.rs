@@ -25,6 +25,7 @@ async fn failed_message(t: &TestApp, key: &str) -> String {
         link: None,
         service: Some(service),
         patient: None,
+        appointment: None,
     };
     t.app
         .jobs()

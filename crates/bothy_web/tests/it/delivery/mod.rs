@@ -10,4 +10,4 @@ mod notify;
 mod notify_callbacks;
 mod notify_standin;
 mod pacing;
-mod smtp;
+pub(crate) mod smtp;

@@ -41,6 +41,7 @@ async fn queue(t: &TestApp, key: &str, to: &str, template: MessageTemplate) {
         link,
         service: Some(service(t).await),
         patient: None,
+        appointment: None,
     };
     let mut tx = t.app.store().begin().await.unwrap();
     let key = IdempotencyKey::new(key).unwrap();

@@ -50,7 +50,7 @@ fn smtp_dir() -> PathBuf {
     ))
 }
 
-fn smtp_port() -> u16 {
+pub(crate) fn smtp_port() -> u16 {
     let file = smtp_dir().join("port");
     std::fs::read_to_string(&file)
         .unwrap_or_else(|e| panic!("no SMTP test server: {} ({e})", file.display()))
@@ -59,7 +59,7 @@ fn smtp_port() -> u16 {
         .unwrap()
 }
 
-fn settings(port: u16) -> SmtpSettings {
+pub(crate) fn settings(port: u16) -> SmtpSettings {
     SmtpSettings {
         host: "127.0.0.1".into(),
         port,
@@ -128,7 +128,7 @@ fn received(to: &str) -> Vec<serde_json::Value> {
 
 /// Waits (a little, in real time: the server writes after it answers)
 /// until `n` messages to `to` arrived, then a moment more for any extra.
-async fn wait_for(to: &str, n: usize) -> Vec<serde_json::Value> {
+pub(crate) async fn wait_for(to: &str, n: usize) -> Vec<serde_json::Value> {
     for _ in 0..100 {
         if received(to).len() >= n {
             break;
