@@ -7,8 +7,10 @@
 //! - a function after `#[test]` or `#[tokio::test(...)]` (`#[ignore]` among
 //!   its attributes marks it as never run; `cfg_attr(..., ignore)` does not);
 //! - a function named in `both_dbs!(...)`, `both_dbs_with!(settings; ...)`,
-//!   `both!(...)` or `on_both_dbs!(...)`, which run it on both databases,
-//!   or `smtp_tests!(...)`, which does so against the test SMTP server;
+//!   `both_dbs_service!(settings; ...)`, `both!(...)` or `on_both_dbs!(...)`,
+//!   which run it on both databases, or `smtp_tests!(...)` and
+//!   `kannel_tests!(...)`, which do so against the test SMTP server and the
+//!   test Kannel;
 //! - `export const NAME = test(...)` in a browser test file, run when
 //!   `tests/browser/run.mjs` names it.
 //!
@@ -18,12 +20,14 @@
 use bothy_domain::safety_case::{KnownTests, TestStatus};
 use std::path::Path;
 
-const TEST_MACROS: [&str; 5] = [
+const TEST_MACROS: [&str; 7] = [
     "both_dbs!(",
     "both_dbs_with!(",
+    "both_dbs_service!(",
     "both!(",
     "on_both_dbs!(",
     "smtp_tests!(",
+    "kannel_tests!(",
 ];
 
 /// The tests in one Rust file, as (name, status).
@@ -167,10 +171,12 @@ mod tests {
 both_dbs!(first, second,);
 both_dbs_with!(settings; third);
 on_both_dbs!(fourth);
+both_dbs_service!(more; fifth);
 async fn first(t: TestApp) {}
 async fn second(t: TestApp) {}
 async fn third(t: TestApp) {}
 async fn fourth(db: Db) {}
+async fn fifth(t: TestApp) {}
 fn settings() {}
 
 #[test]
@@ -195,6 +201,7 @@ fn helper() {}
             n,
             [
                 "conditional",
+                "fifth",
                 "first",
                 "fourth",
                 "plain",
