@@ -175,6 +175,19 @@ impl TestApp {
         }
     }
 
+    /// Another app on the same database and clock, on a pool of its own (as
+    /// another worker process would be), sending by `notifier`.
+    pub async fn worker_sending_by(&self, notifier: Arc<dyn bothy_app::notify::Notifier>) -> App {
+        let store = Store::connect(&self.url, &pool_settings()).await.unwrap();
+        App::new(
+            store,
+            Arc::new(self.clock.clone()),
+            self.app.settings().clone(),
+            CrisisContacts::parse(CRISIS).unwrap(),
+        )
+        .with_notifier(notifier)
+    }
+
     /// Runs the worker until no job is due, then asserts that none is left
     /// queued or running (a job waiting to retry later fails this: advance
     /// the clock, or look at it with `job`). Returns what the passes did.

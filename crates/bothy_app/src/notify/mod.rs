@@ -191,8 +191,14 @@ impl OutgoingMessage {
 /// A digest of an address, to count what one address was sent without
 /// keeping the address.
 pub fn recipient_digest(address: &str) -> String {
+    digest(&address.trim().to_lowercase())
+}
+
+/// A short, file-name-safe digest of `s`: for a key or a count made from
+/// something that must not appear in a key, a log or a row itself.
+pub(crate) fn digest(s: &str) -> String {
     use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(address.trim().to_lowercase().as_bytes())[..16])
+    hex::encode(&sha2::Sha256::digest(s.as_bytes())[..16])
 }
 
 /// What a notifier did with a message.

@@ -1,10 +1,11 @@
 //! Handling one inbound text: a keyword, an answer, or a message for the
 //! care team.
 
+use super::Sms;
 use super::start::ConversationKind;
-use super::{Sms, digest};
 use crate::check_ins::CheckInInput;
 use crate::measures::Submission;
+use crate::notify::digest;
 use crate::policy::PatientActor;
 use crate::{Actor, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;

@@ -59,13 +59,6 @@ impl Sms<'_> {
     }
 }
 
-/// A short, file-name-safe digest of `s`, for keys made from a gateway's
-/// id or a phone number (neither appears in a key or a log).
-fn digest(s: &str) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(s.as_bytes())[..12])
-}
-
 pub use bothy_store::DeliveryStatus;
 
 impl Sms<'_> {

@@ -2,7 +2,8 @@
 //! the person texts MOOD. Only to someone who agreed to text messages, has
 //! a UK mobile and has not replied STOP, in a service that sends texts.
 
-use super::{Sms, digest};
+use super::Sms;
+use crate::notify::digest;
 use crate::{Actor, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;

@@ -12,7 +12,7 @@ use bothy_app::notify::{
 use bothy_app::{App, AppError, Clock};
 use bothy_domain::crisis::CrisisContacts;
 use bothy_domain::person::{Email, PhoneNumber};
-use bothy_store::{JobState, NewJob, PoolSettings, Store};
+use bothy_store::{JobState, NewJob};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -325,22 +325,7 @@ async fn a_refused_address_fails_at_once(t: TestApp) {
 
 /// A second app on its own connection pool: another worker process.
 async fn other_worker(t: &TestApp, outbox: &MemoryOutbox) -> App {
-    let store = Store::connect(
-        &t.url,
-        &PoolSettings {
-            max_connections: 4,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    App::new(
-        store,
-        Arc::new(t.clock.clone()),
-        t.app.settings().clone(),
-        CrisisContacts::parse(CRISIS).unwrap(),
-    )
-    .with_notifier(Arc::new(outbox.clone()))
+    t.worker_sending_by(Arc::new(outbox.clone())).await
 }
 
 async fn concurrent_workers_never_run_a_job_twice(t: TestApp) {

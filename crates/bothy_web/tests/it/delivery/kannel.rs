@@ -6,14 +6,12 @@
 //! configuration says. Delivery reports come back the same way. Without
 //! `BOTHY_TEST_KANNEL_DIR` at build time these tests are listed as ignored.
 
-use crate::helpers::{CRISIS, TestApp};
+use crate::helpers::TestApp;
 use bothy_app::notify::{ByChannel, Notifier};
 use bothy_app::sms::ConversationKind;
 use bothy_app::{App, RequestContext};
 use bothy_domain::PatientId;
-use bothy_domain::crisis::CrisisContacts;
 use bothy_jobs::kannel::{KannelNotifier, KannelSettings};
-use bothy_store::{PoolSettings, Store};
 use bothy_testkit::Db;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,15 +58,6 @@ fn secret(name: &str) -> String {
 
 /// The app on the test's database, sending texts through Kannel.
 async fn kannel_app(t: &TestApp) -> App {
-    let store = Store::connect(
-        &t.url,
-        &PoolSettings {
-            max_connections: 4,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
     let sms: Arc<dyn Notifier> = Arc::new(
         KannelNotifier::new(KannelSettings {
             sendsms: "127.0.0.1:14013".into(),
@@ -81,16 +70,11 @@ async fn kannel_app(t: &TestApp) -> App {
         })
         .unwrap(),
     );
-    App::new(
-        store,
-        Arc::new(t.clock.clone()),
-        t.app.settings().clone(),
-        CrisisContacts::parse(CRISIS).unwrap(),
-    )
-    .with_notifier(Arc::new(ByChannel {
+    t.worker_sending_by(Arc::new(ByChannel {
         email: Arc::new(t.outbox.clone()),
         sms,
     }))
+    .await
 }
 
 /// The texts the phones received for `to`, parts of a long text joined

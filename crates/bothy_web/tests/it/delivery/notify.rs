@@ -5,13 +5,12 @@
 
 use super::notify_standin::{self, EMAIL_TEMPLATE, Fault, SMS_TEMPLATE, StandIn};
 use crate::both_dbs;
-use crate::helpers::{CRISIS, Db, TestApp};
+use crate::helpers::{Db, TestApp};
 use bothy_app::notify::{ByChannel, ByService, Notifier};
 use bothy_app::{App, Clock, FakeClock};
 use bothy_domain::ServiceId;
-use bothy_domain::crisis::CrisisContacts;
 use bothy_jobs::notify_gov::{ApiKey, NotifyNotifier, NotifySettings};
-use bothy_store::{JobState, PoolSettings, Store};
+use bothy_store::JobState;
 use bothy_testkit::Person;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,15 +46,6 @@ async fn demo_service(t: &TestApp) -> ServiceId {
 /// messages by Notify at `settings` (signing with `clock`), and every other
 /// service's to the test outbox, as `build_app` wires a deployment.
 async fn notify_worker(t: &TestApp, settings: NotifySettings, clock: Arc<dyn Clock>) -> App {
-    let store = Store::connect(
-        &t.url,
-        &PoolSettings {
-            max_connections: 4,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
     let notify: Arc<dyn Notifier> = Arc::new(NotifyNotifier::new(settings, clock).unwrap());
     let outbox: Arc<dyn Notifier> = Arc::new(t.outbox.clone());
     let router = ByService {
@@ -65,13 +55,7 @@ async fn notify_worker(t: &TestApp, settings: NotifySettings, clock: Arc<dyn Clo
             sms: outbox,
         }),
     };
-    App::new(
-        store,
-        Arc::new(t.clock.clone()),
-        t.app.settings().clone(),
-        CrisisContacts::parse(CRISIS).unwrap(),
-    )
-    .with_notifier(Arc::new(router))
+    t.worker_sending_by(Arc::new(router)).await
 }
 
 pub(super) async fn standin_and_worker(t: &TestApp) -> (StandIn, App) {

@@ -3,13 +3,12 @@
 //! `$BOTHY_TEST_SMTP_DIR/messages`. Without that variable at build time
 //! these tests are listed as ignored; with it, a missing server fails them.
 
-use crate::helpers::{CRISIS, Db, TestApp};
+use crate::helpers::{Db, TestApp};
 use bothy_app::jobs::{IdempotencyKey, Job};
 use bothy_app::notify::{ByChannel, Notifier};
 use bothy_app::{App, Clock};
-use bothy_domain::crisis::CrisisContacts;
 use bothy_jobs::smtp::{SmtpNotifier, SmtpSettings, SmtpTls};
-use bothy_store::{JobState, PoolSettings, Store};
+use bothy_store::JobState;
 use bothy_testkit::Person;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -73,15 +72,6 @@ pub(crate) fn settings(port: u16) -> SmtpSettings {
 
 /// Another worker on the same database, sending email over SMTP to `port`.
 async fn smtp_worker(t: &TestApp, port: u16) -> App {
-    let store = Store::connect(
-        &t.url,
-        &PoolSettings {
-            max_connections: 4,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
     let catalogue = bothy_app::content::default_catalogue();
     let known: Vec<&str> = catalogue.iter().map(|i| i.id.as_str()).collect();
     let demo = bothy_domain::monitoring::Monitoring::parse(
@@ -95,17 +85,12 @@ async fn smtp_worker(t: &TestApp, port: u16) -> App {
         [(bothy_app::demo::DEMO_SLUG.to_string(), demo)].into(),
     );
     let email: Arc<dyn Notifier> = Arc::new(SmtpNotifier::new(&settings(port)).unwrap());
-    App::new(
-        store,
-        Arc::new(t.clock.clone()),
-        t.app.settings().clone(),
-        CrisisContacts::parse(CRISIS).unwrap(),
-    )
-    .with_monitoring(monitoring)
-    .with_notifier(Arc::new(ByChannel {
+    t.worker_sending_by(Arc::new(ByChannel {
         email,
         sms: Arc::new(t.outbox.clone()),
     }))
+    .await
+    .with_monitoring(monitoring)
 }
 
 /// The messages the server received for `to`.
