@@ -19,6 +19,7 @@
 //! or a fixed waiting area; without one, video is refused at booking.
 
 use crate::jobs::{IdempotencyKey, MessageTemplate};
+use crate::notify::Notice;
 use crate::work::Work;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::appointments::{self, Appointment, Kind, Refused, Slot, Status};
@@ -302,14 +303,36 @@ impl Appointments<'_> {
         a: &Appointment,
         template: MessageTemplate,
     ) -> Result<(), AppError> {
+        self.queue_message(work.tx(), patient, a, template).await?;
+        Ok(())
+    }
+
+    /// Queues the reminder of `a` in `tx` (the reminders task); false when
+    /// it was queued before.
+    pub(crate) async fn remind(
+        &self,
+        tx: &mut bothy_store::Tx,
+        patient: &Patient,
+        a: &Appointment,
+    ) -> Result<bool, AppError> {
+        self.queue_message(tx, patient, a, MessageTemplate::AppointmentReminder)
+            .await
+    }
+
+    async fn queue_message(
+        &self,
+        tx: &mut bothy_store::Tx,
+        patient: &Patient,
+        a: &Appointment,
+        template: MessageTemplate,
+    ) -> Result<bool, AppError> {
         let key = message_key(a, template)?;
-        let to = crate::contact::Addressee::patient(work.tx(), patient).await?;
+        let to = crate::contact::Addressee::patient(tx, patient).await?;
         let link = Some(self.app.sign_in_url());
         self.app
             .jobs()
-            .notify_person_about(work.tx(), &to, &key, template, link, Some(a.id))
-            .await?;
-        Ok(())
+            .notify_person_about(tx, &to, &key, template, link, Some(a.id))
+            .await
     }
 
     /// Records what happened: attended, did not attend, or cancelled by
@@ -635,12 +658,16 @@ impl Appointments<'_> {
         if message_key(&a, template)? != *key {
             return Ok(None);
         }
-        let cancelled = match template {
-            MessageTemplate::AppointmentInvitation if a.upcoming(now) => false,
+        let notice = match template {
+            MessageTemplate::AppointmentInvitation if a.upcoming(now) => Notice::Invited,
+            // A reminder deferred past the start (quiet hours) is not sent.
+            MessageTemplate::AppointmentReminder if a.upcoming(now) && a.slot.starts_at() > now => {
+                Notice::Reminder
+            }
             MessageTemplate::AppointmentCancelled
                 if a.status.is_cancelled() && a.slot.ends_at() > now =>
             {
-                true
+                Notice::Cancelled
             }
             _ => return Ok(None),
         };
@@ -662,8 +689,8 @@ impl Appointments<'_> {
             join,
             uid: a.calendar_uid(&self.app.calendar_domain()),
             // A cancellation outranks the last invitation it cancels.
-            sequence: a.sequence + u32::from(cancelled),
-            cancelled,
+            sequence: a.sequence + u32::from(notice == Notice::Cancelled),
+            notice,
         }))
     }
 }
@@ -677,13 +704,18 @@ impl App {
     }
 }
 
-/// The key of a message about `a`: one invitation per time it is at (its
-/// sequence), one cancellation.
+/// The key of a message about `a`: one invitation and one reminder per time
+/// it is at (its sequence), one cancellation.
 fn message_key(a: &Appointment, template: MessageTemplate) -> Result<IdempotencyKey, AppError> {
     let id = a.id.to_string();
     let sequence = a.sequence.to_string();
     let mut parts = vec!["appointment", id.as_str(), template.as_str()];
-    if template == MessageTemplate::AppointmentInvitation && a.sequence > 0 {
+    let per_time = match template {
+        MessageTemplate::AppointmentInvitation => a.sequence > 0,
+        MessageTemplate::AppointmentReminder => true,
+        _ => false,
+    };
+    if per_time {
         parts.push(sequence.as_str());
     }
     Ok(IdempotencyKey::from_parts(&parts)?)

@@ -95,7 +95,7 @@ impl Jobs<'_> {
     }
 
     /// The recipient the one rule picks for `to`, or why there is none.
-    async fn route(
+    pub(crate) async fn route(
         &self,
         tx: &mut Tx,
         to: &Addressee<'_>,

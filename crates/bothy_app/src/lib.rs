@@ -7,6 +7,7 @@ pub mod activation;
 pub mod admin;
 pub mod alerts;
 pub mod appointments;
+pub mod check_in_prompts;
 pub mod check_ins;
 pub mod clock;
 pub mod contact;

@@ -27,9 +27,11 @@ pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Periodic {
-    /// Deletes expired sessions and long-finished jobs; queues measure
-    /// reminders for people on the waiting list.
+    /// Deletes expired sessions, long-finished jobs and expired drafts.
     Housekeeping,
+    /// Queues reminders now due: measures, check-in prompts, appointments
+    /// (`reminders.rs`).
+    Reminders,
     /// Every history detector for everyone in an open episode (`sweep.rs`).
     MonitoringSweep,
     /// Each service's expected trajectories, recomputed when a day old.
@@ -37,8 +39,9 @@ pub enum Periodic {
 }
 
 impl Periodic {
-    pub const ALL: [Periodic; 3] = [
+    pub const ALL: [Periodic; 4] = [
         Periodic::Housekeeping,
+        Periodic::Reminders,
         Periodic::MonitoringSweep,
         Periodic::ExpectedTrajectories,
     ];
@@ -46,6 +49,7 @@ impl Periodic {
     pub fn as_str(self) -> &'static str {
         match self {
             Periodic::Housekeeping => "housekeeping",
+            Periodic::Reminders => "reminders",
             Periodic::MonitoringSweep => "monitoring_sweep",
             Periodic::ExpectedTrajectories => "expected_trajectories",
         }
@@ -54,7 +58,8 @@ impl Periodic {
     /// How often the task runs.
     pub fn every(self) -> Duration {
         match self {
-            Periodic::Housekeeping => Duration::from_secs(10 * 60),
+            // A check-in prompt is due at its half hour: ten minutes late at most.
+            Periodic::Housekeeping | Periodic::Reminders => Duration::from_secs(10 * 60),
             Periodic::MonitoringSweep | Periodic::ExpectedTrajectories => Duration::from_secs(3600),
         }
     }
@@ -112,6 +117,10 @@ impl Jobs<'_> {
     pub(crate) async fn run_periodic(&self, task: Periodic) -> Result<JobReport, AppError> {
         Ok(match task {
             Periodic::Housekeeping => self.housekeep().await?,
+            Periodic::Reminders => JobReport {
+                reminders_queued: self.queue_reminders().await?.total(),
+                ..JobReport::default()
+            },
             Periodic::MonitoringSweep => JobReport {
                 signals: self.app.monitoring().sweep().await?.signals,
                 ..JobReport::default()
@@ -128,9 +137,8 @@ impl Jobs<'_> {
     }
 
     /// Deletes expired sessions, jobs finished more than [`KEEP_FINISHED`]
-    /// ago (and the ids of inbound texts handled as long ago), never-sent
-    /// drafts whose links expired, and queues measure reminders for people
-    /// on the waiting list.
+    /// ago (and the ids of inbound texts handled as long ago), and
+    /// never-sent drafts whose links expired.
     pub async fn housekeep(&self) -> Result<JobReport, AppError> {
         let now = self.app.clock.now();
         let mut tx = self.app.store.begin().await?;
@@ -156,12 +164,10 @@ impl Jobs<'_> {
         }
         let drafts_deleted = drafts.len() as u64;
         tx.commit().await?;
-        let reminders_queued = self.app.episodes().queue_waiting_reminders().await?;
         Ok(JobReport {
             sessions_deleted,
             jobs_deleted,
             drafts_deleted,
-            reminders_queued,
             ..JobReport::default()
         })
     }

@@ -93,6 +93,9 @@ pub struct PatientRecord {
     pub sent: Vec<bothy_store::SentRecord>,
     /// Whether their number replied STOP to text messages.
     pub sms_stopped: bool,
+    /// Their daily check-in prompt time, and the times the service allows.
+    pub check_in_prompt: Option<bothy_domain::reminders::PromptTime>,
+    pub prompt_times: Vec<bothy_domain::reminders::PromptTime>,
 }
 
 /// Records as staff see them: the staff home, one patient, service figures.
@@ -313,6 +316,16 @@ impl Records<'_> {
             Some(phone) => tx.sms_opted_out(phone.as_str()).await?,
             None => false,
         };
+        let check_in_prompt = tx
+            .check_in_prompt(patient_id)
+            .await?
+            .and_then(bothy_domain::reminders::PromptTime::from_minute);
+        let settings = self
+            .app
+            .monitoring()
+            .settings_for(work.tx(), patient.service_id)
+            .await?;
+        let prompt_times = bothy_domain::reminders::PromptTime::offered(&settings.messages.pacing);
         work.audit(
             AuditEvent::new(Action::PatientRead)
                 .patient(patient_id)
@@ -358,6 +371,8 @@ impl Records<'_> {
             not_sent,
             sent,
             sms_stopped,
+            check_in_prompt,
+            prompt_times,
         })
     }
 }

@@ -1,11 +1,83 @@
-//! Keeping people safe while they wait: everyone on the waiting list is asked
-//! to repeat their routine measures on a schedule, so that a deterioration is
-//! seen (`App::check_waiting_deterioration`) before treatment starts.
+//! The reminders task (issue 15, item 8), run every ten minutes by the
+//! worker: measures due for people waiting, daily check-in prompts at each
+//! person's chosen time (`check_in_prompts.rs`) and appointment reminders
+//! the day before. Each is keyed, so running it again queues nothing new;
+//! each is a paced message, so none goes in quiet hours or over the
+//! limits per address.
+//!
+//! Measures: everyone on the waiting list is asked to repeat their routine
+//! measures on a schedule, so that a deterioration is seen
+//! (`App::check_waiting_deterioration`) before treatment starts.
 
 use crate::AppError;
 use crate::contact::Addressee;
 use crate::episodes::Episodes;
-use crate::jobs::{IdempotencyKey, MessageTemplate};
+use crate::jobs::{IdempotencyKey, Jobs, MessageTemplate};
+use bothy_domain::reminders::{APPOINTMENT_REMINDER_HOURS, appointment_reminder_due};
+use jiff::SignedDuration;
+
+/// What the reminders task queued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Queued {
+    pub measures: u32,
+    pub check_ins: u32,
+    pub appointments: u32,
+}
+
+impl Queued {
+    pub fn total(self) -> u32 {
+        self.measures + self.check_ins + self.appointments
+    }
+}
+
+impl Jobs<'_> {
+    /// Queues every reminder now due.
+    pub async fn queue_reminders(&self) -> Result<Queued, AppError> {
+        Ok(Queued {
+            measures: self.app.episodes().queue_waiting_reminders().await?,
+            check_ins: self.app.check_in_prompts().queue_due().await?,
+            appointments: self.queue_appointment_reminders().await?,
+        })
+    }
+
+    /// Queues the reminder of each booked appointment starting within a
+    /// day (unless booked within it), once per time it is at.
+    async fn queue_appointment_reminders(&self) -> Result<u32, AppError> {
+        let now = self.app.clock.now();
+        let until = now + SignedDuration::from_hours(APPOINTMENT_REMINDER_HOURS);
+        let mut tx = self.app.store.read().await?;
+        let services = tx.list_services().await?;
+        tx.rollback().await?;
+        let mut queued = 0;
+        for service in services {
+            let mut after = String::new();
+            loop {
+                let mut tx = self.app.store.begin().await?;
+                let page = tx
+                    .appointments_starting(service.id, (now, until), &after, 200)
+                    .await?;
+                let Some(last) = page.last() else {
+                    tx.rollback().await?;
+                    break;
+                };
+                after = last.id.to_string();
+                for a in page
+                    .iter()
+                    .filter(|a| appointment_reminder_due(a.slot.starts_at(), a.booked_at, now))
+                {
+                    let Some(patient) = tx.patient(a.patient_id).await? else {
+                        continue;
+                    };
+                    if self.app.appointments().remind(&mut tx, &patient, a).await? {
+                        queued += 1;
+                    }
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(queued)
+    }
+}
 
 impl Episodes<'_> {
     /// Queues a "measures are due" message for each waiting person whose

@@ -26,6 +26,7 @@ pub mod pacing;
 pub mod person;
 pub mod programmes;
 pub mod referral;
+pub mod reminders;
 pub mod reviews;
 pub mod role;
 pub mod safety_case;

@@ -52,6 +52,15 @@ impl Pacing {
         self.out_of_quiet(tz, now + wait)
     }
 
+    /// Whether a local time of day is in the quiet hours.
+    pub fn is_quiet(&self, time: Time) -> bool {
+        match self.quiet {
+            None => false,
+            Some((from, until)) if from <= until => time >= from && time < until,
+            Some((from, until)) => time >= from || time < until,
+        }
+    }
+
     /// `at`, or the end of the quiet hours it falls in.
     fn out_of_quiet(&self, tz: &TimeZone, at: Timestamp) -> Timestamp {
         let Some((from, until)) = self.quiet else {
@@ -59,12 +68,7 @@ impl Pacing {
         };
         let local = at.to_zoned(tz.clone());
         let time = local.time();
-        let quiet = if from <= until {
-            time >= from && time < until
-        } else {
-            time >= from || time < until
-        };
-        if !quiet {
+        if !self.is_quiet(time) {
             return at;
         }
         let day = if from > until && time >= from {

@@ -10,7 +10,7 @@ use bothy_domain::ids::AppointmentId;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 
-const COLUMNS: &str = "id, patient_id, service_id, practitioner_id, kind, starts_at, minutes, \
+pub(crate) const COLUMNS: &str = "id, patient_id, service_id, practitioner_id, kind, starts_at, minutes, \
      status, room, booked_by, booked_at, sequence, outcome_by, outcome_at";
 
 /// What moving an appointment did.
@@ -23,7 +23,7 @@ pub enum Moved {
     Taken,
 }
 
-fn appointment(r: &Row) -> Result<Appointment, StoreError> {
+pub(crate) fn appointment(r: &Row) -> Result<Appointment, StoreError> {
     let kind: String = r.try_get("kind")?;
     let status: String = r.try_get("status")?;
     let minutes: i64 = r.try_get("minutes")?;

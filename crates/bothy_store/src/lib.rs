@@ -31,6 +31,7 @@ mod migrate;
 mod monitoring;
 mod patients;
 mod referrals;
+mod reminders;
 mod reviews;
 mod safety_plans;
 mod scratch;

@@ -153,6 +153,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0024_sms.sql"),
         include_str!("../migrations/postgres/0024_sms.sql"),
     ),
+    (
+        25,
+        "reminders",
+        include_str!("../migrations/sqlite/0025_reminders.sql"),
+        include_str!("../migrations/postgres/0025_reminders.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

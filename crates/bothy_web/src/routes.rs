@@ -95,6 +95,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Patient,
             post(account::change_contact),
         ),
+        r(
+            Method::POST,
+            "/account/check-in-prompt",
+            Patient,
+            post(account::change_check_in_prompt),
+        ),
         r(Method::GET, "/home", Patient, get(account::patient_home)),
         r(Method::GET, "/check-in", Patient, get(check_ins::form)),
         r(Method::POST, "/check-in", Patient, post(check_ins::submit)),
@@ -336,6 +342,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/staff/patients/{id}/sms",
             StaffPatients,
             post(staff::start_sms),
+        ),
+        r(
+            Method::POST,
+            "/staff/patients/{id}/check-in-prompt",
+            StaffPatients,
+            post(staff::set_check_in_prompt),
         ),
         // Enrolments from the staff patient page (pages/enrolments.rs): the
         // patient's record is checked in the use case, as for the page.

@@ -1,4 +1,4 @@
-//! An appointment's invitation or cancellation as sent. The template stays
+//! An appointment's invitation, reminder or cancellation as sent. The template stays
 //! fieldless; what this adds is typed and not clinical: when (UK time), how
 //! (in person, phone, video), the join link and the calendar file. Nothing
 //! about why the person is seen: the calendar's summary is "Appointment
@@ -24,8 +24,19 @@ pub struct Invitation {
     pub uid: String,
     /// The calendar SEQUENCE: higher replaces lower in the person's calendar.
     pub sequence: u32,
-    /// A cancellation rather than an invitation.
-    pub cancelled: bool,
+    pub notice: Notice,
+}
+
+/// Which message about the appointment this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Booked or moved: with the calendar file.
+    Invited,
+    /// The day before: the time and link again, no calendar file (the
+    /// person has the event already).
+    Reminder,
+    /// Cancelled: with the calendar file that cancels the event.
+    Cancelled,
 }
 
 impl Invitation {
@@ -47,7 +58,7 @@ impl Invitation {
                 let join = self
                     .join
                     .as_deref()
-                    .filter(|_| !self.cancelled)
+                    .filter(|_| self.notice != Notice::Cancelled)
                     .map(|l| format!("<p><a href=\"{0}\">Join the video call</a></p>\n", e(l)))
                     .unwrap_or_default();
                 message.html = Some(format!(
@@ -59,16 +70,26 @@ impl Invitation {
                     contact = e(&contact),
                     footer = e(EMAIL_FOOTER),
                 ));
-                message.attachment = Some(self.calendar(sender, &line, message));
+                if self.notice != Notice::Reminder {
+                    message.attachment = Some(self.calendar(sender, &line, message));
+                }
             }
         }
     }
 
     fn subject(&self) -> &'static str {
-        if self.cancelled {
-            "Your appointment is cancelled"
-        } else {
-            "Your appointment"
+        match self.notice {
+            Notice::Invited => "Your appointment",
+            Notice::Reminder => "Reminder: your appointment",
+            Notice::Cancelled => "Your appointment is cancelled",
+        }
+    }
+
+    /// How the sentence about the appointment starts.
+    fn opening(&self) -> &'static str {
+        match self.notice {
+            Notice::Reminder => "Reminder: you have an appointment",
+            Notice::Invited | Notice::Cancelled => "You have an appointment",
         }
     }
 
@@ -83,7 +104,7 @@ impl Invitation {
     /// The one sentence an email says.
     fn sentence(&self, service: &str) -> String {
         let when = uk_when(self.slot.starts_at());
-        if self.cancelled {
+        if self.notice == Notice::Cancelled {
             return format!("Your appointment with {service} on {when} (UK time) is cancelled.");
         }
         let rest = match (self.kind, &self.join) {
@@ -92,7 +113,8 @@ impl Invitation {
             _ => String::new(),
         };
         format!(
-            "You have an appointment with {service} on {when} (UK time), {}, for {} minutes.{rest}",
+            "{} with {service} on {when} (UK time), {}, for {} minutes.{rest}",
+            self.opening(),
             self.how(),
             self.slot.minutes()
         )
@@ -110,7 +132,7 @@ impl Invitation {
             .collect();
         let name = name.trim_end();
         let when = uk_when_short(self.slot.starts_at());
-        if self.cancelled {
+        if self.notice == Notice::Cancelled {
             return format!(
                 "{name}: Your appointment on {when} is cancelled. Contact: {}",
                 gsm7::fold(&sender.contact)
@@ -124,7 +146,8 @@ impl Invitation {
             _ => format!(" Contact: {}", gsm7::fold(&sender.contact)),
         };
         format!(
-            "{name}: You have an appointment on {when}, {}.{reach}",
+            "{name}: {} on {when}, {}.{reach}",
+            self.opening(),
             self.how()
         )
     }
@@ -146,11 +169,11 @@ impl Invitation {
             description: line,
             location,
             url: self.join.as_deref().filter(|_| self.kind == Kind::Video),
-            cancelled: self.cancelled,
+            cancelled: self.notice == Notice::Cancelled,
         };
         Attachment {
             file_name: "appointment.ics".into(),
-            content_type: ical::content_type(self.cancelled).into(),
+            content_type: ical::content_type(self.notice == Notice::Cancelled).into(),
             content: ical::calendar(&event),
         }
     }
@@ -184,7 +207,7 @@ mod tests {
             join: join.map(String::from),
             uid: "appointment-1@bothy.example.org".into(),
             sequence: 0,
-            cancelled: false,
+            notice: Notice::Invited,
         }
     }
 
@@ -260,10 +283,39 @@ mod tests {
     }
 
     #[test]
+    fn a_reminder_repeats_the_time_and_link_without_a_second_calendar_event() {
+        let mut i = invitation(Kind::Video, Some(JITSI));
+        i.notice = Notice::Reminder;
+        let mut m = message(Channel::Email);
+        i.apply(&mut m, &sender("Demo Service"), "https://b.example/sign-in");
+        assert_eq!(m.subject.as_deref(), Some("Reminder: your appointment"));
+        assert!(
+            m.body.starts_with(
+                "Reminder: you have an appointment with Demo Service on Tuesday 8 December 2026 at 10:00 (UK time), by video"
+            ),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains(JITSI));
+        assert!(m.attachment.is_none());
+        let mut m = message(Channel::Sms);
+        let long_name = "Gwasanaeth Môn a'r Ardal Ehangach 🙂 Iechyd";
+        i.apply(&mut m, &sender(long_name), "https://b.example/sign-in");
+        assert!(
+            m.body
+                .contains("Reminder: you have an appointment on Tue 8 Dec at 10:00, by video. Sign in to join: https://b.example/sign-in"),
+            "{}",
+            m.body
+        );
+        let septets = gsm7::septets(&m.body).expect("GSM-7");
+        assert!(gsm7::segments(septets) <= SMS_MAX_SEGMENTS, "{}", m.body);
+    }
+
+    #[test]
     fn a_cancellation_cancels_the_same_event() {
         let mut m = message(Channel::Email);
         let mut i = invitation(Kind::Video, Some(JITSI));
-        i.cancelled = true;
+        i.notice = Notice::Cancelled;
         i.sequence = 1;
         i.apply(&mut m, &sender("Demo Service"), "https://b.example/sign-in");
         assert!(m.body.contains("is cancelled"), "{}", m.body);

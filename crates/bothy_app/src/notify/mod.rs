@@ -59,7 +59,7 @@ impl Recipient {
     }
 }
 
-pub use appointment::Invitation;
+pub use appointment::{Invitation, Notice};
 pub use by_service::ByService;
 pub use templates::{
     EMAIL_FOOTER, MessageTemplate, Rendered, SMS_LINK_BUDGET, SMS_MAX_SEGMENTS, Sender,

@@ -40,6 +40,12 @@ pub enum MessageTemplate {
     AppointmentInvitation,
     /// To a patient: an appointment was cancelled, likewise.
     AppointmentCancelled,
+    /// To a patient: their appointment is tomorrow. Sent with its time and
+    /// link, like the invitation.
+    AppointmentReminder,
+    /// To a patient: the daily check-in they asked to be prompted for, at
+    /// the time they chose (a text-message user is asked by text instead).
+    CheckInDue,
 }
 
 /// The longest link an SMS is planned for; with the longest service name
@@ -57,7 +63,7 @@ pub const SMS_NAME_CHARS: usize = 30;
 pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 10] = [
+    pub const ALL: [MessageTemplate; 12] = [
         MessageTemplate::ReferralReceived,
         MessageTemplate::ReferralDecision,
         MessageTemplate::Activation,
@@ -68,6 +74,8 @@ impl MessageTemplate {
         MessageTemplate::NewFeedback,
         MessageTemplate::AppointmentInvitation,
         MessageTemplate::AppointmentCancelled,
+        MessageTemplate::AppointmentReminder,
+        MessageTemplate::CheckInDue,
     ];
 
     /// The stored name, as in jobs' payloads (`referral_received`).
@@ -83,6 +91,8 @@ impl MessageTemplate {
             MessageTemplate::NewFeedback => "new_feedback",
             MessageTemplate::AppointmentInvitation => "appointment_invitation",
             MessageTemplate::AppointmentCancelled => "appointment_cancelled",
+            MessageTemplate::AppointmentReminder => "appointment_reminder",
+            MessageTemplate::CheckInDue => "check_in_due",
         }
     }
 
@@ -104,6 +114,8 @@ impl MessageTemplate {
             MessageTemplate::NewFeedback => "New feedback",
             MessageTemplate::AppointmentInvitation => "Appointment invitation",
             MessageTemplate::AppointmentCancelled => "Appointment cancelled",
+            MessageTemplate::AppointmentReminder => "Appointment reminder",
+            MessageTemplate::CheckInDue => "Daily check-in prompt",
         }
     }
 
@@ -118,7 +130,9 @@ impl MessageTemplate {
             | MessageTemplate::NewMessage
             | MessageTemplate::NewFeedback
             | MessageTemplate::AppointmentInvitation
-            | MessageTemplate::AppointmentCancelled => false,
+            | MessageTemplate::AppointmentCancelled
+            | MessageTemplate::AppointmentReminder
+            | MessageTemplate::CheckInDue => false,
         }
     }
 
@@ -132,6 +146,8 @@ impl MessageTemplate {
             MessageTemplate::MeasureDue
                 | MessageTemplate::NewMessage
                 | MessageTemplate::NewFeedback
+                | MessageTemplate::AppointmentReminder
+                | MessageTemplate::CheckInDue
         )
     }
 
@@ -148,6 +164,8 @@ impl MessageTemplate {
             MessageTemplate::NewFeedback => "There is new feedback for you",
             MessageTemplate::AppointmentInvitation => "Your appointment",
             MessageTemplate::AppointmentCancelled => "Your appointment is cancelled",
+            MessageTemplate::AppointmentReminder => "Reminder: your appointment",
+            MessageTemplate::CheckInDue => "Time for your check-in",
         }
     }
 
@@ -193,6 +211,15 @@ impl MessageTemplate {
             }
             (MessageTemplate::AppointmentCancelled, _) => {
                 "An appointment with us has been cancelled. Sign in to see which."
+            }
+            (MessageTemplate::AppointmentReminder, _) => {
+                "A reminder of your appointment with us. Sign in to see when it is."
+            }
+            (MessageTemplate::CheckInDue, true) => {
+                "It is time for your daily check-in. Follow the link to do it:"
+            }
+            (MessageTemplate::CheckInDue, false) => {
+                "It is time for your daily check-in. Sign in to do it."
             }
         }
     }

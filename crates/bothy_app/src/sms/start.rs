@@ -57,7 +57,7 @@ impl Sms<'_> {
 
     /// Opens the conversation and queues its first question in `tx`, or
     /// says why it cannot be; false when one is open already.
-    pub(super) async fn open(
+    pub(crate) async fn open(
         &self,
         tx: &mut Tx,
         patient: &Patient,

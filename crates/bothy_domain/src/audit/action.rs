@@ -154,6 +154,8 @@ pub enum Action {
     ReviewRead,
     /// A person changed how they may be contacted.
     ContactChoiceChanged,
+    /// The time of a person's daily check-in prompt was set or removed.
+    CheckInPromptChanged,
     /// Staff started a text-message conversation (a check-in or a measure).
     SmsConversationStarted,
     /// A text from a patient's number was handled (its words are never logged).
@@ -176,7 +178,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 73] = [
+    pub const ALL: [Action; 74] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -241,6 +243,7 @@ impl Action {
         Action::ReviewWritten,
         Action::ReviewRead,
         Action::ContactChoiceChanged,
+        Action::CheckInPromptChanged,
         Action::SmsConversationStarted,
         Action::SmsReceived,
         Action::FailedJobsRead,
@@ -319,6 +322,7 @@ impl Action {
             Action::ReviewWritten => "review.written",
             Action::ReviewRead => "review.read",
             Action::ContactChoiceChanged => "contact.choice_changed",
+            Action::CheckInPromptChanged => "check_in.prompt_changed",
             Action::SmsConversationStarted => "sms.conversation_started",
             Action::SmsReceived => "sms.received",
             Action::FailedJobsRead => "jobs.failed_read",
@@ -380,6 +384,7 @@ impl Action {
             | Action::ReviewWritten
             | Action::ReviewRead
             | Action::ContactChoiceChanged
+            | Action::CheckInPromptChanged
             | Action::SmsConversationStarted
             | Action::SmsReceived
             | Action::AppointmentBooked

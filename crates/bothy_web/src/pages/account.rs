@@ -84,6 +84,10 @@ struct AccountPage {
     /// For a patient: how we may contact them, as radio buttons.
     contact: Vec<super::refer::Choice>,
     contact_saved: bool,
+    /// For a patient: their daily check-in reminder's times (time, chosen).
+    prompt_times: Vec<(String, bool)>,
+    prompt_hint: &'static str,
+    prompt_saved: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -92,6 +96,8 @@ pub struct AccountQuery {
     changed: Option<String>,
     #[serde(default)]
     contact: Option<String>,
+    #[serde(default)]
+    prompt: Option<String>,
 }
 
 /// The contact question's answers, in the order the page offers them.
@@ -118,18 +124,34 @@ fn contact_choices(current: &str) -> Vec<super::refer::Choice> {
         .collect()
 }
 
+/// What the account page says it just saved.
+#[derive(Default, Clone, Copy)]
+struct Saved {
+    password: bool,
+    contact: bool,
+    prompt: bool,
+}
+
 async fn account_page(
     state: &AppState,
     ctx: &Ctx,
-    (changed, contact_saved): (bool, bool),
+    saved: Saved,
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
-    let contact = match &ctx.actor {
-        Actor::Patient(_) => {
+    let (contact, prompt_times) = match &ctx.actor {
+        Actor::Patient(p) => {
             let mine = state.app.contact().mine(&ctx.actor).await?;
-            contact_choices(mine.form_value())
+            let prompt = state
+                .app
+                .check_in_prompts()
+                .of(&ctx.actor, p.id, &ctx.request)
+                .await?;
+            (
+                contact_choices(mine.form_value()),
+                super::check_ins::prompt_times(&prompt.offered, prompt.chosen),
+            )
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), Vec::new()),
     };
     let chrome = Chrome::for_ctx(state, ctx, "Your account").await?;
     let csrf = chrome.csrf.clone().ok_or(AppError::Unauthenticated)?;
@@ -143,10 +165,15 @@ async fn account_page(
         &AccountPage {
             chrome,
             csrf,
-            changed,
+            changed: saved.password,
             errors,
             contact,
-            contact_saved,
+            contact_saved: saved.contact,
+            prompt_times,
+            prompt_hint: "Each day at this time (UK time) we will remind you to check in: by text \
+                message if that is how we contact you, and you can reply with a number. No \
+                reminder on a day you have checked in already.",
+            prompt_saved: saved.prompt,
         },
     ))
 }
@@ -156,13 +183,12 @@ pub async fn account(
     ctx: Ctx,
     Query(q): Query<AccountQuery>,
 ) -> Result<Response, WebError> {
-    account_page(
-        &state,
-        &ctx,
-        (q.changed.is_some(), q.contact.is_some()),
-        Vec::new(),
-    )
-    .await
+    let saved = Saved {
+        password: q.changed.is_some(),
+        contact: q.contact.is_some(),
+        prompt: q.prompt.is_some(),
+    };
+    account_page(&state, &ctx, saved, Vec::new()).await
 }
 
 #[derive(serde::Deserialize)]
@@ -201,7 +227,7 @@ pub async fn change_password(
             session.cycle_id().await.map_err(WebError::internal)?;
             Ok(Redirect::to("/account?changed=1").into_response())
         }
-        Err(errors) => account_page(&state, &ctx, (false, false), errors).await,
+        Err(errors) => account_page(&state, &ctx, Saved::default(), errors).await,
     }
 }
 
@@ -225,6 +251,27 @@ pub async fn change_contact(
         .map(|_| ());
     match field_errors(r)? {
         Ok(()) => Ok(Redirect::to("/account?contact=saved").into_response()),
-        Err(errors) => account_page(&state, &ctx, (false, false), errors).await,
+        Err(errors) => account_page(&state, &ctx, Saved::default(), errors).await,
+    }
+}
+
+/// A patient sets or removes the time of their daily check-in reminder.
+pub async fn change_check_in_prompt(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<super::check_ins::PromptForm>,
+) -> Result<Response, WebError> {
+    let Actor::Patient(p) = &ctx.actor else {
+        return Err(AppError::Forbidden.into());
+    };
+    let r = state
+        .app
+        .check_in_prompts()
+        .set(&ctx.actor, p.id, &f.prompt_time, &ctx.request)
+        .await
+        .map(|_| ());
+    match field_errors(r)? {
+        Ok(()) => Ok(Redirect::to("/account?prompt=saved").into_response()),
+        Err(errors) => account_page(&state, &ctx, Saved::default(), errors).await,
     }
 }

@@ -272,3 +272,21 @@ pub async fn timeline(
         rows: rows(&check_ins),
     }))
 }
+
+/// The daily check-in reminder's form: a time ("18:30") or none ("").
+#[derive(serde::Deserialize)]
+pub struct PromptForm {
+    #[serde(default)]
+    pub prompt_time: String,
+}
+
+/// The reminder's times for a select: (time, whether chosen).
+pub fn prompt_times(
+    offered: &[bothy_domain::reminders::PromptTime],
+    chosen: Option<bothy_domain::reminders::PromptTime>,
+) -> Vec<(String, bool)> {
+    offered
+        .iter()
+        .map(|t| (t.to_string(), Some(*t) == chosen))
+        .collect()
+}

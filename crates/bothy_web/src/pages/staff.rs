@@ -73,6 +73,9 @@ struct PatientPage {
     booked: bool,
     recorded: bool,
     moved: bool,
+    /// The daily check-in reminder's times: (time, chosen).
+    prompt_times: Vec<(String, bool)>,
+    prompt_hint: &'static str,
 }
 
 /// The open episode of care, as the patient page shows it.
@@ -263,6 +266,10 @@ pub async fn patient(
         })
         .collect();
     Ok(page(&PatientPage {
+        prompt_times: super::check_ins::prompt_times(&m.prompt_times, m.check_in_prompt),
+        prompt_hint: "Each day at this time (UK time) they are asked for a check-in: by text \
+            message if that is how they are contacted, with a reply as the check-in; otherwise \
+            by a reminder. Not on a day they have checked in already.",
         sent,
         sms_notice: q.sms.clone().unwrap_or_default(),
         not_sent,
@@ -387,4 +394,22 @@ pub async fn start_sms(
     let notice = if started { "sent" } else { "open" };
     use axum::response::IntoResponse;
     Ok(axum::response::Redirect::to(&format!("/staff/patients/{id}?sms={notice}")).into_response())
+}
+
+/// Staff set or remove the time of a person's daily check-in reminder
+/// (for someone without an account, who cannot set it themself).
+pub async fn set_check_in_prompt(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    crate::form::Form(f): crate::form::Form<super::check_ins::PromptForm>,
+) -> Result<Response, WebError> {
+    let id = patient_id(&id)?;
+    state
+        .app
+        .check_in_prompts()
+        .set(&ctx.actor, id, &f.prompt_time, &ctx.request)
+        .await?;
+    use axum::response::IntoResponse;
+    Ok(axum::response::Redirect::to(&format!("/staff/patients/{id}?sms=prompt")).into_response())
 }

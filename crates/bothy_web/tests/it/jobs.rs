@@ -394,11 +394,11 @@ async fn concurrent_workers_never_run_a_job_twice(t: TestApp) {
     let mut tx = t.app.store().read().await.unwrap();
     let counts = tx.count_jobs().await.unwrap();
     tx.rollback().await.unwrap();
-    // Besides the messages, the first period's three periodic tasks, each
+    // Besides the messages, the first period's four periodic tasks, each
     // queued once and run once however many workers asked for them.
     assert_eq!(
         (counts.done, counts.queued, counts.running),
-        (total as u64 + 3, 0, 0)
+        (total as u64 + 4, 0, 0)
     );
     a.store().close().await;
     b.store().close().await;
@@ -687,27 +687,32 @@ async fn finished_jobs_are_deleted_after_a_month(t: TestApp) {
     assert_eq!(t.drain_jobs().await.jobs_deleted, 0);
     assert!(t.job("old.1").await.is_some());
     t.clock.advance(Duration::from_secs(24 * 3600 + 1));
-    // The message's job and the first period's three periodic tasks.
-    assert_eq!(t.drain_jobs().await.jobs_deleted, 4);
+    // The message's job and the first period's four periodic tasks.
+    assert_eq!(t.drain_jobs().await.jobs_deleted, 5);
     assert!(t.job("old.1").await.is_none());
 }
 
-/// Housekeeping every ten minutes, the sweep and expected trajectories
-/// every hour: each period's task is one job, whoever queues it.
+/// Housekeeping and reminders every ten minutes, the sweep and expected
+/// trajectories every hour: each period's task is one job, whoever queues it.
 async fn periodic_tasks_run_once_a_period_however_many_workers_ask(t: TestApp) {
-    // The first worker pass of a period runs all three; another asking in
+    // The first worker pass of a period runs all four; another asking in
     // the same period (this process or another) finds them queued already.
     t.clock.set("2026-11-17T10:00:30Z".parse().unwrap());
-    assert_eq!(t.drain_jobs().await.periodic_done, 3);
+    assert_eq!(t.drain_jobs().await.periodic_done, 4);
     let again = four_workers_at_once(&t).await;
     assert_eq!(again, 0, "the same period's tasks ran once");
-    // Ten minutes on: only housekeeping's period has turned.
+    // Ten minutes on: only housekeeping's and the reminders' periods have turned.
     t.clock.advance(Duration::from_secs(10 * 60));
-    assert_eq!(t.drain_jobs().await.periodic_done, 1);
-    // An hour on: all three again.
+    assert_eq!(t.drain_jobs().await.periodic_done, 2);
+    // An hour on: all four again.
     t.clock.advance(Duration::from_secs(3600));
-    assert_eq!(t.drain_jobs().await.periodic_done, 3);
-    for task in ["housekeeping", "monitoring_sweep", "expected_trajectories"] {
+    assert_eq!(t.drain_jobs().await.periodic_done, 4);
+    for task in [
+        "housekeeping",
+        "reminders",
+        "monitoring_sweep",
+        "expected_trajectories",
+    ] {
         let period = bothy_app::periodic::Periodic::ALL
             .into_iter()
             .find(|p| p.as_str() == task)

@@ -51,6 +51,13 @@ async fn post_text(c: &Client, secret: Option<&str>, id: &str, from: &str, text:
         .await
 }
 
+/// A text from `from`, through the gateway's callback.
+pub(crate) async fn text_from(t: &TestApp, id: &str, from: &str, body: &str) -> Resp {
+    post_text(&gateway(t), Some(SECRET), id, from, body)
+        .await
+        .ok()
+}
+
 async fn text(c: &Client, id: &str, body: &str) -> Resp {
     post_text(c, Some(SECRET), id, PHONE, body).await.ok()
 }

@@ -94,7 +94,11 @@ fn book_path(p: PatientId) -> String {
 }
 
 /// Sends the booking form as the page drew it (its key), with `fields`.
-async fn book(c: &Client, p: PatientId, fields: &[(&str, &str)]) -> crate::helpers::Resp {
+pub(crate) async fn book(
+    c: &Client,
+    p: PatientId,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Resp {
     let page = c.get(&format!("{}/new", book_path(p))).await.ok();
     let key = page.field("key");
     let mut all = vec![("key", key.as_str())];
@@ -102,7 +106,7 @@ async fn book(c: &Client, p: PatientId, fields: &[(&str, &str)]) -> crate::helpe
     c.post_form(&book_path(p), &all).await
 }
 
-async fn appointments_of(
+pub(crate) async fn appointments_of(
     t: &TestApp,
     p: PatientId,
 ) -> Vec<bothy_domain::appointments::Appointment> {
@@ -132,7 +136,7 @@ async fn audited(t: &TestApp, action: &'static str, about: &str) -> i64 {
     crate::concurrency::audited(t, action, about).await
 }
 
-async fn signed_in_patient(t: &TestApp, p: &NewPatient) -> Client {
+pub(crate) async fn signed_in_patient(t: &TestApp, p: &NewPatient) -> Client {
     let c = t.client();
     c.get("/sign-in").await.ok();
     c.post_form(

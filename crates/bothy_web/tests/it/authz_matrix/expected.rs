@@ -64,6 +64,8 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/account",               ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("POST", "/account/password",      ".  .  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | .  .  .  ."),
     ("POST", "/account/contact",       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/account/check-in-prompt",
+                                       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/home",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
@@ -124,6 +126,8 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/alerts/{alert}/close",  ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     // Asking by text message: whoever may open the patient's record.
     ("POST", "/staff/patients/{id}/sms",
+                                       ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/patients/{id}/check-in-prompt",
                                        ".  .  | .  Y  Y  .  Y  .  .  | .  .  | .  | .  .  .  ."),
     // The SMS gateway's callbacks: only for the gateway holding the inbound
     // secret; none is configured here (it::sms tests them with one).

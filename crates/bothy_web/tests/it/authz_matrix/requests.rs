@@ -207,6 +207,7 @@ impl World {
             // The enrolment the world made (asking again is answered as
             // done), and its first module, open since enrolment.
             "/staff/patients/{id}/sms" => f(&[("ask", "mood")]),
+            "/staff/patients/{id}/check-in-prompt" => f(&[("prompt_time", "18:30")]),
             "/staff/patients/{id}/enrolments" => {
                 f(&[("programme", "relaxation"), ("supporter", "")])
             }
@@ -285,6 +286,7 @@ impl World {
                 ])
             }
             "/account/contact" => f(&[("contact", "email")]),
+            "/account/check-in-prompt" => f(&[("prompt_time", "09:00")]),
             "/account/password" => {
                 // The same password again: a valid change that keeps later sign-ins working.
                 let current = self.password(caller);

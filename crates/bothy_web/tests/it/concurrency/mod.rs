@@ -169,7 +169,7 @@ pub(super) fn all_redirect_to(answers: &[Resp], to: &str) {
 
 /// How many audit events of `action` mention `about` in their detail
 /// (`about` may hold `%` to match anything between two parts).
-pub(super) async fn audited(t: &TestApp, action: &'static str, about: &str) -> i64 {
+pub(crate) async fn audited(t: &TestApp, action: &'static str, about: &str) -> i64 {
     let like = format!("{action}|%{about}%");
     t.count(
         "SELECT COUNT(*) FROM audit_events WHERE action || '|' || COALESCE(detail, '') LIKE $1",

@@ -10,4 +10,5 @@ mod notify;
 mod notify_callbacks;
 mod notify_standin;
 mod pacing;
+mod reminders;
 pub(crate) mod smtp;
