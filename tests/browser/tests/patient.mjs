@@ -21,6 +21,17 @@ export const patientSignIn = test('patient sign-in, account and sign-out', async
   const page = await scope.page();
   await signIn(page, firstPatient(), { expectPath: '/home' });
   await visit(page, '/account', { name: '/account (as patient)' });
+  // A daily check-in reminder, chosen from the times the service allows.
+  await page.getByLabel('Time of the daily reminder').selectOption('18:30');
+  await page.getByRole('button', { name: 'Save the reminder' }).click();
+  await page.waitForURL((u) => u.searchParams.get('prompt') === 'saved');
+  await checkPage(page, '/account (reminder saved)');
+  if (!(await page.getByText('Your daily check-in reminder has been saved').isVisible())) {
+    throw new Error('/account: no notice that the reminder was saved');
+  }
+  if ((await page.getByLabel('Time of the daily reminder').inputValue()) !== '18:30') {
+    throw new Error('/account: the saved reminder time is not selected');
+  }
   await signOut(page, '/home');
 });
 
