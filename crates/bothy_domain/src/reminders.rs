@@ -32,7 +32,8 @@ impl PromptTime {
         }
         let h: u16 = h.parse().ok()?;
         let m: u16 = m.parse().ok()?;
-        (h < 24 && m < 60 && m.is_multiple_of(PROMPT_STEP_MINUTES)).then_some(PromptTime(h * 60 + m))
+        (h < 24 && m < 60 && m.is_multiple_of(PROMPT_STEP_MINUTES))
+            .then_some(PromptTime(h * 60 + m))
     }
 
     /// The stored minute of the day (0 to 1439).

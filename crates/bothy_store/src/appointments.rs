@@ -164,13 +164,27 @@ impl Tx {
     }
 
     /// The practitioner's standing appointments that start between `from`
-    /// and `to` (exclusive), for the overlap check.
+    /// and `to` (exclusive), for the overlap check. The practitioner is
+    /// locked first, until the transaction ends: two bookings or moves for
+    /// one practitioner at once (overlapping with different starts, which no
+    /// index sees) check and write one after the other. SQLite's write
+    /// transaction holds the database's lock already.
     pub async fn practitioner_appointments_between(
         &mut self,
         practitioner: StaffId,
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Appointment>, StoreError> {
+        if !self.dialect.for_update.is_empty() {
+            let lock = sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM staff WHERE id = $1{}",
+                self.dialect.for_update
+            ));
+            self.query(lock)
+                .bind(practitioner.to_string())
+                .fetch_optional()
+                .await?;
+        }
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM appointments WHERE practitioner_id = $1 \
              AND status NOT IN ('cancelled_by_service', 'cancelled_by_patient') \

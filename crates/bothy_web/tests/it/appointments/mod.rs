@@ -727,6 +727,30 @@ async fn a_form_sent_twice_books_once_and_a_taken_time_is_a_409(t: TestApp) {
     assert_eq!(codes.iter().filter(|s| **s == 303).count(), 1, "{codes:?}");
     assert!(codes.iter().all(|s| matches!(s, 303 | 409)), "{codes:?}");
     assert_eq!(appointments_of(&t, q.id).await.len(), 1);
+    // Eight forms at once whose times overlap but start apart (no index
+    // sees those): one booking, the rest told the time is taken.
+    let r = person(&t, "overlap").await;
+    let answers = at_once(
+        (0..8)
+            .map(|n| {
+                let f = vec![
+                    ("practitioner".to_string(), me.clone()),
+                    ("kind".into(), "phone".into()),
+                    ("date".into(), day.clone()),
+                    ("time".into(), format!("18:{:02}", n * 5)),
+                    ("minutes".into(), "60".into()),
+                    ("key".into(), format!("overlap-{n}")),
+                ];
+                post_owned(lead.clone(), book_path(r.id), f)
+            })
+            .collect(),
+    )
+    .await;
+    no_server_errors(&answers);
+    let codes = statuses(&answers);
+    assert_eq!(codes.iter().filter(|s| **s == 303).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|s| matches!(s, 303 | 409)), "{codes:?}");
+    assert_eq!(appointments_of(&t, r.id).await.len(), 1);
 
     // Cancelled, the time is free again.
     lead.post_form(
