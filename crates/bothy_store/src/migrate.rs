@@ -153,6 +153,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0024_sms.sql"),
         include_str!("../migrations/postgres/0024_sms.sql"),
     ),
+    (
+        27,
+        "authored",
+        include_str!("../migrations/sqlite/0027_authored.sql"),
+        include_str!("../migrations/postgres/0027_authored.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
