@@ -9,7 +9,6 @@ use crate::openapi::{CapabilityStatement, OperationOutcome, Patient};
 use crate::pages::staff::patient_id;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
