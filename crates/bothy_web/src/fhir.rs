@@ -463,7 +463,7 @@ pub async fn response_create(
 /// What a conditional create's search found.
 enum Match<'a> {
     None,
-    One(MeasureResponse, &'a Instrument),
+    One(Box<MeasureResponse>, &'a Instrument),
     Several,
 }
 
@@ -520,7 +520,7 @@ async fn conditional_match<'a>(
         0 => Match::None,
         1 => {
             let (r, inst) = found.remove(0);
-            Match::One(r, inst)
+            Match::One(Box::new(r), inst)
         }
         _ => Match::Several,
     })
