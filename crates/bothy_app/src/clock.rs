@@ -1,8 +1,11 @@
 //! The Clock port: the only place that reads the system time.
 
-use bothy_domain::time::Timestamp;
+use bothy_domain::time::{Timestamp, at_storage_precision};
 use std::sync::{Arc, Mutex};
 
+/// Every clock answers in whole milliseconds, the precision both databases
+/// store: a time rendered before it is stored (a create's response) then
+/// reads back identical (the same resource read later).
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }
@@ -13,7 +16,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // The one sanctioned read of the system clock.
     fn now(&self) -> Timestamp {
-        Timestamp::now()
+        at_storage_precision(Timestamp::now())
     }
 }
 
@@ -38,7 +41,7 @@ impl FakeClock {
 
 impl Clock for FakeClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        at_storage_precision(*self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

@@ -26,6 +26,10 @@ pub struct Submission {
     pub source: ResponseSource,
 }
 
+/// How far a response's `authored` may be ahead of our clock: the sender's
+/// clock may run a little fast, but a later time is a mistake.
+pub const AUTHORED_SKEW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// A stored response; `duplicate` when the same submission arrived before.
 #[derive(Debug, Clone)]
 pub struct Submitted {
@@ -118,6 +122,35 @@ impl<'a> Measures<'a> {
         sub: Submission,
         ctx: &RequestContext,
     ) -> Result<Submitted, AppError> {
+        self.submit_authored(actor, patient_id, sub, None, ctx)
+            .await
+    }
+
+    /// As [`Self::submit`], for a response completed at `authored_at` (as
+    /// its sender says) rather than on receipt. A time later than now, by
+    /// more than [`AUTHORED_SKEW`] of clock difference, is refused.
+    pub async fn submit_authored(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        sub: Submission,
+        authored_at: Option<Timestamp>,
+        ctx: &RequestContext,
+    ) -> Result<Submitted, AppError> {
+        if let Some(at) = authored_at {
+            let latest = self
+                .app
+                .clock
+                .now()
+                .checked_add(AUTHORED_SKEW)
+                .unwrap_or(Timestamp::MAX);
+            if at > latest {
+                return Err(AppError::field(
+                    "authored",
+                    "authored is in the future: give the time the person completed the measure",
+                ));
+            }
+        }
         let inst = self.app.catalogue.get(&sub.instrument_id).ok_or_else(|| {
             AppError::field(
                 "instrument",
@@ -195,6 +228,7 @@ impl<'a> Measures<'a> {
             source: sub.source,
             idempotency_key: key.to_string(),
             submitted_at: now,
+            authored_at,
             submitted_by_kind: kind.to_string(),
             submitted_by_id: by,
         };
@@ -381,6 +415,56 @@ impl<'a> Measures<'a> {
         Ok((response, inst))
     }
 
+    /// What a conditional create (`If-None-Exist: identifier=...`) finds:
+    /// responses stored under `key` for patients `actor` may record measures
+    /// for (only `patient`'s, when given), at most `limit`. A single match is
+    /// what the client is answered with, so it is audited as a read.
+    pub async fn matching_key(
+        &self,
+        actor: &Actor,
+        key: &str,
+        patient: Option<PatientId>,
+        limit: i64,
+        ctx: &RequestContext,
+    ) -> Result<Vec<(MeasureResponse, &'a Instrument)>, AppError> {
+        let Some(service) = actor.service_id() else {
+            return Ok(Vec::new());
+        };
+        let mut tx = self.app.store.begin().await?;
+        let mut found = Vec::new();
+        for r in tx
+            .measure_responses_by_key(service, key.trim(), patient, limit)
+            .await?
+        {
+            if let Some(p) = tx.patient(r.patient_id).await?
+                && Self::may_submit_for(actor, &p)
+            {
+                found.push((r, p.service_id));
+            }
+        }
+        if let [(r, service)] = found.as_slice() {
+            let event = AuditEvent::new(Action::MeasureRead)
+                .patient(r.patient_id)
+                .service(*service);
+            self.app
+                .audit(
+                    &mut tx,
+                    actor,
+                    ctx,
+                    event.detail(format!("response {}", r.id)),
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        found
+            .into_iter()
+            .map(|(r, _)| {
+                let inst = self.instrument(&r.instrument_id)?;
+                Ok((r, inst))
+            })
+            .collect()
+    }
+
     /// A patient's responses in a time window, for FHIR search. Audited.
     pub async fn search(
         &self,
@@ -396,7 +480,7 @@ impl<'a> Measures<'a> {
             .filter(|p| can_view_patient(actor, p))
             .ok_or(AppError::NotFound)?;
         let responses = tx
-            .measure_responses(
+            .measure_responses_by_authored(
                 patient_id,
                 window.from,
                 window.to,

@@ -151,9 +151,21 @@ pub struct MeasureResponse {
     pub source: ResponseSource,
     pub idempotency_key: String,
     pub submitted_at: Timestamp,
+    /// When the person completed it, as the sender said (a FHIR
+    /// QuestionnaireResponse's `authored`); None when completed on receipt.
+    /// Charts, outcomes and detectors go by `submitted_at`, when Bothy
+    /// learnt of the answers, so a late upload never rewrites the past.
+    pub authored_at: Option<Timestamp>,
     /// Who submitted it: "patient", "staff" or "api_client", and their id.
     pub submitted_by_kind: String,
     pub submitted_by_id: Option<String>,
+}
+
+impl MeasureResponse {
+    /// When the person completed it: as the sender said, else on receipt.
+    pub fn authored(&self) -> Timestamp {
+        self.authored_at.unwrap_or(self.submitted_at)
+    }
 }
 
 /// An alert: a detector's signal that a person must look at and close with

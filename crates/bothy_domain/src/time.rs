@@ -8,6 +8,14 @@ pub fn to_millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// `t` at the precision times are stored at (whole milliseconds, the
+/// sub-millisecond part dropped as [`to_millis`] drops it). The clock hands
+/// out times at this precision, so a time written to a response before it
+/// is stored is the time read back later, to the byte.
+pub fn at_storage_precision(t: Timestamp) -> Timestamp {
+    from_millis(to_millis(t))
+}
+
 /// The inverse of [`to_millis`]. Out-of-range values (which only a corrupted
 /// database could hold) clamp to the representable range rather than panic.
 pub fn from_millis(ms: i64) -> Timestamp {

@@ -11,11 +11,13 @@
 //! (`{public_url}/fhir`, see [`base_url`]).
 
 pub mod bundle;
+pub mod codes;
 pub mod observation;
 pub mod questionnaire;
 pub mod response;
 pub mod search;
 pub mod service_request;
+pub mod versions;
 
 use bothy_domain::model::Patient;
 use bothy_domain::time::Timestamp;
@@ -44,9 +46,11 @@ pub struct Issue {
     pub message: String,
 }
 
-/// A FHIR `instant` (and `dateTime`): RFC 3339 in UTC, milliseconds when there are any.
+/// A FHIR `instant` (and `dateTime`): RFC 3339 in UTC, milliseconds when
+/// there are any. Cut to milliseconds as storage cuts them, never rounded:
+/// rounding wrote .457 for a time stored as .456 about half the time.
 pub fn instant(t: Timestamp) -> String {
-    t.round(jiff::Unit::Millisecond).unwrap_or(t).to_string()
+    bothy_domain::time::at_storage_precision(t).to_string()
 }
 
 /// An OperationOutcome for a failed request: one issue for the failure, and
@@ -60,6 +64,7 @@ pub fn operation_outcome(status: u16, message: &str, fields: &[(&str, &str)]) ->
         404 | 410 => "not-found",
         405 | 406 | 501 => "not-supported",
         409 => "conflict",
+        412 => "multiple-matches",
         413 => "too-costly",
         429 => "throttled",
         _ => "exception",
@@ -95,7 +100,26 @@ pub fn patient(p: &Patient) -> Value {
 }
 
 /// The server's CapabilityStatement (`GET /fhir/metadata`).
+///
+/// Versions: every resource has `meta.versionId`, only the current version
+/// is kept (`versioning: versioned`, `readHistory: false`), and `vread`
+/// answers for it; no resource is updated through the API, so there is no
+/// `update` and no `If-Match`. Conditional create (`If-None-Exist`) is
+/// supported for QuestionnaireResponse, by `identifier` (and `subject`).
 pub fn capability_statement(base_url: &str, date: &str) -> Value {
+    let read_only = |kind: &str| {
+        json!({
+            "type": kind,
+            "versioning": "versioned",
+            "readHistory": false,
+            "interaction": [{ "code": "read" }, { "code": "vread" }],
+        })
+    };
+    let mut patient = read_only("Patient");
+    patient["interaction"] = json!([{ "code": "read" }]);
+    let mut service_request = read_only("ServiceRequest");
+    service_request["interaction"] = json!([{ "code": "read" }, { "code": "create" }]);
+    service_request["conditionalCreate"] = json!(false);
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -109,23 +133,38 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
             "mode": "server",
             "security": { "description": "Bearer token issued per client by a service administrator" },
             "resource": [
-                { "type": "Patient", "interaction": [{ "code": "read" }] },
+                patient,
                 {
                     "type": "Questionnaire",
-                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "versioning": "versioned",
+                    "readHistory": false,
+                    "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "search-type" }],
                     "searchParam": [{ "name": "url", "type": "uri" }]
                 },
                 {
                     "type": "QuestionnaireResponse",
-                    "interaction": [{ "code": "read" }, { "code": "create" }, { "code": "search-type" }],
+                    "versioning": "versioned",
+                    "readHistory": false,
+                    "conditionalCreate": true,
+                    "interaction": [
+                        { "code": "read" }, { "code": "vread" }, { "code": "create" }, { "code": "search-type" }
+                    ],
                     "searchParam": [
+                        { "name": "identifier", "type": "token", "documentation": "In If-None-Exist only" },
                         { "name": "subject", "type": "reference" },
                         { "name": "patient", "type": "reference" },
                         { "name": "authored", "type": "date" }
                     ]
                 },
-                { "type": "Observation", "interaction": [{ "code": "read" }] },
-                { "type": "ServiceRequest", "interaction": [{ "code": "read" }, { "code": "create" }] }
+                read_only("Observation"),
+                service_request,
+                {
+                    "type": "CodeSystem",
+                    "versioning": "versioned",
+                    "readHistory": false,
+                    "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "search-type" }],
+                    "searchParam": [{ "name": "url", "type": "uri" }]
+                }
             ]
         }]
     })
@@ -244,7 +283,7 @@ mod tests {
             .unwrap()["answerOption"][0];
         assert_eq!(
             first["valueCoding"]["system"],
-            format!("{BASE}/CodeSystem/wsas-answers")
+            "https://bothy.health/fhir/CodeSystem/wsas-answers"
         );
         assert_eq!(first["valueCoding"]["code"], "0");
     }
@@ -348,6 +387,9 @@ mod tests {
         assert_eq!(instant(t), "2026-11-17T10:00:00Z");
         let t: Timestamp = "2026-11-17T10:00:00.120Z".parse().unwrap();
         assert_eq!(instant(t), "2026-11-17T10:00:00.12Z");
+        // Below a millisecond: cut as storage cuts it, never rounded up.
+        let t: Timestamp = "2026-11-17T10:00:00.1239Z".parse().unwrap();
+        assert_eq!(instant(t), "2026-11-17T10:00:00.123Z");
     }
 
     #[test]

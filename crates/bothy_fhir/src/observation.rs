@@ -5,7 +5,9 @@
 //! response's id: `Observation/{id}` is the total of
 //! `QuestionnaireResponse/{id}`, and names it in `derivedFrom`.
 
-use crate::{LOINC, instant};
+use crate::codes::total_coding;
+use crate::instant;
+use crate::versions::FIRST_VERSION;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::model::MeasureResponse;
 use serde_json::{Value, json};
@@ -25,10 +27,9 @@ fn number(x: f64) -> Value {
 /// The Observation of `r`'s total score.
 pub fn total_observation(inst: &Instrument, r: &MeasureResponse) -> Value {
     let name = format!("{} total score", inst.short_name);
-    let code = match &inst.loinc {
-        Some(l) => json!({ "coding": [{ "system": LOINC, "code": l.total }], "text": name }),
-        None => json!({ "text": name }),
-    };
+    let (system, code) = total_coding(inst);
+    let code =
+        json!({ "coding": [{ "system": system, "code": code, "display": name }], "text": name });
     let mut notes = Vec::new();
     if r.prorated {
         notes.push(format!(
@@ -56,12 +57,12 @@ pub fn total_observation(inst: &Instrument, r: &MeasureResponse) -> Value {
     let mut v = json!({
         "resourceType": "Observation",
         "id": r.id.to_string(),
-        "meta": { "lastUpdated": instant(r.submitted_at) },
+        "meta": { "versionId": FIRST_VERSION, "lastUpdated": instant(r.submitted_at) },
         "status": "final",
         "category": [{ "coding": [{ "system": CATEGORY_SYSTEM, "code": "survey", "display": "Survey" }] }],
         "code": code,
         "subject": { "reference": format!("Patient/{}", r.patient_id) },
-        "effectiveDateTime": instant(r.submitted_at),
+        "effectiveDateTime": instant(r.authored()),
         "issued": instant(r.submitted_at),
         "valueQuantity": {
             "value": number(r.total),

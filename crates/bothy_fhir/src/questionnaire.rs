@@ -6,16 +6,19 @@
 //!   ("44250-9") and LOINC's answer codes, item by item: GAD-7 item 2 codes its
 //!   third answer LA18938-3 where the other items use LA6570-1, so codes are
 //!   only ever looked up within one item's own options.
-//! - Other items are linked by their number ("1", "2" ...) and answers are
-//!   coded in Bothy's code system `{base}/CodeSystem/{id}-answers`, where the
-//!   code is the option's score.
+//! - Other items are linked by their number ("1", "2" ...) and coded in
+//!   Bothy's measures code system (`wsas-1`), the questionnaire itself too
+//!   (`wsas`) when LOINC has no panel for it; their answers are coded in
+//!   Bothy's `https://bothy.health/fhir/CodeSystem/{id}-answers`, where the
+//!   code is the option's score (see [`crate::codes`]).
 //! - Every option carries its score in the `ordinalValue` extension, the value
 //!   the instrument's scoring rule adds up (before any reverse scoring, which
 //!   the rule applies).
 //! - The preamble and section introductions are `display` items; the note on
 //!   when an optional item may be left out is a help item inside it.
 
-use crate::{LOINC, ORDINAL_VALUE};
+use crate::ORDINAL_VALUE;
+use crate::codes::{answer_system, instrument_coding, item_coding};
 use bothy_domain::instruments::Instrument;
 use bothy_domain::instruments::model::{AnswerOption, Item};
 use serde_json::{Value, json};
@@ -29,8 +32,9 @@ pub fn canonical_url(base: &str, inst: &Instrument) -> String {
     format!("{base}/Questionnaire/{}", inst.id)
 }
 
-/// The code system of an instrument's answers that have no LOINC code.
-pub fn answer_system(base: &str, inst: &Instrument) -> String {
+/// Where earlier releases coded answers without a LOINC code: the
+/// deployment's own address. Still accepted in what clients send.
+pub fn legacy_answer_system(base: &str, inst: &Instrument) -> String {
     format!("{base}/CodeSystem/{}-answers", inst.id)
 }
 
@@ -56,10 +60,10 @@ pub fn help_link_id(item: &Item) -> String {
 }
 
 /// The coding of one answer option: (system, code).
-pub fn option_coding(base: &str, inst: &Instrument, opt: &AnswerOption) -> (String, String) {
+pub fn option_coding(inst: &Instrument, opt: &AnswerOption) -> (String, String) {
     match &opt.loinc {
-        Some(code) => (LOINC.to_string(), code.clone()),
-        None => (answer_system(base, inst), opt.score.to_string()),
+        Some(code) => (crate::LOINC.to_string(), code.clone()),
+        None => (answer_system(inst), opt.score.to_string()),
     }
 }
 
@@ -84,12 +88,12 @@ fn display_item(link_id: String, text: &str) -> Value {
     json!({ "linkId": link_id, "type": "display", "text": text })
 }
 
-fn choice_item(base: &str, inst: &Instrument, item: &Item) -> Value {
+fn choice_item(inst: &Instrument, item: &Item) -> Value {
     let options: Vec<Value> = inst
         .options_for(item)
         .iter()
         .map(|opt| {
-            let (system, code) = option_coding(base, inst, opt);
+            let (system, code) = option_coding(inst, opt);
             json!({
                 "valueCoding": { "system": system, "code": code, "display": opt.label },
                 "extension": [{ "url": ORDINAL_VALUE, "valueDecimal": opt.score }],
@@ -104,9 +108,8 @@ fn choice_item(base: &str, inst: &Instrument, item: &Item) -> Value {
         "required": !item.optional,
         "answerOption": options,
     });
-    if let Some(code) = &item.loinc {
-        v["code"] = json!([{ "system": LOINC, "code": code }]);
-    }
+    let (system, code) = item_coding(inst, item);
+    v["code"] = json!([{ "system": system, "code": code }]);
     if let Some(when) = &item.optional_when {
         v["item"] = json!([{
             "linkId": help_link_id(item),
@@ -134,7 +137,7 @@ pub fn questionnaire(base: &str, inst: &Instrument) -> Value {
         if let Some(intro) = &item.intro {
             items.push(display_item(intro_link_id(item), intro));
         }
-        items.push(choice_item(base, inst, item));
+        items.push(choice_item(inst, item));
     }
     let mut description = format!("{}.", inst.name);
     if let Some(period) = &inst.recall_period {
@@ -157,9 +160,8 @@ pub fn questionnaire(base: &str, inst: &Instrument) -> Value {
         "copyright": inst.licence.status,
         "item": items,
     });
-    if let Some(l) = &inst.loinc {
-        v["code"] = json!([{ "system": LOINC, "code": l.panel, "display": inst.name }]);
-    }
+    let (system, code) = instrument_coding(inst);
+    v["code"] = json!([{ "system": system, "code": code, "display": inst.name }]);
     v
 }
 

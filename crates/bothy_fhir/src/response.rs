@@ -18,13 +18,16 @@
 //! - `valueInteger`: the option with that score.
 
 use crate::questionnaire::{
-    PREAMBLE_LINK_ID, canonical_url, help_link_id, intro_link_id, link_id, option_coding,
+    PREAMBLE_LINK_ID, canonical_url, help_link_id, intro_link_id, legacy_answer_system, link_id,
+    option_coding,
 };
+use crate::versions::FIRST_VERSION;
 use crate::{Issue, ORDINAL_VALUE, instant};
 use bothy_domain::PatientId;
 use bothy_domain::instruments::model::{AnswerOption, Item};
 use bothy_domain::instruments::{Catalogue, Instrument, ScoreError, score};
 use bothy_domain::model::MeasureResponse;
+use bothy_domain::time::{Timestamp, at_storage_precision};
 use serde_json::{Map, Value, json};
 
 /// The longest identifier value accepted (the idempotency key's limit).
@@ -42,6 +45,9 @@ pub struct ParsedResponse {
     pub answers: Vec<Option<i32>>,
     /// `identifier.value`: the idempotency key.
     pub identifier: String,
+    /// `authored`, if given, at the precision it is stored at (milliseconds).
+    /// Whether it is in the future is for the caller, who has the clock.
+    pub authored: Option<Timestamp>,
 }
 
 const R: &str = "QuestionnaireResponse";
@@ -93,6 +99,7 @@ pub fn parse_response(
     read_status(obj, &mut issues);
 
     let identifier = read_identifier(obj, &mut issues);
+    let authored = read_authored(obj, &mut issues);
     let patient_id = read_subject(obj, base, &mut issues);
     let (instrument, version) = read_questionnaire(obj, base, catalogue, &mut issues);
 
@@ -120,6 +127,7 @@ pub fn parse_response(
                 patient_id,
                 answers,
                 identifier,
+                authored,
             })
         }
         _ => Err(issues.0),
@@ -213,6 +221,33 @@ fn read_identifier(obj: &Map<String, Value>, issues: &mut Issues) -> Option<Stri
         },
         Some(_) => {
             issues.push(path, "identifier must be an Identifier object");
+            None
+        }
+    }
+}
+
+/// `authored`: a date and time with its zone. A date alone (or a year and
+/// month, which FHIR's dateTime also allows) is refused rather than stored as
+/// a made-up time of day; digits below a millisecond are dropped, as storage
+/// drops them, so that what is answered is what is read back.
+fn read_authored(obj: &Map<String, Value>, issues: &mut Issues) -> Option<Timestamp> {
+    let path = format!("{R}.authored");
+    match obj.get("authored")? {
+        Value::String(s) => match s.parse::<Timestamp>() {
+            Ok(t) => Some(at_storage_precision(t)),
+            Err(_) => {
+                issues.push(
+                    path,
+                    format!(
+                        "authored {s:?} must be a date and time with its time zone, \
+                         such as 2026-11-17T10:30:00Z or 2026-11-17T10:30:00+01:00"
+                    ),
+                );
+                None
+            }
+        },
+        _ => {
+            issues.push(path, "authored must be a dateTime string");
             None
         }
     }
@@ -496,11 +531,11 @@ fn ordinal_of(v: Option<&Value>) -> Option<Option<f64>> {
     )
 }
 
-fn allowed(base: &str, inst: &Instrument, options: &[AnswerOption]) -> String {
+fn allowed(inst: &Instrument, options: &[AnswerOption]) -> String {
     options
         .iter()
         .map(|o| {
-            let (_, code) = option_coding(base, inst, o);
+            let (_, code) = option_coding(inst, o);
             format!("{code} ({})", o.label)
         })
         .collect::<Vec<_>>()
@@ -568,9 +603,14 @@ fn read_answer(
     let system = coding.get("system").and_then(Value::as_str);
     match coding.get("code").and_then(Value::as_str) {
         Some(code) => {
+            // The system, if given, is the option's or, for an answer
+            // without a LOINC code, the deployment-addressed one earlier
+            // releases published.
+            let legacy = legacy_answer_system(base, inst);
             let chosen = options.iter().find(|o| {
-                let (s, c) = option_coding(base, inst, o);
-                c == code && system.is_none_or(|sys| sys == s)
+                let (s, c) = option_coding(inst, o);
+                c == code
+                    && system.is_none_or(|sys| sys == s || (o.loinc.is_none() && sys == legacy))
             });
             let Some(opt) = chosen else {
                 let shown = match system {
@@ -581,7 +621,7 @@ fn read_answer(
                     path,
                     format!(
                         "{q}: {shown} is not one of its answers; they are {}",
-                        allowed(base, inst, options)
+                        allowed(inst, options)
                     ),
                 ));
             };
@@ -606,7 +646,7 @@ fn read_answer(
                     path,
                     format!(
                         "{q}: ordinalValue {o} is not one of its answers; they are {}",
-                        allowed(base, inst, options)
+                        allowed(inst, options)
                     ),
                 )),
             },
@@ -620,16 +660,16 @@ fn read_answer(
 
 /// A stored response as a QuestionnaireResponse.
 pub fn questionnaire_response(base: &str, inst: &Instrument, r: &MeasureResponse) -> Value {
-    let items = answer_items(base, inst, &r.answers);
+    let items = answer_items(inst, &r.answers);
     let mut v = json!({
         "resourceType": R,
         "id": r.id.to_string(),
-        "meta": { "lastUpdated": instant(r.submitted_at) },
+        "meta": { "versionId": FIRST_VERSION, "lastUpdated": instant(r.submitted_at) },
         "identifier": { "value": r.idempotency_key },
         "questionnaire": format!("{}|{}", canonical_url(base, inst), r.instrument_version),
         "status": "completed",
         "subject": { "reference": format!("Patient/{}", r.patient_id) },
-        "authored": instant(r.submitted_at),
+        "authored": instant(r.authored()),
     });
     if !items.is_empty() {
         v["item"] = Value::Array(items);
@@ -639,7 +679,7 @@ pub fn questionnaire_response(base: &str, inst: &Instrument, r: &MeasureResponse
 
 /// The answered items of a response, each answer as its option's coding
 /// (with the score in `ordinalValue`), in the instrument's order.
-pub fn answer_items(base: &str, inst: &Instrument, answers: &[Option<i32>]) -> Vec<Value> {
+pub fn answer_items(inst: &Instrument, answers: &[Option<i32>]) -> Vec<Value> {
     inst.items
         .iter()
         .zip(answers)
@@ -647,7 +687,7 @@ pub fn answer_items(base: &str, inst: &Instrument, answers: &[Option<i32>]) -> V
             let answer = (*answer)?;
             let value = match inst.options_for(item).iter().find(|o| o.score == answer) {
                 Some(opt) => {
-                    let (system, code) = option_coding(base, inst, opt);
+                    let (system, code) = option_coding(inst, opt);
                     json!({ "valueCoding": {
                         "extension": [{ "url": ORDINAL_VALUE, "valueDecimal": opt.score }],
                         "system": system,

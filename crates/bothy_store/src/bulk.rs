@@ -292,8 +292,8 @@ impl BulkRow for MeasureResponse {
     const TABLE: &'static str = "measure_responses";
     const COLUMNS: &'static str = "id, patient_id, service_id, instrument_id, instrument_version, answers, \
          total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
-         submitted_by_kind, submitted_by_id";
-    const WIDTH: usize = 17;
+         submitted_by_kind, submitted_by_id, authored_at";
+    const WIDTH: usize = 18;
     fn write(&self, a: &mut Cells) {
         a.id(self.id);
         a.id(self.patient_id);
@@ -312,6 +312,7 @@ impl BulkRow for MeasureResponse {
         a.at(self.submitted_at);
         a.add(self.submitted_by_kind.clone());
         a.add(self.submitted_by_id.clone());
+        a.add(self.authored_at.map(bothy_domain::time::to_millis));
     }
 }
 

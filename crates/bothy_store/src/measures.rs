@@ -12,7 +12,7 @@ use bothy_domain::time::{Timestamp, from_millis, to_millis};
 
 const RESPONSE_COLUMNS: &str = "id, patient_id, service_id, instrument_id, instrument_version, answers, total, \
      raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
-     submitted_by_kind, submitted_by_id";
+     submitted_by_kind, submitted_by_id, authored_at";
 
 fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
@@ -39,6 +39,7 @@ fn response(r: &Row) -> Result<MeasureResponse, StoreError> {
         submitted_at: from_millis(r.try_get("submitted_at")?),
         submitted_by_kind: r.try_get("submitted_by_kind")?,
         submitted_by_id: r.try_get("submitted_by_id")?,
+        authored_at: r.try_get::<Option<i64>>("authored_at")?.map(from_millis),
     })
 }
 
@@ -59,8 +60,8 @@ impl Tx {
         let sql = format!(
             "INSERT INTO measure_responses (id, patient_id, service_id, instrument_id, instrument_version, answers, \
              total, raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
-             submitted_by_kind, submitted_by_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             submitted_by_kind, submitted_by_id, authored_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT (patient_id, idempotency_key) DO NOTHING RETURNING {}",
             columns(RecordKind::MeasureResponse)
         );
@@ -83,6 +84,7 @@ impl Tx {
             .bind(to_millis(m.submitted_at))
             .bind(&m.submitted_by_kind)
             .bind(m.submitted_by_id.clone())
+            .bind(m.authored_at.map(to_millis))
             .fetch_optional()
             .await?;
         if let Some(row) = &row {
@@ -145,6 +147,67 @@ impl Tx {
             .bind(limit)
             .fetch_all()
             .await?;
+        rows.iter().map(response).collect()
+    }
+
+    /// A patient's responses by when they were completed (`authored_at`,
+    /// else `submitted_at`), as FHIR searches by `authored`: within
+    /// [from, to), oldest or newest first.
+    pub async fn measure_responses_by_authored(
+        &mut self,
+        patient: PatientId,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        newest_first: bool,
+        limit: i64,
+    ) -> Result<Vec<MeasureResponse>, StoreError> {
+        // The patient's rows come from the (patient_id, submitted_at) index;
+        // a patient has hundreds at most, so the time is filtered after.
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 \
+             AND COALESCE(authored_at, submitted_at) >= $2 AND COALESCE(authored_at, submitted_at) < $3 \
+             ORDER BY COALESCE(authored_at, submitted_at) {0}, id {0} LIMIT $4",
+            if newest_first { "DESC" } else { "ASC" }
+        ));
+        let rows = self
+            .query(sql)
+            .bind(patient.to_string())
+            .bind(from.map(to_millis).unwrap_or(i64::MIN))
+            .bind(to.map(to_millis).unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all()
+            .await?;
+        rows.iter().map(response).collect()
+    }
+
+    /// The responses of a service's patients (of `patient` alone, if given)
+    /// stored under `key`, at most `limit`: what a conditional create's
+    /// `identifier` matches.
+    pub async fn measure_responses_by_key(
+        &mut self,
+        service: bothy_domain::ServiceId,
+        key: &str,
+        patient: Option<PatientId>,
+        limit: i64,
+    ) -> Result<Vec<MeasureResponse>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE service_id = $1 \
+             AND idempotency_key = $2 {} ORDER BY id LIMIT $3",
+            if patient.is_some() {
+                "AND patient_id = $4"
+            } else {
+                ""
+            }
+        ));
+        let mut q = self
+            .query(sql)
+            .bind(service.to_string())
+            .bind(key)
+            .bind(limit);
+        if let Some(p) = patient {
+            q = q.bind(p.to_string());
+        }
+        let rows = q.fetch_all().await?;
         rows.iter().map(response).collect()
     }
 

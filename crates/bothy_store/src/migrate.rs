@@ -159,6 +159,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0025_reminders.sql"),
         include_str!("../migrations/postgres/0025_reminders.sql"),
     ),
+    (
+        27,
+        "authored",
+        include_str!("../migrations/sqlite/0027_authored.sql"),
+        include_str!("../migrations/postgres/0027_authored.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

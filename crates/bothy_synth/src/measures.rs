@@ -103,6 +103,7 @@ pub fn response(
         source: ResponseSource::Web,
         idempotency_key: format!("synth-{id}"),
         submitted_at: at,
+        authored_at: None,
         submitted_by_kind: "patient".into(),
         submitted_by_id: Some(patient.to_string()),
     }

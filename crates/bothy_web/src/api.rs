@@ -9,18 +9,12 @@ use crate::openapi::{CapabilityStatement, OperationOutcome, Patient};
 use crate::pages::staff::patient_id;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 fn fhir(v: serde_json::Value) -> Response {
-    let mut res = v.to_string().into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/fhir+json"),
-    );
-    res
+    crate::fhir::fhir(axum::http::StatusCode::OK, &v)
 }
 
 /// A patient's record of the client's service.
@@ -124,7 +118,11 @@ pub async fn fhir_patient(
         .records()
         .patient(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
-    Ok(fhir(bothy_fhir::patient(&p)))
+    // Versioned by what it says; last updated when the record was made, the
+    // only time a patient record keeps.
+    let mut v = bothy_fhir::patient(&p);
+    v["meta"]["lastUpdated"] = serde_json::json!(bothy_fhir::instant(p.created_at));
+    Ok(fhir(v))
 }
 
 /// What this FHIR server supports.
@@ -136,8 +134,6 @@ pub async fn fhir_patient(
 )]
 pub async fn fhir_metadata(State(state): State<AppState>) -> Response {
     let date = state.app.clock().now().strftime("%Y-%m-%d").to_string();
-    fhir(bothy_fhir::capability_statement(
-        &state.app.settings().public_url,
-        &date,
-    ))
+    let statement = bothy_fhir::capability_statement(&state.app.settings().public_url, &date);
+    fhir(crate::fhir_versions::content(&state, statement))
 }

@@ -19,16 +19,26 @@
 //! The Observation of a response's total is derived from the stored response
 //! when read and shares its id (see `bothy_fhir::observation`).
 //!
+//! Conditional create: `If-None-Exist: identifier=...` (optionally with
+//! `subject` or `patient`) searches the responses this client may record
+//! for: none, and the response is created; one, and it is answered with 200
+//! and not created again; several (the same identifier for two patients),
+//! 412. Two such creates at once cannot both create: the identifier is
+//! unique per patient, so the second finds the first (200, as above).
+//!
+//! `authored` is kept as sent (to the millisecond, in UTC) and searched by;
+//! one more than a few minutes ahead of our clock is refused (422). Charts,
+//! outcomes and detectors still go by when Bothy received the response
+//! (`meta.lastUpdated`), so a late upload never rewrites what was decided.
 //! What a sender gives that is not kept: `identifier.system` (the key is the
-//! value alone) and `authored` (a stored response is authored when Bothy
-//! received it, the time every measure is recorded and charted by).
+//! value alone).
 
-use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::openapi::{
     Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse, SortByAuthored,
 };
+use crate::{AppState, fhir_versions};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -54,11 +64,13 @@ pub(crate) fn base(state: &AppState) -> String {
 }
 
 pub(crate) fn fhir(status: StatusCode, v: &Value) -> Response {
+    let v = fhir_versions::versioned(v);
     let mut res = (status, v.to_string()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/fhir+json"),
     );
+    fhir_versions::validators(&mut res, &v);
     res
 }
 
@@ -82,6 +94,7 @@ pub(crate) fn created(status: StatusCode, resource: &Value, headers: &HeaderMap)
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/fhir+json"),
             );
+            fhir_versions::validators(&mut res, &fhir_versions::versioned(resource));
             res
         }
         Some("operationoutcome") => {
@@ -94,7 +107,9 @@ pub(crate) fn created(status: StatusCode, resource: &Value, headers: &HeaderMap)
                 "resourceType": "OperationOutcome",
                 "issue": [{ "severity": "information", "code": "informational", "diagnostics": what }]
             });
-            fhir(status, &outcome)
+            let mut res = fhir(status, &outcome);
+            fhir_versions::validators(&mut res, &fhir_versions::versioned(resource));
+            res
         }
         _ => fhir(status, resource),
     }
@@ -127,7 +142,7 @@ pub(crate) fn issues_to_fields(issues: Vec<Issue>) -> Vec<FieldError> {
 }
 
 /// The query string as name-value pairs; a malformed one is a 400.
-fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, WebError> {
+pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, WebError> {
     serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| {
         error(
             StatusCode::BAD_REQUEST,
@@ -139,7 +154,7 @@ fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, WebError> {
 
 /// Refuses parameters this search does not support, rather than ignoring
 /// them and answering a wider search than the client asked for.
-fn only_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), WebError> {
+pub(crate) fn only_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), WebError> {
     let unknown: Vec<FieldError> = pairs
         .iter()
         .filter(|(k, _)| !known.contains(&k.as_str()))
@@ -164,7 +179,7 @@ fn only_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), WebError
     }
 }
 
-fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
+pub(crate) fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         url.to_string()
     } else {
@@ -198,7 +213,7 @@ pub async fn questionnaire_read(
         .map_err(or_not_found("Questionnaire"))?;
     Ok(fhir(
         StatusCode::OK,
-        &questionnaire::questionnaire(&base(&state), inst),
+        &fhir_versions::content(&state, questionnaire::questionnaire(&base(&state), inst)),
     ))
 }
 
@@ -247,7 +262,7 @@ pub async fn questionnaire_search(
         .map(|inst| {
             (
                 canonical_url(&base, inst),
-                questionnaire::questionnaire(&base, inst),
+                fhir_versions::content(&state, questionnaire::questionnaire(&base, inst)),
             )
         })
         .collect();
@@ -270,6 +285,7 @@ fn expression(inst: &Instrument, app_field: &str) -> String {
         "instrument" | "version" => format!("{R}.questionnaire"),
         "idempotency_key" => format!("{R}.identifier.value"),
         "answers" => format!("{R}.item"),
+        "authored" => format!("{R}.authored"),
         f => match f
             .strip_prefix("item-")
             .and_then(|n| n.parse::<u16>().ok())
@@ -357,6 +373,27 @@ pub async fn response_create(
         )
     })?;
     let inst = app.measures().instrument(&parsed.instrument_id)?;
+    if let Some(search) = fhir_versions::if_none_exist(&headers)? {
+        match conditional_match(&state, &ctx, &search).await? {
+            Match::None => {}
+            Match::One(r, inst) => {
+                let resource = questionnaire_response(&base, inst, &r);
+                let mut res = created(StatusCode::OK, &resource, &headers);
+                set_location(&mut res, header::CONTENT_LOCATION, &base, &r);
+                return Ok(res);
+            }
+            Match::Several => {
+                return Err(error(
+                    StatusCode::PRECONDITION_FAILED,
+                    "If-None-Exist matches more than one QuestionnaireResponse; nothing was stored",
+                    vec![field(
+                        "If-None-Exist",
+                        "Narrow the search, for example with subject=Patient/{id}",
+                    )],
+                ));
+            }
+        }
+    }
     let submission = Submission {
         instrument_id: parsed.instrument_id.clone(),
         version: parsed.version.clone(),
@@ -366,7 +403,13 @@ pub async fn response_create(
     };
     let submitted = match app
         .measures()
-        .submit(&ctx.actor, parsed.patient_id, submission, &ctx.request)
+        .submit_authored(
+            &ctx.actor,
+            parsed.patient_id,
+            submission,
+            parsed.authored,
+            &ctx.request,
+        )
         .await
     {
         Ok(s) => s,
@@ -415,6 +458,72 @@ pub async fn response_create(
     let mut res = created(StatusCode::CREATED, &resource, &headers);
     set_location(&mut res, header::LOCATION, &base, r);
     Ok(res)
+}
+
+/// What a conditional create's search found.
+enum Match<'a> {
+    None,
+    One(Box<MeasureResponse>, &'a Instrument),
+    Several,
+}
+
+/// Runs `If-None-Exist` for a QuestionnaireResponse: `identifier` (a
+/// token: `system|value` or `value`; the key is the value) and optionally
+/// `subject` or `patient`.
+async fn conditional_match<'a>(
+    state: &'a AppState,
+    ctx: &Ctx,
+    search: &[(String, String)],
+) -> Result<Match<'a>, WebError> {
+    let bad = |message: &str| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "If-None-Exist needs checking; nothing was stored",
+            vec![field("If-None-Exist", message)],
+        )
+    };
+    let mut key = None;
+    let mut patient = None;
+    for (k, v) in search {
+        match k.as_str() {
+            "identifier" if key.is_none() => {
+                key = Some(v.split_once('|').map_or(v.as_str(), |(_, value)| value));
+            }
+            "subject" | "patient" if patient.is_none() => {
+                let id = v.rsplit_once("Patient/").map_or(v.as_str(), |(_, id)| id);
+                // An id that cannot exist names nobody: nothing matches.
+                patient = Some(id.parse().ok());
+            }
+            "identifier" | "subject" | "patient" => return Err(bad(&format!("Give {k} once"))),
+            _ => {
+                return Err(bad(&format!(
+                    "{k} is not supported here; a conditional create searches by identifier, \
+                     and optionally subject (or patient)"
+                )));
+            }
+        }
+    }
+    let Some(key) = key.filter(|k| !k.trim().is_empty()) else {
+        return Err(bad("Give identifier: the response's identifier.value"));
+    };
+    let patient = match patient {
+        Some(None) => return Ok(Match::None),
+        Some(Some(p)) => Some(p),
+        None => None,
+    };
+    let mut found = state
+        .app
+        .measures()
+        .matching_key(&ctx.actor, key, patient, 2, &ctx.request)
+        .await?;
+    Ok(match found.len() {
+        0 => Match::None,
+        1 => {
+            let (r, inst) = found.remove(0);
+            Match::One(Box::new(r), inst)
+        }
+        _ => Match::Several,
+    })
 }
 
 fn set_location(res: &mut Response, name: header::HeaderName, base: &str, r: &MeasureResponse) {

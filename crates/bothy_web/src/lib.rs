@@ -10,6 +10,7 @@ mod csrf;
 mod error;
 mod fhir;
 mod fhir_referral;
+mod fhir_versions;
 mod form;
 mod format;
 mod layout;
@@ -94,6 +95,9 @@ impl Default for WebSettings {
 #[derive(Clone)]
 pub struct AppState {
     pub app: Arc<App>,
+    /// When this server loaded its content: the `lastUpdated` of what it
+    /// serves from files (Questionnaires, CodeSystems).
+    pub content_loaded_at: bothy_domain::time::Timestamp,
     pub settings: Arc<WebSettings>,
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -101,6 +105,7 @@ pub struct AppState {
 /// The whole web application, ready to serve.
 pub fn router(app: Arc<App>, settings: WebSettings) -> axum::Router {
     let state = AppState {
+        content_loaded_at: app.clock().now(),
         app,
         settings: Arc::new(settings),
         metrics: Arc::new(metrics::Metrics::default()),

@@ -20,7 +20,7 @@
 use crate::api::{self, PatientJson, ReportsSummary};
 use crate::error::{ApiError, ApiErrorDetail, ApiFieldError};
 use crate::notify_callbacks::{self, DeliveryReceipt, ReceivedText};
-use crate::{fhir, fhir_referral};
+use crate::{fhir, fhir_referral, fhir_versions};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::policy::Access;
@@ -57,6 +57,12 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         fhir::observation_read,
         fhir_referral::service_request_create,
         fhir_referral::service_request_read,
+        fhir_versions::questionnaire_vread,
+        fhir_versions::response_vread,
+        fhir_versions::observation_vread,
+        fhir_versions::code_system_search,
+        fhir_versions::code_system_read,
+        fhir_versions::code_system_vread,
         notify_callbacks::status,
         notify_callbacks::inbound_sms,
     ),
@@ -76,6 +82,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         QuestionnaireResponse,
         Observation,
         ServiceRequest,
+        CodeSystem,
         DeliveryReceipt,
         ReceivedText,
     )),
@@ -447,6 +454,22 @@ fhir_schema!(
             .property("reasonCode", array(object()))
             .property("contained", array(object())),
         &["id", "status", "intent", "subject"],
+    )
+);
+
+fhir_schema!(
+    CodeSystem,
+    "CodeSystem",
+    resource(
+        "CodeSystem",
+        "One of Bothy's code systems (`bothy_fhir::codes`): its canonical `url` starts \
+         https://bothy.health/fhir whatever the deployment's address",
+        object()
+            .property("url", string())
+            .property("status", string())
+            .property("content", string())
+            .property("concept", array(object())),
+        &["id", "url", "status", "content", "concept"],
     )
 );
 

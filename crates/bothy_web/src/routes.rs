@@ -5,7 +5,8 @@
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::{
-    AppState, api, auth, csrf, error, fhir, fhir_referral, metrics, openapi, pages, security,
+    AppState, api, auth, csrf, error, fhir, fhir_referral, fhir_versions, metrics, openapi, pages,
+    security,
 };
 use axum::Router;
 use axum::extract::Request;
@@ -680,6 +681,44 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/fhir/ServiceRequest/{referral}",
             ApiAny(&[ApiPermission::ReferralCreate, ApiPermission::ReferralRead]),
             get(fhir_referral::service_request_read),
+        ),
+        // Versions and code systems in FHIR (fhir_versions.rs): a vread is
+        // allowed to whoever may read the resource.
+        r(
+            Method::GET,
+            "/fhir/Questionnaire/{instrument}/_history/{version}",
+            Public,
+            get(fhir_versions::questionnaire_vread),
+        ),
+        r(
+            Method::GET,
+            "/fhir/QuestionnaireResponse/{response}/_history/{version}",
+            Api(ApiPermission::PatientRead),
+            get(fhir_versions::response_vread),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Observation/{observation}/_history/{version}",
+            Api(ApiPermission::PatientRead),
+            get(fhir_versions::observation_vread),
+        ),
+        r(
+            Method::GET,
+            "/fhir/CodeSystem",
+            Public,
+            get(fhir_versions::code_system_search),
+        ),
+        r(
+            Method::GET,
+            "/fhir/CodeSystem/{codesystem}",
+            Public,
+            get(fhir_versions::code_system_read),
+        ),
+        r(
+            Method::GET,
+            "/fhir/CodeSystem/{codesystem}/_history/{version}",
+            Public,
+            get(fhir_versions::code_system_vread),
         ),
     ]
 }

@@ -92,7 +92,10 @@ impl RecordKind {
     /// (migration 14's `screening`): empty, they are left out of the digest,
     /// so that a record written before them still matches its event.
     fn added_later(self, field: &str) -> bool {
-        matches!((self, field), (RecordKind::Referral, "screening"))
+        matches!(
+            (self, field),
+            (RecordKind::Referral, "screening") | (RecordKind::MeasureResponse, "authored_at")
+        )
     }
 
     /// The fields the digest covers, in digest order.
@@ -114,6 +117,7 @@ impl RecordKind {
                 ("submitted_at", Int),
                 ("submitted_by_kind", Text),
                 ("submitted_by_id", Text),
+                ("authored_at", Int),
             ],
             RecordKind::CheckIn => &[
                 ("patient_id", Text),

@@ -269,7 +269,7 @@ impl Validator<'_> {
             if l.panel.trim().is_empty() {
                 self.push("loinc.panel", "must not be empty");
             }
-            if l.total.trim().is_empty() {
+            if l.total.as_deref().is_some_and(|t| t.trim().is_empty()) {
                 self.push("loinc.total", "must not be empty");
             }
         }

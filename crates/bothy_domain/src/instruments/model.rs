@@ -196,12 +196,15 @@ pub struct Licence {
     pub source: Source,
 }
 
-/// LOINC codes for the panel and its total, where LOINC has them.
+/// LOINC codes for the panel and its total, where LOINC has them. A panel
+/// whose total code could not be confirmed leaves `total` out: the total is
+/// then coded in Bothy's own code system rather than by a guessed code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoincCodes {
     pub panel: String,
-    pub total: String,
+    #[serde(default)]
+    pub total: Option<String>,
     /// Where the codes were read.
     #[serde(default)]
     pub source: Option<Source>,

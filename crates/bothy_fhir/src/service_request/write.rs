@@ -57,7 +57,7 @@ pub fn service_request(base: &str, r: &Referral, catalogue: &Catalogue) -> Value
         let Some(inst) = catalogue.get(id) else {
             continue;
         };
-        let items = answer_items(base, inst, answers);
+        let items = answer_items(inst, answers);
         if items.is_empty() {
             continue;
         }

@@ -48,6 +48,7 @@ fn stored() -> impl Strategy<Value = (&'static Instrument, MeasureResponse)> {
                 source: ResponseSource::Fhir,
                 idempotency_key: key,
                 submitted_at: at,
+                authored_at: None,
                 submitted_by_kind: "api_client".into(),
                 submitted_by_id: None,
             };

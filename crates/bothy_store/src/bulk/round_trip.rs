@@ -79,6 +79,7 @@ async fn check(store: Store) {
             source: ResponseSource::Fhir,
             idempotency_key: format!("{text}-{i}"),
             submitted_at: at(1_700_000_000_000 + i),
+            authored_at: None,
             submitted_by_kind: "api_client".into(),
             submitted_by_id: None,
         });

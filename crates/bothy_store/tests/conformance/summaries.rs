@@ -191,6 +191,7 @@ async fn insert_response(
         source: ResponseSource::Web,
         idempotency_key: format!("{instrument}-{n}"),
         submitted_at: at(minute),
+        authored_at: None,
         submitted_by_kind: "patient".into(),
         submitted_by_id: None,
     })

@@ -26,6 +26,9 @@ both_dbs!(
 pub(crate) const LOINC: &str = "http://loinc.org";
 pub(crate) const ORDINAL: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
 pub(crate) const PUBLIC_URL: &str = "http://127.0.0.1:8080";
+/// Bothy's canonical base, the same for every deployment.
+pub(crate) const BOTHY: &str = "https://bothy.health/fhir";
+pub(crate) const MEASURES: &str = "https://bothy.health/fhir/CodeSystem/measures";
 
 pub(crate) fn base() -> String {
     format!("{PUBLIC_URL}/fhir")
@@ -127,7 +130,7 @@ pub(crate) fn response(inst: &Instrument, patient: &str, key: &str, answers: &[i
             let coding = match &opt.loinc {
                 Some(code) => json!({ "system": LOINC, "code": code }),
                 None => json!({
-                    "system": format!("{}/CodeSystem/{}-answers", base(), inst.id),
+                    "system": format!("{BOTHY}/CodeSystem/{}-answers", inst.id),
                     "code": score.to_string(),
                 }),
             };
@@ -141,7 +144,6 @@ pub(crate) fn response(inst: &Instrument, patient: &str, key: &str, answers: &[i
         "questionnaire": format!("{}/Questionnaire/{}|{}", base(), inst.id, inst.version),
         "status": "completed",
         "subject": { "reference": format!("Patient/{patient}") },
-        "authored": "2026-11-17T09:58:00Z",
         "item": items,
     })
 }
@@ -222,7 +224,7 @@ async fn questionnaires_describe_every_instrument(t: TestApp) {
                     None => assert_eq!(
                         (&coding["system"], &coding["code"]),
                         (
-                            &json!(format!("{}/CodeSystem/{}-answers", base(), inst.id)),
+                            &json!(format!("{BOTHY}/CodeSystem/{}-answers", inst.id)),
                             &json!(opt.score.to_string())
                         )
                     ),
@@ -473,7 +475,8 @@ async fn responses_are_scored_stored_flagged_and_read_back(t: TestApp) {
         .ok(),
     );
     assert_eq!(obs["code"]["text"], "WSAS total score");
-    assert!(obs["code"]["coding"].is_null());
+    assert_eq!(obs["code"]["coding"][0]["system"], MEASURES);
+    assert_eq!(obs["code"]["coding"][0]["code"], "wsas-total");
     assert_eq!(obs["valueQuantity"]["value"], 3 * wsas.items.len() as i64);
 
     // Who may do what.

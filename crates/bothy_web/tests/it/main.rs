@@ -24,6 +24,7 @@ mod fhir_http;
 mod fhir_measures;
 mod fhir_referrals;
 mod fhir_support;
+mod fhir_versions;
 mod front_door;
 mod fuzz;
 mod hardening;

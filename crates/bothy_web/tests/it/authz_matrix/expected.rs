@@ -235,6 +235,19 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/fhir/ServiceRequest",   ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  Y"),
     ("GET",  "/fhir/ServiceRequest/{referral}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    // A version of a resource: whoever may read the resource.
+    ("GET",  "/fhir/Questionnaire/{instrument}/_history/{version}",
+                                       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/fhir/QuestionnaireResponse/{response}/_history/{version}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/Observation/{observation}/_history/{version}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    // Code systems hold no patient data: public, like the Questionnaires.
+    ("GET",  "/fhir/CodeSystem",       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/fhir/CodeSystem/{codesystem}",
+                                       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/fhir/CodeSystem/{codesystem}/_history/{version}",
+                                       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
 ];
 
 /// Routes that change whom the session belongs to when they succeed: each
@@ -252,11 +265,16 @@ pub(super) fn is(spec: &RouteSpec, (method, path): (&str, &str)) -> bool {
 
 /// FHIR routes about one patient's measures: the caller's target patient
 /// (named in the body, the query or through a response of theirs).
-pub(super) const FHIR_MEASURES: [(&str, &str); 4] = [
+pub(super) const FHIR_MEASURES: [(&str, &str); 6] = [
     ("POST", "/fhir/QuestionnaireResponse"),
     ("GET", "/fhir/QuestionnaireResponse"),
     ("GET", "/fhir/QuestionnaireResponse/{response}"),
     ("GET", "/fhir/Observation/{observation}"),
+    (
+        "GET",
+        "/fhir/QuestionnaireResponse/{response}/_history/{version}",
+    ),
+    ("GET", "/fhir/Observation/{observation}/_history/{version}"),
 ];
 
 pub(super) fn is_fhir_measures(spec: &RouteSpec) -> bool {

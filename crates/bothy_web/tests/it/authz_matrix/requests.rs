@@ -459,7 +459,27 @@ impl World {
             .replace("{module}", "01-slow-breathing")
             .replace("{page}", "1")
             .replace("{response}", &response)
-            .replace("{observation}", &response);
+            .replace("{observation}", &response)
+            .replace("{codesystem}", "measures");
+        if path.contains("{version}") {
+            // The current version: a stored response's is 1, content's is
+            // what bothy_fhir::versions says of it.
+            let catalogue = self.t.app.catalogue();
+            let content = if path.starts_with("/fhir/Questionnaire/") {
+                let base = bothy_fhir::base_url(&self.t.app.settings().public_url);
+                bothy_fhir::questionnaire::questionnaire(&base, catalogue.get("phq9").unwrap())
+            } else {
+                bothy_fhir::codes::measures_code_system(catalogue)
+            };
+            let version = if path.starts_with("/fhir/Questionnaire/")
+                || path.starts_with("/fhir/CodeSystem/")
+            {
+                bothy_fhir::versions::content_version(&content)
+            } else {
+                "1".to_string()
+            };
+            path = path.replace("{version}", &version);
+        }
         if is(spec, ("GET", "/fhir/QuestionnaireResponse")) {
             path.push_str(&format!("?subject=Patient/{patient}"));
         }
