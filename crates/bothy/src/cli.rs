@@ -157,6 +157,10 @@ pub struct BenchArgs {
     /// A run of a few seconds that only proves everything works
     #[arg(long)]
     pub tiny: bool,
+    /// Run only the service-wide work (W5, W6) in this process, without a
+    /// server: for profiling it
+    #[arg(long)]
+    pub service_wide: bool,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,8 @@ pub struct Options {
     pub flood: usize,
     /// The longest to wait for the worker's first pass before measuring.
     pub worker_wait: Duration,
+    /// Only W5 and W6, in this process (no server, no people made).
+    pub service_wide_only: bool,
 }
 
 impl Options {
@@ -66,6 +68,7 @@ impl Options {
             mixed_patients: 2,
             flood: 40,
             worker_wait: Duration::from_secs(60),
+            service_wide_only: false,
         }
     }
 }
@@ -99,6 +102,10 @@ pub async fn run(
         ),
         ..Report::default()
     };
+    if opts.service_wide_only {
+        phases::service_wide(&app, &mut report, &service, backend).await?;
+        return Ok(report);
+    }
     progress(format!("creating this run's people ({tag})"));
     let (people, fresh) = people::make(&app, &service, &tag, opts).await?;
     let all_fresh: Vec<FreshPatient> = people

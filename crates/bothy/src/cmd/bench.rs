@@ -35,8 +35,10 @@ pub async fn run(
             mixed_patients: 64,
             flood: 1_000,
             worker_wait: Duration::from_secs(600),
+            service_wide_only: false,
         }
     };
+    opts.service_wide_only = args.service_wide;
     if args.tiny {
         opts.patients = opts.patients.min(args.patients);
     }
