@@ -153,6 +153,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0024_sms.sql"),
         include_str!("../migrations/postgres/0024_sms.sql"),
     ),
+    (
+        26,
+        "referrals_as_sent",
+        include_str!("../migrations/sqlite/0026_referrals_as_sent.sql"),
+        include_str!("../migrations/postgres/0026_referrals_as_sent.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -152,6 +152,7 @@ fn what_is_written_reads_back_the_same() {
         created_at: now,
         updated_at: now,
         risk: true,
+        urgent: false,
         decision_note: None,
         decided_by: None,
         decided_at: None,
