@@ -125,7 +125,17 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
                     ]
                 },
                 { "type": "Observation", "interaction": [{ "code": "read" }] },
-                { "type": "ServiceRequest", "interaction": [{ "code": "read" }, { "code": "create" }] }
+                {
+                    "type": "ServiceRequest",
+                    "interaction": [{ "code": "read" }, { "code": "create" }, { "code": "search-type" }],
+                    "searchParam": [
+                        { "name": "identifier", "type": "token" },
+                        { "name": "requester", "type": "reference", "documentation": "By identifier only (requester:identifier): ODS code, SDS user id or GMC number" },
+                        { "name": "subject", "type": "reference", "documentation": "Patient/{id}, or subject:identifier with an NHS number or CHI" },
+                        { "name": "patient", "type": "reference" },
+                        { "name": "status", "type": "token" }
+                    ]
+                }
             ]
         }]
     })

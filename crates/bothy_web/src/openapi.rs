@@ -20,7 +20,7 @@
 use crate::api::{self, PatientJson, ReportsSummary};
 use crate::error::{ApiError, ApiErrorDetail, ApiFieldError};
 use crate::notify_callbacks::{self, DeliveryReceipt, ReceivedText};
-use crate::{fhir, fhir_referral};
+use crate::{fhir, fhir_referral, fhir_referral_search};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::policy::Access;
@@ -57,6 +57,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         fhir::observation_read,
         fhir_referral::service_request_create,
         fhir_referral::service_request_read,
+        fhir_referral_search::service_request_search,
         notify_callbacks::status,
         notify_callbacks::inbound_sms,
     ),
