@@ -226,10 +226,7 @@ pub async fn service_request_create(
         ));
     }
     let res = if referral.urgent && prefers_outcome(&headers) {
-        fhir(
-            StatusCode::CREATED,
-            &urgent_outcome(state.app.crisis()),
-        )
+        fhir(StatusCode::CREATED, &urgent_outcome(state.app.crisis()))
     } else {
         crate::fhir::created(StatusCode::CREATED, &resource, &headers)
     };
@@ -306,6 +303,11 @@ pub async fn service_request_read(
         })?;
     Ok(fhir(
         StatusCode::OK,
-        &service_request_as_sent(&base(&state), &referral, sent.as_ref(), state.app.catalogue()),
+        &service_request_as_sent(
+            &base(&state),
+            &referral,
+            sent.as_ref(),
+            state.app.catalogue(),
+        ),
     ))
 }

@@ -101,7 +101,10 @@ fn statuses(fhir_status: &str) -> Option<&'static [Status]> {
 fn read(pairs: &[(String, String)], base: &str) -> Result<Option<ReferralSearch>, WebError> {
     let mut q = ReferralSearch::default();
     let one = |name: &str| -> Result<Option<&str>, WebError> {
-        let mut it = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let mut it = pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
         let first = it.next();
         if it.next().is_some() {
             return Err(bad(name, format!("Give {name} once")));

@@ -198,8 +198,16 @@ pub fn is_icd10_code(code: &str) -> bool {
 /// as sent and shown to triage, with no descriptor.
 pub const SNOMED_PROBLEMS: [(&str, &str, &[Problem]); 11] = [
     ("35489007", "Depressive disorder", &[Problem::LowMood]),
-    ("370143000", "Major depressive disorder", &[Problem::LowMood]),
-    ("21897009", "Generalized anxiety disorder", &[Problem::Worry]),
+    (
+        "370143000",
+        "Major depressive disorder",
+        &[Problem::LowMood],
+    ),
+    (
+        "21897009",
+        "Generalized anxiety disorder",
+        &[Problem::Worry],
+    ),
     ("197480006", "Anxiety disorder", &[Problem::Worry]),
     (
         "231504006",
@@ -208,7 +216,11 @@ pub const SNOMED_PROBLEMS: [(&str, &str, &[Problem]); 11] = [
     ),
     ("371631005", "Panic disorder", &[Problem::Panic]),
     ("25501002", "Social phobia", &[Problem::SocialAnxiety]),
-    ("47505003", "Posttraumatic stress disorder", &[Problem::Trauma]),
+    (
+        "47505003",
+        "Posttraumatic stress disorder",
+        &[Problem::Trauma],
+    ),
     (
         "191736004",
         "Obsessive-compulsive disorder",

@@ -76,7 +76,7 @@ use bothy_domain::instruments::Catalogue;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
 use bothy_domain::referral::as_sent::{
     AsSent, Coding, Concept, ICD10, ICD10_UK, Identifier, ODS, Priority, REASON_SYSTEMS,
-    is_icd10_code, is_snomed_concept_id, problems_for,
+    SNOMED_PROBLEMS, is_icd10_code, is_snomed_concept_id, problems_for,
 };
 use bothy_domain::referral::{Channel, Details, Problem, Referral, Source, Status};
 use bothy_domain::time::{Date, Timestamp};

@@ -8,7 +8,12 @@ impl<'a> Reader<'a> {
     /// Everything is kept as sent; codes map to problem descriptors where
     /// a mapping exists; the words triage reads are the texts, else each
     /// coded reason's display.
-    pub(super) fn reason(&mut self, obj: &'a Map<String, Value>, d: &mut Details, sent: &mut AsSent) {
+    pub(super) fn reason(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        d: &mut Details,
+        sent: &mut AsSent,
+    ) {
         let before = self.issues.len();
         let mut texts: Vec<(String, String)> = Vec::new();
         let mut problems: Vec<Problem> = Vec::new();
@@ -133,9 +138,18 @@ impl<'a> Reader<'a> {
                 continue;
             };
             let code = match str_of(cd, "code") {
-                Some(code) if !code.is_empty() && code.len() <= 100 && !code.contains(char::is_whitespace) => code,
+                Some(code)
+                    if !code.is_empty()
+                        && code.len() <= 100
+                        && !code.contains(char::is_whitespace) =>
+                {
+                    code
+                }
                 _ => {
-                    self.push(format!("{c_at}.code"), "code is missing, or not a code (at most 100 characters, no spaces)");
+                    self.push(
+                        format!("{c_at}.code"),
+                        "code is missing, or not a code (at most 100 characters, no spaces)",
+                    );
                     continue;
                 }
             };
@@ -192,22 +206,32 @@ impl<'a> Reader<'a> {
                 if !is_icd10_code(code) {
                     self.push(
                         format!("{c_at}.code"),
-                        format!("{code} is not an ICD-10 code (such as F41.2 or F412): check the code"),
+                        format!(
+                            "{code} is not an ICD-10 code (such as F41.2 or F412): check the code"
+                        ),
                     );
                     continue;
                 }
                 problems_for(&coding)
             } else {
-                others.push((c_at.clone(), system.to_string()));
+                others.push((c_at.clone(), system.to_string(), self.issues.len()));
                 out.coding.push(coding);
                 continue;
             };
             read_here = true;
             problems.extend(mapped.iter().copied());
-            if let Some(t) = &display {
-                displays.push((format!("{c_at}.display"), t.clone()));
-            } else if system != picklist_system {
-                displays.push((c_at.clone(), format!("Coded reason {code} ({system})")));
+            // The words triage reads for a code: its display, else the
+            // name this server knows it by, else the code itself.
+            if system != picklist_system {
+                let known = SNOMED_PROBLEMS
+                    .iter()
+                    .find(|(c, _, _)| system == SNOMED && *c == code)
+                    .map(|(_, name, _)| name.to_string());
+                let words = display
+                    .clone()
+                    .or(known)
+                    .unwrap_or_else(|| format!("Coded reason {code} ({system})"));
+                displays.push((format!("{c_at}.display"), words));
             }
             out.coding.push(coding);
         }
@@ -219,14 +243,16 @@ impl<'a> Reader<'a> {
         });
         if !read_here {
             let systems = REASON_SYSTEMS.join(", ");
-            for (o, system) in others {
-                self.push(
-                    format!("{o}.system"),
-                    format!(
+            // Each named where it is, among the concept's other issues.
+            for (n, (o, system, at)) in others.into_iter().enumerate() {
+                let issue = Issue {
+                    expression: format!("{o}.system"),
+                    message: format!(
                         "The code system {system} is not known here: give a code of {systems} \
                          or {picklist_system} beside it, or the reason in words (text)"
                     ),
-                );
+                };
+                self.issues.insert(at + n, issue);
             }
         }
         if self.issues.len() != before {

@@ -61,7 +61,8 @@ impl<'a> Reader<'a> {
                 // anything else a practitioner.
                 let mut org = false;
                 if let Some(id) = r.get("identifier") {
-                    let ids = self.identifiers(&format!("{path}.identifier"), std::slice::from_ref(id));
+                    let ids =
+                        self.identifiers(&format!("{path}.identifier"), std::slice::from_ref(id));
                     org = ids.iter().any(|i| i.system.as_deref() == Some(ODS))
                         || str_of(r, "type") == Some("Organization");
                     if org {
@@ -227,10 +228,8 @@ impl<'a> Reader<'a> {
                 }
                 None => {
                     if let Some(id) = r.get("identifier") {
-                        let ids = self.identifiers(
-                            &format!("{r_at}.identifier"),
-                            std::slice::from_ref(id),
-                        );
+                        let ids = self
+                            .identifiers(&format!("{r_at}.identifier"), std::slice::from_ref(id));
                         if ty == "Practitioner" {
                             sent.practitioner = ids;
                         } else {

@@ -76,10 +76,7 @@ impl Tx {
     }
 
     /// What was kept of a referral's sending, if another system sent it.
-    pub async fn referral_as_sent(
-        &mut self,
-        id: ReferralId,
-    ) -> Result<Option<AsSent>, StoreError> {
+    pub async fn referral_as_sent(&mut self, id: ReferralId) -> Result<Option<AsSent>, StoreError> {
         let row = self
             .query("SELECT sent FROM referral_as_sent WHERE referral_id = $1")
             .bind(id.to_string())
@@ -117,9 +114,7 @@ impl Tx {
             match system.as_deref() {
                 None => {}
                 Some("") => sent_where.push("identifier_system IS NULL".into()),
-                Some(s) => {
-                    sent_where.push(format!("identifier_system = {}", arg(Some(s.into()))))
-                }
+                Some(s) => sent_where.push(format!("identifier_system = {}", arg(Some(s.into())))),
             }
         }
         if let Some(ods) = &q.ods {
