@@ -28,14 +28,14 @@ both_dbs!(
 
 const ICD10: &str = "http://hl7.org/fhir/sid/icd-10";
 const ICD10_UK: &str = "http://hl7.org/fhir/sid/icd-10-uk";
-const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+pub(crate) const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 const GMC: &str = "https://fhir.hl7.org.uk/Id/gmc-number";
-const SENDER: &str = "https://fhir.leithwalk.example/Id/referral";
+pub(crate) const SENDER: &str = "https://fhir.leithwalk.example/Id/referral";
 
 /// A referral as a GP system sends it: coded reasons of both systems (one
 /// no descriptor maps), a contained Condition, urgent, a landline only,
 /// requested by a practitioner (GMC number) of an organisation (ODS code).
-fn gp_referral(key: &str, priority: &str) -> Value {
+pub(crate) fn gp_referral(key: &str, priority: &str) -> Value {
     json!({
         "resourceType": "ServiceRequest",
         "identifier": [{ "system": SENDER, "value": key }],

@@ -25,6 +25,7 @@ mod fhir_measures;
 mod fhir_referrals;
 mod fhir_referrals_coded;
 mod fhir_support;
+mod fhirpy_referral;
 mod front_door;
 mod fuzz;
 mod hardening;
