@@ -82,6 +82,8 @@ use bothy_domain::referral::{Channel, Details, Problem, Referral, Source, Status
 use bothy_domain::time::{Date, Timestamp};
 use serde_json::{Map, Value, json};
 
+#[cfg(test)]
+mod as_sent_tests;
 mod patient;
 mod read;
 mod reason;
