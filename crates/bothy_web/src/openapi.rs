@@ -438,14 +438,19 @@ fhir_schema!(
     resource(
         "ServiceRequest",
         "A referral. `identifier[0].value` is the client's key for it; the subject is an \
-         existing patient or a contained Patient",
+         existing patient or a contained Patient. What the sender sent (identifier, \
+         authoredOn, priority, reasons, notes, requester identifiers) comes back as sent",
         object()
             .property("identifier", array(object().property("value", string())))
             .property("status", string())
             .property("intent", string())
             .property("subject", reference())
+            .property("priority", string())
+            .property("authoredOn", string())
             .property("requester", reference())
             .property("reasonCode", array(object()))
+            .property("reasonReference", array(reference()))
+            .property("note", array(object()))
             .property("contained", array(object())),
         &["id", "status", "intent", "subject"],
     )
