@@ -13,6 +13,13 @@
 //!   clients holding `referral.create` (the referrals this client sent) or
 //!   `referral.read` (every sent referral of the service). Anything else is
 //!   404, like a missing one: one system never sees another's referrals.
+//! - `GET /fhir/ServiceRequest?...`: the same referrals found by the sender's
+//!   identifier, requester, subject or status (`fhir_referral_search.rs`).
+//!
+//! What the sender sent is kept as sent and written back unchanged
+//! (`bothy_domain::referral::as_sent`); an urgent priority flags the referral
+//! for triage, and `Prefer: return=OperationOutcome` answers with the crisis
+//! advice as an information issue.
 //!
 //! Duplicates: `identifier[0].value` is the submission key, unique per
 //! client: another system using the same value makes a referral of its own.

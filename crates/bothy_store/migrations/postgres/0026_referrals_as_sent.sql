@@ -3,8 +3,8 @@
 -- `sent` is bothy_domain::referral::as_sent::AsSent as JSON (the sender's
 -- identifier, authoredOn, priority, coded reasons, notes, the requester's
 -- ODS, SDS or GMC identifiers, the person's gender). The columns beside it
--- are what a sender searches by, each behind an index; the sender is
--- referrals.api_client_id, whose submission key stays the idempotency key.
+-- are what a sender searches by, each behind an index; the sending client
+-- is kept here as on referrals, whose submission key stays the idempotency key.
 CREATE TABLE referral_as_sent (
     referral_id TEXT PRIMARY KEY REFERENCES referrals (id),
     service_id TEXT NOT NULL REFERENCES services (id),
