@@ -9,8 +9,10 @@ use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::ids::ReferralId;
 use bothy_domain::model::Patient;
+use bothy_domain::referral::as_sent::AsSent;
 use bothy_domain::referral::{Channel, Details, Referral, Source, Status};
 use bothy_domain::role::ApiPermission;
+pub use bothy_store::ReferralSearch;
 
 /// An existing patient named as a referral's subject, with the identifiers
 /// triage matching compares.
@@ -35,6 +37,7 @@ impl ReferralSubject {
         d.email = p.email.as_ref().map(ToString::to_string);
         d.phone = p.phone.as_ref().map(ToString::to_string);
         let mobile = p.phone.as_ref().is_some_and(|n| n.is_uk_mobile());
+        // A landline alone is kept (staff can phone); no message channel.
         d.preferred_channel = match (&p.email, mobile) {
             (Some(_), _) => Some(Channel::Email),
             (None, true) => Some(Channel::Sms),
@@ -107,7 +110,7 @@ impl Referrals<'_> {
         actor: &Actor,
         id: ReferralId,
         ctx: &RequestContext,
-    ) -> Result<Referral, AppError> {
+    ) -> Result<(Referral, Option<AsSent>), AppError> {
         let a = api_client(actor)?;
         let reads_all = a.permissions.contains(&ApiPermission::ReferralRead);
         let refers = a.permissions.contains(&ApiPermission::ReferralCreate);
@@ -125,6 +128,7 @@ impl Referrals<'_> {
         {
             return Err(AppError::NotFound);
         }
+        let sent = tx.referral_as_sent(id).await?;
         let mut event = AuditEvent::new(Action::ReferralRead).service(a.service_id);
         if let Some(p) = referral.patient_id {
             event = event.patient(p);
@@ -133,6 +137,46 @@ impl Referrals<'_> {
             .audit(&mut tx, actor, ctx, event.detail(format!("referral {id}")))
             .await?;
         tx.commit().await?;
-        Ok(referral)
+        Ok((referral, sent))
+    }
+
+    /// Referrals of the client's service matching `q`, newest first, under
+    /// the same rule as [`Self::for_client`]: with `referral.read` every
+    /// sent referral of the service, with only `referral.create` those this
+    /// client sent. The service and sender are set here, whatever `q`
+    /// says. One audit event records the search and the patients found
+    /// (up to 20 named; the count always).
+    pub async fn search_for_client(
+        &self,
+        actor: &Actor,
+        mut q: ReferralSearch,
+        ctx: &RequestContext,
+    ) -> Result<Vec<(Referral, Option<AsSent>)>, AppError> {
+        let a = api_client(actor)?;
+        let reads_all = a.permissions.contains(&ApiPermission::ReferralRead);
+        let refers = a.permissions.contains(&ApiPermission::ReferralCreate);
+        if !(reads_all || refers) {
+            return Err(AppError::Forbidden);
+        }
+        q.service = Some(a.service_id);
+        q.sent_by = (!reads_all).then_some(a.id);
+        let mut tx = self.app.store.begin().await?;
+        let found = tx.search_referrals(&q).await?;
+        let named: Vec<String> = found
+            .iter()
+            .take(20)
+            .map(|(r, _)| r.id.to_string())
+            .collect();
+        let event = AuditEvent::new(Action::ReferralRead)
+            .service(a.service_id)
+            .detail(format!(
+                "referral search: {} found{}{}",
+                found.len(),
+                if named.is_empty() { "" } else { ": " },
+                named.join(" ")
+            ));
+        self.app.audit(&mut tx, actor, ctx, event).await?;
+        tx.commit().await?;
+        Ok(found)
     }
 }

@@ -118,8 +118,16 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
     let mut patient = read_only("Patient");
     patient["interaction"] = json!([{ "code": "read" }]);
     let mut service_request = read_only("ServiceRequest");
-    service_request["interaction"] = json!([{ "code": "read" }, { "code": "create" }]);
+    service_request["interaction"] =
+        json!([{ "code": "read" }, { "code": "create" }, { "code": "search-type" }]);
     service_request["conditionalCreate"] = json!(false);
+    service_request["searchParam"] = json!([
+        { "name": "identifier", "type": "token" },
+        { "name": "requester", "type": "reference", "documentation": "By identifier only (requester:identifier): ODS code, SDS user id or GMC number" },
+        { "name": "subject", "type": "reference", "documentation": "Patient/{id}, or subject:identifier with an NHS number or CHI" },
+        { "name": "patient", "type": "reference" },
+        { "name": "status", "type": "token" }
+    ]);
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",

@@ -54,7 +54,7 @@ pub use error::{StoreError, UNAVAILABLE};
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
-pub use referrals::{Activation, MatchVerdict, PatientIdentity};
+pub use referrals::{Activation, MatchVerdict, PatientIdentity, ReferralSearch};
 pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
 pub use sessions::{SessionAccount, SessionRow};

@@ -160,6 +160,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0025_reminders.sql"),
     ),
     (
+        26,
+        "referrals_as_sent",
+        include_str!("../migrations/sqlite/0026_referrals_as_sent.sql"),
+        include_str!("../migrations/postgres/0026_referrals_as_sent.sql"),
+    ),
+    (
         27,
         "authored",
         include_str!("../migrations/sqlite/0027_authored.sql"),

@@ -12,12 +12,15 @@ use bothy_domain::referral::{
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
 
+mod as_sent;
 mod lifecycle;
+
+pub use as_sent::ReferralSearch;
 
 const REFERRAL_COLUMNS: &str = "id, service_id, status, source, given_name, family_name, date_of_birth, email, phone, \
      preferred_channel, language, accessibility_needs, nhs_number, chi, postcode, gp_practice, problem_text, problems, \
      screening, phq9, gad7, consents, referrer_name, referrer_organisation, referrer_email, risk, received_at, created_at, \
-     updated_at, decision_note, decided_by, decided_at, patient_id";
+     updated_at, decision_note, decided_by, decided_at, patient_id, urgent";
 
 fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
@@ -77,6 +80,7 @@ fn referral(r: &Row) -> Result<Referral, StoreError> {
             referrer_email: r.try_get("referrer_email")?,
         },
         risk: r.try_get::<i64>("risk")? != 0,
+        urgent: r.try_get::<i64>("urgent")? != 0,
         received_at: r.try_get::<Option<i64>>("received_at")?.map(from_millis),
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
@@ -143,7 +147,7 @@ impl Tx {
         let done = self
             .query(
                 "INSERT INTO referrals (id, service_id, status, source, resume_token_hash, created_at, updated_at, \
-             submission_key, api_client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             submission_key, api_client_id, urgent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (submission_key) DO NOTHING",
             )
             .bind(r.id.to_string())
@@ -155,6 +159,7 @@ impl Tx {
             .bind(to_millis(r.updated_at))
             .bind(submission_key.map(str::to_string))
             .bind(api_client.map(|c| c.to_string()))
+            .bind(i64::from(r.urgent))
             .execute()
             .await?;
         if done.rows_affected() == 0 {
@@ -308,7 +313,7 @@ impl Tx {
     ) -> Result<Vec<Referral>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE service_id = $1 AND (status IN ('received', 'info_requested') \
-             OR (status = 'draft' AND risk = 1)) ORDER BY risk DESC, COALESCE(received_at, created_at) ASC, id LIMIT $2"
+             OR (status = 'draft' AND risk = 1)) ORDER BY risk DESC, urgent DESC, COALESCE(received_at, created_at) ASC, id LIMIT $2"
         ));
         let rows = self
             .query(sql)

@@ -13,6 +13,13 @@
 //!   clients holding `referral.create` (the referrals this client sent) or
 //!   `referral.read` (every sent referral of the service). Anything else is
 //!   404, like a missing one: one system never sees another's referrals.
+//! - `GET /fhir/ServiceRequest?...`: the same referrals found by the sender's
+//!   identifier, requester, subject or status (`fhir_referral_search.rs`).
+//!
+//! What the sender sent is kept as sent and written back unchanged
+//! (`bothy_domain::referral::as_sent`); an urgent priority flags the referral
+//! for triage, and `Prefer: return=OperationOutcome` answers with the crisis
+//! advice as an information issue.
 //!
 //! Duplicates: `identifier[0].value` is the submission key, unique per
 //! client: another system using the same value makes a referral of its own.
@@ -32,10 +39,9 @@ use axum::response::Response;
 use bothy_app::{AppError, FieldError};
 use bothy_domain::ids::ReferralId;
 use bothy_domain::referral::{Referral, Source};
-use bothy_domain::time::uk_date;
 use bothy_fhir::Issue;
 use bothy_fhir::service_request::{
-    Subject, read_service_request, service_request, unknown_patient_issue,
+    Subject, read_service_request_at, service_request_as_sent, unknown_patient_issue,
 };
 
 const SR: &str = "ServiceRequest";
@@ -136,13 +142,8 @@ pub async fn service_request_create(
         .into_iter()
         .map(|i| i.id.as_str())
         .collect();
-    let mut reading = read_service_request(
-        &json,
-        &base,
-        app.catalogue(),
-        &asked,
-        uk_date(app.clock().now()),
-    );
+    let mut reading =
+        read_service_request_at(&json, &base, app.catalogue(), &asked, app.clock().now());
     if let Some(Subject::Patient(id)) = reading.subject {
         match app
             .referrals()
@@ -151,12 +152,12 @@ pub async fn service_request_create(
         {
             Ok(subject) => {
                 subject.fill(&mut reading.details);
-                if reading.details.preferred_channel.is_none() {
+                if reading.details.email.is_none() && reading.details.phone.is_none() {
                     reading.issues.push(Issue {
                         expression: format!("{SR}.subject.reference"),
-                        message: "The patient's record has no email address or UK mobile \
-                                  number, so they could not be told about their referral: send \
-                                  the person's details as a contained Patient instead"
+                        message: "The patient's record has no email address or phone number, \
+                                  so nobody could reach them about their referral: send the \
+                                  person's details as a contained Patient instead"
                             .into(),
                     });
                 }
@@ -175,13 +176,15 @@ pub async fn service_request_create(
         ));
     };
     let details = reading.details;
-    let (referral, duplicate) = match app
+    let as_sent = reading.as_sent;
+    let (referral, stored_as_sent, duplicate) = match app
         .referrals()
-        .submit(
+        .submit_with(
             &ctx.actor,
             details.clone(),
             Source::Fhir,
             &key,
+            Some(&as_sent),
             &ctx.request,
         )
         .await
@@ -203,9 +206,13 @@ pub async fn service_request_create(
         }
         Err(e) => return Err(e.into()),
     };
-    let resource = service_request(&base, &referral, app.catalogue());
+    let resource =
+        service_request_as_sent(&base, &referral, stored_as_sent.as_ref(), app.catalogue());
     if duplicate {
-        if referral.source != Source::Fhir || referral.details != details {
+        if referral.source != Source::Fhir
+            || referral.details != details
+            || stored_as_sent.as_ref() != Some(&as_sent)
+        {
             return Err(error(
                 StatusCode::CONFLICT,
                 "This identifier was already used for a different referral from this system; \
@@ -225,8 +232,52 @@ pub async fn service_request_create(
             &referral,
         ));
     }
-    let res = crate::fhir::created(StatusCode::CREATED, &resource, &headers);
+    let res = if referral.urgent && prefers_outcome(&headers) {
+        fhir(StatusCode::CREATED, &urgent_outcome(state.app.crisis()))
+    } else {
+        crate::fhir::created(StatusCode::CREATED, &resource, &headers)
+    };
     Ok(with_location(res, header::LOCATION, &base, &referral))
+}
+
+/// Whether the client asked for an OperationOutcome rather than the
+/// resource (`Prefer: return=OperationOutcome`).
+fn prefers_outcome(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|p| p.trim().strip_prefix("return="))
+        .any(|r| r.trim_matches('"').eq_ignore_ascii_case("operationoutcome"))
+}
+
+/// What the sender of an urgent referral is told: where it is in triage,
+/// that nobody watches the queue out of hours, and the crisis contacts.
+fn urgent_outcome(crisis: &bothy_domain::crisis::CrisisContacts) -> serde_json::Value {
+    let contacts: Vec<String> = crisis
+        .contacts
+        .iter()
+        .map(|c| format!("{}: {} ({})", c.name, c.how, c.when))
+        .collect();
+    serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "issue": [
+            { "severity": "information", "code": "informational", "diagnostics": "Created" },
+            {
+                "severity": "information",
+                "code": "informational",
+                "expression": [format!("{SR}.priority")],
+                "diagnostics": format!(
+                    "Marked urgent: this referral is at the top of the triage queue, after \
+                     those with a risk answer, and is seen when the service is open; nobody \
+                     watches the queue out of hours. If the person may be at risk now, do not \
+                     wait for triage: {}",
+                    contacts.join("; ")
+                ),
+            },
+        ],
+    })
 }
 
 /// `GET /fhir/ServiceRequest/{id}`.
@@ -248,7 +299,7 @@ pub async fn service_request_read(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id: ReferralId = id.parse().map_err(|_| not_found(SR))?;
-    let referral = state
+    let (referral, sent) = state
         .app
         .referrals()
         .for_client(&ctx.actor, id, &ctx.request)
@@ -259,6 +310,11 @@ pub async fn service_request_read(
         })?;
     Ok(fhir(
         StatusCode::OK,
-        &service_request(&base(&state), &referral, state.app.catalogue()),
+        &service_request_as_sent(
+            &base(&state),
+            &referral,
+            sent.as_ref(),
+            state.app.catalogue(),
+        ),
     ))
 }

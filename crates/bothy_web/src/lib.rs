@@ -10,6 +10,7 @@ mod csrf;
 mod error;
 mod fhir;
 mod fhir_referral;
+mod fhir_referral_search;
 mod fhir_versions;
 mod form;
 mod format;

@@ -20,7 +20,7 @@
 use crate::api::{self, PatientJson, ReportsSummary};
 use crate::error::{ApiError, ApiErrorDetail, ApiFieldError};
 use crate::notify_callbacks::{self, DeliveryReceipt, ReceivedText};
-use crate::{fhir, fhir_referral, fhir_versions};
+use crate::{fhir, fhir_referral, fhir_referral_search, fhir_versions};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::policy::Access;
@@ -63,6 +63,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         fhir_versions::code_system_search,
         fhir_versions::code_system_read,
         fhir_versions::code_system_vread,
+        fhir_referral_search::service_request_search,
         notify_callbacks::status,
         notify_callbacks::inbound_sms,
     ),
@@ -444,14 +445,19 @@ fhir_schema!(
     resource(
         "ServiceRequest",
         "A referral. `identifier[0].value` is the client's key for it; the subject is an \
-         existing patient or a contained Patient",
+         existing patient or a contained Patient. What the sender sent (identifier, \
+         authoredOn, priority, reasons, notes, requester identifiers) comes back as sent",
         object()
             .property("identifier", array(object().property("value", string())))
             .property("status", string())
             .property("intent", string())
             .property("subject", reference())
+            .property("priority", string())
+            .property("authoredOn", string())
             .property("requester", reference())
             .property("reasonCode", array(object()))
+            .property("reasonReference", array(reference()))
+            .property("note", array(object()))
             .property("contained", array(object())),
         &["id", "status", "intent", "subject"],
     )

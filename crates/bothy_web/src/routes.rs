@@ -5,8 +5,8 @@
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::{
-    AppState, api, auth, csrf, error, fhir, fhir_referral, fhir_versions, metrics, openapi, pages,
-    security,
+    AppState, api, auth, csrf, error, fhir, fhir_referral, fhir_referral_search, fhir_versions,
+    metrics, openapi, pages, security,
 };
 use axum::Router;
 use axum::extract::Request;
@@ -675,6 +675,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/fhir/ServiceRequest",
             Api(ApiPermission::ReferralCreate),
             post(fhir_referral::service_request_create),
+        ),
+        r(
+            Method::GET,
+            "/fhir/ServiceRequest",
+            ApiAny(&[ApiPermission::ReferralCreate, ApiPermission::ReferralRead]),
+            get(fhir_referral_search::service_request_search),
         ),
         r(
             Method::GET,

@@ -12,6 +12,7 @@ use bothy_domain::detectors::{Immediate, Response, Text, TextSource};
 use bothy_domain::ids::ReferralId;
 use bothy_domain::instruments::Instrument;
 use bothy_domain::model::Service;
+use bothy_domain::referral::as_sent::AsSent;
 use bothy_domain::referral::{Details, Referral, Screening, Source, Status, rtt};
 use bothy_domain::time::{Timestamp, uk_date};
 use bothy_store::Tx;
@@ -129,6 +130,7 @@ impl<'a> Referrals<'a> {
             created_at: now,
             updated_at: now,
             risk: false,
+            urgent: false,
             decision_note: None,
             decided_by: None,
             decided_at: None,
@@ -413,6 +415,25 @@ impl<'a> Referrals<'a> {
         submission_key: &str,
         ctx: &RequestContext,
     ) -> Result<(Referral, bool), AppError> {
+        self.submit_with(actor, details, source, submission_key, None, ctx)
+            .await
+            .map(|(r, _, duplicate)| (r, duplicate))
+    }
+
+    /// [`Self::submit`], keeping what another system sent as sent
+    /// (`bothy_domain::referral::as_sent`) with the referral, in the same
+    /// transaction; an urgent priority flags the referral urgent for
+    /// triage. A duplicate answers with the first referral and what was
+    /// kept of its sending, for the caller to compare.
+    pub async fn submit_with(
+        &self,
+        actor: &Actor,
+        details: Details,
+        source: Source,
+        submission_key: &str,
+        as_sent: Option<&AsSent>,
+        ctx: &RequestContext,
+    ) -> Result<(Referral, Option<AsSent>, bool), AppError> {
         let service_id = match actor {
             Actor::Staff(s) if s.has(crate::Permission::Refer) => s.service_id,
             Actor::Api(a)
@@ -490,6 +511,7 @@ impl<'a> Referrals<'a> {
             created_at: now,
             updated_at: now,
             risk,
+            urgent: as_sent.is_some_and(AsSent::is_urgent),
             decision_note: None,
             decided_by: None,
             decided_at: None,
@@ -502,11 +524,15 @@ impl<'a> Referrals<'a> {
             // Sent before with this key (a resent form or request, or the
             // same one at the same moment): answer with the first.
             let first = tx.referral_by_submission_key(&scoped_key).await?;
-            tx.rollback().await?;
             let first = first.ok_or_else(|| {
                 AppError::internal(std::io::Error::other("a duplicate referral went missing"))
             })?;
-            return Ok((first, true));
+            let sent = tx.referral_as_sent(first.id).await?;
+            tx.rollback().await?;
+            return Ok((first, sent, true));
+        }
+        if let (Some(sent), Some(client)) = (as_sent, api_client) {
+            tx.insert_referral_as_sent(&referral, client, sent).await?;
         }
         self.audit_write(
             &mut tx,
@@ -529,7 +555,7 @@ impl<'a> Referrals<'a> {
         )
         .await?;
         tx.commit().await?;
-        Ok((referral, false))
+        Ok((referral, as_sent.cloned(), false))
     }
 
     /// Waiting figures for the confirmation page: real completed waits of

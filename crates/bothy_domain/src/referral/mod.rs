@@ -2,6 +2,7 @@
 //! and the referral-to-treatment clock. Pure: the store keeps them, the app
 //! moves them through their states.
 
+pub mod as_sent;
 mod episode;
 pub mod rtt;
 
@@ -296,6 +297,9 @@ pub struct Referral {
     pub updated_at: Timestamp,
     /// Any risk answer or risky text: sorts the referral to the top of triage.
     pub risk: bool,
+    /// The sender marked it urgent (a FHIR priority above routine): sorted
+    /// next after risk in triage, and shown as the sender's urgency.
+    pub urgent: bool,
     pub decision_note: Option<String>,
     pub decided_by: Option<StaffId>,
     pub decided_at: Option<Timestamp>,

@@ -8,21 +8,24 @@
 //! ## What is read
 //!
 //! - `identifier[0].value` (required): the submission key, so that a request
-//!   sent twice creates one referral. Its `system` is not part of the key.
+//!   sent twice creates one referral; unique per sending client. The
+//!   identifier (system and value) is kept as sent and given back.
 //! - `status` must be `active` and `intent` `order` (or `original-order`).
-//!   `priority` may be absent or `routine`: referrals wait for triage in the
-//!   order of their risk answers and time waiting, and an urgent referral
-//!   sent this way would wait like any other, so `urgent`, `asap` and `stat`
-//!   are refused with an explanation rather than quietly queued.
+//!   `priority` is kept; `urgent`, `asap` and `stat` flag the referral
+//!   urgent for triage (after risk answers, before everything else), and
+//!   the create response's OperationOutcome says what to do meanwhile.
 //!   `doNotPerform: true` and any `modifierExtension` are refused: both
 //!   change the meaning of the request in ways this server does not act on.
+//! - `authoredOn` is kept as written; one more than [`AUTHORED_SKEW_MINUTES`]
+//!   in the future is refused (a clock or a date gone wrong).
 //! - `subject`: a contained Patient (`"#p1"`), or `Patient/{id}` of an
 //!   existing patient of the client's service (the caller resolves that; see
 //!   [`UNKNOWN_PATIENT`]). From a contained Patient: the `official` name (or
-//!   the first), `birthDate` (a full date), `telecom` email and phone/sms
-//!   (the lowest `rank` sets the preferred channel; a landline cannot carry
-//!   our messages, so an email or a UK mobile is required), identifiers
-//!   with the NHS number system [`NhsNumber::FHIR_SYSTEM`] or a CHI system
+//!   the first), `birthDate` (a full date), `gender` (kept as sent),
+//!   `telecom` email and phone/sms (the lowest `rank` sets the preferred
+//!   channel; a landline is kept for staff to phone, and messages go only by
+//!   the channels `bothy_domain::contact` allows), identifiers with the NHS
+//!   number system [`NhsNumber::FHIR_SYSTEM`] or a CHI system
 //!   ([`CHI_SYSTEMS`]), each checked (check digit, repeated digits, a CHI's
 //!   date against `birthDate`), the first `address.postalCode`, the
 //!   preferred (or first) `communication.language`, and the first
@@ -30,14 +33,17 @@
 //!   Identifiers of other systems (a hospital number, say) are not kept.
 //! - `requester` (required): a contained Practitioner, PractitionerRole (with
 //!   its practitioner and organization, contained or by display) or
-//!   Organization, giving the referrer's name, organisation and email
-//!   (where the decision is announced); or just a `display`.
-//! - The reason (required): `reasonCode` text and codes, and `note` texts.
-//!   Codes are accepted from two systems only: Bothy's picklist
-//!   ([`problem_system`], the codes of [`Problem`]) and a small SNOMED CT
-//!   table ([`SNOMED_REASONS`]) mapped onto that picklist. Any other code or
-//!   system is refused, naming it, since a code we cannot read would
-//!   otherwise be lost; the sender can always give the reason as text.
+//!   Organization, or a logical reference (`identifier` and `display`),
+//!   giving the referrer's name, organisation, email (where the decision is
+//!   announced) and identifiers: the organisation's ODS code, the
+//!   practitioner's SDS user id or GMC number ([`bothy_domain::referral::as_sent`]).
+//! - The reason (required): `reasonCode` (text, codes or both),
+//!   `reasonReference` to contained Conditions (their `code` read the same
+//!   way) and `note` texts, all kept as sent. Codes of SNOMED CT and ICD-10
+//!   (WHO and UK editions) are checked for shape and mapped to the problem
+//!   descriptors where a mapping exists (`as_sent::problems_for`); Bothy's
+//!   picklist ([`problem_system`]) is read as before. A code of another
+//!   system is kept only beside text or a code read here.
 //! - `supportingInfo`: contained QuestionnaireResponses of the instruments the
 //!   service screens with (PHQ-9 and GAD-7 unless it says otherwise),
 //!   read exactly as `POST /fhir/QuestionnaireResponse` reads them
@@ -48,17 +54,18 @@
 //!
 //! ## What is written
 //!
-//! [`service_request`]: `status` `active` while the referral waits for
-//! triage (including when more information was asked for), `completed` once
-//! accepted, `revoked` when signposted elsewhere or declined; `intent`
+//! [`service_request_as_sent`]: `status` `active` while the referral waits
+//! for triage (including when more information was asked for), `completed`
+//! once accepted, `revoked` when signposted elsewhere or declined; `intent`
 //! `order`; the subject as `Patient/{id}` once the referral belongs to a
 //! patient record, else a contained Patient; the requester (the person
-//! themself for a self-referral); `reasonCode` in Bothy's picklist and the
-//! referral's own words as a `note`; the screening answers as contained
-//! QuestionnaireResponses; `authoredOn` when the referral was received.
-//! What the sender gave that is not kept is not written back: the
-//! identifier, the original codes (a SNOMED CT reason comes back as its
-//! picklist code, with the display kept in the note), and other identifiers.
+//! themself for a self-referral; an Organization with its identifiers, a
+//! Practitioner, or a PractitionerRole naming both); the screening answers
+//! as contained QuestionnaireResponses. For a referral another system sent:
+//! its identifier, `authoredOn`, `priority`, `reasonCode`, Conditions and
+//! notes exactly as sent, and the patient's `gender`. For a referral made
+//! here: `reasonCode` in Bothy's picklist, its words as a `note`, and
+//! `authoredOn` when it was received.
 
 use crate::questionnaire::canonical_url;
 use crate::response::{answer_items, parse_contained_answers};
@@ -67,10 +74,16 @@ use bothy_domain::PatientId;
 use bothy_domain::identifiers::{Chi, NhsNumber, UkPostcode};
 use bothy_domain::instruments::Catalogue;
 use bothy_domain::person::{DateOfBirth, Email, PersonName, PhoneNumber};
+use bothy_domain::referral::as_sent::{
+    AsSent, Coding, Concept, ICD10, ICD10_UK, Identifier, ODS, Priority, REASON_SYSTEMS,
+    SNOMED_PROBLEMS, is_icd10_code, is_snomed_concept_id, problems_for,
+};
 use bothy_domain::referral::{Channel, Details, Problem, Referral, Source, Status};
-use bothy_domain::time::Date;
+use bothy_domain::time::{Date, Timestamp};
 use serde_json::{Map, Value, json};
 
+#[cfg(test)]
+mod as_sent_tests;
 mod patient;
 mod read;
 mod reason;
@@ -80,7 +93,7 @@ mod tests;
 mod write;
 
 use read::{Reader, human_name, relative, str_of, unusable};
-pub use write::service_request;
+pub use write::{service_request, service_request_as_sent};
 
 const SR: &str = "ServiceRequest";
 
@@ -96,23 +109,10 @@ pub const CHI_URL: &str = "https://fhir.nhs.uk/Id/chi-number";
 pub const CHI_SYSTEMS: [&str; 2] = [CHI_OID, CHI_URL];
 
 /// SNOMED CT.
-pub const SNOMED: &str = "http://snomed.info/sct";
+pub const SNOMED: &str = bothy_domain::referral::as_sent::SNOMED;
 
-/// The SNOMED CT reasons this service reads, and the picklist entry each
-/// becomes. Deliberately short: only concepts whose meaning maps onto one
-/// picklist entry without guessing. Anything else is refused by name.
-pub const SNOMED_REASONS: [(&str, &str, Problem); 6] = [
-    ("35489007", "Depressive disorder", Problem::LowMood),
-    ("21897009", "Generalized anxiety disorder", Problem::Worry),
-    ("371631005", "Panic disorder", Problem::Panic),
-    ("47505003", "Posttraumatic stress disorder", Problem::Trauma),
-    (
-        "191736004",
-        "Obsessive-compulsive disorder",
-        Problem::Obsessions,
-    ),
-    ("193462001", "Insomnia", Problem::Sleep),
-];
+/// How far in the future `authoredOn` may be (clocks differ a little).
+pub const AUTHORED_SKEW_MINUTES: i64 = 5;
 
 /// The longest submission key accepted (as `submit_referral` allows).
 pub const MAX_IDENTIFIER_LEN: usize = 200;
@@ -149,6 +149,8 @@ pub struct ServiceRequestReading {
     pub identifier: Option<String>,
     pub subject: Option<Subject>,
     pub details: Details,
+    /// What is kept exactly as sent and given back.
+    pub as_sent: AsSent,
     pub issues: Vec<Issue>,
 }
 
@@ -160,10 +162,7 @@ pub fn unknown_patient_issue() -> Issue {
     }
 }
 
-/// Reads a ServiceRequest sent for creation. `base` is the FHIR base URL
-/// (`.../fhir`); `asked` the instruments the service screens with at
-/// referral (answers to others are refused); `today` the UK date, for
-/// dates of birth and CHI numbers.
+/// [`read_service_request_at`] at noon UK time on `today`.
 pub fn read_service_request(
     v: &Value,
     base: &str,
@@ -171,10 +170,30 @@ pub fn read_service_request(
     asked: &[&str],
     today: Date,
 ) -> ServiceRequestReading {
+    let noon = today
+        .at(12, 0, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC))
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    read_service_request_at(v, base, catalogue, asked, noon)
+}
+
+/// Reads a ServiceRequest sent for creation. `base` is the FHIR base URL
+/// (`.../fhir`); `asked` the instruments the service screens with at
+/// referral (answers to others are refused); `now` for `authoredOn`, and
+/// its UK date for dates of birth and CHI numbers.
+pub fn read_service_request_at(
+    v: &Value,
+    base: &str,
+    catalogue: &Catalogue,
+    asked: &[&str],
+    now: Timestamp,
+) -> ServiceRequestReading {
     let mut out = ServiceRequestReading::default();
     let mut r = Reader {
         base,
-        today,
+        today: bothy_domain::time::uk_date(now),
+        now,
         issues: Vec::new(),
         contained: Vec::new(),
     };
@@ -201,12 +220,13 @@ pub fn read_service_request(
     }
     r.index_contained(obj);
     r.modifier_extension(obj, SR);
-    out.identifier = r.identifier(obj);
-    r.status_and_intent(obj);
-    let (subject, subject_ref) = r.subject(obj, &mut out.details);
+    out.identifier = r.identifier(obj, &mut out.as_sent);
+    r.status_and_intent(obj, &mut out.as_sent);
+    r.authored_on(obj, &mut out.as_sent);
+    let (subject, subject_ref) = r.subject(obj, &mut out.details, &mut out.as_sent);
     out.subject = subject;
-    r.requester(obj, &mut out.details);
-    r.reason(obj, &mut out.details);
+    r.requester(obj, &mut out.details, &mut out.as_sent);
+    r.reason(obj, &mut out.details, &mut out.as_sent);
     r.supporting_info(
         obj,
         catalogue,

@@ -9,6 +9,7 @@ impl<'a> Reader<'a> {
         &mut self,
         obj: &'a Map<String, Value>,
         d: &mut Details,
+        sent: &mut AsSent,
     ) -> (Option<Subject>, Option<String>) {
         let path = format!("{SR}.subject");
         let reference = match obj.get("subject") {
@@ -42,6 +43,18 @@ impl<'a> Reader<'a> {
                 return (None, Some(reference.to_string()));
             };
             self.patient(&at, patient, d);
+            match patient.get("gender") {
+                None => {}
+                Some(Value::String(g))
+                    if ["male", "female", "other", "unknown"].contains(&g.as_str()) =>
+                {
+                    sent.gender = Some(g.clone())
+                }
+                Some(_) => self.push(
+                    format!("{at}.gender"),
+                    "gender must be male, female, other or unknown (FHIR administrative gender)",
+                ),
+            }
             return (Some(Subject::Contained), Some(reference.to_string()));
         }
         let rel = relative(reference, self.base);
@@ -263,7 +276,9 @@ impl<'a> Reader<'a> {
         let mobile = phone.as_ref().filter(|(n, _)| n.is_uk_mobile());
         // The referrer sends the ways the person agreed to be contacted
         // about their referral: each is a consent to that channel, and the
-        // lowest rank comes first (docs/decisions-channels.md).
+        // lowest rank comes first (docs/decisions-channels.md). A landline
+        // is kept for staff to phone; no message can go to it, and
+        // `bothy_domain::contact` records why when one would have.
         d.consents.contact_email = email.is_some();
         d.consents.contact_sms = mobile.is_some();
         d.preferred_channel = match (&email, mobile) {
@@ -272,16 +287,12 @@ impl<'a> Reader<'a> {
             (None, Some(_)) => Some(Channel::Sms),
             (None, None) => None,
         };
-        if d.preferred_channel.is_none() && self.issues.len() == before {
-            let message = if phone.is_some() {
-                "We tell people about their referral by email or text message, and text messages \
-                 need a UK mobile number (07...): give a mobile number (telecom system sms or \
-                 phone) or an email address"
-            } else {
-                "Give the person's email address or mobile number (telecom with system email, or \
-                 sms or phone): we tell people about their referral by email or text message"
-            };
-            self.push(format!("{p}.telecom"), message);
+        if email.is_none() && phone.is_none() && self.issues.len() == before {
+            self.push(
+                format!("{p}.telecom"),
+                "Give a way to reach the person: an email address or a phone number (telecom \
+                 with system email, phone or sms)",
+            );
         }
         d.email = email.map(|(e, _)| e.to_string());
         d.phone = phone.map(|(n, _)| n.to_string());

@@ -15,6 +15,7 @@ pub(super) struct Contained<'a> {
 pub(super) struct Reader<'a> {
     pub(super) base: &'a str,
     pub(super) today: Date,
+    pub(super) now: Timestamp,
     pub(super) issues: Vec<Issue>,
     pub(super) contained: Vec<Contained<'a>>,
 }
@@ -211,7 +212,11 @@ impl<'a> Reader<'a> {
         Some((at, value, obj))
     }
 
-    pub(super) fn identifier(&mut self, obj: &Map<String, Value>) -> Option<String> {
+    pub(super) fn identifier(
+        &mut self,
+        obj: &Map<String, Value>,
+        sent: &mut AsSent,
+    ) -> Option<String> {
         let path = format!("{SR}.identifier");
         let missing = "identifier is missing: give the referral a unique identifier \
                        (identifier[0].value), so that sending it twice creates one referral";
@@ -240,7 +245,30 @@ impl<'a> Reader<'a> {
                         );
                         None
                     }
-                    Some(Value::String(s)) => Some(s.trim().to_string()),
+                    Some(Value::String(s)) => {
+                        let system = match a[0].get("system") {
+                            None => None,
+                            Some(Value::String(sys))
+                                if !sys.is_empty()
+                                    && sys.len() <= 200
+                                    && !sys.contains(char::is_whitespace) =>
+                            {
+                                Some(sys.clone())
+                            }
+                            Some(_) => {
+                                self.push(
+                                    format!("{path}[0].system"),
+                                    "identifier[0].system must be a URI",
+                                );
+                                None
+                            }
+                        };
+                        sent.identifier = Identifier {
+                            system,
+                            value: s.clone(),
+                        };
+                        Some(s.trim().to_string())
+                    }
                     Some(_) => {
                         self.push(value_path, "identifier[0].value must be a string");
                         None
@@ -261,7 +289,37 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn status_and_intent(&mut self, obj: &Map<String, Value>) {
+    /// `authoredOn`, kept as written: a FHIR date or date-time (with its
+    /// zone), not in the future beyond a small skew.
+    pub(super) fn authored_on(&mut self, obj: &Map<String, Value>, sent: &mut AsSent) {
+        let at = format!("{SR}.authoredOn");
+        match obj.get("authoredOn") {
+            None => {}
+            Some(Value::String(s)) => match crate::search::value_range(s) {
+                Ok((start, _)) => {
+                    let limit = self
+                        .now
+                        .checked_add(jiff::SignedDuration::from_mins(AUTHORED_SKEW_MINUTES))
+                        .unwrap_or(self.now);
+                    if start > limit {
+                        self.push(
+                            at,
+                            format!(
+                                "authoredOn {s} is in the future: a referral is written before \
+                                 it is sent (check the sending system's clock)"
+                            ),
+                        );
+                    } else {
+                        sent.authored_on = Some(s.clone());
+                    }
+                }
+                Err(m) => self.push(at, format!("authoredOn: {m}")),
+            },
+            Some(_) => self.push(at, "authoredOn must be a date or date-time string"),
+        }
+    }
+
+    pub(super) fn status_and_intent(&mut self, obj: &Map<String, Value>, sent: &mut AsSent) {
         match obj.get("status") {
             Some(Value::String(s)) if s == "active" => {}
             Some(Value::String(s)) => self.push(
@@ -294,20 +352,15 @@ impl<'a> Reader<'a> {
         }
         match obj.get("priority") {
             None => {}
-            Some(Value::String(s)) if s == "routine" => {}
-            Some(Value::String(s)) if ["urgent", "asap", "stat"].contains(&s.as_str()) => self.push(
-                format!("{SR}.priority"),
-                format!(
-                    "This service cannot act on a referral marked {s:?} sent this way: referrals \
-                     wait for triage in the order of their risk answers and time waiting, so it \
-                     would wait like any other. If the person needs help urgently, contact the \
-                     service or a crisis team directly; otherwise send priority \"routine\""
+            Some(Value::String(p)) => match Priority::parse(p) {
+                Some(p) => sent.priority = Some(p),
+                None => self.push(
+                    format!("{SR}.priority"),
+                    format!(
+                        "priority {p:?} is not a FHIR request priority: routine, urgent, asap or stat"
+                    ),
                 ),
-            ),
-            Some(Value::String(s)) => self.push(
-                format!("{SR}.priority"),
-                format!("priority {s:?} is not a FHIR request priority; send \"routine\""),
-            ),
+            },
             Some(_) => self.push(format!("{SR}.priority"), "priority must be a string"),
         }
         match obj.get("doNotPerform") {

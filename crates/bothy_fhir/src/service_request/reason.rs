@@ -3,108 +3,68 @@
 use super::*;
 
 impl<'a> Reader<'a> {
-    pub(super) fn reason(&mut self, obj: &'a Map<String, Value>, d: &mut Details) {
+    /// The reason: `reasonCode` (coded, in words, or both), the codes of
+    /// contained Conditions named by `reasonReference`, and `note` texts.
+    /// Everything is kept as sent; codes map to problem descriptors where
+    /// a mapping exists; the words triage reads are the texts, else each
+    /// coded reason's display.
+    pub(super) fn reason(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        d: &mut Details,
+        sent: &mut AsSent,
+    ) {
         let before = self.issues.len();
-        let system = problem_system(self.base);
-        let picklist = Problem::ALL.map(Problem::as_str).join(", ");
-        let snomed_list = SNOMED_REASONS
-            .iter()
-            .map(|(code, display, _)| format!("{code} ({display})"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let mut texts: Vec<(String, String)> = Vec::new();
         let mut problems: Vec<Problem> = Vec::new();
         for (k, rc) in self.array(obj, "reasonCode", SR).iter().enumerate() {
             let at = format!("{SR}.reasonCode[{k}]");
-            let Some(rc) = self.object(rc, &at, "Each reasonCode") else {
+            if let Some(c) = self.concept(&at, rc, &mut problems, &mut texts) {
+                sent.reasons.push(c);
+            }
+        }
+        for (k, rr) in self.array(obj, "reasonReference", SR).iter().enumerate() {
+            let at = format!("{SR}.reasonReference[{k}]");
+            let Some(rr) = self.object(rr, &at, "Each reasonReference") else {
                 continue;
             };
-            let text = str_of(rc, "text").filter(|t| !t.trim().is_empty());
-            if let Some(t) = text {
-                texts.push((format!("{at}.text"), t.to_string()));
-            }
-            for (j, c) in self.array(rc, "coding", &at).iter().enumerate() {
-                let c_at = format!("{at}.coding[{j}]");
-                let Some(c) = self.object(c, &c_at, "Each coding") else {
-                    continue;
-                };
-                let (sys, code) = (str_of(c, "system"), str_of(c, "code"));
-                let Some(code) = code else {
-                    self.push(format!("{c_at}.code"), "code is missing");
-                    continue;
-                };
-                let found = match sys {
-                    Some(s) if s == system => {
-                        match Problem::parse(code) {
-                            Some(p) => Some(p),
-                            None => {
-                                self.push(
-                                format!("{c_at}.code"),
-                                format!("{code:?} is not a code of {system}; its codes are {picklist}"),
-                            );
-                                None
-                            }
-                        }
+            let Some(reference) = str_of(rr, "reference").filter(|r| r.starts_with('#')) else {
+                self.push(
+                    format!("{at}.reference"),
+                    "reasonReference is read only from contained Conditions (\"#id\"), which \
+                     cannot be fetched otherwise: contain the Condition, or give the reason as \
+                     reasonCode",
+                );
+                continue;
+            };
+            let Some((c_at, _, cond)) =
+                self.resolve(reference, &format!("{at}.reference"), &["Condition"])
+            else {
+                continue;
+            };
+            match cond.get("code") {
+                Some(code) => {
+                    if let Some(c) =
+                        self.concept(&format!("{c_at}.code"), code, &mut problems, &mut texts)
+                    {
+                        sent.conditions.push(c);
                     }
-                    Some(SNOMED) => match SNOMED_REASONS.iter().find(|(c, _, _)| *c == code) {
-                        Some((_, display, p)) => {
-                            if text.is_none() {
-                                let said = str_of(c, "display").unwrap_or(display);
-                                texts.push((format!("{c_at}.display"), said.to_string()));
-                            }
-                            Some(*p)
-                        }
-                        None => {
-                            self.push(
-                                format!("{c_at}.code"),
-                                format!(
-                                    "SNOMED CT {code} is not a reason this service codes: give the \
-                                     reason in words (reasonCode.text or a note) instead, or use \
-                                     one of {snomed_list}"
-                                ),
-                            );
-                            None
-                        }
-                    },
-                    Some(s) => {
-                        self.push(
-                            format!("{c_at}.system"),
-                            format!(
-                                "The code system {s} is not known here: code the reason with SNOMED \
-                                 CT ({SNOMED}) or {system} (codes {picklist}), or give it in words"
-                            ),
-                        );
-                        None
-                    }
-                    None => {
-                        self.push(
-                            format!("{c_at}.system"),
-                            format!("system is missing: the code {code:?} means nothing without its code system"),
-                        );
-                        None
-                    }
-                };
-                if let Some(p) = found
-                    && !problems.contains(&p)
-                {
-                    problems.push(p);
                 }
+                None => self.push(
+                    format!("{c_at}.code"),
+                    "The Condition has no code: say what the condition is (code.coding or \
+                     code.text)",
+                ),
             }
-        }
-        if obj.contains_key("reasonReference") {
-            self.push(
-                format!("{SR}.reasonReference"),
-                "reasonReference is not read here: give the reason as reasonCode (in words or \
-                 coded) or a note",
-            );
         }
         for (k, n) in self.array(obj, "note", SR).iter().enumerate() {
-            if let Some(t) = n
-                .get("text")
-                .and_then(Value::as_str)
-                .filter(|t| !t.trim().is_empty())
-            {
-                texts.push((format!("{SR}.note[{k}].text"), t.to_string()));
+            let at = format!("{SR}.note[{k}].text");
+            match n.get("text").and_then(Value::as_str) {
+                Some(t) if !t.trim().is_empty() => {
+                    texts.push((at, t.to_string()));
+                    sent.notes.push(t.to_string());
+                }
+                _ => self.push(at, "Each note needs its text"),
             }
         }
         let mut kept = Vec::new();
@@ -135,11 +95,174 @@ impl<'a> Reader<'a> {
             self.push(
                 format!("{SR}.reasonCode"),
                 "The reason for referral is missing: say what the person would like help with, \
-                 in reasonCode (in words, or coded) or a note",
+                 in reasonCode (in words, or coded), reasonReference or a note",
             );
         }
         d.problem_text = (!kept.is_empty()).then(|| kept.join("\n\n"));
         d.problems = problems;
+    }
+
+    /// A CodeableConcept at `at`, kept as sent. Codes of SNOMED CT, ICD-10
+    /// (either edition) and Bothy's picklist are checked and mapped; a code
+    /// of another system is kept only beside text or a code read here, so
+    /// that triage can always read the reason.
+    fn concept(
+        &mut self,
+        at: &str,
+        v: &'a Value,
+        problems: &mut Vec<Problem>,
+        texts: &mut Vec<(String, String)>,
+    ) -> Option<Concept> {
+        let c = self.object(v, at, "A reason")?;
+        let before = self.issues.len();
+        let picklist_system = problem_system(self.base);
+        let mut out = Concept::default();
+        match c.get("text") {
+            None => {}
+            Some(Value::String(t)) if !t.trim().is_empty() => out.text = Some(t.clone()),
+            Some(_) => self.push(format!("{at}.text"), "text must be a string, not blank"),
+        }
+        let mut read_here = out.text.is_some();
+        let mut others = Vec::new();
+        let mut displays = Vec::new();
+        for (j, cv) in self.array(c, "coding", at).iter().enumerate() {
+            let c_at = format!("{at}.coding[{j}]");
+            let Some(cd) = self.object(cv, &c_at, "Each coding") else {
+                continue;
+            };
+            let Some(system) = str_of(cd, "system") else {
+                self.push(
+                    format!("{c_at}.system"),
+                    "system is missing: a code means nothing without its code system",
+                );
+                continue;
+            };
+            let code = match str_of(cd, "code") {
+                Some(code)
+                    if !code.is_empty()
+                        && code.len() <= 100
+                        && !code.contains(char::is_whitespace) =>
+                {
+                    code
+                }
+                _ => {
+                    self.push(
+                        format!("{c_at}.code"),
+                        "code is missing, or not a code (at most 100 characters, no spaces)",
+                    );
+                    continue;
+                }
+            };
+            let display = match cd.get("display") {
+                None => None,
+                Some(Value::String(t)) if t.chars().count() <= 500 && unusable(t).is_none() => {
+                    Some(t.clone())
+                }
+                Some(_) => {
+                    self.push(
+                        format!("{c_at}.display"),
+                        "display must be text of at most 500 characters",
+                    );
+                    continue;
+                }
+            };
+            if system.len() > 200 || system.contains(char::is_whitespace) {
+                self.push(format!("{c_at}.system"), "system must be a URI");
+                continue;
+            }
+            let coding = Coding {
+                system: system.to_string(),
+                code: code.to_string(),
+                display: display.clone(),
+            };
+            let mapped: &[Problem] = if system == picklist_system {
+                match Problem::parse(code) {
+                    Some(p) => {
+                        problems.push(p);
+                        &[]
+                    }
+                    None => {
+                        let list = Problem::ALL.map(Problem::as_str).join(", ");
+                        self.push(
+                            format!("{c_at}.code"),
+                            format!("{code:?} is not a code of {system}; its codes are {list}"),
+                        );
+                        continue;
+                    }
+                }
+            } else if system == SNOMED {
+                if !is_snomed_concept_id(code) {
+                    self.push(
+                        format!("{c_at}.code"),
+                        format!(
+                            "{code} is not a SNOMED CT concept id (6 to 18 digits ending in a \
+                             concept partition and a Verhoeff check digit): check the code"
+                        ),
+                    );
+                    continue;
+                }
+                problems_for(&coding)
+            } else if system == ICD10 || system == ICD10_UK {
+                if !is_icd10_code(code) {
+                    self.push(
+                        format!("{c_at}.code"),
+                        format!(
+                            "{code} is not an ICD-10 code (such as F41.2 or F412): check the code"
+                        ),
+                    );
+                    continue;
+                }
+                problems_for(&coding)
+            } else {
+                others.push((c_at.clone(), system.to_string(), self.issues.len()));
+                out.coding.push(coding);
+                continue;
+            };
+            read_here = true;
+            problems.extend(mapped.iter().copied());
+            // The words triage reads for a code: its display, else the
+            // name this server knows it by, else the code itself.
+            if system != picklist_system {
+                let known = SNOMED_PROBLEMS
+                    .iter()
+                    .find(|(c, _, _)| system == SNOMED && *c == code)
+                    .map(|(_, name, _)| name.to_string());
+                let words = display
+                    .clone()
+                    .or(known)
+                    .unwrap_or_else(|| format!("Coded reason {code} ({system})"));
+                displays.push((format!("{c_at}.display"), words));
+            }
+            out.coding.push(coding);
+        }
+        let mut seen = Vec::new();
+        problems.retain(|p| {
+            let first = !seen.contains(p);
+            seen.push(*p);
+            first
+        });
+        if !read_here {
+            let systems = REASON_SYSTEMS.join(", ");
+            // Each named where it is, among the concept's other issues.
+            for (n, (o, system, at)) in others.into_iter().enumerate() {
+                let issue = Issue {
+                    expression: format!("{o}.system"),
+                    message: format!(
+                        "The code system {system} is not known here: give a code of {systems} \
+                         or {picklist_system} beside it, or the reason in words (text)"
+                    ),
+                };
+                self.issues.insert(at + n, issue);
+            }
+        }
+        if self.issues.len() != before {
+            return None;
+        }
+        match &out.text {
+            Some(t) => texts.push((format!("{at}.text"), t.clone())),
+            None => texts.extend(displays.into_iter().take(1)),
+        }
+        (out.text.is_some() || !out.coding.is_empty()).then_some(out)
     }
 
     pub(super) fn supporting_info(

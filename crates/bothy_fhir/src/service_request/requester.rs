@@ -3,7 +3,12 @@
 use super::*;
 
 impl<'a> Reader<'a> {
-    pub(super) fn requester(&mut self, obj: &'a Map<String, Value>, d: &mut Details) {
+    pub(super) fn requester(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        d: &mut Details,
+        sent: &mut AsSent,
+    ) {
         let path = format!("{SR}.requester");
         let before = self.issues.len();
         let r = match obj.get("requester") {
@@ -28,9 +33,9 @@ impl<'a> Reader<'a> {
                     self.resolve(reference, &format!("{path}.reference"), &types)
                 {
                     match str_of(res, "resourceType") {
-                        Some("Practitioner") => self.practitioner(&at, res, d),
-                        Some("PractitionerRole") => self.practitioner_role(&at, res, d),
-                        _ => self.organization(&at, res, d),
+                        Some("Practitioner") => self.practitioner(&at, res, d, sent),
+                        Some("PractitionerRole") => self.practitioner_role(&at, res, d, sent),
+                        _ => self.organization(&at, res, d, sent),
                     }
                 }
             }
@@ -52,13 +57,28 @@ impl<'a> Reader<'a> {
                 ),
             },
             None => {
+                // A logical reference: an ODS code names an organisation,
+                // anything else a practitioner.
+                let mut org = false;
+                if let Some(id) = r.get("identifier") {
+                    let ids =
+                        self.identifiers(&format!("{path}.identifier"), std::slice::from_ref(id));
+                    org = ids.iter().any(|i| i.system.as_deref() == Some(ODS))
+                        || str_of(r, "type") == Some("Organization");
+                    if org {
+                        sent.organisation = ids;
+                    } else {
+                        sent.practitioner = ids;
+                    }
+                }
                 if let Some(display) = str_of(r, "display") {
-                    d.referrer_name = self.text(
-                        &format!("{path}.display"),
-                        display,
-                        200,
-                        "The referrer's name",
-                    );
+                    let at = format!("{path}.display");
+                    if org {
+                        d.referrer_organisation =
+                            self.text(&at, display, 200, "The organisation's name");
+                    } else {
+                        d.referrer_name = self.text(&at, display, 200, "The referrer's name");
+                    }
                 }
             }
         }
@@ -93,7 +113,45 @@ impl<'a> Reader<'a> {
         None
     }
 
-    pub(super) fn practitioner(&mut self, at: &str, obj: &'a Map<String, Value>, d: &mut Details) {
+    /// Identifiers with a system and a value, kept as sent.
+    pub(super) fn identifiers(&mut self, at: &str, ids: &[Value]) -> Vec<Identifier> {
+        let mut out = Vec::new();
+        for (k, id) in ids.iter().enumerate().take(10) {
+            let (system, value) = (
+                id.get("system").and_then(Value::as_str),
+                id.get("value").and_then(Value::as_str),
+            );
+            let ok = |s: &str| !s.is_empty() && s.len() <= 200 && unusable(s).is_none();
+            match (system, value) {
+                (Some(sys), Some(v)) if ok(sys) && ok(v) && !sys.contains(char::is_whitespace) => {
+                    out.push(Identifier {
+                        system: Some(sys.to_string()),
+                        value: v.to_string(),
+                    })
+                }
+                _ => self.push(
+                    format!("{at}[{k}]"),
+                    "Each identifier needs a system (a URI) and a value, of at most 200 \
+                     characters each",
+                ),
+            }
+        }
+        out
+    }
+
+    fn resource_identifiers(&mut self, at: &str, obj: &'a Map<String, Value>) -> Vec<Identifier> {
+        let ids = self.array(obj, "identifier", at);
+        self.identifiers(&format!("{at}.identifier"), ids)
+    }
+
+    pub(super) fn practitioner(
+        &mut self,
+        at: &str,
+        obj: &'a Map<String, Value>,
+        d: &mut Details,
+        sent: &mut AsSent,
+    ) {
+        sent.practitioner = self.resource_identifiers(at, obj);
         let names = self.array(obj, "name", at);
         match names
             .first()
@@ -114,7 +172,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn organization(&mut self, at: &str, obj: &'a Map<String, Value>, d: &mut Details) {
+    pub(super) fn organization(
+        &mut self,
+        at: &str,
+        obj: &'a Map<String, Value>,
+        d: &mut Details,
+        sent: &mut AsSent,
+    ) {
+        sent.organisation = self.resource_identifiers(at, obj);
         match str_of(obj, "name") {
             Some(n) => {
                 d.referrer_organisation =
@@ -132,6 +197,7 @@ impl<'a> Reader<'a> {
         at: &str,
         obj: &'a Map<String, Value>,
         d: &mut Details,
+        sent: &mut AsSent,
     ) {
         // The role's own email (the one for this job) comes first.
         if let Some(e) = self.contact_email(at, obj) {
@@ -154,13 +220,22 @@ impl<'a> Reader<'a> {
                         self.resolve(reference, &format!("{r_at}.reference"), &[ty])
                     {
                         if ty == "Practitioner" {
-                            self.practitioner(&c_at, c, d);
+                            self.practitioner(&c_at, c, d, sent);
                         } else {
-                            self.organization(&c_at, c, d);
+                            self.organization(&c_at, c, d, sent);
                         }
                     }
                 }
                 None => {
+                    if let Some(id) = r.get("identifier") {
+                        let ids = self
+                            .identifiers(&format!("{r_at}.identifier"), std::slice::from_ref(id));
+                        if ty == "Practitioner" {
+                            sent.practitioner = ids;
+                        } else {
+                            sent.organisation = ids;
+                        }
+                    }
                     if let Some(display) = str_of(r, "display") {
                         let what = if ty == "Practitioner" {
                             "The referrer's name"

@@ -152,6 +152,7 @@ fn what_is_written_reads_back_the_same() {
         created_at: now,
         updated_at: now,
         risk: true,
+        urgent: false,
         decision_note: None,
         decided_by: None,
         decided_at: None,
@@ -196,7 +197,7 @@ fn every_problem_is_named_at_once() {
     let cat = catalogue();
     let mut req = request();
     req.as_object_mut().unwrap().remove("identifier");
-    req["priority"] = json!("urgent");
+    req["priority"] = json!("critical");
     req["reasonCode"] = json!([{ "coding": [
         { "system": SNOMED, "code": "1234567" },
         { "system": "http://example.org/codes", "code": "sad" },

@@ -2,18 +2,37 @@
 
 use super::*;
 
-/// A stored referral as a ServiceRequest. Drafts are never shown, but would
-/// be `draft`.
+/// A stored referral as a ServiceRequest, made here (a form or a
+/// self-referral). Drafts are never shown, but would be `draft`.
 pub fn service_request(base: &str, r: &Referral, catalogue: &Catalogue) -> Value {
+    service_request_as_sent(base, r, None, catalogue)
+}
+
+/// A stored referral as a ServiceRequest, with what another system sent
+/// kept as sent when it came that way.
+pub fn service_request_as_sent(
+    base: &str,
+    r: &Referral,
+    sent: Option<&AsSent>,
+    catalogue: &Catalogue,
+) -> Value {
     let d = &r.details;
     let mut contained = Vec::new();
     let subject = match r.patient_id {
         Some(p) => format!("Patient/{p}"),
         None => {
-            contained.push(contained_patient(d));
+            let mut p = contained_patient(d);
+            if let Some(g) = sent.and_then(|s| s.gender.as_ref()) {
+                p["gender"] = json!(g);
+            }
+            contained.push(p);
             "#patient".to_string()
         }
     };
+    // Triage state as FHIR request status: waiting or in triage (more
+    // information asked for included) is `active`; accepted into the
+    // service is `completed` (this request is fulfilled: the person has an
+    // episode of care); signposted elsewhere or declined is `revoked`.
     let status = match r.status {
         Status::Draft => "draft",
         Status::Received | Status::InfoRequested => "active",
@@ -29,7 +48,7 @@ pub fn service_request(base: &str, r: &Referral, catalogue: &Catalogue) -> Value
         "subject": { "reference": subject },
         "authoredOn": instant(r.received_at.unwrap_or(r.created_at)),
     });
-    let requester = match written_requester(d) {
+    let requester = match written_requester(d, sent) {
         Some(resources) => {
             contained.extend(resources);
             Some(json!({ "reference": "#requester" }))
@@ -41,7 +60,9 @@ pub fn service_request(base: &str, r: &Referral, catalogue: &Catalogue) -> Value
     if let Some(req) = requester {
         v["requester"] = req;
     }
-    if !d.problems.is_empty() {
+    if let Some(sent) = sent {
+        write_as_sent(&mut v, sent, &subject, &mut contained);
+    } else if !d.problems.is_empty() {
         let system = problem_system(base);
         v["reasonCode"] = d
             .problems
@@ -49,7 +70,9 @@ pub fn service_request(base: &str, r: &Referral, catalogue: &Catalogue) -> Value
             .map(|p| json!({ "coding": [{ "system": system, "code": p.as_str(), "display": p.label() }] }))
             .collect();
     }
-    if let Some(t) = &d.problem_text {
+    if sent.is_none()
+        && let Some(t) = &d.problem_text
+    {
         v["note"] = json!([{ "text": t }]);
     }
     let mut supporting = Vec::new();
@@ -138,8 +161,49 @@ fn contained_patient(d: &Details) -> Value {
     p
 }
 
-/// The referrer as contained resources, the first with id `requester`.
-fn written_requester(d: &Details) -> Option<Vec<Value>> {
+/// What another system sent, written back as sent.
+fn write_as_sent(v: &mut Value, sent: &AsSent, subject: &str, contained: &mut Vec<Value>) {
+    let mut id = json!({ "value": sent.identifier.value });
+    if let Some(s) = &sent.identifier.system {
+        id["system"] = json!(s);
+    }
+    v["identifier"] = json!([id]);
+    if let Some(a) = &sent.authored_on {
+        v["authoredOn"] = json!(a);
+    }
+    if let Some(p) = sent.priority {
+        v["priority"] = json!(p.as_str());
+    }
+    if !sent.reasons.is_empty() {
+        v["reasonCode"] = json!(sent.reasons);
+    }
+    if !sent.conditions.is_empty() {
+        let mut refs = Vec::new();
+        for (k, code) in sent.conditions.iter().enumerate() {
+            let id = format!("condition-{}", k + 1);
+            contained.push(json!({
+                "resourceType": "Condition",
+                "id": id,
+                "code": code,
+                "subject": { "reference": subject },
+            }));
+            refs.push(json!({ "reference": format!("#{id}") }));
+        }
+        v["reasonReference"] = Value::Array(refs);
+    }
+    if !sent.notes.is_empty() {
+        v["note"] = sent.notes.iter().map(|t| json!({ "text": t })).collect();
+    }
+}
+
+fn identifiers(ids: &[Identifier]) -> Option<Value> {
+    (!ids.is_empty()).then(|| json!(ids))
+}
+
+/// The referrer as contained resources, the first with id `requester`: an
+/// Organization, a Practitioner, or a PractitionerRole naming both, each
+/// with the identifiers the sender gave (ODS code, SDS user id, GMC number).
+fn written_requester(d: &Details, sent: Option<&AsSent>) -> Option<Vec<Value>> {
     let telecom = d
         .referrer_email
         .as_ref()
@@ -150,30 +214,45 @@ fn written_requester(d: &Details) -> Option<Vec<Value>> {
         }
         v
     };
-    match (&d.referrer_name, &d.referrer_organisation) {
-        (None, None) => None,
-        (Some(n), None) => Some(vec![with_telecom(json!({
-            "resourceType": "Practitioner",
-            "id": "requester",
-            "name": [{ "text": n }],
-        }))]),
-        (None, Some(o)) => Some(vec![with_telecom(json!({
-            "resourceType": "Organization",
-            "id": "requester",
-            "name": o,
-        }))]),
-        (Some(n), Some(o)) => Some(vec![
+    let (org_ids, prac_ids) = match sent {
+        Some(s) => (identifiers(&s.organisation), identifiers(&s.practitioner)),
+        None => (None, None),
+    };
+    let organisation = |id: &str| {
+        let mut o = json!({ "resourceType": "Organization", "id": id });
+        if let Some(ids) = &org_ids {
+            o["identifier"] = ids.clone();
+        }
+        if let Some(n) = &d.referrer_organisation {
+            o["name"] = json!(n);
+        }
+        o
+    };
+    let practitioner = |id: &str| {
+        let mut p = json!({ "resourceType": "Practitioner", "id": id });
+        if let Some(ids) = &prac_ids {
+            p["identifier"] = ids.clone();
+        }
+        if let Some(n) = &d.referrer_name {
+            p["name"] = json!([{ "text": n }]);
+        }
+        p
+    };
+    let has_org = d.referrer_organisation.is_some() || org_ids.is_some();
+    let has_prac = d.referrer_name.is_some() || prac_ids.is_some();
+    match (has_prac, has_org) {
+        (false, false) => None,
+        (true, false) => Some(vec![with_telecom(practitioner("requester"))]),
+        (false, true) => Some(vec![with_telecom(organisation("requester"))]),
+        (true, true) => Some(vec![
             with_telecom(json!({
                 "resourceType": "PractitionerRole",
                 "id": "requester",
-                "practitioner": { "reference": "#practitioner", "display": n },
-                "organization": { "display": o },
+                "practitioner": { "reference": "#practitioner" },
+                "organization": { "reference": "#organization" },
             })),
-            json!({
-                "resourceType": "Practitioner",
-                "id": "practitioner",
-                "name": [{ "text": n }],
-            }),
+            practitioner("practitioner"),
+            organisation("organization"),
         ]),
     }
 }

@@ -131,6 +131,7 @@ proptest! {
             created_at: now,
             updated_at: now,
             risk: false,
+            urgent: false,
             decision_note: None,
             decided_by: None,
             decided_at: None,

@@ -29,36 +29,36 @@ both_dbs!(
     clients_of_one_service_neither_read_nor_claim_each_others_referrals,
 );
 
-const PUBLIC_URL: &str = "http://127.0.0.1:8080";
-const SNOMED: &str = "http://snomed.info/sct";
+pub(crate) const PUBLIC_URL: &str = "http://127.0.0.1:8080";
+pub(crate) const SNOMED: &str = "http://snomed.info/sct";
 const CHI_OID: &str = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53";
 
-fn base() -> String {
+pub(crate) fn base() -> String {
     format!("{PUBLIC_URL}/fhir")
 }
 
-fn ctx() -> RequestContext {
+pub(crate) fn ctx() -> RequestContext {
     RequestContext::default()
 }
 
 /// Bearer tokens for API clients.
-struct Clients {
+pub(crate) struct Clients {
     /// referral.create only.
-    referrer: String,
+    pub(crate) referrer: String,
     /// referral.create and patient.read.
-    referrer_reader: String,
+    pub(crate) referrer_reader: String,
     /// patient.read only.
-    reader: String,
+    pub(crate) reader: String,
     /// reports.read only.
-    reports: String,
+    pub(crate) reports: String,
     /// referral.read only: every referral of the service.
-    all_referrals: String,
+    pub(crate) all_referrals: String,
     /// Another service's client, holding every permission.
-    other: String,
-    other_service: ServiceId,
+    pub(crate) other: String,
+    pub(crate) other_service: ServiceId,
 }
 
-async fn clients(t: &TestApp) -> Clients {
+pub(crate) async fn clients(t: &TestApp) -> Clients {
     let demo = t.app.admin().service_by_slug("demo").await.unwrap().id;
     let other_service = t
         .app
@@ -94,7 +94,12 @@ async fn clients(t: &TestApp) -> Clients {
     }
 }
 
-async fn post(c: &Client, auth: Option<&str>, content_type: &str, body: impl Into<Body>) -> Resp {
+pub(crate) async fn post(
+    c: &Client,
+    auth: Option<&str>,
+    content_type: &str,
+    body: impl Into<Body>,
+) -> Resp {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/fhir/ServiceRequest")
@@ -105,16 +110,16 @@ async fn post(c: &Client, auth: Option<&str>, content_type: &str, body: impl Int
     c.send(req.body(body.into()).unwrap()).await
 }
 
-async fn send(c: &Client, auth: &str, sr: &Value) -> Resp {
+pub(crate) async fn send(c: &Client, auth: &str, sr: &Value) -> Resp {
     post(c, Some(auth), "application/fhir+json", sr.to_string()).await
 }
 
-async fn get(c: &Client, path: &str, auth: &str) -> Resp {
+pub(crate) async fn get(c: &Client, path: &str, auth: &str) -> Resp {
     c.get_with(path, &[("authorization", auth)]).await
 }
 
 /// A valid NHS number from the range never issued to anyone (999...).
-fn nhs_number(n: u32) -> String {
+pub(crate) fn nhs_number(n: u32) -> String {
     (n..)
         .find_map(|n| {
             let digits = format!("999{n:06}");
@@ -165,7 +170,7 @@ fn bad_chi_number() -> String {
 }
 
 /// Every PHQ-9 or GAD-7 item answered with `score`, and the PHQ-9's item 9 with `item9`.
-fn answers(t: &TestApp, id: &str, score: i32, item9: i32) -> Vec<Value> {
+pub(crate) fn answers(t: &TestApp, id: &str, score: i32, item9: i32) -> Vec<Value> {
     t.app
         .measures()
         .instrument(id)
@@ -234,7 +239,7 @@ pub(crate) fn referral(t: &TestApp, key: &str, email: &str) -> Value {
 }
 
 /// A staff member of the demo service, as the app sees them.
-async fn staff_actor(t: &TestApp, role: &str) -> Actor {
+pub(crate) async fn staff_actor(t: &TestApp, role: &str) -> Actor {
     let email = Email::parse(&t.staff(role).email).unwrap();
     let mut tx = t.app.store().read().await.unwrap();
     let id = tx.staff_by_email(&email).await.unwrap().unwrap().id;
@@ -248,7 +253,7 @@ async fn staff_actor(t: &TestApp, role: &str) -> Actor {
 }
 
 /// The referrals of the demo service waiting for triage.
-async fn queue(t: &TestApp) -> Vec<Referral> {
+pub(crate) async fn queue(t: &TestApp) -> Vec<Referral> {
     let triage = staff_actor(t, "triage_clinician").await;
     t.app
         .triage()
@@ -261,7 +266,7 @@ async fn queue(t: &TestApp) -> Vec<Referral> {
 }
 
 /// The referral id at the end of a `Location`.
-fn id_of(location: &str) -> ReferralId {
+pub(crate) fn id_of(location: &str) -> ReferralId {
     let prefix = format!("{}/ServiceRequest/", base());
     location
         .strip_prefix(&prefix)
@@ -271,7 +276,7 @@ fn id_of(location: &str) -> ReferralId {
 }
 
 /// The issues' expressions, in order.
-fn expressions(outcome: &Value) -> Vec<String> {
+pub(crate) fn expressions(outcome: &Value) -> Vec<String> {
     outcome["issue"]
         .as_array()
         .unwrap()
@@ -281,7 +286,7 @@ fn expressions(outcome: &Value) -> Vec<String> {
         .collect()
 }
 
-fn message_at<'v>(outcome: &'v Value, expression: &str) -> &'v str {
+pub(crate) fn message_at<'v>(outcome: &'v Value, expression: &str) -> &'v str {
     outcome["issue"]
         .as_array()
         .unwrap()
@@ -314,12 +319,14 @@ async fn a_contained_patient_becomes_a_referral_in_triage_and_reads_back(t: Test
     assert_eq!(patient["name"][0]["family"], "Referred");
     let requester = contained.iter().find(|c| c["id"] == "requester").unwrap();
     assert_eq!(requester["resourceType"], "PractitionerRole");
-    assert_eq!(created["reasonCode"][0]["coding"][0]["code"], "low_mood");
-    assert!(
-        created["note"][0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("Depressive disorder")
+    // The reasons and notes come back as sent; the codes map to descriptors.
+    assert_eq!(
+        created["reasonCode"],
+        referral(&t, "gp-0001", email)["reasonCode"]
+    );
+    assert_eq!(
+        created["note"][0]["text"],
+        "Low for three months since losing her job; sleeping badly."
     );
     assert_eq!(created["supportingInfo"].as_array().unwrap().len(), 2);
 
@@ -640,11 +647,12 @@ async fn bad_referrals_name_every_problem_and_store_nothing(t: TestApp) {
         ]
     );
 
-    // An urgent referral is refused with the reason, rather than queued as routine.
-    let mut urgent = referral(&t, "gp-0004", "urgent@example.org");
-    urgent["priority"] = json!("urgent");
-    let outcome = seen.keep("urgent", &send(&c, &cl.referrer, &urgent).await.status(422));
-    assert!(message_at(&outcome, "ServiceRequest.priority").contains("crisis team"));
+    // A referral written in the future is refused: a clock or a date gone wrong.
+    let mut future = referral(&t, "gp-0004", "urgent@example.org");
+    future["authoredOn"] = json!("2099-01-01T09:00:00Z");
+    let outcome = seen.keep("future", &send(&c, &cl.referrer, &future).await.status(422));
+    assert_eq!(expressions(&outcome), ["ServiceRequest.authoredOn"]);
+    assert!(message_at(&outcome, "ServiceRequest.authoredOn").contains("future"));
 
     // Not JSON, not a ServiceRequest, not sent as JSON.
     let r = post(

@@ -233,6 +233,9 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     // Reading back needs referral.read in the referral's service (or to have
     // sent it: fhir_referrals tests that); patient.read alone does not do.
     ("POST", "/fhir/ServiceRequest",   ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  Y"),
+    // Searching is allowed to the same clients; another service's client
+    // finds only its own service's referrals (none here).
+    ("GET",  "/fhir/ServiceRequest",   ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  Y"),
     ("GET",  "/fhir/ServiceRequest/{referral}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     // A version of a resource: whoever may read the resource.
