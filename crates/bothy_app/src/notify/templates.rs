@@ -28,6 +28,9 @@ pub enum MessageTemplate {
     /// Worded as "a task", like every message: a phone's lock screen is not
     /// the place to say what kind.
     AlertOverdue,
+    /// Likewise, for several tasks past their deadline at once: one message
+    /// pointing to the queue instead of one each.
+    AlertsOverdue,
     /// To a patient: their care team wrote to them. Never the message, its
     /// subject or who wrote it.
     NewMessage,
@@ -63,13 +66,14 @@ pub const SMS_NAME_CHARS: usize = 30;
 pub const EMAIL_FOOTER: &str = "This message was sent automatically. Replies are not read.";
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 12] = [
+    pub const ALL: [MessageTemplate; 13] = [
         MessageTemplate::ReferralReceived,
         MessageTemplate::ReferralDecision,
         MessageTemplate::Activation,
         MessageTemplate::MeasureDue,
         MessageTemplate::InformationRequested,
         MessageTemplate::AlertOverdue,
+        MessageTemplate::AlertsOverdue,
         MessageTemplate::NewMessage,
         MessageTemplate::NewFeedback,
         MessageTemplate::AppointmentInvitation,
@@ -87,6 +91,7 @@ impl MessageTemplate {
             MessageTemplate::MeasureDue => "measure_due",
             MessageTemplate::InformationRequested => "information_requested",
             MessageTemplate::AlertOverdue => "alert_overdue",
+            MessageTemplate::AlertsOverdue => "alerts_overdue",
             MessageTemplate::NewMessage => "new_message",
             MessageTemplate::NewFeedback => "new_feedback",
             MessageTemplate::AppointmentInvitation => "appointment_invitation",
@@ -110,6 +115,7 @@ impl MessageTemplate {
             MessageTemplate::MeasureDue => "Questionnaire due",
             MessageTemplate::InformationRequested => "More information needed",
             MessageTemplate::AlertOverdue => "Task past its deadline",
+            MessageTemplate::AlertsOverdue => "Tasks past their deadline",
             MessageTemplate::NewMessage => "New message",
             MessageTemplate::NewFeedback => "New feedback",
             MessageTemplate::AppointmentInvitation => "Appointment invitation",
@@ -122,7 +128,9 @@ impl MessageTemplate {
     /// Whether the message is useless without its link.
     pub fn needs_link(self) -> bool {
         match self {
-            MessageTemplate::Activation | MessageTemplate::AlertOverdue => true,
+            MessageTemplate::Activation
+            | MessageTemplate::AlertOverdue
+            | MessageTemplate::AlertsOverdue => true,
             MessageTemplate::ReferralReceived
             | MessageTemplate::ReferralDecision
             | MessageTemplate::MeasureDue
@@ -160,6 +168,7 @@ impl MessageTemplate {
             MessageTemplate::MeasureDue => "A questionnaire is waiting for you",
             MessageTemplate::InformationRequested => "We need more information",
             MessageTemplate::AlertOverdue => "A task is past its deadline",
+            MessageTemplate::AlertsOverdue => "Tasks are past their deadline",
             MessageTemplate::NewMessage => "You have a new message",
             MessageTemplate::NewFeedback => "There is new feedback for you",
             MessageTemplate::AppointmentInvitation => "Your appointment",
@@ -199,6 +208,9 @@ impl MessageTemplate {
             }
             (MessageTemplate::AlertOverdue, _) => {
                 "A task in your service is past its deadline. See it here:"
+            }
+            (MessageTemplate::AlertsOverdue, _) => {
+                "Several tasks in your service are past their deadline. See them here:"
             }
             (MessageTemplate::NewMessage, _) => {
                 "You have a new message from your care team. Sign in to read it."

@@ -18,6 +18,7 @@ both_dbs!(
     repeated_signals_join_the_open_alert_and_raise_its_severity,
     deadlines_follow_opening_hours_across_the_weekend,
     an_overdue_alert_escalates_once_to_the_lead_and_the_duty_phone,
+    many_alerts_overdue_at_once_reach_each_lead_in_a_few_messages,
     check_in_notes_and_mood_drops_raise_alerts_and_everyday_words_do_not,
     out_of_hours_the_person_is_told_nobody_is_watching,
     a_failing_history_detector_keeps_the_submission_and_retries,
@@ -278,6 +279,47 @@ async fn an_overdue_alert_escalates_once_to_the_lead_and_the_duty_phone(t: TestA
             .iter()
             .any(|a| a == "alert.escalated")
     );
+}
+
+/// After an outage many alerts fall due together: each lead hears of the
+/// first few one by one and of the rest in one message to the queue, not
+/// one message per alert.
+async fn many_alerts_overdue_at_once_reach_each_lead_in_a_few_messages(t: TestApp) {
+    for n in 0..7 {
+        phq9(&t, n, 3, &format!("many-{n}")).await;
+    }
+    t.drain_jobs().await;
+    t.outbox.clear();
+    t.clock.advance(Duration::from_secs(31 * 60));
+    let report = t.drain_jobs().await;
+    assert_eq!(report.alerts_escalated, 7);
+    let sent = t.outbox.sent();
+    let lead = &t.staff("clinical_lead").email;
+    let to_lead: Vec<_> = sent.iter().filter(|m| &m.to == lead).collect();
+    let limit = bothy_app::evaluation::ESCALATION_DIGEST_FROM;
+    assert_eq!(to_lead.len(), limit, "{to_lead:#?}");
+    let digests: Vec<_> = to_lead
+        .iter()
+        .filter(|m| {
+            m.body
+                .contains("Several tasks in your service are past their deadline")
+        })
+        .collect();
+    assert_eq!(digests.len(), 1, "{to_lead:#?}");
+    // The digest points to the queue, not to one alert.
+    assert!(
+        digests[0].body.contains("/alerts\n") && !digests[0].body.contains("/alerts/"),
+        "{}",
+        digests[0].body
+    );
+    let to_phone = sent
+        .iter()
+        .filter(|m| m.to.replace(' ', "").ends_with("7700900123"))
+        .count();
+    assert_eq!(to_phone, limit, "the duty phone likewise");
+    // Every alert is escalated, and none again.
+    t.clock.advance(Duration::from_secs(3600));
+    assert_eq!(t.drain_jobs().await.alerts_escalated, 0);
 }
 
 async fn check_in(c: &Client, mood: &str, note: &str) -> crate::helpers::Resp {
