@@ -131,6 +131,10 @@ fn alert(r: &Row) -> Result<Alert, StoreError> {
     })
 }
 
+/// The most a count shown on every staff home counts to: beyond it, the
+/// page says "1,000 or more".
+pub const COUNT_CAP: i64 = 1000;
+
 impl Tx {
     /// Raises an alert, or merges it into the patient's open alert with the
     /// same key: one more signal, the higher severity (with its summary) and
@@ -345,22 +349,45 @@ impl Tx {
     }
 
     /// The service's open alerts, and how many of them are past their
-    /// deadline at `now`: the duty queue in two numbers.
+    /// deadline at `now`: the duty queue in two numbers, each counted to
+    /// [`COUNT_CAP`] at most. The staff home shows them on every view, so
+    /// they must not cost more as a service's backlog grows: past the cap
+    /// the number only says "a great many", and the queue itself pages.
     pub async fn duty_queue_counts(
         &mut self,
         service: ServiceId,
         now: Timestamp,
     ) -> Result<(i64, i64), StoreError> {
-        let r = self
+        let open = self
             .query(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN deadline_at < $2 THEN 1 ELSE 0 END), 0) \
-                 AS overdue FROM alerts WHERE service_id = $1 AND closed_at IS NULL",
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
+                 AND closed_at IS NULL LIMIT $2) capped",
             )
             .bind(service.to_string())
-            .bind(to_millis(now))
+            .bind(COUNT_CAP)
             .fetch_one()
-            .await?;
-        Ok((r.try_get("n")?, r.try_get("overdue")?))
+            .await?
+            .try_get("n")?;
+        Ok((open, self.overdue_count(service, now).await?))
+    }
+
+    /// How many of the service's open alerts are past their deadline at
+    /// `now`, to [`COUNT_CAP`] at most: a range of the queue's index.
+    pub async fn overdue_count(
+        &mut self,
+        service: ServiceId,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
+             AND closed_at IS NULL AND deadline_at < $2 LIMIT $3) capped",
+        )
+        .bind(service.to_string())
+        .bind(to_millis(now))
+        .bind(COUNT_CAP)
+        .fetch_one()
+        .await?
+        .try_get("n")
     }
 
     /// The service's open alerts past their deadline at `now`, the most

@@ -104,8 +104,13 @@ impl Tx {
     ) -> Result<Vec<NotSentRecord>, StoreError> {
         let rows = self
             .query(
-                "SELECT template, reason, created_at FROM messages_not_sent WHERE patient_id = $1 \
-                 OR referral_id IN (SELECT id FROM referrals WHERE patient_id = $1) \
+                // Two indexed look-ups: an OR across the two columns is a
+                // scan of every message not sent.
+                "SELECT template, reason, created_at FROM (\
+                 SELECT idempotency_key, template, reason, created_at FROM messages_not_sent \
+                 WHERE patient_id = $1 UNION \
+                 SELECT idempotency_key, template, reason, created_at FROM messages_not_sent \
+                 WHERE referral_id IN (SELECT id FROM referrals WHERE patient_id = $1)) x \
                  ORDER BY created_at DESC, idempotency_key LIMIT $2",
             )
             .bind(patient.to_string())

@@ -219,7 +219,7 @@ pub(crate) async fn oversight(
     service: bothy_domain::ServiceId,
     now: Timestamp,
 ) -> Result<Oversight, StoreError> {
-    let (_, overdue_total) = tx.duty_queue_counts(service, now).await?;
+    let overdue_total = tx.overdue_count(service, now).await?;
     let alerts = tx.overdue_alerts(service, now, OVERDUE_SHOWN).await?;
     let staff = tx.staff_of_service(service).await?;
     let name = |id: StaffId| {
