@@ -171,6 +171,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0027_authored.sql"),
         include_str!("../migrations/postgres/0027_authored.sql"),
     ),
+    (
+        29,
+        "scale_indexes",
+        include_str!("../migrations/sqlite/0029_scale_indexes.sql"),
+        include_str!("../migrations/postgres/0029_scale_indexes.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
