@@ -428,7 +428,7 @@ async fn measures_are_searched_across_the_service_with_includes(t: TestApp) {
             .await
             .ok(),
     );
-    assert_eq!(ids(&by_code, "match"), [g.clone()]);
+    assert_eq!(ids(&by_code, "match"), std::slice::from_ref(&g));
     let mut inc = types(&by_code, "include");
     inc.sort();
     assert_eq!(inc, ["Patient", "QuestionnaireResponse"]);
