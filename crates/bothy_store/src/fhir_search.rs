@@ -140,13 +140,18 @@ impl Conditions {
             self.push(format!("{expr} < {p}"));
         }
     }
-    /// After (or, descending, before) a keyset position, as a row value
-    /// comparison an index on (service_id, key, id) serves directly.
+    /// After (or, descending, before) a keyset position: `(key, id)` past
+    /// `(t, i)`, written with a bound on `key` alone first, which both
+    /// databases use to start the index walk at the cursor (SQLite does
+    /// not for a row value on an expression).
     fn after(&mut self, key: &str, after: &Option<(Timestamp, String)>, descending: bool) {
         if let Some((at, id)) = after {
-            let (t, i) = (self.int(to_millis(*at)), self.text(id.clone()));
+            let (t1, t2) = (self.int(to_millis(*at)), self.int(to_millis(*at)));
+            let i = self.text(id.clone());
             let op = if descending { "<" } else { ">" };
-            self.push(format!("({key}, id) {op} ({t}, {i})"));
+            self.push(format!(
+                "{key} {op}= {t1} AND ({key} {op} {t2} OR id {op} {i})"
+            ));
         }
     }
     fn sql(&self) -> String {
