@@ -21,6 +21,7 @@ pub mod episodes;
 pub mod error;
 pub mod evaluation;
 pub mod fhir_referrals;
+pub mod fhir_search;
 pub mod jobs;
 pub mod measures;
 pub mod messages;

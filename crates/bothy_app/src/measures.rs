@@ -37,16 +37,6 @@ pub struct Submitted {
     pub duplicate: bool,
 }
 
-/// Which of a patient's responses a search wants: submitted in [from, to),
-/// in time order (or newest first), at most `limit`.
-#[derive(Debug, Clone, Copy)]
-pub struct ResponseWindow {
-    pub from: Option<Timestamp>,
-    pub to: Option<Timestamp>,
-    pub newest_first: bool,
-    pub limit: i64,
-}
-
 /// A measure the patient is asked to complete now.
 #[derive(Debug, Clone)]
 pub struct DueMeasure {
@@ -463,44 +453,6 @@ impl<'a> Measures<'a> {
                 Ok((r, inst))
             })
             .collect()
-    }
-
-    /// A patient's responses in a time window, for FHIR search. Audited.
-    pub async fn search(
-        &self,
-        actor: &Actor,
-        patient_id: PatientId,
-        window: ResponseWindow,
-        ctx: &RequestContext,
-    ) -> Result<Vec<MeasureResponse>, AppError> {
-        let mut tx = self.app.store.begin().await?;
-        let patient = tx
-            .patient(patient_id)
-            .await?
-            .filter(|p| can_view_patient(actor, p))
-            .ok_or(AppError::NotFound)?;
-        let responses = tx
-            .measure_responses_by_authored(
-                patient_id,
-                window.from,
-                window.to,
-                window.newest_first,
-                window.limit,
-            )
-            .await?;
-        let event = AuditEvent::new(Action::MeasureSearch)
-            .patient(patient.id)
-            .service(patient.service_id);
-        self.app
-            .audit(
-                &mut tx,
-                actor,
-                ctx,
-                event.detail(format!("{} responses", responses.len())),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(responses)
     }
 
     /// Whether a staff actor may see measures at all (for navigation).

@@ -29,3 +29,83 @@ pub fn searchset(
     }
     v
 }
+
+/// One page of a search: its matches, what `_include` and `_revinclude`
+/// added, and what was ignored, as FHIR's search modes say (`match`,
+/// `include`, `outcome`).
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub self_url: String,
+    pub next: Option<String>,
+    /// Matches on every page together, when the client asked.
+    pub total: Option<usize>,
+    /// (fullUrl, resource).
+    pub matches: Vec<(String, Value)>,
+    pub included: Vec<(String, Value)>,
+    /// Warnings about the search itself (an OperationOutcome's issues).
+    pub warnings: Vec<Value>,
+}
+
+/// The searchset Bundle of `page`. A resource included twice, or both
+/// matched and included, appears once.
+pub fn page(page: Page) -> Value {
+    let mut links = vec![json!({ "relation": "self", "url": page.self_url })];
+    if let Some(next) = &page.next {
+        links.push(json!({ "relation": "next", "url": next }));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut entries = Vec::new();
+    for (mode, list) in [("match", page.matches), ("include", page.included)] {
+        for (full_url, resource) in list {
+            if seen.insert(full_url.clone()) {
+                entries.push(json!({ "fullUrl": full_url, "resource": resource, "search": { "mode": mode } }));
+            }
+        }
+    }
+    if !page.warnings.is_empty() {
+        entries.push(json!({
+            "resource": { "resourceType": "OperationOutcome", "issue": page.warnings },
+            "search": { "mode": "outcome" },
+        }));
+    }
+    let mut v = json!({ "resourceType": "Bundle", "type": "searchset", "link": links });
+    if let Some(total) = page.total {
+        v["total"] = json!(total);
+    }
+    if !entries.is_empty() {
+        v["entry"] = Value::Array(entries);
+    }
+    v
+}
+
+/// A warning issue: `what` was not done, and why.
+pub fn warning(code: &str, diagnostics: impl Into<String>) -> Value {
+    json!({ "severity": "warning", "code": code, "diagnostics": diagnostics.into() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_lists_each_resource_once_with_its_mode() {
+        let p = json!({ "resourceType": "Patient", "id": "p" });
+        let v = page(Page {
+            self_url: "s".into(),
+            next: Some("n".into()),
+            total: None,
+            matches: vec![("u/p".into(), p.clone())],
+            included: vec![("u/p".into(), p.clone()), ("u/q".into(), p)],
+            warnings: vec![warning("not-supported", "x was ignored")],
+        });
+        let modes: Vec<&str> = v["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["search"]["mode"].as_str().unwrap())
+            .collect();
+        assert_eq!(modes, ["match", "include", "outcome"]);
+        assert!(v["total"].is_null());
+        assert_eq!(v["link"][1]["url"], "n");
+    }
+}

@@ -4,7 +4,9 @@
 //! - instruments as `Questionnaire`s ([`questionnaire`]);
 //! - `QuestionnaireResponse`s read in and written out ([`response`]);
 //! - a response's total score as an `Observation` ([`observation`]);
-//! - search results as `Bundle`s ([`bundle`]) and date search values ([`search`]);
+//! - search results as `Bundle`s ([`bundle`]), date search values
+//!   ([`search`]), keyset paging's cursors ([`cursor`]) and `_summary` /
+//!   `_elements` subsets ([`subset`]);
 //! - referrals as `ServiceRequest`s, read in and written out ([`service_request`]).
 //!
 //! Functions that build URLs take `base`, the FHIR base URL
@@ -12,11 +14,13 @@
 
 pub mod bundle;
 pub mod codes;
+pub mod cursor;
 pub mod observation;
 pub mod questionnaire;
 pub mod response;
 pub mod search;
 pub mod service_request;
+pub mod subset;
 pub mod versions;
 
 use bothy_domain::model::Patient;
@@ -99,6 +103,25 @@ pub fn patient(p: &Patient) -> Value {
     v
 }
 
+/// A Patient with the identifiers the record holds: NHS number and CHI
+/// (written with the CHI system referrals are read with).
+pub fn patient_identified(p: &Patient, nhs_number: Option<&str>, chi: Option<&str>) -> Value {
+    let mut v = patient(p);
+    let mut ids = Vec::new();
+    if let Some(n) = nhs_number {
+        ids.push(
+            json!({ "system": bothy_domain::identifiers::NhsNumber::FHIR_SYSTEM, "value": n }),
+        );
+    }
+    if let Some(c) = chi {
+        ids.push(json!({ "system": service_request::CHI_OID, "value": c }));
+    }
+    if !ids.is_empty() {
+        v["identifier"] = Value::Array(ids);
+    }
+    v
+}
+
 /// The server's CapabilityStatement (`GET /fhir/metadata`).
 ///
 /// Versions: every resource has `meta.versionId`, only the current version
@@ -106,6 +129,8 @@ pub fn patient(p: &Patient) -> Value {
 /// answers for it; no resource is updated through the API, so there is no
 /// `update` and no `If-Match`. Conditional create (`If-None-Exist`) is
 /// supported for QuestionnaireResponse, by `identifier` (and `subject`).
+/// Search lists exactly the parameters, includes and revincludes the
+/// handlers read (`bothy_web`'s `fhir_search.rs`).
 pub fn capability_statement(base_url: &str, date: &str) -> Value {
     let read_only = |kind: &str| {
         json!({
@@ -116,7 +141,37 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
         })
     };
     let mut patient = read_only("Patient");
-    patient["interaction"] = json!([{ "code": "read" }]);
+    patient["interaction"] = json!([{ "code": "read" }, { "code": "search-type" }]);
+    patient["searchParam"] = json!([
+        { "name": "identifier", "type": "token", "documentation": "NHS number (https://fhir.nhs.uk/Id/nhs-number) or CHI (either CHI system), or a value of either" },
+        { "name": "name", "type": "string", "documentation": "Starts the given or family name, in any case" },
+        { "name": "family", "type": "string" },
+        { "name": "given", "type": "string" },
+        { "name": "birthdate", "type": "date" },
+        { "name": "_lastUpdated", "type": "date", "documentation": "When the record was made" }
+    ]);
+    patient["searchRevInclude"] = json!([
+        "QuestionnaireResponse:subject",
+        "QuestionnaireResponse:patient",
+        "Observation:subject",
+        "Observation:patient"
+    ]);
+    let mut observation = read_only("Observation");
+    observation["interaction"] =
+        json!([{ "code": "read" }, { "code": "vread" }, { "code": "search-type" }]);
+    observation["searchParam"] = json!([
+        { "name": "subject", "type": "reference", "documentation": "Patient/{id}; optional" },
+        { "name": "patient", "type": "reference" },
+        { "name": "code", "type": "token", "documentation": "The total score's code (LOINC, or Bothy's measures code system)" },
+        { "name": "date", "type": "date", "documentation": "When the measure was completed" },
+        { "name": "status", "type": "token", "documentation": "Every Observation is final" },
+        { "name": "_lastUpdated", "type": "date", "documentation": "When Bothy received the response" }
+    ]);
+    observation["searchInclude"] = json!([
+        "Observation:subject",
+        "Observation:patient",
+        "Observation:derived-from"
+    ]);
     let mut service_request = read_only("ServiceRequest");
     service_request["interaction"] =
         json!([{ "code": "read" }, { "code": "create" }, { "code": "search-type" }]);
@@ -140,6 +195,7 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
         "rest": [{
             "mode": "server",
             "security": { "description": "Bearer token issued per client by a service administrator" },
+            "documentation": "Searches of Patient, QuestionnaireResponse and Observation cover the client's service and also take _count (at most 100), _summary (count, true, false), _elements, _total (none, accurate; by default given when the search names one patient), _sort, and _cursor (from a next link: pages never repeat or skip a row when new data arrives). Prefer: handling=lenient ignores unsupported parameters and names them in an OperationOutcome entry; otherwise they are refused with 400.",
             "resource": [
                 patient,
                 {
@@ -159,12 +215,19 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
                     ],
                     "searchParam": [
                         { "name": "identifier", "type": "token", "documentation": "In If-None-Exist only" },
-                        { "name": "subject", "type": "reference" },
+                        { "name": "subject", "type": "reference", "documentation": "Patient/{id}; optional" },
                         { "name": "patient", "type": "reference" },
-                        { "name": "authored", "type": "date" }
+                        { "name": "questionnaire", "type": "reference", "documentation": "The Questionnaire's canonical URL (optionally |version) or Questionnaire/{id}" },
+                        { "name": "authored", "type": "date" },
+                        { "name": "status", "type": "token", "documentation": "Every stored response is completed" },
+                        { "name": "_lastUpdated", "type": "date", "documentation": "When Bothy received it" }
+                    ],
+                    "searchInclude": [
+                        "QuestionnaireResponse:subject", "QuestionnaireResponse:patient",
+                        "QuestionnaireResponse:questionnaire"
                     ]
                 },
-                read_only("Observation"),
+                observation,
                 service_request,
                 {
                     "type": "CodeSystem",

@@ -107,6 +107,46 @@ pub fn date_params(values: &[&str]) -> Result<TimeRange, String> {
     Ok(r)
 }
 
+/// Combines every value of a date parameter on a date without a time (a
+/// birth date): the days allowed, from `.0` (inclusive) to `.1`
+/// (exclusive). A value with a time is refused: a birth date has none.
+pub fn day_params(values: &[&str]) -> Result<(Option<Date>, Option<Date>), String> {
+    let (mut from, mut to): (Option<Date>, Option<Date>) = (None, None);
+    for v in values {
+        let (prefix, rest) = match v.get(..2) {
+            Some(p) if p.bytes().all(|b| b.is_ascii_lowercase()) => (p, &v[2..]),
+            _ => ("eq", *v),
+        };
+        if rest.contains('T') {
+            return Err(format!(
+                "{rest:?} has a time: give a date, such as 1990-05-17"
+            ));
+        }
+        // The day range is the same in any zone: read it as UK days and
+        // take their dates back.
+        let (start, end) = value_range(rest)?;
+        let day = |t: Timestamp| t.to_zoned(uk()).date();
+        let (start, end) = (day(start), day(end));
+        let mut at_least = |d: Date| from = Some(from.map_or(d, |f| f.max(d)));
+        match prefix {
+            "eq" => {
+                at_least(start);
+                to = Some(to.map_or(end, |t| t.min(end)));
+            }
+            "ge" => at_least(start),
+            "gt" | "sa" => at_least(end),
+            "lt" | "eb" => to = Some(to.map_or(start, |t| t.min(start))),
+            "le" => to = Some(to.map_or(end, |t| t.min(end))),
+            other => {
+                return Err(format!(
+                    "the prefix {other:?} is not supported here: use eq, ge, gt, le or lt"
+                ));
+            }
+        }
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +205,16 @@ mod tests {
             )
         );
         assert!(date_params(&["ne2026"]).is_err());
+        let d = |s: &str| -> Date { s.parse().unwrap() };
+        assert_eq!(
+            day_params(&["1990"]).unwrap(),
+            (Some(d("1990-01-01")), Some(d("1991-01-01")))
+        );
+        assert_eq!(
+            day_params(&["ge1990-07-01", "le1990-07-31"]).unwrap(),
+            (Some(d("1990-07-01")), Some(d("1990-08-01")))
+        );
+        assert!(day_params(&["1990-07-01T00:00:00Z"]).is_err());
         assert!(date_params(&["ap2026"]).is_err());
     }
 }

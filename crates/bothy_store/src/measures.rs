@@ -10,7 +10,7 @@ use bothy_domain::ids::ResponseId;
 use bothy_domain::model::{MeasureResponse, ResponseSource};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 
-const RESPONSE_COLUMNS: &str = "id, patient_id, service_id, instrument_id, instrument_version, answers, total, \
+pub(crate) const RESPONSE_COLUMNS: &str = "id, patient_id, service_id, instrument_id, instrument_version, answers, total, \
      raw_total, band, at_caseness, prorated, risk_items, source, idempotency_key, submitted_at, \
      submitted_by_kind, submitted_by_id, authored_at";
 
@@ -18,7 +18,7 @@ fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreE
     serde_json::from_str(s).map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
 }
 
-fn response(r: &Row) -> Result<MeasureResponse, StoreError> {
+pub(crate) fn response(r: &Row) -> Result<MeasureResponse, StoreError> {
     let source: String = r.try_get("source")?;
     Ok(MeasureResponse {
         id: parse(&r.try_get::<String>("id")?, "response id")?,
@@ -137,36 +137,6 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 \
              AND submitted_at >= $2 AND submitted_at < $3 ORDER BY submitted_at {}, id LIMIT $4",
-            if newest_first { "DESC" } else { "ASC" }
-        ));
-        let rows = self
-            .query(sql)
-            .bind(patient.to_string())
-            .bind(from.map(to_millis).unwrap_or(i64::MIN))
-            .bind(to.map(to_millis).unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all()
-            .await?;
-        rows.iter().map(response).collect()
-    }
-
-    /// A patient's responses by when they were completed (`authored_at`,
-    /// else `submitted_at`), as FHIR searches by `authored`: within
-    /// [from, to), oldest or newest first.
-    pub async fn measure_responses_by_authored(
-        &mut self,
-        patient: PatientId,
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-        newest_first: bool,
-        limit: i64,
-    ) -> Result<Vec<MeasureResponse>, StoreError> {
-        // The patient's rows come from the (patient_id, submitted_at) index;
-        // a patient has hundreds at most, so the time is filtered after.
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 \
-             AND COALESCE(authored_at, submitted_at) >= $2 AND COALESCE(authored_at, submitted_at) < $3 \
-             ORDER BY COALESCE(authored_at, submitted_at) {0}, id {0} LIMIT $4",
             if newest_first { "DESC" } else { "ASC" }
         ));
         let rows = self

@@ -172,6 +172,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0027_authored.sql"),
     ),
     (
+        28,
+        "fhir_search",
+        include_str!("../migrations/sqlite/0028_fhir_search.sql"),
+        include_str!("../migrations/postgres/0028_fhir_search.sql"),
+    ),
+    (
         29,
         "scale_indexes",
         include_str!("../migrations/sqlite/0029_scale_indexes.sql"),

@@ -116,13 +116,9 @@ pub async fn fhir_patient(
     let p = state
         .app
         .records()
-        .patient(&ctx.actor, patient_id(&id)?, &ctx.request)
+        .identified_patient(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
-    // Versioned by what it says; last updated when the record was made, the
-    // only time a patient record keeps.
-    let mut v = bothy_fhir::patient(&p);
-    v["meta"]["lastUpdated"] = serde_json::json!(bothy_fhir::instant(p.created_at));
-    Ok(fhir(v))
+    Ok(fhir(crate::fhir_search::patient_resource(&p)))
 }
 
 /// What this FHIR server supports.

@@ -5,10 +5,10 @@
 //! - `POST /fhir/QuestionnaireResponse`: a completed response, scored and
 //!   stored by `App::submit_measure` (which flags risk answers in the same
 //!   transaction), for API clients holding `measures.write`.
-//! - `GET /fhir/QuestionnaireResponse/{id}`, `GET /fhir/Observation/{id}`
-//!   and `GET /fhir/QuestionnaireResponse?subject=`: for clients holding
-//!   `patient.read`. A patient the client may not see answers exactly like a
-//!   missing one: 404.
+//! - `GET /fhir/QuestionnaireResponse/{id}` and `GET /fhir/Observation/{id}`:
+//!   for clients holding `patient.read`. A patient the client may not see
+//!   answers exactly like a missing one: 404. Searching them (and Patient)
+//!   is `fhir_search.rs`.
 //!
 //! Duplicates: `identifier.value` is the idempotency key, unique per patient.
 //! The same identifier with the same questionnaire and answers answers 200
@@ -35,9 +35,7 @@
 
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::openapi::{
-    Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse, SortByAuthored,
-};
+use crate::openapi::{Bundle, Observation, OperationOutcome, Questionnaire, QuestionnaireResponse};
 use crate::{AppState, fhir_versions};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -50,14 +48,8 @@ use bothy_domain::instruments::Instrument;
 use bothy_domain::model::{MeasureResponse, ResponseSource};
 use bothy_fhir::questionnaire::{canonical_url, link_id};
 use bothy_fhir::response::{parse_response, questionnaire_response};
-use bothy_fhir::{Issue, bundle, observation, questionnaire, search};
+use bothy_fhir::{Issue, bundle, observation, questionnaire};
 use serde_json::Value;
-
-/// Results per page when the client does not say, and at most.
-const DEFAULT_COUNT: usize = 50;
-const MAX_COUNT: usize = 100;
-/// Responses of one patient considered by a search (years of weekly measures).
-const SEARCH_LIMIT: i64 = 10_000;
 
 pub(crate) fn base(state: &AppState) -> String {
     bothy_fhir::base_url(&state.app.settings().public_url)
@@ -541,7 +533,7 @@ pub(crate) fn not_found(resource: &str) -> WebError {
     )
 }
 
-fn or_not_found(resource: &'static str) -> impl Fn(AppError) -> WebError {
+pub(crate) fn or_not_found(resource: &'static str) -> impl Fn(AppError) -> WebError {
     move |e| match e {
         AppError::NotFound => not_found(resource),
         e => e.into(),
@@ -610,179 +602,6 @@ pub async fn observation_read(
     Ok(fhir(
         StatusCode::OK,
         &observation::total_observation(inst, &r),
-    ))
-}
-
-/// `GET /fhir/QuestionnaireResponse?subject=Patient/{id}` with optional
-/// `authored` (repeatable, with prefixes), `_sort` (`authored` or
-/// `-authored`, the default), `_count` and `_offset` (for the `next` link).
-#[utoipa::path(
-    get,
-    path = "/fhir/QuestionnaireResponse",
-    tag = "fhir",
-    summary = "One patient's responses",
-    params(
-        ("subject" = Option<String>, Query, description = "`Patient/{id}`: give this or `patient`, exactly once"),
-        ("patient" = Option<String>, Query, description = "The same as `subject`"),
-        ("authored" = Option<Vec<String>>, Query, explode, description = "A date or time with an optional prefix (`ge`, `lt`, ...); repeatable"),
-        ("_sort" = Option<SortByAuthored>, Query, description = "`authored` or `-authored` (newest first, the default)"),
-        ("_count" = Option<u32>, Query, description = "Results per page (default 50; more than 100 is served as 100)"),
-        ("_offset" = Option<u32>, Query, maximum = 10000, description = "Results to skip"),
-        ("_format" = Option<String>, Query, description = "JSON only (`json`, `application/fhir+json`); any other format is refused with 406"),
-    ),
-    responses(
-        (status = 200, description = "A searchset Bundle of QuestionnaireResponses", body = Bundle, content_type = "application/fhir+json"),
-        (status = 400, description = "The search parameters need checking", body = OperationOutcome, content_type = "application/fhir+json"),
-        (status = 404, description = "No patient with this id that this client may see", body = OperationOutcome, content_type = "application/fhir+json"),
-    )
-)]
-pub async fn response_search(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, WebError> {
-    let pairs = query_pairs(raw.as_deref())?;
-    only_known(
-        &pairs,
-        &[
-            "subject", "patient", "authored", "_sort", "_count", "_offset", "_format",
-        ],
-    )?;
-    let values = |name: &str| -> Vec<&str> {
-        pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    };
-    let bad = |name: &str, message: String| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "The search parameters need checking",
-            vec![field(name, message)],
-        )
-    };
-    let base = base(&state);
-    let subjects: Vec<&str> = values("subject")
-        .into_iter()
-        .chain(values("patient"))
-        .collect();
-    let [subject] = subjects.as_slice() else {
-        return Err(bad(
-            "subject",
-            "Give exactly one subject, as subject=Patient/{id}".into(),
-        ));
-    };
-    let relative = subject
-        .strip_prefix(base.as_str())
-        .and_then(|s| s.strip_prefix('/'))
-        .unwrap_or(subject);
-    let id = match relative.split_once('/') {
-        Some(("Patient", id)) => id,
-        None => relative,
-        Some(_) => {
-            return Err(bad(
-                "subject",
-                "Only patients have responses here: subject=Patient/{id}".into(),
-            ));
-        }
-    };
-    // An id that cannot exist names nobody: not found, like a patient the
-    // client may not see.
-    let patient_id = id.parse().map_err(|_| not_found("Patient"))?;
-    let range = search::date_params(&values("authored")).map_err(|m| bad("authored", m))?;
-    let newest_first = match values("_sort").as_slice() {
-        [] | ["-authored"] => true,
-        ["authored"] => false,
-        _ => {
-            return Err(bad(
-                "_sort",
-                "Sort by authored or -authored (newest first, the default)".into(),
-            ));
-        }
-    };
-    let number = |name: &str, default: usize| -> Result<usize, WebError> {
-        match values(name).as_slice() {
-            [] => Ok(default),
-            [v] => v
-                .parse::<usize>()
-                .map_err(|_| bad(name, format!("{name} must be a whole number, 0 or more"))),
-            _ => Err(bad(name, format!("Give {name} once"))),
-        }
-    };
-    // More than a page holds is served as a full page, as FHIR lets a
-    // server do (its `next` link says how to go on).
-    let count = number("_count", DEFAULT_COUNT)?.min(MAX_COUNT);
-    let offset = number("_offset", 0)?;
-    if offset > SEARCH_LIMIT as usize {
-        return Err(bad(
-            "_offset",
-            format!("_offset must be {SEARCH_LIMIT} or less: narrow the search by date"),
-        ));
-    }
-
-    let app = &state.app;
-    let found = app
-        .measures()
-        .search(
-            &ctx.actor,
-            patient_id,
-            bothy_app::measures::ResponseWindow {
-                from: range.from,
-                to: range.to,
-                newest_first,
-                limit: SEARCH_LIMIT,
-            },
-            &ctx.request,
-        )
-        .await
-        .map_err(or_not_found("Patient"))?;
-    let found: Vec<(MeasureResponse, &Instrument)> = found
-        .into_iter()
-        .filter_map(|r| {
-            let inst = app.catalogue().get(&r.instrument_id)?;
-            Some((r, inst))
-        })
-        .collect();
-    let total = found.len();
-    let entries: Vec<(String, Value)> = found
-        .iter()
-        .skip(offset)
-        .take(count)
-        .map(|(r, inst)| {
-            (
-                format!("{base}/QuestionnaireResponse/{}", r.id),
-                questionnaire_response(&base, inst, r),
-            )
-        })
-        .collect();
-
-    let link = |offset: usize| {
-        let mut q: Vec<(&str, String)> = vec![("subject", format!("Patient/{patient_id}"))];
-        q.extend(
-            values("authored")
-                .into_iter()
-                .map(|v| ("authored", v.to_string())),
-        );
-        q.push((
-            "_sort",
-            if newest_first {
-                "-authored"
-            } else {
-                "authored"
-            }
-            .into(),
-        ));
-        q.push(("_count", count.to_string()));
-        if offset > 0 {
-            q.push(("_offset", offset.to_string()));
-        }
-        with_query(&format!("{base}/QuestionnaireResponse"), &q)
-    };
-    let next = (count > 0 && offset + count < total).then(|| link(offset + count));
-    Ok(fhir(
-        StatusCode::OK,
-        &bundle::searchset(&link(offset), total, entries, next.as_deref()),
     ))
 }
 

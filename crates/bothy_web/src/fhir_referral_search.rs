@@ -68,7 +68,7 @@ fn bad(name: &str, message: impl Into<String>) -> WebError {
     )
 }
 
-fn lenient(headers: &HeaderMap) -> bool {
+pub(crate) fn lenient(headers: &HeaderMap) -> bool {
     headers
         .get_all("prefer")
         .iter()

@@ -11,6 +11,7 @@ mod error;
 mod fhir;
 mod fhir_referral;
 mod fhir_referral_search;
+mod fhir_search;
 mod fhir_versions;
 mod form;
 mod format;

@@ -20,7 +20,7 @@
 use crate::api::{self, PatientJson, ReportsSummary};
 use crate::error::{ApiError, ApiErrorDetail, ApiFieldError};
 use crate::notify_callbacks::{self, DeliveryReceipt, ReceivedText};
-use crate::{fhir, fhir_referral, fhir_referral_search, fhir_versions};
+use crate::{fhir, fhir_referral, fhir_referral_search, fhir_search, fhir_versions};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::policy::Access;
@@ -52,7 +52,9 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         fhir::questionnaire_search,
         fhir::questionnaire_read,
         fhir::response_create,
-        fhir::response_search,
+        fhir_search::response_search,
+        fhir_search::observation_search,
+        fhir_search::patient_search,
         fhir::response_read,
         fhir::observation_read,
         fhir_referral::service_request_create,
@@ -298,8 +300,10 @@ fhir_schema!(
     "Patient",
     resource(
         "Patient",
-        "A FHIR R4 Patient: what the record holds (`bothy_fhir::patient`)",
+        "A FHIR R4 Patient: what the record holds, with its NHS number or CHI \
+         (`bothy_fhir::patient_identified`)",
         object()
+            .property("identifier", array(object()))
             .property("name", array(object()))
             .property("birthDate", string())
             .property("telecom", array(object())),

@@ -5,8 +5,8 @@
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::{
-    AppState, api, auth, csrf, error, fhir, fhir_referral, fhir_referral_search, fhir_versions,
-    metrics, openapi, pages, security,
+    AppState, api, auth, csrf, error, fhir, fhir_referral, fhir_referral_search, fhir_search,
+    fhir_versions, metrics, openapi, pages, security,
 };
 use axum::Router;
 use axum::extract::Request;
@@ -651,11 +651,25 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Api(ApiPermission::MeasuresWrite),
             post(fhir::response_create),
         ),
+        // Search for a data platform (fhir_search.rs): patient.read opens
+        // every patient of the client's service.
         r(
             Method::GET,
             "/fhir/QuestionnaireResponse",
             Api(ApiPermission::PatientRead),
-            get(fhir::response_search),
+            get(fhir_search::response_search),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Observation",
+            Api(ApiPermission::PatientRead),
+            get(fhir_search::observation_search),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Patient",
+            Api(ApiPermission::PatientRead),
+            get(fhir_search::patient_search),
         ),
         r(
             Method::GET,

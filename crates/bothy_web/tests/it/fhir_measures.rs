@@ -618,7 +618,11 @@ async fn responses_are_searched_by_subject_and_date_and_hidden_from_others(t: Te
 
     // Searches the server does not understand.
     for (label, q, param) in [
-        ("no-subject", "_count=2".to_string(), "subject"),
+        (
+            "not-a-patient",
+            format!("subject=Group/{patient}&_count=2"),
+            "subject",
+        ),
         (
             "bad-date",
             format!("subject=Patient/{patient}&authored=ge17/11/2026"),
@@ -636,8 +640,8 @@ async fn responses_are_searched_by_subject_and_date_and_hidden_from_others(t: Te
         ),
         (
             "unknown-param",
-            format!("subject=Patient/{patient}&status=completed"),
-            "status",
+            format!("subject=Patient/{patient}&code=44261-6"),
+            "code",
         ),
     ] {
         let r = search(q).await;

@@ -24,7 +24,7 @@ fn root() -> PathBuf {
 /// The Python with fhirpy: `BOTHY_FHIRPY_PYTHON`, else scripts/test's
 /// virtual environment; None (and a note) when neither has it, which CI
 /// does not allow.
-fn python() -> Option<String> {
+pub(crate) fn python() -> Option<String> {
     let python = std::env::var("BOTHY_FHIRPY_PYTHON").unwrap_or_else(|_| {
         root()
             .join("target/fhirpy-venv/bin/python")
@@ -48,12 +48,17 @@ fn python() -> Option<String> {
     Some(python)
 }
 
-/// Runs the script off the async runtime (the server answers on it).
 async fn run(python: &str, args: Vec<String>) -> Value {
+    run_script(python, "fhirpy_referral.py", args).await
+}
+
+/// Runs a script of `tests/fhir` off the async runtime (the server
+/// answers on it) and reads the JSON it prints.
+pub(crate) async fn run_script(python: &str, script: &'static str, args: Vec<String>) -> Value {
     let python = python.to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(python)
-            .arg(root().join("tests/fhir/fhirpy_referral.py"))
+            .arg(root().join("tests/fhir").join(script))
             .args(args)
             .output()
             .unwrap()

@@ -224,6 +224,11 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     ("GET",  "/fhir/QuestionnaireResponse",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    // Searching a service's measures and patients (fhir_search): without a
+    // patient named, another service's client searches its own service and
+    // finds nothing of this one.
+    ("GET",  "/fhir/Observation",      ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  Y"),
+    ("GET",  "/fhir/Patient",          ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  Y"),
     ("GET",  "/fhir/QuestionnaireResponse/{response}",
                                        ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
     ("GET",  "/fhir/Observation/{observation}",
