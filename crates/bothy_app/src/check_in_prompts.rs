@@ -134,6 +134,12 @@ impl CheckInPrompts<'_> {
             tx.rollback().await?;
             let tz = settings.hours.time_zone();
             let local = now.to_zoned(tz.clone());
+            // A prompt run late into the quiet hours (a worker down all
+            // evening) is skipped, not held until the morning: by then it
+            // is another day, and a text would wake the person.
+            if settings.messages.pacing.is_quiet(local.time()) {
+                continue;
+            }
             let day = local.date().to_string();
             let minute = i64::from(local.hour()) * 60 + i64::from(local.minute());
             // An hour's slack either side of the window: on the days the

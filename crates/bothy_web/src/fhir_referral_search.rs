@@ -254,9 +254,12 @@ pub async fn service_request_search(
     let number = |name: &str, default: usize| -> Result<usize, WebError> {
         match known.iter().find(|(k, _)| k == name) {
             None => Ok(default),
+            // As documented (a 32-bit integer), so a number beyond it is refused.
             Some((_, v)) => v
-                .parse()
-                .map_err(|_| bad(name, format!("{name} must be a whole number, 0 or more"))),
+                .parse::<i32>()
+                .ok()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| bad(name, format!("{name} must be a whole number, 0 or more"))),
         }
     };
     let count = number("_count", DEFAULT_COUNT)?.min(MAX_COUNT);

@@ -263,9 +263,12 @@ fn shape(read: &Read, order: &str, names_patient: bool) -> Result<Shape, WebErro
         None => DEFAULT_COUNT,
         // More than a page holds is served as a full page, as FHIR lets a
         // server do (its `next` link says how to go on).
+        // A 32-bit integer, as documented: a number beyond it is refused.
         Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| bad("_count", "_count must be a whole number, 0 or more"))?
+            .parse::<i32>()
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| bad("_count", "_count must be a whole number, 0 or more"))?
             .min(MAX_COUNT),
     };
     let cursor = match read.one("_cursor")? {

@@ -356,8 +356,9 @@ fhir_schema!(
     "Bundle",
     resource(
         "Bundle",
-        "A searchset: `total` matches, this page in `entry`, and the `self` and \
-         `next` links",
+        "A searchset: this page in `entry`, the `self` and `next` links, and \
+         `total` matches when asked for (`_total=accurate`) or cheap to count (a \
+         search naming one patient)",
         object()
             .property("type", string().enum_values(Some(["searchset"])))
             .property(
@@ -392,7 +393,7 @@ fhir_schema!(
                         .required("resource"),
                 ),
             ),
-        &["type", "total", "link"],
+        &["type", "link"],
     )
 );
 

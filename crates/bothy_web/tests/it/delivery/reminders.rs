@@ -126,12 +126,24 @@ async fn a_check_in_prompt_comes_at_the_chosen_time_once_a_day_and_not_after_a_c
     t.drain_jobs().await;
     assert!(prompts(&t).is_empty(), "they checked in today");
 
-    // The day after, off: nothing.
+    // A prompt at 20:30 whose worker comes back at 21:10, in the quiet
+    // hours, is skipped rather than sent in the night or the next morning.
+    let c = crate::appointments::signed_in_patient(&t, &p).await;
+    set_prompt(&c, "20:30")
+        .await
+        .redirects_to("/account?prompt=saved");
+    t.clock.set(at("2026-11-19T21:10:00Z"));
+    t.drain_jobs().await;
+    t.clock.set(at("2026-11-20T08:05:00Z"));
+    t.drain_jobs().await;
+    assert!(prompts(&t).is_empty(), "no prompt in or after the night");
+
+    // Off: nothing that evening.
     let c = crate::appointments::signed_in_patient(&t, &p).await;
     set_prompt(&c, "")
         .await
         .redirects_to("/account?prompt=saved");
-    t.clock.set(at("2026-11-19T18:40:00Z"));
+    t.clock.set(at("2026-11-20T20:40:00Z"));
     t.drain_jobs().await;
     assert!(prompts(&t).is_empty());
 }
