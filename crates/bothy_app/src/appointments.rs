@@ -416,7 +416,7 @@ impl Appointments<'_> {
         let mut work = self.app.look(actor, ctx).await?;
         let a = work.tx().appointment(id).await?.ok_or(AppError::NotFound)?;
         let patient = work.patient(a.patient_id).await?;
-        let names = names(&mut work, patient.service_id).await?;
+        let names = names(&mut work, [a.practitioner_id]).await?;
         work.audit(event(Action::AppointmentRead, &patient).detail(format!("appointment {id}")))
             .await?;
         work.finish().await?;
@@ -472,7 +472,7 @@ impl Appointments<'_> {
             return Err(changed());
         }
         let who = name(
-            &names(&mut work, patient.service_id).await?,
+            &names(&mut work, [a.practitioner_id]).await?,
             a.practitioner_id,
         );
         let earliest = slot
@@ -534,18 +534,30 @@ impl Appointments<'_> {
     ) -> Result<Vec<Listed>, AppError> {
         let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient(patient_id).await?;
+        let list = self.of_patient_in(&mut work, &patient).await?;
+        work.finish().await?;
+        Ok(list)
+    }
+
+    /// A patient's appointments with their practitioners and join links
+    /// (the caller has checked the actor may see the record), audited in
+    /// the caller's unit of work.
+    pub(crate) async fn of_patient_in(
+        &self,
+        work: &mut Work<'_>,
+        patient: &Patient,
+    ) -> Result<Vec<Listed>, AppError> {
         let list = work.tx().appointments_of_patient(patient.id).await?;
-        let names = names(&mut work, patient.service_id).await?;
+        let names = names(work, list.iter().map(|a| a.practitioner_id)).await?;
         let settings = self
             .app
             .monitoring()
             .settings_for(work.tx(), patient.service_id)
             .await?;
         work.audit(
-            event(Action::AppointmentRead, &patient).detail(format!("{} appointments", list.len())),
+            event(Action::AppointmentRead, patient).detail(format!("{} appointments", list.len())),
         )
         .await?;
-        work.finish().await?;
         Ok(list
             .into_iter()
             .map(|a| Listed {
@@ -586,7 +598,7 @@ impl Appointments<'_> {
             .await?;
         let ids: Vec<PatientId> = list.iter().map(|a| a.patient_id).collect();
         let patients = work.tx().patients_by_ids(&ids).await?;
-        let names = names(&mut work, s.service_id).await?;
+        let names = names(&mut work, list.iter().map(|a| a.practitioner_id)).await?;
         let settings = self
             .app
             .monitoring()
@@ -752,17 +764,14 @@ fn recorded_already(a: &Appointment) -> AppError {
     ))
 }
 
+/// The practitioners of these appointments by name: only those, not the
+/// service's whole staff.
 async fn names(
     work: &mut Work<'_>,
-    service: ServiceId,
+    practitioners: impl IntoIterator<Item = StaffId>,
 ) -> Result<HashMap<StaffId, String>, AppError> {
-    Ok(work
-        .tx()
-        .staff_of_service(service)
-        .await?
-        .into_iter()
-        .map(|(m, _)| (m.id, m.name.to_string()))
-        .collect())
+    let ids: Vec<StaffId> = practitioners.into_iter().collect();
+    Ok(work.tx().staff_names(&ids).await?)
 }
 
 fn name(names: &HashMap<StaffId, String>, id: StaffId) -> String {

@@ -21,6 +21,7 @@
 //! again is answered as the first, a change the state no longer allows is a
 //! 409 that says why.
 
+use crate::work::Work;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::ids::EnrolmentId;
@@ -28,7 +29,7 @@ use bothy_domain::model::Patient;
 use bothy_domain::programmes::enrolment::{Enrolment, ModuleState, Status, UnlockedBy};
 use bothy_domain::programmes::{Programme, model::Module};
 use bothy_domain::role::Role;
-use bothy_domain::{PatientId, StaffId};
+use bothy_domain::{PatientId, ServiceId, StaffId};
 use bothy_store::{NewEnrolment, Tx};
 
 /// Programme enrolments and progress.
@@ -84,16 +85,8 @@ impl<'a> Enrolments<'a> {
             return Err(AppError::Forbidden);
         };
         let mut tx = self.app.store.read().await?;
-        let staff = tx.staff_of_service(s.service_id).await?;
+        let supporters = supporters_in(&mut tx, s.service_id).await?;
         tx.rollback().await?;
-        let supporters = staff
-            .into_iter()
-            .filter(|(m, roles)| m.disabled_at.is_none() && roles.iter().any(|r| may_support(*r)))
-            .map(|(m, _)| Supporter {
-                id: m.id,
-                name: m.name.to_string(),
-            })
-            .collect();
         Ok((self.app.programmes().all(), supporters))
     }
 
@@ -298,14 +291,7 @@ impl<'a> Enrolments<'a> {
     ) -> Result<Vec<Enrolment>, AppError> {
         let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient(patient_id).await?;
-        let list = work.tx().programme_enrolments_of(patient.id).await?;
-        work.audit(
-            AuditEvent::new(Action::EnrolmentRead)
-                .patient(patient.id)
-                .service(patient.service_id)
-                .detail(format!("{} enrolments", list.len())),
-        )
-        .await?;
+        let list = of_patient_in(&mut work, &patient).await?;
         work.finish().await?;
         Ok(list)
     }
@@ -482,4 +468,38 @@ async fn reread(mut work: crate::work::Work<'_>, id: EnrolmentId) -> Result<Enro
         .ok_or(AppError::NotFound)?;
     work.finish().await?;
     Ok(e)
+}
+
+/// A patient's enrolments (the caller has checked the actor may see the
+/// record), audited in the caller's unit of work.
+pub(crate) async fn of_patient_in(
+    work: &mut Work<'_>,
+    patient: &Patient,
+) -> Result<Vec<Enrolment>, AppError> {
+    let list = work.tx().programme_enrolments_of(patient.id).await?;
+    work.audit(
+        AuditEvent::new(Action::EnrolmentRead)
+            .patient(patient.id)
+            .service(patient.service_id)
+            .detail(format!("{} enrolments", list.len())),
+    )
+    .await?;
+    Ok(list)
+}
+
+/// The service's staff who may support an enrolment, by name.
+pub(crate) async fn supporters_in(
+    tx: &mut Tx,
+    service: ServiceId,
+) -> Result<Vec<Supporter>, AppError> {
+    Ok(tx
+        .staff_of_service(service)
+        .await?
+        .into_iter()
+        .filter(|(m, roles)| m.disabled_at.is_none() && roles.iter().any(|r| may_support(*r)))
+        .map(|(m, _)| Supporter {
+            id: m.id,
+            name: m.name.to_string(),
+        })
+        .collect())
 }

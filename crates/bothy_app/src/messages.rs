@@ -327,15 +327,7 @@ impl Messages<'_> {
         author_of(actor)?;
         let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient_if(patient_id, may_message).await?;
-        let viewer_is_patient = matches!(actor, Actor::Patient(_));
-        let list = work
-            .tx()
-            .message_threads_of(patient.id, viewer_is_patient, 200)
-            .await?;
-        work.audit(
-            event(Action::MessageRead, &patient).detail(format!("{} message threads", list.len())),
-        )
-        .await?;
+        let list = threads_in(&mut work, &patient).await?;
         work.finish().await?;
         Ok(list)
     }
@@ -504,4 +496,22 @@ async fn find(
         .ok_or(AppError::NotFound)?;
     let patient = work.patient_if(thread.patient_id, may_message).await?;
     Ok((thread, patient))
+}
+
+/// A patient's threads as the actor of `work` sees them (the caller has
+/// checked they may message this person), audited in that unit of work.
+pub(crate) async fn threads_in(
+    work: &mut Work<'_>,
+    patient: &Patient,
+) -> Result<Vec<ThreadSummary>, AppError> {
+    let viewer_is_patient = matches!(work.who().0, Actor::Patient(_));
+    let list = work
+        .tx()
+        .message_threads_of(patient.id, viewer_is_patient, 200)
+        .await?;
+    work.audit(
+        event(Action::MessageRead, patient).detail(format!("{} message threads", list.len())),
+    )
+    .await?;
+    Ok(list)
 }

@@ -10,6 +10,7 @@ use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::ToolEntryId;
+use bothy_domain::model::Patient;
 use bothy_domain::tools::form::{FieldKind, Spec};
 use bothy_domain::tools::sleep::SleepDiaryEntry;
 use bothy_domain::tools::sleep_diary::{self, SleepDiaryInput, Week};
@@ -248,19 +249,7 @@ impl Tools<'_> {
         }
         let mut work = self.app.look(actor, ctx).await?;
         let patient = work.patient(patient_id).await?;
-        let entries = work
-            .tx()
-            .tool_entries(patient_id, tool, limit.clamp(1, NIGHTS_READ))
-            .await?;
-        let event = AuditEvent::new(Action::ToolEntryRead)
-            .patient(patient.id)
-            .service(patient.service_id)
-            .detail(format!(
-                "{} {} entries",
-                entries.len(),
-                tool.map_or("tool", ToolKind::as_str)
-            ));
-        work.audit(event).await?;
+        let entries = entries_in(&mut work, &patient, tool, limit).await?;
         work.finish().await?;
         Ok(entries)
     }
@@ -299,4 +288,29 @@ impl Tools<'_> {
         nights.reverse();
         Ok(SleepDiary { nights, week })
     }
+}
+
+/// A patient's newest entries (of one tool, or all), at most `limit`; the
+/// caller has checked the actor may see the record. Audited in the
+/// caller's unit of work.
+pub(crate) async fn entries_in(
+    work: &mut crate::work::Work<'_>,
+    patient: &Patient,
+    tool: Option<ToolKind>,
+    limit: i64,
+) -> Result<Vec<ToolEntry>, AppError> {
+    let entries = work
+        .tx()
+        .tool_entries(patient.id, tool, limit.clamp(1, NIGHTS_READ))
+        .await?;
+    let event = AuditEvent::new(Action::ToolEntryRead)
+        .patient(patient.id)
+        .service(patient.service_id)
+        .detail(format!(
+            "{} {} entries",
+            entries.len(),
+            tool.map_or("tool", ToolKind::as_str)
+        ));
+    work.audit(event).await?;
+    Ok(entries)
 }

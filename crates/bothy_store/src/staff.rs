@@ -126,6 +126,39 @@ impl Tx {
         Ok(out)
     }
 
+    /// The display names of these members of staff (those not found are
+    /// left out): for naming the few a page mentions without reading the
+    /// whole service's staff.
+    pub async fn staff_names(
+        &mut self,
+        ids: &[StaffId],
+    ) -> Result<std::collections::HashMap<StaffId, String>, StoreError> {
+        let mut unique: Vec<StaffId> = ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT id, display_name FROM staff WHERE id IN ({})",
+            crate::db::placeholders(1, unique.len())
+        ));
+        let mut q = self.query(sql);
+        for id in &unique {
+            q = q.bind(id.to_string());
+        }
+        q.fetch_all()
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    parse(&r.try_get::<String>("id")?, "staff id")?,
+                    r.try_get::<String>("display_name")?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn grant_role(&mut self, staff: StaffId, grant: RoleGrant) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO staff_roles (staff_id, service_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -80,17 +80,11 @@ pub struct Section {
     pub outcomes: &'static [(&'static str, &'static str)],
 }
 
-pub async fn section(state: &AppState, ctx: &Ctx, patient: PatientId) -> Result<Section, WebError> {
-    let list = state
-        .app
-        .appointments()
-        .of_patient(&ctx.actor, patient, &ctx.request)
-        .await?;
-    let now = state.app.clock().now();
-    Ok(Section {
+pub fn section(list: &[Listed], now: bothy_domain::time::Timestamp) -> Section {
+    Section {
         rows: list.iter().map(|l| row(l, now)).collect(),
         outcomes: &OUTCOMES,
-    })
+    }
 }
 
 /// The person's upcoming appointments, for their home page (an audited read).

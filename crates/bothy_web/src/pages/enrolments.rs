@@ -10,10 +10,10 @@ use crate::format::uk_time;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use bothy_app::AppError;
+use bothy_domain::StaffId;
 use bothy_domain::ids::EnrolmentId;
 use bothy_domain::programmes::Kind;
 use bothy_domain::programmes::enrolment::{Enrolment, ModuleState, Status};
-use bothy_domain::{PatientId, StaffId};
 
 /// One enrolment as the staff patient page lists it.
 pub struct EnrolmentRow {
@@ -85,22 +85,23 @@ fn row(e: &Enrolment, supporters: &[(String, String)]) -> EnrolmentRow {
     }
 }
 
-/// The section for `patient`: their enrolments (an audited read) and the
-/// form's choices.
-pub async fn section(state: &AppState, ctx: &Ctx, patient: PatientId) -> Result<Section, WebError> {
-    let list = state
-        .app
-        .enrolments()
-        .of_patient(&ctx.actor, patient, &ctx.request)
-        .await?;
-    let (programmes, supporters) = state.app.enrolments().choices(&ctx.actor).await?;
+/// The section for a patient: their enrolments (read with their record)
+/// and the form's choices.
+pub fn section(
+    state: &AppState,
+    list: &[Enrolment],
+    supporters: &[bothy_app::enrolments::Supporter],
+) -> Section {
     let supporters: Vec<(String, String)> = supporters
-        .into_iter()
-        .map(|s| (s.id.to_string(), s.name))
+        .iter()
+        .map(|s| (s.id.to_string(), s.name.clone()))
         .collect();
-    Ok(Section {
+    Section {
         enrolments: list.iter().map(|e| row(e, &supporters)).collect(),
-        programmes: programmes
+        programmes: state
+            .app
+            .programmes()
+            .all()
             .into_iter()
             .map(|p| {
                 let kind = match p.kind {
@@ -114,7 +115,7 @@ pub async fn section(state: &AppState, ctx: &Ctx, patient: PatientId) -> Result<
             })
             .collect(),
         supporters,
-    })
+    }
 }
 
 fn enrolment_id(raw: &str) -> Result<EnrolmentId, WebError> {

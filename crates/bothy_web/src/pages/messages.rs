@@ -456,17 +456,12 @@ pub struct Section {
     pub needs_clinician: i64,
 }
 
-/// The section for `patient`: their threads (an audited read), with what
-/// nobody in the care team has read yet and what is marked.
-pub async fn section(state: &AppState, ctx: &Ctx, patient: PatientId) -> Result<Section, WebError> {
-    let list = state
-        .app
-        .messages()
-        .threads(&ctx.actor, patient, &ctx.request)
-        .await?;
-    Ok(Section {
+/// The section for `patient`: their threads (read with their record), with
+/// what nobody in the care team has read yet and what is marked.
+pub fn section(list: &[ThreadSummary], patient: PatientId) -> Section {
+    Section {
         unread: list.iter().map(|t| t.unread).sum(),
         needs_clinician: list.iter().map(|t| t.needs_clinician).sum(),
-        threads: thread_rows(&list, &format!("/staff/patients/{patient}/messages")),
-    })
+        threads: thread_rows(list, &format!("/staff/patients/{patient}/messages")),
+    }
 }

@@ -217,9 +217,9 @@ pub async fn patient(
         .records()
         .patient_record(&ctx.actor, patient_id(&id)?, &ctx.request)
         .await?;
-    let programmes = super::enrolments::section(&state, &ctx, m.patient.id).await?;
-    let messages = super::messages::section(&state, &ctx, m.patient.id).await?;
-    let appointments = super::appointments::section(&state, &ctx, m.patient.id).await?;
+    let programmes = super::enrolments::section(&state, &m.enrolments, &m.supporters);
+    let messages = super::messages::section(&m.threads, m.patient.id);
+    let appointments = super::appointments::section(&m.appointments, state.app.clock().now());
     let chrome = Chrome::for_ctx(&state, &ctx, &m.patient.full_name()).await?;
     let (alerts, past_alerts) =
         super::alerts::patient_rows(&m.alerts, &m.patient.full_name(), state.app.clock().now());
@@ -234,7 +234,7 @@ pub async fn patient(
     let mood_svg = super::check_ins::chart(&m.check_ins, "chart-mood");
     let rows = super::check_ins::rows(&m.check_ins);
     let csrf = chrome.csrf.clone().unwrap_or_default();
-    let tool_entries = super::tools::staff_lines(&state, &ctx, m.patient.id).await?;
+    let tool_entries = super::tools::staff_lines_of(&m.tool_entries);
     let not_sent = m
         .not_sent
         .iter()

@@ -122,30 +122,12 @@ pub fn path(tool: bothy_domain::programmes::Tool) -> &'static str {
     }
 }
 
-/// Tool entries the staff patient page shows, newest first.
-const STAFF_SHOWN: i64 = 10;
-
 /// One tool entry as a line on the staff patient page.
 pub struct StaffLine {
     pub tool: &'static str,
     pub when: String,
     /// The entry in a few plain sentences; free text as the person wrote it.
     pub text: String,
-}
-
-/// The patient's most recent tool entries for their care team, read
-/// through the tools' audited read (the patient-access policy decides).
-pub async fn staff_lines(
-    state: &AppState,
-    ctx: &Ctx,
-    patient: bothy_domain::PatientId,
-) -> Result<Vec<StaffLine>, WebError> {
-    let entries = state
-        .app
-        .tools()
-        .entries(&ctx.actor, patient, None, STAFF_SHOWN, &ctx.request)
-        .await?;
-    Ok(staff_lines_of(&entries))
 }
 
 /// Entries as lines for staff; an entry that belongs to another (a practice
