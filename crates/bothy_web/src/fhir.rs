@@ -627,7 +627,12 @@ pub async fn formats(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::POST
     );
-    if !req.uri().path().starts_with("/fhir/") || !routed {
+    // An export's files are NDJSON, and asked for as such (fhir_bulk.rs);
+    // the token endpoint speaks OAuth, not FHIR (smart.rs).
+    let path = req.uri().path();
+    let not_fhir =
+        path.starts_with(crate::fhir_bulk::FILES_PATH) || path == crate::smart::TOKEN_PATH;
+    if !path.starts_with("/fhir/") || not_fhir || !routed {
         return Ok(next.run(req).await);
     }
     // A query that cannot be read is the handler's to refuse (400); an
