@@ -204,7 +204,6 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
             "documentation": "Bulk Data export of the client's service: Patient, QuestionnaireResponse and Observation as NDJSON, with _type, _since and _outputFormat; needs patient.read"
         })
     };
-    let mut patient = patient;
     patient["operation"] = json!([{
         "name": "export",
         "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"

@@ -108,16 +108,14 @@ fn read_request(
                 })?;
                 since = Some(at);
             }
-            "_outputFormat" => {
-                if !OUTPUT_FORMATS.contains(&v.trim()) {
-                    return Err(bad(
-                        "_outputFormat",
-                        format!(
-                            "Exports are written as NDJSON: {}",
-                            OUTPUT_FORMATS.join(", ")
-                        ),
-                    ));
-                }
+            "_outputFormat" if !OUTPUT_FORMATS.contains(&v.trim()) => {
+                return Err(bad(
+                    "_outputFormat",
+                    format!(
+                        "Exports are written as NDJSON: {}",
+                        OUTPUT_FORMATS.join(", ")
+                    ),
+                ));
             }
             _ => {}
         }
