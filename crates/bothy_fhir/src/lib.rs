@@ -175,7 +175,7 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
     let mut service_request = read_only("ServiceRequest");
     service_request["interaction"] =
         json!([{ "code": "read" }, { "code": "create" }, { "code": "search-type" }]);
-    service_request["conditionalCreate"] = json!(false);
+    service_request["conditionalCreate"] = json!(true);
     service_request["searchParam"] = json!([
         { "name": "identifier", "type": "token" },
         { "name": "requester", "type": "reference", "documentation": "By identifier only (requester:identifier): ODS code, SDS user id or GMC number" },

@@ -23,6 +23,7 @@ mod fhir_bad_responses;
 mod fhir_bulk;
 mod fhir_http;
 mod fhir_measures;
+mod fhir_referral_conditional;
 mod fhir_referrals;
 mod fhir_referrals_coded;
 mod fhir_search;
