@@ -234,6 +234,17 @@ pub enum AdminCommand {
         #[arg(long = "permission", value_name = "PERMISSION", required = true, value_delimiter = ',', value_parser = permission_parser())]
         permissions: Vec<ApiPermission>,
     },
+    /// Register a public key (a JWK, or a JWK Set's keys, RS384 or ES384,
+    /// each with a kid) with which an API client signs SMART Backend
+    /// Services assertions to get short-lived access tokens at /fhir/token.
+    AddApiClientKey {
+        /// The client's id, as printed by create-api-client
+        #[arg(long, value_name = "ID")]
+        client: ApiClientId,
+        /// A file holding the public key as a JWK or a JWK Set
+        #[arg(long, value_name = "FILE")]
+        jwk: std::path::PathBuf,
+    },
     /// Revoke an API client's token.
     RevokeApiClient {
         /// The client's id, as printed by create-api-client

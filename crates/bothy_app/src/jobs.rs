@@ -128,6 +128,8 @@ pub enum Job {
         task: crate::periodic::Periodic,
         period: i64,
     },
+    /// Write a FHIR bulk export's NDJSON files (`bulk_export.rs`).
+    BulkExport { export_id: String },
 }
 
 /// A job that cannot be queued (a programming mistake, never the user's).
@@ -163,6 +165,7 @@ impl Job {
             Job::Fallback { .. } => "fallback",
             Job::Reevaluate { .. } => "reevaluate",
             Job::Periodic { .. } => Self::PERIODIC,
+            Job::BulkExport { .. } => "bulk_export",
         }
     }
 
@@ -291,7 +294,10 @@ impl Jobs<'_> {
                 }
                 Ok(())
             }
-            Job::Text(_) | Job::Reevaluate { .. } | Job::Periodic { .. } => Ok(()),
+            Job::Text(_)
+            | Job::Reevaluate { .. }
+            | Job::Periodic { .. }
+            | Job::BulkExport { .. } => Ok(()),
         }
     }
 
@@ -321,6 +327,13 @@ impl Jobs<'_> {
             Job::Periodic { task, .. } => self
                 .run_periodic(*task)
                 .await
+                .map_err(|e| JobError::Retry(e.to_string())),
+            Job::BulkExport { export_id } => self
+                .app
+                .bulk_exports()
+                .run(export_id)
+                .await
+                .map(|()| JobReport::default())
                 .map_err(|e| JobError::Retry(e.to_string())),
         }
     }

@@ -7,6 +7,7 @@ pub mod activation;
 pub mod admin;
 pub mod alerts;
 pub mod appointments;
+pub mod bulk_export;
 pub mod check_in_prompts;
 pub mod check_ins;
 pub mod clock;
@@ -41,6 +42,7 @@ pub mod reviews;
 pub mod safety_plans;
 pub mod sessions;
 pub mod signin;
+pub mod smart;
 pub mod sms;
 pub mod summaries;
 pub mod sweep;
@@ -315,6 +317,14 @@ impl App {
 
     pub fn reports(&self) -> outcomes::Reports<'_> {
         outcomes::Reports { app: self }
+    }
+
+    pub fn bulk_exports(&self) -> bulk_export::BulkExports<'_> {
+        bulk_export::BulkExports { app: self }
+    }
+
+    pub fn smart(&self) -> smart::Smart<'_> {
+        smart::Smart { app: self }
     }
 
     pub fn demo(&self) -> demo::Demo<'_> {

@@ -164,6 +164,9 @@ impl Jobs<'_> {
         }
         let drafts_deleted = drafts.len() as u64;
         tx.commit().await?;
+        // Bulk exports past their files' lifetime, and SMART assertions and
+        // tokens past their expiry.
+        self.app.bulk_exports().remove_expired().await?;
         Ok(JobReport {
             sessions_deleted,
             jobs_deleted,

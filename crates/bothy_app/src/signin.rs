@@ -197,7 +197,11 @@ impl Accounts<'_> {
     /// The API client holding a bearer token, if the token is valid and not revoked.
     pub async fn api_actor(&self, bearer: &str) -> Result<Option<Actor>, AppError> {
         let mut tx = self.app.store.reader().await?;
-        let client = tx.api_client_by_token_hash(&token_hash(bearer)).await?;
+        let mut client = tx.api_client_by_token_hash(&token_hash(bearer)).await?;
+        if client.is_none() && bearer.starts_with("bothy_smart_") {
+            // A SMART Backend Services access token (smart.rs).
+            client = self.app.smart().client_by_token(&mut tx, bearer).await?;
+        }
         tx.rollback().await?;
         Ok(client.filter(|c| c.revoked_at.is_none()).map(|c| {
             Actor::Api(ApiActor {

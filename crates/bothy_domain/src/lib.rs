@@ -31,6 +31,7 @@ pub mod reviews;
 pub mod role;
 pub mod safety_case;
 pub mod safety_plan;
+pub mod smart;
 pub mod sms;
 pub mod summaries;
 pub mod text;

@@ -175,7 +175,7 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
     let mut service_request = read_only("ServiceRequest");
     service_request["interaction"] =
         json!([{ "code": "read" }, { "code": "create" }, { "code": "search-type" }]);
-    service_request["conditionalCreate"] = json!(false);
+    service_request["conditionalCreate"] = json!(true);
     service_request["searchParam"] = json!([
         { "name": "identifier", "type": "token" },
         { "name": "requester", "type": "reference", "documentation": "By identifier only (requester:identifier): ODS code, SDS user id or GMC number" },
@@ -183,18 +183,54 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
         { "name": "patient", "type": "reference" },
         { "name": "status", "type": "token" }
     ]);
+    let fhir_base = format!("{}/fhir", base_url.trim_end_matches('/'));
+    // SMART Backend Services (bothy_web::smart): where a client trades a
+    // signed assertion for an access token.
+    let security = json!({
+        "description": "A bearer token issued per client by a service administrator, or a short-lived access token from the token endpoint for a JWT assertion signed with a key registered for the client (SMART Backend Services: client_credentials, private_key_jwt, RS384 or ES384)",
+        "service": [{
+            "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR" }],
+            "text": "OAuth2 using SMART Backend Services"
+        }],
+        "extension": [{
+            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+            "extension": [{ "url": "token", "valueUri": format!("{fhir_base}/token") }]
+        }]
+    });
+    let export = |name: &str| {
+        json!({
+            "name": name,
+            "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+            "documentation": "Bulk Data export of the client's service: Patient, QuestionnaireResponse and Observation as NDJSON, with _type, _since and _outputFormat; needs patient.read"
+        })
+    };
+    patient["operation"] = json!([{
+        "name": "export",
+        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
+    }]);
+    let group = json!({
+        "type": "Group",
+        "documentation": "One Group per service, its id the service's short name: the service's patients",
+        "interaction": [{ "code": "read" }],
+        "operation": [{
+            "name": "export",
+            "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+        }]
+    });
     json!({
         "resourceType": "CapabilityStatement",
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "status": "active",
         "date": date,
         "kind": "instance",
         "software": { "name": "Bothy", "version": env!("CARGO_PKG_VERSION") },
-        "implementation": { "description": "Bothy FHIR API", "url": format!("{}/fhir", base_url.trim_end_matches('/')) },
+        "implementation": { "description": "Bothy FHIR API", "url": fhir_base },
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json"],
         "rest": [{
             "mode": "server",
-            "security": { "description": "Bearer token issued per client by a service administrator" },
+            "security": security,
+            "operation": [export("export")],
             "documentation": "Searches of Patient, QuestionnaireResponse and Observation cover the client's service and also take _count (at most 100), _summary (count, true, false), _elements, _total (none, accurate; by default given when the search names one patient), _sort, and _cursor (from a next link: pages never repeat or skip a row when new data arrives). Prefer: handling=lenient ignores unsupported parameters and names them in an OperationOutcome entry; otherwise they are refused with 400.",
             "resource": [
                 patient,
@@ -229,6 +265,7 @@ pub fn capability_statement(base_url: &str, date: &str) -> Value {
                 },
                 observation,
                 service_request,
+                group,
                 {
                     "type": "CodeSystem",
                     "versioning": "versioned",

@@ -5,7 +5,10 @@ use bothy_domain::model::ApiClient;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ApiClientId, ServiceId};
 
-fn client(row: &Row) -> Result<ApiClient, StoreError> {
+/// The columns [`client`] reads.
+pub(crate) const CLIENT_COLUMNS: &str = "id, service_id, name, permissions, created_at, revoked_at";
+
+pub(crate) fn client(row: &Row) -> Result<ApiClient, StoreError> {
     let permissions: String = row.try_get("permissions")?;
     Ok(ApiClient {
         id: parse(&row.try_get::<String>("id")?, "API client id")?,

@@ -183,6 +183,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0029_scale_indexes.sql"),
         include_str!("../migrations/postgres/0029_scale_indexes.sql"),
     ),
+    (
+        32,
+        "bulk_export",
+        include_str!("../migrations/sqlite/0032_bulk_export.sql"),
+        include_str!("../migrations/postgres/0032_bulk_export.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

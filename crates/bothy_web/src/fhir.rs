@@ -171,6 +171,27 @@ pub(crate) fn only_known(pairs: &[(String, String)], known: &[&str]) -> Result<(
     }
 }
 
+/// Results per page of a search without `_count`.
+pub(crate) const DEFAULT_COUNT: usize = 50;
+/// The most results a page holds: a larger `_count` is served as this, as
+/// FHIR lets a server do (the `next` link says how to go on).
+pub(crate) const MAX_COUNT: usize = 100;
+
+/// A whole-number search parameter, as documented: a 32-bit integer, 0 or
+/// more; a number beyond it is refused (`None`).
+pub(crate) fn whole_number(v: &str) -> Option<usize> {
+    v.parse::<i32>().ok().and_then(|n| usize::try_from(n).ok())
+}
+
+/// The page size a search's `_count` asks for, capped; `None` if it is not
+/// a whole number. Shared by every search so they read it alike.
+pub(crate) fn page_size(count: Option<&str>) -> Option<usize> {
+    match count {
+        None => Some(DEFAULT_COUNT),
+        Some(v) => whole_number(v).map(|n| n.min(MAX_COUNT)),
+    }
+}
+
 pub(crate) fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         url.to_string()
@@ -627,7 +648,12 @@ pub async fn formats(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::POST
     );
-    if !req.uri().path().starts_with("/fhir/") || !routed {
+    // An export's files are NDJSON, and asked for as such (fhir_bulk.rs);
+    // the token endpoint speaks OAuth, not FHIR (smart.rs).
+    let path = req.uri().path();
+    let not_fhir =
+        path.starts_with(crate::fhir_bulk::FILES_PATH) || path == crate::smart::TOKEN_PATH;
+    if !path.starts_with("/fhir/") || not_fhir || !routed {
         return Ok(next.run(req).await);
     }
     // A query that cannot be read is the handler's to refuse (400); an

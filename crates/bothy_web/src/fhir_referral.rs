@@ -21,6 +21,11 @@
 //! for triage, and `Prefer: return=OperationOutcome` answers with the crisis
 //! advice as an information issue.
 //!
+//! Conditional create: `If-None-Exist: identifier=system|value` answers
+//! 200 with the referral that identifier already names (among those this
+//! client may read), creating nothing; none, and the referral is created as
+//! usual; several, 412 (`fhir_referral_search::if_none_exist`).
+//!
 //! Duplicates: `identifier[0].value` is the submission key, unique per
 //! client: another system using the same value makes a referral of its own.
 //! The same key with the same content answers 200 with the referral already
@@ -113,9 +118,10 @@ fn with_location(
     responses(
         (status = 201, description = "In the triage queue", body = ServiceRequest, content_type = "application/fhir+json",
             headers(("Location" = String, description = "The stored referral"))),
-        (status = 200, description = "Already stored under this identifier with the same details", body = ServiceRequest, content_type = "application/fhir+json",
+        (status = 200, description = "Already stored under this identifier with the same details, or found by If-None-Exist", body = ServiceRequest, content_type = "application/fhir+json",
             headers(("Content-Location" = String, description = "The stored referral"))),
-        (status = 400, description = "The body is not JSON", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 400, description = "The body is not JSON, or If-None-Exist cannot be read", body = OperationOutcome, content_type = "application/fhir+json"),
+        (status = 412, description = "If-None-Exist matches more than one referral", body = OperationOutcome, content_type = "application/fhir+json"),
         (status = 409, description = "The identifier was used for another referral", body = OperationOutcome, content_type = "application/fhir+json"),
         (status = 413, description = "The body is too large", body = OperationOutcome, content_type = "application/fhir+json"),
         (status = 415, description = "The body is not sent as JSON", body = OperationOutcome, content_type = "application/fhir+json"),
@@ -131,6 +137,18 @@ pub async fn service_request_create(
     let json = json_body(&headers, &body, "ServiceRequest")?;
     let app = &state.app;
     let base = base(&state);
+    if let Some((referral, sent)) =
+        crate::fhir_referral_search::if_none_exist(&state, &ctx, &headers).await?
+    {
+        let resource = service_request_as_sent(&base, &referral, sent.as_ref(), app.catalogue());
+        let res = crate::fhir::created(StatusCode::OK, &resource, &headers);
+        return Ok(with_location(
+            res,
+            header::CONTENT_LOCATION,
+            &base,
+            &referral,
+        ));
+    }
     let service = ctx
         .actor
         .service_id()

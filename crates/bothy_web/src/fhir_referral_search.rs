@@ -40,8 +40,6 @@ use bothy_fhir::service_request::{CHI_SYSTEMS, service_request_as_sent};
 use serde_json::{Value, json};
 
 const SR: &str = "ServiceRequest";
-const DEFAULT_COUNT: usize = 50;
-const MAX_COUNT: usize = 100;
 /// Matches considered by one search: paging goes no further.
 const SEARCH_LIMIT: usize = 1000;
 
@@ -251,19 +249,18 @@ pub async fn service_request_search(
         ));
     }
     let base = base(&state);
-    let number = |name: &str, default: usize| -> Result<usize, WebError> {
-        match known.iter().find(|(k, _)| k == name) {
-            None => Ok(default),
-            // As documented (a 32-bit integer), so a number beyond it is refused.
-            Some((_, v)) => v
-                .parse::<i32>()
-                .ok()
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| bad(name, format!("{name} must be a whole number, 0 or more"))),
-        }
+    let value = |name: &str| {
+        known
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     };
-    let count = number("_count", DEFAULT_COUNT)?.min(MAX_COUNT);
-    let offset = number("_offset", 0)?;
+    let whole = |name: &str| bad(name, format!("{name} must be a whole number, 0 or more"));
+    let count = crate::fhir::page_size(value("_count")).ok_or_else(|| whole("_count"))?;
+    let offset = match value("_offset") {
+        None => 0,
+        Some(v) => crate::fhir::whole_number(v).ok_or_else(|| whole("_offset"))?,
+    };
     if offset > SEARCH_LIMIT {
         return Err(bad(
             "_offset",
@@ -330,4 +327,63 @@ pub async fn service_request_search(
         }
     }
     Ok(fhir(StatusCode::OK, &v))
+}
+
+/// Conditional create (`If-None-Exist: identifier=...`): the referral the
+/// sender's identifier already names among those this client may read, if
+/// one; `None` (create it) if none; 412 if several (the same identifier
+/// from two senders, seen by a client holding `referral.read`). Only
+/// `identifier` is searched: it is what a sender knows its referral by.
+pub(crate) async fn if_none_exist(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+) -> Result<
+    Option<(
+        bothy_domain::referral::Referral,
+        Option<bothy_domain::referral::as_sent::AsSent>,
+    )>,
+    WebError,
+> {
+    let Some(search) = crate::fhir_versions::if_none_exist(headers)? else {
+        return Ok(None);
+    };
+    let bad = |message: &str| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "If-None-Exist needs checking; nothing was stored",
+            vec![field("If-None-Exist", message)],
+        )
+    };
+    let identifier = match search.as_slice() {
+        [(k, v)] if k == "identifier" => token(v),
+        _ => {
+            return Err(bad(
+                "A conditional create of a ServiceRequest searches by identifier alone, \
+                 such as identifier=https://example.org/referrals|R123",
+            ));
+        }
+    };
+    if identifier.1.is_empty() {
+        return Err(bad("Give the identifier as system|value"));
+    }
+    let q = ReferralSearch {
+        identifier: Some(identifier),
+        limit: 2,
+        ..ReferralSearch::default()
+    };
+    let mut found = state
+        .app
+        .referrals()
+        .search_for_client(&ctx.actor, q, &ctx.request)
+        .await?;
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(error(
+            StatusCode::PRECONDITION_FAILED,
+            "If-None-Exist matches more than one ServiceRequest; nothing was stored",
+            vec![field("If-None-Exist", "Give the identifier's system too")],
+        )),
+    }
 }

@@ -57,9 +57,6 @@ use bothy_fhir::service_request::CHI_SYSTEMS;
 use bothy_fhir::subset::{Subset, subset};
 use serde_json::Value;
 
-const DEFAULT_COUNT: usize = 50;
-const MAX_COUNT: usize = 100;
-
 /// What every search here takes besides its own parameters.
 const COMMON: [&str; 8] = [
     "_count",
@@ -259,18 +256,8 @@ struct Shape {
 }
 
 fn shape(read: &Read, order: &str, names_patient: bool) -> Result<Shape, WebError> {
-    let count = match read.one("_count")? {
-        None => DEFAULT_COUNT,
-        // More than a page holds is served as a full page, as FHIR lets a
-        // server do (its `next` link says how to go on).
-        // A 32-bit integer, as documented: a number beyond it is refused.
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| bad("_count", "_count must be a whole number, 0 or more"))?
-            .min(MAX_COUNT),
-    };
+    let count = crate::fhir::page_size(read.one("_count")?)
+        .ok_or_else(|| bad("_count", "_count must be a whole number, 0 or more"))?;
     let cursor = match read.one("_cursor")? {
         None => None,
         Some(v) => {

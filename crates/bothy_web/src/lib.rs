@@ -9,6 +9,7 @@ pub mod cors;
 mod csrf;
 mod error;
 mod fhir;
+mod fhir_bulk;
 mod fhir_referral;
 mod fhir_referral_search;
 mod fhir_search;
@@ -24,6 +25,7 @@ mod pages;
 mod routes;
 mod security;
 mod session_store;
+mod smart;
 mod sms;
 
 pub use error::WebError;

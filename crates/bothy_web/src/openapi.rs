@@ -20,7 +20,9 @@
 use crate::api::{self, PatientJson, ReportsSummary};
 use crate::error::{ApiError, ApiErrorDetail, ApiFieldError};
 use crate::notify_callbacks::{self, DeliveryReceipt, ReceivedText};
-use crate::{fhir, fhir_referral, fhir_referral_search, fhir_search, fhir_versions};
+use crate::{
+    fhir, fhir_bulk, fhir_referral, fhir_referral_search, fhir_search, fhir_versions, smart,
+};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::policy::Access;
@@ -66,6 +68,15 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         fhir_versions::code_system_read,
         fhir_versions::code_system_vread,
         fhir_referral_search::service_request_search,
+        fhir_bulk::system_export,
+        fhir_bulk::patient_export,
+        fhir_bulk::group_read,
+        fhir_bulk::group_export,
+        fhir_bulk::export_status,
+        fhir_bulk::export_cancel,
+        fhir_bulk::export_file,
+        smart::token,
+        smart::smart_configuration,
         notify_callbacks::status,
         notify_callbacks::inbound_sms,
     ),
@@ -86,6 +97,12 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         Observation,
         ServiceRequest,
         CodeSystem,
+        Group,
+        BulkManifest,
+        TokenResponse,
+        TokenForm,
+        OAuthError,
+        SmartConfiguration,
         DeliveryReceipt,
         ReceivedText,
     )),
@@ -162,6 +179,7 @@ impl Modify for FromRouteTable {
                 .get_mut(spec.path)
                 .and_then(|item| operation(item, &spec.method))
                 .filter(|_| spec.path.starts_with("/fhir/"))
+                .filter(|_| spec.path != crate::smart::TOKEN_PATH)
             {
                 op.responses
                     .responses
@@ -507,5 +525,139 @@ fhir_schema!(
         .required("openapi")
         .required("info")
         .required("paths")
+        .into()
+);
+
+fhir_schema!(
+    Group,
+    "Group",
+    resource(
+        "Group",
+        "The patients of the client's service, whose id is the service's short name",
+        object()
+            .property("type", string().enum_values(Some(["person"])))
+            .property("actual", ObjectBuilder::new().schema_type(Type::Boolean))
+            .property("name", string()),
+        &["id", "type", "actual"],
+    )
+);
+
+fn integer() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Integer)
+}
+
+fhir_schema!(
+    BulkManifest,
+    "BulkManifest",
+    object()
+        .description(Some(
+            "A complete bulk export (Bulk Data Access IG 2.0): its files, each of one type"
+        ))
+        .property("transactionTime", string())
+        .property("request", string())
+        .property(
+            "requiresAccessToken",
+            ObjectBuilder::new().schema_type(Type::Boolean)
+        )
+        .property(
+            "output",
+            array(
+                object()
+                    .property("type", string())
+                    .property("url", string())
+                    .property("count", integer().minimum(Some(0)))
+                    .required("type")
+                    .required("url"),
+            )
+        )
+        .property("error", array(object()))
+        .required("transactionTime")
+        .required("request")
+        .required("requiresAccessToken")
+        .required("output")
+        .required("error")
+        .into()
+);
+
+fhir_schema!(
+    TokenResponse,
+    "TokenResponse",
+    object()
+        .description(Some(
+            "An access token for the FHIR API (SMART Backend Services)"
+        ))
+        .property("access_token", string())
+        .property("token_type", string().enum_values(Some(["bearer"])))
+        .property("expires_in", integer().minimum(Some(1)))
+        .property("scope", string())
+        .required("access_token")
+        .required("token_type")
+        .required("expires_in")
+        .required("scope")
+        .into()
+);
+
+fhir_schema!(
+    TokenForm,
+    "TokenForm",
+    object()
+        .description(Some(
+            "SMART Backend Services' token request (RFC 6749 4.4 with an RFC 7523 client assertion)"
+        ))
+        .property("grant_type", string().enum_values(Some(["client_credentials"])))
+        .property(
+            "client_assertion_type",
+            string().enum_values(Some(["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"])),
+        )
+        .property("client_assertion", string().description(Some(
+            "A JWT signed RS384 or ES384 with a key registered for the client (its kid in the header): \
+             iss and sub the client's id, aud this endpoint's URL, exp at most five minutes ahead, a jti used once"
+        )))
+        .property("scope", string().description(Some("system/ scopes, such as system/*.read")))
+        .required("grant_type")
+        .required("client_assertion_type")
+        .required("client_assertion")
+        .required("scope")
+        .into()
+);
+
+fhir_schema!(
+    OAuthError,
+    "OAuthError",
+    object()
+        .description(Some(
+            "Why a token request was refused (RFC 6749, section 5.2)"
+        ))
+        .property(
+            "error",
+            string().enum_values(Some([
+                "invalid_request",
+                "invalid_client",
+                "invalid_scope",
+                "unsupported_grant_type",
+            ])),
+        )
+        .property("error_description", string())
+        .required("error")
+        .into()
+);
+
+fhir_schema!(
+    SmartConfiguration,
+    "SmartConfiguration",
+    object()
+        .description(Some(
+            "SMART's discovery document: the token endpoint and what it takes"
+        ))
+        .property("token_endpoint", string())
+        .property("grant_types_supported", array(string()))
+        .property("token_endpoint_auth_methods_supported", array(string()))
+        .property(
+            "token_endpoint_auth_signing_alg_values_supported",
+            array(string())
+        )
+        .property("scopes_supported", array(string()))
+        .property("capabilities", array(string()))
+        .required("token_endpoint")
         .into()
 );

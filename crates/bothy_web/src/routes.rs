@@ -5,15 +5,15 @@
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::{
-    AppState, api, auth, csrf, error, fhir, fhir_referral, fhir_referral_search, fhir_search,
-    fhir_versions, metrics, openapi, pages, security,
+    AppState, api, auth, csrf, error, fhir, fhir_bulk, fhir_referral, fhir_referral_search,
+    fhir_search, fhir_versions, metrics, openapi, pages, security, smart,
 };
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use bothy_app::policy::{Access, Permission, allows};
 use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
@@ -739,6 +739,65 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/fhir/CodeSystem/{codesystem}/_history/{version}",
             Public,
             get(fhir_versions::code_system_vread),
+        ),
+        // Bulk Data export (fhir_bulk.rs): patient.read, since every level
+        // exports the service's patients' records.
+        r(
+            Method::GET,
+            "/fhir/$export",
+            Api(ApiPermission::PatientRead),
+            get(fhir_bulk::system_export),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Patient/$export",
+            Api(ApiPermission::PatientRead),
+            get(fhir_bulk::patient_export),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Group/{group}",
+            Api(ApiPermission::PatientRead),
+            get(fhir_bulk::group_read),
+        ),
+        r(
+            Method::GET,
+            "/fhir/Group/{group}/$export",
+            Api(ApiPermission::PatientRead),
+            get(fhir_bulk::group_export),
+        ),
+        r(
+            Method::GET,
+            "/fhir/$export-status/{export}",
+            Api(ApiPermission::PatientRead),
+            get(fhir_bulk::export_status),
+        ),
+        r(
+            Method::DELETE,
+            "/fhir/$export-status/{export}",
+            Api(ApiPermission::PatientRead),
+            delete(fhir_bulk::export_cancel),
+        ),
+        r(
+            Method::GET,
+            "/fhir/$export-file/{export}/{file}",
+            Api(ApiPermission::PatientRead),
+            get(fhir_bulk::export_file),
+        ),
+        // SMART Backend Services (smart.rs): the token endpoint checks the
+        // client's signed assertion itself; discovery is public.
+        r(Method::POST, "/fhir/token", Public, post(smart::token)),
+        r(
+            Method::GET,
+            "/fhir/.well-known/smart-configuration",
+            Public,
+            get(smart::smart_configuration),
+        ),
+        r(
+            Method::GET,
+            "/.well-known/smart-configuration",
+            Public,
+            get(smart::smart_configuration),
         ),
     ]
 }

@@ -41,6 +41,13 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
             }),
             Err(e) => Err(e),
         },
+        AdminCommand::AddApiClientKey { client, jwk } => {
+            let text = std::fs::read_to_string(&jwk).map_err(|e| anyhow!("cannot read {}: {e}", jwk.display()))?;
+            app.smart().add_key(client, &text, &ctx).await.map(|kids| {
+                println!("Registered key {} for API client {client}.", kids.join(", "));
+                println!("It may now sign assertions for access tokens at {}.", app.smart().token_url());
+            })
+        }
         AdminCommand::RevokeApiClient { id } => app.admin().revoke_api_client(id, &ctx).await.map(|()| {
             println!("Revoked API client {id}. Its token no longer works.");
         }),

@@ -50,6 +50,10 @@ pub enum Action {
     ServiceAreasSet,
     /// An API client was registered.
     ApiClientCreated,
+    /// A public key was registered for an API client (SMART Backend Services).
+    ApiClientKeyAdded,
+    /// An API client was issued a short-lived access token for a signed assertion.
+    SmartTokenIssued,
     /// An API client was revoked.
     ApiClientRevoked,
     /// The demo service was created.
@@ -74,6 +78,10 @@ pub enum Action {
     MeasureRead,
     /// Measure responses were searched.
     MeasureSearch,
+    /// A bulk export of a service's records was asked for.
+    BulkExportRequested,
+    /// A file of a bulk export was downloaded.
+    BulkExportRead,
     /// A check-in was recorded.
     CheckInRecorded,
     /// Check-ins were read.
@@ -178,7 +186,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 74] = [
+    pub const ALL: [Action; 78] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -191,6 +199,8 @@ impl Action {
         Action::ServiceCreated,
         Action::ServiceAreasSet,
         Action::ApiClientCreated,
+        Action::ApiClientKeyAdded,
+        Action::SmartTokenIssued,
         Action::ApiClientRevoked,
         Action::DemoCreated,
         Action::AlertLoadRead,
@@ -203,6 +213,8 @@ impl Action {
         Action::MeasureDraftSaved,
         Action::MeasureRead,
         Action::MeasureSearch,
+        Action::BulkExportRequested,
+        Action::BulkExportRead,
         Action::CheckInRecorded,
         Action::CheckInRead,
         Action::ToolEntryRecorded,
@@ -270,6 +282,10 @@ impl Action {
             Action::ServiceCreated => "service.created",
             Action::ServiceAreasSet => "service.areas_set",
             Action::ApiClientCreated => "api_client.created",
+            Action::ApiClientKeyAdded => "api_client.key_added",
+            Action::SmartTokenIssued => "api_client.token_issued",
+            Action::BulkExportRequested => "fhir.export_requested",
+            Action::BulkExportRead => "fhir.export_read",
             Action::ApiClientRevoked => "api_client.revoked",
             Action::DemoCreated => "demo.created",
             Action::AlertLoadRead => "alert_load.read",
@@ -345,6 +361,8 @@ impl Action {
             | Action::MeasureDraftSaved
             | Action::MeasureRead
             | Action::MeasureSearch
+            | Action::BulkExportRequested
+            | Action::BulkExportRead
             | Action::CheckInRecorded
             | Action::CheckInRead
             | Action::ToolEntryRecorded
@@ -396,6 +414,7 @@ impl Action {
             | Action::ServiceCreated
             | Action::ServiceAreasSet
             | Action::ApiClientCreated
+            | Action::ApiClientKeyAdded
             | Action::ApiClientRevoked
             | Action::DemoCreated
             | Action::ReferralDraftDeleted
@@ -410,7 +429,8 @@ impl Action {
             | Action::SignInCodeRefused
             | Action::SignOut
             | Action::PasswordChanged
-            | Action::StaffEnrolled => Purpose::Security,
+            | Action::StaffEnrolled
+            | Action::SmartTokenIssued => Purpose::Security,
         }
     }
 }

@@ -58,6 +58,18 @@ impl Emitted {
         v
     }
 
+    /// A resource served otherwise than as a response of its own (a line
+    /// of a bulk export's NDJSON file); kept for validation.
+    pub fn keep_value(&self, label: &str, v: &Value) {
+        assert!(v["resourceType"].is_string(), "{label}: {v}");
+        let n = self.n.fetch_add(1, Ordering::SeqCst);
+        std::fs::write(
+            self.dir.join(format!("{n:03}-{label}.json")),
+            serde_json::to_string_pretty(v).unwrap(),
+        )
+        .unwrap();
+    }
+
     /// Runs the validator over everything kept.
     pub fn validate(self) {
         let kept = self.n.load(Ordering::SeqCst);

@@ -101,6 +101,12 @@ pub(super) struct World {
     pub(super) tool_parents: BTreeMap<(usize, &'static str), String>,
     /// Fresh front-door fixtures for the caller being tried.
     pub(super) front: Mutex<FrontDoor>,
+    /// Two complete bulk exports of the `ap` client: one to read, one to
+    /// delete.
+    pub(super) exports: (String, String),
+    /// A client with SMART keys registered, whose assertions the token
+    /// endpoint is sent.
+    pub(super) smart_client: String,
 }
 
 /// What the front door's routes act on, new for each caller: decisions,
@@ -410,7 +416,36 @@ impl World {
             }
         }
 
+        // Two bulk exports of the `ap` client, written at once.
+        let ap = app
+            .accounts()
+            .api_actor(&token_patient_read)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut exports = Vec::new();
+        for _ in 0..2 {
+            let request = bothy_app::bulk_export::ExportRequest {
+                request_url: "http://127.0.0.1:8080/fhir/$export".into(),
+                types: bothy_app::bulk_export::ExportType::ALL.to_vec(),
+                since: None,
+            };
+            let id = app
+                .bulk_exports()
+                .kick_off(&ap, request, &ctx())
+                .await
+                .unwrap();
+            app.bulk_exports().run(&id).await.unwrap();
+            exports.push(id);
+        }
+        let smart_client =
+            crate::smart_token::smart_client(&t, "Matrix platform", &[ApiPermission::PatientRead])
+                .await
+                .to_string();
+
         Self {
+            exports: (exports[0].clone(), exports[1].clone()),
+            smart_client,
             t,
             demo_service,
             demo_patients,

@@ -256,6 +256,27 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
                                        "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
     ("GET",  "/fhir/CodeSystem/{codesystem}/_history/{version}",
                                        "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    // Bulk export (fhir_bulk): patient.read; another service's client
+    // exports its own service, and the demo service's Group, and `ap`'s
+    // exports, are not found for it.
+    ("GET",  "/fhir/$export",          ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  Y"),
+    ("GET",  "/fhir/Patient/$export",  ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  Y"),
+    ("GET",  "/fhir/Group/{group}",    ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/Group/{group}/$export",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/$export-status/{export}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("DELETE", "/fhir/$export-status/{export}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    ("GET",  "/fhir/$export-file/{export}/{file}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | Y  .  .  ."),
+    // SMART Backend Services: the token endpoint authenticates by the
+    // signed assertion sent, whoever sends it; discovery is public.
+    ("POST", "/fhir/token",            "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/fhir/.well-known/smart-configuration",
+                                       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
+    ("GET",  "/.well-known/smart-configuration",
+                                       "Y  Y  | Y  Y  Y  Y  Y  Y  Y  | Y  Y  | Y  | Y  Y  Y  Y"),
 ];
 
 /// Routes that change whom the session belongs to when they succeed: each

@@ -313,11 +313,28 @@ impl World {
         let path = self.path(spec, &self.target(caller), token);
         let bearer = self.bearer(caller);
         if spec.method == Method::GET {
-            let headers: Vec<(&str, &str)> = bearer
+            let mut headers: Vec<(&str, &str)> = bearer
                 .iter()
                 .map(|b| ("authorization", b.as_str()))
                 .collect();
+            if spec.path.ends_with("/$export") {
+                // A bulk export's kick-off, with the headers it needs.
+                headers.push(("accept", "application/fhir+json"));
+                headers.push(("prefer", "respond-async"));
+            }
             return c.get_with(&path, &headers).await;
+        }
+        if is(spec, ("POST", "/fhir/token")) {
+            // The token endpoint is public: whoever calls it, a client's
+            // signed assertion is what it checks.
+            let a = crate::smart_token::assertion(
+                &self.t,
+                &self.smart_client,
+                "es384",
+                "es384-test",
+                json!({}),
+            );
+            return crate::smart_token::request_token(c, &a, "system/*.read").await;
         }
         if let (Some(b), true) = (&bearer, is(spec, ("POST", "/fhir/QuestionnaireResponse"))) {
             // A valid PHQ-9 for the target, as a FHIR client would send it.
@@ -460,7 +477,17 @@ impl World {
             .replace("{page}", "1")
             .replace("{response}", &response)
             .replace("{observation}", &response)
-            .replace("{codesystem}", "measures");
+            .replace("{codesystem}", "measures")
+            .replace("{group}", "demo")
+            .replace(
+                "{export}",
+                if spec.method == Method::DELETE {
+                    &self.exports.1
+                } else {
+                    &self.exports.0
+                },
+            )
+            .replace("{file}", "1");
         if path.contains("{version}") {
             // The current version: a stored response's is 1, content's is
             // what bothy_fhir::versions says of it.
