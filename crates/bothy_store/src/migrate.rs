@@ -183,6 +183,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0029_scale_indexes.sql"),
         include_str!("../migrations/postgres/0029_scale_indexes.sql"),
     ),
+    (
+        31,
+        "reports",
+        include_str!("../migrations/sqlite/0031_reports.sql"),
+        include_str!("../migrations/postgres/0031_reports.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -460,7 +460,9 @@ impl World {
             .replace("{page}", "1")
             .replace("{response}", &response)
             .replace("{observation}", &response)
-            .replace("{codesystem}", "measures");
+            .replace("{codesystem}", "measures")
+            .replace("{table}", "waits")
+            .replace("{kind}", "ptwt");
         if path.contains("{version}") {
             // The current version: a stored response's is 1, content's is
             // what bothy_fhir::versions says of it.
