@@ -67,9 +67,15 @@ async fn staff_and_patient_pages_render(t: TestApp) {
         .ok()
         .has_crisis_panel();
     let reports = lead.get("/staff/reports").await.ok().has_crisis_panel();
-    assert!(reports.body.contains("Outcomes (NHS Talking Therapies definitions)"));
     assert!(
-        reports.body.contains("<th scope=\"col\">Recovery (95% CI)</th>"),
+        reports
+            .body
+            .contains("Outcomes (NHS Talking Therapies definitions)")
+    );
+    assert!(
+        reports
+            .body
+            .contains("<th scope=\"col\">Recovery (95% CI)</th>"),
         "{}",
         reports.body
     );
