@@ -129,7 +129,7 @@ fn measure_table(
                 Col::Rate(_, num, den) => {
                     let r = publishable(rule, shown(cells, *num), shown(cells, *den));
                     rates.push(r);
-                    row.push(r.map_or_else(|| "*".to_string(), |r| rate_text(r)));
+                    row.push(r.map_or_else(|| "*".to_string(), rate_text));
                 }
                 Col::Mean(_, sum, den) => row.push(match shown(cells, *den) {
                     Some(0) => "-".to_string(),

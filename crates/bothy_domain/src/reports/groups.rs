@@ -246,9 +246,9 @@ mod tests {
 
     #[test]
     fn ages_count_birthdays_exactly() {
-        assert_eq!(age_years(2000_06_15, 2018_06_14), 17);
-        assert_eq!(age_years(2000_06_15, 2018_06_15), 18);
-        assert_eq!(age_years(2000_02_29, 2019_02_28), 18);
+        assert_eq!(age_years(20000615, 20180614), 17);
+        assert_eq!(age_years(20000615, 20180615), 18);
+        assert_eq!(age_years(20000229, 20190228), 18);
         assert_eq!(AgeBand::of(17), AgeBand::Under18);
         assert_eq!(AgeBand::of(18), AgeBand::From18To24);
         assert_eq!(AgeBand::of(64), AgeBand::From55To64);

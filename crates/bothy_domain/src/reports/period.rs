@@ -110,7 +110,7 @@ mod tests {
         // 1 March 2026 is in GMT; 31 March ends at midnight BST (23:00 UTC).
         assert_eq!(bounds[2], 1_772_323_200_000);
         assert_eq!(bounds[3], 1_774_998_000_000);
-        assert_eq!(p.age_on(), 2026_03_31);
+        assert_eq!(p.age_on(), 20260331);
     }
 
     #[test]

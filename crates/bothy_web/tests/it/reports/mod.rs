@@ -202,14 +202,14 @@ fn check_suppressed(d: &Dashboard, table: &str, column: &str, raw: &BTreeMap<Str
                 }
             }
         }
-        if let Some(w) = want {
-            if (1..5).contains(&w) {
-                assert_eq!(
-                    row[c], "*",
-                    "{table} {column} {}: {w} must be hidden",
-                    row[0]
-                );
-            }
+        if let Some(w) = want
+            && (1..5).contains(&w)
+        {
+            assert_eq!(
+                row[c], "*",
+                "{table} {column} {}: {w} must be hidden",
+                row[0]
+            );
         }
     }
     let total = &t.rows.iter().find(|r| r[0] == "Total").unwrap()[c];

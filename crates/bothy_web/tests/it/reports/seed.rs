@@ -94,7 +94,7 @@ impl Seeded {
     }
     pub fn age_on_to(&self) -> i64 {
         let born = self.dob.0 * 10_000 + self.dob.1 * 100 + self.dob.2;
-        (2026_11_17 - born) / 10_000
+        (20261117 - born) / 10_000
     }
     pub fn age_band_label(&self) -> &'static str {
         match self.age_on_to() {
