@@ -1,7 +1,7 @@
 // Service reports: an analyst lands on the dashboard, filters by deprivation quintile with the
 // GET form, and downloads a table as CSV (every page axe-checked); a supporter is refused.
 
-import { checkPage, signIn, staffByRole, waitForPath } from '../lib/helpers.mjs';
+import { NARROW, checkPage, fitsWidth, signIn, staffByRole, visit, waitForPath } from '../lib/helpers.mjs';
 import { test } from '../lib/harness.mjs';
 import { url } from '../lib/server.mjs';
 
@@ -44,6 +44,13 @@ export const reports = test('reports: an analyst sees the dashboard, filters by 
     throw new Error(`the CSV starts ${JSON.stringify(header)}`);
   }
   if (!/\r\nTotal,/.test(csv)) throw new Error('the CSV has no Total row');
+
+  // The monthly report, and the dashboard on a 320 px screen.
+  await visit(page, '/staff/reports/monthly', { name: '/staff/reports/monthly' });
+  await page.getByRole('heading', { level: 1, name: /^Monthly report, / }).waitFor();
+  await page.setViewportSize(NARROW);
+  await visit(page, '/staff/reports', { name: '/staff/reports at 320 px' });
+  await fitsWidth(page, '/staff/reports');
 
   const supporter = await scope.page();
   await signIn(supporter, staffByRole('supporter'), { expectPath: '/staff' });
