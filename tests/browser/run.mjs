@@ -34,6 +34,7 @@ import {
   signInWithoutJavaScript,
   wrongPassword,
 } from './tests/public.mjs';
+import { reports } from './tests/reports.mjs';
 import { staffTests } from './tests/staff.mjs';
 import { treatment } from './tests/treatment.mjs';
 
@@ -61,6 +62,7 @@ function allTests() {
     demoAccounts,
     publicPages,
     ...staffTests(),
+    reports,
     // Must run before any other test that raises an alert: it expects its own alert at the top
     // of the queue (see tests/alerts.mjs).
     alerts,

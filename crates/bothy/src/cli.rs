@@ -262,6 +262,17 @@ pub enum AdminCommand {
         #[arg(long)]
         patient: bothy_domain::PatientId,
     },
+    /// Import a deprivation look-up (postcode,decile per line, 1 the most
+    /// deprived), replacing that edition's postcodes; reports then take
+    /// each person's deprivation decile from it.
+    ImportDeprivation {
+        /// The index and edition: simd2020v2 or imd2019
+        #[arg(long, value_name = "EDITION", value_parser = edition_parser())]
+        edition: bothy_domain::reports::Edition,
+        /// The CSV file: a header line, then postcode,decile
+        #[arg(long, value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,6 +302,12 @@ pub enum ConfigCommand {
 
 fn role_parser() -> impl TypedValueParser<Value = Role> {
     PossibleValuesParser::new(Role::ALL.map(Role::as_str)).try_map(|s| s.parse::<Role>())
+}
+
+fn edition_parser() -> impl TypedValueParser<Value = bothy_domain::reports::Edition> {
+    use bothy_domain::reports::Edition;
+    PossibleValuesParser::new(Edition::ALL.map(Edition::as_str))
+        .try_map(|s| Edition::parse(&s).map_err(|e| e.0))
 }
 
 fn permission_parser() -> impl TypedValueParser<Value = ApiPermission> {

@@ -47,6 +47,30 @@ pub struct Config {
     pub sms: SmsConfig,
     #[serde(default)]
     pub video: VideoConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]`: service reports' disclosure control and the key that
+/// pseudonymises reporting extracts (docs/reports.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    /// Counts from 1 to this less one are suppressed in reports for
+    /// analysts and managers (5: 1 to 4 are hidden).
+    pub suppress_below: u64,
+    /// The HMAC-SHA256 key of extract pseudonyms, at least 32 characters;
+    /// unset, no extract can be made.
+    pub extract_key: Option<Secret>,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            suppress_below: 5,
+            extract_key: None,
+        }
+    }
 }
 
 /// `[video]`: the deployment's secrets for video appointments. Which
@@ -182,6 +206,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             sms: SmsConfig::default(),
             video: VideoConfig::default(),
+            reports: ReportsConfig::default(),
         }
     }
 }

@@ -27,6 +27,7 @@ const WORKLOADS: &[&str] = &[
     "W5 outcome classification",
     "W6a the first sweep after loading",
     "W6 the hourly monitoring sweep",
+    "W8 the service dashboard",
     "start-up to first answer",
     "background worker's first pass",
     "resident memory, idle",

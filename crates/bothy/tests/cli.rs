@@ -209,3 +209,50 @@ fn a_bad_notify_setting_stops_start_up_without_showing_the_key() {
     assert!(!stderr.contains(secret), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_deprivation_lookup_is_imported_from_a_file_and_a_bad_line_is_named() {
+    let dir = fresh_dir("cli-deprivation");
+    let run = |args: &[&str]| bothy(&dir, args, &[]);
+    assert!(run(&["migrate"]).status.success());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/simd_postcodes.csv");
+    let out = run(&[
+        "admin",
+        "import-deprivation",
+        "--edition",
+        "simd2020v2",
+        "--file",
+        fixture.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("SIMD 2020v2 (4 postcodes)"),
+        "{out:?}"
+    );
+    std::fs::write(
+        dir.join("bad.csv"),
+        "postcode,decile\nEH1 1AA,3\nEH1 1AB,0\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "admin",
+        "import-deprivation",
+        "--edition",
+        "simd2020v2",
+        "--file",
+        "bad.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--file") && err.contains("line 3"), "{err}");
+    let out = run(&[
+        "admin",
+        "import-deprivation",
+        "--edition",
+        "simd2016",
+        "--file",
+        "bad.csv",
+    ]);
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

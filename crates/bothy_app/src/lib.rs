@@ -14,6 +14,7 @@ pub mod clock;
 pub mod contact;
 pub mod content;
 pub mod credentials;
+pub mod dashboard;
 pub mod dead_letters;
 pub mod demo;
 mod detection;
@@ -85,6 +86,12 @@ pub struct AppSettings {
     /// The key that signs Jitsi Meet room links (`video.jitsi_secret`),
     /// shared with the Jitsi server; none, Jitsi video cannot be booked.
     pub jitsi_secret: Option<appointments::VideoSecret>,
+    /// Service reports suppress counts from 1 to this less one
+    /// (`reports.suppress_below`; docs/reports.md).
+    pub report_suppress_below: u64,
+    /// The key that pseudonymises reporting extracts (`reports.extract_key`);
+    /// none, extracts cannot be made.
+    pub extract_key: Option<bothy_domain::reports::ExtractKey>,
 }
 
 impl Default for AppSettings {
@@ -101,6 +108,8 @@ impl Default for AppSettings {
             measure_interval: Duration::from_secs(14 * 24 * 3600),
             password_hash_workers: 2,
             jitsi_secret: None,
+            report_suppress_below: 5,
+            extract_key: None,
         }
     }
 }

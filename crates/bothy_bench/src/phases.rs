@@ -1,7 +1,7 @@
 //! The measurements of one run, each with the database's own figure for the
 //! same work measured just before it: the writes at each client count (W1,
 //! W2), the reads (W3 with one hot patient and with many clinicians, W4),
-//! the mixed load (W7), and the service-wide work (W5, W6).
+//! the mixed load (W7), and the service-wide work (W5, W6, W8).
 
 use crate::client::Conn;
 use crate::load::{closed_loop, open_loop};
@@ -460,6 +460,16 @@ pub async fn service_wide(
         ))
     };
     report.work.push(row);
+    progress("W8".into());
+    let w8 = service::dashboard(app, service.id, w5.items).await?;
+    report.work.push(work_row(
+        "W8 the service dashboard, a year by deprivation quintile",
+        w8,
+        "episodes",
+        "≤ 2 s per 1M episodes (PostgreSQL)",
+        Duration::from_secs(2),
+        (backend != Backend::Postgres).then_some("PostgreSQL only"),
+    ));
     Ok(())
 }
 

@@ -58,3 +58,43 @@ pub async fn detectors(app: &App) -> anyhow::Result<Timed> {
         found: u64::from(report.signals),
     })
 }
+
+/// W8: the service dashboard for the year to `now`, broken down by
+/// deprivation quintile, as an analyst of the service reads it (every
+/// table: referrals, waits, the waiting list, treatment, outcomes, alerts
+/// and engagement). `items` is the year's finished episodes (W5's count),
+/// the figure the target scales with.
+pub async fn dashboard(app: &App, service: ServiceId, episodes: u64) -> anyhow::Result<Timed> {
+    use bothy_app::dashboard::{Period, ReportRequest};
+    use bothy_app::policy::{Actor, StaffActor};
+    use bothy_domain::model::RoleGrant;
+    use bothy_domain::reports::Breakdown;
+    use bothy_domain::role::Role;
+    let analyst = Actor::Staff(StaffActor {
+        id: bothy_domain::StaffId::random(),
+        name: "Bench analyst".into(),
+        grants: vec![RoleGrant {
+            service_id: service,
+            role: Role::Analyst,
+        }],
+        service_id: service,
+    });
+    let today = bothy_domain::time::uk_date(app.clock().now());
+    let request = ReportRequest {
+        period: Period::last_twelve_months(today),
+        by: Breakdown::Quintile,
+        quintile: None,
+        caseload: false,
+    };
+    let t = clock::now();
+    let d = app
+        .reports()
+        .dashboard(&analyst, &request, &bothy_app::RequestContext::default())
+        .await?;
+    Ok(Timed {
+        items: episodes,
+        load: t.elapsed(),
+        compute: Duration::ZERO,
+        found: d.tables.len() as u64,
+    })
+}

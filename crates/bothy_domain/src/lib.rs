@@ -27,6 +27,7 @@ pub mod person;
 pub mod programmes;
 pub mod referral;
 pub mod reminders;
+pub mod reports;
 pub mod reviews;
 pub mod role;
 pub mod safety_case;

@@ -34,6 +34,7 @@ mod monitoring;
 mod patients;
 mod referrals;
 mod reminders;
+mod reports;
 mod reviews;
 mod safety_plans;
 mod scratch;
@@ -60,6 +61,7 @@ pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob}
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
 pub use referrals::{Activation, MatchVerdict, PatientIdentity, ReferralSearch};
+pub use reports::{EditionImport, ExtractRow, GroupCounts, ReportScope};
 pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
 pub use sessions::{SessionAccount, SessionRow};

@@ -184,6 +184,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0029_scale_indexes.sql"),
     ),
     (
+        31,
+        "reports",
+        include_str!("../migrations/sqlite/0031_reports.sql"),
+        include_str!("../migrations/postgres/0031_reports.sql"),
+    ),
+    (
         32,
         "bulk_export",
         include_str!("../migrations/sqlite/0032_bulk_export.sql"),

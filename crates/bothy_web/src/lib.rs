@@ -22,6 +22,7 @@ mod metrics;
 mod notify_callbacks;
 mod openapi;
 mod pages;
+mod report_chart;
 mod routes;
 mod security;
 mod session_store;

@@ -19,8 +19,8 @@ use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
     account, activate, alerts, appointments, check_ins, dead_letters, enrolments, library,
-    measures, messages, programme, public, refer, reviews, safety_plan, signin, staff, tools,
-    triage,
+    measures, messages, programme, public, refer, report_extract, reports, reviews, safety_plan,
+    signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -479,11 +479,30 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             Staff(Permission::ManageStaff),
             post(dead_letters::cancel),
         ),
+        // Service reports (pages/reports.rs).
         r(
             Method::GET,
             "/staff/reports",
             Staff(Permission::Reports),
-            get(staff::reports),
+            get(reports::dashboard),
+        ),
+        r(
+            Method::GET,
+            "/staff/reports/monthly",
+            Staff(Permission::Reports),
+            get(reports::monthly),
+        ),
+        r(
+            Method::GET,
+            "/staff/reports/csv/{table}",
+            Staff(Permission::Reports),
+            get(reports::csv),
+        ),
+        r(
+            Method::GET,
+            "/staff/reports/extract/{kind}",
+            Staff(Permission::Reports),
+            get(report_extract::extract),
         ),
         r(
             Method::GET,

@@ -13,12 +13,14 @@ export function staffTests() {
     test(`staff sign-in and pages: ${role}`, async (scope) => {
       const account = staffByRole(role);
       const page = await scope.page();
-      await signIn(page, account, { expectPath: '/staff' });
+      // An analyst's home is the reports dashboard.
+      const home = role === 'analyst' ? '/staff/reports' : '/staff';
+      await signIn(page, account, { expectPath: home });
 
-      const visited = new Set(['/staff']);
+      const visited = new Set(['/staff', home]);
       const patientLinks = await linkPaths(page, 'main a[href]');
       const navLinks = await linkPaths(page, 'nav a[href]');
-      if (navLinks.length === 0) throw new Error(`no links inside <nav> on /staff for ${role}`);
+      if (navLinks.length === 0) throw new Error(`no links inside <nav> on ${home} for ${role}`);
       const missing = (ROLE_PAGES[role] || []).filter((p) => !navLinks.includes(p));
       if (missing.length) throw new Error(`no link to ${missing.join(', ')} in <nav> on /staff for ${role}`);
       for (const link of navLinks) {

@@ -58,6 +58,16 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<ExitC
         AdminCommand::DisableStaff { email } => app.admin().disable_staff(&email, &ctx).await.map(|id| {
             println!("Disabled staff member {id}. They cannot sign in, and their sessions have ended.");
         }),
+        AdminCommand::ImportDeprivation { edition, file } => match std::fs::File::open(&file) {
+            Ok(f) => {
+                use std::io::BufRead;
+                let lines = std::io::BufReader::new(f).lines();
+                app.reports().import_deprivation(edition, lines, &ctx).await.map(|n| {
+                    println!("Imported {} ({n} postcodes). Reports now take deprivation from it.", edition.index_name());
+                })
+            }
+            Err(e) => Err(AppError::field("file", format!("could not be opened: {e}"))),
+        },
     };
     app.store().close().await;
     result.map(|()| ExitCode::SUCCESS).map_err(explain)

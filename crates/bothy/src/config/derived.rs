@@ -51,6 +51,12 @@ impl Config {
                 .jitsi_secret
                 .as_ref()
                 .map(|s| bothy_app::appointments::VideoSecret::new(s.0.as_bytes())),
+            report_suppress_below: self.reports.suppress_below,
+            extract_key: self
+                .reports
+                .extract_key
+                .as_ref()
+                .and_then(|s| bothy_domain::reports::ExtractKey::new(s.0.as_bytes())),
             ..AppSettings::default()
         }
     }
@@ -103,6 +109,9 @@ impl Config {
             if s.callback_token.is_some() {
                 s.callback_token = Some(super::Secret("***".into()));
             }
+        }
+        if shown.reports.extract_key.is_some() {
+            shown.reports.extract_key = Some(super::Secret("***".into()));
         }
         shown.database.url = Some(redact_url(&self.database_url()));
         shown

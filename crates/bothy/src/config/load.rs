@@ -220,6 +220,26 @@ impl Config {
                 "must be at least 32 characters",
             ));
         }
+        if !(2..=100).contains(&self.reports.suppress_below) {
+            return Err(invalid(
+                "reports.suppress_below",
+                format!(
+                    "must be between 2 and 100, not {}",
+                    self.reports.suppress_below
+                ),
+            ));
+        }
+        if self
+            .reports
+            .extract_key
+            .as_ref()
+            .is_some_and(|s| s.0.len() < 32)
+        {
+            return Err(invalid(
+                "reports.extract_key",
+                "must be at least 32 characters",
+            ));
+        }
         self.email.validate()?;
         self.notify.validate()?;
         self.sms.validate()

@@ -60,6 +60,12 @@ pub enum Action {
     DemoCreated,
     /// The alert load figures were read.
     AlertLoadRead,
+    /// Service report figures were read (aggregate counts only).
+    ReportRead,
+    /// A service report table or extract was downloaded.
+    ReportExported,
+    /// A deprivation look-up edition was imported.
+    DeprivationImported,
     /// A list of patients was read.
     PatientList,
     /// A patient's record was read.
@@ -186,7 +192,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 78] = [
+    pub const ALL: [Action; 81] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -204,6 +210,9 @@ impl Action {
         Action::ApiClientRevoked,
         Action::DemoCreated,
         Action::AlertLoadRead,
+        Action::ReportRead,
+        Action::ReportExported,
+        Action::DeprivationImported,
         Action::PatientList,
         Action::PatientRead,
         Action::PatientActivated,
@@ -289,6 +298,9 @@ impl Action {
             Action::ApiClientRevoked => "api_client.revoked",
             Action::DemoCreated => "demo.created",
             Action::AlertLoadRead => "alert_load.read",
+            Action::ReportRead => "report.read",
+            Action::ReportExported => "report.exported",
+            Action::DeprivationImported => "deprivation.imported",
             Action::PatientList => "patient.list",
             Action::PatientRead => "patient.read",
             Action::PatientActivated => "patient.activated",
@@ -419,6 +431,9 @@ impl Action {
             | Action::DemoCreated
             | Action::ReferralDraftDeleted
             | Action::AlertLoadRead
+            | Action::ReportRead
+            | Action::ReportExported
+            | Action::DeprivationImported
             | Action::FailedJobsRead
             | Action::FailedJobRetried
             | Action::FailedJobCancelled => Purpose::Administration,

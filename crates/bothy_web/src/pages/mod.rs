@@ -14,6 +14,8 @@ pub mod messages;
 pub mod programme;
 pub mod public;
 pub mod refer;
+pub mod report_extract;
+pub mod reports;
 pub mod reviews;
 pub mod safety_plan;
 pub mod signin;

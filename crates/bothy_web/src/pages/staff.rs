@@ -1,4 +1,4 @@
-//! Staff pages: home (by role: caseload, front door, team; `caseload.rs`), a patient's record, staff list, reports.
+//! Staff pages: home (by role: caseload, front door, team; `caseload.rs`; an analyst's home is the reports page), a patient's record, staff list.
 
 use crate::AppState;
 use crate::auth::Ctx;
@@ -11,7 +11,7 @@ use axum::response::Response;
 use bothy_app::AppError;
 use bothy_app::measures::History;
 use bothy_app::records::PatientRecord;
-use bothy_app::records::{ServiceFigures, StaffHome};
+use bothy_app::records::StaffHome;
 use bothy_domain::PatientId;
 use bothy_domain::model::StaffMember;
 use bothy_domain::role::Role;
@@ -26,6 +26,15 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    // An analyst sees aggregate figures only: their home is the dashboard.
+    if let bothy_app::Actor::Staff(s) = &ctx.actor
+        && s.roles().next().is_some()
+        && s.roles().all(|r| r == Role::Analyst)
+    {
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to("/staff/reports"),
+        ));
+    }
     let home = state
         .app
         .records()
@@ -325,21 +334,6 @@ pub async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
         chrome: Chrome::for_ctx(&state, &ctx, "Supporters' caseloads").await?,
         team,
         quiet_days: bothy_domain::caseload::QUIET_DAYS,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "reports.html")]
-struct ReportsPage {
-    chrome: Chrome,
-    figures: ServiceFigures,
-}
-
-pub async fn reports(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let figures = state.app.records().service_figures(&ctx.actor).await?;
-    Ok(page(&ReportsPage {
-        chrome: Chrome::for_ctx(&state, &ctx, "Reports").await?,
-        figures,
     }))
 }
 

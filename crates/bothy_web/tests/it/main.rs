@@ -43,6 +43,7 @@ mod monitoring_sweep;
 mod openapi;
 mod pages;
 mod programme_enrolments;
+mod reports;
 mod reviews;
 mod safety_plan;
 mod schema;

@@ -66,10 +66,16 @@ async fn staff_and_patient_pages_render(t: TestApp) {
         .await
         .ok()
         .has_crisis_panel();
-    let reports = lead.get("/staff/reports").await.ok();
-    assert!(reports.body.contains("Outcomes in the last 12 months"));
+    let reports = lead.get("/staff/reports").await.ok().has_crisis_panel();
     assert!(
-        reports.body.contains("<dt>Episodes ended</dt><dd>0</dd>"),
+        reports
+            .body
+            .contains("Outcomes (NHS Talking Therapies definitions)")
+    );
+    assert!(
+        reports
+            .body
+            .contains("<th scope=\"col\">Recovery (95% CI)</th>"),
         "{}",
         reports.body
     );

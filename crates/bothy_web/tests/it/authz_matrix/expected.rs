@@ -179,6 +179,13 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/staff/admin/jobs/{job}/cancel",
                                        ".  .  | Y  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/reports",         ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/reports/monthly", ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/reports/csv/{table}",
+                                       ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    // No extract key is configured here, so no extract exists for anyone
+    // (404); reports::extracts tests who may take one with a key.
+    ("GET",  "/staff/reports/extract/{kind}",
+                                       ".  .  | .  .  .  .  .  .  .  | .  .  | .  | .  .  .  ."),
     ("GET",  "/staff/team",            ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     // The front door. Self-referral and activation are public: the resume
     // or activation link is the credential. Bearer clients are anonymous

@@ -487,7 +487,9 @@ impl World {
                     &self.exports.0
                 },
             )
-            .replace("{file}", "1");
+            .replace("{file}", "1")
+            .replace("{table}", "waits")
+            .replace("{kind}", "ptwt");
         if path.contains("{version}") {
             // The current version: a stored response's is 1, content's is
             // what bothy_fhir::versions says of it.

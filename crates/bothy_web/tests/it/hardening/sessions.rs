@@ -92,7 +92,8 @@ async fn disabling_a_staff_member_ends_their_sessions(t: TestApp) {
     );
     tx.rollback().await.unwrap();
     signed_in.get("/staff").await.redirects_to("/sign-in");
-    colleague.get("/staff").await.ok();
+    // The analyst colleague is still signed in (their home is the reports page).
+    colleague.get("/staff/reports").await.ok();
     let c = t.client();
     c.get("/sign-in").await.ok();
     c.post_form(
