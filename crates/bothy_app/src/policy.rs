@@ -94,6 +94,9 @@ pub enum Permission {
     Refer,
     /// Work the service's alert queue: see, acknowledge and close any alert.
     DutyQueue,
+    /// Moderate peer support: the queue, moderation actions, groups and
+    /// their figures. Group names and posts only, never a clinical record.
+    Moderate,
 }
 
 /// The role table. Least privilege: an administrator runs the service but
@@ -108,9 +111,9 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         Role::Supporter => matches!(p, Workspace | OwnCaseload),
         Role::ClinicalLead => matches!(
             p,
-            Workspace | AllPatients | Reports | Triage | Refer | DutyQueue
+            Workspace | AllPatients | Reports | Triage | Refer | DutyQueue | Moderate
         ),
-        Role::Moderator => matches!(p, Workspace),
+        Role::Moderator => matches!(p, Workspace | Moderate),
         Role::Analyst => matches!(p, Workspace | Reports),
     }
 }

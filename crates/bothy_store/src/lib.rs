@@ -31,6 +31,7 @@ mod messages;
 mod migrate;
 mod monitoring;
 mod patients;
+mod peer;
 mod referrals;
 mod reminders;
 mod reviews;
@@ -56,6 +57,7 @@ pub use fhir_search::{IdentifiedPatient, PatientSearch, ResponseOrder, ResponseS
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
+pub use peer::{PeerFigureRow, PeerMove, PostCursor};
 pub use referrals::{Activation, MatchVerdict, PatientIdentity, ReferralSearch};
 pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};

@@ -183,6 +183,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0029_scale_indexes.sql"),
         include_str!("../migrations/postgres/0029_scale_indexes.sql"),
     ),
+    (
+        30,
+        "peer_support",
+        include_str!("../migrations/sqlite/0030_peer_support.sql"),
+        include_str!("../migrations/postgres/0030_peer_support.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

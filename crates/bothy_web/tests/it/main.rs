@@ -39,6 +39,7 @@ mod messages;
 mod monitoring_sweep;
 mod openapi;
 mod pages;
+mod peer;
 mod programme_enrolments;
 mod reviews;
 mod safety_plan;
