@@ -368,7 +368,7 @@ pub struct OwnDetails<'a> {
 pub fn parse_pseudonym(raw: &str, own: &OwnDetails<'_>) -> Result<String, FieldProblems> {
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let count = name.chars().count();
-    if count < PSEUDONYM_MIN || count > PSEUDONYM_MAX {
+    if !(PSEUDONYM_MIN..=PSEUDONYM_MAX).contains(&count) {
         return problem(
             "pseudonym",
             format!(
