@@ -15,6 +15,7 @@ both_dbs!(
     a_group_name_with_the_persons_own_details_is_refused,
     outside_hours_a_group_says_it_is_read_only_and_refuses_posts,
     reactions_are_supportive_only_and_counted_once,
+    eight_sends_of_one_post_form_at_once_store_one_post,
 );
 
 async fn a_post_in_a_post_moderated_group_is_seen_at_once_and_reviewed_after(t: TestApp) {
@@ -307,4 +308,45 @@ async fn reactions_are_supportive_only_and_counted_once(t: TestApp) {
     assert_eq!(r.status, 422);
     let page = a.get(&format!("/peer/groups/{group}")).await.ok();
     assert!(page.body.contains("Hug (1)"), "{}", page.body);
+}
+
+async fn eight_sends_of_one_post_form_at_once_store_one_post(t: TestApp) {
+    use crate::concurrency::{at_once, no_server_errors, post_owned};
+    let (a, group) = member(&t, 0, "Brave Otter").await;
+    for round in 0..3 {
+        let key = a
+            .get(&format!("/peer/groups/{group}"))
+            .await
+            .ok()
+            .field("key");
+        let body = format!("Round {round}: a double-tapped post");
+        let path = format!("/peer/groups/{group}/posts");
+        let fields = vec![
+            ("body".to_string(), body.clone()),
+            ("key".to_string(), key.clone()),
+        ];
+        let answers = at_once(
+            (0..8)
+                .map(|_| post_owned(a.clone(), path.clone(), fields.clone()))
+                .collect(),
+        )
+        .await;
+        no_server_errors(&answers);
+        let first = answers[0].location().map(str::to_string);
+        assert!(first.is_some(), "round {round}: {}", answers[0].body);
+        assert!(
+            answers
+                .iter()
+                .all(|r| r.location().map(str::to_string) == first)
+        );
+        assert_eq!(
+            t.count(
+                "SELECT COUNT(*) FROM peer_posts WHERE idempotency_key = $1",
+                &key
+            )
+            .await,
+            1
+        );
+        t.clock.advance(std::time::Duration::from_secs(600));
+    }
 }
