@@ -205,3 +205,22 @@ mod tests {
         assert!(!role_grants(Role::Moderator, Permission::Reports));
     }
 }
+
+#[cfg(test)]
+mod moderation_tests {
+    use super::*;
+
+    #[test]
+    fn only_moderators_and_clinical_leads_moderate_peer_support() {
+        for role in Role::ALL {
+            assert_eq!(
+                role_grants(role, Permission::Moderate),
+                matches!(role, Role::Moderator | Role::ClinicalLead),
+                "{role}"
+            );
+        }
+        // A moderator opens no record.
+        assert!(!role_grants(Role::Moderator, Permission::AllPatients));
+        assert!(!role_grants(Role::Moderator, Permission::OwnCaseload));
+    }
+}

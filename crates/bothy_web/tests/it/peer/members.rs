@@ -16,6 +16,7 @@ both_dbs!(
     outside_hours_a_group_says_it_is_read_only_and_refuses_posts,
     reactions_are_supportive_only_and_counted_once,
     eight_sends_of_one_post_form_at_once_store_one_post,
+    a_group_page_pages_by_keyset_with_nothing_lost_or_repeated,
 );
 
 async fn a_post_in_a_post_moderated_group_is_seen_at_once_and_reviewed_after(t: TestApp) {
@@ -349,4 +350,37 @@ async fn eight_sends_of_one_post_form_at_once_store_one_post(t: TestApp) {
         );
         t.clock.advance(std::time::Duration::from_secs(600));
     }
+}
+
+async fn a_group_page_pages_by_keyset_with_nothing_lost_or_repeated(t: TestApp) {
+    let (a, group) = member(&t, 0, "Brave Otter").await;
+    for n in 0..25 {
+        if n % 5 == 0 {
+            // Past the flood limit's window.
+            t.clock.advance(std::time::Duration::from_secs(11 * 60));
+        }
+        post(&a, &group, &format!("Entry number {n} of the day"))
+            .await
+            .status(303);
+    }
+    let first = a.get(&format!("/peer/groups/{group}")).await.ok();
+    let ids_one = super::ids_after(&first.body, "id=\"post-");
+    assert_eq!(ids_one.len(), 20, "{}", first.body);
+    assert!(first.body.contains("Entry number 24 of the day"));
+    let at = first.body.find("?after=").expect("a link to older posts");
+    let cursor: String = first.body[at + 7..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let second = a
+        .get(&format!("/peer/groups/{group}?after={cursor}"))
+        .await
+        .ok();
+    let ids_two = super::ids_after(&second.body, "id=\"post-");
+    // The other 5 of this member's and the demo's 3.
+    assert_eq!(ids_two.len(), 8, "{}", second.body);
+    assert!(ids_two.iter().all(|id| !ids_one.contains(id)));
+    assert!(second.body.contains("Entry number 0 of the day"));
+    assert!(second.body.contains("Managed a short walk"));
+    assert!(!second.body.contains("?after="));
 }
