@@ -16,7 +16,8 @@
 //!
 //! Moderation (`peer/moderate.rs`) is for staff with `Permission::Moderate`
 //! (moderators and clinical leads), who see group names and posts only,
-//! never a clinical record. Figures are in `peer/figures.rs`.
+//! never a clinical record. Reactions and reports are in `peer/reports.rs`,
+//! figures in `peer/figures.rs`.
 //!
 //! Floods are limited per member (5 posts in 10 minutes) and per group
 //! (120 in 10 minutes), counted in the database so that every `bothy
@@ -27,6 +28,7 @@
 
 mod figures;
 mod moderate;
+mod reports;
 
 pub use figures::{FIGURES_DAYS, Figures};
 pub(crate) use moderate::new_group;
@@ -36,7 +38,7 @@ use crate::work::Work;
 use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::detectors::TextSource;
-use bothy_domain::ids::{GroupId, MemberId, PostId, ReportId};
+use bothy_domain::ids::{GroupId, MemberId, PostId};
 use bothy_domain::peer::fold::{fold, fold_leet};
 use bothy_domain::peer::{
     self, Group, HoldReason, Member, OwnDetails, Post, PostStatus, Posting, Priority, Reaction,
@@ -492,112 +494,5 @@ impl Peer<'_> {
             duplicate: false,
             risk,
         })
-    }
-
-    /// The member a person is in the post's group, and the post, which
-    /// must be visible to them.
-    async fn member_and_post(
-        work: &mut Work<'_>,
-        actor: &Actor,
-        post: PostId,
-    ) -> Result<(Member, Post), AppError> {
-        let p = patient_actor(actor)?;
-        let post = work
-            .tx()
-            .peer_post(post, false)
-            .await?
-            .filter(|post| Some(post.service_id) == actor.service_id())
-            .ok_or(AppError::NotFound)?;
-        let member = work
-            .tx()
-            .peer_member_of(post.group_id, p.id, false)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if post.status != PostStatus::Visible && post.member_id != member.id {
-            return Err(AppError::NotFound);
-        }
-        Ok((member, post))
-    }
-
-    /// The group of a post the person may report (a member who can see it).
-    pub async fn reportable(
-        &self,
-        actor: &Actor,
-        post: PostId,
-        ctx: &RequestContext,
-    ) -> Result<GroupId, AppError> {
-        let mut work = self.app.look(actor, ctx).await?;
-        let (_, post) = Self::member_and_post(&mut work, actor, post).await?;
-        work.finish().await?;
-        Ok(post.group_id)
-    }
-
-    /// Leaves a supportive reaction (once of each kind).
-    pub async fn react(
-        &self,
-        actor: &Actor,
-        post: PostId,
-        reaction: &str,
-        ctx: &RequestContext,
-    ) -> Result<Post, AppError> {
-        let reaction = Reaction::parse(reaction)
-            .ok_or_else(|| AppError::field("reaction", "Choose one of the reactions"))?;
-        let mut work = self.app.change(actor, ctx).await?;
-        let (member, post) = Self::member_and_post(&mut work, actor, post).await?;
-        if post.status != PostStatus::Visible {
-            return Err(AppError::NotFound);
-        }
-        work.tx()
-            .insert_peer_reaction(post.id, member.id, reaction, self.app.clock.now())
-            .await?;
-        work.audit(
-            AuditEvent::new(Action::PeerReacted)
-                .service(post.service_id)
-                .detail(format!("post {} {}", post.id, reaction.as_str())),
-        )
-        .await?;
-        work.finish().await?;
-        Ok(post)
-    }
-
-    /// Reports a post to the moderators with a reason: it joins the queue
-    /// (at least as a concern) and stays as it is until a moderator acts.
-    /// A second report by the same member is answered as the first.
-    pub async fn report(
-        &self,
-        actor: &Actor,
-        post: PostId,
-        reason: &str,
-        ctx: &RequestContext,
-    ) -> Result<Post, AppError> {
-        let reason = peer::parse_reason(reason).map_err(invalid)?;
-        let now = self.app.clock.now();
-        let mut work = self.app.change(actor, ctx).await?;
-        let (member, post) = Self::member_and_post(&mut work, actor, post).await?;
-        let id = ReportId::random();
-        if work
-            .tx()
-            .insert_peer_report(id, &post, member.id, &reason, now)
-            .await?
-        {
-            let group = work
-                .tx()
-                .peer_group(post.group_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let priority = post.priority.max(Priority::Concern);
-            let deadline = peer::deadline(priority, now, &group.opening_hours());
-            work.tx()
-                .queue_reported_peer_post(post.id, priority, now, deadline)
-                .await?;
-            work.audit(
-                AuditEvent::new(Action::PeerReported)
-                    .service(post.service_id)
-                    .detail(format!("report {id} of post {}", post.id)),
-            )
-            .await?;
-        }
-        work.finish().await?;
-        Ok(post)
     }
 }
