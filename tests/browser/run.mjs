@@ -25,6 +25,7 @@ import { indent, serverDiagnostics, startServer, stopServer, stopServerOnExit } 
 import { alerts } from './tests/alerts.mjs';
 import { appointments } from './tests/appointments.mjs';
 import { frontDoor } from './tests/front_door.mjs';
+import { peer } from './tests/peer.mjs';
 import { library, measures, patientSignIn, safetyPlan } from './tests/patient.mjs';
 import {
   demoAccounts,
@@ -73,6 +74,7 @@ function allTests() {
     library,
     treatment,
     appointments,
+    peer,
     signInWithoutJavaScript,
     narrowScreen,
     keyboard,

@@ -24,10 +24,12 @@ const WORKLOADS: &[&str] = &[
     "W7 mixed: FHIR create",
     "W7 mixed: FHIR search",
     "W7 mixed: every request",
+    "W8 peer group page",
+    "W8 moderation queue",
     "W5 outcome classification",
     "W6a the first sweep after loading",
     "W6 the hourly monitoring sweep",
-    "W8 the service dashboard",
+    "W9 the service dashboard",
     "start-up to first answer",
     "background worker's first pass",
     "resident memory, idle",
@@ -80,7 +82,7 @@ fn check(table: &str) {
             .find(|l| l.starts_with(&format!("| {w}")))
             .unwrap_or_else(|| panic!("no row for {w}:\n{table}"));
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        if ["W1", "W2", "W3", "W4", "W7"]
+        if ["W1", "W2", "W3", "W4", "W7", "W8"]
             .iter()
             .any(|p| w.starts_with(p))
         {

@@ -193,6 +193,7 @@ impl Demo<'_> {
                 supporter = Some(member.id);
             }
         }
+        let mut people = Vec::new();
         for (i, (given, family)) in GIVEN.iter().zip(FAMILY.iter().cycle().skip(5)).enumerate() {
             let year = 1960 + (i as i16 * 7) % 45;
             let dob = Date::new(year, (i % 12 + 1) as i8, (i % 27 + 1) as i8)
@@ -225,8 +226,97 @@ impl Demo<'_> {
             let both = bothy_domain::contact::ContactChoice::from_form("both")
                 .ok_or_else(|| AppError::internal(std::io::Error::other("contact choice")))?;
             tx.set_contact_choice(p.id, both, now).await?;
+            people.push(p.id);
         }
+        demo_group(&mut tx, service.id, &people, now).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The demo's peer support group: open, post-moderated, moderated at all
+/// hours (so the demo can always post), with a few approved posts by the
+/// third to fifth demo people (the first two stay free to join).
+async fn demo_group(
+    tx: &mut bothy_store::Tx,
+    service: ServiceId,
+    people: &[PatientId],
+    now: bothy_domain::time::Timestamp,
+) -> Result<(), AppError> {
+    use bothy_domain::ids::{MemberId, PostId};
+    use bothy_domain::peer::{self, Member, Post, PostStatus, Priority};
+    let form = peer::GroupForm {
+        name: "Coffee and chat",
+        kind: "open",
+        programme: "",
+        description: "A friendly space for anyone using the service to share how the week is \
+                      going and what helps.",
+        rules: "Be kind. Keep it anonymous: no names, contact details or links. \
+                Do not describe ways of hurting yourself. If you need help now, use the \
+                contacts at the top of the page.",
+        mode: "post",
+        hours: "always",
+        links_allowed: false,
+        outside_hours: "read_only",
+    };
+    let new = peer::parse_group(&form)
+        .map_err(|_| AppError::internal(std::io::Error::other("demo group")))?;
+    let group = crate::peer::new_group(service, new, now);
+    tx.insert_peer_group(&group, None).await?;
+    let posts = [
+        (
+            "Quiet Heron",
+            "Managed a short walk by the canal today. Small steps.",
+        ),
+        (
+            "Hillwalker",
+            "The breathing exercise from module one helped before a hard phone call.",
+        ),
+        (
+            "Tea and toast",
+            "Evenings are the hardest for me. What do you all do to wind down?",
+        ),
+    ];
+    for (n, (name, body)) in posts.iter().enumerate() {
+        let Some(patient) = people.get(n + 2) else {
+            break;
+        };
+        let member = Member {
+            id: MemberId::random(),
+            group_id: group.id,
+            service_id: service,
+            patient_id: *patient,
+            pseudonym: name.to_string(),
+            joined_at: now,
+            suspended_until: None,
+        };
+        tx.insert_peer_member(&member, &peer::pseudonym_key(name))
+            .await?;
+        let at = now
+            .checked_sub(jiff::SignedDuration::from_hours(3 - n as i64))
+            .unwrap_or(now);
+        let post = Post {
+            id: PostId::random(),
+            group_id: group.id,
+            service_id: service,
+            member_id: member.id,
+            pseudonym: member.pseudonym.clone(),
+            parent_id: None,
+            body: body.to_string(),
+            status: PostStatus::Visible,
+            needs_review: false,
+            priority: Priority::Routine,
+            hold_reasons: Vec::new(),
+            risk: false,
+            queued_at: Some(at),
+            deadline: None,
+            created_at: at,
+            reviewed_at: Some(at),
+            status_reason: None,
+            edit_note: None,
+            report_count: 0,
+        };
+        tx.insert_peer_post(&post, &format!("demo-{n}")).await?;
+    }
+    Ok(())
 }

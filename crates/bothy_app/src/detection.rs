@@ -306,6 +306,35 @@ impl Monitor<'_> {
             .await
     }
 
+    /// The detector for a peer support post: risk words in its body, read
+    /// as typed and folded both ways (`bothy_domain::peer::fold`), so that
+    /// full-width letters, joiners or leet cannot hide a phrase.
+    pub(crate) async fn detect_on_peer_post(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: &Patient,
+        post: &bothy_domain::peer::Post,
+        ctx: &RequestContext,
+    ) -> Result<(), AppError> {
+        // One text, so one alert per cause: the plain folding, or the leet
+        // one when only that finds a phrase.
+        let plain = bothy_domain::peer::fold::fold(&post.body);
+        let lexicon = &self.app.service_monitoring.lexicon;
+        let text = if lexicon.scan(&plain).iter().any(|m| !m.negated) {
+            plain
+        } else {
+            bothy_domain::peer::fold::fold_leet(&post.body)
+        };
+        let texts = [Text {
+            source: TextSource::PeerPost,
+            text: &text,
+        }];
+        let id = post.id.to_string();
+        self.detect_in_text(tx, actor, patient, &texts, ("peer_post", &id), ctx)
+            .await
+    }
+
     /// Raises the history detectors' signals, if any, in a savepoint; on
     /// failure undoes that part only, logs the error (never patient data)
     /// and queues a re-evaluation in the same transaction.

@@ -30,6 +30,7 @@ pub mod messages;
 pub mod monitoring;
 pub mod notify;
 pub mod outcomes;
+pub mod peer;
 pub mod periodic;
 pub mod policy;
 pub mod programmes;
@@ -265,6 +266,10 @@ impl App {
 
     pub fn messages(&self) -> messages::Messages<'_> {
         messages::Messages { app: self }
+    }
+
+    pub fn peer(&self) -> peer::Peer<'_> {
+        peer::Peer { app: self }
     }
 
     pub fn appointments(&self) -> appointments::Appointments<'_> {

@@ -94,6 +94,9 @@ pub enum Permission {
     Refer,
     /// Work the service's alert queue: see, acknowledge and close any alert.
     DutyQueue,
+    /// Moderate peer support: the queue, moderation actions, groups and
+    /// their figures. Group names and posts only, never a clinical record.
+    Moderate,
 }
 
 /// The role table. Least privilege: an administrator runs the service but
@@ -108,9 +111,9 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         Role::Supporter => matches!(p, Workspace | OwnCaseload),
         Role::ClinicalLead => matches!(
             p,
-            Workspace | AllPatients | Reports | Triage | Refer | DutyQueue
+            Workspace | AllPatients | Reports | Triage | Refer | DutyQueue | Moderate
         ),
-        Role::Moderator => matches!(p, Workspace),
+        Role::Moderator => matches!(p, Workspace | Moderate),
         Role::Analyst => matches!(p, Workspace | Reports),
     }
 }
@@ -200,5 +203,24 @@ mod tests {
         }
         assert!(!role_grants(Role::Analyst, Permission::AllPatients));
         assert!(!role_grants(Role::Moderator, Permission::Reports));
+    }
+}
+
+#[cfg(test)]
+mod moderation_tests {
+    use super::*;
+
+    #[test]
+    fn only_moderators_and_clinical_leads_moderate_peer_support() {
+        for role in Role::ALL {
+            assert_eq!(
+                role_grants(role, Permission::Moderate),
+                matches!(role, Role::Moderator | Role::ClinicalLead),
+                "{role}"
+            );
+        }
+        // A moderator opens no record.
+        assert!(!role_grants(Role::Moderator, Permission::AllPatients));
+        assert!(!role_grants(Role::Moderator, Permission::OwnCaseload));
     }
 }

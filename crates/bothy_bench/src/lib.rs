@@ -10,7 +10,8 @@
 //! - `seed`: staff, API clients and fresh patients; `people`: this run's,
 //!   and their sessions;
 //! - `writes` (W1, W2), `reads` (W3, W4), `mixed` (W7) and `service` (W5,
-//!   W6): the workloads; `flood`: failed sign-ins from many addresses;
+//!   W6): the workloads; `peer`: W8's group of many posts and its
+//!   moderation queue; `flood`: failed sign-ins from many addresses;
 //! - `native` and `pgbench`: the database's own figures, on this process's
 //!   own connections and with PostgreSQL's own tool;
 //! - `run` and `phases`: one run, in order;
@@ -25,6 +26,7 @@ pub mod flood;
 pub mod load;
 pub mod mixed;
 pub mod native;
+mod peer;
 mod people;
 pub mod pgbench;
 mod phases;

@@ -12,6 +12,7 @@
 //! - The read baselines: the SELECTs behind the staff pages and the FHIR
 //!   search, on a pool of this process's own.
 
+use bothy_domain::ids::GroupId;
 use bothy_domain::{PatientId, ServiceId};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -68,6 +69,12 @@ pub enum RawRead {
     PatientPage(PatientId),
     /// The FHIR search: a patient's newest responses.
     Search(PatientId),
+    /// A peer support group's first page for a member: their membership,
+    /// then the 21 newest top-level posts they may see.
+    PeerPage(GroupId, PatientId),
+    /// The moderation queue: the first 200 waiting posts by priority then
+    /// age, and the counts per priority.
+    PeerQueue(ServiceId),
 }
 
 /// This process's own connections to the benchmarked database.
@@ -241,6 +248,56 @@ impl Native {
                          WHERE patient_id = $1 ORDER BY checked_in_at DESC LIMIT 500",
                     )
                     .bind(&id)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .len();
+                    n
+                })
+            }
+            RawRead::PeerPage(group, patient) => {
+                let (group, patient) = (group.to_string(), patient.to_string());
+                on_pool!(self, |p| {
+                    let mut conn = p.acquire().await?;
+                    let member: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM peer_members WHERE group_id = $1 AND patient_id = $2",
+                    )
+                    .bind(&group)
+                    .bind(&patient)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "SELECT p.id, p.member_id, m.pseudonym, p.body, p.status, p.created_at \
+                         FROM peer_posts p JOIN peer_members m ON m.id = p.member_id \
+                         WHERE p.group_id = $1 AND p.parent_id IS NULL \
+                         AND (p.status = 'visible' OR p.member_id = $2) \
+                         ORDER BY p.created_at DESC, p.id DESC LIMIT 21",
+                    )
+                    .bind(&group)
+                    .bind(member.unwrap_or_default())
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .len()
+                })
+            }
+            RawRead::PeerQueue(service) => {
+                let service = service.to_string();
+                on_pool!(self, |p| {
+                    let mut conn = p.acquire().await?;
+                    let mut n = sqlx::query(
+                        "SELECT p.id, p.group_id, m.pseudonym, p.body, p.priority, p.queued_at, \
+                         p.deadline FROM peer_posts p JOIN peer_members m ON m.id = p.member_id \
+                         WHERE p.service_id = $1 AND p.needs_review = 1 \
+                         ORDER BY p.priority DESC, p.queued_at, p.id LIMIT 200",
+                    )
+                    .bind(&service)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .len();
+                    n += sqlx::query(
+                        "SELECT priority, COUNT(*) FROM peer_posts \
+                         WHERE service_id = $1 AND needs_review = 1 GROUP BY priority",
+                    )
+                    .bind(&service)
                     .fetch_all(&mut *conn)
                     .await?
                     .len();

@@ -1,7 +1,8 @@
 //! The measurements of one run, each with the database's own figure for the
 //! same work measured just before it: the writes at each client count (W1,
 //! W2), the reads (W3 with one hot patient and with many clinicians, W4),
-//! the mixed load (W7), and the service-wide work (W5, W6, W8).
+//! the mixed load (W7), peer support (W8), and the service-wide work (W5,
+//! W6, W9).
 
 use crate::client::Conn;
 use crate::load::{closed_loop, open_loop};
@@ -319,6 +320,70 @@ pub async fn reads(
     Ok(())
 }
 
+const W8_TARGET: &str = "p95 ≤ 50 ms at 500/s";
+
+/// W8: a peer support group's page for a member, with `posts` approved
+/// posts, and the moderation queue with `held` posts waiting, each at the
+/// open-loop rate next to the same SELECTs (issue 17). The group is made
+/// for this run; `reader` is a signed-in patient's session and id.
+pub async fn peer(
+    ctx: &Ctx,
+    report: &mut Report,
+    lead: &Conn,
+    (reader, reader_id): (&Conn, PatientId),
+    author: PatientId,
+    tag: &str,
+) -> anyhow::Result<()> {
+    let (posts, held) = (ctx.opts.peer_posts, ctx.opts.peer_held);
+    let group = crate::peer::seed(
+        &ctx.app,
+        &ctx.service,
+        (reader_id, author),
+        posts,
+        held,
+        tag,
+    )
+    .await?;
+    let mut pages = Vec::new();
+    let mut queues = Vec::new();
+    for _ in 0..OPEN_LOOP_CONNECTIONS {
+        pages.push(Get::one(
+            reader.open_like().await?,
+            format!("/peer/groups/{group}"),
+        ));
+        queues.push(Get::one(lead.open_like().await?, "/staff/peer".into()));
+    }
+    let judge = |report: &mut Report| {
+        if let Some(r) = report.requests.last_mut() {
+            r.target = W8_TARGET.into();
+            if ctx.opts.rate >= 500.0 {
+                r.verdict = Verdict::of(
+                    r.summary.p95 <= Duration::from_millis(50) && r.summary.errors == 0,
+                );
+            }
+        }
+    };
+    open_read(
+        ctx,
+        report,
+        &format!("W8 peer group page, {posts} posts"),
+        pages,
+        vec![RawRead::PeerPage(group, reader_id)],
+    )
+    .await?;
+    judge(report);
+    open_read(
+        ctx,
+        report,
+        &format!("W8 moderation queue, {held} held"),
+        queues,
+        vec![RawRead::PeerQueue(ctx.service.id)],
+    )
+    .await?;
+    judge(report);
+    Ok(())
+}
+
 /// W7: everything at once, at a fixed rate.
 pub async fn mixed(
     ctx: &Ctx,
@@ -460,11 +525,11 @@ pub async fn service_wide(
         ))
     };
     report.work.push(row);
-    progress("W8".into());
-    let w8 = service::dashboard(app, service.id, w5.items).await?;
+    progress("W9".into());
+    let w9 = service::dashboard(app, service.id, w5.items).await?;
     report.work.push(work_row(
-        "W8 the service dashboard, a year by deprivation quintile",
-        w8,
+        "W9 the service dashboard, a year by deprivation quintile",
+        w9,
         "episodes",
         "≤ 2 s per 1M episodes (PostgreSQL)",
         Duration::from_secs(2),

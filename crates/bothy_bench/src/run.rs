@@ -49,6 +49,9 @@ pub struct Options {
     pub worker_wait: Duration,
     /// Only W5 and W6, in this process (no server, no people made).
     pub service_wide_only: bool,
+    /// W8's group: approved posts, and held posts in the moderation queue.
+    pub peer_posts: usize,
+    pub peer_held: usize,
 }
 
 impl Options {
@@ -69,6 +72,8 @@ impl Options {
             flood: 40,
             worker_wait: Duration::from_secs(60),
             service_wide_only: false,
+            peer_posts: 200,
+            peer_held: 50,
         }
     }
 }
@@ -232,6 +237,21 @@ pub async fn run(
 
     progress("reads".into());
     phases::reads(&ctx, &mut report, &lead, &clinicians, &people).await?;
+
+    // W8 reads as one of the mixed load's patients, before that load.
+    if let (Some(reader), Some(id)) = (mixed.first(), people.mixed.first()) {
+        progress("peer support".into());
+        let author = people.hot.id;
+        phases::peer(
+            &ctx,
+            &mut report,
+            &lead,
+            (&reader.conn, id.id),
+            author,
+            &tag,
+        )
+        .await?;
+    }
 
     progress("mixed load".into());
     phases::mixed(&ctx, &mut report, mixed, &clinicians, &people).await?;

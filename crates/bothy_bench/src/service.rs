@@ -59,7 +59,7 @@ pub async fn detectors(app: &App) -> anyhow::Result<Timed> {
     })
 }
 
-/// W8: the service dashboard for the year to `now`, broken down by
+/// W9: the service dashboard for the year to `now`, broken down by
 /// deprivation quintile, as an analyst of the service reads it (every
 /// table: referrals, waits, the waiting list, treatment, outcomes, alerts
 /// and engagement). `items` is the year's finished episodes (W5's count),

@@ -77,6 +77,10 @@ typed_id!(ThreadId, "message thread");
 typed_id!(MessageId, "message");
 typed_id!(ReviewId, "review");
 typed_id!(AppointmentId, "appointment");
+typed_id!(GroupId, "peer support group");
+typed_id!(MemberId, "peer support group membership");
+typed_id!(PostId, "peer support post");
+typed_id!(ReportId, "report of a peer support post");
 
 #[cfg(test)]
 mod tests {

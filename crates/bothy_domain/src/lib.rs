@@ -23,6 +23,7 @@ pub mod model;
 pub mod monitoring;
 pub mod outcomes;
 pub mod pacing;
+pub mod peer;
 pub mod person;
 pub mod programmes;
 pub mod referral;

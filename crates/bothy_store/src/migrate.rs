@@ -184,6 +184,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0029_scale_indexes.sql"),
     ),
     (
+        30,
+        "peer_support",
+        include_str!("../migrations/sqlite/0030_peer_support.sql"),
+        include_str!("../migrations/postgres/0030_peer_support.sql"),
+    ),
+    (
         31,
         "reports",
         include_str!("../migrations/sqlite/0031_reports.sql"),

@@ -82,6 +82,18 @@ impl UrgentPanel {
         }
     }
 
+    /// After risk words in a peer support post, which is held.
+    pub fn peer_post() -> Self {
+        Self {
+            reason: "Some of what you wrote in your post can mean that things feel very hard \
+                     right now. You do not have to cope with this alone.",
+            recorded: "Your post is waiting for a moderator, who will look soon, and we have \
+                       let your care team know. Other members cannot see it until a moderator \
+                       has read it.",
+            watched: None,
+        }
+    }
+
     /// After a risk answer or risk words in a self-referral, sent or not.
     pub fn referral(watched: bool) -> Self {
         Self {
@@ -182,6 +194,12 @@ impl Chrome {
                         label: "Alert load",
                     });
                 }
+                if s.has(Permission::Moderate) {
+                    c.nav.push(NavLink {
+                        href: "/staff/peer",
+                        label: "Peer support",
+                    });
+                }
                 c.nav.extend(crate::pages::reviews::nav_link(s));
                 c.nav.extend(crate::pages::appointments::nav_link(s));
                 c.nav.push(NavLink {
@@ -198,6 +216,10 @@ impl Chrome {
                 c.nav.push(NavLink {
                     href: "/home",
                     label: "Home",
+                });
+                c.nav.push(NavLink {
+                    href: "/peer",
+                    label: "Groups",
                 });
                 c.nav.push(NavLink {
                     href: "/account",

@@ -19,7 +19,8 @@ use bothy_app::{Actor, AppError};
 use bothy_domain::role::ApiPermission;
 use pages::{
     account, activate, alerts, appointments, check_ins, dead_letters, enrolments, library,
-    measures, messages, programme, public, refer, report_extract, reports, reviews, safety_plan,
+    measures, messages, peer, peer_moderation, programme, public, refer, report_extract, reports,
+    reviews, safety_plan,
     signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
@@ -121,6 +122,101 @@ fn table() -> Vec<(RouteSpec, Handler)> {
             "/messages/{thread}",
             Patient,
             post(messages::patient_reply),
+        ),
+        // Peer support for members (pages/peer.rs): membership and what a
+        // member may see are checked in the use case.
+        r(Method::GET, "/peer", Patient, get(peer::groups)),
+        r(
+            Method::GET,
+            "/peer/groups/{group}",
+            Patient,
+            get(peer::group),
+        ),
+        r(
+            Method::POST,
+            "/peer/groups/{group}/join",
+            Patient,
+            post(peer::join),
+        ),
+        r(
+            Method::POST,
+            "/peer/groups/{group}/posts",
+            Patient,
+            post(peer::create_post),
+        ),
+        r(
+            Method::POST,
+            "/peer/posts/{post}/react",
+            Patient,
+            post(peer::react),
+        ),
+        r(
+            Method::GET,
+            "/peer/posts/{post}/report",
+            Patient,
+            get(peer::report_form),
+        ),
+        r(
+            Method::POST,
+            "/peer/posts/{post}/report",
+            Patient,
+            post(peer::report),
+        ),
+        // Moderation (pages/peer_moderation.rs): moderators and clinical
+        // leads, in their current service.
+        r(
+            Method::GET,
+            "/staff/peer",
+            Staff(Permission::Moderate),
+            get(peer_moderation::queue),
+        ),
+        r(
+            Method::GET,
+            "/staff/peer/posts/{post}",
+            Staff(Permission::Moderate),
+            get(peer_moderation::post),
+        ),
+        r(
+            Method::POST,
+            "/staff/peer/posts/{post}/moderate",
+            Staff(Permission::Moderate),
+            post(peer_moderation::moderate),
+        ),
+        r(
+            Method::POST,
+            "/staff/peer/posts/{post}/contact",
+            Staff(Permission::Moderate),
+            post(peer_moderation::contact),
+        ),
+        r(
+            Method::POST,
+            "/staff/peer/posts/{post}/alert",
+            Staff(Permission::Moderate),
+            post(peer_moderation::alert),
+        ),
+        r(
+            Method::POST,
+            "/staff/peer/posts/{post}/suspend",
+            Staff(Permission::Moderate),
+            post(peer_moderation::suspend),
+        ),
+        r(
+            Method::GET,
+            "/staff/peer/groups",
+            Staff(Permission::Moderate),
+            get(peer_moderation::groups),
+        ),
+        r(
+            Method::POST,
+            "/staff/peer/groups",
+            Staff(Permission::Moderate),
+            post(peer_moderation::create_group),
+        ),
+        r(
+            Method::GET,
+            "/staff/peer/figures",
+            Staff(Permission::Moderate),
+            get(peer_moderation::figures),
         ),
         r(Method::GET, "/safety-plan", Patient, get(safety_plan::view)),
         // The interactive tools (pages/tools/).

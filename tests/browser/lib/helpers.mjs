@@ -22,7 +22,8 @@ export const STAFF_ROLES = [
 export const ROLE_PAGES = {
   admin: ['/staff/admin/staff', '/staff/admin/jobs'],
   triage_clinician: ['/alerts'],
-  clinical_lead: ['/alerts', '/alerts/load'],
+  clinical_lead: ['/alerts', '/alerts/load', '/staff/peer'],
+  moderator: ['/staff/peer'],
 };
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 

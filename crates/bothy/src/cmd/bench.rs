@@ -36,6 +36,8 @@ pub async fn run(
             flood: 1_000,
             worker_wait: Duration::from_secs(600),
             service_wide_only: false,
+            peer_posts: 10_000,
+            peer_held: 1_000,
         }
     };
     opts.service_wide_only = args.service_wide;

@@ -188,11 +188,31 @@ pub enum Action {
     AppointmentMoved,
     /// A person's appointments, or a practitioner's or service's list, were read.
     AppointmentRead,
+    /// A peer support group was created.
+    PeerGroupCreated,
+    /// A person joined a peer support group under a group name.
+    PeerJoined,
+    /// A post or reply was made in a peer support group (held or shown).
+    PeerPosted,
+    /// A member left a supportive reaction on a post.
+    PeerReacted,
+    /// A member reported a post to the moderators.
+    PeerReported,
+    /// A group's posts, or the moderation queue, were read.
+    PeerRead,
+    /// A moderator approved, edited, hid or removed a post, with a reason.
+    PeerModerated,
+    /// A moderator wrote privately to a member.
+    PeerMemberContacted,
+    /// A moderator raised an alert to a member's care team.
+    PeerAlertRaised,
+    /// A moderator suspended a member's posting for a time.
+    PeerSuspended,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 81] = [
+    pub const ALL: [Action; 91] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -274,6 +294,16 @@ impl Action {
         Action::AppointmentRecorded,
         Action::AppointmentMoved,
         Action::AppointmentRead,
+        Action::PeerGroupCreated,
+        Action::PeerJoined,
+        Action::PeerPosted,
+        Action::PeerReacted,
+        Action::PeerReported,
+        Action::PeerRead,
+        Action::PeerModerated,
+        Action::PeerMemberContacted,
+        Action::PeerAlertRaised,
+        Action::PeerSuspended,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -360,6 +390,16 @@ impl Action {
             Action::AppointmentRecorded => "appointment.recorded",
             Action::AppointmentMoved => "appointment.moved",
             Action::AppointmentRead => "appointment.read",
+            Action::PeerGroupCreated => "peer.group_created",
+            Action::PeerJoined => "peer.joined",
+            Action::PeerPosted => "peer.posted",
+            Action::PeerReacted => "peer.reacted",
+            Action::PeerReported => "peer.reported",
+            Action::PeerRead => "peer.read",
+            Action::PeerModerated => "peer.moderated",
+            Action::PeerMemberContacted => "peer.member_contacted",
+            Action::PeerAlertRaised => "peer.alert_raised",
+            Action::PeerSuspended => "peer.suspended",
         }
     }
 
@@ -420,7 +460,16 @@ impl Action {
             | Action::AppointmentBooked
             | Action::AppointmentRecorded
             | Action::AppointmentMoved
-            | Action::AppointmentRead => Purpose::DirectCare,
+            | Action::AppointmentRead
+            | Action::PeerJoined
+            | Action::PeerPosted
+            | Action::PeerReacted
+            | Action::PeerReported
+            | Action::PeerRead
+            | Action::PeerModerated
+            | Action::PeerMemberContacted
+            | Action::PeerAlertRaised
+            | Action::PeerSuspended => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated
@@ -436,7 +485,8 @@ impl Action {
             | Action::DeprivationImported
             | Action::FailedJobsRead
             | Action::FailedJobRetried
-            | Action::FailedJobCancelled => Purpose::Administration,
+            | Action::FailedJobCancelled
+            | Action::PeerGroupCreated => Purpose::Administration,
             Action::SignInPasswordOk
             | Action::PatientActivationRefused
             | Action::SignInRefused

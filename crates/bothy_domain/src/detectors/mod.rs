@@ -161,6 +161,8 @@ pub enum TextSource {
     ProfessionalReferral,
     ToolEntry,
     SecureMessage,
+    /// A post or reply in a peer support group.
+    PeerPost,
 }
 
 impl TextSource {
@@ -171,6 +173,7 @@ impl TextSource {
             TextSource::ProfessionalReferral => "a professional referral's text",
             TextSource::ToolEntry => "a tool entry",
             TextSource::SecureMessage => "a secure message",
+            TextSource::PeerPost => "a peer support post",
         }
     }
 }

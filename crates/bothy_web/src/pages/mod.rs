@@ -11,6 +11,8 @@ pub mod enrolments;
 pub mod library;
 pub mod measures;
 pub mod messages;
+pub mod peer;
+pub mod peer_moderation;
 pub mod programme;
 pub mod public;
 pub mod refer;

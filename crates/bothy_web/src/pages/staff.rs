@@ -35,6 +35,17 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, W
             axum::response::Redirect::to("/staff/reports"),
         ));
     }
+    // A moderator's home is the moderation queue: they see no records, so
+    // the caseload page would be empty for them.
+    if let bothy_app::Actor::Staff(s) = &ctx.actor
+        && s.has(bothy_app::policy::Permission::Moderate)
+        && !s.has(bothy_app::policy::Permission::AllPatients)
+        && !s.has(bothy_app::policy::Permission::OwnCaseload)
+        && !s.has(bothy_app::policy::Permission::ManageStaff)
+        && !s.has(bothy_app::policy::Permission::Reports)
+    {
+        return super::peer_moderation::queue_page(&state, &ctx, None).await;
+    }
     let home = state
         .app
         .records()

@@ -42,6 +42,7 @@ mod messages;
 mod monitoring_sweep;
 mod openapi;
 mod pages;
+mod peer;
 mod programme_enrolments;
 mod reports;
 mod reviews;

@@ -99,6 +99,10 @@ pub(super) struct World {
     /// An exposure step and a goal of each signed-in patient (demo patients
     /// 0 and 1), for the forms that record a practice or a rating of one.
     pub(super) tool_parents: BTreeMap<(usize, &'static str), String>,
+    /// The demo's peer support group, which the first demo patient has
+    /// joined, and one of its demo posts (by someone who is no caller).
+    pub(super) peer_group: String,
+    pub(super) peer_post: String,
     /// Fresh front-door fixtures for the caller being tried.
     pub(super) front: Mutex<FrontDoor>,
     /// Two complete bulk exports of the `ap` client: one to read, one to
@@ -443,9 +447,36 @@ impl World {
                 .await
                 .to_string();
 
+        // The demo group, joined by the first demo patient, and a demo post.
+        let (peer_group, peer_post) = {
+            let p = demo_patients
+                .iter()
+                .find(|p| p.id.to_string() == t.demo.patients[0].id)
+                .unwrap();
+            let actor = Actor::Patient(PatientActor {
+                id: p.id,
+                service_id: p.service_id,
+                name: p.full_name(),
+            });
+            let groups = app.peer().groups(&actor, &ctx()).await.unwrap();
+            let group = groups[0].group.id;
+            app.peer()
+                .join(&actor, group, "Matrix Member", "", &ctx())
+                .await
+                .unwrap();
+            let page = app
+                .peer()
+                .group_page(&actor, group, None, &ctx())
+                .await
+                .unwrap();
+            (group.to_string(), page.posts[0].post.id.to_string())
+        };
+
         Self {
             exports: (exports[0].clone(), exports[1].clone()),
             smart_client,
+            peer_group,
+            peer_post,
             t,
             demo_service,
             demo_patients,

@@ -70,6 +70,37 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/check-in",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("GET",  "/check-ins",             ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    // Peer support for members: any patient of the service; what a member
+    // may see or do is checked in the use case (the other patient has
+    // joined by the time they post).
+    ("GET",  "/peer",                  ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/peer/groups/{group}",   ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/peer/groups/{group}/join",
+                                       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/peer/groups/{group}/posts",
+                                       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/peer/posts/{post}/react",
+                                       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("GET",  "/peer/posts/{post}/report",
+                                       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    ("POST", "/peer/posts/{post}/report",
+                                       ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
+    // Moderation: moderators and clinical leads; another service's lead
+    // has a queue, groups and figures of their own, and none of this post.
+    ("GET",  "/staff/peer",            ".  .  | .  .  .  .  Y  Y  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/peer/posts/{post}",
+                                       ".  .  | .  .  .  .  Y  Y  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/peer/posts/{post}/moderate",
+                                       ".  .  | .  .  .  .  Y  Y  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/peer/posts/{post}/contact",
+                                       ".  .  | .  .  .  .  Y  Y  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/peer/posts/{post}/alert",
+                                       ".  .  | .  .  .  .  Y  Y  .  | .  .  | .  | .  .  .  ."),
+    ("POST", "/staff/peer/posts/{post}/suspend",
+                                       ".  .  | .  .  .  .  Y  Y  .  | .  .  | .  | .  .  .  ."),
+    ("GET",  "/staff/peer/groups",     ".  .  | .  .  .  .  Y  Y  .  | .  .  | Y  | .  .  .  ."),
+    ("POST", "/staff/peer/groups",     ".  .  | .  .  .  .  Y  Y  .  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/peer/figures",    ".  .  | .  .  .  .  Y  Y  .  | .  .  | Y  | .  .  .  ."),
     // Secure messages: a patient's own threads; someone else's thread is not found.
     ("GET",  "/messages",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),
     ("POST", "/messages",              ".  .  | .  .  .  .  .  .  .  | Y  Y  | .  | .  .  .  ."),

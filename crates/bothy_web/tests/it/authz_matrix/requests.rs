@@ -234,6 +234,59 @@ impl World {
                 let key = format!("matrix-reply-{col}");
                 f(&[("body", "A reply"), ("key", &key)])
             }
+            // Peer support: a group name and post key per caller.
+            "/peer/groups/{group}/join" => {
+                let name = format!("Matrix Caller {col}");
+                f(&[("pseudonym", &name), ("invite_code", "")])
+            }
+            "/peer/groups/{group}/posts" => {
+                let key = format!("matrix-peer-{col}");
+                let body = format!("A kind word from caller {col}");
+                f(&[("body", &body), ("key", &key)])
+            }
+            "/peer/posts/{post}/react" => f(&[("reaction", "support")]),
+            "/peer/posts/{post}/report" => f(&[("reason", "A matrix report")]),
+            // Approve again, from the state the post is in now, as the
+            // moderator's page would show it.
+            "/staff/peer/posts/{post}/moderate" => {
+                let moderator = self.staff_actor("moderator").await;
+                let post = self
+                    .t
+                    .app
+                    .peer()
+                    .moderation_post(
+                        &moderator,
+                        self.peer_post.parse().unwrap(),
+                        &bothy_app::RequestContext::default(),
+                    )
+                    .await
+                    .unwrap()
+                    .post;
+                let needs = if post.needs_review { "1" } else { "0" };
+                f(&[
+                    ("action", "approve"),
+                    ("status", post.status.as_str()),
+                    ("needs_review", needs),
+                    ("reason", ""),
+                    ("body", ""),
+                ])
+            }
+            "/staff/peer/posts/{post}/contact" | "/staff/peer/posts/{post}/alert" => {
+                f(&[("reason", "A matrix note")])
+            }
+            "/staff/peer/posts/{post}/suspend" => f(&[("days", "1"), ("reason", "A matrix pause")]),
+            "/staff/peer/groups" => {
+                let name = format!("Matrix group {col}");
+                f(&[
+                    ("name", &name),
+                    ("kind", "open"),
+                    ("description", "For the matrix"),
+                    ("rules", "Be kind"),
+                    ("mode", "post"),
+                    ("hours", "always"),
+                    ("outside_hours", "read_only"),
+                ])
+            }
             "/staff/patients/{id}/messages/{thread}/needs-clinician" => {
                 let target = self.target(caller);
                 let message = self
@@ -457,6 +510,8 @@ impl World {
             .replace("{appointment}", &appointment)
             .replace("{id}", patient)
             .replace("{thread}", &thread)
+            .replace("{group}", &self.peer_group)
+            .replace("{post}", &self.peer_post)
             .replace("{enrolment}", &enrolment)
             .replace("{token}", token)
             .replace("{step}", "about")
