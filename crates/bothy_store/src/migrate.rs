@@ -201,6 +201,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0032_bulk_export.sql"),
         include_str!("../migrations/postgres/0032_bulk_export.sql"),
     ),
+    (
+        34,
+        "discharged_index",
+        include_str!("../migrations/sqlite/0034_discharged_index.sql"),
+        include_str!("../migrations/postgres/0034_discharged_index.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
