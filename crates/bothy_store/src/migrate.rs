@@ -189,6 +189,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0030_peer_support.sql"),
         include_str!("../migrations/postgres/0030_peer_support.sql"),
     ),
+    (
+        33,
+        "peer_escalation",
+        include_str!("../migrations/sqlite/0033_peer_escalation.sql"),
+        include_str!("../migrations/postgres/0033_peer_escalation.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
