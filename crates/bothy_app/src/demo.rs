@@ -315,6 +315,7 @@ async fn demo_group(
             status_reason: None,
             edit_note: None,
             report_count: 0,
+            escalated_at: None,
         };
         tx.insert_peer_post(&post, &format!("demo-{n}")).await?;
     }

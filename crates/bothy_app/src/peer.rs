@@ -17,7 +17,8 @@
 //! Moderation (`peer/moderate.rs`) is for staff with `Permission::Moderate`
 //! (moderators and clinical leads), who see group names and posts only,
 //! never a clinical record. Reactions and reports are in `peer/reports.rs`,
-//! figures in `peer/figures.rs`.
+//! figures in `peer/figures.rs`, escalation of posts unmoderated past
+//! their deadline in `peer/escalate.rs`.
 //!
 //! Floods are limited per member (5 posts in 10 minutes) and per group
 //! (120 in 10 minutes), counted in the database so that every `bothy
@@ -26,6 +27,7 @@
 //! counted one after another. The same text from the same member within
 //! a day is refused; the same form sent twice (its key) is one post.
 
+mod escalate;
 mod figures;
 mod moderate;
 mod reports;
@@ -454,6 +456,7 @@ impl Peer<'_> {
             status_reason: None,
             edit_note: None,
             report_count: 0,
+            escalated_at: None,
         };
         if !work.tx().insert_peer_post(&post, key).await? {
             let first = work

@@ -134,5 +134,6 @@ fn post_of(group: &Group, by: &Member, at: Timestamp, i: usize, held: Option<boo
         status_reason: None,
         edit_note: None,
         report_count: 0,
+        escalated_at: None,
     }
 }

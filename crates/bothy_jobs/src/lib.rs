@@ -4,7 +4,8 @@
 //! Every [`POLL`] the worker claims the jobs that are due, a batch at a time,
 //! runs each ([`App::perform`]) and records the outcome: done, queued again
 //! after a back-off ([`bothy_app::jobs::retry_delay`]), or failed once no
-//! attempts are left. Every pass it escalates overdue alerts, and queues the
+//! attempts are left. Every pass it escalates overdue alerts and peer
+//! support posts unmoderated past their deadline, and queues the
 //! periodic tasks (housekeeping, the monitoring sweep, expected
 //! trajectories: `bothy_app::periodic`) whose period has turned, as jobs
 //! keyed by their period, so that however many workers run, each runs once
@@ -89,6 +90,8 @@ pub struct Report {
     /// worker has them now.
     pub leases_lost: u32,
     pub alerts_escalated: u32,
+    /// Peer support posts escalated, unmoderated past their deadline.
+    pub posts_escalated: u32,
     /// Signals the monitoring sweep raised or merged.
     pub monitoring_signals: u32,
     pub trajectories_computed: u32,
@@ -110,6 +113,7 @@ impl std::ops::AddAssign for Report {
         self.leases_lost += o.leases_lost;
         self.reminders_queued += o.reminders_queued;
         self.alerts_escalated += o.alerts_escalated;
+        self.posts_escalated += o.posts_escalated;
         self.monitoring_signals += o.monitoring_signals;
         self.trajectories_computed += o.trajectories_computed;
         self.audit_sealed += o.audit_sealed;
@@ -263,6 +267,7 @@ fn log(result: Result<Report, AppError>) {
             jobs_released = r.jobs_released,
             leases_lost = r.leases_lost,
             alerts_escalated = r.alerts_escalated,
+            posts_escalated = r.posts_escalated,
             monitoring_signals = r.monitoring_signals,
             trajectories_computed = r.trajectories_computed,
             audit_sealed = r.audit_sealed,
@@ -307,6 +312,7 @@ async fn pass(
     let mut report = Report::default();
     // Every pass: an overdue alert must not wait for a period to turn.
     report.alerts_escalated += app.monitoring().escalate_overdue().await?;
+    report.posts_escalated += app.peer().escalate_overdue().await?;
     let now = app.clock().now();
     let due = scheduled.due(now);
     app.jobs().schedule_periodic(&due).await?;

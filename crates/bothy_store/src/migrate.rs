@@ -202,6 +202,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0032_bulk_export.sql"),
     ),
     (
+        33,
+        "peer_escalation",
+        include_str!("../migrations/sqlite/0033_peer_escalation.sql"),
+        include_str!("../migrations/postgres/0033_peer_escalation.sql"),
+    ),
+    (
         34,
         "discharged_index",
         include_str!("../migrations/sqlite/0034_discharged_index.sql"),

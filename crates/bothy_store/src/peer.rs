@@ -24,7 +24,7 @@ const MEMBER_COLUMNS: &str =
 const POST_COLUMNS: &str = "p.id, p.group_id, p.service_id, p.member_id, m.pseudonym, \
      p.parent_id, p.body, p.status, p.needs_review, p.priority, p.hold_reasons, p.risk, \
      p.queued_at, p.deadline, p.created_at, p.reviewed_at, p.status_reason, p.edit_note, \
-     p.report_count";
+     p.report_count, p.escalated_at";
 
 mod moderation;
 
@@ -94,6 +94,7 @@ fn post(r: &Row) -> Result<Post, StoreError> {
         status_reason: r.try_get("status_reason")?,
         edit_note: r.try_get("edit_note")?,
         report_count: r.try_get("report_count")?,
+        escalated_at: r.try_get::<Option<i64>>("escalated_at")?.map(from_millis),
     })
 }
 

@@ -208,11 +208,14 @@ pub enum Action {
     PeerAlertRaised,
     /// A moderator suspended a member's posting for a time.
     PeerSuspended,
+    /// A post unmoderated past its deadline was escalated to the service's
+    /// moderators and clinical leads.
+    PeerEscalated,
 }
 
 impl Action {
     /// Every action, for tests and documentation.
-    pub const ALL: [Action; 91] = [
+    pub const ALL: [Action; 92] = [
         Action::SignInPasswordOk,
         Action::SignInRefused,
         Action::SignInComplete,
@@ -304,6 +307,7 @@ impl Action {
         Action::PeerMemberContacted,
         Action::PeerAlertRaised,
         Action::PeerSuspended,
+        Action::PeerEscalated,
     ];
 
     /// The stored name, e.g. `patient.read`.
@@ -400,6 +404,7 @@ impl Action {
             Action::PeerMemberContacted => "peer.member_contacted",
             Action::PeerAlertRaised => "peer.alert_raised",
             Action::PeerSuspended => "peer.suspended",
+            Action::PeerEscalated => "peer.escalated",
         }
     }
 
@@ -469,7 +474,8 @@ impl Action {
             | Action::PeerModerated
             | Action::PeerMemberContacted
             | Action::PeerAlertRaised
-            | Action::PeerSuspended => Purpose::DirectCare,
+            | Action::PeerSuspended
+            | Action::PeerEscalated => Purpose::DirectCare,
             Action::StaffCreated
             | Action::StaffDisabled
             | Action::ServiceCreated

@@ -529,4 +529,8 @@ pub struct Post {
     /// The moderator's note on an edit, shown with the post.
     pub edit_note: Option<String>,
     pub report_count: i64,
+    /// When the post, unreviewed past its deadline, was escalated to the
+    /// service's moderators and clinical leads; cleared when it is queued
+    /// again after a review.
+    pub escalated_at: Option<Timestamp>,
 }

@@ -155,7 +155,9 @@ impl Tx {
              priority = CASE WHEN priority < $2 THEN $2 ELSE priority END, \
              queued_at = CASE WHEN needs_review = 1 AND queued_at IS NOT NULL THEN queued_at ELSE $3 END, \
              deadline = CASE WHEN needs_review = 1 AND deadline IS NOT NULL AND deadline < $4 \
-             THEN deadline ELSE $4 END, needs_review = 1 WHERE id = $1",
+             THEN deadline ELSE $4 END, \
+             escalated_at = CASE WHEN needs_review = 1 THEN escalated_at ELSE NULL END, \
+             needs_review = 1 WHERE id = $1",
         )
         .bind(post.to_string())
         .bind(priority.rank())
@@ -331,5 +333,47 @@ impl Tx {
                 .transpose(),
             None => Ok(None),
         }
+    }
+}
+
+impl Tx {
+    /// Posts still waiting for a moderator past their deadline at `now`
+    /// and not escalated yet, in every service, the most overdue first.
+    pub async fn peer_posts_to_escalate(
+        &mut self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Post>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {POST_COLUMNS} FROM peer_posts p JOIN peer_members m ON m.id = p.member_id \
+             WHERE p.needs_review = 1 AND p.escalated_at IS NULL AND p.deadline < $1 \
+             ORDER BY p.deadline, p.id LIMIT $2"
+        ));
+        let rows = self
+            .query(sql)
+            .bind(to_millis(now))
+            .bind(limit)
+            .fetch_all()
+            .await?;
+        rows.iter().map(post).collect()
+    }
+
+    /// Marks a post escalated, unless it already was (another worker) or a
+    /// moderator has seen it meanwhile. Returns whether this call marked it.
+    pub async fn mark_peer_post_escalated(
+        &mut self,
+        post: PostId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .query(
+                "UPDATE peer_posts SET escalated_at = $2 WHERE id = $1 AND needs_review = 1 \
+                 AND escalated_at IS NULL AND deadline < $2",
+            )
+            .bind(post.to_string())
+            .bind(to_millis(at))
+            .execute()
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -49,6 +49,9 @@ pub struct QueueRow {
     pub queued: String,
     pub deadline: String,
     pub overdue: bool,
+    /// Escalated to the service's moderators and clinical leads, unmoderated
+    /// past its deadline (`bothy_app::peer::Peer::escalate_overdue`).
+    pub escalated: bool,
     pub excerpt: String,
 }
 
@@ -108,6 +111,7 @@ pub async fn queue_page(
                 queued: i.post.queued_at.map(uk_time).unwrap_or_default(),
                 deadline: i.post.deadline.map(uk_time).unwrap_or_default(),
                 overdue: i.overdue,
+                escalated: i.post.escalated_at.is_some(),
                 excerpt: excerpt(&i.post.body),
             })
             .collect(),

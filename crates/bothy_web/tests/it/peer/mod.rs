@@ -6,6 +6,7 @@
 
 use crate::helpers::{Client, Resp, TestApp};
 
+mod escalation;
 mod members;
 mod moderation;
 
