@@ -20,8 +20,7 @@ use bothy_domain::role::ApiPermission;
 use pages::{
     account, activate, alerts, appointments, check_ins, dead_letters, enrolments, library,
     measures, messages, peer, peer_moderation, programme, public, refer, report_extract, reports,
-    reviews, safety_plan,
-    signin, staff, tools, triage,
+    reviews, safety_plan, signin, staff, tools, triage,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
