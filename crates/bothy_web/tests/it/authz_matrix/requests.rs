@@ -510,7 +510,16 @@ impl World {
             .replace("{appointment}", &appointment)
             .replace("{id}", patient)
             .replace("{thread}", &thread)
-            .replace("{group}", &self.peer_group)
+            // A FHIR Group is the service, by its short name; any other
+            // `{group}` is a peer support group.
+            .replace(
+                "{group}",
+                if spec.path.starts_with("/fhir/") {
+                    "demo"
+                } else {
+                    &self.peer_group
+                },
+            )
             .replace("{post}", &self.peer_post)
             .replace("{enrolment}", &enrolment)
             .replace("{token}", token)
@@ -533,7 +542,6 @@ impl World {
             .replace("{response}", &response)
             .replace("{observation}", &response)
             .replace("{codesystem}", "measures")
-            .replace("{group}", "demo")
             .replace(
                 "{export}",
                 if spec.method == Method::DELETE {
