@@ -59,7 +59,7 @@
 //!   recognise yet); the per-address limit bounds it.
 //! - `POST /staff/episodes/{id}/contact` counts every contact recorded: it is
 //!   a counter, not a transition, and the form carries no key that could
-//!   tell a double click from a second appointment (see ARCHITECTURE.md).
+//!   tell a double click from a second appointment (see docs/concurrency.md).
 //! - `POST /sign-in`, `POST /sign-out`, `POST /staff/service` and
 //!   `POST /account/password` change only the caller's own session or
 //!   credentials; each request is its own effect.
