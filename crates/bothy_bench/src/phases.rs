@@ -526,15 +526,30 @@ pub async fn service_wide(
     };
     report.work.push(row);
     progress("W9".into());
-    let w9 = service::dashboard(app, service.id, w5.items).await?;
-    report.work.push(work_row(
-        "W9 the service dashboard, a year by deprivation quintile",
-        w9,
-        "episodes",
-        "≤ 2 s per 1M episodes (PostgreSQL)",
-        Duration::from_secs(2),
-        (backend != Backend::Postgres).then_some("PostgreSQL only"),
-    ));
+    // The target is for a database of 1M episodes (every episode the
+    // service has held): the dashboard reads a year of them. The first
+    // read after loading also classifies the year's finished episodes that
+    // have no stored outcome flags yet; the second reads stored flags only.
+    let episodes = {
+        let mut tx = app.store().read().await?;
+        let n = tx.count_episodes(service.id).await?;
+        tx.rollback().await?;
+        u64::try_from(n).unwrap_or(0)
+    };
+    for name in [
+        "W9 the service dashboard, a year by deprivation quintile, first read",
+        "W9 the service dashboard, a year by deprivation quintile, again",
+    ] {
+        let w9 = service::dashboard(app, service.id, episodes).await?;
+        report.work.push(work_row(
+            name,
+            w9,
+            "episodes",
+            "≤ 2 s for a database of 1M episodes (PostgreSQL)",
+            Duration::from_secs(2),
+            (backend != Backend::Postgres).then_some("PostgreSQL only"),
+        ));
+    }
     Ok(())
 }
 

@@ -62,8 +62,8 @@ pub async fn detectors(app: &App) -> anyhow::Result<Timed> {
 /// W9: the service dashboard for the year to `now`, broken down by
 /// deprivation quintile, as an analyst of the service reads it (every
 /// table: referrals, waits, the waiting list, treatment, outcomes, alerts
-/// and engagement). `items` is the year's finished episodes (W5's count),
-/// the figure the target scales with.
+/// and engagement). `items` is every episode the service has held, the
+/// size the target is set for.
 pub async fn dashboard(app: &App, service: ServiceId, episodes: u64) -> anyhow::Result<Timed> {
     use bothy_app::dashboard::{Period, ReportRequest};
     use bothy_app::policy::{Actor, StaffActor};

@@ -253,4 +253,15 @@ impl Tx {
             .await?;
         row.try_get("n")
     }
+
+    /// Every episode the service has held, open or ended: the size the
+    /// dashboard's speed target is set for.
+    pub async fn count_episodes(&mut self, service: ServiceId) -> Result<i64, StoreError> {
+        let row = self
+            .query("SELECT COUNT(*) AS n FROM episodes WHERE service_id = $1")
+            .bind(service.to_string())
+            .fetch_one()
+            .await?;
+        row.try_get("n")
+    }
 }
