@@ -595,6 +595,12 @@ fn table() -> Vec<(RouteSpec, Handler)> {
         ),
         r(
             Method::GET,
+            "/staff/reports/parquet/{table}",
+            Staff(Permission::Reports),
+            get(reports::parquet),
+        ),
+        r(
+            Method::GET,
             "/staff/reports/extract/{kind}",
             Staff(Permission::Reports),
             get(report_extract::extract),

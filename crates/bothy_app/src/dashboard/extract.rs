@@ -4,7 +4,9 @@
 //! at a time, so an extract of a national database streams in bounded
 //! memory. The field mapping is in docs/reports.md.
 
+use super::columns::{Cell, Kind};
 use super::csv::line;
+use super::parquet_file::ParquetFile;
 use crate::policy::Permission;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
@@ -12,8 +14,11 @@ use bothy_domain::reports::{Edition, ExtractKey, Period};
 use bothy_domain::time::{from_millis, to_millis, uk_date};
 use bothy_store::{ExtractRow, ReportScope};
 
-/// Rows read and written per page.
+/// Rows read and written per page of CSV.
 const PAGE: i64 = 2_000;
+/// Rows per page of Parquet, each page one row group: large enough for
+/// column readers to skip well, small enough to hold (about 4 MB).
+const PARQUET_PAGE: i64 = 10_000;
 
 /// Which national dataset an extract is shaped like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,51 +46,90 @@ impl ExtractKind {
         }
     }
 
-    fn header(self) -> &'static [&'static str] {
+    /// Each field's name and type, in order.
+    fn header(self) -> &'static [(&'static str, Kind)] {
         match self {
             ExtractKind::PtWaitingTimes => &[
-                "UCPN",
-                "PATIENT_PSEUDONYM",
-                "REF_REC_DATE",
-                "REF_SOURCE",
-                "REF_ACC_DATE",
-                "FIRST_TREAT_APP_DATE",
-                "CASE_CLOSED_DATE",
-                "WAIT_WEEKS",
-                "WAIT_STATUS",
-                "AGE_BAND",
-                "SEX",
-                "ETHNICITY",
-                "SIMD_DECILE",
-                "CHANNEL",
+                ("UCPN", Kind::Text),
+                ("PATIENT_PSEUDONYM", Kind::Text),
+                ("REF_REC_DATE", Kind::Date),
+                ("REF_SOURCE", Kind::Text),
+                ("REF_ACC_DATE", Kind::Date),
+                ("FIRST_TREAT_APP_DATE", Kind::Date),
+                ("CASE_CLOSED_DATE", Kind::Date),
+                ("WAIT_WEEKS", Kind::Int),
+                ("WAIT_STATUS", Kind::Text),
+                ("AGE_BAND", Kind::Int),
+                ("SEX", Kind::Text),
+                ("ETHNICITY", Kind::Text),
+                ("SIMD_DECILE", Kind::Int),
+                ("CHANNEL", Kind::Text),
             ],
             ExtractKind::TalkingTherapies => &[
-                "ServiceRequestId",
-                "LocalPatientId",
-                "ReferralRequestReceivedDate",
-                "SourceOfReferral",
-                "FirstTreatmentDate",
-                "ServDischDate",
-                "EndReason",
-                "TreatmentAppointments",
-                "ProblemDescriptor",
-                "AgeBand",
-                "Gender",
-                "EthnicCategory",
-                "IMD_Decile",
-                "PHQ9_FirstScore",
-                "PHQ9_LastScore",
-                "GAD7_FirstScore",
-                "GAD7_LastScore",
-                "CompletedTreatment_Flag",
-                "NotCaseness_Flag",
-                "Recovery_Flag",
-                "ReliableImprovement_Flag",
-                "ReliableRecovery_Flag",
-                "ReliableDeterioration_Flag",
+                ("ServiceRequestId", Kind::Text),
+                ("LocalPatientId", Kind::Text),
+                ("ReferralRequestReceivedDate", Kind::Date),
+                ("SourceOfReferral", Kind::Text),
+                ("FirstTreatmentDate", Kind::Date),
+                ("ServDischDate", Kind::Date),
+                ("EndReason", Kind::Text),
+                ("TreatmentAppointments", Kind::Int),
+                ("ProblemDescriptor", Kind::Text),
+                ("AgeBand", Kind::Int),
+                ("Gender", Kind::Text),
+                ("EthnicCategory", Kind::Text),
+                ("IMD_Decile", Kind::Int),
+                ("PHQ9_FirstScore", Kind::Float),
+                ("PHQ9_LastScore", Kind::Float),
+                ("GAD7_FirstScore", Kind::Float),
+                ("GAD7_LastScore", Kind::Float),
+                ("CompletedTreatment_Flag", Kind::Int),
+                ("NotCaseness_Flag", Kind::Int),
+                ("Recovery_Flag", Kind::Int),
+                ("ReliableImprovement_Flag", Kind::Int),
+                ("ReliableRecovery_Flag", Kind::Int),
+                ("ReliableDeterioration_Flag", Kind::Int),
             ],
         }
     }
+}
+
+/// The file format of a download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// `csv` (the default when absent) or `parquet`.
+    pub fn parse(s: Option<&str>) -> Option<Format> {
+        match s.map(str::trim).unwrap_or("") {
+            "" | "csv" => Some(Format::Csv),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+}
+
+/// The file being written (None once it has ended).
+enum Output {
+    Csv { header_sent: bool },
+    Parquet(Box<ParquetFile>),
 }
 
 /// An extract being written: authorised, audited and keyed once, then
@@ -96,89 +140,100 @@ pub struct Extract {
     label: String,
     key: ExtractKey,
     after: String,
-    header_sent: bool,
-    done: bool,
+    output: Option<Output>,
 }
 
-fn date(ms: Option<i64>) -> String {
-    ms.map(|ms| uk_date(from_millis(ms)).to_string())
-        .unwrap_or_default()
+fn date(ms: Option<i64>) -> Cell {
+    ms.map_or(Cell::Null, |ms| Cell::Date(uk_date(from_millis(ms))))
 }
 
-fn num(v: Option<f64>) -> String {
-    v.map(|v| format!("{v}")).unwrap_or_default()
+fn float(v: Option<f64>) -> Cell {
+    v.map_or(Cell::Null, Cell::Float)
 }
 
-fn flag(flags: Option<i64>, bit: u32) -> String {
-    flags
-        .map(|f| ((f >> bit) & 1).to_string())
-        .unwrap_or_default()
+fn int(v: Option<i64>) -> Cell {
+    v.map_or(Cell::Null, Cell::Int)
+}
+
+fn flag(flags: Option<i64>, bit: u32) -> Cell {
+    int(flags.map(|f| (f >> bit) & 1))
 }
 
 impl Extract {
     pub fn file_name(&self) -> String {
-        format!("{}.csv", self.label.replace(':', "-"))
+        let ext = match self.output {
+            Some(Output::Parquet(_)) => "parquet",
+            _ => "csv",
+        };
+        format!("{}.{ext}", self.label.replace(':', "-"))
     }
 
-    fn row(&self, r: &ExtractRow) -> Vec<String> {
-        let ep = self.key.pseudonym(&self.label, &r.episode_id);
-        let person = self.key.pseudonym(&self.label, &r.patient_id);
+    pub fn format(&self) -> Format {
+        match self.output {
+            Some(Output::Parquet(_)) => Format::Parquet,
+            _ => Format::Csv,
+        }
+    }
+
+    fn row(&self, r: &ExtractRow) -> Vec<Cell> {
+        let ep = Cell::Text(self.key.pseudonym(&self.label, &r.episode_id));
+        let person = Cell::Text(self.key.pseudonym(&self.label, &r.patient_id));
         let end = to_millis(self.scope.to);
+        let age_band = int(r.age_band.parse().ok());
+        let decile = int(r.decile.map(i64::from));
+        let sex = Cell::text_or_null(r.sex.as_deref());
+        let ethnicity = Cell::text_or_null(r.ethnicity.as_deref());
         match self.kind {
             ExtractKind::PtWaitingTimes => {
                 let (weeks, status) = match (r.received_at, r.first_treatment_at) {
                     (Some(rec), Some(ft)) if ft < end => {
-                        ((ft - rec) / (7 * 86_400_000), "completed")
+                        (Cell::Int((ft - rec) / (7 * 86_400_000)), "completed")
                     }
-                    (Some(rec), _) => ((end - rec) / (7 * 86_400_000), "ongoing"),
-                    _ => (0, ""),
+                    (Some(rec), _) => (Cell::Int((end - rec) / (7 * 86_400_000)), "ongoing"),
+                    _ => (Cell::Null, ""),
                 };
                 vec![
                     ep,
                     person,
                     date(r.received_at),
-                    r.source.clone(),
+                    Cell::text(r.source.as_str()),
                     date(r.decided_at),
                     date(r.first_treatment_at),
                     date(r.discharged_at),
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        weeks.to_string()
-                    },
-                    status.to_string(),
-                    r.age_band.clone(),
-                    r.sex.clone().unwrap_or_default(),
-                    r.ethnicity.clone().unwrap_or_default(),
-                    r.decile.map(|d| d.to_string()).unwrap_or_default(),
-                    if r.sms { "sms" } else { "web" }.to_string(),
+                    weeks,
+                    Cell::text_or_null(Some(status).filter(|s| !s.is_empty())),
+                    age_band,
+                    sex,
+                    ethnicity,
+                    decile,
+                    Cell::text(if r.sms { "sms" } else { "web" }),
                 ]
             }
             ExtractKind::TalkingTherapies => {
                 let f = r.outcome_flags;
                 // At caseness is bit 1 of a finished course; "not caseness"
                 // is a finished course without it.
-                let not_caseness = f.map(|f| u8::from(f & 1 == 1 && f & 2 == 0).to_string());
+                let not_caseness = int(f.map(|f| i64::from(f & 1 == 1 && f & 2 == 0)));
                 vec![
                     ep,
                     person,
                     date(r.received_at),
-                    r.source.clone(),
+                    Cell::text(r.source.as_str()),
                     date(r.first_treatment_at),
                     date(r.discharged_at),
-                    r.discharge_reason.clone().unwrap_or_default(),
-                    r.treatment_appointments.to_string(),
-                    r.problem_descriptor.clone(),
-                    r.age_band.clone(),
-                    r.sex.clone().unwrap_or_default(),
-                    r.ethnicity.clone().unwrap_or_default(),
-                    r.decile.map(|d| d.to_string()).unwrap_or_default(),
-                    num(r.phq9_first),
-                    num(r.phq9_last),
-                    num(r.gad7_first),
-                    num(r.gad7_last),
+                    Cell::text_or_null(r.discharge_reason.as_deref()),
+                    Cell::Int(r.treatment_appointments),
+                    Cell::text(r.problem_descriptor.as_str()),
+                    age_band,
+                    sex,
+                    ethnicity,
+                    decile,
+                    float(r.phq9_first),
+                    float(r.phq9_last),
+                    float(r.gad7_first),
+                    float(r.gad7_last),
                     flag(f, 0),
-                    not_caseness.unwrap_or_default(),
+                    not_caseness,
                     flag(f, 2),
                     flag(f, 3),
                     flag(f, 4),
@@ -188,32 +243,54 @@ impl Extract {
         }
     }
 
-    /// The next piece of the CSV file (the header first), or None at the end.
-    pub async fn next_chunk(&mut self, app: &App) -> Result<Option<String>, AppError> {
-        if self.done {
+    /// The next piece of the file (a CSV header or Parquet's magic number
+    /// first, Parquet's footer last), or None once it has all been given.
+    pub async fn next_chunk(&mut self, app: &App) -> Result<Option<Vec<u8>>, AppError> {
+        let Some(output) = self.output.as_mut() else {
             return Ok(None);
-        }
-        let mut out = String::new();
-        if !self.header_sent {
-            self.header_sent = true;
-            let h: Vec<String> = self.kind.header().iter().map(|s| s.to_string()).collect();
-            out.push_str(&line(&h));
-        }
+        };
+        let page = match output {
+            Output::Csv { .. } => PAGE,
+            Output::Parquet(_) => PARQUET_PAGE,
+        };
         let mut tx = app.store.read().await?;
         let rows = tx
-            .report_extract_page(&self.scope, &self.after, PAGE)
+            .report_extract_page(&self.scope, &self.after, page)
             .await?;
         tx.rollback().await?;
         if let Some(last) = rows.last() {
             self.after = last.episode_id.clone();
         }
-        if (rows.len() as i64) < PAGE {
-            self.done = true;
+        let last_page = (rows.len() as i64) < page;
+        let rows: Vec<Vec<Cell>> = rows.iter().map(|r| self.row(r)).collect();
+        let Some(output) = self.output.as_mut() else {
+            return Ok(None);
+        };
+        let mut chunk = match output {
+            Output::Csv { header_sent } => {
+                let mut out = String::new();
+                if !*header_sent {
+                    *header_sent = true;
+                    let h: Vec<String> = self
+                        .kind
+                        .header()
+                        .iter()
+                        .map(|(n, _)| n.to_string())
+                        .collect();
+                    out.push_str(&line(&h));
+                }
+                for r in &rows {
+                    out.push_str(&line(&r.iter().map(Cell::to_text).collect::<Vec<_>>()));
+                }
+                out.into_bytes()
+            }
+            Output::Parquet(file) => file.row_group(&rows)?,
+        };
+        // The last page ends the file: Parquet's footer follows it.
+        if last_page && let Some(Output::Parquet(file)) = self.output.take() {
+            chunk.extend(file.finish()?);
         }
-        for r in &rows {
-            out.push_str(&line(&self.row(r)));
-        }
-        Ok(Some(out))
+        Ok(Some(chunk))
     }
 }
 
@@ -225,6 +302,7 @@ impl crate::outcomes::Reports<'_> {
         &self,
         actor: &Actor,
         kind: ExtractKind,
+        format: Format,
         period: &Period,
         ctx: &RequestContext,
     ) -> Result<Extract, AppError> {
@@ -257,7 +335,7 @@ impl crate::outcomes::Reports<'_> {
         );
         let event = AuditEvent::new(Action::ReportExported)
             .service(staff.service_id)
-            .detail(format!("extract {label}"));
+            .detail(format!("extract {label} as {}", format.extension()));
         app.audit(&mut tx, actor, ctx, event).await?;
         tx.commit().await?;
         Ok(Extract {
@@ -275,8 +353,17 @@ impl crate::outcomes::Reports<'_> {
             label,
             key,
             after: String::new(),
-            header_sent: false,
-            done: false,
+            output: Some(match format {
+                Format::Csv => Output::Csv { header_sent: false },
+                Format::Parquet => {
+                    let columns: Vec<_> = kind
+                        .header()
+                        .iter()
+                        .map(|(n, k)| (n.to_string(), *k))
+                        .collect();
+                    Output::Parquet(Box::new(ParquetFile::new(&columns)?))
+                }
+            }),
         })
     }
 }

@@ -11,9 +11,11 @@
 //! administration, no patient named).
 
 mod build;
+pub mod columns;
 pub mod csv;
 mod deprivation;
 pub mod extract;
+pub mod parquet_file;
 
 pub use bothy_domain::reports::Period;
 
@@ -67,6 +69,8 @@ pub struct Dashboard {
     pub caseload: bool,
     /// May the reader ask for their own caseload?
     pub can_see_caseload: bool,
+    /// Can the reader take pseudonymised extracts (the service holds a key)?
+    pub extracts: bool,
     /// Where the deprivation deciles came from.
     pub deprivation_source: String,
     pub suppression: Suppression,
@@ -185,6 +189,7 @@ impl crate::outcomes::Reports<'_> {
             quintile: request.quintile,
             caseload: request.caseload,
             can_see_caseload,
+            extracts: app.settings.extract_key.is_some(),
             deprivation_source,
             suppression,
             tables: build::tables(&raw, request.by, suppression, &labels),

@@ -1,5 +1,6 @@
 //! `GET /staff/reports/extract/{kind}`: a pseudonymised reporting extract
-//! (`ptwt` or `talking-therapies`) for the chosen period, streamed: the
+//! (`ptwt` or `talking-therapies`) for the chosen period, as CSV or (with
+//! `format=parquet`) Parquet, streamed: the
 //! first page is read before answering, so a refusal or a missing key is a
 //! proper error; the rest follow a page at a time through a small channel,
 //! so memory stays bounded however large the service.
@@ -13,7 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::AppError;
 use bothy_app::dashboard::Period;
-use bothy_app::dashboard::extract::ExtractKind;
+use bothy_app::dashboard::extract::{ExtractKind, Format};
 use bothy_domain::time::{Date, uk_date};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -24,6 +25,9 @@ pub struct ExtractQuery {
     from: Option<String>,
     #[serde(default)]
     to: Option<String>,
+    /// `csv` (the default) or `parquet`.
+    #[serde(default)]
+    format: Option<String>,
 }
 
 /// A response body fed by a channel of chunks.
@@ -59,6 +63,8 @@ pub async fn extract(
     Query(q): Query<ExtractQuery>,
 ) -> Result<Response, WebError> {
     let kind = ExtractKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let format = Format::parse(q.format.as_deref())
+        .ok_or_else(|| AppError::field("format", "Choose csv or parquet"))?;
     let default = Period::last_twelve_months(uk_date(state.app.clock().now()));
     let from = day("from", q.from.as_deref(), default.from)?;
     let to = day("to", q.to.as_deref(), default.to)?;
@@ -66,7 +72,7 @@ pub async fn extract(
     let mut extract = state
         .app
         .reports()
-        .start_extract(&ctx.actor, kind, &period, &ctx.request)
+        .start_extract(&ctx.actor, kind, format, &period, &ctx.request)
         .await?;
     let first = extract.next_chunk(&state.app).await?.unwrap_or_default();
     let name = extract.file_name();
@@ -96,7 +102,7 @@ pub async fn extract(
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
+        HeaderValue::from_static(format.content_type()),
     );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);

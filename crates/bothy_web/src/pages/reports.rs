@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bothy_app::AppError;
+use bothy_app::dashboard::extract::Format;
 use bothy_app::dashboard::{Dashboard, Period, ReportRequest, ReportTable};
 use bothy_domain::audit::Action;
 use bothy_domain::reports::Breakdown;
@@ -208,10 +209,31 @@ pub async fn monthly(
 /// `GET /staff/reports/csv/{table}`: one table as CSV, suppressed as on
 /// the page; audited as a download.
 pub async fn csv(
+    state: State<AppState>,
+    ctx: Ctx,
+    table: Path<String>,
+    q: Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    download(state, ctx, table, q, Format::Csv).await
+}
+
+/// `GET /staff/reports/parquet/{table}`: the same table as Parquet, counts
+/// typed as numbers and suppressed cells null.
+pub async fn parquet(
+    state: State<AppState>,
+    ctx: Ctx,
+    table: Path<String>,
+    q: Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    download(state, ctx, table, q, Format::Parquet).await
+}
+
+async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(table): Path<String>,
     Query(q): Query<ReportQuery>,
+    format: Format,
 ) -> Result<Response, WebError> {
     let today = uk_date(state.app.clock().now());
     let r = request(&q, today)?;
@@ -221,19 +243,26 @@ pub async fn csv(
         .dashboard_as(&ctx.actor, &r, &ctx.request, Action::ReportExported)
         .await?;
     let t = d.table(&table).ok_or(AppError::NotFound)?;
-    let body = bothy_app::dashboard::csv::table_csv(t);
+    let body = match format {
+        Format::Csv => bothy_app::dashboard::csv::table_csv(t).into_bytes(),
+        Format::Parquet => {
+            let (columns, rows) = bothy_app::dashboard::columns::typed(t);
+            bothy_app::dashboard::parquet_file::ParquetFile::write_all(&columns, &rows)?
+        }
+    };
     let name = format!(
-        "attachment; filename=\"{}-{}-{}-{}.csv\"",
+        "attachment; filename=\"{}-{}-{}-{}.{}\"",
         t.id,
         r.period.from,
         r.period.to,
-        r.by.as_str()
+        r.by.as_str(),
+        format.extension()
     );
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
+        HeaderValue::from_static(format.content_type()),
     );
     if let Ok(v) = HeaderValue::from_str(&name) {
         h.insert(header::CONTENT_DISPOSITION, v);

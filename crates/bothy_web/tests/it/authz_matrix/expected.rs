@@ -213,6 +213,8 @@ pub(super) const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET",  "/staff/reports/monthly", ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     ("GET",  "/staff/reports/csv/{table}",
                                        ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
+    ("GET",  "/staff/reports/parquet/{table}",
+                                       ".  .  | Y  .  .  .  Y  .  Y  | .  .  | Y  | .  .  .  ."),
     // No extract key is configured here, so no extract exists for anyone
     // (404); reports::extracts tests who may take one with a key.
     ("GET",  "/staff/reports/extract/{kind}",
