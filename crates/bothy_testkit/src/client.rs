@@ -22,7 +22,10 @@ pub struct Client {
 pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (lossy where it is not UTF-8).
     pub body: String,
+    /// The body as sent, for binary downloads.
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -134,6 +137,7 @@ impl Client {
             status,
             headers,
             body,
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -140,6 +140,7 @@ pub struct Extract {
     label: String,
     key: ExtractKey,
     after: String,
+    format: Format,
     output: Option<Output>,
 }
 
@@ -161,18 +162,11 @@ fn flag(flags: Option<i64>, bit: u32) -> Cell {
 
 impl Extract {
     pub fn file_name(&self) -> String {
-        let ext = match self.output {
-            Some(Output::Parquet(_)) => "parquet",
-            _ => "csv",
-        };
-        format!("{}.{ext}", self.label.replace(':', "-"))
-    }
-
-    pub fn format(&self) -> Format {
-        match self.output {
-            Some(Output::Parquet(_)) => Format::Parquet,
-            _ => Format::Csv,
-        }
+        format!(
+            "{}.{}",
+            self.label.replace(':', "-"),
+            self.format.extension()
+        )
     }
 
     fn row(&self, r: &ExtractRow) -> Vec<Cell> {
@@ -180,7 +174,7 @@ impl Extract {
         let person = Cell::Text(self.key.pseudonym(&self.label, &r.patient_id));
         let end = to_millis(self.scope.to);
         let age_band = int(r.age_band.parse().ok());
-        let decile = int(r.decile.map(i64::from));
+        let decile = int(r.decile);
         let sex = Cell::text_or_null(r.sex.as_deref());
         let ethnicity = Cell::text_or_null(r.ethnicity.as_deref());
         match self.kind {
@@ -353,6 +347,7 @@ impl crate::outcomes::Reports<'_> {
             label,
             key,
             after: String::new(),
+            format,
             output: Some(match format {
                 Format::Csv => Output::Csv { header_sent: false },
                 Format::Parquet => {

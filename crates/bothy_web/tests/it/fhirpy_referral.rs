@@ -17,7 +17,7 @@ use std::process::Command;
 
 both_dbs!(fhirpy_sends_a_coded_referral_and_follows_its_status);
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -25,24 +25,31 @@ fn root() -> PathBuf {
 /// virtual environment; None (and a note) when neither has it, which CI
 /// does not allow.
 pub(crate) fn python() -> Option<String> {
-    let python = std::env::var("BOTHY_FHIRPY_PYTHON").unwrap_or_else(|_| {
-        root()
-            .join("target/fhirpy-venv/bin/python")
-            .display()
-            .to_string()
-    });
-    let script = root().join("tests/fhir/fhirpy_referral.py");
+    python_tool(
+        "BOTHY_FHIRPY_PYTHON",
+        "target/fhirpy-venv",
+        "tests/fhir/fhirpy_referral.py",
+        "fhirpy",
+    )
+}
+
+/// A Python of a pinned virtual environment of scripts/test: `env_var`,
+/// else `venv` under the repository, checked by running `script --check`.
+/// None (and a note) when it cannot, which CI does not allow.
+pub(crate) fn python_tool(env_var: &str, venv: &str, script: &str, what: &str) -> Option<String> {
+    let python = std::env::var(env_var)
+        .unwrap_or_else(|_| root().join(venv).join("bin/python").display().to_string());
     let ok = Command::new(&python)
-        .arg(&script)
+        .arg(root().join(script))
         .arg("--check")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must run the fhirpy test: {python} cannot import fhirpy (scripts/test installs it)"
+            "CI must run the {what} test: {python} cannot import {what} (scripts/test installs it)"
         );
-        eprintln!("note: fhirpy test skipped ({python} cannot import fhirpy); run scripts/test");
+        eprintln!("note: {what} test skipped ({python} cannot import {what}); run scripts/test");
         return None;
     }
     Some(python)
