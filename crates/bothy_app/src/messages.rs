@@ -362,7 +362,7 @@ impl Messages<'_> {
             messages.len()
         )))
         .await?;
-        let staff_names = self.names(&mut work, &patient).await?;
+        let staff_names = self.names(&mut work, &messages).await?;
         work.finish().await?;
         Ok(ThreadView {
             patient,
@@ -372,19 +372,28 @@ impl Messages<'_> {
         })
     }
 
-    /// Names of the patient's service's staff, for who wrote and who marked.
+    /// Names of the staff a thread mentions (who wrote, read and marked its
+    /// messages): only those, not the whole service's staff (thousands on a
+    /// national service).
     async fn names(
         &self,
         work: &mut Work<'_>,
-        patient: &Patient,
+        messages: &[Message],
     ) -> Result<HashMap<StaffId, String>, AppError> {
-        Ok(work
-            .tx()
-            .staff_of_service(patient.service_id)
-            .await?
-            .into_iter()
-            .map(|(m, _)| (m.id, m.name.to_string()))
-            .collect())
+        let ids: Vec<StaffId> = messages
+            .iter()
+            .flat_map(|m| {
+                let author = match m.author {
+                    Author::Staff(id) => Some(id),
+                    Author::Patient(_) => None,
+                };
+                author
+                    .into_iter()
+                    .chain(m.read_by)
+                    .chain(m.needs_clinician.map(|n| n.by))
+            })
+            .collect();
+        Ok(work.tx().staff_names(&ids).await?)
     }
 
     /// Staff mark a patient's message as needing a clinician (`needs` true)

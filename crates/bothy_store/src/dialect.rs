@@ -28,11 +28,22 @@ pub(crate) struct Dialect {
 
 /// The jobs a claim may take: queued and due, or running on a lease that ran
 /// out (its worker died) with attempts left. The same text in both dialects.
+/// Each kind is read in order along its own index and cut at the limit
+/// before the two are merged: with one `OR` the database read and sorted
+/// every due job on each claim (60 ms a claim behind a backlog of 63,000
+/// queued jobs). The conditions are repeated on the outer rows so that a
+/// row another claim has just taken is checked again when it is locked.
 macro_rules! claimable_jobs {
     () => {
         "SELECT id FROM jobs \
-         WHERE (state = 'queued' AND run_at <= $3) \
-            OR (state = 'running' AND locked_until <= $3 AND attempts < max_attempts) \
+         WHERE id IN ( \
+             SELECT id FROM (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 \
+                 ORDER BY run_at, id LIMIT $4) due \
+             UNION ALL \
+             SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND locked_until <= $3 \
+                 AND attempts < max_attempts ORDER BY locked_until, id LIMIT $4) lapsed) \
+           AND ((state = 'queued' AND run_at <= $3) \
+            OR (state = 'running' AND locked_until <= $3 AND attempts < max_attempts)) \
          ORDER BY run_at, id LIMIT $4"
     };
 }

@@ -213,6 +213,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0034_discharged_index.sql"),
         include_str!("../migrations/postgres/0034_discharged_index.sql"),
     ),
+    (
+        35,
+        "job_claim_order",
+        include_str!("../migrations/sqlite/0035_job_claim_order.sql"),
+        include_str!("../migrations/postgres/0035_job_claim_order.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -11,10 +11,10 @@ use super::columns::{Cell, Column, Kind};
 use crate::AppError;
 use bothy_domain::time::Date;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical};
-use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
+use parquet::data_type::{ByteArray, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
+use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::types::Type;
 use std::sync::Arc;
 
@@ -41,6 +41,21 @@ fn field(name: &str, kind: Kind) -> Result<Arc<Type>, ParquetError> {
             .with_logical_type(logical)
             .build()?,
     ))
+}
+
+/// One column of a row group: the values present (a cell of another kind
+/// is null) and a definition level per row (1 present, 0 null).
+fn write<'c, T: DataType>(
+    column: &mut SerializedColumnWriter<'_>,
+    cells: impl Iterator<Item = &'c Cell>,
+    defs: &[i16],
+    value: impl Fn(&Cell) -> Option<T::T>,
+) -> Result<(), ParquetError> {
+    let values: Vec<T::T> = cells.filter_map(value).collect();
+    column
+        .typed::<T>()
+        .write_batch(&values, Some(defs), None)
+        .map(|_| ())
 }
 
 /// Days since 1970-01-01, as Parquet's DATE counts them.
@@ -93,52 +108,25 @@ impl ParquetFile {
             let kind = self.kinds[i];
             let cells = || rows.iter().map(move |r| r.get(i).unwrap_or(&Cell::Null));
             let defs: Vec<i16> = cells().map(|c| i16::from(c.kind() == Some(kind))).collect();
+            let writer = &mut column;
             match kind {
-                Kind::Text => {
-                    let values: Vec<ByteArray> = cells()
-                        .filter_map(|c| match c {
-                            Cell::Text(s) => Some(ByteArray::from(s.as_str())),
-                            _ => None,
-                        })
-                        .collect();
-                    column
-                        .typed::<ByteArrayType>()
-                        .write_batch(&values, Some(&defs), None)?;
-                }
-                Kind::Int => {
-                    let values: Vec<i64> = cells()
-                        .filter_map(|c| match c {
-                            Cell::Int(n) => Some(*n),
-                            _ => None,
-                        })
-                        .collect();
-                    column
-                        .typed::<Int64Type>()
-                        .write_batch(&values, Some(&defs), None)?;
-                }
-                Kind::Date => {
-                    let values: Vec<i32> = cells()
-                        .filter_map(|c| match c {
-                            Cell::Date(d) => Some(epoch_days(*d)),
-                            _ => None,
-                        })
-                        .collect();
-                    column
-                        .typed::<Int32Type>()
-                        .write_batch(&values, Some(&defs), None)?;
-                }
-                Kind::Float => {
-                    let values: Vec<f64> = cells()
-                        .filter_map(|c| match c {
-                            Cell::Float(v) => Some(*v),
-                            _ => None,
-                        })
-                        .collect();
-                    column
-                        .typed::<DoubleType>()
-                        .write_batch(&values, Some(&defs), None)?;
-                }
-            }
+                Kind::Text => write::<ByteArrayType>(writer, cells(), &defs, |c| match c {
+                    Cell::Text(s) => Some(ByteArray::from(s.as_str())),
+                    _ => None,
+                }),
+                Kind::Int => write::<Int64Type>(writer, cells(), &defs, |c| match c {
+                    Cell::Int(n) => Some(*n),
+                    _ => None,
+                }),
+                Kind::Date => write::<Int32Type>(writer, cells(), &defs, |c| match c {
+                    Cell::Date(d) => Some(epoch_days(*d)),
+                    _ => None,
+                }),
+                Kind::Float => write::<DoubleType>(writer, cells(), &defs, |c| match c {
+                    Cell::Float(v) => Some(*v),
+                    _ => None,
+                }),
+            }?;
             column.close()?;
             i += 1;
         }
