@@ -45,6 +45,18 @@ export const reports = test('reports: an analyst sees the dashboard, filters by 
   }
   if (!/\r\nTotal,/.test(csv)) throw new Error('the CSV has no Total row');
 
+  // The same table as Parquet, for data tools: a whole file (magic number at both ends).
+  const parquet = page.locator('a[href^="/staff/reports/parquet/waits?"]');
+  if (!/^as Parquet/.test(await parquet.textContent())) throw new Error('the Parquet link is not named');
+  const pq = await page.request.get(url(await parquet.getAttribute('href')));
+  if (pq.status() !== 200 || pq.headers()['content-type'] !== 'application/vnd.apache.parquet') {
+    throw new Error(`GET the Parquet table: ${pq.status()} ${pq.headers()['content-type']}`);
+  }
+  const bytes = await pq.body();
+  if (bytes.subarray(0, 4).toString() !== 'PAR1' || bytes.subarray(-4).toString() !== 'PAR1') {
+    throw new Error('the Parquet download is not a whole Parquet file');
+  }
+
   // The monthly report, and the dashboard on a 320 px screen.
   await visit(page, '/staff/reports/monthly', { name: '/staff/reports/monthly' });
   await page.getByRole('heading', { level: 1, name: /^Monthly report, / }).waitFor();
