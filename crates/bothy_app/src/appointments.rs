@@ -102,17 +102,6 @@ fn refusal(r: Refused) -> AppError {
     AppError::field(r.field, r.message)
 }
 
-fn check_key(key: &str) -> Result<&str, AppError> {
-    let key = key.trim();
-    if key.is_empty() || key.len() > 100 {
-        return Err(AppError::field(
-            "key",
-            "Each booking needs a key of 1 to 100 characters",
-        ));
-    }
-    Ok(key)
-}
-
 /// How long before a new appointment's start an earlier one may begin and
 /// still overlap it: the longest appointment.
 const LONGEST: i64 = appointments::MAX_MINUTES as i64;
@@ -153,7 +142,7 @@ impl Appointments<'_> {
             return Err(AppError::Forbidden);
         };
         let now = self.app.clock.now();
-        let key = check_key(&form.key)?;
+        let key = AppError::form_key(&form.key, "booking")?;
         let kind = Kind::parse(form.kind.trim())
             .ok_or_else(|| AppError::field("kind", "Choose in person, phone or video"))?;
         let practitioner: StaffId =

@@ -61,6 +61,32 @@ impl AppError {
         }])
     }
 
+    /// Each field's problem, as the domain's parsers report them.
+    pub fn fields(problems: Vec<(&'static str, String)>) -> Self {
+        AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError {
+                    field: field.to_string(),
+                    message,
+                })
+                .collect(),
+        )
+    }
+
+    /// A form's key that keeps a resent form to one `thing` (a post, a
+    /// message, a booking, a review): 1 to 100 characters once trimmed.
+    pub(crate) fn form_key<'k>(key: &'k str, thing: &str) -> Result<&'k str, AppError> {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 100 {
+            return Err(AppError::field(
+                "key",
+                format!("Each {thing} needs a key of 1 to 100 characters"),
+            ));
+        }
+        Ok(key)
+    }
+
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         AppError::Internal(Box::new(e))
     }

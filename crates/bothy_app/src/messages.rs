@@ -20,7 +20,7 @@
 use crate::jobs::{IdempotencyKey, MessageTemplate};
 use crate::policy::can_view_patient;
 use crate::work::Work;
-use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::TextSource;
@@ -82,29 +82,6 @@ fn author_of(actor: &Actor) -> Result<Author, AppError> {
     }
 }
 
-fn invalid(problems: messages::FieldProblems) -> AppError {
-    AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|(field, message)| FieldError {
-                field: field.to_string(),
-                message,
-            })
-            .collect(),
-    )
-}
-
-fn check_key(key: &str) -> Result<&str, AppError> {
-    let key = key.trim();
-    if key.is_empty() || key.len() > 100 {
-        return Err(AppError::field(
-            "key",
-            "Each message needs a key of 1 to 100 characters",
-        ));
-    }
-    Ok(key)
-}
-
 fn event<'a>(action: Action, patient: &Patient) -> AuditEvent<'a> {
     AuditEvent::new(action)
         .patient(patient.id)
@@ -135,8 +112,9 @@ impl Messages<'_> {
         let Actor::Patient(p) = actor else {
             return Err(AppError::Forbidden);
         };
-        let (subject, body) = messages::parse_new_thread(subject, body).map_err(invalid)?;
-        let key = check_key(key)?;
+        let (subject, body) =
+            messages::parse_new_thread(subject, body).map_err(AppError::fields)?;
+        let key = AppError::form_key(key, "message")?;
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let patient = work.patient_if(p.id, may_message).await?;
@@ -179,8 +157,8 @@ impl Messages<'_> {
         ctx: &RequestContext,
     ) -> Result<Sent, AppError> {
         let author = author_of(actor)?;
-        let body = messages::parse_body(body).map_err(invalid)?;
-        let key = check_key(key)?;
+        let body = messages::parse_body(body).map_err(AppError::fields)?;
+        let key = AppError::form_key(key, "message")?;
         let mut work = self.app.change(actor, ctx).await?;
         let (thread, patient) = find(&mut work, patient, thread, true).await?;
         if let Some(first) = work.tx().message_by_key(thread.id, author, key).await? {

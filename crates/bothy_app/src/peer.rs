@@ -37,7 +37,7 @@ pub(crate) use moderate::new_group;
 pub use moderate::{Moderating, Queue, QueueItem};
 
 use crate::work::Work;
-use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
 use bothy_domain::detectors::TextSource;
 use bothy_domain::ids::{GroupId, MemberId, PostId};
@@ -100,29 +100,6 @@ pub struct Posted {
     pub duplicate: bool,
     /// Whether its words show the crisis contacts.
     pub risk: bool,
-}
-
-fn invalid(problems: peer::FieldProblems) -> AppError {
-    AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|(field, message)| FieldError {
-                field: field.to_string(),
-                message,
-            })
-            .collect(),
-    )
-}
-
-fn check_key(key: &str) -> Result<&str, AppError> {
-    let key = key.trim();
-    if key.is_empty() || key.len() > 100 {
-        return Err(AppError::field(
-            "key",
-            "Each post needs a key of 1 to 100 characters",
-        ));
-    }
-    Ok(key)
 }
 
 fn patient_actor(actor: &Actor) -> Result<&crate::policy::PatientActor, AppError> {
@@ -238,7 +215,7 @@ impl Peer<'_> {
             email: patient.email.as_ref().map(|e| e.as_str()),
             phone: patient.phone.as_ref().map(|p| p.as_str()),
         };
-        let pseudonym = peer::parse_pseudonym(pseudonym, &own).map_err(invalid)?;
+        let pseudonym = peer::parse_pseudonym(pseudonym, &own).map_err(AppError::fields)?;
         let key = peer::pseudonym_key(&pseudonym);
         let taken = || {
             AppError::field(
@@ -358,7 +335,7 @@ impl Peer<'_> {
         ctx: &RequestContext,
     ) -> Result<Posted, AppError> {
         let p = patient_actor(actor)?;
-        let key = check_key(key)?;
+        let key = AppError::form_key(key, "post")?;
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let group = Self::group_in_service(&mut work, actor, group).await?;
@@ -375,7 +352,7 @@ impl Peer<'_> {
                 duplicate: true,
             });
         }
-        let body = peer::parse_post(body, group.links_allowed).map_err(invalid)?;
+        let body = peer::parse_post(body, group.links_allowed).map_err(AppError::fields)?;
         if let Some(until) = member.suspended_until.filter(|u| *u > now) {
             return Err(AppError::field(
                 "body",

@@ -122,17 +122,6 @@ fn event<'a>(action: Action, patient: &Patient) -> AuditEvent<'a> {
         .service(patient.service_id)
 }
 
-fn check_key(key: &str) -> Result<&str, AppError> {
-    let key = key.trim();
-    if key.is_empty() || key.len() > 100 {
-        return Err(AppError::field(
-            "key",
-            "Each review needs a key of 1 to 100 characters",
-        ));
-    }
-    Ok(key)
-}
-
 impl Reviews<'_> {
     /// The review templates, in their file's order.
     pub fn templates(&self) -> Templates {
@@ -332,7 +321,7 @@ impl Reviews<'_> {
             return Err(AppError::Forbidden);
         };
         let feedback = reviews::parse_feedback(feedback).map_err(|(f, m)| AppError::field(f, m))?;
-        let key = check_key(key)?;
+        let key = AppError::form_key(key, "review")?;
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let (e, patient) = crate::enrolments::locked(&mut work, id).await?;

@@ -5,7 +5,7 @@
 //! as a check-in note in the same transaction: risk words raise an alert
 //! with the entry, and the person is shown the crisis contacts.
 
-use crate::{Actor, App, AppError, AuditEvent, FieldError, RequestContext};
+use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
@@ -71,18 +71,6 @@ pub struct Tools<'a> {
     pub(crate) app: &'a App,
 }
 
-fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
-    AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|(field, message)| FieldError {
-                field: field.to_string(),
-                message,
-            })
-            .collect(),
-    )
-}
-
 impl Tools<'_> {
     /// Records an entry for the signed-in patient, with its audit event and
     /// any alert its words raise, in one transaction. Sending the same key
@@ -107,7 +95,7 @@ impl Tools<'_> {
         // A thought record needs nothing from the database to be checked.
         let checked = match &input {
             ToolInput::ThoughtRecord(typed) => Checked::Ready(Entry::ThoughtRecord(
-                ThoughtRecord::parse(typed).map_err(invalid)?,
+                ThoughtRecord::parse(typed).map_err(AppError::fields)?,
             )),
             ToolInput::SleepDiary(typed) => Checked::Night(typed),
             ToolInput::Form(kind, typed) => {
@@ -129,7 +117,7 @@ impl Tools<'_> {
             Checked::Form(spec, typed) => {
                 let form = spec
                     .parse(|name| field(typed, name), local.date())
-                    .map_err(invalid)?;
+                    .map_err(AppError::fields)?;
                 for (name, id) in form.entries() {
                     let want = spec.field(name).map(|f| f.kind);
                     let found = work.tx().tool_entry(patient.id, id).await?;
@@ -140,7 +128,8 @@ impl Tools<'_> {
                 Entry::Form(form)
             }
             Checked::Night(typed) => {
-                let night = sleep_diary::parse(typed, local.datetime()).map_err(invalid)?;
+                let night =
+                    sleep_diary::parse(typed, local.datetime()).map_err(AppError::fields)?;
                 let recorded = work
                     .tx()
                     .tool_entries(patient.id, Some(ToolKind::SleepDiary), NIGHTS_READ)

@@ -15,7 +15,7 @@
 //! done. Every action is stored with its reason (`peer_actions`) and
 //! audited with ids only.
 
-use super::{Peer, invalid};
+use super::Peer;
 use crate::policy::Permission;
 use crate::work::Work;
 use crate::{Actor, AppError, AuditEvent, RequestContext};
@@ -181,14 +181,14 @@ impl Peer<'_> {
         let reason = if action == peer::Action::Approve && reason.trim().is_empty() {
             "Approved".to_string()
         } else {
-            peer::parse_reason(reason).map_err(invalid)?
+            peer::parse_reason(reason).map_err(AppError::fields)?
         };
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let Moderating { post, group, .. } = Self::moderating(&mut work, actor, post, true).await?;
         let body = match action {
             peer::Action::Edit => {
-                Some(peer::parse_post(new_body, group.links_allowed).map_err(invalid)?)
+                Some(peer::parse_post(new_body, group.links_allowed).map_err(AppError::fields)?)
             }
             _ => None,
         };
@@ -290,7 +290,7 @@ impl Peer<'_> {
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let by = moderator_of(actor)?;
-        let note = peer::parse_reason(note).map_err(invalid)?;
+        let note = peer::parse_reason(note).map_err(AppError::fields)?;
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let found = Self::moderating(&mut work, actor, post, false).await?;
@@ -313,7 +313,7 @@ impl Peer<'_> {
         ctx: &RequestContext,
     ) -> Result<(), AppError> {
         let by = moderator_of(actor)?;
-        let reason = peer::parse_reason(reason).map_err(invalid)?;
+        let reason = peer::parse_reason(reason).map_err(AppError::fields)?;
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let found = Self::moderating(&mut work, actor, post, false).await?;
@@ -370,7 +370,7 @@ impl Peer<'_> {
                     format!("Enter a number of days from 1 to {SUSPEND_MAX_DAYS}"),
                 )
             })?;
-        let reason = peer::parse_reason(reason).map_err(invalid)?;
+        let reason = peer::parse_reason(reason).map_err(AppError::fields)?;
         let now = self.app.clock.now();
         let until = now
             .checked_add(SignedDuration::from_hours(24 * days))
@@ -409,7 +409,7 @@ impl Peer<'_> {
     ) -> Result<Group, AppError> {
         let by = moderator_of(actor)?;
         let service = actor.service_id().ok_or(AppError::Forbidden)?;
-        let new = peer::parse_group(form).map_err(invalid)?;
+        let new = peer::parse_group(form).map_err(AppError::fields)?;
         let mut work = self.app.change(actor, ctx).await?;
         let group = new_group(service, new, self.app.clock.now());
         if !work.tx().insert_peer_group(&group, Some(by)).await? {

@@ -1,6 +1,6 @@
 //! What members do with others' posts: supportive reactions and reports.
 
-use super::{Peer, invalid, patient_actor};
+use super::{Peer, patient_actor};
 use crate::work::Work;
 use crate::{Actor, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
@@ -84,7 +84,7 @@ impl Peer<'_> {
         reason: &str,
         ctx: &RequestContext,
     ) -> Result<Post, AppError> {
-        let reason = peer::parse_reason(reason).map_err(invalid)?;
+        let reason = peer::parse_reason(reason).map_err(AppError::fields)?;
         let now = self.app.clock.now();
         let mut work = self.app.change(actor, ctx).await?;
         let (member, post) = Self::member_and_post(&mut work, actor, post).await?;
