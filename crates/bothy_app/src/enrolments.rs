@@ -27,10 +27,10 @@ use bothy_domain::audit::Action;
 use bothy_domain::ids::EnrolmentId;
 use bothy_domain::model::Patient;
 use bothy_domain::programmes::enrolment::{Enrolment, ModuleState, Status, UnlockedBy};
-use bothy_domain::programmes::{Programme, model::Module};
+use bothy_domain::programmes::model::Module;
 use bothy_domain::role::Role;
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use bothy_store::{NewEnrolment, Tx};
+use bothy_store::{NewEnrolment, StaffPick, Tx};
 
 /// Programme enrolments and progress.
 pub struct Enrolments<'a> {
@@ -67,27 +67,31 @@ impl EnrolmentPage {
 }
 
 /// Roles that may support someone through a programme: the clinical ones.
-fn may_support(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Supporter | Role::TriageClinician | Role::ClinicalLead
-    )
-}
-
 impl<'a> Enrolments<'a> {
-    /// What the enrolment form offers: every programme in effect (guided
-    /// first) and the staff of the actor's service who may support someone.
-    pub async fn choices(
+    /// The member of the actor's service who may support an enrolment and
+    /// has this email address: how a service with more supporters than the
+    /// form lists names one.
+    pub async fn supporter_by_email(
         &self,
         actor: &Actor,
-    ) -> Result<(Vec<&'a Programme>, Vec<Supporter>), AppError> {
+        email: &str,
+    ) -> Result<StaffId, AppError> {
         let Actor::Staff(s) = actor else {
             return Err(AppError::Forbidden);
         };
+        let email = bothy_domain::person::Email::parse(email)
+            .map_err(|e| AppError::field("supporter_email", e.0))?;
         let mut tx = self.app.store.read().await?;
-        let supporters = supporters_in(&mut tx, s.service_id).await?;
+        let found = tx
+            .staff_in_roles(s.service_id, &SUPPORT_ROLES, StaffPick::Email(&email))
+            .await?;
         tx.rollback().await?;
-        Ok((self.app.programmes().all(), supporters))
+        found.first().map(|m| m.id).ok_or_else(|| {
+            AppError::field(
+                "supporter_email",
+                "No one who may support in this service has that email address",
+            )
+        })
     }
 
     /// Enrols the patient on `programme` with `supporter` (or none), and
@@ -115,11 +119,11 @@ impl<'a> Enrolments<'a> {
             ));
         };
         if let Some(id) = supporter {
-            let staff = work.tx().staff_of_service(patient.service_id).await?;
-            let fits = staff.iter().any(|(m, roles)| {
-                m.id == id && m.disabled_at.is_none() && roles.iter().any(|r| may_support(*r))
-            });
-            if !fits {
+            let found = work
+                .tx()
+                .staff_in_roles(patient.service_id, &SUPPORT_ROLES, StaffPick::Id(id))
+                .await?;
+            if found.is_empty() {
                 return Err(AppError::field(
                     "supporter",
                     "Choose a supporter from the list",
@@ -487,19 +491,63 @@ pub(crate) async fn of_patient_in(
     Ok(list)
 }
 
-/// The service's staff who may support an enrolment, by name.
+/// At most this many supporters are listed on the enrolment form; a
+/// service with more names one by email address instead (a national
+/// service has thousands, which no one can choose from a list).
+pub const LISTED_SUPPORTERS: usize = 50;
+
+/// Who the enrolment form offers as supporters, and the names of those
+/// supporting the enrolments shown beside it.
+#[derive(Debug, Clone, Default)]
+pub struct SupporterChoices {
+    /// Every possible supporter, by name, when there are at most
+    /// `LISTED_SUPPORTERS`; otherwise empty, and the form asks for an email.
+    pub listed: Vec<Supporter>,
+    pub by_email: bool,
+    /// The display names of the listed and of the enrolments' supporters.
+    pub names: std::collections::HashMap<StaffId, String>,
+}
+
+const SUPPORT_ROLES: [Role; 3] = [Role::Supporter, Role::TriageClinician, Role::ClinicalLead];
+
+/// The service's staff who may support an enrolment, by name, reading no
+/// more than one past the form's list, and the names of `enrolments`'
+/// supporters.
 pub(crate) async fn supporters_in(
     tx: &mut Tx,
     service: ServiceId,
-) -> Result<Vec<Supporter>, AppError> {
-    Ok(tx
-        .staff_of_service(service)
-        .await?
+    enrolments: &[Enrolment],
+) -> Result<SupporterChoices, AppError> {
+    let mut staff = tx
+        .staff_in_roles(
+            service,
+            &SUPPORT_ROLES,
+            StaffPick::AtMost(LISTED_SUPPORTERS as i64 + 1),
+        )
+        .await?;
+    let by_email = staff.len() > LISTED_SUPPORTERS;
+    if by_email {
+        staff.clear();
+    }
+    staff.sort_by(|a, b| (a.name.as_str(), a.id).cmp(&(b.name.as_str(), b.id)));
+    let listed: Vec<Supporter> = staff
         .into_iter()
-        .filter(|(m, roles)| m.disabled_at.is_none() && roles.iter().any(|r| may_support(*r)))
-        .map(|(m, _)| Supporter {
+        .map(|m| Supporter {
             id: m.id,
             name: m.name.to_string(),
         })
-        .collect())
+        .collect();
+    let mut names: std::collections::HashMap<StaffId, String> =
+        listed.iter().map(|s| (s.id, s.name.clone())).collect();
+    let unnamed: Vec<StaffId> = enrolments
+        .iter()
+        .filter_map(|e| e.supporter_id)
+        .filter(|id| !names.contains_key(id))
+        .collect();
+    names.extend(tx.staff_names(&unnamed).await?);
+    Ok(SupporterChoices {
+        listed,
+        by_email,
+        names,
+    })
 }

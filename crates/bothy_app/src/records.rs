@@ -98,7 +98,7 @@ pub struct PatientRecord {
     pub prompt_times: Vec<bothy_domain::reminders::PromptTime>,
     /// Their programme enrolments, and who may be named their supporter.
     pub enrolments: Vec<bothy_domain::programmes::enrolment::Enrolment>,
-    pub supporters: Vec<crate::enrolments::Supporter>,
+    pub supporters: crate::enrolments::SupporterChoices,
     /// Their secure-message threads as the care team sees them.
     pub threads: Vec<bothy_domain::messages::ThreadSummary>,
     pub appointments: Vec<crate::appointments::Listed>,
@@ -342,7 +342,8 @@ impl Records<'_> {
         // The page's other sections, read in the same snapshot; each still
         // records its own kind of read, and all commit together.
         let enrolments = crate::enrolments::of_patient_in(&mut work, &patient).await?;
-        let supporters = crate::enrolments::supporters_in(work.tx(), patient.service_id).await?;
+        let supporters =
+            crate::enrolments::supporters_in(work.tx(), patient.service_id, &enrolments).await?;
         let threads = crate::messages::threads_in(&mut work, &patient).await?;
         let appointments = self
             .app

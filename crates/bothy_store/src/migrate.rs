@@ -219,6 +219,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0035_job_claim_order.sql"),
         include_str!("../migrations/postgres/0035_job_claim_order.sql"),
     ),
+    (
+        36,
+        "report_facts",
+        include_str!("../migrations/sqlite/0036_report_facts.sql"),
+        include_str!("../migrations/postgres/0036_report_facts.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.
@@ -267,8 +273,10 @@ pub async fn schema_columns(store: &crate::Store) -> Result<Vec<(String, String)
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'"
         }
         Backend::Postgres => {
-            "SELECT table_name::text, column_name::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_schema = c.table_schema \
+             AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' \
+             WHERE c.table_schema = current_schema() AND c.table_name NOT LIKE '_sqlx%'"
         }
     };
     let mut cols = store

@@ -1,11 +1,16 @@
-//! Service reports: each dashboard figure as one grouped range scan over
-//! indexed columns (migration 31), cut by one breakdown and optionally
-//! restricted to one deprivation quintile or one supporter's caseload.
-//! Counts only: no query here returns anything about a person.
-//! The postcode look-up's import is in `reports/deprivation.rs`; the
-//! rows of a pseudonymised extract in `reports/extract.rs`.
+//! Service reports: each dashboard figure read from the report tables of
+//! migration 36, one narrow row per referral, episode and alert carrying
+//! its person's groups, kept by triggers at every write. The episode
+//! figures share one pass over the episodes; each is cut by one breakdown
+//! and optionally restricted to one deprivation quintile or one
+//! supporter's caseload. Counts only: no query here returns anything
+//! about a person. The postcode look-up's import is in
+//! `reports/deprivation.rs`; the rows of a pseudonymised extract in
+//! `reports/extract.rs`; the check of the report tables against the
+//! records in `reports/drift.rs`.
 
 mod deprivation;
+mod drift;
 mod extract;
 mod people;
 
@@ -15,7 +20,7 @@ pub use people::ReportScope;
 
 use crate::{StoreError, Tx};
 use bothy_domain::time::to_millis;
-use people::{Person, ScopeSql};
+use people::ScopeSql;
 
 /// One group's counts, in the column order the method names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,14 +31,107 @@ pub struct GroupCounts {
     pub counts: Vec<i64>,
 }
 
+/// The four figures read from episodes, each as its own groups (a group
+/// appears only where the figure counts at least one episode).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EpisodeFigures {
+    /// People who started treatment in the period (the clock stopped):
+    /// c0 started, c1 within 6 weeks of referral, c2 within 18 weeks,
+    /// c3 the sum of their waits in days.
+    pub waits: Vec<GroupCounts>,
+    /// The waiting list at the end of the period: accepted, not yet
+    /// started and not discharged. c0 waiting, c1 waiting over 6 weeks,
+    /// c2 over 18 weeks.
+    pub waiting: Vec<GroupCounts>,
+    /// Episodes discharged in the period, from their stored outcome flags
+    /// under the rules in force: c0 ended, c1..c6 the six flag bits
+    /// (finished, at caseness, recovered, reliable improvement, reliable
+    /// recovery, reliable deterioration), c7 treatment sessions of those
+    /// who finished, c8 ended having had a treatment session, c9 ended
+    /// after exactly one.
+    pub discharges: Vec<GroupCounts>,
+    /// Digital engagement of the people whose episode opened in the
+    /// period: c0 episodes, c1 activated their account, c2 enrolled on a
+    /// programme, c3 completed a module, c4 checked in at least once.
+    pub engagement: Vec<GroupCounts>,
+}
+
 const WEEK_MS: i64 = bothy_domain::referral::rtt::WEEK_SECS * 1000;
 
 fn sum(cond: &str) -> String {
     format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
 }
 
-fn sum_of(value: &str) -> String {
-    format!("CAST(COALESCE(SUM({value}), 0) AS BIGINT)")
+/// The sum of `value` over the rows where `cond` holds.
+fn sum_where(cond: &str, value: &str) -> String {
+    format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN {value} ELSE 0 END), 0) AS BIGINT)")
+}
+
+/// Each figure's columns in the one pass over episodes, in the order of
+/// `EpisodeFigures`' fields, and the condition on a row for it to count.
+fn episode_columns(rules: &str) -> [(String, Vec<String>); 4] {
+    let started = "x.first_treatment_at >= $2 AND x.first_treatment_at < $3".to_string();
+    let wait = "(x.first_treatment_at - x.referred_at)";
+    let waiting =
+        "x.referred_at < $3 AND (x.first_treatment_at IS NULL OR x.first_treatment_at >= $3) \
+                   AND (x.discharged_at IS NULL OR x.discharged_at >= $3)"
+            .to_string();
+    let rules = rules.replace('\'', "");
+    let ended =
+        format!("x.discharged_at >= $2 AND x.discharged_at < $3 AND x.outcome_rules = '{rules}'");
+    let opened = "x.opened_at >= $2 AND x.opened_at < $3".to_string();
+    let mut discharges = vec![sum(&ended)];
+    discharges.extend(
+        (0..bothy_domain::outcomes::FLAG_COUNT)
+            .map(|i| sum_where(&ended, &format!("((x.outcome_flags >> {i}) & 1)"))),
+    );
+    discharges.extend([
+        sum_where(
+            &format!("{ended} AND (x.outcome_flags & 1) = 1"),
+            "x.treatment_appointments",
+        ),
+        sum(&format!("{ended} AND x.treatment_appointments >= 1")),
+        sum(&format!("{ended} AND x.treatment_appointments = 1")),
+    ]);
+    [
+        (
+            started.clone(),
+            vec![
+                sum(&started),
+                sum(&format!("{started} AND {wait} <= {}", 6 * WEEK_MS)),
+                sum(&format!("{started} AND {wait} <= {}", 18 * WEEK_MS)),
+                sum_where(&started, &format!("{wait} / 86400000")),
+            ],
+        ),
+        (
+            waiting.clone(),
+            vec![
+                sum(&waiting),
+                sum(&format!(
+                    "{waiting} AND $3 - x.referred_at > {}",
+                    6 * WEEK_MS
+                )),
+                sum(&format!(
+                    "{waiting} AND $3 - x.referred_at > {}",
+                    18 * WEEK_MS
+                )),
+            ],
+        ),
+        (ended, discharges),
+        (
+            opened.clone(),
+            [
+                "1",
+                "x.activated",
+                "x.enrolled",
+                "x.module_done",
+                "x.checked_in",
+            ]
+            .iter()
+            .map(|flag| sum_where(&opened, flag))
+            .collect(),
+        ),
+    ]
 }
 
 impl Tx {
@@ -76,7 +174,7 @@ impl Tx {
         scope: &ReportScope,
         month_starts: &[i64],
     ) -> Result<Vec<GroupCounts>, StoreError> {
-        let s = ScopeSql::new(scope, Person::Referral);
+        let s = ScopeSql::new(scope);
         let months: Vec<String> = month_starts
             .windows(2)
             .enumerate()
@@ -84,18 +182,17 @@ impl Tx {
                 format!(
                     ", {} AS c{i}",
                     sum(&format!(
-                        "r.received_at >= {} AND r.received_at < {}",
+                        "x.received_at >= {} AND x.received_at < {}",
                         w[0], w[1]
                     ))
                 )
             })
             .collect();
         let sql = format!(
-            "SELECT {key} AS k, r.source AS sub{months} FROM referrals r {joins} \
-             WHERE r.service_id = $1 AND r.received_at >= $2 AND r.received_at < $3 {filter} \
+            "SELECT {key} AS k, x.source AS sub{months} FROM report_referrals x \
+             WHERE x.service_id = $1 AND x.received_at >= $2 AND x.received_at < $3 {filter} \
              GROUP BY 1, 2",
             key = s.key,
-            joins = s.joins,
             filter = s.filter,
             months = months.concat(),
         );
@@ -103,93 +200,62 @@ impl Tx {
             .await
     }
 
-    /// People who started treatment in the period (the clock stopped):
-    /// c0 started, c1 within 6 weeks of referral, c2 within 18 weeks,
-    /// c3 the sum of their waits in days.
-    pub async fn report_waits(
-        &mut self,
-        scope: &ReportScope,
-    ) -> Result<Vec<GroupCounts>, StoreError> {
-        let s = ScopeSql::new(scope, Person::Episode);
-        let wait = "(e.first_treatment_at - e.referred_at)";
-        let sql = format!(
-            "SELECT {key} AS k, COUNT(*) AS c0, {w6} AS c1, {w18} AS c2, {days} AS c3 \
-             FROM episodes e {joins} \
-             WHERE e.service_id = $1 AND e.first_treatment_at >= $2 AND e.first_treatment_at < $3 {filter} \
-             GROUP BY 1",
-            key = s.key,
-            joins = s.joins,
-            filter = s.filter,
-            w6 = sum(&format!("{wait} <= {}", 6 * WEEK_MS)),
-            w18 = sum(&format!("{wait} <= {}", 18 * WEEK_MS)),
-            days = sum_of(&format!("{wait} / 86400000")),
-        );
-        self.grouped(scope, sql, 4, false).await
-    }
-
-    /// The waiting list at the end of the period: accepted, not yet
-    /// started and not discharged. c0 waiting, c1 waiting over 6 weeks,
-    /// c2 over 18 weeks.
-    pub async fn report_waiting_list(
-        &mut self,
-        scope: &ReportScope,
-    ) -> Result<Vec<GroupCounts>, StoreError> {
-        let s = ScopeSql::new(scope, Person::Episode);
-        let sql = format!(
-            "SELECT {key} AS k, COUNT(*) AS c0, {over6} AS c1, {over18} AS c2 \
-             FROM episodes e {joins} \
-             WHERE e.service_id = $1 AND e.referred_at < $3 AND $2 <= $3 \
-             AND (e.first_treatment_at IS NULL OR e.first_treatment_at >= $3) \
-             AND (e.discharged_at IS NULL OR e.discharged_at >= $3) {filter} \
-             GROUP BY 1",
-            key = s.key,
-            joins = s.joins,
-            filter = s.filter,
-            over6 = sum(&format!("$3 - e.referred_at > {}", 6 * WEEK_MS)),
-            over18 = sum(&format!("$3 - e.referred_at > {}", 18 * WEEK_MS)),
-        );
-        self.grouped(scope, sql, 3, false).await
-    }
-
-    /// Episodes discharged in the period, from their stored outcome flags
-    /// (`rules` the fingerprint in force; the caller has classified any
-    /// without). c0 ended, c1..c6 the six flag bits (finished, at caseness,
-    /// recovered, reliable improvement, reliable recovery, reliable
-    /// deterioration), c7 treatment sessions of those who finished, c8
-    /// ended having had a treatment session, c9 ended after exactly one.
-    pub async fn report_discharges(
+    /// The waits, waiting list, discharges and engagement, in one pass
+    /// over the service's episodes (`rules` the outcome fingerprint in
+    /// force; the caller has classified any episode ended without flags).
+    pub async fn report_episodes(
         &mut self,
         scope: &ReportScope,
         rules: &str,
-    ) -> Result<Vec<GroupCounts>, StoreError> {
-        let s = ScopeSql::new(scope, Person::Episode);
-        let bits: String = (0..bothy_domain::outcomes::FLAG_COUNT)
-            .map(|i| {
-                format!(
-                    ", {} AS c{}",
-                    sum_of(&format!("(e.outcome_flags >> {i}) & 1")),
-                    i + 1
-                )
-            })
+    ) -> Result<EpisodeFigures, StoreError> {
+        let s = ScopeSql::new(scope);
+        let figures = episode_columns(rules);
+        let mut columns = Vec::new();
+        for (_, cols) in &figures {
+            columns.extend(cols.iter().cloned());
+        }
+        let any: Vec<String> = figures
+            .iter()
+            .map(|(cond, _)| format!("({cond})"))
             .collect();
-        let rules = rules.replace('\'', "");
         let sql = format!(
-            "SELECT {key} AS k, COUNT(*) AS c0{bits}, \
-             {sessions} AS c7, {entered} AS c8, {dropped} AS c9 \
-             FROM episodes e {joins} \
-             WHERE e.service_id = $1 AND e.discharged_at >= $2 AND e.discharged_at < $3 \
-             AND e.outcome_rules = '{rules}' {filter} \
-             GROUP BY 1",
+            "SELECT {key} AS k, {cols} FROM report_episodes x \
+             WHERE x.service_id = $1 AND ({any}) {filter} GROUP BY 1",
             key = s.key,
-            joins = s.joins,
+            cols = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} AS c{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            any = any.join(" OR "),
             filter = s.filter,
-            sessions = sum_of(
-                "CASE WHEN (e.outcome_flags & 1) = 1 THEN e.treatment_appointments ELSE 0 END"
-            ),
-            entered = sum("e.treatment_appointments >= 1"),
-            dropped = sum("e.treatment_appointments = 1"),
         );
-        self.grouped(scope, sql, 10, false).await
+        let rows = self.grouped(scope, sql, columns.len(), false).await?;
+        // Cut each row into its figures' columns.
+        let mut split: Vec<Vec<GroupCounts>> = vec![Vec::new(); figures.len()];
+        let mut at = 0;
+        for ((_, cols), out) in figures.iter().zip(split.iter_mut()) {
+            for r in &rows {
+                let counts = r.counts[at..at + cols.len()].to_vec();
+                if counts[0] > 0 {
+                    out.push(GroupCounts {
+                        key: r.key.clone(),
+                        sub: String::new(),
+                        counts,
+                    });
+                }
+            }
+            at += cols.len();
+        }
+        let [waits, waiting, discharges, engagement] =
+            <[Vec<GroupCounts>; 4]>::try_from(split).unwrap_or_default();
+        Ok(EpisodeFigures {
+            waits,
+            waiting,
+            discharges,
+            engagement,
+        })
     }
 
     /// Alerts raised in the period: c0 raised, c1 acknowledged, c2
@@ -199,50 +265,21 @@ impl Tx {
         &mut self,
         scope: &ReportScope,
     ) -> Result<Vec<GroupCounts>, StoreError> {
-        let s = ScopeSql::new(scope, Person::Alert);
+        let s = ScopeSql::new(scope);
         let sql = format!(
             "SELECT {key} AS k, COUNT(*) AS c0, {acked} AS c1, {in_time} AS c2, {minutes} AS c3 \
-             FROM alerts a {joins} \
-             WHERE a.service_id = $1 AND a.raised_at >= $2 AND a.raised_at < $3 {filter} \
+             FROM report_alerts x \
+             WHERE x.service_id = $1 AND x.raised_at >= $2 AND x.raised_at < $3 {filter} \
              GROUP BY 1",
             key = s.key,
-            joins = s.joins,
             filter = s.filter,
-            acked = sum("a.acknowledged_at IS NOT NULL"),
-            in_time = sum("a.acknowledged_at <= a.deadline_at"),
-            minutes = sum_of("(a.acknowledged_at - a.raised_at) / 60000"),
+            acked = sum("x.acknowledged_at IS NOT NULL"),
+            in_time = sum("x.acknowledged_at <= x.deadline_at"),
+            minutes = sum_where(
+                "x.acknowledged_at IS NOT NULL",
+                "(x.acknowledged_at - x.raised_at) / 60000"
+            ),
         );
         self.grouped(scope, sql, 4, false).await
-    }
-
-    /// Digital engagement of the people whose episode opened in the
-    /// period: c0 episodes, c1 activated their account, c2 enrolled on a
-    /// programme, c3 completed a module, c4 checked in at least once.
-    pub async fn report_engagement(
-        &mut self,
-        scope: &ReportScope,
-    ) -> Result<Vec<GroupCounts>, StoreError> {
-        let s = ScopeSql::new(scope, Person::Episode);
-        // Joined to each set once (hash joins), not probed per person: on a
-        // national database a year holds about a million episodes, and a
-        // correlated EXISTS per person took 6.5 s of the dashboard's 11.
-        let sql = format!(
-            "SELECT {key} AS k, COUNT(*) AS c0, {active} AS c1, {enrolled} AS c2, {module} AS c3, {checked} AS c4 \
-             FROM episodes e {joins} \
-             LEFT JOIN (SELECT DISTINCT patient_id FROM enrolments) en ON en.patient_id = p.id \
-             LEFT JOIN (SELECT DISTINCT n.patient_id FROM enrolments n JOIN module_progress m \
-              ON m.enrolment_id = n.id WHERE m.completed_at IS NOT NULL) mo ON mo.patient_id = p.id \
-             LEFT JOIN mood_summaries ms ON ms.patient_id = p.id \
-             WHERE e.service_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3 {filter} \
-             GROUP BY 1",
-            key = s.key,
-            joins = s.joins,
-            filter = s.filter,
-            active = sum("p.password_hash IS NOT NULL"),
-            enrolled = sum("en.patient_id IS NOT NULL"),
-            module = sum("mo.patient_id IS NOT NULL"),
-            checked = sum("ms.check_ins > 0"),
-        );
-        self.grouped(scope, sql, 5, false).await
     }
 }

@@ -7,6 +7,17 @@ use bothy_domain::role::Role;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{ServiceId, StaffId};
 
+/// Which of the staff `staff_in_roles` reads.
+#[derive(Debug, Clone, Copy)]
+pub enum StaffPick<'a> {
+    /// Any this many of them, in no order: a caller that finds no more
+    /// than it asked for sorts them; one that finds more knows it has a
+    /// large service without reading or sorting all of it.
+    AtMost(i64),
+    Id(StaffId),
+    Email(&'a Email),
+}
+
 const STAFF_COLUMNS: &str =
     "id, email, display_name, password_hash, totp_secret, created_at, disabled_at";
 
@@ -124,6 +135,41 @@ impl Tx {
             }
         }
         Ok(out)
+    }
+
+    /// Enabled staff holding any of `roles` in `service`: at most a number
+    /// of them, or the one with an id or an email. Reads only what it
+    /// returns, so a form can offer a large service's staff without
+    /// reading them all.
+    pub async fn staff_in_roles(
+        &mut self,
+        service: ServiceId,
+        roles: &[Role],
+        pick: StaffPick<'_>,
+    ) -> Result<Vec<StaffMember>, StoreError> {
+        let (only, limit) = match pick {
+            StaffPick::AtMost(n) => ("", n),
+            StaffPick::Id(_) => ("AND s.id = $2", 1),
+            StaffPick::Email(_) => ("AND s.email = $2", 1),
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.disabled_at IS NULL {only} \
+             AND EXISTS (SELECT 1 FROM staff_roles r WHERE r.staff_id = s.id \
+             AND r.service_id = $1 AND r.role IN ({roles})) \
+             LIMIT {limit}",
+            roles = roles
+                .iter()
+                .map(|r| format!("'{}'", r.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+        let mut q = self.query(sql).bind(service.to_string());
+        match pick {
+            StaffPick::AtMost(_) => {}
+            StaffPick::Id(id) => q = q.bind(id.to_string()),
+            StaffPick::Email(email) => q = q.bind(email.as_str().to_string()),
+        }
+        q.fetch_all().await?.iter().map(staff).collect()
     }
 
     /// The display names of these members of staff (those not found are

@@ -149,13 +149,14 @@ impl crate::outcomes::Reports<'_> {
             supporter: request.caseload.then_some(staff.id),
         };
         let (labels, bounds) = request.period.months();
+        let episodes = tx.report_episodes(&scope, &rules).await?;
         let raw = build::Raw {
             referrals: tx.report_referrals(&scope, &bounds).await?,
-            waits: tx.report_waits(&scope).await?,
-            waiting: tx.report_waiting_list(&scope).await?,
-            discharges: tx.report_discharges(&scope, &rules).await?,
+            waits: episodes.waits,
+            waiting: episodes.waiting,
+            discharges: episodes.discharges,
             alerts: tx.report_alerts(&scope).await?,
-            engagement: tx.report_engagement(&scope).await?,
+            engagement: episodes.engagement,
         };
         let detail = format!(
             "{} to {}; by {}{}{}",

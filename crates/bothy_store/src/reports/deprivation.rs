@@ -59,12 +59,33 @@ impl Tx {
         Ok(())
     }
 
-    /// Records that an edition was imported, with its size now.
+    /// Records that an edition was imported, with its size now, and
+    /// rewrites every person's and referral's decile by that edition in
+    /// the report tables (migration 36), which the write-time triggers
+    /// keep for records but not for the look-up itself.
     pub async fn finish_deprivation_import(
         &mut self,
         edition: Edition,
         at: Timestamp,
     ) -> Result<i64, StoreError> {
+        let column = super::people::decile_column(Some(edition));
+        for table in ["report_people", "report_referrals"] {
+            let sql = format!(
+                "UPDATE {table} SET {column} = (SELECT l.decile FROM deprivation_lookup l \
+                 WHERE l.edition = $1 AND l.postcode = {table}.postcode)"
+            );
+            self.query(sqlx::AssertSqlSafe(sql))
+                .bind(edition.as_str())
+                .execute()
+                .await?;
+        }
+        for table in ["report_episodes", "report_alerts"] {
+            let sql = format!(
+                "UPDATE {table} SET {column} = (SELECT rp.{column} FROM report_people rp \
+                 WHERE rp.patient_id = {table}.patient_id)"
+            );
+            self.query(sqlx::AssertSqlSafe(sql)).execute().await?;
+        }
         let n: i64 = self
             .query("SELECT COUNT(*) AS n FROM deprivation_lookup WHERE edition = $1")
             .bind(edition.as_str())

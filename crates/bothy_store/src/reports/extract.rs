@@ -45,35 +45,27 @@ impl Tx {
         after: &str,
         limit: i64,
     ) -> Result<Vec<ExtractRow>, StoreError> {
-        let s = super::people::ScopeSql::new(
-            &ReportScope {
-                by: bothy_domain::reports::Breakdown::AgeBand,
-                quintile: None,
-                supporter: None,
-                ..scope.clone()
-            },
-            super::people::Person::Episode,
-        );
-        let decile = if s.joins.contains("deprivation_lookup") {
-            "l.decile"
-        } else {
-            "d.imd_decile"
-        };
+        let s = super::people::ScopeSql::new(&ReportScope {
+            by: bothy_domain::reports::Breakdown::AgeBand,
+            quintile: None,
+            supporter: None,
+            ..scope.clone()
+        });
+        let decile = super::people::decile_column(scope.edition);
         let sql = format!(
             "SELECT e.id AS episode_id, e.patient_id, e.referral_id, r.source, r.received_at, r.decided_at, \
              e.opened_at, e.first_treatment_at, e.treatment_appointments, e.discharged_at, e.discharge_reason, \
-             e.problem_descriptor, CAST(e.outcome_flags AS BIGINT) AS outcome_flags, {age} AS age_band, d.sex, d.ethnicity, {decile} AS decile, \
-             CAST(CASE WHEN c.sms = 1 THEN 1 ELSE 0 END AS BIGINT) AS sms, \
+             e.problem_descriptor, CAST(e.outcome_flags AS BIGINT) AS outcome_flags, {age} AS age_band, x.sex, x.ethnicity, x.{decile} AS decile, \
+             x.sms, \
              m9.first_total AS phq9_first, m9.latest_total AS phq9_last, \
              m7.first_total AS gad7_first, m7.latest_total AS gad7_last \
-             FROM episodes e {joins} \
+             FROM episodes e JOIN report_episodes x ON x.episode_id = e.id \
              JOIN referrals r ON r.id = e.referral_id \
              LEFT JOIN measure_summaries m9 ON m9.patient_id = e.patient_id AND m9.episode_key = e.id AND m9.instrument_id = 'phq9' \
              LEFT JOIN measure_summaries m7 ON m7.patient_id = e.patient_id AND m7.episode_key = e.id AND m7.instrument_id = 'gad7' \
              WHERE e.service_id = $1 AND e.referred_at < $3 AND (e.discharged_at IS NULL OR e.discharged_at >= $2) \
              AND e.id > $4 ORDER BY e.id LIMIT $5",
             age = s.key,
-            joins = s.joins,
         );
         let rows = self
             .query(sqlx::AssertSqlSafe(sql))

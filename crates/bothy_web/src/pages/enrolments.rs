@@ -10,10 +10,12 @@ use crate::format::uk_time;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use bothy_app::AppError;
+use bothy_app::enrolments::SupporterChoices;
 use bothy_domain::StaffId;
 use bothy_domain::ids::EnrolmentId;
 use bothy_domain::programmes::Kind;
 use bothy_domain::programmes::enrolment::{Enrolment, ModuleState, Status};
+use std::collections::HashMap;
 
 /// One enrolment as the staff patient page lists it.
 pub struct EnrolmentRow {
@@ -38,8 +40,11 @@ pub struct Section {
     pub enrolments: Vec<EnrolmentRow>,
     /// (id, title and version) of every programme that may be chosen.
     pub programmes: Vec<(String, String)>,
-    /// (id, name) of every possible supporter.
+    /// (id, name) of every possible supporter, when the form lists them.
     pub supporters: Vec<(String, String)>,
+    /// The service has more supporters than a list can offer: the form
+    /// asks for the supporter's email address.
+    pub supporter_by_email: bool,
 }
 
 /// A module's state in words.
@@ -51,15 +56,14 @@ pub fn state_words(s: ModuleState) -> &'static str {
     }
 }
 
-fn row(e: &Enrolment, supporters: &[(String, String)]) -> EnrolmentRow {
+fn row(e: &Enrolment, names: &HashMap<StaffId, String>) -> EnrolmentRow {
     let supporter = e.supporter_id.map_or_else(
         || "None".to_string(),
         |id| {
-            let id = id.to_string();
-            supporters
-                .iter()
-                .find(|(s, _)| *s == id)
-                .map_or_else(|| "A former member of staff".into(), |(_, n)| n.clone())
+            names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "A former member of staff".into())
         },
     );
     EnrolmentRow {
@@ -87,17 +91,9 @@ fn row(e: &Enrolment, supporters: &[(String, String)]) -> EnrolmentRow {
 
 /// The section for a patient: their enrolments (read with their record)
 /// and the form's choices.
-pub fn section(
-    state: &AppState,
-    list: &[Enrolment],
-    supporters: &[bothy_app::enrolments::Supporter],
-) -> Section {
-    let supporters: Vec<(String, String)> = supporters
-        .iter()
-        .map(|s| (s.id.to_string(), s.name.clone()))
-        .collect();
+pub fn section(state: &AppState, list: &[Enrolment], supporters: &SupporterChoices) -> Section {
     Section {
-        enrolments: list.iter().map(|e| row(e, &supporters)).collect(),
+        enrolments: list.iter().map(|e| row(e, &supporters.names)).collect(),
         programmes: state
             .app
             .programmes()
@@ -114,7 +110,12 @@ pub fn section(
                 )
             })
             .collect(),
-        supporters,
+        supporters: supporters
+            .listed
+            .iter()
+            .map(|s| (s.id.to_string(), s.name.clone()))
+            .collect(),
+        supporter_by_email: supporters.by_email,
     }
 }
 
@@ -132,6 +133,8 @@ pub struct EnrolForm {
     programme: String,
     #[serde(default)]
     supporter: String,
+    #[serde(default)]
+    supporter_email: String,
 }
 
 /// `POST /staff/patients/{id}/enrolments`.
@@ -142,9 +145,16 @@ pub async fn enrol(
     Form(f): Form<EnrolForm>,
 ) -> Result<Response, WebError> {
     let patient = super::staff::patient_id(&id)?;
-    let supporter = match f.supporter.trim() {
-        "" => None,
-        s => Some(
+    let supporter = match (f.supporter.trim(), f.supporter_email.trim()) {
+        ("", "") => None,
+        ("", email) => Some(
+            state
+                .app
+                .enrolments()
+                .supporter_by_email(&ctx.actor, email)
+                .await?,
+        ),
+        (s, _) => Some(
             s.parse::<StaffId>()
                 .map_err(|_| AppError::field("supporter", "Choose a supporter from the list"))?,
         ),

@@ -51,6 +51,7 @@ mod schema;
 mod sign_in;
 mod smart_token;
 mod sms;
+mod supporter_by_email;
 mod tools;
 mod tools_forms;
 mod waiting_reminders;

@@ -4,6 +4,7 @@
 //! CSV is the table as shown; nobody is named; a supporter is refused.
 
 mod extracts;
+mod kept;
 mod seed;
 
 use crate::both_dbs;
