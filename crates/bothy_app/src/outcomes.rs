@@ -37,15 +37,51 @@ impl Reports<'_> {
         let mut tx = self.app.store.read().await?;
         let (episodes, counts) = tx.outcome_counts(service, (from, to), &rules).await?;
         tally.add_counts(episodes, &counts);
+        self.flag_unclassified(&mut tx, service, (from, to), &rules, &mut tally)
+            .await?;
+        tx.rollback().await?;
+        Ok(tally)
+    }
+
+    /// Classifies and stores the outcome flags of every episode that ended
+    /// in the period without flags under the rules in force, so that the
+    /// dashboard's sums read stored bits only (it needs no tally).
+    pub async fn store_outcome_flags(
+        &self,
+        service: ServiceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(), AppError> {
+        let rules = rules_fingerprint(&self.app.catalogue);
+        let mut tx = self.app.store.read().await?;
+        self.flag_unclassified(&mut tx, service, (from, to), &rules, &mut Tally::default())
+            .await?;
+        tx.rollback().await?;
+        Ok(())
+    }
+
+    /// The episodes ended in `period` without flags under `rules`, a page
+    /// at a time from `tx`'s snapshot: each classified, added to `tally`
+    /// and its flags kept in a short write transaction of their own.
+    async fn flag_unclassified(
+        &self,
+        tx: &mut bothy_store::Tx,
+        service: ServiceId,
+        period: (Timestamp, Timestamp),
+        rules: &str,
+        tally: &mut Tally,
+    ) -> Result<(), AppError> {
+        let others_flagged = tx.outcome_rules_other_than(service, rules).await?;
         let mut after: Option<(Timestamp, String)> = None;
         loop {
             let page = tx
                 .finished_episode_page(
                     service,
-                    (from, to),
+                    period,
                     after.as_ref().map(|(at, id)| (*at, id.as_str())),
                     PAGE,
-                    &rules,
+                    rules,
+                    others_flagged,
                 )
                 .await?;
             let Some(last) = page.last() else { break };
@@ -65,11 +101,10 @@ impl Reports<'_> {
             }
             let mut write = self.app.store.begin().await?;
             for (id, flags) in &found {
-                write.set_outcome_flags(id, *flags, &rules).await?;
+                write.set_outcome_flags(id, *flags, rules).await?;
             }
             write.commit().await?;
         }
-        tx.rollback().await?;
-        Ok(tally)
+        Ok(())
     }
 }

@@ -225,6 +225,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0036_report_facts.sql"),
         include_str!("../migrations/postgres/0036_report_facts.sql"),
     ),
+    (
+        37,
+        "unclassified_index",
+        include_str!("../migrations/sqlite/0037_unclassified_index.sql"),
+        include_str!("../migrations/postgres/0037_unclassified_index.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -225,10 +225,36 @@ pub struct FinishedEpisodeSummary {
 }
 
 impl Tx {
+    /// Whether any of the service's episodes carry outcome flags set by
+    /// rules other than `rules` (after a change of an instrument's rules):
+    /// two probes of migration 37's index, empty in the usual case.
+    pub async fn outcome_rules_other_than(
+        &mut self,
+        service: ServiceId,
+        rules: &str,
+    ) -> Result<bool, StoreError> {
+        let row = self
+            .query(
+                "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM episodes WHERE service_id = $1 AND outcome_rules < $2) \
+                 OR EXISTS (SELECT 1 FROM episodes WHERE service_id = $1 AND outcome_rules > $2) \
+                 THEN 1 ELSE 0 END AS BIGINT) AS other",
+            )
+            .bind(service.to_string())
+            .bind(rules)
+            .fetch_one()
+            .await?;
+        Ok(row.try_get::<i64>("other")? == 1)
+    }
+
     /// A page of the service's episodes discharged in [from, to), in
     /// discharge order after `after` (discharge time and episode id), each
     /// with its summaries; only those whose flags were not set by the rules
     /// `not_classified_by` (the rest are counted by `outcome_counts`).
+    ///
+    /// `others_flagged` says whether any of the service's episodes carry
+    /// flags of other rules (`outcome_rules_other_than`); when none do, only
+    /// the episodes never classified are read, along migration 37's partial
+    /// index, rather than every episode of the period checked for its rules.
     pub async fn finished_episode_page(
         &mut self,
         service: ServiceId,
@@ -236,33 +262,40 @@ impl Tx {
         after: Option<(Timestamp, &str)>,
         limit: i64,
         not_classified_by: &str,
+        others_flagged: bool,
     ) -> Result<Vec<FinishedEpisodeSummary>, StoreError> {
         let (after_at, after_id) = match after {
             Some((at, id)) => (to_millis(at), id),
             None => (to_millis(from) - 1, ""),
         };
-        let rows = self
-            .query(
+        let unclassified = if others_flagged {
+            "(outcome_rules IS NULL OR outcome_rules <> $7)"
+        } else {
+            "outcome_rules IS NULL"
+        };
+        let mut q = self
+            .query(sqlx::AssertSqlSafe(format!(
                 "SELECT e.id, e.problem_descriptor, e.treatment_appointments, e.discharged_at, \
                  s.instrument_id, s.screening_at, s.screening_total, s.first_at, s.first_total, \
                  s.latest_at, s.latest_total, s.responses \
                  FROM (SELECT id, patient_id, problem_descriptor, treatment_appointments, discharged_at \
                        FROM episodes WHERE service_id = $1 AND discharged_at >= $2 AND discharged_at < $3 \
                        AND (discharged_at > $4 OR (discharged_at = $4 AND id > $5)) \
-                       AND (outcome_rules IS NULL OR outcome_rules <> $7) \
+                       AND {unclassified} \
                        ORDER BY discharged_at, id LIMIT $6) e \
                  LEFT JOIN measure_summaries s ON s.patient_id = e.patient_id AND s.episode_key = e.id \
                  ORDER BY e.discharged_at, e.id",
-            )
+            )))
             .bind(service.to_string())
             .bind(to_millis(from))
             .bind(to_millis(to))
             .bind(after_at)
             .bind(after_id)
-            .bind(limit)
-            .bind(not_classified_by)
-            .fetch_all()
-            .await?;
+            .bind(limit);
+        if others_flagged {
+            q = q.bind(not_classified_by);
+        }
+        let rows = q.fetch_all().await?;
         let mut page: Vec<FinishedEpisodeSummary> = Vec::new();
         for r in &rows {
             let id: String = r.try_get("id")?;

@@ -120,7 +120,7 @@ impl crate::outcomes::Reports<'_> {
         // Outcome flags for every episode that ended in the period, kept
         // by the classification the tally runs (outcomes.rs), so that the
         // grouped sums below read stored bits only.
-        self.outcome_tally(service, from, to).await?;
+        self.store_outcome_flags(service, from, to).await?;
         let rules = rules_fingerprint(&app.catalogue);
         let mut work = app.look(actor, ctx).await?;
         let tx = work.tx();
