@@ -66,7 +66,6 @@ impl EnrolmentPage {
     }
 }
 
-/// Roles that may support someone through a programme: the clinical ones.
 impl<'a> Enrolments<'a> {
     /// The member of the actor's service who may support an enrolment and
     /// has this email address: how a service with more supporters than the
@@ -508,6 +507,7 @@ pub struct SupporterChoices {
     pub names: std::collections::HashMap<StaffId, String>,
 }
 
+/// Roles that may support someone through a programme: the clinical ones.
 const SUPPORT_ROLES: [Role; 3] = [Role::Supporter, Role::TriageClinician, Role::ClinicalLead];
 
 /// The service's staff who may support an enrolment, by name, reading no
