@@ -33,7 +33,7 @@ pub struct GroupCounts {
 
 /// The four figures read from episodes, each as its own groups (a group
 /// appears only where the figure counts at least one episode).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpisodeFigures {
     /// People who started treatment in the period (the clock stopped):
     /// c0 started, c1 within 6 weeks of referral, c2 within 18 weeks,
@@ -58,8 +58,9 @@ pub struct EpisodeFigures {
 
 const WEEK_MS: i64 = bothy_domain::referral::rtt::WEEK_SECS * 1000;
 
+/// The number of rows where `cond` holds.
 fn sum(cond: &str) -> String {
-    format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+    sum_where(cond, "1")
 }
 
 /// The sum of `value` over the rows where `cond` holds.
@@ -232,24 +233,21 @@ impl Tx {
             filter = s.filter,
         );
         let rows = self.grouped(scope, sql, columns.len(), false).await?;
-        // Cut each row into its figures' columns.
-        let mut split: Vec<Vec<GroupCounts>> = vec![Vec::new(); figures.len()];
+        // Cut each row into its figures' columns; a group appears in a
+        // figure only where the figure counts someone.
         let mut at = 0;
-        for ((_, cols), out) in figures.iter().zip(split.iter_mut()) {
-            for r in &rows {
-                let counts = r.counts[at..at + cols.len()].to_vec();
-                if counts[0] > 0 {
-                    out.push(GroupCounts {
-                        key: r.key.clone(),
-                        sub: String::new(),
-                        counts,
-                    });
-                }
-            }
-            at += cols.len();
-        }
-        let [waits, waiting, discharges, engagement] =
-            <[Vec<GroupCounts>; 4]>::try_from(split).unwrap_or_default();
+        let [waits, waiting, discharges, engagement] = figures.each_ref().map(|(_, cols)| {
+            let range = at..at + cols.len();
+            at = range.end;
+            rows.iter()
+                .filter(|r| r.counts[range.start] > 0)
+                .map(|r| GroupCounts {
+                    key: r.key.clone(),
+                    sub: String::new(),
+                    counts: r.counts[range.clone()].to_vec(),
+                })
+                .collect()
+        });
         Ok(EpisodeFigures {
             waits,
             waiting,
