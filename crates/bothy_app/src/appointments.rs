@@ -28,6 +28,7 @@ use bothy_domain::ids::AppointmentId;
 use bothy_domain::model::Patient;
 use bothy_domain::role::Role;
 use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_store::StaffPick;
 use std::collections::HashMap;
 
 /// The key that signs Jitsi room links. Never shown by `Debug`.
@@ -91,11 +92,11 @@ pub struct Practitioner {
 }
 
 /// Who may see patients in appointments: the roles that may support.
+/// The roles that see patients, and so may hold appointments.
+const CLINICAL: [Role; 3] = [Role::Supporter, Role::TriageClinician, Role::ClinicalLead];
+
 fn clinical(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Supporter | Role::TriageClinician | Role::ClinicalLead
-    )
+    CLINICAL.contains(&role)
 }
 
 fn refusal(r: Refused) -> AppError {
@@ -166,10 +167,13 @@ impl Appointments<'_> {
                 duplicate: true,
             });
         }
-        let staff = work.tx().staff_of_service(patient.service_id).await?;
-        let Some((who, _)) = staff.iter().find(|(m, roles)| {
-            m.id == practitioner && m.disabled_at.is_none() && roles.iter().any(|r| clinical(*r))
-        }) else {
+        // Only the one chosen is read, not the whole service's staff.
+        let Some(who) = work
+            .tx()
+            .staff_in_roles(patient.service_id, &CLINICAL, StaffPick::Id(practitioner))
+            .await?
+            .pop()
+        else {
             return Err(AppError::field(
                 "practitioner",
                 "Choose a practitioner from the list",

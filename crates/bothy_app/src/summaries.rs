@@ -6,6 +6,7 @@ use crate::AppError;
 use crate::monitoring::Monitor;
 use bothy_domain::PatientId;
 use bothy_domain::instruments::score;
+use bothy_store::ReportRows;
 
 /// The name under which the first fill is recorded as done.
 const BACKFILL: &str = "summaries";
@@ -55,6 +56,7 @@ impl Monitor<'_> {
 
     async fn rebuild(&self, only: Option<&[PatientId]>) -> Result<SummaryCounts, AppError> {
         let mut tx = self.app.store.begin().await?;
+        tx.defer_report_rows().await?;
         let mut counts = SummaryCounts {
             score_summaries: tx.rebuild_score_summaries(only).await?,
             mood_summaries: tx.rebuild_mood_summaries(only).await?,
@@ -85,6 +87,14 @@ impl Monitor<'_> {
                 }
             }
         }
+        tx.refresh_report_rows(match only {
+            None => ReportRows::All,
+            Some(patients) => ReportRows::Of {
+                patients,
+                referrals: &[],
+            },
+        })
+        .await?;
         tx.commit().await?;
         // Outcomes are counted from the summaries: classify again now what
         // was forgotten above, rather than in the next report.

@@ -17,7 +17,7 @@ use bothy_domain::role::Role;
 use bothy_domain::text::{self, Lines};
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, StaffId};
-use bothy_store::{MatchVerdict, NewEnrolment, PatientIdentity, Tx};
+use bothy_store::{MatchVerdict, NewEnrolment, PatientIdentity, StaffPick, Tx};
 
 use crate::activation::ACTIVATION_DAYS;
 
@@ -335,10 +335,13 @@ impl Triage<'_> {
                     }
                     (_, None) => None,
                 };
-                let staff = tx.staff_of_service(s.service_id).await?;
-                if !staff
-                    .iter()
-                    .any(|(m, roles)| m.id == *practitioner && roles.contains(&Role::Supporter))
+                // The one chosen, enabled and a supporter here, not the
+                // whole service's staff.
+                let chosen = StaffPick::Id(*practitioner);
+                if tx
+                    .staff_in_roles(s.service_id, &[Role::Supporter], chosen)
+                    .await?
+                    .is_empty()
                 {
                     return Err(AppError::field(
                         "practitioner",

@@ -409,6 +409,7 @@ fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: b
 impl Tx {
     /// Writes every row of the batch, table by table in foreign-key order.
     pub async fn insert_batch(&mut self, b: &Batch) -> Result<(), StoreError> {
+        self.defer_report_rows().await?;
         self.write_rows(&b.patients).await?;
         self.write_rows(&b.demographics).await?;
         self.write_rows(&b.referrals).await?;
@@ -416,7 +417,13 @@ impl Tx {
         self.write_rows(&b.responses).await?;
         self.write_rows(&b.check_ins).await?;
         self.write_rows(&b.alerts).await?;
-        Ok(())
+        let patients: Vec<_> = b.patients.iter().map(|p| p.id).collect();
+        let referrals: Vec<_> = b.referrals.iter().map(|r| r.id).collect();
+        self.refresh_report_rows(crate::ReportRows::Of {
+            patients: &patients,
+            referrals: &referrals,
+        })
+        .await
     }
 
     /// One table's rows: `COPY` where the backend has it, else `INSERT`s.

@@ -63,7 +63,9 @@ pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
 pub use peer::{PeerFigureRow, PeerMove, PostCursor};
 pub use referrals::{Activation, MatchVerdict, PatientIdentity, ReferralSearch};
-pub use reports::{EditionImport, EpisodeFigures, ExtractRow, GroupCounts, ReportScope};
+pub use reports::{
+    EditionImport, EpisodeFigures, ExtractRow, GroupCounts, ReportRows, ReportScope,
+};
 pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
 pub use sessions::{SessionAccount, SessionRow};

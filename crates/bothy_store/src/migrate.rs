@@ -231,6 +231,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0037_unclassified_index.sql"),
         include_str!("../migrations/postgres/0037_unclassified_index.sql"),
     ),
+    (
+        38,
+        "report_rows_deferred",
+        include_str!("../migrations/sqlite/0038_report_rows_deferred.sql"),
+        include_str!("../migrations/postgres/0038_report_rows_deferred.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

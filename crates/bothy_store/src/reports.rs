@@ -7,13 +7,16 @@
 //! about a person. The postcode look-up's import is in
 //! `reports/deprivation.rs`; the rows of a pseudonymised extract in
 //! `reports/extract.rs`; the check of the report tables against the
-//! records in `reports/drift.rs`.
+//! records in `reports/drift.rs`; bulk writes' rows refreshed in a few
+//! statements in `reports/deferred.rs`.
 
+mod deferred;
 mod deprivation;
 mod drift;
 mod extract;
 mod people;
 
+pub use deferred::ReportRows;
 pub use deprivation::EditionImport;
 pub use extract::ExtractRow;
 pub use people::ReportScope;

@@ -81,6 +81,21 @@ async fn check(store: Store) {
         read += m.histories.iter().map(|h| h.responses.len()).sum::<usize>();
     }
     assert!(read > 50, "{read}");
+
+    // A batch of thousands of people in one transaction: the report rows'
+    // triggers are deferred and the rows written in a few statements at its
+    // end (row by row, PostgreSQL ran out of its shared lock table), and
+    // the rebuild of every summary refreshes every row the same way.
+    let bulk = SynthConfig {
+        batch_patients: 2_500,
+        ..SynthConfig::new(2_500, 7, "synth-bulk", now)
+    };
+    let loaded = synthesize(&store, &bulk).await.unwrap().counts;
+    assert_eq!(loaded.patients, 2_500);
+    assert_eq!(store.report_facts_drift().await.unwrap(), Vec::new());
+    let rebuilt = app.monitoring().rebuild_summaries().await.unwrap();
+    assert!(rebuilt.mood_summaries > 2_000, "{rebuilt:?}");
+    assert_eq!(store.report_facts_drift().await.unwrap(), Vec::new());
     store.close().await;
 }
 

@@ -1,0 +1,106 @@
+//! Report rows refreshed in bulk. A bulk write (a synthetic load, the
+//! rebuild of every summary) changes thousands of people in one
+//! transaction. Row by row the report tables' triggers rewrote each
+//! person's rows once per record and, on PostgreSQL, held an advisory lock
+//! per person to the commit, until a load of 2,000 people ran out of the
+//! shared lock table. Such a transaction defers the triggers first and
+//! refreshes the rows of everyone it wrote before it commits, with a few
+//! set-based statements (migration 38).
+
+use crate::{StoreError, Tx};
+use bothy_domain::PatientId;
+use bothy_domain::ids::ReferralId;
+
+/// Ids in one refreshing statement.
+const CHUNK: usize = 1_000;
+
+/// Which report rows a deferred transaction refreshes.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportRows<'a> {
+    /// Every row of every report table.
+    All,
+    /// The rows of these people, and of these referrals whoever they are
+    /// about (a referral may have no person yet).
+    Of {
+        patients: &'a [PatientId],
+        referrals: &'a [ReferralId],
+    },
+}
+
+/// Each table, keyed by the person; people first, whose rows the others
+/// copy their groups from.
+const BY_PERSON: [&str; 4] = [
+    "report_people",
+    "report_episodes",
+    "report_referrals",
+    "report_alerts",
+];
+
+impl Tx {
+    /// The report tables' triggers do nothing for the rest of this
+    /// transaction, until [`Tx::refresh_report_rows`], which the caller
+    /// must call before it commits (the suite compares every table with
+    /// its view after each test, so a forgotten refresh fails it).
+    pub async fn defer_report_rows(&mut self) -> Result<(), StoreError> {
+        let sql = self.dialect.defer_report_rows;
+        self.query(sql).execute().await?;
+        Ok(())
+    }
+
+    /// Lets the triggers run again and rewrites `rows` from the records.
+    pub async fn refresh_report_rows(&mut self, rows: ReportRows<'_>) -> Result<(), StoreError> {
+        for sql in self.dialect.resume_report_rows {
+            self.query(*sql).execute().await?;
+        }
+        match rows {
+            ReportRows::All => {
+                for table in BY_PERSON {
+                    self.query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                        .execute()
+                        .await?;
+                    self.query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO {table} SELECT * FROM {table}_source"
+                    )))
+                    .execute()
+                    .await?;
+                }
+            }
+            ReportRows::Of {
+                patients,
+                referrals,
+            } => {
+                for ids in patients.chunks(CHUNK) {
+                    for table in BY_PERSON {
+                        self.rewrite(table, "patient_id", ids).await?;
+                    }
+                }
+                for ids in referrals.chunks(CHUNK) {
+                    self.rewrite("report_referrals", "referral_id", ids).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites the rows of `table` whose `key` is one of `ids`.
+    async fn rewrite<T: ToString>(
+        &mut self,
+        table: &str,
+        key: &str,
+        ids: &[T],
+    ) -> Result<(), StoreError> {
+        self.query_in(
+            &format!("DELETE FROM {table} WHERE {key} IN ({{ids}})"),
+            ids,
+        )
+        .execute()
+        .await?;
+        self.query_in(
+            &format!("INSERT INTO {table} SELECT * FROM {table}_source WHERE {key} IN ({{ids}})"),
+            ids,
+        )
+        .execute()
+        .await?;
+        Ok(())
+    }
+}
