@@ -141,6 +141,29 @@ impl Native {
         matches!(self, Native::Postgres { .. })
     }
 
+    /// Whether PostgreSQL's autovacuum is off (a test server's setting;
+    /// SQLite has none, and its plans do not rest on gathered statistics).
+    pub async fn autovacuum_off(&self) -> anyhow::Result<bool> {
+        match self {
+            Native::Sqlite { .. } => Ok(false),
+            Native::Postgres { pool, .. } => {
+                let on: String = sqlx::query_scalar("SHOW autovacuum")
+                    .fetch_one(pool)
+                    .await?;
+                Ok(on != "on")
+            }
+        }
+    }
+
+    /// Gathers the planner's statistics anew, as autovacuum does once a
+    /// table has grown by a tenth.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if let Native::Postgres { pool, .. } = self {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Creates the scratch table, dropping a leftover one.
     pub async fn create_table(&self) -> anyhow::Result<()> {
         self.drop_table().await?;

@@ -149,6 +149,25 @@ pub async fn run(
     } else {
         None
     };
+    // Without autovacuum nothing gathers statistics while the run adds its
+    // rows (the audit trail grows from the few events a synthetic service
+    // has to hundreds of thousands), and plans chosen for an empty table
+    // would scan whole tables; a running service's autovacuum would not
+    // let them. So the run gathers them before each phase instead.
+    let analyze = native.autovacuum_off().await?;
+    if analyze {
+        report.warnings.push(
+            "PostgreSQL's autovacuum is off on this server: the run gathers the planner's \
+             statistics (ANALYZE) before each phase, as autovacuum would as tables grow"
+                .into(),
+        );
+    }
+    let stats = || async {
+        if analyze {
+            native.analyze().await?;
+        }
+        anyhow::Ok(())
+    };
     let varied = sources_work();
     if !varied {
         report.warnings.push(
@@ -229,17 +248,20 @@ pub async fn run(
         mixed,
     } = sessions;
     for (i, &n) in opts.clients.iter().enumerate() {
+        stats().await?;
         progress(format!("writes at {n} clients"));
         let (form, check_in) = std::mem::take(&mut writes[i]);
         let fhir: Vec<_> = people.writes[i][1].iter().map(|p| p.id).collect();
         phases::writes(&ctx, &mut report, n, form, fhir, check_in).await?;
     }
 
+    stats().await?;
     progress("reads".into());
     phases::reads(&ctx, &mut report, &lead, &clinicians, &people).await?;
 
     // W8 reads as one of the mixed load's patients, before that load.
     if let (Some(reader), Some(id)) = (mixed.first(), people.mixed.first()) {
+        stats().await?;
         progress("peer support".into());
         let author = people.hot.id;
         phases::peer(
@@ -253,6 +275,7 @@ pub async fn run(
         .await?;
     }
 
+    stats().await?;
     progress("mixed load".into());
     phases::mixed(&ctx, &mut report, mixed, &clinicians, &people).await?;
 
