@@ -24,12 +24,10 @@ pub(crate) struct Dialect {
     /// linear scan, which makes a statement with thousands of them quadratic;
     /// PostgreSQL only knows numbered ones.
     pub numbered_params: bool,
-    /// Stops the report tables' triggers for the rest of the transaction
-    /// (`reports/deferred.rs`).
-    pub defer_report_rows: &'static str,
-    /// Lets them run again, holding off every other writer of the report
-    /// tables until this transaction ends.
-    pub resume_report_rows: &'static [&'static str],
+    /// Holds off every other writer of the report tables until this
+    /// transaction ends, after waiting for those already writing
+    /// (`reports/deferred.rs`); empty where writers take turns anyway.
+    pub lock_report_tables: &'static str,
 }
 
 /// The jobs a claim may take: queued and due, or running on a lease that ran
@@ -60,10 +58,8 @@ static SQLITE: Dialect = Dialect {
     // SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.
     max_bind_params: 32_766,
     numbered_params: false,
-    // One writer at a time: the row is removed again before the commit, so
-    // no other transaction ever sees it.
-    defer_report_rows: "INSERT INTO report_deferral (deferred) VALUES (1)",
-    resume_report_rows: &["DELETE FROM report_deferral"],
+    // One writer at a time already.
+    lock_report_tables: "",
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
     // A write transaction (BEGIN IMMEDIATE) holds the database's one write
@@ -85,17 +81,12 @@ static POSTGRES: Dialect = Dialect {
     // The wire protocol counts parameters in 16 bits.
     max_bind_params: 65_535,
     numbered_params: true,
-    // Local to the transaction: it ends with it, however it ends.
-    defer_report_rows: "SELECT set_config('bothy.report_rows', 'deferred', true)",
     // EXCLUSIVE waits for every transaction that has written report rows
     // (their triggers hold ROW EXCLUSIVE) and holds off new ones until the
     // commit, so the refresh reads every change committed before it and
     // every later change's trigger reads the refresh's records.
-    resume_report_rows: &[
-        "SELECT set_config('bothy.report_rows', '', true)",
-        "LOCK TABLE report_people, report_episodes, report_referrals, report_alerts \
-         IN EXCLUSIVE MODE",
-    ],
+    lock_report_tables: "LOCK TABLE report_people, report_episodes, report_referrals, \
+                         report_alerts IN EXCLUSIVE MODE",
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",

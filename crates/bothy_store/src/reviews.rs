@@ -152,26 +152,33 @@ impl Tx {
 
     /// The service's active enrolments with each one's newest review; with
     /// `staff`, only those they support or whose patient is on their
-    /// caseload.
+    /// caseload, found along those two indexes (a supporter's home reads
+    /// this on every visit: with `$2 IS NULL OR ...` in one statement the
+    /// plan read every active enrolment of the service).
     pub async fn review_queue(
         &mut self,
         service: ServiceId,
         staff: Option<StaffId>,
     ) -> Result<Vec<ReviewQueueRow>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT e.id, e.patient_id, e.programme_id, e.supporter_id, e.enrolled_at, \
-                 (SELECT MAX(r.written_at) FROM reviews r WHERE r.enrolment_id = e.id) \
-                 AS last_review_at \
-                 FROM enrolments e JOIN patients p ON p.id = e.patient_id \
-                 WHERE e.service_id = $1 AND e.status = 'active' \
-                 AND ($2 IS NULL OR e.supporter_id = $2 OR p.supporter_id = $2) \
-                 ORDER BY e.enrolled_at, e.id",
-            )
-            .bind(service.to_string())
-            .bind(staff.map(|s| s.to_string()))
-            .fetch_all()
-            .await?;
+        let only = if staff.is_some() {
+            "AND e.id IN (SELECT n.id FROM enrolments n WHERE n.supporter_id = $2 \
+             AND n.status <> 'finished' UNION SELECT n.id FROM patients p \
+             JOIN enrolments n ON n.patient_id = p.id WHERE p.supporter_id = $2)"
+        } else {
+            ""
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT e.id, e.patient_id, e.programme_id, e.supporter_id, e.enrolled_at, \
+             (SELECT MAX(r.written_at) FROM reviews r WHERE r.enrolment_id = e.id) \
+             AS last_review_at \
+             FROM enrolments e WHERE e.service_id = $1 AND e.status = 'active' {only} \
+             ORDER BY e.enrolled_at, e.id"
+        ));
+        let mut q = self.query(sql).bind(service.to_string());
+        if let Some(s) = staff {
+            q = q.bind(s.to_string());
+        }
+        let rows = q.fetch_all().await?;
         rows.iter()
             .map(|r| {
                 Ok(ReviewQueueRow {

@@ -1,18 +1,21 @@
 -- A bulk write (a synthetic load, rebuilding every summary) changes many
 -- people in one transaction. Row by row, these triggers rewrote each
 -- person's report rows once per record and held an advisory lock per
--- person to the commit, so a load of 2,000 people ran out of the shared
--- lock table ("out of shared memory"). Such a transaction now sets
--- bothy.report_rows to 'deferred' for itself (set_config's local form,
--- gone at its end), the triggers do nothing, and it refreshes the rows of
--- everyone it wrote in a few set-based statements before it commits
--- (bothy_store reports/deferred.rs). Otherwise unchanged from migration 36.
+-- person to the commit, so rebuilding the summaries of a 20,000-patient
+-- service ran out of the shared lock table ("out of shared memory"). Such
+-- a transaction now adds the one row of report_deferral, the triggers do
+-- nothing while they see it, and it refreshes the rows of everyone it
+-- wrote in a few set-based statements and removes the row before it
+-- commits (bothy_store reports/deferred.rs). No other transaction ever
+-- sees the row; a second bulk write waits on its key until the first ends.
+-- Otherwise the functions are as in migration 36.
+CREATE TABLE report_deferral (deferred INTEGER PRIMARY KEY CHECK (deferred = 1));
 
 CREATE OR REPLACE FUNCTION report_person_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     pid TEXT;
 BEGIN
-    IF current_setting('bothy.report_rows', true) = 'deferred' THEN
+    IF EXISTS (SELECT 1 FROM report_deferral) THEN
         RETURN NULL;
     END IF;
     IF TG_TABLE_NAME = 'patients' THEN
@@ -38,7 +41,7 @@ END $$;
 
 CREATE OR REPLACE FUNCTION report_record_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('bothy.report_rows', true) = 'deferred' THEN
+    IF EXISTS (SELECT 1 FROM report_deferral) THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'DELETE' THEN

@@ -42,15 +42,18 @@ impl Tx {
     /// must call before it commits (the suite compares every table with
     /// its view after each test, so a forgotten refresh fails it).
     pub async fn defer_report_rows(&mut self) -> Result<(), StoreError> {
-        let sql = self.dialect.defer_report_rows;
-        self.query(sql).execute().await?;
+        self.query("INSERT INTO report_deferral (deferred) VALUES (1)")
+            .execute()
+            .await?;
         Ok(())
     }
 
     /// Lets the triggers run again and rewrites `rows` from the records.
     pub async fn refresh_report_rows(&mut self, rows: ReportRows<'_>) -> Result<(), StoreError> {
-        for sql in self.dialect.resume_report_rows {
-            self.query(*sql).execute().await?;
+        self.query("DELETE FROM report_deferral").execute().await?;
+        let lock = self.dialect.lock_report_tables;
+        if !lock.is_empty() {
+            self.query(lock).execute().await?;
         }
         match rows {
             ReportRows::All => {
