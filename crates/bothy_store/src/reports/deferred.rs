@@ -2,10 +2,10 @@
 //! rebuild of every summary) changes thousands of people in one
 //! transaction. Row by row the report tables' triggers rewrote each
 //! person's rows once per record and, on PostgreSQL, held an advisory lock
-//! per person to the commit, until a load of 2,000 people ran out of the
-//! shared lock table. Such a transaction defers the triggers first and
-//! refreshes the rows of everyone it wrote before it commits, with a few
-//! set-based statements (migration 38).
+//! per person to the commit: rebuilding the summaries of a 20,000-patient
+//! service ran out of the shared lock table. Such a transaction defers the
+//! triggers first and refreshes the rows of everyone it wrote before it
+//! commits, with a few set-based statements (migration 38).
 
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
