@@ -1,5 +1,6 @@
 //! The only statements that differ between the backends, chosen once at start-up:
-//! how a write transaction starts, how a row is locked, and how jobs are claimed.
+//! how a write transaction starts, how a row is locked, how jobs are claimed, and
+//! how a bulk write holds off the other writers of the report tables.
 
 use crate::Backend;
 

@@ -23,6 +23,10 @@ pub enum StoreError {
     Migrate(String),
     #[error("database error")]
     Db(#[source] sqlx::Error),
+    /// A transaction deferred the report tables' triggers and did not
+    /// refresh their rows before committing (a defect in its caller).
+    #[error("report rows deferred and not refreshed")]
+    ReportRowsDeferred,
 }
 
 impl StoreError {

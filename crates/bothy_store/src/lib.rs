@@ -247,6 +247,7 @@ impl Store {
             conn,
             dialect: self.dialect,
             written: Vec::new(),
+            reports_deferred: false,
         }
     }
 
@@ -301,11 +302,19 @@ pub struct Tx {
     /// Digests of the clinical records written so far, until their audit
     /// event takes them (`audit/records.rs`).
     written: Vec<bothy_domain::audit::RecordDigest>,
+    /// The report tables' triggers are deferred and their rows not yet
+    /// refreshed (`reports/deferred.rs`): such a transaction may not commit.
+    reports_deferred: bool,
 }
 
 impl Tx {
-    /// Commits a transaction (a plain reader has nothing to commit).
+    /// Commits a transaction (a plain reader has nothing to commit). One
+    /// that deferred its report rows without refreshing them is refused and
+    /// rolled back: its commit would leave the triggers off for every writer.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if self.reports_deferred {
+            return Err(StoreError::ReportRowsDeferred);
+        }
         match self.conn {
             Conn::SqliteTx(t) => t.commit().await?,
             Conn::PgTx(t) => t.commit().await?,

@@ -39,12 +39,12 @@ const BY_PERSON: [&str; 4] = [
 impl Tx {
     /// The report tables' triggers do nothing for the rest of this
     /// transaction, until [`Tx::refresh_report_rows`], which the caller
-    /// must call before it commits (the suite compares every table with
-    /// its view after each test, so a forgotten refresh fails it).
+    /// must call before it commits: [`Tx::commit`] refuses otherwise.
     pub async fn defer_report_rows(&mut self) -> Result<(), StoreError> {
         self.query("INSERT INTO report_deferral (deferred) VALUES (1)")
             .execute()
             .await?;
+        self.reports_deferred = true;
         Ok(())
     }
 
@@ -82,6 +82,7 @@ impl Tx {
                 }
             }
         }
+        self.reports_deferred = false;
         Ok(())
     }
 
@@ -105,5 +106,55 @@ impl Tx {
         .execute()
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{PoolSettings, Store, StoreError};
+
+    async fn deferrals(store: &Store) -> i64 {
+        let mut r = store.reader().await.unwrap();
+        r.query("SELECT COUNT(*) AS n FROM report_deferral")
+            .fetch_one()
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap()
+    }
+
+    /// A transaction that deferred the triggers cannot commit without
+    /// refreshing, so the deferral row never outlives it; once refreshed
+    /// it commits and leaves no row behind.
+    #[tokio::test]
+    async fn a_deferred_transaction_commits_only_after_its_refresh() {
+        let dir = std::env::temp_dir().join(format!("bothy-deferred-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/bothy.db", dir.display());
+        let store = Store::connect(&url, &PoolSettings::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        tx.defer_report_rows().await.unwrap();
+        assert!(matches!(
+            tx.commit().await,
+            Err(StoreError::ReportRowsDeferred)
+        ));
+        assert_eq!(deferrals(&store).await, 0);
+
+        let mut tx = store.begin().await.unwrap();
+        tx.defer_report_rows().await.unwrap();
+        tx.refresh_report_rows(super::ReportRows::Of {
+            patients: &[],
+            referrals: &[],
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(deferrals(&store).await, 0);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
