@@ -223,11 +223,16 @@ impl Records<'_> {
             ));
             self.app.audit(&mut tx, actor, ctx, event).await?;
         }
+        // The services this person works in, for switching between them;
+        // the one in hand is not read again.
         let mut services = Vec::new();
         for g in &s.grants {
-            if !services.iter().any(|x: &Service| x.id == g.service_id)
-                && let Some(svc) = tx.service_by_id(g.service_id).await?
-            {
+            if services.iter().any(|x: &Service| x.id == g.service_id) {
+                continue;
+            }
+            if g.service_id == service.id {
+                services.push(service.clone());
+            } else if let Some(svc) = tx.service_by_id(g.service_id).await? {
                 services.push(svc);
             }
         }

@@ -298,16 +298,11 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Default::default());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT patient_id, COUNT(*) AS n FROM alerts WHERE closed_at IS NULL \
-             AND severity_rank >= $1 AND patient_id IN ({}) GROUP BY patient_id",
-            crate::db::placeholders(2, patients.len())
-        ));
-        let mut q = self.query(sql).bind(rank(severity));
-        for p in patients {
-            q = q.bind(p.to_string());
-        }
-        q.fetch_all()
+        let sql = "SELECT patient_id, COUNT(*) AS n FROM alerts WHERE closed_at IS NULL \
+             AND severity_rank >= $2 AND patient_id IN ({ids}) GROUP BY patient_id";
+        self.query_in(sql, patients)
+            .bind(rank(severity))
+            .fetch_all()
             .await?
             .iter()
             .map(|r| {
@@ -555,12 +550,9 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT patient_id, dedupe_key, closed_at FROM alerts \
-             WHERE patient_id IN ({{ids}}) AND (closed_at IS NULL OR closed_at >= ${})",
-            patients.len() + 1
-        );
-        self.query_in(&sql, patients)
+        let sql = "SELECT patient_id, dedupe_key, closed_at FROM alerts \
+             WHERE patient_id IN ({ids}) AND (closed_at IS NULL OR closed_at >= $2)";
+        self.query_in(sql, patients)
             .bind(to_millis(since))
             .fetch_all()
             .await?

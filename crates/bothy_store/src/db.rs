@@ -81,14 +81,6 @@ impl Args {
     }
 }
 
-/// `$from, $from+1, ...`: `n` numbered placeholders for an `IN` list.
-pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A statement being bound, on its way to one connection.
 #[must_use = "a query does nothing until it is executed"]
 pub(crate) struct Query<'c> {
@@ -143,6 +135,22 @@ macro_rules! on_backend {
 }
 
 impl Query<'_> {
+    /// Binds a list of ids as one parameter, in the form the backend's
+    /// `in_ids` reads: a text array on PostgreSQL, a JSON array on SQLite.
+    pub(crate) fn bind_ids<T: ToString>(mut self, ids: &[T]) -> Self {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let r = match &mut self.args {
+            Args::Pg(a) => a.add(ids),
+            Args::Sqlite(a) => a.add(serde_json::Value::from(ids).to_string()),
+        };
+        if self.error.is_none()
+            && let Err(e) = r
+        {
+            self.error = Some(StoreError::Db(sqlx::Error::Encode(e)));
+        }
+        self
+    }
+
     pub(crate) fn bind<'t, T: Value<'t>>(mut self, v: T) -> Self {
         if self.error.is_none()
             && let Err(e) = self.args.add(v)
@@ -214,17 +222,22 @@ impl Row {
     }
 }
 
+/// Where a statement for [`Tx::query_in`] takes its list of ids.
+const IDS: &str = "IN ({ids})";
+
 impl Tx {
-    /// A statement whose `{ids}` becomes `$1, ..., $n` with `ids` bound to
-    /// them in order (later parameters are numbered from `$n+1`): one place
-    /// for every look-up of a list of records.
+    /// A statement whose `IN ({ids})` is the condition that a value is one
+    /// of `ids`, bound as the one parameter `$1` (later parameters are
+    /// numbered from `$2`): one place for every look-up of a list of
+    /// records. The text is the same whatever the number of ids, so it is
+    /// prepared once per connection and PostgreSQL keeps one plan for it;
+    /// a placeholder per id made each length of list a new statement,
+    /// parsed and planned again on every read of a caseload and pushing
+    /// other statements out of the connection's cache.
     pub(crate) fn query_in<T: ToString>(&mut self, sql: &str, ids: &[T]) -> Query<'_> {
-        let sql = sql.replace("{ids}", &placeholders(1, ids.len()));
-        let mut q = self.query(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(id.to_string());
-        }
-        q
+        debug_assert!(sql.contains(IDS), "no {IDS} in {sql}");
+        let sql = sql.replace(IDS, self.dialect.in_ids);
+        self.query(sqlx::AssertSqlSafe(sql)).bind_ids(ids)
     }
 
     /// A statement for this transaction's connection.

@@ -1,6 +1,7 @@
 //! The only statements that differ between the backends, chosen once at start-up:
-//! how a write transaction starts, how a row is locked, how jobs are claimed, and
-//! how a bulk write holds off the other writers of the report tables.
+//! how a write transaction starts, how a row is locked, how jobs are claimed, how
+//! a list of ids is bound, and how a bulk write holds off the other writers of the
+//! report tables.
 
 use crate::Backend;
 
@@ -29,6 +30,10 @@ pub(crate) struct Dialect {
     /// transaction ends, after waiting for those already writing
     /// (`reports/deferred.rs`); empty where writers take turns anyway.
     pub lock_report_tables: &'static str,
+    /// What `IN ({ids})` becomes: the condition that a value is one of the
+    /// list bound as `$1` (`Query::bind_ids`: a text array on PostgreSQL, a
+    /// JSON array on SQLite).
+    pub in_ids: &'static str,
 }
 
 /// The jobs a claim may take: queued and due, or running on a lease that ran
@@ -61,6 +66,7 @@ static SQLITE: Dialect = Dialect {
     numbered_params: false,
     // One writer at a time already.
     lock_report_tables: "",
+    in_ids: "IN (SELECT value FROM json_each($1))",
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
     // A write transaction (BEGIN IMMEDIATE) holds the database's one write
@@ -88,6 +94,8 @@ static POSTGRES: Dialect = Dialect {
     // every later change's trigger reads the refresh's records.
     lock_report_tables: "LOCK TABLE report_people, report_episodes, report_referrals, \
                          report_alerts IN EXCLUSIVE MODE",
+    // An index condition, planned with the array as one parameter.
+    in_ids: "= ANY($1)",
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",

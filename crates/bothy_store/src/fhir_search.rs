@@ -6,7 +6,7 @@
 //! a page reads the rows it returns. A count is a query of its own, run
 //! only when the client asks for a total.
 
-use crate::db::{Query, Row, placeholders};
+use crate::db::{Query, Row};
 use crate::measures::{RESPONSE_COLUMNS, response};
 use crate::patients::{PATIENT_COLUMNS, patient};
 use crate::{StoreError, Tx};
@@ -351,16 +351,11 @@ impl Tx {
             return Ok(HashMap::new());
         }
         let sql = format!(
-            "SELECT {PATIENT_COLUMNS}, nhs_number, chi FROM patients WHERE service_id = $1 AND id IN ({})",
-            placeholders(2, ids.len())
+            "SELECT {PATIENT_COLUMNS}, nhs_number, chi FROM patients WHERE service_id = $2 AND id IN ({{ids}})"
         );
-        let mut q = self
-            .query(sqlx::AssertSqlSafe(sql))
-            .bind(service.to_string());
-        for id in ids {
-            q = q.bind(id.to_string());
-        }
-        q.fetch_all()
+        self.query_in(&sql, ids)
+            .bind(service.to_string())
+            .fetch_all()
             .await?
             .iter()
             .map(|r| identified(r).map(|p| (p.patient.id, p)))
@@ -379,18 +374,15 @@ impl Tx {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE service_id = $1 AND patient_id IN ({}) \
-             ORDER BY patient_id, submitted_at, id LIMIT ${}",
-            placeholders(2, ids.len()),
-            ids.len() + 2
+            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE service_id = $2 AND patient_id IN ({{ids}}) \
+             ORDER BY patient_id, submitted_at, id LIMIT $3"
         );
-        let mut q = self
-            .query(sqlx::AssertSqlSafe(sql))
-            .bind(service.to_string());
-        for id in ids {
-            q = q.bind(id.to_string());
-        }
-        let rows = q.bind(limit).fetch_all().await?;
+        let rows = self
+            .query_in(&sql, ids)
+            .bind(service.to_string())
+            .bind(limit)
+            .fetch_all()
+            .await?;
         rows.iter().map(response).collect()
     }
 }

@@ -414,9 +414,8 @@ impl Tx {
         }
         let sql = format!(
             "SELECT {POST_COLUMNS} FROM peer_posts p JOIN peer_members m ON m.id = p.member_id \
-             WHERE p.parent_id IN ({{ids}}) AND (p.status = 'visible' OR p.member_id = ${}) \
-             ORDER BY p.created_at, p.id",
-            parents.len() + 1
+             WHERE p.parent_id IN ({{ids}}) AND (p.status = 'visible' OR p.member_id = $2) \
+             ORDER BY p.created_at, p.id"
         );
         let rows = self
             .query_in(&sql, parents)

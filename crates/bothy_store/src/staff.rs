@@ -185,24 +185,20 @@ impl Tx {
         if unique.is_empty() {
             return Ok(Default::default());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT id, display_name FROM staff WHERE id IN ({})",
-            crate::db::placeholders(1, unique.len())
-        ));
-        let mut q = self.query(sql);
-        for id in &unique {
-            q = q.bind(id.to_string());
-        }
-        q.fetch_all()
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    parse(&r.try_get::<String>("id")?, "staff id")?,
-                    r.try_get::<String>("display_name")?,
-                ))
-            })
-            .collect()
+        self.query_in(
+            "SELECT id, display_name FROM staff WHERE id IN ({ids})",
+            &unique,
+        )
+        .fetch_all()
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                parse(&r.try_get::<String>("id")?, "staff id")?,
+                r.try_get::<String>("display_name")?,
+            ))
+        })
+        .collect()
     }
 
     pub async fn grant_role(&mut self, staff: StaffId, grant: RoleGrant) -> Result<(), StoreError> {

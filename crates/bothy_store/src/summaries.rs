@@ -296,7 +296,7 @@ impl Tx {
     ) -> Result<u64, StoreError> {
         let (filter, ids) = only_patients(only, "patient_id");
         let delete = format!("DELETE FROM measure_summaries WHERE {filter}");
-        self.bind_ids(delete, &ids).execute().await?;
+        self.bind_ids(delete, ids).execute().await?;
         let (filter, ids) = only_patients(only, "m.patient_id");
         let insert = format!(
             "INSERT INTO measure_summaries (patient_id, episode_key, instrument_id, first_at, \
@@ -316,7 +316,7 @@ impl Tx {
                newest AS (PARTITION BY patient_id, episode_key, instrument_id \
                  ORDER BY submitted_at DESC, id DESC)"
         );
-        Ok(self.bind_ids(insert, &ids).execute().await?.rows_affected())
+        Ok(self.bind_ids(insert, ids).execute().await?.rows_affected())
     }
 
     /// A statement with `ids` bound first, as `$1`, `$2`, ...
@@ -332,28 +332,28 @@ impl Tx {
             "UPDATE episodes SET outcome_flags = NULL, outcome_rules = NULL \
              WHERE {filter} AND outcome_rules IS NOT NULL"
         );
-        Ok(self.bind_ids(sql, &ids).execute().await?.rows_affected())
+        Ok(self.bind_ids(sql, ids).execute().await?.rows_affected())
     }
 
-    fn bind_ids(&mut self, sql: String, ids: &[String]) -> crate::db::Query<'_> {
-        let mut q = self.query(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(id.as_str());
+    /// A statement with the ids `only_patients` chose bound first, as `$1`.
+    fn bind_ids(&mut self, sql: String, ids: Option<&[PatientId]>) -> crate::db::Query<'_> {
+        match ids {
+            Some(ids) => self.query_in(&sql, ids),
+            None => self.query(sqlx::AssertSqlSafe(sql)),
         }
-        q
     }
 }
 
 /// A condition on `column` for the patients `only` names (all when `None`),
-/// with the ids to bind from `$1`.
-fn only_patients(only: Option<&[PatientId]>, column: &str) -> (String, Vec<String>) {
+/// and the ids to bind as `$1` if it takes any.
+fn only_patients<'a>(
+    only: Option<&'a [PatientId]>,
+    column: &str,
+) -> (String, Option<&'a [PatientId]>) {
     match only {
-        None => ("TRUE".to_string(), Vec::new()),
-        Some([]) => ("FALSE".to_string(), Vec::new()),
-        Some(ids) => (
-            format!("{column} IN ({})", crate::db::placeholders(1, ids.len())),
-            ids.iter().map(ToString::to_string).collect(),
-        ),
+        None => ("TRUE".to_string(), None),
+        Some([]) => ("FALSE".to_string(), None),
+        Some(ids) => (format!("{column} IN ({{ids}})"), Some(ids)),
     }
 }
 
@@ -376,7 +376,7 @@ impl Tx {
     ) -> Result<u64, StoreError> {
         let (filter, ids) = only_patients(only, "patient_id");
         let delete = format!("DELETE FROM mood_summaries WHERE {filter}");
-        self.bind_ids(delete, &ids).execute().await?;
+        self.bind_ids(delete, ids).execute().await?;
         // `string_agg` with ORDER BY: PostgreSQL, and SQLite since 3.44.
         let insert = format!(
             "INSERT INTO mood_summaries (patient_id, moods, check_ins, last_recorded_at, last_checked_in_at) \
@@ -391,7 +391,7 @@ impl Tx {
                FROM check_ins WHERE {filter}) ranked \
              WHERE rn <= {MOOD_WINDOW} GROUP BY patient_id"
         );
-        Ok(self.bind_ids(insert, &ids).execute().await?.rows_affected())
+        Ok(self.bind_ids(insert, ids).execute().await?.rows_affected())
     }
 
     /// A page of episodes whose referral recorded screening answers, by
@@ -409,11 +409,11 @@ impl Tx {
              WHERE {filter} AND e.id > ${after} \
                  AND (r.screening IS NOT NULL OR r.phq9 IS NOT NULL OR r.gad7 IS NOT NULL) \
              ORDER BY e.id LIMIT ${limit}",
-            after = ids.len() + 1,
-            limit = ids.len() + 2
+            after = 1 + usize::from(ids.is_some()),
+            limit = 2 + usize::from(ids.is_some())
         );
         let rows = self
-            .bind_ids(sql, &ids)
+            .bind_ids(sql, ids)
             .bind(after)
             .bind(limit)
             .fetch_all()
