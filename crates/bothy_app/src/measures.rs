@@ -190,11 +190,12 @@ impl<'a> Measures<'a> {
         };
         let now = self.app.clock.now();
         let mut tx = self.app.store.begin().await?;
-        let (patient, episode) = tx
-            .patient_with_open_episode(patient_id)
+        let target = tx
+            .submission_target(patient_id, &inst.id)
             .await?
-            .filter(|(p, _)| Self::may_submit_for(actor, p))
+            .filter(|t| Self::may_submit_for(actor, &t.patient))
             .ok_or(AppError::NotFound)?;
+        let (patient, episode) = (target.patient, target.open_episode);
         let expected = expected.filter(|_| actor.service_id() == Some(patient.service_id));
         let (kind, by) = match actor {
             Actor::Patient(p) => ("patient", Some(p.id.to_string())),
@@ -254,7 +255,9 @@ impl<'a> Measures<'a> {
                 ctx,
             )
             .await?;
-        tx.delete_draft(patient_id, &inst.id).await?;
+        if target.has_draft {
+            tx.delete_draft(patient_id, &inst.id).await?;
+        }
         tx.commit().await?;
         Ok(Submitted {
             response,

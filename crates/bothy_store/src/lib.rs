@@ -61,6 +61,7 @@ pub use fhir_search::{IdentifiedPatient, PatientSearch, ResponseOrder, ResponseS
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
+pub use patients::SubmissionTarget;
 pub use peer::{PeerFigureRow, PeerMove, PostCursor};
 pub use referrals::{Activation, MatchVerdict, PatientIdentity, ReferralSearch};
 pub use reports::{

@@ -13,6 +13,15 @@ pub(crate) const PATIENT_COLUMNS: &str = "id, service_id, given_name, family_nam
      (SELECT string_agg(en.supporter_id, ',') FROM enrolments en WHERE en.patient_id = patients.id \
       AND en.status <> 'finished' AND en.supporter_id IS NOT NULL) AS programme_supporters";
 
+/// A patient as a submission for them finds them (`Tx::submission_target`).
+#[derive(Debug, Clone)]
+pub struct SubmissionTarget {
+    pub patient: Patient,
+    pub open_episode: Option<bothy_domain::ids::EpisodeId>,
+    /// They left a draft of the measure being submitted.
+    pub has_draft: bool,
+}
+
 pub(crate) fn patient(row: &Row) -> Result<Patient, StoreError> {
     let corrupt = StoreError::corrupt;
     Ok(Patient {
@@ -101,28 +110,37 @@ impl Tx {
             .collect()
     }
 
-    /// The patient and the id of their open episode, if any: what a
-    /// submission needs, in one read.
-    pub async fn patient_with_open_episode(
+    /// What a submission of `instrument` for this patient needs, in one
+    /// read: the patient, their open episode, and whether they left a draft
+    /// of it (removed only then, so a submission without one is a statement
+    /// shorter).
+    pub async fn submission_target(
         &mut self,
         id: PatientId,
-    ) -> Result<Option<(Patient, Option<bothy_domain::ids::EpisodeId>)>, StoreError> {
+        instrument: &str,
+    ) -> Result<Option<SubmissionTarget>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS}, (SELECT e.id FROM episodes e WHERE e.patient_id = patients.id \
-             AND e.discharged_at IS NULL ORDER BY e.opened_at DESC LIMIT 1) AS open_episode \
+             AND e.discharged_at IS NULL ORDER BY e.opened_at DESC LIMIT 1) AS open_episode, \
+             EXISTS (SELECT 1 FROM measure_drafts d WHERE d.patient_id = patients.id \
+             AND d.instrument_id = $2) AS has_draft \
              FROM patients WHERE id = $1"
         ));
         let row = self
             .query(sql)
             .bind(id.to_string())
+            .bind(instrument)
             .fetch_optional()
             .await?;
         row.map(|r| {
-            let episode = r
-                .try_get::<Option<String>>("open_episode")?
-                .map(|e| parse(&e, "episode id"))
-                .transpose()?;
-            Ok((patient(&r)?, episode))
+            Ok(SubmissionTarget {
+                open_episode: r
+                    .try_get::<Option<String>>("open_episode")?
+                    .map(|e| parse(&e, "episode id"))
+                    .transpose()?,
+                has_draft: r.try_get("has_draft")?,
+                patient: patient(&r)?,
+            })
         })
         .transpose()
     }
