@@ -349,29 +349,22 @@ impl Tx {
         &mut self,
         patients: &[PatientId],
     ) -> Result<Vec<(PatientId, i64)>, StoreError> {
-        let mut out = Vec::new();
-        // One query per chunk keeps the parameter count far under both limits.
-        for chunk in patients.chunks(500) {
-            let marks = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT patient_id, COUNT(*) AS n FROM messages \
-                 WHERE author_kind = 'patient' AND read_at IS NULL AND patient_id IN ({marks}) \
-                 GROUP BY patient_id ORDER BY patient_id"
-            ));
-            let mut q = self.query(sql);
-            for p in chunk {
-                q = q.bind(p.to_string());
-            }
-            for r in q.fetch_all().await? {
-                out.push((
+        if patients.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT patient_id, COUNT(*) AS n FROM messages \
+             WHERE author_kind = 'patient' AND read_at IS NULL AND patient_id IN ({ids}) \
+             GROUP BY patient_id ORDER BY patient_id";
+        self.query_in(sql, patients)
+            .fetch_all()
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
                     parse(&r.try_get::<String>("patient_id")?, "patient id")?,
                     r.try_get("n")?,
-                ));
-            }
-        }
-        Ok(out)
+                ))
+            })
+            .collect()
     }
 }

@@ -92,8 +92,8 @@ impl Tx {
         row.as_ref().map(patient).transpose()
     }
 
-    /// The patients with these ids (a page's worth: one statement with a
-    /// parameter each), by id. Ids not found are left out.
+    /// The patients with these ids (a page's worth, in one statement), by
+    /// id. Ids not found are left out.
     pub async fn patients_by_ids(
         &mut self,
         ids: &[PatientId],
