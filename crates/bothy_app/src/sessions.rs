@@ -5,6 +5,7 @@
 use crate::{App, AppError};
 use bothy_domain::model::SessionAccount;
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
+pub use bothy_store::SessionHolder;
 use bothy_store::SessionRow;
 
 /// One stored session: its id, its data (the session layer's JSON), when
@@ -75,17 +76,28 @@ impl Sessions<'_> {
         Ok(())
     }
 
-    /// The session `id`, unless it has expired.
-    pub async fn load(&self, id: &str) -> Result<Option<StoredSession>, AppError> {
+    /// The session `id`, unless it has expired, with the account it names
+    /// (for [`crate::signin::staff_actor_of`] and
+    /// [`crate::signin::patient_actor_of`]), so that a request
+    /// learns who is asking in the same statement.
+    pub async fn load(
+        &self,
+        id: &str,
+    ) -> Result<Option<(StoredSession, Option<SessionHolder>)>, AppError> {
         // One statement: a plain connection, no transaction around it.
         let mut tx = self.app.store.reader().await?;
-        let row = tx.load_session(id, self.app.clock.now()).await?;
+        let row = tx
+            .load_session_with_holder(id, self.app.clock.now())
+            .await?;
         tx.rollback().await?;
-        Ok(row.map(|r| StoredSession {
-            id: r.id,
-            data: r.data,
-            expires_at: from_millis(r.expires_at_ms),
-            account: r.account,
+        Ok(row.map(|(r, holder)| {
+            let session = StoredSession {
+                id: r.id,
+                data: r.data,
+                expires_at: from_millis(r.expires_at_ms),
+                account: r.account,
+            };
+            (session, holder)
         }))
     }
 

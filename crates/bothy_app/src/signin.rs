@@ -5,7 +5,8 @@ use crate::credentials::{token_hash, totp_matching_step, totp_uri};
 use crate::policy::{ApiActor, PatientActor, StaffActor};
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::audit::Action;
-use bothy_domain::person::{Email, NewPassword};
+use bothy_domain::model::{RoleGrant, StaffMember};
+use bothy_domain::person::{Email, NewPassword, PersonName};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 use bothy_store::SessionAccount;
 
@@ -24,6 +25,38 @@ pub struct EnrolmentPage {
     pub email: String,
     pub totp_secret: String,
     pub otpauth_uri: String,
+}
+
+/// The actor a member of staff is, working in `service` if they hold a
+/// role there (else in their first): None if they are disabled or hold no
+/// role at all.
+pub fn staff_actor_of(
+    member: StaffMember,
+    grants: Vec<RoleGrant>,
+    service: Option<ServiceId>,
+) -> Option<Actor> {
+    if member.disabled_at.is_some() {
+        return None;
+    }
+    let service_id = match service.filter(|s| grants.iter().any(|g| g.service_id == *s)) {
+        Some(s) => s,
+        None => grants.first()?.service_id,
+    };
+    Some(Actor::Staff(StaffActor {
+        id: member.id,
+        name: member.name.to_string(),
+        grants,
+        service_id,
+    }))
+}
+
+/// The actor a patient is.
+pub fn patient_actor_of(id: PatientId, service_id: ServiceId, given_name: &PersonName) -> Actor {
+    Actor::Patient(PatientActor {
+        id,
+        service_id,
+        name: given_name.to_string(),
+    })
 }
 
 /// Accounts: signing in and out, who a session or token belongs to, staff enrolment, passwords.
@@ -151,26 +184,9 @@ impl Accounts<'_> {
         service: Option<ServiceId>,
     ) -> Result<Option<Actor>, AppError> {
         let mut tx = self.app.store.reader().await?;
-        let Some((member, grants)) = tx.staff_with_roles(id).await? else {
-            return Ok(None);
-        };
+        let found = tx.staff_with_roles(id).await?;
         tx.rollback().await?;
-        if member.disabled_at.is_some() {
-            return Ok(None);
-        }
-        let service_id = match service.filter(|s| grants.iter().any(|g| g.service_id == *s)) {
-            Some(s) => s,
-            None => match grants.first() {
-                Some(g) => g.service_id,
-                None => return Ok(None),
-            },
-        };
-        Ok(Some(Actor::Staff(StaffActor {
-            id,
-            name: member.name.to_string(),
-            grants,
-            service_id,
-        })))
+        Ok(found.and_then(|(member, grants)| staff_actor_of(member, grants, service)))
     }
 
     pub async fn patient_actor(&self, id: PatientId) -> Result<Option<Actor>, AppError> {
@@ -185,13 +201,10 @@ impl Accounts<'_> {
         tx: &mut bothy_store::Tx,
         id: PatientId,
     ) -> Result<Option<Actor>, AppError> {
-        Ok(tx.patient(id).await?.map(|p| {
-            Actor::Patient(PatientActor {
-                id: p.id,
-                service_id: p.service_id,
-                name: p.given_name.to_string(),
-            })
-        }))
+        Ok(tx
+            .patient(id)
+            .await?
+            .map(|p| patient_actor_of(p.id, p.service_id, &p.given_name)))
     }
 
     /// The API client holding a bearer token, if the token is valid and not revoked.

@@ -69,7 +69,7 @@ pub use reports::{
 };
 pub use reviews::ReviewQueueRow;
 pub use scratch::{create_scratch_copy, create_scratch_database, drop_scratch_database};
-pub use sessions::{SessionAccount, SessionRow};
+pub use sessions::{SessionAccount, SessionHolder, SessionRow};
 pub use smart::ClientKey;
 pub use sms::StoredConversation;
 pub use staff::{Enrolment, StaffPick};

@@ -33,6 +33,31 @@ fn staff(row: &Row) -> Result<StaffMember, StoreError> {
     })
 }
 
+/// A member of staff and their roles from the rows of a join of `staff`
+/// (its columns by name) with `staff_roles` (`grant_service`, `role`; null
+/// for someone without any): None when there is no member of staff.
+pub(crate) fn staff_and_grants(
+    rows: &[Row],
+) -> Result<Option<(StaffMember, Vec<RoleGrant>)>, StoreError> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    if first.try_get::<Option<String>>("id")?.is_none() {
+        return Ok(None);
+    }
+    let member = staff(first)?;
+    let mut grants = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let Some(service) = r.try_get::<Option<String>>("grant_service")? {
+            grants.push(RoleGrant {
+                service_id: parse(&service, "service id")?,
+                role: parse(&r.try_get::<String>("role")?, "role")?,
+            });
+        }
+    }
+    Ok(Some((member, grants)))
+}
+
 /// A pending staff enrolment, found by the hash of its single-use token.
 #[derive(Debug, Clone)]
 pub struct Enrolment {
@@ -95,20 +120,7 @@ impl Tx {
              LEFT JOIN staff_roles r ON r.staff_id = s.id WHERE s.id = $1 ORDER BY r.service_id, r.role"
         ));
         let rows = self.query(sql).bind(id.to_string()).fetch_all().await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let member = staff(first)?;
-        let mut grants = Vec::with_capacity(rows.len());
-        for r in &rows {
-            if let Some(service) = r.try_get::<Option<String>>("grant_service")? {
-                grants.push(RoleGrant {
-                    service_id: parse(&service, "service id")?,
-                    role: parse(&r.try_get::<String>("role")?, "role")?,
-                });
-            }
-        }
-        Ok(Some((member, grants)))
+        staff_and_grants(&rows)
     }
 
     /// Staff holding any role in `service`, with their roles there.

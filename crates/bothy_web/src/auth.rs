@@ -7,6 +7,8 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
+use bothy_app::sessions::SessionHolder;
+use bothy_app::signin::{patient_actor_of, staff_actor_of};
 use bothy_app::{Actor, AppError, RequestContext};
 use bothy_domain::time::{Timestamp, to_millis};
 use std::net::{IpAddr, SocketAddr};
@@ -96,16 +98,16 @@ fn client_ip(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
 }
 
 /// Makes the client's address known to the session store while the
-/// session layer runs (it counts sessions made before signing in).
+/// session layer runs (it counts sessions made before signing in), and
+/// gives the store a place for the account it reads with the session.
 pub async fn remember_client_ip(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
     let ip = client_ip(&req, &state.settings.trusted_proxies);
-    crate::session_store::CLIENT_IP
-        .scope(ip, next.run(req))
-        .await
+    let holder = crate::session_store::HOLDER.scope(Default::default(), next.run(req));
+    crate::session_store::CLIENT_IP.scope(ip, holder).await
 }
 
 /// Only write the session's last-seen time this often, so that reading a
@@ -185,6 +187,12 @@ async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, Web
     };
     let expired = now - auth.last_seen_ms > idle.as_millis() as i64
         || now - auth.signed_in_at_ms > absolute.as_millis() as i64;
+    // The account the session's row names, read with it; used only when it
+    // is the one the session's data names, else read again.
+    let holder = crate::session_store::HOLDER
+        .try_with(|h| h.borrow_mut().take())
+        .ok()
+        .flatten();
     let actor = if expired {
         None
     } else {
@@ -192,14 +200,25 @@ async fn session_actor(state: &AppState, session: &Session) -> Result<Actor, Web
             SessionKind::StaffPending => auth.id.parse().ok().map(|id| Actor::StaffPending { id }),
             SessionKind::Staff => match auth.id.parse() {
                 Ok(id) => {
-                    app.accounts()
-                        .staff_actor(id, auth.service.as_deref().and_then(|s| s.parse().ok()))
-                        .await?
+                    let service = auth.service.as_deref().and_then(|s| s.parse().ok());
+                    match holder {
+                        Some(SessionHolder::Staff(member, grants)) if member.id == id => {
+                            staff_actor_of(member, grants, service)
+                        }
+                        _ => app.accounts().staff_actor(id, service).await?,
+                    }
                 }
                 Err(_) => None,
             },
             SessionKind::Patient => match auth.id.parse() {
-                Ok(id) => app.accounts().patient_actor(id).await?,
+                Ok(id) => match holder {
+                    Some(SessionHolder::Patient {
+                        id: held,
+                        service_id,
+                        given_name,
+                    }) if held == id => Some(patient_actor_of(id, service_id, &given_name)),
+                    _ => app.accounts().patient_actor(id).await?,
+                },
                 Err(_) => None,
             },
         }

@@ -7,6 +7,7 @@
 
 use crate::auth::{AUTH_KEY, SessionAuth, SessionKind};
 use bothy_app::App;
+use bothy_app::sessions::SessionHolder;
 use bothy_app::sessions::{Created, StoredSession};
 use bothy_domain::model::SessionAccount;
 use std::sync::Arc;
@@ -23,6 +24,11 @@ tokio::task_local! {
     /// The address a request came from (after trusted proxies), for the
     /// limit on sessions made before signing in; set around the session layer.
     pub static CLIENT_IP: Option<std::net::IpAddr>;
+    /// The account the request's session names, read with the session by
+    /// `load`, for `auth::resolve_actor` to take instead of reading it
+    /// again; set (empty) around the session layer, so it never outlives
+    /// the request.
+    pub static HOLDER: std::cell::RefCell<Option<SessionHolder>>;
 }
 
 #[derive(Clone)]
@@ -102,14 +108,20 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let row = self
+        let Some((row, holder)) = self
             .app
             .sessions()
             .load(&id.to_string())
             .await
-            .map_err(backend)?;
-        row.map(|r| serde_json::from_str(&r.data).map_err(|e| Error::Decode(e.to_string())))
-            .transpose()
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        // Outside a request's scope (none today) the holder is just not kept.
+        let _ = HOLDER.try_with(|h| *h.borrow_mut() = holder);
+        serde_json::from_str(&row.data)
+            .map(Some)
+            .map_err(|e| Error::Decode(e.to_string()))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {

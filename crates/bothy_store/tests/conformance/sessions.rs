@@ -60,3 +60,97 @@ async fn ending_an_accounts_sessions_spares_the_rest_and_stays_ended(db: &Fresh)
     assert_eq!(tx.end_sessions(staff, None).await.unwrap(), 1);
     tx.commit().await.unwrap();
 }
+
+both!(a_session_is_read_with_the_account_it_names);
+
+/// The staff member with each of their roles, or the patient, a session's
+/// row names comes back with it; a session of nobody, or of an account
+/// that does not exist, comes back alone.
+async fn a_session_is_read_with_the_account_it_names(db: &Fresh) {
+    use bothy_domain::model::{RoleGrant, StaffMember};
+    use bothy_domain::person::{Email, PersonName};
+    use bothy_domain::role::Role;
+    use bothy_store::SessionHolder;
+
+    let (service, patients) = db.service_with_patients(1).await;
+    let member = StaffMember {
+        id: StaffId::random(),
+        email: Email::from_stored("lead@example.org".into()),
+        name: PersonName::from_stored("Ann Lead".into()),
+        password_hash: None,
+        totp_secret: None,
+        created_at: at(0),
+        disabled_at: None,
+    };
+    let grants = [Role::ClinicalLead, Role::Supporter].map(|role| RoleGrant {
+        service_id: service,
+        role,
+    });
+    let mut tx = db.store.begin().await.unwrap();
+    tx.insert_staff(&member).await.unwrap();
+    for g in grants {
+        tx.grant_role(member.id, g).await.unwrap();
+    }
+    for r in [
+        row("staff", Some(SessionAccount::Staff(member.id))),
+        row("patient", Some(SessionAccount::Patient(patients[0]))),
+        row("anonymous", None),
+        row("gone", Some(SessionAccount::Patient(PatientId::random()))),
+    ] {
+        assert!(tx.create_session(&r).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.read().await.unwrap();
+    let (session, holder) = tx
+        .load_session_with_holder("staff", at(0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.data, row("staff", None).data);
+    match holder {
+        Some(SessionHolder::Staff(m, mut g)) => {
+            assert_eq!(
+                (m.id, m.name.as_str(), m.disabled_at),
+                (member.id, "Ann Lead", None)
+            );
+            g.sort();
+            let mut want = grants.to_vec();
+            want.sort();
+            assert_eq!(g, want);
+        }
+        other => panic!("the staff session's holder: {other:?}"),
+    }
+    match tx.load_session_with_holder("patient", at(0)).await.unwrap() {
+        Some((
+            s,
+            Some(SessionHolder::Patient {
+                id,
+                service_id,
+                given_name,
+            }),
+        )) => {
+            assert_eq!(s.account, Some(SessionAccount::Patient(patients[0])));
+            assert_eq!((id, service_id), (patients[0], service));
+            assert_eq!(given_name.as_str(), "Given0");
+        }
+        other => panic!("the patient session's holder: {other:?}"),
+    }
+    for alone in ["anonymous", "gone"] {
+        let (s, holder) = tx
+            .load_session_with_holder(alone, at(0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.id, alone);
+        assert!(holder.is_none(), "{alone}: {holder:?}");
+    }
+    // An expired session is not read, nor its holder.
+    assert!(
+        tx.load_session_with_holder("staff", at(61))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.rollback().await.unwrap();
+}
