@@ -1,8 +1,24 @@
 //! Scratch PostgreSQL databases for tests and benchmarks: each gets a fresh
-//! database so that tests never share state and can run in parallel.
+//! database so that tests never share state and can run in parallel; and,
+//! for the store's own tests, a scratch SQLite database.
 
 use crate::StoreError;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+/// A migrated SQLite store in a directory of its own under the system's
+/// temporary directory, for the store's unit tests, which remove the
+/// directory when they are done.
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite(tag: &str) -> (crate::Store, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("bothy-{tag}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/bothy.db", dir.display());
+    let store = crate::Store::connect(&url, &crate::PoolSettings::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    (store, dir)
+}
 
 /// Creates an empty database next to the one `admin_url` names and returns its URL.
 pub async fn create_scratch_database(

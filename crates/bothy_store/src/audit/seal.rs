@@ -271,7 +271,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::PoolSettings;
 
     fn record(n: i64) -> AuditRecord {
         AuditRecord {
@@ -306,13 +305,7 @@ mod tests {
     /// new holder continues the chain from the head, not from a fork.
     #[tokio::test]
     async fn a_sealer_that_lost_its_lease_stops_and_the_chain_does_not_fork() {
-        let dir = std::env::temp_dir().join(format!("bothy-seal-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}/bothy.db", dir.display());
-        let store = Store::connect(&url, &PoolSettings::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let (store, dir) = crate::scratch::scratch_sqlite("seal").await;
         let append = |n: i64| {
             let store = store.clone();
             async move {

@@ -111,7 +111,7 @@ impl Tx {
 
 #[cfg(test)]
 mod tests {
-    use crate::{PoolSettings, Store, StoreError};
+    use crate::{Store, StoreError};
 
     async fn deferrals(store: &Store) -> i64 {
         let mut r = store.reader().await.unwrap();
@@ -128,13 +128,7 @@ mod tests {
     /// it commits and leaves no row behind.
     #[tokio::test]
     async fn a_deferred_transaction_commits_only_after_its_refresh() {
-        let dir = std::env::temp_dir().join(format!("bothy-deferred-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}/bothy.db", dir.display());
-        let store = Store::connect(&url, &PoolSettings::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let (store, dir) = crate::scratch::scratch_sqlite("deferred").await;
 
         let mut tx = store.begin().await.unwrap();
         tx.defer_report_rows().await.unwrap();
