@@ -60,6 +60,29 @@ pub struct PatientPage<'a> {
     pub truncated: bool,
 }
 
+impl Extras {
+    /// Whether the search reads several figures that must agree (a page
+    /// with its total, or with its related records), and so needs one
+    /// snapshot; a page alone is one statement after the patient's check.
+    fn need_snapshot(&self) -> bool {
+        self.total || self.related
+    }
+}
+
+/// A unit of work for a search: one snapshot when `extras` need it.
+async fn search_work<'a>(
+    app: &'a crate::App,
+    actor: &'a Actor,
+    extras: Extras,
+    ctx: &'a RequestContext,
+) -> Result<crate::work::Work<'a>, AppError> {
+    if extras.need_snapshot() {
+        app.look(actor, ctx).await
+    } else {
+        app.glance(actor, ctx).await
+    }
+}
+
 fn reader(actor: &Actor) -> Result<&ApiActor, AppError> {
     match actor {
         Actor::Api(a) if a.permissions.contains(&ApiPermission::PatientRead) => Ok(a),
@@ -106,7 +129,7 @@ impl<'a> Measures<'a> {
     ) -> Result<ResponsePage<'a>, AppError> {
         let a = reader(actor)?;
         q.service = Some(a.service_id);
-        let mut work = self.app.look(actor, ctx).await?;
+        let mut work = search_work(self.app, actor, extras, ctx).await?;
         if let Some(p) = q.patient {
             work.patient(p).await?;
         }
@@ -172,7 +195,7 @@ impl<'a> Records<'a> {
     ) -> Result<PatientPage<'a>, AppError> {
         let a = reader(actor)?;
         q.service = Some(a.service_id);
-        let mut work = self.app.look(actor, ctx).await?;
+        let mut work = search_work(self.app, actor, extras, ctx).await?;
         let rows = if extras.no_rows {
             Vec::new()
         } else {

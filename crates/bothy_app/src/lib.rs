@@ -35,6 +35,7 @@ pub mod periodic;
 pub mod policy;
 pub mod programmes;
 pub mod queue;
+mod read_audit;
 pub mod records;
 pub mod refer_lookup;
 mod referral_notify;
@@ -141,6 +142,8 @@ pub struct App {
     programmes: Arc<Vec<bothy_domain::programmes::Programme>>,
     expected: detection::ExpectedCache,
     passwords: credentials::Passwords,
+    /// Commits reads' audit events together (`read_audit`).
+    read_audit: read_audit::ReadAudit,
 }
 
 impl App {
@@ -185,7 +188,9 @@ impl App {
         let catalogue = content::default_catalogue();
         let builtin_programmes = programmes::builtin(&catalogue);
         let passwords = credentials::Passwords::new(settings.password_hash_workers);
+        let read_audit = read_audit::ReadAudit::new(store.clone());
         Self {
+            read_audit,
             store,
             clock,
             settings,
@@ -353,6 +358,25 @@ impl App {
         ctx: &RequestContext,
         event: AuditEvent<'_>,
     ) -> Result<(), AppError> {
+        // The digest this transaction's write of the record left: none if
+        // nothing was written (a repeat answered as the first).
+        let digest = event
+            .record
+            .as_ref()
+            .and_then(|(kind, id)| tx.take_record_digest(*kind, id));
+        tx.audit(&self.audit_record(actor, ctx, event, digest))
+            .await?;
+        Ok(())
+    }
+
+    /// What an audit event records: who acted, when, for which request.
+    pub(crate) fn audit_record(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+        event: AuditEvent<'_>,
+        digest: Option<bothy_domain::audit::RecordDigest>,
+    ) -> AuditRecord {
         let (kind, id, role, service) = match actor {
             Actor::Anonymous => (ActorKind::Anonymous, None, None, None),
             Actor::System => (ActorKind::System, None, None, None),
@@ -376,7 +400,7 @@ impl App {
                 Some(a.service_id.to_string()),
             ),
         };
-        let record = AuditRecord {
+        AuditRecord {
             at_ms: to_millis(self.clock.now()),
             actor_kind: kind.as_str().to_string(),
             actor_id: event.actor_id.map(str::to_string).or(id),
@@ -387,14 +411,8 @@ impl App {
             purpose: event.action.purpose().as_str().to_string(),
             request_id: ctx.request_id.clone(),
             detail: event.detail,
-            // The digest this transaction's write of the record left: none if
-            // nothing was written (a repeat answered as the first).
-            record: event
-                .record
-                .and_then(|(kind, id)| tx.take_record_digest(kind, &id)),
-        };
-        tx.audit(&record).await?;
-        Ok(())
+            record: digest,
+        }
     }
 }
 

@@ -3,11 +3,12 @@
 //!
 //! A use case opens one with [`App::change`] (a write transaction: the
 //! change, its audit events and any job it causes commit together) or
-//! [`App::look`] (a snapshot for reading; its audit events are held and
-//! committed in a short write transaction of their own by
-//! [`Work::finish`], before the caller returns anything it read, so no
-//! patient data leaves without its durable record and no read holds the
-//! write lock). [`Work::patient`] loads a record only if the actor may see
+//! [`App::look`] (a snapshot for reading, or [`App::glance`] where each
+//! statement may see the latest commit; their audit events are held and
+//! committed by [`Work::finish`], with other reads' in one short write
+//! transaction (`read_audit`), before the caller returns anything it read,
+//! so no patient data leaves without its durable record and no read holds
+//! the write lock). [`Work::patient`] loads a record only if the actor may see
 //! it, and answers a record that is missing and one that is not theirs
 //! alike, with `NotFound`.
 
@@ -55,6 +56,24 @@ impl App {
             actor,
             ctx,
             tx: self.store.read().await?,
+            held: Vec::new(),
+            writes: false,
+        })
+    }
+
+    /// A unit of work that only reads, each statement seeing the latest
+    /// commit: for a read whose statements need not agree with each other,
+    /// without the round trips of a snapshot's `BEGIN` and `ROLLBACK`.
+    pub(crate) async fn glance<'a>(
+        &'a self,
+        actor: &'a Actor,
+        ctx: &'a RequestContext,
+    ) -> Result<Work<'a>, AppError> {
+        Ok(Work {
+            app: self,
+            actor,
+            ctx,
+            tx: self.store.reader().await?,
             held: Vec::new(),
             writes: false,
         })
@@ -110,14 +129,12 @@ impl<'a> Work<'a> {
             return Ok(());
         }
         self.tx.rollback().await?;
-        if self.held.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.app.store.begin().await?;
-        for event in self.held {
-            self.app.audit(&mut tx, self.actor, self.ctx, event).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        // A read writes no record, so its events carry no record's digest.
+        let records = self
+            .held
+            .into_iter()
+            .map(|event| self.app.audit_record(self.actor, self.ctx, event, None))
+            .collect();
+        self.app.read_audit.commit(records).await
     }
 }

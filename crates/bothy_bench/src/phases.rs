@@ -19,6 +19,7 @@ use crate::table::{Baseline, Report, Verdict, WorkRow};
 use crate::writes::{CheckIn, FhirPhq9, FormPhq9, Patient, Turns};
 use bothy_app::App;
 use bothy_domain::PatientId;
+use bothy_domain::ids::GroupId;
 use bothy_domain::model::Service;
 use bothy_store::Backend;
 use std::net::SocketAddr;
@@ -322,28 +323,37 @@ pub async fn reads(
 
 const W8_TARGET: &str = "p95 ≤ 50 ms at 500/s";
 
-/// W8: a peer support group's page for a member, with `posts` approved
-/// posts, and the moderation queue with `held` posts waiting, each at the
-/// open-loop rate next to the same SELECTs (issue 17). The group is made
-/// for this run; `reader` is a signed-in patient's session and id.
+/// W8's group, made for this run: `posts` approved posts and `held` in
+/// the moderation queue (`ctx.opts`), read by `reader` and written by
+/// `author`. Made before the phase's statistics are gathered, as a
+/// running service's autovacuum would gather them after such growth.
+pub async fn seed_peer(
+    ctx: &Ctx,
+    (reader, author): (PatientId, PatientId),
+    tag: &str,
+) -> anyhow::Result<GroupId> {
+    crate::peer::seed(
+        &ctx.app,
+        &ctx.service,
+        (reader, author),
+        ctx.opts.peer_posts,
+        ctx.opts.peer_held,
+        tag,
+    )
+    .await
+}
+
+/// W8: the group's page for a member (`reader`, a signed-in patient's
+/// session and id) and the moderation queue, each at the open-loop rate
+/// next to the same SELECTs (issue 17).
 pub async fn peer(
     ctx: &Ctx,
     report: &mut Report,
     lead: &Conn,
     (reader, reader_id): (&Conn, PatientId),
-    author: PatientId,
-    tag: &str,
+    group: GroupId,
 ) -> anyhow::Result<()> {
     let (posts, held) = (ctx.opts.peer_posts, ctx.opts.peer_held);
-    let group = crate::peer::seed(
-        &ctx.app,
-        &ctx.service,
-        (reader_id, author),
-        posts,
-        held,
-        tag,
-    )
-    .await?;
     let mut pages = Vec::new();
     let mut queues = Vec::new();
     for _ in 0..OPEN_LOOP_CONNECTIONS {

@@ -261,18 +261,10 @@ pub async fn run(
 
     // W8 reads as one of the mixed load's patients, before that load.
     if let (Some(reader), Some(id)) = (mixed.first(), people.mixed.first()) {
-        stats().await?;
         progress("peer support".into());
-        let author = people.hot.id;
-        phases::peer(
-            &ctx,
-            &mut report,
-            &lead,
-            (&reader.conn, id.id),
-            author,
-            &tag,
-        )
-        .await?;
+        let group = phases::seed_peer(&ctx, (id.id, people.hot.id), &tag).await?;
+        stats().await?;
+        phases::peer(&ctx, &mut report, &lead, (&reader.conn, id.id), group).await?;
     }
 
     stats().await?;

@@ -104,6 +104,47 @@ impl Tx {
         Ok(())
     }
 
+    /// Appends several events in one statement, in their order: a read's
+    /// events gathered with other reads' into one commit (`bothy_app`'s
+    /// read audit). They are bound as one JSON array, so the statement's
+    /// text is the same however many there are.
+    pub async fn audit_all(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                let digest = r.record.as_ref();
+                serde_json::json!({
+                    "at": r.at_ms,
+                    "actor_kind": r.actor_kind,
+                    "actor_id": r.actor_id,
+                    "role": r.role,
+                    "service_id": r.service_id,
+                    "patient_id": r.patient_id,
+                    "action": r.action,
+                    "purpose": r.purpose,
+                    "request_id": r.request_id,
+                    "detail": r.detail,
+                    "record_kind": digest.map(|d| &d.kind),
+                    "record_id": digest.map(|d| &d.id),
+                    "record_digest": digest.map(|d| &d.digest),
+                })
+            })
+            .collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO audit_events (at, actor_kind, actor_id, role, service_id, patient_id, \
+             action, purpose, request_id, detail, record_kind, record_id, record_digest) {}",
+            self.dialect.audit_rows
+        ));
+        self.query(sql)
+            .bind(serde_json::Value::from(rows).to_string())
+            .execute()
+            .await?;
+        Ok(())
+    }
+
     /// Events about one patient, newest first, at most `limit`.
     pub async fn audit_events_for_patient(
         &mut self,

@@ -1,7 +1,8 @@
 //! The only statements that differ between the backends, chosen once at start-up:
 //! how a write transaction starts, how a row is locked, how jobs are claimed, how
-//! a list of ids is bound, and how a bulk write holds off the other writers of the
-//! report tables.
+//! a list of ids is bound, how a list of audit events is read from one bound
+//! JSON array, and how a bulk write holds off the other writers of the report
+//! tables.
 
 use crate::Backend;
 
@@ -34,6 +35,9 @@ pub(crate) struct Dialect {
     /// list bound as `$1` (`Query::bind_ids`: a text array on PostgreSQL, a
     /// JSON array on SQLite).
     pub in_ids: &'static str,
+    /// The rows of `$1`, a JSON array of audit events (`Tx::audit_all`), as
+    /// the columns `audit_events` takes them in, from `at` to `record_digest`.
+    pub audit_rows: &'static str,
 }
 
 /// The jobs a claim may take: queued and due, or running on a lease that ran
@@ -67,6 +71,11 @@ static SQLITE: Dialect = Dialect {
     // One writer at a time already.
     lock_report_tables: "",
     in_ids: "IN (SELECT value FROM json_each($1))",
+    audit_rows: "SELECT value ->> 'at', value ->> 'actor_kind', value ->> 'actor_id', \
+                 value ->> 'role', value ->> 'service_id', value ->> 'patient_id', \
+                 value ->> 'action', value ->> 'purpose', value ->> 'request_id', \
+                 value ->> 'detail', value ->> 'record_kind', value ->> 'record_id', \
+                 value ->> 'record_digest' FROM json_each($1) ORDER BY key",
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
     // A write transaction (BEGIN IMMEDIATE) holds the database's one write
@@ -96,6 +105,12 @@ static POSTGRES: Dialect = Dialect {
                          report_alerts IN EXCLUSIVE MODE",
     // An index condition, planned with the array as one parameter.
     in_ids: "= ANY($1)",
+    audit_rows: "SELECT at, actor_kind, actor_id, role, service_id, patient_id, action, \
+                 purpose, request_id, detail, record_kind, record_id, record_digest \
+                 FROM jsonb_to_recordset($1::jsonb) AS r(at BIGINT, actor_kind TEXT, \
+                 actor_id TEXT, role TEXT, service_id TEXT, patient_id TEXT, action TEXT, \
+                 purpose TEXT, request_id TEXT, detail TEXT, record_kind TEXT, \
+                 record_id TEXT, record_digest TEXT)",
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",

@@ -237,6 +237,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0038_report_rows_deferred.sql"),
         include_str!("../migrations/postgres/0038_report_rows_deferred.sql"),
     ),
+    (
+        39,
+        "peer_queue_order",
+        include_str!("../migrations/sqlite/0039_peer_queue_order.sql"),
+        include_str!("../migrations/postgres/0039_peer_queue_order.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

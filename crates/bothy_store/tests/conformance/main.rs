@@ -4,6 +4,7 @@
 //! without it the PostgreSQL half is listed as ignored, never as passed
 //! (see `tests/postgres_cfg.rs`).
 
+mod audit;
 mod sessions;
 mod summaries;
 mod values;

@@ -50,6 +50,9 @@
 //!   practitioner and start, one outcome when two clinicians record at once,
 //!   the other a 409 (`appointments/mod.rs`, beside the rest of the
 //!   appointment tests).
+//! - `GET /staff/patients/{id}`, many at once: each read's audit event is
+//!   stored once, before its answer, though reads' events commit together
+//!   (`reads.rs`).
 //! - Revoking an API client has no route (it is an administrator's command);
 //!   the use case is called eight times at once instead: one revocation
 //!   (`links.rs`).
@@ -67,6 +70,7 @@
 mod alerts;
 mod decisions;
 mod links;
+mod reads;
 mod self_referral;
 mod submissions;
 mod tools;
@@ -83,9 +87,10 @@ pub(super) const ROUNDS: usize = 3;
 
 /// Runs every request at the same moment, each in its own task, released
 /// together once all are ready; returns the answers in the same order.
-pub(super) async fn at_once<F>(requests: Vec<F>) -> Vec<Resp>
+pub(super) async fn at_once<F, T>(requests: Vec<F>) -> Vec<T>
 where
-    F: Future<Output = Resp> + Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
 {
     let gate = Arc::new(tokio::sync::Barrier::new(requests.len()));
     let tasks: Vec<_> = requests
