@@ -130,9 +130,6 @@ impl<'a> Measures<'a> {
         let a = reader(actor)?;
         q.service = Some(a.service_id);
         let mut work = search_work(self.app, actor, extras, ctx).await?;
-        if let Some(p) = q.patient {
-            work.patient(p).await?;
-        }
         let rows = if extras.no_rows {
             Vec::new()
         } else {
@@ -142,6 +139,14 @@ impl<'a> Measures<'a> {
             };
             work.tx().search_responses(&page).await?
         };
+        // A response found for the patient named is of the client's
+        // service, so the patient is the client's to see; only an empty
+        // page needs the patient read to tell "none yet" from `NotFound`.
+        if let Some(p) = q.patient
+            && rows.is_empty()
+        {
+            work.patient(p).await?;
+        }
         let (rows, next) = split(rows, q.limit, |r| q.order.position(r));
         let total = if extras.total {
             Some(work.tx().count_responses(&q).await?)
