@@ -195,6 +195,13 @@ impl Store {
         self.dialect.backend
     }
 
+    /// How many transactions of reads' audit events should commit at once:
+    /// one on SQLite, whose commits take turns and each sync the disk; as
+    /// many as ask on PostgreSQL, whose concurrent commits share a flush.
+    pub fn audit_writers(&self) -> usize {
+        self.dialect.audit_writers
+    }
+
     /// Applies any migrations not yet applied, for this store's backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.migrate_to(i64::MAX).await
