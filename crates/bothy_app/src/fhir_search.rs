@@ -63,7 +63,8 @@ pub struct PatientPage<'a> {
 impl Extras {
     /// Whether the search reads several figures that must agree (a page
     /// with its total, or with its related records), and so needs one
-    /// snapshot; a page alone is one statement after the patient's check.
+    /// snapshot; a page alone is one statement (and, for a response search
+    /// for one patient that finds none, the patient's check).
     fn need_snapshot(&self) -> bool {
         self.total || self.related
     }

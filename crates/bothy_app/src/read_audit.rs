@@ -17,7 +17,9 @@
 //!
 //! A batch that fails answers its waiters so, and each then commits its own
 //! events alone: a request gets its own error (the database gone, say),
-//! and one bad event fails only its own request.
+//! and one bad event fails only its own request. (A batch whose commit
+//! succeeded but whose answer was lost on the way back is then recorded
+//! twice: the trail may hold more than happened, never less.)
 
 use crate::AppError;
 use bothy_domain::audit::AuditRecord;
@@ -54,8 +56,8 @@ struct Waiter {
 }
 
 impl Shared {
-    /// The queue, even after a panic elsewhere left its lock poisoned: a
-    /// queue of events and a flag stay consistent at every step.
+    /// The queue, even after a panic elsewhere left its lock poisoned: the
+    /// waiting list and the count of writers stay consistent at every step.
     fn queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }

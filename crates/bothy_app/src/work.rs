@@ -35,14 +35,12 @@ impl App {
         actor: &'a Actor,
         ctx: &'a RequestContext,
     ) -> Result<Work<'a>, AppError> {
-        Ok(Work {
-            app: self,
-            actor,
-            ctx,
-            tx: self.store.begin().await?,
-            held: Vec::new(),
-            writes: true,
-        })
+        Ok(Work::new(
+            self,
+            (actor, ctx),
+            self.store.begin().await?,
+            true,
+        ))
     }
 
     /// A unit of work that only reads, from one consistent snapshot.
@@ -51,14 +49,12 @@ impl App {
         actor: &'a Actor,
         ctx: &'a RequestContext,
     ) -> Result<Work<'a>, AppError> {
-        Ok(Work {
-            app: self,
-            actor,
-            ctx,
-            tx: self.store.read().await?,
-            held: Vec::new(),
-            writes: false,
-        })
+        Ok(Work::new(
+            self,
+            (actor, ctx),
+            self.store.read().await?,
+            false,
+        ))
     }
 
     /// A unit of work that only reads, each statement seeing the latest
@@ -69,18 +65,32 @@ impl App {
         actor: &'a Actor,
         ctx: &'a RequestContext,
     ) -> Result<Work<'a>, AppError> {
-        Ok(Work {
-            app: self,
-            actor,
-            ctx,
-            tx: self.store.reader().await?,
-            held: Vec::new(),
-            writes: false,
-        })
+        Ok(Work::new(
+            self,
+            (actor, ctx),
+            self.store.reader().await?,
+            false,
+        ))
     }
 }
 
 impl<'a> Work<'a> {
+    fn new(
+        app: &'a App,
+        (actor, ctx): (&'a Actor, &'a RequestContext),
+        tx: Tx,
+        writes: bool,
+    ) -> Self {
+        Work {
+            app,
+            actor,
+            ctx,
+            tx,
+            held: Vec::new(),
+            writes,
+        }
+    }
+
     pub(crate) fn tx(&mut self) -> &mut Tx {
         &mut self.tx
     }

@@ -1,8 +1,8 @@
 //! The only statements that differ between the backends, chosen once at start-up:
 //! how a write transaction starts, how a row is locked, how jobs are claimed, how
 //! a list of ids is bound, how a list of audit events is read from one bound
-//! JSON array, and how a bulk write holds off the other writers of the report
-//! tables.
+//! JSON array, how many commits of reads' audit events run at once, and how a
+//! bulk write holds off the other writers of the report tables.
 
 use crate::Backend;
 
