@@ -123,31 +123,17 @@ impl Tx {
         Ok(Some((session, holder)))
     }
 
-    /// A session that has not expired at `now`.
+    /// A session that has not expired at `now` (its account read with it,
+    /// and set aside: one statement for sessions, whoever reads them).
     pub async fn load_session(
         &mut self,
         id: &str,
         now: Timestamp,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let row = self
-            .query(
-                "SELECT id, data, expires_at, account FROM sessions WHERE id = $1 AND expires_at > $2",
-            )
-            .bind(id)
-            .bind(to_millis(now))
-            .fetch_optional()
-            .await?;
-        row.map(|r| {
-            Ok(SessionRow {
-                id: r.try_get("id")?,
-                data: r.try_get("data")?,
-                expires_at_ms: r.try_get("expires_at")?,
-                account: r
-                    .try_get::<Option<String>>("account")?
-                    .and_then(|a| a.parse().ok()),
-            })
-        })
-        .transpose()
+        Ok(self
+            .load_session_with_holder(id, now)
+            .await?
+            .map(|(session, _)| session))
     }
 
     pub async fn delete_session(&mut self, id: &str) -> Result<(), StoreError> {
