@@ -1,19 +1,22 @@
 //! Group commit for reads' audit events. A read may return patient data
 //! only after its audit events are durable, so each read commits them in
-//! a write transaction after its snapshot. Reads arriving together may
-//! share one: each request queues its events and waits; while fewer
-//! writers than the store allows (`Store::audit_writers`) are at work, it
-//! starts another, which writes everything queued in one transaction (one
-//! statement), answers every waiter after the commit, and goes round again
-//! while more arrived meanwhile. Nothing is acknowledged before the commit
-//! that holds it, so the guarantee is unchanged.
+//! a write transaction after its snapshot.
 //!
-//! On SQLite one writer at a time: commits take turns on the one write
-//! connection anyway, each syncing the disk, so a batch makes one sync
-//! serve every read queued behind it. On PostgreSQL no limit, so each read
-//! starts its own commit at once, as before: concurrent commits already
-//! share the log's flushes there, and a cap (one writer, then four) made
-//! each read wait for the batch in flight, which measured slower (W4).
+//! On SQLite, where commits take turns on the one write connection and
+//! each syncs the disk, reads share commits (`Store::audit_group_commit`):
+//! a read queues its events and, unless a writer is already gathering,
+//! starts one. The gatherer first waits for the write connection, and only
+//! once it holds it takes everything queued (every read that arrived while
+//! it waited, behind other writes), writes it in one statement, commits and
+//! answers each waiter. Reads arriving during that commit start the next
+//! gatherer, so a read waits for one turn of the connection and one
+//! commit, as it would alone, never for a batch already being written.
+//! Nothing is acknowledged before the commit that holds it, so the
+//! guarantee is unchanged.
+//!
+//! On PostgreSQL each read commits its own events at once: concurrent
+//! commits already share the log's flushes there, and making reads wait
+//! for one another measured slower (W4).
 //!
 //! A batch that fails answers its waiters so, and each then commits its own
 //! events alone: a request gets its own error (the database gone, say),
@@ -23,7 +26,7 @@
 
 use crate::AppError;
 use bothy_domain::audit::AuditRecord;
-use bothy_store::Store;
+use bothy_store::{Store, Tx};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
@@ -36,17 +39,17 @@ pub(crate) struct ReadAudit {
 
 struct Shared {
     store: Store,
-    /// The most tasks writing batches at once.
-    writers: usize,
+    /// Whether reads share commits; if not, each commits its own.
+    group: bool,
     queue: Mutex<Queue>,
 }
 
 #[derive(Default)]
 struct Queue {
     waiting: Vec<Waiter>,
-    /// How many tasks are writing batches; each leaves when it finds none
-    /// queued.
-    writers: usize,
+    /// Whether a writer is waiting for the write connection and will take
+    /// everything queued when it has it.
+    gathering: bool,
 }
 
 struct Waiter {
@@ -57,7 +60,7 @@ struct Waiter {
 
 impl Shared {
     /// The queue, even after a panic elsewhere left its lock poisoned: the
-    /// waiting list and the count of writers stay consistent at every step.
+    /// waiting list and the gathering flag stay consistent at every step.
     fn queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -67,7 +70,7 @@ impl ReadAudit {
     pub(crate) fn new(store: Store) -> Self {
         Self {
             shared: Arc::new(Shared {
-                writers: store.audit_writers(),
+                group: store.audit_group_commit(),
                 store,
                 queue: Mutex::new(Queue::default()),
             }),
@@ -80,6 +83,9 @@ impl ReadAudit {
         if records.is_empty() {
             return Ok(());
         }
+        if !self.shared.group {
+            return write(&self.shared.store, &records).await;
+        }
         let (committed, answer) = oneshot::channel();
         let start = {
             let mut queue = self.shared.queue();
@@ -87,20 +93,10 @@ impl ReadAudit {
                 records: records.clone(),
                 committed,
             });
-            let start = queue.writers < self.shared.writers;
-            if start {
-                queue.writers += 1;
-            }
-            start
+            !std::mem::replace(&mut queue.gathering, true)
         };
         if start {
-            let writer = Writer {
-                shared: self.shared.clone(),
-                done: false,
-            };
-            // A task of its own: a request that goes away while its batch
-            // is being written does not stop the others' commit.
-            tokio::spawn(writer.run());
+            Gatherer::spawn(self.shared.clone());
         }
         if answer.await == Ok(true) {
             return Ok(());
@@ -109,72 +105,88 @@ impl ReadAudit {
     }
 }
 
-/// The task writing batches while events are queued.
-struct Writer {
+/// The task that takes the write connection, then the queue, and commits
+/// one batch.
+struct Gatherer {
     shared: Arc<Shared>,
-    done: bool,
+    /// Still gathering: has not yet taken its batch.
+    gathering: bool,
 }
 
-impl Writer {
+impl Gatherer {
+    /// A task of its own: a request that goes away while its batch is being
+    /// written does not stop the others' commit.
+    fn spawn(shared: Arc<Shared>) {
+        let gatherer = Gatherer {
+            shared,
+            gathering: true,
+        };
+        tokio::spawn(gatherer.run());
+    }
+
     async fn run(mut self) {
-        loop {
-            let batch = {
-                let mut queue = self.shared.queue();
-                if queue.waiting.is_empty() {
-                    queue.writers -= 1;
-                    self.done = true;
-                    return;
-                }
-                take_batch(&mut queue.waiting)
-            };
-            let records: Vec<AuditRecord> = batch
-                .iter()
-                .flat_map(|w| w.records.iter().cloned())
-                .collect();
-            let committed = match write(&self.shared.store, &records).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(error = %e, events = records.len(), "a batch of reads' audit events failed; each read commits its own");
-                    false
-                }
-            };
-            for waiter in batch {
-                // A waiter that went away needs no answer.
-                let _ = waiter.committed.send(committed);
-            }
+        let tx = self.shared.store.begin().await;
+        let batch = self.take();
+        let records: Vec<AuditRecord> = batch
+            .iter()
+            .flat_map(|w| w.records.iter().cloned())
+            .collect();
+        let outcome = match tx {
+            Ok(tx) => write_in(tx, &records).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, events = records.len(), "a batch of reads' audit events failed; each read commits its own");
         }
+        for waiter in batch {
+            // A waiter that went away needs no answer.
+            let _ = waiter.committed.send(outcome.is_ok());
+        }
+    }
+
+    /// The oldest waiters whose events fit in one batch (at least one); if
+    /// any are left, the next gatherer starts for them.
+    fn take(&mut self) -> Vec<Waiter> {
+        let mut queue = self.shared.queue();
+        self.gathering = false;
+        let mut events = 0;
+        let fit = queue
+            .waiting
+            .iter()
+            .take_while(|w| {
+                events += w.records.len();
+                events <= MOST_EVENTS
+            })
+            .count()
+            .max(1)
+            .min(queue.waiting.len());
+        let batch: Vec<Waiter> = queue.waiting.drain(..fit).collect();
+        queue.gathering = !queue.waiting.is_empty();
+        if queue.gathering {
+            Gatherer::spawn(self.shared.clone());
+        }
+        batch
     }
 }
 
-impl Drop for Writer {
-    /// A writer stopped before it found the queue empty (its runtime shut
-    /// down, or it panicked): its place is free for the next request, and
-    /// those queued now, their answers dropped, commit their own events.
+impl Drop for Gatherer {
+    /// A gatherer stopped before it took its batch (its runtime shut down,
+    /// or it panicked): the next request starts another, and those queued
+    /// now, their answers dropped, commit their own events.
     fn drop(&mut self) {
-        if !self.done {
+        if self.gathering {
             let mut queue = self.shared.queue();
-            queue.writers -= 1;
+            queue.gathering = false;
             queue.waiting.clear();
         }
     }
 }
 
-/// The oldest waiters whose events fit in one batch (at least one).
-fn take_batch(waiting: &mut Vec<Waiter>) -> Vec<Waiter> {
-    let mut events = 0;
-    let fit = waiting
-        .iter()
-        .take_while(|w| {
-            events += w.records.len();
-            events <= MOST_EVENTS
-        })
-        .count()
-        .max(1);
-    waiting.drain(..fit).collect()
+async fn write(store: &Store, records: &[AuditRecord]) -> Result<(), AppError> {
+    write_in(store.begin().await?, records).await
 }
 
-async fn write(store: &Store, records: &[AuditRecord]) -> Result<(), AppError> {
-    let mut tx = store.begin().await?;
+async fn write_in(mut tx: Tx, records: &[AuditRecord]) -> Result<(), AppError> {
     tx.audit_all(records).await?;
     tx.commit().await?;
     Ok(())

@@ -38,10 +38,9 @@ pub(crate) struct Dialect {
     /// The rows of `$1`, a JSON array of audit events (`Tx::audit_all`), as
     /// the columns `audit_events` takes them in, from `at` to `record_digest`.
     pub audit_rows: &'static str,
-    /// How many transactions of reads' audit events may commit at once
-    /// (`bothy_app`'s `read_audit.rs`); reads arriving meanwhile wait and
-    /// share the next.
-    pub audit_writers: usize,
+    /// Whether reads share the commits of their audit events (`bothy_app`'s
+    /// `read_audit.rs`) or each commits its own at once.
+    pub audit_group_commit: bool,
 }
 
 /// The jobs a claim may take: queued and due, or running on a lease that ran
@@ -81,9 +80,9 @@ static SQLITE: Dialect = Dialect {
                  value ->> 'detail', value ->> 'record_kind', value ->> 'record_id', \
                  value ->> 'record_digest' FROM json_each($1) ORDER BY key",
     // Commits take turns on the one write connection, each with its own
-    // sync to disk: one at a time, each holding every read queued behind
-    // it, makes one sync serve them all.
-    audit_writers: 1,
+    // sync to disk: a commit holding every read that queued while it waited
+    // for its turn makes one sync serve them all.
+    audit_group_commit: true,
     // A deferred transaction in WAL mode reads one snapshot from its first read.
     begin_read: "BEGIN",
     // A write transaction (BEGIN IMMEDIATE) holds the database's one write
@@ -122,7 +121,7 @@ static POSTGRES: Dialect = Dialect {
     // Concurrent commits already share the write-ahead log's flushes, so a
     // read commits at once; making it wait for another batch only added
     // that batch's time to every read (W4 at 8 clients).
-    audit_writers: usize::MAX,
+    audit_group_commit: false,
     // READ COMMITTED would let a multi-statement read (audit verification)
     // see rows committed between its statements.
     begin_read: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",

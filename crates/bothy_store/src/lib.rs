@@ -195,11 +195,11 @@ impl Store {
         self.dialect.backend
     }
 
-    /// How many transactions of reads' audit events should commit at once:
-    /// one on SQLite, whose commits take turns and each sync the disk; as
-    /// many as ask on PostgreSQL, whose concurrent commits share a flush.
-    pub fn audit_writers(&self) -> usize {
-        self.dialect.audit_writers
+    /// Whether reads should share the commits of their audit events: on
+    /// SQLite, whose commits take turns and each sync the disk; not on
+    /// PostgreSQL, whose concurrent commits already share a flush.
+    pub fn audit_group_commit(&self) -> bool {
+        self.dialect.audit_group_commit
     }
 
     /// Applies any migrations not yet applied, for this store's backend.
