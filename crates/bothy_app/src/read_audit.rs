@@ -14,9 +14,10 @@
 //! Nothing is acknowledged before the commit that holds it, so the
 //! guarantee is unchanged.
 //!
-//! On PostgreSQL each read commits its own events at once: concurrent
-//! commits already share the log's flushes there, and making reads wait
-//! for one another measured slower (W4).
+//! On PostgreSQL each read commits its own events at once, in one
+//! statement in autocommit (`Store::append_audit`): concurrent commits
+//! already share the log's flushes there, and making reads wait for one
+//! another measured slower (W4).
 //!
 //! A batch that fails answers its waiters so, and each then commits its own
 //! events alone: a request gets its own error (the database gone, say),
@@ -84,7 +85,7 @@ impl ReadAudit {
             return Ok(());
         }
         if !self.shared.group {
-            return write(&self.shared.store, &records).await;
+            return Ok(self.shared.store.append_audit(&records).await?);
         }
         let (committed, answer) = oneshot::channel();
         let start = {
@@ -101,7 +102,7 @@ impl ReadAudit {
         if answer.await == Ok(true) {
             return Ok(());
         }
-        write(&self.shared.store, &records).await
+        Ok(self.shared.store.append_audit(&records).await?)
     }
 }
 
@@ -180,10 +181,6 @@ impl Drop for Gatherer {
             queue.waiting.clear();
         }
     }
-}
-
-async fn write(store: &Store, records: &[AuditRecord]) -> Result<(), AppError> {
-    write_in(store.begin().await?, records).await
 }
 
 async fn write_in(mut tx: Tx, records: &[AuditRecord]) -> Result<(), AppError> {

@@ -14,7 +14,7 @@ pub use seal::SealPass;
 pub use verify::{LegacyFinding, VerifyReport};
 
 use crate::db::Row;
-use crate::{Store, StoreError, Tx};
+use crate::{Conn, Pools, Store, StoreError, Tx};
 use bothy_domain::audit::{AuditRecord, RecordDigest, Seal, SealHead, StoredAuditEvent};
 
 /// An event's content, in [`record`]'s order.
@@ -194,5 +194,24 @@ impl Store {
     /// database as an anchor. Not verified: see [`Store::verify_audit`].
     pub async fn audit_head(&self) -> Result<SealHead, StoreError> {
         self.reader().await?.audit_head().await
+    }
+
+    /// Appends events and commits them on their own, durable when this
+    /// returns (a read's events, `bothy_app`'s read audit). On PostgreSQL
+    /// one statement in autocommit: one round trip where `BEGIN`, the
+    /// insert and `COMMIT` took three. On SQLite in a write transaction,
+    /// which takes the write lock at once (see [`Store::begin`]).
+    pub async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Postgres(pool) => {
+                let mut statement = self.tx(Conn::Pg(pool.acquire().await?));
+                statement.audit_all(records).await
+            }
+            Pools::Sqlite { .. } => {
+                let mut tx = self.begin().await?;
+                tx.audit_all(records).await?;
+                tx.commit().await
+            }
+        }
     }
 }

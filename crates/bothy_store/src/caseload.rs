@@ -8,18 +8,6 @@ use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId, StaffId};
 use std::collections::HashMap;
 
-/// Activity other than the person's: their check-ins (from the summary
-/// kept at write time), measures, tool entries, messages to the care team
-/// and finished modules, each the newest by index for one person `p`.
-const ACTIVITY: [&str; 5] = [
-    "(SELECT m.last_recorded_at FROM mood_summaries m WHERE m.patient_id = p.id)",
-    "(SELECT MAX(r.submitted_at) FROM measure_responses r WHERE r.patient_id = p.id)",
-    "(SELECT MAX(t.recorded_at) FROM tool_entries t WHERE t.patient_id = p.id)",
-    "(SELECT MAX(g.sent_at) FROM messages g WHERE g.patient_id = p.id AND g.author_kind = 'patient')",
-    "(SELECT MAX(mp.completed_at) FROM module_progress mp JOIN enrolments e ON e.id = mp.enrolment_id \
-     WHERE e.patient_id = p.id)",
-];
-
 /// One programme enrolment as the caseload shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgrammeProgress {
@@ -47,33 +35,23 @@ pub struct FrontDoorCounts {
 }
 
 impl Tx {
-    /// When each of these patients last did something; for someone who has
-    /// done nothing, when they came on record.
+    /// When each of these patients last did something (a measure, a
+    /// check-in, a tool entry, a message to their care team, a finished
+    /// module: `patient_activity`, kept at write time by migration 40's
+    /// triggers); for someone who has done nothing, when they came on record.
     pub async fn last_activity(
         &mut self,
         patients: &[PatientId],
     ) -> Result<HashMap<PatientId, Timestamp>, StoreError> {
         let mut out = HashMap::new();
         for chunk in patients.chunks(500) {
-            let columns = ACTIVITY
-                .iter()
-                .enumerate()
-                .map(|(i, a)| format!("{a} AS a{i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "SELECT p.id, p.created_at, {columns} FROM patients p WHERE p.id IN ({{ids}})"
-            );
-            for r in self.query_in(&sql, chunk).fetch_all().await? {
-                let mut last: i64 = r.try_get("created_at")?;
-                for i in 0..ACTIVITY.len() {
-                    if let Some(at) = r.try_get::<Option<i64>>(&format!("a{i}"))? {
-                        last = last.max(at);
-                    }
-                }
+            let sql = "SELECT p.id, CASE WHEN a.last_at > p.created_at THEN a.last_at \
+                 ELSE p.created_at END AS last_at FROM patients p \
+                 LEFT JOIN patient_activity a ON a.patient_id = p.id WHERE p.id IN ({ids})";
+            for r in self.query_in(sql, chunk).fetch_all().await? {
                 out.insert(
                     parse(&r.try_get::<String>("id")?, "patient id")?,
-                    from_millis(last),
+                    from_millis(r.try_get("last_at")?),
                 );
             }
         }
@@ -138,20 +116,15 @@ impl Tx {
         service: ServiceId,
         quiet_before: Timestamp,
     ) -> Result<Vec<SupporterLoad>, StoreError> {
-        let since = ACTIVITY
-            .iter()
-            .map(|a| format!("AND COALESCE({a}, 0) < $2"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT c.sid, COUNT(*) AS people, \
-             COALESCE(SUM(CASE WHEN p.created_at < $2 {since} THEN 1 ELSE 0 END), 0) AS quiet \
+        let sql = "SELECT c.sid, COUNT(*) AS people, \
+             COALESCE(SUM(CASE WHEN p.created_at < $2 AND COALESCE(a.last_at, 0) < $2 \
+                 THEN 1 ELSE 0 END), 0) AS quiet \
              FROM (SELECT supporter_id AS sid, id AS pid FROM patients \
                    WHERE service_id = $1 AND supporter_id IS NOT NULL \
                    UNION SELECT supporter_id AS sid, patient_id AS pid FROM enrolments \
                    WHERE service_id = $1 AND supporter_id IS NOT NULL AND status <> 'finished') c \
-             JOIN patients p ON p.id = c.pid GROUP BY c.sid ORDER BY c.sid"
-        ));
+             JOIN patients p ON p.id = c.pid LEFT JOIN patient_activity a ON a.patient_id = p.id \
+             GROUP BY c.sid ORDER BY c.sid";
         let rows = self
             .query(sql)
             .bind(service.to_string())

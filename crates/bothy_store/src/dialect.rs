@@ -27,9 +27,10 @@ pub(crate) struct Dialect {
     /// linear scan, which makes a statement with thousands of them quadratic;
     /// PostgreSQL only knows numbered ones.
     pub numbered_params: bool,
-    /// Holds off every other writer of the report tables until this
-    /// transaction ends, after waiting for those already writing
-    /// (`reports/deferred.rs`); empty where writers take turns anyway.
+    /// Holds off every other writer of the report tables (and of people's
+    /// last activity, kept the same way) until this transaction ends, after
+    /// waiting for those already writing (`reports/deferred.rs`); empty
+    /// where writers take turns anyway.
     pub lock_report_tables: &'static str,
     /// What `IN ({ids})` becomes: the condition that a value is one of the
     /// list bound as `$1` (`Query::bind_ids`: a text array on PostgreSQL, a
@@ -109,7 +110,7 @@ static POSTGRES: Dialect = Dialect {
     // commit, so the refresh reads every change committed before it and
     // every later change's trigger reads the refresh's records.
     lock_report_tables: "LOCK TABLE report_people, report_episodes, report_referrals, \
-                         report_alerts IN EXCLUSIVE MODE",
+                         report_alerts, patient_activity IN EXCLUSIVE MODE",
     // An index condition, planned with the array as one parameter.
     in_ids: "= ANY($1)",
     audit_rows: "SELECT at, actor_kind, actor_id, role, service_id, patient_id, action, \

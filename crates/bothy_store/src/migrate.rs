@@ -243,6 +243,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0039_peer_queue_order.sql"),
         include_str!("../migrations/postgres/0039_peer_queue_order.sql"),
     ),
+    (
+        40,
+        "patient_activity",
+        include_str!("../migrations/sqlite/0040_patient_activity.sql"),
+        include_str!("../migrations/postgres/0040_patient_activity.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -5,7 +5,8 @@
 //! per person to the commit: rebuilding the summaries of a 20,000-patient
 //! service ran out of the shared lock table. Such a transaction defers the
 //! triggers first and refreshes the rows of everyone it wrote before it
-//! commits, with a few set-based statements (migration 38).
+//! commits, with a few set-based statements (migration 38). Each person's
+//! last activity (migration 40) is kept and refreshed the same way.
 
 use crate::{StoreError, Tx};
 use bothy_domain::PatientId;
@@ -28,12 +29,15 @@ pub enum ReportRows<'a> {
 }
 
 /// Each table, keyed by the person; people first, whose rows the others
-/// copy their groups from.
-const BY_PERSON: [&str; 4] = [
+/// copy their groups from. The last is not a report table but is kept by
+/// triggers deferred the same way (migration 40): each person's last
+/// activity, read by the staff home.
+const BY_PERSON: [&str; 5] = [
     "report_people",
     "report_episodes",
     "report_referrals",
     "report_alerts",
+    "patient_activity",
 ];
 
 impl Tx {

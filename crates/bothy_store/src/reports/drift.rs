@@ -1,16 +1,17 @@
-//! The report tables (migration 36) against the records they are kept
-//! from: each table's rows compared with its `*_source` view, which
-//! defines them. Nothing should ever differ; a difference means a write
-//! path the triggers miss.
+//! The report tables (migration 36), and each person's last activity
+//! (migration 40), against the records they are kept from: each table's
+//! rows compared with its `*_source` view, which defines them. Nothing
+//! should ever differ; a difference means a write path the triggers miss.
 
 use crate::{Store, StoreError};
 
-/// The report tables, each beside the view that defines its rows.
-const TABLES: [&str; 4] = [
+/// The tables kept by triggers, each beside the view that defines its rows.
+const TABLES: [&str; 5] = [
     "report_people",
     "report_episodes",
     "report_referrals",
     "report_alerts",
+    "patient_activity",
 ];
 
 impl Store {

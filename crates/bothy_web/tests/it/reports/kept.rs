@@ -12,6 +12,7 @@ use bothy_testkit::Db;
 crate::both_dbs!(
     every_change_to_a_counted_record_or_its_person_moves_the_figures,
     writers_changing_one_person_at_once_leave_every_row_right,
+    a_persons_last_activity_follows_their_records_and_is_counted_again_when_one_goes,
 );
 
 async fn no_drift(t: &TestApp) {
@@ -186,4 +187,58 @@ async fn writers_changing_one_person_at_once_leave_every_row_right(t: TestApp) {
         .await,
         rows(&t, "alerts", "patient_id = 'rp3'").await
     );
+}
+
+/// rp2's last activity, as kept (migration 40).
+async fn last_activity(t: &TestApp) -> i64 {
+    t.count(
+        "SELECT COALESCE(MAX(last_at), -1) FROM patient_activity WHERE patient_id = $1",
+        "rp2",
+    )
+    .await
+}
+
+/// Each kind of record that counts moves the person's one row forward, an
+/// older one leaves it, and a record removed or moved back in SQL has the
+/// row counted again from what is left.
+async fn a_persons_last_activity_follows_their_records_and_is_counted_again_when_one_goes(
+    t: TestApp,
+) {
+    seed::seed(&t, &people()).await;
+    assert_eq!(last_activity(&t).await, -1, "nothing done yet");
+    let tool = |id: &str, at: i64| {
+        format!(
+            "INSERT INTO tool_entries (id, patient_id, service_id, tool, entry, recorded_at, idempotency_key) \
+             SELECT '{id}', id, service_id, 'thought_record', '{{}}', {at}, '{id}' FROM patients WHERE id = 'rp2';"
+        )
+    };
+    t.raw_sql(&tool("te1", 5_000)).await;
+    assert_eq!(last_activity(&t).await, 5_000);
+    t.raw_sql(&tool("te0", 4_000)).await;
+    assert_eq!(last_activity(&t).await, 5_000, "an older record leaves it");
+    t.raw_sql(
+        "INSERT INTO enrolments (id, patient_id, service_id, programme_id, programme_version, content, status, enrolled_at, enrolled_by)
+           SELECT 'en2', 'rp2', service_id, 'p', '1', '{}', 'active', 0, supporter_id FROM patients WHERE id = 'rp2';
+         INSERT INTO module_progress (enrolment_id, module, unlocked_at, unlocked_by_kind) VALUES ('en2', 1, 0, 'start');",
+    )
+    .await;
+    assert_eq!(last_activity(&t).await, 5_000, "an open module is not done");
+    t.raw_sql("UPDATE module_progress SET completed_at = 6000 WHERE enrolment_id = 'en2';")
+        .await;
+    assert_eq!(last_activity(&t).await, 6_000, "a finished module counts");
+    no_drift(&t).await;
+    t.raw_sql("UPDATE module_progress SET completed_at = NULL WHERE enrolment_id = 'en2';")
+        .await;
+    assert_eq!(
+        last_activity(&t).await,
+        5_000,
+        "a module undone is counted again"
+    );
+    t.raw_sql("UPDATE tool_entries SET recorded_at = 3000 WHERE id = 'te1';")
+        .await;
+    assert_eq!(last_activity(&t).await, 4_000);
+    t.raw_sql("DELETE FROM tool_entries WHERE patient_id = 'rp2';")
+        .await;
+    assert_eq!(last_activity(&t).await, -1, "no record left, no row");
+    no_drift(&t).await;
 }
