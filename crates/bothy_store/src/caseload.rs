@@ -38,19 +38,19 @@ impl Tx {
     /// When each of these patients last did something (a measure, a
     /// check-in, a tool entry, a message to their care team, a finished
     /// module: `patient_activity`, kept at write time by migration 40's
-    /// triggers); for someone who has done nothing, when they came on record.
+    /// triggers); those who have done nothing are left out. Only that table
+    /// is read: the callers hold the people already.
     pub async fn last_activity(
         &mut self,
         patients: &[PatientId],
     ) -> Result<HashMap<PatientId, Timestamp>, StoreError> {
         let mut out = HashMap::new();
         for chunk in patients.chunks(500) {
-            let sql = "SELECT p.id, CASE WHEN a.last_at > p.created_at THEN a.last_at \
-                 ELSE p.created_at END AS last_at FROM patients p \
-                 LEFT JOIN patient_activity a ON a.patient_id = p.id WHERE p.id IN ({ids})";
+            let sql =
+                "SELECT patient_id, last_at FROM patient_activity WHERE patient_id IN ({ids})";
             for r in self.query_in(sql, chunk).fetch_all().await? {
                 out.insert(
-                    parse(&r.try_get::<String>("id")?, "patient id")?,
+                    parse(&r.try_get::<String>("patient_id")?, "patient id")?,
                     from_millis(r.try_get("last_at")?),
                 );
             }

@@ -47,6 +47,7 @@ pub(crate) struct CaseloadInputs {
     pub alerts: HashMap<PatientId, (i64, Severity)>,
     pub risk: HashMap<PatientId, ReferralId>,
     pub unread: HashMap<PatientId, i64>,
+    /// When each person last did something; absent if they have done nothing.
     pub activity: HashMap<PatientId, Timestamp>,
     pub progress: HashMap<PatientId, Vec<ProgrammeProgress>>,
     /// The earliest next review of each person's active enrolments.
@@ -98,11 +99,11 @@ pub(crate) fn caseload_row(
         .alerts
         .get(&id)
         .map_or((0, None), |(n, s)| (*n, Some(*s)));
+    // Someone who has done nothing is as quiet as their time on record.
     let last_activity = inputs
         .activity
         .get(&id)
-        .copied()
-        .unwrap_or(patient.created_at);
+        .map_or(patient.created_at, |at| (*at).max(patient.created_at));
     let programmes = inputs
         .progress
         .get(&id)
