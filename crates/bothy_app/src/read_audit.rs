@@ -1,6 +1,6 @@
 //! Group commit for reads' audit events. A read may return patient data
-//! only after its audit events are durable, so each read commits them in
-//! a write transaction after its snapshot.
+//! only after its audit events are durable, so each read commits them
+//! after its snapshot, before it answers.
 //!
 //! On SQLite, where commits take turns on the one write connection and
 //! each syncs the disk, reads share commits (`Store::audit_group_commit`):
