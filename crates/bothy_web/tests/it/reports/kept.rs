@@ -13,6 +13,7 @@ crate::both_dbs!(
     every_change_to_a_counted_record_or_its_person_moves_the_figures,
     writers_changing_one_person_at_once_leave_every_row_right,
     a_persons_last_activity_follows_their_records_and_is_counted_again_when_one_goes,
+    records_of_one_person_written_at_once_leave_their_last_activity_at_the_newest,
 );
 
 async fn no_drift(t: &TestApp) {
@@ -240,5 +241,33 @@ async fn a_persons_last_activity_follows_their_records_and_is_counted_again_when
     t.raw_sql("DELETE FROM tool_entries WHERE patient_id = 'rp2';")
         .await;
     assert_eq!(last_activity(&t).await, -1, "no record left, no row");
+    no_drift(&t).await;
+}
+
+/// Eight transactions each add one of rp2's tool entries at once, each
+/// holding its change open a moment on PostgreSQL so that their upserts of
+/// the one row overlap: the row ends at the newest, whatever the order.
+async fn records_of_one_person_written_at_once_leave_their_last_activity_at_the_newest(t: TestApp) {
+    seed::seed(&t, &people()).await;
+    let pause = match t.db {
+        Db::Postgres => "SELECT pg_sleep(0.05);",
+        Db::Sqlite => "",
+    };
+    let tasks: Vec<_> = (1..=8)
+        .map(|i| {
+            let t = t.clone();
+            let sql = format!(
+                "BEGIN; INSERT INTO tool_entries (id, patient_id, service_id, tool, entry, recorded_at, idempotency_key) \
+                 SELECT 'tp{i}', id, service_id, 'thought_record', '{{}}', {at}, 'tp{i}' FROM patients WHERE id = 'rp2'; \
+                 {pause} COMMIT;",
+                at = 1_000 * (9 - i),
+            );
+            tokio::spawn(async move { t.raw_sql(&sql).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(last_activity(&t).await, 8_000);
     no_drift(&t).await;
 }
