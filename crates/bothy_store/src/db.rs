@@ -14,7 +14,9 @@
 //! type parameter of the app; an enum chosen once at start-up keeps callers
 //! unaware of the backend.
 
+use crate::audit::carried;
 use crate::{StoreError, Tx};
+use bothy_domain::audit::AuditRecord;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -88,6 +90,10 @@ pub(crate) struct Query<'c> {
     sql: SqlStr,
     args: Args,
     error: Option<StoreError>,
+    /// The transaction's audit events not yet sent, which this statement
+    /// sends (`audit/carried.rs`), and the dialect's rows of a JSON array.
+    held: &'c mut Vec<AuditRecord>,
+    audit_rows: &'static str,
 }
 
 /// What a statement changed.
@@ -160,22 +166,66 @@ impl Query<'_> {
         self
     }
 
+    /// Sends the transaction's held audit events with this statement, as
+    /// the first query of its `WITH`, or on their own before it if it cannot
+    /// carry them (`audit/carried.rs`).
+    async fn carry_held(mut self) -> Result<Self, StoreError> {
+        if self.held.is_empty() || self.error.is_some() {
+            return Ok(self);
+        }
+        let events = carried::records_json(self.held);
+        let carrier = match &self.args {
+            Args::Pg(a) => carried::carried_sql(self.sql.as_str(), self.audit_rows, a.len() + 1),
+            Args::Sqlite(_) => None,
+        };
+        match carrier {
+            Some(sql) => {
+                self.sql = sqlx::AssertSqlSafe(sql).into_sql_str();
+                self = self.bind(events);
+            }
+            None => {
+                let mut args = Args::for_conn(self.conn);
+                args.add(events)?;
+                let insert = carried::insert_sql(self.audit_rows, 1);
+                Query {
+                    conn: &mut *self.conn,
+                    sql: sqlx::AssertSqlSafe(insert).into_sql_str(),
+                    args,
+                    error: None,
+                    held: &mut Vec::new(),
+                    audit_rows: self.audit_rows,
+                }
+                .send_execute()
+                .await?;
+            }
+        }
+        self.held.clear();
+        Ok(self)
+    }
+
     pub(crate) async fn execute(self) -> Result<Done, StoreError> {
+        self.carry_held().await?.send_execute().await
+    }
+
+    async fn send_execute(self) -> Result<Done, StoreError> {
         on_backend!(self, |q, c| Ok(Done {
             rows: q.execute(c).await?.rows_affected()
         }))
     }
 
     pub(crate) async fn fetch_one(self) -> Result<Row, StoreError> {
-        on_backend!(self, |q, c| Ok(Row::from(q.fetch_one(c).await?)))
+        let this = self.carry_held().await?;
+        on_backend!(this, |q, c| Ok(Row::from(q.fetch_one(c).await?)))
     }
 
     pub(crate) async fn fetch_optional(self) -> Result<Option<Row>, StoreError> {
-        on_backend!(self, |q, c| Ok(q.fetch_optional(c).await?.map(Row::from)))
+        let this = self.carry_held().await?;
+        on_backend!(this, |q, c| Ok(q.fetch_optional(c).await?.map(Row::from)))
     }
 
     pub(crate) async fn fetch_all(self) -> Result<Vec<Row>, StoreError> {
-        on_backend!(self, |q, c| Ok(q
+        let this = self.carry_held().await?;
+        on_backend!(this, |q, c| Ok(q
             .fetch_all(c)
             .await?
             .into_iter()
@@ -243,12 +293,7 @@ impl Tx {
     /// A statement for this transaction's connection.
     pub(crate) fn query(&mut self, sql: impl SqlSafeStr) -> Query<'_> {
         let args = Args::for_conn(&self.conn);
-        Query {
-            conn: &mut self.conn,
-            sql: sql.into_sql_str(),
-            args,
-            error: None,
-        }
+        self.query_with(sql, args)
     }
 
     /// A statement with arguments built beforehand (bulk statements).
@@ -258,7 +303,21 @@ impl Tx {
             sql: sql.into_sql_str(),
             args,
             error: None,
+            held: &mut self.audit_held,
+            audit_rows: self.dialect.audit_rows,
         }
+    }
+
+    /// Whether this transaction holds its audit events for its next
+    /// statement (`audit/carried.rs`): a PostgreSQL transaction does.
+    pub(crate) fn holds_audit(&self) -> bool {
+        matches!(self.conn, Conn::PgTx(_))
+    }
+
+    /// Sends the held audit events on their own, if there are any.
+    pub(crate) async fn send_held_audit(&mut self) -> Result<(), StoreError> {
+        let held = std::mem::take(&mut self.audit_held);
+        self.audit_all(&held).await
     }
 
     /// The PostgreSQL connection under this transaction, for `COPY` in bulk

@@ -255,6 +255,7 @@ impl Store {
             conn,
             dialect: self.dialect,
             written: Vec::new(),
+            audit_held: Vec::new(),
             reports_deferred: false,
         }
     }
@@ -310,6 +311,9 @@ pub struct Tx {
     /// Digests of the clinical records written so far, until their audit
     /// event takes them (`audit/records.rs`).
     written: Vec<bothy_domain::audit::RecordDigest>,
+    /// Audit events appended but not yet sent: the next statement carries
+    /// them (`audit/carried.rs`).
+    audit_held: Vec<bothy_domain::audit::AuditRecord>,
     /// The report tables' triggers are deferred and their rows not yet
     /// refreshed (`reports/deferred.rs`): such a transaction may not commit.
     reports_deferred: bool,
@@ -319,10 +323,11 @@ impl Tx {
     /// Commits a transaction (a plain reader has nothing to commit). One
     /// that deferred its report rows without refreshing them is refused and
     /// rolled back: its commit would leave the triggers off for every writer.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
         if self.reports_deferred {
             return Err(StoreError::ReportRowsDeferred);
         }
+        self.send_held_audit().await?;
         match self.conn {
             Conn::SqliteTx(t) => t.commit().await?,
             Conn::PgTx(t) => t.commit().await?,
@@ -343,6 +348,9 @@ impl Tx {
     /// Marks a point to roll back to without losing the work before it
     /// (`SAVEPOINT`, the same on both databases). `name` is a fixed word.
     pub async fn savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        // An event held when the savepoint is rolled back is then one
+        // appended after it (`audit/carried.rs`).
+        self.send_held_audit().await?;
         self.savepoint_sql(format!("SAVEPOINT {name}")).await
     }
 
@@ -355,6 +363,7 @@ impl Tx {
     /// Undoes the work since the savepoint (after an error, which on
     /// PostgreSQL would otherwise abort the whole transaction).
     pub async fn rollback_to_savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        self.audit_held.clear();
         self.savepoint_sql(format!("ROLLBACK TO SAVEPOINT {name}"))
             .await
     }

@@ -158,6 +158,9 @@ async fn an_event_committed_late_with_a_lower_seq_is_still_sealed(t: TestApp) {
     })
     .await
     .unwrap();
+    // (A PostgreSQL transaction sends an event with its next statement: a
+    // read of the trail sends it on its own, taking its `seq` now.)
+    slow.recent_audit_events(1).await.unwrap();
     // ... while an audited read of the same patient neither waits for it
     // (no shared lock on the hot path) ...
     tokio::time::timeout(
