@@ -133,27 +133,32 @@ impl Tx {
         instrument: &str,
         limit: i64,
     ) -> Result<Vec<FinishedEpisode>, StoreError> {
-        const NEWEST: &str = "SELECT id FROM episodes WHERE service_id = $1 \
-                              AND discharged_at IS NOT NULL ORDER BY discharged_at DESC LIMIT $2";
         let screenings = self
-            .query(sqlx::AssertSqlSafe(format!(
+            .query(
                 "SELECT e.id, r.screening, r.phq9, r.gad7 FROM episodes e \
                  JOIN referrals r ON r.id = e.referral_id \
-                 WHERE e.id IN ({NEWEST}) ORDER BY e.id"
-            )))
+                 WHERE e.id IN (SELECT id FROM episodes WHERE service_id = $1 \
+                     AND discharged_at IS NOT NULL ORDER BY discharged_at DESC LIMIT $2) \
+                 ORDER BY e.id",
+            )
             .bind(service.to_string())
             .bind(limit)
             .fetch_all()
             .await?;
+        // The scores of exactly those episodes, however many were discharged
+        // since the first read.
+        let ids = screenings
+            .iter()
+            .map(|r| r.try_get::<String>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
         let totals = self
-            .query(sqlx::AssertSqlSafe(format!(
+            .query_in(
                 "SELECT e.id, m.total FROM episodes e \
-                 JOIN measure_responses m ON m.patient_id = e.patient_id AND m.instrument_id = $3 \
+                 JOIN measure_responses m ON m.patient_id = e.patient_id AND m.instrument_id = $2 \
                  AND m.submitted_at >= e.referred_at AND m.submitted_at <= e.discharged_at \
-                 WHERE e.id IN ({NEWEST}) ORDER BY e.id, m.submitted_at"
-            )))
-            .bind(service.to_string())
-            .bind(limit)
+                 WHERE e.id IN ({ids}) ORDER BY m.submitted_at",
+                &ids,
+            )
             .bind(instrument)
             .fetch_all()
             .await?;
@@ -167,11 +172,10 @@ impl Tx {
                 .push(t.try_get("total")?);
         }
         let mut episodes = Vec::with_capacity(screenings.len());
-        for r in &screenings {
-            let id: String = r.try_get("id")?;
+        for (r, id) in screenings.iter().zip(&ids) {
             episodes.push(FinishedEpisode {
                 screening_answers: crate::referrals::screening(r)?.remove(instrument),
-                totals: by_episode.remove(&id).unwrap_or_default(),
+                totals: by_episode.remove(id).unwrap_or_default(),
             });
         }
         Ok(episodes)
