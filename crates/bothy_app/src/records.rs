@@ -156,9 +156,9 @@ impl Records<'_> {
 
     /// The staff home: a supporter's caseload by need, a triage
     /// clinician's counts, a clinical lead's overdue work and team, and for
-    /// staff who may open every record the service's people by name. One
-    /// transaction, audited as one list event, with a bounded number of
-    /// statements whatever the number of people.
+    /// staff who may open every record the service's people by name. A
+    /// read audited as one list event, with a bounded number of statements
+    /// whatever the number of people.
     pub async fn staff_home(
         &self,
         actor: &Actor,
@@ -169,7 +169,11 @@ impl Records<'_> {
         };
         let now = self.app.clock.now();
         let has_role = |r: Role| s.roles().any(|x| x == r);
-        let mut tx = self.app.store.begin().await?;
+        // A read: its statements need not agree with each other (each
+        // part stands alone), so no snapshot, and its one audit event goes
+        // with other reads' (`read_audit`), never taking the write lock.
+        let mut work = self.app.glance(actor, ctx).await?;
+        let tx = work.tx();
         let service = tx
             .service_by_id(s.service_id)
             .await?
@@ -179,12 +183,11 @@ impl Records<'_> {
             let review_days = self
                 .app
                 .monitoring()
-                .settings_for(&mut tx, s.service_id)
+                .settings_for(tx, s.service_id)
                 .await?
                 .review_every_days;
             let inputs =
-                home::CaseloadInputs::read(&mut tx, &people, (s.service_id, s.id), review_days)
-                    .await?;
+                home::CaseloadInputs::read(tx, &people, (s.service_id, s.id), review_days).await?;
             let mut rows: Vec<CaseloadRow> = people
                 .into_iter()
                 .map(|p| home::caseload_row(actor, p, &inputs, &self.app.programmes, now))
@@ -194,35 +197,31 @@ impl Records<'_> {
         } else {
             None
         };
-        let patients = if s.has(Permission::AllPatients) {
-            tx.patients_of_service(s.service_id, LIST_LIMIT).await?
+        let listed = if s.has(Permission::AllPatients) {
+            tx.patients_listed(s.service_id, LIST_LIMIT).await?
         } else {
             Vec::new()
         };
-        let ids: Vec<PatientId> = patients.iter().map(|p| p.id).collect();
-        let open_alerts = tx
-            .open_alert_counts(&ids, bothy_domain::alerts::Severity::Low)
-            .await?;
-        let risk_at_referral = tx.risk_at_referral(&ids).await?;
+        let open_alerts = listed
+            .iter()
+            .filter(|l| l.open_alerts > 0)
+            .map(|l| (l.patient.id, l.open_alerts))
+            .collect();
+        let risk_at_referral = listed
+            .iter()
+            .filter_map(|l| Some((l.patient.id, l.risk_referral?)))
+            .collect();
+        let patients: Vec<Patient> = listed.into_iter().map(|l| l.patient).collect();
         let front_door = if has_role(Role::TriageClinician) {
-            Some(home::front_door(&mut tx, s.service_id, now).await?)
+            Some(home::front_door(tx, s.service_id, now).await?)
         } else {
             None
         };
         let oversight = if has_role(Role::ClinicalLead) {
-            Some(home::oversight(&mut tx, s.service_id, now).await?)
+            Some(home::oversight(tx, s.service_id, now).await?)
         } else {
             None
         };
-        let listed = patients.len() + caseload.as_ref().map_or(0, Vec::len);
-        if listed > 0 {
-            let event = AuditEvent::new(Action::PatientList).detail(format!(
-                "{} patients, {} on the caseload",
-                listed,
-                caseload.as_ref().map_or(0, Vec::len)
-            ));
-            self.app.audit(&mut tx, actor, ctx, event).await?;
-        }
         // The services this person works in, for switching between them;
         // the one in hand is not read again.
         let mut services = Vec::new();
@@ -236,7 +235,16 @@ impl Records<'_> {
                 services.push(svc);
             }
         }
-        tx.commit().await?;
+        let listed = patients.len() + caseload.as_ref().map_or(0, Vec::len);
+        if listed > 0 {
+            let event = AuditEvent::new(Action::PatientList).detail(format!(
+                "{} patients, {} on the caseload",
+                listed,
+                caseload.as_ref().map_or(0, Vec::len)
+            ));
+            work.audit(event).await?;
+        }
+        work.finish().await?;
         Ok(StaffHome {
             services,
             service,

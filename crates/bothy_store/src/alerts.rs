@@ -18,6 +18,16 @@ const COLUMNS: &str = "id, patient_id, service_id, cause, dedupe_key, severity, 
      source_id, assigned_to, raised_at, deadline_at, signal_count, last_signal_at, acknowledged_at, \
      acknowledged_by, closed_at, closed_by, outcome, outcome_note, escalated_at, referral_id";
 
+/// An alert past its deadline, with whom it is with.
+#[derive(Debug, Clone)]
+pub struct OverdueAlert {
+    pub alert: Alert,
+    /// The practitioner it was assigned to when raised, by name.
+    pub assigned_to: Option<String>,
+    /// Who acknowledged it, by name, if anyone has.
+    pub acknowledged_by: Option<String>,
+}
+
 /// Whom a new alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertSubject {
@@ -314,35 +324,6 @@ impl Tx {
             .collect()
     }
 
-    /// For a caseload: each of these patients' open alerts, as a count and
-    /// the highest severity among them (those with none are left out).
-    pub async fn open_alert_summary(
-        &mut self,
-        patients: &[PatientId],
-    ) -> Result<std::collections::HashMap<PatientId, (i64, Severity)>, StoreError> {
-        if patients.is_empty() {
-            return Ok(Default::default());
-        }
-        let sql = "SELECT patient_id, COUNT(*) AS n, MAX(severity_rank) AS top FROM alerts \
-             WHERE closed_at IS NULL AND patient_id IN ({ids}) GROUP BY patient_id";
-        self.query_in(sql, patients)
-            .fetch_all()
-            .await?
-            .iter()
-            .map(|r| {
-                let top: i64 = r.try_get("top")?;
-                let severity = Severity::ALL
-                    .into_iter()
-                    .find(|s| rank(*s) == top)
-                    .ok_or_else(|| StoreError::corrupt(format!("severity rank {top}")))?;
-                Ok((
-                    parse(&r.try_get::<String>("patient_id")?, "patient id")?,
-                    (r.try_get("n")?, severity),
-                ))
-            })
-            .collect()
-    }
-
     /// The service's open alerts, and how many of them are past their
     /// deadline at `now`: the duty queue in two numbers, each counted to
     /// [`COUNT_CAP`] at most. The staff home shows them on every view, so
@@ -386,15 +367,20 @@ impl Tx {
     }
 
     /// The service's open alerts past their deadline at `now`, the most
-    /// overdue first, at most `limit`.
+    /// overdue first, at most `limit`, each with the names of the staff it
+    /// mentions.
     pub async fn overdue_alerts(
         &mut self,
         service: ServiceId,
         now: Timestamp,
         limit: i64,
-    ) -> Result<Vec<Alert>, StoreError> {
+    ) -> Result<Vec<OverdueAlert>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
+            "SELECT {COLUMNS}, \
+             (SELECT s.display_name FROM staff s WHERE s.id = alerts.assigned_to) AS assigned_name, \
+             (SELECT s.display_name FROM staff s WHERE s.id = alerts.acknowledged_by) \
+             AS acknowledged_name \
+             FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
              AND deadline_at < $2 ORDER BY deadline_at, severity_rank DESC, id LIMIT $3"
         );
         let rows = self
@@ -404,7 +390,15 @@ impl Tx {
             .bind(limit)
             .fetch_all()
             .await?;
-        rows.iter().map(alert).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(OverdueAlert {
+                    alert: alert(r)?,
+                    assigned_to: r.try_get("assigned_name")?,
+                    acknowledged_by: r.try_get("acknowledged_name")?,
+                })
+            })
+            .collect()
     }
 
     /// Records an acknowledgement, unless someone else acknowledged or

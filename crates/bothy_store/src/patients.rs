@@ -237,32 +237,6 @@ impl Tx {
         rows.iter().map(patient).collect()
     }
 
-    /// A supporter's caseload in one service: the people whose supporter
-    /// they are and the people on programmes they support (not finished),
-    /// by name, at most `limit`. A union of two index reads, not an `OR`,
-    /// which would read the whole service.
-    pub async fn caseload(
-        &mut self,
-        service: ServiceId,
-        supporter: StaffId,
-        limit: i64,
-    ) -> Result<Vec<Patient>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE service_id = $2 AND id IN \
-             (SELECT id FROM patients WHERE supporter_id = $1 UNION \
-              SELECT patient_id FROM enrolments WHERE supporter_id = $1 AND status <> 'finished') \
-             ORDER BY family_name, given_name, id LIMIT $3"
-        ));
-        let rows = self
-            .query(sql)
-            .bind(supporter.to_string())
-            .bind(service.to_string())
-            .bind(limit)
-            .fetch_all()
-            .await?;
-        rows.iter().map(patient).collect()
-    }
-
     pub async fn count_patients(&mut self, service: ServiceId) -> Result<i64, StoreError> {
         let row = self
             .query("SELECT COUNT(*) AS n FROM patients WHERE service_id = $1")

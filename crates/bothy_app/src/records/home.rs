@@ -5,14 +5,14 @@
 //! the number of people listed.
 
 use crate::policy::{Actor, can_view_patient};
-use bothy_domain::alerts::Severity;
 use bothy_domain::caseload::{Need, by_need};
 use bothy_domain::ids::ReferralId;
-use bothy_domain::model::{Alert, Patient};
+use bothy_domain::model::Patient;
 use bothy_domain::programmes::Programme;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use bothy_store::{ProgrammeProgress, StoreError, Tx};
+pub use bothy_store::OverdueAlert;
+use bothy_store::{Listed, ProgrammeProgress, StoreError, Tx};
 use std::collections::HashMap;
 
 /// How many people a supporter's caseload shows at most: every one of
@@ -42,28 +42,24 @@ pub struct CaseloadRow {
     pub need: Need,
 }
 
-/// A supporter's caseload, read in one go.
+/// What a caseload's rows need beside each person's figures.
 pub(crate) struct CaseloadInputs {
-    pub alerts: HashMap<PatientId, (i64, Severity)>,
-    pub risk: HashMap<PatientId, ReferralId>,
-    pub unread: HashMap<PatientId, i64>,
-    /// When each person last did something; absent if they have done nothing.
-    pub activity: HashMap<PatientId, Timestamp>,
     pub progress: HashMap<PatientId, Vec<ProgrammeProgress>>,
     /// The earliest next review of each person's active enrolments.
     pub reviews_due: HashMap<PatientId, Timestamp>,
 }
 
 impl CaseloadInputs {
-    /// Everything the rows need, for `patients` on `supporter`'s caseload in
-    /// `service`, whose reviews fall due every `review_days`: six statements.
+    /// Programme progress and reviews due for `people` on `supporter`'s
+    /// caseload in `service`, whose reviews fall due every `review_days`:
+    /// two statements.
     pub async fn read(
         tx: &mut Tx,
-        patients: &[Patient],
+        people: &[Listed],
         (service, supporter): (ServiceId, StaffId),
         review_days: u32,
     ) -> Result<Self, StoreError> {
-        let ids: Vec<PatientId> = patients.iter().map(|p| p.id).collect();
+        let ids: Vec<PatientId> = people.iter().map(|p| p.patient.id).collect();
         let mut reviews_due: HashMap<PatientId, Timestamp> = HashMap::new();
         for r in tx.review_queue(service, Some(supporter)).await? {
             let due = bothy_domain::reviews::next_due(r.enrolled_at, r.last_review_at, review_days);
@@ -72,14 +68,6 @@ impl CaseloadInputs {
         }
         Ok(CaseloadInputs {
             reviews_due,
-            alerts: tx.open_alert_summary(&ids).await?,
-            risk: tx.risk_at_referral(&ids).await?,
-            unread: tx
-                .unread_messages_by_patient(&ids)
-                .await?
-                .into_iter()
-                .collect(),
-            activity: tx.last_activity(&ids).await?,
             progress: tx.programme_progress(&ids).await?,
         })
     }
@@ -89,21 +77,17 @@ impl CaseloadInputs {
 /// review due, is added here and, if it orders the list, to the `Need`).
 pub(crate) fn caseload_row(
     actor: &Actor,
-    patient: Patient,
+    person: Listed,
     inputs: &CaseloadInputs,
     programmes: &[Programme],
     now: Timestamp,
 ) -> CaseloadRow {
+    let patient = person.patient;
     let id = patient.id;
-    let (open_alerts, highest) = inputs
-        .alerts
-        .get(&id)
-        .map_or((0, None), |(n, s)| (*n, Some(*s)));
     // Someone who has done nothing is as quiet as their time on record.
-    let last_activity = inputs
-        .activity
-        .get(&id)
-        .map_or(patient.created_at, |at| (*at).max(patient.created_at));
+    let last_activity = person
+        .last_activity
+        .map_or(patient.created_at, |at| at.max(patient.created_at));
     let programmes = inputs
         .progress
         .get(&id)
@@ -121,18 +105,17 @@ pub(crate) fn caseload_row(
                 .collect()
         })
         .unwrap_or_default();
-    let risk_referral = inputs.risk.get(&id).copied();
     CaseloadRow {
         may_open: can_view_patient(actor, &patient),
-        open_alerts,
-        risk_referral,
+        open_alerts: person.open_alerts,
+        risk_referral: person.risk_referral,
         programmes,
         quiet_days: (now.as_millisecond() - last_activity.as_millisecond()).max(0) / 86_400_000,
         review_due: inputs.reviews_due.get(&id).copied(),
         need: Need {
-            highest_alert: highest,
-            risk_at_referral: risk_referral.is_some(),
-            unread_messages: inputs.unread.get(&id).copied().unwrap_or(0),
+            highest_alert: person.highest_alert,
+            risk_at_referral: person.risk_referral.is_some(),
+            unread_messages: person.unread_messages,
             review_overdue: inputs.reviews_due.get(&id).is_some_and(|due| *due <= now),
             last_activity,
         },
@@ -164,16 +147,6 @@ pub struct FrontDoor {
     pub waiting: i64,
     pub open_alerts: i64,
     pub overdue_alerts: i64,
-}
-
-/// An alert past its deadline, with whom it is with.
-#[derive(Debug, Clone)]
-pub struct OverdueAlert {
-    pub alert: Alert,
-    /// The practitioner it was assigned to when raised, by name.
-    pub assigned_to: Option<String>,
-    /// Who acknowledged it, by name, if anyone has.
-    pub acknowledged_by: Option<String>,
 }
 
 /// One supporter's caseload as a clinical lead sees it.
@@ -214,36 +187,23 @@ pub(crate) async fn front_door(
     })
 }
 
-/// The team's overdue work: three statements on open alerts, and one for
-/// the names of the staff they mention.
+/// The team's overdue work: the first overdue alerts with the names of
+/// the staff they mention, and their count when there are more than are
+/// listed.
 pub(crate) async fn oversight(
     tx: &mut Tx,
     service: bothy_domain::ServiceId,
     now: Timestamp,
 ) -> Result<Oversight, StoreError> {
-    let overdue_total = tx.overdue_count(service, now).await?;
-    let alerts = tx.overdue_alerts(service, now, OVERDUE_SHOWN).await?;
-    // Only the few staff these alerts name, not the whole service's staff
-    // (4,000 at a million patients).
-    let named: Vec<StaffId> = alerts
-        .iter()
-        .flat_map(|a| {
-            a.assigned_to
-                .into_iter()
-                .chain(a.acknowledged.map(|(by, _)| by))
-        })
-        .collect();
-    let staff = tx.staff_names(&named).await?;
-    let name = |id: StaffId| staff.get(&id).cloned();
+    let overdue = tx.overdue_alerts(service, now, OVERDUE_SHOWN).await?;
+    // Fewer than a full list is all of them: no count needed.
+    let overdue_total = if (overdue.len() as i64) < OVERDUE_SHOWN {
+        overdue.len() as i64
+    } else {
+        tx.overdue_count(service, now).await?
+    };
     Ok(Oversight {
-        overdue: alerts
-            .into_iter()
-            .map(|a| OverdueAlert {
-                assigned_to: a.assigned_to.and_then(name),
-                acknowledged_by: a.acknowledged.and_then(|(by, _)| name(by)),
-                alert: a,
-            })
-            .collect(),
+        overdue,
         overdue_total,
     })
 }

@@ -5,13 +5,14 @@
 //! (see `tests/postgres_cfg.rs`).
 
 mod audit;
+mod listed;
 mod sessions;
 mod summaries;
 mod values;
 
 use bothy_domain::model::{Service, ServiceSlug};
 use bothy_domain::time::Timestamp;
-use bothy_domain::{PatientId, ServiceId};
+use bothy_domain::{PatientId, ServiceId, StaffId};
 use bothy_store::{Batch, PatientRow, PoolSettings, Store};
 
 /// A migrated store on a fresh database, dropped when the story ends.
@@ -72,6 +73,15 @@ impl Fresh {
 
     /// A service with `n` patients (no other records).
     pub async fn service_with_patients(&self, n: usize) -> (ServiceId, Vec<PatientId>) {
+        self.service_with_people(&vec![None; n]).await
+    }
+
+    /// A service with a patient for each entry, with that supporter (who
+    /// must be in the database already); patient `i` is `Given{i} Family{i}`.
+    pub async fn service_with_people(
+        &self,
+        supporters: &[Option<StaffId>],
+    ) -> (ServiceId, Vec<PatientId>) {
         let now = at(0);
         let service = Service {
             id: ServiceId::random(),
@@ -79,8 +89,10 @@ impl Fresh {
             name: "Conformance".into(),
             created_at: now,
         };
-        let patients: Vec<PatientRow> = (0..n)
-            .map(|i| PatientRow {
+        let patients: Vec<PatientRow> = supporters
+            .iter()
+            .enumerate()
+            .map(|(i, supporter_id)| PatientRow {
                 id: PatientId::random(),
                 service_id: service.id,
                 given_name: format!("Given{i}"),
@@ -88,7 +100,7 @@ impl Fresh {
                 date_of_birth: "1990-01-01".into(),
                 email: None,
                 phone: None,
-                supporter_id: None,
+                supporter_id: *supporter_id,
                 postcode: None,
                 created_at: now,
             })

@@ -25,6 +25,7 @@ both_dbs!(
     fifty_people_on_a_caseload_render_in_one_request,
     someone_on_a_programme_the_supporter_supports_is_on_their_caseload,
     an_overdue_review_shows_and_moves_the_person_above_the_quiet,
+    a_clinical_lead_sees_how_many_alerts_are_overdue_beyond_those_listed,
 );
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -483,4 +484,72 @@ async fn an_overdue_review_shows_and_moves_the_person_above_the_quiet(t: TestApp
     let at = positions(list, &[&name(&t, enrolled), &name(&t, quiet)]);
     assert!(at[0] < at[1], "{list}");
     assert!(row_of(list, &name(&t, quiet)).contains("None due"));
+}
+
+/// Raises `n` moderate alerts about demo patient 0, each of its own kind
+/// (so none merges into another), due in an hour.
+async fn raise_alerts(t: &TestApp, n: usize, tag: &str) {
+    let now = t.app.clock().now();
+    let service = crate::hardening::demo_service(t).await;
+    let mut tx = t.app.store().begin().await.unwrap();
+    for i in 0..n {
+        let key = format!("test-{tag}-{i}");
+        tx.raise_alert(&bothy_store::NewAlert {
+            id: bothy_domain::ids::AlertId::random(),
+            subject: bothy_store::AlertSubject::Patient(patient_id(t, 0)),
+            service_id: service,
+            cause: bothy_domain::detectors::Cause::MoodDrop,
+            dedupe_key: &key,
+            severity: bothy_domain::alerts::Severity::Moderate,
+            summary: "A test alert",
+            source_kind: "test",
+            source_id: &key,
+            assigned_to: None,
+            raised_at: now,
+            deadline: now.checked_add(Duration::from_secs(3600)).unwrap(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The lead's home lists the 50 most overdue alerts and says how many
+/// there are in all, whether the list holds them all or not.
+async fn a_clinical_lead_sees_how_many_alerts_are_overdue_beyond_those_listed(t: TestApp) {
+    let open = "SELECT COUNT(*) FROM alerts WHERE service_id = $1 AND closed_at IS NULL";
+    let listed = |body: &str| body.matches("href=\"/alerts/").count();
+    raise_alerts(&t, 2, "few").await;
+    // A week on, every open alert is past its deadline.
+    t.clock.advance(7 * DAY);
+    let service = crate::hardening::demo_service(&t).await.to_string();
+    let few = t.count(open, &service).await;
+    assert!(few < 50, "the demo holds {few} open alerts");
+    let lead = t.staff_client("clinical_lead").await;
+    let home = lead.get("/staff").await.ok();
+    assert!(
+        home.body
+            .contains(&format!("{few} alerts are past their deadline. ")),
+        "{}",
+        home.body
+    );
+    let team = &home.body[home.body.find("id=\"team\"").expect("the team section")..];
+    assert_eq!(listed(team), few as usize);
+
+    raise_alerts(&t, 60, "many").await;
+    t.clock.advance(7 * DAY);
+    let many = t.count(open, &service).await;
+    assert!(many > 50);
+    // Signed in again: a week idle ended the session.
+    let lead = t.staff_client("clinical_lead").await;
+    let home = lead.get("/staff").await.ok();
+    assert!(
+        home.body.contains(&format!(
+            "{many} alerts are past their deadline; the most overdue are listed."
+        )),
+        "{}",
+        home.body
+    );
+    let team = &home.body[home.body.find("id=\"team\"").unwrap()..];
+    assert_eq!(listed(team), bothy_app::records::OVERDUE_SHOWN as usize);
 }
