@@ -27,7 +27,8 @@ pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Periodic {
-    /// Deletes expired sessions, long-finished jobs and expired drafts.
+    /// Deletes expired sessions, long-finished jobs and expired drafts;
+    /// keeps SQLite's planner statistics up to date.
     Housekeeping,
     /// Queues reminders now due: measures, check-in prompts, appointments
     /// (`reminders.rs`).
@@ -167,6 +168,7 @@ impl Jobs<'_> {
         // Bulk exports past their files' lifetime, and SMART assertions and
         // tokens past their expiry.
         self.app.bulk_exports().remove_expired().await?;
+        self.app.store.refresh_statistics().await?;
         Ok(JobReport {
             sessions_deleted,
             jobs_deleted,

@@ -45,6 +45,7 @@ mod sessions;
 mod smart;
 mod sms;
 mod staff;
+mod statistics;
 mod summaries;
 mod tool_entries;
 
@@ -265,21 +266,6 @@ impl Store {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.reader().await?.query("SELECT 1").execute().await?;
-        Ok(())
-    }
-
-    /// Refreshes the planner's statistics after a bulk load, as autovacuum
-    /// would in time: PostgreSQL also sets the visibility map, so the
-    /// covering indexes serve index-only scans at once.
-    pub async fn analyze(&self) -> Result<(), StoreError> {
-        match &self.pools {
-            Pools::Sqlite { write, .. } => {
-                sqlx::query("ANALYZE").execute(write).await?;
-            }
-            Pools::Postgres(pool) => {
-                sqlx::query("VACUUM ANALYZE").execute(pool).await?;
-            }
-        }
         Ok(())
     }
 

@@ -1,0 +1,83 @@
+//! The planners' statistics: gathered after a bulk load, and kept in step
+//! with SQLite's tables as they grow.
+
+use crate::{Pools, Store, StoreError};
+
+impl Store {
+    /// Refreshes the planner's statistics after a bulk load, as autovacuum
+    /// would in time: PostgreSQL also sets the visibility map, so the
+    /// covering indexes serve index-only scans at once.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                sqlx::query("ANALYZE").execute(write).await?;
+            }
+            Pools::Postgres(pool) => {
+                sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps SQLite's planner statistics in step with its tables as they
+    /// grow, as SQLite advises for long-lived connections: `PRAGMA
+    /// optimize` analyzes, within a bounded sample, only the tables whose
+    /// size has changed enough since they were last analyzed (`0x10000`:
+    /// every table, not only those this connection has read). Statistics
+    /// taken while a table was empty (by `bothy synth`, say) would
+    /// otherwise stay: with them, reading each listed person's enrolments
+    /// scanned every supported enrolment instead of the person's own.
+    /// PostgreSQL's autovacuum does this itself.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if let Pools::Sqlite { write, .. } = &self.pools {
+            sqlx::query("PRAGMA optimize = 0x10002")
+                .execute(write)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    /// The rows SQLite's statistics record for `sessions`, if any.
+    async fn rows_on_record(store: &crate::Store) -> Option<i64> {
+        let crate::Pools::Sqlite { write, .. } = &store.pools else {
+            unreachable!("a SQLite store");
+        };
+        let stat: Option<String> = sqlx::query(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'sessions' AND idx = 'sessions_by_expiry'",
+        )
+        .fetch_optional(write)
+        .await
+        .unwrap()
+        .map(|r| r.get("stat"));
+        stat.and_then(|s| s.split(' ').next()?.parse().ok())
+    }
+
+    /// Statistics gathered while a table was empty are brought up to date
+    /// once it has grown.
+    #[tokio::test]
+    async fn statistics_follow_a_table_that_grew() {
+        let (store, dir) = crate::scratch::scratch_sqlite("statistics").await;
+        store.analyze().await.unwrap();
+        assert!(rows_on_record(&store).await.unwrap_or(0) == 0);
+        let crate::Pools::Sqlite { write, .. } = &store.pools else {
+            unreachable!("a SQLite store");
+        };
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+             INSERT INTO sessions (id, data, expires_at) SELECT 's' || i, '{}', i FROM n",
+        )
+        .execute(write)
+        .await
+        .unwrap();
+        store.refresh_statistics().await.unwrap();
+        let rows = rows_on_record(&store).await.expect("sessions analyzed");
+        assert!(rows > 1000, "{rows} rows on record");
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
