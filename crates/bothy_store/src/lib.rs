@@ -61,7 +61,7 @@ pub use enrolments::NewEnrolment;
 pub use error::{StoreError, UNAVAILABLE};
 pub use fhir_search::{IdentifiedPatient, PatientSearch, ResponseOrder, ResponseSearch};
 pub use jobs::{AbandonedJob, ClaimedJob, JobCounts, JobRecord, JobState, NewJob};
-pub use listed::Listed;
+pub use listed::{Listed, OnCaseload};
 pub use migrate::{MIGRATIONS, schema_columns};
 pub use monitoring::{FinishedEpisode, FinishedEpisodeSummary, SweepRow};
 pub use patients::SubmissionTarget;

@@ -1,6 +1,7 @@
-//! People as the staff home lists them: each with what orders a caseload
-//! by need (open alerts, risk at referral, unread messages, last
-//! activity), read in the list's own statement. Each figure is a
+//! People as the staff home lists them: each with their open alerts and
+//! risk at referral, and on a caseload with what orders it by need besides
+//! (the highest alert, unread messages, last activity), read in the list's
+//! own statement. Each figure is a
 //! correlated subquery along an index of its table (alerts and messages by
 //! patient, the open episode by patient, `patient_activity`'s key), so a
 //! page of people is one round trip rather than one per figure.
@@ -16,32 +17,42 @@ use bothy_domain::model::Patient;
 use bothy_domain::time::{Timestamp, from_millis};
 use bothy_domain::{ServiceId, StaffId};
 
-/// One person listed, with their figures.
+/// One person listed, with the figures every list shows.
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub patient: Patient,
-    /// Open alerts, any severity, and the highest severity among them.
+    /// Open alerts, any severity.
     pub open_alerts: i64,
-    pub highest_alert: Option<Severity>,
     /// The referral of their open episode that had a risk answer or risky
     /// words (as `Tx::risk_at_referral` finds it).
     pub risk_referral: Option<ReferralId>,
+}
+
+/// One person on a caseload, with what orders it by need besides.
+#[derive(Debug, Clone)]
+pub struct OnCaseload {
+    pub listed: Listed,
+    /// The highest severity among their open alerts.
+    pub highest_alert: Option<Severity>,
     /// Messages from them not yet read by staff.
     pub unread_messages: i64,
     /// When they last did something (`Tx::last_activity`); none if never.
     pub last_activity: Option<Timestamp>,
 }
 
-/// The figures' columns, after `PATIENT_COLUMNS` over a table named
-/// `patients`.
+/// The figures every list shows, after `PATIENT_COLUMNS` over a table
+/// named `patients`.
 const FIGURES: &str = "\
     (SELECT COUNT(*) FROM alerts a WHERE a.patient_id = patients.id \
      AND a.closed_at IS NULL) AS open_alerts, \
-    (SELECT MAX(a.severity_rank) FROM alerts a WHERE a.patient_id = patients.id \
-     AND a.closed_at IS NULL) AS top_rank, \
     (SELECT MIN(r.id) FROM episodes e JOIN referrals r ON r.id = e.referral_id \
      WHERE e.patient_id = patients.id AND e.discharged_at IS NULL AND r.risk <> 0) \
-     AS risk_referral_id, \
+     AS risk_referral_id";
+
+/// What a caseload's order by need reads besides.
+const NEED: &str = "\
+    (SELECT MAX(a.severity_rank) FROM alerts a WHERE a.patient_id = patients.id \
+     AND a.closed_at IS NULL) AS top_rank, \
     (SELECT COUNT(*) FROM messages m WHERE m.patient_id = patients.id \
      AND m.author_kind = 'patient' AND m.read_at IS NULL) AS unread, \
     (SELECT pa.last_at FROM patient_activity pa WHERE pa.patient_id = patients.id) \
@@ -51,6 +62,17 @@ const FIGURES: &str = "\
 const BY_NAME: &str = "family_name, given_name, id";
 
 fn listed(row: &Row) -> Result<Listed, StoreError> {
+    Ok(Listed {
+        patient: patient(row)?,
+        open_alerts: row.try_get("open_alerts")?,
+        risk_referral: row
+            .try_get::<Option<String>>("risk_referral_id")?
+            .map(|id| parse(&id, "referral id"))
+            .transpose()?,
+    })
+}
+
+fn on_caseload(row: &Row) -> Result<OnCaseload, StoreError> {
     let top: Option<i64> = row.try_get("top_rank")?;
     let highest_alert = top
         .map(|top| {
@@ -60,14 +82,9 @@ fn listed(row: &Row) -> Result<Listed, StoreError> {
                 .ok_or_else(|| StoreError::corrupt(format!("severity rank {top}")))
         })
         .transpose()?;
-    Ok(Listed {
-        patient: patient(row)?,
-        open_alerts: row.try_get("open_alerts")?,
+    Ok(OnCaseload {
+        listed: listed(row)?,
         highest_alert,
-        risk_referral: row
-            .try_get::<Option<String>>("risk_referral_id")?
-            .map(|id| parse(&id, "referral id"))
-            .transpose()?,
         unread_messages: row.try_get("unread")?,
         last_activity: row.try_get::<Option<i64>>("last_at")?.map(from_millis),
     })
@@ -86,9 +103,9 @@ impl Tx {
         service: ServiceId,
         supporter: StaffId,
         limit: i64,
-    ) -> Result<Vec<Listed>, StoreError> {
+    ) -> Result<Vec<OnCaseload>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {PATIENT_COLUMNS}, {FIGURES} FROM (SELECT * FROM ( \
+            "SELECT {PATIENT_COLUMNS}, {FIGURES}, {NEED} FROM (SELECT * FROM ( \
                SELECT * FROM (SELECT * FROM patients WHERE supporter_id = $1 \
                  AND service_id = $2 ORDER BY {BY_NAME} LIMIT $3) own \
                UNION ALL \
@@ -105,7 +122,7 @@ impl Tx {
             .bind(limit)
             .fetch_all()
             .await?;
-        rows.iter().map(listed).collect()
+        rows.iter().map(on_caseload).collect()
     }
 
     /// A service's people by name, at most `limit`, each with their figures

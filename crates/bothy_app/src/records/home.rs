@@ -12,7 +12,7 @@ use bothy_domain::programmes::Programme;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId, StaffId};
 pub use bothy_store::OverdueAlert;
-use bothy_store::{Listed, ProgrammeProgress, StoreError, Tx};
+use bothy_store::{OnCaseload, ProgrammeProgress, StoreError, Tx};
 use std::collections::HashMap;
 
 /// How many people a supporter's caseload shows at most: every one of
@@ -55,11 +55,11 @@ impl CaseloadInputs {
     /// two statements.
     pub async fn read(
         tx: &mut Tx,
-        people: &[Listed],
+        people: &[OnCaseload],
         (service, supporter): (ServiceId, StaffId),
         review_days: u32,
     ) -> Result<Self, StoreError> {
-        let ids: Vec<PatientId> = people.iter().map(|p| p.patient.id).collect();
+        let ids: Vec<PatientId> = people.iter().map(|p| p.listed.patient.id).collect();
         let mut reviews_due: HashMap<PatientId, Timestamp> = HashMap::new();
         for r in tx.review_queue(service, Some(supporter)).await? {
             let due = bothy_domain::reviews::next_due(r.enrolled_at, r.last_review_at, review_days);
@@ -77,12 +77,12 @@ impl CaseloadInputs {
 /// review due, is added here and, if it orders the list, to the `Need`).
 pub(crate) fn caseload_row(
     actor: &Actor,
-    person: Listed,
+    person: OnCaseload,
     inputs: &CaseloadInputs,
     programmes: &[Programme],
     now: Timestamp,
 ) -> CaseloadRow {
-    let patient = person.patient;
+    let patient = person.listed.patient;
     let id = patient.id;
     // Someone who has done nothing is as quiet as their time on record.
     let last_activity = person
@@ -107,14 +107,14 @@ pub(crate) fn caseload_row(
         .unwrap_or_default();
     CaseloadRow {
         may_open: can_view_patient(actor, &patient),
-        open_alerts: person.open_alerts,
-        risk_referral: person.risk_referral,
+        open_alerts: person.listed.open_alerts,
+        risk_referral: person.listed.risk_referral,
         programmes,
         quiet_days: (now.as_millisecond() - last_activity.as_millisecond()).max(0) / 86_400_000,
         review_due: inputs.reviews_due.get(&id).copied(),
         need: Need {
             highest_alert: person.highest_alert,
-            risk_at_referral: person.risk_referral.is_some(),
+            risk_at_referral: person.listed.risk_referral.is_some(),
             unread_messages: person.unread_messages,
             review_overdue: inputs.reviews_due.get(&id).is_some_and(|due| *due <= now),
             last_activity,

@@ -11,7 +11,7 @@ use bothy_domain::model::StaffMember;
 use bothy_domain::person::{Email, PersonName};
 use bothy_domain::programmes::{Kind, Programme};
 use bothy_domain::{PatientId, StaffId};
-use bothy_store::{AlertSubject, NewAlert, NewEnrolment, Tx};
+use bothy_store::{AlertSubject, NewAlert, NewEnrolment, OnCaseload, Tx};
 
 both!(a_caseload_merges_both_groups_by_name_and_cuts_to_the_limit);
 
@@ -104,7 +104,7 @@ async fn a_caseload_merges_both_groups_by_name_and_cuts_to_the_limit(db: &Fresh)
     tx.commit().await.unwrap();
 
     let mut tx = db.store.read().await.unwrap();
-    let ids = |list: &[bothy_store::Listed]| list.iter().map(|l| l.patient.id).collect::<Vec<_>>();
+    let ids = |list: &[OnCaseload]| list.iter().map(|l| l.listed.patient.id).collect::<Vec<_>>();
     let all = tx.caseload(service, mine, 10).await.unwrap();
     assert_eq!(ids(&all), vec![p[0], p[2], p[3], p[4]]);
     // Cut after the merge: the programme's person keeps their place.
@@ -112,7 +112,7 @@ async fn a_caseload_merges_both_groups_by_name_and_cuts_to_the_limit(db: &Fresh)
     assert_eq!(ids(&first), vec![p[0], p[2], p[3]]);
     let figures: Vec<_> = all
         .iter()
-        .map(|l| (l.open_alerts, l.highest_alert, l.unread_messages))
+        .map(|l| (l.listed.open_alerts, l.highest_alert, l.unread_messages))
         .collect();
     assert_eq!(
         figures,
@@ -128,7 +128,8 @@ async fn a_caseload_merges_both_groups_by_name_and_cuts_to_the_limit(db: &Fresh)
     assert_eq!(ids(&theirs), vec![p[1], p[3]]);
     // Everyone, by name, cut to the limit.
     let listed = tx.patients_listed(service, 5).await.unwrap();
-    assert_eq!(ids(&listed), p[..5].to_vec());
+    let listed_ids: Vec<PatientId> = listed.iter().map(|l| l.patient.id).collect();
+    assert_eq!(listed_ids, p[..5].to_vec());
     assert_eq!(listed[2].open_alerts, 2);
     tx.rollback().await.unwrap();
 }
