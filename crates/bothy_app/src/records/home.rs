@@ -1,7 +1,7 @@
 //! The staff home's parts, one per role that has one: a supporter's
 //! caseload in order of need, a triage clinician's front door in counts,
 //! and a clinical lead's view of the team's overdue work. Each is read in
-//! the home's one transaction with a fixed number of statements, whatever
+//! the home's one unit of work with a fixed number of statements, whatever
 //! the number of people listed.
 
 use crate::policy::{Actor, can_view_patient};
