@@ -8,7 +8,9 @@
 
 use crate::alerts::rank;
 use crate::db::Row;
+use crate::messages::UNREAD_BY_STAFF;
 use crate::patients::{PATIENT_COLUMNS, patient};
+use crate::referrals::RISK_AT_REFERRAL;
 use crate::services::parse;
 use crate::{StoreError, Tx};
 use bothy_domain::alerts::Severity;
@@ -42,21 +44,26 @@ pub struct OnCaseload {
 
 /// The figures every list shows, after `PATIENT_COLUMNS` over a table
 /// named `patients`.
-const FIGURES: &str = "\
-    (SELECT COUNT(*) FROM alerts a WHERE a.patient_id = patients.id \
-     AND a.closed_at IS NULL) AS open_alerts, \
-    (SELECT MIN(r.id) FROM episodes e JOIN referrals r ON r.id = e.referral_id \
-     WHERE e.patient_id = patients.id AND e.discharged_at IS NULL AND r.risk <> 0) \
-     AS risk_referral_id";
+fn figures() -> String {
+    format!(
+        "(SELECT COUNT(*) FROM alerts a WHERE a.patient_id = patients.id \
+         AND a.closed_at IS NULL) AS open_alerts, \
+         (SELECT MIN(r.id) {RISK_AT_REFERRAL} AND e.patient_id = patients.id) \
+         AS risk_referral_id"
+    )
+}
 
 /// What a caseload's order by need reads besides.
-const NEED: &str = "\
-    (SELECT MAX(a.severity_rank) FROM alerts a WHERE a.patient_id = patients.id \
-     AND a.closed_at IS NULL) AS top_rank, \
-    (SELECT COUNT(*) FROM messages m WHERE m.patient_id = patients.id \
-     AND m.author_kind = 'patient' AND m.read_at IS NULL) AS unread, \
-    (SELECT pa.last_at FROM patient_activity pa WHERE pa.patient_id = patients.id) \
-     AS last_at";
+fn need() -> String {
+    format!(
+        "(SELECT MAX(a.severity_rank) FROM alerts a WHERE a.patient_id = patients.id \
+         AND a.closed_at IS NULL) AS top_rank, \
+         (SELECT COUNT(*) FROM messages WHERE messages.patient_id = patients.id \
+         AND {UNREAD_BY_STAFF}) AS unread, \
+         (SELECT pa.last_at FROM patient_activity pa WHERE pa.patient_id = patients.id) \
+         AS last_at"
+    )
+}
 
 /// The order people are listed in, steady among equal names.
 const BY_NAME: &str = "family_name, given_name, id";
@@ -105,7 +112,7 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<OnCaseload>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {PATIENT_COLUMNS}, {FIGURES}, {NEED} FROM (SELECT * FROM ( \
+            "SELECT {PATIENT_COLUMNS}, {}, {} FROM (SELECT * FROM ( \
                SELECT * FROM (SELECT * FROM patients WHERE supporter_id = $1 \
                  AND service_id = $2 ORDER BY {BY_NAME} LIMIT $3) own \
                UNION ALL \
@@ -113,7 +120,9 @@ impl Tx {
                  AND (supporter_id IS NULL OR supporter_id <> $1) AND id IN \
                  (SELECT patient_id FROM enrolments WHERE supporter_id = $1 \
                   AND status <> 'finished') ORDER BY {BY_NAME} LIMIT $3) supported \
-             ) mine ORDER BY {BY_NAME} LIMIT $3) patients ORDER BY {BY_NAME}"
+             ) mine ORDER BY {BY_NAME} LIMIT $3) patients ORDER BY {BY_NAME}",
+            figures(),
+            need()
         ));
         let rows = self
             .query(sql)
@@ -133,8 +142,9 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<Listed>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {PATIENT_COLUMNS}, {FIGURES} FROM (SELECT * FROM patients \
-             WHERE service_id = $1 ORDER BY {BY_NAME} LIMIT $2) patients ORDER BY {BY_NAME}"
+            "SELECT {PATIENT_COLUMNS}, {} FROM (SELECT * FROM patients \
+             WHERE service_id = $1 ORDER BY {BY_NAME} LIMIT $2) patients ORDER BY {BY_NAME}",
+            figures()
         ));
         let rows = self
             .query(sql)

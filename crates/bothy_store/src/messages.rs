@@ -82,6 +82,9 @@ fn other_side(viewer_is_patient: bool) -> &'static str {
     }
 }
 
+/// A person's messages the care team has not read yet, over `messages`
+/// unaliased: the one definition the unread counts share.
+pub(crate) const UNREAD_BY_STAFF: &str = "author_kind = 'patient' AND read_at IS NULL";
 impl Tx {
     /// Makes a thread; false, with nothing written, when the patient
     /// already started one with this key (a resent form; on PostgreSQL an
@@ -352,10 +355,11 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = "SELECT patient_id, COUNT(*) AS n FROM messages \
-             WHERE author_kind = 'patient' AND read_at IS NULL AND patient_id IN ({ids}) \
-             GROUP BY patient_id ORDER BY patient_id";
-        self.query_in(sql, patients)
+        let sql = format!(
+            "SELECT patient_id, COUNT(*) AS n FROM messages WHERE {UNREAD_BY_STAFF} \
+             AND patient_id IN ({{ids}}) GROUP BY patient_id ORDER BY patient_id"
+        );
+        self.query_in(&sql, patients)
             .fetch_all()
             .await?
             .iter()

@@ -14,6 +14,7 @@ use bothy_domain::{ApiClientId, PatientId, ServiceId, StaffId};
 
 mod as_sent;
 mod lifecycle;
+pub(crate) use lifecycle::RISK_AT_REFERRAL;
 
 pub use as_sent::ReferralSearch;
 

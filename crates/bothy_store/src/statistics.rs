@@ -42,15 +42,19 @@ impl Store {
 mod tests {
     use sqlx::Row;
 
-    /// The rows SQLite's statistics record for `sessions`, if any.
-    async fn rows_on_record(store: &crate::Store) -> Option<i64> {
+    fn write_pool(store: &crate::Store) -> &sqlx::SqlitePool {
         let crate::Pools::Sqlite { write, .. } = &store.pools else {
             unreachable!("a SQLite store");
         };
+        write
+    }
+
+    /// The rows SQLite's statistics record for `sessions`, if any.
+    async fn rows_on_record(store: &crate::Store) -> Option<i64> {
         let stat: Option<String> = sqlx::query(
             "SELECT stat FROM sqlite_stat1 WHERE tbl = 'sessions' AND idx = 'sessions_by_expiry'",
         )
-        .fetch_optional(write)
+        .fetch_optional(write_pool(store))
         .await
         .unwrap()
         .map(|r| r.get("stat"));
@@ -63,15 +67,12 @@ mod tests {
     async fn statistics_follow_a_table_that_grew() {
         let (store, dir) = crate::scratch::scratch_sqlite("statistics").await;
         store.analyze().await.unwrap();
-        assert!(rows_on_record(&store).await.unwrap_or(0) == 0);
-        let crate::Pools::Sqlite { write, .. } = &store.pools else {
-            unreachable!("a SQLite store");
-        };
+        assert_eq!(rows_on_record(&store).await.unwrap_or(0), 0);
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
              INSERT INTO sessions (id, data, expires_at) SELECT 's' || i, '{}', i FROM n",
         )
-        .execute(write)
+        .execute(write_pool(&store))
         .await
         .unwrap();
         store.refresh_statistics().await.unwrap();

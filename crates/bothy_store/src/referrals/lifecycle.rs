@@ -9,6 +9,12 @@ use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::ReferralId;
 use bothy_domain::time::{Timestamp, to_millis};
 
+/// Where the risk found at referral is: a person's open episode whose
+/// referral had a risk answer or risky words (`e`, `r`). Every read of it
+/// (a list of people, a caseload's figures) goes through this one clause.
+pub(crate) const RISK_AT_REFERRAL: &str = "FROM episodes e JOIN referrals r ON r.id = e.referral_id \
+     WHERE e.discharged_at IS NULL AND r.risk <> 0";
+
 impl Tx {
     /// Which of these patients came in by a referral with a risk answer or
     /// risky words, in an episode still open: the risk found at referral
@@ -21,9 +27,11 @@ impl Tx {
         if patients.is_empty() {
             return Ok(Default::default());
         }
-        let sql = "SELECT e.patient_id, r.id AS referral_id FROM episodes e JOIN referrals r ON r.id = e.referral_id \
-             WHERE r.risk <> 0 AND e.discharged_at IS NULL AND e.patient_id IN ({ids})";
-        self.query_in(sql, patients)
+        let sql = format!(
+            "SELECT e.patient_id, r.id AS referral_id {RISK_AT_REFERRAL} \
+             AND e.patient_id IN ({{ids}})"
+        );
+        self.query_in(&sql, patients)
             .fetch_all()
             .await?
             .iter()
