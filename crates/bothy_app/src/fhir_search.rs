@@ -60,24 +60,19 @@ pub struct PatientPage<'a> {
     pub truncated: bool,
 }
 
-impl Extras {
-    /// Whether the search reads several figures that must agree (a page
-    /// with its total, or with its related records), and so needs one
-    /// snapshot; a page alone is one statement (and, for a response search
-    /// for one patient that finds none, the patient's check).
-    fn need_snapshot(&self) -> bool {
-        self.total || self.related
-    }
-}
-
-/// A unit of work for a search: one snapshot when `extras` need it.
+/// A unit of work for a search: one snapshot when it reads, in several
+/// statements, figures that must agree (a page with its related records,
+/// or a patient page with its total); otherwise each statement sees the
+/// latest commit, without the round trips of a transaction. (A response
+/// page and its total are one statement; so is a page alone, besides, for
+/// a response search for one patient that finds none, the patient's check.)
 async fn search_work<'a>(
     app: &'a crate::App,
     actor: &'a Actor,
-    extras: Extras,
+    snapshot: bool,
     ctx: &'a RequestContext,
 ) -> Result<crate::work::Work<'a>, AppError> {
-    if extras.need_snapshot() {
+    if snapshot {
         app.look(actor, ctx).await
     } else {
         app.glance(actor, ctx).await
@@ -130,15 +125,19 @@ impl<'a> Measures<'a> {
     ) -> Result<ResponsePage<'a>, AppError> {
         let a = reader(actor)?;
         q.service = Some(a.service_id);
-        let mut work = search_work(self.app, actor, extras, ctx).await?;
-        let rows = if extras.no_rows {
-            Vec::new()
-        } else {
-            let page = ResponseSearch {
-                limit: q.limit + 1,
-                ..q.clone()
-            };
-            work.tx().search_responses(&page).await?
+        let mut work = search_work(self.app, actor, extras.related, ctx).await?;
+        let page = ResponseSearch {
+            limit: q.limit + 1,
+            ..q.clone()
+        };
+        let (rows, total) = match (extras.no_rows, extras.total) {
+            (true, false) => (Vec::new(), None),
+            (true, true) => (Vec::new(), Some(work.tx().count_responses(&q).await?)),
+            (false, false) => (work.tx().search_responses(&page).await?, None),
+            (false, true) => {
+                let (rows, n) = work.tx().search_responses_counted(&page).await?;
+                (rows, Some(n))
+            }
         };
         // A response found for the patient named is of the client's
         // service, so the patient is the client's to see; only an empty
@@ -149,11 +148,6 @@ impl<'a> Measures<'a> {
             work.patient(p).await?;
         }
         let (rows, next) = split(rows, q.limit, |r| q.order.position(r));
-        let total = if extras.total {
-            Some(work.tx().count_responses(&q).await?)
-        } else {
-            None
-        };
         let patients = if extras.related {
             let ids = distinct(rows.iter().map(|r| r.patient_id));
             let mut found = work.tx().patients_identified(a.service_id, &ids).await?;
@@ -201,7 +195,7 @@ impl<'a> Records<'a> {
     ) -> Result<PatientPage<'a>, AppError> {
         let a = reader(actor)?;
         q.service = Some(a.service_id);
-        let mut work = search_work(self.app, actor, extras, ctx).await?;
+        let mut work = search_work(self.app, actor, extras.total || extras.related, ctx).await?;
         let rows = if extras.no_rows {
             Vec::new()
         } else {

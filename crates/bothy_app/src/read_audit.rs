@@ -78,6 +78,21 @@ impl ReadAudit {
         }
     }
 
+    /// Ends `read`, and returns once `records` are committed (as
+    /// [`ReadAudit::commit`]; on PostgreSQL on `read`'s own connection when
+    /// it has no snapshot to end).
+    pub(crate) async fn end(&self, read: Tx, records: Vec<AuditRecord>) -> Result<(), AppError> {
+        if !self.shared.group {
+            return Ok(self
+                .shared
+                .store
+                .end_read_and_append_audit(read, &records)
+                .await?);
+        }
+        read.rollback().await?;
+        self.commit(records).await
+    }
+
     /// Returns once `records` are committed, with other reads' events or,
     /// if their batch failed, alone.
     pub(crate) async fn commit(&self, records: Vec<AuditRecord>) -> Result<(), AppError> {

@@ -138,13 +138,12 @@ impl<'a> Work<'a> {
             self.tx.commit().await?;
             return Ok(());
         }
-        self.tx.rollback().await?;
         // A read writes no record, so its events carry no record's digest.
         let records = self
             .held
             .into_iter()
             .map(|event| self.app.audit_record(self.actor, self.ctx, event, None))
             .collect();
-        self.app.read_audit.commit(records).await
+        self.app.read_audit.end(self.tx, records).await
     }
 }

@@ -16,7 +16,7 @@ pub fn searchset(
     }
     let entries: Vec<Value> = entries
         .into_iter()
-        .map(|(full_url, resource)| json!({ "fullUrl": full_url, "resource": resource, "search": { "mode": "match" } }))
+        .map(|(full_url, resource)| entry(Some(full_url), resource, "match"))
         .collect();
     let mut v = json!({
         "resourceType": "Bundle",
@@ -58,15 +58,14 @@ pub fn page(page: Page) -> Value {
     for (mode, list) in [("match", page.matches), ("include", page.included)] {
         for (full_url, resource) in list {
             if seen.insert(full_url.clone()) {
-                entries.push(json!({ "fullUrl": full_url, "resource": resource, "search": { "mode": mode } }));
+                entries.push(entry(Some(full_url), resource, mode));
             }
         }
     }
     if !page.warnings.is_empty() {
-        entries.push(json!({
-            "resource": { "resourceType": "OperationOutcome", "issue": page.warnings },
-            "search": { "mode": "outcome" },
-        }));
+        let mut outcome = json!({ "resourceType": "OperationOutcome" });
+        outcome["issue"] = Value::Array(page.warnings);
+        entries.push(entry(None, outcome, "outcome"));
     }
     let mut v = json!({ "resourceType": "Bundle", "type": "searchset", "link": links });
     if let Some(total) = page.total {
@@ -76,6 +75,18 @@ pub fn page(page: Page) -> Value {
         v["entry"] = Value::Array(entries);
     }
     v
+}
+
+/// One entry of a Bundle. The resource is moved in: `json!` would copy it
+/// through its serializer, and a page's resources are most of its work.
+fn entry(full_url: Option<String>, resource: Value, mode: &str) -> Value {
+    let mut e = serde_json::Map::new();
+    if let Some(url) = full_url {
+        e.insert("fullUrl".into(), Value::String(url));
+    }
+    e.insert("resource".into(), resource);
+    e.insert("search".into(), json!({ "mode": mode }));
+    Value::Object(e)
 }
 
 /// A warning issue: `what` was not done, and why.

@@ -698,7 +698,10 @@ pub fn answer_items(inst: &Instrument, answers: &[Option<i32>]) -> Vec<Value> {
                 // An answer from an earlier version of the options.
                 None => json!({ "valueInteger": answer }),
             };
-            Some(json!({ "linkId": link_id(item), "text": item.text, "answer": [value] }))
+            let mut answered = json!({ "linkId": link_id(item), "text": item.text });
+            // Moved in: `json!` would copy `value` through its serializer.
+            answered["answer"] = Value::Array(vec![value]);
+            Some(answered)
         })
         .collect()
 }

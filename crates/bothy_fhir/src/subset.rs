@@ -100,17 +100,20 @@ fn wanted<'a>(kind: &str, names: &'a [String]) -> Vec<&'a str> {
         .collect()
 }
 
-/// `resource` as `how` asks.
-pub fn subset(resource: &Value, how: &Subset) -> Value {
-    let Some(obj) = resource.as_object() else {
-        return resource.clone();
+/// `resource` as `how` asks. Taken by value: the whole resource (the
+/// usual case) is returned as it is, and a subset moves what it keeps.
+pub fn subset(resource: Value, how: &Subset) -> Value {
+    let Value::Object(obj) = resource else {
+        return resource;
     };
     let kind = obj
         .get("resourceType")
         .and_then(Value::as_str)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .to_string();
+    let kind = kind.as_str();
     let keep: Vec<&str> = match how {
-        Subset::Full => return resource.clone(),
+        Subset::Full => return Value::Object(obj),
         Subset::Summary => summary_elements(kind).to_vec(),
         Subset::Elements(names) => wanted(kind, names),
     };
@@ -119,9 +122,9 @@ pub fn subset(resource: &Value, how: &Subset) -> Value {
         let always = matches!(k.as_str(), "resourceType" | "id" | "meta");
         let kept = always
             || mandatory(kind).contains(&k.as_str())
-            || keep.iter().any(|name| is_element(k, name));
+            || keep.iter().any(|name| is_element(&k, name));
         if kept {
-            out.insert(k.clone(), v.clone());
+            out.insert(k, v);
         }
     }
     let mut v = Value::Object(out);
@@ -152,14 +155,14 @@ mod tests {
             "note": [{ "text": "n" }], "interpretation": [{ "text": "mild" }],
             "effectiveDateTime": "2026-01-01"
         });
-        let s = subset(&obs, &Subset::Summary);
+        let s = subset(obs.clone(), &Subset::Summary);
         assert!(s["note"].is_null() && s["interpretation"].is_null());
         assert_eq!(s["valueQuantity"]["value"], 3);
         assert_eq!(s["effectiveDateTime"], "2026-01-01");
         assert_eq!(s["meta"]["tag"][0]["code"], "SUBSETTED");
         assert_eq!(s["meta"]["versionId"], "1");
         let e = subset(
-            &obs,
+            obs.clone(),
             &Subset::Elements(vec!["Observation.note".into(), "Patient.name".into()]),
         );
         let mut keys: Vec<&String> = e.as_object().unwrap().keys().collect();
@@ -168,7 +171,7 @@ mod tests {
             keys,
             ["code", "id", "meta", "note", "resourceType", "status"]
         );
-        assert_eq!(subset(&obs, &Subset::Full), obs);
+        assert_eq!(subset(obs.clone(), &Subset::Full), obs);
         assert!(!is_element("valueless", "value"));
     }
 }

@@ -183,6 +183,26 @@ impl Store {
     /// one statement in autocommit: one round trip where `BEGIN`, the
     /// insert and `COMMIT` took three. On SQLite in a write transaction,
     /// which takes the write lock at once (see [`Store::begin`]).
+    /// Ends `read` and appends its events as [`Store::append_audit`] does.
+    /// On PostgreSQL, a read without a snapshot ([`Store::reader`])
+    /// appends them on its own connection: sqlx tests each connection with
+    /// a round trip as it goes back to the pool, so a second connection
+    /// would cost a round trip more than the insert.
+    pub async fn end_read_and_append_audit(
+        &self,
+        mut read: Tx,
+        records: &[AuditRecord],
+    ) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return read.rollback().await;
+        }
+        if matches!(read.conn, Conn::Pg(_)) {
+            return read.audit_all(records).await;
+        }
+        read.rollback().await?;
+        self.append_audit(records).await
+    }
+
     pub async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
         match &self.pools {
             Pools::Postgres(pool) => {

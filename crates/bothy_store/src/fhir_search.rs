@@ -3,8 +3,8 @@
 //! time and id, carried in the `next` link's cursor), never at an offset, so
 //! rows stored between pages neither repeat nor push others out of sight.
 //! Every order walks an index of migration 28 from the cursor with a LIMIT:
-//! a page reads the rows it returns. A count is a query of its own, run
-//! only when the client asks for a total.
+//! a page reads the rows it returns. A count is run only when the client
+//! asks for a total: of responses, in the page's own statement.
 
 use crate::db::{Query, Row};
 use crate::measures::{RESPONSE_COLUMNS, response};
@@ -38,6 +38,10 @@ impl ResponseOrder {
 
     fn descending(self) -> bool {
         matches!(self, Self::AuthoredNewest | Self::ReceivedNewest)
+    }
+
+    fn direction(self) -> &'static str {
+        if self.descending() { "DESC" } else { "ASC" }
     }
 
     /// Where `r` stands in this order: what a cursor after it holds.
@@ -182,6 +186,23 @@ fn starts_with(prefix: &str) -> String {
 }
 
 impl ResponseSearch {
+    /// The statement of one page (each row with its `position` in the
+    /// order), its arguments, and the conditions without the cursor, which
+    /// hold on every page; `None` when nothing can match.
+    fn page(&self) -> Option<(Conditions, String, String)> {
+        let mut c = self.conditions()?;
+        let every_page = c.sql();
+        let (key, dir) = (self.order.key(), self.order.direction());
+        c.after(key, &self.after, self.order.descending());
+        let limit = c.int(self.limit);
+        let page = format!(
+            "SELECT {RESPONSE_COLUMNS}, {key} AS position FROM measure_responses WHERE {} \
+             ORDER BY {key} {dir}, id {dir} LIMIT {limit}",
+            c.sql()
+        );
+        Some((c, every_page, page))
+    }
+
     /// The conditions, without the cursor; `None` when nothing can match.
     fn conditions(&self) -> Option<Conditions> {
         let service = self.service?;
@@ -280,21 +301,45 @@ impl Tx {
         &mut self,
         q: &ResponseSearch,
     ) -> Result<Vec<MeasureResponse>, StoreError> {
-        let Some(mut c) = q.conditions() else {
+        let Some((c, _, page)) = q.page() else {
             return Ok(Vec::new());
         };
-        let (key, desc) = (q.order.key(), q.order.descending());
-        c.after(key, &q.after, desc);
-        let limit = c.int(q.limit);
-        let dir = if desc { "DESC" } else { "ASC" };
+        let query = self.query(sqlx::AssertSqlSafe(page));
+        let rows = c.bind(query).fetch_all().await?;
+        rows.iter().map(response).collect()
+    }
+
+    /// One page of a response search with how many responses match on
+    /// every page together, in one statement, so that the two agree
+    /// without a transaction around them. The count's one row is joined
+    /// to the page's rows: an empty page still brings its count.
+    pub async fn search_responses_counted(
+        &mut self,
+        q: &ResponseSearch,
+    ) -> Result<(Vec<MeasureResponse>, i64), StoreError> {
+        let Some((c, every_page, page)) = q.page() else {
+            return Ok((Vec::new(), 0));
+        };
+        let dir = q.order.direction();
         let sql = format!(
-            "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE {} \
-             ORDER BY {key} {dir}, id {dir} LIMIT {limit}",
-            c.sql()
+            "SELECT t.total_matches, p.* FROM \
+             (SELECT COUNT(*) AS total_matches FROM measure_responses WHERE {every_page}) t \
+             LEFT JOIN ({page}) p ON 1 = 1 ORDER BY p.position {dir}, p.id {dir}"
         );
         let query = self.query(sqlx::AssertSqlSafe(sql));
         let rows = c.bind(query).fetch_all().await?;
-        rows.iter().map(response).collect()
+        let total = match rows.first() {
+            Some(r) => r.try_get("total_matches")?,
+            None => 0,
+        };
+        let mut found = Vec::with_capacity(rows.len());
+        for r in &rows {
+            // The empty page's one row: the count, and no response.
+            if r.try_get::<Option<String>>("id")?.is_some() {
+                found.push(response(r)?);
+            }
+        }
+        Ok((found, total))
     }
 
     /// How many responses a search matches, on every page together.

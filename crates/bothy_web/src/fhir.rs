@@ -57,7 +57,10 @@ pub(crate) fn base(state: &AppState) -> String {
 
 pub(crate) fn fhir(status: StatusCode, v: &Value) -> Response {
     let v = fhir_versions::versioned(v);
-    let mut res = (status, v.to_string()).into_response();
+    // Straight into bytes: `to_string` goes through `Display`'s formatter.
+    // A `Value` always serialises (its keys are strings).
+    let body = serde_json::to_vec(&*v).unwrap_or_default();
+    let mut res = (status, body).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/fhir+json"),

@@ -572,7 +572,7 @@ pub async fn response_search(
         .iter()
         .map(|(r, inst)| {
             let (url, v) = qr_entry(&base, inst, r);
-            (url, subset(&v, &shape.subset))
+            (url, subset(v, &shape.subset))
         })
         .collect();
     let next = page.next.map(|(at, id)| Cursor {
@@ -696,7 +696,7 @@ pub async fn observation_search(
         .iter()
         .map(|(r, inst)| {
             let (url, v) = obs_entry(&base, inst, r);
-            (url, subset(&v, &shape.subset))
+            (url, subset(v, &shape.subset))
         })
         .collect();
     let next = page.next.map(|(at, id)| Cursor {
@@ -842,7 +842,7 @@ pub async fn patient_search(
             .iter()
             .map(|p| {
                 let (url, v) = patient_entry(&base, p);
-                (url, subset(&v, &shape.subset))
+                (url, subset(v, &shape.subset))
             })
             .collect();
         for (r, inst) in &page.responses {

@@ -5,6 +5,7 @@
 //! (see `tests/postgres_cfg.rs`).
 
 mod audit;
+mod fhir_search;
 mod listed;
 mod sessions;
 mod summaries;

@@ -166,7 +166,7 @@ async fn insert_check_in(
     .unwrap();
 }
 
-async fn insert_response(
+pub(crate) async fn insert_response(
     tx: &mut bothy_store::Tx,
     service: ServiceId,
     patient: PatientId,
