@@ -184,10 +184,10 @@ impl Store {
     /// insert and `COMMIT` took three. On SQLite in a write transaction,
     /// which takes the write lock at once (see [`Store::begin`]).
     /// Ends `read` and appends its events as [`Store::append_audit`] does.
-    /// On PostgreSQL, a read without a snapshot ([`Store::reader`])
-    /// appends them on its own connection: sqlx tests each connection with
-    /// a round trip as it goes back to the pool, so a second connection
-    /// would cost a round trip more than the insert.
+    /// On PostgreSQL a read appends them on its own connection, after
+    /// ending its snapshot if it has one: sqlx tests each connection with a
+    /// round trip as it goes back to the pool, so a second connection would
+    /// cost a round trip more than the insert.
     pub async fn end_read_and_append_audit(
         &self,
         mut read: Tx,
@@ -196,11 +196,15 @@ impl Store {
         if records.is_empty() {
             return read.rollback().await;
         }
-        if matches!(read.conn, Conn::Pg(_)) {
-            return read.audit_all(records).await;
+        match &mut read.conn {
+            Conn::Pg(_) => {}
+            Conn::PgSnapshot(s) => s.end().await?,
+            Conn::SqliteTx(_) | Conn::Sqlite(_) | Conn::PgTx(_) => {
+                read.rollback().await?;
+                return self.append_audit(records).await;
+            }
         }
-        read.rollback().await?;
-        self.append_audit(records).await
+        read.audit_all(records).await
     }
 
     pub async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {

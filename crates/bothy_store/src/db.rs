@@ -49,6 +49,53 @@ pub(crate) enum Conn {
     PgTx(Transaction<'static, Postgres>),
     Sqlite(PoolConnection<Sqlite>),
     Pg(PoolConnection<Postgres>),
+    /// A PostgreSQL read-only snapshot (`Store::read`).
+    PgSnapshot(Snapshot),
+}
+
+/// A pooled PostgreSQL connection in a read-only transaction begun and
+/// ended by statements of its own rather than by sqlx's `Transaction`, so
+/// that the connection outlives the snapshot: a read then appends its audit
+/// events on it (`Store::end_read_and_append_audit`), where a second
+/// connection would cost a round trip more (sqlx tests each connection it
+/// takes back). One dropped while its transaction is open (an error, a
+/// cancelled request) is closed, never returned to the pool inside it.
+pub(crate) struct Snapshot {
+    conn: PoolConnection<Postgres>,
+    open: bool,
+}
+
+impl Snapshot {
+    pub(crate) async fn begin(
+        conn: PoolConnection<Postgres>,
+        sql: &'static str,
+    ) -> Result<Self, StoreError> {
+        // Open before `BEGIN` is sent: a request cancelled while it is
+        // under way closes the connection.
+        let mut s = Snapshot { conn, open: true };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *s.conn)
+            .await?;
+        Ok(s)
+    }
+
+    /// Ends the snapshot; the connection then runs statements in
+    /// autocommit.
+    pub(crate) async fn end(&mut self) -> Result<(), StoreError> {
+        if self.open {
+            sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 impl Conn {
@@ -133,6 +180,11 @@ macro_rules! on_backend {
             (Conn::Pg(p), Args::Pg(a)) => {
                 let $q = sqlx::query_with($self.sql, a);
                 let $c = &mut **p;
+                $body
+            }
+            (Conn::PgSnapshot(s), Args::Pg(a)) => {
+                let $q = sqlx::query_with($self.sql, a);
+                let $c = &mut *s.conn;
                 $body
             }
             _ => unreachable!("arguments are made for the connection's backend"),
@@ -326,6 +378,7 @@ impl Tx {
         match &mut self.conn {
             Conn::PgTx(t) => Some(&mut **t),
             Conn::Pg(c) => Some(&mut **c),
+            Conn::PgSnapshot(s) => Some(&mut *s.conn),
             Conn::SqliteTx(_) | Conn::Sqlite(_) => None,
         }
     }
@@ -348,6 +401,10 @@ impl Tx {
             }
             Conn::Pg(c) => {
                 sqlx::raw_sql(sql).execute(&mut **c).await?;
+                return Ok(());
+            }
+            Conn::PgSnapshot(s) => {
+                sqlx::raw_sql(sql).execute(&mut *s.conn).await?;
                 return Ok(());
             }
         };

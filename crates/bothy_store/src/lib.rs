@@ -78,7 +78,7 @@ pub use sms::StoredConversation;
 pub use staff::{Enrolment, StaffPick};
 pub use summaries::{EpisodeScreening, NO_EPISODE};
 
-use db::Conn;
+use db::{Conn, Snapshot};
 use dialect::Dialect;
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -238,7 +238,9 @@ impl Store {
             Pools::Sqlite { read, .. } => {
                 Conn::SqliteTx(read.begin_with(self.dialect.begin_read).await?)
             }
-            Pools::Postgres(pool) => Conn::PgTx(pool.begin_with(self.dialect.begin_read).await?),
+            Pools::Postgres(pool) => Conn::PgSnapshot(
+                Snapshot::begin(pool.acquire().await?, self.dialect.begin_read).await?,
+            ),
         };
         Ok(self.tx(conn))
     }
@@ -319,6 +321,8 @@ impl Tx {
         match self.conn {
             Conn::SqliteTx(t) => t.commit().await?,
             Conn::PgTx(t) => t.commit().await?,
+            // Read only: nothing to commit.
+            Conn::PgSnapshot(mut s) => s.end().await?,
             Conn::Sqlite(_) | Conn::Pg(_) => {}
         }
         Ok(())
@@ -328,6 +332,7 @@ impl Tx {
         match self.conn {
             Conn::SqliteTx(t) => t.rollback().await?,
             Conn::PgTx(t) => t.rollback().await?,
+            Conn::PgSnapshot(mut s) => s.end().await?,
             Conn::Sqlite(_) | Conn::Pg(_) => {}
         }
         Ok(())

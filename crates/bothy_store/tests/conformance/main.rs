@@ -8,6 +8,7 @@ mod audit;
 mod fhir_search;
 mod listed;
 mod sessions;
+mod snapshots;
 mod summaries;
 mod values;
 
@@ -32,6 +33,10 @@ impl Fresh {
     }
 
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(&PoolSettings::default()).await
+    }
+
+    pub async fn postgres_with(settings: &PoolSettings) -> Option<Self> {
         let Ok(admin) = std::env::var("BOTHY_TEST_DATABASE_URL") else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -43,7 +48,7 @@ impl Fresh {
         let url = bothy_store::create_scratch_database(&admin, "bothy_store")
             .await
             .unwrap();
-        Some(Self::open(&url.clone(), Some((admin, url)), None).await)
+        Some(Self::open_with(&url.clone(), Some((admin, url)), None, settings).await)
     }
 
     async fn open(
@@ -51,7 +56,16 @@ impl Fresh {
         admin_and_url: Option<(String, String)>,
         dir: Option<std::path::PathBuf>,
     ) -> Self {
-        let store = Store::connect(url, &PoolSettings::default()).await.unwrap();
+        Self::open_with(url, admin_and_url, dir, &PoolSettings::default()).await
+    }
+
+    async fn open_with(
+        url: &str,
+        admin_and_url: Option<(String, String)>,
+        dir: Option<std::path::PathBuf>,
+        settings: &PoolSettings,
+    ) -> Self {
+        let store = Store::connect(url, settings).await.unwrap();
         store.migrate().await.unwrap();
         Self {
             store,
