@@ -5,9 +5,10 @@
 //! whatever the search says; a patient the search names who is not the
 //! client's to see is `NotFound`, exactly like one that does not exist.
 //!
-//! Each search is one audited read: a snapshot, and one event naming how
-//! many records the page returned and included, committed before anything
-//! is returned. A page is fetched by keyset (see `bothy_store`'s
+//! Each search is one audited read (a snapshot only where several
+//! statements must agree, `search_work`) and one event naming how many
+//! records the page returned and included, committed before anything is
+//! returned. A page is fetched by keyset (see `bothy_store`'s
 //! `fhir_search`): one row more than the page shows says whether another
 //! follows, and the last row shown is where it starts.
 

@@ -15,7 +15,8 @@
 //! guarantee is unchanged.
 //!
 //! On PostgreSQL each read commits its own events at once, in one
-//! statement in autocommit (`Store::append_audit`): concurrent commits
+//! statement in autocommit on the read's own connection once its snapshot
+//! has ended (`Store::end_read_and_append_audit`): concurrent commits
 //! already share the log's flushes there, and making reads wait for one
 //! another measured slower (W4).
 //!

@@ -5,8 +5,9 @@
 //! change, its audit events and any job it causes commit together) or
 //! [`App::look`] (a snapshot for reading, or [`App::glance`] where each
 //! statement may see the latest commit; their audit events are held and
-//! committed by [`Work::finish`], with other reads' in one short write
-//! transaction (`read_audit`), before the caller returns anything it read,
+//! committed by [`Work::finish`] (`read_audit`: on SQLite with other reads'
+//! in one short write transaction, on PostgreSQL in one statement on the
+//! read's own connection) before the caller returns anything it read,
 //! so no patient data leaves without its durable record and no read holds
 //! the write lock). [`Work::patient`] loads a record only if the actor may see
 //! it, and answers a record that is missing and one that is not theirs
