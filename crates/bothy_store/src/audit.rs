@@ -178,11 +178,6 @@ impl Store {
         self.reader().await?.audit_head().await
     }
 
-    /// Appends events and commits them on their own, durable when this
-    /// returns (a read's events, `bothy_app`'s read audit). On PostgreSQL
-    /// one statement in autocommit: one round trip where `BEGIN`, the
-    /// insert and `COMMIT` took three. On SQLite in a write transaction,
-    /// which takes the write lock at once (see [`Store::begin`]).
     /// Ends `read` and appends its events as [`Store::append_audit`] does.
     /// On PostgreSQL a read appends them on its own connection, after
     /// ending its snapshot if it has one: sqlx tests each connection with a
@@ -207,6 +202,11 @@ impl Store {
         read.audit_all(records).await
     }
 
+    /// Appends events and commits them on their own, durable when this
+    /// returns (a read's events, `bothy_app`'s read audit). On PostgreSQL
+    /// one statement in autocommit: one round trip where `BEGIN`, the
+    /// insert and `COMMIT` took three. On SQLite in a write transaction,
+    /// which takes the write lock at once (see [`Store::begin`]).
     pub async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
         match &self.pools {
             Pools::Postgres(pool) => {
