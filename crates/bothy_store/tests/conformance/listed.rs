@@ -15,7 +15,7 @@ use bothy_store::{AlertSubject, NewAlert, NewEnrolment, OnCaseload, Tx};
 
 both!(a_caseload_merges_both_groups_by_name_and_cuts_to_the_limit);
 
-async fn staff(tx: &mut Tx, email: &str) -> StaffId {
+pub(crate) async fn staff(tx: &mut Tx, email: &str) -> StaffId {
     let member = StaffMember {
         id: StaffId::random(),
         email: Email::from_stored(email.into()),

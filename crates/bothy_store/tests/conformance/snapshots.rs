@@ -6,8 +6,6 @@
 
 use crate::Fresh;
 use bothy_domain::StaffId;
-use bothy_domain::model::StaffMember;
-use bothy_domain::person::{Email, PersonName};
 use bothy_store::PoolSettings;
 
 #[tokio::test]
@@ -29,23 +27,12 @@ async fn a_snapshot_dropped_before_its_end_is_never_reused_inside_it() {
     assert!(read.staff_by_id(StaffId::random()).await.unwrap().is_none());
     drop(read);
 
-    let member = StaffMember {
-        id: StaffId::random(),
-        email: Email::from_stored("later@example.org".into()),
-        name: PersonName::from_stored("A Later Colleague".into()),
-        password_hash: None,
-        totp_secret: None,
-        created_at: crate::at(0),
-        disabled_at: None,
-    };
     let mut tx = db.store.begin().await.unwrap();
-    tx.insert_staff(&member)
-        .await
-        .expect("a write after the dropped read");
+    let later = crate::listed::staff(&mut tx, "later@example.org").await;
     tx.commit().await.unwrap();
 
     let mut read = db.store.read().await.unwrap();
-    let seen = read.staff_by_id(member.id).await.unwrap();
+    let seen = read.staff_by_id(later).await.unwrap();
     read.rollback().await.unwrap();
     assert!(seen.is_some(), "a later snapshot sees the later commit");
     db.finish().await;
