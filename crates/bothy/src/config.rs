@@ -193,7 +193,7 @@ impl Default for Config {
                 enrolment_link_hours: 72,
                 sign_in_attempts_per_account: 5,
                 sign_in_attempts_per_ip: 100,
-                password_hash_workers: 2,
+                password_hash_workers: 1,
                 max_body_bytes: 1024 * 1024,
             },
             content: ContentConfig {

@@ -108,7 +108,7 @@ impl Default for AppSettings {
             sign_in_attempts_per_ip: 100,
             routine_measures: vec!["phq9".into(), "gad7".into()],
             measure_interval: Duration::from_secs(14 * 24 * 3600),
-            password_hash_workers: 2,
+            password_hash_workers: 1,
             jitsi_secret: None,
             report_suppress_below: 5,
             extract_key: None,

@@ -23,6 +23,8 @@ pub struct Flood {
     pub throttled: usize,
     /// Anything else (a sign-in that succeeded, a failure to connect).
     pub other: usize,
+    /// From the first attempt to the last answer.
+    pub elapsed: std::time::Duration,
 }
 
 /// Attempts from one address, as one visitor would: the form, then tries.
@@ -41,6 +43,7 @@ pub async fn sign_in_flood(
     tag: &str,
     first_source: Option<u32>,
 ) -> Flood {
+    let started = crate::clock::now();
     let accounts: Arc<[String]> = accounts.into();
     let addresses = attempts.div_ceil(PER_ADDRESS);
     let mut set = JoinSet::new();
@@ -89,6 +92,7 @@ pub async fn sign_in_flood(
             add(&mut flood, part);
         }
     }
+    flood.elapsed = started.elapsed();
     flood
 }
 

@@ -334,8 +334,13 @@ fn process_rows(report: &mut Report, server: &Server, m: &Memories, flood: &crat
     report.process.push(ProcessRow {
         measurement: format!(
             "resident memory after {} failed sign-in attempts from {} addresses \
-             ({} checked, {} throttled, {} other)",
-            flood.attempts, flood.addresses, flood.refused, flood.throttled, flood.other
+             ({} checked, {} throttled, {} other, in {:.1} s)",
+            flood.attempts,
+            flood.addresses,
+            flood.refused,
+            flood.throttled,
+            flood.other,
+            flood.elapsed.as_secs_f64()
         ),
         value: rss(m.after_flood),
         target: "≤ 100 MB".into(),

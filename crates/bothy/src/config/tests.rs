@@ -153,7 +153,8 @@ fn a_bad_crisis_contacts_file_is_named() {
 #[test]
 fn settings_convert() {
     let c = from_toml(
-        "[security]\nstaff_idle_minutes=20\nenrolment_link_hours=1\n[database]\nmax_connections=3",
+        "[security]\nstaff_idle_minutes=20\nenrolment_link_hours=1\npassword_hash_workers=3\n\
+         [database]\nmax_connections=3",
     )
     .unwrap();
     let app = c.app_settings();
@@ -169,7 +170,7 @@ fn settings_convert() {
         ),
         (5, 100)
     );
-    assert_eq!(app.password_hash_workers, 2);
+    assert_eq!(app.password_hash_workers, 3);
     assert_eq!(c.pool_settings().max_connections, 3);
 }
 
