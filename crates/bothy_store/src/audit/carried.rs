@@ -20,8 +20,10 @@
 //! - A statement that fails aborts the transaction (or its savepoint) and the
 //!   event with it, as a separate insert would have been.
 //!
-//! SQLite runs in the process, where a statement costs no round trip: each
-//! event is inserted at once there.
+//! SQLite runs in the process, where a statement is a hand-off to the
+//! connection's own thread, not a network round trip: each event is
+//! inserted at once there. (Carrying it there too was measured and gained
+//! nothing: docs/benchmark-runs-sqlite.md.)
 
 use bothy_domain::audit::AuditRecord;
 
