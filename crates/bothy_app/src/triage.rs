@@ -101,23 +101,25 @@ impl Triage<'_> {
     }
 
     /// Referrals waiting for a decision, risk first, then longest waiting. Audited.
+    /// A read (its two statements need not agree), so it never holds the
+    /// write lock, and its event commits with other reads'.
     pub async fn queue(
         &self,
         actor: &Actor,
         ctx: &RequestContext,
     ) -> Result<Vec<QueueEntry>, AppError> {
         let s = triage_staff(actor)?;
-        let mut tx = self.app.store.begin().await?;
-        let referrals = tx.triage_queue(s.service_id, 200).await?;
+        let mut work = self.app.glance(actor, ctx).await?;
+        let referrals = work.tx().triage_queue(s.service_id, 200).await?;
         let asked = self
             .app
             .monitoring()
-            .settings_for(&mut tx, s.service_id)
+            .settings_for(work.tx(), s.service_id)
             .await?;
         let event =
             AuditEvent::new(Action::ReferralList).detail(format!("{} referrals", referrals.len()));
-        self.app.audit(&mut tx, actor, ctx, event).await?;
-        tx.commit().await?;
+        work.audit(event).await?;
+        work.finish().await?;
         Ok(referrals
             .into_iter()
             .map(|r| self.queue_entry(r, &asked.screening))

@@ -228,8 +228,8 @@ impl BulkRow for Referral {
     const COLUMNS: &'static str = "id, service_id, status, source, given_name, family_name, date_of_birth, \
          email, phone, postcode, gp_practice, problems, screening, consents, referrer_name, \
          referrer_organisation, risk, received_at, created_at, updated_at, decision_note, decided_by, \
-         decided_at, patient_id";
-    const WIDTH: usize = 24;
+         decided_at, patient_id, urgent";
+    const WIDTH: usize = 25;
     fn write(&self, a: &mut Cells) {
         let d = &self.details;
         let problems: Vec<&str> = d.problems.iter().map(|p| p.as_str()).collect();
@@ -257,6 +257,7 @@ impl BulkRow for Referral {
         a.opt_id(self.decided_by);
         a.opt_at(self.decided_at);
         a.opt_id(self.patient_id);
+        a.add(i64::from(self.urgent));
     }
 }
 

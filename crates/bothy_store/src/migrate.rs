@@ -249,6 +249,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0040_patient_activity.sql"),
         include_str!("../migrations/postgres/0040_patient_activity.sql"),
     ),
+    (
+        41,
+        "front_door",
+        include_str!("../migrations/sqlite/0041_front_door.sql"),
+        include_str!("../migrations/postgres/0041_front_door.sql"),
+    ),
 ];
 
 /// The migrations up to and including `until`.

@@ -312,9 +312,22 @@ impl Tx {
         service: ServiceId,
         limit: i64,
     ) -> Result<Vec<Referral>, StoreError> {
+        // Each status is read in the queue's order along migration 41's
+        // index and cut at the limit before the three are merged: with one
+        // `OR`, every referral waiting was read and sorted on each view
+        // (80-96 ms for 12,857 on a 100,000-patient SQLite service, under
+        // SQLite's write lock while the queue was a write).
+        const ORDER: &str =
+            "ORDER BY risk DESC, urgent DESC, COALESCE(received_at, created_at), id";
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE service_id = $1 AND (status IN ('received', 'info_requested') \
-             OR (status = 'draft' AND risk = 1)) ORDER BY risk DESC, urgent DESC, COALESCE(received_at, created_at) ASC, id LIMIT $2"
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id IN ( \
+               SELECT id FROM (SELECT id FROM referrals WHERE service_id = $1 AND status = 'received' \
+                 {ORDER} LIMIT $2) received \
+               UNION ALL SELECT id FROM (SELECT id FROM referrals WHERE service_id = $1 \
+                 AND status = 'info_requested' {ORDER} LIMIT $2) info_requested \
+               UNION ALL SELECT id FROM (SELECT id FROM referrals WHERE service_id = $1 \
+                 AND status = 'draft' AND risk = 1 {ORDER} LIMIT $2) risky_drafts) \
+             {ORDER} LIMIT $2"
         ));
         let rows = self
             .query(sql)

@@ -6,6 +6,7 @@
 
 mod audit;
 mod fhir_search;
+mod front_door;
 mod listed;
 mod sessions;
 mod snapshots;

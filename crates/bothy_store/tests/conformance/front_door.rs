@@ -1,0 +1,233 @@
+//! A triage clinician's front door: referrals waiting for triage (with
+//! risk) as the home counts them and the queue lists them, and the people
+//! waiting now as the home counts them and the waiting list pages them.
+//! Each count stops at `COUNT_CAP`, so the home costs the same behind any
+//! backlog; below it, it is exact.
+
+use crate::listed::staff;
+use crate::{Fresh, at, both};
+use bothy_domain::ids::{EpisodeId, ReferralId};
+use bothy_domain::referral::{Details, Episode, Referral, Source, Status, Step};
+use bothy_domain::{PatientId, ServiceId, StaffId};
+use bothy_store::{Batch, FrontDoorCounts};
+
+both!(
+    the_front_doors_counts_are_exact_then_capped,
+    the_triage_queue_puts_risk_then_urgency_then_the_longest_waiting_first
+);
+
+/// How an episode stands.
+#[derive(Clone, Copy)]
+enum Stage {
+    Waiting,
+    DischargedUntreated,
+    Treated,
+}
+
+/// A referral with the patient, accepted or still waiting for triage.
+fn referral(
+    service: ServiceId,
+    patient: Option<PatientId>,
+    status: Status,
+    risk: bool,
+) -> Referral {
+    queued(service, patient, status, (risk, false), 0)
+}
+
+/// A referral received `minutes` after the start, with risk and urgency.
+fn queued(
+    service: ServiceId,
+    patient: Option<PatientId>,
+    status: Status,
+    (risk, urgent): (bool, bool),
+    minutes: i64,
+) -> Referral {
+    Referral {
+        id: ReferralId::random(),
+        service_id: service,
+        status,
+        source: Source::SelfReferral,
+        details: Details::default(),
+        received_at: Some(at(minutes)),
+        created_at: at(minutes),
+        updated_at: at(minutes),
+        risk,
+        urgent,
+        decision_note: None,
+        decided_by: None,
+        decided_at: None,
+        patient_id: patient,
+    }
+}
+
+/// Each patient's accepted referral and an episode at `stage`, the `i`th
+/// referred `i` minutes after the start.
+fn episodes(
+    service: ServiceId,
+    practitioner: StaffId,
+    people: &[(PatientId, Stage)],
+    first: i64,
+) -> Batch {
+    let mut b = Batch::default();
+    for (i, (patient, stage)) in people.iter().enumerate() {
+        let r = referral(service, Some(*patient), Status::Accepted, false);
+        let referred = at(first + i as i64);
+        b.episodes.push(Episode {
+            id: EpisodeId::random(),
+            patient_id: *patient,
+            service_id: service,
+            referral_id: r.id,
+            step: Step::Therapist,
+            practitioner_id: practitioner,
+            problem_descriptor: bothy_domain::referral::problem_descriptor(&[]),
+            referred_at: referred,
+            opened_at: referred,
+            first_treatment_at: matches!(stage, Stage::Treated).then(|| at(5_000)),
+            treatment_appointments: 0,
+            discharged_at: matches!(stage, Stage::DischargedUntreated).then(|| at(5_000)),
+            discharge_reason: None,
+            outcome: None,
+        });
+        b.referrals.push(r);
+    }
+    b
+}
+
+async fn load(db: &Fresh, batch: &Batch) {
+    let mut tx = db.store.begin().await.unwrap();
+    tx.insert_batch(batch).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn counts(db: &Fresh, service: ServiceId) -> FrontDoorCounts {
+    let mut tx = db.store.read().await.unwrap();
+    let c = tx.front_door_counts(service).await.unwrap();
+    tx.rollback().await.unwrap();
+    c
+}
+
+async fn the_front_doors_counts_are_exact_then_capped(db: &Fresh) {
+    let cap = 1000;
+    let (service, patients) = db.service_with_patients(cap + 20).await;
+    let mut tx = db.store.begin().await.unwrap();
+    let practitioner = staff(&mut tx, "practitioner@example.org").await;
+    tx.commit().await.unwrap();
+
+    // Four waiting, three discharged before treatment, two treated, each
+    // referred a minute after the one before: only the four wait.
+    let stages = [
+        Stage::Treated,
+        Stage::Waiting,
+        Stage::DischargedUntreated,
+        Stage::Waiting,
+        Stage::DischargedUntreated,
+        Stage::Waiting,
+        Stage::Treated,
+        Stage::DischargedUntreated,
+        Stage::Waiting,
+    ];
+    let people: Vec<_> = patients.iter().copied().zip(stages).collect();
+    let mut batch = episodes(service, practitioner, &people, 0);
+    // Waiting for triage: two received (one with risk), one asking for
+    // more information, one draft with a risk answer (the queue lists it);
+    // a draft without risk and a declined referral are not waiting.
+    batch.referrals.extend([
+        referral(service, None, Status::Received, true),
+        referral(service, None, Status::Received, false),
+        referral(service, None, Status::InfoRequested, false),
+        referral(service, None, Status::Draft, true),
+        referral(service, None, Status::Draft, false),
+        referral(service, None, Status::Declined, true),
+    ]);
+    load(db, &batch).await;
+    assert_eq!(
+        counts(db, service).await,
+        FrontDoorCounts {
+            referrals: 4,
+            referrals_with_risk: 2,
+            waiting: 4,
+        }
+    );
+    let mut tx = db.store.read().await.unwrap();
+    let list = tx.waiting_episodes(service, 50).await.unwrap();
+    tx.rollback().await.unwrap();
+    let waiting: Vec<PatientId> = people
+        .iter()
+        .filter(|(_, s)| matches!(s, Stage::Waiting))
+        .map(|(p, _)| *p)
+        .collect();
+    assert_eq!(
+        list.iter().map(|e| e.patient_id).collect::<Vec<_>>(),
+        waiting,
+        "the waiting list is the people waiting, longest first"
+    );
+
+    // A backlog past the cap: every count stops at it.
+    let more: Vec<_> = patients[stages.len()..]
+        .iter()
+        .map(|p| (*p, Stage::Waiting))
+        .collect();
+    let mut batch = episodes(service, practitioner, &more, 100);
+    batch
+        .referrals
+        .extend((0..cap).map(|_| referral(service, None, Status::Received, true)));
+    load(db, &batch).await;
+    assert_eq!(
+        counts(db, service).await,
+        FrontDoorCounts {
+            referrals: cap as i64,
+            referrals_with_risk: cap as i64,
+            waiting: cap as i64,
+        }
+    );
+    let mut tx = db.store.read().await.unwrap();
+    let list = tx.waiting_episodes(service, 5).await.unwrap();
+    tx.rollback().await.unwrap();
+    let first_page: Vec<PatientId> = waiting.iter().copied().chain([more[0].0]).collect();
+    assert_eq!(
+        list.iter().map(|e| e.patient_id).collect::<Vec<_>>(),
+        first_page,
+        "the first page is still the longest waiting"
+    );
+}
+
+async fn the_triage_queue_puts_risk_then_urgency_then_the_longest_waiting_first(db: &Fresh) {
+    let (service, _) = db.service_with_patients(0).await;
+    let r = |status, flags, minutes| queued(service, None, status, flags, minutes);
+    use Status::{Accepted, Declined, Draft, InfoRequested, Received};
+    // In the order the queue must list them, each status among the others.
+    let expected = [
+        r(Draft, (true, true), 9),
+        r(Received, (true, false), 3),
+        r(InfoRequested, (true, false), 4),
+        r(Draft, (true, false), 5),
+        r(InfoRequested, (false, true), 1),
+        r(Received, (false, true), 7),
+        r(Received, (false, false), 2),
+        r(InfoRequested, (false, false), 6),
+        r(Received, (false, false), 8),
+    ];
+    // Not waiting for triage: a draft without risk, and decided ones.
+    let others = [
+        r(Draft, (false, true), 0),
+        r(Accepted, (true, true), 0),
+        r(Declined, (true, true), 0),
+    ];
+    let mut referrals: Vec<Referral> = others.into_iter().chain(expected.clone()).collect();
+    referrals.reverse();
+    load(
+        db,
+        &Batch {
+            referrals,
+            ..Batch::default()
+        },
+    )
+    .await;
+    let mut tx = db.store.read().await.unwrap();
+    let all = tx.triage_queue(service, 50).await.unwrap();
+    let first = tx.triage_queue(service, 3).await.unwrap();
+    tx.rollback().await.unwrap();
+    let ids = |list: &[Referral]| list.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(&all), ids(&expected));
+    assert_eq!(ids(&first), ids(&expected[..3]), "cut after the merge");
+}
