@@ -26,6 +26,7 @@ both_dbs!(
     someone_on_a_programme_the_supporter_supports_is_on_their_caseload,
     an_overdue_review_shows_and_moves_the_person_above_the_quiet,
     a_clinical_lead_sees_how_many_alerts_are_overdue_beyond_those_listed,
+    a_triage_clinicians_counts_stop_at_a_thousand,
 );
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -552,4 +553,52 @@ async fn a_clinical_lead_sees_how_many_alerts_are_overdue_beyond_those_listed(t:
     );
     let team = &home.body[home.body.find("id=\"team\"").unwrap()..];
     assert_eq!(listed(team), bothy_app::records::OVERDUE_SHOWN as usize);
+}
+
+/// Behind a backlog, the front door's counts say "1,000 or more" (they stop
+/// at bothy_store's cap, so the home costs the same whatever the backlog),
+/// and the queue still opens with its first page.
+async fn a_triage_clinicians_counts_stop_at_a_thousand(t: TestApp) {
+    use bothy_domain::ids::ReferralId;
+    use bothy_domain::referral::{Details, Referral, Source, Status};
+    let service = crate::hardening::demo_service(&t).await;
+    let now = t.app.clock().now();
+    let referrals = (0..1_000)
+        .map(|_| Referral {
+            id: ReferralId::random(),
+            service_id: service,
+            status: Status::Received,
+            source: Source::SelfReferral,
+            details: Details::default(),
+            received_at: Some(now),
+            created_at: now,
+            updated_at: now,
+            risk: true,
+            urgent: false,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            patient_id: None,
+        })
+        .collect();
+    let mut tx = t.app.store().begin().await.unwrap();
+    tx.insert_batch(&bothy_store::Batch {
+        referrals,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let triage = t.staff_client("triage_clinician").await;
+    let home = triage.get("/staff").await.ok();
+    for id in ["count-referrals", "count-referrals-risk"] {
+        assert!(
+            home.body.contains(&format!("id=\"{id}\">1,000 or more<")),
+            "{id}: {}",
+            home.body
+        );
+    }
+    let queue = triage.get("/staff/triage").await.ok();
+    assert!(queue.body.contains("<table"), "{}", queue.body);
 }
