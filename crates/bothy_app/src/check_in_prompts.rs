@@ -11,6 +11,9 @@
 
 use crate::contact::Addressee;
 use crate::jobs::{IdempotencyKey, MessageTemplate, Recipient};
+// People whose prompts are read and queued in one write transaction: as few
+// as the reminders' pages, for the same reason.
+use crate::reminders::PAGE;
 use crate::sms::ConversationKind;
 use crate::{Actor, App, AppError, AuditEvent, RequestContext};
 use bothy_domain::PatientId;
@@ -31,9 +34,6 @@ pub struct PromptSetting {
     /// The times the service allows (outside its quiet hours).
     pub offered: Vec<PromptTime>,
 }
-
-/// People whose prompts are read in one transaction.
-const PAGE: i64 = 200;
 
 impl CheckInPrompts<'_> {
     /// The patient's prompt time and the times they may choose, for the

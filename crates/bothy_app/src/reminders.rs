@@ -16,6 +16,15 @@ use crate::jobs::{IdempotencyKey, Jobs, MessageTemplate};
 use bothy_domain::reminders::{APPOINTMENT_REMINDER_HOURS, appointment_reminder_due};
 use jiff::SignedDuration;
 
+/// People handled in one write transaction. Each person is a few reads and
+/// a routed message, about a millisecond on SQLite, and the transaction
+/// holds its one write lock (and every read's audit commit waits behind
+/// it): pages of 200 held it for 100-250 ms at a time on a
+/// 100,000-patient service, and every request answered meanwhile took as
+/// long (docs/benchmark-runs-sqlite.md). At 25 a page a request waits a few
+/// milliseconds, and the task commits eight times as often.
+pub(crate) const PAGE: i64 = 25;
+
 /// What the reminders task queued.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Queued {
@@ -54,7 +63,7 @@ impl Jobs<'_> {
             loop {
                 let mut tx = self.app.store.begin().await?;
                 let page = tx
-                    .appointments_starting(service.id, (now, until), &after, 200)
+                    .appointments_starting(service.id, (now, until), &after, PAGE)
                     .await?;
                 let Some(last) = page.last() else {
                     tx.rollback().await?;
@@ -91,7 +100,7 @@ impl Episodes<'_> {
         let mut after = String::new();
         loop {
             let mut tx = self.app.store.begin().await?;
-            let page = tx.all_waiting_episodes(&after, 200).await?;
+            let page = tx.all_waiting_episodes(&after, PAGE).await?;
             let Some(last) = page.last() else {
                 tx.rollback().await?;
                 break;

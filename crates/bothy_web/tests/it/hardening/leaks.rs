@@ -67,6 +67,7 @@ async fn no_free_text_leaks(db: Db) {
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .finish();
+    let _second = super::second_dispatch();
     let _guard = tracing::subscriber::set_default(subscriber);
     let Some(mut t) = TestApp::new(db).await else {
         return;

@@ -71,6 +71,7 @@ async fn invented_methods_and_paths_add_no_labels_or_log_bytes(t: TestApp) {
         .with_ansi(false)
         .finish();
     // The requests below run on this thread (the router is called in place).
+    let _second = super::second_dispatch();
     let _guard = tracing::subscriber::set_default(subscriber);
     let c = scraped(&t);
     c.get("/sign-in").await.ok();
