@@ -120,22 +120,13 @@ impl<'a> Referrals<'a> {
         }
         let service = self.app.admin().service_by_slug(service_slug).await?;
         let now = self.app.clock.now();
-        let referral = Referral {
-            id: ReferralId::random(),
-            service_id: service.id,
-            status: Status::Draft,
-            source: Source::SelfReferral,
-            details: Details::default(),
-            received_at: None,
-            created_at: now,
-            updated_at: now,
-            risk: false,
-            urgent: false,
-            decision_note: None,
-            decided_by: None,
-            decided_at: None,
-            patient_id: None,
-        };
+        let referral = Referral::new(
+            ReferralId::random(),
+            service.id,
+            (Status::Draft, Source::SelfReferral),
+            Details::default(),
+            now,
+        );
         let (token, hash) = new_token("");
         let mut tx = self.app.store.begin().await?;
         tx.insert_referral(&referral, Some(&hash), None, None)
@@ -502,20 +493,15 @@ impl<'a> Referrals<'a> {
             .await?;
         let risk = !assessed.signals.is_empty();
         let referral = Referral {
-            id: ReferralId::random(),
-            service_id,
-            status: Status::Received,
-            source,
-            details,
-            received_at: Some(now),
-            created_at: now,
-            updated_at: now,
             risk,
             urgent: as_sent.is_some_and(AsSent::is_urgent),
-            decision_note: None,
-            decided_by: None,
-            decided_at: None,
-            patient_id: None,
+            ..Referral::new(
+                ReferralId::random(),
+                service_id,
+                (Status::Received, source),
+                details,
+                now,
+            )
         };
         if !tx
             .insert_referral(&referral, None, Some(&scoped_key), api_client)

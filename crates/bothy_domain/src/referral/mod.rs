@@ -383,6 +383,34 @@ impl Details {
 }
 
 impl Referral {
+    /// A referral as it is first stored, at `now`: received then unless it
+    /// is a draft, nothing decided, and neither risk nor urgency until the
+    /// caller has assessed it.
+    pub fn new(
+        id: ReferralId,
+        service_id: ServiceId,
+        (status, source): (Status, Source),
+        details: Details,
+        now: Timestamp,
+    ) -> Self {
+        Referral {
+            id,
+            service_id,
+            status,
+            source,
+            details,
+            received_at: (status != Status::Draft).then_some(now),
+            created_at: now,
+            updated_at: now,
+            risk: false,
+            urgent: false,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            patient_id: None,
+        }
+    }
+
     /// Waiting for a clinician's decision: sent and not yet decided, or an
     /// unsent self-referral with a risk answer (which a clinician must close,
     /// by contacting the person and deciding, even though it was never sent).

@@ -143,20 +143,14 @@ fn what_is_written_reads_back_the_same() {
     assert_eq!(first.details.screening.get("phq9"), Some(&vec![Some(1); 9]));
     let now: Timestamp = "2026-11-17T10:00:00Z".parse().unwrap();
     let referral = Referral {
-        id: ReferralId::random(),
-        service_id: bothy_domain::ServiceId::random(),
-        status: Status::Received,
-        source: Source::Fhir,
-        details: first.details.clone(),
-        received_at: Some(now),
-        created_at: now,
-        updated_at: now,
         risk: true,
-        urgent: false,
-        decision_note: None,
-        decided_by: None,
-        decided_at: None,
-        patient_id: None,
+        ..Referral::new(
+            ReferralId::random(),
+            bothy_domain::ServiceId::random(),
+            (Status::Received, Source::Fhir),
+            first.details.clone(),
+            now,
+        )
     };
     let mut written = service_request(BASE, &referral, &cat);
     assert_eq!(written["status"], "active");

@@ -43,20 +43,19 @@ fn queued(
     minutes: i64,
 ) -> Referral {
     Referral {
-        id: ReferralId::random(),
-        service_id: service,
-        status,
-        source: Source::SelfReferral,
-        details: Details::default(),
+        // Every one received, the drafts included, so that the queue's
+        // order by time is the same for all.
         received_at: Some(at(minutes)),
-        created_at: at(minutes),
-        updated_at: at(minutes),
         risk,
         urgent,
-        decision_note: None,
-        decided_by: None,
-        decided_at: None,
         patient_id: patient,
+        ..Referral::new(
+            ReferralId::random(),
+            service,
+            (status, Source::SelfReferral),
+            Details::default(),
+            at(minutes),
+        )
     }
 }
 

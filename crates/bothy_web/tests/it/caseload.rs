@@ -565,20 +565,14 @@ async fn a_triage_clinicians_counts_stop_at_a_thousand(t: TestApp) {
     let now = t.app.clock().now();
     let referrals = (0..1_000)
         .map(|_| Referral {
-            id: ReferralId::random(),
-            service_id: service,
-            status: Status::Received,
-            source: Source::SelfReferral,
-            details: Details::default(),
-            received_at: Some(now),
-            created_at: now,
-            updated_at: now,
             risk: true,
-            urgent: false,
-            decision_note: None,
-            decided_by: None,
-            decided_at: None,
-            patient_id: None,
+            ..Referral::new(
+                ReferralId::random(),
+                service,
+                (Status::Received, Source::SelfReferral),
+                Details::default(),
+                now,
+            )
         })
         .collect();
     let mut tx = t.app.store().begin().await.unwrap();
