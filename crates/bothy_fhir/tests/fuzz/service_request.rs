@@ -121,22 +121,13 @@ proptest! {
             return Ok(());
         }
         let now: Timestamp = "2026-11-17T10:00:00Z".parse().unwrap();
-        let referral = Referral {
-            id: ReferralId::random(),
-            service_id: ServiceId::random(),
-            status: Status::Received,
-            source: Source::Fhir,
-            details: read.details.clone(),
-            received_at: Some(now),
-            created_at: now,
-            updated_at: now,
-            risk: false,
-            urgent: false,
-            decision_note: None,
-            decided_by: None,
-            decided_at: None,
-            patient_id: None,
-        };
+        let referral = Referral::new(
+            ReferralId::random(),
+            ServiceId::random(),
+            (Status::Received, Source::Fhir),
+            read.details.clone(),
+            now,
+        );
         let mut written = service_request(BASE, &referral, cat);
         written["identifier"] = json!([{ "value": key }]);
         let again = read_service_request(&written, BASE, cat, SCREENING, today());
