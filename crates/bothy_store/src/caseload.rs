@@ -91,8 +91,8 @@ impl Tx {
     /// [`COUNT_CAP`] at most. A triage clinician's home shows them on every
     /// view, so they must not cost more as the front door's backlog grows:
     /// uncapped, the waiting list's count alone took 16-20 ms on a
-    /// 100,000-patient SQLite service (3,695 waiting among 11,830 episodes
-    /// not yet treated, and sorting them); it now reads migration 41's
+    /// 100,000-patient SQLite service, which visited all 11,830 episodes
+    /// never treated to find the 3,695 waiting; it now reads migration 41's
     /// index, which holds the people waiting now side by side.
     pub async fn front_door_counts(
         &mut self,

@@ -14,7 +14,7 @@ CREATE INDEX episodes_waiting ON episodes (service_id, first_treatment_at, disch
 -- The triage queue: each status's referrals in the queue's order (risk,
 -- urgency, then longest waiting), so that the queue reads each status's
 -- first page along it instead of every referral waiting (80-96 ms a view
--- for 12,857 on that service, under a millisecond to 4 ms with it). It
+-- for 12,857 on that service, 3-4 ms with it). It
 -- also answers the front door's counts, as the index it replaces did.
 DROP INDEX referrals_triage;
 CREATE INDEX referrals_queue ON referrals (service_id, status, risk DESC, urgent DESC, (COALESCE(received_at, created_at)), id);
