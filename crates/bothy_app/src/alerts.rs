@@ -9,7 +9,7 @@ use bothy_domain::alerts::{self, AlertLoad, AlertState, Outcome, TransitionError
 use bothy_domain::audit::Action;
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::detectors::Signal;
-use bothy_domain::ids::AlertId;
+use bothy_domain::ids::{AlertId, ReferralId};
 use bothy_domain::model::{Alert, Patient};
 use bothy_domain::referral::Referral;
 use bothy_domain::time::Timestamp;
@@ -119,6 +119,35 @@ fn transition_error(e: TransitionError, names: &HashMap<StaffId, String>) -> App
             AppError::internal(e)
         }
     }
+}
+
+/// Why a change to an alert was refused, naming whoever acted first
+/// (read by id: a large service has thousands of staff).
+async fn refusal(tx: &mut Tx, e: TransitionError) -> AppError {
+    let by = match &e {
+        TransitionError::AlreadyAcknowledged { by, .. }
+        | TransitionError::AlreadyClosed { by, .. } => {
+            vec![*by]
+        }
+        _ => Vec::new(),
+    };
+    match tx.staff_names(&by).await {
+        Ok(names) => transition_error(e, &names),
+        Err(err) => err.into(),
+    }
+}
+
+/// The staff an alert names: who acknowledged it and who closed it.
+fn named_staff(alert: &Alert) -> impl Iterator<Item = StaffId> + use<> {
+    let closer = match alert.state {
+        AlertState::Closed { by, .. } => Some(by),
+        _ => None,
+    };
+    alert
+        .acknowledged
+        .map(|(by, _)| by)
+        .into_iter()
+        .chain(closer)
 }
 
 /// Whether the alert is already closed by `by` with `outcome` (its reason
@@ -252,20 +281,6 @@ impl Alerts<'_> {
         Ok(())
     }
 
-    /// Names of staff, for showing who acknowledged or closed.
-    async fn staff_names(
-        &self,
-        tx: &mut Tx,
-        service: ServiceId,
-    ) -> Result<HashMap<StaffId, String>, AppError> {
-        Ok(tx
-            .staff_of_service(service)
-            .await?
-            .into_iter()
-            .map(|(m, _)| (m.id, m.name.to_string()))
-            .collect())
-    }
-
     /// The duty queue of the staff member's current service. Audited.
     pub async fn queue(&self, actor: &Actor, ctx: &RequestContext) -> Result<DutyQueue, AppError> {
         let s = staff_actor(actor)?;
@@ -277,15 +292,23 @@ impl Alerts<'_> {
         let tx = work.tx();
         let monitoring = self.app.monitoring().settings_for(tx, s.service_id).await?;
         let open = tx.open_alerts(s.service_id, 500).await?;
-        let names = self.staff_names(tx, s.service_id).await?;
+        // The people, the referrals not yet accepted and the staff the
+        // alerts name: one statement each, whatever the queue's length.
+        let staff: Vec<StaffId> = open.iter().flat_map(named_staff).collect();
+        let names = tx.staff_names(&staff).await?;
         let ids: Vec<PatientId> = open.iter().filter_map(|a| a.patient_id).collect();
         let patients = tx.patients_by_ids(&ids).await?;
+        let referral_ids: Vec<ReferralId> = open
+            .iter()
+            .filter(|a| a.patient_id.is_none())
+            .filter_map(|a| a.referral_id)
+            .collect();
+        let referrals = tx.referrals_by_ids(&referral_ids).await?;
         let mut items = Vec::with_capacity(open.len());
         for alert in open {
             let name = match (alert.patient_id, alert.referral_id) {
                 (Some(p), _) => patients.get(&p).map(Patient::full_name),
-                // Alerts on referrals nobody has accepted are few: one read each.
-                (None, Some(r)) => tx.referral(r).await?.map(|r| referral_name(&r)),
+                (None, Some(r)) => referrals.get(&r).map(referral_name),
                 (None, None) => None,
             };
             let Some(patient_name) = name else {
@@ -347,7 +370,9 @@ impl Alerts<'_> {
     ) -> Result<AlertDetail, AppError> {
         let mut tx = self.app.store.begin().await?;
         let (alert, patient) = self.visible_alert(&mut tx, actor, id).await?;
-        let names = self.staff_names(&mut tx, alert.service_id).await?;
+        let names = tx
+            .staff_names(&named_staff(&alert).collect::<Vec<_>>())
+            .await?;
         let closed_by = match &alert.state {
             AlertState::Closed { by, .. } => names.get(by).cloned(),
             _ => None,
@@ -406,11 +431,10 @@ impl Alerts<'_> {
         let now = self.app.clock.now();
         let mut tx = self.app.store.begin().await?;
         let (alert, _) = self.visible_alert(&mut tx, actor, id).await?;
-        let names = self.staff_names(&mut tx, alert.service_id).await?;
-        let next = alert
-            .state
-            .acknowledge(alerts::Actor::Staff(s.id), now)
-            .map_err(|e| transition_error(e, &names))?;
+        let next = match alert.state.acknowledge(alerts::Actor::Staff(s.id), now) {
+            Ok(next) => next,
+            Err(e) => return Err(refusal(&mut tx, e).await),
+        };
         if next == alert.state {
             tx.rollback().await?;
             return Ok(alert);
@@ -419,12 +443,13 @@ impl Alerts<'_> {
             // Someone acted between our read and our write: if it was this
             // person (a double click), the alert is as they wanted it.
             let current = tx.alert(id).await?.ok_or(AppError::NotFound)?;
-            tx.rollback().await?;
-            return match current.state.acknowledge(alerts::Actor::Staff(s.id), now) {
+            let answer = match current.state.acknowledge(alerts::Actor::Staff(s.id), now) {
                 Ok(same) if same == current.state => Ok(current),
                 Ok(_) => Err(AppError::Conflict("the alert changed; try again".into())),
-                Err(e) => Err(transition_error(e, &names)),
+                Err(e) => Err(refusal(&mut tx, e).await),
             };
+            tx.rollback().await?;
+            return answer;
         }
         let event = alert_event(Action::AlertAcknowledged, &alert, format!("alert {id}"));
         self.app.audit(&mut tx, actor, ctx, event).await?;
@@ -456,11 +481,13 @@ impl Alerts<'_> {
             tx.rollback().await?;
             return Ok(alert);
         }
-        let names = self.staff_names(&mut tx, alert.service_id).await?;
-        let next = alert
+        let next = match alert
             .state
             .close(alerts::Actor::Staff(s.id), now, outcome.clone())
-            .map_err(|e| transition_error(e, &names))?;
+        {
+            Ok(next) => next,
+            Err(e) => return Err(refusal(&mut tx, e).await),
+        };
         let AlertState::Closed { outcome, .. } = &next else {
             return Err(AppError::internal(TransitionError::OutcomeRequired));
         };
@@ -469,18 +496,16 @@ impl Alerts<'_> {
             .await?
         {
             let current = tx.alert(id).await?.ok_or(AppError::NotFound)?;
-            tx.rollback().await?;
-            if closed_as_asked(&current.state, s.id, Some(outcome)) {
-                return Ok(current);
-            }
-            let by = match current.state {
-                AlertState::Closed { by, .. } => names.get(&by).cloned(),
-                _ => None,
+            let answer = match &current.state {
+                _ if closed_as_asked(&current.state, s.id, Some(outcome)) => Ok(current),
+                AlertState::Closed { by, at, .. } => {
+                    let refused = TransitionError::AlreadyClosed { by: *by, at: *at };
+                    Err(refusal(&mut tx, refused).await)
+                }
+                _ => Err(AppError::Conflict("the alert changed; try again".into())),
             };
-            return Err(AppError::Conflict(format!(
-                "{} has already closed this alert",
-                by.unwrap_or_else(|| "someone".into())
-            )));
+            tx.rollback().await?;
+            return answer;
         }
         let event = alert_event(
             Action::AlertClosed,
@@ -519,7 +544,8 @@ impl Alerts<'_> {
                 .unwrap_or(Timestamp::UNIX_EPOCH);
         let mut tx = self.app.store.begin().await?;
         let samples = tx.alert_samples(s.service_id, since).await?;
-        let names = self.staff_names(&mut tx, s.service_id).await?;
+        let clinicians: Vec<StaffId> = samples.iter().filter_map(|a| a.clinician).collect();
+        let names = tx.staff_names(&clinicians).await?;
         let event = AuditEvent::new(Action::AlertLoadRead)
             .service(s.service_id)
             .detail(format!("{} alerts since {since}", samples.len()));

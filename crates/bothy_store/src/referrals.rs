@@ -249,6 +249,24 @@ impl Tx {
         row.as_ref().map(referral).transpose()
     }
 
+    /// The referrals with these ids (a page's worth, in one statement), by
+    /// id. Ids not found are left out.
+    pub async fn referrals_by_ids(
+        &mut self,
+        ids: &[ReferralId],
+    ) -> Result<std::collections::HashMap<ReferralId, Referral>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id IN ({{ids}})");
+        self.query_in(&sql, ids)
+            .fetch_all()
+            .await?
+            .iter()
+            .map(|r| referral(r).map(|x| (x.id, x)))
+            .collect()
+    }
+
     /// The referral `id`, locked until the transaction ends, for a change
     /// that depends on what it reads (a triage decision): a decision made at
     /// the same moment waits, then reads this one's.

@@ -13,7 +13,8 @@ use bothy_store::{Batch, FrontDoorCounts};
 
 both!(
     the_front_doors_counts_are_exact_then_capped,
-    the_triage_queue_puts_risk_then_urgency_then_the_longest_waiting_first
+    the_triage_queue_puts_risk_then_urgency_then_the_longest_waiting_first,
+    referrals_are_read_by_id_in_one_statement
 );
 
 /// How an episode stands.
@@ -229,4 +230,40 @@ async fn the_triage_queue_puts_risk_then_urgency_then_the_longest_waiting_first(
     let ids = |list: &[Referral]| list.iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(ids(&all), ids(&expected));
     assert_eq!(ids(&first), ids(&expected[..3]), "cut after the merge");
+}
+
+/// The duty queue names people whose referral is not yet accepted from a
+/// page of referrals read at once: those asked for, whatever else exists.
+async fn referrals_are_read_by_id_in_one_statement(db: &Fresh) {
+    let (service, _) = db.service_with_patients(0).await;
+    let made: Vec<Referral> = (0..3)
+        .map(|i| queued(service, None, Status::Received, (i == 1, false), i))
+        .collect();
+    let mut batch = Batch::default();
+    batch.referrals.extend(made.iter().cloned());
+    load(db, &batch).await;
+    let unknown = ReferralId::random();
+    let mut tx = db.store.read().await.unwrap();
+    assert!(tx.referrals_by_ids(&[]).await.unwrap().is_empty());
+    let read = tx
+        .referrals_by_ids(&[made[1].id, unknown, made[2].id])
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let mut ids: Vec<ReferralId> = read.keys().copied().collect();
+    ids.sort();
+    let mut asked = vec![made[1].id, made[2].id];
+    asked.sort();
+    assert_eq!(ids, asked, "the two asked for that exist");
+    for r in &made[1..] {
+        let got = &read[&r.id];
+        assert_eq!(
+            (got.service_id, got.status, got.risk),
+            (r.service_id, r.status, r.risk)
+        );
+        assert_eq!(
+            (got.received_at, got.created_at),
+            (r.received_at, r.created_at)
+        );
+    }
 }

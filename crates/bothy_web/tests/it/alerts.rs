@@ -23,6 +23,7 @@ both_dbs!(
     out_of_hours_the_person_is_told_nobody_is_watching,
     a_failing_history_detector_keeps_the_submission_and_retries,
     the_alert_load_counts_raised_acknowledged_and_overdue,
+    the_duty_queue_names_people_not_yet_accepted_and_who_has_each_alert,
 );
 
 fn ctx() -> RequestContext {
@@ -601,4 +602,58 @@ async fn run_worker(t: &TestApp) {
     for _ in 0..3 {
         bothy_jobs::run_once(&t.app).await.unwrap();
     }
+}
+
+/// Alerts on referrals nobody has accepted yet name the person from their
+/// referral; every alert names who is dealing with it; a second clinician
+/// is told who. The queue reads them in a statement each, not one a row.
+async fn the_duty_queue_names_people_not_yet_accepted_and_who_has_each_alert(t: TestApp) {
+    use bothy_testkit::Person;
+    // Item 9 answered "more than half the days": a risk alert on the referral.
+    let risky = [1, 1, 1, 1, 1, 0, 0, 0, 2];
+    let people = [
+        ("Aoife", "Brennan"),
+        ("Ruaridh", "Campbell"),
+        ("Morag", "Dunn"),
+    ];
+    let mut referrals = Vec::new();
+    for (given, family) in people {
+        let email = format!("{}@example.org", given.to_lowercase());
+        let p = Person::new(given, family, &email);
+        referrals.push(t.fixtures().self_referral(&p, &risky, &[1; 7]).await);
+    }
+    let mut tx = t.app.store().read().await.unwrap();
+    let mut alerts = Vec::new();
+    for r in &referrals {
+        let raised = tx.referral_alerts(r.id).await.unwrap();
+        assert_eq!(raised.len(), 1, "{raised:?}");
+        assert_eq!(raised[0].patient_id, None);
+        alerts.push(raised[0].id);
+    }
+    tx.rollback().await.unwrap();
+
+    let duty = t.staff_client("triage_clinician").await;
+    let ack = format!("/alerts/{}/acknowledge", alerts[1]);
+    duty.post_form(&ack, &[]).await;
+    let lead = t.staff_client("clinical_lead").await;
+    let queue = lead.get("/alerts").await.ok();
+    for (given, family) in people {
+        let name = format!("{given} {family} (referral)");
+        assert!(queue.body.contains(&name), "{name} missing: {}", queue.body);
+    }
+    let duty_name = &t.staff("triage_clinician").name;
+    assert_eq!(
+        queue.body.matches(duty_name.as_str()).count(),
+        1,
+        "one alert is acknowledged by {duty_name}: {}",
+        queue.body
+    );
+    let clash = lead.post_form(&ack, &[]).await.status(409);
+    assert!(
+        clash
+            .body
+            .contains(&format!("{duty_name} is already dealing with this alert")),
+        "{}",
+        clash.body
+    );
 }
