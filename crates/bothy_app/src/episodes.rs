@@ -34,7 +34,7 @@ pub struct WaitingList {
     /// Shares of completed waits in the last year within each standard.
     pub within_6_weeks: Option<f64>,
     pub within_18_weeks: Option<f64>,
-    pub completed_waits: usize,
+    pub completed_waits: u64,
 }
 
 /// Counts a treatment contact at `at` in the patient's open episode, if
@@ -123,9 +123,9 @@ impl Episodes<'_> {
         });
         Ok(WaitingList {
             entries,
-            within_6_weeks: rtt::share_within(&waits, rtt::ENGLAND_6_WEEKS),
-            within_18_weeks: rtt::share_within(&waits, rtt::SCOTLAND_18_WEEKS),
-            completed_waits: waits.len(),
+            within_6_weeks: waits.share_within(rtt::ENGLAND_6_WEEKS),
+            within_18_weeks: waits.share_within(rtt::SCOTLAND_18_WEEKS),
+            completed_waits: waits.count(),
         })
     }
 

@@ -8,6 +8,7 @@ use crate::{StoreError, Tx};
 use bothy_domain::audit::digest::RecordKind;
 use bothy_domain::ids::{EpisodeId, ReferralId};
 use bothy_domain::outcomes::{FLAG_COUNT, OutcomeFlags, ProblemDescriptor};
+use bothy_domain::referral::rtt::CompletedWaits;
 use bothy_domain::referral::{Episode, Step};
 use bothy_domain::time::{Timestamp, from_millis, to_millis};
 use bothy_domain::{PatientId, ServiceId};
@@ -176,29 +177,40 @@ impl Tx {
         rows.iter().map(episode).collect()
     }
 
-    /// Completed waits (referred, first treatment) that stopped on or after `since`.
+    /// Completed waits (referred, first treatment) that stopped on or after
+    /// `since`, counted by whole days waited (`CompletedWaits::from_days`):
+    /// a few hundred rows for a year however many people, read along
+    /// `episodes_waiting` (migration 41), which holds both times.
     pub async fn completed_waits(
         &mut self,
         service: ServiceId,
         since: Timestamp,
-    ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
+    ) -> Result<CompletedWaits, StoreError> {
+        // Whole seconds first, as the domain's `breaches` counts them;
+        // integer division rounds toward zero on both databases.
         let rows = self
             .query(
-                "SELECT referred_at, first_treatment_at FROM episodes WHERE service_id = $1 \
-             AND first_treatment_at IS NOT NULL AND first_treatment_at >= $2",
+                "SELECT secs / 86400 AS days, COUNT(*) AS waits, \
+                 SUM(CASE WHEN secs % 86400 = 0 THEN 1 ELSE 0 END) AS exact \
+                 FROM (SELECT first_treatment_at / 1000 - referred_at / 1000 AS secs \
+                 FROM episodes WHERE service_id = $1 AND first_treatment_at >= $2) w \
+                 GROUP BY secs / 86400",
             )
             .bind(service.to_string())
             .bind(to_millis(since))
             .fetch_all()
             .await?;
-        rows.iter()
+        let groups = rows
+            .iter()
             .map(|r| {
-                Ok((
-                    from_millis(r.try_get("referred_at")?),
-                    from_millis(r.try_get("first_treatment_at")?),
-                ))
+                let count = |name| {
+                    r.try_get::<i64>(name)
+                        .map(|n| u64::try_from(n).unwrap_or(0))
+                };
+                Ok((r.try_get::<i64>("days")?, count("waits")?, count("exact")?))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(CompletedWaits::from_days(groups))
     }
 
     /// Records a treatment contact; the first one stops the RTT clock.

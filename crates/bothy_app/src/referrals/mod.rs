@@ -553,8 +553,8 @@ impl<'a> Referrals<'a> {
         let waits = tx.completed_waits(service, since).await?;
         tx.rollback().await?;
         Ok(WaitingFigures {
-            median_days: rtt::median_wait_days(&waits),
-            within_18_weeks: rtt::share_within(&waits, rtt::SCOTLAND_18_WEEKS),
+            median_days: waits.median_days(),
+            within_18_weeks: waits.share_within(rtt::SCOTLAND_18_WEEKS),
         })
     }
 }

@@ -58,29 +58,85 @@ pub fn breaches(start: Timestamp, end: Timestamp, standard: Standard) -> bool {
     end.as_second() - start.as_second() > standard.weeks * WEEK_SECS
 }
 
-/// The share of completed waits (start, stop) within a standard's limit.
-pub fn share_within(waits: &[(Timestamp, Timestamp)], standard: Standard) -> Option<f64> {
-    if waits.is_empty() {
-        return None;
-    }
-    let within = waits
-        .iter()
-        .filter(|(s, e)| !breaches(*s, *e, standard))
-        .count();
-    Some(within as f64 / waits.len() as f64)
+/// Completed waits counted by length. A service's year of them is a few
+/// hundred lengths however many people waited, so the store reads them
+/// grouped by whole days, with how many of each day's ended exactly on its
+/// boundary: that is all the standards' whole-week limits (`breaches`) and
+/// the median in days can tell apart.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompletedWaits {
+    /// (a length in seconds standing for its group, how many waits).
+    lengths: Vec<(i64, u64)>,
+    total: u64,
 }
 
-/// The median completed wait in days, for telling people how long it usually takes.
-pub fn median_wait_days(waits: &[(Timestamp, Timestamp)]) -> Option<i64> {
-    let mut days: Vec<i64> = waits
-        .iter()
-        .map(|(s, e)| (e.as_second() - s.as_second()).max(0) / 86_400)
-        .collect();
-    if days.is_empty() {
-        return None;
+impl CompletedWaits {
+    /// From (whole days waited, rounded toward zero; how many waits; how
+    /// many of them lasted exactly that many days), as the store groups them.
+    pub fn from_days(groups: impl IntoIterator<Item = (i64, u64, u64)>) -> CompletedWaits {
+        let mut waits = CompletedWaits::default();
+        for (days, count, exact) in groups {
+            let exact = exact.min(count);
+            // A second past the day stands for every length within it: the
+            // limits are whole days, so they fall on boundaries only.
+            let past = if days < 0 { -1 } else { 1 };
+            waits.add(days * 86_400, exact);
+            waits.add(days * 86_400 + past, count - exact);
+        }
+        waits.lengths.sort_unstable();
+        waits
     }
-    days.sort_unstable();
-    Some(days[days.len() / 2])
+
+    /// From each wait's (start, stop).
+    pub fn from_waits(waits: &[(Timestamp, Timestamp)]) -> CompletedWaits {
+        let mut all = CompletedWaits::default();
+        for (start, stop) in waits {
+            all.add(stop.as_second() - start.as_second(), 1);
+        }
+        all.lengths.sort_unstable();
+        all
+    }
+
+    fn add(&mut self, seconds: i64, count: u64) {
+        if count > 0 {
+            self.lengths.push((seconds, count));
+            self.total += count;
+        }
+    }
+
+    /// How many waits there are.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The share within a standard's limit; none without any wait.
+    pub fn share_within(&self, standard: Standard) -> Option<f64> {
+        if self.total == 0 {
+            return None;
+        }
+        let within: u64 = self
+            .lengths
+            .iter()
+            .filter(|(secs, _)| *secs <= standard.weeks * WEEK_SECS)
+            .map(|(_, n)| n)
+            .sum();
+        Some(within as f64 / self.total as f64)
+    }
+
+    /// The median wait in whole days (the upper of the two middle waits
+    /// when their number is even), for telling people how long it usually
+    /// takes.
+    pub fn median_days(&self) -> Option<i64> {
+        let middle = self.total / 2;
+        let mut seen = 0;
+        for (secs, n) in &self.lengths {
+            seen += n;
+            if seen > middle {
+                return Some(secs.max(&0) / 86_400);
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -113,10 +169,80 @@ mod tests {
 
     #[test]
     fn shares_and_medians() {
-        let waits = [(t(0), t(10)), (t(0), t(50)), (t(0), t(130))];
-        assert_eq!(share_within(&waits, SCOTLAND_18_WEEKS), Some(2.0 / 3.0));
-        assert_eq!(share_within(&waits, ENGLAND_6_WEEKS), Some(1.0 / 3.0));
-        assert_eq!(median_wait_days(&waits), Some(50));
-        assert_eq!(share_within(&[], SCOTLAND_18_WEEKS), None);
+        let waits = CompletedWaits::from_waits(&[(t(0), t(10)), (t(0), t(50)), (t(0), t(130))]);
+        assert_eq!(waits.count(), 3);
+        assert_eq!(waits.share_within(SCOTLAND_18_WEEKS), Some(2.0 / 3.0));
+        assert_eq!(waits.share_within(ENGLAND_6_WEEKS), Some(1.0 / 3.0));
+        assert_eq!(waits.median_days(), Some(50));
+        let none = CompletedWaits::default();
+        assert_eq!(none.share_within(SCOTLAND_18_WEEKS), None);
+        assert_eq!(none.median_days(), None);
+        let four =
+            CompletedWaits::from_waits(&[(t(0), t(1)), (t(0), t(2)), (t(0), t(3)), (t(0), t(9))]);
+        assert_eq!(
+            four.median_days(),
+            Some(3),
+            "the upper middle of an even count"
+        );
+    }
+
+    /// Grouped by day (as the store reads them), every share and median is
+    /// the one of the waits themselves, at each boundary: exactly 6 or 18
+    /// weeks, a second more, a day less, and waits stopped before they
+    /// started (a data error, counted as no wait).
+    #[test]
+    fn waits_grouped_by_day_give_the_figures_of_the_waits_themselves() {
+        let s = |secs: i64| Timestamp::from_second(1_800_000_000 + secs).unwrap();
+        let lengths = [
+            42 * 86_400,
+            42 * 86_400 + 1,
+            42 * 86_400 - 1,
+            41 * 86_400,
+            126 * 86_400,
+            126 * 86_400 + 86_399,
+            127 * 86_400,
+            0,
+            5,
+            -5,
+            -86_400,
+            -90_000,
+            3 * 86_400 + 7,
+        ];
+        let waits: Vec<_> = lengths.iter().map(|l| (s(0), s(*l))).collect();
+        let exact = CompletedWaits::from_waits(&waits);
+        // As the store's grouping computes it: days rounded toward zero.
+        let mut groups: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+        for l in lengths {
+            let g = groups.entry(l / 86_400).or_default();
+            g.0 += 1;
+            g.1 += u64::from(l % 86_400 == 0);
+        }
+        let grouped = CompletedWaits::from_days(groups.into_iter().map(|(d, (n, e))| (d, n, e)));
+        assert_eq!(grouped.count(), exact.count());
+        for standard in [ENGLAND_6_WEEKS, ENGLAND_18_WEEKS, SCOTLAND_18_WEEKS] {
+            let within = lengths
+                .iter()
+                .filter(|l| !breaches(s(0), s(**l), standard))
+                .count();
+            let expected = Some(within as f64 / lengths.len() as f64);
+            assert_eq!(exact.share_within(standard), expected, "{}", standard.name);
+            assert_eq!(
+                grouped.share_within(standard),
+                expected,
+                "{}",
+                standard.name
+            );
+        }
+        let mut days: Vec<i64> = lengths.iter().map(|l| l.max(&0) / 86_400).collect();
+        days.sort_unstable();
+        assert_eq!(exact.median_days(), Some(days[days.len() / 2]));
+        assert_eq!(grouped.median_days(), exact.median_days());
+        // Every prefix, so that the median is checked at each position.
+        for n in 1..lengths.len() {
+            let part = CompletedWaits::from_waits(&waits[..n]);
+            let mut days: Vec<i64> = lengths[..n].iter().map(|l| l.max(&0) / 86_400).collect();
+            days.sort_unstable();
+            assert_eq!(part.median_days(), Some(days[n / 2]));
+        }
     }
 }

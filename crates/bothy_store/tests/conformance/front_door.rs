@@ -7,14 +7,17 @@
 use crate::listed::staff;
 use crate::{Fresh, at, both};
 use bothy_domain::ids::{EpisodeId, ReferralId};
+use bothy_domain::referral::rtt::{self, CompletedWaits};
 use bothy_domain::referral::{Details, Episode, Referral, Source, Status, Step};
+use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId, StaffId};
 use bothy_store::{Batch, FrontDoorCounts};
 
 both!(
     the_front_doors_counts_are_exact_then_capped,
     the_triage_queue_puts_risk_then_urgency_then_the_longest_waiting_first,
-    referrals_are_read_by_id_in_one_statement
+    referrals_are_read_by_id_in_one_statement,
+    completed_waits_are_counted_by_day_as_the_standards_count_them
 );
 
 /// How an episode stands.
@@ -266,4 +269,61 @@ async fn referrals_are_read_by_id_in_one_statement(db: &Fresh) {
             (r.received_at, r.created_at)
         );
     }
+}
+
+/// The waiting list's and the confirmation page's figures, from waits the
+/// database counts by day: the same as from the waits themselves, at each
+/// boundary of the standards, in whole seconds as `rtt::breaches` counts.
+async fn completed_waits_are_counted_by_day_as_the_standards_count_them(db: &Fresh) {
+    let (service, patients) = db.service_with_patients(9).await;
+    let mut tx = db.store.begin().await.unwrap();
+    let practitioner = staff(&mut tx, "practitioner@example.org").await;
+    tx.commit().await.unwrap();
+    let day = 86_400_000;
+    // Waits in milliseconds: exactly six weeks, a second more, 699 and 700
+    // ms more (with the referral 300 ms into its second, the first ends in
+    // the same whole second and the second in the next), a day less,
+    // exactly 18 weeks and a second more, and one stopped before it started.
+    let lengths = [
+        42 * day,
+        42 * day + 1000,
+        42 * day + 699,
+        42 * day + 700,
+        41 * day,
+        126 * day,
+        126 * day + 1000,
+        -5000,
+    ];
+    let ms = |plus: i64| Timestamp::from_millisecond(at(0).as_millisecond() + plus).unwrap();
+    let people: Vec<_> = patients.iter().map(|p| (*p, Stage::Treated)).collect();
+    let mut batch = episodes(service, practitioner, &people, 0);
+    let mut waits = Vec::new();
+    for (e, length) in batch.episodes.iter_mut().zip(lengths) {
+        e.referred_at = ms(300 + 100 * day);
+        e.first_treatment_at = Some(ms(300 + 100 * day + length));
+        waits.push((e.referred_at, e.first_treatment_at.unwrap()));
+    }
+    // Stopped before the year asked for (day 50 on): not counted.
+    batch.episodes[8].first_treatment_at = Some(ms(5 * day));
+    load(db, &batch).await;
+
+    let mut tx = db.store.read().await.unwrap();
+    let counted = tx.completed_waits(service, ms(50 * day)).await.unwrap();
+    let none = tx.completed_waits(service, ms(300 * day)).await.unwrap();
+    tx.rollback().await.unwrap();
+    // Waits of whole seconds computed the domain's way, stop before start.
+    let secs = |(a, b): (Timestamp, Timestamp)| b.as_second() - a.as_second();
+    let exact = CompletedWaits::from_waits(&waits);
+    assert_eq!(counted.count(), lengths.len() as u64);
+    for standard in [rtt::ENGLAND_6_WEEKS, rtt::SCOTLAND_18_WEEKS] {
+        let within = waits
+            .iter()
+            .filter(|w| secs(**w) <= standard.weeks * rtt::WEEK_SECS)
+            .count();
+        let share = Some(within as f64 / lengths.len() as f64);
+        assert_eq!(exact.share_within(standard), share, "{}", standard.name);
+        assert_eq!(counted.share_within(standard), share, "{}", standard.name);
+    }
+    assert_eq!(counted.median_days(), exact.median_days());
+    assert_eq!(none, CompletedWaits::default());
 }

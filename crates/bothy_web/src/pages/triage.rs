@@ -632,7 +632,7 @@ struct WaitingPage {
     csrf: String,
     rows: Vec<WaitingRow>,
     standards: Vec<StandardRow>,
-    completed: usize,
+    completed: u64,
     notice: Option<&'static str>,
     errors: Vec<FieldError>,
     errs: Errs,
