@@ -141,6 +141,8 @@ pub struct App {
     /// The programmes in effect (`programmes::load_programmes`).
     programmes: Arc<Vec<bothy_domain::programmes::Programme>>,
     expected: detection::ExpectedCache,
+    /// The confirmation page's waiting figures, per service.
+    waiting_figures: referrals::WaitingFiguresCache,
     passwords: credentials::Passwords,
     /// Commits reads' audit events together (`read_audit`).
     read_audit: read_audit::ReadAudit,
@@ -203,6 +205,7 @@ impl App {
             anonymous_sessions,
             programmes: builtin_programmes,
             expected: detection::ExpectedCache::default(),
+            waiting_figures: Default::default(),
             passwords,
         }
     }

@@ -10,6 +10,7 @@ both_dbs!(
     the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up,
     discharge_records_the_outcome,
     the_named_practitioner_sees_the_person_and_contacts_are_recorded_from_the_record,
+    the_confirmation_pages_waiting_figures_are_kept_for_ten_minutes,
 );
 
 async fn the_waiting_list_shows_breaches_and_a_deterioration_moves_people_up(t: TestApp) {
@@ -261,4 +262,44 @@ async fn the_named_practitioner_sees_the_person_and_contacts_are_recorded_from_t
     )
     .await
     .redirects_to("/staff/waiting?contact=1");
+}
+
+/// Anyone may open the confirmation page, and its figures read a year of
+/// completed waits: each service's are kept for ten minutes, then read
+/// again.
+async fn the_confirmation_pages_waiting_figures_are_kept_for_ten_minutes(t: TestApp) {
+    use bothy_app::Clock;
+    use bothy_app::referrals::WAITING_FIGURES_TTL_SECONDS;
+    let referrals = t.app.referrals();
+    let demo = referrals.services().await.unwrap();
+    let demo = demo.iter().find(|s| s.slug.as_str() == "demo").unwrap().id;
+    let p = t
+        .fixtures()
+        .patient(&kit(&person("Wendy", "Wait", "wendy.wait@example.org")))
+        .await;
+    t.clock.advance(Duration::from_secs(9 * 24 * 3600));
+    assert_eq!(
+        referrals.waiting_figures(demo).await.unwrap().median_days,
+        None
+    );
+
+    // A wait of nine days completes.
+    let mut tx = t.app.store().begin().await.unwrap();
+    let episode = tx.open_episode(p.id).await.unwrap().unwrap();
+    let now = t.clock.now();
+    assert!(tx.record_treatment_contact(episode.id, now).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let kept = referrals.waiting_figures(demo).await.unwrap();
+    assert_eq!(kept.median_days, None, "read less than ten minutes ago");
+    let ttl = u64::try_from(WAITING_FIGURES_TTL_SECONDS).unwrap();
+    t.clock.advance(Duration::from_secs(ttl - 1));
+    assert_eq!(
+        referrals.waiting_figures(demo).await.unwrap().median_days,
+        None
+    );
+    t.clock.advance(Duration::from_secs(1));
+    let read = referrals.waiting_figures(demo).await.unwrap();
+    assert_eq!(read.median_days, Some(9));
+    assert_eq!(read.within_18_weeks, Some(1.0));
 }
