@@ -28,6 +28,11 @@ impl Standard {
     pub fn is_met_by(&self, share: f64) -> bool {
         share + 1e-9 >= self.share
     }
+
+    /// Whether a wait of `seconds` has gone past the limit (`breaches`).
+    pub fn breached_by(&self, seconds: i64) -> bool {
+        seconds > self.weeks * WEEK_SECS
+    }
 }
 
 pub const SCOTLAND_18_WEEKS: Standard = Standard {
@@ -55,7 +60,7 @@ pub fn weeks_waited(start: Timestamp, end: Timestamp) -> i64 {
 /// Whether a wait has gone past a standard's limit. A wait of exactly 18
 /// weeks is still within "within 18 weeks".
 pub fn breaches(start: Timestamp, end: Timestamp, standard: Standard) -> bool {
-    end.as_second() - start.as_second() > standard.weeks * WEEK_SECS
+    standard.breached_by(end.as_second() - start.as_second())
 }
 
 /// Completed waits counted by length. A service's year of them is a few
@@ -117,7 +122,7 @@ impl CompletedWaits {
         let within: u64 = self
             .lengths
             .iter()
-            .filter(|(secs, _)| *secs <= standard.weeks * WEEK_SECS)
+            .filter(|(secs, _)| !standard.breached_by(*secs))
             .map(|(_, n)| n)
             .sum();
         Some(within as f64 / self.total as f64)
