@@ -268,12 +268,11 @@ impl Tx {
     ) -> Result<Vec<Alert>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
-             ORDER BY deadline_at, severity_rank DESC, raised_at, id LIMIT $2"
+             ORDER BY deadline_at, severity_rank DESC, raised_at, id LIMIT {limit}"
         );
         let rows = self
             .query(sqlx::AssertSqlSafe(sql))
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(alert).collect()
@@ -287,12 +286,11 @@ impl Tx {
     ) -> Result<Vec<Alert>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts WHERE patient_id = $1 \
-             ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, raised_at DESC, id LIMIT $2"
+             ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, raised_at DESC, id LIMIT {limit}"
         );
         let rows = self
             .query(sqlx::AssertSqlSafe(sql))
             .bind(patient.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(alert).collect()
@@ -335,12 +333,11 @@ impl Tx {
         now: Timestamp,
     ) -> Result<(i64, i64), StoreError> {
         let open = self
-            .query(
+            .query(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) AS n FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
-                 AND closed_at IS NULL LIMIT $2) capped",
-            )
+                 AND closed_at IS NULL LIMIT {COUNT_CAP}) capped",
+            )))
             .bind(service.to_string())
-            .bind(COUNT_CAP)
             .fetch_one()
             .await?
             .try_get("n")?;
@@ -354,13 +351,12 @@ impl Tx {
         service: ServiceId,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        self.query(
+        self.query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
-             AND closed_at IS NULL AND deadline_at < $2 LIMIT $3) capped",
-        )
+             AND closed_at IS NULL AND deadline_at < $2 LIMIT {COUNT_CAP}) capped",
+        )))
         .bind(service.to_string())
         .bind(to_millis(now))
-        .bind(COUNT_CAP)
         .fetch_one()
         .await?
         .try_get("n")
@@ -381,13 +377,12 @@ impl Tx {
              (SELECT s.display_name FROM staff s WHERE s.id = alerts.acknowledged_by) \
              AS acknowledged_name \
              FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
-             AND deadline_at < $2 ORDER BY deadline_at, severity_rank DESC, id LIMIT $3"
+             AND deadline_at < $2 ORDER BY deadline_at, severity_rank DESC, id LIMIT {limit}"
         );
         let rows = self
             .query(sqlx::AssertSqlSafe(sql))
             .bind(service.to_string())
             .bind(to_millis(now))
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter()
@@ -466,12 +461,11 @@ impl Tx {
     ) -> Result<Vec<Alert>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts WHERE closed_at IS NULL AND escalated_at IS NULL \
-             AND deadline_at < $1 ORDER BY deadline_at, id LIMIT $2"
+             AND deadline_at < $1 ORDER BY deadline_at, id LIMIT {limit}"
         );
         let rows = self
             .query(sqlx::AssertSqlSafe(sql))
             .bind(to_millis(now))
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(alert).collect()

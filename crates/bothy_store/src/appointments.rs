@@ -150,14 +150,13 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM appointments WHERE service_id = $1 AND status = 'booked' \
              AND starts_at >= $2 AND ($3 = '' OR practitioner_id = $3) \
-             ORDER BY starts_at, id LIMIT $4"
+             ORDER BY starts_at, id LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(service.to_string())
             .bind(to_millis(since))
             .bind(practitioner.map(|p| p.to_string()).unwrap_or_default())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(appointment).collect()

@@ -134,14 +134,9 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<StoredAuditEvent>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE patient_id = $1 ORDER BY seq DESC LIMIT $2"
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE patient_id = $1 ORDER BY seq DESC LIMIT {limit}"
         ));
-        let rows = self
-            .query(sql)
-            .bind(patient_id)
-            .bind(limit)
-            .fetch_all()
-            .await?;
+        let rows = self.query(sql).bind(patient_id).fetch_all().await?;
         rows.iter().map(event).collect()
     }
 

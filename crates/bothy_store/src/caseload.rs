@@ -102,16 +102,15 @@ impl Tx {
              OR (status = 'draft' AND risk = 1))";
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT \
-             (SELECT COUNT(*) FROM (SELECT 1 FROM referrals WHERE {WAITING_TRIAGE} LIMIT $2) a) AS n, \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM referrals WHERE {WAITING_TRIAGE} LIMIT {COUNT_CAP}) a) AS n, \
              (SELECT COUNT(*) FROM (SELECT 1 FROM referrals WHERE {WAITING_TRIAGE} AND risk <> 0 \
-              LIMIT $2) b) AS risky, \
+              LIMIT {COUNT_CAP}) b) AS risky, \
              (SELECT COUNT(*) FROM (SELECT 1 FROM episodes WHERE service_id = $1 \
-              AND first_treatment_at IS NULL AND discharged_at IS NULL LIMIT $2) c) AS waiting"
+              AND first_treatment_at IS NULL AND discharged_at IS NULL LIMIT {COUNT_CAP}) c) AS waiting"
         ));
         let r = self
             .query(sql)
             .bind(service.to_string())
-            .bind(COUNT_CAP)
             .fetch_one()
             .await?;
         Ok(FrontDoorCounts {

@@ -91,12 +91,11 @@ impl Tx {
     ) -> Result<Vec<CheckIn>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM check_ins WHERE patient_id = $1 \
-             ORDER BY checked_in_at DESC, recorded_at DESC, id LIMIT $2"
+             ORDER BY checked_in_at DESC, recorded_at DESC, id LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(patient.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(check_in).collect()

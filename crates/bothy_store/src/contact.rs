@@ -103,18 +103,17 @@ impl Tx {
         limit: u32,
     ) -> Result<Vec<NotSentRecord>, StoreError> {
         let rows = self
-            .query(
-                // Two indexed look-ups: an OR across the two columns is a
-                // scan of every message not sent.
+            // Two indexed look-ups: an OR across the two columns is a
+            // scan of every message not sent.
+            .query(sqlx::AssertSqlSafe(format!(
                 "SELECT template, reason, created_at FROM (\
                  SELECT idempotency_key, template, reason, created_at FROM messages_not_sent \
                  WHERE patient_id = $1 UNION \
                  SELECT idempotency_key, template, reason, created_at FROM messages_not_sent \
                  WHERE referral_id IN (SELECT id FROM referrals WHERE patient_id = $1)) x \
-                 ORDER BY created_at DESC, idempotency_key LIMIT $2",
-            )
+                 ORDER BY created_at DESC, idempotency_key LIMIT {limit}",
+            )))
             .bind(patient.to_string())
-            .bind(i64::from(limit))
             .fetch_all()
             .await?;
         rows.iter()
@@ -230,12 +229,11 @@ impl Tx {
         limit: u32,
     ) -> Result<Vec<SentRecord>, StoreError> {
         let rows = self
-            .query(
+            .query(sqlx::AssertSqlSafe(format!(
                 "SELECT channel, label, sent_at, status, status_at FROM message_sends \
-                 WHERE patient_id = $1 ORDER BY sent_at DESC, idempotency_key LIMIT $2",
-            )
+                 WHERE patient_id = $1 ORDER BY sent_at DESC, idempotency_key LIMIT {limit}",
+            )))
             .bind(patient.to_string())
-            .bind(i64::from(limit))
             .fetch_all()
             .await?;
         rows.iter()

@@ -147,12 +147,11 @@ impl Tx {
     ) -> Result<Vec<Episode>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes WHERE service_id = $1 AND first_treatment_at IS NULL \
-             AND discharged_at IS NULL ORDER BY referred_at ASC, id LIMIT $2"
+             AND discharged_at IS NULL ORDER BY referred_at ASC, id LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(episode).collect()

@@ -194,7 +194,7 @@ impl ResponseSearch {
         let every_page = c.sql();
         let (key, dir) = (self.order.key(), self.order.direction());
         c.after(key, &self.after, self.order.descending());
-        let limit = c.int(self.limit);
+        let limit = self.limit;
         let page = format!(
             "SELECT {RESPONSE_COLUMNS}, {key} AS position FROM measure_responses WHERE {} \
              ORDER BY {key} {dir}, id {dir} LIMIT {limit}",
@@ -364,7 +364,7 @@ impl Tx {
             return Ok(Vec::new());
         };
         c.after("created_at", &q.after, false);
-        let limit = c.int(q.limit);
+        let limit = q.limit;
         let sql = format!(
             "SELECT {PATIENT_COLUMNS}, nhs_number, chi FROM patients WHERE {} \
              ORDER BY created_at, id LIMIT {limit}",
@@ -420,12 +420,11 @@ impl Tx {
         }
         let sql = format!(
             "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE service_id = $2 AND patient_id IN ({{ids}}) \
-             ORDER BY patient_id, submitted_at, id LIMIT $3"
+             ORDER BY patient_id, submitted_at, id LIMIT {limit}"
         );
         let rows = self
             .query_in(&sql, ids)
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(response).collect()

@@ -76,6 +76,7 @@ pub use sessions::{SessionAccount, SessionHolder, SessionRow};
 pub use smart::ClientKey;
 pub use sms::StoredConversation;
 pub use staff::{Enrolment, StaffPick};
+pub use statistics::StatementPlans;
 pub use summaries::{EpisodeScreening, NO_EPISODE};
 
 use db::{Conn, Snapshot};

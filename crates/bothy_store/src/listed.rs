@@ -114,13 +114,13 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS}, {}, {} FROM (SELECT * FROM ( \
                SELECT * FROM (SELECT * FROM patients WHERE supporter_id = $1 \
-                 AND service_id = $2 ORDER BY {BY_NAME} LIMIT $3) own \
+                 AND service_id = $2 ORDER BY {BY_NAME} LIMIT {limit}) own \
                UNION ALL \
                SELECT * FROM (SELECT * FROM patients WHERE service_id = $2 \
                  AND (supporter_id IS NULL OR supporter_id <> $1) AND id IN \
                  (SELECT patient_id FROM enrolments WHERE supporter_id = $1 \
-                  AND status <> 'finished') ORDER BY {BY_NAME} LIMIT $3) supported \
-             ) mine ORDER BY {BY_NAME} LIMIT $3) patients ORDER BY {BY_NAME}",
+                  AND status <> 'finished') ORDER BY {BY_NAME} LIMIT {limit}) supported \
+             ) mine ORDER BY {BY_NAME} LIMIT {limit}) patients ORDER BY {BY_NAME}",
             figures(),
             need()
         ));
@@ -128,7 +128,6 @@ impl Tx {
             .query(sql)
             .bind(supporter.to_string())
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(on_caseload).collect()
@@ -143,13 +142,12 @@ impl Tx {
     ) -> Result<Vec<Listed>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS}, {} FROM (SELECT * FROM patients \
-             WHERE service_id = $1 ORDER BY {BY_NAME} LIMIT $2) patients ORDER BY {BY_NAME}",
+             WHERE service_id = $1 ORDER BY {BY_NAME} LIMIT {limit}) patients ORDER BY {BY_NAME}",
             figures()
         ));
         let rows = self
             .query(sql)
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(listed).collect()

@@ -136,7 +136,7 @@ impl Tx {
     ) -> Result<Vec<MeasureResponse>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE patient_id = $1 \
-             AND submitted_at >= $2 AND submitted_at < $3 ORDER BY submitted_at {}, id LIMIT $4",
+             AND submitted_at >= $2 AND submitted_at < $3 ORDER BY submitted_at {}, id LIMIT {limit}",
             if newest_first { "DESC" } else { "ASC" }
         ));
         let rows = self
@@ -144,7 +144,6 @@ impl Tx {
             .bind(patient.to_string())
             .bind(from.map(to_millis).unwrap_or(i64::MIN))
             .bind(to.map(to_millis).unwrap_or(i64::MAX))
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(response).collect()
@@ -162,18 +161,14 @@ impl Tx {
     ) -> Result<Vec<MeasureResponse>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {RESPONSE_COLUMNS} FROM measure_responses WHERE service_id = $1 \
-             AND idempotency_key = $2 {} ORDER BY id LIMIT $3",
+             AND idempotency_key = $2 {} ORDER BY id LIMIT {limit}",
             if patient.is_some() {
-                "AND patient_id = $4"
+                "AND patient_id = $3"
             } else {
                 ""
             }
         ));
-        let mut q = self
-            .query(sql)
-            .bind(service.to_string())
-            .bind(key)
-            .bind(limit);
+        let mut q = self.query(sql).bind(service.to_string()).bind(key);
         if let Some(p) = patient {
             q = q.bind(p.to_string());
         }

@@ -305,13 +305,12 @@ impl Tx {
              COALESCE(SUM(CASE WHEN m.needs_clinician_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS flagged \
              FROM message_threads t LEFT JOIN messages m ON m.thread_id = t.id \
              WHERE t.patient_id = $1 GROUP BY {THREAD_COLUMNS} \
-             ORDER BY t.last_message_at DESC, t.id LIMIT $3"
+             ORDER BY t.last_message_at DESC, t.id LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(patient.to_string())
             .bind(other_side(viewer_is_patient))
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter()

@@ -226,12 +226,11 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<Patient>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE service_id = $1 ORDER BY family_name, given_name, id LIMIT $2"
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE service_id = $1 ORDER BY family_name, given_name, id LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(patient).collect()

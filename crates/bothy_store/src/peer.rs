@@ -389,7 +389,7 @@ impl Tx {
              WHERE p.group_id = $1 AND p.parent_id IS NULL \
              AND (p.status = 'visible' OR p.member_id = $2) \
              AND p.created_at <= $3 AND (p.created_at < $3 OR $4 = '' OR p.id < $4) \
-             ORDER BY p.created_at DESC, p.id DESC LIMIT $5"
+             ORDER BY p.created_at DESC, p.id DESC LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
@@ -397,7 +397,6 @@ impl Tx {
             .bind(viewer.map(|v| v.to_string()).unwrap_or_default())
             .bind(at)
             .bind(id)
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(post).collect()

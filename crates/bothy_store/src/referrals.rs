@@ -340,17 +340,16 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id IN ( \
                SELECT id FROM (SELECT id FROM referrals WHERE service_id = $1 AND status = 'received' \
-                 {ORDER} LIMIT $2) received \
+                 {ORDER} LIMIT {limit}) received \
                UNION ALL SELECT id FROM (SELECT id FROM referrals WHERE service_id = $1 \
-                 AND status = 'info_requested' {ORDER} LIMIT $2) info_requested \
+                 AND status = 'info_requested' {ORDER} LIMIT {limit}) info_requested \
                UNION ALL SELECT id FROM (SELECT id FROM referrals WHERE service_id = $1 \
-                 AND status = 'draft' AND risk = 1 {ORDER} LIMIT $2) risky_drafts) \
-             {ORDER} LIMIT $2"
+                 AND status = 'draft' AND risk = 1 {ORDER} LIMIT {limit}) risky_drafts) \
+             {ORDER} LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(referral).collect()

@@ -1,7 +1,48 @@
 //! The planners' statistics: gathered after a bulk load, and kept in step
-//! with SQLite's tables as they grow.
+//! with SQLite's tables as they grow; and how PostgreSQL plans the
+//! statements a connection has prepared.
 
-use crate::{Pools, Store, StoreError};
+use crate::{Pools, Store, StoreError, Tx};
+
+/// How often PostgreSQL has planned one prepared statement of a connection.
+#[derive(Debug, Clone)]
+pub struct StatementPlans {
+    pub statement: String,
+    /// Executions that used the plan kept for any parameters.
+    pub generic: i64,
+    /// Executions planned afresh for their parameters.
+    pub custom: i64,
+}
+
+impl Tx {
+    /// The statements prepared on this transaction's connection and how
+    /// each was planned (`pg_prepared_statements`); none on SQLite, which
+    /// plans a statement once when it is prepared. PostgreSQL plans each of
+    /// the first five executions afresh, then keeps a generic plan unless it
+    /// looks dearer: a statement still planned afresh after that pays the
+    /// planner on every run (a bound LIMIT, a bound array).
+    pub async fn statement_plans(&mut self) -> Result<Vec<StatementPlans>, StoreError> {
+        if self.dialect.backend != crate::Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .query(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE from_sql = false",
+            )
+            .fetch_all()
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatementPlans {
+                    statement: r.try_get("statement")?,
+                    generic: r.try_get("generic_plans")?,
+                    custom: r.try_get("custom_plans")?,
+                })
+            })
+            .collect()
+    }
+}
 
 impl Store {
     /// Refreshes the planner's statistics after a bulk load, as autovacuum

@@ -234,23 +234,21 @@ impl Tx {
             Some(tool) => {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM tool_entries WHERE patient_id = $1 AND tool = $2 \
-                     ORDER BY recorded_at DESC, id LIMIT $3"
+                     ORDER BY recorded_at DESC, id LIMIT {limit}"
                 ));
                 self.query(sql)
                     .bind(patient.to_string())
                     .bind(tool.as_str())
-                    .bind(limit)
                     .fetch_all()
                     .await?
             }
             None => {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM tool_entries WHERE patient_id = $1 \
-                     ORDER BY recorded_at DESC, id LIMIT $2"
+                     ORDER BY recorded_at DESC, id LIMIT {limit}"
                 ));
                 self.query(sql)
                     .bind(patient.to_string())
-                    .bind(limit)
                     .fetch_all()
                     .await?
             }

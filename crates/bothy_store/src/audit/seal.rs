@@ -213,9 +213,9 @@ impl Store {
             sealed_at_ms: None,
         };
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT seq, {RECORD_COLUMNS} FROM audit_events WHERE seal_pos IS NULL ORDER BY seq LIMIT $1"
+            "SELECT seq, {RECORD_COLUMNS} FROM audit_events WHERE seal_pos IS NULL ORDER BY seq LIMIT {BATCH}"
         ));
-        let rows = tx.query(sql).bind(BATCH as i64).fetch_all().await?;
+        let rows = tx.query(sql).fetch_all().await?;
         if rows.is_empty() {
             tx.rollback().await?;
             return Ok(Some(0));

@@ -47,12 +47,11 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {POST_COLUMNS} FROM peer_posts p JOIN peer_members m ON m.id = p.member_id \
              WHERE p.service_id = $1 AND p.needs_review = 1 \
-             ORDER BY p.priority DESC, p.queued_at, p.id LIMIT $2"
+             ORDER BY p.priority DESC, p.queued_at, p.id LIMIT {limit}"
         ));
         let rows = self
             .query(sql)
             .bind(service.to_string())
-            .bind(limit)
             .fetch_all()
             .await?;
         rows.iter().map(post).collect()
@@ -347,14 +346,9 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {POST_COLUMNS} FROM peer_posts p JOIN peer_members m ON m.id = p.member_id \
              WHERE p.needs_review = 1 AND p.escalated_at IS NULL AND p.deadline < $1 \
-             ORDER BY p.deadline, p.id LIMIT $2"
+             ORDER BY p.deadline, p.id LIMIT {limit}"
         ));
-        let rows = self
-            .query(sql)
-            .bind(to_millis(now))
-            .bind(limit)
-            .fetch_all()
-            .await?;
+        let rows = self.query(sql).bind(to_millis(now)).fetch_all().await?;
         rows.iter().map(post).collect()
     }
 

@@ -8,6 +8,7 @@ mod audit;
 mod fhir_search;
 mod front_door;
 mod listed;
+mod plans;
 mod sessions;
 mod snapshots;
 mod summaries;
