@@ -220,31 +220,38 @@ impl Store {
             tx.rollback().await?;
             return Ok(Some(0));
         }
+        let mut seals = Vec::with_capacity(rows.len());
         for row in &rows {
             let seq: i64 = row.try_get("seq")?;
             let seal = seal_next(&head, seq, now_ms, &record(row)?);
-            let done = tx
-                .query(
-                    "UPDATE audit_events SET seal_pos = $1, seal_hash = $2, sealed_at = $3 \
-                     WHERE seq = $4 AND seal_pos IS NULL",
-                )
-                .bind(seal.pos)
-                .bind(&seal.hash)
-                .bind(seal.sealed_at_ms)
-                .bind(seq)
-                .execute()
-                .await?;
-            if done.rows_affected() != 1 {
-                // Dropping the transaction undoes this batch.
-                return Err(StoreError::corrupt(format!(
-                    "audit event {seq} was sealed meanwhile by someone without the head's lock"
-                )));
-            }
+            seals.push(serde_json::json!({
+                "seq": seq, "pos": seal.pos, "hash": seal.hash, "at": seal.sealed_at_ms,
+            }));
             head = SealHead {
                 pos: seal.pos,
                 hash: seal.hash,
                 sealed_at_ms: Some(seal.sealed_at_ms),
             };
+        }
+        // One statement for the batch: a statement per event was a round
+        // trip per event read, as many as the reads themselves.
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE audit_events SET seal_pos = s.pos, seal_hash = s.hash, sealed_at = s.at \
+             FROM ({}) s WHERE audit_events.seq = s.seq AND audit_events.seal_pos IS NULL",
+            tx.dialect.seal_rows
+        ));
+        let done = tx
+            .query(sql)
+            .bind(serde_json::Value::Array(seals).to_string())
+            .execute()
+            .await?;
+        if done.rows_affected() != rows.len() as u64 {
+            // Dropping the transaction undoes this batch.
+            return Err(StoreError::corrupt(format!(
+                "{} of {} audit events were sealed meanwhile by someone without the head's lock",
+                rows.len() as u64 - done.rows_affected(),
+                rows.len()
+            )));
         }
         let moved = tx
             .query(
