@@ -145,6 +145,23 @@ fn alert(r: &Row) -> Result<Alert, StoreError> {
 /// page says "1,000 or more".
 pub const COUNT_CAP: i64 = 1000;
 
+/// The service's open alerts (`$1`), to [`COUNT_CAP`] at most: a range of
+/// the queue's index.
+pub(crate) fn open_count() -> String {
+    format!(
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM alerts \
+         WHERE service_id = $1 AND closed_at IS NULL LIMIT {COUNT_CAP}) open_capped)"
+    )
+}
+
+/// Those of them past their deadline at `$2`, to [`COUNT_CAP`] at most.
+pub(crate) fn overdue_count() -> String {
+    format!(
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
+         AND closed_at IS NULL AND deadline_at < $2 LIMIT {COUNT_CAP}) overdue_capped)"
+    )
+}
+
 impl Tx {
     /// Raises an alert, or merges it into the patient's open alert with the
     /// same key: one more signal, the higher severity (with its summary) and
@@ -322,62 +339,25 @@ impl Tx {
             .collect()
     }
 
-    /// The service's open alerts, and how many of them are past their
-    /// deadline at `now`: the duty queue in two numbers, each counted to
-    /// [`COUNT_CAP`] at most. The staff home shows them on every view, so
-    /// they must not cost more as a service's backlog grows: past the cap
-    /// the number only says "a great many", and the queue itself pages.
-    pub async fn duty_queue_counts(
-        &mut self,
-        service: ServiceId,
-        now: Timestamp,
-    ) -> Result<(i64, i64), StoreError> {
-        let open = self
-            .query(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
-                 AND closed_at IS NULL LIMIT {COUNT_CAP}) capped",
-            )))
-            .bind(service.to_string())
-            .fetch_one()
-            .await?
-            .try_get("n")?;
-        Ok((open, self.overdue_count(service, now).await?))
-    }
-
-    /// How many of the service's open alerts are past their deadline at
-    /// `now`, to [`COUNT_CAP`] at most: a range of the queue's index.
-    pub async fn overdue_count(
-        &mut self,
-        service: ServiceId,
-        now: Timestamp,
-    ) -> Result<i64, StoreError> {
-        self.query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM alerts WHERE service_id = $1 \
-             AND closed_at IS NULL AND deadline_at < $2 LIMIT {COUNT_CAP}) capped",
-        )))
-        .bind(service.to_string())
-        .bind(to_millis(now))
-        .fetch_one()
-        .await?
-        .try_get("n")
-    }
-
     /// The service's open alerts past their deadline at `now`, the most
     /// overdue first, at most `limit`, each with the names of the staff it
-    /// mentions.
+    /// mentions; and how many are overdue in all, to [`COUNT_CAP`] at most.
+    /// One statement: the count rides on each row, and no row means none is
+    /// overdue.
     pub async fn overdue_alerts(
         &mut self,
         service: ServiceId,
         now: Timestamp,
         limit: i64,
-    ) -> Result<Vec<OverdueAlert>, StoreError> {
+    ) -> Result<(Vec<OverdueAlert>, i64), StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS}, \
+            "SELECT {COLUMNS}, {} AS overdue_total, \
              (SELECT s.display_name FROM staff s WHERE s.id = alerts.assigned_to) AS assigned_name, \
              (SELECT s.display_name FROM staff s WHERE s.id = alerts.acknowledged_by) \
              AS acknowledged_name \
              FROM alerts WHERE service_id = $1 AND closed_at IS NULL \
-             AND deadline_at < $2 ORDER BY deadline_at, severity_rank DESC, id LIMIT {limit}"
+             AND deadline_at < $2 ORDER BY deadline_at, severity_rank DESC, id LIMIT {limit}",
+            overdue_count()
         );
         let rows = self
             .query(sqlx::AssertSqlSafe(sql))
@@ -385,7 +365,12 @@ impl Tx {
             .bind(to_millis(now))
             .fetch_all()
             .await?;
-        rows.iter()
+        let total = match rows.first() {
+            Some(r) => r.try_get("overdue_total")?,
+            None => 0,
+        };
+        let overdue = rows
+            .iter()
             .map(|r| {
                 Ok(OverdueAlert {
                     alert: alert(r)?,
@@ -393,7 +378,8 @@ impl Tx {
                     acknowledged_by: r.try_get("acknowledged_name")?,
                 })
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        Ok((overdue, total))
     }
 
     /// Records an acknowledgement, unless someone else acknowledged or

@@ -170,38 +170,30 @@ pub struct Oversight {
     pub overdue_total: i64,
 }
 
-/// The front door: two statements.
+/// The front door: one statement.
 pub(crate) async fn front_door(
     tx: &mut Tx,
     service: bothy_domain::ServiceId,
     now: Timestamp,
 ) -> Result<FrontDoor, StoreError> {
-    let c = tx.front_door_counts(service).await?;
-    let (open_alerts, overdue_alerts) = tx.duty_queue_counts(service, now).await?;
+    let c = tx.front_door_counts(service, now).await?;
     Ok(FrontDoor {
         referrals: c.referrals,
         referrals_with_risk: c.referrals_with_risk,
         waiting: c.waiting,
-        open_alerts,
-        overdue_alerts,
+        open_alerts: c.open_alerts,
+        overdue_alerts: c.overdue_alerts,
     })
 }
 
 /// The team's overdue work: the first overdue alerts with the names of
-/// the staff they mention, and their count when there are more than are
-/// listed.
+/// the staff they mention, and their count, in one statement.
 pub(crate) async fn oversight(
     tx: &mut Tx,
     service: bothy_domain::ServiceId,
     now: Timestamp,
 ) -> Result<Oversight, StoreError> {
-    let overdue = tx.overdue_alerts(service, now, OVERDUE_SHOWN).await?;
-    // Fewer than a full list is all of them: no count needed.
-    let overdue_total = if (overdue.len() as i64) < OVERDUE_SHOWN {
-        overdue.len() as i64
-    } else {
-        tx.overdue_count(service, now).await?
-    };
+    let (overdue, overdue_total) = tx.overdue_alerts(service, now, OVERDUE_SHOWN).await?;
     Ok(Oversight {
         overdue,
         overdue_total,

@@ -6,12 +6,16 @@
 
 use crate::listed::staff;
 use crate::{Fresh, at, both};
+use bothy_domain::alerts::{AlertState, Outcome, Severity};
+use bothy_domain::detectors::Cause;
+use bothy_domain::ids::AlertId;
 use bothy_domain::ids::{EpisodeId, ReferralId};
+use bothy_domain::model::Alert;
 use bothy_domain::referral::rtt::{self, CompletedWaits};
 use bothy_domain::referral::{Details, Episode, Referral, Source, Status, Step};
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId, StaffId};
-use bothy_store::{Batch, FrontDoorCounts};
+use bothy_store::{Batch, FrontDoorCounts, OverdueAlert};
 
 both!(
     the_front_doors_counts_are_exact_then_capped,
@@ -102,11 +106,65 @@ async fn load(db: &Fresh, batch: &Batch) {
     tx.commit().await.unwrap();
 }
 
+/// When the counts are read: past the deadline of alerts due before it.
+const NOW_MINUTES: i64 = 10_000;
+
 async fn counts(db: &Fresh, service: ServiceId) -> FrontDoorCounts {
     let mut tx = db.store.read().await.unwrap();
-    let c = tx.front_door_counts(service).await.unwrap();
+    let c = tx
+        .front_door_counts(service, at(NOW_MINUTES))
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     c
+}
+
+async fn overdue(db: &Fresh, service: ServiceId, limit: i64) -> (Vec<OverdueAlert>, i64) {
+    let mut tx = db.store.read().await.unwrap();
+    let o = tx
+        .overdue_alerts(service, at(NOW_MINUTES), limit)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    o
+}
+
+/// An alert about `patient` due at `deadline` (minutes), closed or not.
+fn alert(
+    service: ServiceId,
+    patient: PatientId,
+    deadline: i64,
+    closed_by: Option<StaffId>,
+) -> Alert {
+    let key = uuid::Uuid::new_v4().to_string();
+    Alert {
+        id: AlertId::random(),
+        patient_id: Some(patient),
+        referral_id: None,
+        service_id: service,
+        cause: Cause::MoodDrop,
+        dedupe_key: key.clone(),
+        severity: Severity::High,
+        summary: "A test alert".into(),
+        source_kind: "test".into(),
+        source_id: key,
+        assigned_to: None,
+        raised_at: at(deadline - 60),
+        deadline: at(deadline),
+        signal_count: 1,
+        last_signal_at: at(deadline - 60),
+        state: match closed_by {
+            Some(by) => AlertState::Closed {
+                by,
+                at: at(deadline - 30),
+                outcome: Outcome::ContactedPerson,
+            },
+            None => AlertState::Open,
+        },
+        acknowledged: closed_by.map(|by| (by, at(deadline - 40))),
+        escalated_at: None,
+        close_note: None,
+    }
 }
 
 async fn the_front_doors_counts_are_exact_then_capped(db: &Fresh) {
@@ -142,6 +200,18 @@ async fn the_front_doors_counts_are_exact_then_capped(db: &Fresh) {
         referral(service, None, Status::Draft, false),
         referral(service, None, Status::Declined, true),
     ]);
+    // The duty queue: three open alerts past their deadline, two open and
+    // not yet due (one due exactly now, which is not past it), and one
+    // closed past its deadline.
+    let p = patients[0];
+    batch.alerts.extend([
+        alert(service, p, NOW_MINUTES - 100, None),
+        alert(service, p, NOW_MINUTES - 1, None),
+        alert(service, p, 5, None),
+        alert(service, p, NOW_MINUTES, None),
+        alert(service, p, NOW_MINUTES + 60, None),
+        alert(service, p, NOW_MINUTES - 10, Some(practitioner)),
+    ]);
     load(db, &batch).await;
     assert_eq!(
         counts(db, service).await,
@@ -149,8 +219,19 @@ async fn the_front_doors_counts_are_exact_then_capped(db: &Fresh) {
             referrals: 4,
             referrals_with_risk: 2,
             waiting: 4,
+            open_alerts: 5,
+            overdue_alerts: 3,
         }
     );
+    // A clinical lead's list of the overdue: the most overdue first, cut
+    // to its length, with the count of all of them.
+    let (two, total) = overdue(db, service, 2).await;
+    assert_eq!(total, 3);
+    assert_eq!(
+        two.iter().map(|a| a.alert.deadline).collect::<Vec<_>>(),
+        [at(5), at(NOW_MINUTES - 100)]
+    );
+    assert_eq!(overdue(db, service, 50).await.0.len(), 3);
     let mut tx = db.store.read().await.unwrap();
     let list = tx.waiting_episodes(service, 50).await.unwrap();
     tx.rollback().await.unwrap();
@@ -174,6 +255,9 @@ async fn the_front_doors_counts_are_exact_then_capped(db: &Fresh) {
     batch
         .referrals
         .extend((0..cap).map(|_| referral(service, None, Status::Received, true)));
+    batch
+        .alerts
+        .extend((0..cap).map(|i| alert(service, patients[i % patients.len()], 10, None)));
     load(db, &batch).await;
     assert_eq!(
         counts(db, service).await,
@@ -181,8 +265,15 @@ async fn the_front_doors_counts_are_exact_then_capped(db: &Fresh) {
             referrals: cap as i64,
             referrals_with_risk: cap as i64,
             waiting: cap as i64,
+            open_alerts: cap as i64,
+            overdue_alerts: cap as i64,
         }
     );
+    let (first, total) = overdue(db, service, 50).await;
+    assert_eq!((first.len(), total), (50, cap as i64));
+    let (none, total) = overdue(db, ServiceId::random(), 50).await;
+    assert!(none.is_empty());
+    assert_eq!(total, 0);
     let mut tx = db.store.read().await.unwrap();
     let list = tx.waiting_episodes(service, 5).await.unwrap();
     tx.rollback().await.unwrap();

@@ -67,10 +67,8 @@ async fn read_the_pages(tx: &mut Tx, service: ServiceId, supporter: StaffId, per
     tx.patients_listed(service, 50).await.unwrap();
     tx.caseload(service, supporter, 200).await.unwrap();
     tx.overdue_alerts(service, now, 50).await.unwrap();
-    tx.overdue_count(service, now).await.unwrap();
-    tx.duty_queue_counts(service, now).await.unwrap();
     tx.open_alerts(service, 500).await.unwrap();
-    tx.front_door_counts(service).await.unwrap();
+    tx.front_door_counts(service, now).await.unwrap();
     tx.triage_queue(service, 100).await.unwrap();
     tx.waiting_episodes(service, 500).await.unwrap();
     tx.patient_alerts(person, 50).await.unwrap();
