@@ -332,10 +332,9 @@ impl Tx {
     /// of `ids`, bound as the one parameter `$1` (later parameters are
     /// numbered from `$2`): one place for every look-up of a list of
     /// records. The text is the same whatever the number of ids, so it is
-    /// prepared once per connection and PostgreSQL keeps one plan for it;
-    /// a placeholder per id made each length of list a new statement,
-    /// parsed and planned again on every read of a caseload and pushing
-    /// other statements out of the connection's cache.
+    /// prepared once per connection; a placeholder per id made each length
+    /// of list a new statement, parsed on every read of a caseload and
+    /// pushing other statements out of the connection's cache.
     ///
     /// One id is an equality instead. PostgreSQL plans `= ANY($1)` afresh
     /// on every execution, as a plan kept for any array must guess its
