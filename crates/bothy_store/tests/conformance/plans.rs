@@ -1,7 +1,9 @@
-//! PostgreSQL keeps a plan for each statement the staff pages read: none is
-//! planned afresh on every execution. A bound LIMIT or a bound array of one
-//! id made the planner run on each read, and on a page of fifty people it
-//! took as long as the read itself (docs/benchmark-profiles.md, finding 13).
+//! PostgreSQL keeps a plan for each statement the staff pages read, here on
+//! a service of 2,000 people. A bound LIMIT or a bound array of one id made
+//! the planner run on each read, and on a page of fifty people it took as
+//! long as the read itself (docs/benchmark-profiles-2.md, finding 13). On
+//! a larger service a range on a bound time (the overdue alerts) is still
+//! planned each time; that this test cannot show.
 
 use crate::{Fresh, at};
 use bothy_domain::ids::AlertId;
