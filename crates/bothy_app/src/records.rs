@@ -213,7 +213,7 @@ impl Records<'_> {
             .collect();
         let patients: Vec<Patient> = listed.into_iter().map(|l| l.patient).collect();
         let front_door = if has_role(Role::TriageClinician) {
-            Some(home::front_door(tx, s.service_id, now).await?)
+            Some(tx.front_door_counts(s.service_id, now).await?)
         } else {
             None
         };

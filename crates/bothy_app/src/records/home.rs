@@ -11,6 +11,8 @@ use bothy_domain::model::Patient;
 use bothy_domain::programmes::Programme;
 use bothy_domain::time::Timestamp;
 use bothy_domain::{PatientId, ServiceId, StaffId};
+/// A triage clinician's front door, in counts.
+pub use bothy_store::FrontDoorCounts as FrontDoor;
 pub use bothy_store::OverdueAlert;
 use bothy_store::{OnCaseload, ProgrammeProgress, StoreError, Tx};
 use std::collections::HashMap;
@@ -139,16 +141,6 @@ pub(crate) fn sort_caseload(rows: &mut [CaseloadRow]) {
     rows.sort_by(|a, b| by_need(&a.need, &b.need));
 }
 
-/// A triage clinician's front door, in counts.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FrontDoor {
-    pub referrals: i64,
-    pub referrals_with_risk: i64,
-    pub waiting: i64,
-    pub open_alerts: i64,
-    pub overdue_alerts: i64,
-}
-
 /// One supporter's caseload as a clinical lead sees it.
 #[derive(Debug, Clone)]
 pub struct TeamMember {
@@ -168,22 +160,6 @@ pub struct Oversight {
     pub overdue: Vec<OverdueAlert>,
     /// How many alerts are overdue in all (`overdue` lists the first).
     pub overdue_total: i64,
-}
-
-/// The front door: one statement.
-pub(crate) async fn front_door(
-    tx: &mut Tx,
-    service: bothy_domain::ServiceId,
-    now: Timestamp,
-) -> Result<FrontDoor, StoreError> {
-    let c = tx.front_door_counts(service, now).await?;
-    Ok(FrontDoor {
-        referrals: c.referrals,
-        referrals_with_risk: c.referrals_with_risk,
-        waiting: c.waiting,
-        open_alerts: c.open_alerts,
-        overdue_alerts: c.overdue_alerts,
-    })
 }
 
 /// The team's overdue work: the first overdue alerts with the names of
