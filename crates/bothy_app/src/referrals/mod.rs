@@ -549,12 +549,14 @@ impl<'a> Referrals<'a> {
     /// large service the figures read every wait of a year (888,000 at
     /// 1,000,000 patients: 0.6-1.5 s of PostgreSQL), so each service's are
     /// kept for `WAITING_FIGURES_TTL_SECONDS`: a year's statistic moves
-    /// little in minutes. Requests that find them stale wait for the one
-    /// read instead of each making their own.
+    /// little in minutes. Requests that find a service's stale wait for the
+    /// one read instead of each making their own; other services' are not
+    /// held up by it.
     pub async fn waiting_figures(&self, service: ServiceId) -> Result<WaitingFigures, AppError> {
         let now = self.app.clock.now();
-        let mut kept = self.app.waiting_figures.entries.lock().await;
-        if let Some((at, figures)) = kept.get(&service)
+        let entry = self.app.waiting_figures.entry(service);
+        let mut kept = entry.lock().await;
+        if let Some((at, figures)) = kept.as_ref()
             && (0..WAITING_FIGURES_TTL_SECONDS).contains(&(now.as_second() - at.as_second()))
         {
             return Ok(figures.clone());
@@ -568,9 +570,7 @@ impl<'a> Referrals<'a> {
             median_days: waits.median_days(),
             within_18_weeks: waits.share_within(rtt::SCOTLAND_18_WEEKS),
         };
-        // One entry per service, and services are made by administrators:
-        // nothing an anonymous request names is kept.
-        kept.insert(service, (now, figures.clone()));
+        *kept = Some((now, figures.clone()));
         Ok(figures)
     }
 }
@@ -578,8 +578,25 @@ impl<'a> Referrals<'a> {
 /// How long a service's waiting figures are kept for the confirmation page.
 pub const WAITING_FIGURES_TTL_SECONDS: i64 = 600;
 
-/// Each service's waiting figures as last read (`Referrals::waiting_figures`).
+/// One service's waiting figures as last read, and when.
+type KeptFigures = std::sync::Arc<tokio::sync::Mutex<Option<(Timestamp, WaitingFigures)>>>;
+
+/// Each service's waiting figures as last read (`Referrals::waiting_figures`),
+/// each behind a lock of its own.
 #[derive(Default)]
 pub(crate) struct WaitingFiguresCache {
-    entries: tokio::sync::Mutex<std::collections::HashMap<ServiceId, (Timestamp, WaitingFigures)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<ServiceId, KeptFigures>>,
+}
+
+impl WaitingFiguresCache {
+    /// The service's entry. One per service, and services are made by
+    /// administrators: nothing an anonymous request names is kept (the
+    /// page's service is found before the figures are asked for).
+    fn entry(&self, service: ServiceId) -> KeptFigures {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.entry(service).or_default().clone()
+    }
 }
