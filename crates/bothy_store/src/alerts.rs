@@ -167,11 +167,12 @@ pub(crate) fn overdue_count() -> String {
 /// subquery. PostgreSQL's plan for a prepared statement estimates a range
 /// on a bound value from the value when made for it, and as a fixed
 /// fraction of the index when kept for every value. Where the first looks
-/// cheaper (most open alerts overdue, say) it plans the statement afresh
-/// on every execution: 0.3 ms for the lead's overdue alerts under load,
-/// half as long as reading them (docs/benchmark-profiles-2.md, finding
-/// 14). A subquery's value is unknown to both plans, so they agree and
-/// the plan is kept; the index still serves the range, on SQLite too.
+/// cheaper (few of many open alerts overdue, as on a real service) it
+/// plans the statement afresh on every execution: 0.3 ms for the lead's
+/// overdue alerts under load, half as long as reading them
+/// (docs/benchmark-profiles-2.md, finding 14). A subquery's value is
+/// unknown to both plans, so they agree and the plan is kept; the index
+/// still serves the range, on SQLite too.
 fn range_bound(n: u8) -> String {
     format!("(SELECT ${n})")
 }
