@@ -39,9 +39,6 @@ pub(crate) struct Dialect {
     /// The rows of `$1`, a JSON array of audit events (`Tx::audit_all`), as
     /// the columns `audit_events` takes them in, from `at` to `record_digest`.
     pub audit_rows: &'static str,
-    /// The rows of a JSON array of seals (`audit/seal.rs`) bound as `$1`:
-    /// `seq`, `pos`, `hash` and `at`, for one statement to seal a batch.
-    pub seal_rows: &'static str,
     /// Whether reads share the commits of their audit events (`bothy_app`'s
     /// `read_audit.rs`) or each commits its own at once.
     pub audit_group_commit: bool,
@@ -83,8 +80,6 @@ static SQLITE: Dialect = Dialect {
                  value ->> 'action', value ->> 'purpose', value ->> 'request_id', \
                  value ->> 'detail', value ->> 'record_kind', value ->> 'record_id', \
                  value ->> 'record_digest' FROM json_each($1) ORDER BY key",
-    seal_rows: "SELECT value ->> 'seq' AS seq, value ->> 'pos' AS pos, value ->> 'hash' AS hash, \
-                value ->> 'at' AS at FROM json_each($1)",
     // Commits take turns on the one write connection, each with its own
     // sync to disk: a commit holding every read that queued while it waited
     // for its turn makes one sync serve them all.
@@ -124,8 +119,6 @@ static POSTGRES: Dialect = Dialect {
                  actor_id TEXT, role TEXT, service_id TEXT, patient_id TEXT, action TEXT, \
                  purpose TEXT, request_id TEXT, detail TEXT, record_kind TEXT, \
                  record_id TEXT, record_digest TEXT)",
-    seal_rows: "SELECT seq, pos, hash, at FROM jsonb_to_recordset($1::jsonb) \
-                AS r(seq BIGINT, pos BIGINT, hash TEXT, at BIGINT)",
     // Concurrent commits already share the write-ahead log's flushes, so a
     // read commits at once; making it wait for another batch only added
     // that batch's time to every read (W4 at 8 clients).

@@ -9,6 +9,7 @@ mod fhir_search;
 mod front_door;
 mod listed;
 mod plans;
+mod sealing;
 mod sessions;
 mod snapshots;
 mod summaries;
