@@ -120,7 +120,7 @@ impl crate::Tx {
             .fetch_all()
             .await?;
         rows.iter()
-            .map(|r| Ok(r.try_get::<String>("detail")?))
+            .map(|r| r.try_get::<String>("detail"))
             .collect()
     }
 }
