@@ -119,9 +119,7 @@ impl crate::Tx {
             .bind(0_i64)
             .fetch_all()
             .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String>("detail"))
-            .collect()
+        rows.iter().map(|r| r.try_get::<String>("detail")).collect()
     }
 }
 
