@@ -20,7 +20,9 @@
 
 use super::{RECORD_COLUMNS, record};
 use crate::{Store, StoreError};
-use bothy_domain::audit::{AuditRecord, LEGACY_CHECK_ACTION, LegacyCheck, SealHead, seal_next};
+use bothy_domain::audit::{
+    AuditRecord, LEGACY_CHECK_ACTION, LegacyCheck, Seal, SealHead, seal_next,
+};
 use bothy_domain::time::{Timestamp, to_millis};
 use std::time::Duration;
 
@@ -45,14 +47,6 @@ pub struct SealPass {
     pub legacy: Option<LegacyCheck>,
 }
 
-/// One event's seal, as written.
-struct Seal {
-    seq: i64,
-    pos: i64,
-    hash: String,
-    at_ms: i64,
-}
-
 /// Seals one event, if still unsealed: SQLite's statement, found by `seq`
 /// whatever the planner's statistics say.
 const SEAL_ONE: &str = "UPDATE audit_events SET seal_pos = $1, seal_hash = $2, sealed_at = $3 \
@@ -71,16 +65,16 @@ impl crate::Tx {
     /// sealer keeps it): 1.7 s for a batch of 500 with 5,000 waiting, while
     /// every read waited for its audit commit (docs/benchmark-profiles-2.md,
     /// finding 16).
-    async fn write_seals(&mut self, seals: &[Seal]) -> Result<u64, StoreError> {
+    async fn write_seals(&mut self, seals: &[(i64, Seal)]) -> Result<u64, StoreError> {
         if self.dialect.backend == crate::Backend::Sqlite {
             let mut sealed = 0;
-            for seal in seals {
+            for (seq, seal) in seals {
                 sealed += self
                     .query(SEAL_ONE)
                     .bind(seal.pos)
                     .bind(&seal.hash)
-                    .bind(seal.at_ms)
-                    .bind(seal.seq)
+                    .bind(seal.sealed_at_ms)
+                    .bind(*seq)
                     .execute()
                     .await?
                     .rows_affected();
@@ -89,7 +83,9 @@ impl crate::Tx {
         }
         let rows: Vec<serde_json::Value> = seals
             .iter()
-            .map(|s| serde_json::json!({"seq": s.seq, "pos": s.pos, "hash": s.hash, "at": s.at_ms}))
+            .map(|(seq, s)| {
+                serde_json::json!({"seq": seq, "pos": s.pos, "hash": s.hash, "at": s.sealed_at_ms})
+            })
             .collect();
         let done = self
             .query(
@@ -302,17 +298,12 @@ impl Store {
         for row in &rows {
             let seq: i64 = row.try_get("seq")?;
             let seal = seal_next(&head, seq, now_ms, &record(row)?);
-            seals.push(Seal {
-                seq,
-                pos: seal.pos,
-                hash: seal.hash.clone(),
-                at_ms: seal.sealed_at_ms,
-            });
             head = SealHead {
                 pos: seal.pos,
-                hash: seal.hash,
+                hash: seal.hash.clone(),
                 sealed_at_ms: Some(seal.sealed_at_ms),
             };
+            seals.push((seq, seal));
         }
         let done = tx.write_seals(&seals).await?;
         if done != rows.len() as u64 {

@@ -11,7 +11,7 @@ both!(
     events_undone_with_their_savepoint_or_transaction_are_not_stored,
 );
 
-fn record(n: i64) -> AuditRecord {
+pub(crate) fn record(n: i64) -> AuditRecord {
     AuditRecord {
         at_ms: to_millis(at(n)),
         actor_kind: "staff".into(),

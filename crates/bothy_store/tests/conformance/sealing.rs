@@ -3,30 +3,14 @@
 //! say, rather than scanning the unsealed events (finding 16 in
 //! docs/benchmark-profiles-2.md: 1.7 s a batch with 5,000 waiting).
 
+use crate::audit::record;
 use crate::{Fresh, at, both};
 use bothy_domain::audit::AuditRecord;
-use bothy_domain::time::to_millis;
 use std::time::Duration;
 
 both!(a_backlog_is_sealed_in_batches_once_and_in_order);
 
 const BACKLOG: i64 = 1_234;
-
-fn record(n: i64) -> AuditRecord {
-    AuditRecord {
-        at_ms: to_millis(at(n)),
-        actor_kind: "staff".into(),
-        actor_id: Some(format!("staff-{}", n % 7)),
-        role: None,
-        service_id: Some("service".into()),
-        patient_id: Some(format!("patient-{}", n % 11)),
-        action: "patient.read".into(),
-        purpose: "direct_care".into(),
-        request_id: None,
-        detail: Some(format!("record page {n}")),
-        record: None,
-    }
-}
 
 async fn a_backlog_is_sealed_in_batches_once_and_in_order(db: &Fresh) {
     let records: Vec<AuditRecord> = (1..=BACKLOG).map(record).collect();
